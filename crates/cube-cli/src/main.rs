@@ -1,0 +1,2 @@
+//! `cube-cli`: the cube command line.
+fn main() {}

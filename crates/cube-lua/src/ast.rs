@@ -1,0 +1,201 @@
+//! The abstract syntax tree produced by the parser and consumed by the compiler.
+//!
+//! The tree is a faithful image of the Lua 5.2 grammar (manual §9). Name resolution
+//! (local / upvalue / global) is *not* done here: the compiler does it, because scoping
+//! interacts with register allocation. Every node that can raise a runtime error or that
+//! PUC-Rio Lua attaches a line to carries the source line, so error messages and
+//! tracebacks read `chunk:LINE: ...` exactly as in the reference implementation.
+
+/// Source line number (1-based).
+pub type Line = u32;
+
+/// A whole chunk: the body of the implicit vararg main function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chunk {
+    pub body: Block,
+    /// Line of the last token (the `<eof>`), used as the main function's `lastlinedefined`
+    /// and as the line of its final implicit `return`.
+    pub end_line: Line,
+}
+
+/// A sequence of statements. A `return`, if present, is always the last statement.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Block {
+    pub stats: Vec<Stat>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stat {
+    /// A function call used as a statement: `f(x)`, `o:m()`. The expression is always
+    /// an `ExprKind::Call` or `ExprKind::MethodCall`.
+    Call(Expr),
+    /// `local a, b <attribs> = e1, e2` (5.2 has no attributes; `exprs` may be empty).
+    Local {
+        names: Vec<Name>,
+        exprs: Vec<Expr>,
+        line: Line,
+    },
+    /// `t1, t2 = e1, e2`. Each target is `ExprKind::Name` or `ExprKind::Index`.
+    Assign {
+        targets: Vec<Expr>,
+        exprs: Vec<Expr>,
+        /// Line of the `=` token.
+        line: Line,
+    },
+    /// `do ... end`
+    Do(Block),
+    /// `while cond do ... end`
+    While { cond: Expr, body: Block, line: Line },
+    /// `repeat ... until cond` (the condition sees the body's locals)
+    Repeat { body: Block, cond: Expr, line: Line },
+    /// `if c1 then b1 elseif c2 then b2 ... else bn end`
+    If {
+        arms: Vec<(Expr, Block)>,
+        else_block: Option<Block>,
+        line: Line,
+    },
+    /// `for var = start, limit [, step] do ... end`
+    NumericFor {
+        var: Name,
+        start: Expr,
+        limit: Expr,
+        step: Option<Expr>,
+        body: Block,
+        line: Line,
+    },
+    /// `for n1, n2 in e1, e2 do ... end`
+    GenericFor {
+        names: Vec<Name>,
+        exprs: Vec<Expr>,
+        body: Block,
+        line: Line,
+    },
+    /// `function a.b.c:m(params) ... end`. `path` has at least one element: the first is a
+    /// variable name, the rest are field names; `method` is the name after `:`, if any
+    /// (then the body has an implicit first parameter `self`).
+    Function {
+        path: Vec<Name>,
+        method: Option<Name>,
+        body: Box<FuncBody>,
+        line: Line,
+    },
+    /// `local function name(params) ... end` (the name is in scope inside the body).
+    LocalFunction { name: Name, body: Box<FuncBody>, line: Line },
+    /// `return e1, e2` (always the last statement of its block).
+    Return { exprs: Vec<Expr>, line: Line },
+    /// `break`
+    Break { line: Line },
+    /// `goto label`
+    Goto { label: Name, line: Line },
+    /// `::label::`
+    Label { name: Name, line: Line },
+}
+
+/// An identifier, with the line where it appears.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Name {
+    pub name: String,
+    pub line: Line,
+}
+
+/// A function body: parameters, vararg flag and statements.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FuncBody {
+    /// Declared parameters; for a method (`function a:m()`), the parser inserts `self` first.
+    pub params: Vec<Name>,
+    pub is_vararg: bool,
+    pub body: Block,
+    /// Line of the `function` keyword.
+    pub line: Line,
+    /// Line of the closing `end`.
+    pub end_line: Line,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    /// Line where the expression starts (for binary operators: the operator's line, as
+    /// PUC-Rio attaches arithmetic errors to the operator; for calls: the line of the
+    /// opening `(`, `{` or string argument).
+    pub line: Line,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    Nil,
+    True,
+    False,
+    /// `...`
+    Vararg,
+    Number(f64),
+    /// String literal after escape processing (arbitrary bytes).
+    Str(Vec<u8>),
+    /// `function (...) ... end`
+    Function(Box<FuncBody>),
+    /// `{ ... }`
+    Table(Vec<TableField>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    Unary(UnOp, Box<Expr>),
+    /// A variable reference; the compiler decides local / upvalue / global (`_ENV.name`).
+    Name(String),
+    /// `obj[key]`, also `obj.name` (key is then `ExprKind::Str`).
+    Index(Box<Expr>, Box<Expr>),
+    /// `f(args)`, `f{...}`, `f"str"`
+    Call(Box<Expr>, Vec<Expr>),
+    /// `obj:name(args)`
+    MethodCall(Box<Expr>, Name, Vec<Expr>),
+    /// `(e)`: truncates multiple results to one and makes a call/vararg non-multi.
+    Paren(Box<Expr>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TableField {
+    /// `[k] = v` or `name = v` (the latter with key `ExprKind::Str`).
+    Keyed(Expr, Expr),
+    /// A positional item; the last one may expand to multiple values.
+    Positional(Expr),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Pow,
+    Concat,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnOp {
+    Neg,
+    Not,
+    Len,
+}
+
+impl BinOp {
+    /// Left and right binding priorities, as in the Lua 5.2 manual §3.4.7.
+    pub fn priority(self) -> (u8, u8) {
+        match self {
+            BinOp::Or => (1, 1),
+            BinOp::And => (2, 2),
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => (3, 3),
+            BinOp::Concat => (9, 8), // right associative
+            BinOp::Add | BinOp::Sub => (10, 10),
+            BinOp::Mul | BinOp::Div | BinOp::Mod => (11, 11),
+            BinOp::Pow => (14, 13), // right associative
+        }
+    }
+}
+
+/// Priority of unary operators (binds tighter than everything but `^`).
+pub const UNARY_PRIORITY: u8 = 12;

@@ -1,0 +1,1 @@
+//! The compiler: [`crate::ast`] to [`crate::proto::Proto`] register bytecode (being written).
