@@ -115,8 +115,8 @@ pub struct FuncBody {
 pub struct Expr {
     pub kind: ExprKind,
     /// Line where the expression starts (for binary operators: the operator's line, as
-    /// PUC-Rio attaches arithmetic errors to the operator; for calls: the line of the
-    /// opening `(`, `{` or string argument).
+    /// PUC-Rio attaches arithmetic errors to the operator; for calls and method calls: the
+    /// line where the called prefix expression starts, as PUC's `suffixedexp` records it).
     pub line: Line,
 }
 
