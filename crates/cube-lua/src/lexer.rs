@@ -794,7 +794,10 @@ mod tests {
     #[test]
     fn numeral_stops_at_non_hex_letters() {
         // Lua 5.2.4 reads `3x` as the number 3 followed by the name x.
-        assert_eq!(lex("3x").unwrap(), vec![Tok::Number(3.0), Tok::Name("x".into())]);
+        assert_eq!(
+            lex("3x").unwrap(),
+            vec![Tok::Number(3.0), Tok::Name("x".into())]
+        );
         assert_eq!(lex("0x1e+5").unwrap().len(), 3);
     }
 
