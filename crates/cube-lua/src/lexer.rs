@@ -789,6 +789,12 @@ mod tests {
         assert_eq!(num("0x1.fffffffffffff8p1023"), f64::INFINITY);
         assert_eq!(num("0x1.fffffffffffffp1023"), f64::MAX);
         assert_eq!(num("08"), 8.0);
+        // Rounding cases checked against lua5.2's `string.format("%a", x)`.
+        assert_eq!(num("0x1.8p-1075"), f64::from_bits(1));
+        assert_eq!(num("0x1.000000000000081p0"), 1.0000000000000002);
+        assert_eq!(num("0x1.00000000000008p0"), 1.0);
+        assert_eq!(num("0x1.00000000000018p0"), 1.0000000000000004);
+        assert_eq!(num("0x.00000000000000000000001p100"), 256.0);
     }
 
     #[test]
