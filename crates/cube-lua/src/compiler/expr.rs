@@ -42,16 +42,9 @@ impl Compiler {
                 }
                 ExpDesc::new(ExpKind::Vararg(fs.code_abc(OpCode::Vararg, 0, 1, 0)?))
             }
-            ExprKind::Function(body) => self.body(body, false, body.line)?,
+            ExprKind::Function(body) => self.body(body, body.line)?,
             ExprKind::Table(fields) => self.constructor(fields, e.line)?,
-            ExprKind::Binary(op, l, r) => {
-                let mut v = self.expr(l)?;
-                self.set_line(e.line); // the operator
-                self.fs().infix(*op, &mut v)?;
-                let mut v2 = self.expr(r)?;
-                self.fs().posfix(*op, &mut v, &mut v2, e.line)?;
-                v
-            }
+            ExprKind::Binary(..) => self.binary_chain(e)?,
             ExprKind::Unary(op, x) => {
                 self.set_line(e.line);
                 let mut v = self.expr(x)?;
@@ -62,26 +55,8 @@ impl Compiler {
                 self.set_line(e.line);
                 self.single_var(name)?
             }
-            ExprKind::Index(obj, key) => {
-                let mut v = self.expr(obj)?;
-                self.fs().exp_to_any_reg_up(&mut v)?;
-                let mut k = self.expr(key)?;
-                self.fs().exp_to_val(&mut k)?;
-                self.fs().indexed(&mut v, &mut k)?;
-                v
-            }
-            ExprKind::Call(func, args) => {
-                let mut v = self.expr(func)?;
-                self.fs().exp_to_next_reg(&mut v)?;
-                self.func_args(v, args, e.line)?
-            }
-            ExprKind::MethodCall(obj, name, args) => {
-                let mut v = self.expr(obj)?;
-                self.set_line(name.line);
-                let k = self.fs().string_k(name.name.as_bytes());
-                let mut key = ExpDesc::new(ExpKind::K(k));
-                self.fs().self_op(&mut v, &mut key)?;
-                self.func_args(v, args, e.line)?
+            ExprKind::Index(..) | ExprKind::Call(..) | ExprKind::MethodCall(..) => {
+                self.suffixed_chain(e)?
             }
             ExprKind::Paren(inner) => {
                 let mut v = self.expr(inner)?;
@@ -90,6 +65,82 @@ impl Compiler {
             }
         };
         Ok(k)
+    }
+
+    /// A chain of binary operators `a op1 b op2 c ...` whose left operands nest in the
+    /// AST. PUC parses such a chain in one loop of `subexpr`, with only the right
+    /// operands one level deeper; doing the same keeps long chains off the Rust stack
+    /// and the "C levels" limit identical.
+    fn binary_chain(&mut self, e: &Expr) -> CResult<ExpDesc> {
+        let mut spine = Vec::new();
+        let mut cur = e;
+        while let ExprKind::Binary(op, l, r) = &cur.kind {
+            spine.push((*op, r, cur.line));
+            cur = l;
+        }
+        let mut v = self.expr_inner(cur)?;
+        for (op, r, line) in spine.into_iter().rev() {
+            self.set_line(line); // the operator
+            self.fs().infix(op, &mut v)?;
+            let mut v2 = self.expr(r)?;
+            self.fs().posfix(op, &mut v, &mut v2, line)?;
+        }
+        Ok(v)
+    }
+
+    /// A primary expression followed by field selections, indexing and calls
+    /// (`a.b[c](d):e(f)`), compiled in one loop as PUC's `suffixedexp`.
+    fn suffixed_chain(&mut self, e: &Expr) -> CResult<ExpDesc> {
+        let mut spine = Vec::new();
+        let mut cur = e;
+        loop {
+            match &cur.kind {
+                ExprKind::Index(obj, _)
+                | ExprKind::Call(obj, _)
+                | ExprKind::MethodCall(obj, ..) => {
+                    spine.push(cur);
+                    cur = obj;
+                }
+                _ => break,
+            }
+        }
+        // the grammar only allows a name or a parenthesized expression here
+        let mut v = match cur.kind {
+            ExprKind::Binary(..) => self.expr(cur)?,
+            _ => self.expr_inner(cur)?,
+        };
+        for node in spine.into_iter().rev() {
+            v = self.suffix(v, node)?;
+        }
+        Ok(v)
+    }
+
+    /// Applies one suffix (`.name`, `[k]`, `(args)`, `:m(args)`) to `v`.
+    fn suffix(&mut self, mut v: ExpDesc, node: &Expr) -> CResult<ExpDesc> {
+        match &node.kind {
+            ExprKind::Index(_, key) => {
+                self.fs().exp_to_any_reg_up(&mut v)?;
+                let mut k = match key.kind {
+                    ExprKind::Str(_) => self.expr_inner(key)?, // `.name`: no new level
+                    _ => self.expr(key)?,
+                };
+                self.fs().exp_to_val(&mut k)?;
+                self.fs().indexed(&mut v, &mut k)?;
+                Ok(v)
+            }
+            ExprKind::Call(_, args) => {
+                self.fs().exp_to_next_reg(&mut v)?;
+                self.func_args(v, args, node.line)
+            }
+            ExprKind::MethodCall(_, name, args) => {
+                self.set_line(name.line);
+                let k = self.fs().string_k(name.name.as_bytes());
+                let mut key = ExpDesc::new(ExpKind::K(k));
+                self.fs().self_op(&mut v, &mut key)?;
+                self.func_args(v, args, node.line)
+            }
+            _ => Ok(v),
+        }
     }
 
     /// A single-token expression: it moves the "last line" to its own.
@@ -242,14 +293,8 @@ impl Compiler {
 
     /// Compiles a function body into a child prototype and returns the CLOSURE
     /// expression (already in the next register), as PUC's `body` + `codeclosure`.
-    pub(super) fn body(&mut self, b: &FuncBody, _is_method: bool, line: u32) -> CResult<ExpDesc> {
-        self.enter_level()?;
-        let r = self.body_inner(b, line);
-        self.leave_level();
-        r
-    }
-
-    fn body_inner(&mut self, b: &FuncBody, line: u32) -> CResult<ExpDesc> {
+    /// (No nesting level of its own: the enclosing expression or statement has one.)
+    pub(super) fn body(&mut self, b: &FuncBody, line: u32) -> CResult<ExpDesc> {
         let mut fs = FuncState::new(Arc::clone(&self.source), line);
         fs.line = self.fs().line.max(line);
         fs.f.is_vararg = b.is_vararg;

@@ -59,7 +59,8 @@ pub fn compile(chunk: &Chunk, chunk_name: &str) -> Result<Proto, SyntaxError> {
     let mut c = Compiler {
         source: Arc::from(chunk_name),
         funcs: Vec::new(),
-        depth: 0,
+        // the caller of the compiler (`load`) is one C level, as in PUC
+        depth: 1,
     };
     c.main_func(chunk).map_err(|e| SyntaxError {
         message: format!("{}:{}: {}", chunk_id(chunk_name), e.line, e.msg),

@@ -175,7 +175,7 @@ impl Compiler {
         let fs = self.fs();
         fs.new_local_var(&name.name)?;
         fs.adjust_local_vars(1);
-        let b = self.body(body, false, body.line)?;
+        let b = self.body(body, body.line)?;
         // debug information only sees the variable after the closure is made
         let fs = self.fs();
         let pc = fs.pc() as u32;
@@ -203,7 +203,7 @@ impl Compiler {
         for field in rest.iter().chain(method) {
             self.field_sel(&mut v, field)?;
         }
-        let mut b = self.body(body, method.is_some(), line)?;
+        let mut b = self.body(body, line)?;
         let fs = self.fs();
         fs.store_var(&v, &mut b)?;
         fs.fix_line(line); // the definition "happens" on the first line
