@@ -8,15 +8,47 @@ use std::fmt::Write;
 /// Lists a prototype and, recursively, its nested functions, as `luac -l` does.
 pub fn disassemble(p: &Proto) -> String {
     let mut out = String::new();
-    print_function(&mut out, p);
+    print_function(&mut out, p, false);
     out
 }
 
-fn print_function(out: &mut String, p: &Proto) {
+/// Lists like `luac -l -l`: also constants, locals (with their pc ranges) and upvalues.
+pub fn disassemble_full(p: &Proto) -> String {
+    let mut out = String::new();
+    print_function(&mut out, p, true);
+    out
+}
+
+fn print_function(out: &mut String, p: &Proto, full: bool) {
     print_header(out, p);
     print_code(out, p);
+    if full {
+        print_debug(out, p);
+    }
     for child in &p.protos {
-        print_function(out, child);
+        print_function(out, child, full);
+    }
+}
+
+fn print_debug(out: &mut String, p: &Proto) {
+    let addr = p as *const Proto;
+    let _ = writeln!(out, "constants ({}) for {addr:p}:", p.constants.len());
+    for i in 0..p.constants.len() {
+        let _ = writeln!(out, "\t{}\t{}", i + 1, constant(p, i as u32));
+    }
+    let _ = writeln!(out, "locals ({}) for {addr:p}:", p.loc_vars.len());
+    for (i, v) in p.loc_vars.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "\t{i}\t{}\t{}\t{}",
+            v.name,
+            v.start_pc + 1,
+            v.end_pc + 1
+        );
+    }
+    let _ = writeln!(out, "upvalues ({}) for {addr:p}:", p.upvalues.len());
+    for (i, u) in p.upvalues.iter().enumerate() {
+        let _ = writeln!(out, "\t{i}\t{}\t{}\t{}", u.name, u.in_stack as u8, u.index);
     }
 }
 

@@ -29,7 +29,7 @@ use crate::proto::Proto;
 use code::{ExpKind, FuncState};
 use std::sync::Arc;
 
-pub use disasm::disassemble;
+pub use disasm::{disassemble, disassemble_full};
 
 /// Deepest nesting of expressions/statements/functions the compiler accepts (PUC's
 /// `LUAI_MAXCCALLS`): it bounds the compiler's own recursion.
