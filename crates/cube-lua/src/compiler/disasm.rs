@@ -227,10 +227,8 @@ fn write_comment(out: &mut String, p: &Proto, pc: usize, i: Instruction, op: OpC
                 let _ = write!(out, " {}", k(index_k(i.c())));
             }
         }
-        OpCode::GetTable | OpCode::SelfOp => {
-            if is_k(i.c()) {
-                let _ = write!(out, "\t; {}", k(index_k(i.c())));
-            }
+        OpCode::GetTable | OpCode::SelfOp if is_k(i.c()) => {
+            let _ = write!(out, "\t; {}", k(index_k(i.c())));
         }
         // luac 5.2 lists MOD without a comment; we reproduce that.
         OpCode::SetTable
@@ -241,10 +239,10 @@ fn write_comment(out: &mut String, p: &Proto, pc: usize, i: Instruction, op: OpC
         | OpCode::Pow
         | OpCode::Eq
         | OpCode::Lt
-        | OpCode::Le => {
-            if is_k(i.b()) || is_k(i.c()) {
-                let _ = write!(out, "\t; {} {}", rk_or_dash(i.b()), rk_or_dash(i.c()));
-            }
+        | OpCode::Le
+            if is_k(i.b()) || is_k(i.c()) =>
+        {
+            let _ = write!(out, "\t; {} {}", rk_or_dash(i.b()), rk_or_dash(i.c()));
         }
         OpCode::Jmp | OpCode::ForLoop | OpCode::ForPrep | OpCode::TForLoop => {
             let _ = write!(out, "\t; to {}", i.sbx() as i64 + pc as i64 + 2);
@@ -319,7 +317,7 @@ pub(crate) fn fmt_g14(n: f64) -> String {
     let sci = format!("{:.*e}", (P - 1) as usize, n);
     let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let x: i32 = exp.parse().unwrap_or(0);
-    if x < P && x >= -4 {
+    if (-4..P).contains(&x) {
         let s = format!("{:.*}", (P - 1 - x) as usize, n);
         strip_zeros(&s).to_string()
     } else {
@@ -351,7 +349,7 @@ mod tests {
         assert_eq!(fmt_g14(123456789012345.0), "1.2345678901234e+14");
         assert_eq!(fmt_g14(0.0001), "0.0001");
         assert_eq!(fmt_g14(0.00001), "1e-05");
-        assert_eq!(fmt_g14(3.14159265358979), "3.1415926535898");
+        assert_eq!(fmt_g14(1.234567890123456), "1.2345678901235");
         assert_eq!(fmt_g14(1e100), "1e+100");
         assert_eq!(fmt_g14(f64::INFINITY), "inf");
     }

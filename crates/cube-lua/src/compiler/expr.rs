@@ -93,16 +93,11 @@ impl Compiler {
     fn suffixed_chain(&mut self, e: &Expr) -> CResult<ExpDesc> {
         let mut spine = Vec::new();
         let mut cur = e;
-        loop {
-            match &cur.kind {
-                ExprKind::Index(obj, _)
-                | ExprKind::Call(obj, _)
-                | ExprKind::MethodCall(obj, ..) => {
-                    spine.push(cur);
-                    cur = obj;
-                }
-                _ => break,
-            }
+        while let ExprKind::Index(obj, _) | ExprKind::Call(obj, _) | ExprKind::MethodCall(obj, ..) =
+            &cur.kind
+        {
+            spine.push(cur);
+            cur = obj;
         }
         // the grammar only allows a name or a parenthesized expression here
         let mut v = match cur.kind {
