@@ -18,6 +18,8 @@
 mod code;
 mod disasm;
 mod expr;
+#[cfg(test)]
+mod golden;
 mod scope;
 mod stmt;
 #[cfg(test)]
