@@ -1,0 +1,20 @@
+//! # Text engines
+//!
+//! Pure functions over byte slices that the Lua `string` library and the VM's number
+//! handling are built on. Nothing here knows about the heap, values or the VM: inputs are
+//! `&[u8]` and `f64`, outputs are byte vectors, offsets and plain error values carrying Lua's
+//! exact message text, so every engine can be tested (and fuzzed) on its own and used from
+//! any process without touching its heap. The library natives convert Lua values at the
+//! edges and charge reductions in proportion to the work reported.
+//!
+//! * [`number`]: `tostring` of numbers (`%.14g`), string-to-number coercion
+//!   (`luaO_str2d`) and `tonumber(s, base)`.
+//! * [`format`]: the C `printf` engine behind `string.format`, with glibc's exact output.
+//! * [`pattern`]: Lua 5.2 pattern matching (`find`, `match`, `gmatch`, `gsub`).
+//! * [`float`]: shared decimal/hex digit generation for `%e %f %g %a`.
+//!
+//! Behaviour follows PUC-Rio Lua 5.2.4 as built by Debian on x86-64 glibc; the tests hold
+//! outputs recorded from that `lua5.2`.
+
+pub mod float;
+pub mod number;
