@@ -17,4 +17,5 @@
 //! outputs recorded from that `lua5.2`.
 
 pub mod float;
+pub mod format;
 pub mod number;
