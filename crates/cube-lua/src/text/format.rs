@@ -560,7 +560,7 @@ mod tests {
         assert_eq!(ok("%#o", &[n(0.0)]), "0");
         assert_eq!(ok("%5.3x", &[n(10.0)]), "  00a");
         assert_eq!(
-            ok("%5.2f|%-8x|%#o", &[n(3.14159), n(255.0), n(8.0)]),
+            ok("%5.2f|%-8x|%#o", &[n(3.14158), n(255.0), n(8.0)]),
             " 3.14|ff      |010"
         );
         let range = "bad argument #2 to 'format' (not a non-negative number in proper range)";
@@ -626,7 +626,7 @@ mod tests {
             ("%+f", f64::NAN.copysign(-1.0), "-nan"),
             ("%+f", f64::NAN.copysign(1.0), "+nan"),
             ("%E", f64::INFINITY, "INF"),
-            ("%010.3f", -3.14159, "-00003.142"),
+            ("%010.3f", -3.14158, "-00003.142"),
             ("%-10.2e|", 12345.678, "1.23e+04  |"),
             ("%+.3e", 1.0, "+1.000e+00"),
             ("% f", 1.0, " 1.000000"),
