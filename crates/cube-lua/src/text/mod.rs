@@ -19,3 +19,4 @@
 pub mod float;
 pub mod format;
 pub mod number;
+pub mod pattern;
