@@ -431,7 +431,7 @@ pub fn add_quoted(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::text::number::{fmt_number, str_to_number};
 

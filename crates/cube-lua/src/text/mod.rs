@@ -20,3 +20,6 @@ pub mod float;
 pub mod format;
 pub mod number;
 pub mod pattern;
+
+#[cfg(test)]
+mod crosscheck;
