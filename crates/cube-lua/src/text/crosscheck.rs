@@ -215,3 +215,62 @@ fn patterns_match_lua52() {
     }
     report("pattern", total, failures);
 }
+
+/// A small deterministic generator for the robustness tests (no external crates).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+
+    fn bytes(&mut self, alphabet: &[u8], max_len: u64) -> Vec<u8> {
+        let n = self.next() % (max_len + 1);
+        (0..n)
+            .map(|_| alphabet[(self.next() % alphabet.len() as u64) as usize])
+            .collect()
+    }
+}
+
+/// Arbitrary patterns, subjects, format strings and numerals never panic.
+#[test]
+fn engines_never_panic_on_random_input() {
+    use super::pattern::{expand_replacement, find, find_at, Gsub};
+    let mut rng = Lcg(0x5eed);
+    let pat_alpha = b"ab()[]^$%*+-?.bfd1290\0\xff";
+    let src_alpha = b"ab()[] \0\xff1";
+    for _ in 0..20_000 {
+        let pat = rng.bytes(pat_alpha, 12);
+        let src = rng.bytes(src_alpha, 12);
+        let init = (rng.next() % 16) as usize;
+        let _ = find(&src, &pat, init.min(src.len()), rng.next() & 1 == 0);
+        if let Ok(Some(m)) = find_at(&src, &pat, init.min(src.len())) {
+            let repl = rng.bytes(b"%01239ax", 6);
+            let _ = expand_replacement(&mut Vec::new(), &repl, &src, &m);
+            let _ = expand_replacement(&mut Vec::new(), &repl, b"", &m);
+        }
+        let mut g = Gmatch::new();
+        while let Ok(Some(_)) = g.next_match(&src, &pat) {}
+        let mut g = Gsub::new();
+        while let Ok(Some(_)) = g.next_match(&src, &pat) {}
+        let _ = g.next_match(b"", &pat);
+    }
+    let fmt_alpha = b"%-+ #0123456789.diouxXcseEfgGaAq%z\0";
+    for _ in 0..20_000 {
+        let f = rng.bytes(fmt_alpha, 10);
+        let x = f64::from_bits(rng.next() << 31 ^ rng.next());
+        let args = vec![Arg::Num(x), Arg::Str(rng.bytes(src_alpha, 5)), Arg::Num(-x)];
+        let _ = format(&f, &mut Args(args));
+    }
+    for _ in 0..20_000 {
+        let s = rng.bytes(b"0123456789abcdefxXpPeE.+- \t\0", 12);
+        let _ = str_to_number(&s);
+        let _ = str_to_number_base(&s, (rng.next() % 40) as u32);
+        let x = f64::from_bits(rng.next() << 31 ^ rng.next());
+        let _ = fmt_number(x);
+    }
+}

@@ -690,6 +690,10 @@ impl Gsub {
             Some((b'^', rest)) => (true, rest),
             _ => (false, pat),
         };
+        if self.pos > src.len() {
+            // Only possible if the caller switched subjects between calls.
+            self.done = true;
+        }
         let mut m = Matcher::new(src, pat);
         while !self.done {
             let s = self.pos;
@@ -742,7 +746,7 @@ pub fn expand_replacement(
         i += 1;
         match c {
             ESC => out.push(ESC),
-            b'0' => out.extend_from_slice(&src[m.start..m.end]),
+            b'0' => push_capture(out, src, Capture::Span(m.start, m.end)),
             b'1'..=b'9' => push_capture(out, src, m.capture(usize::from(c - b'1'))?),
             _ => return Err(PatternError::InvalidReplacementEscape),
         }
@@ -753,7 +757,8 @@ pub fn expand_replacement(
 /// Appends a capture's text, or a position capture's 1-based number.
 fn push_capture(out: &mut Vec<u8>, src: &[u8], cap: Capture) {
     match cap {
-        Capture::Span(a, b) => out.extend_from_slice(&src[a..b]),
+        // `get`: a match from a different subject yields nothing rather than a panic.
+        Capture::Span(a, b) => out.extend_from_slice(src.get(a..b).unwrap_or_default()),
         Capture::Position(p) => push_decimal(out, p as u64 + 1),
     }
 }
