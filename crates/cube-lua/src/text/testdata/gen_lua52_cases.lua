@@ -64,7 +64,18 @@ for _ = 1, 1500 do
   out("T", num(x), tostring(x))
 end
 
+for _ = 1, 300 do
+  local x = R(1, 4) == 1 and (1e14 - R(0, 3) + R(0, 4) / 4) or (R(-1e6, 1e6) + R(0, 3) / 4) * 10 ^ R(-20, 20)
+  out("T", num(x), tostring(x))
+end
+
 -- tonumber
+for _ = 1, 400 do
+  local s = rnd_string("123456789", R(1, 30)) .. (R(2) == 1 and "." .. rnd_string("0123456789", 10) or "")
+  s = s .. "e" .. (R(2) == 1 and "-" or "") .. R(290, 330)
+  local v = tonumber(s)
+  out("N", s, v == nil and "nil" or num(v))
+end
 local numchars = "0123456789abcdefxXpPeE.+- \t\n\0n"
 for _ = 1, 1500 do
   local s
@@ -101,7 +112,8 @@ local function rnd_item()
   local arg
   if conv:find("[diouxXc]") then
     local r2 = R(10)
-    if r2 <= 6 then arg = R(-100000, 100000) * (R(3) == 1 and 2^R(0, 40) or 1)
+    if r2 <= 6 then
+      arg = R(conv:find("[oxXu]") and R(-1000, 0) or -100000, 100000) * (R(3) == 1 and 2^R(0, 40) or 1)
     elseif r2 == 7 then arg = tostring(R(0, 1000))
     else arg = rnd_double() end
   elseif conv:find("[sq]") then
@@ -133,6 +145,15 @@ for _ = 1, 4000 do
   if ok then fields[#fields + 1] = "ok:" .. res
   else fields[#fields + 1] = "err:" .. res:gsub("'string.format'", "'format'") end
   out(table.unpack(fields))
+end
+
+for _ = 1, 600 do
+  local fmt = "%" .. rnd_string("-+ #0", 2) .. (R(2) == 1 and tostring(R(0, 30)) or "") .. "." .. R(0, 40)
+  local k = R(7)
+  fmt = fmt .. ("gGeEfaA"):sub(k, k)
+  local x = R(3) == 1 and specials[R(#specials)] or rnd_double()
+  local ok, res = pcall(string.format, fmt, x)
+  out("F", fmt, "1", "n:" .. num(x), ok and "ok:" .. res or "err:" .. res:gsub("'string.format'", "'format'"))
 end
 
 -- patterns
