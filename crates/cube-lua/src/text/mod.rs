@@ -9,7 +9,7 @@
 //!
 //! * [`number`]: `tostring` of numbers (`%.14g`), string-to-number coercion
 //!   (`luaO_str2d`) and `tonumber(s, base)`.
-//! * [`format`]: the C `printf` engine behind `string.format`, with glibc's exact output.
+//! * [`format`](mod@format): the C `printf` engine behind `string.format`, with glibc's exact output.
 //! * [`pattern`]: Lua 5.2 pattern matching (`find`, `match`, `gmatch`, `gsub`).
 //! * [`float`]: shared decimal/hex digit generation for `%e %f %g %a`.
 //!
