@@ -11,5 +11,6 @@ pub mod lexer;
 pub mod opcode;
 pub mod parser;
 pub mod proto;
+pub mod text;
 
 pub use chunkid::SyntaxError;

@@ -1,0 +1,1073 @@
+//! Lua 5.2 pattern matching over bytes, with the semantics of lstrlib.c's matcher.
+//!
+//! The matcher is the classic backtracking one: `%` classes use the C locale's `ctype`
+//! (bytes >= 128 belong to no class), sets support ranges, classes and `^`, items take the
+//! suffixes `* + - ?`, and `( )`, `()`, `%1`-`%9`, `%bxy` and `%f[set]` work as in Lua 5.2.
+//! Errors carry Lua's exact messages. As in Lua, the matcher recurses for captures,
+//! quantifiers and back-tracking, and at most 200 nested calls are allowed ("pattern too
+//! complex"), which also bounds the Rust stack used. Matching allocates nothing.
+//!
+//! The entry points mirror the library functions:
+//! * [`find`] for `string.find` (plain search when asked or when the pattern has no
+//!   specials), [`find_at`] for `string.match` (and the pattern path of `find`);
+//! * [`Gmatch`] for `string.gmatch`, where `^` is *not* an anchor (Lua 5.2 quirk);
+//! * [`Gsub`] plus [`expand_replacement`] for `string.gsub`;
+//! * [`start_offset`] turns the `init` argument into a byte offset.
+//!
+//! Offsets are 0-based byte indices; ends are exclusive. Lua's 1-based values are
+//! `start + 1` / `end` for `find`, and `offset + 1` for position captures.
+
+use std::fmt;
+
+use super::float::push_decimal;
+use super::number::is_space;
+
+/// `LUA_MAXCAPTURES`.
+pub const MAX_CAPTURES: usize = 32;
+
+/// `MAXCCALLS` in lstrlib.c: how deeply the matcher may nest before "pattern too complex".
+const MAX_MATCH_CALLS: usize = 200;
+
+/// The escape character, `L_ESC`.
+const ESC: u8 = b'%';
+
+/// Characters that make `string.find` use the matcher instead of a plain search.
+const SPECIALS: &[u8] = b"^$*+?.([%-";
+
+/// One capture of a successful match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Capture {
+    /// A substring capture: byte range `start..end` of the subject.
+    Span(usize, usize),
+    /// A position capture `()`: 0-based offset (Lua's value is `offset + 1`).
+    Position(usize),
+}
+
+/// A pattern error, with Lua's exact message from [`fmt::Display`] / [`PatternError::message`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatternError {
+    /// `malformed pattern (ends with '%')`
+    EndsWithEscape,
+    /// `malformed pattern (missing ']')`
+    MissingBracket,
+    /// `malformed pattern (missing arguments to '%b')`
+    MissingBalanceArgs,
+    /// `missing '[' after '%f' in pattern`
+    MissingFrontierSet,
+    /// `invalid capture index %N` (a back-reference in the pattern; N may be 0)
+    InvalidCaptureIndex(i32),
+    /// `invalid capture index` (a capture asked for by a replacement or by gsub)
+    InvalidReplacementIndex,
+    /// `invalid pattern capture` (a `)` with no open capture)
+    InvalidPatternCapture,
+    /// `unfinished capture` (a capture still open when its value is asked for)
+    UnfinishedCapture,
+    /// `too many captures` (more than 32)
+    TooManyCaptures,
+    /// `pattern too complex` (more than 200 nested matcher calls)
+    TooComplex,
+    /// `invalid use of '%' in replacement string`
+    InvalidReplacementEscape,
+}
+
+impl PatternError {
+    /// Lua's message for this error.
+    pub fn message(&self) -> String {
+        match self {
+            Self::EndsWithEscape => "malformed pattern (ends with '%')".into(),
+            Self::MissingBracket => "malformed pattern (missing ']')".into(),
+            Self::MissingBalanceArgs => "malformed pattern (missing arguments to '%b')".into(),
+            Self::MissingFrontierSet => "missing '[' after '%f' in pattern".into(),
+            Self::InvalidCaptureIndex(n) => format!("invalid capture index %{n}"),
+            Self::InvalidReplacementIndex => "invalid capture index".into(),
+            Self::InvalidPatternCapture => "invalid pattern capture".into(),
+            Self::UnfinishedCapture => "unfinished capture".into(),
+            Self::TooManyCaptures => "too many captures".into(),
+            Self::TooComplex => "pattern too complex".into(),
+            Self::InvalidReplacementEscape => "invalid use of '%' in replacement string".into(),
+        }
+    }
+}
+
+impl fmt::Display for PatternError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for PatternError {}
+
+/// The state of one capture slot during matching (`len` in lstrlib.c).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CapLen {
+    /// Opened but not yet closed (`CAP_UNFINISHED`).
+    Unfinished,
+    /// A position capture (`CAP_POSITION`).
+    Position,
+    /// Closed, with this many bytes.
+    Closed(usize),
+}
+
+/// One capture slot: where it starts and its state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct RawCapture {
+    start: usize,
+    len: CapLen,
+}
+
+const EMPTY_CAPTURE: RawCapture = RawCapture {
+    start: 0,
+    len: CapLen::Unfinished,
+};
+
+/// A successful match: the matched range and the captures recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Match {
+    /// Offset of the first matched byte.
+    pub start: usize,
+    /// Offset just past the match.
+    pub end: usize,
+    level: usize,
+    caps: [RawCapture; MAX_CAPTURES],
+}
+
+impl Match {
+    /// A match without captures (what a plain search finds).
+    fn plain(start: usize, end: usize) -> Self {
+        Match {
+            start,
+            end,
+            level: 0,
+            caps: [EMPTY_CAPTURE; MAX_CAPTURES],
+        }
+    }
+
+    /// Number of captures in the pattern that took part in the match (`ms->level`).
+    ///
+    /// `string.find` returns exactly these after the two positions.
+    pub fn num_captures(&self) -> usize {
+        self.level
+    }
+
+    /// Number of values `string.match`, `gmatch` and a gsub function receive: the captures,
+    /// or the whole match when the pattern has none.
+    pub fn num_values(&self) -> usize {
+        self.level.max(1)
+    }
+
+    /// Capture `i` (0-based), as lstrlib's `push_onecapture` sees it: with no captures,
+    /// index 0 is the whole match; an index beyond the captures is "invalid capture index";
+    /// a capture never closed is "unfinished capture".
+    pub fn capture(&self, i: usize) -> Result<Capture, PatternError> {
+        if i >= self.level {
+            return if i == 0 {
+                Ok(Capture::Span(self.start, self.end))
+            } else {
+                Err(PatternError::InvalidReplacementIndex)
+            };
+        }
+        let c = self.caps[i];
+        match c.len {
+            CapLen::Unfinished => Err(PatternError::UnfinishedCapture),
+            CapLen::Position => Ok(Capture::Position(c.start)),
+            CapLen::Closed(len) => Ok(Capture::Span(c.start, c.start + len)),
+        }
+    }
+
+    /// The values `string.match`/`gmatch` return, in order (see [`Match::num_values`]).
+    pub fn values(&self) -> impl Iterator<Item = Result<Capture, PatternError>> + '_ {
+        (0..self.num_values()).map(move |i| self.capture(i))
+    }
+}
+
+/// The byte at `i`, or NUL past the end: C reads the string's terminator there, and Lua's
+/// matcher relies on that in a few places (`%f` at the end, `[` scanning, suffix checks).
+fn byte_at(s: &[u8], i: usize) -> u8 {
+    s.get(i).copied().unwrap_or(0)
+}
+
+/// Whether `c` belongs to class letter `cl` (`match_class`): lower-case letters select the
+/// C-locale class, upper-case ones its complement, and any other byte stands for itself.
+fn match_class(c: u8, cl: u8) -> bool {
+    let res = match cl.to_ascii_lowercase() {
+        b'a' => c.is_ascii_alphabetic(),
+        b'c' => c.is_ascii_control(),
+        b'd' => c.is_ascii_digit(),
+        b'g' => c.is_ascii_graphic(),
+        b'l' => c.is_ascii_lowercase(),
+        b'p' => c.is_ascii_punctuation(),
+        b's' => is_space(c),
+        b'u' => c.is_ascii_uppercase(),
+        b'w' => c.is_ascii_alphanumeric(),
+        b'x' => c.is_ascii_hexdigit(),
+        b'z' => c == 0, // deprecated in 5.2, still accepted
+        _ => return cl == c,
+    };
+    if cl.is_ascii_lowercase() {
+        res
+    } else {
+        !res
+    }
+}
+
+/// Whether `c` is in the set `pat[p..=ec]`, where `pat[p]` is `[` and `pat[ec]` its `]`
+/// (`matchbracketclass`). A `-` forms a range only when a byte follows it before `]`.
+fn match_bracket_class(c: u8, pat: &[u8], p: usize, ec: usize) -> bool {
+    let mut q = p;
+    let mut sig = true;
+    if byte_at(pat, q + 1) == b'^' {
+        sig = false;
+        q += 1;
+    }
+    loop {
+        q += 1;
+        if q >= ec {
+            return !sig;
+        }
+        let pc = pat[q];
+        if pc == ESC {
+            q += 1;
+            if match_class(c, byte_at(pat, q)) {
+                return sig;
+            }
+        } else if byte_at(pat, q + 1) == b'-' && q + 2 < ec {
+            q += 2;
+            if pc <= c && c <= pat[q] {
+                return sig;
+            }
+        } else if pc == c {
+            return sig;
+        }
+    }
+}
+
+/// The matcher state for one attempt (`MatchState`).
+struct Matcher<'a> {
+    src: &'a [u8],
+    pat: &'a [u8],
+    /// Nested calls still allowed (`matchdepth`).
+    depth: usize,
+    level: usize,
+    caps: [RawCapture; MAX_CAPTURES],
+}
+
+impl<'a> Matcher<'a> {
+    fn new(src: &'a [u8], pat: &'a [u8]) -> Self {
+        Matcher {
+            src,
+            pat,
+            depth: MAX_MATCH_CALLS,
+            level: 0,
+            caps: [EMPTY_CAPTURE; MAX_CAPTURES],
+        }
+    }
+
+    /// Packages the current captures as the result of a match of `start..end`.
+    fn to_match(&self, start: usize, end: usize) -> Match {
+        Match {
+            start,
+            end,
+            level: self.level,
+            caps: self.caps,
+        }
+    }
+
+    /// Index just past the single-character class at `p` (`classEnd`).
+    fn class_end(&self, p: usize) -> Result<usize, PatternError> {
+        let pat = self.pat;
+        let mut q = p + 1;
+        match pat[p] {
+            ESC => {
+                if q >= pat.len() {
+                    return Err(PatternError::EndsWithEscape);
+                }
+                Ok(q + 1)
+            }
+            b'[' => {
+                if byte_at(pat, q) == b'^' {
+                    q += 1;
+                }
+                // The first byte is never the closing `]`, so `[]]` is the set of `]`.
+                loop {
+                    if q >= pat.len() {
+                        return Err(PatternError::MissingBracket);
+                    }
+                    let c = pat[q];
+                    q += 1;
+                    if c == ESC && q < pat.len() {
+                        q += 1;
+                    }
+                    if byte_at(pat, q) == b']' {
+                        return Ok(q + 1);
+                    }
+                }
+            }
+            _ => Ok(q),
+        }
+    }
+
+    /// Whether the subject byte at `s` matches the class `pat[p..ep]` (`singlematch`).
+    fn single_match(&self, s: usize, p: usize, ep: usize) -> bool {
+        let Some(&c) = self.src.get(s) else {
+            return false;
+        };
+        match self.pat[p] {
+            b'.' => true,
+            ESC => match_class(c, byte_at(self.pat, p + 1)),
+            b'[' => match_bracket_class(c, self.pat, p, ep - 1),
+            pc => pc == c,
+        }
+    }
+
+    /// Matches `pat[p..]` against `src[s..]`; returns the end of the match (`match`).
+    fn do_match(&mut self, s: usize, p: usize) -> Result<Option<usize>, PatternError> {
+        if self.depth == 0 {
+            return Err(PatternError::TooComplex);
+        }
+        self.depth -= 1;
+        let res = self.match_body(s, p);
+        self.depth += 1;
+        res
+    }
+
+    /// The body of `match`: a loop where C uses `goto init` for tail calls.
+    fn match_body(&mut self, mut s: usize, mut p: usize) -> Result<Option<usize>, PatternError> {
+        let pat = self.pat;
+        loop {
+            if p == pat.len() {
+                return Ok(Some(s));
+            }
+            match pat[p] {
+                b'(' => {
+                    return if byte_at(pat, p + 1) == b')' {
+                        self.start_capture(s, p + 2, CapLen::Position)
+                    } else {
+                        self.start_capture(s, p + 1, CapLen::Unfinished)
+                    };
+                }
+                b')' => return self.end_capture(s, p + 1),
+                b'$' if p + 1 == pat.len() => {
+                    return Ok((s == self.src.len()).then_some(s));
+                }
+                ESC => match byte_at(pat, p + 1) {
+                    b'b' => match self.match_balance(s, p + 2)? {
+                        Some(next) => {
+                            s = next;
+                            p += 4;
+                            continue;
+                        }
+                        None => return Ok(None),
+                    },
+                    b'f' => {
+                        p += 2;
+                        if byte_at(pat, p) != b'[' {
+                            return Err(PatternError::MissingFrontierSet);
+                        }
+                        let ep = self.class_end(p)?;
+                        let prev = if s == 0 { 0 } else { self.src[s - 1] };
+                        let cur = byte_at(self.src, s);
+                        if !match_bracket_class(prev, pat, p, ep - 1)
+                            && match_bracket_class(cur, pat, p, ep - 1)
+                        {
+                            p = ep;
+                            continue;
+                        }
+                        return Ok(None);
+                    }
+                    d @ b'0'..=b'9' => match self.match_back_reference(s, d)? {
+                        Some(next) => {
+                            s = next;
+                            p += 2;
+                            continue;
+                        }
+                        None => return Ok(None),
+                    },
+                    _ => {}
+                },
+                _ => {}
+            }
+            // A single-character class with an optional suffix.
+            let ep = self.class_end(p)?;
+            let suffix = byte_at(pat, ep);
+            if !self.single_match(s, p, ep) {
+                if matches!(suffix, b'*' | b'?' | b'-') {
+                    p = ep + 1;
+                    continue;
+                }
+                return Ok(None);
+            }
+            match suffix {
+                b'?' => {
+                    if let Some(end) = self.do_match(s + 1, ep + 1)? {
+                        return Ok(Some(end));
+                    }
+                    p = ep + 1;
+                }
+                b'+' => return self.max_expand(s + 1, p, ep),
+                b'*' => return self.max_expand(s, p, ep),
+                b'-' => return self.min_expand(s, p, ep),
+                _ => {
+                    s += 1;
+                    p = ep;
+                }
+            }
+        }
+    }
+
+    /// Greedy repetition: the longest run of the class, then backing off (`max_expand`).
+    fn max_expand(&mut self, s: usize, p: usize, ep: usize) -> Result<Option<usize>, PatternError> {
+        let mut i = 0;
+        while self.single_match(s + i, p, ep) {
+            i += 1;
+        }
+        loop {
+            if let Some(end) = self.do_match(s + i, ep + 1)? {
+                return Ok(Some(end));
+            }
+            if i == 0 {
+                return Ok(None);
+            }
+            i -= 1;
+        }
+    }
+
+    /// Lazy repetition: the shortest run for which the rest matches (`min_expand`).
+    fn min_expand(
+        &mut self,
+        mut s: usize,
+        p: usize,
+        ep: usize,
+    ) -> Result<Option<usize>, PatternError> {
+        loop {
+            if let Some(end) = self.do_match(s, ep + 1)? {
+                return Ok(Some(end));
+            }
+            if !self.single_match(s, p, ep) {
+                return Ok(None);
+            }
+            s += 1;
+        }
+    }
+
+    /// Opens capture `level` at `s` and matches the rest (`start_capture`).
+    fn start_capture(
+        &mut self,
+        s: usize,
+        p: usize,
+        what: CapLen,
+    ) -> Result<Option<usize>, PatternError> {
+        if self.level >= MAX_CAPTURES {
+            return Err(PatternError::TooManyCaptures);
+        }
+        self.caps[self.level] = RawCapture {
+            start: s,
+            len: what,
+        };
+        self.level += 1;
+        let res = self.do_match(s, p)?;
+        if res.is_none() {
+            self.level -= 1;
+        }
+        Ok(res)
+    }
+
+    /// Closes the innermost open capture at `s` and matches the rest (`end_capture`).
+    fn end_capture(&mut self, s: usize, p: usize) -> Result<Option<usize>, PatternError> {
+        let l = (0..self.level)
+            .rev()
+            .find(|&l| self.caps[l].len == CapLen::Unfinished)
+            .ok_or(PatternError::InvalidPatternCapture)?;
+        self.caps[l].len = CapLen::Closed(s - self.caps[l].start);
+        let res = self.do_match(s, p)?;
+        if res.is_none() {
+            self.caps[l].len = CapLen::Unfinished;
+        }
+        Ok(res)
+    }
+
+    /// `%1`-`%9` (and the invalid `%0`): the text of a closed capture again
+    /// (`match_capture`). A position capture never matches (its length is negative in C).
+    fn match_back_reference(&self, s: usize, digit: u8) -> Result<Option<usize>, PatternError> {
+        let l = i32::from(digit) - i32::from(b'1');
+        let valid = usize::try_from(l)
+            .ok()
+            .filter(|&l| l < self.level && self.caps[l].len != CapLen::Unfinished);
+        let Some(l) = valid else {
+            return Err(PatternError::InvalidCaptureIndex(l + 1));
+        };
+        let cap = self.caps[l];
+        let CapLen::Closed(len) = cap.len else {
+            return Ok(None);
+        };
+        let rest = &self.src[s..];
+        let text = &self.src[cap.start..cap.start + len];
+        Ok(rest.starts_with(text).then_some(s + len))
+    }
+
+    /// `%bxy` at `s`, with `x` at `pat[p]`: the end of the balanced run (`matchbalance`).
+    fn match_balance(&self, s: usize, p: usize) -> Result<Option<usize>, PatternError> {
+        if p + 1 >= self.pat.len() {
+            return Err(PatternError::MissingBalanceArgs);
+        }
+        let (open, close) = (self.pat[p], self.pat[p + 1]);
+        if self.src.get(s) != Some(&open) {
+            return Ok(None);
+        }
+        let mut depth = 1usize;
+        for (i, &c) in self.src.iter().enumerate().skip(s + 1) {
+            if c == close {
+                depth -= 1;
+                if depth == 0 {
+                    return Ok(Some(i + 1));
+                }
+            } else if c == open {
+                depth += 1;
+            }
+        }
+        Ok(None)
+    }
+
+    /// One attempt at `s` with fresh captures.
+    fn attempt(&mut self, s: usize) -> Result<Option<Match>, PatternError> {
+        self.level = 0;
+        Ok(self.do_match(s, 0)?.map(|end| self.to_match(s, end)))
+    }
+}
+
+/// Whether `pat` contains a byte that makes `string.find` use the matcher
+/// (one of `^$*+?.([%-`); without one, `find` does a plain substring search.
+pub fn has_specials(pat: &[u8]) -> bool {
+    pat.iter().any(|c| SPECIALS.contains(c))
+}
+
+/// Lua 5.2's `init` argument (1-based, negative from the end) for `find`/`match` as a 0-based
+/// offset, or `None` when it lies beyond `len + 1` (then nothing can be found).
+pub fn start_offset(init: i64, len: usize) -> Option<usize> {
+    let len_i = i64::try_from(len).unwrap_or(i64::MAX);
+    let pos = if init >= 0 {
+        init
+    } else if init.unsigned_abs() > len as u64 {
+        0
+    } else {
+        len_i + init + 1
+    };
+    match pos {
+        p if p < 1 => Some(0),
+        p if p > len_i.saturating_add(1) => None,
+        p => usize::try_from(p - 1).ok(),
+    }
+}
+
+/// Plain substring search from `init` (`lmemfind`); an empty needle matches at `init`.
+pub fn find_plain(src: &[u8], needle: &[u8], init: usize) -> Option<usize> {
+    let hay = src.get(init..)?;
+    let Some((&first, rest)) = needle.split_first() else {
+        return Some(init);
+    };
+    if needle.len() > hay.len() {
+        return None;
+    }
+    let last_start = hay.len() - needle.len();
+    let mut i = 0;
+    while i <= last_start {
+        let off = hay[i..=last_start].iter().position(|&c| c == first)?;
+        i += off;
+        if hay[i + 1..].starts_with(rest) {
+            return Some(init + i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The matcher path of `string.find` and all of `string.match`: the first match of `pat` in
+/// `src` starting at or after `init`, honouring a leading `^` anchor.
+pub fn find_at(src: &[u8], pat: &[u8], init: usize) -> Result<Option<Match>, PatternError> {
+    if init > src.len() {
+        return Ok(None);
+    }
+    let (anchor, pat) = match pat.split_first() {
+        Some((b'^', rest)) => (true, rest),
+        _ => (false, pat),
+    };
+    let mut m = Matcher::new(src, pat);
+    let mut s = init;
+    loop {
+        if let Some(found) = m.attempt(s)? {
+            return Ok(Some(found));
+        }
+        if anchor || s >= src.len() {
+            return Ok(None);
+        }
+        s += 1;
+    }
+}
+
+/// `string.find(src, pat, init, plain)` with `init` already turned into an offset: a plain
+/// search when `plain` is set or the pattern has no specials, otherwise [`find_at`].
+///
+/// The plain path matters for semantics, not just speed: `find("a)", "a)")` succeeds where
+/// the matcher would report "invalid pattern capture".
+pub fn find(
+    src: &[u8],
+    pat: &[u8],
+    init: usize,
+    plain: bool,
+) -> Result<Option<Match>, PatternError> {
+    if plain || !has_specials(pat) {
+        Ok(find_plain(src, pat, init).map(|start| Match::plain(start, start + pat.len())))
+    } else {
+        find_at(src, pat, init)
+    }
+}
+
+/// The state of a `string.gmatch` iterator: plain data, so it can live in a closure's
+/// upvalue between calls while the subject and pattern stay in the heap.
+///
+/// In Lua 5.2, `gmatch` does not treat a leading `^` as an anchor: it matches a literal `^`.
+/// After an empty match the next search starts one byte further on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Gmatch {
+    /// Where the next search starts.
+    pub pos: usize,
+}
+
+impl Gmatch {
+    /// An iterator state starting at the beginning of the subject.
+    pub fn new() -> Self {
+        Gmatch { pos: 0 }
+    }
+
+    /// The next match of `pat` in `src`, or `None` when there are no more.
+    pub fn next_match(&mut self, src: &[u8], pat: &[u8]) -> Result<Option<Match>, PatternError> {
+        let mut m = Matcher::new(src, pat);
+        let mut s = self.pos;
+        while s <= src.len() {
+            if let Some(found) = m.attempt(s)? {
+                self.pos = if found.end == found.start {
+                    found.end + 1
+                } else {
+                    found.end
+                };
+                return Ok(Some(found));
+            }
+            s += 1;
+        }
+        self.pos = s;
+        Ok(None)
+    }
+}
+
+/// The state of a `string.gsub` loop: plain data, resumable between calls (the replacement
+/// may be a Lua function that runs on the VM's own stack before the loop continues).
+///
+/// Each [`Gsub::next_match`] returns the next match to replace. The caller copies the subject
+/// between the previous match's `end` (initially 0) and this match's `start`, appends the
+/// replacement, counts the match, and stops after `max_n` matches; finally it copies the
+/// subject from the last match's `end`. This reproduces Lua 5.2's loop exactly: an empty
+/// match is followed by a search one byte further on (so `gsub("hello", "o*", "X")` also
+/// matches right after a non-empty match), and an anchored pattern (`^...`) is tried once.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Gsub {
+    /// Where the next attempt starts.
+    pub pos: usize,
+    /// Set once the loop is over (end of subject reached, or an anchored attempt made).
+    pub done: bool,
+}
+
+impl Gsub {
+    /// A loop state starting at the beginning of the subject.
+    pub fn new() -> Self {
+        Gsub {
+            pos: 0,
+            done: false,
+        }
+    }
+
+    /// The next match of `pat` (the full pattern, `^` included) in `src`, or `None`.
+    pub fn next_match(&mut self, src: &[u8], pat: &[u8]) -> Result<Option<Match>, PatternError> {
+        let (anchor, pat) = match pat.split_first() {
+            Some((b'^', rest)) => (true, rest),
+            _ => (false, pat),
+        };
+        if self.pos > src.len() {
+            // Only possible if the caller switched subjects between calls.
+            self.done = true;
+        }
+        let mut m = Matcher::new(src, pat);
+        while !self.done {
+            let s = self.pos;
+            let found = m.attempt(s)?;
+            match &found {
+                Some(f) if f.end > s => self.pos = f.end,
+                _ if s < src.len() => self.pos = s + 1,
+                _ => self.done = true,
+            }
+            if anchor {
+                self.done = true;
+            }
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// The number of replacements `gsub` may make, from its optional fourth argument (already
+/// converted to an integer): by default `len + 1`; Lua 5.2 stores the argument in a `size_t`,
+/// so a negative limit means no limit at all (`gsub("abc", "%w", "x", -1)` replaces all 3).
+pub fn gsub_limit(max_n: Option<i64>, src_len: usize) -> u64 {
+    match max_n {
+        Some(n) => n as u64,
+        None => src_len as u64 + 1,
+    }
+}
+
+/// Appends the expansion of a `gsub` replacement string for match `m` of `src` (`add_s`):
+/// `%0` is the whole match, `%1`-`%9` a capture (`%1` is the whole match when the pattern has
+/// no captures; a position capture is written as its 1-based number), `%%` is `%`; any other
+/// byte after `%` (or `%` at the end) is an error.
+pub fn expand_replacement(
+    out: &mut Vec<u8>,
+    repl: &[u8],
+    src: &[u8],
+    m: &Match,
+) -> Result<(), PatternError> {
+    let mut i = 0;
+    while i < repl.len() {
+        let Some(off) = repl[i..].iter().position(|&c| c == ESC) else {
+            out.extend_from_slice(&repl[i..]);
+            break;
+        };
+        out.extend_from_slice(&repl[i..i + off]);
+        i += off + 1;
+        let c = byte_at(repl, i);
+        i += 1;
+        match c {
+            ESC => out.push(ESC),
+            b'0' => push_capture(out, src, Capture::Span(m.start, m.end)),
+            b'1'..=b'9' => push_capture(out, src, m.capture(usize::from(c - b'1'))?),
+            _ => return Err(PatternError::InvalidReplacementEscape),
+        }
+    }
+    Ok(())
+}
+
+/// Appends a capture's text, or a position capture's 1-based number.
+fn push_capture(out: &mut Vec<u8>, src: &[u8], cap: Capture) {
+    match cap {
+        // `get`: a match from a different subject yields nothing rather than a panic.
+        Capture::Span(a, b) => out.extend_from_slice(src.get(a..b).unwrap_or_default()),
+        Capture::Position(p) => push_decimal(out, p as u64 + 1),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Renders a capture as Lua prints it.
+    fn show(src: &[u8], c: Capture) -> String {
+        match c {
+            Capture::Span(a, b) => String::from_utf8_lossy(&src[a..b]).into_owned(),
+            Capture::Position(p) => (p + 1).to_string(),
+        }
+    }
+
+    /// Joins values Lua-style with " | ", or gives the error message.
+    fn render(r: Result<Vec<String>, PatternError>) -> String {
+        match r {
+            Ok(v) => v.join(" | "),
+            Err(e) => format!("ERR {e}"),
+        }
+    }
+
+    /// `string.find(src, pat, init, plain)` rendered like `print`.
+    pub(crate) fn lua_find(src: &[u8], pat: &[u8], init: i64, plain: bool) -> String {
+        render((|| {
+            let Some(off) = start_offset(init, src.len()) else {
+                return Ok(vec!["nil".into()]);
+            };
+            let Some(m) = find(src, pat, off, plain)? else {
+                return Ok(vec!["nil".into()]);
+            };
+            let mut v = vec![(m.start + 1).to_string(), m.end.to_string()];
+            for i in 0..m.num_captures() {
+                v.push(show(src, m.capture(i)?));
+            }
+            Ok(v)
+        })())
+    }
+
+    /// `string.match(src, pat, init)` rendered like `print`.
+    pub(crate) fn lua_match(src: &[u8], pat: &[u8], init: i64) -> String {
+        render((|| {
+            let Some(off) = start_offset(init, src.len()) else {
+                return Ok(vec!["nil".into()]);
+            };
+            let Some(m) = find_at(src, pat, off)? else {
+                return Ok(vec!["nil".into()]);
+            };
+            m.values().map(|c| c.map(|c| show(src, c))).collect()
+        })())
+    }
+
+    /// All `string.gmatch(src, pat)` results (at most 100), each as "[v1,v2]".
+    pub(crate) fn lua_gmatch(src: &[u8], pat: &[u8]) -> String {
+        render((|| {
+            let mut g = Gmatch::new();
+            let mut out = Vec::new();
+            while out.len() < 100 {
+                let Some(m) = g.next_match(src, pat)? else {
+                    break;
+                };
+                let vals: Result<Vec<String>, _> =
+                    m.values().map(|c| c.map(|c| show(src, c))).collect();
+                out.push(format!("[{}]", vals?.join(",")));
+            }
+            Ok(vec![out.concat()])
+        })())
+    }
+
+    /// `string.gsub(src, pat, repl, max_n)` with a string replacement, rendered like `print`.
+    pub(crate) fn lua_gsub(src: &[u8], pat: &[u8], repl: &[u8], max_n: Option<i64>) -> String {
+        render((|| {
+            let max_n = gsub_limit(max_n, src.len());
+            let mut g = Gsub::new();
+            let mut out = Vec::new();
+            let mut last = 0;
+            let mut n = 0;
+            while n < max_n {
+                let Some(m) = g.next_match(src, pat)? else {
+                    break;
+                };
+                out.extend_from_slice(&src[last..m.start]);
+                expand_replacement(&mut out, repl, src, &m)?;
+                last = m.end;
+                n += 1;
+            }
+            out.extend_from_slice(&src[last..]);
+            Ok(vec![
+                String::from_utf8_lossy(&out).into_owned(),
+                n.to_string(),
+            ])
+        })())
+    }
+
+    #[test]
+    fn errors_match_lua52() {
+        let cases: &[(&str, &str)] = &[
+            ("%", "ERR malformed pattern (ends with '%')"),
+            ("[a", "ERR malformed pattern (missing ']')"),
+            ("[]", "ERR malformed pattern (missing ']')"),
+            ("[^]", "ERR malformed pattern (missing ']')"),
+            ("[%", "ERR malformed pattern (missing ']')"),
+            ("[%a", "ERR malformed pattern (missing ']')"),
+            ("[a%]", "ERR malformed pattern (missing ']')"),
+            ("%b", "ERR malformed pattern (missing arguments to '%b')"),
+            ("%ba", "ERR malformed pattern (missing arguments to '%b')"),
+            ("%f", "ERR missing '[' after '%f' in pattern"),
+            ("%fa", "ERR missing '[' after '%f' in pattern"),
+            ("%1", "ERR invalid capture index %1"),
+            ("(a)%2", "ERR invalid capture index %2"),
+            ("(a%1)", "ERR invalid capture index %1"),
+            ("%0", "ERR invalid capture index %0"),
+            ("(a", "ERR unfinished capture"),
+            ("a)", "nil"), // plain search: ')' is not special
+            ("[a-]", "1 | 1"),
+            ("[]]", "nil"),
+        ];
+        for (pat, want) in cases {
+            assert_eq!(lua_find(b"abc", pat.as_bytes(), 1, false), *want, "{pat}");
+        }
+        assert_eq!(lua_match(b"abc", b"(()", 1), "ERR unfinished capture");
+        assert_eq!(
+            lua_match(b"abc", b"(()))", 1),
+            "ERR invalid pattern capture"
+        );
+        assert_eq!(lua_find(b"a-c", b"[a-]", 2, false), "2 | 2");
+        assert_eq!(lua_find(b"]", b"[]]", 1, false), "1 | 1");
+    }
+
+    #[test]
+    fn capture_limits_match_lua52() {
+        let src = "a".repeat(40);
+        assert_eq!(
+            lua_match(src.as_bytes(), "(a)".repeat(33).as_bytes(), 1),
+            "ERR too many captures"
+        );
+        assert_eq!(
+            lua_match(src.as_bytes(), "(a)".repeat(32).as_bytes(), 1),
+            vec!["a"; 32].join(" | ")
+        );
+    }
+
+    #[test]
+    fn depth_limit_matches_lua52() {
+        // lua5.2: ("a?"):rep(199) matches 199 a's; ("a?"):rep(200) is "pattern too complex".
+        let src = "a".repeat(300);
+        assert_eq!(
+            lua_match(src.as_bytes(), "a?".repeat(199).as_bytes(), 1),
+            "a".repeat(199)
+        );
+        assert_eq!(
+            lua_match(src.as_bytes(), "a?".repeat(200).as_bytes(), 1),
+            "ERR pattern too complex"
+        );
+        // One capture adds two levels: 195 "a?" fit after "(a)", 196 do not... as lua5.2 says:
+        // 197 ok, 198 too complex.
+        let p197 = format!("(a){}", "a?".repeat(197));
+        let p198 = format!("(a){}", "a?".repeat(198));
+        assert_eq!(lua_match(src.as_bytes(), p197.as_bytes(), 1), "a");
+        assert_eq!(
+            lua_match(src.as_bytes(), p198.as_bytes(), 1),
+            "ERR pattern too complex"
+        );
+        // Huge inputs fail cleanly instead of overflowing the stack.
+        let big = "a".repeat(300_000);
+        let pat = format!("{}{}", "a?".repeat(300_000), "a".repeat(300_000));
+        assert_eq!(
+            lua_match(big.as_bytes(), pat.as_bytes(), 1),
+            "ERR pattern too complex"
+        );
+        // Long greedy/lazy runs do not nest.
+        let long = "a".repeat(2_000);
+        assert_eq!(lua_match(long.as_bytes(), b".-b", 1), "nil");
+        assert_eq!(lua_match(long.as_bytes(), b"a*$", 1), long);
+    }
+
+    #[test]
+    fn matches_from_lua52() {
+        assert_eq!(lua_match(b"THE (quick) fox", b"%f[%a]%a+", 1), "THE");
+        assert_eq!(lua_match(b"hello", b"()ll()", 1), "3 | 5");
+        assert_eq!(lua_match(b"  x  ", b"^%s*(.-)%s*$", 1), "x");
+        assert_eq!(lua_match(b"f(a(b)c)", b"%b()", 1), "(a(b)c)");
+        assert_eq!(lua_match(b"key=val", b"(%w+)=(%w+)", 1), "key | val");
+        assert_eq!(lua_match(b"\0abc", b"%z", 1), "\0");
+        assert_eq!(lua_match(b"x\0", b"[%z]", 1), "\0");
+        assert_eq!(lua_match(b"abc", b"%Z+", 1), "abc");
+        assert_eq!(lua_match(b"aaa", b"(a)%1", 1), "a");
+        assert_eq!(lua_match(b"abc", b"()", 1), "1");
+        assert_eq!(lua_match(b"abc", b"%f[%w]", 1), "");
+        assert_eq!(lua_match(b"abc", b"[a-%%]", 1), "nil");
+        assert_eq!(lua_match(b"a-b", b"[%a-z]+", 1), "a-b");
+        assert_eq!(lua_match(b"-", b"[z-a]", 1), "nil");
+        assert_eq!(lua_match(b"b", b"[a-]", 1), "nil");
+        assert_eq!(lua_match(b"aa", b"()%1", 1), "nil");
+        assert_eq!(lua_match(b"abc", b"%g+", 1), "abc");
+        assert_eq!(lua_match(b" \t", b"%G+", 1), " \t");
+        assert_eq!(lua_match(b"\x0b", b"%s", 1), "\x0b");
+        assert_eq!(lua_match(b"\xe9t\xe9", b"%a+", 1), "t");
+        assert_eq!(lua_match(b"a.b", b"%.", 1), ".");
+        assert_eq!(lua_match(b"x^y", b"x^", 1), "x^");
+        assert_eq!(lua_match(b"a$b", b"$b", 1), "$b");
+    }
+
+    #[test]
+    fn find_from_lua52() {
+        assert_eq!(lua_find(b"abc", b"b", -1, false), "nil");
+        assert_eq!(lua_find(b"abc", b"b", -10, false), "2 | 2");
+        assert_eq!(lua_find(b"abc", b"", 10, false), "nil");
+        assert_eq!(lua_find(b"abc", b"", 4, false), "4 | 3");
+        assert_eq!(lua_find(b"abc", b"", 5, false), "nil");
+        assert_eq!(lua_find(b"", b"", 1, false), "1 | 0");
+        assert_eq!(lua_find(b"abc", b"$", 1, false), "4 | 3");
+        assert_eq!(lua_find(b"a$c", b"$c", 1, false), "2 | 3");
+        assert_eq!(lua_find(b"a^c", b"a^", 1, false), "1 | 2");
+        assert_eq!(lua_find(b"abc", b"c$", 1, false), "3 | 3");
+        assert_eq!(lua_find(b"abc", b"%f[%z]", 1, false), "4 | 3");
+        assert_eq!(lua_find(b"abc", b"%f[^a]", 2, false), "2 | 1");
+        assert_eq!(lua_find(b"aXb", b"%f[%u]", 1, false), "2 | 1");
+        assert_eq!(lua_find(b"abc", b"[^%a]", 1, false), "nil");
+        assert_eq!(lua_find(b"abc", b"(a)", 1, false), "1 | 1 | a");
+        assert_eq!(lua_find(b"abc", b"b()", 1, false), "2 | 2 | 3");
+        assert_eq!(lua_find(b"a.c", b".", 1, true), "2 | 2");
+        assert_eq!(lua_find(b"a+b", b"a+", 1, true), "1 | 2");
+        assert_eq!(lua_find(b"abcabc", b"ca", 1, false), "3 | 4");
+        assert_eq!(lua_find(b"abcabc", b"bc", 3, false), "5 | 6");
+        assert_eq!(lua_find(b"ab", b"abc", 1, false), "nil");
+        assert_eq!(lua_find(b"abc", b"^b", 1, false), "nil");
+        assert_eq!(lua_find(b"abc", b"^b", 2, false), "2 | 2");
+    }
+
+    #[test]
+    fn gmatch_from_lua52() {
+        assert_eq!(lua_gmatch(b"abc", b""), "[][][][]");
+        assert_eq!(lua_gmatch(b"abc", b"()"), "[1][2][3][4]");
+        // No anchor in gmatch: '^' is a literal.
+        assert_eq!(lua_gmatch(b"abc", b"^a"), "");
+        assert_eq!(lua_gmatch(b"x^ay^a", b"^a"), "[^a][^a]");
+        assert_eq!(
+            lua_gmatch(b"hello world from lua", b"(%w+) (%w+)"),
+            "[hello,world][from,lua]"
+        );
+        assert_eq!(lua_gmatch(b"a1b22", b"%d*"), "[][1][][22][]");
+    }
+
+    #[test]
+    fn gsub_from_lua52() {
+        assert_eq!(
+            lua_gsub(b"abc", b"%w", b"%2", None),
+            "ERR invalid capture index"
+        );
+        assert_eq!(
+            lua_gsub(b"abc", b"%w", b"%", None),
+            "ERR invalid use of '%' in replacement string"
+        );
+        assert_eq!(
+            lua_gsub(b"abc", b"%w", b"%x", None),
+            "ERR invalid use of '%' in replacement string"
+        );
+        assert_eq!(lua_gsub(b"abc", b"(%w)", b"%1%0%%", None), "aa%bb%cc% | 3");
+        assert_eq!(lua_gsub(b"abc", b"", b"-", None), "-a-b-c- | 4");
+        assert_eq!(lua_gsub(b"abc", b"^", b"-", None), "-abc | 1");
+        assert_eq!(lua_gsub(b"abc", b"^a*", b"-", None), "-bc | 1");
+        assert_eq!(
+            lua_gsub(b"hello world", b"o*", b"X", None),
+            "XhXeXlXlXX XwXXrXlXdX | 12"
+        );
+        assert_eq!(lua_gsub(b"abc", b"()", b"%1", None), "1a2b3c4 | 4");
+        assert_eq!(lua_gsub(b"abc", b"b*", b"-", None), "-a--c- | 4");
+        assert_eq!(
+            lua_gsub(b"hello world", b"(o)", b"%2", None),
+            "ERR invalid capture index"
+        );
+        assert_eq!(lua_gsub(b"abc", b"%w", b"%1", None), "abc | 3");
+        assert_eq!(lua_gsub(b"abc", b"", b"%1", None), "abc | 4");
+        assert_eq!(lua_gsub(b"abc", b"(a", b"x", None), "xbc | 1");
+        assert_eq!(
+            lua_gsub(b"abc", b"(a", b"%1", None),
+            "ERR unfinished capture"
+        );
+        assert_eq!(lua_gsub(b"abc", b"%w", b"x", Some(2)), "xxc | 2");
+        // The limit is converted to size_t: negative means unlimited.
+        assert_eq!(lua_gsub(b"abc", b"%w", b"x", Some(-1)), "xxx | 3");
+        assert_eq!(lua_gsub(b"abc", b"%w", b"x", Some(0)), "abc | 0");
+        assert_eq!(lua_gsub(b"abc", b"", b"-", Some(2)), "-a-bc | 2");
+    }
+
+    #[test]
+    fn specials_and_offsets() {
+        assert!(!has_specials(b"abc)]"));
+        for c in b"^$*+?.([%-" {
+            assert!(has_specials(&[b'x', *c]));
+        }
+        assert_eq!(start_offset(1, 3), Some(0));
+        assert_eq!(start_offset(0, 3), Some(0));
+        assert_eq!(start_offset(-1, 3), Some(2));
+        assert_eq!(start_offset(-3, 3), Some(0));
+        assert_eq!(start_offset(-4, 3), Some(0));
+        assert_eq!(start_offset(i64::MIN, 3), Some(0));
+        assert_eq!(start_offset(4, 3), Some(3));
+        assert_eq!(start_offset(5, 3), None);
+        assert_eq!(start_offset(i64::MAX, 3), None);
+        assert_eq!(find_plain(b"abcabc", b"c", 3), Some(5));
+        assert_eq!(find_plain(b"abc", b"", 3), Some(3));
+        assert_eq!(find_plain(b"abc", b"", 4), None);
+        assert_eq!(
+            PatternError::InvalidCaptureIndex(3).to_string(),
+            "invalid capture index %3"
+        );
+    }
+}
