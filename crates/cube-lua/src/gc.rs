@@ -1,0 +1,730 @@
+//! The per-state heap: allocation, string interning and a mark-and-sweep collector.
+//!
+//! Every state (later: every process) owns one `Heap` and collects it alone, so there is
+//! no global pause and no lock (DESIGN.md decision 3). Objects are individually boxed and
+//! recorded in the heap's object list; `Gc<T>` is a plain pointer to them.
+//!
+//! Collection is stop-the-world within the heap and happens only at *safe points* chosen
+//! by the VM (allocation-heavy instructions and after native calls), where every live
+//! value is reachable from the roots the state passes in. Native functions may therefore
+//! hold `Value`s in Rust locals for the duration of their call.
+//!
+//! Weak tables (`__mode`) and finalizers (`__gc`, for tables and userdata, registered when
+//! the metatable is set, as in 5.2) follow the reference semantics: weak values and keys
+//! are cleared after marking, keys of ephemeron tables keep their values alive only while
+//! the key is reachable, and objects with finalizers are resurrected once and queued.
+
+use crate::table::{Table, DEAD_KEY};
+use crate::thread::Thread;
+use crate::value::{hash_bytes, FnProto, LClosure, LuaStr, NClosure, UpState, UpVal, UserData, Value};
+use std::cell::{Cell, UnsafeCell};
+use std::ptr::NonNull;
+
+/// Header + payload of every heap object.
+pub struct GcBox<T> {
+    marked: Cell<bool>,
+    value: UnsafeCell<T>,
+}
+
+/// A pointer to a heap object. `Copy`, compared by address.
+pub struct Gc<T> {
+    ptr: NonNull<GcBox<T>>,
+}
+
+impl<T> Clone for Gc<T> {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Gc<T> {}
+
+impl<T> Gc<T> {
+    #[inline(always)]
+    pub fn ptr_eq(self, other: Gc<T>) -> bool {
+        self.ptr == other.ptr
+    }
+    #[inline(always)]
+    pub fn addr(self) -> usize {
+        self.ptr.as_ptr() as usize
+    }
+
+    /// Mutable access to the object.
+    ///
+    /// The VM is single-threaded per heap and never holds two mutable borrows of one
+    /// object across a call that could reach it again; every use keeps the borrow short.
+    #[allow(clippy::mut_from_ref)]
+    #[inline(always)]
+    pub fn get_mut(&self) -> &mut T {
+        // SAFETY: the object is alive while reachable (GC only at safe points) and the
+        // interpreter's borrows of one object never overlap (see above).
+        unsafe { &mut *(*self.ptr.as_ptr()).value.get() }
+    }
+
+    #[inline(always)]
+    fn header(&self) -> &GcBox<T> {
+        // SAFETY: as for `get_mut`.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    #[inline(always)]
+    fn is_marked(self) -> bool {
+        self.header().marked.get()
+    }
+
+    #[inline(always)]
+    fn set_marked(self, m: bool) {
+        self.header().marked.set(m)
+    }
+}
+
+impl<T> std::ops::Deref for Gc<T> {
+    type Target = T;
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        // SAFETY: as for `get_mut`.
+        unsafe { &*(*self.ptr.as_ptr()).value.get() }
+    }
+}
+
+/// Any heap object other than a string, for the object list.
+#[derive(Clone, Copy)]
+enum Obj {
+    Table(Gc<Table>),
+    LFn(Gc<LClosure>),
+    NFn(Gc<NClosure>),
+    UpVal(Gc<UpVal>),
+    Proto(Gc<FnProto>),
+    UserData(Gc<UserData>),
+    Thread(Gc<Thread>),
+}
+
+fn alloc_box<T>(v: T) -> Gc<T> {
+    let b = Box::new(GcBox {
+        marked: Cell::new(false),
+        value: UnsafeCell::new(v),
+    });
+    Gc {
+        ptr: NonNull::from(Box::leak(b)),
+    }
+}
+
+/// # Safety
+/// `g` must have been made by `alloc_box` and be unreachable.
+unsafe fn free_box<T>(g: Gc<T>) {
+    drop(Box::from_raw(g.ptr.as_ptr()));
+}
+
+/// Open-addressing set of all strings of the heap, keyed by content.
+struct StringSet {
+    slots: Vec<Option<Gc<LuaStr>>>,
+    count: usize,
+}
+
+impl StringSet {
+    fn new() -> StringSet {
+        StringSet {
+            slots: vec![None; 256],
+            count: 0,
+        }
+    }
+
+    fn find(&self, bytes: &[u8], hash: u32) -> Result<Gc<LuaStr>, usize> {
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            match self.slots[i] {
+                None => return Err(i),
+                Some(s) if s.hash == hash && *s.bytes == *bytes => return Ok(s),
+                Some(_) => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    fn insert_at(&mut self, i: usize, s: Gc<LuaStr>) {
+        self.slots[i] = Some(s);
+        self.count += 1;
+        if self.count * 2 > self.slots.len() {
+            self.rebuild(self.slots.len() * 2);
+        }
+    }
+
+    fn rebuild(&mut self, size: usize) {
+        let old = std::mem::replace(&mut self.slots, vec![None; size]);
+        let mask = size - 1;
+        for s in old.into_iter().flatten() {
+            let mut i = s.hash as usize & mask;
+            while self.slots[i].is_some() {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = Some(s);
+        }
+    }
+
+    /// Frees unmarked strings, clears marks of the others; returns bytes freed.
+    fn sweep(&mut self) -> usize {
+        let mut freed = 0;
+        let mut live = Vec::with_capacity(self.count);
+        for s in std::mem::take(&mut self.slots).into_iter().flatten() {
+            if s.is_marked() {
+                s.set_marked(false);
+                live.push(s);
+            } else {
+                freed += str_size(s.len());
+                // SAFETY: unmarked after a full mark phase means unreachable.
+                unsafe { free_box(s) };
+            }
+        }
+        let mut size = 256;
+        while size < live.len() * 4 {
+            size *= 2;
+        }
+        self.slots = vec![None; size];
+        self.count = live.len();
+        let mask = size - 1;
+        for s in live {
+            let mut i = s.hash as usize & mask;
+            while self.slots[i].is_some() {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = Some(s);
+        }
+        freed
+    }
+}
+
+fn str_size(len: usize) -> usize {
+    std::mem::size_of::<GcBox<LuaStr>>() + len
+}
+
+/// Heap statistics, for `collectgarbage("count")` and process introspection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HeapStats {
+    pub bytes: usize,
+    pub objects: usize,
+    pub strings: usize,
+    pub collections: u64,
+}
+
+pub struct Heap {
+    strings: StringSet,
+    objects: Vec<Obj>,
+    /// Bytes currently allocated (estimate).
+    pub(crate) bytes: usize,
+    /// Collect when `bytes` exceeds this.
+    pub(crate) threshold: usize,
+    /// GC pause in percent (`collectgarbage("setpause")`): next threshold = live * pause / 100.
+    pub(crate) pause: usize,
+    pub(crate) stepmul: usize,
+    /// `collectgarbage("stop")` sets this.
+    pub(crate) stopped: bool,
+    /// Objects whose metatable had `__gc` when it was set, in registration order.
+    finobj: Vec<Value>,
+    /// Unreachable finalizable objects, to be finalized (oldest first).
+    pub(crate) tobefnz: Vec<Value>,
+    gray: Vec<Obj>,
+    weak: Vec<(Gc<Table>, bool, bool)>,
+    collections: u64,
+    /// Interned metamethod names and other strings the VM needs fast.
+    pub(crate) mode_key: Option<Gc<LuaStr>>,
+    pub(crate) gc_key: Option<Gc<LuaStr>>,
+}
+
+const INITIAL_THRESHOLD: usize = 1 << 20;
+
+impl Default for Heap {
+    fn default() -> Self {
+        Heap::new()
+    }
+}
+
+impl Heap {
+    pub fn new() -> Heap {
+        let mut h = Heap {
+            strings: StringSet::new(),
+            objects: Vec::new(),
+            bytes: 0,
+            threshold: INITIAL_THRESHOLD,
+            pause: 200,
+            stepmul: 200,
+            stopped: false,
+            finobj: Vec::new(),
+            tobefnz: Vec::new(),
+            gray: Vec::new(),
+            weak: Vec::new(),
+            collections: 0,
+            mode_key: None,
+            gc_key: None,
+        };
+        h.mode_key = Some(h.intern(b"__mode"));
+        h.gc_key = Some(h.intern(b"__gc"));
+        h
+    }
+
+    pub fn stats(&self) -> HeapStats {
+        HeapStats {
+            bytes: self.bytes,
+            objects: self.objects.len(),
+            strings: self.strings.count,
+            collections: self.collections,
+        }
+    }
+
+    /// True when the allocation debt asks for a collection at the next safe point.
+    #[inline(always)]
+    pub fn should_collect(&self) -> bool {
+        self.bytes > self.threshold && !self.stopped
+    }
+
+    /// The interned string with these bytes.
+    pub fn intern(&mut self, bytes: &[u8]) -> Gc<LuaStr> {
+        let hash = hash_bytes(bytes);
+        match self.strings.find(bytes, hash) {
+            Ok(s) => s,
+            Err(slot) => {
+                let s = alloc_box(LuaStr {
+                    hash,
+                    bytes: bytes.into(),
+                });
+                self.bytes += str_size(bytes.len());
+                self.strings.insert_at(slot, s);
+                s
+            }
+        }
+    }
+
+    /// Interns an owned buffer without copying it when it is new.
+    pub fn intern_vec(&mut self, bytes: Vec<u8>) -> Gc<LuaStr> {
+        let hash = hash_bytes(&bytes);
+        match self.strings.find(&bytes, hash) {
+            Ok(s) => s,
+            Err(slot) => {
+                self.bytes += str_size(bytes.len());
+                let s = alloc_box(LuaStr {
+                    hash,
+                    bytes: bytes.into_boxed_slice(),
+                });
+                self.strings.insert_at(slot, s);
+                s
+            }
+        }
+    }
+
+    pub fn new_table(&mut self, t: Table) -> Gc<Table> {
+        self.bytes += t.byte_size();
+        let g = alloc_box(t);
+        self.objects.push(Obj::Table(g));
+        g
+    }
+
+    pub fn new_lclosure(&mut self, c: LClosure) -> Gc<LClosure> {
+        self.bytes += 32 + c.upvals.len() * 8;
+        let g = alloc_box(c);
+        self.objects.push(Obj::LFn(g));
+        g
+    }
+
+    pub fn new_nclosure(&mut self, c: NClosure) -> Gc<NClosure> {
+        self.bytes += 48 + c.upvals.len() * 16;
+        let g = alloc_box(c);
+        self.objects.push(Obj::NFn(g));
+        g
+    }
+
+    pub fn new_upval(&mut self, u: UpVal) -> Gc<UpVal> {
+        self.bytes += 40;
+        let g = alloc_box(u);
+        self.objects.push(Obj::UpVal(g));
+        g
+    }
+
+    pub fn new_proto(&mut self, p: FnProto) -> Gc<FnProto> {
+        self.bytes += 64 + p.k.len() * 16;
+        let g = alloc_box(p);
+        self.objects.push(Obj::Proto(g));
+        g
+    }
+
+    pub fn new_userdata(&mut self, u: UserData) -> Gc<UserData> {
+        self.bytes += 64;
+        let g = alloc_box(u);
+        self.objects.push(Obj::UserData(g));
+        g
+    }
+
+    pub fn new_thread(&mut self, t: Thread) -> Gc<Thread> {
+        self.bytes += 256;
+        let g = alloc_box(t);
+        self.objects.push(Obj::Thread(g));
+        g
+    }
+
+    /// Records extra bytes used by an object that grew (a table resize, a stack growth).
+    #[inline]
+    pub fn account(&mut self, bytes: usize) {
+        self.bytes += bytes;
+    }
+
+    /// Registers `v` (a table or userdata whose new metatable has `__gc`) for finalization.
+    pub fn register_finalizer(&mut self, v: Value) {
+        if !self.finobj.iter().any(|o| o.raw_eq(&v)) {
+            self.finobj.push(v);
+        }
+    }
+
+    /// Moves every object registered for finalization to the to-be-finalized queue
+    /// (used when the state closes: all finalizers run, in reverse registration order).
+    pub fn queue_all_finalizers(&mut self) {
+        let all: Vec<Value> = std::mem::take(&mut self.finobj);
+        self.tobefnz.extend(all.into_iter().rev());
+    }
+
+    // ----- marking -----
+
+    #[inline]
+    pub fn mark_value(&mut self, v: Value) {
+        match v {
+            Value::Str(s) => s.set_marked(true),
+            Value::Table(t) => self.mark_obj(Obj::Table(t)),
+            Value::LFn(c) => self.mark_obj(Obj::LFn(c)),
+            Value::NFn(c) => self.mark_obj(Obj::NFn(c)),
+            Value::UserData(u) => self.mark_obj(Obj::UserData(u)),
+            Value::Thread(t) => self.mark_obj(Obj::Thread(t)),
+            _ => {}
+        }
+    }
+
+    pub fn mark_table(&mut self, t: Gc<Table>) {
+        self.mark_obj(Obj::Table(t));
+    }
+
+    pub fn mark_thread(&mut self, t: Gc<Thread>) {
+        self.mark_obj(Obj::Thread(t));
+    }
+
+    fn mark_obj(&mut self, o: Obj) {
+        let already = match o {
+            Obj::Table(g) => g.is_marked(),
+            Obj::LFn(g) => g.is_marked(),
+            Obj::NFn(g) => g.is_marked(),
+            Obj::UpVal(g) => g.is_marked(),
+            Obj::Proto(g) => g.is_marked(),
+            Obj::UserData(g) => g.is_marked(),
+            Obj::Thread(g) => g.is_marked(),
+        };
+        if already {
+            return;
+        }
+        match o {
+            Obj::Table(g) => g.set_marked(true),
+            Obj::LFn(g) => g.set_marked(true),
+            Obj::NFn(g) => g.set_marked(true),
+            Obj::UpVal(g) => g.set_marked(true),
+            Obj::Proto(g) => g.set_marked(true),
+            Obj::UserData(g) => g.set_marked(true),
+            Obj::Thread(g) => g.set_marked(true),
+        }
+        self.gray.push(o);
+    }
+
+    fn is_value_marked(v: &Value) -> bool {
+        match v {
+            Value::Str(s) => s.is_marked(),
+            Value::Table(t) => t.is_marked(),
+            Value::LFn(c) => c.is_marked(),
+            Value::NFn(c) => c.is_marked(),
+            Value::UserData(u) => u.is_marked(),
+            Value::Thread(t) => t.is_marked(),
+            _ => true,
+        }
+    }
+
+    /// Weakness of a table according to its metatable's `__mode` (keys, values).
+    fn weakness(&self, t: &Table) -> (bool, bool) {
+        let Some(mt) = t.meta else {
+            return (false, false);
+        };
+        let Some(key) = self.mode_key else {
+            return (false, false);
+        };
+        match mt.get_str(key) {
+            Value::Str(s) => {
+                let b = s.as_bytes();
+                (b.contains(&b'k'), b.contains(&b'v'))
+            }
+            _ => (false, false),
+        }
+    }
+
+    fn traverse(&mut self, o: Obj) {
+        match o {
+            Obj::Table(t) => {
+                if let Some(mt) = t.meta {
+                    self.mark_obj(Obj::Table(mt));
+                }
+                let (wk, wv) = self.weakness(&t);
+                if wk || wv {
+                    self.weak.push((t, wk, wv));
+                    if !wk {
+                        // weak values, strong keys
+                        for n in t.node.iter() {
+                            if !n.val.is_nil() {
+                                self.mark_value(n.key);
+                            }
+                        }
+                    }
+                    // Strings are values, not objects, for weakness: keep them.
+                    for v in t.arr.iter() {
+                        if let Value::Str(s) = v {
+                            s.set_marked(true);
+                        }
+                    }
+                    for n in t.node.iter() {
+                        if let Value::Str(s) = n.val {
+                            s.set_marked(true);
+                        }
+                        if let Value::Str(s) = n.key {
+                            s.set_marked(true);
+                        }
+                    }
+                    return;
+                }
+                for i in 0..t.arr.len() {
+                    let v = t.arr[i];
+                    self.mark_value(v);
+                }
+                for i in 0..t.node.len() {
+                    let n = t.node[i];
+                    if !n.val.is_nil() {
+                        self.mark_value(n.key);
+                        self.mark_value(n.val);
+                    }
+                }
+            }
+            Obj::LFn(c) => {
+                self.mark_obj(Obj::Proto(c.p));
+                for &u in c.upvals.iter() {
+                    self.mark_obj(Obj::UpVal(u));
+                }
+            }
+            Obj::NFn(c) => {
+                for i in 0..c.upvals.len() {
+                    self.mark_value(c.upvals[i]);
+                }
+            }
+            Obj::UpVal(u) => match u.state {
+                UpState::Closed(v) => self.mark_value(v),
+                UpState::Open { thread, .. } => self.mark_obj(Obj::Thread(thread)),
+            },
+            Obj::Proto(p) => {
+                for i in 0..p.k.len() {
+                    self.mark_value(p.k[i]);
+                }
+                for c in p.children.iter().flatten() {
+                    self.mark_obj(Obj::Proto(*c));
+                }
+            }
+            Obj::UserData(u) => {
+                if let Some(mt) = u.meta {
+                    self.mark_obj(Obj::Table(mt));
+                }
+                self.mark_value(u.user_value);
+            }
+            Obj::Thread(t) => {
+                let th = t.get_mut();
+                let live = th.live_top().min(th.stack.len());
+                // Slots above the live area may hold stale values: clear them so they
+                // neither keep garbage alive nor dangle after this collection.
+                for slot in th.stack[live..].iter_mut() {
+                    *slot = Value::Nil;
+                }
+                for i in 0..live {
+                    let v = t.stack[i];
+                    self.mark_value(v);
+                }
+                for &u in t.open_upvals.iter() {
+                    self.mark_obj(Obj::UpVal(u));
+                }
+                if let Some(ret) = t.pending_error {
+                    self.mark_value(ret);
+                }
+            }
+        }
+    }
+
+    fn propagate(&mut self) {
+        while let Some(o) = self.gray.pop() {
+            self.traverse(o);
+        }
+    }
+
+    /// Ephemeron convergence: in tables with weak keys, a value is marked only once its
+    /// key is marked; repeat until nothing changes.
+    fn converge_ephemerons(&mut self) {
+        loop {
+            let mut changed = false;
+            for idx in 0..self.weak.len() {
+                let (t, wk, wv) = self.weak[idx];
+                if !wk || wv {
+                    continue;
+                }
+                for i in 0..t.arr.len() {
+                    let v = t.arr[i];
+                    if !Self::is_value_marked(&v) {
+                        self.mark_value(v);
+                        changed = true;
+                    }
+                }
+                for i in 0..t.node.len() {
+                    let n = t.node[i];
+                    if !n.val.is_nil() && Self::is_value_marked(&n.key) && !Self::is_value_marked(&n.val) {
+                        self.mark_value(n.val);
+                        changed = true;
+                    }
+                }
+            }
+            self.propagate();
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    fn clear_weak(&mut self) {
+        for &(t, wk, wv) in &self.weak {
+            let tm = t.get_mut();
+            if wv {
+                for v in tm.arr.iter_mut() {
+                    if !Self::is_value_marked(v) {
+                        *v = Value::Nil;
+                    }
+                }
+            }
+            for n in tm.node.iter_mut() {
+                if n.val.is_nil() {
+                    continue;
+                }
+                if (wk && !Self::is_value_marked(&n.key)) || (wv && !Self::is_value_marked(&n.val)) {
+                    n.val = Value::Nil;
+                }
+            }
+        }
+    }
+
+    /// A full collection. `mark_roots` marks the state's roots (registry, globals, the
+    /// running threads, ...). Returns the number of newly queued finalizers.
+    pub fn collect(&mut self, mark_roots: &mut dyn FnMut(&mut Heap)) -> usize {
+        self.collections += 1;
+        if let Some(k) = self.mode_key {
+            k.set_marked(true);
+        }
+        if let Some(k) = self.gc_key {
+            k.set_marked(true);
+        }
+        mark_roots(self);
+        for v in self.tobefnz.clone() {
+            self.mark_value(v);
+        }
+        self.propagate();
+        self.converge_ephemerons();
+        // Separate unreachable objects with finalizers and resurrect them.
+        let mut newly = Vec::new();
+        let mut keep = Vec::with_capacity(self.finobj.len());
+        for v in std::mem::take(&mut self.finobj) {
+            if Self::is_value_marked(&v) {
+                keep.push(v);
+            } else {
+                newly.push(v);
+            }
+        }
+        self.finobj = keep;
+        // Weak values of objects being finalized are cleared before resurrection, as 5.2.
+        self.clear_weak();
+        for v in &newly {
+            self.mark_value(*v);
+        }
+        self.propagate();
+        self.converge_ephemerons();
+        self.clear_weak();
+        let queued = newly.len();
+        // 5.2 calls finalizers in reverse order of registration.
+        self.tobefnz.extend(newly.into_iter().rev());
+        self.weak.clear();
+        self.sweep();
+        self.threshold = (self.bytes / 100).saturating_mul(self.pause).max(INITIAL_THRESHOLD / 4);
+        queued
+    }
+
+    fn sweep(&mut self) {
+        let mut freed = self.strings.sweep();
+        let mut live = Vec::with_capacity(self.objects.len());
+        for o in std::mem::take(&mut self.objects) {
+            macro_rules! keep_or_free {
+                ($g:expr, $size:expr) => {{
+                    if $g.is_marked() {
+                        $g.set_marked(false);
+                        live.push(o);
+                    } else {
+                        freed += $size;
+                        // SAFETY: unmarked after a full mark phase means unreachable.
+                        unsafe { free_box($g) };
+                    }
+                }};
+            }
+            match o {
+                Obj::Table(g) => {
+                    if g.is_marked() {
+                        // Dead keys whose object is gone are replaced by a tombstone.
+                        for n in g.get_mut().node.iter_mut() {
+                            if n.val.is_nil() && !Self::is_value_marked(&n.key) {
+                                n.key = DEAD_KEY;
+                            }
+                        }
+                    }
+                    let size = g.byte_size();
+                    keep_or_free!(g, size)
+                }
+                Obj::LFn(g) => keep_or_free!(g, 32 + g.upvals.len() * 8),
+                Obj::NFn(g) => keep_or_free!(g, 48 + g.upvals.len() * 16),
+                Obj::UpVal(g) => keep_or_free!(g, 40),
+                Obj::Proto(g) => keep_or_free!(g, 64 + g.k.len() * 16),
+                Obj::UserData(g) => keep_or_free!(g, 64),
+                Obj::Thread(g) => keep_or_free!(g, 256),
+            }
+        }
+        self.objects = live;
+        self.bytes = self.bytes.saturating_sub(freed);
+    }
+
+    /// Frees everything (the state is closing).
+    pub fn free_all(&mut self) {
+        for o in std::mem::take(&mut self.objects) {
+            // SAFETY: the state is being dropped; no value outlives it.
+            unsafe {
+                match o {
+                    Obj::Table(g) => free_box(g),
+                    Obj::LFn(g) => free_box(g),
+                    Obj::NFn(g) => free_box(g),
+                    Obj::UpVal(g) => free_box(g),
+                    Obj::Proto(g) => free_box(g),
+                    Obj::UserData(g) => free_box(g),
+                    Obj::Thread(g) => free_box(g),
+                }
+            }
+        }
+        for s in std::mem::take(&mut self.strings.slots).into_iter().flatten() {
+            // SAFETY: as above.
+            unsafe { free_box(s) };
+        }
+        self.strings.count = 0;
+        self.finobj.clear();
+        self.tobefnz.clear();
+        self.bytes = 0;
+    }
+}
+
+impl Drop for Heap {
+    fn drop(&mut self) {
+        self.free_all();
+    }
+}

@@ -1,0 +1,327 @@
+//! The Lua state: one heap, its globals and registry, its threads, and the native-function
+//! interface (arguments, results, errors).
+//!
+//! # Native calling convention
+//! A native function is `fn(&mut State, Args) -> LResult<Ret>`. Its arguments are stack
+//! slots `args.base .. args.base + args.len` of the current thread (read them with
+//! [`State::arg`] and the `check_*` helpers, 1-based like the C API). It pushes its
+//! results with [`State::push`] and returns `Ret::Values(n)`: the top `n` stack values are
+//! the results. To call back into Lua it pushes the function and its arguments and returns
+//! `Ret::Call` with a continuation; it never calls the VM recursively.
+
+use crate::gc::{Gc, Heap};
+use crate::table::Table;
+use crate::thread::{Cont, Thread};
+use crate::tm::{TM, TM_COUNT, TM_FAST, TM_NAMES};
+use crate::value::{LuaStr, NClosure, NativeFn, Value};
+use std::io::Write;
+
+/// The error side of every VM operation: the Lua error value.
+pub type LResult<T> = Result<T, Value>;
+
+/// Where a native's arguments are on the stack.
+#[derive(Clone, Copy, Debug)]
+pub struct Args {
+    pub base: usize,
+    pub len: usize,
+}
+
+/// What a native function asks the driver to do next.
+pub enum Ret {
+    /// The top `n` stack values are the results.
+    Values(usize),
+    /// Call the function at `top - nargs - 1` with the `nargs` values above it, wanting
+    /// `nresults` (-1: all), then run `cont`.
+    Call {
+        nargs: usize,
+        nresults: i32,
+        cont: Cont,
+    },
+    /// Replace this native's frame by a call to the function at `top - nargs - 1`.
+    TailCall { nargs: usize },
+    /// `coroutine.yield`: the top `n` values go to the resumer.
+    Yield(usize),
+    /// `coroutine.resume`: run `thread` with the top `nargs` values; `cont` receives
+    /// `Status::Ok` with the values it yielded or returned, or `Status::Err`.
+    Resume {
+        thread: Gc<Thread>,
+        nargs: usize,
+        cont: Cont,
+    },
+}
+
+pub struct State {
+    pub heap: Heap,
+    pub globals: Gc<Table>,
+    pub registry: Gc<Table>,
+    pub main_thread: Gc<Thread>,
+    /// The thread that is running.
+    pub cur: Gc<Thread>,
+    /// Threads that resumed the running one, innermost last.
+    pub(crate) resumers: Vec<Gc<Thread>>,
+    /// Metatables of the non-table types (string, number, ...), by `LuaType` index.
+    pub type_meta: [Option<Gc<Table>>; 9],
+    pub tm_names: [Gc<LuaStr>; TM_COUNT],
+    /// Reductions left in the current time slice.
+    pub budget: i64,
+    /// Nesting of Rust-level entries into the VM (embedding calls from natives).
+    pub(crate) c_depth: u32,
+    /// Cached interned strings used by the libraries.
+    pub(crate) names: Names,
+    /// Record a traceback when an error leaves a Rust entry point uncaught (the CLI
+    /// prints it, as `lua` does with its message handler).
+    pub traceback_on_error: bool,
+    pub last_traceback: Option<String>,
+    /// Values kept alive for the embedding API's handles.
+    pub(crate) pinned: Vec<Value>,
+    /// Where `print` and `io.write` to standard output go (block-buffered; flushed by
+    /// `io.flush`, at exit and before reading standard input).
+    pub stdout: Box<dyn std::io::Write + Send>,
+}
+
+pub(crate) struct Names {
+    pub loaded: Gc<LuaStr>,
+    pub n: Gc<LuaStr>,
+}
+
+/// Rust-level VM re-entries allowed (PUC's `LUAI_MAXCCALLS`).
+pub const MAX_C_DEPTH: u32 = 200;
+
+impl State {
+    /// A state with no libraries loaded (see `crate::stdlib::open_libs`).
+    pub fn new_bare() -> State {
+        let mut heap = Heap::new();
+        let globals = heap.new_table(Table::new(0, 64));
+        let registry = heap.new_table(Table::new(2, 8));
+        let main_thread = heap.new_thread(Thread::new());
+        main_thread.get_mut().status = crate::thread::CoStatus::Running;
+        let tm_names = std::array::from_fn(|i| heap.intern(TM_NAMES[i].as_bytes()));
+        let names = Names {
+            loaded: heap.intern(b"_LOADED"),
+            n: heap.intern(b"n"),
+        };
+        let st = State {
+            heap,
+            globals,
+            registry,
+            main_thread,
+            cur: main_thread,
+            resumers: Vec::new(),
+            type_meta: [None; 9],
+            tm_names,
+            budget: i64::MAX,
+            c_depth: 0,
+            names,
+            traceback_on_error: false,
+            last_traceback: None,
+            pinned: Vec::new(),
+            stdout: Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout())),
+        };
+        // registry[1] = main thread, registry[2] = globals, as in PUC.
+        registry.get_mut().set_int(1, Value::Thread(main_thread));
+        registry.get_mut().set_int(2, Value::Table(globals));
+        st
+    }
+
+    // ----- values -----
+
+    #[inline]
+    pub fn new_str(&mut self, bytes: &[u8]) -> Value {
+        Value::Str(self.heap.intern(bytes))
+    }
+
+    #[inline]
+    pub fn new_string(&mut self, bytes: Vec<u8>) -> Value {
+        Value::Str(self.heap.intern_vec(bytes))
+    }
+
+    pub fn new_table(&mut self) -> Gc<Table> {
+        self.heap.new_table(Table::new(0, 0))
+    }
+
+    pub fn new_table_with(&mut self, narr: usize, nhash: usize) -> Gc<Table> {
+        self.heap.new_table(Table::new(narr, nhash))
+    }
+
+    pub fn new_native(&mut self, name: &'static str, f: NativeFn, upvals: Vec<Value>) -> Value {
+        Value::NFn(self.heap.new_nclosure(NClosure {
+            f,
+            upvals: upvals.into_boxed_slice(),
+            name,
+        }))
+    }
+
+    /// Sets `t[name] = v` for a string name (raw).
+    pub fn set_field(&mut self, t: Gc<Table>, name: &str, v: Value) {
+        let k = self.heap.intern(name.as_bytes());
+        t.get_mut().set_str(k, v);
+    }
+
+    /// Raw `t[name]` for a string name.
+    pub fn get_field(&mut self, t: Gc<Table>, name: &str) -> Value {
+        let k = self.heap.intern(name.as_bytes());
+        t.get_str(k)
+    }
+
+    pub fn set_global(&mut self, name: &str, v: Value) {
+        let g = self.globals;
+        self.set_field(g, name, v);
+    }
+
+    pub fn get_global(&mut self, name: &str) -> Value {
+        let g = self.globals;
+        self.get_field(g, name)
+    }
+
+    /// Registers native functions into a table.
+    pub fn register(&mut self, t: Gc<Table>, funcs: &[(&'static str, NativeFn)]) {
+        for &(name, f) in funcs {
+            let v = self.new_native(name, f, Vec::new());
+            self.set_field(t, name, v);
+        }
+    }
+
+    // ----- metatables -----
+
+    /// The metatable of any value.
+    #[inline]
+    pub fn metatable(&self, v: &Value) -> Option<Gc<Table>> {
+        match v {
+            Value::Table(t) => t.meta,
+            Value::UserData(u) => u.meta,
+            other => self.type_meta[other.type_of() as usize],
+        }
+    }
+
+    /// Looks up metamethod `tm` in metatable `mt`, using the absent-cache bits.
+    #[inline]
+    pub fn tm_of(&self, mt: Option<Gc<Table>>, tm: TM) -> Option<Value> {
+        let mt = mt?;
+        let bit = tm as u8;
+        if bit < TM_FAST && mt.tm_absent & (1 << bit) != 0 {
+            return None;
+        }
+        let v = mt.get_str(self.tm_names[tm as usize]);
+        if v.is_nil() {
+            if bit < TM_FAST {
+                mt.get_mut().tm_absent |= 1 << bit;
+            }
+            None
+        } else {
+            Some(v)
+        }
+    }
+
+    /// Metamethod `tm` of value `v`, if any.
+    #[inline]
+    pub fn tm_of_value(&self, v: &Value, tm: TM) -> Option<Value> {
+        self.tm_of(self.metatable(v), tm)
+    }
+
+    // ----- the stack, for natives -----
+
+    #[inline]
+    pub fn thread(&self) -> &mut Thread {
+        self.cur.get_mut()
+    }
+
+    /// Argument `i` (1-based) of a native call; nil when absent.
+    #[inline]
+    pub fn arg(&self, a: Args, i: usize) -> Value {
+        if i >= 1 && i <= a.len {
+            self.cur.stack[a.base + i - 1]
+        } else {
+            Value::Nil
+        }
+    }
+
+    #[inline]
+    pub fn push(&mut self, v: Value) {
+        self.cur.get_mut().push(v)
+    }
+
+    #[inline]
+    pub fn top(&self) -> usize {
+        self.cur.top
+    }
+
+    /// Truncates or extends (with nil) the current thread's stack top.
+    pub fn set_top(&mut self, top: usize) {
+        let th = self.cur.get_mut();
+        if top > th.stack.len() {
+            th.stack.resize(top + crate::thread::MIN_STACK, Value::Nil);
+        }
+        for i in th.top..top {
+            th.stack[i] = Value::Nil;
+        }
+        th.top = top;
+    }
+
+    #[inline]
+    pub fn stack_at(&self, i: usize) -> Value {
+        self.cur.stack[i]
+    }
+
+    #[inline]
+    pub fn set_stack(&mut self, i: usize, v: Value) {
+        self.cur.get_mut().stack[i] = v;
+    }
+
+    /// Makes room for `n` more pushes; errors with "stack overflow" past the limit.
+    pub fn check_stack(&mut self, n: usize) -> LResult<()> {
+        let top = self.cur.top;
+        match self.cur.get_mut().ensure(top + n) {
+            Ok(bytes) => {
+                self.heap.account(bytes);
+                Ok(())
+            }
+            Err(()) => Err(self.rt_error("stack overflow")),
+        }
+    }
+
+    // ----- conversions used everywhere -----
+
+    /// `tostring` for numbers and strings without metamethods (`lua_tolstring`).
+    pub fn to_str_coerce(&mut self, v: &Value) -> Option<Gc<LuaStr>> {
+        match v {
+            Value::Str(s) => Some(*s),
+            Value::Num(n) => {
+                let mut buf = Vec::with_capacity(24);
+                crate::text::number::write_number(&mut buf, *n);
+                Some(self.heap.intern_vec(buf))
+            }
+            _ => None,
+        }
+    }
+
+    /// Number coercion of strings (`lua_tonumber`).
+    pub fn to_num_coerce(v: &Value) -> Option<f64> {
+        match v {
+            Value::Num(n) => Some(*n),
+            Value::Str(s) => crate::text::number::str_to_number(s.as_bytes()),
+            _ => None,
+        }
+    }
+
+    /// Type name for messages, honouring `__name`? (5.2 does not; plain type name.)
+    pub fn type_name_of(&self, v: &Value) -> &'static str {
+        v.type_name()
+    }
+
+    /// Pending Lua stack frames count (for tests and introspection).
+    pub fn frame_depth(&self) -> usize {
+        self.cur.frames.len()
+    }
+
+    /// Number of live bytes in the heap (estimate).
+    pub fn heap_bytes(&self) -> usize {
+        self.heap.bytes
+    }
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        let _ = self.stdout.flush();
+        self.heap.free_all();
+    }
+}

@@ -1,0 +1,520 @@
+//! The string library: natives over the heap-independent engines in `crate::text`.
+//! `gsub` with a function replacement and `format` with `__tostring` values call back
+//! into Lua through continuations, never by recursion.
+
+use crate::gc::Gc;
+use crate::state::{Args, LResult, Ret, State};
+use crate::stdlib::base::tostring_basic;
+use crate::text::format::{format as cformat, FormatArgs, FormatError};
+use crate::text::pattern::{self, Capture, Gmatch, Gsub, Match, PatternError};
+use crate::thread::{Cont, FrameKind, Status};
+use crate::tm::TM;
+use crate::value::{LuaStr, Value};
+use std::borrow::Cow;
+
+pub fn open(st: &mut State) {
+    let t = super::new_lib(st, "string");
+    st.register(
+        t,
+        &[
+            ("byte", byte),
+            ("char", char_),
+            ("dump", dump),
+            ("find", find),
+            ("format", format),
+            ("gmatch", gmatch),
+            ("gsub", gsub),
+            ("len", len),
+            ("lower", lower),
+            ("match", match_),
+            ("rep", rep),
+            ("reverse", reverse),
+            ("sub", sub),
+            ("upper", upper),
+        ],
+    );
+    let mt = st.new_table();
+    st.set_field(mt, "__index", Value::Table(t));
+    st.type_meta[crate::value::LuaType::String as usize] = Some(mt);
+}
+
+/// Lua's `posrelat`: a 1-based position, negative from the end.
+fn posrelat(pos: i64, len: usize) -> i64 {
+    if pos >= 0 {
+        pos
+    } else if pos.unsigned_abs() > len as u64 {
+        0
+    } else {
+        len as i64 + pos + 1
+    }
+}
+
+fn len(st: &mut State, a: Args) -> LResult<Ret> {
+    let s = st.check_str(a, 1)?;
+    st.push(Value::Num(s.len() as f64));
+    Ok(Ret::Values(1))
+}
+
+fn sub(st: &mut State, a: Args) -> LResult<Ret> {
+    let s = st.check_str(a, 1)?;
+    let l = s.len();
+    let mut i = posrelat(st.check_integer(a, 2)?, l);
+    let mut j = posrelat(st.opt_integer(a, 3, -1)?, l);
+    if i < 1 {
+        i = 1;
+    }
+    if j > l as i64 {
+        j = l as i64;
+    }
+    if i > j {
+        st.push_str(b"");
+    } else {
+        let bytes = s.as_bytes()[(i - 1) as usize..j as usize].to_vec();
+        let v = st.new_string(bytes);
+        st.push(v);
+    }
+    Ok(Ret::Values(1))
+}
+
+fn reverse(st: &mut State, a: Args) -> LResult<Ret> {
+    let s = st.check_str(a, 1)?;
+    let mut b = s.as_bytes().to_vec();
+    b.reverse();
+    let v = st.new_string(b);
+    st.push(v);
+    Ok(Ret::Values(1))
+}
+
+fn lower(st: &mut State, a: Args) -> LResult<Ret> {
+    let s = st.check_str(a, 1)?;
+    let b = s.as_bytes().to_ascii_lowercase();
+    let v = st.new_string(b);
+    st.push(v);
+    Ok(Ret::Values(1))
+}
+
+fn upper(st: &mut State, a: Args) -> LResult<Ret> {
+    let s = st.check_str(a, 1)?;
+    let b = s.as_bytes().to_ascii_uppercase();
+    let v = st.new_string(b);
+    st.push(v);
+    Ok(Ret::Values(1))
+}
+
+/// Largest string the library builds (as PUC's `MAXSIZE` check in `rep`).
+const MAX_STRING: u64 = i32::MAX as u64;
+
+fn rep(st: &mut State, a: Args) -> LResult<Ret> {
+    let s = st.check_str(a, 1)?;
+    let n = st.check_integer(a, 2)?;
+    let sep = st.opt_str(a, 3)?;
+    if n <= 0 {
+        st.push_str(b"");
+        return Ok(Ret::Values(1));
+    }
+    let sep_bytes: &[u8] = sep.as_ref().map(|s| s.as_bytes()).unwrap_or(b"");
+    let total = (s.len() as u64 + sep_bytes.len() as u64).saturating_mul(n as u64);
+    if total >= MAX_STRING {
+        return Err(st.rt_error("resulting string too large"));
+    }
+    st.budget -= (total / 64) as i64;
+    let mut out = Vec::with_capacity(total as usize);
+    for k in 0..n {
+        out.extend_from_slice(s.as_bytes());
+        if k + 1 < n {
+            out.extend_from_slice(sep_bytes);
+        }
+    }
+    let v = st.new_string(out);
+    st.push(v);
+    Ok(Ret::Values(1))
+}
+
+fn byte(st: &mut State, a: Args) -> LResult<Ret> {
+    let s = st.check_str(a, 1)?;
+    let l = s.len();
+    let posi = posrelat(st.opt_integer(a, 2, 1)?, l);
+    let pose = posrelat(st.opt_integer(a, 3, posi)?, l);
+    let posi = posi.max(1);
+    let pose = pose.min(l as i64);
+    if posi > pose {
+        return Ok(Ret::Values(0));
+    }
+    let n = (pose - posi + 1) as usize;
+    if st.check_stack(n).is_err() {
+        return Err(st.rt_error("string slice too long"));
+    }
+    for k in 0..n {
+        let c = s.as_bytes()[posi as usize - 1 + k];
+        st.push(Value::Num(c as f64));
+    }
+    Ok(Ret::Values(n))
+}
+
+fn char_(st: &mut State, a: Args) -> LResult<Ret> {
+    let mut out = Vec::with_capacity(a.len);
+    for i in 1..=a.len {
+        let c = st.check_integer(a, i)?;
+        if !(0..=255).contains(&c) {
+            return Err(st.arg_error(i, "value out of range"));
+        }
+        out.push(c as u8);
+    }
+    let v = st.new_string(out);
+    st.push(v);
+    Ok(Ret::Values(1))
+}
+
+fn dump(st: &mut State, a: Args) -> LResult<Ret> {
+    match st.arg(a, 1) {
+        Value::LFn(_) => Err(st.rt_error("unable to dump given function")),
+        _ => Err(st.arg_type_error(a, 1, "function")),
+    }
+}
+
+fn pattern_error(st: &mut State, e: PatternError) -> Value {
+    st.rt_error(&e.message())
+}
+
+/// Pushes capture `c` of `src` as a Lua value.
+fn push_capture(st: &mut State, src: &[u8], c: Capture) {
+    match c {
+        Capture::Span(x, y) => {
+            let v = st.new_str(&src[x..y]);
+            st.push(v);
+        }
+        Capture::Position(p) => st.push(Value::Num((p + 1) as f64)),
+    }
+}
+
+/// Pushes the values of a match (captures, or the whole match): returns how many.
+fn push_values(st: &mut State, src: &[u8], m: &Match) -> LResult<usize> {
+    let n = m.num_values();
+    st.check_stack(n)?;
+    for c in m.values() {
+        match c {
+            Ok(c) => push_capture(st, src, c),
+            Err(e) => return Err(pattern_error(st, e)),
+        }
+    }
+    Ok(n)
+}
+
+fn str_find_aux(st: &mut State, a: Args, find: bool) -> LResult<Ret> {
+    let s = st.check_str(a, 1)?;
+    let p = st.check_str(a, 2)?;
+    let init = st.opt_integer(a, 3, 1)?;
+    let Some(init) = pattern::start_offset(init, s.len()) else {
+        st.push(Value::Nil);
+        return Ok(Ret::Values(1));
+    };
+    let src = s.as_bytes();
+    let pat = p.as_bytes();
+    let r = if find {
+        pattern::find(src, pat, init, st.arg(a, 4).truthy())
+    } else {
+        pattern::find_at(src, pat, init)
+    };
+    match r {
+        Err(e) => Err(pattern_error(st, e)),
+        Ok(None) => {
+            st.push(Value::Nil);
+            Ok(Ret::Values(1))
+        }
+        Ok(Some(m)) => {
+            if find {
+                st.push(Value::Num((m.start + 1) as f64));
+                st.push(Value::Num(m.end as f64));
+                let nc = m.num_captures();
+                st.check_stack(nc)?;
+                for i in 0..nc {
+                    match m.capture(i) {
+                        Ok(c) => push_capture(st, src, c),
+                        Err(e) => return Err(pattern_error(st, e)),
+                    }
+                }
+                Ok(Ret::Values(2 + nc))
+            } else {
+                let n = push_values(st, src, &m)?;
+                Ok(Ret::Values(n))
+            }
+        }
+    }
+}
+
+fn find(st: &mut State, a: Args) -> LResult<Ret> {
+    str_find_aux(st, a, true)
+}
+
+fn match_(st: &mut State, a: Args) -> LResult<Ret> {
+    str_find_aux(st, a, false)
+}
+
+fn gmatch_aux(st: &mut State, _a: Args) -> LResult<Ret> {
+    let Some(FrameKind::Native(nc)) = st.cur.frames.last().map(|f| &f.kind) else {
+        return Ok(Ret::Values(0));
+    };
+    let nc = *nc;
+    let (Value::Str(s), Value::Str(p), Value::Num(pos)) = (nc.upvals[0], nc.upvals[1], nc.upvals[2]) else {
+        return Ok(Ret::Values(0));
+    };
+    let mut g = Gmatch { pos: pos as usize };
+    match g.next_match(s.as_bytes(), p.as_bytes()) {
+        Err(e) => Err(pattern_error(st, e)),
+        Ok(None) => {
+            nc.get_mut().upvals[2] = Value::Num(g.pos as f64);
+            Ok(Ret::Values(0))
+        }
+        Ok(Some(m)) => {
+            nc.get_mut().upvals[2] = Value::Num(g.pos as f64);
+            let n = push_values(st, s.as_bytes(), &m)?;
+            Ok(Ret::Values(n))
+        }
+    }
+}
+
+fn gmatch(st: &mut State, a: Args) -> LResult<Ret> {
+    let s = st.check_str(a, 1)?;
+    let p = st.check_str(a, 2)?;
+    let f = st.new_native("gmatch_aux", gmatch_aux, vec![Value::Str(s), Value::Str(p), Value::Num(0.0)]);
+    st.push(f);
+    Ok(Ret::Values(1))
+}
+
+/// The state of a `gsub` in progress (plain data; the subject, pattern and
+/// replacement stay on the stack as the native's arguments).
+struct GsubState {
+    loop_state: Gsub,
+    out: Vec<u8>,
+    copied_to: usize,
+    count: u64,
+    max: u64,
+    /// The match whose replacement is being computed by a Lua call.
+    pending: Option<(usize, usize)>,
+}
+
+fn gsub_args(st: &mut State) -> (Gc<LuaStr>, Gc<LuaStr>, Value, usize) {
+    let frame = st.cur.frames.last().expect("gsub frame");
+    let base = frame.base;
+    let (Value::Str(s), Value::Str(p)) = (st.stack_at(base), st.stack_at(base + 1)) else {
+        unreachable!("gsub arguments were checked");
+    };
+    (s, p, st.stack_at(base + 2), base)
+}
+
+/// Runs the gsub loop until done or until a Lua call is needed for a replacement.
+fn gsub_run(st: &mut State, mut gs: Box<GsubState>) -> LResult<Ret> {
+    let (s, p, repl, base) = gsub_args(st);
+    let src = s.as_bytes();
+    while gs.count < gs.max {
+        let m = match gs.loop_state.next_match(src, p.as_bytes()) {
+            Err(e) => return Err(pattern_error(st, e)),
+            Ok(None) => break,
+            Ok(Some(m)) => m,
+        };
+        gs.count += 1;
+        gs.out.extend_from_slice(&src[gs.copied_to..m.start]);
+        gs.copied_to = m.end;
+        st.budget -= 1;
+        match repl {
+            Value::Str(r) => {
+                if let Err(e) = pattern::expand_replacement(&mut gs.out, r.as_bytes(), src, &m) {
+                    return Err(pattern_error(st, e));
+                }
+            }
+            Value::Num(_) => {
+                let r = st.to_str_coerce(&repl).expect("number");
+                if let Err(e) = pattern::expand_replacement(&mut gs.out, r.as_bytes(), src, &m) {
+                    return Err(pattern_error(st, e));
+                }
+            }
+            Value::Table(t) => {
+                let key = match m.capture(0) {
+                    Ok(c) => {
+                        push_capture(st, src, c);
+                        let k = st.stack_at(st.top() - 1);
+                        st.set_top(st.top() - 1);
+                        k
+                    }
+                    Err(e) => return Err(pattern_error(st, e)),
+                };
+                let v = t.get(&key);
+                append_replacement(st, &mut gs, v, src, m.start, m.end)?;
+            }
+            _ => {
+                // A function: call it with the captures; continue in gsub_k.
+                st.set_top(base + 4);
+                st.push(repl);
+                let n = push_values(st, src, &m)?;
+                gs.pending = Some((m.start, m.end));
+                let mut c = Cont::new(gsub_k, 0);
+                c.data = Some(gs);
+                return Ok(Ret::Call {
+                    nargs: n,
+                    nresults: 1,
+                    cont: c,
+                });
+            }
+        }
+    }
+    gs.out.extend_from_slice(&src[gs.copied_to..]);
+    let count = gs.count;
+    let v = st.new_string(std::mem::take(&mut gs.out));
+    st.push(v);
+    st.push(Value::Num(count as f64));
+    Ok(Ret::Values(2))
+}
+
+/// Appends a function/table replacement value (false/nil keep the match).
+fn append_replacement(st: &mut State, gs: &mut GsubState, v: Value, src: &[u8], start: usize, end: usize) -> LResult<()> {
+    match v {
+        Value::Nil | Value::Bool(false) => gs.out.extend_from_slice(&src[start..end]),
+        Value::Str(s) => gs.out.extend_from_slice(s.as_bytes()),
+        Value::Num(n) => crate::text::number::write_number(&mut gs.out, n),
+        other => {
+            let m = format!("invalid replacement value (a {})", other.type_name());
+            return Err(st.rt_error(&m));
+        }
+    }
+    Ok(())
+}
+
+fn gsub_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
+    let Status::Ok { first, n } = status else {
+        unreachable!("unprotected continuation got an error");
+    };
+    let v = if n > 0 { st.stack_at(first) } else { Value::Nil };
+    let mut gs = cont.data.take().and_then(|d| d.downcast::<GsubState>().ok()).expect("gsub state");
+    let (s, _, _, base) = gsub_args(st);
+    st.set_top(base + 4);
+    if let Some((start, end)) = gs.pending.take() {
+        append_replacement(st, &mut gs, v, s.as_bytes(), start, end)?;
+    }
+    gsub_run(st, gs)
+}
+
+fn gsub(st: &mut State, a: Args) -> LResult<Ret> {
+    let s = st.check_str(a, 1)?;
+    let p = st.check_str(a, 2)?;
+    let repl = st.arg(a, 3);
+    if !matches!(repl, Value::Str(_) | Value::Num(_) | Value::Table(_) | Value::LFn(_) | Value::NFn(_)) {
+        return Err(st.arg_type_error(a, 3, "string/function/table"));
+    }
+    let max_n = if st.arg(a, 4).is_nil() {
+        None
+    } else {
+        Some(st.check_integer(a, 4)?)
+    };
+    // Normalise the argument slots: subject, pattern, replacement, (limit).
+    st.set_top(a.base + a.len.max(4));
+    st.set_stack(a.base, Value::Str(s));
+    st.set_stack(a.base + 1, Value::Str(p));
+    let gs = Box::new(GsubState {
+        loop_state: Gsub::new(),
+        out: Vec::with_capacity(s.len()),
+        copied_to: 0,
+        count: 0,
+        max: pattern::gsub_limit(max_n, s.len()),
+        pending: None,
+    });
+    st.set_top(a.base + 4);
+    gsub_run(st, gs)
+}
+
+/// Format arguments read from the native's stack slots.
+struct StackArgs {
+    values: Vec<Value>,
+    strings: Vec<Option<Vec<u8>>>,
+}
+
+impl FormatArgs for StackArgs {
+    fn count(&self) -> usize {
+        self.values.len()
+    }
+    fn number(&mut self, i: usize) -> Result<f64, FormatError> {
+        let Some(v) = self.values.get(i - 2) else {
+            return Err(FormatError::no_value(i));
+        };
+        State::to_num_coerce(v).ok_or_else(|| FormatError::type_error(i, "number", v.type_name()))
+    }
+    fn string(&mut self, i: usize) -> Result<Cow<'_, [u8]>, FormatError> {
+        match self.strings.get(i - 2) {
+            Some(Some(s)) => Ok(Cow::Borrowed(s.as_slice())),
+            _ => Err(FormatError::no_value(i)),
+        }
+    }
+    fn q_string(&mut self, i: usize) -> Result<Cow<'_, [u8]>, FormatError> {
+        let Some(v) = self.values.get(i - 2) else {
+            return Err(FormatError::no_value(i));
+        };
+        match v {
+            Value::Str(s) => Ok(Cow::Owned(s.as_bytes().to_vec())),
+            Value::Num(_) => Ok(Cow::Owned(self.strings[i - 2].clone().unwrap_or_default())),
+            other => Err(FormatError::type_error(i, "string", other.type_name())),
+        }
+    }
+}
+
+fn format_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
+    let Status::Ok { first, n } = status else {
+        unreachable!("unprotected continuation got an error");
+    };
+    let v = if n > 0 { st.stack_at(first) } else { Value::Nil };
+    if !matches!(v, Value::Str(_) | Value::Num(_)) {
+        return Err(st.rt_error("'__tostring' must return a string"));
+    }
+    let frame_base = st.cur.frames.last().expect("format frame").base;
+    let idx = cont.ctx;
+    st.set_stack(frame_base + idx, v);
+    st.set_top(first);
+    let a = Args {
+        base: frame_base,
+        len: first - frame_base,
+    };
+    format_from(st, a, idx + 1)
+}
+
+/// Converts `__tostring` arguments (from index `from` on) through the VM, then formats.
+fn format_from(st: &mut State, a: Args, from: usize) -> LResult<Ret> {
+    for i in from..a.len {
+        let v = st.stack_at(a.base + i);
+        if matches!(v, Value::Table(_) | Value::UserData(_)) {
+            if let Some(tm) = st.tm_of_value(&v, TM::Tostring) {
+                st.push(tm);
+                st.push(v);
+                return Ok(Ret::Call {
+                    nargs: 1,
+                    nresults: 1,
+                    cont: Cont::new(format_k, i),
+                });
+            }
+        }
+    }
+    let fmt = st.check_str(a, 1)?;
+    let values: Vec<Value> = (2..=a.len).map(|i| st.arg(a, i)).collect();
+    let strings = values
+        .iter()
+        .map(|v| match tostring_basic(st, v) {
+            Value::Str(s) => Some(s.as_bytes().to_vec()),
+            _ => None,
+        })
+        .collect();
+    let mut args = StackArgs { values, strings };
+    match cformat(fmt.as_bytes(), &mut args) {
+        Ok(out) => {
+            let v = st.new_string(out);
+            st.push(v);
+            Ok(Ret::Values(1))
+        }
+        Err(FormatError::BadArgument { arg, msg }) => Err(st.arg_error(arg, &msg)),
+        Err(e) => {
+            let m = String::from_utf8_lossy(&e.message()).into_owned();
+            Err(st.rt_error(&m))
+        }
+    }
+}
+
+fn format(st: &mut State, a: Args) -> LResult<Ret> {
+    st.check_str(a, 1)?;
+    format_from(st, a, 1)
+}

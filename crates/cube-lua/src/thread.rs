@@ -1,0 +1,193 @@
+//! Lua threads (coroutines): a value stack and a stack of call frames.
+//!
+//! Lua-to-Lua calls push a `Frame` here instead of recursing on the Rust stack
+//! (DESIGN.md decision 1). A native function that needs to call back into Lua (pcall,
+//! table.sort, gsub, metamethod-driven natives) leaves its frame here with a
+//! continuation (`Cont`), which the driver invokes when the callee returns or an error
+//! unwinds to it. A suspended coroutine is therefore nothing but its `Thread` object.
+
+use crate::gc::Gc;
+use crate::value::{LClosure, NClosure, UpVal, Value};
+use std::any::Any;
+
+/// Maximum number of stack slots of one thread (PUC's `LUAI_MAXSTACK`): deeper
+/// recursion ends in a "stack overflow" Lua error.
+pub const MAX_STACK: usize = 1_000_000;
+/// Slots kept above a frame's top for metamethod calls and natives.
+pub const EXTRA_STACK: usize = 8;
+/// Stack slots a native may use without asking (`LUA_MINSTACK`).
+pub const MIN_STACK: usize = 20;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoStatus {
+    /// Created, not yet started, or suspended in a yield.
+    Suspended,
+    /// The thread that is executing.
+    Running,
+    /// Resumed another coroutine and waits for it.
+    Normal,
+    /// Finished or died with an error.
+    Dead,
+}
+
+/// How the caller consumes a frame's results when it returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    /// An ordinary call: results are placed at the function slot.
+    Normal,
+    /// A metamethod called by a VM instruction: the instruction is finished by
+    /// `finish_op` after the return (the same path a yield inside a metamethod takes).
+    Meta,
+    /// A call made from Rust through the embedding API: the driver stops here.
+    Boundary,
+}
+
+/// What a continuation learns about the call it waited for.
+#[derive(Clone, Copy, Debug)]
+pub enum Status {
+    /// The callee returned; its results are on the stack from `first`, `n` of them.
+    Ok { first: usize, n: usize },
+    /// An error unwound to this frame (only for protected continuations).
+    Err(Value),
+}
+
+/// A native function's continuation: called when the Lua function it called returns
+/// (or, if `protected`, when an error unwinds to it).
+pub type ContFn = fn(&mut crate::state::State, Status, &mut Cont) -> crate::state::LResult<crate::state::Ret>;
+
+pub struct Cont {
+    pub f: ContFn,
+    /// Small state for the continuation (an index, a counter).
+    pub ctx: usize,
+    /// Larger state (never holds Lua values: those stay on the stack, where the GC
+    /// sees them).
+    pub data: Option<Box<dyn Any + Send>>,
+    /// Catches errors raised by the callee (pcall / xpcall).
+    pub protected: bool,
+    /// For xpcall: stack index of the message handler.
+    pub handler: Option<usize>,
+}
+
+impl Cont {
+    pub fn new(f: ContFn, ctx: usize) -> Cont {
+        Cont {
+            f,
+            ctx,
+            data: None,
+            protected: false,
+            handler: None,
+        }
+    }
+}
+
+pub enum FrameKind {
+    Lua(Gc<LClosure>),
+    Native(Gc<NClosure>),
+}
+
+pub struct Frame {
+    /// Stack index of the called function (results go here).
+    pub func: usize,
+    /// Lua: register 0; native: first argument.
+    pub base: usize,
+    /// Lua: one past the last register.
+    pub top: usize,
+    /// Lua: index of the next instruction.
+    pub pc: usize,
+    /// Results wanted by the caller; -1 for all.
+    pub nresults: i32,
+    pub kind: FrameKind,
+    pub call: CallKind,
+    /// A native waiting for a callee.
+    pub cont: Option<Cont>,
+    /// A Lua frame running `a <= b` as `not (b < a)` through `__lt` (5.2 fallback).
+    pub le_via_lt: bool,
+    /// Number of tail calls that replaced this frame (for tracebacks).
+    pub tail_calls: u32,
+    /// A native frame suspended by coroutine.yield (its results come from resume).
+    pub yielded: bool,
+}
+
+impl Frame {
+    #[inline]
+    pub fn is_lua(&self) -> bool {
+        matches!(self.kind, FrameKind::Lua(_))
+    }
+}
+
+pub struct Thread {
+    pub stack: Vec<Value>,
+    /// First free slot (meaningful for natives and after multi-result operations).
+    pub top: usize,
+    pub frames: Vec<Frame>,
+    /// Open upvalues, sorted by stack index.
+    pub open_upvals: Vec<Gc<UpVal>>,
+    pub status: CoStatus,
+    /// An error value kept across a driver step (rooted here for the GC).
+    pub pending_error: Option<Value>,
+    /// Depth of Rust-level calls into the VM when this coroutine was resumed; a yield
+    /// across a deeper Rust call is an error.
+    pub c_depth: u32,
+}
+
+impl Thread {
+    pub fn new() -> Thread {
+        Thread {
+            stack: vec![Value::Nil; 2 * MIN_STACK],
+            top: 0,
+            frames: Vec::new(),
+            open_upvals: Vec::new(),
+            status: CoStatus::Suspended,
+            pending_error: None,
+            c_depth: 0,
+        }
+    }
+
+    /// One past the highest slot any frame may use: everything below is live.
+    pub fn live_top(&self) -> usize {
+        self.frames
+            .iter()
+            .filter(|f| f.is_lua())
+            .map(|f| f.top)
+            .fold(self.top, usize::max)
+    }
+
+    /// Makes sure slots up to `needed` exist. Returns the bytes added (for GC
+    /// accounting) or `Err` on overflow of `MAX_STACK`.
+    #[inline]
+    pub fn ensure(&mut self, needed: usize) -> Result<usize, ()> {
+        if needed <= self.stack.len() {
+            return Ok(0);
+        }
+        self.grow(needed)
+    }
+
+    #[cold]
+    fn grow(&mut self, needed: usize) -> Result<usize, ()> {
+        if needed > MAX_STACK {
+            return Err(());
+        }
+        let old = self.stack.len();
+        let new = (old * 2).max(needed).min(MAX_STACK + EXTRA_STACK * 4);
+        self.stack.resize(new, Value::Nil);
+        Ok((new - old) * std::mem::size_of::<Value>())
+    }
+
+    #[inline]
+    pub fn push(&mut self, v: Value) {
+        if self.top >= self.stack.len() {
+            let _ = self.grow(self.top + 1 + MIN_STACK);
+            if self.top >= self.stack.len() {
+                self.stack.resize(self.top + 1, Value::Nil);
+            }
+        }
+        self.stack[self.top] = v;
+        self.top += 1;
+    }
+}
+
+impl Default for Thread {
+    fn default() -> Self {
+        Thread::new()
+    }
+}

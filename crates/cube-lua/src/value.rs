@@ -1,0 +1,253 @@
+//! Lua values and the heap objects they point to.
+//!
+//! `Value` is a 16-byte `Copy` enum: numbers and booleans inline, everything else a raw
+//! pointer (`Gc<T>`) into the owning state's heap (see `gc.rs`). Copying a value is a
+//! register move, with no reference counting on the hot path. The price is that values are
+//! only valid while the heap that made them is alive and keeps them reachable; the VM
+//! guarantees that by collecting only at safe points where every live value is rooted
+//! (stack, registry, globals), and the embedding API hands out rooted handles.
+
+use crate::gc::Gc;
+use crate::proto::Proto;
+use crate::table::Table;
+use crate::thread::Thread;
+use std::any::Any;
+use std::sync::Arc;
+
+/// A native (Rust) function callable from Lua. See `crate::state` for the calling
+/// convention: arguments are `Args`, results are pushed and counted in the returned
+/// `Ret`.
+pub type NativeFn = fn(&mut crate::state::State, crate::state::Args) -> crate::state::LResult<crate::state::Ret>;
+
+#[derive(Clone, Copy)]
+pub enum Value {
+    Nil,
+    Bool(bool),
+    Num(f64),
+    Str(Gc<LuaStr>),
+    Table(Gc<Table>),
+    /// A Lua closure.
+    LFn(Gc<LClosure>),
+    /// A native closure (Rust function with upvalues).
+    NFn(Gc<NClosure>),
+    UserData(Gc<UserData>),
+    Thread(Gc<Thread>),
+    LightUserData(usize),
+}
+
+/// The basic types of Lua, in the order of `lua_type` constants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LuaType {
+    Nil,
+    Boolean,
+    LightUserData,
+    Number,
+    String,
+    Table,
+    Function,
+    UserData,
+    Thread,
+}
+
+impl LuaType {
+    pub fn name(self) -> &'static str {
+        match self {
+            LuaType::Nil => "nil",
+            LuaType::Boolean => "boolean",
+            LuaType::LightUserData | LuaType::UserData => "userdata",
+            LuaType::Number => "number",
+            LuaType::String => "string",
+            LuaType::Table => "table",
+            LuaType::Function => "function",
+            LuaType::Thread => "thread",
+        }
+    }
+}
+
+impl Value {
+    #[inline]
+    pub fn type_of(&self) -> LuaType {
+        match self {
+            Value::Nil => LuaType::Nil,
+            Value::Bool(_) => LuaType::Boolean,
+            Value::Num(_) => LuaType::Number,
+            Value::Str(_) => LuaType::String,
+            Value::Table(_) => LuaType::Table,
+            Value::LFn(_) | Value::NFn(_) => LuaType::Function,
+            Value::UserData(_) => LuaType::UserData,
+            Value::Thread(_) => LuaType::Thread,
+            Value::LightUserData(_) => LuaType::LightUserData,
+        }
+    }
+
+    #[inline]
+    pub fn type_name(&self) -> &'static str {
+        self.type_of().name()
+    }
+
+    #[inline(always)]
+    pub fn is_nil(&self) -> bool {
+        matches!(self, Value::Nil)
+    }
+
+    /// Lua truthiness: everything but `nil` and `false` is true.
+    #[inline(always)]
+    pub fn truthy(&self) -> bool {
+        !matches!(self, Value::Nil | Value::Bool(false))
+    }
+
+    #[inline]
+    pub fn as_table(&self) -> Option<Gc<Table>> {
+        match self {
+            Value::Table(t) => Some(*t),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    pub fn as_str(&self) -> Option<Gc<LuaStr>> {
+        match self {
+            Value::Str(s) => Some(*s),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    pub fn is_function(&self) -> bool {
+        matches!(self, Value::LFn(_) | Value::NFn(_))
+    }
+
+    /// Raw equality (`rawequal`): no metamethods. Strings are interned, so pointer
+    /// equality is string equality.
+    #[inline]
+    pub fn raw_eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Nil, Value::Nil) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Num(a), Value::Num(b)) => a == b,
+            (Value::Str(a), Value::Str(b)) => a.ptr_eq(*b),
+            (Value::Table(a), Value::Table(b)) => a.ptr_eq(*b),
+            (Value::LFn(a), Value::LFn(b)) => a.ptr_eq(*b),
+            (Value::NFn(a), Value::NFn(b)) => a.ptr_eq(*b),
+            (Value::UserData(a), Value::UserData(b)) => a.ptr_eq(*b),
+            (Value::Thread(a), Value::Thread(b)) => a.ptr_eq(*b),
+            (Value::LightUserData(a), Value::LightUserData(b)) => a == b,
+            _ => false,
+        }
+    }
+
+    /// Address of the pointed-to object (for `%p`-like printing and hashing), 0 if none.
+    pub fn addr(&self) -> usize {
+        match self {
+            Value::Str(p) => p.addr(),
+            Value::Table(p) => p.addr(),
+            Value::LFn(p) => p.addr(),
+            Value::NFn(p) => p.addr(),
+            Value::UserData(p) => p.addr(),
+            Value::Thread(p) => p.addr(),
+            Value::LightUserData(p) => *p,
+            _ => 0,
+        }
+    }
+}
+
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Nil => write!(f, "nil"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Num(n) => write!(f, "{n}"),
+            Value::Str(s) => write!(f, "{:?}", String::from_utf8_lossy(s.as_bytes())),
+            other => write!(f, "{}: {:#x}", other.type_name(), other.addr()),
+        }
+    }
+}
+
+/// An interned, immutable Lua string. Every string of a heap is interned, so equal
+/// strings are the same object and compare by pointer.
+pub struct LuaStr {
+    pub(crate) hash: u32,
+    pub(crate) bytes: Box<[u8]>,
+}
+
+impl LuaStr {
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+    /// The string as UTF-8 text, lossily (for messages).
+    pub fn to_str_lossy(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.bytes)
+    }
+}
+
+/// Hash of a string's bytes as stored in `LuaStr::hash`. Long strings are sampled (at
+/// most 32 bytes looked at), as Lua 5.1 did, so hashing a megabyte string is O(1).
+pub fn hash_bytes(s: &[u8]) -> u32 {
+    let len = s.len();
+    let mut h: u32 = 0x9e37_79b9 ^ (len as u32);
+    let step = (len >> 5) + 1;
+    let mut i = len;
+    while i >= step {
+        h ^= (h << 5).wrapping_add(h >> 2).wrapping_add(s[i - 1] as u32);
+        i -= step;
+    }
+    h
+}
+
+/// A prototype instantiated in one heap: the shared `Proto` plus its constants as values
+/// of this heap. Made once per (heap, prototype) and shared by all closures of it.
+pub struct FnProto {
+    pub proto: Arc<Proto>,
+    pub k: Box<[Value]>,
+    /// Instances of the nested prototypes, made on first use by CLOSURE.
+    pub children: Box<[Option<Gc<FnProto>>]>,
+}
+
+/// A Lua function value: a prototype instance and its upvalues.
+pub struct LClosure {
+    pub p: Gc<FnProto>,
+    pub upvals: Box<[Gc<UpVal>]>,
+}
+
+/// An upvalue: while the variable's function is active it lives in a stack slot of its
+/// thread ("open"); when the block ends it moves into the upvalue itself ("closed").
+pub struct UpVal {
+    pub state: UpState,
+}
+
+#[derive(Clone, Copy)]
+pub enum UpState {
+    /// Stack slot `index` of `thread`.
+    Open { thread: Gc<Thread>, index: usize },
+    Closed(Value),
+}
+
+/// A native function with its upvalues.
+pub struct NClosure {
+    pub f: NativeFn,
+    pub upvals: Box<[Value]>,
+    /// Name used in `bad argument` messages when the call site does not name it.
+    pub name: &'static str,
+}
+
+/// Full userdata: an arbitrary Rust value with an optional metatable and user value.
+pub struct UserData {
+    pub data: Box<dyn Any>,
+    pub meta: Option<Gc<Table>>,
+    /// The value set by `debug.setuservalue` (5.2 "environment"); nil by default.
+    pub user_value: Value,
+}
+
+// SAFETY-relevant note: `Box<dyn Any>` is not `Send`; the process runtime requires a
+// state to be movable between threads. Userdata payloads created through the public
+// API are required to be `Send` (see `State::new_userdata`), so sending a whole state
+// is sound even though the type system cannot see it here.

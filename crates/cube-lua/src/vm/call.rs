@@ -1,0 +1,639 @@
+//! Calls, returns, continuations, coroutine switches and error unwinding: the driver
+//! around the interpreter loop.
+//!
+//! Nothing here recurses on the Rust stack per Lua call: a call pushes a `Frame`, a return
+//! pops one, and natives that call Lua leave a continuation in their frame. The driver
+//! (`run_until`) repeatedly executes the top frame of the running thread until the frame
+//! depth drops back to where the Rust caller entered.
+
+use crate::gc::Gc;
+use crate::state::{Args, LResult, Ret, State, MAX_C_DEPTH};
+use crate::thread::{CallKind, CoStatus, Cont, Frame, FrameKind, Status, Thread, EXTRA_STACK};
+use crate::tm::TM;
+use crate::value::{FnProto, LClosure, UpState, UpVal, Value};
+
+/// Result of starting a call.
+pub(crate) enum PreCall {
+    /// A Lua frame was pushed: execute it.
+    Lua,
+    /// A native ran to completion and its results are in place (or it left a frame
+    /// with a continuation / switched threads: the driver takes over).
+    Done,
+}
+
+/// Depth of nested message-handler calls before giving up (PUC reaches the same state
+/// through its C-stack limit).
+const MAX_HANDLER_DEPTH: u32 = 20;
+
+impl State {
+    /// Calls `f` with `args` from Rust and returns all its results.
+    pub fn call_function(&mut self, f: Value, args: &[Value]) -> LResult<Vec<Value>> {
+        let func = self.cur.top;
+        self.check_stack(args.len() + 1 + EXTRA_STACK)?;
+        self.push(f);
+        for &a in args {
+            self.push(a);
+        }
+        let n = self.call_at(func, -1)?;
+        let th = self.cur.get_mut();
+        let out = th.stack[func..func + n].to_vec();
+        th.top = func;
+        Ok(out)
+    }
+
+    /// Calls the function at stack slot `func` with the values above it; returns the
+    /// number of results, which are left at `func..`. Errors not caught inside are
+    /// returned after the frames above the entry point are unwound.
+    pub fn call_at(&mut self, func: usize, nresults: i32) -> LResult<usize> {
+        if self.c_depth >= MAX_C_DEPTH {
+            return Err(self.rt_error("C stack overflow"));
+        }
+        self.c_depth += 1;
+        let entry = self.cur;
+        let depth = entry.frames.len();
+        let r = self.precall(func, nresults, CallKind::Boundary);
+        let r = match r {
+            Ok(_) => self.run_until(entry, depth),
+            Err(e) => self.throw(e, entry, depth),
+        };
+        self.c_depth -= 1;
+        r?;
+        Ok(self.cur.top - func)
+    }
+
+    /// Runs until the entry thread is back at `depth` frames.
+    pub(crate) fn run_until(&mut self, entry: Gc<Thread>, depth: usize) -> LResult<()> {
+        loop {
+            let th = self.cur;
+            if th.ptr_eq(entry) && th.frames.len() <= depth {
+                return Ok(());
+            }
+            let r = self.step();
+            if let Err(e) = r {
+                self.throw(e, entry, depth)?;
+            }
+        }
+    }
+
+    /// Executes the top frame of the running thread until it needs the driver again.
+    fn step(&mut self) -> LResult<()> {
+        let th = self.cur.get_mut();
+        let Some(frame) = th.frames.last_mut() else {
+            // A coroutine whose body returned: hand its results to the resumer.
+            return self.finish_coroutine();
+        };
+        if frame.is_lua() {
+            return self.execute();
+        }
+        // A native frame on top waits in a continuation: its callee has returned.
+        let callee = frame.top;
+        let mut cont = frame.cont.take().expect("native frame on top without continuation");
+        let n = th.top - callee;
+        let ret = (cont.f)(self, Status::Ok { first: callee, n }, &mut cont)?;
+        self.native_ret(ret, Some(cont))
+    }
+
+    /// Starts a call of the value at `func` with arguments up to the stack top.
+    pub(crate) fn precall(&mut self, func: usize, nresults: i32, call: CallKind) -> LResult<PreCall> {
+        let f = self.cur.stack[func];
+        match f {
+            Value::LFn(cl) => {
+                self.push_lua_frame(cl, func, nresults, call)?;
+                Ok(PreCall::Lua)
+            }
+            Value::NFn(nc) => {
+                self.budget -= 1;
+                let th = self.cur.get_mut();
+                let nargs = th.top - func - 1;
+                th.frames.push(Frame {
+                    func,
+                    base: func + 1,
+                    top: 0,
+                    pc: 0,
+                    nresults,
+                    kind: FrameKind::Native(nc),
+                    call,
+                    cont: None,
+                    le_via_lt: false,
+                    tail_calls: 0,
+                    yielded: false,
+                });
+                if th.stack.len() < th.top + crate::thread::MIN_STACK {
+                    self.check_stack(crate::thread::MIN_STACK)?;
+                }
+                let ret = (nc.f)(self, Args { base: func + 1, len: nargs })?;
+                self.native_ret(ret, None)?;
+                Ok(PreCall::Done)
+            }
+            _ => {
+                // __call: insert the metamethod below the arguments.
+                let Some(tm) = self.tm_of_value(&f, TM::Call) else {
+                    return Err(self.call_error(func, f));
+                };
+                self.check_stack(1)?;
+                let th = self.cur.get_mut();
+                let top = th.top;
+                th.stack.copy_within(func..top, func + 1);
+                th.stack[func] = tm;
+                th.top += 1;
+                self.precall(func, nresults, call)
+            }
+        }
+    }
+
+    fn push_lua_frame(&mut self, cl: Gc<LClosure>, func: usize, nresults: i32, call: CallKind) -> LResult<()> {
+        let p = &cl.p.proto;
+        let nparams = p.num_params as usize;
+        let maxstack = p.max_stack_size as usize;
+        let th = self.cur.get_mut();
+        let nargs = th.top - func - 1;
+        let base = if p.is_vararg { th.top } else { func + 1 };
+        let need = base + maxstack + EXTRA_STACK;
+        if need > th.stack.len() {
+            match th.ensure(need) {
+                Ok(b) => self.heap.account(b),
+                Err(()) => {
+                    return Err(self.rt_error("stack overflow"));
+                }
+            }
+        }
+        let th = self.cur.get_mut();
+        if p.is_vararg {
+            // Move the fixed parameters above the varargs (5.2 layout).
+            for i in 0..nparams {
+                if i < nargs {
+                    th.stack[base + i] = th.stack[func + 1 + i];
+                    th.stack[func + 1 + i] = Value::Nil;
+                } else {
+                    th.stack[base + i] = Value::Nil;
+                }
+            }
+        } else {
+            for i in nargs..nparams {
+                th.stack[func + 1 + i] = Value::Nil;
+            }
+        }
+        // Registers above the parameters start as nil (the compiler may read them
+        // before writing, e.g. LOADNIL-less locals are always written first; nil-ing
+        // keeps the GC from seeing stale values).
+        for slot in th.stack[base + nparams..base + maxstack].iter_mut() {
+            *slot = Value::Nil;
+        }
+        th.frames.push(Frame {
+            func,
+            base,
+            top: base + maxstack,
+            pc: 0,
+            nresults,
+            kind: FrameKind::Lua(cl),
+            call,
+            cont: None,
+            le_via_lt: false,
+            tail_calls: 0,
+            yielded: false,
+        });
+        th.top = base + maxstack;
+        self.budget -= 1;
+        Ok(())
+    }
+
+    /// Acts on what a native returned. `cont` is the continuation object that just ran,
+    /// reusable for another call without reallocating.
+    pub(crate) fn native_ret(&mut self, ret: Ret, _old: Option<Cont>) -> LResult<()> {
+        match ret {
+            Ret::Values(n) => {
+                let top = self.cur.top;
+                self.post_call(top - n, n);
+                Ok(())
+            }
+            Ret::Call { nargs, nresults, cont } => {
+                let th = self.cur.get_mut();
+                let func = th.top - nargs - 1;
+                let frame = th.frames.last_mut().expect("native frame");
+                frame.top = func;
+                frame.cont = Some(cont);
+                match self.precall(func, nresults, CallKind::Normal)? {
+                    PreCall::Lua | PreCall::Done => Ok(()),
+                }
+            }
+            Ret::TailCall { nargs } => {
+                let th = self.cur.get_mut();
+                let src = th.top - nargs - 1;
+                let frame = th.frames.pop().expect("native frame");
+                let dst = frame.func;
+                th.stack.copy_within(src..th.top, dst);
+                th.top = dst + nargs + 1;
+                match self.precall(dst, frame.nresults, frame.call)? {
+                    PreCall::Lua | PreCall::Done => Ok(()),
+                }
+            }
+            Ret::Yield(n) => self.do_yield(n),
+            Ret::Resume { thread, nargs, cont } => self.do_resume(thread, nargs, cont),
+        }
+    }
+
+    /// Pops the top frame and moves its `n` results (at `first`) to the function slot,
+    /// adjusted to the number the caller wants. Finishes the caller's instruction for
+    /// metamethod calls.
+    pub(crate) fn post_call(&mut self, first: usize, n: usize) {
+        let th = self.cur.get_mut();
+        let frame = th.frames.pop().expect("frame to return from");
+        if frame.is_lua() && !th.open_upvals.is_empty() {
+            self.close_upvals(frame.base);
+        }
+        let th = self.cur.get_mut();
+        let res = frame.func;
+        let wanted = frame.nresults;
+        if wanted < 0 {
+            th.stack.copy_within(first..first + n, res);
+            th.top = res + n;
+        } else {
+            let wanted = wanted as usize;
+            let k = n.min(wanted);
+            th.stack.copy_within(first..first + k, res);
+            for i in k..wanted {
+                th.stack[res + i] = Value::Nil;
+            }
+            th.top = res + wanted;
+        }
+        if frame.call == CallKind::Meta {
+            self.finish_op();
+        }
+    }
+
+    /// Closes all open upvalues of the running thread at stack index `level` or above.
+    pub(crate) fn close_upvals(&mut self, level: usize) {
+        let th = self.cur.get_mut();
+        while let Some(&uv) = th.open_upvals.last() {
+            let UpState::Open { index, .. } = uv.state else {
+                th.open_upvals.pop();
+                continue;
+            };
+            if index < level {
+                break;
+            }
+            uv.get_mut().state = UpState::Closed(th.stack[index]);
+            th.open_upvals.pop();
+        }
+    }
+
+    /// The open upvalue for stack slot `index` of the running thread (made if needed).
+    pub(crate) fn find_upval(&mut self, index: usize) -> Gc<UpVal> {
+        let cur = self.cur;
+        let th = cur.get_mut();
+        // open_upvals is sorted by index; search from the top (most recent locals).
+        let mut pos = th.open_upvals.len();
+        while pos > 0 {
+            let uv = th.open_upvals[pos - 1];
+            if let UpState::Open { index: i, .. } = uv.state {
+                if i == index {
+                    return uv;
+                }
+                if i < index {
+                    break;
+                }
+            }
+            pos -= 1;
+        }
+        let uv = self.heap.new_upval(UpVal {
+            state: UpState::Open { thread: cur, index },
+        });
+        cur.get_mut().open_upvals.insert(pos, uv);
+        uv
+    }
+
+    /// The heap instance of a child prototype (constants materialised once).
+    pub(crate) fn child_proto(&mut self, parent: Gc<FnProto>, i: usize) -> Gc<FnProto> {
+        if let Some(p) = parent.children[i] {
+            return p;
+        }
+        let proto = parent.proto.protos[i].clone();
+        let inst = self.instantiate(proto);
+        parent.get_mut().children[i] = Some(inst);
+        inst
+    }
+
+    /// Makes the heap instance of a prototype: constants as values of this heap.
+    pub fn instantiate(&mut self, proto: std::sync::Arc<crate::proto::Proto>) -> Gc<FnProto> {
+        use crate::proto::Constant;
+        let k: Vec<Value> = proto
+            .constants
+            .iter()
+            .map(|c| match c {
+                Constant::Nil => Value::Nil,
+                Constant::Bool(b) => Value::Bool(*b),
+                Constant::Number(n) => Value::Num(*n),
+                Constant::Str(s) => Value::Str(self.heap.intern(s)),
+            })
+            .collect();
+        let children = vec![None; proto.protos.len()].into_boxed_slice();
+        self.heap.new_proto(FnProto {
+            proto,
+            k: k.into_boxed_slice(),
+            children,
+        })
+    }
+
+    // ----- errors -----
+
+    /// Unwinds after error `e`: to the nearest protected continuation of the running
+    /// thread, or out of a coroutine into its resumer, or (returning `Err`) out of the
+    /// entry point.
+    pub(crate) fn throw(&mut self, mut e: Value, entry: Gc<Thread>, depth: usize) -> LResult<()> {
+        loop {
+            let th = self.cur;
+            let lo = if th.ptr_eq(entry) { depth } else { 0 };
+            let found = (lo..th.frames.len()).rev().find(|&i| {
+                let f = &th.frames[i];
+                f.cont.as_ref().is_some_and(|c| c.protected)
+            });
+            if let Some(i) = found {
+                // xpcall: run the message handler on top of the failing frames first.
+                let handler = th.frames[i].cont.as_ref().and_then(|c| c.handler);
+                if let Some(h) = handler {
+                    match self.run_handler(h, e, i) {
+                        Ok(v) => e = v,
+                        Err(v) => e = v,
+                    }
+                }
+                let thm = self.cur.get_mut();
+                let callee = thm.frames[i].top;
+                self.close_upvals(callee);
+                let thm = self.cur.get_mut();
+                thm.frames.truncate(i + 1);
+                thm.top = callee;
+                let frame = thm.frames.last_mut().expect("protected frame");
+                let mut cont = frame.cont.take().expect("continuation");
+                let r = (cont.f)(self, Status::Err(e), &mut cont).and_then(|ret| self.native_ret(ret, None));
+                match r {
+                    Ok(()) => return Ok(()),
+                    Err(e2) => {
+                        e = e2;
+                        continue;
+                    }
+                }
+            }
+            if !th.ptr_eq(entry) && !self.resumers.is_empty() {
+                // The coroutine dies; its resumer's continuation gets the error.
+                self.close_upvals(0);
+                let thm = self.cur.get_mut();
+                thm.frames.clear();
+                thm.top = 0;
+                thm.status = CoStatus::Dead;
+                let resumer = self.resumers.pop().expect("resumer");
+                resumer.get_mut().status = CoStatus::Running;
+                self.cur = resumer;
+                let rt = resumer.get_mut();
+                let frame = rt.frames.last_mut().expect("resume frame");
+                let mut cont = frame.cont.take().expect("resume continuation");
+                let r = (cont.f)(self, Status::Err(e), &mut cont).and_then(|ret| self.native_ret(ret, None));
+                match r {
+                    Ok(()) => return Ok(()),
+                    Err(e2) => {
+                        e = e2;
+                        continue;
+                    }
+                }
+            }
+            // Uncaught at this entry point.
+            if self.traceback_on_error && self.last_traceback.is_none() {
+                self.last_traceback = Some(self.traceback_string(0));
+            }
+            let level = th.frames.get(depth).map(|f| f.func).unwrap_or(th.top);
+            self.close_upvals(level);
+            let thm = self.cur.get_mut();
+            thm.frames.truncate(depth);
+            thm.top = level;
+            return Err(e);
+        }
+    }
+
+    /// Calls an xpcall message handler with the error value, at the error point (the
+    /// frames above the protected one are still there, so it can see the traceback).
+    fn run_handler(&mut self, h: usize, e: Value, _protected: usize) -> LResult<Value> {
+        let mut e = e;
+        for _ in 0..MAX_HANDLER_DEPTH {
+            let hf = self.cur.stack[h];
+            let th = self.cur.get_mut();
+            let top = th.live_top();
+            th.top = top;
+            self.check_stack(2 + EXTRA_STACK)?;
+            self.push(hf);
+            self.push(e);
+            let saved = self.traceback_on_error;
+            self.traceback_on_error = false;
+            let r = self.call_at(top, 1);
+            self.traceback_on_error = saved;
+            match r {
+                Ok(_) => {
+                    let v = self.cur.stack[top];
+                    self.cur.get_mut().top = top;
+                    return Ok(v);
+                }
+                Err(e2) => {
+                    self.cur.get_mut().top = top;
+                    e = e2;
+                }
+            }
+        }
+        Ok(self.new_str(b"error in error handling"))
+    }
+
+    // ----- coroutines -----
+
+    fn do_yield(&mut self, n: usize) -> LResult<()> {
+        let co = self.cur;
+        if self.resumers.is_empty() || co.ptr_eq(self.main_thread) {
+            return Err(self.rt_error("attempt to yield from outside a coroutine"));
+        }
+        if co.c_depth != self.c_depth {
+            return Err(self.rt_error("attempt to yield across a C-call boundary"));
+        }
+        let cth = co.get_mut();
+        let first = cth.top - n;
+        let frame = cth.frames.last_mut().expect("yield frame");
+        frame.yielded = true;
+        frame.top = first;
+        cth.status = CoStatus::Suspended;
+        let resumer = self.resumers.pop().expect("resumer");
+        self.transfer(co, resumer, first, n)?;
+        resumer.get_mut().status = CoStatus::Running;
+        self.cur = resumer;
+        self.resume_cont(n)
+    }
+
+    /// Runs the resumer's continuation with the `n` values just transferred to its top.
+    fn resume_cont(&mut self, n: usize) -> LResult<()> {
+        let rt = self.cur.get_mut();
+        let first = rt.top - n;
+        let frame = rt.frames.last_mut().expect("resume frame");
+        let mut cont = frame.cont.take().expect("resume continuation");
+        let ret = (cont.f)(self, Status::Ok { first, n }, &mut cont)?;
+        self.native_ret(ret, None)
+    }
+
+    /// Copies `n` values from `from`'s stack at `first` to the top of `to`'s stack.
+    fn transfer(&mut self, from: Gc<Thread>, to: Gc<Thread>, first: usize, n: usize) -> LResult<()> {
+        let tt = to.get_mut();
+        let need = tt.top + n + EXTRA_STACK;
+        match tt.ensure(need) {
+            Ok(b) => self.heap.account(b),
+            Err(()) => return Err(self.rt_error("stack overflow")),
+        }
+        for i in 0..n {
+            let v = from.stack[first + i];
+            let tt = to.get_mut();
+            let t = tt.top;
+            tt.stack[t] = v;
+            tt.top += 1;
+        }
+        from.get_mut().top = first;
+        Ok(())
+    }
+
+    fn do_resume(&mut self, co: Gc<Thread>, nargs: usize, cont: Cont) -> LResult<()> {
+        let me = self.cur;
+        let frame = me.get_mut().frames.last_mut().expect("resume frame");
+        frame.cont = Some(cont);
+        let first = me.top - nargs;
+        frame.top = first;
+        self.transfer(me, co, first, nargs)?;
+        me.get_mut().status = CoStatus::Normal;
+        self.resumers.push(me);
+        self.cur = co;
+        let cth = co.get_mut();
+        cth.status = CoStatus::Running;
+        cth.c_depth = self.c_depth;
+        if cth.frames.is_empty() {
+            // First resume: the body function is at slot 0, the arguments above it.
+            match self.precall(0, -1, CallKind::Normal) {
+                Ok(_) => Ok(()),
+                Err(e) => Err(e),
+            }
+        } else {
+            // Resumed from a yield: the resume arguments are the yield's results.
+            let cth = co.get_mut();
+            let first = cth.top - nargs;
+            self.post_call(first, nargs);
+            Ok(())
+        }
+    }
+
+    /// The running coroutine's body returned: its results go to the resumer.
+    fn finish_coroutine(&mut self) -> LResult<()> {
+        let co = self.cur;
+        let cth = co.get_mut();
+        cth.status = CoStatus::Dead;
+        let n = cth.top;
+        let resumer = self.resumers.pop().expect("resumer of a finished coroutine");
+        self.transfer(co, resumer, 0, n)?;
+        resumer.get_mut().status = CoStatus::Running;
+        self.cur = resumer;
+        self.resume_cont(n)
+    }
+
+    /// Creates a coroutine running `f`.
+    pub fn new_coroutine(&mut self, f: Value) -> Gc<Thread> {
+        let mut t = Thread::new();
+        t.stack[0] = f;
+        t.top = 1;
+        self.heap.new_thread(t)
+    }
+
+    /// Runs all pending finalizers (`__gc`), e.g. after a collection or at close.
+    pub fn run_finalizers(&mut self) -> LResult<()> {
+        while let Some(obj) = self.heap.tobefnz.pop() {
+            if let Some(gc) = self.tm_of_value(&obj, TM::Gc) {
+                if gc.is_function() {
+                    let func = self.cur.get_mut().live_top();
+                    self.cur.get_mut().top = func;
+                    self.check_stack(2 + EXTRA_STACK)?;
+                    self.push(gc);
+                    self.push(obj);
+                    if let Err(e) = self.call_at(func, 0) {
+                        let msg = match e {
+                            Value::Str(s) => s.to_str_lossy().into_owned(),
+                            other => format!("{}", other.type_name()),
+                        };
+                        let m = format!("error in __gc metamethod ({msg})");
+                        return Err(self.new_str(m.as_bytes()));
+                    }
+                    self.cur.get_mut().top = func;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A full collection now, with the state's roots.
+    pub fn full_gc(&mut self) {
+        let roots = self.gc_roots();
+        self.heap.collect(&mut |h| {
+            for v in &roots {
+                h.mark_value(*v);
+            }
+        });
+    }
+
+    fn gc_roots(&self) -> Vec<Value> {
+        let mut roots = vec![
+            Value::Table(self.globals),
+            Value::Table(self.registry),
+            Value::Thread(self.main_thread),
+            Value::Thread(self.cur),
+        ];
+        for t in &self.resumers {
+            roots.push(Value::Thread(*t));
+        }
+        for m in self.type_meta.iter().flatten() {
+            roots.push(Value::Table(*m));
+        }
+        for s in &self.tm_names {
+            roots.push(Value::Str(*s));
+        }
+        roots.push(Value::Str(self.names.loaded));
+        roots.push(Value::Str(self.names.n));
+        roots.extend(self.pinned.iter().copied());
+        roots
+    }
+
+    /// A collection at a VM safe point, then the finalizers it queued.
+    pub(crate) fn collect_at_safe_point(&mut self) -> LResult<()> {
+        self.full_gc();
+        if !self.heap.tobefnz.is_empty() {
+            self.run_finalizers()?;
+        }
+        Ok(())
+    }
+
+    /// Makes the running thread's stack at least `need` slots long.
+    pub(crate) fn check_stack_at(&mut self, need: usize) -> LResult<()> {
+        match self.cur.get_mut().ensure(need) {
+            Ok(b) => {
+                self.heap.account(b);
+                Ok(())
+            }
+            Err(()) => Err(self.rt_error("stack overflow")),
+        }
+    }
+
+    /// The current native frame's upvalue `i` (0-based).
+    pub fn upvalue(&self, i: usize) -> Value {
+        match self.cur.frames.last().map(|f| &f.kind) {
+            Some(FrameKind::Native(nc)) => nc.upvals.get(i).copied().unwrap_or(Value::Nil),
+            _ => Value::Nil,
+        }
+    }
+}
+
+impl State {
+    /// Closes the state as `lua_close` does: runs every pending finalizer, then
+    /// flushes standard output.
+    pub fn close(&mut self) -> LResult<()> {
+        self.full_gc();
+        self.heap.queue_all_finalizers();
+        let r = self.run_finalizers();
+        let _ = std::io::Write::flush(&mut self.stdout);
+        r
+    }
+}

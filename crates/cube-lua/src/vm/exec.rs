@@ -1,0 +1,709 @@
+//! The interpreter loop: executes Lua frames of the running thread.
+//!
+//! Registers are accessed through a raw pointer into the thread's stack, reloaded
+//! whenever something may have reallocated the stack or switched frames (every call,
+//! metamethod or slow path that can run code). Lua-to-Lua calls and returns stay inside
+//! this loop (`continue 'newframe`); it returns to the driver only when the top frame is
+//! a native waiting in a continuation, when a Rust entry point's call returns, or when
+//! the time slice is used up.
+
+use crate::opcode::{fb_to_int, index_k, is_k, Instruction, OpCode, FIELDS_PER_FLUSH};
+use crate::state::{LResult, State};
+use crate::table::Table;
+use crate::thread::{CallKind, FrameKind, EXTRA_STACK};
+use crate::tm::TM;
+use crate::value::{LClosure, UpState, UpVal, Value};
+use crate::vm::call::PreCall;
+use crate::vm::ops::{arith_num, Got, Src};
+
+#[inline(always)]
+fn upval_get(uv: &UpVal) -> Value {
+    match uv.state {
+        UpState::Closed(v) => v,
+        UpState::Open { thread, index } => thread.stack[index],
+    }
+}
+
+#[inline(always)]
+fn upval_set(uv: &mut UpVal, v: Value) {
+    match uv.state {
+        UpState::Closed(_) => uv.state = UpState::Closed(v),
+        UpState::Open { thread, index } => thread.get_mut().stack[index] = v,
+    }
+}
+
+impl State {
+    pub(crate) fn execute(&mut self) -> LResult<()> {
+        'newframe: loop {
+            let th = self.cur.get_mut();
+            if let Some(e) = th.pending_error.take() {
+                return Err(e);
+            }
+            let Some(frame) = th.frames.last() else {
+                return Ok(());
+            };
+            let FrameKind::Lua(cl) = frame.kind else {
+                return Ok(());
+            };
+            let base = frame.base;
+            let mut pc = frame.pc;
+            let fnp = cl.p;
+            let code: *const Instruction = fnp.proto.code.as_ptr();
+            let k: *const Value = fnp.k.as_ptr();
+            let stack: *mut Value = th.stack.as_mut_ptr();
+            let cl: &LClosure = &cl;
+
+            macro_rules! reg {
+                ($i:expr) => {
+                    // SAFETY: the compiler never emits a register index beyond
+                    // max_stack_size, and push_lua_frame made room for all of them.
+                    unsafe { &mut *stack.add(base + ($i) as usize) }
+                };
+            }
+            macro_rules! kst {
+                ($i:expr) => {
+                    // SAFETY: constant indices come from the compiler and are in range.
+                    unsafe { *k.add(($i) as usize) }
+                };
+            }
+            macro_rules! rk {
+                ($x:expr) => {{
+                    let x = $x;
+                    if is_k(x) {
+                        kst!(index_k(x))
+                    } else {
+                        *reg!(x)
+                    }
+                }};
+            }
+            macro_rules! rk_src {
+                ($x:expr) => {{
+                    let x = $x;
+                    if is_k(x) {
+                        Src::Other
+                    } else {
+                        Src::Reg(x)
+                    }
+                }};
+            }
+            macro_rules! savepc {
+                () => {
+                    self.cur.get_mut().frames.last_mut().unwrap().pc = pc;
+                };
+            }
+            // Runs a fallible slow path with the pc saved for messages and
+            // continuations; afterwards the frame must be reloaded.
+            macro_rules! protect {
+                ($e:expr) => {{
+                    savepc!();
+                    $e?
+                }};
+            }
+            macro_rules! do_jump {
+                ($ins:expr) => {{
+                    let j: Instruction = $ins;
+                    let a = j.a();
+                    if a != 0 {
+                        self.close_upvals(base + a as usize - 1);
+                    }
+                    let off = j.sbx();
+                    pc = (pc as isize + off as isize) as usize;
+                    if off < 0 {
+                        self.budget -= 1;
+                        if self.budget <= 0 {
+                            savepc!();
+                            return Ok(());
+                        }
+                    }
+                }};
+            }
+            // After a comparison: skip the following jump or take it.
+            macro_rules! cond_jump {
+                ($res:expr, $a:expr) => {{
+                    if ($res) != ($a != 0) {
+                        pc += 1;
+                    } else {
+                        // SAFETY: a comparison is always followed by a JMP.
+                        let j = unsafe { *code.add(pc) };
+                        pc += 1;
+                        do_jump!(j);
+                    }
+                }};
+            }
+            macro_rules! arith {
+                ($i:expr, $tm:expr, $op:tt) => {{
+                    let i = $i;
+                    let b = rk!(i.b());
+                    let c = rk!(i.c());
+                    if let (Value::Num(x), Value::Num(y)) = (b, c) {
+                        *reg!(i.a()) = Value::Num(x $op y);
+                    } else {
+                        match protect!(self.arith_slow($tm, b, c, rk_src!(i.b()), rk_src!(i.c()))) {
+                            Got::Val(v) => *reg!(i.a()) = v,
+                            Got::Called => continue 'newframe,
+                        }
+                    }
+                }};
+            }
+            macro_rules! arith_fn {
+                ($i:expr, $tm:expr) => {{
+                    let i = $i;
+                    let b = rk!(i.b());
+                    let c = rk!(i.c());
+                    if let (Value::Num(x), Value::Num(y)) = (b, c) {
+                        *reg!(i.a()) = Value::Num(arith_num($tm, x, y));
+                    } else {
+                        match protect!(self.arith_slow($tm, b, c, rk_src!(i.b()), rk_src!(i.c()))) {
+                            Got::Val(v) => *reg!(i.a()) = v,
+                            Got::Called => continue 'newframe,
+                        }
+                    }
+                }};
+            }
+
+            loop {
+                // SAFETY: the compiler ends every function with RETURN, so pc stays
+                // within the code.
+                let i = unsafe { *code.add(pc) };
+                pc += 1;
+                match i.opcode() {
+                    OpCode::Move => *reg!(i.a()) = *reg!(i.b()),
+                    OpCode::LoadK => *reg!(i.a()) = kst!(i.bx()),
+                    OpCode::LoadKx => {
+                        let ax = unsafe { *code.add(pc) }.ax();
+                        pc += 1;
+                        *reg!(i.a()) = kst!(ax);
+                    }
+                    OpCode::LoadBool => {
+                        *reg!(i.a()) = Value::Bool(i.b() != 0);
+                        if i.c() != 0 {
+                            pc += 1;
+                        }
+                    }
+                    OpCode::LoadNil => {
+                        let a = i.a();
+                        for j in 0..=i.b() {
+                            *reg!(a + j) = Value::Nil;
+                        }
+                    }
+                    OpCode::GetUpval => *reg!(i.a()) = upval_get(&cl.upvals[i.b() as usize]),
+                    OpCode::GetTabUp => {
+                        let t = upval_get(&cl.upvals[i.b() as usize]);
+                        let key = rk!(i.c());
+                        if let (Value::Table(tab), Value::Str(s)) = (t, key) {
+                            let v = tab.get_str(s);
+                            if !v.is_nil() || self.tm_of(tab.meta, TM::Index).is_none() {
+                                *reg!(i.a()) = v;
+                                continue;
+                            }
+                        }
+                        match protect!(self.index_slow(t, key, Src::Up(i.b()))) {
+                            Got::Val(v) => *reg!(i.a()) = v,
+                            Got::Called => continue 'newframe,
+                        }
+                    }
+                    OpCode::GetTable => {
+                        let t = *reg!(i.b());
+                        let key = rk!(i.c());
+                        if let Value::Table(tab) = t {
+                            let v = tab.get(&key);
+                            if !v.is_nil() || self.tm_of(tab.meta, TM::Index).is_none() {
+                                *reg!(i.a()) = v;
+                                continue;
+                            }
+                        }
+                        match protect!(self.index_slow(t, key, Src::Reg(i.b()))) {
+                            Got::Val(v) => *reg!(i.a()) = v,
+                            Got::Called => continue 'newframe,
+                        }
+                    }
+                    OpCode::SetTabUp => {
+                        let t = upval_get(&cl.upvals[i.a() as usize]);
+                        let key = rk!(i.b());
+                        let val = rk!(i.c());
+                        if let (Value::Table(tab), Value::Str(s)) = (t, key) {
+                            if tab.meta.is_none() {
+                                tab.get_mut().set_str(s, val);
+                                continue;
+                            }
+                        }
+                        if let Got::Called = protect!(self.setindex_slow(t, key, val, Src::Up(i.a()))) {
+                            continue 'newframe;
+                        }
+                    }
+                    OpCode::SetUpval => {
+                        let v = *reg!(i.a());
+                        upval_set(cl.upvals[i.b() as usize].get_mut(), v);
+                    }
+                    OpCode::SetTable => {
+                        let t = *reg!(i.a());
+                        let key = rk!(i.b());
+                        let val = rk!(i.c());
+                        if let Value::Table(tab) = t {
+                            if tab.meta.is_none() {
+                                if let Value::Num(n) = key {
+                                    let idx = n as i64;
+                                    if idx as f64 == n && idx >= 1 && (idx as usize) <= tab.arr.len() {
+                                        tab.get_mut().arr[idx as usize - 1] = val;
+                                        tab.get_mut().tm_absent = 0;
+                                        continue;
+                                    }
+                                }
+                                let before = tab.byte_size();
+                                if let Err(e) = tab.get_mut().set(key, val) {
+                                    savepc!();
+                                    return Err(self.rt_error(e.message()));
+                                }
+                                let after = tab.byte_size();
+                                if after > before {
+                                    self.heap.account(after - before);
+                                }
+                                continue;
+                            }
+                        }
+                        if let Got::Called = protect!(self.setindex_slow(t, key, val, Src::Reg(i.a()))) {
+                            continue 'newframe;
+                        }
+                    }
+                    OpCode::NewTable => {
+                        let t = Table::new(fb_to_int(i.b()) as usize, fb_to_int(i.c()) as usize);
+                        *reg!(i.a()) = Value::Table(self.heap.new_table(t));
+                        if self.heap.should_collect() {
+                            savepc!();
+                            self.collect_at_safe_point()?;
+                            continue 'newframe;
+                        }
+                    }
+                    OpCode::SelfOp => {
+                        let t = *reg!(i.b());
+                        let key = rk!(i.c());
+                        *reg!(i.a() + 1) = t;
+                        if let (Value::Table(tab), Value::Str(s)) = (t, key) {
+                            let v = tab.get_str(s);
+                            if !v.is_nil() || self.tm_of(tab.meta, TM::Index).is_none() {
+                                *reg!(i.a()) = v;
+                                continue;
+                            }
+                        }
+                        match protect!(self.index_slow(t, key, Src::Reg(i.b()))) {
+                            Got::Val(v) => *reg!(i.a()) = v,
+                            Got::Called => continue 'newframe,
+                        }
+                    }
+                    OpCode::Add => arith!(i, TM::Add, +),
+                    OpCode::Sub => arith!(i, TM::Sub, -),
+                    OpCode::Mul => arith!(i, TM::Mul, *),
+                    OpCode::Div => arith!(i, TM::Div, /),
+                    OpCode::Mod => arith_fn!(i, TM::Mod),
+                    OpCode::Pow => arith_fn!(i, TM::Pow),
+                    OpCode::Unm => {
+                        let b = *reg!(i.b());
+                        if let Value::Num(x) = b {
+                            *reg!(i.a()) = Value::Num(-x);
+                        } else {
+                            match protect!(self.arith_slow(TM::Unm, b, b, Src::Reg(i.b()), Src::Reg(i.b()))) {
+                                Got::Val(v) => *reg!(i.a()) = v,
+                                Got::Called => continue 'newframe,
+                            }
+                        }
+                    }
+                    OpCode::Not => {
+                        let b = *reg!(i.b());
+                        *reg!(i.a()) = Value::Bool(!b.truthy());
+                    }
+                    OpCode::Len => {
+                        let b = *reg!(i.b());
+                        match b {
+                            Value::Str(s) => *reg!(i.a()) = Value::Num(s.len() as f64),
+                            Value::Table(t) if t.meta.is_none() => *reg!(i.a()) = Value::Num(t.length() as f64),
+                            _ => match protect!(self.len_slow(b, Src::Reg(i.b()))) {
+                                Got::Val(v) => *reg!(i.a()) = v,
+                                Got::Called => continue 'newframe,
+                            },
+                        }
+                    }
+                    OpCode::Concat => {
+                        let b = i.b() as usize;
+                        let c = i.c() as usize;
+                        savepc!();
+                        self.cur.get_mut().top = base + c + 1;
+                        match self.concat(c - b + 1)? {
+                            Got::Val(()) => {
+                                let th = self.cur.get_mut();
+                                th.stack[base + i.a() as usize] = th.stack[base + b];
+                                th.top = th.frames.last().unwrap().top;
+                                if self.heap.should_collect() {
+                                    self.collect_at_safe_point()?;
+                                }
+                                continue 'newframe;
+                            }
+                            Got::Called => continue 'newframe,
+                        }
+                    }
+                    OpCode::Jmp => do_jump!(i),
+                    OpCode::Eq => {
+                        let b = rk!(i.b());
+                        let c = rk!(i.c());
+                        let res = match (b, c) {
+                            (Value::Num(x), Value::Num(y)) => x == y,
+                            (Value::Table(_), Value::Table(_)) | (Value::UserData(_), Value::UserData(_)) => {
+                                match protect!(self.equals(b, c)) {
+                                    Got::Val(r) => r,
+                                    Got::Called => continue 'newframe,
+                                }
+                            }
+                            _ => b.raw_eq(&c),
+                        };
+                        cond_jump!(res, i.a());
+                    }
+                    OpCode::Lt => {
+                        let b = rk!(i.b());
+                        let c = rk!(i.c());
+                        let res = match (b, c) {
+                            (Value::Num(x), Value::Num(y)) => x < y,
+                            _ => match protect!(self.less_than(b, c)) {
+                                Got::Val(r) => r,
+                                Got::Called => continue 'newframe,
+                            },
+                        };
+                        cond_jump!(res, i.a());
+                    }
+                    OpCode::Le => {
+                        let b = rk!(i.b());
+                        let c = rk!(i.c());
+                        let res = match (b, c) {
+                            (Value::Num(x), Value::Num(y)) => x <= y,
+                            _ => match protect!(self.less_equal(b, c)) {
+                                Got::Val(r) => r,
+                                Got::Called => continue 'newframe,
+                            },
+                        };
+                        cond_jump!(res, i.a());
+                    }
+                    OpCode::Test => {
+                        let v = *reg!(i.a());
+                        if v.truthy() != (i.c() != 0) {
+                            pc += 1;
+                        } else {
+                            let j = unsafe { *code.add(pc) };
+                            pc += 1;
+                            do_jump!(j);
+                        }
+                    }
+                    OpCode::TestSet => {
+                        let v = *reg!(i.b());
+                        if v.truthy() != (i.c() != 0) {
+                            pc += 1;
+                        } else {
+                            *reg!(i.a()) = v;
+                            let j = unsafe { *code.add(pc) };
+                            pc += 1;
+                            do_jump!(j);
+                        }
+                    }
+                    OpCode::Call => {
+                        let a = i.a() as usize;
+                        let b = i.b() as usize;
+                        let nresults = i.c() as i32 - 1;
+                        let func = base + a;
+                        savepc!();
+                        if b != 0 {
+                            self.cur.get_mut().top = func + b;
+                        }
+                        let caller = self.cur;
+                        match self.precall(func, nresults, CallKind::Normal)? {
+                            PreCall::Lua => continue 'newframe,
+                            PreCall::Done => {
+                                // (A coroutine switch may have happened: then the top
+                                // belongs to the other thread and must stay.)
+                                if nresults >= 0 && self.cur.ptr_eq(caller) {
+                                    let th = self.cur.get_mut();
+                                    if let Some(f) = th.frames.last() {
+                                        if f.is_lua() {
+                                            th.top = f.top;
+                                        }
+                                    }
+                                }
+                                if self.heap.should_collect() {
+                                    self.collect_at_safe_point()?;
+                                }
+                                continue 'newframe;
+                            }
+                        }
+                    }
+                    OpCode::TailCall => {
+                        let a = i.a() as usize;
+                        let b = i.b() as usize;
+                        let func = base + a;
+                        savepc!();
+                        if b != 0 {
+                            self.cur.get_mut().top = func + b;
+                        }
+                        let f = self.cur.stack[func];
+                        if let Value::LFn(_) = f {
+                            self.close_upvals(base);
+                            let th = self.cur.get_mut();
+                            let frame = th.frames.pop().unwrap();
+                            let dst = frame.func;
+                            let top = th.top;
+                            th.stack.copy_within(func..top, dst);
+                            th.top = dst + (top - func);
+                            self.precall(dst, frame.nresults, frame.call)?;
+                            let th = self.cur.get_mut();
+                            if let Some(f) = th.frames.last_mut() {
+                                f.tail_calls = frame.tail_calls + 1;
+                            }
+                            continue 'newframe;
+                        }
+                        // Natives and __call values: an ordinary call; the RETURN A 0
+                        // that the compiler puts after every TAILCALL passes the results
+                        // on (as PUC does for C functions).
+                        self.precall(func, -1, CallKind::Normal)?;
+                        continue 'newframe;
+                    }
+                    OpCode::Return => {
+                        let a = i.a() as usize;
+                        let b = i.b() as usize;
+                        savepc!();
+                        let th = self.cur.get_mut();
+                        let first = base + a;
+                        let n = if b != 0 { b - 1 } else { th.top - first };
+                        let call = th.frames.last().unwrap().call;
+                        self.post_call(first, n);
+                        if call == CallKind::Boundary {
+                            return Ok(());
+                        }
+                        continue 'newframe;
+                    }
+                    OpCode::ForLoop => {
+                        let a = i.a();
+                        if let (Value::Num(idx), Value::Num(limit), Value::Num(step)) = (*reg!(a), *reg!(a + 1), *reg!(a + 2)) {
+                            let idx = idx + step;
+                            let go_on = if step > 0.0 { idx <= limit } else { limit <= idx };
+                            if go_on {
+                                pc = (pc as isize + i.sbx() as isize) as usize;
+                                *reg!(a) = Value::Num(idx);
+                                *reg!(a + 3) = Value::Num(idx);
+                                self.budget -= 1;
+                                if self.budget <= 0 {
+                                    savepc!();
+                                    return Ok(());
+                                }
+                            }
+                        }
+                    }
+                    OpCode::ForPrep => {
+                        let a = i.a();
+                        let init = State::to_num_coerce(reg!(a));
+                        let limit = State::to_num_coerce(reg!(a + 1));
+                        let step = State::to_num_coerce(reg!(a + 2));
+                        let Some(init) = init else {
+                            savepc!();
+                            return Err(self.rt_error("'for' initial value must be a number"));
+                        };
+                        let Some(limit) = limit else {
+                            savepc!();
+                            return Err(self.rt_error("'for' limit must be a number"));
+                        };
+                        let Some(step) = step else {
+                            savepc!();
+                            return Err(self.rt_error("'for' step must be a number"));
+                        };
+                        *reg!(a) = Value::Num(init - step);
+                        *reg!(a + 1) = Value::Num(limit);
+                        *reg!(a + 2) = Value::Num(step);
+                        pc = (pc as isize + i.sbx() as isize) as usize;
+                    }
+                    OpCode::TForCall => {
+                        let a = base + i.a() as usize;
+                        let cb = a + 3;
+                        let th = self.cur.get_mut();
+                        th.stack[cb + 2] = th.stack[a + 2];
+                        th.stack[cb + 1] = th.stack[a + 1];
+                        th.stack[cb] = th.stack[a];
+                        th.top = cb + 3;
+                        savepc!();
+                        let caller = self.cur;
+                        match self.precall(cb, i.c() as i32, CallKind::Normal)? {
+                            PreCall::Lua => continue 'newframe,
+                            PreCall::Done => {
+                                if self.cur.ptr_eq(caller) {
+                                    let th = self.cur.get_mut();
+                                    if let Some(f) = th.frames.last() {
+                                        if f.is_lua() {
+                                            th.top = f.top;
+                                        }
+                                    }
+                                }
+                                continue 'newframe;
+                            }
+                        }
+                    }
+                    OpCode::TForLoop => {
+                        let a = i.a();
+                        let v = *reg!(a + 1);
+                        if !v.is_nil() {
+                            *reg!(a) = v;
+                            pc = (pc as isize + i.sbx() as isize) as usize;
+                            self.budget -= 1;
+                            if self.budget <= 0 {
+                                savepc!();
+                                return Ok(());
+                            }
+                        }
+                    }
+                    OpCode::SetList => {
+                        let a = i.a() as usize;
+                        let mut n = i.b() as usize;
+                        let mut c = i.c() as usize;
+                        if n == 0 {
+                            n = self.cur.top - (base + a) - 1;
+                        }
+                        if c == 0 {
+                            c = unsafe { *code.add(pc) }.ax() as usize;
+                            pc += 1;
+                        }
+                        let Value::Table(t) = *reg!(a) else {
+                            unreachable!("SETLIST on a non-table");
+                        };
+                        let last = (c - 1) * FIELDS_PER_FLUSH as usize + n;
+                        let tm = t.get_mut();
+                        if last > tm.arr.len() {
+                            let before = tm.byte_size();
+                            tm.ensure_array(last);
+                            let after = tm.byte_size();
+                            self.heap.account(after.saturating_sub(before));
+                        }
+                        let off = (c - 1) * FIELDS_PER_FLUSH as usize;
+                        for j in 1..=n {
+                            let v = *reg!(a + j);
+                            t.get_mut().set_int((off + j) as i64, v);
+                        }
+                        let th = self.cur.get_mut();
+                        th.top = th.frames.last().unwrap().top;
+                    }
+                    OpCode::Closure => {
+                        let pinst = self.child_proto(fnp, i.bx() as usize);
+                        let descs = &pinst.proto.upvalues;
+                        let mut ups = Vec::with_capacity(descs.len());
+                        for d in descs.iter() {
+                            if d.in_stack {
+                                ups.push(self.find_upval(base + d.index as usize));
+                            } else {
+                                ups.push(cl.upvals[d.index as usize]);
+                            }
+                        }
+                        let ncl = self.heap.new_lclosure(LClosure {
+                            p: pinst,
+                            upvals: ups.into_boxed_slice(),
+                        });
+                        *reg!(i.a()) = Value::LFn(ncl);
+                        if self.heap.should_collect() {
+                            savepc!();
+                            self.collect_at_safe_point()?;
+                            continue 'newframe;
+                        }
+                    }
+                    OpCode::Vararg => {
+                        let a = i.a() as usize;
+                        let b = i.b() as usize;
+                        let th = self.cur.get_mut();
+                        let frame = th.frames.last().unwrap();
+                        let nparams = fnp.proto.num_params as usize;
+                        let nvar = (base - frame.func - 1).saturating_sub(nparams);
+                        let vstart = base - nvar;
+                        if b == 0 {
+                            let need = base + a + nvar + EXTRA_STACK;
+                            if need > th.stack.len() {
+                                savepc!();
+                                self.check_stack_at(need)?;
+                            }
+                            let th = self.cur.get_mut();
+                            for j in 0..nvar {
+                                th.stack[base + a + j] = th.stack[vstart + j];
+                            }
+                            th.top = base + a + nvar;
+                            savepc!();
+                            continue 'newframe;
+                        } else {
+                            for j in 0..b - 1 {
+                                *reg!(a + j) = if j < nvar { th.stack[vstart + j] } else { Value::Nil };
+                            }
+                        }
+                    }
+                    OpCode::ExtraArg => unreachable!("EXTRAARG executed"),
+                }
+            }
+        }
+    }
+}
+
+impl State {
+    /// Completes the instruction of the running Lua frame whose metamethod call just
+    /// returned (its single result is at the stack top), as PUC's `luaV_finishOp`.
+    pub(crate) fn finish_op(&mut self) {
+        let th = self.cur.get_mut();
+        let Some(frame) = th.frames.last_mut() else {
+            return;
+        };
+        let FrameKind::Lua(cl) = frame.kind else {
+            return;
+        };
+        let base = frame.base;
+        let inst = cl.p.proto.code[frame.pc - 1];
+        let result = th.stack[th.top - 1];
+        match inst.opcode() {
+            OpCode::GetTabUp
+            | OpCode::GetTable
+            | OpCode::SelfOp
+            | OpCode::Add
+            | OpCode::Sub
+            | OpCode::Mul
+            | OpCode::Div
+            | OpCode::Mod
+            | OpCode::Pow
+            | OpCode::Unm
+            | OpCode::Len => {
+                th.stack[base + inst.a() as usize] = result;
+                th.top = frame.top;
+            }
+            OpCode::Eq | OpCode::Lt | OpCode::Le => {
+                let mut res = result.truthy();
+                if frame.le_via_lt {
+                    res = !res;
+                    frame.le_via_lt = false;
+                }
+                if res != (inst.a() != 0) {
+                    frame.pc += 1; // skip the jump
+                }
+                th.top = frame.top;
+            }
+            OpCode::Concat => {
+                // The metamethod's result replaces the two operands it consumed.
+                let top = th.top - 1;
+                let b = inst.b() as usize;
+                let total = top - 1 - (base + b);
+                th.stack[top - 2] = result;
+                th.top = top - 1;
+                if total > 1 {
+                    match self.concat(total) {
+                        Ok(Got::Val(())) => {}
+                        Ok(Got::Called) => return,
+                        Err(e) => {
+                            // Surface the error through the frame: re-run raises it.
+                            self.cur.get_mut().pending_error = Some(e);
+                            return;
+                        }
+                    }
+                }
+                let th = self.cur.get_mut();
+                let frame = th.frames.last().expect("frame");
+                th.stack[base + inst.a() as usize] = th.stack[th.top - 1];
+                th.top = frame.top;
+            }
+            _ => {
+                th.top = frame.top;
+            }
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The virtual machine: the interpreter loop (`exec`), the call/return/continuation
+//! driver (`call`) and the metamethod slow paths (`ops`).
+
+pub(crate) mod call;
+pub(crate) mod exec;
+pub(crate) mod ops;
+
+pub use ops::{lua_mod, lua_pow};
