@@ -325,3 +325,29 @@ impl Drop for State {
         self.heap.free_all();
     }
 }
+
+impl State {
+    /// A full userdata holding `data`, with an optional metatable. A metatable with
+    /// `__gc` registers the userdata for finalization.
+    pub fn new_userdata<T: std::any::Any + Send>(&mut self, data: T, meta: Option<Gc<Table>>) -> Value {
+        let u = self.heap.new_userdata(crate::value::UserData {
+            data: Box::new(data),
+            meta,
+            user_value: Value::Nil,
+        });
+        if let Some(m) = meta {
+            if !m.get_str(self.tm_names[TM::Gc as usize]).is_nil() {
+                self.heap.register_finalizer(Value::UserData(u));
+            }
+        }
+        Value::UserData(u)
+    }
+
+    /// The payload of a userdata value if it holds a `T`.
+    pub fn userdata_ref<T: std::any::Any>(v: &Value) -> Option<&mut T> {
+        match v {
+            Value::UserData(u) => u.get_mut().data.downcast_mut::<T>(),
+            _ => None,
+        }
+    }
+}
