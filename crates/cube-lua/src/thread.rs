@@ -98,8 +98,8 @@ pub struct Frame {
     pub nresults: i32,
     pub kind: FrameKind,
     pub call: CallKind,
-    /// A native waiting for a callee.
-    pub cont: Option<Cont>,
+    /// A native waiting for a callee (boxed: rare, and it keeps frames small).
+    pub cont: Option<Box<Cont>>,
     /// A Lua frame running `a <= b` as `not (b < a)` through `__lt` (5.2 fallback).
     pub le_via_lt: bool,
     /// Number of tail calls that replaced this frame (for tracebacks).

@@ -89,8 +89,8 @@ impl State {
         let callee = frame.top;
         let mut cont = frame.cont.take().expect("native frame on top without continuation");
         let n = th.top - callee;
-        let ret = (cont.f)(self, Status::Ok { first: callee, n }, &mut cont)?;
-        self.native_ret(ret, Some(cont))
+        let ret = (cont.f)(self, Status::Ok { first: callee, n }, &mut *cont)?;
+        self.native_ret(ret, None)
     }
 
     /// Starts a call of the value at `func` with arguments up to the stack top.
@@ -173,12 +173,9 @@ impl State {
                 th.stack[func + 1 + i] = Value::Nil;
             }
         }
-        // Registers above the parameters start as nil (the compiler may read them
-        // before writing, e.g. LOADNIL-less locals are always written first; nil-ing
-        // keeps the GC from seeing stale values).
-        for slot in th.stack[base + nparams..base + maxstack].iter_mut() {
-            *slot = Value::Nil;
-        }
+        // Registers above the parameters are not cleared: the compiler writes every
+        // register before reading it, and the GC keeps stale slots harmless (after each
+        // collection every slot is nil or points to a live object).
         th.frames.push(Frame {
             func,
             base,
@@ -211,7 +208,7 @@ impl State {
                 let func = th.top - nargs - 1;
                 let frame = th.frames.last_mut().expect("native frame");
                 frame.top = func;
-                frame.cont = Some(cont);
+                frame.cont = Some(Box::new(cont));
                 match self.precall(func, nresults, CallKind::Normal)? {
                     PreCall::Lua | PreCall::Done => Ok(()),
                 }
@@ -244,7 +241,10 @@ impl State {
         let th = self.cur.get_mut();
         let res = frame.func;
         let wanted = frame.nresults;
-        if wanted < 0 {
+        if wanted == 1 && n >= 1 {
+            th.stack[res] = th.stack[first];
+            th.top = res + 1;
+        } else if wanted < 0 {
             th.stack.copy_within(first..first + n, res);
             th.top = res + n;
         } else {
@@ -364,7 +364,7 @@ impl State {
                 thm.top = callee;
                 let frame = thm.frames.last_mut().expect("protected frame");
                 let mut cont = frame.cont.take().expect("continuation");
-                let r = (cont.f)(self, Status::Err(e), &mut cont).and_then(|ret| self.native_ret(ret, None));
+                let r = (cont.f)(self, Status::Err(e), &mut *cont).and_then(|ret| self.native_ret(ret, None));
                 match r {
                     Ok(()) => return Ok(()),
                     Err(e2) => {
@@ -386,7 +386,7 @@ impl State {
                 let rt = resumer.get_mut();
                 let frame = rt.frames.last_mut().expect("resume frame");
                 let mut cont = frame.cont.take().expect("resume continuation");
-                let r = (cont.f)(self, Status::Err(e), &mut cont).and_then(|ret| self.native_ret(ret, None));
+                let r = (cont.f)(self, Status::Err(e), &mut *cont).and_then(|ret| self.native_ret(ret, None));
                 match r {
                     Ok(()) => return Ok(()),
                     Err(e2) => {
@@ -468,7 +468,7 @@ impl State {
         let first = rt.top - n;
         let frame = rt.frames.last_mut().expect("resume frame");
         let mut cont = frame.cont.take().expect("resume continuation");
-        let ret = (cont.f)(self, Status::Ok { first, n }, &mut cont)?;
+        let ret = (cont.f)(self, Status::Ok { first, n }, &mut *cont)?;
         self.native_ret(ret, None)
     }
 
@@ -494,7 +494,7 @@ impl State {
     fn do_resume(&mut self, co: Gc<Thread>, nargs: usize, cont: Cont) -> LResult<()> {
         let me = self.cur;
         let frame = me.get_mut().frames.last_mut().expect("resume frame");
-        frame.cont = Some(cont);
+        frame.cont = Some(Box::new(cont));
         let first = me.top - nargs;
         frame.top = first;
         self.transfer(me, co, first, nargs)?;

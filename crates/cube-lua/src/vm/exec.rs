@@ -66,15 +66,23 @@ impl State {
                     unsafe { *k.add(($i) as usize) }
                 };
             }
-            macro_rules! rk {
+            // A reference, not a copy: matching on the tag in place avoids moving the
+            // 16-byte value through a vector register and back (a store-forwarding stall).
+            macro_rules! rk_ref {
                 ($x:expr) => {{
                     let x = $x;
                     if is_k(x) {
-                        kst!(index_k(x))
+                        // SAFETY: constant indices come from the compiler.
+                        unsafe { &*k.add(index_k(x) as usize) }
                     } else {
-                        *reg!(x)
+                        &*reg!(x)
                     }
                 }};
+            }
+            macro_rules! rk {
+                ($x:expr) => {
+                    *rk_ref!($x)
+                };
             }
             macro_rules! rk_src {
                 ($x:expr) => {{
@@ -133,11 +141,11 @@ impl State {
             macro_rules! arith {
                 ($i:expr, $tm:expr, $op:tt) => {{
                     let i = $i;
-                    let b = rk!(i.b());
-                    let c = rk!(i.c());
-                    if let (Value::Num(x), Value::Num(y)) = (b, c) {
+                    if let (&Value::Num(x), &Value::Num(y)) = (rk_ref!(i.b()), rk_ref!(i.c())) {
                         *reg!(i.a()) = Value::Num(x $op y);
                     } else {
+                        let b = rk!(i.b());
+                        let c = rk!(i.c());
                         match protect!(self.arith_slow($tm, b, c, rk_src!(i.b()), rk_src!(i.c()))) {
                             Got::Val(v) => *reg!(i.a()) = v,
                             Got::Called => continue 'newframe,
@@ -148,11 +156,11 @@ impl State {
             macro_rules! arith_fn {
                 ($i:expr, $tm:expr) => {{
                     let i = $i;
-                    let b = rk!(i.b());
-                    let c = rk!(i.c());
-                    if let (Value::Num(x), Value::Num(y)) = (b, c) {
+                    if let (&Value::Num(x), &Value::Num(y)) = (rk_ref!(i.b()), rk_ref!(i.c())) {
                         *reg!(i.a()) = Value::Num(arith_num($tm, x, y));
                     } else {
+                        let b = rk!(i.b());
+                        let c = rk!(i.c());
                         match protect!(self.arith_slow($tm, b, c, rk_src!(i.b()), rk_src!(i.c()))) {
                             Got::Val(v) => *reg!(i.a()) = v,
                             Got::Called => continue 'newframe,
@@ -342,10 +350,12 @@ impl State {
                     }
                     OpCode::Jmp => do_jump!(i),
                     OpCode::Eq => {
+                        let res = if let (&Value::Num(x), &Value::Num(y)) = (rk_ref!(i.b()), rk_ref!(i.c())) {
+                            x == y
+                        } else {
                         let b = rk!(i.b());
                         let c = rk!(i.c());
-                        let res = match (b, c) {
-                            (Value::Num(x), Value::Num(y)) => x == y,
+                        match (b, c) {
                             (Value::Table(_), Value::Table(_)) | (Value::UserData(_), Value::UserData(_)) => {
                                 match protect!(self.equals(b, c)) {
                                     Got::Val(r) => r,
@@ -353,36 +363,38 @@ impl State {
                                 }
                             }
                             _ => b.raw_eq(&c),
+                        }
                         };
                         cond_jump!(res, i.a());
                     }
                     OpCode::Lt => {
-                        let b = rk!(i.b());
-                        let c = rk!(i.c());
-                        let res = match (b, c) {
-                            (Value::Num(x), Value::Num(y)) => x < y,
-                            _ => match protect!(self.less_than(b, c)) {
+                        let res = if let (&Value::Num(x), &Value::Num(y)) = (rk_ref!(i.b()), rk_ref!(i.c())) {
+                            x < y
+                        } else {
+                            let b = rk!(i.b());
+                            let c = rk!(i.c());
+                            match protect!(self.less_than(b, c)) {
                                 Got::Val(r) => r,
                                 Got::Called => continue 'newframe,
-                            },
+                            }
                         };
                         cond_jump!(res, i.a());
                     }
                     OpCode::Le => {
-                        let b = rk!(i.b());
-                        let c = rk!(i.c());
-                        let res = match (b, c) {
-                            (Value::Num(x), Value::Num(y)) => x <= y,
-                            _ => match protect!(self.less_equal(b, c)) {
+                        let res = if let (&Value::Num(x), &Value::Num(y)) = (rk_ref!(i.b()), rk_ref!(i.c())) {
+                            x <= y
+                        } else {
+                            let b = rk!(i.b());
+                            let c = rk!(i.c());
+                            match protect!(self.less_equal(b, c)) {
                                 Got::Val(r) => r,
                                 Got::Called => continue 'newframe,
-                            },
+                            }
                         };
                         cond_jump!(res, i.a());
                     }
                     OpCode::Test => {
-                        let v = *reg!(i.a());
-                        if v.truthy() != (i.c() != 0) {
+                        if reg!(i.a()).truthy() != (i.c() != 0) {
                             pc += 1;
                         } else {
                             let j = unsafe { *code.add(pc) };
@@ -477,7 +489,7 @@ impl State {
                     }
                     OpCode::ForLoop => {
                         let a = i.a();
-                        if let (Value::Num(idx), Value::Num(limit), Value::Num(step)) = (*reg!(a), *reg!(a + 1), *reg!(a + 2)) {
+                        if let (&Value::Num(idx), &Value::Num(limit), &Value::Num(step)) = (&*reg!(a), &*reg!(a + 1), &*reg!(a + 2)) {
                             let idx = idx + step;
                             let go_on = if step > 0.0 { idx <= limit } else { limit <= idx };
                             if go_on {

@@ -301,7 +301,24 @@ pub(crate) fn arith_num(op: TM, x: f64, y: f64) -> f64 {
 
 #[inline]
 pub fn lua_mod(a: f64, b: f64) -> f64 {
-    a - (a / b).floor() * b
+    a - floor(a / b) * b
+}
+
+/// `floor` without a libm call on the common path (baseline x86-64 has no `roundsd`).
+#[inline(always)]
+pub fn floor(x: f64) -> f64 {
+    if x.abs() < 4_503_599_627_370_496.0 {
+        let t = x as i64 as f64;
+        if t > x {
+            t - 1.0
+        } else if t == 0.0 && x.is_sign_negative() {
+            -0.0
+        } else {
+            t
+        }
+    } else {
+        x.floor()
+    }
 }
 
 #[inline]
