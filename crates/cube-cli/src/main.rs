@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "cube-cli", version, about = "cube: Lua 5.2 processes, supervisors and ZeroMQ")]
+#[command(
+    name = "cube-cli",
+    version,
+    about = "cube: Lua 5.2 processes, supervisors and ZeroMQ"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -26,9 +30,7 @@ enum Command {
         args: Vec<String>,
     },
     /// Run a string of Lua code (like `lua -e CODE`).
-    Eval {
-        code: String,
-    },
+    Eval { code: String },
     /// An interactive prompt (also the default with no command).
     Repl,
 }

@@ -40,7 +40,8 @@ pub fn run() -> u8 {
         eprintln!("cube-cli: cannot open the terminal");
         return 1;
     };
-    let history = std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cube_history"));
+    let history =
+        std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cube_history"));
     if let Some(h) = &history {
         let _ = rl.load_history(h);
     }

@@ -20,7 +20,11 @@ pub fn error_text(st: &mut State, e: Value) -> String {
         other => format!("(error object is a {} value)", other.type_name()),
     }
     .to_string()
-        + &st.last_traceback.take().map(|t| format!("\n{t}")).unwrap_or_default()
+        + &st
+            .last_traceback
+            .take()
+            .map(|t| format!("\n{t}"))
+            .unwrap_or_default()
 }
 
 /// Reports an uncaught error on stderr as `lua` does and returns exit status 1.

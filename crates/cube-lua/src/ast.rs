@@ -80,7 +80,11 @@ pub enum Stat {
         line: Line,
     },
     /// `local function name(params) ... end` (the name is in scope inside the body).
-    LocalFunction { name: Name, body: Box<FuncBody>, line: Line },
+    LocalFunction {
+        name: Name,
+        body: Box<FuncBody>,
+        line: Line,
+    },
     /// `return e1, e2` (always the last statement of its block).
     Return { exprs: Vec<Expr>, line: Line },
     /// `break`

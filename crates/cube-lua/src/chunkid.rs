@@ -72,6 +72,9 @@ mod tests {
         assert_eq!(chunk_id("x = 1"), "[string \"x = 1\"]");
         assert_eq!(chunk_id("x = 1\ny = 2"), "[string \"x = 1...\"]");
         let long = "a".repeat(100);
-        assert_eq!(chunk_id(&long), format!("[string \"{}...\"]", "a".repeat(45)));
+        assert_eq!(
+            chunk_id(&long),
+            format!("[string \"{}...\"]", "a".repeat(45))
+        );
     }
 }

@@ -142,7 +142,11 @@ pub fn obj_name(p: &Proto, lastpc: usize, reg: u32) -> Option<(&'static str, Str
                 Some(upval_name(p, t as usize).to_string())
             };
             let name = kname(p, pc, i.c());
-            let kind = if vn.as_deref() == Some("_ENV") { "global" } else { "field" };
+            let kind = if vn.as_deref() == Some("_ENV") {
+                "global"
+            } else {
+                "field"
+            };
             Some((kind, name))
         }
         OpCode::GetUpval => Some(("upvalue", upval_name(p, i.b() as usize).to_string())),
@@ -256,7 +260,11 @@ impl State {
         match &f.kind {
             FrameKind::Lua(cl) => {
                 let line = current_line(f);
-                format!("{}:{}: ", crate::chunkid::chunk_id(&cl.p.proto.source), line)
+                format!(
+                    "{}:{}: ",
+                    crate::chunkid::chunk_id(&cl.p.proto.source),
+                    line
+                )
             }
             FrameKind::Native(_) => String::new(),
         }
@@ -271,6 +279,13 @@ impl State {
             _ => 1,
         };
         let s = format!("{}{}", self.where_(lvl), msg);
+        self.new_str(s.as_bytes())
+    }
+
+    /// An error raised by the VM itself (`luaG_runerror`): prefixed with the position
+    /// of the running function only when that is a Lua function.
+    pub(crate) fn vm_error(&mut self, msg: &str) -> Value {
+        let s = format!("{}{}", self.where_(0), msg);
         self.new_str(s.as_bytes())
     }
 
@@ -295,7 +310,7 @@ impl State {
             Some((kind, name)) => format!("attempt to {op} {kind} '{name}' (a {t} value)"),
             None => format!("attempt to {op} a {t} value"),
         };
-        self.rt_error(&msg)
+        self.vm_error(&msg)
     }
 
     pub(crate) fn order_error(&mut self, a: &Value, b: &Value) -> Value {
@@ -305,7 +320,7 @@ impl State {
         } else {
             format!("attempt to compare {t1} with {t2}")
         };
-        self.rt_error(&msg)
+        self.vm_error(&msg)
     }
 
     /// Error for calling a non-callable value at stack slot `func`.
@@ -324,7 +339,11 @@ impl State {
         match func_name(frames, idx) {
             Some((what, name)) => (name, what == "method"),
             None => match &frames[idx].kind {
-                FrameKind::Native(nc) => (self.global_func_name(Value::NFn(*nc)).unwrap_or_else(|| "?".into()), false),
+                FrameKind::Native(nc) => (
+                    self.global_func_name(Value::NFn(*nc))
+                        .unwrap_or_else(|| "?".into()),
+                    false,
+                ),
                 _ => ("?".into(), false),
             },
         }
@@ -348,7 +367,11 @@ impl State {
                             k2 = key2;
                             if let Value::Str(n2) = key2 {
                                 if v2.raw_eq(&f) {
-                                    found_nested = Some(format!("{}.{}", name.to_str_lossy(), n2.to_str_lossy()));
+                                    found_nested = Some(format!(
+                                        "{}.{}",
+                                        name.to_str_lossy(),
+                                        n2.to_str_lossy()
+                                    ));
                                     break;
                                 }
                             }
@@ -376,7 +399,11 @@ impl State {
 
     /// "bad argument #N to 'NAME' (EXPECTED expected, got TYPE)".
     pub fn arg_type_error(&mut self, a: Args, n: usize, expected: &str) -> Value {
-        let got = if n > a.len { "no value" } else { self.arg(a, n).type_name() };
+        let got = if n > a.len {
+            "no value"
+        } else {
+            self.arg(a, n).type_name()
+        };
         let m = format!("{expected} expected, got {got}");
         self.arg_error(n, &m)
     }
@@ -420,7 +447,10 @@ impl State {
                     None => out.push('?'),
                 }
             } else {
-                out.push_str(&format!("function <{}:{}>", info.short_src, info.line_defined));
+                out.push_str(&format!(
+                    "function <{}:{}>",
+                    info.short_src, info.line_defined
+                ));
             }
             if info.is_tail_call {
                 out.push_str("\n\t(...tail calls...)");

@@ -16,7 +16,9 @@
 
 use crate::table::{Table, DEAD_KEY};
 use crate::thread::Thread;
-use crate::value::{hash_bytes, FnProto, LClosure, LuaStr, NClosure, UpState, UpVal, UserData, Value};
+use crate::value::{
+    hash_bytes, FnProto, LClosure, LuaStr, NClosure, UpState, UpVal, UserData, Value,
+};
 use std::cell::{Cell, UnsafeCell};
 use std::ptr::NonNull;
 
@@ -577,7 +579,10 @@ impl Heap {
                 }
                 for i in 0..t.node.len() {
                     let n = t.node[i];
-                    if !n.val.is_nil() && Self::is_value_marked(&n.key) && !Self::is_value_marked(&n.val) {
+                    if !n.val.is_nil()
+                        && Self::is_value_marked(&n.key)
+                        && !Self::is_value_marked(&n.val)
+                    {
                         self.mark_value(n.val);
                         changed = true;
                     }
@@ -604,7 +609,8 @@ impl Heap {
                 if n.val.is_nil() {
                     continue;
                 }
-                if (wk && !Self::is_value_marked(&n.key)) || (wv && !Self::is_value_marked(&n.val)) {
+                if (wk && !Self::is_value_marked(&n.key)) || (wv && !Self::is_value_marked(&n.val))
+                {
                     n.val = Value::Nil;
                 }
             }
@@ -651,7 +657,9 @@ impl Heap {
         self.tobefnz.extend(newly.into_iter().rev());
         self.weak.clear();
         self.sweep();
-        self.threshold = (self.bytes / 100).saturating_mul(self.pause).max(INITIAL_THRESHOLD / 4);
+        self.threshold = (self.bytes / 100)
+            .saturating_mul(self.pause)
+            .max(INITIAL_THRESHOLD / 4);
         queued
     }
 
@@ -712,7 +720,10 @@ impl Heap {
                 }
             }
         }
-        for s in std::mem::take(&mut self.strings.slots).into_iter().flatten() {
+        for s in std::mem::take(&mut self.strings.slots)
+            .into_iter()
+            .flatten()
+        {
             // SAFETY: as above.
             unsafe { free_box(s) };
         }

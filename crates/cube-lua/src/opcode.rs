@@ -241,7 +241,9 @@ impl std::fmt::Debug for Instruction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let op = self.opcode();
         match op {
-            OpCode::LoadK | OpCode::Closure => write!(f, "{} {} {}", op.name(), self.a(), self.bx()),
+            OpCode::LoadK | OpCode::Closure => {
+                write!(f, "{} {} {}", op.name(), self.a(), self.bx())
+            }
             OpCode::Jmp | OpCode::ForLoop | OpCode::ForPrep | OpCode::TForLoop => {
                 write!(f, "{} {} {}", op.name(), self.a(), self.sbx())
             }

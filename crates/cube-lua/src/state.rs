@@ -115,7 +115,10 @@ impl State {
             traceback_on_error: false,
             last_traceback: None,
             pinned: Vec::new(),
-            stdout: Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout())),
+            stdout: Box::new(std::io::BufWriter::with_capacity(
+                1 << 16,
+                std::io::stdout(),
+            )),
         };
         // registry[1] = main thread, registry[2] = globals, as in PUC.
         registry.get_mut().set_int(1, Value::Thread(main_thread));
@@ -329,7 +332,11 @@ impl Drop for State {
 impl State {
     /// A full userdata holding `data`, with an optional metatable. A metatable with
     /// `__gc` registers the userdata for finalization.
-    pub fn new_userdata<T: std::any::Any + Send>(&mut self, data: T, meta: Option<Gc<Table>>) -> Value {
+    pub fn new_userdata<T: std::any::Any + Send>(
+        &mut self,
+        data: T,
+        meta: Option<Gc<Table>>,
+    ) -> Value {
         let u = self.heap.new_userdata(crate::value::UserData {
             data: Box::new(data),
             meta,

@@ -320,11 +320,7 @@ impl Table {
                 if self.node[mp].next != 0 {
                     self.node[f].next += (mp as isize - f as isize) as i32;
                 }
-                self.node[mp] = Node {
-                    key,
-                    val,
-                    next: 0,
-                };
+                self.node[mp] = Node { key, val, next: 0 };
             } else {
                 // The occupant is in its own main position: chain the new key after it.
                 let next = self.node[mp].next;
@@ -368,7 +364,7 @@ impl Table {
         // nums[i] = number of integer keys k with 2^(i-1) < k <= 2^i
         let mut nums = [0usize; 32];
         let mut na = 0usize; // integer keys that could go to the array part
-        // array part
+                             // array part
         let mut lim = 1usize;
         let mut i = 1usize;
         for (lg, slot) in nums.iter_mut().enumerate() {
@@ -564,7 +560,10 @@ mod tests {
             assert!(t.get_int(i).raw_eq(&Value::Num(i as f64 * 2.0)));
         }
         assert_eq!(t.length(), 100);
-        assert!(t.arr.len() >= 64, "integer keys should migrate to the array part");
+        assert!(
+            t.arr.len() >= 64,
+            "integer keys should migrate to the array part"
+        );
         t.set(Value::Num(0.5), Value::Bool(true)).unwrap();
         assert!(t.get(&Value::Num(0.5)).truthy());
         assert_eq!(t.set(Value::Nil, Value::Nil), Err(KeyError::Nil));

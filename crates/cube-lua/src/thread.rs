@@ -53,7 +53,8 @@ pub enum Status {
 
 /// A native function's continuation: called when the Lua function it called returns
 /// (or, if `protected`, when an error unwinds to it).
-pub type ContFn = fn(&mut crate::state::State, Status, &mut Cont) -> crate::state::LResult<crate::state::Ret>;
+pub type ContFn =
+    fn(&mut crate::state::State, Status, &mut Cont) -> crate::state::LResult<crate::state::Ret>;
 
 pub struct Cont {
     pub f: ContFn,

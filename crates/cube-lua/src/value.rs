@@ -17,7 +17,8 @@ use std::sync::Arc;
 /// A native (Rust) function callable from Lua. See `crate::state` for the calling
 /// convention: arguments are `Args`, results are pushed and counted in the returned
 /// `Ret`.
-pub type NativeFn = fn(&mut crate::state::State, crate::state::Args) -> crate::state::LResult<crate::state::Ret>;
+pub type NativeFn =
+    fn(&mut crate::state::State, crate::state::Args) -> crate::state::LResult<crate::state::Ret>;
 
 #[derive(Clone, Copy)]
 pub enum Value {
@@ -227,7 +228,10 @@ pub struct UpVal {
 #[derive(Clone, Copy)]
 pub enum UpState {
     /// Stack slot `index` of `thread`.
-    Open { thread: Gc<Thread>, index: usize },
+    Open {
+        thread: Gc<Thread>,
+        index: usize,
+    },
     Closed(Value),
 }
 

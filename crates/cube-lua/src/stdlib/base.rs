@@ -91,7 +91,11 @@ fn collectgarbage(st: &mut State, a: Args) -> LResult<Ret> {
         2 | 4 => {
             st.full_gc();
             st.run_finalizers()?;
-            st.push(if opt == 2 { Value::Num(0.0) } else { Value::Bool(true) });
+            st.push(if opt == 2 {
+                Value::Num(0.0)
+            } else {
+                Value::Bool(true)
+            });
         }
         3 => {
             let b = st.heap.bytes;
@@ -140,7 +144,11 @@ fn getmetatable(st: &mut State, a: Args) -> LResult<Ret> {
         None => st.push(Value::Nil),
         Some(mt) => {
             let protected = mt.get_str(st.tm_names[TM::Metatable as usize]);
-            st.push(if protected.is_nil() { Value::Table(mt) } else { protected });
+            st.push(if protected.is_nil() {
+                Value::Table(mt)
+            } else {
+                protected
+            });
         }
     }
     Ok(Ret::Values(1))
@@ -327,7 +335,11 @@ fn tostring_k(st: &mut State, status: Status, _cont: &mut Cont) -> LResult<Ret> 
     let Status::Ok { first, n } = status else {
         unreachable!("unprotected continuation got an error");
     };
-    let v = if n > 0 { st.stack_at(first) } else { Value::Nil };
+    let v = if n > 0 {
+        st.stack_at(first)
+    } else {
+        Value::Nil
+    };
     if !matches!(v, Value::Str(_) | Value::Num(_)) {
         return Err(st.rt_error("'__tostring' must return a string"));
     }
@@ -401,7 +413,11 @@ fn print_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
     let Status::Ok { first, n } = status else {
         unreachable!("unprotected continuation got an error");
     };
-    let v = if n > 0 { st.stack_at(first) } else { Value::Nil };
+    let v = if n > 0 {
+        st.stack_at(first)
+    } else {
+        Value::Nil
+    };
     match v {
         Value::Str(s) => write_out(st, s.as_bytes()),
         Value::Num(x) => {
@@ -486,7 +502,9 @@ fn select(st: &mut State, a: Args) -> LResult<Ret> {
 fn tonumber(st: &mut State, a: Args) -> LResult<Ret> {
     if st.arg(a, 2).is_nil() {
         let v = st.check_any(a, 1)?;
-        let r = State::to_num_coerce(&v).map(Value::Num).unwrap_or(Value::Nil);
+        let r = State::to_num_coerce(&v)
+            .map(Value::Num)
+            .unwrap_or(Value::Nil);
         st.push(r);
         return Ok(Ret::Values(1));
     }
@@ -495,7 +513,9 @@ fn tonumber(st: &mut State, a: Args) -> LResult<Ret> {
     if !(2..=36).contains(&base) {
         return Err(st.arg_error(2, "base out of range"));
     }
-    let r = crate::text::number::str_to_number_base(s.as_bytes(), base as u32).map(Value::Num).unwrap_or(Value::Nil);
+    let r = crate::text::number::str_to_number_base(s.as_bytes(), base as u32)
+        .map(Value::Num)
+        .unwrap_or(Value::Nil);
     st.push(r);
     Ok(Ret::Values(1))
 }
@@ -532,7 +552,11 @@ fn unpack(st: &mut State, a: Args) -> LResult<Ret> {
 // ----- loading -----
 
 /// Result of compiling for `load`-like functions: the function, or (nil, message).
-fn push_load_result(st: &mut State, r: Result<Value, crate::SyntaxError>, env: Option<Value>) -> Ret {
+fn push_load_result(
+    st: &mut State,
+    r: Result<Value, crate::SyntaxError>,
+    env: Option<Value>,
+) -> Ret {
     match r {
         Ok(f) => {
             if let (Some(env), Value::LFn(cl)) = (env, f) {
@@ -553,7 +577,11 @@ fn push_load_result(st: &mut State, r: Result<Value, crate::SyntaxError>, env: O
 
 /// Checks the `mode` argument of `load` against the kind of chunk.
 fn check_mode(mode: &[u8], binary: bool) -> Result<(), String> {
-    let (want, kind) = if binary { (b'b', "binary") } else { (b't', "text") };
+    let (want, kind) = if binary {
+        (b'b', "binary")
+    } else {
+        (b't', "text")
+    };
     if mode.contains(&want) {
         Ok(())
     } else {
@@ -565,12 +593,20 @@ fn check_mode(mode: &[u8], binary: bool) -> Result<(), String> {
 }
 
 /// Compiles a complete chunk for `load`/`loadfile`.
-pub fn load_source(st: &mut State, src: &[u8], chunkname: &str, mode: &[u8]) -> Result<Value, crate::SyntaxError> {
+pub fn load_source(
+    st: &mut State,
+    src: &[u8],
+    chunkname: &str,
+    mode: &[u8],
+) -> Result<Value, crate::SyntaxError> {
     let binary = src.first() == Some(&0x1b);
     check_mode(mode, binary).map_err(|m| crate::SyntaxError { message: m })?;
     if binary {
         return Err(crate::SyntaxError {
-            message: format!("{}: binary chunks are not supported", crate::chunkid::chunk_id(chunkname)),
+            message: format!(
+                "{}: binary chunks are not supported",
+                crate::chunkid::chunk_id(chunkname)
+            ),
         });
     }
     st.load_chunk(src, chunkname)
@@ -587,10 +623,18 @@ fn load_reader_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret
     let Status::Ok { first, n } = status else {
         unreachable!("unprotected continuation got an error");
     };
-    let piece = if n > 0 { st.stack_at(first) } else { Value::Nil };
+    let piece = if n > 0 {
+        st.stack_at(first)
+    } else {
+        Value::Nil
+    };
     let frame_base = st.cur.frames.last().expect("load frame").base;
     st.set_top(first);
-    let rs = cont.data.as_mut().and_then(|d| d.downcast_mut::<ReaderState>()).expect("reader state");
+    let rs = cont
+        .data
+        .as_mut()
+        .and_then(|d| d.downcast_mut::<ReaderState>())
+        .expect("reader state");
     match piece {
         Value::Nil => {}
         Value::Str(s) if s.is_empty() => {}
@@ -613,8 +657,16 @@ fn load_reader_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret
             return Ok(Ret::Values(2));
         }
     }
-    let rs = cont.data.take().and_then(|d| d.downcast::<ReaderState>().ok()).expect("reader state");
-    let env = if rs.has_env { Some(st.stack_at(frame_base + 3)) } else { None };
+    let rs = cont
+        .data
+        .take()
+        .and_then(|d| d.downcast::<ReaderState>().ok())
+        .expect("reader state");
+    let env = if rs.has_env {
+        Some(st.stack_at(frame_base + 3))
+    } else {
+        None
+    };
     let r = load_source(st, &rs.buf, &rs.chunkname, &rs.mode);
     Ok(push_load_result(st, r, env))
 }
@@ -669,7 +721,8 @@ fn load(st: &mut State, a: Args) -> LResult<Ret> {
 
 /// Reads a source file for `loadfile`/`dofile`: skips a first line starting with '#'.
 pub fn read_source_file(path: &str) -> Result<Vec<u8>, String> {
-    let mut data = std::fs::read(path).map_err(|e| format!("cannot open {}: {}", path, crate::stdlib::os_error_text(&e)))?;
+    let mut data = std::fs::read(path)
+        .map_err(|e| format!("cannot open {}: {}", path, crate::stdlib::os_error_text(&e)))?;
     if data.first() == Some(&b'#') {
         let end = data.iter().position(|&c| c == b'\n').unwrap_or(data.len());
         // Keep the newline so line numbers stay right.
@@ -680,7 +733,10 @@ pub fn read_source_file(path: &str) -> Result<Vec<u8>, String> {
 
 fn load_file(st: &mut State, path: Option<&str>, mode: &[u8]) -> Result<Value, crate::SyntaxError> {
     let (data, name) = match path {
-        Some(p) => (read_source_file(p).map_err(|m| crate::SyntaxError { message: m })?, format!("@{p}")),
+        Some(p) => (
+            read_source_file(p).map_err(|m| crate::SyntaxError { message: m })?,
+            format!("@{p}"),
+        ),
         None => {
             let mut buf = Vec::new();
             let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf);

@@ -104,7 +104,13 @@ impl State {
     }
 
     /// `luaL_checkoption`.
-    pub fn check_option(&mut self, a: Args, n: usize, default: Option<&str>, options: &[&str]) -> LResult<usize> {
+    pub fn check_option(
+        &mut self,
+        a: Args,
+        n: usize,
+        default: Option<&str>,
+        options: &[&str],
+    ) -> LResult<usize> {
         let name: Vec<u8> = match (self.arg(a, n), default) {
             (Value::Nil, Some(d)) => d.as_bytes().to_vec(),
             _ => self.check_str(a, n)?.as_bytes().to_vec(),

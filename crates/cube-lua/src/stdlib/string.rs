@@ -255,7 +255,9 @@ fn gmatch_aux(st: &mut State, _a: Args) -> LResult<Ret> {
         return Ok(Ret::Values(0));
     };
     let nc = *nc;
-    let (Value::Str(s), Value::Str(p), Value::Num(pos)) = (nc.upvals[0], nc.upvals[1], nc.upvals[2]) else {
+    let (Value::Str(s), Value::Str(p), Value::Num(pos)) =
+        (nc.upvals[0], nc.upvals[1], nc.upvals[2])
+    else {
         return Ok(Ret::Values(0));
     };
     let mut g = Gmatch { pos: pos as usize };
@@ -276,7 +278,11 @@ fn gmatch_aux(st: &mut State, _a: Args) -> LResult<Ret> {
 fn gmatch(st: &mut State, a: Args) -> LResult<Ret> {
     let s = st.check_str(a, 1)?;
     let p = st.check_str(a, 2)?;
-    let f = st.new_native("gmatch_aux", gmatch_aux, vec![Value::Str(s), Value::Str(p), Value::Num(0.0)]);
+    let f = st.new_native(
+        "gmatch_aux",
+        gmatch_aux,
+        vec![Value::Str(s), Value::Str(p), Value::Num(0.0)],
+    );
     st.push(f);
     Ok(Ret::Values(1))
 }
@@ -366,7 +372,14 @@ fn gsub_run(st: &mut State, mut gs: Box<GsubState>) -> LResult<Ret> {
 }
 
 /// Appends a function/table replacement value (false/nil keep the match).
-fn append_replacement(st: &mut State, gs: &mut GsubState, v: Value, src: &[u8], start: usize, end: usize) -> LResult<()> {
+fn append_replacement(
+    st: &mut State,
+    gs: &mut GsubState,
+    v: Value,
+    src: &[u8],
+    start: usize,
+    end: usize,
+) -> LResult<()> {
     match v {
         Value::Nil | Value::Bool(false) => gs.out.extend_from_slice(&src[start..end]),
         Value::Str(s) => gs.out.extend_from_slice(s.as_bytes()),
@@ -383,8 +396,16 @@ fn gsub_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
     let Status::Ok { first, n } = status else {
         unreachable!("unprotected continuation got an error");
     };
-    let v = if n > 0 { st.stack_at(first) } else { Value::Nil };
-    let mut gs = cont.data.take().and_then(|d| d.downcast::<GsubState>().ok()).expect("gsub state");
+    let v = if n > 0 {
+        st.stack_at(first)
+    } else {
+        Value::Nil
+    };
+    let mut gs = cont
+        .data
+        .take()
+        .and_then(|d| d.downcast::<GsubState>().ok())
+        .expect("gsub state");
     let (s, _, _, base) = gsub_args(st);
     st.set_top(base + 4);
     if let Some((start, end)) = gs.pending.take() {
@@ -397,7 +418,10 @@ fn gsub(st: &mut State, a: Args) -> LResult<Ret> {
     let s = st.check_str(a, 1)?;
     let p = st.check_str(a, 2)?;
     let repl = st.arg(a, 3);
-    if !matches!(repl, Value::Str(_) | Value::Num(_) | Value::Table(_) | Value::LFn(_) | Value::NFn(_)) {
+    if !matches!(
+        repl,
+        Value::Str(_) | Value::Num(_) | Value::Table(_) | Value::LFn(_) | Value::NFn(_)
+    ) {
         return Err(st.arg_type_error(a, 3, "string/function/table"));
     }
     let max_n = if st.arg(a, 4).is_nil() {
@@ -459,7 +483,11 @@ fn format_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
     let Status::Ok { first, n } = status else {
         unreachable!("unprotected continuation got an error");
     };
-    let v = if n > 0 { st.stack_at(first) } else { Value::Nil };
+    let v = if n > 0 {
+        st.stack_at(first)
+    } else {
+        Value::Nil
+    };
     if !matches!(v, Value::Str(_) | Value::Num(_)) {
         return Err(st.rt_error("'__tostring' must return a string"));
     }

@@ -87,14 +87,22 @@ impl State {
         }
         // A native frame on top waits in a continuation: its callee has returned.
         let callee = frame.top;
-        let mut cont = frame.cont.take().expect("native frame on top without continuation");
+        let mut cont = frame
+            .cont
+            .take()
+            .expect("native frame on top without continuation");
         let n = th.top - callee;
         let ret = (cont.f)(self, Status::Ok { first: callee, n }, &mut *cont)?;
         self.native_ret(ret, None)
     }
 
     /// Starts a call of the value at `func` with arguments up to the stack top.
-    pub(crate) fn precall(&mut self, func: usize, nresults: i32, call: CallKind) -> LResult<PreCall> {
+    pub(crate) fn precall(
+        &mut self,
+        func: usize,
+        nresults: i32,
+        call: CallKind,
+    ) -> LResult<PreCall> {
         let f = self.cur.stack[func];
         match f {
             Value::LFn(cl) => {
@@ -121,7 +129,13 @@ impl State {
                 if th.stack.len() < th.top + crate::thread::MIN_STACK {
                     self.check_stack(crate::thread::MIN_STACK)?;
                 }
-                let ret = (nc.f)(self, Args { base: func + 1, len: nargs })?;
+                let ret = (nc.f)(
+                    self,
+                    Args {
+                        base: func + 1,
+                        len: nargs,
+                    },
+                )?;
                 self.native_ret(ret, None)?;
                 Ok(PreCall::Done)
             }
@@ -141,7 +155,13 @@ impl State {
         }
     }
 
-    fn push_lua_frame(&mut self, cl: Gc<LClosure>, func: usize, nresults: i32, call: CallKind) -> LResult<()> {
+    fn push_lua_frame(
+        &mut self,
+        cl: Gc<LClosure>,
+        func: usize,
+        nresults: i32,
+        call: CallKind,
+    ) -> LResult<()> {
         let p = &cl.p.proto;
         let nparams = p.num_params as usize;
         let maxstack = p.max_stack_size as usize;
@@ -153,7 +173,7 @@ impl State {
             match th.ensure(need) {
                 Ok(b) => self.heap.account(b),
                 Err(()) => {
-                    return Err(self.rt_error("stack overflow"));
+                    return Err(self.vm_error("stack overflow"));
                 }
             }
         }
@@ -203,7 +223,11 @@ impl State {
                 self.post_call(top - n, n);
                 Ok(())
             }
-            Ret::Call { nargs, nresults, cont } => {
+            Ret::Call {
+                nargs,
+                nresults,
+                cont,
+            } => {
                 let th = self.cur.get_mut();
                 let func = th.top - nargs - 1;
                 let frame = th.frames.last_mut().expect("native frame");
@@ -225,7 +249,11 @@ impl State {
                 }
             }
             Ret::Yield(n) => self.do_yield(n),
-            Ret::Resume { thread, nargs, cont } => self.do_resume(thread, nargs, cont),
+            Ret::Resume {
+                thread,
+                nargs,
+                cont,
+            } => self.do_resume(thread, nargs, cont),
         }
     }
 
@@ -364,7 +392,8 @@ impl State {
                 thm.top = callee;
                 let frame = thm.frames.last_mut().expect("protected frame");
                 let mut cont = frame.cont.take().expect("continuation");
-                let r = (cont.f)(self, Status::Err(e), &mut *cont).and_then(|ret| self.native_ret(ret, None));
+                let r = (cont.f)(self, Status::Err(e), &mut *cont)
+                    .and_then(|ret| self.native_ret(ret, None));
                 match r {
                     Ok(()) => return Ok(()),
                     Err(e2) => {
@@ -386,7 +415,8 @@ impl State {
                 let rt = resumer.get_mut();
                 let frame = rt.frames.last_mut().expect("resume frame");
                 let mut cont = frame.cont.take().expect("resume continuation");
-                let r = (cont.f)(self, Status::Err(e), &mut *cont).and_then(|ret| self.native_ret(ret, None));
+                let r = (cont.f)(self, Status::Err(e), &mut *cont)
+                    .and_then(|ret| self.native_ret(ret, None));
                 match r {
                     Ok(()) => return Ok(()),
                     Err(e2) => {
@@ -473,7 +503,13 @@ impl State {
     }
 
     /// Copies `n` values from `from`'s stack at `first` to the top of `to`'s stack.
-    fn transfer(&mut self, from: Gc<Thread>, to: Gc<Thread>, first: usize, n: usize) -> LResult<()> {
+    fn transfer(
+        &mut self,
+        from: Gc<Thread>,
+        to: Gc<Thread>,
+        first: usize,
+        n: usize,
+    ) -> LResult<()> {
         let tt = to.get_mut();
         let need = tt.top + n + EXTRA_STACK;
         match tt.ensure(need) {
@@ -525,7 +561,10 @@ impl State {
         let cth = co.get_mut();
         cth.status = CoStatus::Dead;
         let n = cth.top;
-        let resumer = self.resumers.pop().expect("resumer of a finished coroutine");
+        let resumer = self
+            .resumers
+            .pop()
+            .expect("resumer of a finished coroutine");
         self.transfer(co, resumer, 0, n)?;
         resumer.get_mut().status = CoStatus::Running;
         self.cur = resumer;

@@ -235,7 +235,9 @@ impl State {
                                 continue;
                             }
                         }
-                        if let Got::Called = protect!(self.setindex_slow(t, key, val, Src::Up(i.a()))) {
+                        if let Got::Called =
+                            protect!(self.setindex_slow(t, key, val, Src::Up(i.a())))
+                        {
                             continue 'newframe;
                         }
                     }
@@ -251,7 +253,10 @@ impl State {
                             if tab.meta.is_none() {
                                 if let Value::Num(n) = key {
                                     let idx = n as i64;
-                                    if idx as f64 == n && idx >= 1 && (idx as usize) <= tab.arr.len() {
+                                    if idx as f64 == n
+                                        && idx >= 1
+                                        && (idx as usize) <= tab.arr.len()
+                                    {
                                         tab.get_mut().arr[idx as usize - 1] = val;
                                         tab.get_mut().tm_absent = 0;
                                         continue;
@@ -269,7 +274,9 @@ impl State {
                                 continue;
                             }
                         }
-                        if let Got::Called = protect!(self.setindex_slow(t, key, val, Src::Reg(i.a()))) {
+                        if let Got::Called =
+                            protect!(self.setindex_slow(t, key, val, Src::Reg(i.a())))
+                        {
                             continue 'newframe;
                         }
                     }
@@ -309,7 +316,13 @@ impl State {
                         if let Value::Num(x) = b {
                             *reg!(i.a()) = Value::Num(-x);
                         } else {
-                            match protect!(self.arith_slow(TM::Unm, b, b, Src::Reg(i.b()), Src::Reg(i.b()))) {
+                            match protect!(self.arith_slow(
+                                TM::Unm,
+                                b,
+                                b,
+                                Src::Reg(i.b()),
+                                Src::Reg(i.b())
+                            )) {
                                 Got::Val(v) => *reg!(i.a()) = v,
                                 Got::Called => continue 'newframe,
                             }
@@ -323,7 +336,9 @@ impl State {
                         let b = *reg!(i.b());
                         match b {
                             Value::Str(s) => *reg!(i.a()) = Value::Num(s.len() as f64),
-                            Value::Table(t) if t.meta.is_none() => *reg!(i.a()) = Value::Num(t.length() as f64),
+                            Value::Table(t) if t.meta.is_none() => {
+                                *reg!(i.a()) = Value::Num(t.length() as f64)
+                            }
                             _ => match protect!(self.len_slow(b, Src::Reg(i.b()))) {
                                 Got::Val(v) => *reg!(i.a()) = v,
                                 Got::Called => continue 'newframe,
@@ -350,25 +365,30 @@ impl State {
                     }
                     OpCode::Jmp => do_jump!(i),
                     OpCode::Eq => {
-                        let res = if let (&Value::Num(x), &Value::Num(y)) = (rk_ref!(i.b()), rk_ref!(i.c())) {
+                        let res = if let (&Value::Num(x), &Value::Num(y)) =
+                            (rk_ref!(i.b()), rk_ref!(i.c()))
+                        {
                             x == y
                         } else {
-                        let b = rk!(i.b());
-                        let c = rk!(i.c());
-                        match (b, c) {
-                            (Value::Table(_), Value::Table(_)) | (Value::UserData(_), Value::UserData(_)) => {
-                                match protect!(self.equals(b, c)) {
-                                    Got::Val(r) => r,
-                                    Got::Called => continue 'newframe,
+                            let b = rk!(i.b());
+                            let c = rk!(i.c());
+                            match (b, c) {
+                                (Value::Table(_), Value::Table(_))
+                                | (Value::UserData(_), Value::UserData(_)) => {
+                                    match protect!(self.equals(b, c)) {
+                                        Got::Val(r) => r,
+                                        Got::Called => continue 'newframe,
+                                    }
                                 }
+                                _ => b.raw_eq(&c),
                             }
-                            _ => b.raw_eq(&c),
-                        }
                         };
                         cond_jump!(res, i.a());
                     }
                     OpCode::Lt => {
-                        let res = if let (&Value::Num(x), &Value::Num(y)) = (rk_ref!(i.b()), rk_ref!(i.c())) {
+                        let res = if let (&Value::Num(x), &Value::Num(y)) =
+                            (rk_ref!(i.b()), rk_ref!(i.c()))
+                        {
                             x < y
                         } else {
                             let b = rk!(i.b());
@@ -381,7 +401,9 @@ impl State {
                         cond_jump!(res, i.a());
                     }
                     OpCode::Le => {
-                        let res = if let (&Value::Num(x), &Value::Num(y)) = (rk_ref!(i.b()), rk_ref!(i.c())) {
+                        let res = if let (&Value::Num(x), &Value::Num(y)) =
+                            (rk_ref!(i.b()), rk_ref!(i.c()))
+                        {
                             x <= y
                         } else {
                             let b = rk!(i.b());
@@ -489,9 +511,15 @@ impl State {
                     }
                     OpCode::ForLoop => {
                         let a = i.a();
-                        if let (&Value::Num(idx), &Value::Num(limit), &Value::Num(step)) = (&*reg!(a), &*reg!(a + 1), &*reg!(a + 2)) {
+                        if let (&Value::Num(idx), &Value::Num(limit), &Value::Num(step)) =
+                            (&*reg!(a), &*reg!(a + 1), &*reg!(a + 2))
+                        {
                             let idx = idx + step;
-                            let go_on = if step > 0.0 { idx <= limit } else { limit <= idx };
+                            let go_on = if step > 0.0 {
+                                idx <= limit
+                            } else {
+                                limit <= idx
+                            };
                             if go_on {
                                 pc = (pc as isize + i.sbx() as isize) as usize;
                                 *reg!(a) = Value::Num(idx);
@@ -639,7 +667,11 @@ impl State {
                             continue 'newframe;
                         } else {
                             for j in 0..b - 1 {
-                                *reg!(a + j) = if j < nvar { th.stack[vstart + j] } else { Value::Nil };
+                                *reg!(a + j) = if j < nvar {
+                                    th.stack[vstart + j]
+                                } else {
+                                    Value::Nil
+                                };
                             }
                         }
                     }

@@ -32,7 +32,11 @@ impl State {
     /// Calls metamethod `f` with `args` on behalf of the running Lua instruction.
     pub(crate) fn call_meta(&mut self, f: Value, args: &[Value]) -> LResult<()> {
         let th = self.cur.get_mut();
-        let func = th.frames.last().map(|fr| if fr.is_lua() { fr.top } else { th.top }).unwrap_or(th.top);
+        let func = th
+            .frames
+            .last()
+            .map(|fr| if fr.is_lua() { fr.top } else { th.top })
+            .unwrap_or(th.top);
         let need = func + args.len() + 1 + EXTRA_STACK;
         if need > th.stack.len() {
             if th.ensure(need).is_err() {
@@ -77,7 +81,13 @@ impl State {
     }
 
     /// `t[k] = v` with `__newindex`. Returns whether the store is complete.
-    pub(crate) fn setindex_slow(&mut self, mut t: Value, k: Value, v: Value, src: Src) -> LResult<Got<()>> {
+    pub(crate) fn setindex_slow(
+        &mut self,
+        mut t: Value,
+        k: Value,
+        v: Value,
+        src: Src,
+    ) -> LResult<Got<()>> {
         for _ in 0..MAX_TAG_LOOP {
             let tm = if let Value::Table(tab) = t {
                 let existing = tab.get(&k);
@@ -112,11 +122,20 @@ impl State {
     }
 
     /// Arithmetic with coercion of numeric strings and the arithmetic metamethods.
-    pub(crate) fn arith_slow(&mut self, op: TM, a: Value, b: Value, sa: Src, sb: Src) -> LResult<Got<Value>> {
+    pub(crate) fn arith_slow(
+        &mut self,
+        op: TM,
+        a: Value,
+        b: Value,
+        sa: Src,
+        sb: Src,
+    ) -> LResult<Got<Value>> {
         if let (Some(x), Some(y)) = (State::to_num_coerce(&a), State::to_num_coerce(&b)) {
             return Ok(Got::Val(Value::Num(arith_num(op, x, y))));
         }
-        let tm = self.tm_of_value(&a, op).or_else(|| self.tm_of_value(&b, op));
+        let tm = self
+            .tm_of_value(&a, op)
+            .or_else(|| self.tm_of_value(&b, op));
         match tm {
             Some(tm) => {
                 self.call_meta(tm, &[a, b])?;
@@ -124,7 +143,11 @@ impl State {
             }
             None => {
                 // Name the operand that is not a number.
-                let (bad, src) = if State::to_num_coerce(&a).is_none() { (a, sa) } else { (b, sb) };
+                let (bad, src) = if State::to_num_coerce(&a).is_none() {
+                    (a, sa)
+                } else {
+                    (b, sb)
+                };
                 Err(self.type_error(&bad, src, "perform arithmetic on"))
             }
         }
@@ -184,7 +207,9 @@ impl State {
             (Value::Num(x), Value::Num(y)) => Ok(Got::Val(x < y)),
             (Value::Str(x), Value::Str(y)) => Ok(Got::Val(x.as_bytes() < y.as_bytes())),
             _ => {
-                let tm = self.tm_of_value(&a, TM::Lt).or_else(|| self.tm_of_value(&b, TM::Lt));
+                let tm = self
+                    .tm_of_value(&a, TM::Lt)
+                    .or_else(|| self.tm_of_value(&b, TM::Lt));
                 match tm {
                     Some(tm) => {
                         self.call_meta(tm, &[a, b])?;
@@ -202,12 +227,16 @@ impl State {
             (Value::Num(x), Value::Num(y)) => Ok(Got::Val(x <= y)),
             (Value::Str(x), Value::Str(y)) => Ok(Got::Val(x.as_bytes() <= y.as_bytes())),
             _ => {
-                let tm = self.tm_of_value(&a, TM::Le).or_else(|| self.tm_of_value(&b, TM::Le));
+                let tm = self
+                    .tm_of_value(&a, TM::Le)
+                    .or_else(|| self.tm_of_value(&b, TM::Le));
                 if let Some(tm) = tm {
                     self.call_meta(tm, &[a, b])?;
                     return Ok(Got::Called);
                 }
-                let tm = self.tm_of_value(&b, TM::Lt).or_else(|| self.tm_of_value(&a, TM::Lt));
+                let tm = self
+                    .tm_of_value(&b, TM::Lt)
+                    .or_else(|| self.tm_of_value(&a, TM::Lt));
                 match tm {
                     Some(tm) => {
                         if let Some(f) = self.cur.get_mut().frames.last_mut() {
@@ -233,7 +262,9 @@ impl State {
             let a_ok = matches!(a, Value::Str(_) | Value::Num(_));
             let b_ok = matches!(b, Value::Str(_) | Value::Num(_));
             if !a_ok || !b_ok {
-                let tm = self.tm_of_value(&a, TM::Concat).or_else(|| self.tm_of_value(&b, TM::Concat));
+                let tm = self
+                    .tm_of_value(&a, TM::Concat)
+                    .or_else(|| self.tm_of_value(&b, TM::Concat));
                 match tm {
                     Some(tm) => {
                         self.call_meta(tm, &[a, b])?;
