@@ -4,8 +4,8 @@ print(count(), count(nil), count(nil, nil), count(1, nil, 3, nil))
 local function pass(...) return ... end
 print(pass(1, 2, 3), (pass(1, 2, 3)))
 print(select(2, "a", "b", "c"), select(-1, "a", "b", "c"), select(-2, "a", "b", "c"))
-print(pcall(select, 0, 1))
-print(pcall(select, -5, 1))
+print(pcall(function() return select(0, 1) end))
+print(pcall(function() return select(-5, 1) end))
 print(select(5, 1, 2))
 local function tab(...) local t = {...} return #t, t[1], t[select('#', ...)] end
 print(tab(4, 5, 6))
