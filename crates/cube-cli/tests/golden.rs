@@ -5,8 +5,8 @@
 //! * `X.out`: stdout, compared byte for byte;
 //! * `X.status`: the expected exit status (absent means 0);
 //! * `X.err`: expected stderr (only for programs that exit non-zero). stderr is normalised
-//!   before comparing: the interpreter-name prefix (`lua5.2: ` / `cube-cli: `) is removed
-//!   from the first line, and only the error message is compared, that is every line
+//!   before comparing: the interpreter-name prefix (`lua5.2: `, `cube-cli: `, also with a
+//!   path in front) is removed from the first line, and only the error message is compared, that is every line
 //!   before the first line that reads `stack traceback:` (the traceback itself differs in
 //!   its `[C]` frames between interpreters);
 //! * `X.in`: fed to stdin when present (otherwise stdin is empty).
@@ -23,7 +23,7 @@ use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -61,6 +61,18 @@ fn read_known_failures(root: &Path) -> BTreeSet<String> {
         .collect()
 }
 
+/// Remove a leading `PROGNAME: ` where PROGNAME (possibly a path) is one of the Lua interpreters.
+fn strip_progname(line: &str) -> &str {
+    if let Some(idx) = line.find(": ") {
+        let prog = &line[..idx];
+        let base = prog.rsplit('/').next().unwrap_or(prog);
+        if !prog.contains(' ') && matches!(base, "lua5.2" | "lua" | "cube-cli") {
+            return &line[idx + 2..];
+        }
+    }
+    line
+}
+
 /// Drop the interpreter-name prefix and the traceback: keep the error message lines.
 fn normalise_stderr(s: &str) -> String {
     let mut out = String::new();
@@ -68,13 +80,7 @@ fn normalise_stderr(s: &str) -> String {
         if line == "stack traceback:" {
             break;
         }
-        let line = if i == 0 {
-            line.strip_prefix("lua5.2: ")
-                .or_else(|| line.strip_prefix("cube-cli: "))
-                .unwrap_or(line)
-        } else {
-            line
-        };
+        let line = if i == 0 { strip_progname(line) } else { line };
         out.push_str(line);
         out.push('\n');
     }
@@ -140,7 +146,14 @@ fn run_one(root: &Path, bin: &Path, rel: &str) -> Outcome {
     let expected_err = fs::read_to_string(with_ext(".err")).ok();
     let input = fs::read(with_ext(".in")).unwrap_or_default();
 
-    let mut child = match Command::new(bin)
+    let mut cmd = Command::new(bin);
+    #[cfg(unix)]
+    {
+        // Own process group, so that a timeout can kill any helper processes too.
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    let mut child = match cmd
         .arg("run")
         .arg(rel)
         .current_dir(root)
@@ -167,15 +180,19 @@ fn run_one(root: &Path, bin: &Path, rel: &str) -> Outcome {
     });
     let mut so = child.stdout.take().unwrap();
     let mut se = child.stderr.take().unwrap();
-    let out_reader = thread::spawn(move || {
+    // Readers report through channels, so that a stray process keeping a pipe open cannot
+    // hang the harness after a timeout.
+    let (out_tx, out_rx) = mpsc::channel();
+    let (err_tx, err_rx) = mpsc::channel();
+    thread::spawn(move || {
         let mut v = Vec::new();
         let _ = so.read_to_end(&mut v);
-        v
+        let _ = out_tx.send(v);
     });
-    let err_reader = thread::spawn(move || {
+    thread::spawn(move || {
         let mut v = Vec::new();
         let _ = se.read_to_end(&mut v);
-        v
+        let _ = err_tx.send(v);
     });
 
     let start = Instant::now();
@@ -185,6 +202,11 @@ fn run_one(root: &Path, bin: &Path, rel: &str) -> Outcome {
             Ok(Some(st)) => break Some(st),
             Ok(None) => {
                 if start.elapsed() > TIMEOUT {
+                    #[cfg(unix)]
+                    let _ = Command::new("kill")
+                        .args(["-KILL", "--", &format!("-{}", child.id())])
+                        .stderr(Stdio::null())
+                        .status();
                     let _ = child.kill();
                     let _ = child.wait();
                     timed_out = true;
@@ -195,12 +217,13 @@ fn run_one(root: &Path, bin: &Path, rel: &str) -> Outcome {
             Err(e) => return Outcome::Fail(format!("wait failed: {e}")),
         }
     };
-    let _ = feeder.join();
-    let actual_out = out_reader.join().unwrap_or_default();
-    let actual_err = err_reader.join().unwrap_or_default();
     if timed_out {
         return Outcome::Fail(format!("timed out after {} s (killed)", TIMEOUT.as_secs()));
     }
+    let grace = Duration::from_secs(2);
+    let actual_out = out_rx.recv_timeout(grace).unwrap_or_default();
+    let actual_err = err_rx.recv_timeout(grace).unwrap_or_default();
+    drop(feeder); // may still block on a stdin pipe held open by a stray process
     let status = status.unwrap();
     let code = status.code().unwrap_or(-1);
 
@@ -301,6 +324,5 @@ fn golden() {
         eprintln!("{e}");
     }
     println!("golden: {passed} passed, {failed} failed, {known_failed} known failures");
-    eprintln!("golden: {passed} passed, {failed} failed, {known_failed} known failures");
     assert!(errors.is_empty(), "golden test: {} problem(s), see above", errors.len());
 }
