@@ -1,0 +1,10 @@
+-- collectgarbage options: count type, collect/step return values, isrunning, setpause/setstepmul types
+print(type(collectgarbage("count")), collectgarbage("count") > 0)
+print(collectgarbage(), collectgarbage("collect"))
+print(type(collectgarbage("step")))
+print(collectgarbage("isrunning"))
+collectgarbage("stop") print(collectgarbage("isrunning"))
+collectgarbage("restart") print(collectgarbage("isrunning"))
+print(type(collectgarbage("setpause", 200)), type(collectgarbage("setstepmul", 200)))
+print(pcall(function() return collectgarbage("bogus") end))
+print(select('#', collectgarbage("count")))

@@ -1,0 +1,27 @@
+-- load with strings, reader functions, chunk names, mode "t", env tables; loadstring alias
+local f = load("return 1 + 1")
+print(f())
+print(load("syntax error here"))
+local pieces = {"local a", " = 10 ", "return a", " * 2"}
+local i = 0
+local g = load(function() i = i + 1 return pieces[i] end, "=pieces")
+print(g(), i)
+local h = load("error('where')", "=mychunk")
+print(pcall(h))
+local h2 = load("error('where')", "@some/file.lua")
+print(pcall(h2))
+local env = {x = 5}
+local e = load("y = x * 2 return y", "envchunk", "t", env)
+print(e(), env.y, y)
+print(loadstring == nil, type(loadstring))
+local ls = loadstring("return ...")
+print(ls(1, 2, 3))
+local m = load("return _ENV")
+print(m() == _G)
+local n = load("return x", "c", "t", nil)
+print(pcall(n))
+local empty = load("")
+print(type(empty), select('#', empty()))
+local r = load(function() return nil end)
+print(type(r))
+print(pcall(load, 42))

@@ -1,0 +1,12 @@
+-- select with '#', positive and negative indexes; unpack/table.unpack ranges
+print(select('#'), select('#', nil), select('#', 1, 2, 3))
+print(select(1, "a", "b"), select(3, "a", "b", "c"), select(4, "a", "b", "c"))
+print(select(-1, "a", "b", "c"), select(-3, "a", "b", "c"))
+print(pcall(function() return select(-4, "a", "b", "c") end))
+print(unpack == table.unpack, unpack({1, 2, 3}))
+print(table.unpack({1, 2, 3}, 2), table.unpack({1, 2, 3}, 2, 3), table.unpack({1, 2, 3}, 3, 2))
+print(table.unpack({1, 2, 3}, -1, 1))
+print(table.unpack({n = 5}, 1, 3))
+print(select('#', table.unpack({}, 1, 0)), select('#', table.unpack({}, 1, 3)))
+print(table.unpack({"a", "b"}, "1", "2"))
+print(select("2", "x", "y"))

@@ -1,0 +1,12 @@
+-- tonumber: decimal strings, hex, bases 2..36, invalid digits, whitespace, negative with base
+print(tonumber("10"), tonumber("  -3.5  "), tonumber("0x1F"), tonumber("1e3"), tonumber(""), tonumber(" "))
+print(tonumber("10", 2), tonumber("ff", 16), tonumber("FF", 16), tonumber("zz", 36), tonumber("ZZ", 36))
+print(tonumber("777", 8), tonumber("8", 8), tonumber("12", 3), tonumber("-ff", 16), tonumber(" 11 ", 2))
+print(tonumber("1.5", 10), tonumber("0x10", 16), tonumber("10", 10), tonumber("", 10), tonumber("-", 16))
+for b = 2, 36 do io.write(tonumber("10", b), " ") end print()
+print(tonumber(42), tonumber(nil), tonumber(true), tonumber({}), tonumber("nil"))
+print(pcall(function() return tonumber() end))
+print(pcall(function() return tonumber("1", 1) end))
+print(pcall(function() return tonumber("1", 37) end))
+print(tonumber(10, 16), tonumber("7fffffff", 16), tonumber("ffffffff", 16), tonumber("1" .. string.rep("0", 40), 2))
+print(tonumber("0x"), tonumber("1e1", 16), tonumber("1 2"), tonumber("\t0x10\n"), tonumber("1\0"))

@@ -1,0 +1,10 @@
+-- bit32.extract and replace with field/width combinations and their range errors
+print(bit32.extract(0xF0, 4, 4), bit32.extract(0xF0, 0, 4), bit32.extract(0xFFFFFFFF, 31), bit32.extract(0x12345678, 8, 8))
+print(bit32.extract(-1, 0, 32), bit32.extract(0x80000000, 31, 1), bit32.extract(5, 0), bit32.extract(5, 1))
+print(bit32.replace(0, 0xF, 4, 4), bit32.replace(0xFFFFFFFF, 0, 0, 8), bit32.replace(0, 1, 31), bit32.replace(0, 0xFFFF, 0, 32))
+print(bit32.replace(0x12345678, 0xAB, 8, 8), bit32.replace(0, 7, 0, 2))
+print(pcall(bit32.extract, 1, 32))
+print(pcall(bit32.extract, 1, -1))
+print(pcall(bit32.extract, 1, 0, 0))
+print(pcall(bit32.extract, 1, 30, 3))
+print(pcall(bit32.replace, 1, 1, 0, 33))

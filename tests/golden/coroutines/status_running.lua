@@ -1,0 +1,18 @@
+-- coroutine.status (suspended/running/normal/dead) and coroutine.running in main and in coroutines
+local main, ismain = coroutine.running()
+print(type(main), ismain)
+local outer
+local inner = coroutine.create(function()
+  print("inner sees outer as", coroutine.status(outer))
+  local self, m = coroutine.running()
+  print("inner running is self", coroutine.status(self), m)
+end)
+outer = coroutine.create(function()
+  print("outer status inside", coroutine.status(outer))
+  coroutine.resume(inner)
+  print("inner after", coroutine.status(inner))
+end)
+coroutine.resume(outer)
+print("outer after", coroutine.status(outer))
+print(coroutine.status(main))
+print(pcall(coroutine.status, "x"))

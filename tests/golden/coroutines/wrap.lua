@@ -1,0 +1,12 @@
+-- coroutine.wrap: generators, errors propagate (with position), dead wrap call message
+local gen = coroutine.wrap(function() for i = 1, 3 do coroutine.yield(i) end return "end" end)
+print(gen(), gen(), gen(), gen())
+print(pcall(gen))
+local bad = coroutine.wrap(function() error("inside wrap") end)
+print(pcall(bad))
+local bad2 = coroutine.wrap(function() error({code = 1}) end)
+local ok, e = pcall(bad2)
+print(ok, type(e), e.code)
+local echo = coroutine.wrap(function(...) local args = {...} while true do args = {coroutine.yield(table.unpack(args))} end end)
+print(echo(1, 2), echo(), echo("a", nil, "c"))
+print(type(coroutine.wrap(print)))

@@ -1,0 +1,15 @@
+-- load with an env table: function environments, sandboxes, shared env between chunks
+local env = {print = print, tostring = tostring}
+local f = load("counter = (counter or 0) + 1 return counter", "chunk", "t", env)
+print(f(), f(), env.counter, counter)
+local g = load("return counter", "other", "t", env)
+print(g())
+local sandbox = setmetatable({}, {__index = function(_, k) return "missing:" .. k end})
+local h = load("return foo, bar", "sb", "t", sandbox)
+print(h())
+local ok, err = pcall(load("undefined_function()", "=sandbox", "t", {}))
+print(ok, err)
+local k = load("local _ENV = {v = 'shadowed'} return v")
+print(k())
+local getenv = load("return _ENV", "e", "t", env)
+print(getenv() == env)

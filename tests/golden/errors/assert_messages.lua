@@ -1,0 +1,11 @@
+-- assert: returns all its arguments on success; error message default and custom, non-string messages
+print(assert(1, 2, 3))
+print(assert("v", "unused"))
+print(pcall(assert, false))
+print(pcall(assert, nil, "custom message"))
+print(pcall(assert, false, 42))
+local t = {} local ok, e = pcall(assert, false, t) print(ok, e == t)
+print(pcall(assert))
+print(pcall(function() assert(1 == 2, "math is broken") end))
+print(pcall(function() assert(false) end))
+print(select('#', assert(true, nil, nil)))

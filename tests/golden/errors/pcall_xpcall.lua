@@ -1,0 +1,17 @@
+-- pcall and xpcall: return values, handlers receiving the error, handler errors, nested pcall
+print(pcall(function(...) return ... end, 1, 2, 3))
+print(pcall(function() end))
+print(xpcall(function() return "fine" end, print))
+print(xpcall(function() error("oops") end, function(m) return "handled: " .. m end))
+print(xpcall(function() error({}) end, function(m) return type(m) end))
+print(xpcall(function(a, b) return a + b end, print, 3, 4))
+print(xpcall(function() local x = nil; return x.y end, function(m) return m:upper() end))
+print(pcall(pcall, error, "inner"))
+print(pcall(function() return xpcall() end))
+print(pcall(function() return pcall() end))
+print(xpcall(error, function(m) return "got " .. tostring(m) end, "arg"))
+local ok, msg = xpcall(function() error("first") end, function(m) error("in handler") end)
+print(ok, type(msg))
+local function handler(m) return debug.traceback(m, 1) end
+local ok3, tb = xpcall(function() error("traced") end, handler)
+print(ok3, tb:match("^[^\n]*"), tb:find("stack traceback:", 1, true) ~= nil)

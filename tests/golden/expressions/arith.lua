@@ -1,0 +1,10 @@
+-- arithmetic operators, including % and ^ with negative operands and floats
+print(7 + 3, 7 - 3, 7 * 3, 7 / 2, 7 % 3, 2 ^ 10)
+print(-7 % 3, 7 % -3, -7 % -3, 7.5 % 2, -7.5 % 2, 5.3 % -2)
+print(-2 ^ 2, (-2) ^ 2, 2 ^ -1, (-8) ^ (1/3), 2 ^ 0.5)
+print(1 / 0, -1 / 0, 0 / 0 ~= 0 / 0, 5 % math.huge, -5 % math.huge)
+print(3 % 0, -3 % 0)
+print(1e308 * 10, -1e308 * 10, 2^1024)
+print(math.floor(7 / 2), 7 - 7 % 2, 2 ^ 3 ^ 2, -3 ^ 2, 2 * 3 + 4 * 5, (2 + 3) * 4)
+print(0.1 + 0.2, 0.1 + 0.2 == 0.3, 1 - 0.9, 100 * 1.1)
+print(-(-3), - -3, -0 == 0, 1 / -0, 1 / (-0.0))

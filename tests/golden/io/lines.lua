@@ -1,0 +1,18 @@
+-- io.lines and file:lines with formats, iteration to EOF, io.lines closes the file, missing-file error
+local name = os.tmpname()
+local f = assert(io.open(name, "w")) f:write("a\nbb\n\nccc\n10 20\n30") f:close()
+for l in io.lines(name) do io.write("[", l, "]") end print()
+for l in io.lines(name, "*L") do io.write(string.format("%q ", l)) end print()
+for a, b in io.lines(name, 1, 2) do io.write(a, "|", b, " ") end print()
+f = assert(io.open(name))
+local n = 0 for l in f:lines() do n = n + 1 end
+print(n, io.type(f), f:read("*a"))
+f:seek("set") f:read("*l") f:read("*l") f:read("*l") f:read("*l")
+for x in f:lines("*n") do io.write(x, ";") end print()
+f:close()
+print(pcall(io.lines, "/nonexistent/file.txt"))
+local it = io.lines(name)
+print(it(), it(), it(), it(), it(), it(), it())
+print(pcall(it))
+print(pcall(function() for l in f:lines() do end end))
+os.remove(name)

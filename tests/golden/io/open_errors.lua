@@ -1,0 +1,11 @@
+-- io.open error results include the path and strerror text; io.type; file:close results
+print(io.open("/nonexistent/dir/file.txt"))
+print(io.open("/nonexistent/dir/file.txt", "w"))
+print(io.open("/", "w"))
+print(io.type(io.stdout), io.type(42), io.type(nil), io.type({}))
+local f = io.open("tests/golden/io/open_errors.lua")
+print(io.type(f), f:read("*l"))
+print(f:close())
+print(io.type(f))
+print(pcall(f.close, f))
+print(io.stdout:write("") == io.stdout)

@@ -1,0 +1,11 @@
+-- line endings inside long strings and escaped newlines are normalised to \n; CRLF counts once
+local f = load("return [[a\r\nb]]")
+print(#f(), f():byte(1, -1))
+local g = load("return 'x\\\r\ny'")
+print(#g(), g():byte(1, -1))
+local h = load("return [[\r\nskipped first]]")
+print(h())
+local i = load("\r\n\r\nreturn debug.getinfo(1, 'l').currentline")
+print(i())
+local j = load("\n\r\n\rreturn debug.getinfo(1, 'l').currentline")
+print(j())

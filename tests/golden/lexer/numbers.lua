@@ -1,0 +1,10 @@
+-- numeric literals: integers, floats, exponents, hex ints and hex floats
+print(0, 42, 3.0, 3.5, .5, 5., 1e2, 1E-2, 2.5e+3)
+print(0x10, 0XfF, 0xA, 0x7fffffff, 0xffffffff, 0x100000000)
+print(0x.8, 0x1p4, 0x1P-1, 0xA.8p1, 0x.1p4, 0x1.8)
+print(1e308, 1e309, -1e309, 2^1023 * 2)
+print(0xffffffffffffffff, 0x1p63)
+print(123456789012, 1234567890123456, 12345678901234567)
+print(3 == 3.0, 0x10 == 16, 1e1 == 10)
+print(tonumber("0x1p4"), tonumber("  10  "), tonumber("1e"), tonumber("0x"), tonumber(".e1"))
+print(math.type, 1/3, 100 / 3, -0.0)

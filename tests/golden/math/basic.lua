@@ -1,0 +1,11 @@
+-- math functions with exact results: abs, ceil, floor, max, min, fmod, modf, huge, pi, sqrt of squares
+print(math.abs(-3), math.abs(3.5), math.abs(-0.0), math.abs(-math.huge))
+print(math.ceil(3.2), math.ceil(-3.2), math.ceil(5), math.floor(3.8), math.floor(-3.2), math.floor(-0.0))
+print(math.max(3, 9, 1), math.min(3, 9, 1), math.max(-1), math.min(2.5, 2), math.max(1, math.huge))
+print(math.fmod(7, 3), math.fmod(-7, 3), math.fmod(7, -3), math.fmod(7.5, 2), math.fmod(1, 0) ~= math.fmod(1, 0))
+print(math.modf(3.7), math.modf(-3.7), math.modf(5), math.modf(math.huge), math.modf(-math.huge))
+print(math.huge, -math.huge, math.huge > 1e308, string.format("%.10g", math.pi))
+print(math.sqrt(16), math.sqrt(2) ^ 2 == 2, math.sqrt(0), math.sqrt(-0.0))
+print(math.pow(2, 10), math.pow(2, 0.5) == math.sqrt(2), math.pow(-8, 1/3) ~= math.pow(-8, 1/3))
+print(math.floor(2^31 + 0.5), math.ceil(-2^31 - 0.5), math.floor(1e100) == 1e100)
+print(pcall(math.floor), pcall(math.max))

@@ -1,0 +1,15 @@
+-- __concat (either side, in chains) and __len
+local C = setmetatable({}, {__concat = function(a, b)
+  local sa = type(a) == "table" and "C" or tostring(a)
+  local sb = type(b) == "table" and "C" or tostring(b)
+  return sa .. sb
+end})
+print(C .. "x", "x" .. C, 1 .. C, C .. C)
+print("a" .. "b" .. C .. "d")
+local L = setmetatable({1, 2, 3}, {__len = function(t) return 42 end})
+print(#L, rawlen(L))
+local L2 = setmetatable({}, {__len = function() return "not a number", 2 end})
+print(#L2)
+print(pcall(function() return "x" .. setmetatable({}, {}) end))
+local S = setmetatable({}, {__len = function() return 1, 2, 3 end})
+print(#S)

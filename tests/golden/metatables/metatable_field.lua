@@ -1,0 +1,12 @@
+-- __metatable protects the metatable: getmetatable returns it, setmetatable errors
+local t = setmetatable({}, {__metatable = "locked"})
+print(getmetatable(t))
+print(pcall(setmetatable, t, {}))
+local u = setmetatable({}, {__metatable = false})
+print(getmetatable(u))
+print(getmetatable("abc").__index == string)
+print(getmetatable(1), getmetatable(nil), getmetatable(print))
+print(pcall(function() return setmetatable(1, {}) end))
+print(pcall(function() return setmetatable({}, 1) end))
+print(pcall(function() return setmetatable({}) end))
+local v = {} print(setmetatable(v, nil) == v, getmetatable(v))

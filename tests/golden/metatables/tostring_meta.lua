@@ -1,0 +1,10 @@
+-- __tostring used by tostring and print; __name is not a 5.2 feature; non-string results error
+local P = setmetatable({}, {__tostring = function(self) return "<P>" end})
+print(P, tostring(P))
+local bad = setmetatable({}, {__tostring = function() return 42 end})
+print(pcall(tostring, bad))
+local err = setmetatable({}, {__tostring = function() error("boom") end})
+print(pcall(tostring, err))
+local named = setmetatable({}, {__name = "MyType"})
+print((tostring(named):gsub("0x%x+", "ADDR")))
+print(string.format("%s", P))

@@ -1,0 +1,2 @@
+-- helper module that raises an error while loading
+error("module failed to load")

@@ -1,0 +1,17 @@
+-- os.tmpname, os.remove, os.rename and their error returns; os.getenv types
+local name = os.tmpname()
+print(type(name))
+local f = assert(io.open(name, "w")) f:write("data") f:close()
+local new = name .. ".renamed"
+print(os.rename(name, new))
+print(io.open(name) == nil)
+local g = io.open(new) print(g:read("*a")) g:close()
+print(os.remove(new))
+local r1, r2, r3 = os.remove(new)
+print(r1, r2 == new .. ": No such file or directory", r3)
+local a, b, c = os.rename("/nonexistent/dir/x", "/nonexistent/dir/y")
+print(a, b, c)
+print(os.remove("/nonexistent/dir/x"))
+local home = os.getenv("HOME")
+print(home == nil or type(home) == "string", os.getenv("THIS_VARIABLE_IS_NOT_SET_12345"))
+print(pcall(os.getenv))

@@ -1,0 +1,23 @@
+-- os.time with tables (TZ=UTC), os.date with "!" formats and "*t"/"!*t" on fixed times, difftime
+local t0 = os.time{year = 2000, month = 1, day = 1, hour = 0}
+print(t0)
+print(os.time{year = 2024, month = 2, day = 29, hour = 12, min = 30, sec = 15})
+print(os.time{year = 1970, month = 1, day = 1, hour = 0})
+print(os.time{year = 2000, month = 13, day = 1, hour = 0} == os.time{year = 2001, month = 1, day = 1, hour = 0})
+print(os.time{year = 2000, month = 3, day = 0} == os.time{year = 2000, month = 2, day = 29})
+print(os.time{year = 2021, month = 6, day = 15})
+print(os.date("!%Y-%m-%d %H:%M:%S", 0))
+print(os.date("!%Y-%m-%d %H:%M:%S", 951782400))
+print(os.date("!%A %B %d %j %p %y %a %b", 1700000000))
+print(os.date("%Y-%m-%d", 86400 * 365))
+local t = os.date("!*t", 1234567890)
+local keys = {} for k, v in pairs(t) do keys[#keys + 1] = k .. "=" .. tostring(v) end
+table.sort(keys) print(table.concat(keys, " "))
+local lt = os.date("*t", 0)
+print(lt.year, lt.month, lt.day, lt.hour, lt.isdst)
+print(os.time(os.date("*t", 1234567890)))
+print(os.difftime(t0 + 60, t0), os.difftime(10, 20), os.difftime(5))
+print(pcall(os.time, {year = 2000}))
+print(pcall(os.date, "%Ez", 0))
+print(os.date("!%%|%n|%t|", 0) == "%|\n|\t|", os.date("!%c", 0))
+print(type(os.time()), type(os.clock()), type(os.date()), math.type == nil)

@@ -1,0 +1,20 @@
+-- numeric for: steps, float steps, empty ranges, loop variable is a copy, limits evaluated once
+for i = 1, 3 do io.write(i, " ") end print()
+for i = 3, 1, -1 do io.write(i, " ") end print()
+for i = 1, 0 do io.write("never") end print("empty")
+for i = 0, 1, 0.25 do io.write(i, " ") end print()
+for i = 1, 2, 0.1 do io.write(string.format("%.1f ", i)) end print()
+for i = 0.1, 0.35, 0.05 do io.write(i, " ") end print()
+for i = 10, 1, -3 do io.write(i, " ") end print()
+for i = 1, 3 do local j = i; i = i * 10; io.write(j, ":", i, " ") end print()
+local n = 3
+for i = 1, n do n = 10; io.write(i, " ") end print(n)
+for i = math.huge - 1, math.huge, 1e308 do print("huge", i) break end
+for i = "1", "2" do io.write(type(i), i, " ") end print()
+print(pcall(function() for i = 1, "x" do end end))
+print(pcall(function() for i = nil, 2 do end end))
+print(pcall(function() for i = 1, 2, {} do end end))
+for i = -1, -3, -1 do io.write(i, " ") end print()
+for i = 1, 1 do io.write("once ") end print()
+for i = 1, 3, 0.5 do io.write(i, " ") end print()
+local count = 0 for i = 1, 0.5 do count = count + 1 end print("count", count)

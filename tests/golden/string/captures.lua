@@ -1,0 +1,11 @@
+-- captures: nested, position captures, back-references %1, whole match when no captures
+print(("hello world"):match("(h)(e)(l)"))
+print(("hello world"):match("((h)(e))"))
+print(("hello"):match("()ll()"))
+print(("abc"):find("()"), ("abc"):match("()", 4))
+print(("say 'hi' or \"bye\""):match("([\"'])(.-)%1"))
+print(("abcabc"):match("(abc)%1"), ("abab"):match("(a)(b)%1%2"), ("aa"):match("(a)%1%1"))
+print(("key=val"):gsub("(%w+)=(%w+)", "%2=%1"), ("abc"):gsub("", "-"))
+print(("hello"):gsub("l", "%0%0"), ("x"):gsub("x", "%%"), ("ab"):gsub("(a)(b)", "%2%1%0"))
+print(string.match("2 + 3 = 5", "(%d+) %+ (%d+) = (%d+)"))
+print(string.match("  x", "()x()"))

@@ -1,0 +1,5 @@
+-- string.lower, upper, len, reverse including embedded zeros and non-ASCII bytes (C locale)
+print(string.lower("HeLLo 123 ÄÖ"), string.upper("hello world!"), string.len("abc\0def"))
+print(("abc"):reverse(), (""):reverse(), ("a\0b"):reverse():byte(1, -1))
+print(#("\0"):rep(10), ("MiXeD"):lower():upper())
+print(string.upper("\xe4"):byte(), string.lower("\xC4"):byte())

@@ -1,0 +1,11 @@
+-- string.format float conversions %e %E %f %g %G with flags, width, precision; inf and nan
+print(string.format("%f|%.2f|%10.3f|%-10.1f|%+f|% f|%010.2f", 3.14159, 3.14159, 3.14159, 3.14159, 1, 1, -3.5))
+print(string.format("%e|%.2e|%E|%12.4E|%+e", 12345.678, 12345.678, 0.00012, 1e100, 1))
+print(string.format("%g|%g|%g|%g|%g|%g|%G", 100000, 1000000, 1e-4, 1e-5, 0.1, 2^53, 1e-10))
+print(string.format("%.3g|%#g|%#.3g|%-8g|%08.3f", 3.14159, 1.0, 1.0, 2.5, -2.5))
+print(string.format("%f %e %g", math.huge, -math.huge, math.huge))
+print(string.format("%.0f %.0f %.0f %.0f", 0.5, 1.5, 2.5, -0.5))
+print(string.format("%5.1f|%-5.1f|%5s", 1 / 3, 2 / 3, "ab"))
+print(string.format("%.20f", 0.1), string.format("%.15g", 0.1), string.format("%.17g", 1 / 3))
+print(string.format("%a", 1) == "0x1p+0", string.format("%.3f", 2 ^ 63))
+print(string.format("%g %g", 0/0 ~= 0/0 and 1 or 0, -0.0))

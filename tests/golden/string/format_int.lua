@@ -1,0 +1,11 @@
+-- string.format integer conversions %d %i %u %c %x %X %o with flags, width, precision
+print(string.format("%d|%5d|%-5d|%05d|%+d|% d|%.3d", 42, 42, 42, 42, 42, 42, 42))
+print(string.format("%i|%u|%x|%X|%#x|%#X|%o|%#o", -7, 7, 255, 255, 255, 255, 8, 8))
+print(string.format("%c%c%c|%5c|%-3c|", 76, 117, 97, 65, 66))
+print(string.format("%d %d %d", 3.0, -0.0, 2^31), string.format("%x", 2^32 + 15))
+print(string.format("%d", 2^53), string.format("%d", -2^53), string.format("%5.2d", 3))
+print(pcall(string.format, "%d", 3.5))
+print(pcall(string.format, "%x", -1))
+print(pcall(string.format, "%u", -1))
+print(string.format("%d %i", -1, -2^31), pcall(string.format, "%d", 2^63))
+print(string.format("%+.3i|%-+6d|%- 6d|", 5, 5, 5))

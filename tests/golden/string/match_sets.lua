@@ -1,0 +1,13 @@
+-- sets, ranges, negated sets, escapes inside sets, ']' and '-' as literals, '.' and quantifiers
+print(("hello123"):match("[a-z]+"), ("hello123"):match("[0-9]+"), ("abc"):match("[^a]+"))
+print(("a-b"):match("[a%-]+"), ("x]y"):match("[]x]+"), ("a^b"):match("[%^b]+"), ("-x"):match("[-x]+"))
+print(("2024-01-15"):match("(%d+)-(%d+)-(%d+)"))
+print(("aaa"):match("a*"), ("aaa"):match("a-"), ("aaa"):match("a-$"), ("aaab"):match("a+b"), ("b"):match("a?b"))
+print(("<<a>>"):match("<(.-)>"), ("<<a>>"):match("<(.*)>"), ("abc"):match(".-b"), ("abc"):match("^(.)"))
+print(("  trim me  "):match("^%s*(.-)%s*$") .. "|", ("key = value"):match("^(%w+)%s*=%s*(%w+)$"))
+print(("f(a(b)c)d"):match("%b()"), ("no parens"):match("%b()"), ("[[x]]"):match("%b[]"), ("((("):match("%b()"))
+print(("THE (quick) fox"):find("%f[%a]%a+"), ("THE (quick) fox"):gsub("%f[%w]%w+", "W"))
+print(("hello world"):gsub("%f[%w]%w+", function(w) return w:sub(1, 1):upper() .. w:sub(2) end))
+print(("abc"):match("^b"), ("abc"):match("c$"), ("a$c"):match("$c"), ("a^c"):match("a^c"))
+print(("x=1, y=22"):match("y=(%d+)"), ("[tag]"):match("%[(.-)%]"), ("a.b"):match("%.(.)"))
+print(("aXbXc"):match("[%u]"), ("a1"):match("[%a%d]+"), ("é"):match("[\128-\255]+") ~= nil)

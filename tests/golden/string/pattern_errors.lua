@@ -1,0 +1,18 @@
+-- malformed pattern errors and invalid captures
+local function try(...) print(select(2, pcall(...))) end
+try(string.find, "a", "[a")
+try(string.find, "a", "[")
+try(string.find, "a", "%")
+try(string.find, "a", "(a")
+try(string.find, "a", "a)")
+try(string.find, "a", "%1")
+try(string.find, "aa", "(a)%2")
+try(string.match, "a", "%b")
+try(string.match, "a", "%ba")
+try(string.match, "a", "%f")
+try(string.gsub, "a", "(", "")
+try(string.gmatch("a", "[%"))
+try(string.find, "a", "[a-")
+try(string.rep)
+print(pcall(string.find, "a", "(()"))
+print(pcall(string.match, string.rep("a", 40), string.rep("(a)", 33)))

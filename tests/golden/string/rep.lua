@@ -1,0 +1,5 @@
+-- string.rep with counts 0, 1, n, negative, and with a separator (5.2)
+print(string.rep("ab", 3), string.rep("ab", 0) == "", string.rep("ab", -1) == "", string.rep("", 5) == "")
+print(string.rep("x", 3, ", "), string.rep("x", 1, ", "), string.rep("x", 0, ", ") == "", string.rep("", 3, "-"))
+print(#string.rep("abc", 1000), #string.rep("a", 10, "bb"))
+print(string.rep("ab", 2.9))

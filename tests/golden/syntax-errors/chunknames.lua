@@ -1,0 +1,10 @@
+-- chunk names in syntax errors: string sources (short and long, multi-line), =name, @name
+print(select(2, load("x = = 1")))
+print(select(2, load("x = = 1", "=custom")))
+print(select(2, load("x = = 1", "@file.lua")))
+print(select(2, load("x = = 1", "plain name")))
+print(select(2, load("\nx = = 1")))
+print(select(2, load("-- a rather long first line of source code that goes on and on and on\nx = = 1")))
+print(select(2, load(string.rep("y", 80) .. " = = 1")))
+print(select(2, load("x = = 1", "=" .. string.rep("n", 80))))
+print(select(2, load("x = = 1", "@" .. string.rep("d/", 40) .. "f.lua")))

@@ -1,0 +1,7 @@
+-- # on sequences built in different ways (only well-defined sequences are printed)
+local t = {} for i = 1, 20 do t[i] = i end print(#t)
+for i = 20, 11, -1 do t[i] = nil end print(#t)
+local u = {n = 3, 1, 2, 3} print(#u)
+local v = table.pack(1, 2, 3) print(#v, v.n)
+local w = {} w[1] = 1 w[2] = 2 w[3] = 3 print(#w)
+local s = {"a", "b"} s[#s + 1] = "c" print(#s, s[#s])

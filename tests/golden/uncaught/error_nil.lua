@@ -1,0 +1,3 @@
+-- an uncaught error(nil)
+print("raising nil")
+error(nil)
