@@ -372,7 +372,7 @@ fn write_out(st: &mut State, bytes: &[u8]) {
 /// when the global `tostring` is not the built-in one or a value has `__tostring`.
 fn print_from(st: &mut State, a: Args, from: usize) -> LResult<Ret> {
     let ts = st.get_global("tostring");
-    let builtin = matches!(ts, Value::NFn(nc) if nc.f as usize == tostring as usize);
+    let builtin = matches!(ts, Value::NFn(nc) if nc.f as *const () as usize == tostring as *const () as usize);
     for i in from..=a.len {
         let v = st.arg(a, i);
         if i > 1 {
