@@ -27,8 +27,9 @@ fn print_results(st: &mut State, values: &[Value]) {
     }
     let print = st.get_global("print");
     if let Err(e) = st.call_function(print, values) {
-        let msg = error_text(st, e);
-        eprintln!("{msg}");
+        if let Some(msg) = error_text(st, e) {
+            eprintln!("{msg}");
+        }
     }
 }
 
@@ -77,8 +78,9 @@ pub fn run() -> u8 {
         match st.call_function(f, &[]) {
             Ok(values) => print_results(&mut st, &values),
             Err(e) => {
-                let msg = error_text(&mut st, e);
-                eprintln!("{msg}");
+                if let Some(msg) = error_text(&mut st, e) {
+                    eprintln!("{msg}");
+                }
             }
         }
         let _ = st.stdout.flush();

@@ -11,27 +11,44 @@ pub fn new_state() -> State {
     st
 }
 
-/// Text of an error value, as `lua.c`'s message handler produces it.
-pub fn error_text(st: &mut State, e: Value) -> String {
-    match e {
+/// Text of an error value, as `lua.c`'s (5.2) message handler produces it: strings and
+/// numbers get a traceback; other values are shown through `__tostring` or as
+/// "(no error message)"; `nil` shows nothing.
+pub fn error_text(st: &mut State, e: Value) -> Option<String> {
+    let traceback = st.last_traceback.take();
+    let text = match e {
         Value::Str(s) => s.to_str_lossy().into_owned(),
         Value::Num(n) => cube_lua::text::number::fmt_number(n),
-        Value::Nil => "nil".to_string(),
-        other => format!("(error object is a {} value)", other.type_name()),
-    }
-    .to_string()
-        + &st
-            .last_traceback
-            .take()
-            .map(|t| format!("\n{t}"))
-            .unwrap_or_default()
+        Value::Nil => return None,
+        other => {
+            let has_tostring = st
+                .metatable(&other)
+                .is_some_and(|mt| !st.get_field(mt, "__tostring").is_nil());
+            if has_tostring {
+                let tostring = st.get_global("tostring");
+                return match st.call_function(tostring, &[other]) {
+                    Ok(v) => match v.first() {
+                        Some(Value::Str(s)) => Some(s.to_str_lossy().into_owned()),
+                        _ => Some("(error object is not a string)".to_string()),
+                    },
+                    Err(_) => Some("(error object is not a string)".to_string()),
+                };
+            }
+            return Some("(no error message)".to_string());
+        }
+    };
+    Some(match traceback {
+        Some(t) => format!("{text}\n{t}"),
+        None => text,
+    })
 }
 
 /// Reports an uncaught error on stderr as `lua` does and returns exit status 1.
 pub fn report(st: &mut State, e: Value) -> u8 {
     let _ = st.stdout.flush();
-    let msg = error_text(st, e);
-    eprintln!("cube-cli: {msg}");
+    if let Some(msg) = error_text(st, e) {
+        eprintln!("cube-cli: {msg}");
+    }
     1
 }
 

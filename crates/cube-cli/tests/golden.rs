@@ -30,7 +30,10 @@ use std::time::{Duration, Instant};
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
 }
 
 fn collect(dir: &Path, root: &Path, out: &mut Vec<String>) {
@@ -46,7 +49,11 @@ fn collect(dir: &Path, root: &Path, out: &mut Vec<String>) {
             }
             collect(&p, root, out);
         } else if p.extension().map_or(false, |e| e == "lua") {
-            let rel = p.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = p
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             out.push(rel);
         }
     }
@@ -246,7 +253,11 @@ fn run_one(root: &Path, bin: &Path, rel: &str) -> Outcome {
         let e = normalise_stderr(&exp);
         let a = normalise_stderr(&String::from_utf8_lossy(&actual_err));
         if e != a {
-            problems.push(first_diff("stderr (normalised)", e.as_bytes(), a.as_bytes()));
+            problems.push(first_diff(
+                "stderr (normalised)",
+                e.as_bytes(),
+                a.as_bytes(),
+            ));
         }
     }
     if problems.is_empty() {
@@ -271,10 +282,13 @@ fn golden() {
 
     let queue = Arc::new(Mutex::new(files.clone()));
     let results = Arc::new(Mutex::new(Vec::new()));
-    let workers = thread::available_parallelism().map_or(4, |n| n.get()).clamp(2, 8);
+    let workers = thread::available_parallelism()
+        .map_or(4, |n| n.get())
+        .clamp(2, 8);
     let mut handles = Vec::new();
     for _ in 0..workers {
-        let (queue, results, root, bin) = (queue.clone(), results.clone(), root.clone(), bin.clone());
+        let (queue, results, root, bin) =
+            (queue.clone(), results.clone(), root.clone(), bin.clone());
         handles.push(thread::spawn(move || loop {
             let next = queue.lock().unwrap().pop();
             let Some(rel) = next else { break };
@@ -316,7 +330,9 @@ fn golden() {
     if std::env::var_os("GOLDEN_FILTER").is_none() {
         for k in &known {
             if !all.contains(k) {
-                errors.push(format!("KNOWN_FAILURES lists {k}, which does not exist; remove it"));
+                errors.push(format!(
+                    "KNOWN_FAILURES lists {k}, which does not exist; remove it"
+                ));
             }
         }
     }
@@ -324,5 +340,9 @@ fn golden() {
         eprintln!("{e}");
     }
     println!("golden: {passed} passed, {failed} failed, {known_failed} known failures");
-    assert!(errors.is_empty(), "golden test: {} problem(s), see above", errors.len());
+    assert!(
+        errors.is_empty(),
+        "golden test: {} problem(s), see above",
+        errors.len()
+    );
 }

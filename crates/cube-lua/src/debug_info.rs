@@ -284,7 +284,7 @@ impl State {
 
     /// An error raised by the VM itself (`luaG_runerror`): prefixed with the position
     /// of the running function only when that is a Lua function.
-    pub(crate) fn vm_error(&mut self, msg: &str) -> Value {
+    pub fn vm_error(&mut self, msg: &str) -> Value {
         let s = format!("{}{}", self.where_(0), msg);
         self.new_str(s.as_bytes())
     }

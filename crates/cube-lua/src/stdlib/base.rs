@@ -50,8 +50,8 @@ pub fn open(st: &mut State) {
 }
 
 fn assert(st: &mut State, a: Args) -> LResult<Ret> {
-    let v = st.check_any(a, 1)?;
-    if v.truthy() {
+    // 5.2.4 does not check that an argument exists: assert() fails like assert(nil).
+    if st.arg(a, 1).truthy() {
         return Ok(Ret::Values(a.len));
     }
     let msg = match st.opt_str(a, 2)? {
@@ -125,7 +125,8 @@ fn collectgarbage(st: &mut State, a: Args) -> LResult<Ret> {
 fn error(st: &mut State, a: Args) -> LResult<Ret> {
     let v = st.arg(a, 1);
     let level = st.opt_integer(a, 2, 1)?;
-    if let Value::Str(s) = v {
+    // Numbers count as strings here (lua_isstring), so they get a position too.
+    if let Some(s) = st.to_str_coerce(&v) {
         if level > 0 {
             let w = st.where_(level as usize);
             if !w.is_empty() {
@@ -157,7 +158,7 @@ fn getmetatable(st: &mut State, a: Args) -> LResult<Ret> {
 fn setmetatable(st: &mut State, a: Args) -> LResult<Ret> {
     let t = st.check_table(a, 1)?;
     let mt = match st.arg(a, 2) {
-        Value::Nil => None,
+        Value::Nil if a.len >= 2 => None,
         Value::Table(m) => Some(m),
         _ => return Err(st.arg_error(2, "nil or table expected")),
     };
@@ -189,7 +190,7 @@ fn next(st: &mut State, a: Args) -> LResult<Ret> {
             st.push(Value::Nil);
             Ok(Ret::Values(1))
         }
-        Err(()) => Err(st.rt_error("invalid key to 'next'")),
+        Err(()) => Err(st.vm_error("invalid key to 'next'")),
     }
 }
 

@@ -25,7 +25,7 @@ pub fn open(st: &mut State) {
 fn check_co(st: &mut State, a: Args, n: usize) -> LResult<Gc<Thread>> {
     match st.arg(a, n) {
         Value::Thread(t) => Ok(t),
-        _ => Err(st.arg_type_error(a, n, "coroutine")),
+        _ => Err(st.arg_error(n, "coroutine expected")),
     }
 }
 

@@ -474,10 +474,10 @@ impl State {
     fn do_yield(&mut self, n: usize) -> LResult<()> {
         let co = self.cur;
         if self.resumers.is_empty() || co.ptr_eq(self.main_thread) {
-            return Err(self.rt_error("attempt to yield from outside a coroutine"));
+            return Err(self.vm_error("attempt to yield from outside a coroutine"));
         }
         if co.c_depth != self.c_depth {
-            return Err(self.rt_error("attempt to yield across a C-call boundary"));
+            return Err(self.vm_error("attempt to yield across a C-call boundary"));
         }
         let cth = co.get_mut();
         let first = cth.top - n;

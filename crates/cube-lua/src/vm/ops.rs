@@ -37,10 +37,17 @@ impl State {
             .last()
             .map(|fr| if fr.is_lua() { fr.top } else { th.top })
             .unwrap_or(th.top);
+        self.call_meta_at(func, f, args)
+    }
+
+    /// Calls a metamethod placed at stack slot `func` (concat places it right above its
+    /// operands, where `finish_op` expects the result).
+    pub(crate) fn call_meta_at(&mut self, func: usize, f: Value, args: &[Value]) -> LResult<()> {
+        let th = self.cur.get_mut();
         let need = func + args.len() + 1 + EXTRA_STACK;
         if need > th.stack.len() {
             if th.ensure(need).is_err() {
-                return Err(self.rt_error("stack overflow"));
+                return Err(self.vm_error("stack overflow"));
             }
         }
         let th = self.cur.get_mut();
@@ -54,7 +61,12 @@ impl State {
     }
 
     /// `t[k]` with `__index`.
-    pub(crate) fn index_slow(&mut self, mut t: Value, k: Value, src: Src) -> LResult<Got<Value>> {
+    pub(crate) fn index_slow(
+        &mut self,
+        mut t: Value,
+        k: Value,
+        mut src: Src,
+    ) -> LResult<Got<Value>> {
         for _ in 0..MAX_TAG_LOOP {
             let tm = if let Value::Table(tab) = t {
                 let v = tab.get(&k);
@@ -76,8 +88,10 @@ impl State {
                 return Ok(Got::Called);
             }
             t = tm;
+            // Past the first hop the value no longer comes from a named variable.
+            src = Src::Other;
         }
-        Err(self.rt_error("loop in gettable"))
+        Err(self.vm_error("loop in gettable"))
     }
 
     /// `t[k] = v` with `__newindex`. Returns whether the store is complete.
@@ -86,7 +100,7 @@ impl State {
         mut t: Value,
         k: Value,
         v: Value,
-        src: Src,
+        mut src: Src,
     ) -> LResult<Got<()>> {
         for _ in 0..MAX_TAG_LOOP {
             let tm = if let Value::Table(tab) = t {
@@ -99,7 +113,7 @@ impl State {
                 match tm {
                     None => {
                         if let Err(e) = tab.get_mut().set(k, v) {
-                            return Err(self.rt_error(e.message()));
+                            return Err(self.vm_error(e.message()));
                         }
                         self.heap.account(0);
                         return Ok(Got::Val(()));
@@ -117,8 +131,9 @@ impl State {
                 return Ok(Got::Called);
             }
             t = tm;
+            src = Src::Other;
         }
-        Err(self.rt_error("loop in settable"))
+        Err(self.vm_error("loop in settable"))
     }
 
     /// Arithmetic with coercion of numeric strings and the arithmetic metamethods.
@@ -267,7 +282,7 @@ impl State {
                     .or_else(|| self.tm_of_value(&b, TM::Concat));
                 match tm {
                     Some(tm) => {
-                        self.call_meta(tm, &[a, b])?;
+                        self.call_meta_at(top, tm, &[a, b])?;
                         return Ok(Got::Called);
                     }
                     None => {
