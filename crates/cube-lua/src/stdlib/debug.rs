@@ -179,7 +179,7 @@ fn setmetatable(st: &mut State, a: Args) -> LResult<Ret> {
     let mt = match st.arg(a, 2) {
         Value::Nil => None,
         Value::Table(t) => Some(t),
-        _ => return Err(st.arg_type_error(a, 2, "nil or table")),
+        _ => return Err(st.arg_error(2, "nil or table expected")),
     };
     let has_gc = mt.is_some_and(|m| !m.get_str(st.tm_names[TM::Gc as usize]).is_nil());
     match v {

@@ -269,6 +269,7 @@ fn searcher_croot(st: &mut State, a: Args) -> LResult<Ret> {
 fn require(st: &mut State, a: Args) -> LResult<Ret> {
     let name = st.check_str(a, 1)?;
     st.set_top(a.base + 1);
+    st.set_stack(a.base, Value::Str(name));
     let loaded = st.loaded_table();
     st.push(Value::Table(loaded));
     let cur = loaded.get(&Value::Str(name));

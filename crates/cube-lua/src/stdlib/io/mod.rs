@@ -81,6 +81,15 @@ pub fn new_file(st: &mut State, backend: Backend) -> Value {
     st.new_userdata(LFile::new(backend), meta)
 }
 
+/// A handle for a file opened with `mode` (which was checked by `valid_mode`).
+fn new_file_mode(st: &mut State, f: std::fs::File, mode: &[u8]) -> Value {
+    let plus = mode.contains(&b'+');
+    let read = mode.first() == Some(&b'r') || plus;
+    let write = mode.first() != Some(&b'r') || plus;
+    let meta = handle_meta(st);
+    st.new_userdata(LFile::with_access(Backend::File(f), read, write), meta)
+}
+
 /// The `LFile` of a value if it is a file handle (`luaL_testudata`).
 fn as_file(st: &mut State, v: &Value) -> Option<&'static mut LFile> {
     let meta = handle_meta(st)?;
@@ -208,7 +217,7 @@ fn io_open(st: &mut State, a: Args) -> LResult<Ret> {
     }
     match open_path(name.as_bytes(), &mode) {
         Ok(f) => {
-            let h = new_file(st, Backend::File(f));
+            let h = new_file_mode(st, f, &mode);
             st.push(h);
             Ok(Ret::Values(1))
         }
@@ -219,7 +228,7 @@ fn io_open(st: &mut State, a: Args) -> LResult<Ret> {
 /// `opencheckfile`: opens or raises "cannot open file".
 fn open_or_error(st: &mut State, name: &[u8], mode: &[u8]) -> LResult<Value> {
     match open_path(name, mode) {
-        Ok(f) => Ok(new_file(st, Backend::File(f))),
+        Ok(f) => Ok(new_file_mode(st, f, mode)),
         Err(e) => {
             let msg = format!(
                 "cannot open file '{}' ({})",

@@ -40,6 +40,9 @@ pub struct LFile {
     rpos: usize,
     wbuf: Vec<u8>,
     pub vbuf: VBuf,
+    /// Opened for reading / writing (C streams refuse the other direction at once).
+    can_read: bool,
+    can_write: bool,
 }
 
 fn ebadf() -> io::Error {
@@ -47,7 +50,18 @@ fn ebadf() -> io::Error {
 }
 
 impl LFile {
+    /// A stream allowing the directions its backend supports.
     pub fn new(backend: Backend) -> LFile {
+        let (r, w) = match backend {
+            Backend::File(_) => (true, true),
+            Backend::Stdin | Backend::PipeIn(_) => (true, false),
+            Backend::Stdout | Backend::Stderr | Backend::PipeOut(_) => (false, true),
+        };
+        LFile::with_access(backend, r, w)
+    }
+
+    /// A stream of a file opened with a mode that allows only some directions.
+    pub fn with_access(backend: Backend, can_read: bool, can_write: bool) -> LFile {
         let vbuf = match backend {
             Backend::Stderr => VBuf::No,
             _ => VBuf::Full(BUF_SIZE),
@@ -58,6 +72,8 @@ impl LFile {
             rpos: 0,
             wbuf: Vec::new(),
             vbuf,
+            can_read,
+            can_write,
         }
     }
 
@@ -84,6 +100,9 @@ impl LFile {
     // ----- raw access -----
 
     fn raw_read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if !self.can_read {
+            return Err(ebadf());
+        }
         match self.backend.as_mut() {
             Some(Backend::File(f)) => f.read(buf),
             Some(Backend::Stdin) => io::stdin().read(buf),
@@ -284,6 +303,9 @@ impl LFile {
 
     /// Buffered write, honouring the `setvbuf` mode.
     pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        if !self.can_write {
+            return Err(ebadf());
+        }
         if !self.rbuf.is_empty() {
             self.drop_read_buffer()?;
         }
