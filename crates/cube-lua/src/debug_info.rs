@@ -212,7 +212,7 @@ impl State {
         Some(self.frame_info_at(frames, idx))
     }
 
-    fn frame_info_at(&self, frames: &[Frame], idx: usize) -> FrameInfo {
+    pub(crate) fn frame_info_at(&self, frames: &[Frame], idx: usize) -> FrameInfo {
         let f = &frames[idx];
         let mut info = FrameInfo {
             current_line: current_line(f),

@@ -3,6 +3,9 @@
 
 pub mod base;
 pub mod coroutine;
+pub mod debug;
+pub mod io;
+pub mod package;
 pub mod string;
 
 use crate::gc::Gc;
@@ -15,6 +18,9 @@ pub fn open_libs(st: &mut State) {
     base::open(st);
     coroutine::open(st);
     string::open(st);
+    package::open(st);
+    io::open(st);
+    debug::open(st);
 }
 
 /// Creates a library table, registers it as a global and in `package.loaded`.
