@@ -8,6 +8,7 @@ pub fn new_state() -> State {
     let mut st = State::new_bare();
     cube_lua::stdlib::open_libs(&mut st);
     st.traceback_on_error = true;
+    st.host_frame_in_traceback = true;
     st
 }
 

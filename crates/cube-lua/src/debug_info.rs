@@ -456,6 +456,11 @@ impl State {
                 out.push_str("\n\t(...tail calls...)");
             }
         }
+        // The host program's own frame (lua.c's `pmain`) ends tracebacks of the main
+        // thread when it asked for it.
+        if self.host_frame_in_traceback && frames.as_ptr() == self.main_thread.frames.as_ptr() {
+            out.push_str("\n\t[C]: in ?");
+        }
         out
     }
 }

@@ -15,6 +15,7 @@ pub mod ast;
 pub mod chunkid;
 pub mod compiler;
 pub mod debug_info;
+pub mod dump;
 pub mod gc;
 pub mod lexer;
 pub mod load;

@@ -26,13 +26,14 @@ pub fn compile(source: &[u8], chunk_name: &str) -> Result<Arc<Proto>, SyntaxErro
 }
 
 impl State {
-    /// Makes a closure of a main-chunk prototype whose first upvalue (`_ENV`) is `env`.
+    /// Makes a closure of a main-chunk prototype: when it has exactly one upvalue (as
+    /// every text chunk has: `_ENV`), that upvalue is `env`, as `lua_load` does.
     pub fn closure_of(&mut self, proto: Arc<Proto>, env: Value) -> Value {
         let p = self.instantiate(proto);
         let nups = p.proto.upvalues.len();
         let mut ups: Vec<Gc<UpVal>> = Vec::with_capacity(nups);
         for i in 0..nups {
-            let v = if i == 0 { env } else { Value::Nil };
+            let v = if i == 0 && nups == 1 { env } else { Value::Nil };
             ups.push(self.heap.new_upval(UpVal {
                 state: UpState::Closed(v),
             }));

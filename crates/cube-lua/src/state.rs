@@ -72,6 +72,9 @@ pub struct State {
     /// prints it, as `lua` does with its message handler).
     pub traceback_on_error: bool,
     pub last_traceback: Option<String>,
+    /// End tracebacks of the main thread with the host's frame, `[C]: in ?`, as the
+    /// `lua` command shows (set by the command-line runner).
+    pub host_frame_in_traceback: bool,
     /// Values kept alive for the embedding API's handles.
     pub(crate) pinned: Vec<Value>,
     /// Where `print` and `io.write` to standard output go (block-buffered; flushed by
@@ -114,6 +117,7 @@ impl State {
             names,
             traceback_on_error: false,
             last_traceback: None,
+            host_frame_in_traceback: false,
             pinned: Vec::new(),
             stdout: Box::new(std::io::BufWriter::with_capacity(
                 1 << 16,

@@ -603,12 +603,10 @@ pub fn load_source(
     let binary = src.first() == Some(&0x1b);
     check_mode(mode, binary).map_err(|m| crate::SyntaxError { message: m })?;
     if binary {
-        return Err(crate::SyntaxError {
-            message: format!(
-                "{}: binary chunks are not supported",
-                crate::chunkid::chunk_id(chunkname)
-            ),
-        });
+        let proto =
+            crate::dump::undump(src, chunkname).map_err(|m| crate::SyntaxError { message: m })?;
+        let env = Value::Table(st.globals);
+        return Ok(st.closure_of(proto, env));
     }
     st.load_chunk(src, chunkname)
 }

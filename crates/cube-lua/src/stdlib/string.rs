@@ -167,7 +167,13 @@ fn char_(st: &mut State, a: Args) -> LResult<Ret> {
 
 fn dump(st: &mut State, a: Args) -> LResult<Ret> {
     match st.arg(a, 1) {
-        Value::LFn(_) => Err(st.rt_error("unable to dump given function")),
+        Value::LFn(cl) => {
+            let bytes = crate::dump::dump(&cl.p.proto);
+            let v = st.new_string(bytes);
+            st.push(v);
+            Ok(Ret::Values(1))
+        }
+        Value::NFn(_) => Err(st.rt_error("unable to dump given function")),
         _ => Err(st.arg_type_error(a, 1, "function")),
     }
 }
