@@ -2,8 +2,12 @@
 //! helpers they share (the `luaL_check*` family).
 
 pub mod base;
+pub mod bit32;
 pub mod coroutine;
+pub mod math;
+pub mod os;
 pub mod string;
+pub mod table;
 
 use crate::gc::Gc;
 use crate::state::{Args, LResult, State};
@@ -15,6 +19,10 @@ pub fn open_libs(st: &mut State) {
     base::open(st);
     coroutine::open(st);
     string::open(st);
+    table::open(st);
+    math::open(st);
+    bit32::open(st);
+    os::open(st);
 }
 
 /// Creates a library table, registers it as a global and in `package.loaded`.
