@@ -94,10 +94,7 @@ fn flush_stdout(st: &mut State) {
 
 /// `os.execute([cmd])`: `system(3)`; with a command, `true|nil, "exit"|"signal", code`.
 fn execute(st: &mut State, a: Args) -> LResult<Ret> {
-    let cmd = match st.opt_str(a, 1)? {
-        Some(s) => Some(c_string(s.as_bytes())),
-        None => None,
-    };
+    let cmd = st.opt_str(a, 1)?.map(|s| c_string(s.as_bytes()));
     flush_stdout(st);
     let ptr = cmd.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
     // SAFETY: `ptr` is null or a NUL-terminated string that outlives the call.
