@@ -2,11 +2,15 @@
 //! helpers they share (the `luaL_check*` family).
 
 pub mod base;
+pub mod bit32;
 pub mod coroutine;
 pub mod debug;
 pub mod io;
+pub mod math;
+pub mod os;
 pub mod package;
 pub mod string;
+pub mod table;
 
 use crate::gc::Gc;
 use crate::state::{Args, LResult, State};
@@ -15,11 +19,16 @@ use crate::value::{LuaStr, Value};
 
 /// Opens every standard library into the state's globals.
 pub fn open_libs(st: &mut State) {
+    // The order of PUC-Rio's linit.c.
     base::open(st);
-    coroutine::open(st);
-    string::open(st);
     package::open(st);
+    coroutine::open(st);
+    table::open(st);
     io::open(st);
+    os::open(st);
+    string::open(st);
+    bit32::open(st);
+    math::open(st);
     debug::open(st);
 }
 
