@@ -213,6 +213,10 @@ fn read_proto(r: &mut Reader, depth: usize) -> R<Proto> {
 /// child prototypes or code.
 pub fn verify(p: &Proto) -> Result<(), String> {
     let code = &p.code;
+    // Opcodes first: decoding an instruction assumes a valid opcode.
+    if code.iter().any(|i| (i.0 & 0x3f) as usize >= NUM_OPCODES) {
+        return Err("bad opcode".into());
+    }
     let nk = p.constants.len() as u32;
     let nup = p.upvalues.len() as u32;
     let maxs = p.max_stack_size as u32;

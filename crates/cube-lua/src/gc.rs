@@ -533,8 +533,11 @@ impl Heap {
                 self.mark_value(u.user_value);
             }
             Obj::Thread(t) => {
+                // As in PUC-Rio, only the slots below the thread's top are roots: the VM
+                // sets the top to the limit of live registers before it collects, so dead
+                // locals and temporaries do not keep garbage alive.
                 let th = t.get_mut();
-                let live = th.live_top().min(th.stack.len());
+                let live = th.top.min(th.stack.len());
                 // Slots above the live area may hold stale values: clear them so they
                 // neither keep garbage alive nor dangle after this collection.
                 for slot in th.stack[live..].iter_mut() {
@@ -664,6 +667,19 @@ impl Heap {
     }
 
     fn sweep(&mut self) {
+        // Dead keys must be recognised while their strings still exist: replace the keys
+        // of nil-valued entries that are about to be freed before freeing anything.
+        for o in &self.objects {
+            if let Obj::Table(g) = o {
+                if g.is_marked() {
+                    for n in g.get_mut().node.iter_mut() {
+                        if n.val.is_nil() && !Self::is_value_marked(&n.key) {
+                            n.key = DEAD_KEY;
+                        }
+                    }
+                }
+            }
+        }
         let mut freed = self.strings.sweep();
         let mut live = Vec::with_capacity(self.objects.len());
         for o in std::mem::take(&mut self.objects) {
@@ -681,14 +697,6 @@ impl Heap {
             }
             match o {
                 Obj::Table(g) => {
-                    if g.is_marked() {
-                        // Dead keys whose object is gone are replaced by a tombstone.
-                        for n in g.get_mut().node.iter_mut() {
-                            if n.val.is_nil() && !Self::is_value_marked(&n.key) {
-                                n.key = DEAD_KEY;
-                            }
-                        }
-                    }
                     let size = g.byte_size();
                     keep_or_free!(g, size)
                 }

@@ -637,7 +637,13 @@ fn load_reader_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret
     match piece {
         Value::Nil => {}
         Value::Str(s) if s.is_empty() => {}
-        Value::Str(s) => {
+        Value::Str(_) | Value::Num(_) => {
+            let s = st.to_str_coerce(&piece).expect("string or number");
+            let rs = cont
+                .data
+                .as_mut()
+                .and_then(|d| d.downcast_mut::<ReaderState>())
+                .expect("reader state");
             rs.buf.extend_from_slice(s.as_bytes());
             let reader = st.stack_at(frame_base);
             st.push(reader);

@@ -637,8 +637,14 @@ impl State {
     }
 
     /// A collection at a VM safe point, then the finalizers it queued.
-    pub(crate) fn collect_at_safe_point(&mut self) -> LResult<()> {
+    /// `limit` is one past the last live slot of the running thread (PUC's "limit of
+    /// live values"); the top is restored to the running Lua frame's top afterwards.
+    pub(crate) fn collect_at_safe_point(&mut self, limit: usize) -> LResult<()> {
+        let th = self.cur.get_mut();
+        let saved = th.top;
+        th.top = limit;
         self.full_gc();
+        self.cur.get_mut().top = saved;
         if !self.heap.tobefnz.is_empty() {
             self.run_finalizers()?;
         }

@@ -285,7 +285,7 @@ impl State {
                         *reg!(i.a()) = Value::Table(self.heap.new_table(t));
                         if self.heap.should_collect() {
                             savepc!();
-                            self.collect_at_safe_point()?;
+                            self.collect_at_safe_point(base + i.a() as usize + 1)?;
                             continue 'newframe;
                         }
                     }
@@ -356,7 +356,9 @@ impl State {
                                 th.stack[base + i.a() as usize] = th.stack[base + b];
                                 th.top = th.frames.last().unwrap().top;
                                 if self.heap.should_collect() {
-                                    self.collect_at_safe_point()?;
+                                    let a = i.a() as usize;
+                                    let limit = if a >= b { base + a + 1 } else { base + b };
+                                    self.collect_at_safe_point(limit)?;
                                 }
                                 continue 'newframe;
                             }
@@ -458,8 +460,13 @@ impl State {
                                         }
                                     }
                                 }
-                                if self.heap.should_collect() {
-                                    self.collect_at_safe_point()?;
+                                if self.heap.should_collect() && self.cur.ptr_eq(caller) {
+                                    let limit = if nresults >= 0 {
+                                        func + nresults as usize
+                                    } else {
+                                        self.cur.top
+                                    };
+                                    self.collect_at_safe_point(limit)?;
                                 }
                                 continue 'newframe;
                             }
@@ -640,7 +647,7 @@ impl State {
                         *reg!(i.a()) = Value::LFn(ncl);
                         if self.heap.should_collect() {
                             savepc!();
-                            self.collect_at_safe_point()?;
+                            self.collect_at_safe_point(base + i.a() as usize + 1)?;
                             continue 'newframe;
                         }
                     }
