@@ -9,8 +9,39 @@
 //! - values and heap: [`value`], [`gc`], [`table`], [`thread`];
 //! - execution: [`state`] (the native-function interface), `vm` (interpreter loop, calls,
 //!   metamethods), [`debug_info`] (names in error messages, tracebacks);
-//! - [`stdlib`]: the standard library.
+//! - [`stdlib`]: the standard library;
+//! - [`api`]: the safe, high-level embedding API ([`Lua`], [`Table`], [`Function`],
+//!   [`UserData`]); the rest of the crate is the low-level machinery under it.
+//!
+//! # Embedding
+//! ```
+//! use cube_lua::{Lua, UserData, UserDataMethods};
+//!
+//! struct Point { x: f64, y: f64 }
+//!
+//! impl UserData for Point {
+//!     fn add_methods(m: &mut UserDataMethods<Self>) {
+//!         m.add_method("norm", |_, p, ()| Ok((p.x * p.x + p.y * p.y).sqrt()));
+//!         m.add_method_mut("scale", |_, p, k: f64| { p.x *= k; p.y *= k; Ok(()) });
+//!     }
+//! }
+//!
+//! let lua = Lua::new();
+//! let globals = lua.globals();
+//! globals.set("point", lua.create_function(|lua, (x, y): (f64, f64)| {
+//!     lua.create_userdata(Point { x, y })
+//! })?)?;
+//!
+//! let n: f64 = lua.load("local p = point(3, 4) p:scale(2) return p:norm()").eval()?;
+//! assert_eq!(n, 10.0);
+//!
+//! // Lua errors come back as `Err`, with the message Lua would print.
+//! let err = lua.load("point('a', 1)").set_name("=demo").exec().unwrap_err();
+//! assert_eq!(err.message(), "demo:1: bad argument #1 to 'point' (expected number, got string)");
+//! # Ok::<(), cube_lua::api::Error>(())
+//! ```
 
+pub mod api;
 pub mod ast;
 pub mod chunkid;
 pub mod compiler;
@@ -31,6 +62,7 @@ pub mod tm;
 pub mod value;
 mod vm;
 
+pub use api::{AnyUserData, Function, Lua, LuaString, Table, UserData, UserDataMethods};
 pub use chunkid::SyntaxError;
 pub use state::{Args, LResult, Ret, State};
 pub use value::Value;

@@ -1,0 +1,4 @@
+local t = {}
+t["a" .. "b"] = 1
+t["a" .. "b"] = nil
+collectgarbage()
