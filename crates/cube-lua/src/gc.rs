@@ -220,10 +220,13 @@ pub struct Heap {
     pub(crate) stepmul: usize,
     /// `collectgarbage("stop")` sets this.
     pub(crate) stopped: bool,
+    /// Work paid for by `collectgarbage("step")` calls since the last cycle (bytes).
+    pub(crate) step_credit: usize,
     /// Objects whose metatable had `__gc` when it was set, in registration order.
     finobj: Vec<Value>,
-    /// Unreachable finalizable objects, to be finalized (oldest first).
-    pub(crate) tobefnz: Vec<Value>,
+    /// Unreachable finalizable objects, in the order their finalizers run: each
+    /// collection appends its batch newest-registered first, as PUC's `tobefnz` list.
+    pub(crate) tobefnz: std::collections::VecDeque<Value>,
     gray: Vec<Obj>,
     weak: Vec<(Gc<Table>, bool, bool)>,
     collections: u64,
@@ -250,8 +253,9 @@ impl Heap {
             pause: 200,
             stepmul: 200,
             stopped: false,
+            step_credit: 0,
             finobj: Vec::new(),
-            tobefnz: Vec::new(),
+            tobefnz: std::collections::VecDeque::new(),
             gray: Vec::new(),
             weak: Vec::new(),
             collections: 0,
@@ -598,22 +602,34 @@ impl Heap {
         }
     }
 
-    fn clear_weak(&mut self) {
-        for &(t, wk, wv) in &self.weak {
+    /// Removes entries whose weak value is unreachable.
+    fn clear_values(&mut self) {
+        for &(t, _, wv) in &self.weak {
+            if !wv {
+                continue;
+            }
             let tm = t.get_mut();
-            if wv {
-                for v in tm.arr.iter_mut() {
-                    if !Self::is_value_marked(v) {
-                        *v = Value::Nil;
-                    }
+            for v in tm.arr.iter_mut() {
+                if !Self::is_value_marked(v) {
+                    *v = Value::Nil;
                 }
             }
             for n in tm.node.iter_mut() {
-                if n.val.is_nil() {
-                    continue;
+                if !n.val.is_nil() && !Self::is_value_marked(&n.val) {
+                    n.val = Value::Nil;
                 }
-                if (wk && !Self::is_value_marked(&n.key)) || (wv && !Self::is_value_marked(&n.val))
-                {
+            }
+        }
+    }
+
+    /// Removes entries whose weak key is unreachable.
+    fn clear_keys(&mut self) {
+        for &(t, wk, _) in &self.weak {
+            if !wk {
+                continue;
+            }
+            for n in t.get_mut().node.iter_mut() {
+                if !n.val.is_nil() && !Self::is_value_marked(&n.key) {
                     n.val = Value::Nil;
                 }
             }
@@ -631,7 +647,8 @@ impl Heap {
             k.set_marked(true);
         }
         mark_roots(self);
-        for v in self.tobefnz.clone() {
+        for i in 0..self.tobefnz.len() {
+            let v = self.tobefnz[i];
             self.mark_value(v);
         }
         self.propagate();
@@ -647,16 +664,18 @@ impl Heap {
             }
         }
         self.finobj = keep;
-        // Weak values of objects being finalized are cleared before resurrection, as 5.2.
-        self.clear_weak();
+        // As 5.2's atomic phase: weak values are cleared before the objects to be
+        // finalized are resurrected (a finalizer sees them gone), weak keys after (a
+        // finalizer still finds entries keyed by resurrected objects).
+        self.clear_values();
         for v in &newly {
             self.mark_value(*v);
         }
         self.propagate();
         self.converge_ephemerons();
-        self.clear_weak();
+        self.clear_keys();
+        self.clear_values();
         let queued = newly.len();
-        // 5.2 calls finalizers in reverse order of registration.
         self.tobefnz.extend(newly.into_iter().rev());
         self.weak.clear();
         self.sweep();

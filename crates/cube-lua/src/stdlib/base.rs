@@ -88,14 +88,24 @@ fn collectgarbage(st: &mut State, a: Args) -> LResult<Ret> {
             st.heap.stopped = false;
             st.push(Value::Num(0.0));
         }
-        2 | 4 => {
+        2 => {
             st.full_gc();
             st.run_finalizers()?;
-            st.push(if opt == 2 {
-                Value::Num(0.0)
-            } else {
-                Value::Bool(true)
-            });
+            st.push(Value::Num(0.0));
+        }
+        4 => {
+            // The collector is not incremental; a "step" pays for `size` KB of work (one
+            // basic step of 1 KB when 0) and the full cycle runs once the steps have paid
+            // for the whole heap, so step counts behave as with PUC's incremental steps.
+            let unit = if ex <= 0 { 1024 } else { ex as usize * 1024 };
+            st.heap.step_credit += unit * st.heap.stepmul.max(1) / 100;
+            let done = st.heap.step_credit >= st.heap.bytes;
+            if done {
+                st.heap.step_credit = 0;
+                st.full_gc();
+                st.run_finalizers()?;
+            }
+            st.push(Value::Bool(done));
         }
         3 => {
             let b = st.heap.bytes;
@@ -341,9 +351,7 @@ fn tostring_k(st: &mut State, status: Status, _cont: &mut Cont) -> LResult<Ret> 
     } else {
         Value::Nil
     };
-    if !matches!(v, Value::Str(_) | Value::Num(_)) {
-        return Err(st.rt_error("'__tostring' must return a string"));
-    }
+    // 5.2 returns whatever `__tostring` returned (only `print` insists on a string).
     st.set_top(first);
     st.push(v);
     Ok(Ret::Values(1))
@@ -619,8 +627,14 @@ struct ReaderState {
 }
 
 fn load_reader_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
-    let Status::Ok { first, n } = status else {
-        unreachable!("unprotected continuation got an error");
+    // The reader runs protected: its errors make `load` return nil and the message.
+    let (first, n) = match status {
+        Status::Ok { first, n } => (first, n),
+        Status::Err(e) => {
+            st.push(Value::Nil);
+            st.push(e);
+            return Ok(Ret::Values(2));
+        }
     };
     let piece = if n > 0 {
         st.stack_at(first)
@@ -649,6 +663,7 @@ fn load_reader_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret
             st.push(reader);
             let data = cont.data.take();
             let mut c = Cont::new(load_reader_k, 0);
+            c.protected = true;
             c.data = data;
             return Ok(Ret::Call {
                 nargs: 0,
@@ -708,6 +723,7 @@ fn load(st: &mut State, a: Args) -> LResult<Ret> {
             st.set_top(a.base + 4.max(a.len));
             st.push(chunk);
             let mut c = Cont::new(load_reader_k, 0);
+            c.protected = true;
             c.data = Some(Box::new(ReaderState {
                 buf: Vec::new(),
                 chunkname: name,

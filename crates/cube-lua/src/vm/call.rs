@@ -581,7 +581,7 @@ impl State {
 
     /// Runs all pending finalizers (`__gc`), e.g. after a collection or at close.
     pub fn run_finalizers(&mut self) -> LResult<()> {
-        while let Some(obj) = self.heap.tobefnz.pop() {
+        while let Some(obj) = self.heap.tobefnz.pop_front() {
             if let Some(gc) = self.tm_of_value(&obj, TM::Gc) {
                 if gc.is_function() {
                     let func = self.cur.get_mut().live_top();

@@ -446,13 +446,19 @@ impl State {
                         if b != 0 {
                             self.cur.get_mut().top = func + b;
                         }
+                        // The call is complete only if we are back in this frame: a native
+                        // may have left its frame waiting in a continuation, or switched
+                        // coroutines; then top and GC belong to someone else.
                         let caller = self.cur;
+                        let depth = caller.frames.len();
                         match self.precall(func, nresults, CallKind::Normal)? {
                             PreCall::Lua => continue 'newframe,
                             PreCall::Done => {
                                 // (A coroutine switch may have happened: then the top
                                 // belongs to the other thread and must stay.)
-                                if nresults >= 0 && self.cur.ptr_eq(caller) {
+                                let completed =
+                                    self.cur.ptr_eq(caller) && self.cur.frames.len() == depth;
+                                if nresults >= 0 && completed {
                                     let th = self.cur.get_mut();
                                     if let Some(f) = th.frames.last() {
                                         if f.is_lua() {
@@ -460,7 +466,7 @@ impl State {
                                         }
                                     }
                                 }
-                                if self.heap.should_collect() && self.cur.ptr_eq(caller) {
+                                if self.heap.should_collect() && completed {
                                     let limit = if nresults >= 0 {
                                         func + nresults as usize
                                     } else {
@@ -570,11 +576,15 @@ impl State {
                         th.stack[cb] = th.stack[a];
                         th.top = cb + 3;
                         savepc!();
+                        // The call is complete only if we are back in this frame: a native
+                        // may have left its frame waiting in a continuation, or switched
+                        // coroutines; then top and GC belong to someone else.
                         let caller = self.cur;
+                        let depth = caller.frames.len();
                         match self.precall(cb, i.c() as i32, CallKind::Normal)? {
                             PreCall::Lua => continue 'newframe,
                             PreCall::Done => {
-                                if self.cur.ptr_eq(caller) {
+                                if self.cur.ptr_eq(caller) && self.cur.frames.len() == depth {
                                     let th = self.cur.get_mut();
                                     if let Some(f) = th.frames.last() {
                                         if f.is_lua() {
