@@ -688,7 +688,15 @@ impl Heap {
     fn sweep(&mut self) {
         // Dead keys must be recognised while their strings still exist: replace the keys
         // of nil-valued entries that are about to be freed before freeing anything.
+        // Closure caches are weak: drop those whose closure is about to be freed.
         for o in &self.objects {
+            if let Obj::Proto(p) = o {
+                if let Some(c) = p.cache {
+                    if !c.is_marked() {
+                        p.get_mut().cache = None;
+                    }
+                }
+            }
             if let Obj::Table(g) = o {
                 if g.is_marked() {
                     for n in g.get_mut().node.iter_mut() {

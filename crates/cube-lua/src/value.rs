@@ -211,6 +211,10 @@ pub struct FnProto {
     pub k: Box<[Value]>,
     /// Instances of the nested prototypes, made on first use by CLOSURE.
     pub children: Box<[Option<Gc<FnProto>>]>,
+    /// The last closure made of this prototype (a weak reference, as PUC's `p->cache`):
+    /// CLOSURE reuses it when the new closure would have the very same upvalues, so
+    /// `function() return x end` evaluated twice over the same `x` gives one value.
+    pub cache: Option<Gc<LClosure>>,
 }
 
 /// A Lua function value: a prototype instance and its upvalues.

@@ -359,6 +359,7 @@ impl State {
             proto,
             k: k.into_boxed_slice(),
             children,
+            cache: None,
         })
     }
 

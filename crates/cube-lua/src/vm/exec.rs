@@ -642,6 +642,21 @@ impl State {
                     OpCode::Closure => {
                         let pinst = self.child_proto(fnp, i.bx() as usize);
                         let descs = &pinst.proto.upvalues;
+                        if let Some(cached) = pinst.cache {
+                            let cur = self.cur;
+                            let same = descs.iter().zip(cached.upvals.iter()).all(|(d, uv)| {
+                                if d.in_stack {
+                                    matches!(uv.state, UpState::Open { thread, index }
+                                        if thread.ptr_eq(cur) && index == base + d.index as usize)
+                                } else {
+                                    uv.ptr_eq(cl.upvals[d.index as usize])
+                                }
+                            });
+                            if same {
+                                *reg!(i.a()) = Value::LFn(cached);
+                                continue;
+                            }
+                        }
                         let mut ups = Vec::with_capacity(descs.len());
                         for d in descs.iter() {
                             if d.in_stack {
@@ -654,6 +669,7 @@ impl State {
                             p: pinst,
                             upvals: ups.into_boxed_slice(),
                         });
+                        pinst.get_mut().cache = Some(ncl);
                         *reg!(i.a()) = Value::LFn(ncl);
                         if self.heap.should_collect() {
                             savepc!();
