@@ -41,6 +41,10 @@ fn create(st: &mut State, a: Args) -> LResult<Ret> {
 
 /// Why a coroutine cannot be resumed, if it cannot.
 fn resume_problem(st: &State, co: Gc<Thread>) -> Option<&'static str> {
+    // Nested resumes are bounded as PUC bounds them (each is a C call there).
+    if st.resume_depth() >= crate::state::MAX_C_DEPTH as usize {
+        return Some("C stack overflow");
+    }
     if co.ptr_eq(st.cur) {
         return Some("cannot resume non-suspended coroutine");
     }

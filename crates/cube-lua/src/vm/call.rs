@@ -487,10 +487,29 @@ impl State {
         frame.top = first;
         cth.status = CoStatus::Suspended;
         let resumer = self.resumers.pop().expect("resumer");
-        self.transfer(co, resumer, first, n)?;
+        self.hand_back(co, resumer, first, n)
+    }
+
+    /// Moves `n` values from `co` to `resumer`, makes the resumer run and calls its
+    /// resume continuation; values that do not fit give "too many results to resume".
+    fn hand_back(&mut self, co: Gc<Thread>, resumer: Gc<Thread>, first: usize, n: usize) -> LResult<()> {
+        let fits = resumer.top + n + EXTRA_STACK < crate::thread::MAX_STACK;
+        if fits {
+            self.transfer(co, resumer, first, n)?;
+        } else {
+            co.get_mut().top = first;
+        }
         resumer.get_mut().status = CoStatus::Running;
         self.cur = resumer;
-        self.resume_cont(n)
+        if fits {
+            return self.resume_cont(n);
+        }
+        let e = self.new_str(b"too many results to resume");
+        let rt = self.cur.get_mut();
+        let frame = rt.frames.last_mut().expect("resume frame");
+        let mut cont = frame.cont.take().expect("resume continuation");
+        let ret = (cont.f)(self, Status::Err(e), &mut *cont)?;
+        self.native_ret(ret, None)
     }
 
     /// Runs the resumer's continuation with the `n` values just transferred to its top.
@@ -566,10 +585,7 @@ impl State {
             .resumers
             .pop()
             .expect("resumer of a finished coroutine");
-        self.transfer(co, resumer, 0, n)?;
-        resumer.get_mut().status = CoStatus::Running;
-        self.cur = resumer;
-        self.resume_cont(n)
+        self.hand_back(co, resumer, 0, n)
     }
 
     /// Creates a coroutine running `f`.
