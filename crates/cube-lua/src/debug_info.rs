@@ -464,3 +464,15 @@ impl State {
         out
     }
 }
+
+impl State {
+    /// The error for a full stack: "stack overflow" with the position, or, when the stack
+    /// overflows again while a message handler runs on the reserve, "error in error
+    /// handling" (PUC's LUA_ERRERR).
+    pub fn stack_overflow_error(&mut self) -> Value {
+        if self.cur.limit > crate::thread::MAX_STACK {
+            return self.new_str(b"error in error handling");
+        }
+        self.vm_error("stack overflow")
+    }
+}

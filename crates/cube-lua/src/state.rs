@@ -282,7 +282,7 @@ impl State {
                 self.heap.account(bytes);
                 Ok(())
             }
-            Err(()) => Err(self.rt_error("stack overflow")),
+            Err(()) => Err(self.stack_overflow_error()),
         }
     }
 

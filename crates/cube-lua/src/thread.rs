@@ -129,7 +129,13 @@ pub struct Thread {
     /// Depth of Rust-level calls into the VM when this coroutine was resumed; a yield
     /// across a deeper Rust call is an error.
     pub c_depth: u32,
+    /// Current stack limit: `MAX_STACK`, raised by `ERROR_STACK_EXTRA` while a message
+    /// handler runs so that a stack overflow can still be reported with a traceback.
+    pub limit: usize,
 }
+
+/// Extra slots a message handler may use beyond `MAX_STACK` (PUC's `ERRORSTACKSIZE`).
+pub const ERROR_STACK_EXTRA: usize = 10_000;
 
 impl Thread {
     pub fn new() -> Thread {
@@ -141,6 +147,7 @@ impl Thread {
             status: CoStatus::Suspended,
             pending_error: None,
             c_depth: 0,
+            limit: MAX_STACK,
         }
     }
 
@@ -165,11 +172,11 @@ impl Thread {
 
     #[cold]
     fn grow(&mut self, needed: usize) -> Result<usize, ()> {
-        if needed > MAX_STACK {
+        if needed > self.limit {
             return Err(());
         }
         let old = self.stack.len();
-        let new = (old * 2).max(needed).min(MAX_STACK + EXTRA_STACK * 4);
+        let new = (old * 2).max(needed).min(self.limit + EXTRA_STACK * 4);
         self.stack.resize(new, Value::Nil);
         Ok((new - old) * std::mem::size_of::<Value>())
     }

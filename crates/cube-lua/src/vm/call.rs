@@ -173,7 +173,7 @@ impl State {
             match th.ensure(need) {
                 Ok(b) => self.heap.account(b),
                 Err(()) => {
-                    return Err(self.vm_error("stack overflow"));
+                    return Err(self.stack_overflow_error());
                 }
             }
         }
@@ -391,6 +391,11 @@ impl State {
                 let thm = self.cur.get_mut();
                 thm.frames.truncate(i + 1);
                 thm.top = callee;
+                // Give back the reserve a message handler may have used, so the next
+                // overflow is detected at the normal limit again (PUC shrinks too).
+                if thm.stack.len() > crate::thread::MAX_STACK {
+                    thm.stack.truncate(crate::thread::MAX_STACK);
+                }
                 let frame = thm.frames.last_mut().expect("protected frame");
                 let mut cont = frame.cont.take().expect("continuation");
                 let r = (cont.f)(self, Status::Err(e), &mut *cont)
@@ -441,7 +446,16 @@ impl State {
 
     /// Calls an xpcall message handler with the error value, at the error point (the
     /// frames above the protected one are still there, so it can see the traceback).
-    fn run_handler(&mut self, h: usize, e: Value, _protected: usize) -> LResult<Value> {
+    fn run_handler(&mut self, h: usize, e: Value, protected: usize) -> LResult<Value> {
+        let th = self.cur.get_mut();
+        let saved_limit = th.limit;
+        th.limit = crate::thread::MAX_STACK + crate::thread::ERROR_STACK_EXTRA;
+        let r = self.run_handler_inner(h, e, protected);
+        self.cur.get_mut().limit = saved_limit;
+        r
+    }
+
+    fn run_handler_inner(&mut self, h: usize, e: Value, _protected: usize) -> LResult<Value> {
         let mut e = e;
         for _ in 0..MAX_HANDLER_DEPTH {
             let hf = self.cur.stack[h];
@@ -492,7 +506,13 @@ impl State {
 
     /// Moves `n` values from `co` to `resumer`, makes the resumer run and calls its
     /// resume continuation; values that do not fit give "too many results to resume".
-    fn hand_back(&mut self, co: Gc<Thread>, resumer: Gc<Thread>, first: usize, n: usize) -> LResult<()> {
+    fn hand_back(
+        &mut self,
+        co: Gc<Thread>,
+        resumer: Gc<Thread>,
+        first: usize,
+        n: usize,
+    ) -> LResult<()> {
         let fits = resumer.top + n + EXTRA_STACK < crate::thread::MAX_STACK;
         if fits {
             self.transfer(co, resumer, first, n)?;
@@ -534,7 +554,7 @@ impl State {
         let need = tt.top + n + EXTRA_STACK;
         match tt.ensure(need) {
             Ok(b) => self.heap.account(b),
-            Err(()) => return Err(self.rt_error("stack overflow")),
+            Err(()) => return Err(self.stack_overflow_error()),
         }
         for i in 0..n {
             let v = from.stack[first + i];
@@ -675,7 +695,7 @@ impl State {
                 self.heap.account(b);
                 Ok(())
             }
-            Err(()) => Err(self.rt_error("stack overflow")),
+            Err(()) => Err(self.stack_overflow_error()),
         }
     }
 

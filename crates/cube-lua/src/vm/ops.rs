@@ -47,7 +47,7 @@ impl State {
         let need = func + args.len() + 1 + EXTRA_STACK;
         if need > th.stack.len() {
             if th.ensure(need).is_err() {
-                return Err(self.vm_error("stack overflow"));
+                return Err(self.stack_overflow_error());
             }
         }
         let th = self.cur.get_mut();
