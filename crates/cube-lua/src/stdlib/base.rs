@@ -784,8 +784,21 @@ fn dofile(st: &mut State, a: Args) -> LResult<Ret> {
         Ok(f) => {
             st.set_top(a.base + a.len);
             st.push(f);
-            Ok(Ret::TailCall { nargs: 0 })
+            // A real call (not a tail call), so that `dofile` stays in tracebacks as
+            // PUC's `lua_callk` keeps it.
+            Ok(Ret::Call {
+                nargs: 0,
+                nresults: -1,
+                cont: Cont::new(dofile_k, 0),
+            })
         }
         Err(e) => Err(st.new_str(e.message.as_bytes())),
     }
+}
+
+fn dofile_k(_st: &mut State, status: Status, _cont: &mut Cont) -> LResult<Ret> {
+    let Status::Ok { n, .. } = status else {
+        unreachable!("unprotected continuation got an error");
+    };
+    Ok(Ret::Values(n))
 }
