@@ -740,16 +740,32 @@ fn load(st: &mut State, a: Args) -> LResult<Ret> {
     }
 }
 
-/// Reads a source file for `loadfile`/`dofile`: skips a first line starting with '#'.
+/// Reads a source file for `loadfile`/`dofile`: like `skipcomment` of lauxlib, skips
+/// a UTF-8 byte-order mark and then a first line starting with '#'.
 pub fn read_source_file(path: &str) -> Result<Vec<u8>, String> {
-    let mut data = std::fs::read(path)
+    let data = std::fs::read(path)
         .map_err(|e| format!("cannot open {}: {}", path, crate::stdlib::os_error_text(&e)))?;
+    Ok(skip_bom_and_comment(data))
+}
+
+/// The `skipcomment` of `luaL_loadfilex` on a whole file: drops a leading UTF-8 BOM,
+/// then the text of a first line starting with '#'.
+pub fn skip_bom_and_comment(mut data: Vec<u8>) -> Vec<u8> {
+    if data.starts_with(b"\xEF\xBB\xBF") {
+        data.drain(..3);
+    }
     if data.first() == Some(&b'#') {
         let end = data.iter().position(|&c| c == b'\n').unwrap_or(data.len());
-        // Keep the newline so line numbers stay right.
-        data.drain(..end);
+        // Keep the newline so line numbers stay right, unless a binary chunk follows
+        // (lauxlib re-reads the file then and drops it).
+        let keep = if data.get(end + 1) == Some(&0x1b) {
+            end + 1
+        } else {
+            end
+        };
+        data.drain(..keep);
     }
-    Ok(data)
+    data
 }
 
 fn load_file(st: &mut State, path: Option<&str>, mode: &[u8]) -> Result<Value, crate::SyntaxError> {
@@ -761,7 +777,7 @@ fn load_file(st: &mut State, path: Option<&str>, mode: &[u8]) -> Result<Value, c
         None => {
             let mut buf = Vec::new();
             let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf);
-            (buf, "=stdin".to_string())
+            (skip_bom_and_comment(buf), "=stdin".to_string())
         }
     };
     load_source(st, &data, &name, mode)
@@ -784,8 +800,21 @@ fn dofile(st: &mut State, a: Args) -> LResult<Ret> {
         Ok(f) => {
             st.set_top(a.base + a.len);
             st.push(f);
-            Ok(Ret::TailCall { nargs: 0 })
+            // A real call (not a tail call), so that `dofile` stays in tracebacks as
+            // PUC's `lua_callk` keeps it.
+            Ok(Ret::Call {
+                nargs: 0,
+                nresults: -1,
+                cont: Cont::new(dofile_k, 0),
+            })
         }
         Err(e) => Err(st.new_str(e.message.as_bytes())),
     }
+}
+
+fn dofile_k(_st: &mut State, status: Status, _cont: &mut Cont) -> LResult<Ret> {
+    let Status::Ok { n, .. } = status else {
+        unreachable!("unprotected continuation got an error");
+    };
+    Ok(Ret::Values(n))
 }

@@ -40,6 +40,10 @@ fn create(st: &mut State, a: Args) -> LResult<Ret> {
 }
 
 /// Why a coroutine cannot be resumed, if it cannot.
+/// PUC's `LUAI_MAXCCALLS`: `lua_resume` fails with "C stack overflow" once the nested
+/// C calls and resumes reach it.
+const MAX_C_CALLS: usize = 200;
+
 fn resume_problem(st: &State, co: Gc<Thread>) -> Option<&'static str> {
     // Nested resumes are bounded as PUC bounds them (each is a C call there).
     if st.resume_depth() >= crate::state::MAX_C_DEPTH as usize {
@@ -48,7 +52,7 @@ fn resume_problem(st: &State, co: Gc<Thread>) -> Option<&'static str> {
     if co.ptr_eq(st.cur) {
         return Some("cannot resume non-suspended coroutine");
     }
-    match co.status {
+    let problem = match co.status {
         CoStatus::Suspended => {
             if co.frames.is_empty() && co.top == 0 {
                 Some("cannot resume dead coroutine")
@@ -58,7 +62,14 @@ fn resume_problem(st: &State, co: Gc<Thread>) -> Option<&'static str> {
         }
         CoStatus::Dead => Some("cannot resume dead coroutine"),
         _ => Some("cannot resume non-suspended coroutine"),
+    };
+    // Like `nCcalls`: one per nested resume and per Rust-level entry into the VM, plus
+    // the host's own call, so that the depth reached matches lua5.2's.
+    let c_calls = st.resumers.len() + st.c_depth as usize + 2;
+    if problem.is_none() && c_calls >= MAX_C_CALLS {
+        return Some("C stack overflow");
     }
+    problem
 }
 
 fn resume_k(st: &mut State, status: Status, _cont: &mut Cont) -> LResult<Ret> {

@@ -210,6 +210,9 @@ fn getuservalue(st: &mut State, a: Args) -> LResult<Ret> {
 }
 
 fn setuservalue(st: &mut State, a: Args) -> LResult<Ret> {
+    if let Value::LightUserData(_) = st.arg(a, 1) {
+        return Err(st.arg_error(1, "full userdata expected, got light userdata"));
+    }
     let Value::UserData(u) = st.arg(a, 1) else {
         return Err(st.arg_type_error(a, 1, "userdata"));
     };

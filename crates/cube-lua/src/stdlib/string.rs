@@ -350,7 +350,51 @@ fn gsub_run(st: &mut State, mut gs: Box<GsubState>) -> LResult<Ret> {
                     }
                     Err(e) => return Err(pattern_error(st, e)),
                 };
-                let v = t.get(&key);
+                // `lua_gettable`: follow `__index` tables; call an `__index` function.
+                let mut cur = Value::Table(t);
+                let mut found = None;
+                for _ in 0..100 {
+                    let tm = if let Value::Table(tab) = cur {
+                        let v = tab.get(&key);
+                        if !v.is_nil() {
+                            found = Some(v);
+                            break;
+                        }
+                        match st.tm_of(tab.meta, TM::Index) {
+                            None => {
+                                found = Some(Value::Nil);
+                                break;
+                            }
+                            Some(tm) => tm,
+                        }
+                    } else {
+                        match st.tm_of_value(&cur, TM::Index) {
+                            None => {
+                                let m = format!("attempt to index a {} value", cur.type_name());
+                                return Err(st.rt_error(&m));
+                            }
+                            Some(tm) => tm,
+                        }
+                    };
+                    if tm.is_function() {
+                        st.set_top(base + 4);
+                        st.push(tm);
+                        st.push(cur);
+                        st.push(key);
+                        gs.pending = Some((m.start, m.end));
+                        let mut c = Cont::new(gsub_k, 0);
+                        c.data = Some(gs);
+                        return Ok(Ret::Call {
+                            nargs: 2,
+                            nresults: 1,
+                            cont: c,
+                        });
+                    }
+                    cur = tm;
+                }
+                let Some(v) = found else {
+                    return Err(st.rt_error("loop in gettable"));
+                };
                 append_replacement(st, &mut gs, v, src, m.start, m.end)?;
             }
             _ => {

@@ -1,0 +1,11 @@
+-- debug.getuservalue/setuservalue: light userdata and other non-userdata arguments
+local x = debug.upvalueid(function() return print end, 1)
+print(type(x))
+print(pcall(debug.setuservalue, x, {}))
+print(pcall(debug.setuservalue, {}, {}))
+print(pcall(debug.setuservalue, 1))
+print(debug.getuservalue(x), debug.getuservalue({}), debug.getuservalue(1))
+local f = io.tmpfile()
+print(debug.getuservalue(f) ~= nil)
+print(pcall(debug.setuservalue, f, 12))
+f:close()
