@@ -315,11 +315,6 @@ impl State {
         v.type_name()
     }
 
-    /// How many coroutines are suspended in a resume below the running one.
-    pub fn resume_depth(&self) -> usize {
-        self.resumers.len()
-    }
-
     /// Pending Lua stack frames count (for tests and introspection).
     pub fn frame_depth(&self) -> usize {
         self.cur.frames.len()

@@ -39,16 +39,12 @@ fn create(st: &mut State, a: Args) -> LResult<Ret> {
     Ok(Ret::Values(1))
 }
 
-/// Why a coroutine cannot be resumed, if it cannot.
 /// PUC's `LUAI_MAXCCALLS`: `lua_resume` fails with "C stack overflow" once the nested
 /// C calls and resumes reach it.
 const MAX_C_CALLS: usize = 200;
 
+/// Why a coroutine cannot be resumed, if it cannot.
 fn resume_problem(st: &State, co: Gc<Thread>) -> Option<&'static str> {
-    // Nested resumes are bounded as PUC bounds them (each is a C call there).
-    if st.resume_depth() >= crate::state::MAX_C_DEPTH as usize {
-        return Some("C stack overflow");
-    }
     if co.ptr_eq(st.cur) {
         return Some("cannot resume non-suspended coroutine");
     }

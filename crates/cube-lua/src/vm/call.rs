@@ -409,11 +409,11 @@ impl State {
                 }
             }
             if !th.ptr_eq(entry) && !self.resumers.is_empty() {
-                // The coroutine dies; its resumer's continuation gets the error.
+                // The coroutine dies; its resumer's continuation gets the error. Its
+                // frames and stack stay, as in PUC, so debug.traceback can show where it
+                // died (the stack keeps the frames' functions alive).
                 self.close_upvals(0);
                 let thm = self.cur.get_mut();
-                thm.frames.clear();
-                thm.top = 0;
                 thm.status = CoStatus::Dead;
                 let resumer = self.resumers.pop().expect("resumer");
                 resumer.get_mut().status = CoStatus::Running;
