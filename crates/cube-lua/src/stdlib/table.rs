@@ -328,6 +328,13 @@ fn sort_with(st: &mut State, a: Args, n: i64) -> LResult<Ret> {
     if !matches!(st.arg(a, 2), Value::Nil | Value::LFn(_) | Value::NFn(_)) {
         return Err(st.arg_type_error(a, 2, "function"));
     }
+    if st.arg(a, 2).is_nil() {
+        if let Value::Table(t) = st.arg(a, 1) {
+            if let Some(r) = sort_direct(st, t, n) {
+                return r.map(|()| Ret::Values(0));
+            }
+        }
+    }
     st.set_top(a.base + 2);
     st.set_top(a.base + SLOTS);
     let mut s = Box::new(Sorter {
@@ -342,6 +349,101 @@ fn sort_with(st: &mut State, a: Args, n: i64) -> LResult<Ret> {
         return Ok(Ret::Values(0));
     }
     sort_run(st, s)
+}
+
+/// The common case without Lua calls: no comparator, the elements 1..n all in the array
+/// part and all numbers or all strings. Runs the same algorithm as [`Sorter`] (so equal
+/// keys end up in the same places as with PUC) directly on the array. `None` when the
+/// case does not apply.
+fn sort_direct(st: &mut State, t: Gc<Table>, n: i64) -> Option<LResult<()>> {
+    let n = usize::try_from(n).ok()?;
+    let arr = &mut t.get_mut().arr;
+    if n < 2 || n > arr.len() {
+        return None;
+    }
+    let a = &mut arr[..n];
+    if a.iter().all(|v| matches!(v, Value::Num(_))) {
+        let lt = |x: &Value, y: &Value| match (x, y) {
+            (Value::Num(p), Value::Num(q)) => p < q,
+            _ => false,
+        };
+        st.budget -= (n as i64) * 8;
+        return Some(auxsort_direct(a, lt).map_err(|m| st.rt_error(m)));
+    }
+    if a.iter().all(|v| matches!(v, Value::Str(_))) {
+        let lt = |x: &Value, y: &Value| match (x, y) {
+            (Value::Str(p), Value::Str(q)) => p.as_bytes() < q.as_bytes(),
+            _ => false,
+        };
+        st.budget -= (n as i64) * 8;
+        return Some(auxsort_direct(a, lt).map_err(|m| st.rt_error(m)));
+    }
+    None
+}
+
+/// PUC 5.2's `auxsort` on a slice (index `k` of Lua is `a[k - 1]`), with the recursion
+/// on the smaller half turned into a loop over a small stack.
+fn auxsort_direct(a: &mut [Value], lt: impl Fn(&Value, &Value) -> bool) -> Result<(), &'static str> {
+    const BAD: &str = "invalid order function for sorting";
+    let mut pending: Vec<(usize, usize)> = vec![(1, a.len())];
+    while let Some((mut l, mut u)) = pending.pop() {
+        while l < u {
+            if lt(&a[u - 1], &a[l - 1]) {
+                a.swap(l - 1, u - 1);
+            }
+            if u - l == 1 {
+                break;
+            }
+            let mut i = (l + u) / 2;
+            if lt(&a[i - 1], &a[l - 1]) {
+                a.swap(i - 1, l - 1);
+            } else if lt(&a[u - 1], &a[i - 1]) {
+                a.swap(i - 1, u - 1);
+            }
+            if u - l == 2 {
+                break;
+            }
+            let p = a[i - 1];
+            a.swap(i - 1, u - 2);
+            i = l;
+            let mut j = u - 1;
+            loop {
+                i += 1;
+                while lt(&a[i - 1], &p) {
+                    if i >= u {
+                        return Err(BAD);
+                    }
+                    i += 1;
+                }
+                j -= 1;
+                while lt(&p, &a[j - 1]) {
+                    if j <= l {
+                        return Err(BAD);
+                    }
+                    j -= 1;
+                }
+                if j < i {
+                    break;
+                }
+                a.swap(i - 1, j - 1);
+            }
+            a.swap(u - 2, i - 1);
+            let (lo, hi);
+            if i - l < u - i {
+                lo = l;
+                hi = i - 1;
+                l = i + 1;
+            } else {
+                lo = i + 1;
+                hi = u;
+                u = i - 1;
+            }
+            pending.push((l, u));
+            l = lo;
+            u = hi;
+        }
+    }
+    Ok(())
 }
 
 /// Compares until the sort is done or a comparison needs Lua.

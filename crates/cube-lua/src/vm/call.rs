@@ -93,7 +93,7 @@ impl State {
             .expect("native frame on top without continuation");
         let n = th.top - callee;
         let ret = (cont.f)(self, Status::Ok { first: callee, n }, &mut *cont)?;
-        self.native_ret(ret, None)
+        self.native_ret(ret, Some(cont))
     }
 
     /// Starts a call of the value at `func` with arguments up to the stack top.
@@ -216,7 +216,7 @@ impl State {
 
     /// Acts on what a native returned. `cont` is the continuation object that just ran,
     /// reusable for another call without reallocating.
-    pub(crate) fn native_ret(&mut self, ret: Ret, _old: Option<Cont>) -> LResult<()> {
+    pub(crate) fn native_ret(&mut self, ret: Ret, old: Option<Box<Cont>>) -> LResult<()> {
         match ret {
             Ret::Values(n) => {
                 let top = self.cur.top;
@@ -232,7 +232,15 @@ impl State {
                 let func = th.top - nargs - 1;
                 let frame = th.frames.last_mut().expect("native frame");
                 frame.top = func;
-                frame.cont = Some(Box::new(cont));
+                // Reuse the box of the continuation that just ran (a native calling Lua
+                // in a loop, like sort's comparator, then allocates nothing per call).
+                frame.cont = Some(match old {
+                    Some(mut b) => {
+                        *b = cont;
+                        b
+                    }
+                    None => Box::new(cont),
+                });
                 match self.precall(func, nresults, CallKind::Normal)? {
                     PreCall::Lua | PreCall::Done => Ok(()),
                 }

@@ -12,7 +12,8 @@ use crate::state::{LResult, State};
 use crate::table::Table;
 use crate::thread::{CallKind, FrameKind, EXTRA_STACK};
 use crate::tm::TM;
-use crate::value::{LClosure, UpState, UpVal, Value};
+use crate::gc::Gc;
+use crate::value::{LClosure, LuaStr, UpState, UpVal, Value};
 use crate::vm::call::PreCall;
 use crate::vm::ops::{arith_num, Got, Src};
 
@@ -33,6 +34,25 @@ fn upval_set(uv: &mut UpVal, v: Value) {
 }
 
 impl State {
+    /// `t[key]` for a string key through `__index` *tables* (the class-and-method
+    /// pattern), without leaving the interpreter; `None` when an `__index` function
+    /// must be called (the slow path does that).
+    #[inline]
+    fn get_str_chain(&self, mut t: Gc<Table>, key: Gc<LuaStr>) -> Option<Value> {
+        for _ in 0..100 {
+            let v = t.get_str(key);
+            if !v.is_nil() {
+                return Some(v);
+            }
+            match self.tm_of(t.meta, TM::Index) {
+                None => return Some(Value::Nil),
+                Some(Value::Table(next)) => t = next,
+                Some(_) => return None,
+            }
+        }
+        None
+    }
+
     pub(crate) fn execute(&mut self) -> LResult<()> {
         'newframe: loop {
             let th = self.cur.get_mut();
@@ -199,8 +219,7 @@ impl State {
                         let t = upval_get(&cl.upvals[i.b() as usize]);
                         let key = rk!(i.c());
                         if let (Value::Table(tab), Value::Str(s)) = (t, key) {
-                            let v = tab.get_str(s);
-                            if !v.is_nil() || self.tm_of(tab.meta, TM::Index).is_none() {
+                            if let Some(v) = self.get_str_chain(tab, s) {
                                 *reg!(i.a()) = v;
                                 continue;
                             }
@@ -294,8 +313,7 @@ impl State {
                         let key = rk!(i.c());
                         *reg!(i.a() + 1) = t;
                         if let (Value::Table(tab), Value::Str(s)) = (t, key) {
-                            let v = tab.get_str(s);
-                            if !v.is_nil() || self.tm_of(tab.meta, TM::Index).is_none() {
+                            if let Some(v) = self.get_str_chain(tab, s) {
                                 *reg!(i.a()) = v;
                                 continue;
                             }
