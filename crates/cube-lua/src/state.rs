@@ -62,8 +62,13 @@ pub struct State {
     /// Metatables of the non-table types (string, number, ...), by `LuaType` index.
     pub type_meta: [Option<Gc<Table>>; 9],
     pub tm_names: [Gc<LuaStr>; TM_COUNT],
-    /// Reductions left in the current time slice.
+    /// Reductions left. The VM charges calls, backward jumps and the work of natives
+    /// against it (DESIGN.md decision 2).
     pub budget: i64,
+    /// When set, running out of `budget` ends the running code with the uncatchable
+    /// error "reduction limit exceeded" (for untrusted code and fuzzing); otherwise the
+    /// budget is refilled.
+    pub reduction_limit_enabled: bool,
     /// Nesting of Rust-level entries into the VM (embedding calls from natives).
     pub(crate) c_depth: u32,
     /// Cached interned strings used by the libraries.
@@ -113,6 +118,7 @@ impl State {
             type_meta: [None; 9],
             tm_names,
             budget: i64::MAX,
+            reduction_limit_enabled: false,
             c_depth: 0,
             names,
             traceback_on_error: false,

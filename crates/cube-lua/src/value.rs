@@ -208,6 +208,13 @@ pub fn hash_bytes(s: &[u8]) -> u32 {
 /// of this heap. Made once per (heap, prototype) and shared by all closures of it.
 pub struct FnProto {
     pub proto: Arc<Proto>,
+    /// Copies of the prototype's call-time fields, one pointer hop closer to the
+    /// closure (the call path reads them on every call).
+    pub num_params: u8,
+    pub is_vararg: bool,
+    pub max_stack: u8,
+    /// `proto.code.as_ptr()`: valid as long as `proto` is held here.
+    pub code: *const crate::opcode::Instruction,
     pub k: Box<[Value]>,
     /// Instances of the nested prototypes, made on first use by CLOSURE.
     pub children: Box<[Option<Gc<FnProto>>]>,

@@ -383,7 +383,10 @@ fn sort_direct(st: &mut State, t: Gc<Table>, n: i64) -> Option<LResult<()>> {
 
 /// PUC 5.2's `auxsort` on a slice (index `k` of Lua is `a[k - 1]`), with the recursion
 /// on the smaller half turned into a loop over a small stack.
-fn auxsort_direct(a: &mut [Value], lt: impl Fn(&Value, &Value) -> bool) -> Result<(), &'static str> {
+fn auxsort_direct(
+    a: &mut [Value],
+    lt: impl Fn(&Value, &Value) -> bool,
+) -> Result<(), &'static str> {
     const BAD: &str = "invalid order function for sorting";
     let mut pending: Vec<(usize, usize)> = vec![(1, a.len())];
     while let Some((mut l, mut u)) = pending.pop() {

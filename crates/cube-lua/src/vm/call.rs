@@ -68,6 +68,9 @@ impl State {
             if th.ptr_eq(entry) && th.frames.len() <= depth {
                 return Ok(());
             }
+            if self.budget <= 0 {
+                self.budget_exhausted(entry, depth)?;
+            }
             let r = self.step();
             if let Err(e) = r {
                 self.throw(e, entry, depth)?;
@@ -162,9 +165,9 @@ impl State {
         nresults: i32,
         call: CallKind,
     ) -> LResult<()> {
-        let p = &cl.p.proto;
+        let p = &*cl.p;
         let nparams = p.num_params as usize;
-        let maxstack = p.max_stack_size as usize;
+        let maxstack = p.max_stack as usize;
         let th = self.cur.get_mut();
         let nargs = th.top - func - 1;
         let base = if p.is_vararg { th.top } else { func + 1 };
@@ -364,11 +367,45 @@ impl State {
             .collect();
         let children = vec![None; proto.protos.len()].into_boxed_slice();
         self.heap.new_proto(FnProto {
+            num_params: proto.num_params,
+            is_vararg: proto.is_vararg,
+            max_stack: proto.max_stack_size,
+            code: proto.code.as_ptr(),
             proto,
             k: k.into_boxed_slice(),
             children,
             cache: None,
         })
+    }
+
+    /// The reduction budget ran out. With a reduction limit set, the running code is
+    /// abandoned down to the entry point, past every pcall (like an Erlang `kill`), and
+    /// the entry point returns the error; without one, the budget is refilled.
+    fn budget_exhausted(&mut self, entry: Gc<Thread>, depth: usize) -> LResult<()> {
+        if !self.reduction_limit_enabled {
+            self.budget = i64::MAX / 2;
+            return Ok(());
+        }
+        // Leave every coroutine resumed since the entry point, killing it.
+        while !self.cur.ptr_eq(entry) {
+            let co = self.cur;
+            self.close_upvals(0);
+            co.get_mut().status = CoStatus::Dead;
+            match self.resumers.pop() {
+                Some(r) => {
+                    r.get_mut().status = CoStatus::Running;
+                    self.cur = r;
+                }
+                None => break,
+            }
+        }
+        let th = self.cur;
+        let level = th.frames.get(depth).map(|f| f.func).unwrap_or(th.top);
+        self.close_upvals(level);
+        let thm = self.cur.get_mut();
+        thm.frames.truncate(depth);
+        thm.top = level;
+        Err(self.new_str(b"reduction limit exceeded"))
     }
 
     // ----- errors -----

@@ -7,12 +7,12 @@
 //! a native waiting in a continuation, when a Rust entry point's call returns, or when
 //! the time slice is used up.
 
+use crate::gc::Gc;
 use crate::opcode::{fb_to_int, index_k, is_k, Instruction, OpCode, FIELDS_PER_FLUSH};
 use crate::state::{LResult, State};
 use crate::table::Table;
 use crate::thread::{CallKind, FrameKind, EXTRA_STACK};
 use crate::tm::TM;
-use crate::gc::Gc;
 use crate::value::{LClosure, LuaStr, UpState, UpVal, Value};
 use crate::vm::call::PreCall;
 use crate::vm::ops::{arith_num, Got, Src};
@@ -59,6 +59,11 @@ impl State {
             if let Some(e) = th.pending_error.take() {
                 return Err(e);
             }
+            // Every call and return passes here: check the budget, so that recursion
+            // without loops is preempted too.
+            if self.budget <= 0 {
+                return Ok(());
+            }
             let Some(frame) = th.frames.last() else {
                 return Ok(());
             };
@@ -68,7 +73,7 @@ impl State {
             let base = frame.base;
             let mut pc = frame.pc;
             let fnp = cl.p;
-            let code: *const Instruction = fnp.proto.code.as_ptr();
+            let code: *const Instruction = fnp.code;
             let k: *const Value = fnp.k.as_ptr();
             let stack: *mut Value = th.stack.as_mut_ptr();
             let cl: &LClosure = &cl;
@@ -700,7 +705,7 @@ impl State {
                         let b = i.b() as usize;
                         let th = self.cur.get_mut();
                         let frame = th.frames.last().unwrap();
-                        let nparams = fnp.proto.num_params as usize;
+                        let nparams = fnp.num_params as usize;
                         let nvar = (base - frame.func - 1).saturating_sub(nparams);
                         let vstart = base - nvar;
                         if b == 0 {
