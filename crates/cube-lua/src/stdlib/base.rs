@@ -643,11 +643,6 @@ fn load_reader_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret
     };
     let frame_base = st.cur.frames.last().expect("load frame").base;
     st.set_top(first);
-    let rs = cont
-        .data
-        .as_mut()
-        .and_then(|d| d.downcast_mut::<ReaderState>())
-        .expect("reader state");
     match piece {
         Value::Nil => {}
         Value::Str(s) if s.is_empty() => {}
