@@ -213,6 +213,9 @@ pub struct FnProto {
     pub num_params: u8,
     pub is_vararg: bool,
     pub max_stack: u8,
+    /// The function has nested functions: only then can its frame have open upvalues
+    /// to close when it returns (PUC checks `p->sizep` for the same reason).
+    pub has_children: bool,
     /// `proto.code.as_ptr()`: valid as long as `proto` is held here.
     pub code: *const crate::opcode::Instruction,
     pub k: Box<[Value]>,

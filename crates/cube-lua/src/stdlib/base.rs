@@ -218,7 +218,7 @@ fn truncate_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
 }
 
 fn pairs_like(st: &mut State, a: Args, tm: TM, iter: Value, init: Value) -> LResult<Ret> {
-    let t = st.check_any(a, 1)?;
+    let t = st.arg(a, 1);
     if let Some(mm) = st.tm_of_value(&t, tm) {
         st.push(mm);
         st.push(t);

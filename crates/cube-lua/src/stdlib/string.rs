@@ -472,7 +472,7 @@ fn gsub(st: &mut State, a: Args) -> LResult<Ret> {
         repl,
         Value::Str(_) | Value::Num(_) | Value::Table(_) | Value::LFn(_) | Value::NFn(_)
     ) {
-        return Err(st.arg_type_error(a, 3, "string/function/table"));
+        return Err(st.arg_error(3, "string/function/table expected"));
     }
     let max_n = if st.arg(a, 4).is_nil() {
         None

@@ -273,13 +273,19 @@ impl State {
     /// metamethod calls.
     pub(crate) fn post_call(&mut self, first: usize, n: usize) {
         let th = self.cur.get_mut();
-        let frame = th.frames.pop().expect("frame to return from");
-        if frame.is_lua() && !th.open_upvals.is_empty() {
-            self.close_upvals(frame.base);
+        let frame = th.frames.last().expect("frame to return from");
+        let (res, wanted, call, base) = (frame.func, frame.nresults, frame.call, frame.base);
+        let close = match frame.kind {
+            FrameKind::Lua(cl) => cl.p.has_children && !th.open_upvals.is_empty(),
+            FrameKind::Native(_) => false,
+        };
+        // Frames hold no destructor-worthy data on this path but the (rare) boxed
+        // continuation, which pop drops.
+        th.frames.pop();
+        if close {
+            self.close_upvals(base);
         }
         let th = self.cur.get_mut();
-        let res = frame.func;
-        let wanted = frame.nresults;
         if wanted == 1 && n >= 1 {
             th.stack[res] = th.stack[first];
             th.top = res + 1;
@@ -295,7 +301,7 @@ impl State {
             }
             th.top = res + wanted;
         }
-        if frame.call == CallKind::Meta {
+        if call == CallKind::Meta {
             self.finish_op();
         }
     }
@@ -370,6 +376,7 @@ impl State {
             num_params: proto.num_params,
             is_vararg: proto.is_vararg,
             max_stack: proto.max_stack_size,
+            has_children: !proto.protos.is_empty(),
             code: proto.code.as_ptr(),
             proto,
             k: k.into_boxed_slice(),

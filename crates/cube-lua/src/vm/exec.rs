@@ -511,7 +511,9 @@ impl State {
                         }
                         let f = self.cur.stack[func];
                         if let Value::LFn(_) = f {
-                            self.close_upvals(base);
+                            if fnp.has_children {
+                                self.close_upvals(base);
+                            }
                             let th = self.cur.get_mut();
                             let frame = th.frames.pop().unwrap();
                             let dst = frame.func;
