@@ -469,6 +469,36 @@ impl State {
                         if b != 0 {
                             self.cur.get_mut().top = func + b;
                         }
+                        // Fast path: a Lua function with fixed parameters and room on the
+                        // stack is entered right here (the general path is `precall`).
+                        if let Value::LFn(ncl) = *reg!(a) {
+                            let np = &*ncl.p;
+                            let th = self.cur.get_mut();
+                            let nbase = func + 1;
+                            let ntop = nbase + np.max_stack as usize;
+                            if !np.is_vararg && ntop + EXTRA_STACK <= th.stack.len() {
+                                let nargs = th.top - nbase;
+                                for j in nargs..np.num_params as usize {
+                                    th.stack[nbase + j] = Value::Nil;
+                                }
+                                th.frames.push(crate::thread::Frame {
+                                    func,
+                                    base: nbase,
+                                    top: ntop,
+                                    pc: 0,
+                                    nresults,
+                                    kind: FrameKind::Lua(ncl),
+                                    call: CallKind::Normal,
+                                    cont: None,
+                                    le_via_lt: false,
+                                    tail_calls: 0,
+                                    yielded: false,
+                                });
+                                th.top = ntop;
+                                self.budget -= 1;
+                                continue 'newframe;
+                            }
+                        }
                         // The call is complete only if we are back in this frame: a native
                         // may have left its frame waiting in a continuation, or switched
                         // coroutines; then top and GC belong to someone else.
@@ -540,7 +570,22 @@ impl State {
                         let th = self.cur.get_mut();
                         let first = base + a;
                         let n = if b != 0 { b - 1 } else { th.top - first };
-                        let call = th.frames.last().unwrap().call;
+                        let frame = th.frames.last().unwrap();
+                        let call = frame.call;
+                        // Fast path: one result to a Lua caller, nothing to close.
+                        if call == CallKind::Normal
+                            && frame.nresults == 1
+                            && n >= 1
+                            && (!fnp.has_children || th.open_upvals.is_empty())
+                        {
+                            let res = frame.func;
+                            th.stack[res] = th.stack[first];
+                            th.frames.pop();
+                            if let Some(caller) = th.frames.last() {
+                                th.top = if caller.is_lua() { caller.top } else { res + 1 };
+                            }
+                            continue 'newframe;
+                        }
                         self.post_call(first, n);
                         if call == CallKind::Boundary {
                             return Ok(());
