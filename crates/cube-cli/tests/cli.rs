@@ -1,0 +1,114 @@
+//! The command line as a user meets it: `run` with arguments and exit statuses, `eval`,
+//! the REPL (fed through a pipe: rustyline falls back to plain line reading), `--help`
+//! and `--version`.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn cube(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cube-cli"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cube-cli starts");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn script(name: &str, src: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("cube-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, src).unwrap();
+    p
+}
+
+#[test]
+fn run_passes_arguments_like_lua() {
+    let p = script("args.lua", "print(#arg, arg[0] ~= nil, arg[1], arg[2], select('#', ...), ...)");
+    let out = cube(&["run", p.to_str().unwrap(), "a", "-b"], "");
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), "2\ttrue\ta\t-b\t2\ta\t-b\n");
+}
+
+#[test]
+fn uncaught_error_exits_1_with_message_and_traceback() {
+    let p = script("boom.lua", "local function f()\n  error('boom')\nend\nf()\n");
+    let path = p.to_str().unwrap();
+    let out = cube(&["run", path], "");
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.starts_with(&format!("cube-cli: {path}:2: boom\nstack traceback:\n")), "{err}");
+    assert!(err.contains("in function 'f'"), "{err}");
+    assert!(err.trim_end().ends_with("[C]: in ?"), "{err}");
+}
+
+#[test]
+fn syntax_error_names_file_and_line() {
+    let p = script("bad.lua", "x = = 1\n");
+    let path = p.to_str().unwrap();
+    let out = cube(&["run", path], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), format!("cube-cli: {path}:1: unexpected symbol near '='\n"));
+}
+
+#[test]
+fn missing_script_is_a_clear_error() {
+    let out = cube(&["run", "/nonexistent/x.lua"], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "cube-cli: cannot open /nonexistent/x.lua: No such file or directory\n"
+    );
+}
+
+#[test]
+fn os_exit_sets_the_status() {
+    let out = cube(&["eval", "io.write('x') os.exit(7)"], "");
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(text(&out.stdout), "x");
+}
+
+#[test]
+fn eval_runs_code_like_lua_e() {
+    let out = cube(&["eval", "print(1 + 2, _VERSION)"], "");
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), "3\tLua 5.2\n");
+    let out = cube(&["eval", "error('x')"], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).starts_with("cube-cli: (command line):1: x\n"));
+}
+
+#[test]
+fn run_reads_standard_input_for_dash() {
+    let out = cube(&["run", "-"], "print('from stdin')");
+    assert_eq!(text(&out.stdout), "from stdin\n");
+}
+
+#[test]
+fn repl_prints_values_and_continues_statements() {
+    let input = "1+1\n= 2*3\nx = {1,2,\n3}\nprint(#x)\nfunction f()\nreturn 7\nend\nf()\nerror('boom')\nprint('after')\n";
+    let out = cube(&["repl"], input);
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(&lines[1..6], &["2", "6", "3", "7", "after"], "{stdout}");
+    assert!(text(&out.stderr).contains("stdin:1: boom"));
+}
+
+#[test]
+fn help_and_version() {
+    let out = cube(&["--version"], "");
+    assert!(text(&out.stdout).starts_with("cube-cli "));
+    for cmd in ["run", "eval", "repl"] {
+        let out = cube(&[cmd, "--help"], "");
+        assert!(out.status.success(), "{cmd}");
+        assert!(text(&out.stdout).contains("Usage: cube-cli"), "{cmd}");
+    }
+}
