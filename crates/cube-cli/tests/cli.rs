@@ -13,7 +13,12 @@ fn cube(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("cube-cli starts");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -31,7 +36,10 @@ fn script(name: &str, src: &str) -> std::path::PathBuf {
 
 #[test]
 fn run_passes_arguments_like_lua() {
-    let p = script("args.lua", "print(#arg, arg[0] ~= nil, arg[1], arg[2], select('#', ...), ...)");
+    let p = script(
+        "args.lua",
+        "print(#arg, arg[0] ~= nil, arg[1], arg[2], select('#', ...), ...)",
+    );
     let out = cube(&["run", p.to_str().unwrap(), "a", "-b"], "");
     assert!(out.status.success());
     assert_eq!(text(&out.stdout), "2\ttrue\ta\t-b\t2\ta\t-b\n");
@@ -39,12 +47,18 @@ fn run_passes_arguments_like_lua() {
 
 #[test]
 fn uncaught_error_exits_1_with_message_and_traceback() {
-    let p = script("boom.lua", "local function f()\n  error('boom')\nend\nf()\n");
+    let p = script(
+        "boom.lua",
+        "local function f()\n  error('boom')\nend\nf()\n",
+    );
     let path = p.to_str().unwrap();
     let out = cube(&["run", path], "");
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.starts_with(&format!("cube-cli: {path}:2: boom\nstack traceback:\n")), "{err}");
+    assert!(
+        err.starts_with(&format!("cube-cli: {path}:2: boom\nstack traceback:\n")),
+        "{err}"
+    );
     assert!(err.contains("in function 'f'"), "{err}");
     assert!(err.trim_end().ends_with("[C]: in ?"), "{err}");
 }
@@ -55,7 +69,10 @@ fn syntax_error_names_file_and_line() {
     let path = p.to_str().unwrap();
     let out = cube(&["run", path], "");
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(text(&out.stderr), format!("cube-cli: {path}:1: unexpected symbol near '='\n"));
+    assert_eq!(
+        text(&out.stderr),
+        format!("cube-cli: {path}:1: unexpected symbol near '='\n")
+    );
 }
 
 #[test]

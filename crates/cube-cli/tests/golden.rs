@@ -44,11 +44,11 @@ fn collect(dir: &Path, root: &Path, out: &mut Vec<String>) {
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            if p.file_name().map_or(false, |n| n == "modules") {
+            if p.file_name().is_some_and(|n| n == "modules") {
                 continue; // helper modules for require/dofile, not programs
             }
             collect(&p, root, out);
-        } else if p.extension().map_or(false, |e| e == "lua") {
+        } else if p.extension().is_some_and(|e| e == "lua") {
             let rel = p
                 .strip_prefix(root)
                 .unwrap()

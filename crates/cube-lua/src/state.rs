@@ -288,7 +288,7 @@ impl State {
                 self.heap.account(bytes);
                 Ok(())
             }
-            Err(()) => Err(self.stack_overflow_error()),
+            Err(_) => Err(self.stack_overflow_error()),
         }
     }
 

@@ -29,6 +29,10 @@ const EMPTY_NODE: Node = Node {
 /// Lua code cannot create light userdata.
 pub(crate) const DEAD_KEY: Value = Value::LightUserData(usize::MAX);
 
+/// `next` was given a key that is not in the table ("invalid key to 'next'").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidKey;
+
 /// Errors for keys that cannot be stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyError {
@@ -83,7 +87,7 @@ fn hash_key(k: &Value) -> u32 {
 #[inline]
 fn array_index(n: f64) -> Option<usize> {
     let i = n as i64;
-    if i as f64 == n && i >= 1 && i <= (1 << 30) {
+    if i as f64 == n && (1..=(1 << 30)).contains(&i) {
         Some(i as usize)
     } else {
         None
@@ -481,15 +485,15 @@ impl Table {
     }
 
     /// The entry after `key` in traversal order (`next`): `Ok(None)` at the end,
-    /// `Err(())` when `key` is not in the table.
-    pub fn next(&self, key: &Value) -> Result<Option<(Value, Value)>, ()> {
+    /// `Err(InvalidKey)` when `key` is not in the table.
+    pub fn next(&self, key: &Value) -> Result<Option<(Value, Value)>, InvalidKey> {
         let mut start = match key {
             Value::Nil => 0,
             Value::Num(n) => match array_index(*n) {
                 Some(i) if i <= self.arr.len() => i,
-                _ => self.arr.len() + 1 + self.find_node(key).ok_or(())?,
+                _ => self.arr.len() + 1 + self.find_node(key).ok_or(InvalidKey)?,
             },
-            _ => self.arr.len() + 1 + self.find_node(key).ok_or(())?,
+            _ => self.arr.len() + 1 + self.find_node(key).ok_or(InvalidKey)?,
         };
         while start < self.arr.len() {
             let v = self.arr[start];

@@ -134,6 +134,10 @@ pub struct Thread {
     pub limit: usize,
 }
 
+/// A thread's stack would exceed its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StackOverflow;
+
 /// Extra slots a message handler may use beyond `MAX_STACK` (PUC's `ERRORSTACKSIZE`).
 pub const ERROR_STACK_EXTRA: usize = 10_000;
 
@@ -161,9 +165,9 @@ impl Thread {
     }
 
     /// Makes sure slots up to `needed` exist. Returns the bytes added (for GC
-    /// accounting) or `Err` on overflow of `MAX_STACK`.
+    /// accounting) or `Err` past the stack limit.
     #[inline]
-    pub fn ensure(&mut self, needed: usize) -> Result<usize, ()> {
+    pub fn ensure(&mut self, needed: usize) -> Result<usize, StackOverflow> {
         if needed <= self.stack.len() {
             return Ok(0);
         }
@@ -171,9 +175,9 @@ impl Thread {
     }
 
     #[cold]
-    fn grow(&mut self, needed: usize) -> Result<usize, ()> {
+    fn grow(&mut self, needed: usize) -> Result<usize, StackOverflow> {
         if needed > self.limit {
-            return Err(());
+            return Err(StackOverflow);
         }
         let old = self.stack.len();
         let new = (old * 2).max(needed).min(self.limit + EXTRA_STACK * 4);

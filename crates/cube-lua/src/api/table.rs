@@ -172,7 +172,7 @@ impl<K: FromLua, V: FromLua> Iterator for TablePairs<K, V> {
         };
         match self.table.raw_table().next(&raw_key) {
             Ok(None) => None,
-            Err(()) => Some(Err(Error::runtime("invalid key to 'next'"))),
+            Err(_) => Some(Err(Error::runtime("invalid key to 'next'"))),
             Ok(Some((k, v))) => {
                 let k = Value::from_raw(lua, k);
                 let v = Value::from_raw(lua, v);

@@ -200,7 +200,7 @@ fn next(st: &mut State, a: Args) -> LResult<Ret> {
             st.push(Value::Nil);
             Ok(Ret::Values(1))
         }
-        Err(()) => Err(st.vm_error("invalid key to 'next'")),
+        Err(_) => Err(st.vm_error("invalid key to 'next'")),
     }
 }
 
@@ -381,7 +381,8 @@ fn write_out(st: &mut State, bytes: &[u8]) {
 /// when the global `tostring` is not the built-in one or a value has `__tostring`.
 fn print_from(st: &mut State, a: Args, from: usize) -> LResult<Ret> {
     let ts = st.get_global("tostring");
-    let builtin = matches!(ts, Value::NFn(nc) if nc.f as *const () as usize == tostring as *const () as usize);
+    let builtin =
+        matches!(ts, Value::NFn(nc) if std::ptr::eq(nc.f as *const (), tostring as *const ()));
     for i in from..=a.len {
         let v = st.arg(a, i);
         if i > 1 {

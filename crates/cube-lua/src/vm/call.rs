@@ -95,7 +95,7 @@ impl State {
             .take()
             .expect("native frame on top without continuation");
         let n = th.top - callee;
-        let ret = (cont.f)(self, Status::Ok { first: callee, n }, &mut *cont)?;
+        let ret = (cont.f)(self, Status::Ok { first: callee, n }, &mut cont)?;
         self.native_ret(ret, Some(cont))
     }
 
@@ -175,7 +175,7 @@ impl State {
         if need > th.stack.len() {
             match th.ensure(need) {
                 Ok(b) => self.heap.account(b),
-                Err(()) => {
+                Err(_) => {
                     return Err(self.stack_overflow_error());
                 }
             }
@@ -450,7 +450,7 @@ impl State {
                 }
                 let frame = thm.frames.last_mut().expect("protected frame");
                 let mut cont = frame.cont.take().expect("continuation");
-                let r = (cont.f)(self, Status::Err(e), &mut *cont)
+                let r = (cont.f)(self, Status::Err(e), &mut cont)
                     .and_then(|ret| self.native_ret(ret, None));
                 match r {
                     Ok(()) => return Ok(()),
@@ -473,7 +473,7 @@ impl State {
                 let rt = resumer.get_mut();
                 let frame = rt.frames.last_mut().expect("resume frame");
                 let mut cont = frame.cont.take().expect("resume continuation");
-                let r = (cont.f)(self, Status::Err(e), &mut *cont)
+                let r = (cont.f)(self, Status::Err(e), &mut cont)
                     .and_then(|ret| self.native_ret(ret, None));
                 match r {
                     Ok(()) => return Ok(()),
@@ -580,7 +580,7 @@ impl State {
         let rt = self.cur.get_mut();
         let frame = rt.frames.last_mut().expect("resume frame");
         let mut cont = frame.cont.take().expect("resume continuation");
-        let ret = (cont.f)(self, Status::Err(e), &mut *cont)?;
+        let ret = (cont.f)(self, Status::Err(e), &mut cont)?;
         self.native_ret(ret, None)
     }
 
@@ -590,7 +590,7 @@ impl State {
         let first = rt.top - n;
         let frame = rt.frames.last_mut().expect("resume frame");
         let mut cont = frame.cont.take().expect("resume continuation");
-        let ret = (cont.f)(self, Status::Ok { first, n }, &mut *cont)?;
+        let ret = (cont.f)(self, Status::Ok { first, n }, &mut cont)?;
         self.native_ret(ret, None)
     }
 
@@ -606,7 +606,7 @@ impl State {
         let need = tt.top + n + EXTRA_STACK;
         match tt.ensure(need) {
             Ok(b) => self.heap.account(b),
-            Err(()) => return Err(self.stack_overflow_error()),
+            Err(_) => return Err(self.stack_overflow_error()),
         }
         for i in 0..n {
             let v = from.stack[first + i];
@@ -681,7 +681,7 @@ impl State {
                     if let Err(e) = self.call_at(func, 0) {
                         let msg = match e {
                             Value::Str(s) => s.to_str_lossy().into_owned(),
-                            other => format!("{}", other.type_name()),
+                            other => other.type_name().to_string(),
                         };
                         let m = format!("error in __gc metamethod ({msg})");
                         return Err(self.new_str(m.as_bytes()));
@@ -747,7 +747,7 @@ impl State {
                 self.heap.account(b);
                 Ok(())
             }
-            Err(()) => Err(self.stack_overflow_error()),
+            Err(_) => Err(self.stack_overflow_error()),
         }
     }
 

@@ -45,10 +45,8 @@ impl State {
     pub(crate) fn call_meta_at(&mut self, func: usize, f: Value, args: &[Value]) -> LResult<()> {
         let th = self.cur.get_mut();
         let need = func + args.len() + 1 + EXTRA_STACK;
-        if need > th.stack.len() {
-            if th.ensure(need).is_err() {
-                return Err(self.stack_overflow_error());
-            }
+        if need > th.stack.len() && th.ensure(need).is_err() {
+            return Err(self.stack_overflow_error());
         }
         let th = self.cur.get_mut();
         th.stack[func] = f;
