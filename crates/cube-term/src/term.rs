@@ -22,7 +22,10 @@
 //!   receiver must agree on.
 //!
 //! [`Term::Map`] remains the Erlang map: a value with no identity. Terms that come from
-//! Erlang or LFE use it; the receiver turns it into fresh tables as well.
+//! Erlang or LFE use it; the receiver turns it into fresh tables as well. Those are
+//! trees, and the derived `Drop`, `PartialEq` and `Debug` recurse on them: the External
+//! Term Format decoder that makes them must bound their depth (Lua senders never make
+//! nested `Map`, `List` or `Tuple` terms).
 
 use crate::atom::Atom;
 use std::fmt;
