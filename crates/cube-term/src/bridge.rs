@@ -1,0 +1,43 @@
+//! The hook through which the process runtime maps its own userdata to terms.
+//!
+//! Pids and references are userdata in a Lua process (that is the process runtime's
+//! business, not this crate's), yet they must travel inside messages as [`Term::Pid`]
+//! and [`Term::Ref`]. The runtime implements [`Bridge`] and passes it to
+//! [`crate::to_term_with`] / [`crate::from_term_with`]; this crate never needs to know
+//! what the userdata looks like. [`NoBridge`] is the bridge of a bare state: no userdata
+//! is sendable, and pids and references arrive as their printed form.
+
+use crate::term::{Pid, Reference, Term};
+use cube_lua::{State, Value};
+
+/// Maps runtime-owned userdata to terms and back. See the module documentation.
+pub trait Bridge {
+    /// The term for a userdata value, or `None` if this userdata cannot be sent.
+    /// Called for full userdata only (light userdata is never sendable).
+    fn userdata_to_term(&self, st: &State, v: Value) -> Option<Term>;
+
+    /// The Lua value for a received pid. The value must stay valid until the caller
+    /// roots it (no collection runs during a conversion).
+    fn pid_to_value(&self, st: &mut State, pid: Pid) -> Value;
+
+    /// The Lua value for a received reference.
+    fn reference_to_value(&self, st: &mut State, r: Reference) -> Value;
+}
+
+/// The bridge of a state with no process runtime. See the module documentation.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoBridge;
+
+impl Bridge for NoBridge {
+    fn userdata_to_term(&self, _st: &State, _v: Value) -> Option<Term> {
+        None
+    }
+
+    fn pid_to_value(&self, st: &mut State, pid: Pid) -> Value {
+        st.new_string(pid.to_string().into_bytes())
+    }
+
+    fn reference_to_value(&self, st: &mut State, r: Reference) -> Value {
+        st.new_string(r.to_string().into_bytes())
+    }
+}

@@ -1,0 +1,156 @@
+//! [`Term`] -> Lua value: the receiver's half of a message copy.
+//!
+//! Every table of a [`Term::Tables`] arena is created first, pre-sized from its array
+//! and hash counts, and only then filled, so a [`Term::TableRef`] (a shared sub-table, a
+//! cycle) always finds its table, and filling never triggers a rehash. Composite terms
+//! are filled from an explicit job stack, never by recursion.
+//!
+//! Terms that Lua code cannot send have a provisional Lua view until the layers that
+//! own them define theirs: lists and tuples become sequences, atoms other than
+//! `nil`/`true`/`false` become strings of their name, pids and references go through the
+//! [`Bridge`]. Entries that cannot exist in a Lua table (a `nil` or NaN key) are
+//! dropped, and a `TableRef` outside its arena becomes nil; Lua senders never make
+//! either.
+//!
+//! No collection runs in here (cube-lua collects only at VM safe points), so the tables
+//! made along the way stay valid; the caller must root the returned value (push it,
+//! store it in a rooted table) before running Lua code again.
+
+use crate::atom::Atom;
+use crate::bridge::{Bridge, NoBridge};
+use crate::number::int_to_number;
+use crate::term::{TableGraph, Term};
+use cube_lua::gc::Gc;
+use cube_lua::table::Table;
+use cube_lua::{State, Value};
+
+/// Materialises `t` in `st`, with no process runtime (see [`from_term_with`]).
+pub fn from_term(st: &mut State, t: &Term) -> Value {
+    from_term_with(st, t, &NoBridge)
+}
+
+/// Materialises `t` as fresh values of `st`, with the same sharing graph. See the
+/// module documentation for rooting the result.
+pub fn from_term_with(st: &mut State, t: &Term, bridge: &dyn Bridge) -> Value {
+    let mut b = Builder {
+        st,
+        bridge,
+        jobs: Vec::new(),
+        arenas: Vec::new(),
+    };
+    let root = b.value(t, None);
+    while let Some(job) = b.jobs.pop() {
+        b.run(job);
+    }
+    root
+}
+
+/// A table made but not yet filled. `arena` is the enclosing `Tables` term's index in
+/// `Builder::arenas`, for resolving `TableRef`s.
+enum Job<'t> {
+    Arena {
+        arena: usize,
+        graph: &'t TableGraph,
+    },
+    Seq {
+        dst: Gc<Table>,
+        items: &'t [Term],
+        arena: Option<usize>,
+    },
+    Map {
+        dst: Gc<Table>,
+        pairs: &'t [(Term, Term)],
+        arena: Option<usize>,
+    },
+}
+
+struct Builder<'s, 't> {
+    st: &'s mut State,
+    bridge: &'s dyn Bridge,
+    jobs: Vec<Job<'t>>,
+    /// The tables made for each `Tables` term met so far.
+    arenas: Vec<Vec<Gc<Table>>>,
+}
+
+impl<'t> Builder<'_, 't> {
+    /// The value for `t`; a composite one is made empty and queued for filling.
+    fn value(&mut self, t: &'t Term, arena: Option<usize>) -> Value {
+        match t {
+            Term::Atom(a) => match *a {
+                Atom::NIL => Value::Nil,
+                Atom::TRUE => Value::Bool(true),
+                Atom::FALSE => Value::Bool(false),
+                other => self.st.new_str(other.name().as_bytes()),
+            },
+            Term::Int(i) => Value::Num(int_to_number(*i)),
+            Term::Float(f) => Value::Num(*f),
+            Term::Binary(b) => self.st.new_str(b),
+            Term::List(items) | Term::Tuple(items) => {
+                let dst = self.st.new_table_with(items.len(), 0);
+                self.jobs.push(Job::Seq { dst, items, arena });
+                Value::Table(dst)
+            }
+            Term::Map(pairs) => {
+                let dst = self.st.new_table_with(0, pairs.len());
+                self.jobs.push(Job::Map { dst, pairs, arena });
+                Value::Table(dst)
+            }
+            Term::Pid(p) => self.bridge.pid_to_value(self.st, *p),
+            Term::Ref(r) => self.bridge.reference_to_value(self.st, *r),
+            Term::Tables(graph) => {
+                if graph.tables.is_empty() {
+                    return Value::Table(self.st.new_table());
+                }
+                let tables: Vec<Gc<Table>> = graph
+                    .tables
+                    .iter()
+                    .map(|tt| self.st.new_table_with(tt.array.len(), tt.hash.len()))
+                    .collect();
+                let root = tables[0];
+                self.arenas.push(tables);
+                self.jobs.push(Job::Arena {
+                    arena: self.arenas.len() - 1,
+                    graph,
+                });
+                Value::Table(root)
+            }
+            Term::TableRef(i) => arena
+                .and_then(|a| self.arenas[a].get(*i as usize))
+                .map_or(Value::Nil, |t| Value::Table(*t)),
+        }
+    }
+
+    fn run(&mut self, job: Job<'t>) {
+        match job {
+            Job::Arena { arena, graph } => {
+                for (i, tt) in graph.tables.iter().enumerate() {
+                    let dst = self.arenas[arena][i];
+                    self.fill_seq(dst, &tt.array, Some(arena));
+                    self.fill_map(dst, &tt.hash, Some(arena));
+                }
+            }
+            Job::Seq { dst, items, arena } => self.fill_seq(dst, items, arena),
+            Job::Map { dst, pairs, arena } => self.fill_map(dst, pairs, arena),
+        }
+    }
+
+    /// `dst[1..]` = `items` (the array part was sized for them: stores are direct).
+    fn fill_seq(&mut self, dst: Gc<Table>, items: &'t [Term], arena: Option<usize>) {
+        for (i, item) in items.iter().enumerate() {
+            if item.is_nil() {
+                continue;
+            }
+            let v = self.value(item, arena);
+            dst.get_mut().set_int(i as i64 + 1, v);
+        }
+    }
+
+    fn fill_map(&mut self, dst: Gc<Table>, pairs: &'t [(Term, Term)], arena: Option<usize>) {
+        for (k, v) in pairs {
+            let key = self.value(k, arena);
+            let val = self.value(v, arena);
+            // A nil or NaN key has no place in a Lua table: drop the entry.
+            let _ = dst.get_mut().set(key, val);
+        }
+    }
+}
