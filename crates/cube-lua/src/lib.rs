@@ -64,6 +64,6 @@ mod vm;
 
 pub use api::{AnyUserData, Function, Lua, LuaString, Table, UserData, UserDataMethods};
 pub use chunkid::SyntaxError;
-pub use state::{Args, LResult, Ret, State};
+pub use state::{Args, LResult, Outcome, Ret, State};
 pub use value::Value;
 pub use vm::{lua_mod, lua_pow};

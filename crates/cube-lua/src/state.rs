@@ -48,6 +48,23 @@ pub enum Ret {
         nargs: usize,
         cont: Cont,
     },
+    /// Suspend the whole task (e.g. `process.receive` with an empty mailbox): `resume`
+    /// returns `Outcome::Blocked`, and the next `resume` calls this native again with
+    /// the same arguments, so it can look again at what it waits for.
+    Block,
+}
+
+/// How a slice of a task started with [`State::start`] ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The task's function returned these values.
+    Finished(Vec<Value>),
+    /// The budget ran out; `resume` continues where it stopped.
+    Preempted,
+    /// A native returned `Ret::Block`; `resume` retries it.
+    Blocked,
+    /// The task ended with an uncaught error.
+    Error(Value),
 }
 
 pub struct State {
@@ -80,6 +97,14 @@ pub struct State {
     /// End tracebacks of the main thread with the host's frame, `[C]: in ?`, as the
     /// `lua` command shows (set by the command-line runner).
     pub host_frame_in_traceback: bool,
+    /// Set while `resume` runs a task: running out of budget then returns
+    /// `Outcome::Preempted` instead of refilling.
+    pub(crate) preemptible: bool,
+    /// Why the driver returned early: preempted or blocked.
+    pub(crate) suspended: Option<Suspend>,
+    /// Stack slot of the task's function (results land there).
+    pub(crate) task_func: Option<usize>,
+    pub(crate) task_started: bool,
     /// Values kept alive for the embedding API's handles.
     pub(crate) pinned: Vec<Value>,
     /// Where `print` and `io.write` to standard output go (block-buffered; flushed by
@@ -90,6 +115,13 @@ pub struct State {
 pub(crate) struct Names {
     pub loaded: Gc<LuaStr>,
     pub n: Gc<LuaStr>,
+}
+
+/// Why a task's slice ended early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Suspend {
+    Preempted,
+    Blocked,
 }
 
 /// Rust-level VM re-entries allowed (PUC's `LUAI_MAXCCALLS`).
@@ -125,6 +157,10 @@ impl State {
             last_traceback: None,
             host_frame_in_traceback: false,
             pinned: Vec::new(),
+            preemptible: false,
+            suspended: None,
+            task_func: None,
+            task_started: false,
             stdout: Box::new(std::io::BufWriter::with_capacity(
                 1 << 16,
                 std::io::stdout(),

@@ -107,6 +107,8 @@ pub struct Frame {
     pub tail_calls: u32,
     /// A native frame suspended by coroutine.yield (its results come from resume).
     pub yielded: bool,
+    /// A native frame that returned `Ret::Block`: it is called again on resume.
+    pub blocked: bool,
 }
 
 impl Frame {

@@ -69,7 +69,14 @@ impl State {
                 return Ok(());
             }
             if self.budget <= 0 {
+                if self.preemptible && self.c_depth == 1 {
+                    self.suspended = Some(crate::state::Suspend::Preempted);
+                    return Ok(());
+                }
                 self.budget_exhausted(entry, depth)?;
+            }
+            if self.suspended.is_some() {
+                return Ok(());
             }
             let r = self.step();
             if let Err(e) = r {
@@ -87,6 +94,19 @@ impl State {
         };
         if frame.is_lua() {
             return self.execute();
+        }
+        if frame.blocked {
+            // A native that blocked the task runs again with the same arguments.
+            frame.blocked = false;
+            let FrameKind::Native(nc) = frame.kind else {
+                unreachable!("blocked frames are native");
+            };
+            let args = Args {
+                base: frame.base,
+                len: th.top - frame.base,
+            };
+            let ret = (nc.f)(self, args)?;
+            return self.native_ret(ret, None);
         }
         // A native frame on top waits in a continuation: its callee has returned.
         let callee = frame.top;
@@ -128,6 +148,7 @@ impl State {
                     le_via_lt: false,
                     tail_calls: 0,
                     yielded: false,
+                    blocked: false,
                 });
                 if th.stack.len() < th.top + crate::thread::MIN_STACK {
                     self.check_stack(crate::thread::MIN_STACK)?;
@@ -211,6 +232,7 @@ impl State {
             le_via_lt: false,
             tail_calls: 0,
             yielded: false,
+            blocked: false,
         });
         th.top = base + maxstack;
         self.budget -= 1;
@@ -260,6 +282,15 @@ impl State {
                 }
             }
             Ret::Yield(n) => self.do_yield(n),
+            Ret::Block => {
+                if !self.preemptible || self.c_depth != 1 {
+                    return Err(self.vm_error("attempt to block outside a resumable task"));
+                }
+                let th = self.cur.get_mut();
+                th.frames.last_mut().expect("blocking frame").blocked = true;
+                self.suspended = Some(crate::state::Suspend::Blocked);
+                Ok(())
+            }
             Ret::Resume {
                 thread,
                 nargs,
@@ -761,6 +792,66 @@ impl State {
 }
 
 impl State {
+    /// Prepares `f(args)` as the state's task, run by [`State::resume`] in slices
+    /// (DESIGN.md decisions 1 and 2: execution is `resume(budget)`).
+    pub fn start(&mut self, f: Value, args: &[Value]) -> LResult<()> {
+        if self.task_func.is_some() {
+            return Err(self.new_str(b"a task is already running"));
+        }
+        let func = self.cur.top;
+        self.check_stack(args.len() + 1 + EXTRA_STACK)?;
+        self.push(f);
+        for &a in args {
+            self.push(a);
+        }
+        self.task_func = Some(func);
+        self.task_started = false;
+        Ok(())
+    }
+
+    /// Runs the task for about `budget` reductions. Returns when it finishes, fails,
+    /// blocks or uses up the budget; in the last two cases call `resume` again later.
+    pub fn resume(&mut self, budget: i64) -> crate::state::Outcome {
+        use crate::state::Outcome;
+        let Some(func) = self.task_func else {
+            return Outcome::Error(self.new_str(b"no task to resume"));
+        };
+        self.budget = budget;
+        self.suspended = None;
+        self.preemptible = true;
+        self.c_depth += 1;
+        let entry = self.main_thread;
+        let r = if !self.task_started {
+            self.task_started = true;
+            match self.precall(func, -1, CallKind::Boundary) {
+                Ok(_) => self.run_until(entry, 0),
+                Err(e) => self.throw(e, entry, 0),
+            }
+        } else {
+            self.run_until(entry, 0)
+        };
+        self.c_depth -= 1;
+        self.preemptible = false;
+        match r {
+            Err(e) => {
+                self.task_func = None;
+                self.cur.get_mut().top = func;
+                Outcome::Error(e)
+            }
+            Ok(()) => match self.suspended.take() {
+                Some(crate::state::Suspend::Preempted) => Outcome::Preempted,
+                Some(crate::state::Suspend::Blocked) => Outcome::Blocked,
+                None => {
+                    self.task_func = None;
+                    let th = self.cur.get_mut();
+                    let out = th.stack[func..th.top].to_vec();
+                    th.top = func;
+                    Outcome::Finished(out)
+                }
+            },
+        }
+    }
+
     /// Closes the state as `lua_close` does: runs every pending finalizer, then
     /// flushes standard output.
     pub fn close(&mut self) -> LResult<()> {

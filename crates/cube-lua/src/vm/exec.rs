@@ -493,6 +493,7 @@ impl State {
                                     le_via_lt: false,
                                     tail_calls: 0,
                                     yielded: false,
+                                    blocked: false,
                                 });
                                 th.top = ntop;
                                 self.budget -= 1;
