@@ -23,6 +23,9 @@ struct Cli {
 enum Command {
     /// Run a Lua script (like `lua FILE ARGS...`).
     Run {
+        /// Scheduler threads (default: one per core).
+        #[arg(long, default_value_t = 0)]
+        schedulers: usize,
         /// The script; `-` reads standard input.
         file: String,
         /// Arguments, visible to the script as `arg[1]`, `arg[2]`, ... and as `...`.
@@ -38,8 +41,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Some(Command::Run { file, args }) => script::run_file(&file, &args),
-        Some(Command::Eval { code }) => script::run_eval(&code),
+        Some(Command::Run {
+            schedulers,
+            file,
+            args,
+        }) => script::run_file(&file, &args, schedulers),
+        Some(Command::Eval { code }) => script::run_eval(&code, 0),
         Some(Command::Repl) | None => repl::run(),
     };
     ExitCode::from(code)

@@ -1,7 +1,6 @@
 //! Running scripts and code strings to completion.
 
 use cube_lua::{State, Value};
-use std::io::Write;
 
 /// A state with the standard libraries, as the `lua` command makes it.
 pub fn new_state() -> State {
@@ -44,74 +43,73 @@ pub fn error_text(st: &mut State, e: Value) -> Option<String> {
     })
 }
 
-/// Reports an uncaught error on stderr as `lua` does and returns exit status 1.
-pub fn report(st: &mut State, e: Value) -> u8 {
-    let _ = st.stdout.flush();
-    if let Some(msg) = error_text(st, e) {
-        eprintln!("cube-cli: {msg}");
-    }
-    1
-}
-
-/// Calls `f` with `args`, reporting an uncaught error. Returns the exit status.
-fn call_main(st: &mut State, f: Value, args: &[Value]) -> u8 {
-    match st.call_function(f, args) {
-        Ok(_) => match st.close() {
-            Ok(()) => 0,
-            Err(e) => report(st, e),
-        },
-        Err(e) => {
-            let code = report(st, e);
-            let _ = st.close();
-            code
-        }
-    }
-}
-
-pub fn run_file(file: &str, args: &[String]) -> u8 {
-    let mut st = new_state();
-    // arg[0] = script, arg[1..] = arguments, arg[-1] = interpreter.
-    let argt = st.new_table();
-    let interp = st.new_str(b"cube-cli");
-    argt.get_mut().set_int(-1, interp);
-    let script = st.new_str(file.as_bytes());
-    argt.get_mut().set_int(0, script);
-    let mut argv = Vec::new();
-    for (i, a) in args.iter().enumerate() {
-        let v = st.new_str(a.as_bytes());
-        argt.get_mut().set_int(i as i64 + 1, v);
-        argv.push(v);
-    }
-    st.set_global("arg", Value::Table(argt));
-    let loaded = if file == "-" {
-        let mut src = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut src);
-        st.load_chunk(&src, "=stdin")
-    } else {
-        match cube_lua::stdlib::base::read_source_file(file) {
-            Ok(src) => st.load_chunk(&src, &format!("@{file}")),
-            Err(msg) => {
-                eprintln!("cube-cli: {msg}");
-                return 1;
-            }
+/// Runs `load` (which makes the main function and its arguments in the first
+/// process's state) as the node's first process, and waits for it: the node ends when it
+/// ends, with exit status 0, or 1 after an uncaught error reported as `lua` does.
+fn run_node(
+    schedulers: usize,
+    load: impl FnOnce(&mut State) -> Result<(Value, Vec<Value>), String>,
+) -> u8 {
+    let node = cube_vm::Node::start(schedulers, cube_lua::stdlib::open_libs);
+    let pid = match node.spawn_main(load) {
+        Ok(pid) => pid,
+        Err(msg) => {
+            eprintln!("cube-cli: {msg}");
+            return 1;
         }
     };
-    match loaded {
-        Ok(f) => call_main(&mut st, f, &argv),
-        Err(e) => {
-            eprintln!("cube-cli: {}", e.message);
+    let reason = node.wait(pid);
+    node.flush_stdout();
+    match reason {
+        cube_vm::ExitReason::Normal => 0,
+        cube_vm::ExitReason::Error { message, traceback } => {
+            if let Some(m) = message {
+                match traceback {
+                    Some(t) => eprintln!("cube-cli: {m}\n{t}"),
+                    None => eprintln!("cube-cli: {m}"),
+                }
+            }
             1
         }
     }
 }
 
-pub fn run_eval(code: &str) -> u8 {
-    let mut st = new_state();
-    match st.load_chunk(code.as_bytes(), "=(command line)") {
-        Ok(f) => call_main(&mut st, f, &[]),
-        Err(e) => {
-            eprintln!("cube-cli: {}", e.message);
-            1
+pub fn run_file(file: &str, args: &[String], schedulers: usize) -> u8 {
+    let file = file.to_string();
+    let args = args.to_vec();
+    run_node(schedulers, move |st| {
+        // arg[0] = script, arg[1..] = arguments, arg[-1] = interpreter.
+        let argt = st.new_table();
+        let interp = st.new_str(b"cube-cli");
+        argt.get_mut().set_int(-1, interp);
+        let script = st.new_str(file.as_bytes());
+        argt.get_mut().set_int(0, script);
+        let mut argv = Vec::new();
+        for (i, a) in args.iter().enumerate() {
+            let v = st.new_str(a.as_bytes());
+            argt.get_mut().set_int(i as i64 + 1, v);
+            argv.push(v);
         }
-    }
+        st.set_global("arg", Value::Table(argt));
+        let f = if file == "-" {
+            let mut src = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut src);
+            st.load_chunk(&src, "=stdin").map_err(|e| e.message)?
+        } else {
+            let src = cube_lua::stdlib::base::read_source_file(&file)?;
+            st.load_chunk(&src, &format!("@{file}"))
+                .map_err(|e| e.message)?
+        };
+        Ok((f, argv))
+    })
+}
+
+pub fn run_eval(code: &str, schedulers: usize) -> u8 {
+    let code = code.to_string();
+    run_node(schedulers, move |st| {
+        let f = st
+            .load_chunk(code.as_bytes(), "=(command line)")
+            .map_err(|e| e.message)?;
+        Ok((f, Vec::new()))
+    })
 }

@@ -107,6 +107,9 @@ pub struct State {
     pub(crate) task_started: bool,
     /// Values kept alive for the embedding API's handles.
     pub(crate) pinned: Vec<Value>,
+    /// A slot for the host: the process runtime keeps the running process's context
+    /// here, where its natives find it.
+    pub ext: Option<Box<dyn std::any::Any + Send>>,
     /// Where `print` and `io.write` to standard output go (block-buffered; flushed by
     /// `io.flush`, at exit and before reading standard input).
     pub stdout: Box<dyn std::io::Write + Send>,
@@ -157,6 +160,7 @@ impl State {
             last_traceback: None,
             host_frame_in_traceback: false,
             pinned: Vec::new(),
+            ext: None,
             preemptible: false,
             suspended: None,
             task_func: None,

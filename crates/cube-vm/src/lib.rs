@@ -1,0 +1,32 @@
+//! # cube-vm: Erlang-style processes for Lua
+//!
+//! Lua code runs as lightweight isolated processes: each has its own Lua state (its own
+//! heap), a mailbox, and runs in slices of reductions on one scheduler thread per core
+//! with work stealing. Messages are deep-copied as [`cube_term::Term`]s (DESIGN.md
+//! decision 4). The Lua side is the `process` library (see `library.rs`).
+//!
+//! This is the first part of the process runtime: processes, messages, selective
+//! receive with timeouts, sleep, names and the schedulers. Links, monitors, exit
+//! signals, supervisors and limits come next.
+//!
+//! ```
+//! use cube_vm::{Node, ExitReason};
+//! let node = Node::start(2, |st| cube_lua::stdlib::open_libs(st));
+//! let pid = node.spawn_main(|st| {
+//!     let src = b"local me = process.self()
+//!                 local p = process.spawn(function(parent) process.send(parent, 'pong') end, me)
+//!                 assert(process.receive(1000) == 'pong')";
+//!     let f = st.load_chunk(src, "=doc").map_err(|e| e.message)?;
+//!     Ok((f, vec![]))
+//! }).unwrap();
+//! assert_eq!(node.wait(pid), ExitReason::Normal);
+//! ```
+
+mod library;
+mod node;
+mod process;
+mod timer;
+mod transfer;
+
+pub use node::{ExitReason, Node, Stats, SLICE_REDUCTIONS};
+pub use process::Status;

@@ -1,0 +1,508 @@
+//! The Lua `process` library (DESIGN.md "Public interfaces"): spawn, self, send,
+//! receive (with timeout and selective match), sleep, is_alive, list, info, register,
+//! unregister, whereis, exit.
+//!
+//! Each process's state carries a [`Ctx`] in `State::ext`. Blocking calls return
+//! `Ret::Block`; the scheduler parks the process and the call runs again when a message
+//! or its timer arrives. Selective receive keeps a save pointer: messages that did not
+//! match stay queued in order and are not offered to the same match function again.
+
+use crate::node::{ExitReason, NodeInner, Wait};
+use cube_lua::gc::Gc;
+use cube_lua::table::Table;
+use cube_lua::thread::{Cont, Status};
+use cube_lua::{Args, LResult, Ret, State, Value};
+use cube_term::{Bridge, Pid, Reference, Term};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Per-process context kept in `State::ext`.
+pub(crate) struct Ctx {
+    node: Arc<NodeInner>,
+    me: Pid,
+    /// Messages taken from the mailbox and not yet received, in arrival order.
+    private: VecDeque<Term>,
+    /// A receive is in progress (scanning or blocked).
+    receiving: bool,
+    /// Messages before this index were rejected by the current receive's match.
+    save: usize,
+    deadline: Option<Instant>,
+    wait_seq: u64,
+    /// The next call of a blocking native is the retry of a blocked one.
+    retry: bool,
+    /// What the last `Ret::Block` waits for, for the scheduler.
+    wait: Wait,
+    nargs: usize,
+}
+
+fn ctx(st: &mut State) -> &mut Ctx {
+    st.ext
+        .as_mut()
+        .and_then(|e| e.downcast_mut::<Ctx>())
+        .expect("process context")
+}
+
+/// Pid userdata payload.
+struct PidBox(Pid);
+
+/// The error value of `process.exit(reason)`: ends the process with that reason.
+struct ExitSignal(String);
+
+/// Maps pid userdata to terms and back for this runtime.
+pub(crate) struct VmBridge;
+
+impl Bridge for VmBridge {
+    fn userdata_to_term(&self, _st: &State, v: Value) -> Option<Term> {
+        State::userdata_ref::<PidBox>(&v).map(|p| Term::Pid(p.0))
+    }
+    fn pid_to_value(&self, st: &mut State, pid: Pid) -> Value {
+        pid_value(st, pid)
+    }
+    fn reference_to_value(&self, st: &mut State, r: Reference) -> Value {
+        st.new_string(r.to_string().into_bytes())
+    }
+}
+
+const PID_META: &str = "cube.pid";
+const PID_CACHE: &str = "cube.pids";
+
+fn registry_table(st: &mut State, key: &str) -> Gc<Table> {
+    let reg = st.registry;
+    match st.get_field(reg, key) {
+        Value::Table(t) => t,
+        _ => {
+            let t = st.new_table();
+            st.set_field(reg, key, Value::Table(t));
+            t
+        }
+    }
+}
+
+/// The pid userdata for `pid`: one per pid in each state, so pids compare with `==`
+/// and work as table keys.
+fn pid_value(st: &mut State, pid: Pid) -> Value {
+    let cache = registry_table(st, PID_CACHE);
+    let key = Value::Num(pid.id() as f64);
+    let v = cache.get(&key);
+    if !v.is_nil() {
+        return v;
+    }
+    let mt = registry_table(st, PID_META);
+    let ud = st.new_userdata(PidBox(pid), Some(mt));
+    let _ = cache.get_mut().set(key, ud);
+    ud
+}
+
+fn check_pid(st: &mut State, a: Args, n: usize) -> LResult<Pid> {
+    match State::userdata_ref::<PidBox>(&st.arg(a, n)) {
+        Some(p) => Ok(p.0),
+        None => Err(st.arg_type_error(a, n, "pid")),
+    }
+}
+
+/// Installs the context and the `process` library into a new process's state.
+pub(crate) fn install(st: &mut State, node: Arc<NodeInner>, me: Pid) {
+    st.ext = Some(Box::new(Ctx {
+        node,
+        me,
+        private: VecDeque::new(),
+        receiving: false,
+        save: 0,
+        deadline: None,
+        wait_seq: 0,
+        retry: false,
+        wait: None,
+        nargs: 0,
+    }));
+    let mt = registry_table(st, PID_META);
+    let tostring = st.new_native("__tostring", pid_tostring, vec![]);
+    st.set_field(mt, "__tostring", tostring);
+    let mode = st.new_str(b"v");
+    let cache = registry_table(st, PID_CACHE);
+    let cmt = st.new_table();
+    st.set_field(cmt, "__mode", mode);
+    cache.get_mut().meta = Some(cmt);
+    let lib = st.new_table();
+    st.register(
+        lib,
+        &[
+            ("spawn", spawn),
+            ("self", self_),
+            ("send", send),
+            ("receive", receive),
+            ("sleep", sleep),
+            ("is_alive", is_alive),
+            ("list", list),
+            ("info", info),
+            ("register", register),
+            ("unregister", unregister),
+            ("whereis", whereis),
+            ("exit", exit),
+        ],
+    );
+    st.set_global("process", Value::Table(lib));
+    let loaded = st.loaded_table();
+    st.set_field(loaded, "process", Value::Table(lib));
+}
+
+/// What the last blocking native waits for (taken by the scheduler after a slice).
+pub(crate) fn take_wait(st: &mut State) -> Wait {
+    st.ext
+        .as_mut()
+        .and_then(|e| e.downcast_mut::<Ctx>())
+        .and_then(|c| c.wait.take())
+}
+
+/// The exit reason carried by a `process.exit` error value.
+pub(crate) fn exit_reason_of(e: &Value) -> Option<ExitReason> {
+    State::userdata_ref::<ExitSignal>(e).map(|s| {
+        if s.0 == "normal" {
+            ExitReason::Normal
+        } else {
+            ExitReason::Error {
+                message: Some(s.0.clone()),
+                traceback: None,
+            }
+        }
+    })
+}
+
+fn pid_tostring(st: &mut State, a: Args) -> LResult<Ret> {
+    let pid = check_pid(st, a, 1)?;
+    st.push_str(pid.to_string().as_bytes());
+    Ok(Ret::Values(1))
+}
+
+fn spawn(st: &mut State, a: Args) -> LResult<Ret> {
+    let f = st.arg(a, 1);
+    if !matches!(f, Value::LFn(_)) {
+        return Err(st.arg_type_error(a, 1, "function"));
+    }
+    let args: Vec<Value> = (2..=a.len).map(|i| st.arg(a, i)).collect();
+    let packet = match crate::transfer::pack(st, f, &args, &VmBridge) {
+        Ok(p) => p,
+        Err(m) => return Err(st.rt_error(&m)),
+    };
+    let node = ctx(st).node.clone();
+    let mut st2 = crate::node::new_process_state(&node);
+    let (f2, args2) = crate::transfer::unpack(&mut st2, &packet, &VmBridge);
+    let pid = node.spawn_state(st2, f2, &args2);
+    let v = pid_value(st, pid);
+    st.push(v);
+    Ok(Ret::Values(1))
+}
+
+fn self_(st: &mut State, _a: Args) -> LResult<Ret> {
+    let me = ctx(st).me;
+    let v = pid_value(st, me);
+    st.push(v);
+    Ok(Ret::Values(1))
+}
+
+/// A destination: a pid, or a registered name.
+fn dest(st: &mut State, a: Args, n: usize) -> LResult<Option<Pid>> {
+    if let Some(p) = State::userdata_ref::<PidBox>(&st.arg(a, n)) {
+        return Ok(Some(p.0));
+    }
+    match st.arg(a, n) {
+        Value::Str(s) => {
+            let name = s.to_str_lossy().into_owned();
+            let node = ctx(st).node.clone();
+            let found = node.names.lock().expect("names lock").get(&name).copied();
+            Ok(found)
+        }
+        _ => Err(st.arg_type_error(a, n, "pid or name")),
+    }
+}
+
+fn send(st: &mut State, a: Args) -> LResult<Ret> {
+    let Some(to) = dest(st, a, 1)? else {
+        let name = st.check_str(a, 1)?.to_str_lossy().into_owned();
+        return Err(st.arg_error(1, &format!("no process registered as '{name}'")));
+    };
+    let msg = match cube_term::to_term_with(st, st.arg(a, 2), &VmBridge) {
+        Ok(t) => t,
+        Err(e) => return Err(st.rt_error(&e.to_string())),
+    };
+    let node = ctx(st).node.clone();
+    node.send(to, msg);
+    st.budget -= 1;
+    Ok(Ret::Values(0))
+}
+
+/// Moves newly arrived messages to the process's private queue and tells whether the
+/// current wait timed out.
+fn pull_mailbox(st: &mut State) -> bool {
+    let c = ctx(st);
+    let node = c.node.clone();
+    let me = c.me;
+    let Some(p) = node.lookup(me) else {
+        return false;
+    };
+    let mut mb = p.mailbox.lock().expect("mailbox lock");
+    c.private.extend(mb.inbox.drain(..));
+    std::mem::take(&mut mb.timed_out)
+}
+
+/// Starts a new wait (a fresh receive or sleep): a new sequence number, so timers of
+/// earlier waits are ignored.
+fn new_wait(st: &mut State, timeout_ms: Option<f64>) {
+    let c = ctx(st);
+    let node = c.node.clone();
+    let me = c.me;
+    c.deadline =
+        timeout_ms.map(|ms| Instant::now() + Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+    c.save = 0;
+    if let Some(p) = node.lookup(me) {
+        let mut mb = p.mailbox.lock().expect("mailbox lock");
+        mb.wait_seq += 1;
+        mb.timed_out = false;
+        c.wait_seq = mb.wait_seq;
+    }
+}
+
+fn block(st: &mut State, base: usize, nargs: usize) -> LResult<Ret> {
+    let c = ctx(st);
+    c.retry = true;
+    c.wait = c.deadline.map(|d| (d, c.wait_seq));
+    st.set_top(base + nargs);
+    Ok(Ret::Block)
+}
+
+fn finish_receive(st: &mut State) {
+    let c = ctx(st);
+    c.receiving = false;
+    c.deadline = None;
+}
+
+fn timeout_arg(st: &mut State, a: Args, n: usize) -> LResult<Option<f64>> {
+    match st.arg(a, n) {
+        Value::Nil => Ok(None),
+        _ => {
+            let ms = st.check_number(a, n)?;
+            if ms.is_nan() || ms < 0.0 {
+                return Err(st.arg_error(n, "timeout must be a non-negative number"));
+            }
+            Ok(Some(ms))
+        }
+    }
+}
+
+fn receive(st: &mut State, a: Args) -> LResult<Ret> {
+    let matcher = st.arg(a, 1);
+    let has_match = matcher.is_function();
+    let timeout = timeout_arg(st, a, if has_match { 2 } else { 1 })?;
+    let fresh = !std::mem::take(&mut ctx(st).retry);
+    if fresh || !ctx(st).receiving {
+        ctx(st).receiving = true;
+        new_wait(st, timeout);
+    }
+    ctx(st).nargs = a.len;
+    let timed_out = pull_mailbox(st);
+    scan(st, a, timed_out, timeout)
+}
+
+/// Offers queued messages to the receive (from the save pointer on).
+fn scan(st: &mut State, a: Args, timed_out: bool, timeout: Option<f64>) -> LResult<Ret> {
+    let matcher = st.arg(a, 1);
+    if !matcher.is_function() {
+        if let Some(t) = ctx(st).private.pop_front() {
+            finish_receive(st);
+            let v = cube_term::from_term_with(st, &t, &VmBridge);
+            st.push(v);
+            return Ok(Ret::Values(1));
+        }
+    } else {
+        let save = ctx(st).save;
+        if save < ctx(st).private.len() {
+            let t = ctx(st).private[save].clone();
+            let v = cube_term::from_term_with(st, &t, &VmBridge);
+            st.set_top(a.base + a.len);
+            st.push(v);
+            st.push(matcher);
+            st.push(v);
+            let mut c = Cont::new(receive_k, 0);
+            c.data = Some(Box::new(timed_out));
+            return Ok(Ret::Call {
+                nargs: 1,
+                nresults: 1,
+                cont: c,
+            });
+        }
+    }
+    if timed_out || timeout == Some(0.0) {
+        finish_receive(st);
+        st.push(Value::Nil);
+        return Ok(Ret::Values(1));
+    }
+    block(st, a.base, a.len)
+}
+
+fn receive_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
+    let Status::Ok { first, n } = status else {
+        unreachable!("unprotected continuation got an error");
+    };
+    let matched = n > 0 && st.stack_at(first).truthy();
+    let frame_base = st.cur.frames.last().expect("receive frame").base;
+    let nargs = ctx(st).nargs;
+    let a = Args {
+        base: frame_base,
+        len: nargs,
+    };
+    if matched {
+        let msg = st.stack_at(first - 1);
+        let c = ctx(st);
+        let save = c.save;
+        c.private.remove(save);
+        finish_receive(st);
+        st.set_top(first - 1);
+        st.push(msg);
+        return Ok(Ret::Values(1));
+    }
+    ctx(st).save += 1;
+    st.set_top(frame_base + nargs);
+    let timed_out = cont
+        .data
+        .as_ref()
+        .and_then(|d| d.downcast_ref::<bool>())
+        .copied()
+        .unwrap_or(false);
+    let has_match = st.arg(a, 1).is_function();
+    let timeout = timeout_arg(st, a, if has_match { 2 } else { 1 })?;
+    scan(st, a, timed_out, timeout)
+}
+
+fn sleep(st: &mut State, a: Args) -> LResult<Ret> {
+    let ms = st.check_number(a, 1)?;
+    let fresh = !std::mem::take(&mut ctx(st).retry);
+    if fresh {
+        new_wait(st, Some(ms));
+    }
+    // Keep arriving messages queued, in order, for a later receive.
+    pull_mailbox(st);
+    let deadline = ctx(st).deadline;
+    if deadline.is_none_or(|d| Instant::now() >= d) {
+        ctx(st).deadline = None;
+        return Ok(Ret::Values(0));
+    }
+    block(st, a.base, a.len)
+}
+
+fn is_alive(st: &mut State, a: Args) -> LResult<Ret> {
+    let pid = check_pid(st, a, 1)?;
+    let node = ctx(st).node.clone();
+    let alive = node.lookup(pid).is_some_and(|p| p.is_alive());
+    st.push(Value::Bool(alive));
+    Ok(Ret::Values(1))
+}
+
+fn list(st: &mut State, _a: Args) -> LResult<Ret> {
+    let node = ctx(st).node.clone();
+    let mut pids: Vec<Pid> = node
+        .procs
+        .read()
+        .expect("procs lock")
+        .values()
+        .map(|p| p.pid)
+        .collect();
+    pids.sort_by_key(|p| p.id());
+    let t = st.new_table_with(pids.len(), 0);
+    for (i, p) in pids.into_iter().enumerate() {
+        let v = pid_value(st, p);
+        t.get_mut().set_int(i as i64 + 1, v);
+    }
+    st.push(Value::Table(t));
+    Ok(Ret::Values(1))
+}
+
+fn info(st: &mut State, a: Args) -> LResult<Ret> {
+    let pid = check_pid(st, a, 1)?;
+    let node = ctx(st).node.clone();
+    let Some(p) = node.lookup(pid) else {
+        st.push(Value::Nil);
+        return Ok(Ret::Values(1));
+    };
+    let t = st.new_table();
+    let status = format!("{:?}", p.status()).to_lowercase();
+    let sv = st.new_string(status.into_bytes());
+    st.set_field(t, "status", sv);
+    st.set_field(
+        t,
+        "message_queue_len",
+        Value::Num(p.message_queue_len() as f64),
+    );
+    st.set_field(t, "reductions", Value::Num(p.reductions() as f64));
+    if pid == ctx(st).me {
+        let bytes = st.heap_bytes();
+        st.set_field(t, "heap_size", Value::Num(bytes as f64));
+    }
+    if let Some(name) = p.name.lock().expect("name lock").clone() {
+        let nv = st.new_string(name.into_bytes());
+        st.set_field(t, "registered_name", nv);
+    }
+    st.push(Value::Table(t));
+    Ok(Ret::Values(1))
+}
+
+fn register(st: &mut State, a: Args) -> LResult<Ret> {
+    let name = st.check_str(a, 1)?.to_str_lossy().into_owned();
+    let pid = check_pid(st, a, 2)?;
+    let node = ctx(st).node.clone();
+    let Some(p) = node.lookup(pid) else {
+        return Err(st.arg_error(2, "process is not alive"));
+    };
+    let mut names = node.names.lock().expect("names lock");
+    if names.contains_key(&name) {
+        drop(names);
+        return Err(st.rt_error(&format!("name '{name}' is already registered")));
+    }
+    let mut pname = p.name.lock().expect("name lock");
+    if pname.is_some() {
+        drop(pname);
+        drop(names);
+        return Err(st.rt_error("process already has a name"));
+    }
+    *pname = Some(name.clone());
+    names.insert(name, pid);
+    drop(pname);
+    drop(names);
+    st.push(Value::Bool(true));
+    Ok(Ret::Values(1))
+}
+
+fn unregister(st: &mut State, a: Args) -> LResult<Ret> {
+    let name = st.check_str(a, 1)?.to_str_lossy().into_owned();
+    let node = ctx(st).node.clone();
+    let removed = node.names.lock().expect("names lock").remove(&name);
+    if let Some(pid) = removed {
+        if let Some(p) = node.lookup(pid) {
+            *p.name.lock().expect("name lock") = None;
+        }
+    }
+    st.push(Value::Bool(removed.is_some()));
+    Ok(Ret::Values(1))
+}
+
+fn whereis(st: &mut State, a: Args) -> LResult<Ret> {
+    let name = st.check_str(a, 1)?.to_str_lossy().into_owned();
+    let node = ctx(st).node.clone();
+    let found = node.names.lock().expect("names lock").get(&name).copied();
+    let v = match found {
+        Some(pid) => pid_value(st, pid),
+        None => Value::Nil,
+    };
+    st.push(v);
+    Ok(Ret::Values(1))
+}
+
+fn exit(st: &mut State, a: Args) -> LResult<Ret> {
+    let reason = match st.arg(a, 1) {
+        Value::Nil => "normal".to_string(),
+        v => match st.to_str_coerce(&v) {
+            Some(s) => s.to_str_lossy().into_owned(),
+            None => return Err(st.arg_type_error(a, 1, "string")),
+        },
+    };
+    Err(st.new_userdata(ExitSignal(reason), None))
+}

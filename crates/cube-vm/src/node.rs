@@ -1,0 +1,526 @@
+//! The node: the process table, registered names, the schedulers and the timer.
+//!
+//! Schedulers are OS threads (one per core by default), each with a local run queue;
+//! new and woken processes go to a global injector, idle schedulers steal from it and
+//! from each other (crossbeam-deque), and a scheduler with nothing to do sleeps on a
+//! condition variable (DESIGN.md decision 5). A process runs for a slice of
+//! `SLICE_REDUCTIONS` and goes back to its scheduler's queue, so a busy loop cannot hold
+//! a scheduler (decision 2).
+
+use crate::process::{Process, Status};
+use crate::timer::Timer;
+use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+use cube_lua::{Outcome, State, Value};
+use cube_term::{Pid, Term};
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, RwLock};
+use std::time::Instant;
+
+/// Reductions in one time slice (the BEAM uses about 4000).
+pub const SLICE_REDUCTIONS: i64 = 4000;
+
+/// Why a process ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExitReason {
+    Normal,
+    /// An uncaught error or an explicit non-normal exit. `message` is the error value
+    /// as `lua` shows it (`None` for a nil error), `traceback` where it was raised.
+    Error {
+        message: Option<String>,
+        traceback: Option<String>,
+    },
+}
+
+/// Counters for `--stats`.
+#[derive(Default, Debug)]
+pub struct Stats {
+    pub spawned: AtomicU64,
+    pub messages: AtomicU64,
+    pub reductions: AtomicU64,
+    pub peak_processes: AtomicUsize,
+}
+
+pub(crate) struct NodeInner {
+    pub procs: RwLock<HashMap<u64, Arc<Process>>>,
+    pub names: Mutex<HashMap<String, Pid>>,
+    next_id: AtomicU64,
+    injector: Injector<Arc<Process>>,
+    stealers: OnceLock<Vec<Stealer<Arc<Process>>>>,
+    sleep_lock: Mutex<usize>,
+    wake: Condvar,
+    shutdown: AtomicBool,
+    pub timer: Timer,
+    pub stdout: Arc<Mutex<std::io::BufWriter<std::io::Stdout>>>,
+    exits: Mutex<HashMap<u64, ExitReason>>,
+    watched: Mutex<std::collections::HashSet<u64>>,
+    exit_cv: Condvar,
+    live: AtomicUsize,
+    pub stats: Stats,
+    /// The script's first process: its crash is reported by the command line, as `lua`
+    /// reports an uncaught error.
+    pub(crate) main_pid: OnceLock<u64>,
+    /// Sets up a new process's state (libraries, globals) before it runs.
+    pub(crate) setup: Box<dyn Fn(&mut State) + Send + Sync>,
+}
+
+/// A running node. Dropping it stops the schedulers.
+pub struct Node {
+    inner: Arc<NodeInner>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+/// `print` and `io.write` of every process share the node's standard output buffer.
+pub(crate) struct SharedOut(pub Arc<Mutex<std::io::BufWriter<std::io::Stdout>>>);
+
+impl Write for SharedOut {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("stdout lock").write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.lock().expect("stdout lock").flush()
+    }
+}
+
+impl Node {
+    /// Starts a node with `schedulers` scheduler threads (0: one per core). `setup`
+    /// prepares each new process's state (e.g. opens the libraries).
+    pub fn start(schedulers: usize, setup: impl Fn(&mut State) + Send + Sync + 'static) -> Node {
+        let n = if schedulers == 0 {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        } else {
+            schedulers
+        };
+        let inner = Arc::new(NodeInner {
+            procs: RwLock::new(HashMap::new()),
+            names: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            injector: Injector::new(),
+            stealers: OnceLock::new(),
+            sleep_lock: Mutex::new(0),
+            wake: Condvar::new(),
+            shutdown: AtomicBool::new(false),
+            timer: Timer::default(),
+            stdout: Arc::new(Mutex::new(std::io::BufWriter::with_capacity(
+                1 << 16,
+                std::io::stdout(),
+            ))),
+            exits: Mutex::new(HashMap::new()),
+            watched: Mutex::new(std::collections::HashSet::new()),
+            exit_cv: Condvar::new(),
+            live: AtomicUsize::new(0),
+            stats: Stats::default(),
+            main_pid: OnceLock::new(),
+            setup: Box::new(setup),
+        });
+        let workers: Vec<Worker<Arc<Process>>> = (0..n).map(|_| Worker::new_fifo()).collect();
+        let _ = inner
+            .stealers
+            .set(workers.iter().map(|w| w.stealer()).collect());
+        let mut threads = Vec::new();
+        for (i, w) in workers.into_iter().enumerate() {
+            let node = inner.clone();
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("cube-sched-{i}"))
+                    .spawn(move || scheduler_loop(node, w, i))
+                    .expect("scheduler thread"),
+            );
+        }
+        inner.timer.start(Arc::downgrade(&inner));
+        Node { inner, threads }
+    }
+
+    /// Spawns a process running `f` (a function of a fresh state made by `setup`) —
+    /// the entry point for the first process of a script.
+    pub fn spawn_main(
+        &self,
+        build: impl FnOnce(&mut State) -> Result<(Value, Vec<Value>), String>,
+    ) -> Result<Pid, String> {
+        let mut st = new_process_state(&self.inner);
+        let (f, args) = build(&mut st)?;
+        st.traceback_on_error = true;
+        st.host_frame_in_traceback = true;
+        let pid = self.inner.new_pid();
+        let _ = self.inner.main_pid.set(pid.id());
+        self.inner
+            .watched
+            .lock()
+            .expect("watched lock")
+            .insert(pid.id());
+        Ok(self.inner.spawn_with_pid(pid, st, f, &args))
+    }
+
+    /// Waits until process `pid` (one made by `spawn_main`) has ended and returns why.
+    pub fn wait(&self, pid: Pid) -> ExitReason {
+        let mut exits = self.inner.exits.lock().expect("exits lock");
+        loop {
+            if let Some(r) = exits.remove(&pid.id()) {
+                return r;
+            }
+            exits = self.inner.exit_cv.wait(exits).expect("exits lock");
+        }
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.inner.stats
+    }
+
+    /// Number of live processes.
+    pub fn process_count(&self) -> usize {
+        self.inner.live.load(Ordering::SeqCst)
+    }
+
+    pub fn flush_stdout(&self) {
+        let _ = self.inner.stdout.lock().expect("stdout lock").flush();
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.inner.shutdown.store(true, Ordering::SeqCst);
+        {
+            let _g = self.inner.sleep_lock.lock().expect("sleep lock");
+            self.inner.wake.notify_all();
+        }
+        self.inner.timer.stop();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        self.flush_stdout();
+    }
+}
+
+/// A fresh state for a process: libraries from `setup`, output to the node's stdout.
+pub(crate) fn new_process_state(node: &Arc<NodeInner>) -> State {
+    let mut st = State::new_bare();
+    (node.setup)(&mut st);
+    st.stdout = Box::new(SharedOut(node.stdout.clone()));
+    st.traceback_on_error = true;
+    st
+}
+
+impl NodeInner {
+    pub(crate) fn new_pid(&self) -> Pid {
+        Pid::new(0, self.next_id.fetch_add(1, Ordering::Relaxed), 0)
+    }
+
+    pub(crate) fn lookup(&self, pid: Pid) -> Option<Arc<Process>> {
+        self.procs
+            .read()
+            .expect("procs lock")
+            .get(&pid.id())
+            .cloned()
+    }
+
+    /// Makes a process of `st` running `f(args)` and queues it.
+    pub(crate) fn spawn_state(self: &Arc<Self>, st: State, f: Value, args: &[Value]) -> Pid {
+        let pid = self.new_pid();
+        self.spawn_with_pid(pid, st, f, args)
+    }
+
+    pub(crate) fn spawn_with_pid(
+        self: &Arc<Self>,
+        pid: Pid,
+        mut st: State,
+        f: Value,
+        args: &[Value],
+    ) -> Pid {
+        crate::library::install(&mut st, self.clone(), pid);
+        let started = st.start(f, args);
+        let p = Arc::new(Process::new(pid, st));
+        self.procs
+            .write()
+            .expect("procs lock")
+            .insert(pid.id(), p.clone());
+        let live = self.live.fetch_add(1, Ordering::SeqCst) + 1;
+        self.stats.spawned.fetch_add(1, Ordering::Relaxed);
+        self.stats.peak_processes.fetch_max(live, Ordering::Relaxed);
+        if let Err(e) = started {
+            let message = Some(describe(&e));
+            self.exit(
+                &p,
+                ExitReason::Error {
+                    message,
+                    traceback: None,
+                },
+            );
+            return pid;
+        }
+        self.enqueue(p);
+        pid
+    }
+
+    pub(crate) fn enqueue(&self, p: Arc<Process>) {
+        self.injector.push(p);
+        let sleepers = self.sleep_lock.lock().expect("sleep lock");
+        if *sleepers > 0 {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Delivers a message; messages to dead or unknown processes vanish (as in Erlang).
+    pub(crate) fn send(&self, to: Pid, msg: Term) {
+        let Some(p) = self.lookup(to) else {
+            return;
+        };
+        self.stats.messages.fetch_add(1, Ordering::Relaxed);
+        let wake = {
+            let mut mb = p.mailbox.lock().expect("mailbox lock");
+            if mb.status == Status::Exited {
+                return;
+            }
+            mb.inbox.push_back(msg);
+            if mb.status == Status::Waiting {
+                mb.status = Status::Runnable;
+                true
+            } else {
+                false
+            }
+        };
+        if wake {
+            self.enqueue(p);
+        }
+    }
+
+    /// The timer of wait `seq` of process `pid` fired.
+    pub(crate) fn timeout(&self, p: &Arc<Process>, seq: u64) {
+        let wake = {
+            let mut mb = p.mailbox.lock().expect("mailbox lock");
+            if mb.status == Status::Waiting && mb.wait_seq == seq {
+                mb.timed_out = true;
+                mb.status = Status::Runnable;
+                true
+            } else {
+                false
+            }
+        };
+        if wake {
+            self.enqueue(p.clone());
+        }
+    }
+
+    fn exit(&self, p: &Arc<Process>, reason: ExitReason) {
+        {
+            let mut mb = p.mailbox.lock().expect("mailbox lock");
+            mb.status = Status::Exited;
+            mb.inbox.clear();
+        }
+        self.procs.write().expect("procs lock").remove(&p.pid.id());
+        if let Some(name) = p.name.lock().expect("name lock").take() {
+            self.names.lock().expect("names lock").remove(&name);
+        }
+        // Free the heap now rather than when the last Arc goes.
+        if let Ok(mut g) = p.state.lock() {
+            if let Some(mut s) = g.take() {
+                let _ = s.0.close();
+            }
+        }
+        self.live.fetch_sub(1, Ordering::SeqCst);
+        // Only the reasons someone will wait for are kept.
+        let watched = self
+            .watched
+            .lock()
+            .expect("watched lock")
+            .remove(&p.pid.id());
+        if watched {
+            let mut exits = self.exits.lock().expect("exits lock");
+            exits.insert(p.pid.id(), reason);
+            self.exit_cv.notify_all();
+        }
+    }
+}
+
+fn describe(e: &Value) -> String {
+    match e {
+        Value::Str(s) => s.to_str_lossy().into_owned(),
+        Value::Num(n) => cube_lua::text::number::fmt_number(*n),
+        other => format!("(error object is a {} value)", other.type_name()),
+    }
+}
+
+/// Every this many slices a scheduler takes from the global queue before its own, so a
+/// busy local queue cannot starve woken or new processes (Go's scheduler does the same).
+const GLOBAL_QUEUE_INTERVAL: u64 = 61;
+
+fn find_work(
+    node: &NodeInner,
+    local: &Worker<Arc<Process>>,
+    me: usize,
+    tick: u64,
+) -> Option<Arc<Process>> {
+    if tick.is_multiple_of(GLOBAL_QUEUE_INTERVAL) {
+        if let Steal::Success(p) = node.injector.steal() {
+            return Some(p);
+        }
+    }
+    if let Some(p) = local.pop() {
+        return Some(p);
+    }
+    loop {
+        match node.injector.steal_batch_and_pop(local) {
+            Steal::Success(p) => return Some(p),
+            Steal::Retry => continue,
+            Steal::Empty => break,
+        }
+    }
+    let stealers = node.stealers.get()?;
+    for k in 1..stealers.len() {
+        let victim = &stealers[(me + k) % stealers.len()];
+        loop {
+            match victim.steal() {
+                Steal::Success(p) => return Some(p),
+                Steal::Retry => continue,
+                Steal::Empty => break,
+            }
+        }
+    }
+    None
+}
+
+fn scheduler_loop(node: Arc<NodeInner>, local: Worker<Arc<Process>>, me: usize) {
+    let mut tick: u64 = 0;
+    loop {
+        if node.shutdown.load(Ordering::SeqCst) {
+            return;
+        }
+        tick += 1;
+        let Some(p) = find_work(&node, &local, me, tick) else {
+            let mut sleepers = node.sleep_lock.lock().expect("sleep lock");
+            if node.shutdown.load(Ordering::SeqCst) {
+                return;
+            }
+            if !node.injector.is_empty() {
+                continue;
+            }
+            *sleepers += 1;
+            sleepers = node.wake.wait(sleepers).expect("sleep lock");
+            *sleepers -= 1;
+            continue;
+        };
+        run_slice(&node, &local, p);
+    }
+}
+
+fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process>) {
+    {
+        let mut mb = p.mailbox.lock().expect("mailbox lock");
+        if mb.status == Status::Exited {
+            return;
+        }
+        mb.status = Status::Running;
+    }
+    let (outcome, wait, error) = {
+        let mut guard = p.state.lock().expect("state lock");
+        let Some(st) = guard.as_mut() else {
+            return;
+        };
+        let st = &mut st.0;
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| st.resume(SLICE_REDUCTIONS)));
+        let used = (SLICE_REDUCTIONS - st.budget).max(0) as u64;
+        p.reductions.fetch_add(used, Ordering::Relaxed);
+        node.stats.reductions.fetch_add(used, Ordering::Relaxed);
+        let wait = crate::library::take_wait(st);
+        let outcome = match outcome {
+            Ok(o) => o,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "panic".to_string());
+                Outcome::Error(st.new_str(format!("internal error: {what}").as_bytes()))
+            }
+        };
+        // Describe an error while its value still lives in this heap.
+        let error = match &outcome {
+            Outcome::Error(e) => Some(match crate::library::exit_reason_of(e) {
+                Some(r) => (r, false),
+                None => {
+                    let message = error_text(st, *e);
+                    let traceback = st.last_traceback.take();
+                    (ExitReason::Error { message, traceback }, true)
+                }
+            }),
+            _ => None,
+        };
+        (outcome, wait, error)
+    };
+    match outcome {
+        Outcome::Preempted => {
+            p.mailbox.lock().expect("mailbox lock").status = Status::Runnable;
+            local.push(p);
+        }
+        Outcome::Blocked => {
+            let requeue = {
+                let mut mb = p.mailbox.lock().expect("mailbox lock");
+                if !mb.inbox.is_empty() || mb.timed_out {
+                    mb.status = Status::Runnable;
+                    true
+                } else {
+                    mb.status = Status::Waiting;
+                    if let Some((deadline, seq)) = wait {
+                        node.timer.add(deadline, p.clone(), seq);
+                    }
+                    false
+                }
+            };
+            if requeue {
+                local.push(p);
+            }
+        }
+        Outcome::Finished(_) => node.exit(&p, ExitReason::Normal),
+        Outcome::Error(_) => {
+            let (reason, crashed) = error.expect("error described");
+            if crashed && Some(p.pid.id()) != node.main_pid.get().copied() {
+                report_crash(node, p.pid, &reason);
+            }
+            node.exit(&p, reason);
+        }
+    }
+}
+
+/// An error value as `lua.c` shows it: strings and numbers as text, `nil` as nothing,
+/// other values through `__tostring` or as "(no error message)".
+fn error_text(st: &mut State, e: Value) -> Option<String> {
+    match e {
+        Value::Str(_) | Value::Num(_) => Some(describe(&e)),
+        Value::Nil => None,
+        other => {
+            let has = st
+                .metatable(&other)
+                .is_some_and(|mt| !st.get_field(mt, "__tostring").is_nil());
+            if !has {
+                return Some("(no error message)".to_string());
+            }
+            let tostring = st.get_global("tostring");
+            match st.call_function(tostring, &[other]) {
+                Ok(v) => match v.first() {
+                    Some(Value::Str(s)) => Some(s.to_str_lossy().into_owned()),
+                    _ => Some("(error object is not a string)".to_string()),
+                },
+                Err(_) => Some("(error object is not a string)".to_string()),
+            }
+        }
+    }
+}
+
+/// Reports a crashed process on stderr, as Erlang's logger does.
+fn report_crash(node: &NodeInner, pid: Pid, reason: &ExitReason) {
+    let ExitReason::Error { message, traceback } = reason else {
+        return;
+    };
+    let _ = node.stdout.lock().expect("stdout lock").flush();
+    let msg = message.as_deref().unwrap_or("nil");
+    match traceback {
+        Some(tb) => eprintln!("cube-cli: process {pid} crashed: {msg}\n{tb}"),
+        None => eprintln!("cube-cli: process {pid} crashed: {msg}"),
+    }
+}
+
+/// Deadline and wait sequence number a blocking native asked for.
+pub(crate) type Wait = Option<(Instant, u64)>;

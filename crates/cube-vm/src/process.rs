@@ -1,0 +1,84 @@
+//! A process: a Lua state, a mailbox and a scheduling status.
+//!
+//! The mailbox lock also guards the status, which is what makes wake-ups race-free: a
+//! sender that finds the process `Waiting` makes it `Runnable` and queues it, under the
+//! same lock under which the scheduler decided to let it wait (after checking that no
+//! message had arrived since the process looked).
+
+use cube_lua::State;
+use cube_term::{Pid, Term};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// In a run queue (or about to be).
+    Runnable,
+    /// On a scheduler thread right now.
+    Running,
+    /// Blocked in a receive or a sleep; a message or its timer makes it runnable.
+    Waiting,
+    /// Ended; messages to it are dropped.
+    Exited,
+}
+
+pub(crate) struct Mailbox {
+    /// Messages not yet looked at by the process.
+    pub inbox: VecDeque<Term>,
+    pub status: Status,
+    /// Set by the timer of the current wait.
+    pub timed_out: bool,
+    /// Identifies the current wait, so a stale timer does nothing.
+    pub wait_seq: u64,
+}
+
+/// A Lua state that moves between scheduler threads.
+pub(crate) struct SendState(pub State);
+
+// SAFETY: a `State` owns every object its values point to (one heap per process,
+// DESIGN.md decision 3); nothing in it is shared with another state or thread. Only one
+// scheduler thread runs a process at a time (the `Running` status under the mailbox lock,
+// and the state's own mutex), so moving the whole state between threads is sound.
+unsafe impl Send for SendState {}
+
+pub struct Process {
+    pub pid: Pid,
+    pub(crate) mailbox: Mutex<Mailbox>,
+    pub(crate) state: Mutex<Option<SendState>>,
+    pub(crate) reductions: AtomicU64,
+    pub(crate) name: Mutex<Option<String>>,
+}
+
+impl Process {
+    pub(crate) fn new(pid: Pid, state: State) -> Process {
+        Process {
+            pid,
+            mailbox: Mutex::new(Mailbox {
+                inbox: VecDeque::new(),
+                status: Status::Runnable,
+                timed_out: false,
+                wait_seq: 0,
+            }),
+            state: Mutex::new(Some(SendState(state))),
+            reductions: AtomicU64::new(0),
+            name: Mutex::new(None),
+        }
+    }
+
+    pub fn status(&self) -> Status {
+        self.mailbox.lock().expect("mailbox lock").status
+    }
+
+    pub fn is_alive(&self) -> bool {
+        self.status() != Status::Exited
+    }
+
+    pub fn message_queue_len(&self) -> usize {
+        self.mailbox.lock().expect("mailbox lock").inbox.len()
+    }
+
+    pub fn reductions(&self) -> u64 {
+        self.reductions.load(Ordering::Relaxed)
+    }
+}
