@@ -129,3 +129,26 @@ fn help_and_version() {
         assert!(text(&out.stdout).contains("Usage: cube-cli"), "{cmd}");
     }
 }
+
+#[test]
+fn examples_run() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_cube-cli"))
+            .current_dir(&root)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    assert_eq!(
+        run(&["run", "examples/ring.lua", "100", "10"]),
+        "ring of 100 processes: 10 rounds, 1000 message hops\n"
+    );
+    assert_eq!(
+        run(&["run", "--schedulers", "1", "examples/pubsub.lua", "20", "30"]),
+        "20 subscribers each received 30 messages (600 deliveries)\n"
+    );
+    assert!(run(&["run", "examples/hello.lua"]).starts_with("counter:\t3\n"));
+}
