@@ -435,17 +435,8 @@ fn scheduler_loop(node: Arc<NodeInner>, local: Worker<Arc<Process>>, me: usize) 
 }
 
 fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process>) {
-    {
-        let mut mb = p.mailbox.lock().expect("mailbox lock");
-        if mb.status == Status::Exited {
-            return;
-        }
-        if let Some(reason) = mb.sig.kill.take() {
-            drop(mb);
-            node.exit(&p, reason);
-            return;
-        }
-        mb.status = Status::Running;
+    if !start_slice(node, &p) {
+        return;
     }
     let (outcome, wait, error) = {
         let mut guard = p.state.lock().expect("state lock");
@@ -485,41 +476,8 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
         (outcome, wait, error)
     };
     match outcome {
-        Outcome::Preempted => {
-            let killed = {
-                let mut mb = p.mailbox.lock().expect("mailbox lock");
-                mb.status = Status::Runnable;
-                mb.sig.kill.take()
-            };
-            match killed {
-                Some(reason) => node.exit(&p, reason),
-                None => local.push(p),
-            }
-        }
-        Outcome::Blocked => {
-            let mut killed = None;
-            let requeue = {
-                let mut mb = p.mailbox.lock().expect("mailbox lock");
-                if let Some(reason) = mb.sig.kill.take() {
-                    killed = Some(reason);
-                    false
-                } else if !mb.inbox.is_empty() || mb.timed_out {
-                    mb.status = Status::Runnable;
-                    true
-                } else {
-                    mb.status = Status::Waiting;
-                    if let Some((deadline, seq)) = wait {
-                        node.timer.add(deadline, p.clone(), seq);
-                    }
-                    false
-                }
-            };
-            if let Some(reason) = killed {
-                node.exit(&p, reason);
-            } else if requeue {
-                local.push(p);
-            }
-        }
+        Outcome::Preempted => after_preempt(node, local, p),
+        Outcome::Blocked => after_block(node, local, p, wait),
         Outcome::Finished(_) => node.exit(&p, ExitReason::Normal),
         Outcome::Error(_) => {
             let (reason, crashed) = error.expect("error described");
@@ -527,6 +485,56 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
                 report_crash(node, p.pid, &reason);
             }
             node.exit(&p, reason);
+        }
+    }
+}
+
+/// Marks a picked-up process `Running`; false if it must not run: it has ended, or a
+/// signal killed it while it was queued or waiting (then it ends here, on the scheduler
+/// that owns it, which is what makes kills from other threads safe).
+fn start_slice(node: &Arc<NodeInner>, p: &Arc<Process>) -> bool {
+    let mut mb = p.mailbox.lock().expect("mailbox lock");
+    if mb.status == Status::Exited {
+        return false;
+    }
+    if let Some(reason) = mb.sig.kill.take() {
+        drop(mb);
+        node.exit(p, reason);
+        return false;
+    }
+    mb.status = Status::Running;
+    true
+}
+
+/// Out of budget: back to the local queue, unless a signal killed it during the slice.
+fn after_preempt(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process>) {
+    let killed = {
+        let mut mb = p.mailbox.lock().expect("mailbox lock");
+        mb.status = Status::Runnable;
+        mb.sig.kill.take()
+    };
+    match killed {
+        Some(reason) => node.exit(&p, reason),
+        None => local.push(p),
+    }
+}
+
+/// Blocked in a receive or sleep: ends it if a signal killed it, runs it again if what
+/// it waits for already came, else lets it wait (with a timer if it has a deadline).
+/// All under the mailbox lock, so a message or signal arriving meanwhile is not lost.
+fn after_block(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process>, wait: Wait) {
+    let mut mb = p.mailbox.lock().expect("mailbox lock");
+    if let Some(reason) = mb.sig.kill.take() {
+        drop(mb);
+        node.exit(&p, reason);
+    } else if !mb.inbox.is_empty() || mb.timed_out {
+        mb.status = Status::Runnable;
+        drop(mb);
+        local.push(p);
+    } else {
+        mb.status = Status::Waiting;
+        if let Some((deadline, seq)) = wait {
+            node.timer.add(deadline, p.clone(), seq);
         }
     }
 }
