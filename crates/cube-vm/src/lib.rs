@@ -5,9 +5,9 @@
 //! with work stealing. Messages are deep-copied as [`cube_term::Term`]s (DESIGN.md
 //! decision 4). The Lua side is the `process` library (see `library.rs`).
 //!
-//! This is the first part of the process runtime: processes, messages, selective
-//! receive with timeouts, sleep, names and the schedulers. Links, monitors, exit
-//! signals, supervisors and limits come next.
+//! The runtime has processes, messages, selective receive with timeouts, sleep, names,
+//! the schedulers, and Erlang's failure semantics: links, monitors, trapped exits and
+//! exit signals (`signals.rs`). Supervisors and limits come next.
 //!
 //! ```
 //! use cube_vm::{Node, ExitReason};
@@ -25,6 +25,7 @@
 mod library;
 mod node;
 mod process;
+mod signals;
 mod timer;
 mod transfer;
 

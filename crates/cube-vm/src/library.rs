@@ -1,6 +1,7 @@
 //! The Lua `process` library (DESIGN.md "Public interfaces"): spawn, self, send,
 //! receive (with timeout and selective match), sleep, is_alive, list, info, register,
-//! unregister, whereis, exit.
+//! unregister, whereis, exit, and the failure semantics of `signals.rs`: link, unlink,
+//! spawn_link, monitor, demonitor, trap_exit, exit(pid, reason).
 //!
 //! Each process's state carries a [`Ctx`] in `State::ext`. Blocking calls return
 //! `Ret::Block`; the scheduler parks the process and the call runs again when a message
@@ -8,6 +9,7 @@
 //! match stay queued in order and are not offered to the same match function again.
 
 use crate::node::{ExitReason, NodeInner, Wait};
+use crate::signals::{LinkResult, Origin};
 use cube_lua::gc::Gc;
 use cube_lua::table::Table;
 use cube_lua::thread::{Cont, Status};
@@ -139,6 +141,12 @@ pub(crate) fn install(st: &mut State, node: Arc<NodeInner>, me: Pid) {
             ("unregister", unregister),
             ("whereis", whereis),
             ("exit", exit),
+            ("link", link),
+            ("unlink", unlink),
+            ("spawn_link", spawn_link),
+            ("monitor", monitor),
+            ("demonitor", demonitor),
+            ("trap_exit", trap_exit),
         ],
     );
     st.set_global("process", Value::Table(lib));
@@ -156,16 +164,7 @@ pub(crate) fn take_wait(st: &mut State) -> Wait {
 
 /// The exit reason carried by a `process.exit` error value.
 pub(crate) fn exit_reason_of(e: &Value) -> Option<ExitReason> {
-    State::userdata_ref::<ExitSignal>(e).map(|s| {
-        if s.0 == "normal" {
-            ExitReason::Normal
-        } else {
-            ExitReason::Error {
-                message: Some(s.0.clone()),
-                traceback: None,
-            }
-        }
-    })
+    State::userdata_ref::<ExitSignal>(e).map(|s| crate::signals::reason_from_text(&s.0))
 }
 
 fn pid_tostring(st: &mut State, a: Args) -> LResult<Ret> {
@@ -175,6 +174,15 @@ fn pid_tostring(st: &mut State, a: Args) -> LResult<Ret> {
 }
 
 fn spawn(st: &mut State, a: Args) -> LResult<Ret> {
+    spawn_impl(st, a, false)
+}
+
+/// `spawn` and `link` in one step: the child cannot end before the link exists.
+fn spawn_link(st: &mut State, a: Args) -> LResult<Ret> {
+    spawn_impl(st, a, true)
+}
+
+fn spawn_impl(st: &mut State, a: Args, link: bool) -> LResult<Ret> {
     let f = st.arg(a, 1);
     if !matches!(f, Value::LFn(_)) {
         return Err(st.arg_type_error(a, 1, "function"));
@@ -185,9 +193,10 @@ fn spawn(st: &mut State, a: Args) -> LResult<Ret> {
         Err(m) => return Err(st.rt_error(&m)),
     };
     let node = ctx(st).node.clone();
+    let parent = link.then_some(ctx(st).me);
     let mut st2 = crate::node::new_process_state(&node);
     let (f2, args2) = crate::transfer::unpack(&mut st2, &packet, &VmBridge);
-    let pid = node.spawn_state(st2, f2, &args2);
+    let pid = node.spawn_state(st2, f2, &args2, parent);
     let v = pid_value(st, pid);
     st.push(v);
     Ok(Ret::Values(1))
@@ -441,6 +450,7 @@ fn info(st: &mut State, a: Args) -> LResult<Ret> {
         let nv = st.new_string(name.into_bytes());
         st.set_field(t, "registered_name", nv);
     }
+    info_signals(st, t, &p);
     st.push(Value::Table(t));
     Ok(Ret::Values(1))
 }
@@ -496,13 +506,120 @@ fn whereis(st: &mut State, a: Args) -> LResult<Ret> {
     Ok(Ret::Values(1))
 }
 
-fn exit(st: &mut State, a: Args) -> LResult<Ret> {
-    let reason = match st.arg(a, 1) {
-        Value::Nil => "normal".to_string(),
-        v => match st.to_str_coerce(&v) {
-            Some(s) => s.to_str_lossy().into_owned(),
-            None => return Err(st.arg_type_error(a, 1, "string")),
-        },
+/// `links`, `monitors` (how many this process holds) and `trap_exit` for `info`.
+fn info_signals(st: &mut State, t: Gc<Table>, p: &crate::process::Process) {
+    let (links, monitors, trapping) = {
+        let mb = p.mailbox.lock().expect("mailbox lock");
+        (
+            mb.sig.links.clone(),
+            mb.sig.monitoring.len(),
+            mb.sig.trap_exit,
+        )
     };
+    let lt = st.new_table_with(links.len(), 0);
+    for (i, pid) in links.into_iter().enumerate() {
+        let v = pid_value(st, pid);
+        lt.get_mut().set_int(i as i64 + 1, v);
+    }
+    st.set_field(t, "links", Value::Table(lt));
+    st.set_field(t, "monitors", Value::Num(monitors as f64));
+    st.set_field(t, "trap_exit", Value::Bool(trapping));
+}
+
+/// A reason argument: a string (or number), nil meaning "normal".
+fn reason_arg(st: &mut State, a: Args, n: usize) -> LResult<String> {
+    match st.arg(a, n) {
+        Value::Nil => Ok("normal".to_string()),
+        v => match st.to_str_coerce(&v) {
+            Some(s) => Ok(s.to_str_lossy().into_owned()),
+            None => Err(st.arg_type_error(a, n, "string")),
+        },
+    }
+}
+
+/// `process.exit(reason)` ends the caller; `process.exit(pid, reason)` sends an exit
+/// signal (Erlang's exit/1 and exit/2).
+fn exit(st: &mut State, a: Args) -> LResult<Ret> {
+    if State::userdata_ref::<PidBox>(&st.arg(a, 1)).is_some() {
+        return exit_pid(st, a);
+    }
+    let reason = reason_arg(st, a, 1)?;
     Err(st.new_userdata(ExitSignal(reason), None))
+}
+
+fn exit_pid(st: &mut State, a: Args) -> LResult<Ret> {
+    let to = check_pid(st, a, 1)?;
+    let reason = crate::signals::reason_from_text(&reason_arg(st, a, 2)?);
+    let c = ctx(st);
+    let (node, me) = (c.node.clone(), c.me);
+    node.exit_signal(me, to, &reason, Origin::Exit);
+    if to == me && node.kill_pending(me) {
+        // The signal killed the caller: stop here, uncatchably; the scheduler ends it.
+        st.set_top(a.base + a.len);
+        return Ok(Ret::Block);
+    }
+    st.push(Value::Bool(true));
+    Ok(Ret::Values(1))
+}
+
+/// Erlang's link/1: a dead or unknown pid raises `noproc`, or gives an EXIT message
+/// with reason "noproc" when trapping exits.
+fn link(st: &mut State, a: Args) -> LResult<Ret> {
+    let other = check_pid(st, a, 1)?;
+    let c = ctx(st);
+    let (node, me) = (c.node.clone(), c.me);
+    match node.link(me, other) {
+        LinkResult::Linked => {
+            st.push(Value::Bool(true));
+            Ok(Ret::Values(1))
+        }
+        LinkResult::NoProc => Err(st.new_str(b"noproc")),
+    }
+}
+
+fn unlink(st: &mut State, a: Args) -> LResult<Ret> {
+    let other = check_pid(st, a, 1)?;
+    let c = ctx(st);
+    let (node, me) = (c.node.clone(), c.me);
+    node.unlink(me, other);
+    st.push(Value::Bool(true));
+    Ok(Ret::Values(1))
+}
+
+/// Returns the monitor reference: a string unique in the node (refs arrive in DOWN
+/// messages the same way, through `VmBridge`, so they compare with `==`).
+fn monitor(st: &mut State, a: Args) -> LResult<Ret> {
+    let target = check_pid(st, a, 1)?;
+    let c = ctx(st);
+    let (node, me) = (c.node.clone(), c.me);
+    let r = node.monitor(me, target);
+    let v = VmBridge.reference_to_value(st, r);
+    st.push(v);
+    Ok(Ret::Values(1))
+}
+
+/// The id of a reference printed as `#Ref<0.N>`.
+fn parse_ref(s: &str) -> Option<u64> {
+    s.strip_prefix("#Ref<0.")?.strip_suffix('>')?.parse().ok()
+}
+
+fn demonitor(st: &mut State, a: Args) -> LResult<Ret> {
+    let text = st.check_str(a, 1)?.to_str_lossy().into_owned();
+    let Some(id) = parse_ref(&text) else {
+        return Err(st.arg_error(1, "monitor reference expected"));
+    };
+    let c = ctx(st);
+    let (node, me) = (c.node.clone(), c.me);
+    let was_active = node.demonitor(me, id);
+    st.push(Value::Bool(was_active));
+    Ok(Ret::Values(1))
+}
+
+fn trap_exit(st: &mut State, a: Args) -> LResult<Ret> {
+    let on = st.arg(a, 1).truthy();
+    let c = ctx(st);
+    let (node, me) = (c.node.clone(), c.me);
+    let previous = node.set_trap_exit(me, on);
+    st.push(Value::Bool(previous));
+    Ok(Ret::Values(1))
 }

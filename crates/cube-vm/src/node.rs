@@ -46,6 +46,8 @@ pub(crate) struct NodeInner {
     pub procs: RwLock<HashMap<u64, Arc<Process>>>,
     pub names: Mutex<HashMap<String, Pid>>,
     next_id: AtomicU64,
+    /// Monitor references, unique per node.
+    next_ref: AtomicU64,
     injector: Injector<Arc<Process>>,
     stealers: OnceLock<Vec<Stealer<Arc<Process>>>>,
     sleep_lock: Mutex<usize>,
@@ -98,6 +100,7 @@ impl Node {
             procs: RwLock::new(HashMap::new()),
             names: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
+            next_ref: AtomicU64::new(1),
             injector: Injector::new(),
             stealers: OnceLock::new(),
             sleep_lock: Mutex::new(0),
@@ -151,7 +154,7 @@ impl Node {
             .lock()
             .expect("watched lock")
             .insert(pid.id());
-        Ok(self.inner.spawn_with_pid(pid, st, f, &args))
+        Ok(self.inner.spawn_with_pid(pid, st, f, &args, None))
     }
 
     /// Waits until process `pid` (one made by `spawn_main`) has ended and returns why.
@@ -208,6 +211,10 @@ impl NodeInner {
         Pid::new(0, self.next_id.fetch_add(1, Ordering::Relaxed), 0)
     }
 
+    pub(crate) fn new_ref_id(&self) -> u64 {
+        self.next_ref.fetch_add(1, Ordering::Relaxed)
+    }
+
     pub(crate) fn lookup(&self, pid: Pid) -> Option<Arc<Process>> {
         self.procs
             .read()
@@ -216,10 +223,18 @@ impl NodeInner {
             .cloned()
     }
 
-    /// Makes a process of `st` running `f(args)` and queues it.
-    pub(crate) fn spawn_state(self: &Arc<Self>, st: State, f: Value, args: &[Value]) -> Pid {
+    /// Makes a process of `st` running `f(args)` and queues it; with `link`, the new
+    /// process is linked to that (running) process before anything can run, which is
+    /// what makes `spawn_link` atomic.
+    pub(crate) fn spawn_state(
+        self: &Arc<Self>,
+        st: State,
+        f: Value,
+        args: &[Value],
+        link: Option<Pid>,
+    ) -> Pid {
         let pid = self.new_pid();
-        self.spawn_with_pid(pid, st, f, args)
+        self.spawn_with_pid(pid, st, f, args, link)
     }
 
     pub(crate) fn spawn_with_pid(
@@ -228,10 +243,20 @@ impl NodeInner {
         mut st: State,
         f: Value,
         args: &[Value],
+        link: Option<Pid>,
     ) -> Pid {
         crate::library::install(&mut st, self.clone(), pid);
         let started = st.start(f, args);
         let p = Arc::new(Process::new(pid, st));
+        if let Some(parent) = link {
+            self.link_parent_side(parent, pid);
+            p.mailbox
+                .lock()
+                .expect("mailbox lock")
+                .sig
+                .links
+                .push(parent);
+        }
         self.procs
             .write()
             .expect("procs lock")
@@ -303,12 +328,15 @@ impl NodeInner {
         }
     }
 
+    /// Ends a process: frees its state and name, then sends its exit signals (links,
+    /// monitors), so chains of links propagate.
     fn exit(&self, p: &Arc<Process>, reason: ExitReason) {
-        {
+        let sig = {
             let mut mb = p.mailbox.lock().expect("mailbox lock");
             mb.status = Status::Exited;
             mb.inbox.clear();
-        }
+            std::mem::take(&mut mb.sig)
+        };
         self.procs.write().expect("procs lock").remove(&p.pid.id());
         if let Some(name) = p.name.lock().expect("name lock").take() {
             self.names.lock().expect("names lock").remove(&name);
@@ -320,6 +348,7 @@ impl NodeInner {
             }
         }
         self.live.fetch_sub(1, Ordering::SeqCst);
+        self.propagate(p.pid, sig, &reason);
         // Only the reasons someone will wait for are kept.
         let watched = self
             .watched
@@ -406,12 +435,8 @@ fn scheduler_loop(node: Arc<NodeInner>, local: Worker<Arc<Process>>, me: usize) 
 }
 
 fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process>) {
-    {
-        let mut mb = p.mailbox.lock().expect("mailbox lock");
-        if mb.status == Status::Exited {
-            return;
-        }
-        mb.status = Status::Running;
+    if !start_slice(node, &p) {
+        return;
     }
     let (outcome, wait, error) = {
         let mut guard = p.state.lock().expect("state lock");
@@ -451,28 +476,8 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
         (outcome, wait, error)
     };
     match outcome {
-        Outcome::Preempted => {
-            p.mailbox.lock().expect("mailbox lock").status = Status::Runnable;
-            local.push(p);
-        }
-        Outcome::Blocked => {
-            let requeue = {
-                let mut mb = p.mailbox.lock().expect("mailbox lock");
-                if !mb.inbox.is_empty() || mb.timed_out {
-                    mb.status = Status::Runnable;
-                    true
-                } else {
-                    mb.status = Status::Waiting;
-                    if let Some((deadline, seq)) = wait {
-                        node.timer.add(deadline, p.clone(), seq);
-                    }
-                    false
-                }
-            };
-            if requeue {
-                local.push(p);
-            }
-        }
+        Outcome::Preempted => after_preempt(node, local, p),
+        Outcome::Blocked => after_block(node, local, p, wait),
         Outcome::Finished(_) => node.exit(&p, ExitReason::Normal),
         Outcome::Error(_) => {
             let (reason, crashed) = error.expect("error described");
@@ -480,6 +485,56 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
                 report_crash(node, p.pid, &reason);
             }
             node.exit(&p, reason);
+        }
+    }
+}
+
+/// Marks a picked-up process `Running`; false if it must not run: it has ended, or a
+/// signal killed it while it was queued or waiting (then it ends here, on the scheduler
+/// that owns it, which is what makes kills from other threads safe).
+fn start_slice(node: &Arc<NodeInner>, p: &Arc<Process>) -> bool {
+    let mut mb = p.mailbox.lock().expect("mailbox lock");
+    if mb.status == Status::Exited {
+        return false;
+    }
+    if let Some(reason) = mb.sig.kill.take() {
+        drop(mb);
+        node.exit(p, reason);
+        return false;
+    }
+    mb.status = Status::Running;
+    true
+}
+
+/// Out of budget: back to the local queue, unless a signal killed it during the slice.
+fn after_preempt(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process>) {
+    let killed = {
+        let mut mb = p.mailbox.lock().expect("mailbox lock");
+        mb.status = Status::Runnable;
+        mb.sig.kill.take()
+    };
+    match killed {
+        Some(reason) => node.exit(&p, reason),
+        None => local.push(p),
+    }
+}
+
+/// Blocked in a receive or sleep: ends it if a signal killed it, runs it again if what
+/// it waits for already came, else lets it wait (with a timer if it has a deadline).
+/// All under the mailbox lock, so a message or signal arriving meanwhile is not lost.
+fn after_block(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process>, wait: Wait) {
+    let mut mb = p.mailbox.lock().expect("mailbox lock");
+    if let Some(reason) = mb.sig.kill.take() {
+        drop(mb);
+        node.exit(&p, reason);
+    } else if !mb.inbox.is_empty() || mb.timed_out {
+        mb.status = Status::Runnable;
+        drop(mb);
+        local.push(p);
+    } else {
+        mb.status = Status::Waiting;
+        if let Some((deadline, seq)) = wait {
+            node.timer.add(deadline, p.clone(), seq);
         }
     }
 }

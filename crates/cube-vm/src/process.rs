@@ -5,6 +5,7 @@
 //! same lock under which the scheduler decided to let it wait (after checking that no
 //! message had arrived since the process looked).
 
+use crate::signals::Signals;
 use cube_lua::State;
 use cube_term::{Pid, Term};
 use std::collections::VecDeque;
@@ -31,6 +32,8 @@ pub(crate) struct Mailbox {
     pub timed_out: bool,
     /// Identifies the current wait, so a stale timer does nothing.
     pub wait_seq: u64,
+    /// Links, monitors, trap_exit and a pending kill (under this lock, see `signals.rs`).
+    pub sig: Signals,
 }
 
 /// A Lua state that moves between scheduler threads.
@@ -59,6 +62,7 @@ impl Process {
                 status: Status::Runnable,
                 timed_out: false,
                 wait_seq: 0,
+                sig: Signals::default(),
             }),
             state: Mutex::new(Some(SendState(state))),
             reductions: AtomicU64::new(0),
