@@ -26,6 +26,10 @@ enum Command {
         /// Scheduler threads (default: one per core).
         #[arg(long, default_value_t = 0)]
         schedulers: usize,
+        /// At exit, print processes spawned, messages sent, reductions and the peak
+        /// process count on stderr.
+        #[arg(long)]
+        stats: bool,
         /// The script; `-` reads standard input.
         file: String,
         /// Arguments, visible to the script as `arg[1]`, `arg[2]`, ... and as `...`.
@@ -43,10 +47,11 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Some(Command::Run {
             schedulers,
+            stats,
             file,
             args,
-        }) => script::run_file(&file, &args, schedulers),
-        Some(Command::Eval { code }) => script::run_eval(&code, 0),
+        }) => script::run_file(&file, &args, script::Options { schedulers, stats }),
+        Some(Command::Eval { code }) => script::run_eval(&code, script::Options::default()),
         Some(Command::Repl) | None => repl::run(),
     };
     ExitCode::from(code)

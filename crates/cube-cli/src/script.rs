@@ -43,14 +43,35 @@ pub fn error_text(st: &mut State, e: Value) -> Option<String> {
     })
 }
 
+/// How a script's node runs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Scheduler threads; 0 for one per core.
+    pub schedulers: usize,
+    /// Print the node's counters at exit.
+    pub stats: bool,
+}
+
+fn print_stats(node: &cube_vm::Node) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let s = node.stats();
+    eprintln!(
+        "cube-cli stats: processes spawned {}, messages sent {}, reductions {}, peak processes {}",
+        s.spawned.load(Relaxed),
+        s.messages.load(Relaxed),
+        s.reductions.load(Relaxed),
+        s.peak_processes.load(Relaxed)
+    );
+}
+
 /// Runs `load` (which makes the main function and its arguments in the first
 /// process's state) as the node's first process, and waits for it: the node ends when it
 /// ends, with exit status 0, or 1 after an uncaught error reported as `lua` does.
 fn run_node(
-    schedulers: usize,
+    opts: Options,
     load: impl FnOnce(&mut State) -> Result<(Value, Vec<Value>), String>,
 ) -> u8 {
-    let node = cube_vm::Node::start(schedulers, cube_lua::stdlib::open_libs);
+    let node = cube_vm::Node::start(opts.schedulers, cube_lua::stdlib::open_libs);
     let pid = match node.spawn_main(load) {
         Ok(pid) => pid,
         Err(msg) => {
@@ -60,6 +81,9 @@ fn run_node(
     };
     let reason = node.wait(pid);
     node.flush_stdout();
+    if opts.stats {
+        print_stats(&node);
+    }
     match reason {
         cube_vm::ExitReason::Normal => 0,
         cube_vm::ExitReason::Error { message, traceback } => {
@@ -74,10 +98,10 @@ fn run_node(
     }
 }
 
-pub fn run_file(file: &str, args: &[String], schedulers: usize) -> u8 {
+pub fn run_file(file: &str, args: &[String], opts: Options) -> u8 {
     let file = file.to_string();
     let args = args.to_vec();
-    run_node(schedulers, move |st| {
+    run_node(opts, move |st| {
         // arg[0] = script, arg[1..] = arguments, arg[-1] = interpreter.
         let argt = st.new_table();
         let interp = st.new_str(b"cube-cli");
@@ -104,9 +128,9 @@ pub fn run_file(file: &str, args: &[String], schedulers: usize) -> u8 {
     })
 }
 
-pub fn run_eval(code: &str, schedulers: usize) -> u8 {
+pub fn run_eval(code: &str, opts: Options) -> u8 {
     let code = code.to_string();
-    run_node(schedulers, move |st| {
+    run_node(opts, move |st| {
         let f = st
             .load_chunk(code.as_bytes(), "=(command line)")
             .map_err(|e| e.message)?;

@@ -147,8 +147,30 @@ fn examples_run() {
         "ring of 100 processes: 10 rounds, 1000 message hops\n"
     );
     assert_eq!(
-        run(&["run", "--schedulers", "1", "examples/pubsub.lua", "20", "30"]),
+        run(&[
+            "run",
+            "--schedulers",
+            "1",
+            "examples/pubsub.lua",
+            "20",
+            "30"
+        ]),
         "20 subscribers each received 30 messages (600 deliveries)\n"
     );
     assert!(run(&["run", "examples/hello.lua"]).starts_with("counter:\t3\n"));
+}
+
+#[test]
+fn stats_are_printed_at_exit() {
+    let out = cube(
+        &["run", "--stats", "--schedulers", "1", "-"],
+        "local me = process.self() for i = 1, 3 do process.spawn(function() process.send(me, i) end) end for i = 1, 3 do process.receive() end",
+    );
+    assert!(out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("cube-cli stats: processes spawned 4, messages sent 3, reductions "),
+        "{err}"
+    );
+    assert!(err.trim_end().ends_with("peak processes 4"), "{err}");
 }
