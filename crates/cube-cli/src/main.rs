@@ -30,6 +30,17 @@ enum Command {
         /// process count on stderr.
         #[arg(long)]
         stats: bool,
+        /// Heap limit of every process, in bytes (a process over it ends with
+        /// "heap limit exceeded").
+        #[arg(long, value_name = "BYTES")]
+        max_heap: Option<usize>,
+        /// Reductions every process may use in its life.
+        #[arg(long, value_name = "N")]
+        max_reductions: Option<u64>,
+        /// Untrusted code: no io library, os.execute, os.exit, require, dofile,
+        /// loadfile, nor binary chunks in load.
+        #[arg(long)]
+        sandbox: bool,
         /// The script; `-` reads standard input.
         file: String,
         /// Arguments, visible to the script as `arg[1]`, `arg[2]`, ... and as `...`.
@@ -48,9 +59,22 @@ fn main() -> ExitCode {
         Some(Command::Run {
             schedulers,
             stats,
+            max_heap,
+            max_reductions,
+            sandbox,
             file,
             args,
-        }) => script::run_file(&file, &args, script::Options { schedulers, stats }),
+        }) => script::run_file(
+            &file,
+            &args,
+            script::Options {
+                schedulers,
+                stats,
+                max_heap,
+                max_reductions,
+                sandbox,
+            },
+        ),
         Some(Command::Eval { code }) => script::run_eval(&code, script::Options::default()),
         Some(Command::Repl) | None => repl::run(),
     };

@@ -50,6 +50,30 @@ pub struct Options {
     pub schedulers: usize,
     /// Print the node's counters at exit.
     pub stats: bool,
+    pub max_heap: Option<usize>,
+    pub max_reductions: Option<u64>,
+    pub sandbox: bool,
+}
+
+/// Opens the standard libraries, minus what untrusted code must not have in a sandbox.
+fn setup_state(st: &mut State, sandbox: bool) {
+    cube_lua::stdlib::open_libs(st);
+    if !sandbox {
+        return;
+    }
+    st.binary_chunks_allowed = false;
+    for name in ["io", "require", "dofile", "loadfile", "package", "debug"] {
+        st.set_global(name, Value::Nil);
+    }
+    if let Value::Table(os) = st.get_global("os") {
+        for name in ["execute", "exit", "remove", "rename", "tmpname", "getenv"] {
+            st.set_field(os, name, Value::Nil);
+        }
+    }
+    let loaded = st.loaded_table();
+    for name in ["io", "package", "debug"] {
+        st.set_field(loaded, name, Value::Nil);
+    }
 }
 
 fn print_stats(node: &cube_vm::Node) {
@@ -71,7 +95,12 @@ fn run_node(
     opts: Options,
     load: impl FnOnce(&mut State) -> Result<(Value, Vec<Value>), String>,
 ) -> u8 {
-    let node = cube_vm::Node::start(opts.schedulers, cube_lua::stdlib::open_libs);
+    let sandbox = opts.sandbox;
+    let node = cube_vm::Node::start(opts.schedulers, move |st| setup_state(st, sandbox));
+    node.set_default_limits(cube_vm::Limits {
+        max_heap: opts.max_heap,
+        max_reductions: opts.max_reductions,
+    });
     let pid = match node.spawn_main(load) {
         Ok(pid) => pid,
         Err(msg) => {

@@ -174,3 +174,50 @@ fn stats_are_printed_at_exit() {
     );
     assert!(err.trim_end().ends_with("peak processes 4"), "{err}");
 }
+
+#[test]
+fn limits_and_sandbox_flags() {
+    let out = cube(
+        &["run", "--max-reductions", "100000", "-"],
+        "while true do end",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), "cube-cli: reduction limit exceeded\n");
+    let out = cube(
+        &["run", "--max-heap", "2000000", "-"],
+        "local ok = pcall(function() local t = {} for i = 1, 1e8 do t[i] = i end end) print('caught?', ok)",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a heap limit cannot be caught by pcall"
+    );
+    assert_eq!(text(&out.stderr), "cube-cli: heap limit exceeded\n");
+    let out = cube(
+        &["run", "--sandbox", "-"],
+        "print(io, os.execute, os.exit, require, dofile, load(string.dump(print and function() end)))",
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "nil\tnil\tnil\tnil\tnil\tnil\tattempt to load a binary chunk (mode is 't')\n"
+    );
+}
+
+#[test]
+fn sandbox_example() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::new(env!("CARGO_BIN_EXE_cube-cli"))
+        .current_dir(&root)
+        .args(["run", "examples/sandbox.lua"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stdout),
+        "broken  syntax error: broken:1: unexpected symbol near <eof>\n\
+         escape  error: escape:1: attempt to index global 'os' (a nil value)\n\
+         hog     killed: heap limit exceeded\n\
+         loop    killed: reduction limit exceeded\n\
+         ok      returned 5050\n"
+    );
+}

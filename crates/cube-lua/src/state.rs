@@ -86,6 +86,13 @@ pub struct State {
     /// error "reduction limit exceeded" (for untrusted code and fuzzing); otherwise the
     /// budget is refilled.
     pub reduction_limit_enabled: bool,
+    /// Largest heap this state may keep (bytes, after a collection); beyond it the
+    /// running code ends with the uncatchable "heap limit exceeded".
+    pub max_heap: Option<usize>,
+    /// Why the running code must end (set by a limit); raised uncatchably by the driver.
+    pub(crate) kill_reason: Option<&'static str>,
+    /// `load` accepts binary chunks (a sandbox turns this off).
+    pub binary_chunks_allowed: bool,
     /// Nesting of Rust-level entries into the VM (embedding calls from natives).
     pub(crate) c_depth: u32,
     /// Cached interned strings used by the libraries.
@@ -154,6 +161,9 @@ impl State {
             tm_names,
             budget: i64::MAX,
             reduction_limit_enabled: false,
+            max_heap: None,
+            kill_reason: None,
+            binary_chunks_allowed: true,
             c_depth: 0,
             names,
             traceback_on_error: false,
@@ -405,6 +415,26 @@ impl State {
         match v {
             Value::UserData(u) => u.get_mut().data.downcast_mut::<T>(),
             _ => None,
+        }
+    }
+}
+
+impl State {
+    /// Marks the running code to be ended by the heap limit and returns the error to
+    /// raise now (it is re-raised uncatchably by the driver if a pcall catches it).
+    pub fn heap_limit_error(&mut self) -> Value {
+        self.kill_reason = Some("heap limit exceeded");
+        self.budget = 0;
+        self.new_str(b"heap limit exceeded")
+    }
+}
+
+impl State {
+    /// Sets (or clears) the heap limit; collections then run before it is crossed.
+    pub fn set_max_heap(&mut self, max: Option<usize>) {
+        self.max_heap = max;
+        if let Some(m) = max {
+            self.heap.threshold = self.heap.threshold.min(m);
         }
     }
 }

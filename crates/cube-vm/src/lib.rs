@@ -29,5 +29,5 @@ mod signals;
 mod timer;
 mod transfer;
 
-pub use node::{ExitReason, Node, Stats, SLICE_REDUCTIONS};
+pub use node::{ExitReason, Limits, Node, Stats, SLICE_REDUCTIONS};
 pub use process::Status;

@@ -130,6 +130,7 @@ pub(crate) fn install(st: &mut State, node: Arc<NodeInner>, me: Pid) {
         lib,
         &[
             ("spawn", spawn),
+            ("spawn_opt", spawn_opt),
             ("self", self_),
             ("send", send),
             ("receive", receive),
@@ -183,11 +184,45 @@ fn spawn_link(st: &mut State, a: Args) -> LResult<Ret> {
 }
 
 fn spawn_impl(st: &mut State, a: Args, link: bool) -> LResult<Ret> {
-    let f = st.arg(a, 1);
-    if !matches!(f, Value::LFn(_)) {
-        return Err(st.arg_type_error(a, 1, "function"));
+    let limits = ctx(st).node.default_limits();
+    spawn_from(st, a, 1, link, limits)
+}
+
+/// `process.spawn_opt(opts, f, ...)`: `opts` may set `max_heap` (bytes),
+/// `max_reductions` and `link`.
+fn spawn_opt(st: &mut State, a: Args) -> LResult<Ret> {
+    let opts = st.check_table(a, 1)?;
+    let mut limits = ctx(st).node.default_limits();
+    let num = |st: &mut State, name: &str| -> LResult<Option<f64>> {
+        match st.get_field(opts, name) {
+            Value::Nil => Ok(None),
+            Value::Num(n) if n >= 0.0 => Ok(Some(n)),
+            _ => Err(st.arg_error(1, &format!("'{name}' must be a non-negative number"))),
+        }
+    };
+    if let Some(n) = num(st, "max_heap")? {
+        limits.max_heap = Some(n as usize);
     }
-    let args: Vec<Value> = (2..=a.len).map(|i| st.arg(a, i)).collect();
+    if let Some(n) = num(st, "max_reductions")? {
+        limits.max_reductions = Some(n as u64);
+    }
+    let link = st.get_field(opts, "link").truthy();
+    spawn_from(st, a, 2, link, limits)
+}
+
+/// Spawns the function at argument `fi` with the arguments after it.
+fn spawn_from(
+    st: &mut State,
+    a: Args,
+    fi: usize,
+    link: bool,
+    limits: crate::node::Limits,
+) -> LResult<Ret> {
+    let f = st.arg(a, fi);
+    if !matches!(f, Value::LFn(_)) {
+        return Err(st.arg_type_error(a, fi, "function"));
+    }
+    let args: Vec<Value> = (fi + 1..=a.len).map(|i| st.arg(a, i)).collect();
     let packet = match crate::transfer::pack(st, f, &args, &VmBridge) {
         Ok(p) => p,
         Err(m) => return Err(st.rt_error(&m)),
@@ -196,7 +231,7 @@ fn spawn_impl(st: &mut State, a: Args, link: bool) -> LResult<Ret> {
     let parent = link.then_some(ctx(st).me);
     let mut st2 = crate::node::new_process_state(&node);
     let (f2, args2) = crate::transfer::unpack(&mut st2, &packet, &VmBridge);
-    let pid = node.spawn_state(st2, f2, &args2, parent);
+    let pid = node.spawn_state_limited(st2, f2, &args2, parent, limits);
     let v = pid_value(st, pid);
     st.push(v);
     Ok(Ret::Values(1))

@@ -33,6 +33,16 @@ pub enum ExitReason {
     },
 }
 
+/// Resource limits of a process (issue 3: limits for untrusted code).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Heap bytes the process may keep; beyond it, it ends with "heap limit exceeded".
+    pub max_heap: Option<usize>,
+    /// Reductions the process may use in its life; then it ends with "reduction limit
+    /// exceeded".
+    pub max_reductions: Option<u64>,
+}
+
 /// Counters for `--stats`.
 #[derive(Default, Debug)]
 pub struct Stats {
@@ -60,6 +70,7 @@ pub(crate) struct NodeInner {
     exit_cv: Condvar,
     live: AtomicUsize,
     pub stats: Stats,
+    default_limits: Mutex<Limits>,
     /// The script's first process: its crash is reported by the command line, as `lua`
     /// reports an uncaught error.
     pub(crate) main_pid: OnceLock<u64>,
@@ -116,6 +127,7 @@ impl Node {
             exit_cv: Condvar::new(),
             live: AtomicUsize::new(0),
             stats: Stats::default(),
+            default_limits: Mutex::new(Limits::default()),
             main_pid: OnceLock::new(),
             setup: Box::new(setup),
         });
@@ -154,7 +166,9 @@ impl Node {
             .lock()
             .expect("watched lock")
             .insert(pid.id());
-        Ok(self.inner.spawn_with_pid(pid, st, f, &args, None))
+        Ok(self
+            .inner
+            .spawn_with_pid(pid, st, f, &args, None, self.inner.default_limits()))
     }
 
     /// Waits until process `pid` (one made by `spawn_main`) has ended and returns why.
@@ -166,6 +180,12 @@ impl Node {
             }
             exits = self.inner.exit_cv.wait(exits).expect("exits lock");
         }
+    }
+
+    /// Limits for every process spawned from now on (`cube-cli run --max-heap ...`)
+    /// unless `spawn_opt` gives its own.
+    pub fn set_default_limits(&self, limits: Limits) {
+        *self.inner.default_limits.lock().expect("limits lock") = limits;
     }
 
     pub fn stats(&self) -> &Stats {
@@ -223,18 +243,23 @@ impl NodeInner {
             .cloned()
     }
 
-    /// Makes a process of `st` running `f(args)` and queues it; with `link`, the new
-    /// process is linked to that (running) process before anything can run, which is
-    /// what makes `spawn_link` atomic.
-    pub(crate) fn spawn_state(
+    /// Makes a process of `st` running `f(args)` with `limits` and queues it; with
+    /// `link`, the new process is linked to that (running) process before anything can
+    /// run, which is what makes `spawn_link` atomic.
+    pub(crate) fn spawn_state_limited(
         self: &Arc<Self>,
         st: State,
         f: Value,
         args: &[Value],
         link: Option<Pid>,
+        limits: Limits,
     ) -> Pid {
         let pid = self.new_pid();
-        self.spawn_with_pid(pid, st, f, args, link)
+        self.spawn_with_pid(pid, st, f, args, link, limits)
+    }
+
+    pub(crate) fn default_limits(&self) -> Limits {
+        *self.default_limits.lock().expect("limits lock")
     }
 
     pub(crate) fn spawn_with_pid(
@@ -244,10 +269,14 @@ impl NodeInner {
         f: Value,
         args: &[Value],
         link: Option<Pid>,
+        limits: Limits,
     ) -> Pid {
         crate::library::install(&mut st, self.clone(), pid);
+        st.set_max_heap(limits.max_heap);
         let started = st.start(f, args);
-        let p = Arc::new(Process::new(pid, st));
+        let mut proc = Process::new(pid, st);
+        proc.max_reductions = limits.max_reductions;
+        let p = Arc::new(proc);
         if let Some(parent) = link {
             self.link_parent_side(parent, pid);
             p.mailbox
@@ -444,9 +473,15 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
             return;
         };
         let st = &mut st.0;
-        let outcome =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| st.resume(SLICE_REDUCTIONS)));
-        let used = (SLICE_REDUCTIONS - st.budget).max(0) as u64;
+        // A reduction limit shortens the last slice so it ends exactly at the limit.
+        let slice = match p.max_reductions {
+            Some(max) => SLICE_REDUCTIONS
+                .min(max.saturating_sub(p.reductions()) as i64)
+                .max(1),
+            None => SLICE_REDUCTIONS,
+        };
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| st.resume(slice)));
+        let used = (slice - st.budget).max(0) as u64;
         p.reductions.fetch_add(used, Ordering::Relaxed);
         node.stats.reductions.fetch_add(used, Ordering::Relaxed);
         let wait = crate::library::take_wait(st);
@@ -476,6 +511,13 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
         (outcome, wait, error)
     };
     match outcome {
+        Outcome::Preempted if p.max_reductions.is_some_and(|m| p.reductions() >= m) => {
+            let reason = ExitReason::Error {
+                message: Some("reduction limit exceeded".to_string()),
+                traceback: None,
+            };
+            node.exit(&p, reason);
+        }
         Outcome::Preempted => after_preempt(node, local, p),
         Outcome::Blocked => after_block(node, local, p, wait),
         Outcome::Finished(_) => node.exit(&p, ExitReason::Normal),

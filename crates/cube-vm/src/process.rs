@@ -50,6 +50,8 @@ pub struct Process {
     pub(crate) mailbox: Mutex<Mailbox>,
     pub(crate) state: Mutex<Option<SendState>>,
     pub(crate) reductions: AtomicU64,
+    /// Lifetime reduction limit (`Limits::max_reductions`).
+    pub(crate) max_reductions: Option<u64>,
     pub(crate) name: Mutex<Option<String>>,
 }
 
@@ -66,6 +68,7 @@ impl Process {
             }),
             state: Mutex::new(Some(SendState(state))),
             reductions: AtomicU64::new(0),
+            max_reductions: None,
             name: Mutex::new(None),
         }
     }

@@ -610,6 +610,7 @@ pub fn load_source(
     mode: &[u8],
 ) -> Result<Value, crate::SyntaxError> {
     let binary = src.first() == Some(&0x1b);
+    let mode: &[u8] = if st.binary_chunks_allowed { mode } else { b"t" };
     check_mode(mode, binary).map_err(|m| crate::SyntaxError { message: m })?;
     if binary {
         let proto =

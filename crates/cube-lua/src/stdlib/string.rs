@@ -117,6 +117,13 @@ fn rep(st: &mut State, a: Args) -> LResult<Ret> {
     if total >= MAX_STRING {
         return Err(st.rt_error("resulting string too large"));
     }
+    if st
+        .max_heap
+        .is_some_and(|max| st.heap_bytes() + total as usize > max)
+    {
+        // One call must not blow through a process's heap limit before any check.
+        return Err(st.heap_limit_error());
+    }
     st.budget -= (total / 64) as i64;
     let mut out = Vec::with_capacity(total as usize);
     for k in 0..n {

@@ -69,7 +69,7 @@ impl State {
                 return Ok(());
             }
             if self.budget <= 0 {
-                if self.preemptible && self.c_depth == 1 {
+                if self.preemptible && self.c_depth == 1 && self.kill_reason.is_none() {
                     self.suspended = Some(crate::state::Suspend::Preempted);
                     return Ok(());
                 }
@@ -420,7 +420,7 @@ impl State {
     /// abandoned down to the entry point, past every pcall (like an Erlang `kill`), and
     /// the entry point returns the error; without one, the budget is refilled.
     fn budget_exhausted(&mut self, entry: Gc<Thread>, depth: usize) -> LResult<()> {
-        if !self.reduction_limit_enabled {
+        if !self.reduction_limit_enabled && self.kill_reason.is_none() {
             self.budget = i64::MAX / 2;
             return Ok(());
         }
@@ -443,7 +443,11 @@ impl State {
         let thm = self.cur.get_mut();
         thm.frames.truncate(depth);
         thm.top = level;
-        Err(self.new_str(b"reduction limit exceeded"))
+        let reason = self
+            .kill_reason
+            .take()
+            .unwrap_or("reduction limit exceeded");
+        Err(self.new_str(reason.as_bytes()))
     }
 
     // ----- errors -----
@@ -768,7 +772,22 @@ impl State {
         if !self.heap.tobefnz.is_empty() {
             self.run_finalizers()?;
         }
+        self.check_heap_limit();
         Ok(())
+    }
+
+    /// Enforces `max_heap`: a heap still over the limit after a collection ends the
+    /// running code with the uncatchable "heap limit exceeded" at the next check.
+    pub(crate) fn check_heap_limit(&mut self) {
+        if let Some(max) = self.max_heap {
+            if self.heap.bytes > max {
+                self.kill_reason = Some("heap limit exceeded");
+                self.budget = 0;
+            } else {
+                // Collect again before the limit is crossed, not only at the pause.
+                self.heap.threshold = self.heap.threshold.min(max);
+            }
+        }
     }
 
     /// Makes the running thread's stack at least `need` slots long.

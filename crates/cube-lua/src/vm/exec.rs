@@ -294,6 +294,14 @@ impl State {
                                 let after = tab.byte_size();
                                 if after > before {
                                     self.heap.account(after - before);
+                                    // A growing table is allocation too: a safe point
+                                    // (every register of the frame is kept).
+                                    if self.heap.should_collect() {
+                                        savepc!();
+                                        let limit = self.cur.frames.last().map_or(0, |f| f.top);
+                                        self.collect_at_safe_point(limit)?;
+                                        continue 'newframe;
+                                    }
                                 }
                                 continue;
                             }
