@@ -3,21 +3,10 @@
 //! first process of a node, with 1 and 2 schedulers, and asserts inside Lua. Events are
 //! ordered by messages and monitors (receive with generous timeouts), never by sleeps.
 
-use cube_vm::{ExitReason, Node};
+mod common;
 
-fn run_with(schedulers: usize, src: &str) -> ExitReason {
-    let node = Node::start(schedulers, cube_lua::stdlib::open_libs);
-    let src = src.to_string();
-    let pid = node
-        .spawn_main(move |st| {
-            let f = st
-                .load_chunk(src.as_bytes(), "=test")
-                .map_err(|e| e.message)?;
-            Ok((f, vec![]))
-        })
-        .expect("spawn");
-    node.wait(pid)
-}
+use common::run_with;
+use cube_vm::ExitReason;
 
 /// Helpers every program gets: `down(ref)` waits for the DOWN of one monitor.
 const PRELUDE: &str = r#"

@@ -2,28 +2,10 @@
 //! program as the first process of a node and asserts inside Lua; the program must end
 //! normally.
 
-use cube_vm::{ExitReason, Node};
+mod common;
 
-fn run_with(schedulers: usize, src: &str) -> ExitReason {
-    let node = Node::start(schedulers, cube_lua::stdlib::open_libs);
-    let src = src.to_string();
-    let pid = node
-        .spawn_main(move |st| {
-            let f = st
-                .load_chunk(src.as_bytes(), "=test")
-                .map_err(|e| e.message)?;
-            Ok((f, vec![]))
-        })
-        .expect("spawn");
-    node.wait(pid)
-}
-
-fn ok(src: &str) {
-    for schedulers in [1, 2] {
-        let r = run_with(schedulers, src);
-        assert_eq!(r, ExitReason::Normal, "with {schedulers} schedulers");
-    }
-}
+use common::{ok, run_with};
+use cube_vm::ExitReason;
 
 #[test]
 fn ping_pong() {

@@ -260,7 +260,9 @@ fn ipairs_aux(st: &mut State, a: Args) -> LResult<Ret> {
     Ok(Ret::Values(2))
 }
 
-fn pcall_k(st: &mut State, status: Status, _cont: &mut Cont) -> LResult<Ret> {
+/// The continuation of pcall (and of coroutine.resume, which reports the same way):
+/// `true` followed by the results, or `false` and the error.
+pub(crate) fn pcall_k(st: &mut State, status: Status, _cont: &mut Cont) -> LResult<Ret> {
     match status {
         Status::Ok { first, n } => {
             st.check_stack(1)?;

@@ -68,24 +68,6 @@ fn resume_problem(st: &State, co: Gc<Thread>) -> Option<&'static str> {
     problem
 }
 
-fn resume_k(st: &mut State, status: Status, _cont: &mut Cont) -> LResult<Ret> {
-    match status {
-        Status::Ok { first, n } => {
-            st.check_stack(1)?;
-            let th = st.thread();
-            th.stack.copy_within(first..first + n, first + 1);
-            th.stack[first] = Value::Bool(true);
-            th.top = first + n + 1;
-            Ok(Ret::Values(n + 1))
-        }
-        Status::Err(e) => {
-            st.push(Value::Bool(false));
-            st.push(e);
-            Ok(Ret::Values(2))
-        }
-    }
-}
-
 fn resume(st: &mut State, a: Args) -> LResult<Ret> {
     let co = check_co(st, a, 1)?;
     if let Some(msg) = resume_problem(st, co) {
@@ -93,7 +75,7 @@ fn resume(st: &mut State, a: Args) -> LResult<Ret> {
         st.push_str(msg.as_bytes());
         return Ok(Ret::Values(2));
     }
-    let mut cont = Cont::new(resume_k, 0);
+    let mut cont = Cont::new(super::base::pcall_k, 0);
     cont.protected = true;
     Ok(Ret::Resume {
         thread: co,

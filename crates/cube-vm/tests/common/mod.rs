@@ -1,0 +1,28 @@
+//! Shared by the process tests: run a Lua program as the first process of a node.
+
+use cube_vm::{ExitReason, Node};
+
+/// Runs `src` as the first process of a node with `schedulers` threads; returns how it
+/// ended.
+pub fn run_with(schedulers: usize, src: &str) -> ExitReason {
+    let node = Node::start(schedulers, cube_lua::stdlib::open_libs);
+    let src = src.to_string();
+    let pid = node
+        .spawn_main(move |st| {
+            let f = st
+                .load_chunk(src.as_bytes(), "=test")
+                .map_err(|e| e.message)?;
+            Ok((f, vec![]))
+        })
+        .expect("spawn");
+    node.wait(pid)
+}
+
+/// Runs `src` with one and with two schedulers; it must end normally both times.
+#[allow(dead_code)]
+pub fn ok(src: &str) {
+    for schedulers in [1, 2] {
+        let r = run_with(schedulers, src);
+        assert_eq!(r, ExitReason::Normal, "with {schedulers} schedulers");
+    }
+}
