@@ -60,7 +60,9 @@ pub(crate) struct NodeInner {
     next_ref: AtomicU64,
     injector: Injector<Arc<Process>>,
     stealers: OnceLock<Vec<Stealer<Arc<Process>>>>,
-    sleep_lock: Mutex<usize>,
+    /// Guards going to sleep; `sleepers` counts the schedulers asleep or about to be.
+    sleep_lock: Mutex<()>,
+    sleepers: AtomicUsize,
     wake: Condvar,
     shutdown: AtomicBool,
     pub timer: Timer,
@@ -114,7 +116,8 @@ impl Node {
             next_ref: AtomicU64::new(1),
             injector: Injector::new(),
             stealers: OnceLock::new(),
-            sleep_lock: Mutex::new(0),
+            sleep_lock: Mutex::new(()),
+            sleepers: AtomicUsize::new(0),
             wake: Condvar::new(),
             shutdown: AtomicBool::new(false),
             timer: Timer::default(),
@@ -308,10 +311,14 @@ impl NodeInner {
         pid
     }
 
+    /// Queues a runnable process and wakes a sleeping scheduler if there is one. The
+    /// lock is taken only when someone sleeps: a scheduler announces itself in
+    /// `sleepers` before its last look at the queue, so either it sees this process or
+    /// this call sees it and wakes it (no lost wake-up).
     pub(crate) fn enqueue(&self, p: Arc<Process>) {
         self.injector.push(p);
-        let sleepers = self.sleep_lock.lock().expect("sleep lock");
-        if *sleepers > 0 {
+        if self.sleepers.load(Ordering::SeqCst) > 0 {
+            let _g = self.sleep_lock.lock().expect("sleep lock");
             self.wake.notify_one();
         }
     }
@@ -447,16 +454,15 @@ fn scheduler_loop(node: Arc<NodeInner>, local: Worker<Arc<Process>>, me: usize) 
         }
         tick += 1;
         let Some(p) = find_work(&node, &local, me, tick) else {
-            let mut sleepers = node.sleep_lock.lock().expect("sleep lock");
-            if node.shutdown.load(Ordering::SeqCst) {
-                return;
-            }
-            if !node.injector.is_empty() {
+            let guard = node.sleep_lock.lock().expect("sleep lock");
+            node.sleepers.fetch_add(1, Ordering::SeqCst);
+            if node.shutdown.load(Ordering::SeqCst) || !node.injector.is_empty() {
+                node.sleepers.fetch_sub(1, Ordering::SeqCst);
                 continue;
             }
-            *sleepers += 1;
-            sleepers = node.wake.wait(sleepers).expect("sleep lock");
-            *sleepers -= 1;
+            let guard = node.wake.wait(guard).expect("sleep lock");
+            node.sleepers.fetch_sub(1, Ordering::SeqCst);
+            drop(guard);
             continue;
         };
         run_slice(&node, &local, p);
