@@ -26,6 +26,7 @@ mod library;
 mod node;
 mod process;
 mod signals;
+mod supervisor;
 mod timer;
 mod transfer;
 
