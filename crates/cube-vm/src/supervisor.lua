@@ -16,7 +16,8 @@
 -- own copy, installed in every process), never through upvalues: upvalues of a spawned
 -- function are deep-copied, and this module table holds natives that cannot be.
 
-local M = {}
+-- The module table comes from supervisor.rs (it is already the global `supervisor`).
+local M = ... or {}
 
 local DEFAULTS = {
     strategy = "one_for_one",

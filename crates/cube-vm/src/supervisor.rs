@@ -1,8 +1,8 @@
 //! The Lua `supervisor` library (DESIGN.md "Public interfaces"): OTP supervisors written
 //! in Lua on top of the `process` library, as Erlang's `supervisor.erl` is written in
 //! Erlang. The Lua source (`supervisor.lua`) is compiled once per program and run in
-//! each new process state, which gets the module as the global `supervisor` and as
-//! `package.loaded.supervisor`.
+//! a process the first time it uses the module (the global `supervisor`, also
+//! `package.loaded.supervisor`).
 //!
 //! Functions cannot travel in messages (DESIGN.md decision 4), yet a child spec's
 //! `start` function must reach the supervisor process, also after it started
@@ -16,6 +16,7 @@
 use crate::library::{node_of, VmBridge};
 use crate::transfer::Packet;
 use cube_lua::proto::Proto;
+use cube_lua::thread::{Cont, Status};
 use cube_lua::{Args, LResult, Ret, State, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,25 +42,57 @@ fn proto() -> Arc<Proto> {
         .clone()
 }
 
-/// Runs the library chunk in `st` and installs its module table. Called after the
-/// `process` library is installed (the chunk refers to it only at call time).
+/// Installs the module as the global `supervisor` and `package.loaded.supervisor`.
+///
+/// Most processes never supervise, so the chunk runs on first use: until then the
+/// module is an empty table whose `__index` loads it (a few hundred bytes, where the
+/// loaded module costs about 14 KB of each process's heap).
 pub(crate) fn install(st: &mut State) {
+    let module = st.new_table();
+    let meta = st.new_table();
+    let loader = st.new_native("__index", load_on_first_use, vec![]);
+    st.set_field(meta, "__index", loader);
+    module.get_mut().meta = Some(meta);
+    st.set_global("supervisor", Value::Table(module));
+    let loaded = st.loaded_table();
+    st.set_field(loaded, "supervisor", Value::Table(module));
+}
+
+/// `__index(module, key)`: fills `module` by running the chunk with it as the argument
+/// (`local M = ...`), then answers the lookup. The chunk runs as a Lua call (no Rust
+/// recursion); `loaded_k` continues after it.
+fn load_on_first_use(st: &mut State, a: Args) -> LResult<Ret> {
+    let Value::Table(module) = st.arg(a, 1) else {
+        return Err(st.arg_type_error(a, 1, "table"));
+    };
+    module.get_mut().meta = None;
+    let parcel_fn = st.new_native("_parcel", parcel, vec![]);
+    st.set_field(module, "_parcel", parcel_fn);
+    let claim_fn = st.new_native("_claim", claim, vec![]);
+    st.set_field(module, "_claim", claim_fn);
     let env = Value::Table(st.globals);
     let chunk = st.closure_of(proto(), env);
-    let module = match st.call_function(chunk, &[]) {
-        Ok(v) => v.into_iter().next().unwrap_or(Value::Nil),
-        Err(_) => panic!("supervisor.lua failed to load"),
+    st.set_top(a.base + a.len);
+    st.push(chunk);
+    st.push(Value::Table(module));
+    Ok(Ret::Call {
+        nargs: 1,
+        nresults: 0,
+        cont: Cont::new(loaded_k, a.len),
+    })
+}
+
+fn loaded_k(st: &mut State, _status: Status, cont: &mut Cont) -> LResult<Ret> {
+    let base = st.cur.frames.last().expect("__index frame").base;
+    let a = Args { base, len: cont.ctx };
+    let (module, key) = (st.arg(a, 1), st.arg(a, 2));
+    let Value::Table(t) = module else {
+        unreachable!("checked before the call");
     };
-    let Value::Table(lib) = module else {
-        panic!("supervisor.lua must return its module table");
-    };
-    let parcel_fn = st.new_native("_parcel", parcel, vec![]);
-    st.set_field(lib, "_parcel", parcel_fn);
-    let claim_fn = st.new_native("_claim", claim, vec![]);
-    st.set_field(lib, "_claim", claim_fn);
-    st.set_global("supervisor", module);
-    let loaded = st.loaded_table();
-    st.set_field(loaded, "supervisor", module);
+    let v = t.get(&key);
+    st.set_top(base + cont.ctx);
+    st.push(v);
+    Ok(Ret::Values(1))
 }
 
 /// `_parcel(f)` -> ticket: packs Lua function `f` for another process of this node.
