@@ -177,6 +177,17 @@ function M.restart_child(sup, id)
     return call(sup, { op = "restart_child", id = id })
 end
 
+-- Stops the supervisor and its whole tree; returns once it is gone (gen_server:stop).
+-- The reason defaults to "normal", so a linked caller is not taken down with it.
+function M.stop(sup, reason)
+    local ref = process.monitor(sup)
+    process.send(sup, { tag = CALL, ref = ref, from = process.self(), request = { op = "stop", reason = reason } })
+    process.receive(function(m)
+        return type(m) == "table" and m.tag == "DOWN" and m.ref == ref
+    end)
+    return true
+end
+
 -- Removes a terminated child's spec by id -> true, or nil, err.
 function M.delete_child(sup, id)
     return call(sup, { op = "delete_child", id = id })
@@ -502,6 +513,10 @@ function handlers.delete_child(S, req)
     end
     remove_child(S, child)
     return true, true
+end
+
+function handlers.stop(S, req)
+    stop(S, req.reason or "normal") -- no reply: the caller waits for our DOWN
 end
 
 local function handle_call(S, m)

@@ -84,7 +84,10 @@ fn load_on_first_use(st: &mut State, a: Args) -> LResult<Ret> {
 
 fn loaded_k(st: &mut State, _status: Status, cont: &mut Cont) -> LResult<Ret> {
     let base = st.cur.frames.last().expect("__index frame").base;
-    let a = Args { base, len: cont.ctx };
+    let a = Args {
+        base,
+        len: cont.ctx,
+    };
     let (module, key) = (st.arg(a, 1), st.arg(a, 2));
     let Value::Table(t) = module else {
         unreachable!("checked before the call");

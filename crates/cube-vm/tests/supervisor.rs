@@ -314,7 +314,10 @@ fn the_parent_ending_stops_the_tree() {
 
 #[test]
 fn worker_pool_example() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/worker_pool.lua");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/worker_pool.lua"
+    );
     let src = std::fs::read_to_string(path).expect("examples/worker_pool.lua");
     for schedulers in [1, 2] {
         assert_eq!(run_with(schedulers, &src), ExitReason::Normal);
