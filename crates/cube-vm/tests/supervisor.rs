@@ -323,3 +323,32 @@ fn worker_pool_example() {
         assert_eq!(run_with(schedulers, &src), ExitReason::Normal);
     }
 }
+
+#[test]
+fn stop_and_a_child_that_fails_to_start() {
+    ok(r#"
+        local sup = supervisor.start{children = {
+            {id = "a", start = function() return process.spawn(loop) end},
+        }}
+        local a = pids(sup).a
+        local aref = process.monitor(a)
+        assert(supervisor.stop(sup) == true)
+        assert(not process.is_alive(sup))
+        assert(down(aref).reason == "shutdown")
+        -- A child that cannot start fails the whole supervisor, after the ones started
+        -- before it are stopped again.
+        process.trap_exit(true)
+        local first
+        local none, why = supervisor.start{children = {
+            {id = "ok", start = function()
+                local p = process.spawn(loop)
+                process.send(me, p)
+                return p
+            end},
+            {id = "bad", start = function() error("cannot start") end},
+        }}
+        assert(none == nil and why:find("cannot start"), why)
+        first = process.receive(5000)
+        assert(not process.is_alive(first))
+    "#);
+}
