@@ -41,8 +41,9 @@ local RESTARTS = { permanent = true, transient = true, temporary = true }
 -- Message tags private to this library.
 local CALL, REPLY, ACK = "$sup_call", "$sup_reply", "$sup_ack"
 
+-- Every pid of a process shares one metatable, the one of its own pid.
 local function is_pid(v)
-    return type(v) == "userdata" and tostring(v):sub(1, 1) == "<"
+    return type(v) == "userdata" and getmetatable(v) == getmetatable(process.self())
 end
 
 -- Checks a child spec and fills in the defaults; `start` becomes a ticket (see top).

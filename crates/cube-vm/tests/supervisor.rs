@@ -2,7 +2,9 @@
 //! restart intensity, shutdown with timeout and kill, the child-management calls,
 //! simple_one_for_one and supervision trees. Each test runs a Lua program as the first
 //! process of a node (with 1 and 2 schedulers) and asserts inside Lua. Events are
-//! ordered by monitors and calls to the supervisor, never by sleeps.
+//! ordered by monitors and calls to the supervisor, never by sleeps: a process that ends
+//! sends its exit signals to its links before the DOWNs to its monitors, so once a test
+//! sees a worker's DOWN, the supervisor's EXIT is queued before any later call.
 
 use cube_vm::{ExitReason, Node};
 
