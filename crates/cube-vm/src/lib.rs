@@ -7,7 +7,8 @@
 //!
 //! The runtime has processes, messages, selective receive with timeouts, sleep, names,
 //! the schedulers, and Erlang's failure semantics: links, monitors, trapped exits and
-//! exit signals (`signals.rs`). Supervisors and limits come next.
+//! exit signals (`signals.rs`), and OTP supervisors: the Lua `supervisor` library,
+//! written in Lua on top of `process` (`supervisor.lua`, loaded by `supervisor.rs`).
 //!
 //! ```
 //! use cube_vm::{Node, ExitReason};
@@ -26,6 +27,7 @@ mod library;
 mod node;
 mod process;
 mod signals;
+mod supervisor;
 mod timer;
 mod transfer;
 

@@ -153,6 +153,12 @@ pub(crate) fn install(st: &mut State, node: Arc<NodeInner>, me: Pid) {
     st.set_global("process", Value::Table(lib));
     let loaded = st.loaded_table();
     st.set_field(loaded, "process", Value::Table(lib));
+    crate::supervisor::install(st);
+}
+
+/// The node a process's state belongs to.
+pub(crate) fn node_of(st: &mut State) -> Arc<NodeInner> {
+    ctx(st).node.clone()
 }
 
 /// What the last blocking native waits for (taken by the scheduler after a slice).

@@ -78,6 +78,8 @@ pub(crate) struct NodeInner {
     pub(crate) main_pid: OnceLock<u64>,
     /// Sets up a new process's state (libraries, globals) before it runs.
     pub(crate) setup: Box<dyn Fn(&mut State) + Send + Sync>,
+    /// Functions in transit to another process (the `supervisor` library's parcels).
+    pub(crate) parcels: crate::supervisor::Parcels,
 }
 
 /// A running node. Dropping it stops the schedulers.
@@ -133,6 +135,7 @@ impl Node {
             default_limits: Mutex::new(Limits::default()),
             main_pid: OnceLock::new(),
             setup: Box::new(setup),
+            parcels: Default::default(),
         });
         let workers: Vec<Worker<Arc<Process>>> = (0..n).map(|_| Worker::new_fifo()).collect();
         let _ = inner

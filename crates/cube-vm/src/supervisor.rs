@@ -1,0 +1,137 @@
+//! The Lua `supervisor` library (DESIGN.md "Public interfaces"): OTP supervisors written
+//! in Lua on top of the `process` library, as Erlang's `supervisor.erl` is written in
+//! Erlang. The Lua source (`supervisor.lua`) is compiled once per program and run in
+//! a process the first time it uses the module (the global `supervisor`, also
+//! `package.loaded.supervisor`).
+//!
+//! Functions cannot travel in messages (DESIGN.md decision 4), yet a child spec's
+//! `start` function must reach the supervisor process, also after it started
+//! (`start_child`). So this module adds two natives: `_parcel(f)` packs a Lua function
+//! (its prototype shared, its upvalues deep-copied, exactly as `process.spawn` does)
+//! into a node-wide store and returns a ticket string, which can travel in a message;
+//! `_claim(ticket)` takes it out again and makes the function in the claiming process.
+//! A ticket is claimed once; one that is never claimed (its receiver died first) stays
+//! in the store until the node ends.
+
+use crate::library::{node_of, VmBridge};
+use crate::transfer::Packet;
+use cube_lua::proto::Proto;
+use cube_lua::thread::{Cont, Status};
+use cube_lua::{Args, LResult, Ret, State, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+const SOURCE: &str = include_str!("supervisor.lua");
+
+/// Functions in transit between processes, by ticket number.
+#[derive(Default)]
+pub(crate) struct Parcels {
+    next: AtomicU64,
+    store: Mutex<HashMap<u64, Packet>>,
+}
+
+/// The compiled library, shared by every process (prototypes are immutable).
+fn proto() -> Arc<Proto> {
+    static PROTO: OnceLock<Arc<Proto>> = OnceLock::new();
+    PROTO
+        .get_or_init(|| {
+            cube_lua::load::compile(SOURCE.as_bytes(), "=supervisor")
+                .unwrap_or_else(|e| panic!("supervisor.lua does not compile: {}", e.message))
+        })
+        .clone()
+}
+
+/// Installs the module as the global `supervisor` and `package.loaded.supervisor`.
+///
+/// Most processes never supervise, so the chunk runs on first use: until then the
+/// module is an empty table whose `__index` loads it (a few hundred bytes, where the
+/// loaded module costs about 14 KB of each process's heap).
+pub(crate) fn install(st: &mut State) {
+    let module = st.new_table();
+    let meta = st.new_table();
+    let loader = st.new_native("__index", load_on_first_use, vec![]);
+    st.set_field(meta, "__index", loader);
+    module.get_mut().meta = Some(meta);
+    st.set_global("supervisor", Value::Table(module));
+    let loaded = st.loaded_table();
+    st.set_field(loaded, "supervisor", Value::Table(module));
+}
+
+/// `__index(module, key)`: fills `module` by running the chunk with it as the argument
+/// (`local M = ...`), then answers the lookup. The chunk runs as a Lua call (no Rust
+/// recursion); `loaded_k` continues after it.
+fn load_on_first_use(st: &mut State, a: Args) -> LResult<Ret> {
+    let Value::Table(module) = st.arg(a, 1) else {
+        return Err(st.arg_type_error(a, 1, "table"));
+    };
+    module.get_mut().meta = None;
+    let parcel_fn = st.new_native("_parcel", parcel, vec![]);
+    st.set_field(module, "_parcel", parcel_fn);
+    let claim_fn = st.new_native("_claim", claim, vec![]);
+    st.set_field(module, "_claim", claim_fn);
+    let env = Value::Table(st.globals);
+    let chunk = st.closure_of(proto(), env);
+    st.set_top(a.base + a.len);
+    st.push(chunk);
+    st.push(Value::Table(module));
+    Ok(Ret::Call {
+        nargs: 1,
+        nresults: 0,
+        cont: Cont::new(loaded_k, a.len),
+    })
+}
+
+fn loaded_k(st: &mut State, _status: Status, cont: &mut Cont) -> LResult<Ret> {
+    let base = st.cur.frames.last().expect("__index frame").base;
+    let a = Args {
+        base,
+        len: cont.ctx,
+    };
+    let (module, key) = (st.arg(a, 1), st.arg(a, 2));
+    let Value::Table(t) = module else {
+        unreachable!("checked before the call");
+    };
+    let v = t.get(&key);
+    st.set_top(base + cont.ctx);
+    st.push(v);
+    Ok(Ret::Values(1))
+}
+
+/// `_parcel(f)` -> ticket: packs Lua function `f` for another process of this node.
+fn parcel(st: &mut State, a: Args) -> LResult<Ret> {
+    let f = st.arg(a, 1);
+    if !matches!(f, Value::LFn(_)) {
+        return Err(st.arg_type_error(a, 1, "Lua function"));
+    }
+    let packet = match crate::transfer::pack(st, f, &[], &VmBridge) {
+        Ok(p) => p,
+        Err(m) => return Err(st.rt_error(&m)),
+    };
+    let node = node_of(st);
+    let id = node.parcels.next.fetch_add(1, Ordering::Relaxed);
+    node.parcels
+        .store
+        .lock()
+        .expect("parcels lock")
+        .insert(id, packet);
+    st.push_str(format!("#Fun<{id}>").as_bytes());
+    Ok(Ret::Values(1))
+}
+
+/// `_claim(ticket)` -> function: makes the parcelled function in this process.
+fn claim(st: &mut State, a: Args) -> LResult<Ret> {
+    let ticket = st.check_str(a, 1)?.to_str_lossy().into_owned();
+    let id = ticket
+        .strip_prefix("#Fun<")
+        .and_then(|s| s.strip_suffix('>'))
+        .and_then(|s| s.parse::<u64>().ok());
+    let node = node_of(st);
+    let packet = id.and_then(|id| node.parcels.store.lock().expect("parcels lock").remove(&id));
+    let Some(packet) = packet else {
+        return Err(st.arg_error(1, "unknown or already claimed function ticket"));
+    };
+    let (f, _) = crate::transfer::unpack(st, &packet, &VmBridge);
+    st.push(f);
+    Ok(Ret::Values(1))
+}
