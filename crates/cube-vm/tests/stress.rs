@@ -6,7 +6,11 @@ use cube_vm::{ExitReason, Node};
 #[test]
 fn a_hundred_thousand_processes_are_spawned_and_collected() {
     // Release builds do the full count; debug builds (CI's) a tenth, for time.
-    let total: u64 = if cfg!(debug_assertions) { 10_000 } else { 100_000 };
+    let total: u64 = if cfg!(debug_assertions) {
+        10_000
+    } else {
+        100_000
+    };
     let node = Node::start(2, cube_lua::stdlib::open_libs);
     let src = format!(
         r#"
@@ -30,7 +34,9 @@ fn a_hundred_thousand_processes_are_spawned_and_collected() {
     );
     let pid = node
         .spawn_main(move |st| {
-            let f = st.load_chunk(src.as_bytes(), "=stress").map_err(|e| e.message)?;
+            let f = st
+                .load_chunk(src.as_bytes(), "=stress")
+                .map_err(|e| e.message)?;
             Ok((f, vec![]))
         })
         .unwrap();
