@@ -449,6 +449,27 @@ fn find_work(
     None
 }
 
+/// Looks for work a little longer before sleeping: a message to a waiting process
+/// usually arrives within microseconds, and waking a sleeping thread costs far more than
+/// that (a futex round trip). Bounded, so an idle scheduler still sleeps at once.
+fn spin_for_work(
+    node: &NodeInner,
+    local: &Worker<Arc<Process>>,
+    me: usize,
+) -> Option<Arc<Process>> {
+    for i in 0..64 {
+        if i < 32 {
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+        }
+        if let Some(p) = find_work(node, local, me, 1) {
+            return Some(p);
+        }
+    }
+    None
+}
+
 fn scheduler_loop(node: Arc<NodeInner>, local: Worker<Arc<Process>>, me: usize) {
     let mut tick: u64 = 0;
     loop {
@@ -456,7 +477,9 @@ fn scheduler_loop(node: Arc<NodeInner>, local: Worker<Arc<Process>>, me: usize) 
             return;
         }
         tick += 1;
-        let Some(p) = find_work(&node, &local, me, tick) else {
+        let Some(p) =
+            find_work(&node, &local, me, tick).or_else(|| spin_for_work(&node, &local, me))
+        else {
             let guard = node.sleep_lock.lock().expect("sleep lock");
             node.sleepers.fetch_add(1, Ordering::SeqCst);
             if node.shutdown.load(Ordering::SeqCst) || !node.injector.is_empty() {
