@@ -26,6 +26,20 @@ pub struct FrameInfo {
     pub is_tail_call: bool,
 }
 
+/// Fills the fields of `info` that describe a Lua function (as opposed to one of its
+/// activations): source, lines, kind, upvalue and parameter counts.
+pub(crate) fn fill_lua_function(info: &mut FrameInfo, cl: &crate::value::LClosure) {
+    let p = &cl.p.proto;
+    info.source = p.source.to_string();
+    info.short_src = crate::chunkid::chunk_id(&p.source);
+    info.line_defined = p.line_defined as i64;
+    info.last_line_defined = p.last_line_defined as i64;
+    info.what = if p.line_defined == 0 { "main" } else { "Lua" };
+    info.nups = cl.upvals.len();
+    info.nparams = p.num_params as usize;
+    info.is_vararg = p.is_vararg;
+}
+
 /// pc of the instruction being executed by a Lua frame.
 fn current_pc(f: &Frame) -> usize {
     f.pc.saturating_sub(1)
@@ -220,17 +234,7 @@ impl State {
             ..Default::default()
         };
         match &f.kind {
-            FrameKind::Lua(cl) => {
-                let p = &cl.p.proto;
-                info.source = p.source.to_string();
-                info.short_src = crate::chunkid::chunk_id(&p.source);
-                info.line_defined = p.line_defined as i64;
-                info.last_line_defined = p.last_line_defined as i64;
-                info.what = if p.line_defined == 0 { "main" } else { "Lua" };
-                info.nups = cl.upvals.len();
-                info.nparams = p.num_params as usize;
-                info.is_vararg = p.is_vararg;
-            }
+            FrameKind::Lua(cl) => fill_lua_function(&mut info, cl),
             FrameKind::Native(nc) => {
                 info.source = "=[C]".into();
                 info.short_src = "[C]".into();

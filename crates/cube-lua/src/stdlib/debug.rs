@@ -258,17 +258,7 @@ fn function_info(f: Value) -> FrameInfo {
         ..Default::default()
     };
     match f {
-        Value::LFn(cl) => {
-            let p = &cl.p.proto;
-            info.source = p.source.to_string();
-            info.short_src = crate::chunkid::chunk_id(&p.source);
-            info.line_defined = p.line_defined as i64;
-            info.last_line_defined = p.last_line_defined as i64;
-            info.what = if p.line_defined == 0 { "main" } else { "Lua" };
-            info.nups = cl.upvals.len();
-            info.nparams = p.num_params as usize;
-            info.is_vararg = p.is_vararg;
-        }
+        Value::LFn(cl) => crate::debug_info::fill_lua_function(&mut info, &cl),
         other => {
             info.source = "=[C]".into();
             info.short_src = "[C]".into();

@@ -483,11 +483,7 @@ impl State {
                 if thm.stack.len() > crate::thread::MAX_STACK {
                     thm.stack.truncate(crate::thread::MAX_STACK);
                 }
-                let frame = thm.frames.last_mut().expect("protected frame");
-                let mut cont = frame.cont.take().expect("continuation");
-                let r = (cont.f)(self, Status::Err(e), &mut cont)
-                    .and_then(|ret| self.native_ret(ret, None));
-                match r {
+                match self.error_to_top_continuation(e) {
                     Ok(()) => return Ok(()),
                     Err(e2) => {
                         e = e2;
@@ -505,12 +501,7 @@ impl State {
                 let resumer = self.resumers.pop().expect("resumer");
                 resumer.get_mut().status = CoStatus::Running;
                 self.cur = resumer;
-                let rt = resumer.get_mut();
-                let frame = rt.frames.last_mut().expect("resume frame");
-                let mut cont = frame.cont.take().expect("resume continuation");
-                let r = (cont.f)(self, Status::Err(e), &mut cont)
-                    .and_then(|ret| self.native_ret(ret, None));
-                match r {
+                match self.error_to_top_continuation(e) {
                     Ok(()) => return Ok(()),
                     Err(e2) => {
                         e = e2;
@@ -529,6 +520,20 @@ impl State {
             thm.top = level;
             return Err(e);
         }
+    }
+
+    /// Hands error `e` to the continuation waiting in the running thread's top frame (a
+    /// protected call, or the resume that started a coroutine that died).
+    fn error_to_top_continuation(&mut self, e: Value) -> LResult<()> {
+        let frame = self
+            .cur
+            .get_mut()
+            .frames
+            .last_mut()
+            .expect("frame with a continuation");
+        let mut cont = frame.cont.take().expect("continuation");
+        let ret = (cont.f)(self, Status::Err(e), &mut cont)?;
+        self.native_ret(ret, None)
     }
 
     /// Calls an xpcall message handler with the error value, at the error point (the
