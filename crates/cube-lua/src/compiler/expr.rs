@@ -296,9 +296,15 @@ impl Compiler {
         fs.enter_block(false);
         self.funcs.push(fs);
         let fs = self.fs();
-        for p in &b.params {
+        for (i, p) in b.params.iter().enumerate() {
             fs.line = p.line;
-            fs.new_local_var(&p.name)?;
+            // After a parameter comes ',' (more, or '...') or the closing ')'.
+            let next = if i + 1 < b.params.len() || b.is_vararg {
+                ","
+            } else {
+                ")"
+            };
+            fs.new_local_var(&p.name).map_err(|e| e.near(next))?;
         }
         let n = b.params.len() as u32;
         fs.adjust_local_vars(n);

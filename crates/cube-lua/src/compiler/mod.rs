@@ -51,6 +51,13 @@ impl CompileError {
             line,
         }
     }
+
+    /// Adds PUC's " near 'TOKEN'" where the statement knows the token that followed
+    /// (the AST keeps no tokens, so only the syntax at hand can tell).
+    fn near(mut self, token: &str) -> CompileError {
+        self.msg.push_str(&format!(" near '{token}'"));
+        self
+    }
 }
 
 type CResult<T> = Result<T, CompileError>;

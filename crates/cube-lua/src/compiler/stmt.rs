@@ -160,9 +160,20 @@ impl Compiler {
     }
 
     fn local_stat(&mut self, names: &[Name], exprs: &[Expr]) -> CResult<()> {
-        for n in names {
+        for (i, n) in names.iter().enumerate() {
             self.set_line(n.line);
-            self.fs().new_local_var(&n.name)?;
+            // The token after a name: ',' before the next name, '=' before values.
+            let next = if i + 1 < names.len() {
+                Some(",")
+            } else if !exprs.is_empty() {
+                Some("=")
+            } else {
+                None
+            };
+            self.fs().new_local_var(&n.name).map_err(|e| match next {
+                Some(t) => e.near(t),
+                None => e,
+            })?;
         }
         let (nexps, mut e) = self.explist(exprs)?;
         self.adjust_assign(names.len() as u32, nexps, &mut e)?;
@@ -173,7 +184,7 @@ impl Compiler {
     fn local_func(&mut self, name: &Name, body: &FuncBody) -> CResult<()> {
         self.set_line(name.line);
         let fs = self.fs();
-        fs.new_local_var(&name.name)?;
+        fs.new_local_var(&name.name).map_err(|e| e.near("("))?;
         fs.adjust_local_vars(1);
         let b = self.body(body, body.line)?;
         // debug information only sees the variable after the closure is made
