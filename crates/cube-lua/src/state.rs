@@ -320,6 +320,17 @@ impl State {
         th.top = top;
     }
 
+    /// The first of `n` results a continuation received at `first`, or nil if none:
+    /// what Lua makes of a call adjusted to one value.
+    #[inline]
+    pub fn first_result(&self, first: usize, n: usize) -> Value {
+        if n > 0 {
+            self.stack_at(first)
+        } else {
+            Value::Nil
+        }
+    }
+
     #[inline]
     pub fn stack_at(&self, i: usize) -> Value {
         self.cur.stack[i]

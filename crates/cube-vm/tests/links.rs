@@ -27,11 +27,7 @@ const PRELUDE: &str = r#"
 "#;
 
 fn ok(src: &str) {
-    let program = format!("{PRELUDE}\n{src}");
-    for schedulers in [1, 2] {
-        let r = run_with(schedulers, &program);
-        assert_eq!(r, ExitReason::Normal, "with {schedulers} schedulers");
-    }
+    common::ok_with(PRELUDE, src);
 }
 
 #[test]

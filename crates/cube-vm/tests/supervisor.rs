@@ -6,21 +6,10 @@
 //! sends its exit signals to its links before the DOWNs to its monitors, so once a test
 //! sees a worker's DOWN, the supervisor's EXIT is queued before any later call.
 
-use cube_vm::{ExitReason, Node};
+mod common;
 
-fn run_with(schedulers: usize, src: &str) -> ExitReason {
-    let node = Node::start(schedulers, cube_lua::stdlib::open_libs);
-    let src = src.to_string();
-    let pid = node
-        .spawn_main(move |st| {
-            let f = st
-                .load_chunk(src.as_bytes(), "=test")
-                .map_err(|e| e.message)?;
-            Ok((f, vec![]))
-        })
-        .expect("spawn");
-    node.wait(pid)
-}
+use common::run_with;
+use cube_vm::ExitReason;
 
 /// Helpers every program gets:
 /// - `worker(...)`: a start function body: spawns a process that crashes or exits
@@ -57,11 +46,7 @@ const PRELUDE: &str = r#"
 "#;
 
 fn ok(src: &str) {
-    let program = format!("{PRELUDE}\n{src}");
-    for schedulers in [1, 2] {
-        let r = run_with(schedulers, &program);
-        assert_eq!(r, ExitReason::Normal, "with {schedulers} schedulers");
-    }
+    common::ok_with(PRELUDE, src);
 }
 
 #[test]

@@ -348,11 +348,7 @@ fn tostring_k(st: &mut State, status: Status, _cont: &mut Cont) -> LResult<Ret> 
     let Status::Ok { first, n } = status else {
         unreachable!("unprotected continuation got an error");
     };
-    let v = if n > 0 {
-        st.stack_at(first)
-    } else {
-        Value::Nil
-    };
+    let v = st.first_result(first, n);
     // 5.2 returns whatever `__tostring` returned (only `print` insists on a string).
     st.set_top(first);
     st.push(v);
@@ -425,11 +421,7 @@ fn print_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
     let Status::Ok { first, n } = status else {
         unreachable!("unprotected continuation got an error");
     };
-    let v = if n > 0 {
-        st.stack_at(first)
-    } else {
-        Value::Nil
-    };
+    let v = st.first_result(first, n);
     match v {
         Value::Str(s) => write_out(st, s.as_bytes()),
         Value::Num(x) => {
@@ -640,11 +632,7 @@ fn load_reader_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret
             return Ok(Ret::Values(2));
         }
     };
-    let piece = if n > 0 {
-        st.stack_at(first)
-    } else {
-        Value::Nil
-    };
+    let piece = st.first_result(first, n);
     let frame_base = st.cur.frames.last().expect("load frame").base;
     st.set_top(first);
     match piece {

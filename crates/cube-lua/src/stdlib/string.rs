@@ -453,11 +453,7 @@ fn gsub_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
     let Status::Ok { first, n } = status else {
         unreachable!("unprotected continuation got an error");
     };
-    let v = if n > 0 {
-        st.stack_at(first)
-    } else {
-        Value::Nil
-    };
+    let v = st.first_result(first, n);
     let mut gs = cont
         .data
         .take()
@@ -540,11 +536,7 @@ fn format_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
     let Status::Ok { first, n } = status else {
         unreachable!("unprotected continuation got an error");
     };
-    let v = if n > 0 {
-        st.stack_at(first)
-    } else {
-        Value::Nil
-    };
+    let v = st.first_result(first, n);
     if !matches!(v, Value::Str(_) | Value::Num(_)) {
         return Err(st.rt_error("'__tostring' must return a string"));
     }

@@ -86,11 +86,7 @@ fn len_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
         Status::Ok { first, n } => (first, n),
         Status::Err(e) => return Err(e),
     };
-    let v = if n > 0 {
-        st.stack_at(first)
-    } else {
-        Value::Nil
-    };
+    let v = st.first_result(first, n);
     let a = frame_args(st, cont.ctx >> 3);
     st.set_top(a.base + a.len);
     let Some(len) = State::to_num_coerce(&v) else {

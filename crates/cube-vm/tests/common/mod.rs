@@ -26,3 +26,10 @@ pub fn ok(src: &str) {
         assert_eq!(r, ExitReason::Normal, "with {schedulers} schedulers");
     }
 }
+
+/// Runs `prelude` followed by `src` with one and with two schedulers; it must end
+/// normally both times.
+#[allow(dead_code)]
+pub fn ok_with(prelude: &str, src: &str) {
+    ok(&format!("{prelude}\n{src}"));
+}
