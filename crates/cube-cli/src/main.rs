@@ -1,7 +1,8 @@
-//! `cube-cli`: the cube command line (`run`, `eval`, `repl`), following the conventions of
-//! the `lua` command: an `arg` table, chunk names as given, errors with a traceback on
-//! stderr and exit status 1.
+//! `cube-cli`: the cube command line (`run`, `eval`, `repl`, `device`), following the
+//! conventions of the `lua` command: an `arg` table, chunk names as given, errors with a
+//! traceback on stderr and exit status 1.
 
+mod device;
 mod repl;
 mod script;
 
@@ -56,6 +57,27 @@ enum Command {
     Eval { code: String },
     /// An interactive prompt (also the default with no command).
     Repl,
+    /// Run a ZeroMQ device until SIGINT or SIGTERM: forwarder (XSUB frontend for
+    /// publishers, XPUB backend for subscribers), streamer (PULL -> PUSH) or queue
+    /// (ROUTER <-> DEALER). Endpoints are bound, or connected when written `>EP`.
+    Device {
+        #[arg(value_enum)]
+        kind: device::Kind,
+        /// Frontend endpoint(s), e.g. tcp://*:5559.
+        #[arg(long, required = true, value_name = "ENDPOINT")]
+        frontend: Vec<String>,
+        /// Backend endpoint(s), e.g. tcp://*:5560.
+        #[arg(long, required = true, value_name = "ENDPOINT")]
+        backend: Vec<String>,
+        /// A PUB socket that gets a copy of every message the device moves.
+        #[arg(long, value_name = "ENDPOINT")]
+        capture: Option<String>,
+        /// CURVE server keys (frontend and backend): a key file with the public and
+        /// secret key. Without it, CUBE_ZMQ_CURVE_SECRET (and CUBE_ZMQ_CURVE_PUBLIC)
+        /// are used when set. Needs a libzmq with CURVE (see the README).
+        #[arg(long, value_name = "FILE")]
+        curve_keys: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -82,6 +104,13 @@ fn main() -> ExitCode {
         ),
         Some(Command::Eval { code }) => script::run_eval(&code, script::Options::default()),
         Some(Command::Repl) | None => repl::run(),
+        Some(Command::Device {
+            kind,
+            frontend,
+            backend,
+            capture,
+            curve_keys,
+        }) => device::run(kind, frontend, backend, capture, curve_keys),
     };
     ExitCode::from(code)
 }

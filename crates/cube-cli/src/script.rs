@@ -96,7 +96,20 @@ fn run_node(
     load: impl FnOnce(&mut State) -> Result<(Value, Vec<Value>), String>,
 ) -> u8 {
     let sandbox = opts.sandbox;
-    let node = cube_vm::Node::start(opts.schedulers, move |st| setup_state(st, sandbox));
+    let zmq = match cube_zmq::Zmq::new() {
+        Ok(z) => z,
+        Err(msg) => {
+            eprintln!("cube-cli: {msg}");
+            return 1;
+        }
+    };
+    let node = cube_vm::Node::start(opts.schedulers, move |st| {
+        setup_state(st, sandbox);
+        // Untrusted code gets no network, as it gets no files.
+        if !sandbox {
+            zmq.open(st);
+        }
+    });
     node.set_default_limits(cube_vm::Limits {
         max_heap: opts.max_heap,
         max_reductions: opts.max_reductions,

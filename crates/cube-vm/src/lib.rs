@@ -23,6 +23,7 @@
 //! assert_eq!(node.wait(pid), ExitReason::Normal);
 //! ```
 
+pub mod io_wait;
 mod library;
 mod node;
 mod process;

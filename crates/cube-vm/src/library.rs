@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 
 /// Per-process context kept in `State::ext`.
 pub(crate) struct Ctx {
-    node: Arc<NodeInner>,
-    me: Pid,
+    pub(crate) node: Arc<NodeInner>,
+    pub(crate) me: Pid,
     /// Messages taken from the mailbox and not yet received, in arrival order.
     private: VecDeque<Term>,
     /// A receive is in progress (scanning or blocked).
@@ -34,8 +34,10 @@ pub(crate) struct Ctx {
     /// The next call of a blocking native is the retry of a blocked one.
     retry: bool,
     /// What the last `Ret::Block` waits for, for the scheduler.
-    wait: Wait,
+    pub(crate) wait: Wait,
     nargs: usize,
+    /// Set while a native blocked through `io_wait::block` (see `io_wait.rs`).
+    pub(crate) io_retry: Option<crate::io_wait::Retry>,
 }
 
 fn ctx(st: &mut State) -> &mut Ctx {
@@ -43,6 +45,11 @@ fn ctx(st: &mut State) -> &mut Ctx {
         .as_mut()
         .and_then(|e| e.downcast_mut::<Ctx>())
         .expect("process context")
+}
+
+/// The context, if `st` is a process's state.
+pub(crate) fn ctx_opt(st: &mut State) -> Option<&mut Ctx> {
+    st.ext.as_mut().and_then(|e| e.downcast_mut::<Ctx>())
 }
 
 /// Pid userdata payload.
@@ -96,6 +103,14 @@ fn pid_value(st: &mut State, pid: Pid) -> Value {
     ud
 }
 
+pub(crate) fn pid_value_pub(st: &mut State, pid: Pid) -> Value {
+    pid_value(st, pid)
+}
+
+pub(crate) fn pid_of_value(v: &Value) -> Option<Pid> {
+    State::userdata_ref::<PidBox>(v).map(|p| p.0)
+}
+
 fn check_pid(st: &mut State, a: Args, n: usize) -> LResult<Pid> {
     match State::userdata_ref::<PidBox>(&st.arg(a, n)) {
         Some(p) => Ok(p.0),
@@ -116,6 +131,7 @@ pub(crate) fn install(st: &mut State, node: Arc<NodeInner>, me: Pid) {
         retry: false,
         wait: None,
         nargs: 0,
+        io_retry: None,
     }));
     let mt = registry_table(st, PID_META);
     let tostring = st.new_native("__tostring", pid_tostring, vec![]);

@@ -338,7 +338,7 @@ impl NodeInner {
                 return;
             }
             mb.inbox.push_back(msg);
-            if mb.status == Status::Waiting {
+            if mb.status == Status::Waiting && !mb.io_wait {
                 mb.status = Status::Runnable;
                 true
             } else {
@@ -577,6 +577,8 @@ fn start_slice(node: &Arc<NodeInner>, p: &Arc<Process>) -> bool {
         return false;
     }
     mb.status = Status::Running;
+    mb.io_wait = false;
+    mb.io_ready = false;
     true
 }
 
@@ -601,7 +603,7 @@ fn after_block(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Proce
     if let Some(reason) = mb.sig.kill.take() {
         drop(mb);
         node.exit(&p, reason);
-    } else if !mb.inbox.is_empty() || mb.timed_out {
+    } else if mb.io_ready || mb.timed_out || (!mb.io_wait && !mb.inbox.is_empty()) {
         mb.status = Status::Runnable;
         drop(mb);
         local.push(p);

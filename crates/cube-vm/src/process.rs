@@ -34,6 +34,10 @@ pub(crate) struct Mailbox {
     pub wait_seq: u64,
     /// Links, monitors, trap_exit and a pending kill (under this lock, see `signals.rs`).
     pub sig: Signals,
+    /// Blocked through `io_wait::block`: mailbox messages do not wake it.
+    pub io_wait: bool,
+    /// Its `io_wait::Waker` fired before the scheduler parked it.
+    pub io_ready: bool,
 }
 
 /// A Lua state that moves between scheduler threads.
@@ -65,6 +69,8 @@ impl Process {
                 timed_out: false,
                 wait_seq: 0,
                 sig: Signals::default(),
+                io_wait: false,
+                io_ready: false,
             }),
             state: Mutex::new(Some(SendState(state))),
             reductions: AtomicU64::new(0),

@@ -1,0 +1,162 @@
+//! # cube-zmq: ZeroMQ for cube processes
+//!
+//! The Lua `zmq` library (DESIGN.md "Public interfaces", in the shape of lzmq) and the
+//! forwarder, streamer and queue devices, on libzmq through the `zmq` crate.
+//!
+//! - One [`Zmq`] runtime per node: one shared libzmq context (so `inproc://` works
+//!   between the node's processes) and one reactor thread (`reactor.rs`).
+//! - A socket belongs to the process that made it: it is a userdata in that process's
+//!   heap, closed by `sock:close()`, by the garbage collector, or when the process ends
+//!   (its heap is freed with it); libzmq's linger applies as usual.
+//! - Blocking blocks the process only (DESIGN.md decision 5): every operation runs with
+//!   `ZMQ_DONTWAIT`; when it would block, the process re-reads `ZMQ_EVENTS`, arms the
+//!   socket's `ZMQ_FD` in the reactor and suspends through cube-vm's
+//!   [`cube_vm::io_wait`]; the reactor wakes it when the descriptor signals. Receive
+//!   and send timeouts (`rcvtimeo`, `sndtimeo`) become the wait's deadline.
+//! - Socket monitors deliver their events as process messages (`monitor.rs`).
+//! - Devices (`device.rs`) run libzmq's own `zmq_proxy_steerable` on a thread of their
+//!   own, from the command line (`cube-cli device`) or from Lua (`zmq.device`).
+//!
+//! ```
+//! let zmq = cube_zmq::Zmq::new().unwrap();
+//! let node = cube_vm::Node::start(2, move |st| {
+//!     cube_lua::stdlib::open_libs(st);
+//!     zmq.open(st);
+//! });
+//! let pid = node.spawn_main(|st| {
+//!     let src = br#"
+//!         local pull = zmq.socket("PULL")
+//!         local ep = pull:bind("inproc://doc")
+//!         process.spawn(function(ep)
+//!             local push = zmq.socket("PUSH")
+//!             push:connect(ep)
+//!             push:send("hello")
+//!         end, ep)
+//!         assert(pull:recv() == "hello")
+//!     "#;
+//!     Ok((st.load_chunk(src, "=doc").map_err(|e| e.message)?, vec![]))
+//! }).unwrap();
+//! assert_eq!(node.wait(pid), cube_vm::ExitReason::Normal);
+//! ```
+
+mod device;
+mod library;
+mod monitor;
+mod options;
+mod reactor;
+mod socket;
+
+pub use device::{
+    block_stop_signals, keys_from_env, read_key_file, run_until_signal, Device, DeviceKind,
+    DeviceSpec, KeyPair,
+};
+
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The ZeroMQ runtime of one node: its libzmq context and reactor thread. Clone it
+/// into the node's setup function and call [`Zmq::open`] there for every process.
+#[derive(Clone)]
+pub struct Zmq {
+    shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    ctx: Option<zmq::Context>,
+    pub(crate) reactor: Arc<reactor::Reactor>,
+    next_id: AtomicU64,
+    /// The longest linger (ms) set on any socket, bounding the wait for lingering
+    /// messages when the runtime ends.
+    max_linger: AtomicI32,
+}
+
+impl Shared {
+    pub(crate) fn ctx(&self) -> &zmq::Context {
+        self.ctx.as_ref().expect("context")
+    }
+
+    pub(crate) fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn note_linger(&self, ms: i32) {
+        self.max_linger.fetch_max(ms, Ordering::Relaxed);
+    }
+}
+
+/// How long the end of a runtime waits for messages still queued in closed sockets,
+/// unless a socket asked for a longer linger.
+const EXIT_LINGER_MS: i32 = 1000;
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.reactor.stop();
+        // Terminating the context waits for lingering messages (libzmq's default
+        // linger is infinite); bound that wait so a node never hangs at exit.
+        if let Some(ctx) = self.ctx.take() {
+            let wait = self.max_linger.load(Ordering::Relaxed).max(EXIT_LINGER_MS);
+            let (tx, rx) = std::sync::mpsc::channel();
+            let t = std::thread::Builder::new()
+                .name("cube-zmq-term".into())
+                .spawn(move || {
+                    drop(ctx);
+                    let _ = tx.send(());
+                });
+            if t.is_ok() {
+                let _ = rx.recv_timeout(Duration::from_millis(wait as u64));
+            }
+        }
+    }
+}
+
+impl Zmq {
+    /// A new runtime: a libzmq context and the reactor thread.
+    pub fn new() -> Result<Zmq, String> {
+        let reactor = reactor::Reactor::start().map_err(|e| format!("zmq reactor: {e}"))?;
+        Ok(Zmq {
+            shared: Arc::new(Shared {
+                ctx: Some(zmq::Context::new()),
+                reactor,
+                next_id: AtomicU64::new(1),
+                max_linger: AtomicI32::new(0),
+            }),
+        })
+    }
+
+    /// The libzmq context shared by the node's sockets and devices.
+    pub fn context(&self) -> &zmq::Context {
+        self.shared.ctx()
+    }
+
+    /// Installs the `zmq` library in a state (global `zmq` and `package.loaded.zmq`),
+    /// built on first use so processes that never use it pay a few bytes.
+    pub fn open(&self, st: &mut cube_lua::State) {
+        library::install(st, self.shared.clone());
+    }
+}
+
+/// libzmq's text for error number `e`.
+pub(crate) fn strerror(e: i32) -> String {
+    // SAFETY: zmq_strerror returns a static NUL-terminated string for any number.
+    unsafe { std::ffi::CStr::from_ptr(zmq_sys::zmq_strerror(e)) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The error number of the last failed libzmq call on this thread.
+pub(crate) fn errno() -> i32 {
+    // SAFETY: reads the calling thread's errno.
+    unsafe { zmq_sys::zmq_errno() }
+}
+
+/// libzmq's version as "major.minor.patch".
+pub fn version() -> String {
+    let (a, b, c) = zmq::version();
+    format!("{a}.{b}.{c}")
+}
+
+/// Whether the linked libzmq has `capability` ("curve", "ipc", "draft", ...).
+pub fn has(capability: &str) -> bool {
+    zmq::has(capability).unwrap_or(false)
+}

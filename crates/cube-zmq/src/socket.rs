@@ -1,0 +1,937 @@
+//! A socket of a process: the `Sock` userdata and its Lua methods (bind, connect,
+//! send, recv, options, monitor, close), and how an operation that would block
+//! suspends the process (see the crate documentation).
+
+use crate::options::{self, Access, Kind, Opt};
+use crate::{errno, strerror, Shared};
+use cube_lua::{Args, LResult, Ret, State, Value};
+use cube_vm::io_wait::{self, Retry};
+use std::ffi::{c_int, c_void, CString};
+use std::os::fd::RawFd;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use zmq_sys as z;
+
+const EAGAIN: i32 = libc::EAGAIN;
+const DONTWAIT: c_int = z::ZMQ_DONTWAIT as c_int;
+const SNDMORE: c_int = z::ZMQ_SNDMORE as c_int;
+pub(crate) const POLLIN: i16 = z::ZMQ_POLLIN as i16;
+pub(crate) const POLLOUT: i16 = z::ZMQ_POLLOUT as i16;
+
+/// A reusable `zmq_msg_t` (libzmq wants it 8-byte aligned).
+#[repr(C, align(8))]
+struct Msg(z::zmq_msg_t);
+
+impl Msg {
+    fn new() -> Box<Msg> {
+        let mut m = Box::new(Msg(z::zmq_msg_t { __: [0; 64] }));
+        // SAFETY: initialises an empty message in place.
+        unsafe { z::zmq_msg_init(&mut m.0) };
+        m
+    }
+
+    fn bytes(&mut self) -> &[u8] {
+        // SAFETY: data and size describe the message's buffer while it is not changed.
+        unsafe {
+            let n = z::zmq_msg_size(&self.0);
+            if n == 0 {
+                return &[];
+            }
+            std::slice::from_raw_parts(z::zmq_msg_data(&mut self.0) as *const u8, n)
+        }
+    }
+
+    fn more(&self) -> bool {
+        // SAFETY: reads a flag of an initialised message.
+        unsafe { z::zmq_msg_more(&self.0) != 0 }
+    }
+}
+
+impl Drop for Msg {
+    fn drop(&mut self) {
+        // SAFETY: the message was initialised in `new`.
+        unsafe { z::zmq_msg_close(&mut self.0) };
+    }
+}
+
+/// The userdata behind a Lua socket.
+pub(crate) struct Sock {
+    socket: Option<zmq::Socket>,
+    /// The libzmq socket (null once closed).
+    raw: *mut c_void,
+    fd: RawFd,
+    token: u64,
+    pub(crate) shared: Arc<Shared>,
+    kind: i32,
+    pub(crate) id: u64,
+    msg: Box<Msg>,
+    /// Receive and send timeouts in ms (-1: none), applied by the process wait.
+    rcvtimeo: i32,
+    sndtimeo: i32,
+    /// Parts of a multipart message read before a wait.
+    partial: Vec<Vec<u8>>,
+    /// Parts of a multipart message sent before a wait.
+    sent: usize,
+    /// Whether the last part received had more parts after it.
+    more: bool,
+}
+
+// SAFETY: the raw pointer is the libzmq socket owned by `socket`; a socket may move
+// between threads with a full memory barrier, which the process hand-off between
+// schedulers provides (the mailbox lock), and it is only used by the thread running
+// its process.
+unsafe impl Send for Sock {}
+
+impl Drop for Sock {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn socket_type(t: i32) -> Option<zmq::SocketType> {
+    use zmq::SocketType::*;
+    Some(match t as u32 {
+        z::ZMQ_PAIR => PAIR,
+        z::ZMQ_PUB => PUB,
+        z::ZMQ_SUB => SUB,
+        z::ZMQ_REQ => REQ,
+        z::ZMQ_REP => REP,
+        z::ZMQ_DEALER => DEALER,
+        z::ZMQ_ROUTER => ROUTER,
+        z::ZMQ_PULL => PULL,
+        z::ZMQ_PUSH => PUSH,
+        z::ZMQ_XPUB => XPUB,
+        z::ZMQ_XSUB => XSUB,
+        z::ZMQ_STREAM => STREAM,
+        _ => return None,
+    })
+}
+
+impl Sock {
+    /// A new socket of type `kind` in the runtime's context.
+    pub(crate) fn new(shared: Arc<Shared>, kind: i32) -> Result<Sock, String> {
+        let t = socket_type(kind).ok_or_else(|| format!("unknown socket type {kind}"))?;
+        let mut socket = shared
+            .ctx()
+            .socket(t)
+            .map_err(|e| format!("cannot create a {} socket: {e}", options::type_name(kind)))?;
+        let raw = socket.as_mut_ptr();
+        let mut fd: RawFd = -1;
+        let mut len = std::mem::size_of::<RawFd>();
+        // SAFETY: ZMQ_FD writes an int into `fd`.
+        let rc = unsafe {
+            z::zmq_getsockopt(
+                raw,
+                z::ZMQ_FD as c_int,
+                &mut fd as *mut RawFd as *mut c_void,
+                &mut len,
+            )
+        };
+        if rc != 0 {
+            return Err(format!("ZMQ_FD: {}", strerror(errno())));
+        }
+        let token = shared
+            .reactor
+            .register(fd)
+            .map_err(|e| format!("cannot watch the socket: {e}"))?;
+        let id = shared.next_id();
+        Ok(Sock {
+            socket: Some(socket),
+            raw,
+            fd,
+            token,
+            shared,
+            kind,
+            id,
+            msg: Msg::new(),
+            rcvtimeo: -1,
+            sndtimeo: -1,
+            partial: Vec::new(),
+            sent: 0,
+            more: false,
+        })
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.socket.is_none()
+    }
+
+    pub(crate) fn kind(&self) -> i32 {
+        self.kind
+    }
+
+    /// Closes the socket (libzmq keeps unsent messages for the socket's linger).
+    pub(crate) fn close(&mut self) {
+        if let Some(s) = self.socket.take() {
+            self.shared.reactor.deregister(self.fd, self.token);
+            self.raw = std::ptr::null_mut();
+            drop(s);
+        }
+    }
+
+    /// The socket's pending events (`ZMQ_EVENTS`); reading them also processes
+    /// libzmq's pending commands, which is what re-arms the notification descriptor.
+    pub(crate) fn events(&self) -> i16 {
+        let mut ev: c_int = 0;
+        let mut len = std::mem::size_of::<c_int>();
+        // SAFETY: ZMQ_EVENTS writes an int.
+        let rc = unsafe {
+            z::zmq_getsockopt(
+                self.raw,
+                z::ZMQ_EVENTS as c_int,
+                &mut ev as *mut c_int as *mut c_void,
+                &mut len,
+            )
+        };
+        if rc != 0 {
+            return 0;
+        }
+        ev as i16
+    }
+
+    /// Arms the socket's descriptor so `waker` fires when libzmq signals it.
+    pub(crate) fn arm(&self, waker: io_wait::Waker) -> Result<(), String> {
+        self.shared
+            .reactor
+            .arm(self.fd, self.token, waker)
+            .map_err(|e| format!("cannot wait on the socket: {e}"))
+    }
+
+    pub(crate) fn raw(&self) -> *mut c_void {
+        self.raw
+    }
+}
+
+/// What a would-block operation does next.
+pub(crate) enum Next {
+    /// The socket is ready now: try again.
+    Again,
+    /// The process was suspended: return `Ret::Block`.
+    Block,
+    /// The timeout passed.
+    TimedOut,
+}
+
+/// A deadline `ms` from now (none for a negative `ms`).
+pub(crate) fn deadline_after(ms: i64) -> Option<Instant> {
+    (ms >= 0).then(|| Instant::now() + Duration::from_millis(ms as u64))
+}
+
+/// Called when an operation on `socks` would block: suspends the process until one of
+/// them has one of the `want` events, or the deadline passes (see the crate doc).
+/// Outside a process (a plain state, e.g. the REPL) it waits on this thread instead.
+pub(crate) fn wait_ready(
+    st: &mut State,
+    socks: &[(&Sock, i16)],
+    retry: Option<Retry>,
+    timeout_ms: i64,
+) -> LResult<Next> {
+    for (s, want) in socks {
+        if s.events() & want != 0 {
+            return Ok(Next::Again);
+        }
+    }
+    let deadline = match retry {
+        Some(r) => r.deadline,
+        None => deadline_after(timeout_ms),
+    };
+    if deadline.is_some_and(|d| Instant::now() >= d) {
+        return Ok(Next::TimedOut);
+    }
+    match io_wait::block(st, deadline) {
+        Some(waker) => {
+            for (s, _) in socks {
+                if let Err(m) = s.arm(waker.clone()) {
+                    return Err(st.rt_error(&m));
+                }
+            }
+            Ok(Next::Block)
+        }
+        None => {
+            // Not a process: block this thread in zmq_poll.
+            let mut items: Vec<z::zmq_pollitem_t> = socks
+                .iter()
+                .map(|(s, want)| z::zmq_pollitem_t {
+                    socket: s.raw,
+                    fd: 0,
+                    events: *want,
+                    revents: 0,
+                })
+                .collect();
+            let ms = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()).as_millis() as i64,
+                None => -1,
+            };
+            // SAFETY: `items` is a live array of poll items of open sockets.
+            let n = unsafe { z::zmq_poll(items.as_mut_ptr(), items.len() as c_int, ms as _) };
+            if n == 0 && deadline.is_some() {
+                return Ok(Next::TimedOut);
+            }
+            Ok(Next::Again)
+        }
+    }
+}
+
+/// Suspends the process on `s` without looking at its events first (used when the
+/// events keep saying "ready" and the operation keeps failing).
+fn block_now(st: &mut State, s: &Sock, retry: Option<Retry>, timeout_ms: i64) -> LResult<Next> {
+    let deadline = match retry {
+        Some(r) => r.deadline,
+        None => deadline_after(timeout_ms),
+    };
+    if deadline.is_some_and(|d| Instant::now() >= d) {
+        return Ok(Next::TimedOut);
+    }
+    match io_wait::block(st, deadline) {
+        Some(w) => match s.arm(w) {
+            Ok(()) => Ok(Next::Block),
+            Err(m) => Err(st.rt_error(&m)),
+        },
+        None => {
+            std::thread::sleep(Duration::from_millis(1));
+            Ok(Next::Again)
+        }
+    }
+}
+
+/// The socket at argument `n`, open.
+pub(crate) fn check_sock<'a>(st: &mut State, a: Args, n: usize) -> LResult<&'a mut Sock> {
+    let v = st.arg(a, n);
+    match State::userdata_ref::<Sock>(&v) {
+        // SAFETY of the lifetime: the userdata is an argument of the running native,
+        // so it stays alive (rooted on the stack) for the whole call; collection only
+        // runs at safe points, never inside a native.
+        Some(s) if !s.is_closed() => Ok(unsafe { &mut *(s as *mut Sock) }),
+        Some(_) => Err(st.rt_error("attempt to use a closed socket")),
+        None => Err(st.arg_type_error(a, n, "zmq socket")),
+    }
+}
+
+/// Raises the last libzmq error as a Lua error: "zmq OP: libzmq's text".
+pub(crate) fn zmq_error(st: &mut State, what: &str, e: i32) -> Value {
+    st.rt_error(&format!("zmq {what}: {}", strerror(e)))
+}
+
+/// Returns `nil, "EAGAIN"`: a non-blocking operation found nothing to do, or a
+/// timeout passed (lzmq returns an error object there; cube returns its name).
+fn eagain(st: &mut State) -> LResult<Ret> {
+    st.push(Value::Nil);
+    st.push_str(b"EAGAIN");
+    Ok(Ret::Values(2))
+}
+
+fn endpoint_arg(st: &mut State, a: Args, n: usize) -> LResult<CString> {
+    let s = st.check_str(a, n)?;
+    CString::new(s.as_bytes().to_vec())
+        .map_err(|_| st.arg_error(n, "endpoint contains a zero byte"))
+}
+
+type EndpointFn = unsafe extern "C" fn(*mut c_void, *const std::ffi::c_char) -> c_int;
+
+fn endpoint_op(st: &mut State, a: Args, what: &str, f: EndpointFn) -> LResult<Ret> {
+    let s = check_sock(st, a, 1)?;
+    let ep = endpoint_arg(st, a, 2)?;
+    // SAFETY: an open socket and a NUL-terminated endpoint.
+    if unsafe { f(s.raw, ep.as_ptr()) } != 0 {
+        let e = errno();
+        let text = format!("{what} '{}'", ep.to_string_lossy());
+        return Err(zmq_error(st, &text, e));
+    }
+    Ok(Ret::Values(0))
+}
+
+/// `sock:bind(endpoint)`: returns the endpoint bound (with the port chosen for `*`).
+pub(crate) fn bind(st: &mut State, a: Args) -> LResult<Ret> {
+    endpoint_op(st, a, "bind", z::zmq_bind)?;
+    let s = check_sock(st, a, 1)?;
+    match get_bytes(s, z::ZMQ_LAST_ENDPOINT as c_int) {
+        Ok(mut ep) => {
+            if ep.last() == Some(&0) {
+                ep.pop();
+            }
+            st.push_str(&ep);
+        }
+        Err(_) => st.push(Value::Bool(true)),
+    }
+    Ok(Ret::Values(1))
+}
+
+pub(crate) fn connect(st: &mut State, a: Args) -> LResult<Ret> {
+    endpoint_op(st, a, "connect", z::zmq_connect)?;
+    st.push(Value::Bool(true));
+    Ok(Ret::Values(1))
+}
+
+pub(crate) fn unbind(st: &mut State, a: Args) -> LResult<Ret> {
+    endpoint_op(st, a, "unbind", z::zmq_unbind)?;
+    st.push(Value::Bool(true));
+    Ok(Ret::Values(1))
+}
+
+pub(crate) fn disconnect(st: &mut State, a: Args) -> LResult<Ret> {
+    endpoint_op(st, a, "disconnect", z::zmq_disconnect)?;
+    st.push(Value::Bool(true));
+    Ok(Ret::Values(1))
+}
+
+/// Flags argument: a number (zmq.SNDMORE, zmq.DONTWAIT), or a boolean meaning "more".
+fn flags_arg(st: &mut State, a: Args, n: usize) -> LResult<c_int> {
+    match st.arg(a, n) {
+        Value::Nil | Value::Bool(false) => Ok(0),
+        Value::Bool(true) => Ok(SNDMORE),
+        _ => Ok(st.check_integer(a, n)? as c_int),
+    }
+}
+
+/// Sends one part; `Ok(None)` when it was sent, `Ok(Some(ret))` when the caller must
+/// return `ret` (suspended, or `nil, "EAGAIN"`).
+fn send_part(
+    st: &mut State,
+    s: &Sock,
+    data: &[u8],
+    flags: c_int,
+    retry: Option<Retry>,
+) -> LResult<Option<Ret>> {
+    let mut spins = 0;
+    loop {
+        // SAFETY: an open socket; libzmq copies `data` before returning.
+        let rc = unsafe {
+            z::zmq_send(
+                s.raw,
+                data.as_ptr() as *const c_void,
+                data.len(),
+                flags | DONTWAIT,
+            )
+        };
+        if rc >= 0 {
+            return Ok(None);
+        }
+        let e = errno();
+        if e != EAGAIN {
+            return Err(zmq_error(st, "send", e));
+        }
+        if flags & DONTWAIT != 0 || s.sndtimeo == 0 {
+            return eagain(st).map(Some);
+        }
+        spins += 1;
+        let next = if spins > 3 {
+            block_now(st, s, retry, s.sndtimeo as i64)?
+        } else {
+            wait_ready(st, &[(s, POLLOUT)], retry, s.sndtimeo as i64)?
+        };
+        match next {
+            Next::Again => continue,
+            Next::Block => return Ok(Some(Ret::Block)),
+            Next::TimedOut => return eagain(st).map(Some),
+        }
+    }
+}
+
+fn message_arg(
+    st: &mut State,
+    a: Args,
+    n: usize,
+) -> LResult<cube_lua::gc::Gc<cube_lua::value::LuaStr>> {
+    st.check_str(a, n)
+}
+
+/// `sock:send(msg [, flags | more])`: true once queued; blocks the process at the
+/// high-water mark (up to `sndtimeo`); `nil, "EAGAIN"` with zmq.DONTWAIT or after the
+/// timeout.
+pub(crate) fn send(st: &mut State, a: Args) -> LResult<Ret> {
+    let retry = io_wait::take_retry(st);
+    let s = check_sock(st, a, 1)?;
+    let data = message_arg(st, a, 2)?;
+    let flags = flags_arg(st, a, 3)?;
+    st.budget -= 1 + (data.len() as i64 >> 10);
+    if let Some(r) = send_part(st, s, data.as_bytes(), flags, retry)? {
+        return Ok(r);
+    }
+    st.push(Value::Bool(true));
+    Ok(Ret::Values(1))
+}
+
+/// `sock:send_more(msg [, flags])`: a part with more to follow.
+pub(crate) fn send_more(st: &mut State, a: Args) -> LResult<Ret> {
+    let retry = io_wait::take_retry(st);
+    let s = check_sock(st, a, 1)?;
+    let data = message_arg(st, a, 2)?;
+    let flags = flags_arg(st, a, 3)? | SNDMORE;
+    if let Some(r) = send_part(st, s, data.as_bytes(), flags, retry)? {
+        return Ok(r);
+    }
+    st.push(Value::Bool(true));
+    Ok(Ret::Values(1))
+}
+
+/// `sock:send_multipart{part1, part2, ...}` (also `send_all`): sends every part as one
+/// message.
+pub(crate) fn send_multipart(st: &mut State, a: Args) -> LResult<Ret> {
+    let retry = io_wait::take_retry(st);
+    let s = check_sock(st, a, 1)?;
+    let t = st.check_table(a, 2)?;
+    let flags = flags_arg(st, a, 3)? & !SNDMORE;
+    let n = t.length();
+    if n == 0 {
+        return Err(st.arg_error(2, "at least one message part expected"));
+    }
+    if retry.is_none() {
+        s.sent = 0;
+    }
+    while s.sent < n {
+        let i = s.sent;
+        let v = t.get_int(i as i64 + 1);
+        let Some(part) = st.to_str_coerce(&v) else {
+            let msg = format!(
+                "message part {} is a {}, not a string",
+                i + 1,
+                v.type_name()
+            );
+            return Err(st.arg_error(2, &msg));
+        };
+        let more = if i + 1 < n { SNDMORE } else { 0 };
+        st.budget -= 1 + (part.len() as i64 >> 10);
+        if let Some(r) = send_part(st, s, part.as_bytes(), flags | more, retry)? {
+            if !matches!(r, Ret::Block) {
+                s.sent = 0;
+            }
+            return Ok(r);
+        }
+        s.sent += 1;
+    }
+    s.sent = 0;
+    st.push(Value::Bool(true));
+    Ok(Ret::Values(1))
+}
+
+/// Receives one part into `s.msg`; `Ok(None)` when it arrived.
+fn recv_part(
+    st: &mut State,
+    s: &mut Sock,
+    flags: c_int,
+    retry: Option<Retry>,
+) -> LResult<Option<Ret>> {
+    let mut spins = 0;
+    loop {
+        // SAFETY: an open socket and an initialised message.
+        let rc = unsafe { z::zmq_msg_recv(&mut s.msg.0, s.raw, flags | DONTWAIT) };
+        if rc >= 0 {
+            s.more = s.msg.more();
+            return Ok(None);
+        }
+        let e = errno();
+        if e != EAGAIN {
+            return Err(zmq_error(st, "recv", e));
+        }
+        if flags & DONTWAIT != 0 || s.rcvtimeo == 0 {
+            return eagain(st).map(Some);
+        }
+        spins += 1;
+        let next = if spins > 3 {
+            block_now(st, s, retry, s.rcvtimeo as i64)?
+        } else {
+            wait_ready(st, &[(s, POLLIN)], retry, s.rcvtimeo as i64)?
+        };
+        match next {
+            Next::Again => continue,
+            Next::Block => return Ok(Some(Ret::Block)),
+            Next::TimedOut => return eagain(st).map(Some),
+        }
+    }
+}
+
+/// `sock:recv([flags])`: the next message part and whether more parts follow; blocks
+/// the process (up to `rcvtimeo`); `nil, "EAGAIN"` with zmq.DONTWAIT or after the
+/// timeout.
+pub(crate) fn recv(st: &mut State, a: Args) -> LResult<Ret> {
+    let retry = io_wait::take_retry(st);
+    let s = check_sock(st, a, 1)?;
+    let flags = flags_arg(st, a, 2)?;
+    if let Some(r) = recv_part(st, s, flags, retry)? {
+        return Ok(r);
+    }
+    let bytes = s.msg.bytes();
+    st.budget -= 1 + (bytes.len() as i64 >> 10);
+    let v = st.new_str(bytes);
+    st.push(v);
+    st.push(Value::Bool(s.more));
+    Ok(Ret::Values(2))
+}
+
+/// `sock:recv_multipart([flags])` (also `recv_all`): every part of the next message,
+/// as a list.
+pub(crate) fn recv_multipart(st: &mut State, a: Args) -> LResult<Ret> {
+    let retry = io_wait::take_retry(st);
+    let s = check_sock(st, a, 1)?;
+    let flags = flags_arg(st, a, 2)?;
+    if retry.is_none() {
+        s.partial.clear();
+    }
+    loop {
+        if let Some(r) = recv_part(st, s, flags, retry)? {
+            if !matches!(r, Ret::Block) && !s.partial.is_empty() {
+                // A message is never cut in parts by libzmq; if a non-blocking call
+                // stops inside one, wait for the rest rather than lose it.
+                s.partial.clear();
+            }
+            return Ok(r);
+        }
+        let bytes = s.msg.bytes().to_vec();
+        st.budget -= 1 + (bytes.len() as i64 >> 10);
+        s.partial.push(bytes);
+        if !s.more {
+            break;
+        }
+    }
+    let parts = std::mem::take(&mut s.partial);
+    let t = st.new_table_with(parts.len(), 0);
+    for (i, p) in parts.iter().enumerate() {
+        let v = st.new_str(p);
+        t.get_mut().set_int(i as i64 + 1, v);
+    }
+    st.push(Value::Table(t));
+    Ok(Ret::Values(1))
+}
+
+/// `sock:more()` (also `rcvmore`): whether the last part received has more after it.
+pub(crate) fn more(st: &mut State, a: Args) -> LResult<Ret> {
+    let s = check_sock(st, a, 1)?;
+    st.push(Value::Bool(s.more));
+    Ok(Ret::Values(1))
+}
+
+/// `sock:close([linger_ms])`.
+pub(crate) fn close(st: &mut State, a: Args) -> LResult<Ret> {
+    let v = st.arg(a, 1);
+    let Some(s) = State::userdata_ref::<Sock>(&v) else {
+        return Err(st.arg_type_error(a, 1, "zmq socket"));
+    };
+    if !s.is_closed() {
+        if let Value::Num(ms) = st.arg(a, 2) {
+            let ms = ms as c_int;
+            let _ = set_int(s, z::ZMQ_LINGER as c_int, ms);
+            s.shared.note_linger(ms);
+        }
+        s.close();
+    }
+    st.push(Value::Bool(true));
+    Ok(Ret::Values(1))
+}
+
+pub(crate) fn closed(st: &mut State, a: Args) -> LResult<Ret> {
+    let v = st.arg(a, 1);
+    let Some(s) = State::userdata_ref::<Sock>(&v) else {
+        return Err(st.arg_type_error(a, 1, "zmq socket"));
+    };
+    let c = s.is_closed();
+    st.push(Value::Bool(c));
+    Ok(Ret::Values(1))
+}
+
+/// `sock:type()`: the type's name ("PUB", ...).
+pub(crate) fn type_(st: &mut State, a: Args) -> LResult<Ret> {
+    let s = check_sock(st, a, 1)?;
+    let name = options::type_name(s.kind());
+    st.push_str(name.as_bytes());
+    Ok(Ret::Values(1))
+}
+
+/// `sock:poll(timeout_ms [, events])`: whether the socket has `events` (default
+/// zmq.POLLIN) within the timeout; blocks the process only.
+pub(crate) fn poll(st: &mut State, a: Args) -> LResult<Ret> {
+    let retry = io_wait::take_retry(st);
+    let s = check_sock(st, a, 1)?;
+    let timeout = st.opt_integer(a, 2, -1)?;
+    let want = st.opt_integer(a, 3, POLLIN as i64)? as i16;
+    loop {
+        if s.events() & want != 0 {
+            st.push(Value::Bool(true));
+            return Ok(Ret::Values(1));
+        }
+        if timeout == 0 {
+            st.push(Value::Bool(false));
+            return Ok(Ret::Values(1));
+        }
+        match wait_ready(st, &[(s, want)], retry, timeout)? {
+            Next::Again => continue,
+            Next::Block => return Ok(Ret::Block),
+            Next::TimedOut => {
+                st.push(Value::Bool(false));
+                return Ok(Ret::Values(1));
+            }
+        }
+    }
+}
+
+fn set_raw(s: &Sock, id: c_int, p: *const c_void, len: usize) -> Result<(), i32> {
+    // SAFETY: an open socket; `p` points to `len` readable bytes.
+    if unsafe { z::zmq_setsockopt(s.raw, id, p, len) } != 0 {
+        return Err(errno());
+    }
+    Ok(())
+}
+
+fn set_int(s: &Sock, id: c_int, v: c_int) -> Result<(), i32> {
+    set_raw(
+        s,
+        id,
+        &v as *const c_int as *const c_void,
+        std::mem::size_of::<c_int>(),
+    )
+}
+
+fn get_bytes(s: &Sock, id: c_int) -> Result<Vec<u8>, i32> {
+    let mut buf = vec![0u8; 256];
+    let mut len = buf.len();
+    // SAFETY: an open socket; `buf` has room for `len` bytes.
+    if unsafe { z::zmq_getsockopt(s.raw, id, buf.as_mut_ptr() as *mut c_void, &mut len) } != 0 {
+        return Err(errno());
+    }
+    buf.truncate(len);
+    Ok(buf)
+}
+
+fn get_num<T: Default + Copy>(s: &Sock, id: c_int) -> Result<T, i32> {
+    let mut v = T::default();
+    let mut len = std::mem::size_of::<T>();
+    // SAFETY: an open socket; `v` has room for `len` bytes.
+    if unsafe { z::zmq_getsockopt(s.raw, id, &mut v as *mut T as *mut c_void, &mut len) } != 0 {
+        return Err(errno());
+    }
+    Ok(v)
+}
+
+/// Sets option `o` from Lua value `v`; errors are messages for the caller to raise.
+pub(crate) fn set_option(st: &mut State, s: &mut Sock, o: &Opt, v: Value) -> Result<(), String> {
+    if o.access == Access::Get {
+        return Err(format!("socket option '{}' is read-only", o.name));
+    }
+    let num = || -> Result<f64, String> {
+        match v {
+            Value::Num(n) => Ok(n),
+            Value::Bool(b) if o.kind == Kind::Bool => Ok(b as i32 as f64),
+            _ => Err(format!(
+                "socket option '{}' expects a {}, got {}",
+                o.name,
+                if o.kind == Kind::Bool {
+                    "boolean"
+                } else {
+                    "number"
+                },
+                v.type_name()
+            )),
+        }
+    };
+    let fail = |e: i32| format!("zmq setsockopt '{}': {}", o.name, strerror(e));
+    match o.kind {
+        Kind::Int | Kind::Bool => {
+            let n = num()? as c_int;
+            set_int(s, o.id, n).map_err(fail)?;
+            match o.id as u32 {
+                z::ZMQ_RCVTIMEO => s.rcvtimeo = n,
+                z::ZMQ_SNDTIMEO => s.sndtimeo = n,
+                z::ZMQ_LINGER => s.shared.note_linger(n),
+                _ => {}
+            }
+        }
+        Kind::Int64 => {
+            let n = num()? as i64;
+            set_raw(s, o.id, &n as *const i64 as *const c_void, 8).map_err(fail)?;
+        }
+        Kind::Uint64 => {
+            let n = num()? as u64;
+            set_raw(s, o.id, &n as *const u64 as *const c_void, 8).map_err(fail)?;
+        }
+        Kind::Bytes | Kind::Key => {
+            let Some(b) = st.to_str_coerce(&v) else {
+                return Err(format!(
+                    "socket option '{}' expects a string, got {}",
+                    o.name,
+                    v.type_name()
+                ));
+            };
+            let mut bytes = b.as_bytes().to_vec();
+            if o.kind == Kind::Key && bytes.len() == 40 {
+                bytes.push(0); // Z85 text is passed with its terminating NUL
+            }
+            set_raw(s, o.id, bytes.as_ptr() as *const c_void, bytes.len()).map_err(fail)?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads option `o` as a Lua value.
+pub(crate) fn get_option(st: &mut State, s: &Sock, o: &Opt) -> Result<Value, String> {
+    if o.access == Access::Set {
+        return Err(format!("socket option '{}' is write-only", o.name));
+    }
+    let fail = |e: i32| format!("zmq getsockopt '{}': {}", o.name, strerror(e));
+    Ok(match o.kind {
+        Kind::Int => Value::Num(get_num::<c_int>(s, o.id).map_err(fail)? as f64),
+        Kind::Bool => Value::Bool(get_num::<c_int>(s, o.id).map_err(fail)? != 0),
+        Kind::Int64 => Value::Num(get_num::<i64>(s, o.id).map_err(fail)? as f64),
+        Kind::Uint64 => Value::Num(get_num::<u64>(s, o.id).map_err(fail)? as f64),
+        Kind::Bytes => {
+            let mut b = get_bytes(s, o.id).map_err(fail)?;
+            if o.id as u32 == z::ZMQ_LAST_ENDPOINT && b.last() == Some(&0) {
+                b.pop();
+            }
+            st.new_str(&b)
+        }
+        Kind::Key => {
+            // Read as Z85 (41 bytes with the NUL).
+            let mut buf = vec![0u8; 41];
+            let mut len = buf.len();
+            // SAFETY: an open socket; `buf` has room for `len` bytes.
+            let rc = unsafe {
+                z::zmq_getsockopt(s.raw, o.id, buf.as_mut_ptr() as *mut c_void, &mut len)
+            };
+            if rc != 0 {
+                return Err(fail(errno()));
+            }
+            buf.truncate(len.saturating_sub(1));
+            st.new_str(&buf)
+        }
+    })
+}
+
+fn option_name_arg(st: &mut State, a: Args, n: usize) -> LResult<&'static Opt> {
+    let name = st.check_str(a, n)?;
+    match options::find(name.as_bytes()) {
+        Some(o) => Ok(o),
+        None => {
+            let msg = format!("unknown socket option '{}'", name.to_str_lossy());
+            Err(st.rt_error(&msg))
+        }
+    }
+}
+
+/// `sock:setopt(name, value)` (also `set_option`, `setsockopt`).
+pub(crate) fn setopt(st: &mut State, a: Args) -> LResult<Ret> {
+    let s = check_sock(st, a, 1)?;
+    let o = option_name_arg(st, a, 2)?;
+    let v = st.arg(a, 3);
+    if let Err(m) = set_option(st, s, o, v) {
+        return Err(st.rt_error(&m));
+    }
+    st.push(Value::Bool(true));
+    Ok(Ret::Values(1))
+}
+
+/// `sock:getopt(name)` (also `get_option`, `getsockopt`).
+pub(crate) fn getopt(st: &mut State, a: Args) -> LResult<Ret> {
+    let s = check_sock(st, a, 1)?;
+    let o = option_name_arg(st, a, 2)?;
+    match get_option(st, s, o) {
+        Ok(v) => {
+            st.push(v);
+            Ok(Ret::Values(1))
+        }
+        Err(m) => Err(st.rt_error(&m)),
+    }
+}
+
+/// `sock:set_NAME(value)`: the option is the native's upvalue (its index).
+pub(crate) fn set_named(st: &mut State, a: Args) -> LResult<Ret> {
+    let s = check_sock(st, a, 1)?;
+    let Value::Num(i) = st.upvalue(0) else {
+        return Err(st.rt_error("bad option accessor"));
+    };
+    let o = &options::OPTIONS[i as usize];
+    let v = st.arg(a, 2);
+    if let Err(m) = set_option(st, s, o, v) {
+        return Err(st.rt_error(&m));
+    }
+    st.push(Value::Bool(true));
+    Ok(Ret::Values(1))
+}
+
+/// `sock:get_NAME()`.
+pub(crate) fn get_named(st: &mut State, a: Args) -> LResult<Ret> {
+    let s = check_sock(st, a, 1)?;
+    let Value::Num(i) = st.upvalue(0) else {
+        return Err(st.rt_error("bad option accessor"));
+    };
+    let o = &options::OPTIONS[i as usize];
+    match get_option(st, s, o) {
+        Ok(v) => {
+            st.push(v);
+            Ok(Ret::Values(1))
+        }
+        Err(m) => Err(st.rt_error(&m)),
+    }
+}
+
+/// `sock:subscribe(prefix)` and `sock:unsubscribe(prefix)` (SUB, XSUB).
+pub(crate) fn subscribe(st: &mut State, a: Args) -> LResult<Ret> {
+    sub_op(st, a, z::ZMQ_SUBSCRIBE)
+}
+
+pub(crate) fn unsubscribe(st: &mut State, a: Args) -> LResult<Ret> {
+    sub_op(st, a, z::ZMQ_UNSUBSCRIBE)
+}
+
+fn sub_op(st: &mut State, a: Args, id: u32) -> LResult<Ret> {
+    let s = check_sock(st, a, 1)?;
+    let prefix = match st.arg(a, 2) {
+        Value::Nil => Vec::new(),
+        _ => st.check_str(a, 2)?.as_bytes().to_vec(),
+    };
+    if let Err(e) = set_raw(
+        s,
+        id as c_int,
+        prefix.as_ptr() as *const c_void,
+        prefix.len(),
+    ) {
+        let what = if id == z::ZMQ_SUBSCRIBE {
+            "subscribe"
+        } else {
+            "unsubscribe"
+        };
+        return Err(zmq_error(st, what, e));
+    }
+    st.push(Value::Bool(true));
+    Ok(Ret::Values(1))
+}
+
+/// `sock:monitor([events])`: socket events arrive as messages
+/// `{tag="zmq_event", monitor=ID, event=NAME, value=N, endpoint=EP}`; returns ID.
+pub(crate) fn monitor(st: &mut State, a: Args) -> LResult<Ret> {
+    let s = check_sock(st, a, 1)?;
+    let events = st.opt_integer(a, 2, crate::monitor::ALL_EVENTS as i64)? as c_int;
+    let Some(me) = io_wait::ProcessRef::current(st) else {
+        return Err(st.rt_error("zmq monitor: only a process can receive monitor events"));
+    };
+    let id = s.shared.next_id();
+    let ep = format!("inproc://cube-zmq-monitor-{id}");
+    let cep = CString::new(ep.clone()).expect("no NUL");
+    // SAFETY: an open socket and a NUL-terminated endpoint.
+    if unsafe { z::zmq_socket_monitor(s.raw, cep.as_ptr(), events) } != 0 {
+        let e = errno();
+        return Err(zmq_error(st, "monitor", e));
+    }
+    let pair = match s.shared.ctx().socket(zmq::PAIR) {
+        Ok(p) => p,
+        Err(e) => return Err(st.rt_error(&format!("zmq monitor: {e}"))),
+    };
+    if let Err(e) = pair.connect(&ep) {
+        return Err(st.rt_error(&format!("zmq monitor: {e}")));
+    }
+    let m = crate::monitor::Monitor::new(pair, me, id);
+    if let Err(e) = s.shared.reactor.add_monitor(m) {
+        return Err(st.rt_error(&format!("zmq monitor: {e}")));
+    }
+    st.push(Value::Num(id as f64));
+    Ok(Ret::Values(1))
+}
+
+pub(crate) fn tostring(st: &mut State, a: Args) -> LResult<Ret> {
+    let v = st.arg(a, 1);
+    let text = match State::userdata_ref::<Sock>(&v) {
+        Some(s) if s.is_closed() => format!("zmq socket {} (closed)", s.id),
+        Some(s) => format!("zmq socket {} ({})", s.id, options::type_name(s.kind)),
+        None => "zmq socket".to_string(),
+    };
+    st.push_str(text.as_bytes());
+    Ok(Ret::Values(1))
+}
