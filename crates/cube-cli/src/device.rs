@@ -41,7 +41,13 @@ pub fn run(
         capture,
         curve,
     };
-    let ctx = zmq::Context::new();
+    let ctx = match cube_zmq::Context::new() {
+        Ok(c) => c,
+        Err(msg) => {
+            eprintln!("cube-cli: {msg}");
+            return 1;
+        }
+    };
     let name = kind.name();
     let result = cube_zmq::run_until_signal(&ctx, spec, |dev| {
         eprintln!(

@@ -11,6 +11,7 @@
 //! Endpoints are bound unless written `>tcp://...` (connect); `@tcp://...` binds
 //! explicitly. The capture socket is a PUB that gets every message the proxy moves.
 
+use crate::Context;
 use std::ffi::{c_void, CString};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -32,11 +33,12 @@ impl DeviceKind {
         }
     }
 
-    fn sockets(self) -> (zmq::SocketType, zmq::SocketType) {
+    fn sockets(self) -> (u32, u32) {
+        use zmq_sys::*;
         match self {
-            DeviceKind::Forwarder => (zmq::XSUB, zmq::XPUB),
-            DeviceKind::Streamer => (zmq::PULL, zmq::PUSH),
-            DeviceKind::Queue => (zmq::ROUTER, zmq::DEALER),
+            DeviceKind::Forwarder => (ZMQ_XSUB, ZMQ_XPUB),
+            DeviceKind::Streamer => (ZMQ_PULL, ZMQ_PUSH),
+            DeviceKind::Queue => (ZMQ_ROUTER, ZMQ_DEALER),
         }
     }
 
@@ -69,6 +71,8 @@ pub struct DeviceSpec {
 
 /// A running device. [`Device::stop`] ends it; so does dropping it.
 pub struct Device {
+    /// Keeps the context alive while the device's sockets live.
+    _ctx: Context,
     control: Option<zmq::Socket>,
     thread: Option<std::thread::JoinHandle<Result<(), String>>>,
     frontend: String,
@@ -129,7 +133,7 @@ static NEXT_DEVICE: AtomicU64 = AtomicU64::new(1);
 impl Device {
     /// Makes the sockets (binding or connecting them now, so errors come back here)
     /// and starts the proxy thread.
-    pub fn start(ctx: &zmq::Context, spec: DeviceSpec) -> Result<Device, String> {
+    pub fn start(ctx: &Context, spec: DeviceSpec) -> Result<Device, String> {
         let (ft, bt) = spec.kind.sockets();
         let sock = |t| ctx.socket(t).map_err(|e| format!("socket: {e}"));
         let mut front = sock(ft)?;
@@ -151,7 +155,7 @@ impl Device {
         }
         let mut capture = match &spec.capture {
             Some(ep) => {
-                let mut c = sock(zmq::PUB)?;
+                let mut c = sock(zmq_sys::ZMQ_PUB)?;
                 attach(&mut c, ep).map_err(|e| format!("capture: {e}"))?;
                 Some(c)
             }
@@ -162,11 +166,11 @@ impl Device {
             "inproc://cube-zmq-device-control-{}-{n}",
             std::process::id()
         );
-        let mut ctl_in = sock(zmq::PAIR)?;
+        let mut ctl_in = sock(zmq_sys::ZMQ_PAIR)?;
         ctl_in
             .bind(&ctl_ep)
             .map_err(|e| format!("control socket: {e}"))?;
-        let ctl_out = sock(zmq::PAIR)?;
+        let ctl_out = sock(zmq_sys::ZMQ_PAIR)?;
         ctl_out
             .connect(&ctl_ep)
             .map_err(|e| format!("control socket: {e}"))?;
@@ -202,6 +206,7 @@ impl Device {
             })
             .map_err(|e| format!("device thread: {e}"))?;
         Ok(Device {
+            _ctx: ctx.clone(),
             control: Some(ctl_out),
             thread: Some(thread),
             frontend: fe,
@@ -252,7 +257,7 @@ impl Drop for Device {
 /// [`block_stop_signals`] first, before any thread (libzmq's included) exists, so the
 /// signals reach this thread only. `ready` is called once the device runs.
 pub fn run_until_signal(
-    ctx: &zmq::Context,
+    ctx: &Context,
     spec: DeviceSpec,
     ready: impl FnOnce(&Device),
 ) -> Result<(), String> {

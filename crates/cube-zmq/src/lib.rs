@@ -39,6 +39,7 @@
 //! assert_eq!(node.wait(pid), cube_vm::ExitReason::Normal);
 //! ```
 
+mod context;
 mod device;
 mod library;
 mod monitor;
@@ -46,14 +47,14 @@ mod options;
 mod reactor;
 mod socket;
 
+pub use context::{Context, EXIT_LINGER_MS};
 pub use device::{
     block_stop_signals, keys_from_env, read_key_file, run_until_signal, Device, DeviceKind,
     DeviceSpec, KeyPair,
 };
 
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The ZeroMQ runtime of one node: its libzmq context and reactor thread. Clone it
 /// into the node's setup function and call [`Zmq::open`] there for every process.
@@ -63,17 +64,14 @@ pub struct Zmq {
 }
 
 pub(crate) struct Shared {
-    ctx: Option<zmq::Context>,
+    ctx: Context,
     pub(crate) reactor: Arc<reactor::Reactor>,
     next_id: AtomicU64,
-    /// The longest linger (ms) set on any socket, bounding the wait for lingering
-    /// messages when the runtime ends.
-    max_linger: AtomicI32,
 }
 
 impl Shared {
-    pub(crate) fn ctx(&self) -> &zmq::Context {
-        self.ctx.as_ref().expect("context")
+    pub(crate) fn ctx(&self) -> &Context {
+        &self.ctx
     }
 
     pub(crate) fn next_id(&self) -> u64 {
@@ -81,51 +79,32 @@ impl Shared {
     }
 
     pub(crate) fn note_linger(&self, ms: i32) {
-        self.max_linger.fetch_max(ms, Ordering::Relaxed);
+        self.ctx.note_linger(ms);
     }
 }
-
-/// How long the end of a runtime waits for messages still queued in closed sockets,
-/// unless a socket asked for a longer linger.
-const EXIT_LINGER_MS: i32 = 1000;
 
 impl Drop for Shared {
     fn drop(&mut self) {
         self.reactor.stop();
-        // Terminating the context waits for lingering messages (libzmq's default
-        // linger is infinite); bound that wait so a node never hangs at exit.
-        if let Some(ctx) = self.ctx.take() {
-            let wait = self.max_linger.load(Ordering::Relaxed).max(EXIT_LINGER_MS);
-            let (tx, rx) = std::sync::mpsc::channel();
-            let t = std::thread::Builder::new()
-                .name("cube-zmq-term".into())
-                .spawn(move || {
-                    drop(ctx);
-                    let _ = tx.send(());
-                });
-            if t.is_ok() {
-                let _ = rx.recv_timeout(Duration::from_millis(wait as u64));
-            }
-        }
     }
 }
 
 impl Zmq {
     /// A new runtime: a libzmq context and the reactor thread.
     pub fn new() -> Result<Zmq, String> {
+        let ctx = Context::new()?;
         let reactor = reactor::Reactor::start().map_err(|e| format!("zmq reactor: {e}"))?;
         Ok(Zmq {
             shared: Arc::new(Shared {
-                ctx: Some(zmq::Context::new()),
+                ctx,
                 reactor,
                 next_id: AtomicU64::new(1),
-                max_linger: AtomicI32::new(0),
             }),
         })
     }
 
     /// The libzmq context shared by the node's sockets and devices.
-    pub fn context(&self) -> &zmq::Context {
+    pub fn context(&self) -> &Context {
         self.shared.ctx()
     }
 

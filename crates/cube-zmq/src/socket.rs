@@ -88,32 +88,12 @@ impl Drop for Sock {
     }
 }
 
-fn socket_type(t: i32) -> Option<zmq::SocketType> {
-    use zmq::SocketType::*;
-    Some(match t as u32 {
-        z::ZMQ_PAIR => PAIR,
-        z::ZMQ_PUB => PUB,
-        z::ZMQ_SUB => SUB,
-        z::ZMQ_REQ => REQ,
-        z::ZMQ_REP => REP,
-        z::ZMQ_DEALER => DEALER,
-        z::ZMQ_ROUTER => ROUTER,
-        z::ZMQ_PULL => PULL,
-        z::ZMQ_PUSH => PUSH,
-        z::ZMQ_XPUB => XPUB,
-        z::ZMQ_XSUB => XSUB,
-        z::ZMQ_STREAM => STREAM,
-        _ => return None,
-    })
-}
-
 impl Sock {
     /// A new socket of type `kind` in the runtime's context.
     pub(crate) fn new(shared: Arc<Shared>, kind: i32) -> Result<Sock, String> {
-        let t = socket_type(kind).ok_or_else(|| format!("unknown socket type {kind}"))?;
         let mut socket = shared
             .ctx()
-            .socket(t)
+            .socket(kind as u32)
             .map_err(|e| format!("cannot create a {} socket: {e}", options::type_name(kind)))?;
         let raw = socket.as_mut_ptr();
         let mut fd: RawFd = -1;
@@ -910,7 +890,7 @@ pub(crate) fn monitor(st: &mut State, a: Args) -> LResult<Ret> {
         let e = errno();
         return Err(zmq_error(st, "monitor", e));
     }
-    let pair = match s.shared.ctx().socket(zmq::PAIR) {
+    let pair = match s.shared.ctx().socket(z::ZMQ_PAIR) {
         Ok(p) => p,
         Err(e) => return Err(st.rt_error(&format!("zmq monitor: {e}"))),
     };
