@@ -683,3 +683,50 @@ fn device_errors_are_clear() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/keys"));
 }
+
+fn example(name: &str) -> String {
+    format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn the_zmq_examples_run() {
+    let mut p = Peer::start(
+        "pipeline",
+        CUBE,
+        &["run", &example("zmq_pipeline.lua"), "3", "300"],
+    );
+    assert_eq!(p.line(T), "sum of squares\t9045050");
+    let per: u64 = (0..3).map(|_| numbers(&p.line(T))[1]).sum();
+    assert_eq!(per, 300);
+    assert_eq!(p.wait(T), 0);
+    let mut f = Peer::start("forwarder", CUBE, &["run", &example("zmq_forwarder.lua")]);
+    let mut lines: Vec<String> = (0..3).map(|_| f.line(T)).collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            "news.     100 messages",
+            "stocks.   100 messages",
+            "weather.  100 messages"
+        ]
+    );
+    assert_eq!(f.wait(T), 0);
+    if !python() {
+        return;
+    }
+    let ep = format!("tcp://127.0.0.1:{}", free_port());
+    let mut service = Peer::start("service", CUBE, &["run", &example("zmq_service.lua"), &ep]);
+    assert_eq!(service.line(T), format!("service on {ep}"));
+    let mut client = Peer::start(
+        "client",
+        "python3",
+        &[&example("zmq_client.py"), &ep, "--stop"],
+    );
+    assert!(client.line(T).starts_with("ok 42 (worker "));
+    assert!(client.line(T).starts_with("ok HELLO FROM PYTHON (worker "));
+    assert!(client
+        .line(T)
+        .starts_with("error unknown request nope (worker "));
+    assert_eq!(client.line(T), "stopping");
+    assert_eq!(service.wait(T), 0);
+}

@@ -120,6 +120,52 @@ fn fill(st: &mut State, m: Gc<Table>, rt: Value) {
         st.set_field(errors, name, Value::Num(n as f64));
     }
     st.set_field(m, "errors", Value::Table(errors));
+    let utils = st.new_table();
+    let sw = st.new_native("stopwatch", stopwatch, vec![]);
+    st.set_field(utils, "stopwatch", sw);
+    st.set_field(m, "utils", Value::Table(utils));
+}
+
+/// `zmq.utils.stopwatch()` (as lzmq's): `sw:start()`, then `sw:stop()` returns the
+/// elapsed wall-clock time in microseconds.
+struct Stopwatch(Option<std::time::Instant>);
+
+const STOPWATCH_META: &str = "cube.zmq.stopwatch";
+
+fn stopwatch(st: &mut State, _a: Args) -> LResult<Ret> {
+    let mt = registry_meta(st, STOPWATCH_META, |st, mt| {
+        let methods = st.new_table();
+        st.register(
+            methods,
+            &[("start", stopwatch_start), ("stop", stopwatch_stop)],
+        );
+        st.set_field(mt, "__index", Value::Table(methods));
+    });
+    let v = st.new_userdata(Stopwatch(None), Some(mt));
+    st.push(v);
+    Ok(Ret::Values(1))
+}
+
+fn stopwatch_start(st: &mut State, a: Args) -> LResult<Ret> {
+    let v = st.arg(a, 1);
+    let Some(sw) = State::userdata_ref::<Stopwatch>(&v) else {
+        return Err(st.arg_type_error(a, 1, "stopwatch"));
+    };
+    sw.0 = Some(std::time::Instant::now());
+    st.push(v);
+    Ok(Ret::Values(1))
+}
+
+fn stopwatch_stop(st: &mut State, a: Args) -> LResult<Ret> {
+    let v = st.arg(a, 1);
+    let Some(sw) = State::userdata_ref::<Stopwatch>(&v) else {
+        return Err(st.arg_type_error(a, 1, "stopwatch"));
+    };
+    let Some(t0) = sw.0 else {
+        return Err(st.rt_error("stopwatch was not started"));
+    };
+    st.push(Value::Num(t0.elapsed().as_micros() as f64));
+    Ok(Ret::Values(1))
 }
 
 fn registry_meta(st: &mut State, key: &str, build: fn(&mut State, Gc<Table>)) -> Gc<Table> {
