@@ -41,15 +41,8 @@ pub fn run(
         capture,
         curve,
     };
-    let ctx = match cube_zmq::Context::new() {
-        Ok(c) => c,
-        Err(msg) => {
-            eprintln!("cube-cli: {msg}");
-            return 1;
-        }
-    };
     let name = kind.name();
-    let result = cube_zmq::run_until_signal(&ctx, spec, |dev| {
+    let result = cube_zmq::run_until_signal(spec, |dev| {
         eprintln!(
             "cube-cli device {name}: frontend {} backend {}",
             dev.frontend_endpoint(),

@@ -106,6 +106,13 @@ impl Context {
         Ok(unsafe { zmq::Socket::from_raw(s) })
     }
 
+    /// Makes every blocking call on the context's sockets fail with ETERM
+    /// (`zmq_ctx_shutdown`); used to stop a device that owns its context.
+    pub fn shutdown(&self) {
+        // SAFETY: a live context; shutdown is thread-safe.
+        unsafe { zmq_sys::zmq_ctx_shutdown(self.raw.ctx) };
+    }
+
     /// Notes a socket's linger, which bounds the wait at termination.
     pub(crate) fn note_linger(&self, ms: i32) {
         self.raw.max_linger.fetch_max(ms, Ordering::Relaxed);

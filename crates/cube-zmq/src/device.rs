@@ -1,6 +1,9 @@
-//! The forwarder, streamer and queue devices: libzmq's own `zmq_proxy_steerable` on a
-//! thread of its own (so a device moves messages exactly as fast as libzmq's proxy),
-//! with an optional capture socket and a control socket for a clean stop.
+//! The forwarder, streamer and queue devices: libzmq's own proxy on a thread of its own
+//! (so a device moves messages exactly as fast as libzmq's proxy), with an optional
+//! capture socket. The command line's devices run plain `zmq_proxy` in a context of
+//! their own and stop by shutting it down; devices started from Lua share the node's
+//! context (inproc endpoints work) and run `zmq_proxy_steerable`, stopped through a
+//! control socket.
 //!
 //! | device | frontend | backend |
 //! |---|---|---|
@@ -69,11 +72,21 @@ pub struct DeviceSpec {
     pub curve: Option<KeyPair>,
 }
 
+/// How a device is stopped.
+enum Stop {
+    /// `zmq_proxy_steerable` with this end of its control socket (a device sharing a
+    /// context, e.g. a node's).
+    Control(zmq::Socket),
+    /// Plain `zmq_proxy` in a context of its own, stopped by shutting the context down
+    /// (the command line's devices: exactly libzmq's proxy loop).
+    Shutdown,
+}
+
 /// A running device. [`Device::stop`] ends it; so does dropping it.
 pub struct Device {
     /// Keeps the context alive while the device's sockets live.
-    _ctx: Context,
-    control: Option<zmq::Socket>,
+    ctx: Context,
+    stop: Option<Stop>,
     thread: Option<std::thread::JoinHandle<Result<(), String>>>,
     frontend: String,
     backend: String,
@@ -131,9 +144,19 @@ fn make_curve_server(s: &zmq::Socket, keys: &KeyPair) -> Result<(), String> {
 static NEXT_DEVICE: AtomicU64 = AtomicU64::new(1);
 
 impl Device {
-    /// Makes the sockets (binding or connecting them now, so errors come back here)
-    /// and starts the proxy thread.
+    /// Makes the sockets in `ctx` (binding or connecting them now, so errors come
+    /// back here) and starts the proxy thread, steered through a control socket.
     pub fn start(ctx: &Context, spec: DeviceSpec) -> Result<Device, String> {
+        Device::start_with(ctx, spec, true)
+    }
+
+    /// Like [`Device::start`], in a context of the device's own: the proxy loop is
+    /// libzmq's plain `zmq_proxy`, and a stop shuts that context down.
+    pub fn start_alone(spec: DeviceSpec) -> Result<Device, String> {
+        Device::start_with(&Context::new()?, spec, false)
+    }
+
+    fn start_with(ctx: &Context, spec: DeviceSpec, steered: bool) -> Result<Device, String> {
         let (ft, bt) = spec.kind.sockets();
         let sock = |t| ctx.socket(t).map_err(|e| format!("socket: {e}"));
         let mut front = sock(ft)?;
@@ -161,19 +184,24 @@ impl Device {
             }
             None => None,
         };
-        let n = NEXT_DEVICE.fetch_add(1, Ordering::Relaxed);
-        let ctl_ep = format!(
-            "inproc://cube-zmq-device-control-{}-{n}",
-            std::process::id()
-        );
-        let mut ctl_in = sock(zmq_sys::ZMQ_PAIR)?;
-        ctl_in
-            .bind(&ctl_ep)
-            .map_err(|e| format!("control socket: {e}"))?;
-        let ctl_out = sock(zmq_sys::ZMQ_PAIR)?;
-        ctl_out
-            .connect(&ctl_ep)
-            .map_err(|e| format!("control socket: {e}"))?;
+        let (mut ctl_in, stop) = if steered {
+            let n = NEXT_DEVICE.fetch_add(1, Ordering::Relaxed);
+            let ctl_ep = format!(
+                "inproc://cube-zmq-device-control-{}-{n}",
+                std::process::id()
+            );
+            let ctl_in = sock(zmq_sys::ZMQ_PAIR)?;
+            ctl_in
+                .bind(&ctl_ep)
+                .map_err(|e| format!("control socket: {e}"))?;
+            let ctl_out = sock(zmq_sys::ZMQ_PAIR)?;
+            ctl_out
+                .connect(&ctl_ep)
+                .map_err(|e| format!("control socket: {e}"))?;
+            (Some(ctl_in), Stop::Control(ctl_out))
+        } else {
+            (None, Stop::Shutdown)
+        };
         let name = spec.kind.name();
         let thread = std::thread::Builder::new()
             .name(format!("cube-zmq-{name}"))
@@ -184,13 +212,17 @@ impl Device {
                     .unwrap_or(std::ptr::null_mut::<c_void>());
                 // SAFETY: open sockets, used by this thread only from now on.
                 let rc = unsafe {
-                    zmq_sys::zmq_proxy_steerable(
-                        front.as_mut_ptr(),
-                        back.as_mut_ptr(),
-                        cap,
-                        ctl_in.as_mut_ptr(),
-                    )
+                    match ctl_in.as_mut() {
+                        Some(ctl) => zmq_sys::zmq_proxy_steerable(
+                            front.as_mut_ptr(),
+                            back.as_mut_ptr(),
+                            cap,
+                            ctl.as_mut_ptr(),
+                        ),
+                        None => zmq_sys::zmq_proxy(front.as_mut_ptr(), back.as_mut_ptr(), cap),
+                    }
                 };
+                let stopped = !steered && crate::errno() == zmq_sys::errno::ETERM;
                 // Unsent messages must not hold the context open after a stop.
                 for s in [&front, &back] {
                     let _ = s.set_linger(0);
@@ -198,7 +230,7 @@ impl Device {
                 if let Some(c) = &capture {
                     let _ = c.set_linger(0);
                 }
-                if rc != 0 {
+                if rc != 0 && !stopped {
                     let e = crate::errno();
                     return Err(format!("{name}: {}", crate::strerror(e)));
                 }
@@ -206,8 +238,8 @@ impl Device {
             })
             .map_err(|e| format!("device thread: {e}"))?;
         Ok(Device {
-            _ctx: ctx.clone(),
-            control: Some(ctl_out),
+            ctx: ctx.clone(),
+            stop: Some(stop),
             thread: Some(thread),
             frontend: fe,
             backend: be,
@@ -234,9 +266,13 @@ impl Device {
     }
 
     fn stop_inner(&mut self) -> Result<(), String> {
-        if let Some(c) = self.control.take() {
-            let _ = c.send("TERMINATE", 0);
-            let _ = c.set_linger(0);
+        match self.stop.take() {
+            Some(Stop::Control(c)) => {
+                let _ = c.send("TERMINATE", 0);
+                let _ = c.set_linger(0);
+            }
+            Some(Stop::Shutdown) => self.ctx.shutdown(),
+            None => {}
         }
         match self.thread.take() {
             Some(t) => t
@@ -256,12 +292,8 @@ impl Drop for Device {
 /// Runs a device until SIGINT or SIGTERM, then stops it cleanly. Call
 /// [`block_stop_signals`] first, before any thread (libzmq's included) exists, so the
 /// signals reach this thread only. `ready` is called once the device runs.
-pub fn run_until_signal(
-    ctx: &Context,
-    spec: DeviceSpec,
-    ready: impl FnOnce(&Device),
-) -> Result<(), String> {
-    let dev = Device::start(ctx, spec)?;
+pub fn run_until_signal(spec: DeviceSpec, ready: impl FnOnce(&Device)) -> Result<(), String> {
+    let dev = Device::start_alone(spec)?;
     ready(&dev);
     let set = stop_signals();
     loop {

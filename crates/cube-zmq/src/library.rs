@@ -114,8 +114,8 @@ fn fill(st: &mut State, m: Gc<Table>, rt: Value) {
         ("EHOSTUNREACH", libc::EHOSTUNREACH),
         ("ENOTSUP", libc::ENOTSUP),
         ("EPROTONOSUPPORT", libc::EPROTONOSUPPORT),
-        ("EFSM", 156384763),
-        ("ETERM", 156384765),
+        ("EFSM", zmq_sys::errno::EFSM),
+        ("ETERM", zmq_sys::errno::ETERM),
     ] {
         st.set_field(errors, name, Value::Num(n as f64));
     }
