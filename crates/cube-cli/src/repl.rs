@@ -35,6 +35,17 @@ fn print_results(st: &mut State, values: &[Value]) {
 
 pub fn run() -> u8 {
     let mut st = new_state();
+    // No processes here: a blocking zmq call waits on this thread (in zmq_poll).
+    let _zmq = match cube_zmq::Zmq::new() {
+        Ok(z) => {
+            z.open(&mut st);
+            Some(z)
+        }
+        Err(msg) => {
+            eprintln!("cube-cli: zmq is not available: {msg}");
+            None
+        }
+    };
     st.traceback_on_error = true;
     println!("cube {} (Lua 5.2)", env!("CARGO_PKG_VERSION"));
     let Ok(mut rl) = DefaultEditor::new() else {

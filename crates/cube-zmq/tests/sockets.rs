@@ -561,3 +561,37 @@ fn blocking_in_a_plain_state_waits_on_the_thread() {
         Some(b"hi".to_vec())
     );
 }
+
+#[test]
+fn unbind_and_disconnect() {
+    ok(r#"
+        local a = zmq.socket("PULL")
+        local ep = a:bind("tcp://127.0.0.1:*")
+        assert(a:unbind(ep))
+        -- the port is free again: another socket can bind it
+        local b = zmq.socket("PULL")
+        local rebound = false
+        for _ = 1, 100 do
+            rebound = pcall(b.bind, b, ep)
+            if rebound then break end
+            process.sleep(10)
+        end
+        assert(rebound, "unbind left the port bound")
+        local ok, err = pcall(a.unbind, a, "tcp://127.0.0.1:1")
+        assert(not ok and err:match("zmq unbind"), err)
+        -- disconnect: after it, a PUSH deals only to the peers still connected
+        local c = zmq.socket("PULL")
+        c:bind("inproc://disc-c")
+        local d = zmq.socket("PULL")
+        d:bind("inproc://disc-d")
+        local push = zmq.socket("PUSH")
+        push:connect("inproc://disc-c")
+        push:connect("inproc://disc-d")
+        assert(push:disconnect("inproc://disc-d"))
+        for i = 1, 10 do push:send("m" .. i) end
+        for i = 1, 10 do assert(c:recv() == "m" .. i) end
+        assert(d:poll(100) == false)
+        local ok2, err2 = pcall(push.disconnect, push, "inproc://never")
+        assert(not ok2 and err2:match("zmq disconnect"), err2)
+    "#);
+}
