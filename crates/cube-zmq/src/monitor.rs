@@ -55,9 +55,9 @@ impl Monitor {
         self.socket.get_fd().map_err(std::io::Error::other)
     }
 
-    /// Reads every queued event and delivers it; true once the monitor has stopped
-    /// (the monitored socket closed), when the reactor drops it.
-    pub(crate) fn drain(&mut self) -> bool {
+    /// Reads every queued event into `out` (as messages for the process); true once
+    /// the monitor has stopped (the monitored socket closed), when the reactor drops it.
+    pub(crate) fn drain(&mut self, out: &mut Vec<(ProcessRef, Term)>) -> bool {
         loop {
             let parts = match self.socket.recv_multipart(zmq::DONTWAIT) {
                 Ok(p) => p,
@@ -74,13 +74,16 @@ impl Monitor {
             let code = u16::from_ne_bytes([head[0], head[1]]);
             let value = u32::from_ne_bytes([head[2], head[3], head[4], head[5]]);
             let endpoint = parts.get(1).cloned().unwrap_or_default();
-            self.to.send(record(vec![
-                ("tag", Term::binary(b"zmq_event")),
-                ("monitor", Term::Int(self.id as i64)),
-                ("event", Term::binary(event_name(code).as_bytes())),
-                ("value", Term::Int(value as i64)),
-                ("endpoint", Term::binary(&endpoint)),
-            ]));
+            out.push((
+                self.to.clone(),
+                record(vec![
+                    ("tag", Term::binary(b"zmq_event")),
+                    ("monitor", Term::Int(self.id as i64)),
+                    ("event", Term::binary(event_name(code).as_bytes())),
+                    ("value", Term::Int(value as i64)),
+                    ("endpoint", Term::binary(&endpoint)),
+                ]),
+            ));
             if code == MONITOR_STOPPED {
                 return true;
             }

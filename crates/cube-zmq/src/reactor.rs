@@ -30,6 +30,26 @@ enum Entry {
     Monitor(Box<crate::monitor::Monitor>),
 }
 
+/// Wake-ups and messages collected under the entries lock, delivered after it.
+#[derive(Default)]
+struct Due {
+    wakers: Vec<Waker>,
+    messages: Vec<(cube_vm::io_wait::ProcessRef, cube_term::Term)>,
+    closed: Vec<crate::monitor::Monitor>,
+}
+
+impl Due {
+    fn deliver(self) {
+        for w in self.wakers {
+            w.wake();
+        }
+        for (to, msg) in self.messages {
+            to.send(msg);
+        }
+        drop(self.closed);
+    }
+}
+
 pub(crate) struct Reactor {
     epfd: RawFd,
     stopfd: RawFd,
@@ -133,24 +153,31 @@ impl Reactor {
     }
 
     fn poke(&self, token: u64) {
-        let mut entries = self.entries.lock().expect("reactor lock");
-        self.service(&mut entries, token);
+        let mut due = Due::default();
+        {
+            let mut entries = self.entries.lock().expect("reactor lock");
+            self.service(&mut entries, token, &mut due);
+        }
+        due.deliver();
     }
 
-    /// Handles readiness of `token` (entries locked).
-    fn service(&self, entries: &mut HashMap<u64, Entry>, token: u64) {
+    /// Handles readiness of `token` (entries locked); what reaches processes is put in
+    /// `due` and delivered after the lock is released (a wake-up may end the node's
+    /// last reference and close sockets, which takes this lock).
+    fn service(&self, entries: &mut HashMap<u64, Entry>, token: u64, due: &mut Due) {
         match entries.get_mut(&token) {
             Some(Entry::Armed(_)) => {
                 if let Some(Entry::Armed(w)) = entries.insert(token, Entry::Idle) {
-                    w.wake();
+                    due.wakers.push(w);
                 }
             }
             Some(Entry::Monitor(m)) => {
-                if m.drain() {
+                if m.drain(&mut due.messages) {
                     if let Some(Entry::Monitor(m)) = entries.remove(&token) {
                         if let Ok(fd) = m.fd() {
                             let _ = self.ctl(libc::EPOLL_CTL_DEL, fd, 0, token);
                         }
+                        due.closed.push(*m);
                     }
                 }
             }
@@ -171,16 +198,21 @@ impl Reactor {
                 }
                 return;
             }
+            let mut due = Due::default();
             let mut entries = self.entries.lock().expect("reactor lock");
             for ev in &events[..n as usize] {
                 let token = ev.u64;
                 if token == STOP {
                     // Monitors close on this thread, which owns them.
-                    entries.clear();
+                    let all = std::mem::take(&mut *entries);
+                    drop(entries);
+                    drop(all);
                     return;
                 }
-                self.service(&mut entries, token);
+                self.service(&mut entries, token, &mut due);
             }
+            drop(entries);
+            due.deliver();
         }
     }
 

@@ -41,6 +41,17 @@ impl Msg {
         }
     }
 
+    /// Frees a big message's buffer now rather than at the next receive.
+    fn release_if_large(&mut self) {
+        // SAFETY: closing and re-initialising an initialised message.
+        unsafe {
+            if z::zmq_msg_size(&self.0) > 64 * 1024 {
+                z::zmq_msg_close(&mut self.0);
+                z::zmq_msg_init(&mut self.0);
+            }
+        }
+    }
+
     fn more(&self) -> bool {
         // SAFETY: reads a flag of an initialised message.
         unsafe { z::zmq_msg_more(&self.0) != 0 }
@@ -533,6 +544,7 @@ pub(crate) fn recv(st: &mut State, a: Args) -> LResult<Ret> {
     let bytes = s.msg.bytes();
     st.budget -= 1 + (bytes.len() as i64 >> 10);
     let v = st.new_str(bytes);
+    s.msg.release_if_large();
     st.push(v);
     st.push(Value::Bool(s.more));
     Ok(Ret::Values(2))
@@ -549,14 +561,15 @@ pub(crate) fn recv_multipart(st: &mut State, a: Args) -> LResult<Ret> {
     }
     loop {
         if let Some(r) = recv_part(st, s, flags, retry)? {
-            if !matches!(r, Ret::Block) && !s.partial.is_empty() {
-                // A message is never cut in parts by libzmq; if a non-blocking call
-                // stops inside one, wait for the rest rather than lose it.
+            if !matches!(r, Ret::Block) {
+                // libzmq delivers a message's parts together, so a non-blocking call
+                // cannot stop inside one; the parts read so far are dropped.
                 s.partial.clear();
             }
             return Ok(r);
         }
         let bytes = s.msg.bytes().to_vec();
+        s.msg.release_if_large();
         st.budget -= 1 + (bytes.len() as i64 >> 10);
         s.partial.push(bytes);
         if !s.more {
