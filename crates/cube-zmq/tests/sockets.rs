@@ -595,3 +595,29 @@ fn unbind_and_disconnect() {
         assert(not ok2 and err2:match("zmq disconnect"), err2)
     "#);
 }
+
+#[test]
+fn many_ping_pongs_lose_no_wake_up() {
+    // Every round trip blocks and wakes both processes: a lost wake-up hangs here.
+    ok(r#"
+        local pairs_n, rounds = 20, 200
+        local me = process.self()
+        for p = 1, pairs_n do
+            process.spawn(function(me, p, rounds)
+                local rep = zmq.socket("REP")
+                local ep = rep:bind(p % 2 == 0 and ("inproc://pingpong-" .. p) or "tcp://127.0.0.1:*")
+                process.spawn(function(me, ep, rounds)
+                    local req = zmq.socket("REQ")
+                    req:connect(ep)
+                    for i = 1, rounds do
+                        req:send(tostring(i))
+                        assert(req:recv() == tostring(i))
+                    end
+                    process.send(me, "done")
+                end, me, ep, rounds)
+                for i = 1, rounds do rep:send((rep:recv())) end
+            end, me, p, rounds)
+        end
+        for p = 1, pairs_n do assert(process.receive(20000) == "done", "stuck after " .. (p - 1)) end
+    "#);
+}
