@@ -811,3 +811,52 @@ print(" ".join(pull.recv().decode().split()[1] for _ in range(10)))
         assert!(child.wait().unwrap().success());
     }
 }
+
+#[test]
+fn a_device_capture_socket_gets_a_copy_of_every_message() {
+    let cap = format!("tcp://127.0.0.1:{}", free_port());
+    let (_dev, front, back) = Peer::device(
+        "streamer-capture",
+        &[
+            "streamer",
+            "--frontend",
+            "tcp://127.0.0.1:*",
+            "--backend",
+            "tcp://127.0.0.1:*",
+            "--capture",
+            &cap,
+        ],
+    );
+    let mut lua = Peer::lua(
+        "lua-capture",
+        r#"
+        local front, back, cap = arg[1], arg[2], arg[3]
+        local push = zmq.socket{zmq.PUSH, connect = front}
+        local pull = zmq.socket{zmq.PULL, connect = back, rcvtimeo = 5000}
+        local spy = zmq.socket{zmq.SUB, subscribe = "", connect = cap, rcvtimeo = 20}
+        -- Until the spy's subscription has reached the capture socket.
+        local seen = false
+        while not seen do
+            push:send("hello")
+            assert(pull:recv() == "hello")
+            while true do
+                local m = spy:recv()
+                if not m then break end
+                seen = true
+            end
+        end
+        spy:set_rcvtimeo(5000)
+        for i = 1, 100 do push:send("m" .. i) end
+        local got, copies = {}, {}
+        for i = 1, 100 do got[i] = pull:recv() end
+        while #copies < 100 do
+            local m = assert(spy:recv())
+            if m ~= "hello" then copies[#copies + 1] = m end -- late copies of hellos
+        end
+        print(table.concat(got, " ") == table.concat(copies, " ") and got[100] == "m100")
+    "#,
+        &[&front, &back, &cap],
+    );
+    assert_eq!(lua.line(T), "true");
+    assert_eq!(lua.wait(T), 0);
+}
