@@ -67,6 +67,7 @@ fn fill(st: &mut State, m: Gc<Table>, rt: Value) {
         ("context", context),
         ("socket", zsocket),
         ("poll", zpoll),
+        ("poller", poller),
         ("device", device),
         ("curve_keypair", curve_keypair),
         ("curve_public", curve_public),
@@ -78,7 +79,7 @@ fn fill(st: &mut State, m: Gc<Table>, rt: Value) {
         ("strerror", strerror),
     ];
     for &(name, f) in funcs {
-        let v = st.new_native(name, f, vec![rt]);
+        let v = st.new_native(name, f, vec![rt, Value::Table(m)]);
         st.set_field(m, name, v);
     }
     for (name, n) in options::SOCKET_TYPES {
@@ -441,8 +442,9 @@ fn apply_options(st: &mut State, sv: Value, t: Gc<Table>) -> LResult<()> {
 
 /// `zmq.poll(items, timeout_ms)`: items are sockets (waiting to receive) or
 /// `{socket, events}` pairs; returns the list of sockets that are ready, in the order
-/// given (empty after the timeout; nil or a negative timeout waits for ever). Blocks
-/// the process only.
+/// given (empty after the timeout; nil or a negative timeout waits for ever), and a
+/// table from each ready socket to its events (zmq.POLLIN, zmq.POLLOUT). Blocks the
+/// process only.
 fn zpoll(st: &mut State, a: Args) -> LResult<Ret> {
     let retry = io_wait::take_retry(st);
     let items = st.check_table(a, 1)?;
@@ -475,18 +477,21 @@ fn zpoll(st: &mut State, a: Args) -> LResult<Ret> {
         return Err(st.arg_error(1, "no sockets to poll"));
     }
     loop {
-        let ready: Vec<Value> = socks
+        let ready: Vec<(Value, i16)> = socks
             .iter()
-            .filter(|(_, s, want)| s.events() & want & (POLLIN | POLLOUT) != 0)
-            .map(|(v, _, _)| *v)
+            .map(|(v, s, want)| (*v, s.events() & want & (POLLIN | POLLOUT)))
+            .filter(|(_, ev)| *ev != 0)
             .collect();
         if !ready.is_empty() || timeout == 0 {
             let t = st.new_table_with(ready.len(), 0);
-            for (i, v) in ready.into_iter().enumerate() {
+            let revents = st.new_table();
+            for (i, (v, ev)) in ready.into_iter().enumerate() {
                 t.get_mut().set_int(i as i64 + 1, v);
+                let _ = revents.get_mut().set(v, Value::Num(ev as f64));
             }
             st.push(Value::Table(t));
-            return Ok(Ret::Values(1));
+            st.push(Value::Table(revents));
+            return Ok(Ret::Values(2));
         }
         let list: Vec<(&Sock, i16)> = socks.iter().map(|(_, s, w)| (*s, *w)).collect();
         match socket::wait_ready(st, &list, retry, timeout)? {
@@ -494,11 +499,36 @@ fn zpoll(st: &mut State, a: Args) -> LResult<Ret> {
             Next::Block => return Ok(Ret::Block),
             Next::TimedOut => {
                 let t = st.new_table();
+                let revents = st.new_table();
                 st.push(Value::Table(t));
-                return Ok(Ret::Values(1));
+                st.push(Value::Table(revents));
+                return Ok(Ret::Values(2));
             }
         }
     }
+}
+
+/// The compiled `poller.lua`, shared by every process (prototypes are immutable).
+fn poller_proto() -> Arc<cube_lua::proto::Proto> {
+    static PROTO: std::sync::OnceLock<Arc<cube_lua::proto::Proto>> = std::sync::OnceLock::new();
+    PROTO
+        .get_or_init(|| {
+            cube_lua::load::compile(include_str!("poller.lua").as_bytes(), "=zmq.poller")
+                .unwrap_or_else(|e| panic!("poller.lua does not compile: {}", e.message))
+        })
+        .clone()
+}
+
+/// `zmq.poller([size])`: runs `poller.lua` with the module (a tail call, so the
+/// chunk runs as Lua, without Rust recursion) and returns the poller it makes.
+fn poller(st: &mut State, a: Args) -> LResult<Ret> {
+    let module = st.upvalue(1);
+    let env = Value::Table(st.globals);
+    let chunk = st.closure_of(poller_proto(), env);
+    st.set_top(a.base + a.len);
+    st.push(chunk);
+    st.push(module);
+    Ok(Ret::TailCall { nargs: 1 })
 }
 
 fn string_field(st: &mut State, t: Gc<Table>, name: &str) -> LResult<Option<String>> {

@@ -621,3 +621,38 @@ fn many_ping_pongs_lose_no_wake_up() {
         for p = 1, pairs_n do assert(process.receive(20000) == "done", "stuck after " .. (p - 1)) end
     "#);
 }
+
+#[test]
+fn an_lzmq_style_poller() {
+    ok(r#"
+        local a, b = zmq.socket("PULL"), zmq.socket("PULL")
+        a:bind("inproc://poller-a"); b:bind("inproc://poller-b")
+        local got = {}
+        local poller = zmq.poller(2)
+        poller:add(a, zmq.POLLIN, function(s, ev)
+            assert(ev == zmq.POLLIN)
+            got[#got + 1] = "a:" .. s:recv()
+        end)
+        poller:add(b, zmq.POLLIN, function(s)
+            local m = s:recv()
+            got[#got + 1] = "b:" .. m
+            if m == "stop" then poller:stop() end
+        end)
+        assert(poller:count() == 2)
+        assert(poller:poll(20) == 0)
+        process.spawn(function()
+            local pa = zmq.socket{zmq.PUSH, connect = "inproc://poller-a"}
+            local pb = zmq.socket{zmq.PUSH, connect = "inproc://poller-b"}
+            pa:send("1"); process.sleep(10); pb:send("2"); process.sleep(10)
+            pa:send("3"); process.sleep(10); pb:send("stop")
+            process.sleep(100)
+        end)
+        poller:start()
+        assert(table.concat(got, " ") == "a:1 b:2 a:3 b:stop", table.concat(got, " "))
+        assert(poller:remove(a) and not poller:remove(a) and poller:count() == 1)
+        local ok, err = pcall(poller.add, poller, a, zmq.POLLIN, 42)
+        assert(not ok and err:match("function expected"))
+        local ready, revents = zmq.poll({{a, zmq.POLLIN}, {zmq.socket{zmq.PUSH, connect = "inproc://poller-b"}, zmq.POLLOUT}}, 0)
+        assert(#ready == 1 and revents[ready[1]] == zmq.POLLOUT)
+    "#);
+}
