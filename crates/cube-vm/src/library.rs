@@ -13,6 +13,7 @@ use crate::signals::{LinkResult, Origin};
 use cube_lua::gc::Gc;
 use cube_lua::table::Table;
 use cube_lua::thread::{Cont, Status};
+use cube_lua::value::LuaType;
 use cube_lua::{Args, LResult, Ret, State, Value};
 use cube_term::{Bridge, Pid, Reference, Term};
 use std::collections::VecDeque;
@@ -45,8 +46,26 @@ fn ctx(st: &mut State) -> &mut Ctx {
         .expect("process context")
 }
 
-/// Pid userdata payload.
-struct PidBox(Pid);
+/// Pids are light userdata: an immediate value (no allocation, equal by value, a table
+/// key like any other) whose bits are the pid's node (high 16) and id (low 48), sharing
+/// the light-userdata metatable that gives them `__tostring`. Lua code cannot make light
+/// userdata, so nothing else looks like a pid; the serial is always 0 on one node.
+const PID_ID_BITS: u32 = 48;
+
+fn pid_value(pid: Pid) -> Value {
+    Value::LightUserData(((pid.node() as usize) << PID_ID_BITS) | pid.id() as usize)
+}
+
+fn as_pid(v: &Value) -> Option<Pid> {
+    match *v {
+        Value::LightUserData(bits) if bits != usize::MAX => Some(Pid::new(
+            (bits >> PID_ID_BITS) as u32,
+            (bits & ((1 << PID_ID_BITS) - 1)) as u64,
+            0,
+        )),
+        _ => None,
+    }
+}
 
 /// The error value of `process.exit(reason)`: ends the process with that reason.
 struct ExitSignal(String);
@@ -56,10 +75,10 @@ pub(crate) struct VmBridge;
 
 impl Bridge for VmBridge {
     fn userdata_to_term(&self, _st: &State, v: Value) -> Option<Term> {
-        State::userdata_ref::<PidBox>(&v).map(|p| Term::Pid(p.0))
+        as_pid(&v).map(Term::Pid)
     }
-    fn pid_to_value(&self, st: &mut State, pid: Pid) -> Value {
-        pid_value(st, pid)
+    fn pid_to_value(&self, _st: &mut State, pid: Pid) -> Value {
+        pid_value(pid)
     }
     fn reference_to_value(&self, st: &mut State, r: Reference) -> Value {
         st.new_string(r.to_string().into_bytes())
@@ -67,7 +86,6 @@ impl Bridge for VmBridge {
 }
 
 const PID_META: &str = "cube.pid";
-const PID_CACHE: &str = "cube.pids";
 
 fn registry_table(st: &mut State, key: &str) -> Gc<Table> {
     let reg = st.registry;
@@ -81,29 +99,14 @@ fn registry_table(st: &mut State, key: &str) -> Gc<Table> {
     }
 }
 
-/// The pid userdata for `pid`: one per pid in each state, so pids compare with `==`
-/// and work as table keys.
-fn pid_value(st: &mut State, pid: Pid) -> Value {
-    let cache = registry_table(st, PID_CACHE);
-    let key = Value::Num(pid.id() as f64);
-    let v = cache.get(&key);
-    if !v.is_nil() {
-        return v;
-    }
-    let mt = registry_table(st, PID_META);
-    let ud = st.new_userdata(PidBox(pid), Some(mt));
-    let _ = cache.get_mut().set(key, ud);
-    ud
-}
-
 fn check_pid(st: &mut State, a: Args, n: usize) -> LResult<Pid> {
-    match State::userdata_ref::<PidBox>(&st.arg(a, n)) {
-        Some(p) => Ok(p.0),
+    match as_pid(&st.arg(a, n)) {
+        Some(p) => Ok(p),
         None => Err(st.arg_type_error(a, n, "pid")),
     }
 }
 
-/// Installs the context and the `process` library into a new process's state.
+/// Installs the context of process `me` into its new state.
 pub(crate) fn install(st: &mut State, node: Arc<NodeInner>, me: Pid) {
     st.ext = Some(Box::new(Ctx {
         node,
@@ -117,14 +120,15 @@ pub(crate) fn install(st: &mut State, node: Arc<NodeInner>, me: Pid) {
         wait: None,
         nargs: 0,
     }));
+}
+
+/// Opens the `process` and `supervisor` libraries into a state: done once per node, into
+/// the shared image every process starts from (`cube_lua::image`).
+pub(crate) fn open(st: &mut State) {
     let mt = registry_table(st, PID_META);
     let tostring = st.new_native("__tostring", pid_tostring, vec![]);
     st.set_field(mt, "__tostring", tostring);
-    let mode = st.new_str(b"v");
-    let cache = registry_table(st, PID_CACHE);
-    let cmt = st.new_table();
-    st.set_field(cmt, "__mode", mode);
-    cache.get_mut().meta = Some(cmt);
+    st.type_meta[LuaType::LightUserData as usize] = Some(mt);
     let lib = st.new_table();
     st.register(
         lib,
@@ -238,22 +242,22 @@ fn spawn_from(
     let mut st2 = crate::node::new_process_state(&node);
     let (f2, args2) = crate::transfer::unpack(&mut st2, &packet, &VmBridge);
     let pid = node.spawn_state_limited(st2, f2, &args2, parent, limits);
-    let v = pid_value(st, pid);
+    let v = pid_value(pid);
     st.push(v);
     Ok(Ret::Values(1))
 }
 
 fn self_(st: &mut State, _a: Args) -> LResult<Ret> {
     let me = ctx(st).me;
-    let v = pid_value(st, me);
+    let v = pid_value(me);
     st.push(v);
     Ok(Ret::Values(1))
 }
 
 /// A destination: a pid, or a registered name.
 fn dest(st: &mut State, a: Args, n: usize) -> LResult<Option<Pid>> {
-    if let Some(p) = State::userdata_ref::<PidBox>(&st.arg(a, n)) {
-        return Ok(Some(p.0));
+    if let Some(p) = as_pid(&st.arg(a, n)) {
+        return Ok(Some(p));
     }
     match st.arg(a, n) {
         Value::Str(s) => {
@@ -291,7 +295,12 @@ fn pull_mailbox(st: &mut State) -> bool {
         return false;
     };
     let mut mb = p.mailbox.lock().expect("mailbox lock");
-    c.private.extend(mb.inbox.drain(..));
+    if c.private.is_empty() {
+        // Take the whole queue: no copy, and no second buffer as large as the first.
+        std::mem::swap(&mut c.private, &mut mb.inbox);
+    } else {
+        c.private.extend(mb.inbox.drain(..));
+    }
     std::mem::take(&mut mb.timed_out)
 }
 
@@ -459,7 +468,7 @@ fn list(st: &mut State, _a: Args) -> LResult<Ret> {
     pids.sort_by_key(|p| p.id());
     let t = st.new_table_with(pids.len(), 0);
     for (i, p) in pids.into_iter().enumerate() {
-        let v = pid_value(st, p);
+        let v = pid_value(p);
         t.get_mut().set_int(i as i64 + 1, v);
     }
     st.push(Value::Table(t));
@@ -540,7 +549,7 @@ fn whereis(st: &mut State, a: Args) -> LResult<Ret> {
     let node = ctx(st).node.clone();
     let found = node.names.lock().expect("names lock").get(&name).copied();
     let v = match found {
-        Some(pid) => pid_value(st, pid),
+        Some(pid) => pid_value(pid),
         None => Value::Nil,
     };
     st.push(v);
@@ -559,7 +568,7 @@ fn info_signals(st: &mut State, t: Gc<Table>, p: &crate::process::Process) {
     };
     let lt = st.new_table_with(links.len(), 0);
     for (i, pid) in links.into_iter().enumerate() {
-        let v = pid_value(st, pid);
+        let v = pid_value(pid);
         lt.get_mut().set_int(i as i64 + 1, v);
     }
     st.set_field(t, "links", Value::Table(lt));
@@ -581,7 +590,7 @@ fn reason_arg(st: &mut State, a: Args, n: usize) -> LResult<String> {
 /// `process.exit(reason)` ends the caller; `process.exit(pid, reason)` sends an exit
 /// signal (Erlang's exit/1 and exit/2).
 fn exit(st: &mut State, a: Args) -> LResult<Ret> {
-    if State::userdata_ref::<PidBox>(&st.arg(a, 1)).is_some() {
+    if as_pid(&st.arg(a, 1)).is_some() {
         return exit_pid(st, a);
     }
     let reason = reason_arg(st, a, 1)?;

@@ -10,6 +10,7 @@
 use crate::process::{Process, Status};
 use crate::timer::Timer;
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+use cube_lua::image::Image;
 use cube_lua::{Outcome, State, Value};
 use cube_term::{Pid, Term};
 use std::collections::HashMap;
@@ -77,7 +78,9 @@ pub(crate) struct NodeInner {
     /// reports an uncaught error.
     pub(crate) main_pid: OnceLock<u64>,
     /// Sets up a new process's state (libraries, globals) before it runs.
-    pub(crate) setup: Box<dyn Fn(&mut State) + Send + Sync>,
+    /// What every process's state starts from: the libraries opened by the node's
+    /// `setup` and the process libraries, built once and shared (`cube_lua::image`).
+    pub(crate) image: Arc<Image>,
     /// Functions in transit to another process (the `supervisor` library's parcels).
     pub(crate) parcels: crate::supervisor::Parcels,
 }
@@ -134,7 +137,10 @@ impl Node {
             stats: Stats::default(),
             default_limits: Mutex::new(Limits::default()),
             main_pid: OnceLock::new(),
-            setup: Box::new(setup),
+            image: Image::new(|st| {
+                setup(st);
+                crate::library::open(st);
+            }),
             parcels: Default::default(),
         });
         let workers: Vec<Worker<Arc<Process>>> = (0..n).map(|_| Worker::new_fifo()).collect();
@@ -223,10 +229,9 @@ impl Drop for Node {
     }
 }
 
-/// A fresh state for a process: libraries from `setup`, output to the node's stdout.
+/// A fresh state for a process: the node's image, output to the node's stdout.
 pub(crate) fn new_process_state(node: &Arc<NodeInner>) -> State {
-    let mut st = State::new_bare();
-    (node.setup)(&mut st);
+    let mut st = State::from_image(&node.image);
     st.stdout = Box::new(SharedOut(node.stdout.clone()));
     st.traceback_on_error = true;
     st
@@ -573,7 +578,7 @@ fn start_slice(node: &Arc<NodeInner>, p: &Arc<Process>) -> bool {
     }
     if let Some(reason) = mb.sig.kill.take() {
         drop(mb);
-        node.exit(p, reason);
+        node.exit(p, *reason);
         return false;
     }
     mb.status = Status::Running;
@@ -588,7 +593,7 @@ fn after_preempt(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Pro
         mb.sig.kill.take()
     };
     match killed {
-        Some(reason) => node.exit(&p, reason),
+        Some(reason) => node.exit(&p, *reason),
         None => local.push(p),
     }
 }
@@ -600,7 +605,7 @@ fn after_block(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Proce
     let mut mb = p.mailbox.lock().expect("mailbox lock");
     if let Some(reason) = mb.sig.kill.take() {
         drop(mb);
-        node.exit(&p, reason);
+        node.exit(&p, *reason);
     } else if !mb.inbox.is_empty() || mb.timed_out {
         mb.status = Status::Runnable;
         drop(mb);

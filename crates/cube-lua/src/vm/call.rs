@@ -150,8 +150,8 @@ impl State {
                     yielded: false,
                     blocked: false,
                 });
-                if th.stack.len() < th.top + crate::thread::MIN_STACK {
-                    self.check_stack(crate::thread::MIN_STACK)?;
+                if th.stack.len() < th.top + crate::thread::NATIVE_RESERVE {
+                    self.check_stack(crate::thread::NATIVE_RESERVE)?;
                 }
                 let ret = (nc.f)(
                     self,
@@ -703,8 +703,7 @@ impl State {
     /// Creates a coroutine running `f`.
     pub fn new_coroutine(&mut self, f: Value) -> Gc<Thread> {
         let mut t = Thread::new();
-        t.stack[0] = f;
-        t.top = 1;
+        t.push(f);
         self.heap.new_thread(t)
     }
 
@@ -756,12 +755,16 @@ impl State {
         for m in self.type_meta.iter().flatten() {
             roots.push(Value::Table(*m));
         }
-        for s in &self.tm_names {
+        for s in self.tm_names.iter() {
             roots.push(Value::Str(*s));
         }
         roots.push(Value::Str(self.names.loaded));
         roots.push(Value::Str(self.names.n));
         roots.extend(self.pinned.iter().copied());
+        roots.push(self.host_root);
+        if let Some(p) = &self.private_copies {
+            roots.extend(p.values());
+        }
         roots
     }
 

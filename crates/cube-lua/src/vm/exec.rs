@@ -254,7 +254,8 @@ impl State {
                         let key = rk!(i.b());
                         let val = rk!(i.c());
                         if let (Value::Table(tab), Value::Str(s)) = (t, key) {
-                            if tab.meta.is_none() {
+                            // Shared (image) tables take the slow path, which copies.
+                            if tab.meta.is_none() && !tab.is_shared() {
                                 tab.get_mut().set_str(s, val);
                                 continue;
                             }
@@ -274,7 +275,7 @@ impl State {
                         let key = rk!(i.b());
                         let val = rk!(i.c());
                         if let Value::Table(tab) = t {
-                            if tab.meta.is_none() {
+                            if tab.meta.is_none() && !tab.is_shared() {
                                 if let Value::Num(n) = key {
                                     let idx = n as i64;
                                     if idx as f64 == n
