@@ -9,6 +9,7 @@
 //! match stay queued in order and are not offered to the same match function again.
 
 use crate::node::{ExitReason, NodeInner, Wait};
+use crate::process::Process;
 use crate::signals::{LinkResult, Origin};
 use cube_lua::gc::Gc;
 use cube_lua::table::Table;
@@ -37,6 +38,30 @@ pub(crate) struct Ctx {
     /// What the last `Ret::Block` waits for, for the scheduler.
     wait: Wait,
     nargs: usize,
+    /// The process whose state holds this context (set once it exists).
+    process: ProcessPtr,
+}
+
+/// A pointer from a process's context to the process. Sound because the context lives
+/// inside that process's state, which lives inside the process: the process outlives
+/// every use of the pointer, and it is behind an `Arc`, so it does not move.
+struct ProcessPtr(*const Process);
+
+// SAFETY: `Process` is `Sync` (its mutable parts are behind locks and atomics); the
+// pointer only gives shared access to it.
+unsafe impl Send for ProcessPtr {}
+
+impl Ctx {
+    /// This context's process; `None` only while it is being created.
+    fn process<'a>(&self) -> Option<&'a Process> {
+        // SAFETY: see `ProcessPtr`.
+        unsafe { self.process.0.as_ref() }
+    }
+}
+
+/// Records the process that `st` belongs to (right after the process is made).
+pub(crate) fn set_process(st: &mut State, p: &Arc<Process>) {
+    ctx(st).process = ProcessPtr(Arc::as_ptr(p));
 }
 
 fn ctx(st: &mut State) -> &mut Ctx {
@@ -119,6 +144,7 @@ pub(crate) fn install(st: &mut State, node: Arc<NodeInner>, me: Pid) {
         retry: false,
         wait: None,
         nargs: 0,
+        process: ProcessPtr(std::ptr::null()),
     }));
 }
 
@@ -279,8 +305,7 @@ fn send(st: &mut State, a: Args) -> LResult<Ret> {
         Ok(t) => t,
         Err(e) => return Err(st.rt_error(&e.to_string())),
     };
-    let node = ctx(st).node.clone();
-    node.send(to, msg);
+    ctx(st).node.send(to, msg);
     st.budget -= 1;
     Ok(Ret::Values(0))
 }
@@ -289,9 +314,7 @@ fn send(st: &mut State, a: Args) -> LResult<Ret> {
 /// current wait timed out.
 fn pull_mailbox(st: &mut State) -> bool {
     let c = ctx(st);
-    let node = c.node.clone();
-    let me = c.me;
-    let Some(p) = node.lookup(me) else {
+    let Some(p) = c.process() else {
         return false;
     };
     let mut mb = p.mailbox.lock().expect("mailbox lock");
@@ -308,12 +331,10 @@ fn pull_mailbox(st: &mut State) -> bool {
 /// earlier waits are ignored.
 fn new_wait(st: &mut State, timeout_ms: Option<f64>) {
     let c = ctx(st);
-    let node = c.node.clone();
-    let me = c.me;
     c.deadline =
         timeout_ms.map(|ms| Instant::now() + Duration::from_secs_f64(ms.max(0.0) / 1000.0));
     c.save = 0;
-    if let Some(p) = node.lookup(me) {
+    if let Some(p) = c.process() {
         let mut mb = p.mailbox.lock().expect("mailbox lock");
         mb.wait_seq += 1;
         mb.timed_out = false;

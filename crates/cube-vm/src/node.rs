@@ -54,7 +54,7 @@ pub struct Stats {
 }
 
 pub(crate) struct NodeInner {
-    pub procs: RwLock<HashMap<u64, Arc<Process>>>,
+    pub procs: RwLock<HashMap<u64, Arc<Process>, PidHash>>,
     pub names: Mutex<HashMap<String, Pid>>,
     next_id: AtomicU64,
     /// Monitor references, unique per node.
@@ -84,6 +84,28 @@ pub(crate) struct NodeInner {
     /// Functions in transit to another process (the `supervisor` library's parcels).
     pub(crate) parcels: crate::supervisor::Parcels,
 }
+
+/// Hashing for the process table, whose keys are sequential pid numbers: one
+/// multiplication spreads them over the whole word (SipHash, the default, costs more
+/// than the rest of a lookup, and there is no untrusted input to defend against here).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct PidHasher(u64);
+
+impl std::hash::Hasher for PidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+pub(crate) type PidHash = std::hash::BuildHasherDefault<PidHasher>;
 
 /// A running node. Dropping it stops the schedulers.
 pub struct Node {
@@ -115,7 +137,7 @@ impl Node {
             schedulers
         };
         let inner = Arc::new(NodeInner {
-            procs: RwLock::new(HashMap::new()),
+            procs: RwLock::new(HashMap::default()),
             names: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             next_ref: AtomicU64::new(1),
@@ -288,6 +310,9 @@ impl NodeInner {
         let mut proc = Process::new(pid, st);
         proc.max_reductions = limits.max_reductions;
         let p = Arc::new(proc);
+        if let Some(st) = p.state.lock().expect("state lock").as_mut() {
+            crate::library::set_process(&mut st.0, &p);
+        }
         if let Some(parent) = link {
             self.link_parent_side(parent, pid);
             p.mailbox
@@ -323,8 +348,25 @@ impl NodeInner {
     /// lock is taken only when someone sleeps: a scheduler announces itself in
     /// `sleepers` before its last look at the queue, so either it sees this process or
     /// this call sees it and wakes it (no lost wake-up).
+    ///
+    /// On a scheduler thread of this node the process goes to that scheduler's own queue
+    /// (as the BEAM does): a process woken by a message runs next on the same core, and
+    /// the global queue is not touched. Sleepers are woken only when that queue holds
+    /// more than the one process, so a hand-off chain (a ring, ping-pong) does not wake
+    /// a sleeping scheduler at every hop.
     pub(crate) fn enqueue(&self, p: Arc<Process>) {
-        self.injector.push(p);
+        let (node, queue) = LOCAL_QUEUE.get();
+        if std::ptr::eq(node, self) && !queue.is_null() {
+            // SAFETY: set by `scheduler_loop` on this thread to its own worker, which
+            // outlives the loop; cleared before the loop returns.
+            let queue = unsafe { &*queue };
+            queue.push(p);
+            if queue.len() <= 1 {
+                return;
+            }
+        } else {
+            self.injector.push(p);
+        }
         if self.sleepers.load(Ordering::SeqCst) > 0 {
             let _g = self.sleep_lock.lock().expect("sleep lock");
             self.wake.notify_one();
@@ -475,7 +517,24 @@ fn spin_for_work(
     None
 }
 
+thread_local! {
+    /// The node and run queue of the scheduler running on this thread (null elsewhere).
+    static LOCAL_QUEUE: std::cell::Cell<(*const NodeInner, *const Worker<Arc<Process>>)> =
+        const { std::cell::Cell::new((std::ptr::null(), std::ptr::null())) };
+}
+
+/// Clears `LOCAL_QUEUE` when a scheduler loop ends, however it ends.
+struct LocalQueueGuard;
+
+impl Drop for LocalQueueGuard {
+    fn drop(&mut self) {
+        LOCAL_QUEUE.set((std::ptr::null(), std::ptr::null()));
+    }
+}
+
 fn scheduler_loop(node: Arc<NodeInner>, local: Worker<Arc<Process>>, me: usize) {
+    LOCAL_QUEUE.set((Arc::as_ptr(&node), &local as *const _));
+    let _guard = LocalQueueGuard;
     let mut tick: u64 = 0;
     loop {
         if node.shutdown.load(Ordering::SeqCst) {
