@@ -362,8 +362,8 @@ impl Heap {
     #[inline(always)]
     fn find_shared(&self, bytes: &[u8], hash: u32) -> Option<Gc<LuaStr>> {
         match &self.shared {
-            Some(f) => f.strings.find(bytes, hash).ok(),
-            None => None,
+            Some(f) if bytes.len() <= f.longest_string => f.strings.find(bytes, hash).ok(),
+            _ => None,
         }
     }
 
@@ -395,14 +395,26 @@ impl Heap {
                 Obj::Thread(g) => g.set_marked(true),
             }
         }
-        let strings = std::mem::replace(&mut self.strings, StringSet::new());
+        let mut strings = std::mem::replace(&mut self.strings, StringSet::new());
+        let mut longest_string = 0;
         for s in strings.slots.iter().flatten() {
             s.set_marked(true);
+            longest_string = longest_string.max(s.len());
         }
+        // Sparse, so that the look-up of a string that is not there (most strings a
+        // program makes) ends at an empty slot at once.
+        let sparse = (strings.count * 8)
+            .next_power_of_two()
+            .max(MIN_STRING_SLOTS);
+        strings.rebuild(sparse);
         self.finobj.clear();
         self.tobefnz.clear();
         self.bytes = 0;
-        Frozen { strings, objects }
+        Frozen {
+            strings,
+            longest_string,
+            objects,
+        }
     }
 
     /// Replaces every reference held by this heap's objects (and its finalizer lists)
@@ -936,6 +948,8 @@ impl Heap {
 /// using it is gone.
 pub struct Frozen {
     strings: StringSet,
+    /// Length of the longest string: longer ones are not looked up.
+    longest_string: usize,
     objects: Vec<Obj>,
 }
 
