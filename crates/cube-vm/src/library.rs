@@ -513,10 +513,14 @@ fn info(st: &mut State, a: Args) -> LResult<Ret> {
         Value::Num(p.message_queue_len() as f64),
     );
     st.set_field(t, "reductions", Value::Num(p.reductions() as f64));
-    if pid == ctx(st).me {
-        let bytes = st.heap_bytes();
-        st.set_field(t, "heap_size", Value::Num(bytes as f64));
-    }
+    // Another process's heap belongs to the thread running it: report the size it had
+    // at the end of its last slice (exact for a waiting process).
+    let bytes = if pid == ctx(st).me {
+        st.heap_bytes()
+    } else {
+        p.heap_bytes.load(std::sync::atomic::Ordering::Relaxed)
+    };
+    st.set_field(t, "heap_size", Value::Num(bytes as f64));
     if let Some(name) = p.name.lock().expect("name lock").clone() {
         let nv = st.new_string(name.into_bytes());
         st.set_field(t, "registered_name", nv);

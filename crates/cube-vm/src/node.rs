@@ -579,6 +579,7 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| st.resume(slice)));
         let used = (slice - st.budget).max(0) as u64;
         p.reductions.fetch_add(used, Ordering::Relaxed);
+        p.heap_bytes.store(st.heap_bytes(), Ordering::Relaxed);
         node.stats.reductions.fetch_add(used, Ordering::Relaxed);
         let wait = crate::library::take_wait(st);
         let outcome = match outcome {

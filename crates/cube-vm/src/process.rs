@@ -50,6 +50,9 @@ pub struct Process {
     pub(crate) mailbox: Mutex<Mailbox>,
     pub(crate) state: Mutex<Option<SendState>>,
     pub(crate) reductions: AtomicU64,
+    /// Heap bytes of the state at the end of its last slice (for `process.info` from
+    /// other processes).
+    pub(crate) heap_bytes: std::sync::atomic::AtomicUsize,
     /// Lifetime reduction limit (`Limits::max_reductions`).
     pub(crate) max_reductions: Option<u64>,
     pub(crate) name: Mutex<Option<String>>,
@@ -68,6 +71,7 @@ impl Process {
             }),
             state: Mutex::new(Some(SendState(state))),
             reductions: AtomicU64::new(0),
+            heap_bytes: std::sync::atomic::AtomicUsize::new(0),
             max_reductions: None,
             name: Mutex::new(None),
         }
