@@ -25,6 +25,8 @@
 
 mod library;
 mod node;
+mod observer;
+mod proc_table;
 mod process;
 mod signals;
 mod supervisor;

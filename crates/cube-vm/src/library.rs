@@ -18,6 +18,7 @@ use cube_lua::value::LuaType;
 use cube_lua::{Args, LResult, Ret, State, Value};
 use cube_term::{Bridge, Pid, Reference, Term};
 use std::collections::VecDeque;
+use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -178,6 +179,7 @@ pub(crate) fn open(st: &mut State) {
             ("monitor", monitor),
             ("demonitor", demonitor),
             ("trap_exit", trap_exit),
+            ("i", i),
         ],
     );
     st.set_global("process", Value::Table(lib));
@@ -189,6 +191,23 @@ pub(crate) fn open(st: &mut State) {
 /// The node a process's state belongs to.
 pub(crate) fn node_of(st: &mut State) -> Arc<NodeInner> {
     ctx(st).node.clone()
+}
+
+/// Messages the process took from its mailbox but has not received yet.
+pub(crate) fn skipped_messages(st: &mut State) -> usize {
+    st.ext
+        .as_mut()
+        .and_then(|e| e.downcast_mut::<Ctx>())
+        .map_or(0, |c| c.private.len())
+}
+
+/// `process.i()`: prints the observer-style listing of the node's processes.
+fn i(st: &mut State, _a: Args) -> LResult<Ret> {
+    let me = ctx(st).me.id();
+    let heap = st.heap_bytes();
+    let text = crate::observer::listing(&ctx(st).node, me, heap);
+    let _ = st.stdout.write_all(text.as_bytes());
+    Ok(Ret::Values(0))
 }
 
 /// What the last blocking native waits for (taken by the scheduler after a slice).
@@ -479,13 +498,7 @@ fn is_alive(st: &mut State, a: Args) -> LResult<Ret> {
 
 fn list(st: &mut State, _a: Args) -> LResult<Ret> {
     let node = ctx(st).node.clone();
-    let mut pids: Vec<Pid> = node
-        .procs
-        .read()
-        .expect("procs lock")
-        .values()
-        .map(|p| p.pid)
-        .collect();
+    let mut pids: Vec<Pid> = node.procs.all().iter().map(|p| p.pid).collect();
     pids.sort_by_key(|p| p.id());
     let t = st.new_table_with(pids.len(), 0);
     for (i, p) in pids.into_iter().enumerate() {

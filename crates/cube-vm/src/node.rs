@@ -16,7 +16,7 @@ use cube_term::{Pid, Term};
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Instant;
 
 /// Reductions in one time slice (the BEAM uses about 4000).
@@ -54,7 +54,7 @@ pub struct Stats {
 }
 
 pub(crate) struct NodeInner {
-    pub procs: RwLock<HashMap<u64, Arc<Process>, PidHash>>,
+    pub(crate) procs: crate::proc_table::ProcessTable,
     pub names: Mutex<HashMap<String, Pid>>,
     next_id: AtomicU64,
     /// Monitor references, unique per node.
@@ -84,28 +84,6 @@ pub(crate) struct NodeInner {
     /// Functions in transit to another process (the `supervisor` library's parcels).
     pub(crate) parcels: crate::supervisor::Parcels,
 }
-
-/// Hashing for the process table, whose keys are sequential pid numbers: one
-/// multiplication spreads them over the whole word (SipHash, the default, costs more
-/// than the rest of a lookup, and there is no untrusted input to defend against here).
-#[derive(Default, Clone, Copy)]
-pub(crate) struct PidHasher(u64);
-
-impl std::hash::Hasher for PidHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-pub(crate) type PidHash = std::hash::BuildHasherDefault<PidHasher>;
 
 /// A running node. Dropping it stops the schedulers.
 pub struct Node {
@@ -137,7 +115,7 @@ impl Node {
             schedulers
         };
         let inner = Arc::new(NodeInner {
-            procs: RwLock::new(HashMap::default()),
+            procs: Default::default(),
             names: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             next_ref: AtomicU64::new(1),
@@ -269,11 +247,7 @@ impl NodeInner {
     }
 
     pub(crate) fn lookup(&self, pid: Pid) -> Option<Arc<Process>> {
-        self.procs
-            .read()
-            .expect("procs lock")
-            .get(&pid.id())
-            .cloned()
+        self.procs.get(pid.id())
     }
 
     /// Makes a process of `st` running `f(args)` with `limits` and queues it; with
@@ -322,10 +296,7 @@ impl NodeInner {
                 .links
                 .push(parent);
         }
-        self.procs
-            .write()
-            .expect("procs lock")
-            .insert(pid.id(), p.clone());
+        self.procs.insert(pid.id(), p.clone());
         let live = self.live.fetch_add(1, Ordering::SeqCst) + 1;
         self.stats.spawned.fetch_add(1, Ordering::Relaxed);
         self.stats.peak_processes.fetch_max(live, Ordering::Relaxed);
@@ -423,7 +394,7 @@ impl NodeInner {
             mb.inbox.clear();
             std::mem::take(&mut mb.sig)
         };
-        self.procs.write().expect("procs lock").remove(&p.pid.id());
+        self.procs.remove(p.pid.id());
         if let Some(name) = p.name.lock().expect("name lock").take() {
             self.names.lock().expect("names lock").remove(&name);
         }
@@ -580,6 +551,8 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
         let used = (slice - st.budget).max(0) as u64;
         p.reductions.fetch_add(used, Ordering::Relaxed);
         p.heap_bytes.store(st.heap_bytes(), Ordering::Relaxed);
+        p.skipped_messages
+            .store(crate::library::skipped_messages(st), Ordering::Relaxed);
         node.stats.reductions.fetch_add(used, Ordering::Relaxed);
         let wait = crate::library::take_wait(st);
         let outcome = match outcome {
