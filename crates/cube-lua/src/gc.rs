@@ -228,6 +228,18 @@ fn str_size(len: usize) -> usize {
     std::mem::size_of::<GcBox<LuaStr>>() + len
 }
 
+/// The heap's finalizer queues and the collector's work lists.
+#[derive(Default)]
+struct GcLists {
+    /// Objects whose metatable had `__gc` when it was set, in registration order.
+    finobj: Vec<Value>,
+    /// Unreachable finalizable objects, in the order their finalizers run: each
+    /// collection appends its batch newest-registered first, as PUC's `tobefnz` list.
+    tobefnz: std::collections::VecDeque<Value>,
+    gray: Vec<Obj>,
+    weak: Vec<(Gc<Table>, bool, bool)>,
+}
+
 /// Heap statistics, for `collectgarbage("count")` and process introspection.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HeapStats {
@@ -254,13 +266,9 @@ pub struct Heap {
     pub(crate) stopped: bool,
     /// Work paid for by `collectgarbage("step")` calls since the last cycle (bytes).
     pub(crate) step_credit: usize,
-    /// Objects whose metatable had `__gc` when it was set, in registration order.
-    finobj: Vec<Value>,
-    /// Unreachable finalizable objects, in the order their finalizers run: each
-    /// collection appends its batch newest-registered first, as PUC's `tobefnz` list.
-    pub(crate) tobefnz: std::collections::VecDeque<Value>,
-    gray: Vec<Obj>,
-    weak: Vec<(Gc<Table>, bool, bool)>,
+    /// Finalizer queues and the collector's work lists, made on first need: a process
+    /// that never collects and has no finalizers does not pay for them.
+    lists: Option<Box<GcLists>>,
     collections: u64,
     /// Interned metamethod names and other strings the VM needs fast.
     pub(crate) mode_key: Option<Gc<LuaStr>>,
@@ -294,10 +302,7 @@ impl Heap {
             stepmul: 200,
             stopped: false,
             step_credit: 0,
-            finobj: Vec::new(),
-            tobefnz: std::collections::VecDeque::new(),
-            gray: Vec::new(),
-            weak: Vec::new(),
+            lists: None,
             collections: 0,
             mode_key: None,
             gc_key: None,
@@ -359,6 +364,21 @@ impl Heap {
         }
     }
 
+    fn lists(&mut self) -> &mut GcLists {
+        self.lists.get_or_insert_with(Default::default)
+    }
+
+    /// The next object whose finalizer must run, if any.
+    pub fn next_to_finalize(&mut self) -> Option<Value> {
+        self.lists.as_mut()?.tobefnz.pop_front()
+    }
+
+    /// Whether finalizers are waiting to run.
+    #[inline]
+    pub fn has_pending_finalizers(&self) -> bool {
+        self.lists.as_ref().is_some_and(|l| !l.tobefnz.is_empty())
+    }
+
     #[inline(always)]
     fn find_shared(&self, bytes: &[u8], hash: u32) -> Option<Gc<LuaStr>> {
         match &self.shared {
@@ -407,8 +427,7 @@ impl Heap {
             .next_power_of_two()
             .max(MIN_STRING_SLOTS);
         strings.rebuild(sparse);
-        self.finobj.clear();
-        self.tobefnz.clear();
+        self.lists = None;
         self.bytes = 0;
         Frozen {
             strings,
@@ -480,11 +499,10 @@ impl Heap {
                 Obj::LFn(_) | Obj::Proto(_) => {}
             }
         }
-        for v in self.finobj.iter_mut() {
-            swap(v);
-        }
-        for v in self.tobefnz.iter_mut() {
-            swap(v);
+        if let Some(l) = self.lists.as_mut() {
+            for v in l.finobj.iter_mut().chain(l.tobefnz.iter_mut()) {
+                swap(v);
+            }
         }
     }
 
@@ -545,16 +563,18 @@ impl Heap {
 
     /// Registers `v` (a table or userdata whose new metatable has `__gc`) for finalization.
     pub fn register_finalizer(&mut self, v: Value) {
-        if !self.finobj.iter().any(|o| o.raw_eq(&v)) {
-            self.finobj.push(v);
+        let l = self.lists();
+        if !l.finobj.iter().any(|o| o.raw_eq(&v)) {
+            l.finobj.push(v);
         }
     }
 
     /// Moves every object registered for finalization to the to-be-finalized queue
     /// (used when the state closes: all finalizers run, in reverse registration order).
     pub fn queue_all_finalizers(&mut self) {
-        let all: Vec<Value> = std::mem::take(&mut self.finobj);
-        self.tobefnz.extend(all.into_iter().rev());
+        let l = self.lists();
+        let all: Vec<Value> = std::mem::take(&mut l.finobj);
+        l.tobefnz.extend(all.into_iter().rev());
     }
 
     // ----- marking -----
@@ -602,7 +622,7 @@ impl Heap {
             Obj::UserData(g) => g.set_marked(true),
             Obj::Thread(g) => g.set_marked(true),
         }
-        self.gray.push(o);
+        self.lists().gray.push(o);
     }
 
     fn is_value_marked(v: &Value) -> bool {
@@ -642,7 +662,7 @@ impl Heap {
                 }
                 let (wk, wv) = self.weakness(&t);
                 if wk || wv {
-                    self.weak.push((t, wk, wv));
+                    self.lists().weak.push((t, wk, wv));
                     if !wk {
                         // weak values, strong keys
                         for n in t.node.iter() {
@@ -734,7 +754,7 @@ impl Heap {
     }
 
     fn propagate(&mut self) {
-        while let Some(o) = self.gray.pop() {
+        while let Some(o) = self.lists().gray.pop() {
             self.traverse(o);
         }
     }
@@ -744,8 +764,8 @@ impl Heap {
     fn converge_ephemerons(&mut self) {
         loop {
             let mut changed = false;
-            for idx in 0..self.weak.len() {
-                let (t, wk, wv) = self.weak[idx];
+            for idx in 0..self.lists().weak.len() {
+                let (t, wk, wv) = self.lists().weak[idx];
                 if !wk || wv {
                     continue;
                 }
@@ -776,7 +796,7 @@ impl Heap {
 
     /// Removes entries whose weak value is unreachable.
     fn clear_values(&mut self) {
-        for &(t, _, wv) in &self.weak {
+        for &(t, _, wv) in &self.lists().weak {
             if !wv {
                 continue;
             }
@@ -796,7 +816,7 @@ impl Heap {
 
     /// Removes entries whose weak key is unreachable.
     fn clear_keys(&mut self) {
-        for &(t, wk, _) in &self.weak {
+        for &(t, wk, _) in &self.lists().weak {
             if !wk {
                 continue;
             }
@@ -819,23 +839,23 @@ impl Heap {
             mark_str(k);
         }
         mark_roots(self);
-        for i in 0..self.tobefnz.len() {
-            let v = self.tobefnz[i];
+        for i in 0..self.lists().tobefnz.len() {
+            let v = self.lists().tobefnz[i];
             self.mark_value(v);
         }
         self.propagate();
         self.converge_ephemerons();
         // Separate unreachable objects with finalizers and resurrect them.
         let mut newly = Vec::new();
-        let mut keep = Vec::with_capacity(self.finobj.len());
-        for v in std::mem::take(&mut self.finobj) {
+        let mut keep = Vec::with_capacity(self.lists().finobj.len());
+        for v in std::mem::take(&mut self.lists().finobj) {
             if Self::is_value_marked(&v) {
                 keep.push(v);
             } else {
                 newly.push(v);
             }
         }
-        self.finobj = keep;
+        self.lists().finobj = keep;
         // As 5.2's atomic phase: weak values are cleared before the objects to be
         // finalized are resurrected (a finalizer sees them gone), weak keys after (a
         // finalizer still finds entries keyed by resurrected objects).
@@ -848,8 +868,9 @@ impl Heap {
         self.clear_keys();
         self.clear_values();
         let queued = newly.len();
-        self.tobefnz.extend(newly.into_iter().rev());
-        self.weak.clear();
+        let l = self.lists();
+        l.tobefnz.extend(newly.into_iter().rev());
+        l.weak.clear();
         self.sweep();
         self.threshold = (self.bytes / 100)
             .saturating_mul(self.pause)
@@ -935,8 +956,7 @@ impl Heap {
             unsafe { free_box(s) };
         }
         self.strings.count = 0;
-        self.finobj.clear();
-        self.tobefnz.clear();
+        self.lists = None;
         self.bytes = 0;
     }
 }

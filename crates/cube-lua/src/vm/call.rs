@@ -709,7 +709,7 @@ impl State {
 
     /// Runs all pending finalizers (`__gc`), e.g. after a collection or at close.
     pub fn run_finalizers(&mut self) -> LResult<()> {
-        while let Some(obj) = self.heap.tobefnz.pop_front() {
+        while let Some(obj) = self.heap.next_to_finalize() {
             if let Some(gc) = self.tm_of_value(&obj, TM::Gc) {
                 if gc.is_function() {
                     let func = self.cur.get_mut().live_top();
@@ -777,7 +777,7 @@ impl State {
         th.top = limit;
         self.full_gc();
         self.cur.get_mut().top = saved;
-        if !self.heap.tobefnz.is_empty() {
+        if self.heap.has_pending_finalizers() {
             self.run_finalizers()?;
         }
         self.check_heap_limit();
