@@ -71,3 +71,64 @@ fn many_threads_read_one_image_at_once() {
     let mut st = State::from_image(&image);
     run(&mut st, "assert(math.me == nil)");
 }
+
+/// Every library function, called with each shared table as its first argument (and a
+/// few more arguments), in a state that has written nothing yet: a function that writes
+/// a shared table without copying it first trips the debug assertion in `Table`'s
+/// mutators (tests run with debug assertions), which this test turns into a failure.
+#[test]
+fn no_library_function_writes_a_shared_table_in_place() {
+    let image = Image::new(cube_lua::stdlib::open_libs);
+    let mut lister = State::from_image(&image);
+    let names = run(
+        &mut lister,
+        r#"
+        local skip = {["os.exit"]=1, ["os.execute"]=1, ["os.remove"]=1, ["os.rename"]=1,
+            ["os.tmpname"]=1, ["io.read"]=1, ["io.lines"]=1, ["io.open"]=1, ["io.popen"]=1,
+            ["io.input"]=1, ["io.output"]=1, ["io.close"]=1, ["io.tmpfile"]=1, ["debug.debug"]=1,
+            ["dofile"]=1, ["loadfile"]=1, ["print"]=1, ["io.write"]=1, ["require"]=1,
+            ["debug.sethook"]=1}
+        local out = {}
+        for lib, t in pairs(_G) do
+            if type(t) == "function" and not skip[lib] then out[#out + 1] = lib end
+            if type(t) == "table" and lib ~= "_G" then
+                for name, f in pairs(t) do
+                    local full = lib .. "." .. name
+                    if type(f) == "function" and not skip[full] then out[#out + 1] = full end
+                end
+            end
+        end
+        table.sort(out)
+        return table.concat(out, " ")
+        "#,
+    );
+    let Value::Str(names) = names[0] else {
+        panic!("names")
+    };
+    let names = names.to_str_lossy().into_owned();
+    let targets = [
+        "_G",
+        "string",
+        "table",
+        "package.loaded",
+        "package.searchers",
+        "getmetatable('')",
+        "debug.getregistry()",
+    ];
+    let mut calls = 0;
+    for f in names.split(' ') {
+        for t in targets {
+            let mut st = State::from_image(&image);
+            st.stdout = Box::new(std::io::sink());
+            let src = format!(
+                "local f, t = {f}, {t}
+                 pcall(f, t, 'k', 1, 2)
+                 pcall(f, t, 1, t)
+                 pcall(f, t, function(a, b) return tostring(a) < tostring(b) end)"
+            );
+            run(&mut st, &src);
+            calls += 1;
+        }
+    }
+    assert!(calls > 7 * 100, "{calls} calls");
+}
