@@ -75,7 +75,7 @@ impl State {
             let fnp = cl.p;
             let code: *const Instruction = fnp.code;
             let k: *const Value = fnp.k.as_ptr();
-            let stack: *mut Value = th.stack.as_mut_ptr();
+            let mut stack: *mut Value = th.stack.as_mut_ptr();
             let cl: &LClosure = &cl;
 
             macro_rules! reg {
@@ -507,6 +507,85 @@ impl State {
                                 th.top = ntop;
                                 self.budget -= 1;
                                 continue 'newframe;
+                            }
+                        }
+                        // Fast path: a native that returns its results is called and
+                        // finished right here, without leaving this frame's loop.
+                        if let Value::NFn(nc) = *reg!(a) {
+                            let caller = self.cur;
+                            let th = caller.get_mut();
+                            let depth = th.frames.len();
+                            let nargs = th.top - func - 1;
+                            th.frames.push(crate::thread::Frame {
+                                func,
+                                base: func + 1,
+                                top: 0,
+                                pc: 0,
+                                nresults,
+                                kind: FrameKind::Native(nc),
+                                call: CallKind::Normal,
+                                cont: None,
+                                le_via_lt: false,
+                                tail_calls: 0,
+                                yielded: false,
+                                blocked: false,
+                            });
+                            if th.stack.len() < th.top + crate::thread::NATIVE_RESERVE {
+                                self.check_stack(crate::thread::NATIVE_RESERVE)?;
+                            }
+                            self.budget -= 1;
+                            let ret = (nc.f)(
+                                self,
+                                crate::state::Args {
+                                    base: func + 1,
+                                    len: nargs,
+                                },
+                            )?;
+                            match ret {
+                                crate::state::Ret::Values(n)
+                                    if self.cur.ptr_eq(caller)
+                                        && caller.frames.len() == depth + 1 =>
+                                {
+                                    let th = caller.get_mut();
+                                    th.frames.pop();
+                                    let first = th.top - n;
+                                    if nresults == 1 {
+                                        th.stack[func] =
+                                            if n >= 1 { th.stack[first] } else { Value::Nil };
+                                    } else if nresults < 0 {
+                                        th.stack.copy_within(first..first + n, func);
+                                        th.top = func + n;
+                                    } else {
+                                        let wanted = nresults as usize;
+                                        let k = n.min(wanted);
+                                        th.stack.copy_within(first..first + k, func);
+                                        for i in k..wanted {
+                                            th.stack[func + i] = Value::Nil;
+                                        }
+                                    }
+                                    if nresults >= 0 {
+                                        th.top = th.frames.last().expect("this frame").top;
+                                    }
+                                    // The native may have grown (moved) the stack.
+                                    stack = th.stack.as_mut_ptr();
+                                    if self.heap.should_collect() {
+                                        let limit = if nresults >= 0 {
+                                            func + nresults as usize
+                                        } else {
+                                            self.cur.top
+                                        };
+                                        self.collect_at_safe_point(limit)?;
+                                        continue 'newframe;
+                                    }
+                                    if self.budget <= 0 || self.suspended.is_some() {
+                                        continue 'newframe;
+                                    }
+                                    continue;
+                                }
+                                other => {
+                                    self.native_ret(other, None)?;
+                                    continue 'newframe;
+                                }
                             }
                         }
                         // The call is complete only if we are back in this frame: a native
