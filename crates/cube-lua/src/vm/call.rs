@@ -136,20 +136,23 @@ impl State {
                 self.budget -= 1;
                 let th = self.cur.get_mut();
                 let nargs = th.top - func - 1;
-                th.frames.push(Frame {
-                    func,
-                    base: func + 1,
-                    top: 0,
-                    pc: 0,
-                    nresults,
-                    kind: FrameKind::Native(nc),
-                    call,
-                    cont: None,
-                    le_via_lt: false,
-                    tail_calls: 0,
-                    yielded: false,
-                    blocked: false,
-                });
+                crate::thread::push_frame(
+                    &mut th.frames,
+                    Frame {
+                        func,
+                        base: func + 1,
+                        top: 0,
+                        pc: 0,
+                        nresults,
+                        kind: FrameKind::Native(nc),
+                        call,
+                        cont: None,
+                        le_via_lt: false,
+                        tail_calls: 0,
+                        yielded: false,
+                        blocked: false,
+                    },
+                );
                 if th.stack.len() < th.top + crate::thread::NATIVE_RESERVE {
                     self.check_stack(crate::thread::NATIVE_RESERVE)?;
                 }
@@ -220,20 +223,23 @@ impl State {
         // Registers above the parameters are not cleared: the compiler writes every
         // register before reading it, and the GC keeps stale slots harmless (after each
         // collection every slot is nil or points to a live object).
-        th.frames.push(Frame {
-            func,
-            base,
-            top: base + maxstack,
-            pc: 0,
-            nresults,
-            kind: FrameKind::Lua(cl),
-            call,
-            cont: None,
-            le_via_lt: false,
-            tail_calls: 0,
-            yielded: false,
-            blocked: false,
-        });
+        crate::thread::push_frame(
+            &mut th.frames,
+            Frame {
+                func,
+                base,
+                top: base + maxstack,
+                pc: 0,
+                nresults,
+                kind: FrameKind::Lua(cl),
+                call,
+                cont: None,
+                le_via_lt: false,
+                tail_calls: 0,
+                yielded: false,
+                blocked: false,
+            },
+        );
         th.top = base + maxstack;
         self.budget -= 1;
         Ok(())

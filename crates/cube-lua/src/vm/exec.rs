@@ -490,20 +490,23 @@ impl State {
                                 for j in nargs..np.num_params as usize {
                                     th.stack[nbase + j] = Value::Nil;
                                 }
-                                th.frames.push(crate::thread::Frame {
-                                    func,
-                                    base: nbase,
-                                    top: ntop,
-                                    pc: 0,
-                                    nresults,
-                                    kind: FrameKind::Lua(ncl),
-                                    call: CallKind::Normal,
-                                    cont: None,
-                                    le_via_lt: false,
-                                    tail_calls: 0,
-                                    yielded: false,
-                                    blocked: false,
-                                });
+                                crate::thread::push_frame(
+                                    &mut th.frames,
+                                    crate::thread::Frame {
+                                        func,
+                                        base: nbase,
+                                        top: ntop,
+                                        pc: 0,
+                                        nresults,
+                                        kind: FrameKind::Lua(ncl),
+                                        call: CallKind::Normal,
+                                        cont: None,
+                                        le_via_lt: false,
+                                        tail_calls: 0,
+                                        yielded: false,
+                                        blocked: false,
+                                    },
+                                );
                                 th.top = ntop;
                                 self.budget -= 1;
                                 continue 'newframe;
@@ -516,20 +519,23 @@ impl State {
                             let th = caller.get_mut();
                             let depth = th.frames.len();
                             let nargs = th.top - func - 1;
-                            th.frames.push(crate::thread::Frame {
-                                func,
-                                base: func + 1,
-                                top: 0,
-                                pc: 0,
-                                nresults,
-                                kind: FrameKind::Native(nc),
-                                call: CallKind::Normal,
-                                cont: None,
-                                le_via_lt: false,
-                                tail_calls: 0,
-                                yielded: false,
-                                blocked: false,
-                            });
+                            crate::thread::push_frame(
+                                &mut th.frames,
+                                crate::thread::Frame {
+                                    func,
+                                    base: func + 1,
+                                    top: 0,
+                                    pc: 0,
+                                    nresults,
+                                    kind: FrameKind::Native(nc),
+                                    call: CallKind::Normal,
+                                    cont: None,
+                                    le_via_lt: false,
+                                    tail_calls: 0,
+                                    yielded: false,
+                                    blocked: false,
+                                },
+                            );
                             if th.stack.len() < th.top + crate::thread::NATIVE_RESERVE {
                                 self.check_stack(crate::thread::NATIVE_RESERVE)?;
                             }
