@@ -221,3 +221,44 @@ fn sandbox_example() {
          ok      returned 5050\n"
     );
 }
+
+#[test]
+fn process_i_lists_every_process() {
+    let f = script(
+        "observer.lua",
+        r#"
+        process.register("main", process.self())
+        local w = process.spawn(function() process.receive(function(m) return m == "go" end) end)
+        process.send(w, "a"); process.send(w, "b")
+        process.sleep(20)
+        process.i()
+        process.send(w, "go")
+        "#,
+    );
+    let out = cube(&["run", f.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<String> = text(&out.stdout).lines().map(|l| l.to_string()).collect();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    let cols =
+        |i: usize| -> Vec<String> { lines[i].split_whitespace().map(|s| s.to_string()).collect() };
+    assert_eq!(
+        cols(0),
+        [
+            "Pid",
+            "Name",
+            "Status",
+            "Msgs",
+            "Heap",
+            "Reductions",
+            "Links",
+            "Monitors"
+        ]
+    );
+    let main = cols(1);
+    assert_eq!(&main[..3], ["<0.1.0>", "main", "running"], "{main:?}");
+    // The worker skipped both messages in its selective receive: they still count.
+    let worker = cols(2);
+    assert_eq!(&worker[..3], ["<0.2.0>", "waiting", "2"], "{worker:?}");
+    assert!(worker[3].parse::<usize>().unwrap() > 0, "heap {worker:?}");
+    assert_eq!(&cols(3)[..3], ["2", "processes", "2"]);
+}

@@ -124,14 +124,19 @@ struct StringSet {
 }
 
 impl StringSet {
+    /// An empty set; its slots are allocated on the first insertion (an idle process
+    /// may never make a string of its own).
     fn new() -> StringSet {
         StringSet {
-            slots: vec![None; 256],
+            slots: Vec::new(),
             count: 0,
         }
     }
 
     fn find(&self, bytes: &[u8], hash: u32) -> Result<Gc<LuaStr>, usize> {
+        if self.slots.is_empty() {
+            return Err(usize::MAX);
+        }
         let mask = self.slots.len() - 1;
         let mut i = hash as usize & mask;
         loop {
@@ -144,6 +149,13 @@ impl StringSet {
     }
 
     fn insert_at(&mut self, i: usize, s: Gc<LuaStr>) {
+        if self.slots.is_empty() {
+            self.slots = vec![None; MIN_STRING_SLOTS];
+            let i = s.hash as usize & (MIN_STRING_SLOTS - 1);
+            self.slots[i] = Some(s);
+            self.count = 1;
+            return;
+        }
         self.slots[i] = Some(s);
         self.count += 1;
         if self.count * 2 > self.slots.len() {
@@ -177,7 +189,12 @@ impl StringSet {
                 unsafe { free_box(s) };
             }
         }
-        let mut size = 256;
+        if live.is_empty() {
+            self.slots = Vec::new();
+            self.count = 0;
+            return freed;
+        }
+        let mut size = MIN_STRING_SLOTS;
         while size < live.len() * 4 {
             size *= 2;
         }
@@ -195,8 +212,32 @@ impl StringSet {
     }
 }
 
+/// Marks a string. Strings of a shared image are permanently marked and read by many
+/// threads at once, so a mark is written only where it changes something.
+#[inline(always)]
+fn mark_str(s: Gc<LuaStr>) {
+    if !s.is_marked() {
+        s.set_marked(true);
+    }
+}
+
+/// Slots of a string set when it first gets a string.
+const MIN_STRING_SLOTS: usize = 16;
+
 fn str_size(len: usize) -> usize {
     std::mem::size_of::<GcBox<LuaStr>>() + len
+}
+
+/// The heap's finalizer queues and the collector's work lists.
+#[derive(Default)]
+struct GcLists {
+    /// Objects whose metatable had `__gc` when it was set, in registration order.
+    finobj: Vec<Value>,
+    /// Unreachable finalizable objects, in the order their finalizers run: each
+    /// collection appends its batch newest-registered first, as PUC's `tobefnz` list.
+    tobefnz: std::collections::VecDeque<Value>,
+    gray: Vec<Obj>,
+    weak: Vec<(Gc<Table>, bool, bool)>,
 }
 
 /// Heap statistics, for `collectgarbage("count")` and process introspection.
@@ -210,6 +251,9 @@ pub struct HeapStats {
 
 pub struct Heap {
     strings: StringSet,
+    /// The shared image this heap's state starts from: its strings are this heap's too
+    /// (interning looks there first, so equal strings stay one object).
+    shared: Option<std::sync::Arc<Frozen>>,
     objects: Vec<Obj>,
     /// Bytes currently allocated (estimate).
     pub(crate) bytes: usize,
@@ -222,13 +266,9 @@ pub struct Heap {
     pub(crate) stopped: bool,
     /// Work paid for by `collectgarbage("step")` calls since the last cycle (bytes).
     pub(crate) step_credit: usize,
-    /// Objects whose metatable had `__gc` when it was set, in registration order.
-    finobj: Vec<Value>,
-    /// Unreachable finalizable objects, in the order their finalizers run: each
-    /// collection appends its batch newest-registered first, as PUC's `tobefnz` list.
-    pub(crate) tobefnz: std::collections::VecDeque<Value>,
-    gray: Vec<Obj>,
-    weak: Vec<(Gc<Table>, bool, bool)>,
+    /// Finalizer queues and the collector's work lists, made on first need: a process
+    /// that never collects and has no finalizers does not pay for them.
+    lists: Option<Box<GcLists>>,
     collections: u64,
     /// Interned metamethod names and other strings the VM needs fast.
     pub(crate) mode_key: Option<Gc<LuaStr>>,
@@ -245,8 +285,16 @@ impl Default for Heap {
 
 impl Heap {
     pub fn new() -> Heap {
-        let mut h = Heap {
+        let mut h = Heap::new_empty();
+        h.mode_key = Some(h.intern(b"__mode"));
+        h.gc_key = Some(h.intern(b"__gc"));
+        h
+    }
+
+    fn new_empty() -> Heap {
+        Heap {
             strings: StringSet::new(),
+            shared: None,
             objects: Vec::new(),
             bytes: 0,
             threshold: INITIAL_THRESHOLD,
@@ -254,17 +302,11 @@ impl Heap {
             stepmul: 200,
             stopped: false,
             step_credit: 0,
-            finobj: Vec::new(),
-            tobefnz: std::collections::VecDeque::new(),
-            gray: Vec::new(),
-            weak: Vec::new(),
+            lists: None,
             collections: 0,
             mode_key: None,
             gc_key: None,
-        };
-        h.mode_key = Some(h.intern(b"__mode"));
-        h.gc_key = Some(h.intern(b"__gc"));
-        h
+        }
     }
 
     pub fn stats(&self) -> HeapStats {
@@ -285,6 +327,9 @@ impl Heap {
     /// The interned string with these bytes.
     pub fn intern(&mut self, bytes: &[u8]) -> Gc<LuaStr> {
         let hash = hash_bytes(bytes);
+        if let Some(s) = self.find_shared(bytes, hash) {
+            return s;
+        }
         match self.strings.find(bytes, hash) {
             Ok(s) => s,
             Err(slot) => {
@@ -302,6 +347,9 @@ impl Heap {
     /// Interns an owned buffer without copying it when it is new.
     pub fn intern_vec(&mut self, bytes: Vec<u8>) -> Gc<LuaStr> {
         let hash = hash_bytes(&bytes);
+        if let Some(s) = self.find_shared(&bytes, hash) {
+            return s;
+        }
         match self.strings.find(&bytes, hash) {
             Ok(s) => s,
             Err(slot) => {
@@ -312,6 +360,148 @@ impl Heap {
                 });
                 self.strings.insert_at(slot, s);
                 s
+            }
+        }
+    }
+
+    fn lists(&mut self) -> &mut GcLists {
+        self.lists.get_or_insert_with(Default::default)
+    }
+
+    /// The next object whose finalizer must run, if any.
+    pub fn next_to_finalize(&mut self) -> Option<Value> {
+        self.lists.as_mut()?.tobefnz.pop_front()
+    }
+
+    /// Whether finalizers are waiting to run.
+    #[inline]
+    pub fn has_pending_finalizers(&self) -> bool {
+        self.lists.as_ref().is_some_and(|l| !l.tobefnz.is_empty())
+    }
+
+    #[inline(always)]
+    fn find_shared(&self, bytes: &[u8], hash: u32) -> Option<Gc<LuaStr>> {
+        match &self.shared {
+            Some(f) if bytes.len() <= f.longest_string => f.strings.find(bytes, hash).ok(),
+            _ => None,
+        }
+    }
+
+    /// An empty heap whose state starts from the shared image `frozen`.
+    pub fn with_shared(frozen: std::sync::Arc<Frozen>) -> Heap {
+        let mut h = Heap::new_empty();
+        h.shared = Some(frozen);
+        h.mode_key = Some(h.intern(b"__mode"));
+        h.gc_key = Some(h.intern(b"__gc"));
+        h
+    }
+
+    /// Turns every object and string of this heap into a [`Frozen`] image: permanently
+    /// marked (so no other heap's collector ever writes or frees them), tables
+    /// read-only. The heap is left empty. Finalizers of the image never run.
+    pub fn freeze(&mut self) -> Frozen {
+        let objects = std::mem::take(&mut self.objects);
+        for o in &objects {
+            match *o {
+                Obj::Table(g) => {
+                    g.set_marked(true);
+                    g.get_mut().shared = true;
+                }
+                Obj::LFn(g) => g.set_marked(true),
+                Obj::NFn(g) => g.set_marked(true),
+                Obj::UpVal(g) => g.set_marked(true),
+                Obj::Proto(g) => g.set_marked(true),
+                Obj::UserData(g) => g.set_marked(true),
+                Obj::Thread(g) => g.set_marked(true),
+            }
+        }
+        let mut strings = std::mem::replace(&mut self.strings, StringSet::new());
+        let mut longest_string = 0;
+        for s in strings.slots.iter().flatten() {
+            s.set_marked(true);
+            longest_string = longest_string.max(s.len());
+        }
+        // Sparse, so that the look-up of a string that is not there (most strings a
+        // program makes) ends at an empty slot at once.
+        let sparse = (strings.count * 8)
+            .next_power_of_two()
+            .max(MIN_STRING_SLOTS);
+        strings.rebuild(sparse);
+        self.lists = None;
+        self.bytes = 0;
+        Frozen {
+            strings,
+            longest_string,
+            objects,
+        }
+    }
+
+    /// Replaces every reference held by this heap's objects (and its finalizer lists)
+    /// for which `map` gives a replacement: the "become" step that makes a state use its
+    /// private copies of shared objects. Tables whose keys changed are rehashed.
+    pub fn replace_refs(&mut self, map: &dyn Fn(Value) -> Option<Value>) {
+        let swap = |v: &mut Value| -> bool {
+            if let Some(n) = map(*v) {
+                *v = n;
+                true
+            } else {
+                false
+            }
+        };
+        let swap_meta = |m: &mut Option<Gc<Table>>| {
+            if let Some(t) = *m {
+                if let Some(Value::Table(n)) = map(Value::Table(t)) {
+                    *m = Some(n);
+                }
+            }
+        };
+        for o in &self.objects {
+            match *o {
+                Obj::Table(g) => {
+                    let t = g.get_mut();
+                    swap_meta(&mut t.meta);
+                    for v in t.arr.iter_mut() {
+                        swap(v);
+                    }
+                    let mut rekey = false;
+                    for n in t.node.iter_mut() {
+                        swap(&mut n.val);
+                        rekey |= swap(&mut n.key);
+                    }
+                    if rekey {
+                        t.rehash_in_place();
+                    }
+                }
+                Obj::NFn(g) => {
+                    for v in g.get_mut().upvals.iter_mut() {
+                        swap(v);
+                    }
+                }
+                Obj::UpVal(g) => {
+                    if let UpState::Closed(v) = &mut g.get_mut().state {
+                        swap(v);
+                    }
+                }
+                Obj::UserData(g) => {
+                    let u = g.get_mut();
+                    swap_meta(&mut u.meta);
+                    swap(&mut u.user_value);
+                }
+                Obj::Thread(g) => {
+                    let t = g.get_mut();
+                    for v in t.stack.iter_mut() {
+                        swap(v);
+                    }
+                    if let Some(v) = &mut t.pending_error {
+                        swap(v);
+                    }
+                }
+                Obj::LFn(_) | Obj::Proto(_) => {}
+            }
+        }
+        if let Some(l) = self.lists.as_mut() {
+            for v in l.finobj.iter_mut().chain(l.tobefnz.iter_mut()) {
+                swap(v);
             }
         }
     }
@@ -373,16 +563,18 @@ impl Heap {
 
     /// Registers `v` (a table or userdata whose new metatable has `__gc`) for finalization.
     pub fn register_finalizer(&mut self, v: Value) {
-        if !self.finobj.iter().any(|o| o.raw_eq(&v)) {
-            self.finobj.push(v);
+        let l = self.lists();
+        if !l.finobj.iter().any(|o| o.raw_eq(&v)) {
+            l.finobj.push(v);
         }
     }
 
     /// Moves every object registered for finalization to the to-be-finalized queue
     /// (used when the state closes: all finalizers run, in reverse registration order).
     pub fn queue_all_finalizers(&mut self) {
-        let all: Vec<Value> = std::mem::take(&mut self.finobj);
-        self.tobefnz.extend(all.into_iter().rev());
+        let l = self.lists();
+        let all: Vec<Value> = std::mem::take(&mut l.finobj);
+        l.tobefnz.extend(all.into_iter().rev());
     }
 
     // ----- marking -----
@@ -390,7 +582,7 @@ impl Heap {
     #[inline]
     pub fn mark_value(&mut self, v: Value) {
         match v {
-            Value::Str(s) => s.set_marked(true),
+            Value::Str(s) => mark_str(s),
             Value::Table(t) => self.mark_obj(Obj::Table(t)),
             Value::LFn(c) => self.mark_obj(Obj::LFn(c)),
             Value::NFn(c) => self.mark_obj(Obj::NFn(c)),
@@ -430,7 +622,7 @@ impl Heap {
             Obj::UserData(g) => g.set_marked(true),
             Obj::Thread(g) => g.set_marked(true),
         }
-        self.gray.push(o);
+        self.lists().gray.push(o);
     }
 
     fn is_value_marked(v: &Value) -> bool {
@@ -470,7 +662,7 @@ impl Heap {
                 }
                 let (wk, wv) = self.weakness(&t);
                 if wk || wv {
-                    self.weak.push((t, wk, wv));
+                    self.lists().weak.push((t, wk, wv));
                     if !wk {
                         // weak values, strong keys
                         for n in t.node.iter() {
@@ -482,15 +674,15 @@ impl Heap {
                     // Strings are values, not objects, for weakness: keep them.
                     for v in t.arr.iter() {
                         if let Value::Str(s) = v {
-                            s.set_marked(true);
+                            mark_str(*s);
                         }
                     }
                     for n in t.node.iter() {
                         if let Value::Str(s) = n.val {
-                            s.set_marked(true);
+                            mark_str(s);
                         }
                         if let Value::Str(s) = n.key {
-                            s.set_marked(true);
+                            mark_str(s);
                         }
                     }
                     return;
@@ -562,7 +754,7 @@ impl Heap {
     }
 
     fn propagate(&mut self) {
-        while let Some(o) = self.gray.pop() {
+        while let Some(o) = self.lists().gray.pop() {
             self.traverse(o);
         }
     }
@@ -572,8 +764,8 @@ impl Heap {
     fn converge_ephemerons(&mut self) {
         loop {
             let mut changed = false;
-            for idx in 0..self.weak.len() {
-                let (t, wk, wv) = self.weak[idx];
+            for idx in 0..self.lists().weak.len() {
+                let (t, wk, wv) = self.lists().weak[idx];
                 if !wk || wv {
                     continue;
                 }
@@ -604,7 +796,7 @@ impl Heap {
 
     /// Removes entries whose weak value is unreachable.
     fn clear_values(&mut self) {
-        for &(t, _, wv) in &self.weak {
+        for &(t, _, wv) in &self.lists().weak {
             if !wv {
                 continue;
             }
@@ -624,7 +816,7 @@ impl Heap {
 
     /// Removes entries whose weak key is unreachable.
     fn clear_keys(&mut self) {
-        for &(t, wk, _) in &self.weak {
+        for &(t, wk, _) in &self.lists().weak {
             if !wk {
                 continue;
             }
@@ -641,29 +833,29 @@ impl Heap {
     pub fn collect(&mut self, mark_roots: &mut dyn FnMut(&mut Heap)) -> usize {
         self.collections += 1;
         if let Some(k) = self.mode_key {
-            k.set_marked(true);
+            mark_str(k);
         }
         if let Some(k) = self.gc_key {
-            k.set_marked(true);
+            mark_str(k);
         }
         mark_roots(self);
-        for i in 0..self.tobefnz.len() {
-            let v = self.tobefnz[i];
+        for i in 0..self.lists().tobefnz.len() {
+            let v = self.lists().tobefnz[i];
             self.mark_value(v);
         }
         self.propagate();
         self.converge_ephemerons();
         // Separate unreachable objects with finalizers and resurrect them.
         let mut newly = Vec::new();
-        let mut keep = Vec::with_capacity(self.finobj.len());
-        for v in std::mem::take(&mut self.finobj) {
+        let mut keep = Vec::with_capacity(self.lists().finobj.len());
+        for v in std::mem::take(&mut self.lists().finobj) {
             if Self::is_value_marked(&v) {
                 keep.push(v);
             } else {
                 newly.push(v);
             }
         }
-        self.finobj = keep;
+        self.lists().finobj = keep;
         // As 5.2's atomic phase: weak values are cleared before the objects to be
         // finalized are resurrected (a finalizer sees them gone), weak keys after (a
         // finalizer still finds entries keyed by resurrected objects).
@@ -676,8 +868,9 @@ impl Heap {
         self.clear_keys();
         self.clear_values();
         let queued = newly.len();
-        self.tobefnz.extend(newly.into_iter().rev());
-        self.weak.clear();
+        let l = self.lists();
+        l.tobefnz.extend(newly.into_iter().rev());
+        l.weak.clear();
         self.sweep();
         self.threshold = (self.bytes / 100)
             .saturating_mul(self.pause)
@@ -763,9 +956,78 @@ impl Heap {
             unsafe { free_box(s) };
         }
         self.strings.count = 0;
-        self.finobj.clear();
-        self.tobefnz.clear();
+        self.lists = None;
         self.bytes = 0;
+    }
+}
+
+/// Objects and strings frozen out of a heap by [`Heap::freeze`]: a shared image that many
+/// heaps (one per process) read at once, from any thread. Nothing in it is ever written
+/// again: tables are flagged `shared` (writers take private copies), every object is
+/// permanently marked (collectors of other heaps skip it). Freed when the last heap
+/// using it is gone.
+pub struct Frozen {
+    strings: StringSet,
+    /// Length of the longest string: longer ones are not looked up.
+    longest_string: usize,
+    objects: Vec<Obj>,
+}
+
+// SAFETY: a frozen image is immutable (see above); its userdata payloads are `Send`
+// (required by `State::new_userdata`) and only read through shared references until a
+// state takes a private copy.
+unsafe impl Send for Frozen {}
+unsafe impl Sync for Frozen {}
+
+impl Frozen {
+    /// The image's tables.
+    pub fn tables(&self) -> impl Iterator<Item = Gc<Table>> + '_ {
+        self.objects.iter().filter_map(|o| match o {
+            Obj::Table(t) => Some(*t),
+            _ => None,
+        })
+    }
+
+    /// The image's native closures that have upvalues.
+    pub fn natives_with_upvalues(&self) -> impl Iterator<Item = Gc<NClosure>> + '_ {
+        self.objects.iter().filter_map(|o| match o {
+            Obj::NFn(c) if !c.upvals.is_empty() => Some(*c),
+            _ => None,
+        })
+    }
+
+    /// The image's full userdata.
+    pub fn userdata(&self) -> impl Iterator<Item = Gc<UserData>> + '_ {
+        self.objects.iter().filter_map(|o| match o {
+            Obj::UserData(u) => Some(*u),
+            _ => None,
+        })
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        for o in std::mem::take(&mut self.objects) {
+            // SAFETY: the last heap that could reach these objects is gone.
+            unsafe {
+                match o {
+                    Obj::Table(g) => free_box(g),
+                    Obj::LFn(g) => free_box(g),
+                    Obj::NFn(g) => free_box(g),
+                    Obj::UpVal(g) => free_box(g),
+                    Obj::Proto(g) => free_box(g),
+                    Obj::UserData(g) => free_box(g),
+                    Obj::Thread(g) => free_box(g),
+                }
+            }
+        }
+        for s in std::mem::take(&mut self.strings.slots)
+            .into_iter()
+            .flatten()
+        {
+            // SAFETY: as above.
+            unsafe { free_box(s) };
+        }
     }
 }
 

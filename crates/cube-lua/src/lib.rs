@@ -48,6 +48,7 @@ pub mod compiler;
 pub mod debug_info;
 pub mod dump;
 pub mod gc;
+pub mod image;
 pub mod lexer;
 pub mod load;
 pub mod opcode;

@@ -78,7 +78,8 @@ pub struct State {
     pub(crate) resumers: Vec<Gc<Thread>>,
     /// Metatables of the non-table types (string, number, ...), by `LuaType` index.
     pub type_meta: [Option<Gc<Table>>; 9],
-    pub tm_names: [Gc<LuaStr>; TM_COUNT],
+    /// Metamethod names, interned (shared by all states of one image).
+    pub tm_names: std::sync::Arc<TmNames>,
     /// Reductions left. The VM charges calls, backward jumps and the work of natives
     /// against it (DESIGN.md decision 2).
     pub budget: i64,
@@ -117,9 +118,39 @@ pub struct State {
     /// A slot for the host: the process runtime keeps the running process's context
     /// here, where its natives find it.
     pub ext: Option<Box<dyn std::any::Any + Send>>,
+    /// A value the host keeps alive with the state (a GC root), e.g. the process
+    /// runtime's pid cache: unlike the registry, setting it never copies a shared image.
+    pub host_root: Value,
     /// Where `print` and `io.write` to standard output go (block-buffered; flushed by
     /// `io.flush`, at exit and before reading standard input).
     pub stdout: Box<dyn std::io::Write + Send>,
+    /// The shared image this state started from (`State::from_image`), if any.
+    pub(crate) image: Option<std::sync::Arc<crate::image::Image>>,
+    /// This state's copies of its image's objects, once it wrote one (see `image.rs`).
+    pub(crate) private_copies: Option<Box<crate::image::PrivateCopies>>,
+}
+
+/// The interned metamethod names, by `TM` index.
+pub struct TmNames(pub [Gc<LuaStr>; TM_COUNT]);
+
+// SAFETY: the names are strings of the state's heap or of its shared image; an `Arc` of
+// them moves with the state (which is moved between threads as a whole) or is shared by
+// states of one image, whose strings are frozen (immutable, never collected).
+unsafe impl Send for TmNames {}
+unsafe impl Sync for TmNames {}
+
+impl std::ops::Index<usize> for TmNames {
+    type Output = Gc<LuaStr>;
+    #[inline(always)]
+    fn index(&self, i: usize) -> &Gc<LuaStr> {
+        &self.0[i]
+    }
+}
+
+impl TmNames {
+    pub fn iter(&self) -> impl Iterator<Item = &Gc<LuaStr>> {
+        self.0.iter()
+    }
 }
 
 pub(crate) struct Names {
@@ -145,12 +176,34 @@ impl State {
         let registry = heap.new_table(Table::new(2, 8));
         let main_thread = heap.new_thread(Thread::new());
         main_thread.get_mut().status = crate::thread::CoStatus::Running;
-        let tm_names = std::array::from_fn(|i| heap.intern(TM_NAMES[i].as_bytes()));
+        let tm_names = std::sync::Arc::new(TmNames(std::array::from_fn(|i| {
+            heap.intern(TM_NAMES[i].as_bytes())
+        })));
         let names = Names {
             loaded: heap.intern(b"_LOADED"),
             n: heap.intern(b"n"),
         };
-        let st = State {
+        let mut st = State::assemble(heap, globals, registry, main_thread, tm_names, names);
+        st.stdout = Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout(),
+        ));
+        // registry[1] = main thread, registry[2] = globals, as in PUC.
+        registry.get_mut().set_int(1, Value::Thread(main_thread));
+        registry.get_mut().set_int(2, Value::Table(globals));
+        st
+    }
+
+    /// A state around a heap and its first objects, with default settings.
+    pub(crate) fn assemble(
+        heap: Heap,
+        globals: Gc<Table>,
+        registry: Gc<Table>,
+        main_thread: Gc<Thread>,
+        tm_names: std::sync::Arc<TmNames>,
+        names: Names,
+    ) -> State {
+        State {
             heap,
             globals,
             registry,
@@ -171,19 +224,17 @@ impl State {
             host_frame_in_traceback: false,
             pinned: Vec::new(),
             ext: None,
+            host_root: Value::Nil,
             preemptible: false,
             suspended: None,
             task_func: None,
             task_started: false,
-            stdout: Box::new(std::io::BufWriter::with_capacity(
-                1 << 16,
-                std::io::stdout(),
-            )),
-        };
-        // registry[1] = main thread, registry[2] = globals, as in PUC.
-        registry.get_mut().set_int(1, Value::Thread(main_thread));
-        registry.get_mut().set_int(2, Value::Table(globals));
-        st
+            // Rust's stdout is line-buffered; `new_bare` gives a bigger buffer, and the
+            // process runtime replaces this with the node's shared output.
+            stdout: Box::new(std::io::stdout()),
+            image: None,
+            private_copies: None,
+        }
     }
 
     // ----- values -----
@@ -217,6 +268,7 @@ impl State {
     /// Sets `t[name] = v` for a string name (raw).
     pub fn set_field(&mut self, t: Gc<Table>, name: &str, v: Value) {
         let k = self.heap.intern(name.as_bytes());
+        let t = self.unshare(t);
         t.get_mut().set_str(k, v);
     }
 

@@ -59,6 +59,10 @@ pub struct Table {
     /// `crate::tm::TM`) is known absent when this table is used as a metatable. Cleared
     /// on every raw store into the table.
     pub(crate) tm_absent: u8,
+    /// Part of a shared image (the standard library shared by many processes, DESIGN.md
+    /// decision 3): read-only; a state that must write it first calls
+    /// `State::unshare`, which gives it a private copy.
+    pub(crate) shared: bool,
 }
 
 #[inline]
@@ -116,6 +120,7 @@ impl Table {
             last_free: 0,
             meta: None,
             tm_absent: 0,
+            shared: false,
         };
         if narr > 0 {
             t.arr = vec![Value::Nil; narr];
@@ -239,6 +244,7 @@ impl Table {
     /// `t[key] = val` without metamethods.
     #[inline]
     pub fn set(&mut self, key: Value, val: Value) -> Result<(), KeyError> {
+        debug_assert!(!self.shared, "write to a shared table");
         self.tm_absent = 0;
         match key {
             Value::Num(n) => {
@@ -267,6 +273,7 @@ impl Table {
 
     #[inline]
     pub fn set_int(&mut self, i: i64, val: Value) {
+        debug_assert!(!self.shared, "write to a shared table");
         if i >= 1 && (i as u64) <= self.arr.len() as u64 {
             self.arr[(i - 1) as usize] = val;
             return;
@@ -276,6 +283,7 @@ impl Table {
     }
 
     pub fn set_str(&mut self, key: Gc<crate::value::LuaStr>, val: Value) {
+        debug_assert!(!self.shared, "write to a shared table");
         self.tm_absent = 0;
         if let Some(i) = self.find_str_node(key) {
             self.node[i].val = val;
@@ -412,6 +420,7 @@ impl Table {
 
     /// Resizes the array part to `narr` and the hash part to fit `nhash` keys.
     pub fn resize(&mut self, narr: usize, nhash: usize) {
+        debug_assert!(!self.shared, "write to a shared table");
         let old_nodes = std::mem::take(&mut self.node);
         let old_arr_len = self.arr.len();
         let mut moved: Vec<(usize, Value)> = Vec::new();
@@ -519,6 +528,33 @@ impl Table {
             let nh = self.node.iter().filter(|n| !n.val.is_nil()).count();
             self.resize(n, nh);
         }
+    }
+
+    /// Whether this table belongs to a shared image (see [`Table::shared`]).
+    #[inline(always)]
+    pub fn is_shared(&self) -> bool {
+        self.shared
+    }
+
+    /// A private copy of a shared table: same entries, same layout (so `next` visits
+    /// them in the same order), same metatable.
+    pub(crate) fn private_copy(&self) -> Table {
+        Table {
+            arr: self.arr.clone(),
+            node: self.node.clone(),
+            last_free: self.last_free,
+            meta: self.meta,
+            tm_absent: self.tm_absent,
+            shared: false,
+        }
+    }
+
+    /// Re-inserts every hash entry: needed after keys were replaced by other objects
+    /// (their hashes, which are addresses, changed).
+    pub(crate) fn rehash_in_place(&mut self) {
+        let na = self.arr.len();
+        let nh = self.node.len();
+        self.resize(na, nh);
     }
 
     /// Number of entries (array and hash) with non-nil values; used for GC accounting.

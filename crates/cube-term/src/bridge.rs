@@ -12,8 +12,8 @@ use cube_lua::{State, Value};
 
 /// Maps runtime-owned userdata to terms and back. See the module documentation.
 pub trait Bridge {
-    /// The term for a userdata value, or `None` if this userdata cannot be sent.
-    /// Called for full userdata only (light userdata is never sendable).
+    /// The term for a userdata value (full or light), or `None` if it cannot be sent.
+    /// (The process runtime represents pids as light userdata.)
     fn userdata_to_term(&self, st: &State, v: Value) -> Option<Term>;
 
     /// The Lua value for a received pid. The value must stay valid until the caller

@@ -114,8 +114,9 @@ impl Copier<'_> {
                     .clone(),
             ),
             Value::Table(t) => Term::TableRef(self.discover(t, parent, key, as_key)),
-            Value::UserData(_) => self.bridge.userdata_to_term(self.st, v).ok_or("userdata")?,
-            Value::LightUserData(_) => return Err("userdata"),
+            Value::UserData(_) | Value::LightUserData(_) => {
+                self.bridge.userdata_to_term(self.st, v).ok_or("userdata")?
+            }
             Value::LFn(_) | Value::NFn(_) => return Err("function"),
             Value::Thread(_) => return Err("thread"),
         })

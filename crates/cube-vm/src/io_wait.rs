@@ -171,13 +171,3 @@ impl ProcessRef {
             .is_some_and(|p| p.is_alive())
     }
 }
-
-/// Converts a pid userdata of a process's state to its [`Pid`].
-pub fn pid_of_value(v: &cube_lua::Value) -> Option<Pid> {
-    library::pid_of_value(v)
-}
-
-/// A Lua value for `pid` in `st` (the same userdata `process.self()` gives).
-pub fn pid_value(st: &mut State, pid: Pid) -> cube_lua::Value {
-    library::pid_value_pub(st, pid)
-}

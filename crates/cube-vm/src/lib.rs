@@ -26,6 +26,8 @@
 pub mod io_wait;
 mod library;
 mod node;
+mod observer;
+mod proc_table;
 mod process;
 mod signals;
 mod supervisor;

@@ -9,13 +9,16 @@
 //! match stay queued in order and are not offered to the same match function again.
 
 use crate::node::{ExitReason, NodeInner, Wait};
+use crate::process::Process;
 use crate::signals::{LinkResult, Origin};
 use cube_lua::gc::Gc;
 use cube_lua::table::Table;
 use cube_lua::thread::{Cont, Status};
+use cube_lua::value::LuaType;
 use cube_lua::{Args, LResult, Ret, State, Value};
 use cube_term::{Bridge, Pid, Reference, Term};
 use std::collections::VecDeque;
+use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,6 +41,30 @@ pub(crate) struct Ctx {
     nargs: usize,
     /// Set while a native blocked through `io_wait::block` (see `io_wait.rs`).
     pub(crate) io_retry: Option<crate::io_wait::Retry>,
+    /// The process whose state holds this context (set once it exists).
+    process: ProcessPtr,
+}
+
+/// A pointer from a process's context to the process. Sound because the context lives
+/// inside that process's state, which lives inside the process: the process outlives
+/// every use of the pointer, and it is behind an `Arc`, so it does not move.
+struct ProcessPtr(*const Process);
+
+// SAFETY: `Process` is `Sync` (its mutable parts are behind locks and atomics); the
+// pointer only gives shared access to it.
+unsafe impl Send for ProcessPtr {}
+
+impl Ctx {
+    /// This context's process; `None` only while it is being created.
+    pub(crate) fn process<'a>(&self) -> Option<&'a Process> {
+        // SAFETY: see `ProcessPtr`.
+        unsafe { self.process.0.as_ref() }
+    }
+}
+
+/// Records the process that `st` belongs to (right after the process is made).
+pub(crate) fn set_process(st: &mut State, p: &Arc<Process>) {
+    ctx(st).process = ProcessPtr(Arc::as_ptr(p));
 }
 
 fn ctx(st: &mut State) -> &mut Ctx {
@@ -52,8 +79,26 @@ pub(crate) fn ctx_opt(st: &mut State) -> Option<&mut Ctx> {
     st.ext.as_mut().and_then(|e| e.downcast_mut::<Ctx>())
 }
 
-/// Pid userdata payload.
-struct PidBox(Pid);
+/// Pids are light userdata: an immediate value (no allocation, equal by value, a table
+/// key like any other) whose bits are the pid's node (high 16) and id (low 48), sharing
+/// the light-userdata metatable that gives them `__tostring`. Lua code cannot make light
+/// userdata, so nothing else looks like a pid; the serial is always 0 on one node.
+const PID_ID_BITS: u32 = 48;
+
+fn pid_value(pid: Pid) -> Value {
+    Value::LightUserData(((pid.node() as usize) << PID_ID_BITS) | pid.id() as usize)
+}
+
+fn as_pid(v: &Value) -> Option<Pid> {
+    match *v {
+        Value::LightUserData(bits) if bits != usize::MAX => Some(Pid::new(
+            (bits >> PID_ID_BITS) as u32,
+            (bits & ((1 << PID_ID_BITS) - 1)) as u64,
+            0,
+        )),
+        _ => None,
+    }
+}
 
 /// The error value of `process.exit(reason)`: ends the process with that reason.
 struct ExitSignal(String);
@@ -63,10 +108,10 @@ pub(crate) struct VmBridge;
 
 impl Bridge for VmBridge {
     fn userdata_to_term(&self, _st: &State, v: Value) -> Option<Term> {
-        State::userdata_ref::<PidBox>(&v).map(|p| Term::Pid(p.0))
+        as_pid(&v).map(Term::Pid)
     }
-    fn pid_to_value(&self, st: &mut State, pid: Pid) -> Value {
-        pid_value(st, pid)
+    fn pid_to_value(&self, _st: &mut State, pid: Pid) -> Value {
+        pid_value(pid)
     }
     fn reference_to_value(&self, st: &mut State, r: Reference) -> Value {
         st.new_string(r.to_string().into_bytes())
@@ -74,7 +119,6 @@ impl Bridge for VmBridge {
 }
 
 const PID_META: &str = "cube.pid";
-const PID_CACHE: &str = "cube.pids";
 
 fn registry_table(st: &mut State, key: &str) -> Gc<Table> {
     let reg = st.registry;
@@ -88,37 +132,14 @@ fn registry_table(st: &mut State, key: &str) -> Gc<Table> {
     }
 }
 
-/// The pid userdata for `pid`: one per pid in each state, so pids compare with `==`
-/// and work as table keys.
-fn pid_value(st: &mut State, pid: Pid) -> Value {
-    let cache = registry_table(st, PID_CACHE);
-    let key = Value::Num(pid.id() as f64);
-    let v = cache.get(&key);
-    if !v.is_nil() {
-        return v;
-    }
-    let mt = registry_table(st, PID_META);
-    let ud = st.new_userdata(PidBox(pid), Some(mt));
-    let _ = cache.get_mut().set(key, ud);
-    ud
-}
-
-pub(crate) fn pid_value_pub(st: &mut State, pid: Pid) -> Value {
-    pid_value(st, pid)
-}
-
-pub(crate) fn pid_of_value(v: &Value) -> Option<Pid> {
-    State::userdata_ref::<PidBox>(v).map(|p| p.0)
-}
-
 fn check_pid(st: &mut State, a: Args, n: usize) -> LResult<Pid> {
-    match State::userdata_ref::<PidBox>(&st.arg(a, n)) {
-        Some(p) => Ok(p.0),
+    match as_pid(&st.arg(a, n)) {
+        Some(p) => Ok(p),
         None => Err(st.arg_type_error(a, n, "pid")),
     }
 }
 
-/// Installs the context and the `process` library into a new process's state.
+/// Installs the context of process `me` into its new state.
 pub(crate) fn install(st: &mut State, node: Arc<NodeInner>, me: Pid) {
     st.ext = Some(Box::new(Ctx {
         node,
@@ -132,15 +153,17 @@ pub(crate) fn install(st: &mut State, node: Arc<NodeInner>, me: Pid) {
         wait: None,
         nargs: 0,
         io_retry: None,
+        process: ProcessPtr(std::ptr::null()),
     }));
+}
+
+/// Opens the `process` and `supervisor` libraries into a state: done once per node, into
+/// the shared image every process starts from (`cube_lua::image`).
+pub(crate) fn open(st: &mut State) {
     let mt = registry_table(st, PID_META);
     let tostring = st.new_native("__tostring", pid_tostring, vec![]);
     st.set_field(mt, "__tostring", tostring);
-    let mode = st.new_str(b"v");
-    let cache = registry_table(st, PID_CACHE);
-    let cmt = st.new_table();
-    st.set_field(cmt, "__mode", mode);
-    cache.get_mut().meta = Some(cmt);
+    st.type_meta[LuaType::LightUserData as usize] = Some(mt);
     let lib = st.new_table();
     st.register(
         lib,
@@ -164,6 +187,7 @@ pub(crate) fn install(st: &mut State, node: Arc<NodeInner>, me: Pid) {
             ("monitor", monitor),
             ("demonitor", demonitor),
             ("trap_exit", trap_exit),
+            ("i", i),
         ],
     );
     st.set_global("process", Value::Table(lib));
@@ -175,6 +199,23 @@ pub(crate) fn install(st: &mut State, node: Arc<NodeInner>, me: Pid) {
 /// The node a process's state belongs to.
 pub(crate) fn node_of(st: &mut State) -> Arc<NodeInner> {
     ctx(st).node.clone()
+}
+
+/// Messages the process took from its mailbox but has not received yet.
+pub(crate) fn skipped_messages(st: &mut State) -> usize {
+    st.ext
+        .as_mut()
+        .and_then(|e| e.downcast_mut::<Ctx>())
+        .map_or(0, |c| c.private.len())
+}
+
+/// `process.i()`: prints the observer-style listing of the node's processes.
+fn i(st: &mut State, _a: Args) -> LResult<Ret> {
+    let me = ctx(st).me.id();
+    let heap = st.heap_bytes();
+    let text = crate::observer::listing(&ctx(st).node, me, heap);
+    let _ = st.stdout.write_all(text.as_bytes());
+    Ok(Ret::Values(0))
 }
 
 /// What the last blocking native waits for (taken by the scheduler after a slice).
@@ -254,22 +295,22 @@ fn spawn_from(
     let mut st2 = crate::node::new_process_state(&node);
     let (f2, args2) = crate::transfer::unpack(&mut st2, &packet, &VmBridge);
     let pid = node.spawn_state_limited(st2, f2, &args2, parent, limits);
-    let v = pid_value(st, pid);
+    let v = pid_value(pid);
     st.push(v);
     Ok(Ret::Values(1))
 }
 
 fn self_(st: &mut State, _a: Args) -> LResult<Ret> {
     let me = ctx(st).me;
-    let v = pid_value(st, me);
+    let v = pid_value(me);
     st.push(v);
     Ok(Ret::Values(1))
 }
 
 /// A destination: a pid, or a registered name.
 fn dest(st: &mut State, a: Args, n: usize) -> LResult<Option<Pid>> {
-    if let Some(p) = State::userdata_ref::<PidBox>(&st.arg(a, n)) {
-        return Ok(Some(p.0));
+    if let Some(p) = as_pid(&st.arg(a, n)) {
+        return Ok(Some(p));
     }
     match st.arg(a, n) {
         Value::Str(s) => {
@@ -291,8 +332,7 @@ fn send(st: &mut State, a: Args) -> LResult<Ret> {
         Ok(t) => t,
         Err(e) => return Err(st.rt_error(&e.to_string())),
     };
-    let node = ctx(st).node.clone();
-    node.send(to, msg);
+    ctx(st).node.send(to, msg);
     st.budget -= 1;
     Ok(Ret::Values(0))
 }
@@ -301,13 +341,16 @@ fn send(st: &mut State, a: Args) -> LResult<Ret> {
 /// current wait timed out.
 fn pull_mailbox(st: &mut State) -> bool {
     let c = ctx(st);
-    let node = c.node.clone();
-    let me = c.me;
-    let Some(p) = node.lookup(me) else {
+    let Some(p) = c.process() else {
         return false;
     };
     let mut mb = p.mailbox.lock().expect("mailbox lock");
-    c.private.extend(mb.inbox.drain(..));
+    if c.private.is_empty() {
+        // Take the whole queue: no copy, and no second buffer as large as the first.
+        std::mem::swap(&mut c.private, &mut mb.inbox);
+    } else {
+        c.private.extend(mb.inbox.drain(..));
+    }
     std::mem::take(&mut mb.timed_out)
 }
 
@@ -315,12 +358,10 @@ fn pull_mailbox(st: &mut State) -> bool {
 /// earlier waits are ignored.
 fn new_wait(st: &mut State, timeout_ms: Option<f64>) {
     let c = ctx(st);
-    let node = c.node.clone();
-    let me = c.me;
     c.deadline =
         timeout_ms.map(|ms| Instant::now() + Duration::from_secs_f64(ms.max(0.0) / 1000.0));
     c.save = 0;
-    if let Some(p) = node.lookup(me) {
+    if let Some(p) = c.process() {
         let mut mb = p.mailbox.lock().expect("mailbox lock");
         mb.wait_seq += 1;
         mb.timed_out = false;
@@ -465,17 +506,11 @@ fn is_alive(st: &mut State, a: Args) -> LResult<Ret> {
 
 fn list(st: &mut State, _a: Args) -> LResult<Ret> {
     let node = ctx(st).node.clone();
-    let mut pids: Vec<Pid> = node
-        .procs
-        .read()
-        .expect("procs lock")
-        .values()
-        .map(|p| p.pid)
-        .collect();
+    let mut pids: Vec<Pid> = node.procs.all().iter().map(|p| p.pid).collect();
     pids.sort_by_key(|p| p.id());
     let t = st.new_table_with(pids.len(), 0);
     for (i, p) in pids.into_iter().enumerate() {
-        let v = pid_value(st, p);
+        let v = pid_value(p);
         t.get_mut().set_int(i as i64 + 1, v);
     }
     st.push(Value::Table(t));
@@ -499,10 +534,14 @@ fn info(st: &mut State, a: Args) -> LResult<Ret> {
         Value::Num(p.message_queue_len() as f64),
     );
     st.set_field(t, "reductions", Value::Num(p.reductions() as f64));
-    if pid == ctx(st).me {
-        let bytes = st.heap_bytes();
-        st.set_field(t, "heap_size", Value::Num(bytes as f64));
-    }
+    // Another process's heap belongs to the thread running it: report the size it had
+    // at the end of its last slice (exact for a waiting process).
+    let bytes = if pid == ctx(st).me {
+        st.heap_bytes()
+    } else {
+        p.heap_bytes.load(std::sync::atomic::Ordering::Relaxed)
+    };
+    st.set_field(t, "heap_size", Value::Num(bytes as f64));
     if let Some(name) = p.name.lock().expect("name lock").clone() {
         let nv = st.new_string(name.into_bytes());
         st.set_field(t, "registered_name", nv);
@@ -556,7 +595,7 @@ fn whereis(st: &mut State, a: Args) -> LResult<Ret> {
     let node = ctx(st).node.clone();
     let found = node.names.lock().expect("names lock").get(&name).copied();
     let v = match found {
-        Some(pid) => pid_value(st, pid),
+        Some(pid) => pid_value(pid),
         None => Value::Nil,
     };
     st.push(v);
@@ -575,7 +614,7 @@ fn info_signals(st: &mut State, t: Gc<Table>, p: &crate::process::Process) {
     };
     let lt = st.new_table_with(links.len(), 0);
     for (i, pid) in links.into_iter().enumerate() {
-        let v = pid_value(st, pid);
+        let v = pid_value(pid);
         lt.get_mut().set_int(i as i64 + 1, v);
     }
     st.set_field(t, "links", Value::Table(lt));
@@ -597,7 +636,7 @@ fn reason_arg(st: &mut State, a: Args, n: usize) -> LResult<String> {
 /// `process.exit(reason)` ends the caller; `process.exit(pid, reason)` sends an exit
 /// signal (Erlang's exit/1 and exit/2).
 fn exit(st: &mut State, a: Args) -> LResult<Ret> {
-    if State::userdata_ref::<PidBox>(&st.arg(a, 1)).is_some() {
+    if as_pid(&st.arg(a, 1)).is_some() {
         return exit_pid(st, a);
     }
     let reason = reason_arg(st, a, 1)?;

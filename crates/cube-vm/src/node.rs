@@ -10,12 +10,13 @@
 use crate::process::{Process, Status};
 use crate::timer::Timer;
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+use cube_lua::image::Image;
 use cube_lua::{Outcome, State, Value};
 use cube_term::{Pid, Term};
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Instant;
 
 /// Reductions in one time slice (the BEAM uses about 4000).
@@ -53,7 +54,7 @@ pub struct Stats {
 }
 
 pub(crate) struct NodeInner {
-    pub procs: RwLock<HashMap<u64, Arc<Process>>>,
+    pub(crate) procs: crate::proc_table::ProcessTable,
     pub names: Mutex<HashMap<String, Pid>>,
     next_id: AtomicU64,
     /// Monitor references, unique per node.
@@ -77,7 +78,9 @@ pub(crate) struct NodeInner {
     /// reports an uncaught error.
     pub(crate) main_pid: OnceLock<u64>,
     /// Sets up a new process's state (libraries, globals) before it runs.
-    pub(crate) setup: Box<dyn Fn(&mut State) + Send + Sync>,
+    /// What every process's state starts from: the libraries opened by the node's
+    /// `setup` and the process libraries, built once and shared (`cube_lua::image`).
+    pub(crate) image: Arc<Image>,
     /// Functions in transit to another process (the `supervisor` library's parcels).
     pub(crate) parcels: crate::supervisor::Parcels,
 }
@@ -112,7 +115,7 @@ impl Node {
             schedulers
         };
         let inner = Arc::new(NodeInner {
-            procs: RwLock::new(HashMap::new()),
+            procs: Default::default(),
             names: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             next_ref: AtomicU64::new(1),
@@ -134,7 +137,10 @@ impl Node {
             stats: Stats::default(),
             default_limits: Mutex::new(Limits::default()),
             main_pid: OnceLock::new(),
-            setup: Box::new(setup),
+            image: Image::new(|st| {
+                setup(st);
+                crate::library::open(st);
+            }),
             parcels: Default::default(),
         });
         let workers: Vec<Worker<Arc<Process>>> = (0..n).map(|_| Worker::new_fifo()).collect();
@@ -223,10 +229,9 @@ impl Drop for Node {
     }
 }
 
-/// A fresh state for a process: libraries from `setup`, output to the node's stdout.
+/// A fresh state for a process: the node's image, output to the node's stdout.
 pub(crate) fn new_process_state(node: &Arc<NodeInner>) -> State {
-    let mut st = State::new_bare();
-    (node.setup)(&mut st);
+    let mut st = State::from_image(&node.image);
     st.stdout = Box::new(SharedOut(node.stdout.clone()));
     st.traceback_on_error = true;
     st
@@ -242,11 +247,7 @@ impl NodeInner {
     }
 
     pub(crate) fn lookup(&self, pid: Pid) -> Option<Arc<Process>> {
-        self.procs
-            .read()
-            .expect("procs lock")
-            .get(&pid.id())
-            .cloned()
+        self.procs.get(pid.id())
     }
 
     /// Makes a process of `st` running `f(args)` with `limits` and queues it; with
@@ -283,6 +284,9 @@ impl NodeInner {
         let mut proc = Process::new(pid, st);
         proc.max_reductions = limits.max_reductions;
         let p = Arc::new(proc);
+        if let Some(st) = p.state.lock().expect("state lock").as_mut() {
+            crate::library::set_process(&mut st.0, &p);
+        }
         if let Some(parent) = link {
             self.link_parent_side(parent, pid);
             p.mailbox
@@ -292,10 +296,7 @@ impl NodeInner {
                 .links
                 .push(parent);
         }
-        self.procs
-            .write()
-            .expect("procs lock")
-            .insert(pid.id(), p.clone());
+        self.procs.insert(pid.id(), p.clone());
         let live = self.live.fetch_add(1, Ordering::SeqCst) + 1;
         self.stats.spawned.fetch_add(1, Ordering::Relaxed);
         self.stats.peak_processes.fetch_max(live, Ordering::Relaxed);
@@ -318,8 +319,25 @@ impl NodeInner {
     /// lock is taken only when someone sleeps: a scheduler announces itself in
     /// `sleepers` before its last look at the queue, so either it sees this process or
     /// this call sees it and wakes it (no lost wake-up).
+    ///
+    /// On a scheduler thread of this node the process goes to that scheduler's own queue
+    /// (as the BEAM does): a process woken by a message runs next on the same core, and
+    /// the global queue is not touched. Sleepers are woken only when that queue holds
+    /// more than the one process, so a hand-off chain (a ring, ping-pong) does not wake
+    /// a sleeping scheduler at every hop.
     pub(crate) fn enqueue(&self, p: Arc<Process>) {
-        self.injector.push(p);
+        let (node, queue) = LOCAL_QUEUE.get();
+        if std::ptr::eq(node, self) && !queue.is_null() {
+            // SAFETY: set by `scheduler_loop` on this thread to its own worker, which
+            // outlives the loop; cleared before the loop returns.
+            let queue = unsafe { &*queue };
+            queue.push(p);
+            if queue.len() <= 1 {
+                return;
+            }
+        } else {
+            self.injector.push(p);
+        }
         if self.sleepers.load(Ordering::SeqCst) > 0 {
             let _g = self.sleep_lock.lock().expect("sleep lock");
             self.wake.notify_one();
@@ -376,7 +394,7 @@ impl NodeInner {
             mb.inbox.clear();
             std::mem::take(&mut mb.sig)
         };
-        self.procs.write().expect("procs lock").remove(&p.pid.id());
+        self.procs.remove(p.pid.id());
         if let Some(name) = p.name.lock().expect("name lock").take() {
             self.names.lock().expect("names lock").remove(&name);
         }
@@ -470,7 +488,24 @@ fn spin_for_work(
     None
 }
 
+thread_local! {
+    /// The node and run queue of the scheduler running on this thread (null elsewhere).
+    static LOCAL_QUEUE: std::cell::Cell<(*const NodeInner, *const Worker<Arc<Process>>)> =
+        const { std::cell::Cell::new((std::ptr::null(), std::ptr::null())) };
+}
+
+/// Clears `LOCAL_QUEUE` when a scheduler loop ends, however it ends.
+struct LocalQueueGuard;
+
+impl Drop for LocalQueueGuard {
+    fn drop(&mut self) {
+        LOCAL_QUEUE.set((std::ptr::null(), std::ptr::null()));
+    }
+}
+
 fn scheduler_loop(node: Arc<NodeInner>, local: Worker<Arc<Process>>, me: usize) {
+    LOCAL_QUEUE.set((Arc::as_ptr(&node), &local as *const _));
+    let _guard = LocalQueueGuard;
     let mut tick: u64 = 0;
     loop {
         if node.shutdown.load(Ordering::SeqCst) {
@@ -515,6 +550,9 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| st.resume(slice)));
         let used = (slice - st.budget).max(0) as u64;
         p.reductions.fetch_add(used, Ordering::Relaxed);
+        p.heap_bytes.store(st.heap_bytes(), Ordering::Relaxed);
+        p.skipped_messages
+            .store(crate::library::skipped_messages(st), Ordering::Relaxed);
         node.stats.reductions.fetch_add(used, Ordering::Relaxed);
         let wait = crate::library::take_wait(st);
         let outcome = match outcome {
@@ -573,7 +611,7 @@ fn start_slice(node: &Arc<NodeInner>, p: &Arc<Process>) -> bool {
     }
     if let Some(reason) = mb.sig.kill.take() {
         drop(mb);
-        node.exit(p, reason);
+        node.exit(p, *reason);
         return false;
     }
     mb.status = Status::Running;
@@ -590,7 +628,7 @@ fn after_preempt(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Pro
         mb.sig.kill.take()
     };
     match killed {
-        Some(reason) => node.exit(&p, reason),
+        Some(reason) => node.exit(&p, *reason),
         None => local.push(p),
     }
 }
@@ -602,7 +640,7 @@ fn after_block(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Proce
     let mut mb = p.mailbox.lock().expect("mailbox lock");
     if let Some(reason) = mb.sig.kill.take() {
         drop(mb);
-        node.exit(&p, reason);
+        node.exit(&p, *reason);
     } else if mb.io_ready || mb.timed_out || (!mb.io_wait && !mb.inbox.is_empty()) {
         mb.status = Status::Runnable;
         drop(mb);

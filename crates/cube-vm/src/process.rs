@@ -54,6 +54,12 @@ pub struct Process {
     pub(crate) mailbox: Mutex<Mailbox>,
     pub(crate) state: Mutex<Option<SendState>>,
     pub(crate) reductions: AtomicU64,
+    /// Heap bytes of the state at the end of its last slice (for `process.info` from
+    /// other processes).
+    pub(crate) heap_bytes: std::sync::atomic::AtomicUsize,
+    /// Messages taken from the mailbox but not yet received (those a selective receive
+    /// skipped), at the end of the last slice.
+    pub(crate) skipped_messages: std::sync::atomic::AtomicUsize,
     /// Lifetime reduction limit (`Limits::max_reductions`).
     pub(crate) max_reductions: Option<u64>,
     pub(crate) name: Mutex<Option<String>>,
@@ -74,6 +80,8 @@ impl Process {
             }),
             state: Mutex::new(Some(SendState(state))),
             reductions: AtomicU64::new(0),
+            heap_bytes: std::sync::atomic::AtomicUsize::new(0),
+            skipped_messages: std::sync::atomic::AtomicUsize::new(0),
             max_reductions: None,
             name: Mutex::new(None),
         }
@@ -87,8 +95,11 @@ impl Process {
         self.status() != Status::Exited
     }
 
+    /// Messages waiting: those not yet looked at plus those a selective receive skipped
+    /// (as of the end of the process's last slice).
     pub fn message_queue_len(&self) -> usize {
         self.mailbox.lock().expect("mailbox lock").inbox.len()
+            + self.skipped_messages.load(Ordering::Relaxed)
     }
 
     pub fn reductions(&self) -> u64 {

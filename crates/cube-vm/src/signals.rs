@@ -33,7 +33,8 @@ pub(crate) struct Signals {
     /// delivered only while its entry is here, so `demonitor` is final.
     pub monitoring: BTreeMap<u64, Pid>,
     /// Set by a signal that kills the process; the scheduler ends it with this reason.
-    pub kill: Option<ExitReason>,
+    /// (Boxed: rare, and it keeps every process's mailbox small.)
+    pub kill: Option<Box<ExitReason>>,
 }
 
 impl Signals {
@@ -186,7 +187,7 @@ impl NodeInner {
                     ((), wake(mb))
                 }
                 Action::Kill(r) => {
-                    mb.sig.kill.get_or_insert(r);
+                    mb.sig.kill.get_or_insert(Box::new(r));
                     ((), wake(mb))
                 }
             }

@@ -62,6 +62,9 @@ pub(crate) fn install(st: &mut State) {
 /// (`local M = ...`), then answers the lookup. The chunk runs as a Lua call (no Rust
 /// recursion); `loaded_k` continues after it.
 fn load_on_first_use(st: &mut State, a: Args) -> LResult<Ret> {
+    // Fills the module table, which the shared image holds: own the image first
+    // (cube_lua::image), before reading the argument.
+    st.own_image();
     let Value::Table(module) = st.arg(a, 1) else {
         return Err(st.arg_type_error(a, 1, "table"));
     };

@@ -205,3 +205,28 @@ fn uncaught_errors_carry_message_and_traceback() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn info_reports_the_heap_size_of_other_processes() {
+    ok(r#"
+        local me = process.self()
+        local small = process.spawn(function(parent)
+            process.send(parent, "ready")
+            process.receive()
+        end, me)
+        local big = process.spawn(function(parent)
+            local keep = {}
+            for i = 1, 20000 do keep[i] = {i} end
+            process.send(parent, "ready")
+            process.receive()
+            return keep
+        end, me)
+        assert(process.receive(1000) == "ready" and process.receive(1000) == "ready")
+        local s, b = process.info(small).heap_size, process.info(big).heap_size
+        assert(s > 0 and s < 8192, "small heap " .. s)
+        assert(b > 20000 * 16, "big heap " .. b)
+        local mine = process.info(me).heap_size
+        assert(math.abs(mine - collectgarbage("count") * 1024) < 4096, "own heap " .. mine)
+        process.exit(small, "kill"); process.exit(big, "kill")
+    "#);
+}

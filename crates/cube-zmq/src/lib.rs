@@ -108,8 +108,9 @@ impl Zmq {
         self.shared.ctx()
     }
 
-    /// Installs the `zmq` library in a state (global `zmq` and `package.loaded.zmq`),
-    /// built on first use so processes that never use it pay a few bytes.
+    /// Installs the `zmq` library in a state (global `zmq`, `package.loaded.zmq` and
+    /// `package.loaded.lzmq`). A node's setup function runs once, into the image its
+    /// processes share, so the library costs a process nothing until it is used.
     pub fn open(&self, st: &mut cube_lua::State) {
         library::install(st, self.shared.clone());
     }

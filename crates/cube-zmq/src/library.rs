@@ -1,7 +1,7 @@
 //! The Lua `zmq` library table: constants, `zmq.context()`, `zmq.socket()`,
-//! `zmq.poll()`, `zmq.device()`, CURVE helpers; and the socket metatable whose methods
-//! live in `socket.rs`. The table is filled on first use (like `supervisor`), so a
-//! process that never touches `zmq` pays for an empty table.
+//! `zmq.poll()`, `zmq.poller()`, `zmq.device()`, CURVE helpers; and the socket
+//! metatable whose methods live in `socket.rs`. Everything is made when the library is
+//! opened, which a node does once, into its shared image.
 
 use crate::options::{self, Access};
 use crate::socket::{self, Next, Sock, POLLIN, POLLOUT};
@@ -25,31 +25,21 @@ const SOCKET_META: &str = "cube.zmq.socket";
 const CONTEXT_META: &str = "cube.zmq.context";
 const DEVICE_META: &str = "cube.zmq.device";
 
-/// Installs the lazy `zmq` module (also reachable as `require "lzmq"`).
+/// Installs the `zmq` module (also reachable as `require "lzmq"`) and the metatables of
+/// its objects. In a node this runs once, into the image every process starts from
+/// (`cube_lua::image`), so the library costs a process nothing until it uses it.
 pub(crate) fn install(st: &mut State, shared: Arc<Shared>) {
     let module = st.new_table();
-    let meta = st.new_table();
     let rt = st.new_userdata(Runtime(shared), None);
-    let loader = st.new_native("__index", load_on_first_use, vec![rt]);
-    st.set_field(meta, "__index", loader);
-    module.get_mut().meta = Some(meta);
+    fill(st, module, rt);
+    registry_meta(st, SOCKET_META, build_socket_meta);
+    registry_meta(st, CONTEXT_META, build_context_meta);
+    registry_meta(st, DEVICE_META, build_device_meta);
+    registry_meta(st, STOPWATCH_META, build_stopwatch_meta);
     st.set_global("zmq", Value::Table(module));
     let loaded = st.loaded_table();
     st.set_field(loaded, "zmq", Value::Table(module));
     st.set_field(loaded, "lzmq", Value::Table(module));
-}
-
-fn load_on_first_use(st: &mut State, a: Args) -> LResult<Ret> {
-    let Value::Table(module) = st.arg(a, 1) else {
-        return Err(st.rt_error("zmq: bad module table"));
-    };
-    let rt = st.upvalue(0);
-    module.get_mut().meta = None;
-    fill(st, module, rt);
-    let key = st.arg(a, 2);
-    let v = module.get(&key);
-    st.push(v);
-    Ok(Ret::Values(1))
 }
 
 fn shared_of(st: &mut State, v: Value) -> LResult<Arc<Shared>> {
@@ -134,14 +124,7 @@ struct Stopwatch(Option<std::time::Instant>);
 const STOPWATCH_META: &str = "cube.zmq.stopwatch";
 
 fn stopwatch(st: &mut State, _a: Args) -> LResult<Ret> {
-    let mt = registry_meta(st, STOPWATCH_META, |st, mt| {
-        let methods = st.new_table();
-        st.register(
-            methods,
-            &[("start", stopwatch_start), ("stop", stopwatch_stop)],
-        );
-        st.set_field(mt, "__index", Value::Table(methods));
-    });
+    let mt = registry_meta(st, STOPWATCH_META, build_stopwatch_meta);
     let v = st.new_userdata(Stopwatch(None), Some(mt));
     st.push(v);
     Ok(Ret::Values(1))
@@ -169,15 +152,53 @@ fn stopwatch_stop(st: &mut State, a: Args) -> LResult<Ret> {
     Ok(Ret::Values(1))
 }
 
+/// The metatable kept in the registry under `key` (made by `install`; made here only
+/// for a state whose registry lacks it, after taking its own copy of a shared image).
 fn registry_meta(st: &mut State, key: &str, build: fn(&mut State, Gc<Table>)) -> Gc<Table> {
     let reg = st.registry;
     if let Value::Table(t) = st.get_field(reg, key) {
         return t;
     }
+    st.own_image();
+    let reg = st.registry;
     let t = st.new_table();
     build(st, t);
     st.set_field(reg, key, Value::Table(t));
     t
+}
+
+fn build_context_meta(st: &mut State, mt: Gc<Table>) {
+    let methods = st.new_table();
+    st.register(
+        methods,
+        &[
+            ("socket", ctx_socket),
+            ("term", ctx_noop),
+            ("destroy", ctx_noop),
+            ("shutdown", ctx_noop),
+        ],
+    );
+    st.set_field(mt, "__index", Value::Table(methods));
+}
+
+fn build_device_meta(st: &mut State, mt: Gc<Table>) {
+    let methods = st.new_table();
+    st.register(
+        methods,
+        &[("stop", device_stop), ("endpoints", device_endpoints)],
+    );
+    st.set_field(mt, "__index", Value::Table(methods));
+    let gc = st.new_native("__gc", device_stop, vec![]);
+    st.set_field(mt, "__gc", gc);
+}
+
+fn build_stopwatch_meta(st: &mut State, mt: Gc<Table>) {
+    let methods = st.new_table();
+    st.register(
+        methods,
+        &[("start", stopwatch_start), ("stop", stopwatch_stop)],
+    );
+    st.set_field(mt, "__index", Value::Table(methods));
 }
 
 fn build_socket_meta(st: &mut State, mt: Gc<Table>) {
@@ -265,19 +286,7 @@ fn getter_name(name: &'static str) -> &'static str {
 fn context(st: &mut State, _a: Args) -> LResult<Ret> {
     let rt = st.upvalue(0);
     let shared = shared_of(st, rt)?;
-    let mt = registry_meta(st, CONTEXT_META, |st, mt| {
-        let methods = st.new_table();
-        st.register(
-            methods,
-            &[
-                ("socket", ctx_socket),
-                ("term", ctx_noop),
-                ("destroy", ctx_noop),
-                ("shutdown", ctx_noop),
-            ],
-        );
-        st.set_field(mt, "__index", Value::Table(methods));
-    });
+    let mt = registry_meta(st, CONTEXT_META, build_context_meta);
     let v = st.new_userdata(Ctx(shared), Some(mt));
     st.push(v);
     Ok(Ret::Values(1))
@@ -591,16 +600,7 @@ fn device(st: &mut State, a: Args) -> LResult<Ret> {
         Ok(d) => d,
         Err(m) => return Err(st.rt_error(&m)),
     };
-    let mt = registry_meta(st, DEVICE_META, |st, mt| {
-        let methods = st.new_table();
-        st.register(
-            methods,
-            &[("stop", device_stop), ("endpoints", device_endpoints)],
-        );
-        st.set_field(mt, "__index", Value::Table(methods));
-        let gc = st.new_native("__gc", device_stop, vec![]);
-        st.set_field(mt, "__gc", gc);
-    });
+    let mt = registry_meta(st, DEVICE_META, build_device_meta);
     let v = st.new_userdata(DeviceBox(Some(dev)), Some(mt));
     st.push(v);
     Ok(Ret::Values(1))

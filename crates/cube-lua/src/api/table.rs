@@ -15,6 +15,16 @@ impl Table {
         self.0.raw().as_table().expect("Table holds a table")
     }
 
+    /// The table to write: a table of a shared image is copied first (`crate::image`).
+    fn raw_table_to_write(&self) -> crate::gc::Gc<crate::table::Table> {
+        let t = self.raw_table();
+        if t.is_shared() {
+            self.0.lua.with_state(|st| st.unshare(t))
+        } else {
+            t
+        }
+    }
+
     fn key_raw(&self, key: impl IntoLua) -> Result<(Value, RawValue)> {
         let lua = &self.0.lua;
         let k = key.into_lua(lua)?;
@@ -70,7 +80,7 @@ impl Table {
         let (_k, k) = self.key_raw(key)?;
         let v = value.into_lua(lua)?;
         let v = v.to_raw(lua)?;
-        self.raw_table()
+        self.raw_table_to_write()
             .get_mut()
             .set(k, v)
             .map_err(|e| Error::runtime(e.message()))
@@ -107,7 +117,7 @@ impl Table {
             Some(m) => Some(m.0.raw_in(lua)?.as_table().expect("table")),
             None => None,
         };
-        let t = self.raw_table();
+        let t = self.raw_table_to_write();
         t.get_mut().meta = mt;
         if let Some(m) = mt {
             lua.with_state(|st| {

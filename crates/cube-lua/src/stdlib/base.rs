@@ -167,6 +167,8 @@ fn getmetatable(st: &mut State, a: Args) -> LResult<Ret> {
 
 fn setmetatable(st: &mut State, a: Args) -> LResult<Ret> {
     let t = st.check_table(a, 1)?;
+    // Before reading the other arguments: copying an image re-points the stack.
+    let t = st.unshare(t);
     let mt = match st.arg(a, 2) {
         Value::Nil if a.len >= 2 => None,
         Value::Table(m) => Some(m),
@@ -464,6 +466,7 @@ fn rawget(st: &mut State, a: Args) -> LResult<Ret> {
 
 fn rawset(st: &mut State, a: Args) -> LResult<Ret> {
     let t = st.check_table(a, 1)?;
+    let t = st.unshare(t);
     let k = st.check_any(a, 2)?;
     let v = st.check_any(a, 3)?;
     if let Err(e) = t.get_mut().set(k, v) {

@@ -109,6 +109,8 @@ fn getupvalue(st: &mut State, a: Args) -> LResult<Ret> {
 }
 
 fn setupvalue(st: &mut State, a: Args) -> LResult<Ret> {
+    // Writes objects a shared image may hold: own them first (image.rs).
+    st.own_image();
     st.check_any(a, 3)?;
     let n = st.check_integer(a, 2)?;
     let f = check_function(st, a, 1)?;
@@ -175,6 +177,8 @@ fn getmetatable(st: &mut State, a: Args) -> LResult<Ret> {
 }
 
 fn setmetatable(st: &mut State, a: Args) -> LResult<Ret> {
+    // Writes objects a shared image may hold: own them first (image.rs).
+    st.own_image();
     let v = st.arg(a, 1);
     let mt = match st.arg(a, 2) {
         Value::Nil => None,
@@ -195,6 +199,8 @@ fn setmetatable(st: &mut State, a: Args) -> LResult<Ret> {
 }
 
 fn getregistry(st: &mut State, _a: Args) -> LResult<Ret> {
+    // The caller may write it, and `registry[1]` must be this state's main thread.
+    st.own_image();
     let r = st.registry;
     st.push(Value::Table(r));
     Ok(Ret::Values(1))
@@ -210,6 +216,8 @@ fn getuservalue(st: &mut State, a: Args) -> LResult<Ret> {
 }
 
 fn setuservalue(st: &mut State, a: Args) -> LResult<Ret> {
+    // Writes objects a shared image may hold: own them first (image.rs).
+    st.own_image();
     if let Value::LightUserData(_) = st.arg(a, 1) {
         return Err(st.arg_error(1, "full userdata expected, got light userdata"));
     }

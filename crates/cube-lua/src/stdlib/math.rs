@@ -246,7 +246,8 @@ fn max(st: &mut State, a: Args) -> LResult<Ret> {
 
 /// glibc's `random()` generator (TYPE_3: degree 31, separation 3), so that sequences
 /// match `lua5.2` on Linux.
-struct GlibcRand {
+#[derive(Clone)]
+pub(crate) struct GlibcRand {
     state: [i32; 31],
     f: usize,
     r: usize,
@@ -290,8 +291,10 @@ impl GlibcRand {
 }
 
 /// Runs `f` on the generator kept in upvalue 1 of `random` / `randomseed`.
-fn with_rng<R>(st: &State, f: impl FnOnce(&mut GlibcRand) -> R) -> Option<R> {
+fn with_rng<R>(st: &mut State, f: impl FnOnce(&mut GlibcRand) -> R) -> Option<R> {
+    // The generator of a shared image: use this state's own copy (crate::image).
     let v = st.upvalue(0);
+    let v = st.unshare_value(v);
     State::userdata_ref::<GlibcRand>(&v).map(f)
 }
 

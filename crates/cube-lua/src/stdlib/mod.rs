@@ -32,6 +32,20 @@ pub fn open_libs(st: &mut State) {
     debug::open(st);
 }
 
+/// A state's own copy of a standard-library userdata held by a shared image (the
+/// standard file handles, the random generator's state); see `crate::image`.
+pub fn clone_userdata(data: &dyn std::any::Any) -> Option<Box<dyn std::any::Any + Send>> {
+    if let Some(f) = data.downcast_ref::<io::LFile>() {
+        return f
+            .std_copy()
+            .map(|f| Box::new(f) as Box<dyn std::any::Any + Send>);
+    }
+    if let Some(r) = data.downcast_ref::<math::GlibcRand>() {
+        return Some(Box::new(r.clone()));
+    }
+    None
+}
+
 /// Creates a library table, registers it as a global and in `package.loaded`.
 pub(crate) fn new_lib(st: &mut State, name: &str) -> Gc<Table> {
     let t = st.new_table();
@@ -50,6 +64,7 @@ impl State {
             Value::Table(t) => t,
             _ => {
                 let t = self.new_table();
+                let reg = self.unshare(reg);
                 reg.get_mut().set_str(key, Value::Table(t));
                 t
             }

@@ -322,6 +322,7 @@ fn searcher_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
     let Status::Ok { first, .. } = status else {
         return Ok(Ret::Values(0));
     };
+    st.own_image();
     let base = frame_base(st);
     let mut msg = cont
         .data
@@ -376,6 +377,7 @@ fn loader_k(st: &mut State, status: Status, _cont: &mut Cont) -> LResult<Ret> {
 
 /// `package.seeall(m)`: `m` reads globals through its metatable.
 fn seeall(st: &mut State, a: Args) -> LResult<Ret> {
+    st.own_image();
     let m = st.check_table(a, 1)?;
     let mt = match m.meta {
         Some(mt) => mt,
@@ -392,6 +394,7 @@ fn seeall(st: &mut State, a: Args) -> LResult<Ret> {
 
 /// `luaL_pushmodule`: `_LOADED[name]`, or a (nested) global table created for it.
 fn find_module(st: &mut State, name: &[u8]) -> LResult<Gc<Table>> {
+    st.own_image();
     let loaded = st.loaded_table();
     let key = st.new_str(name);
     if let Value::Table(t) = loaded.get(&key) {

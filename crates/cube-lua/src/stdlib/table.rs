@@ -43,6 +43,13 @@ fn arg_table(st: &mut State, a: Args) -> LResult<Gc<Table>> {
     st.check_table(a, 1)
 }
 
+/// Argument 1 as a table this function will write: a shared image table is copied
+/// first (and argument 1 re-pointed to the copy, see `crate::image`).
+fn arg_table_to_write(st: &mut State, a: Args) -> LResult<Gc<Table>> {
+    let t = st.check_table(a, 1)?;
+    Ok(st.unshare(t))
+}
+
 // ----- the length of argument 1 (luaL_len) -----
 
 /// A function body that runs once the length of its table is known.
@@ -147,7 +154,7 @@ fn concat_with(st: &mut State, a: Args, last: i64) -> LResult<Ret> {
 // ----- insert / remove -----
 
 fn insert(st: &mut State, a: Args) -> LResult<Ret> {
-    let t = arg_table(st, a)?;
+    let t = arg_table_to_write(st, a)?;
     with_len(st, a, t, INSERT)
 }
 
@@ -184,7 +191,7 @@ fn shift_up(st: &mut State, t: Gc<Table>, pos: i64, e: i64) {
 }
 
 fn remove(st: &mut State, a: Args) -> LResult<Ret> {
-    let t = arg_table(st, a)?;
+    let t = arg_table_to_write(st, a)?;
     with_len(st, a, t, REMOVE)
 }
 
@@ -315,7 +322,7 @@ enum Less {
 }
 
 fn sort(st: &mut State, a: Args) -> LResult<Ret> {
-    let t = arg_table(st, a)?;
+    let t = arg_table_to_write(st, a)?;
     with_len(st, a, t, SORT)
 }
 

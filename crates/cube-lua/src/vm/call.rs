@@ -136,22 +136,25 @@ impl State {
                 self.budget -= 1;
                 let th = self.cur.get_mut();
                 let nargs = th.top - func - 1;
-                th.frames.push(Frame {
-                    func,
-                    base: func + 1,
-                    top: 0,
-                    pc: 0,
-                    nresults,
-                    kind: FrameKind::Native(nc),
-                    call,
-                    cont: None,
-                    le_via_lt: false,
-                    tail_calls: 0,
-                    yielded: false,
-                    blocked: false,
-                });
-                if th.stack.len() < th.top + crate::thread::MIN_STACK {
-                    self.check_stack(crate::thread::MIN_STACK)?;
+                crate::thread::push_frame(
+                    &mut th.frames,
+                    Frame {
+                        func,
+                        base: func + 1,
+                        top: 0,
+                        pc: 0,
+                        nresults,
+                        kind: FrameKind::Native(nc),
+                        call,
+                        cont: None,
+                        le_via_lt: false,
+                        tail_calls: 0,
+                        yielded: false,
+                        blocked: false,
+                    },
+                );
+                if th.stack.len() < th.top + crate::thread::NATIVE_RESERVE {
+                    self.check_stack(crate::thread::NATIVE_RESERVE)?;
                 }
                 let ret = (nc.f)(
                     self,
@@ -220,20 +223,23 @@ impl State {
         // Registers above the parameters are not cleared: the compiler writes every
         // register before reading it, and the GC keeps stale slots harmless (after each
         // collection every slot is nil or points to a live object).
-        th.frames.push(Frame {
-            func,
-            base,
-            top: base + maxstack,
-            pc: 0,
-            nresults,
-            kind: FrameKind::Lua(cl),
-            call,
-            cont: None,
-            le_via_lt: false,
-            tail_calls: 0,
-            yielded: false,
-            blocked: false,
-        });
+        crate::thread::push_frame(
+            &mut th.frames,
+            Frame {
+                func,
+                base,
+                top: base + maxstack,
+                pc: 0,
+                nresults,
+                kind: FrameKind::Lua(cl),
+                call,
+                cont: None,
+                le_via_lt: false,
+                tail_calls: 0,
+                yielded: false,
+                blocked: false,
+            },
+        );
         th.top = base + maxstack;
         self.budget -= 1;
         Ok(())
@@ -703,14 +709,13 @@ impl State {
     /// Creates a coroutine running `f`.
     pub fn new_coroutine(&mut self, f: Value) -> Gc<Thread> {
         let mut t = Thread::new();
-        t.stack[0] = f;
-        t.top = 1;
+        t.push(f);
         self.heap.new_thread(t)
     }
 
     /// Runs all pending finalizers (`__gc`), e.g. after a collection or at close.
     pub fn run_finalizers(&mut self) -> LResult<()> {
-        while let Some(obj) = self.heap.tobefnz.pop_front() {
+        while let Some(obj) = self.heap.next_to_finalize() {
             if let Some(gc) = self.tm_of_value(&obj, TM::Gc) {
                 if gc.is_function() {
                     let func = self.cur.get_mut().live_top();
@@ -756,12 +761,16 @@ impl State {
         for m in self.type_meta.iter().flatten() {
             roots.push(Value::Table(*m));
         }
-        for s in &self.tm_names {
+        for s in self.tm_names.iter() {
             roots.push(Value::Str(*s));
         }
         roots.push(Value::Str(self.names.loaded));
         roots.push(Value::Str(self.names.n));
         roots.extend(self.pinned.iter().copied());
+        roots.push(self.host_root);
+        if let Some(p) = &self.private_copies {
+            roots.extend(p.values());
+        }
         roots
     }
 
@@ -774,7 +783,7 @@ impl State {
         th.top = limit;
         self.full_gc();
         self.cur.get_mut().top = saved;
-        if !self.heap.tobefnz.is_empty() {
+        if self.heap.has_pending_finalizers() {
             self.run_finalizers()?;
         }
         self.check_heap_limit();

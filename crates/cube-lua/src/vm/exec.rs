@@ -75,7 +75,7 @@ impl State {
             let fnp = cl.p;
             let code: *const Instruction = fnp.code;
             let k: *const Value = fnp.k.as_ptr();
-            let stack: *mut Value = th.stack.as_mut_ptr();
+            let mut stack: *mut Value = th.stack.as_mut_ptr();
             let cl: &LClosure = &cl;
 
             macro_rules! reg {
@@ -254,7 +254,8 @@ impl State {
                         let key = rk!(i.b());
                         let val = rk!(i.c());
                         if let (Value::Table(tab), Value::Str(s)) = (t, key) {
-                            if tab.meta.is_none() {
+                            // Shared (image) tables take the slow path, which copies.
+                            if tab.meta.is_none() && !tab.is_shared() {
                                 tab.get_mut().set_str(s, val);
                                 continue;
                             }
@@ -274,7 +275,7 @@ impl State {
                         let key = rk!(i.b());
                         let val = rk!(i.c());
                         if let Value::Table(tab) = t {
-                            if tab.meta.is_none() {
+                            if tab.meta.is_none() && !tab.is_shared() {
                                 if let Value::Num(n) = key {
                                     let idx = n as i64;
                                     if idx as f64 == n
@@ -489,23 +490,108 @@ impl State {
                                 for j in nargs..np.num_params as usize {
                                     th.stack[nbase + j] = Value::Nil;
                                 }
-                                th.frames.push(crate::thread::Frame {
+                                crate::thread::push_frame(
+                                    &mut th.frames,
+                                    crate::thread::Frame {
+                                        func,
+                                        base: nbase,
+                                        top: ntop,
+                                        pc: 0,
+                                        nresults,
+                                        kind: FrameKind::Lua(ncl),
+                                        call: CallKind::Normal,
+                                        cont: None,
+                                        le_via_lt: false,
+                                        tail_calls: 0,
+                                        yielded: false,
+                                        blocked: false,
+                                    },
+                                );
+                                th.top = ntop;
+                                self.budget -= 1;
+                                continue 'newframe;
+                            }
+                        }
+                        // Fast path: a native that returns its results is called and
+                        // finished right here, without leaving this frame's loop.
+                        if let Value::NFn(nc) = *reg!(a) {
+                            let caller = self.cur;
+                            let th = caller.get_mut();
+                            let depth = th.frames.len();
+                            let nargs = th.top - func - 1;
+                            crate::thread::push_frame(
+                                &mut th.frames,
+                                crate::thread::Frame {
                                     func,
-                                    base: nbase,
-                                    top: ntop,
+                                    base: func + 1,
+                                    top: 0,
                                     pc: 0,
                                     nresults,
-                                    kind: FrameKind::Lua(ncl),
+                                    kind: FrameKind::Native(nc),
                                     call: CallKind::Normal,
                                     cont: None,
                                     le_via_lt: false,
                                     tail_calls: 0,
                                     yielded: false,
                                     blocked: false,
-                                });
-                                th.top = ntop;
-                                self.budget -= 1;
-                                continue 'newframe;
+                                },
+                            );
+                            if th.stack.len() < th.top + crate::thread::NATIVE_RESERVE {
+                                self.check_stack(crate::thread::NATIVE_RESERVE)?;
+                            }
+                            self.budget -= 1;
+                            let ret = (nc.f)(
+                                self,
+                                crate::state::Args {
+                                    base: func + 1,
+                                    len: nargs,
+                                },
+                            )?;
+                            match ret {
+                                crate::state::Ret::Values(n)
+                                    if self.cur.ptr_eq(caller)
+                                        && caller.frames.len() == depth + 1 =>
+                                {
+                                    let th = caller.get_mut();
+                                    th.frames.pop();
+                                    let first = th.top - n;
+                                    if nresults == 1 {
+                                        th.stack[func] =
+                                            if n >= 1 { th.stack[first] } else { Value::Nil };
+                                    } else if nresults < 0 {
+                                        th.stack.copy_within(first..first + n, func);
+                                        th.top = func + n;
+                                    } else {
+                                        let wanted = nresults as usize;
+                                        let k = n.min(wanted);
+                                        th.stack.copy_within(first..first + k, func);
+                                        for i in k..wanted {
+                                            th.stack[func + i] = Value::Nil;
+                                        }
+                                    }
+                                    if nresults >= 0 {
+                                        th.top = th.frames.last().expect("this frame").top;
+                                    }
+                                    // The native may have grown (moved) the stack.
+                                    stack = th.stack.as_mut_ptr();
+                                    if self.heap.should_collect() {
+                                        let limit = if nresults >= 0 {
+                                            func + nresults as usize
+                                        } else {
+                                            self.cur.top
+                                        };
+                                        self.collect_at_safe_point(limit)?;
+                                        continue 'newframe;
+                                    }
+                                    if self.budget <= 0 || self.suspended.is_some() {
+                                        continue 'newframe;
+                                    }
+                                    continue;
+                                }
+                                other => {
+                                    self.native_ret(other, None)?;
+                                    continue 'newframe;
+                                }
                             }
                         }
                         // The call is complete only if we are back in this frame: a native

@@ -110,6 +110,7 @@ impl State {
                 };
                 match tm {
                     None => {
+                        let tab = self.unshare(tab);
                         if let Err(e) = tab.get_mut().set(k, v) {
                             return Err(self.vm_error(e.message()));
                         }

@@ -92,6 +92,8 @@ fn new_file_mode(st: &mut State, f: std::fs::File, mode: &[u8]) -> Value {
 
 /// The `LFile` of a value if it is a file handle (`luaL_testudata`).
 fn as_file(st: &mut State, v: &Value) -> Option<&'static mut LFile> {
+    // A standard handle of a shared image: use this state's own copy (crate::image).
+    let v = &st.unshare_value(*v);
     let meta = handle_meta(st)?;
     match v {
         Value::UserData(u) if u.meta.is_some_and(|m| m.ptr_eq(meta)) => {
@@ -126,6 +128,7 @@ fn check_open(st: &mut State, a: Args, n: usize) -> LResult<&'static mut LFile> 
 fn default_file(st: &mut State, key: &str) -> LResult<(Value, &'static mut LFile)> {
     let reg = st.registry;
     let v = st.get_field(reg, key);
+    let v = st.unshare_value(v);
     match as_file(st, &v) {
         Some(f) if !f.is_closed() => Ok((v, f)),
         _ => {

@@ -77,6 +77,20 @@ impl LFile {
         }
     }
 
+    /// A fresh handle on the same standard stream, for a state's private copy of a
+    /// shared image (`None` for other streams, which an image never holds).
+    pub fn std_copy(&self) -> Option<LFile> {
+        let backend = match self.backend {
+            Some(Backend::Stdin) => Backend::Stdin,
+            Some(Backend::Stdout) => Backend::Stdout,
+            Some(Backend::Stderr) => Backend::Stderr,
+            _ => return None,
+        };
+        let mut f = LFile::with_access(backend, self.can_read, self.can_write);
+        f.vbuf = self.vbuf;
+        Some(f)
+    }
+
     pub fn is_closed(&self) -> bool {
         self.backend.is_none()
     }
