@@ -860,3 +860,19 @@ fn a_device_capture_socket_gets_a_copy_of_every_message() {
     assert_eq!(lua.line(T), "true");
     assert_eq!(lua.wait(T), 0);
 }
+
+#[test]
+fn a_node_with_undeliverable_messages_still_ends() {
+    // libzmq's default linger is infinite; cube bounds the wait at exit (README).
+    let t0 = Instant::now();
+    let out = Command::new(CUBE)
+        .args([
+            "eval",
+            "local s = zmq.socket('PUSH'); s:connect('tcp://127.0.0.1:1'); s:send('x', zmq.DONTWAIT)",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let took = t0.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}

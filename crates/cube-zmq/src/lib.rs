@@ -57,7 +57,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// The ZeroMQ runtime of one node: its libzmq context and reactor thread. Clone it
-/// into the node's setup function and call [`Zmq::open`] there for every process.
+/// into the node's setup function and call [`Zmq::open`] there (the setup runs once,
+/// into the image the node's processes share).
 #[derive(Clone)]
 pub struct Zmq {
     shared: Arc<Shared>,
