@@ -105,7 +105,9 @@ impl Write for SharedOut {
 
 impl Node {
     /// Starts a node with `schedulers` scheduler threads (0: one per core). `setup`
-    /// prepares each new process's state (e.g. opens the libraries).
+    /// prepares the state every process starts from (e.g. opens the libraries): it runs
+    /// once, here, and its result is frozen into a shared image (`cube_lua::image`)
+    /// that each process reads in place and copies only when it writes to it.
     pub fn start(schedulers: usize, setup: impl Fn(&mut State) + Send + Sync + 'static) -> Node {
         let n = if schedulers == 0 {
             std::thread::available_parallelism()
