@@ -161,6 +161,14 @@ pub(crate) fn node_of(st: &mut State) -> Arc<NodeInner> {
     ctx(st).node.clone()
 }
 
+/// The pid of the process owning `st` (None before `install`).
+pub(crate) fn self_pid(st: &mut State) -> Option<Pid> {
+    st.ext
+        .as_mut()
+        .and_then(|e| e.downcast_mut::<Ctx>())
+        .map(|c| c.me)
+}
+
 /// What the last blocking native waits for (taken by the scheduler after a slice).
 pub(crate) fn take_wait(st: &mut State) -> Wait {
     st.ext
