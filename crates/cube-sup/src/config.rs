@@ -703,7 +703,7 @@ all = ["db", "web"]
         assert!(e.message.contains("sometimes"), "{e}");
 
         let e = p("[programs.web]\ncomand = 'x'\n").unwrap_err();
-        assert_eq!(e.line, 1, "{e}");
+        assert_eq!((e.line, e.key.as_str()), (2, "programs.web.comand"), "{e}");
         assert!(e.message.contains("command"), "{e}");
 
         let e = p("[programs.web]\ncommand = 'x'\n\nstop_signal = 'BOGUS'\n").unwrap_err();

@@ -107,7 +107,6 @@ pub struct Core {
     pub replies: Mutex<Option<ReplySink>>,
     pub staged: Mutex<Option<Staged>>,
     pub health: OnceLock<Arc<crate::health::Health>>,
-    seq: AtomicU64,
     rng: Mutex<u64>,
     pub start_time: Instant,
 }
@@ -143,7 +142,6 @@ impl Core {
             replies: Mutex::new(None),
             staged: Mutex::new(None),
             health: OnceLock::new(),
-            seq: AtomicU64::new(0),
             rng: Mutex::new(seed),
             start_time: Instant::now(),
         });
@@ -306,10 +304,12 @@ impl Core {
                 inst.last_beat.clone(),
             )
         };
+        // Unique in this OS process (several supervisors may share it, e.g. in tests).
+        static SEQ: AtomicU64 = AtomicU64::new(0);
         let tag = format!(
             "{}.{}",
             std::process::id(),
-            self.seq.fetch_add(1, Ordering::Relaxed)
+            SEQ.fetch_add(1, Ordering::Relaxed)
         );
         let log_dir = self.config.lock().expect("config lock").log_dir.clone();
         let mut env: Vec<(String, String)> = prog
@@ -368,9 +368,9 @@ impl Core {
         };
         let weak = Arc::downgrade(self);
         let idc = id.to_string();
-        let result = proc::spawn_program(spec, move |status| {
+        let result = proc::spawn_program(spec, move |pid, status| {
             if let Some(core) = weak.upgrade() {
-                core.os_exited(&idc, cube, status);
+                core.os_exited(&idc, cube, pid, status);
             }
         });
         for (r, sink) in pipes {
@@ -450,17 +450,11 @@ impl Core {
     }
 
     /// Called on the reaper thread when instance `id`'s program ended.
-    fn os_exited(&self, id: &str, cube: Pid, status: ExitStatus) {
-        let pgid = {
-            let mut insts = self.instances.lock().expect("instances lock");
-            match insts.get_mut(id) {
-                Some(inst) if inst.os_pid.is_some() => {
-                    inst.exited_at = Some(Instant::now());
-                    inst.os_pid.unwrap_or(0)
-                }
-                _ => 0,
-            }
-        };
+    /// `pgid` is the program's pid (it leads its own process group).
+    fn os_exited(&self, id: &str, cube: Pid, pgid: i32, status: ExitStatus) {
+        if let Some(inst) = self.instances.lock().expect("instances lock").get_mut(id) {
+            inst.exited_at = Some(Instant::now());
+        }
         let (code, signal) = match status {
             ExitStatus::Code(c) => (json!(c), Json::Null),
             ExitStatus::Signal(s) => (Json::Null, json!(s)),

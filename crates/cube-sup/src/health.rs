@@ -342,7 +342,7 @@ fn command_check(argv: &[String], timeout: Duration) -> Result<(), String> {
         .stderr(std::process::Stdio::null());
     std::os::unix::process::CommandExt::process_group(&mut c, 0);
     let pid = crate::proc::reaper()
-        .spawn_watched(&mut c, move |st| {
+        .spawn_watched(&mut c, move |_, st| {
             let _ = tx.send(st);
         })
         .map_err(|e| format!("command {cmd}: {e}"))?;

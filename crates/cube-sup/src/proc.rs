@@ -53,7 +53,8 @@ impl ExitStatus {
     }
 }
 
-type OnExit = Box<dyn FnOnce(ExitStatus) + Send>;
+/// Called on the reaper thread with the pid and how it ended.
+type OnExit = Box<dyn FnOnce(i32, ExitStatus) + Send>;
 
 /// The process-wide reaper (one per OS process, since SIGCHLD and `waitpid(-1)` are).
 pub struct Reaper {
@@ -115,7 +116,7 @@ fn reap_loop(wake: OwnedFd) {
             }
             let cb = reaper().watches.lock().expect("watches lock").remove(&pid);
             if let Some(cb) = cb {
-                cb(ExitStatus::from_wait(status));
+                cb(pid, ExitStatus::from_wait(status));
             }
         }
         // SAFETY: reading into a local buffer.
@@ -133,7 +134,7 @@ impl Reaper {
     pub fn spawn_watched(
         &self,
         cmd: &mut Command,
-        on_exit: impl FnOnce(ExitStatus) + Send + 'static,
+        on_exit: impl FnOnce(i32, ExitStatus) + Send + 'static,
     ) -> io::Result<i32> {
         let mut watches = self.watches.lock().expect("watches lock");
         let child = cmd.spawn()?;
@@ -178,7 +179,7 @@ pub struct SpawnSpec<'a> {
 /// Forks and execs a program in its own session with PDEATHSIG, watched by the reaper.
 pub fn spawn_program(
     spec: SpawnSpec,
-    on_exit: impl FnOnce(ExitStatus) + Send + 'static,
+    on_exit: impl FnOnce(i32, ExitStatus) + Send + 'static,
 ) -> io::Result<i32> {
     let mut cmd = Command::new(spec.command);
     cmd.args(spec.args)

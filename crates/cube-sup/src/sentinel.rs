@@ -38,7 +38,7 @@ impl Sentinel {
         // before the supervisor has stopped its programs.
         std::os::unix::process::CommandExt::process_group(&mut c, 0);
         crate::proc::reaper()
-            .spawn_watched(&mut c, |_| {})
+            .spawn_watched(&mut c, |_, _| {})
             .map_err(|e| format!("cannot start the sentinel: {e}"))?;
         Ok(Sentinel { _write: w })
     }
