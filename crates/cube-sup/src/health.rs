@@ -304,11 +304,10 @@ fn http_check(url: &str, timeout: Duration) -> Result<(), String> {
     let mut s = connect(host, port, timeout)?;
     s.set_read_timeout(Some(timeout)).ok();
     s.set_write_timeout(Some(timeout)).ok();
-    write!(
-        s,
-        "GET {path} HTTP/1.0\r\nHost: {hostport}\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(|e| format!("http {url}: {e}"))?;
+    // One write: a server may answer (and close) as soon as it has the request line.
+    let req = format!("GET {path} HTTP/1.0\r\nHost: {hostport}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes())
+        .map_err(|e| format!("http {url}: {e}"))?;
     let mut head = [0u8; 64];
     let mut n = 0;
     while n < 12 {

@@ -65,19 +65,35 @@ impl RotatingFile {
         self.size = 0;
     }
 
-    pub fn write(&mut self, data: &[u8]) {
-        if self.open().is_err() {
-            return;
-        }
-        if self.size > 0 && self.size + data.len() as u64 > self.max_bytes {
-            self.rotate();
+    /// Appends `data`, rotating whenever the file would grow past `max_bytes`. Cuts
+    /// fall after a newline where one fits, so lines stay whole unless one alone is
+    /// longer than a file.
+    pub fn write(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
             if self.open().is_err() {
                 return;
             }
-        }
-        if let Some(f) = self.file.as_mut() {
-            if f.write_all(data).is_ok() {
-                self.size += data.len() as u64;
+            let room = self.max_bytes.saturating_sub(self.size) as usize;
+            let cut = if data.len() <= room {
+                data.len()
+            } else {
+                match data[..room].iter().rposition(|&b| b == b'\n') {
+                    Some(nl) => nl + 1,
+                    None if self.size > 0 => 0,
+                    None => room.max(1),
+                }
+            };
+            if cut > 0 {
+                if let Some(f) = self.file.as_mut() {
+                    if f.write_all(&data[..cut]).is_err() {
+                        return;
+                    }
+                    self.size += cut as u64;
+                }
+                data = &data[cut..];
+            }
+            if !data.is_empty() {
+                self.rotate();
             }
         }
     }
@@ -295,6 +311,26 @@ mod tests {
         assert_eq!(got, all);
         assert!(!backup(&path, 3).exists());
         assert_eq!(tail(&path, 2).unwrap(), vec!["line 028", "line 029"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn one_big_write_is_split_at_newlines() {
+        let dir = std::env::temp_dir().join(format!("cube-sup-big-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("p.out.log");
+        let mut f = RotatingFile::new(path.clone(), 100, 40);
+        let all: String = (0..300).map(|i| format!("{i:08}\n")).collect();
+        f.write(all.as_bytes());
+        let mut got = String::new();
+        for n in (1..=40).rev() {
+            if let Ok(s) = std::fs::read_to_string(backup(&path, n)) {
+                assert!(s.len() <= 100 && s.ends_with('\n'));
+                got.push_str(&s);
+            }
+        }
+        got.push_str(&std::fs::read_to_string(&path).unwrap());
+        assert_eq!(got, all);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
