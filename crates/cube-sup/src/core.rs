@@ -562,28 +562,39 @@ impl Core {
             .map(f)
     }
 
-    /// Starts stopping instance `id`: the stop signal to its group and tagged
-    /// processes. Returns the stop timeout in milliseconds.
+    /// Starts stopping instance `id`: the stop signal to its process group (and to
+    /// descendants that left it, see [`Core::signal_leftovers`]). Returns the stop
+    /// timeout in milliseconds.
     pub fn stop_begin(&self, id: &str) -> f64 {
         let prog = self.program_of(id);
         let sig = prog.as_ref().map_or(libc::SIGTERM, |p| p.stop_signal);
-        let (pgid, tag) = self
+        let pgid = self
             .with_inst(id, |i| {
                 i.state = State::Stopping;
-                (i.os_pid.unwrap_or(0), i.tag.clone())
+                i.os_pid.unwrap_or(0)
             })
-            .unwrap_or((0, String::new()));
+            .unwrap_or(0);
         if let Some(h) = self.health.get() {
             h.unwatch(id);
         }
-        let others = if tag.is_empty() {
-            vec![]
-        } else {
-            proc::members(&tag, pgid)
-        };
-        proc::signal_tree(pgid, &others, sig);
+        proc::signal_tree(pgid, &[], sig);
         self.event("stopping", id, json!({ "signal": signal_name(sig) }));
         prog.map_or(10_000.0, |p| p.stop_timeout.as_secs_f64() * 1000.0)
+    }
+
+    /// Sends the stop signal to whatever instance `id` started that is still alive
+    /// (after its main process ended); returns how many processes that is.
+    pub fn signal_leftovers(&self, id: &str) -> usize {
+        let sig = self.program_of(id).map_or(libc::SIGTERM, |p| p.stop_signal);
+        let (pgid, tag) = self
+            .with_inst(id, |i| (i.os_pid.unwrap_or(0), i.tag.clone()))
+            .unwrap_or((0, String::new()));
+        if tag.is_empty() {
+            return 0;
+        }
+        let left = proc::members(&tag, pgid);
+        proc::signal_tree(0, &left, sig);
+        left.len()
     }
 
     /// SIGKILL to everything instance `id` started.

@@ -80,6 +80,7 @@ impl Supervisor {
     /// started the first ones).
     pub fn start(config: config::Config, opts: Options) -> Result<Supervisor, Error> {
         let _ = proc::reaper();
+        proc::raise_nofile_limit();
         let core = Core::new(config);
         let health = health::Health::start(&core);
         let _ = core.health.set(health);

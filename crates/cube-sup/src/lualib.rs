@@ -71,6 +71,7 @@ const NATIVES: &[(&str, NativeFn)] = &[
     ("_stop_begin", stop_begin),
     ("_kill", kill),
     ("_leftovers", leftovers),
+    ("_signal_leftovers", signal_leftovers),
     ("_stopped", stopped),
     ("_now", now),
     ("_health_failed", health_failed),
@@ -223,6 +224,13 @@ fn kill(st: &mut State, a: Args) -> LResult<Ret> {
 fn leftovers(st: &mut State, a: Args) -> LResult<Ret> {
     let id = str_arg(st, a, 1)?;
     let n = core(st)?.leftovers(&id);
+    st.push(Value::Num(n as f64));
+    Ok(Ret::Values(1))
+}
+
+fn signal_leftovers(st: &mut State, a: Args) -> LResult<Ret> {
+    let id = str_arg(st, a, 1)?;
+    let n = core(st)?.signal_leftovers(&id);
     st.push(Value::Num(n as f64));
     Ok(Ret::Values(1))
 }

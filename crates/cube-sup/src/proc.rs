@@ -176,6 +176,29 @@ pub struct SpawnSpec<'a> {
     pub fd3: Option<OwnedFd>,
 }
 
+/// The soft limit of open files the supervisor started with (programs get it back).
+static NOFILE_SOFT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(u64::MAX);
+
+/// Raises this process's soft limit of open files to the hard limit: the supervisor
+/// holds two or three pipe ends per program (1,000 programs pass the usual 1,024).
+/// Programs are started with the original soft limit.
+pub fn raise_nofile_limit() {
+    // SAFETY: getrlimit/setrlimit on a local struct.
+    unsafe {
+        let mut rl: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) == 0 && rl.rlim_cur < rl.rlim_max {
+            let _ = NOFILE_SOFT.compare_exchange(
+                u64::MAX,
+                rl.rlim_cur,
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+            );
+            rl.rlim_cur = rl.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &rl);
+        }
+    }
+}
+
 /// Forks and execs a program in its own session with PDEATHSIG, watched by the reaper.
 pub fn spawn_program(
     spec: SpawnSpec,
@@ -198,8 +221,16 @@ pub fn spawn_program(
     // SAFETY: getpid before the fork; after it, only async-signal-safe syscalls.
     let parent = unsafe { libc::getpid() };
     let fd3 = spec.fd3.as_ref().map(|f| f.as_raw_fd());
+    let nofile = NOFILE_SOFT.load(std::sync::atomic::Ordering::SeqCst);
     unsafe {
         cmd.pre_exec(move || {
+            if nofile != u64::MAX {
+                let mut rl: libc::rlimit = std::mem::zeroed();
+                if libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) == 0 {
+                    rl.rlim_cur = nofile;
+                    libc::setrlimit(libc::RLIMIT_NOFILE, &rl);
+                }
+            }
             if libc::setsid() < 0 {
                 return Err(io::Error::last_os_error());
             }
@@ -244,11 +275,57 @@ pub fn signal_pid(pid: i32, sig: i32) -> bool {
     pid > 1 && unsafe { libc::kill(pid, sig) } == 0
 }
 
-/// Live processes (not zombies) whose environment carries `CUBE_SUP_TAG=tag`, or that
-/// are in process group `pgid`: everything a program started.
+/// Everything a program started that is still alive (not a zombie): the members of
+/// its process group `pgid`, and every descendant that left the group. The latter are
+/// found without reading every process's environment: a descendant whose parent still
+/// lives hangs below the group in the parent tree, and one whose parent died was
+/// reparented to this supervisor (it is the child subreaper), where the few orphans
+/// that are not programs of ours are told apart by `CUBE_SUP_TAG=tag`.
 pub fn members(tag: &str, pgid: i32) -> Vec<i32> {
-    let needle = format!("CUBE_SUP_TAG={tag}\0");
     let me = std::process::id() as i32;
+    let procs = process_table();
+    let ours: std::collections::HashSet<i32> = reaper()
+        .watches
+        .lock()
+        .expect("watches lock")
+        .keys()
+        .copied()
+        .collect();
+    let needle = format!("CUBE_SUP_TAG={tag}");
+    let mut set = std::collections::HashSet::new();
+    for p in &procs {
+        if pgid > 1 && p.pgrp == pgid {
+            set.insert(p.pid);
+        } else if p.ppid == me && !ours.contains(&p.pid) && !tag.is_empty() {
+            if let Ok(env) = std::fs::read(format!("/proc/{}/environ", p.pid)) {
+                if env.split(|&b| b == 0).any(|v| v == needle.as_bytes()) {
+                    set.insert(p.pid);
+                }
+            }
+        }
+    }
+    loop {
+        let before = set.len();
+        for p in &procs {
+            if p.pid != me && set.contains(&p.ppid) {
+                set.insert(p.pid);
+            }
+        }
+        if set.len() == before {
+            break;
+        }
+    }
+    set.into_iter().collect()
+}
+
+struct ProcEntry {
+    pid: i32,
+    ppid: i32,
+    pgrp: i32,
+}
+
+/// Live (non-zombie) processes with their parent and group, from `/proc/*/stat`.
+fn process_table() -> Vec<ProcEntry> {
     let mut out = Vec::new();
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return out;
@@ -257,42 +334,21 @@ pub fn members(tag: &str, pgid: i32) -> Vec<i32> {
         let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
             continue;
         };
-        if pid == me {
-            continue;
-        }
-        let Some((state, pg)) = stat_state(pid) else {
+        let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
             continue;
         };
-        if state == 'Z' || state == 'X' {
+        let Some(close) = s.rfind(')') else {
             continue;
-        }
-        if pg == pgid && pgid > 1 {
-            out.push(pid);
-            continue;
-        }
-        if let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) {
-            let mut with_nul = env;
-            with_nul.push(0);
-            if with_nul
-                .windows(needle.len())
-                .any(|w| w == needle.as_bytes())
-            {
-                out.push(pid);
-            }
+        };
+        let mut f = s[close + 2..].split(' ');
+        let state = f.next().and_then(|x| x.chars().next()).unwrap_or('?');
+        let ppid = f.next().and_then(|x| x.parse().ok()).unwrap_or(0);
+        let pgrp = f.next().and_then(|x| x.parse().ok()).unwrap_or(0);
+        if state != 'Z' && state != 'X' {
+            out.push(ProcEntry { pid, ppid, pgrp });
         }
     }
     out
-}
-
-/// State letter and process group of `pid` from `/proc/PID/stat`.
-fn stat_state(pid: i32) -> Option<(char, i32)> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &s[s.rfind(')')? + 2..];
-    let mut f = rest.split(' ');
-    let state = f.next()?.chars().next()?;
-    let _ppid = f.next()?;
-    let pgrp = f.next()?.parse().ok()?;
-    Some((state, pgrp))
 }
 
 /// Resident memory (bytes) and total CPU time (clock ticks) of the given pids.

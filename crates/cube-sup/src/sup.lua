@@ -36,7 +36,9 @@ local function await_exit(ospid, ms)
 end
 
 -- Stops the OS program and everything it started: the stop signal to its process
--- group and to every process carrying its tag, then SIGKILL after the stop timeout.
+-- group, SIGKILL to the group after the stop timeout; then descendants that left the
+-- group (setsid, double fork) get the stop signal and the rest of the stop timeout
+-- before SIGKILL. The tree is scanned only once in the common case (nothing left).
 local function stop_program(id, ospid, why)
     local timeout = M._stop_begin(id)
     local deadline = M._now() + timeout
@@ -44,13 +46,13 @@ local function stop_program(id, ospid, why)
         M._kill(id)
         await_exit(ospid, 5000)
     end
-    -- Descendants that left the group (setsid, double fork) got the stop signal too;
-    -- give them the rest of the stop timeout, then kill what is left.
-    while M._leftovers(id) > 0 and M._now() < deadline do
-        process.sleep(20)
-    end
-    if M._leftovers(id) > 0 then
-        M._kill(id)
+    if M._signal_leftovers(id) > 0 then
+        while M._leftovers(id) > 0 and M._now() < deadline do
+            process.sleep(20)
+        end
+        if M._leftovers(id) > 0 then
+            M._kill(id)
+        end
     end
     M._stopped(id, why)
 end
