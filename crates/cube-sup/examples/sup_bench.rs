@@ -39,21 +39,39 @@ fn latency(events: &str, control: &str, id: &str, n: usize) {
     let st = cube_sup::control::request(control, "status", json!({ "name": id }), 10_000).unwrap();
     let mut pid = st["result"][0]["pid"].as_i64().expect("running") as i32;
     let mut samples = Vec::with_capacity(n);
+    let mut inside = Vec::with_capacity(n);
     for _ in 0..n {
         let t0 = now();
         unsafe { libc::kill(pid, libc::SIGKILL) };
         let spawn = next_event(&sub, "spawn", id);
         samples.push((spawn["time"].as_f64().unwrap() - t0) * 1000.0);
+        if let Some(s) = spawn["since_exit"].as_f64() {
+            inside.push(s * 1000.0);
+        }
         pid = spawn["pid"].as_i64().unwrap() as i32;
         // Kill the next one only once it counts as started (startsecs), so no kill is
         // a failed start with a backoff.
         next_event(&sub, "running", id);
     }
+    report(
+        &format!("kill -> replacement exec over {n} kills"),
+        &mut samples,
+    );
+    report(
+        "  of which reaping -> exec (inside the supervisor)",
+        &mut inside,
+    );
+}
+
+fn report(what: &str, samples: &mut [f64]) {
+    if samples.is_empty() {
+        return;
+    }
     samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let q =
         |p: f64| samples[((samples.len() as f64 * p).ceil() as usize).clamp(1, samples.len()) - 1];
     println!(
-        "restart latency over {n} kills (ms): p50 {:.3}  p90 {:.3}  p99 {:.3}  max {:.3}",
+        "{what} (ms): p50 {:.3}  p90 {:.3}  p99 {:.3}  max {:.3}",
         q(0.50),
         q(0.90),
         q(0.99),

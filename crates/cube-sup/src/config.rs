@@ -734,6 +734,14 @@ all = ["db", "web"]
     }
 
     #[test]
+    fn the_example_config_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/supervise/sup.toml");
+        let c = load(&path).unwrap();
+        let names: Vec<_> = c.programs.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["hog", "nightly", "web", "worker"]);
+    }
+
+    #[test]
     fn signals() {
         assert_eq!(signal_number("TERM"), Some(15));
         assert_eq!(signal_number("sigkill"), Some(9));

@@ -395,9 +395,11 @@ impl Core {
             self.io.add(r, Sink::Heartbeat(beat));
         }
         let restarted;
+        let since_exit;
         {
             let mut insts = self.instances.lock().expect("instances lock");
             let inst = insts.get_mut(id).ok_or("unknown instance")?;
+            since_exit = inst.exited_at.take().map(|t| t.elapsed().as_secs_f64());
             inst.os_pid = Some(pid);
             inst.tag = tag;
             inst.started_at = Some(Instant::now());
@@ -408,7 +410,9 @@ impl Core {
             }
             inst.spawns += 1;
         }
-        self.event("spawn", id, json!({ "pid": pid }));
+        // `since_exit`: seconds from reaping the previous program to this exec, the
+        // supervisor's own share of the restart latency.
+        self.event("spawn", id, json!({ "pid": pid, "since_exit": since_exit }));
         if restarted {
             self.event("restart", id, json!({ "pid": pid }));
         }
