@@ -322,3 +322,22 @@ f:close()
     assert!(wait_exit(&mut sup, 30).success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn passthrough_output_is_prefixed_on_the_supervisors_stdout() {
+    let dir = temp_dir("pass");
+    let config = write_config(
+        &dir,
+        "[programs.loud]\ncommand = \"sh\"\nargs = [\"-c\", \"echo shout; echo whisper >&2; exec sleep 1000\"]\nlog = \"passthrough\"\nstartsecs = 0.1\n",
+    );
+    let sup = supervise(&config, &[]);
+    wait_running(&config, 1);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(ctl(&config, &["quit"]).status.success());
+    let out = sup.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("[loud:0] shout\n"), "{stdout}");
+    assert!(stdout.contains("[loud:0!] whisper\n"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

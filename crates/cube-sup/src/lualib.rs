@@ -19,7 +19,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-const SOURCE: &str = include_str!("sup.lua");
+/// The instance body alone (what instance processes load) and the whole module.
+const INSTANCE_SOURCE: &str = include_str!("instance.lua");
+const SUP_SOURCE: &str = include_str!("sup.lua");
 
 fn cores() -> &'static Mutex<HashMap<u64, Weak<Core>>> {
     static CORES: OnceLock<Mutex<HashMap<u64, Weak<Core>>>> = OnceLock::new();
@@ -36,13 +38,23 @@ pub(crate) fn register_core(core: &Arc<Core>) -> u64 {
     id
 }
 
-fn proto() -> Arc<Proto> {
+fn compile(src: &str, name: &str) -> Arc<Proto> {
+    cube_lua::load::compile(src.as_bytes(), name)
+        .unwrap_or_else(|e| panic!("{name} does not compile: {}", e.message))
+}
+
+/// The compiled chunks, shared by every process (prototypes are immutable).
+fn instance_proto() -> Arc<Proto> {
     static PROTO: OnceLock<Arc<Proto>> = OnceLock::new();
     PROTO
-        .get_or_init(|| {
-            cube_lua::load::compile(SOURCE.as_bytes(), "=programs")
-                .unwrap_or_else(|e| panic!("sup.lua does not compile: {}", e.message))
-        })
+        .get_or_init(|| compile(INSTANCE_SOURCE, "=programs.instance"))
+        .clone()
+}
+
+fn full_proto() -> Arc<Proto> {
+    static PROTO: OnceLock<Arc<Proto>> = OnceLock::new();
+    PROTO
+        .get_or_init(|| compile(&format!("{INSTANCE_SOURCE}\n{SUP_SOURCE}"), "=programs"))
         .clone()
 }
 
@@ -88,18 +100,31 @@ const NATIVES: &[(&str, NativeFn)] = &[
     ("_subscribe", subscribe),
 ];
 
+/// `__index(module, key)`: registers the natives, then runs the instance chunk alone
+/// when an instance process asks for `_instance` (the metatable stays, so any other
+/// key still loads the rest), else the whole module (and the metatable goes). The
+/// chunk runs as a Lua call; `loaded_k` answers the lookup after it.
 fn load_on_first_use(st: &mut State, a: Args) -> LResult<Ret> {
     let Value::Table(module) = st.arg(a, 1) else {
         return Err(st.arg_type_error(a, 1, "table"));
     };
     let id = st.upvalue(0);
-    module.get_mut().meta = None;
-    for &(name, f) in NATIVES {
-        let v = st.new_native(name, f, vec![id]);
-        st.set_field(module, name, v);
+    if st.get_field(module, "_spawn").is_nil() {
+        for &(name, f) in NATIVES {
+            let v = st.new_native(name, f, vec![id]);
+            st.set_field(module, name, v);
+        }
     }
+    let key = st.arg(a, 2);
+    let wants_instance = matches!(key, Value::Str(s) if s.as_bytes() == b"_instance");
+    let proto = if wants_instance && st.get_field(module, "_instance").is_nil() {
+        instance_proto()
+    } else {
+        module.get_mut().meta = None;
+        full_proto()
+    };
     let env = Value::Table(st.globals);
-    let chunk = st.closure_of(proto(), env);
+    let chunk = st.closure_of(proto, env);
     st.set_top(a.base + a.len);
     st.push(chunk);
     st.push(Value::Table(module));

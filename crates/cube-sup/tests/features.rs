@@ -233,3 +233,70 @@ autostart = false
     let db_stop = ev.next("stop", "db:0", 10.0)["time"].as_f64().unwrap();
     assert!(web_stop <= db_stop);
 }
+
+#[test]
+fn memory_and_cpu_limits_restart_a_program() {
+    let f = Fixture::start(
+        "limits",
+        r#"[programs.fat]
+command = "python3"
+args = ["-c", "import time\nx = bytearray(64 * 1024 * 1024)\ntime.sleep(1000)"]
+startsecs = 0.1
+[[programs.fat.health]]
+type = "memory"
+max_rss_mb = 32
+interval = 0.2
+failures = 2
+
+[programs.busy]
+command = "sh"
+args = ["-c", "while :; do :; done"]
+startsecs = 0.1
+[[programs.busy.health]]
+type = "cpu"
+max_cpu_percent = 5
+interval = 0.3
+failures = 2
+"#,
+    );
+    let ev = f.subscribe();
+    let e = ev.next("health_failure", "fat:0", 20.0);
+    assert!(e["reason"].as_str().unwrap().contains("above 32 MB"), "{e}");
+    let e = ev.next("health_failure", "busy:0", 20.0);
+    assert!(e["reason"].as_str().unwrap().contains("cpu"), "{e}");
+    f.ok("stop", json!({ "name": "all" }));
+}
+
+#[test]
+fn programs_get_their_cwd_env_and_user() {
+    let work = temp_dir("cwd");
+    let root = unsafe { libc::geteuid() } == 0;
+    let user = if root { "user = \"nobody\"\n" } else { "" };
+    let f = Fixture::start(
+        "env",
+        &format!(
+            r#"[programs.show]
+command = "sh"
+args = ["-c", "echo $(pwd) $GREETING $CUBE_SUP_PROGRAM $CUBE_SUP_INSTANCE $(id -u); exec sleep 1000"]
+cwd = "{}"
+env = {{ GREETING = "hi" }}
+{user}startsecs = 0.1
+"#,
+            work.display()
+        ),
+    );
+    f.pid("show:0");
+    let want_uid = if root {
+        cube_sup::config::user_ids("nobody").unwrap().0
+    } else {
+        unsafe { libc::geteuid() }
+    };
+    let want = format!(
+        "{} hi show 0 {want_uid}",
+        std::fs::canonicalize(&work).unwrap().display()
+    );
+    eventually(10.0, "output", || {
+        f.ok("tail", json!({ "name": "show" }))[0]["lines"] == json!([want.clone()])
+    });
+    let _ = std::fs::remove_dir_all(&work);
+}
