@@ -132,6 +132,10 @@ pub fn ctl(
     command: &str,
     args: Json,
 ) -> u8 {
+    // Output into a closed pipe (`ctl status | head`) ends the command quietly, as it
+    // does for other Unix tools, instead of failing on EPIPE.
+    // SAFETY: restoring the default disposition of SIGPIPE.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let endpoint = match endpoint(ep, config) {
         Ok(e) => e,
         Err(e) => {
