@@ -106,18 +106,27 @@ pub fn reaper() -> &'static Reaper {
 fn reap_loop(wake: OwnedFd) {
     let mut buf = [0u8; 256];
     loop {
-        // Reap first: children may have exited before the handler was installed.
-        loop {
-            let mut status = 0;
-            // SAFETY: plain waitpid.
-            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-            if pid <= 0 {
-                break;
+        // Reap first: children may have exited before the handler was installed. The
+        // watches lock is held while reaping (not while calling back): a spawn holds it
+        // from fork to registration, so a child is never reaped here while std's
+        // `Command::spawn` may still wait for it itself (it does when exec fails).
+        let mut done = Vec::new();
+        {
+            let mut watches = reaper().lock();
+            loop {
+                let mut status = 0;
+                // SAFETY: plain waitpid.
+                let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+                if pid <= 0 {
+                    break;
+                }
+                if let Some(cb) = watches.remove(&pid) {
+                    done.push((cb, pid, ExitStatus::from_wait(status)));
+                }
             }
-            let cb = reaper().watches.lock().expect("watches lock").remove(&pid);
-            if let Some(cb) = cb {
-                cb(pid, ExitStatus::from_wait(status));
-            }
+        }
+        for (cb, pid, status) in done {
+            cb(pid, status);
         }
         // SAFETY: reading into a local buffer.
         let n = unsafe { libc::read(wake.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
@@ -128,15 +137,26 @@ fn reap_loop(wake: OwnedFd) {
 }
 
 impl Reaper {
-    /// Spawns `cmd` and calls `on_exit` when it ends. The watch is registered under the
-    /// lock the reaper takes to look it up, so an exit right after the fork cannot be
-    /// missed.
+    /// The watches; a poisoned lock (a panic elsewhere) is still usable: the map stays
+    /// consistent, every change to it being a single insert or remove.
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i32, OnExit>> {
+        self.watches.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Pids of the children spawned through the reaper that are still running.
+    pub fn children(&self) -> std::collections::HashSet<i32> {
+        self.lock().keys().copied().collect()
+    }
+
+    /// Spawns `cmd` and calls `on_exit` when it ends. The lock the reaper reaps under is
+    /// held from before the fork until the watch is registered, so an exit right after
+    /// the fork cannot be missed, and a failed exec is reaped by `spawn` itself.
     pub fn spawn_watched(
         &self,
         cmd: &mut Command,
         on_exit: impl FnOnce(i32, ExitStatus) + Send + 'static,
     ) -> io::Result<i32> {
-        let mut watches = self.watches.lock().expect("watches lock");
+        let mut watches = self.lock();
         let child = cmd.spawn()?;
         let pid = child.id() as i32;
         watches.insert(pid, Box::new(on_exit));
@@ -284,13 +304,7 @@ pub fn signal_pid(pid: i32, sig: i32) -> bool {
 pub fn members(tag: &str, pgid: i32) -> Vec<i32> {
     let me = std::process::id() as i32;
     let procs = process_table();
-    let ours: std::collections::HashSet<i32> = reaper()
-        .watches
-        .lock()
-        .expect("watches lock")
-        .keys()
-        .copied()
-        .collect();
+    let ours = reaper().children();
     let needle = format!("CUBE_SUP_TAG={tag}");
     let mut set = std::collections::HashSet::new();
     for p in &procs {

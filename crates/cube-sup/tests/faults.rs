@@ -258,3 +258,48 @@ fn bad_requests_get_json_errors() {
         .mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+#[test]
+fn a_missing_command_is_given_up_and_every_state_takes_every_command() {
+    let f = Fixture::start(
+        "states",
+        r#"[programs.missing]
+command = "/nonexistent/program"
+retries = 1
+backoff = 0.05
+backoff_jitter = 0
+
+[programs.slow]
+command = "sh"
+args = ["-c", "exit 1"]
+startsecs = 1
+backoff = 30
+backoff_jitter = 0
+
+[programs.dependent]
+command = "sleep"
+args = ["1000"]
+depends_on = ["missing"]
+"#,
+    );
+    let s = f.wait_state("missing:0", "fatal", 10.0);
+    assert!(
+        s["last_exit"].as_str().unwrap().contains("spawn failed"),
+        "{s}"
+    );
+    f.wait_state("slow:0", "backoff", 10.0);
+    // The dependency never came up: the dependent waits.
+    assert_eq!(f.status("dependent:0")["state"], json!("pending"));
+    // Every command in every state answers (no hang), and ends in a sane state.
+    for name in ["missing", "slow", "dependent"] {
+        f.ok("restart", json!({ "name": name }));
+        f.ok("stop", json!({ "name": name }));
+        f.ok("stop", json!({ "name": name }));
+        assert_eq!(f.status(&format!("{name}:0"))["state"], json!("stopped"));
+        f.ok("start", json!({ "name": name }));
+        f.ok("start", json!({ "name": name }));
+    }
+    f.pid("dependent:0");
+    f.ok("signal", json!({ "name": "all", "signal": "CONT" }));
+    f.ok("tail", json!({ "name": "all" }));
+}
