@@ -110,6 +110,9 @@ enum CtlCommand {
         /// stderr instead of stdout.
         #[arg(long)]
         stderr: bool,
+        /// Keep printing what the program writes (one instance; Ctrl-C ends it).
+        #[arg(short = 'f', long)]
+        follow: bool,
     },
     /// Send a signal (name like HUP or number) to a program's process group.
     Signal { name: String, signal: String },
@@ -163,6 +166,7 @@ fn main() -> ExitCode {
             command,
         }) => {
             use serde_json::json;
+            let follow = matches!(command, CtlCommand::Tail { follow: true, .. });
             let (cmd, args) = match command {
                 CtlCommand::Status { name } => ("status", json!({ "name": name })),
                 CtlCommand::Start { name } => ("start", json!({ "name": name })),
@@ -173,6 +177,7 @@ fn main() -> ExitCode {
                     name,
                     lines,
                     stderr,
+                    ..
                 } => (
                     "tail",
                     json!({ "name": name, "lines": lines, "stream": if stderr { "err" } else { "out" } }),
@@ -191,6 +196,7 @@ fn main() -> ExitCode {
                 timeout,
                 cmd,
                 args,
+                follow,
             )
         }
     };

@@ -131,6 +131,7 @@ pub fn ctl(
     timeout_s: f64,
     command: &str,
     args: Json,
+    follow: bool,
 ) -> u8 {
     // Output into a closed pipe (`ctl status | head`) ends the command quietly, as it
     // does for other Unix tools, instead of failing on EPIPE.
@@ -168,6 +169,16 @@ pub fn ctl(
         "status" => print_status(result),
         "tail" => {
             let parts = result.as_array().cloned().unwrap_or_default();
+            if follow {
+                if parts.len() != 1 {
+                    eprintln!("cube-cli: --follow needs a single program instance (name:N)");
+                    return 2;
+                }
+                for l in parts[0]["lines"].as_array().cloned().unwrap_or_default() {
+                    println!("{}", l.as_str().unwrap_or(""));
+                }
+                return follow_file(Path::new(parts[0]["file"].as_str().unwrap_or("")));
+            }
             let many = parts.len() > 1;
             for p in parts {
                 for l in p["lines"].as_array().cloned().unwrap_or_default() {
@@ -186,6 +197,55 @@ pub fn ctl(
         ),
     }
     0
+}
+
+/// Prints what is appended to a log file, following rotation (a new file under the same
+/// name), until interrupted. Polls every 200 ms: this is the client, on the
+/// supervisor's machine (ipc), not the supervisor. A file that rotates twice within one
+/// poll loses the middle file's lines to this view (never to the log files).
+fn follow_file(path: &Path) -> u8 {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    use std::os::unix::fs::MetadataExt;
+    let open = |at_end: bool| -> Option<(std::fs::File, u64)> {
+        let mut f = std::fs::File::open(path).ok()?;
+        if at_end {
+            f.seek(SeekFrom::End(0)).ok()?;
+        }
+        let ino = f.metadata().ok()?.ino();
+        Some((f, ino))
+    };
+    let mut cur = open(true);
+    let mut buf = vec![0u8; 64 * 1024];
+    let out = std::io::stdout();
+    loop {
+        let now = std::fs::metadata(path).ok().map(|m| (m.ino(), m.len()));
+        let rotated = match (&cur, now) {
+            (Some((f, ino)), Some((new_ino, len))) => {
+                *ino != new_ino || f.metadata().map(|m| m.len()).unwrap_or(0) > len
+            }
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        // Drain the file we have (after a rotation it is complete), then move on.
+        if let Some((f, _)) = cur.as_mut() {
+            loop {
+                match f.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        let mut o = out.lock();
+                        if o.write_all(&buf[..n]).and_then(|_| o.flush()).is_err() {
+                            return 0;
+                        }
+                    }
+                }
+            }
+        }
+        if rotated {
+            cur = open(false);
+            continue;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }
 
 fn print_status(result: &Json) {

@@ -332,12 +332,76 @@ fn passthrough_output_is_prefixed_on_the_supervisors_stdout() {
     );
     let sup = supervise(&config, &[]);
     wait_running(&config, 1);
-    std::thread::sleep(Duration::from_millis(200));
+    // A second supervisor on the same control endpoint refuses to start.
+    let second = Command::new(BIN)
+        .arg("supervise")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    assert!(
+        text(&second.stderr).contains("is in use"),
+        "{}",
+        text(&second.stderr)
+    );
+    // SIGHUP reloads the configuration.
+    let mut cfg = std::fs::read_to_string(&config).unwrap();
+    cfg.push_str("\n[programs.quiet]\ncommand = \"sleep\"\nargs = [\"1000\"]\nstartsecs = 0.1\n");
+    std::fs::write(&config, cfg).unwrap();
+    unsafe { libc::kill(sup.id() as i32, libc::SIGHUP) };
+    wait_running(&config, 2);
     assert!(ctl(&config, &["quit"]).status.success());
     let out = sup.wait_with_output().unwrap();
     assert!(out.status.success());
     let stdout = text(&out.stdout);
     assert!(stdout.contains("[loud:0] shout\n"), "{stdout}");
     assert!(stdout.contains("[loud:0!] whisper\n"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn tail_follow_keeps_printing_across_rotations() {
+    use std::io::BufRead;
+    let dir = temp_dir("follow");
+    let config = write_config(
+        &dir,
+        "[programs.ticker]\ncommand = \"sh\"\nargs = [\"-c\", \"i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.01; done\"]\nstartsecs = 0.1\nlog_max_bytes = 1024\nlog_backups = 2\n",
+    );
+    let mut sup = supervise(&config, &[]);
+    wait_running(&config, 1);
+    let mut tail = Command::new(BIN)
+        .args(["ctl", "-c"])
+        .arg(&config)
+        .args(["tail", "ticker:0", "-n", "1", "-f"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = tail.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // 250 lines of about 9 bytes cross the 1 KB rotation at least once; every number
+    // must come in order, none missing.
+    let first: u64 = rx.recv_timeout(Duration::from_secs(10)).unwrap()[5..]
+        .parse()
+        .unwrap();
+    for want in first + 1..first + 250 {
+        let line = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("more lines");
+        assert_eq!(line, format!("tick {want}"));
+    }
+    let _ = tail.kill();
+    let _ = tail.wait();
+    unsafe { libc::kill(sup.id() as i32, libc::SIGTERM) };
+    assert!(wait_exit(&mut sup, 30).success());
     let _ = std::fs::remove_dir_all(&dir);
 }
