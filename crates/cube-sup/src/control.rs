@@ -32,14 +32,15 @@ use serde_json::{json, Value as Json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Binds the control and events sockets and starts the control thread.
-pub fn start(core: &Arc<Core>, ctx: &zmq::Context) -> Result<(), String> {
+/// Binds the control and events sockets and starts the control thread; returns it (see
+/// [`shutdown`]).
+pub fn start(core: &Arc<Core>, ctx: &zmq::Context) -> Result<std::thread::JoinHandle<()>, String> {
     let cfg = core.config.lock().expect("config lock").clone();
     let router = ctx.socket(zmq::ROUTER).map_err(|e| e.to_string())?;
     router.set_linger(0).ok();
     bind_private(&router, &cfg.control)?;
     let publisher = ctx.socket(zmq::PUB).map_err(|e| e.to_string())?;
-    publisher.set_linger(0).ok();
+    publisher.set_linger(1000).ok();
     bind_private(&publisher, &cfg.events)?;
     let publisher = Mutex::new(publisher);
     *core.events.lock().expect("events lock") = Some(Box::new(move |ev: &Json| {
@@ -52,6 +53,7 @@ pub fn start(core: &Arc<Core>, ctx: &zmq::Context) -> Result<(), String> {
     let pull = ctx.socket(zmq::PULL).map_err(|e| e.to_string())?;
     pull.bind(&inproc).map_err(|e| e.to_string())?;
     let push = ctx.socket(zmq::PUSH).map_err(|e| e.to_string())?;
+    push.set_linger(1000).ok();
     push.connect(&inproc).map_err(|e| e.to_string())?;
     let push = Mutex::new(push);
     *core.replies.lock().expect("replies lock") = Some(Box::new(move |id: u64, body: Json| {
@@ -62,37 +64,62 @@ pub fn start(core: &Arc<Core>, ctx: &zmq::Context) -> Result<(), String> {
     std::thread::Builder::new()
         .name("cube-sup-control".into())
         .spawn(move || serve(weak, router, pull))
-        .map_err(|e| e.to_string())?;
-    Ok(())
+        .map_err(|e| e.to_string())
 }
 
-/// Binds `sock` to `endpoint`; an ipc socket file gets mode 0600.
+/// Ends the control thread after it has passed on every reply already given (the one
+/// to `quit` included), and closes the events socket. Sockets close with a linger of
+/// 1 s, so dropping the ZeroMQ context afterwards delivers what is still queued.
+pub fn shutdown(core: &Core, thread: std::thread::JoinHandle<()>) {
+    if let Some(deliver) = core.replies.lock().expect("replies lock").take() {
+        deliver(0, json!({ "shutdown": true }));
+    }
+    let _ = thread.join();
+    core.events.lock().expect("events lock").take();
+}
+
+/// Binds `sock` to `endpoint`. An ipc socket file is private from the start, without
+/// touching the process-wide umask: it is bound inside a fresh directory of mode 0700,
+/// made 0600, then renamed to its place (connections go by path, so the move is
+/// invisible to clients).
 fn bind_private(sock: &zmq::Socket, endpoint: &str) -> Result<(), String> {
-    let path = endpoint.strip_prefix("ipc://");
-    if let Some(p) = path {
-        if std::os::unix::net::UnixStream::connect(p).is_ok() {
-            return Err(format!(
-                "{endpoint} is in use (is another supervisor running?)"
-            ));
-        }
-        let _ = std::fs::remove_file(p);
-        if let Some(dir) = std::path::Path::new(p).parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let Some(p) = endpoint.strip_prefix("ipc://") else {
+        return sock
+            .bind(endpoint)
+            .map_err(|e| format!("cannot bind {endpoint}: {e}"));
+    };
+    if std::os::unix::net::UnixStream::connect(p).is_ok() {
+        return Err(format!(
+            "{endpoint} is in use (is another supervisor running?)"
+        ));
     }
-    // SAFETY: umask only changes this process's file creation mask, restored below; it
-    // makes the socket file private from its creation on.
-    let old = path.map(|_| unsafe { libc::umask(0o177) });
-    let r = sock.bind(endpoint);
-    if let Some(old) = old {
-        unsafe { libc::umask(old) };
-    }
-    r.map_err(|e| format!("cannot bind {endpoint}: {e}"))?;
-    if let Some(p) = path {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600));
-    }
-    Ok(())
+    let _ = std::fs::remove_file(p);
+    let target = std::path::Path::new(p);
+    let dir = target.parent().unwrap_or(std::path::Path::new("."));
+    let _ = std::fs::create_dir_all(dir);
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let private = dir.join(format!(
+        ".cs{}.{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&private)
+        .map_err(|e| format!("cannot bind {endpoint}: {}: {e}", private.display()))?;
+    let tmp = private.join("s");
+    let result = sock
+        .bind(&format!("ipc://{}", tmp.display()))
+        .map_err(|e| format!("cannot bind {endpoint}: {e}"))
+        .and_then(|_| {
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
+                .and_then(|_| std::fs::rename(&tmp, target))
+                .map_err(|e| format!("cannot bind {endpoint}: {e}"))
+        });
+    let _ = std::fs::remove_file(&tmp);
+    let _ = std::fs::remove_dir(&private);
+    result
 }
 
 struct Pending {
@@ -121,6 +148,11 @@ fn serve(core: std::sync::Weak<Core>, router: zmq::Socket, pull: zmq::Socket) {
                     continue;
                 };
                 let rid = v["rid"].as_u64().unwrap_or(0);
+                if rid == 0 && v["body"]["shutdown"] == json!(true) {
+                    // Replies come through one PUSH in order: all earlier ones are out.
+                    router.set_linger(1000).ok();
+                    return;
+                }
                 if let Some(p) = pending.remove(&rid) {
                     let mut body = v["body"].clone();
                     body["v"] = json!(PROTOCOL_VERSION);

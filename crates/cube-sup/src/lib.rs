@@ -70,7 +70,8 @@ pub struct Supervisor {
     core: Arc<Core>,
     node: cube_vm::Node,
     manager: cube_term::Pid,
-    _zmq: zmq::Context,
+    zmq: Option<zmq::Context>,
+    control: Option<std::thread::JoinHandle<()>>,
     _sentinel: Option<sentinel::Sentinel>,
 }
 
@@ -85,7 +86,7 @@ impl Supervisor {
         let health = health::Health::start(&core);
         let _ = core.health.set(health);
         let ctx = zmq::Context::new();
-        control::start(&core, &ctx).map_err(Error::Control)?;
+        let control = control::start(&core, &ctx).map_err(Error::Control)?;
         let sentinel = match &opts.sentinel {
             Some(cmd) => Some(sentinel::Sentinel::start(cmd).map_err(Error::Control)?),
             None => None,
@@ -129,7 +130,8 @@ impl Supervisor {
             core,
             node,
             manager,
-            _zmq: ctx,
+            zmq: Some(ctx),
+            control: Some(control),
             _sentinel: sentinel,
         })
     }
@@ -146,9 +148,14 @@ impl Supervisor {
 
     /// Waits until the manager has ended (after `quit`), then makes sure nothing the
     /// supervisor started is left. Returns the manager's exit reason.
-    pub fn wait(self) -> cube_vm::ExitReason {
+    pub fn wait(mut self) -> cube_vm::ExitReason {
         let reason = self.node.wait(self.manager);
         self.core.kill_everything();
+        // The reply to `quit` (and any other) goes out before the sockets close.
+        if let Some(t) = self.control.take() {
+            control::shutdown(&self.core, t);
+        }
+        drop(self.zmq.take());
         self.node.flush_stdout();
         let cfg = self.core.config.lock().expect("config lock").clone();
         for ep in [&cfg.control, &cfg.events] {
