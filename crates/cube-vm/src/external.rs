@@ -80,3 +80,40 @@ pub fn to_term(st: &State, v: Value) -> Result<Term, String> {
 pub fn from_term(st: &mut State, t: &Term) -> Value {
     cube_term::from_term_with(st, t, &crate::library::VmBridge)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{ExitReason, Node};
+    use cube_term::Term;
+
+    #[test]
+    fn a_thread_outside_the_node_sends_a_message() {
+        let node = Node::start(1, |st| cube_lua::stdlib::open_libs(st));
+        let pid = node
+            .spawn_main(|st| {
+                let src = b"process.register('waiter', process.self())
+                            local m = process.receive(5000)
+                            assert(m == 'hello', tostring(m))";
+                let f = st.load_chunk(src, "=t").map_err(|e| e.message)?;
+                Ok((f, vec![]))
+            })
+            .unwrap();
+        let h = node.handle();
+        let sender = std::thread::spawn(move || {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            loop {
+                if let Some(p) = h.whereis("waiter") {
+                    assert!(h.is_alive(p));
+                    return h.send(p, Term::binary(b"hello"));
+                }
+                assert!(std::time::Instant::now() < deadline);
+                std::thread::yield_now();
+            }
+        });
+        assert!(sender.join().unwrap());
+        assert_eq!(node.wait(pid), ExitReason::Normal);
+        let h = node.handle();
+        drop(node);
+        assert!(!h.send(pid, Term::NIL), "a dropped node takes no messages");
+    }
+}
