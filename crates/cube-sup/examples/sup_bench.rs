@@ -6,6 +6,10 @@
 //! takes when `fork`+`exec` has returned (Rust's spawn returns once the child has
 //! exec'd). Prints p50, p90, p99 and max in milliseconds.
 //!
+//! `sup_bench spawn N`: the fork+exec part alone: N times, the time
+//! `cube_sup::proc::spawn_program` takes to start `sleep` (own session, PDEATHSIG, stdout
+//! and stderr to pipes, as the supervisor does), without the VM.
+//!
 //! `sup_bench idle PID SECONDS`: CPU time the process PID uses over SECONDS (percent
 //! of one core) and its resident memory.
 
@@ -79,6 +83,30 @@ fn report(what: &str, samples: &mut [f64]) {
     );
 }
 
+fn spawn(n: usize) {
+    let mut samples = Vec::with_capacity(n);
+    let args = vec!["1000".to_string()];
+    for _ in 0..n {
+        let (_r1, w1) = cube_sup::proc::pipe().unwrap();
+        let (_r2, w2) = cube_sup::proc::pipe().unwrap();
+        let spec = cube_sup::proc::SpawnSpec {
+            command: "sleep",
+            args: &args,
+            cwd: None,
+            env: vec![("CUBE_SUP_TAG".into(), "bench".into())],
+            user: None,
+            stdout: std::process::Stdio::from(w1),
+            stderr: std::process::Stdio::from(w2),
+            fd3: None,
+        };
+        let t0 = std::time::Instant::now();
+        let pid = cube_sup::proc::spawn_program(spec, |_, _| {}).unwrap();
+        samples.push(t0.elapsed().as_secs_f64() * 1000.0);
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    report(&format!("fork+exec alone over {n} spawns"), &mut samples);
+}
+
 fn cpu_ticks(pid: &str) -> (u64, u64) {
     let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     let f: Vec<&str> = s[s.rfind(')').unwrap() + 2..].split(' ').collect();
@@ -105,8 +133,9 @@ fn main() {
     match a.get(1).map(String::as_str) {
         Some("latency") if a.len() == 6 => latency(&a[2], &a[3], &a[4], a[5].parse().unwrap()),
         Some("idle") if a.len() == 4 => idle(&a[2], a[3].parse().unwrap()),
+        Some("spawn") if a.len() == 3 => spawn(a[2].parse().unwrap()),
         _ => {
-            eprintln!("usage: sup_bench latency EVENTS CONTROL ID N | idle PID SECONDS");
+            eprintln!("usage: sup_bench latency EVENTS CONTROL ID N | spawn N | idle PID SECONDS");
             std::process::exit(2);
         }
     }
