@@ -88,7 +88,7 @@ mod tests {
 
     #[test]
     fn a_thread_outside_the_node_sends_a_message() {
-        let node = Node::start(1, |st| cube_lua::stdlib::open_libs(st));
+        let node = Node::start(1, cube_lua::stdlib::open_libs);
         let pid = node
             .spawn_main(|st| {
                 let src = b"process.register('waiter', process.self())
