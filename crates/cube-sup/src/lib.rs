@@ -19,8 +19,8 @@
 //! Modules: `config` (TOML, errors with file, line and key), `proc` (spawn in a new
 //! session with PDEATHSIG, subreaper, tree signalling, reaping), `logs` (capture and
 //! rotation), `health`, `core`, `control` (protocol and client), `lualib` (the
-//! `programs` library and the natives of `sup.lua`), `json`, `sentinel` (kills a
-//! SIGKILLed supervisor's leftovers).
+//! `programs` library and the natives of `sup.lua`, the manager, and `instance.lua`,
+//! the instance body), `json`, `sentinel` (kills a SIGKILLed supervisor's leftovers).
 //!
 //! ```no_run
 //! let config = cube_sup::config::load(std::path::Path::new("sup.toml")).unwrap();

@@ -60,19 +60,26 @@ function M._manager()
         return true
     end
 
-    local function start_one(inst)
-        if M._is_fatal(inst.id) then
-            supervisor.terminate_child(sup, inst.id)
-        end
-        M._reset(inst.id)
-        local ok, err = supervisor.restart_child(sup, inst.id)
-        if not ok and err == "running" then
-            return true
-        end
-        if not ok then
+    -- Starts one instance (`k` is its entry in `known`). A child the supervisor already
+    -- has is restarted (a fatal one is terminated first, so it starts over); a new one,
+    -- or a temporary one OTP forgot after it ended, is added.
+    local function start_one(k)
+        local inst = k.inst
+        if k.in_sup then
+            if M._is_fatal(inst.id) then
+                supervisor.terminate_child(sup, inst.id)
+            end
+            M._reset(inst.id)
+            local ok, err = supervisor.restart_child(sup, inst.id)
+            if ok or err == "running" then
+                return true
+            end
             supervisor.delete_child(sup, inst.id)
-            ok, err = supervisor.start_child(sup, child_spec(inst))
+        else
+            M._reset(inst.id)
         end
+        local ok, err = supervisor.start_child(sup, child_spec(inst))
+        k.in_sup = ok ~= nil
         return ok ~= nil, err
     end
 
@@ -82,7 +89,7 @@ function M._manager()
             local k = known[id]
             if k and k.state == "pending" and deps_ready(k.inst) then
                 k.state = "started"
-                start_one(k.inst)
+                start_one(k)
             end
         end
     end
@@ -133,7 +140,7 @@ function M._manager()
         for _, id in ipairs(m.ids) do
             local k = known[id]
             k.state = "started"
-            start_one(k.inst)
+            start_one(k)
         end
         return { started = m.ids }
     end
