@@ -77,7 +77,8 @@ impl Health {
             .iter()
             .map(|s| Check {
                 spec: s.clone(),
-                // The first check waits one interval, as monit's start delay.
+                // The first check comes once the program had time to start: after
+                // startsecs (at least 0.2 s), or one interval if that is shorter.
                 next: now
                     + Duration::from_secs_f64(
                         s.interval.min(prog.startsecs.as_secs_f64().max(0.2)),
