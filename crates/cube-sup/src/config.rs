@@ -377,11 +377,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let span = rp.span();
         let rp = rp.get_ref();
         let k = |field: &str| format!("programs.{name}.{field}");
-        if name.is_empty() || name.contains([':', '/', ' ']) {
+        if name.is_empty() || name.contains([':', '/', ' ', '*']) || name == "all" {
             return Err(cx.err_at(
                 span,
                 Some(format!("programs.{name}")),
-                "a program name may not contain ':', '/' or spaces".into(),
+                "a program name may not be 'all' nor contain ':', '/', '*' or spaces".into(),
             ));
         }
         if rp.command.get_ref().trim().is_empty() {
@@ -537,11 +537,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     })?;
     let mut groups = BTreeMap::new();
     for (g, members) in &raw.groups {
-        if raw.programs.contains_key(g) {
+        if raw.programs.contains_key(g) || g == "all" || g.contains(':') {
             return Err(cx.err_at(
                 members.span(),
                 Some(format!("groups.{g}")),
-                "a group may not have a program's name".into(),
+                "a group may not have a program's name, be 'all' or contain ':'".into(),
             ));
         }
         let mut list = Vec::new();
@@ -659,7 +659,7 @@ type = "tcp"
 port = 8000
 
 [groups]
-all = ["db", "web"]
+both = ["db", "web"]
 "#)
         .unwrap();
         assert_eq!(c.control, "ipc:///tmp/x.sock");
@@ -674,7 +674,7 @@ all = ["db", "web"]
         assert_eq!(w.log, LogMode::Passthrough);
         assert_eq!(w.heartbeat, Some(Duration::from_millis(2500)));
         assert_eq!(w.health[0].kind, HealthKind::Tcp);
-        assert_eq!(c.groups["all"], vec!["db", "web"]);
+        assert_eq!(c.groups["both"], vec!["db", "web"]);
     }
 
     #[test]
@@ -728,6 +728,9 @@ all = ["db", "web"]
 
         let e = p("[programs.a\ncommand='x'\n").unwrap_err();
         assert_eq!(e.line, 1, "{e}");
+
+        let e = p("[programs.all]\ncommand='x'\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (1, "programs.all"), "{e}");
 
         let e = p("[programs.a]\ncommand='x'\nnumprocs = 0\n").unwrap_err();
         assert_eq!((e.line, e.key.as_str()), (3, "programs.a.numprocs"), "{e}");
