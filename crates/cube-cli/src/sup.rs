@@ -177,7 +177,10 @@ pub fn ctl(
                 for l in parts[0]["lines"].as_array().cloned().unwrap_or_default() {
                     println!("{}", l.as_str().unwrap_or(""));
                 }
-                return follow_file(Path::new(parts[0]["file"].as_str().unwrap_or("")));
+                return follow_file(
+                    Path::new(parts[0]["file"].as_str().unwrap_or("")),
+                    parts[0]["offset"].as_u64().unwrap_or(0),
+                );
             }
             let many = parts.len() > 1;
             for p in parts {
@@ -203,18 +206,19 @@ pub fn ctl(
 /// name), until interrupted. Polls every 200 ms: this is the client, on the
 /// supervisor's machine (ipc), not the supervisor. A file that rotates twice within one
 /// poll loses the middle file's lines to this view (never to the log files).
-fn follow_file(path: &Path) -> u8 {
+fn follow_file(path: &Path, offset: u64) -> u8 {
     use std::io::{Read, Seek, SeekFrom, Write};
     use std::os::unix::fs::MetadataExt;
-    let open = |at_end: bool| -> Option<(std::fs::File, u64)> {
+    let open = |at: u64| -> Option<(std::fs::File, u64)> {
         let mut f = std::fs::File::open(path).ok()?;
-        if at_end {
-            f.seek(SeekFrom::End(0)).ok()?;
+        let meta = f.metadata().ok()?;
+        // A file shorter than the offset is a new one (rotated meanwhile): from its start.
+        if at <= meta.len() {
+            f.seek(SeekFrom::Start(at)).ok()?;
         }
-        let ino = f.metadata().ok()?.ino();
-        Some((f, ino))
+        Some((f, meta.ino()))
     };
-    let mut cur = open(true);
+    let mut cur = open(offset);
     let mut buf = vec![0u8; 64 * 1024];
     let out = std::io::stdout();
     loop {
@@ -241,7 +245,7 @@ fn follow_file(path: &Path) -> u8 {
             }
         }
         if rotated {
-            cur = open(false);
+            cur = open(0);
             continue;
         }
         std::thread::sleep(std::time::Duration::from_millis(200));

@@ -13,7 +13,8 @@
 //!
 //! Commands: `status {name?}`, `start {name}`, `stop {name}`, `restart {name}`,
 //! `reload {}` (re-reads the configuration file), `signal {name, signal}`,
-//! `tail {name, lines?, stream?: "out"|"err"}`, `heartbeat {name}`, `quit {}`,
+//! `tail {name, lines?, stream?: "out"|"err"}` (-> per instance `{id, file, lines,
+//! offset}`, `offset` being where a follower of `file` goes on), `heartbeat {name}`, `quit {}`,
 //! `version {}`. A name is a program, `program:N`, a group, or `all`.
 //! Event kinds: spawn, spawn_failed, running, exit, backoff, restart, fatal, stopping,
 //! kill, stop, health_failure.
@@ -293,8 +294,8 @@ fn tail(core: &Core, name: &str, args: &Json) -> Result<Json, String> {
     let mut out = Vec::new();
     for id in core.resolve(name)? {
         let path = core.log_path(&id, stream).ok_or("no log")?;
-        let text = crate::logs::tail(&path, lines).unwrap_or_default();
-        out.push(json!({ "id": id, "file": path.display().to_string(), "lines": text }));
+        let (text, offset) = crate::logs::tail(&path, lines).unwrap_or_default();
+        out.push(json!({ "id": id, "file": path.display().to_string(), "lines": text, "offset": offset }));
     }
     Ok(Json::Array(out))
 }

@@ -269,10 +269,19 @@ fn flush_partial(sink: &mut Sink) {
     }
 }
 
-/// The last `n` lines of a log file (and its newest backup if the file is short).
-pub fn tail(path: &Path, n: usize) -> std::io::Result<Vec<String>> {
-    let mut text = std::fs::read(path)?;
+/// The last `n` complete lines of a log file (reaching into its newest backup if the
+/// file is short), and the byte offset in the file just after them, where someone
+/// following the file goes on reading.
+pub fn tail(path: &Path, n: usize) -> std::io::Result<(Vec<String>, u64)> {
+    let mut current = std::fs::read(path)?;
+    // A line still being written is left to the follower.
+    let complete = current
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    current.truncate(complete);
     let lines_in = |t: &[u8]| t.split(|&b| b == b'\n').count();
+    let mut text = current;
     if lines_in(&text) <= n {
         if let Ok(mut older) = std::fs::read(backup(path, 1)) {
             older.extend_from_slice(&text);
@@ -282,7 +291,7 @@ pub fn tail(path: &Path, n: usize) -> std::io::Result<Vec<String>> {
     let s = String::from_utf8_lossy(&text);
     let mut lines: Vec<String> = s.lines().map(str::to_string).collect();
     let skip = lines.len().saturating_sub(n);
-    Ok(lines.split_off(skip))
+    Ok((lines.split_off(skip), complete as u64))
 }
 
 #[cfg(test)]
@@ -310,7 +319,9 @@ mod tests {
         }
         assert_eq!(got, all);
         assert!(!backup(&path, 3).exists());
-        assert_eq!(tail(&path, 2).unwrap(), vec!["line 028", "line 029"]);
+        let (lines, offset) = tail(&path, 2).unwrap();
+        assert_eq!(lines, vec!["line 028", "line 029"]);
+        assert_eq!(offset, std::fs::metadata(&path).unwrap().len());
         let _ = std::fs::remove_dir_all(&dir);
     }
 
