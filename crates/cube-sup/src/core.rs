@@ -593,7 +593,7 @@ impl Core {
         let (pgid, tag) = self
             .with_inst(id, |i| (i.os_pid.unwrap_or(0), i.tag.clone()))
             .unwrap_or((0, String::new()));
-        if tag.is_empty() {
+        if tag.is_empty() || !proc::may_have_leftovers(pgid) {
             return 0;
         }
         let left = proc::members(&tag, pgid);
@@ -621,7 +621,7 @@ impl Core {
         let (pgid, tag) = self
             .with_inst(id, |i| (i.os_pid.unwrap_or(0), i.tag.clone()))
             .unwrap_or((0, String::new()));
-        if tag.is_empty() {
+        if tag.is_empty() || !proc::may_have_leftovers(pgid) {
             return 0;
         }
         proc::members(&tag, pgid).len()

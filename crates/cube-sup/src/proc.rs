@@ -332,6 +332,38 @@ pub fn members(tag: &str, pgid: i32) -> Vec<i32> {
     set.into_iter().collect()
 }
 
+/// Whether a program whose main process has ended (process group `pgid`) may have left
+/// anything alive, decided without scanning the process table in the common case. Once
+/// the group is empty, a living descendant that escaped it has a topmost living
+/// ancestor whose parent died, so that ancestor was reparented to this supervisor (the
+/// subreaper): no child of ours beyond the programs and helpers the reaper knows means
+/// nothing is left. Errs on the side of `true` (then [`members`] scans).
+pub fn may_have_leftovers(pgid: i32) -> bool {
+    if pgid > 1 {
+        // SAFETY: signal 0 only checks for existence.
+        let r = unsafe { libc::kill(-pgid, 0) };
+        if r == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH) {
+            return true;
+        }
+    }
+    let Some(children) = own_children() else {
+        return true;
+    };
+    let known = reaper().children();
+    children.iter().any(|c| !known.contains(c))
+}
+
+/// Children of this OS process (of all its threads), if the kernel tells
+/// (`/proc/self/task/*/children`).
+fn own_children() -> Option<Vec<i32>> {
+    let mut out = Vec::new();
+    for t in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let s = std::fs::read_to_string(t.path().join("children")).ok()?;
+        out.extend(s.split_whitespace().filter_map(|p| p.parse::<i32>().ok()));
+    }
+    Some(out)
+}
+
 struct ProcEntry {
     pid: i32,
     ppid: i32,
