@@ -1,5 +1,5 @@
 //! The Lua `programs` library, opened in every process of a supervising node (through
-//! the node's `setup` function, see [`install`]). Its public functions (`start`, `stop`,
+//! the node's `setup` function, see `install`). Its public functions (`start`, `stop`,
 //! `restart`, `status`, `signal`, `subscribe`) are written in Lua (`sup.lua`) over the
 //! natives here (`programs._*`), which are also what the manager and instance processes
 //! use. As with the `supervisor` library, the Lua chunk runs in a process on its first
@@ -60,7 +60,7 @@ fn full_proto() -> Arc<Proto> {
 
 /// Installs the global `programs` (also `package.loaded.programs`) into a new process's
 /// state; `core_id` comes from [`register_core`].
-pub fn install(st: &mut State, core_id: u64) {
+pub(crate) fn install(st: &mut State, core_id: u64) {
     let module = st.new_table();
     let meta = st.new_table();
     let loader = st.new_native(
