@@ -159,7 +159,12 @@ impl Core {
                     Instance {
                         name: p.name.clone(),
                         idx,
-                        state: State::Pending,
+                        // Waiting to start (maybe for dependencies), or not to start.
+                        state: if p.autostart {
+                            State::Pending
+                        } else {
+                            State::Stopped
+                        },
                         os_pid: None,
                         tag: String::new(),
                         cube_pid: None,
