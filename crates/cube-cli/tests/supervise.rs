@@ -405,3 +405,54 @@ fn tail_follow_keeps_printing_across_rotations() {
     assert!(wait_exit(&mut sup, 30).success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Children of `parent` whose command line contains `needle`.
+fn children_with(parent: u32, needle: &str) -> Vec<i64> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i64>().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let ppid: u32 = stat[stat.rfind(')').unwrap() + 2..]
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if ppid == parent && String::from_utf8_lossy(&cmd).contains(needle) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+#[test]
+fn without_the_sentinel_pdeathsig_still_takes_the_programs_down() {
+    let dir = temp_dir("pdeath");
+    let config = write_config(
+        &dir,
+        "[programs.lone]\ncommand = \"sleep\"\nargs = [\"1000\"]\nstartsecs = 0.1\nnumprocs = 2\n",
+    );
+    let mut sup = supervise(&config, &[]);
+    let st = wait_running(&config, 2);
+    let pids: Vec<i64> = st["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["pid"].as_i64().unwrap())
+        .collect();
+    let sentinel = children_with(sup.id(), "__cube-sup-sentinel");
+    assert_eq!(sentinel.len(), 1, "one sentinel");
+    unsafe { libc::kill(sentinel[0] as i32, libc::SIGKILL) };
+    std::thread::sleep(Duration::from_millis(100));
+    unsafe { libc::kill(sup.id() as i32, libc::SIGKILL) };
+    let _ = sup.wait();
+    eventually(10, "programs gone by PDEATHSIG", || {
+        pids.iter().all(|&p| !alive(p))
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
