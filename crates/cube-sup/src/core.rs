@@ -3,7 +3,7 @@
 //! control socket (`control.rs`) call.
 //!
 //! Who decides what: the per-instance policy (when to spawn, when a start has
-//! succeeded, when to stop) runs in the instance's cube process (`sup.lua`); this module
+//! succeeded, when to stop) runs in the instance's cube process (`instance.lua`); this module
 //! holds the facts (pids, states, failed starts in a row, timestamps), computes the
 //! backoff, spawns and signals, and publishes events. Every mutation happens under the
 //! `instances` lock, never across a blocking call.
@@ -26,7 +26,7 @@ pub const PROTOCOL_VERSION: u64 = 1;
 /// Where an instance is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
-    /// Not started (autostart = false, or waiting for its dependencies).
+    /// Not started yet: waiting for its dependencies.
     Pending,
     /// Waiting out the backoff before the next spawn.
     Backoff,
@@ -36,7 +36,7 @@ pub enum State {
     Running,
     /// Being stopped (stop signal sent).
     Stopping,
-    /// Stopped on request.
+    /// Stopped on request, or never started (autostart = false).
     Stopped,
     /// Ended and not restarted (by its restart policy).
     Exited,
