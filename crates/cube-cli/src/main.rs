@@ -1,10 +1,12 @@
-//! `cube-cli`: the cube command line (`run`, `eval`, `repl`, `device`), following the
-//! conventions of the `lua` command: an `arg` table, chunk names as given, errors with a
-//! traceback on stderr and exit status 1.
+//! `cube-cli`: the cube command line (`run`, `eval`, `repl`), following the conventions of
+//! the `lua` command: an `arg` table, chunk names as given, errors with a traceback on
+//! stderr and exit status 1; `device` for the ZeroMQ devices (cube-zmq); and
+//! `supervise` / `ctl` for OS programs (cube-sup).
 
 mod device;
 mod repl;
 mod script;
+mod sup;
 
 // Processes allocate on one scheduler thread and are freed on another; glibc's malloc
 // serialises that on an arena lock, mimalloc does not (measured: spawn benchmark).
@@ -78,9 +80,79 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         curve_keys: Option<String>,
     },
+    /// Supervise OS programs described by a TOML config (see README "Supervising
+    /// programs"); runs until `ctl quit`, SIGTERM or SIGINT; SIGHUP reloads.
+    Supervise {
+        /// The configuration file.
+        config: std::path::PathBuf,
+        /// Scheduler threads (default: one per core).
+        #[arg(long, default_value_t = 0)]
+        schedulers: usize,
+        /// Also run this Lua script on the node (it can use the `programs` library).
+        #[arg(long, value_name = "FILE")]
+        script: Option<std::path::PathBuf>,
+    },
+    /// Control a running supervisor.
+    Ctl {
+        /// Control endpoint (default: from -c CONFIG, else $CUBE_SUP_CONTROL).
+        #[arg(long, global = true)]
+        endpoint: Option<String>,
+        /// Read the control endpoint from this configuration file.
+        #[arg(short = 'c', long = "config", global = true)]
+        config: Option<std::path::PathBuf>,
+        /// Print the raw JSON reply.
+        #[arg(long, global = true)]
+        json: bool,
+        /// Seconds to wait for the reply.
+        #[arg(long, default_value_t = 60.0, global = true)]
+        timeout: f64,
+        #[command(subcommand)]
+        command: CtlCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CtlCommand {
+    /// State, pid, uptime and restarts of every program (or of NAME).
+    Status { name: Option<String> },
+    /// Start a program, `program:N`, a group or `all`.
+    Start { name: String },
+    /// Stop (stop signal, then SIGKILL after the stop timeout; the whole tree).
+    Stop { name: String },
+    /// Stop, then start.
+    Restart { name: String },
+    /// Re-read the configuration: unchanged programs keep running, changed ones are
+    /// restarted, removed ones stopped, new ones started.
+    Reload,
+    /// Last lines of a program's captured output.
+    Tail {
+        name: String,
+        /// Number of lines.
+        #[arg(short = 'n', long, default_value_t = 20)]
+        lines: u64,
+        /// stderr instead of stdout.
+        #[arg(long)]
+        stderr: bool,
+        /// Keep printing what the program writes (one instance; Ctrl-C ends it).
+        #[arg(short = 'f', long)]
+        follow: bool,
+    },
+    /// Send a signal (name like HUP or number) to a program's process group.
+    Signal { name: String, signal: String },
+    /// Count a heartbeat for a program (ZeroMQ heartbeat).
+    Heartbeat { name: String },
+    /// Stop every program and end the supervisor.
+    Quit,
+    /// Protocol and supervisor version.
+    Version,
 }
 
 fn main() -> ExitCode {
+    // The supervisor's sentinel is this binary with a hidden first argument.
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.len() == 3 && argv[1] == cube_sup::sentinel::ARG {
+        return ExitCode::from(cube_sup::sentinel::main(&argv[2]));
+    }
     let cli = Cli::parse();
     let code = match cli.command {
         Some(Command::Run {
@@ -111,6 +183,52 @@ fn main() -> ExitCode {
             capture,
             curve_keys,
         }) => device::run(kind, frontend, backend, capture, curve_keys),
+        Some(Command::Supervise {
+            config,
+            schedulers,
+            script,
+        }) => sup::supervise(&config, schedulers, script.as_deref()),
+        Some(Command::Ctl {
+            endpoint,
+            config,
+            json,
+            timeout,
+            command,
+        }) => {
+            use serde_json::json;
+            let follow = matches!(command, CtlCommand::Tail { follow: true, .. });
+            let (cmd, args) = match command {
+                CtlCommand::Status { name } => ("status", json!({ "name": name })),
+                CtlCommand::Start { name } => ("start", json!({ "name": name })),
+                CtlCommand::Stop { name } => ("stop", json!({ "name": name })),
+                CtlCommand::Restart { name } => ("restart", json!({ "name": name })),
+                CtlCommand::Reload => ("reload", json!({})),
+                CtlCommand::Tail {
+                    name,
+                    lines,
+                    stderr,
+                    ..
+                } => (
+                    "tail",
+                    json!({ "name": name, "lines": lines, "stream": if stderr { "err" } else { "out" } }),
+                ),
+                CtlCommand::Signal { name, signal } => {
+                    ("signal", json!({ "name": name, "signal": signal }))
+                }
+                CtlCommand::Heartbeat { name } => ("heartbeat", json!({ "name": name })),
+                CtlCommand::Quit => ("quit", json!({})),
+                CtlCommand::Version => ("version", json!({})),
+            };
+            sup::ctl(
+                endpoint.as_deref(),
+                config.as_deref(),
+                json,
+                timeout,
+                cmd,
+                args,
+                follow,
+            )
+        }
     };
     ExitCode::from(code)
 }

@@ -23,6 +23,7 @@
 //! assert_eq!(node.wait(pid), ExitReason::Normal);
 //! ```
 
+mod external;
 pub mod io_wait;
 mod library;
 mod node;
@@ -34,5 +35,6 @@ mod supervisor;
 mod timer;
 mod transfer;
 
+pub use external::{current_pid, from_term, to_term, NodeHandle};
 pub use node::{ExitReason, Limits, Node, Stats, SLICE_REDUCTIONS};
 pub use process::Status;

@@ -218,6 +218,14 @@ fn i(st: &mut State, _a: Args) -> LResult<Ret> {
     Ok(Ret::Values(0))
 }
 
+/// The pid of the process owning `st` (None before `install`).
+pub(crate) fn self_pid(st: &mut State) -> Option<Pid> {
+    st.ext
+        .as_mut()
+        .and_then(|e| e.downcast_mut::<Ctx>())
+        .map(|c| c.me)
+}
+
 /// What the last blocking native waits for (taken by the scheduler after a slice).
 pub(crate) fn take_wait(st: &mut State) -> Wait {
     st.ext

@@ -87,7 +87,7 @@ pub(crate) struct NodeInner {
 
 /// A running node. Dropping it stops the schedulers.
 pub struct Node {
-    inner: Arc<NodeInner>,
+    pub(crate) inner: Arc<NodeInner>,
     threads: Vec<std::thread::JoinHandle<()>>,
 }
 

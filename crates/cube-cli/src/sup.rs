@@ -1,0 +1,275 @@
+//! `cube-cli supervise CONFIG` and `cube-cli ctl COMMAND`: the command-line side of
+//! cube-sup (supervision of OS programs).
+
+use serde_json::{json, Value as Json};
+use std::os::fd::AsRawFd;
+use std::path::Path;
+
+/// Runs a supervisor until `ctl quit`, SIGTERM or SIGINT; SIGHUP reloads the
+/// configuration. Exit status 0 after an orderly stop, 2 on a configuration error.
+pub fn supervise(config: &Path, schedulers: usize, script: Option<&Path>) -> u8 {
+    let cfg = match cube_sup::config::load(config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("cube-cli: {e}");
+            return 2;
+        }
+    };
+    let control = cfg.control.clone();
+    let n = cfg.programs.len();
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "cube-cli".into());
+    let opts = cube_sup::Options {
+        schedulers,
+        sentinel: Some(vec![exe, cube_sup::sentinel::ARG.to_string()]),
+        script: script.map(Path::to_path_buf),
+    };
+    let sup = match cube_sup::Supervisor::start(cfg, opts) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("cube-cli: {e}");
+            return 1;
+        }
+    };
+    eprintln!("cube-cli: supervising {n} program(s); control at {control}");
+    watch_signals(sup.quit_handle(), control);
+    match sup.wait() {
+        cube_vm::ExitReason::Normal => 0,
+        cube_vm::ExitReason::Error { message, .. } => {
+            eprintln!(
+                "cube-cli: the manager ended: {}",
+                message.unwrap_or_default()
+            );
+            1
+        }
+    }
+}
+
+static SIGNAL_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+extern "C" fn on_signal(sig: libc::c_int) {
+    let fd = SIGNAL_FD.load(std::sync::atomic::Ordering::Relaxed);
+    if fd >= 0 {
+        let b = sig as u8;
+        // SAFETY: write(2) is async-signal-safe.
+        unsafe { libc::write(fd, &b as *const u8 as *const libc::c_void, 1) };
+    }
+}
+
+/// SIGTERM/SIGINT: quit (stop every program, then exit); SIGHUP: reload.
+fn watch_signals(quit: cube_sup::QuitHandle, control: String) {
+    let Ok((r, w)) = cube_sup::proc::pipe() else {
+        return;
+    };
+    SIGNAL_FD.store(w.as_raw_fd(), std::sync::atomic::Ordering::SeqCst);
+    std::mem::forget(w);
+    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        // SAFETY: installing a handler that only writes to a pipe.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_signal as *const () as usize;
+            sa.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
+    }
+    std::thread::spawn(move || {
+        let mut b = [0u8; 1];
+        loop {
+            // SAFETY: reading one byte into a local buffer.
+            let n = unsafe { libc::read(r.as_raw_fd(), b.as_mut_ptr().cast(), 1) };
+            if n <= 0 {
+                if n < 0
+                    && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+                {
+                    continue;
+                }
+                return;
+            }
+            if b[0] as i32 == libc::SIGHUP {
+                match cube_sup::control::request(&control, "reload", json!({}), 120_000) {
+                    Ok(r) if r["ok"] == json!(true) => {
+                        eprintln!("cube-cli: reloaded: {}", r["result"])
+                    }
+                    Ok(r) => eprintln!(
+                        "cube-cli: reload failed: {}",
+                        r["error"].as_str().unwrap_or("?")
+                    ),
+                    Err(e) => eprintln!("cube-cli: reload failed: {e}"),
+                }
+            } else {
+                eprintln!("cube-cli: stopping all programs");
+                quit.quit();
+            }
+        }
+    });
+}
+
+/// Where `ctl` connects: `--endpoint`, else the config file's control endpoint, else
+/// `$CUBE_SUP_CONTROL`.
+fn endpoint(endpoint: Option<&str>, config: Option<&Path>) -> Result<String, String> {
+    if let Some(e) = endpoint {
+        return Ok(e.to_string());
+    }
+    if let Some(c) = config {
+        return cube_sup::config::load(c)
+            .map(|c| c.control)
+            .map_err(|e| e.to_string());
+    }
+    std::env::var("CUBE_SUP_CONTROL").map_err(|_| {
+        "no control endpoint: give --endpoint, -c CONFIG or set CUBE_SUP_CONTROL".to_string()
+    })
+}
+
+/// One `ctl` request; prints the reply. Exit status 0 on success, 1 on an error reply,
+/// 2 when the supervisor cannot be reached.
+pub fn ctl(
+    ep: Option<&str>,
+    config: Option<&Path>,
+    as_json: bool,
+    timeout_s: f64,
+    command: &str,
+    args: Json,
+    follow: bool,
+) -> u8 {
+    // Output into a closed pipe (`ctl status | head`) ends the command quietly, as it
+    // does for other Unix tools, instead of failing on EPIPE.
+    // SAFETY: restoring the default disposition of SIGPIPE.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    let endpoint = match endpoint(ep, config) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("cube-cli: {e}");
+            return 2;
+        }
+    };
+    let timeout = (timeout_s * 1000.0).clamp(1.0, i32::MAX as f64) as i32;
+    let reply = match cube_sup::control::request(&endpoint, command, args, timeout) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cube-cli: {e}");
+            return 2;
+        }
+    };
+    if as_json {
+        println!("{reply}");
+    }
+    if reply["ok"] != json!(true) {
+        if !as_json {
+            eprintln!("cube-cli: {}", reply["error"].as_str().unwrap_or("error"));
+        }
+        return 1;
+    }
+    if as_json {
+        return 0;
+    }
+    let result = &reply["result"];
+    match command {
+        "status" => print_status(result),
+        "tail" => {
+            let parts = result.as_array().cloned().unwrap_or_default();
+            if follow {
+                if parts.len() != 1 {
+                    eprintln!("cube-cli: --follow needs a single program instance (name:N)");
+                    return 2;
+                }
+                for l in parts[0]["lines"].as_array().cloned().unwrap_or_default() {
+                    println!("{}", l.as_str().unwrap_or(""));
+                }
+                return follow_file(
+                    Path::new(parts[0]["file"].as_str().unwrap_or("")),
+                    parts[0]["offset"].as_u64().unwrap_or(0),
+                );
+            }
+            let many = parts.len() > 1;
+            for p in parts {
+                for l in p["lines"].as_array().cloned().unwrap_or_default() {
+                    let l = l.as_str().unwrap_or("");
+                    if many {
+                        println!("[{}] {l}", p["id"].as_str().unwrap_or("?"));
+                    } else {
+                        println!("{l}");
+                    }
+                }
+            }
+        }
+        _ => println!(
+            "{}",
+            serde_json::to_string_pretty(result).unwrap_or_default()
+        ),
+    }
+    0
+}
+
+/// Prints what is appended to a log file, following rotation (a new file under the same
+/// name), until interrupted. Polls every 200 ms: this is the client, on the
+/// supervisor's machine (ipc), not the supervisor. A file that rotates twice within one
+/// poll loses the middle file's lines to this view (never to the log files).
+fn follow_file(path: &Path, offset: u64) -> u8 {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    use std::os::unix::fs::MetadataExt;
+    let open = |at: u64| -> Option<(std::fs::File, u64)> {
+        let mut f = std::fs::File::open(path).ok()?;
+        let meta = f.metadata().ok()?;
+        // A file shorter than the offset is a new one (rotated meanwhile): from its start.
+        if at <= meta.len() {
+            f.seek(SeekFrom::Start(at)).ok()?;
+        }
+        Some((f, meta.ino()))
+    };
+    let mut cur = open(offset);
+    let mut buf = vec![0u8; 64 * 1024];
+    let out = std::io::stdout();
+    loop {
+        let now = std::fs::metadata(path).ok().map(|m| (m.ino(), m.len()));
+        let rotated = match (&cur, now) {
+            (Some((f, ino)), Some((new_ino, len))) => {
+                *ino != new_ino || f.metadata().map(|m| m.len()).unwrap_or(0) > len
+            }
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        // Drain the file we have (after a rotation it is complete), then move on.
+        if let Some((f, _)) = cur.as_mut() {
+            loop {
+                match f.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        let mut o = out.lock();
+                        if o.write_all(&buf[..n]).and_then(|_| o.flush()).is_err() {
+                            return 0;
+                        }
+                    }
+                }
+            }
+        }
+        if rotated {
+            cur = open(0);
+            continue;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+fn print_status(result: &Json) {
+    println!(
+        "{:<24} {:<9} {:>8} {:>10} {:>8}  LAST EXIT",
+        "PROGRAM", "STATE", "PID", "UPTIME", "RESTARTS"
+    );
+    for s in result.as_array().cloned().unwrap_or_default() {
+        let pid = s["pid"].as_i64().map_or("-".to_string(), |p| p.to_string());
+        let up = s["uptime"]
+            .as_f64()
+            .map_or("-".to_string(), |u| format!("{u:.1}s"));
+        println!(
+            "{:<24} {:<9} {:>8} {:>10} {:>8}  {}",
+            s["id"].as_str().unwrap_or("?"),
+            s["state"].as_str().unwrap_or("?"),
+            pid,
+            up,
+            s["restarts"],
+            s["last_exit"].as_str().unwrap_or("-"),
+        );
+    }
+}

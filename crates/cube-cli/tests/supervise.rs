@@ -1,0 +1,458 @@
+//! `cube-cli supervise` and `cube-cli ctl` as a user meets them: the real binary, real
+//! child programs, the real control socket. Includes the fault that only the binary can
+//! show: SIGKILL of the supervisor itself leaves nothing behind.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cube-cli");
+
+fn temp_dir(what: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cube-cli-sup-{what}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write_config(dir: &Path, programs: &str) -> PathBuf {
+    let path = dir.join("sup.toml");
+    std::fs::write(
+        &path,
+        format!("[supervisor]\nlog_dir = \"logs\"\n\n{programs}"),
+    )
+    .unwrap();
+    path
+}
+
+fn supervise(config: &Path, extra: &[&str]) -> Child {
+    Command::new(BIN)
+        .arg("supervise")
+        .arg(config)
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn ctl(config: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(["ctl", "--timeout", "30", "-c"])
+        .arg(config)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Waits until `ctl status --json` says every instance is running; returns the reply.
+fn wait_running(config: &Path, n: usize) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = ctl(config, &["--json", "status"]);
+        if out.status.success() {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let all = v["result"].as_array().unwrap();
+            if all.len() == n && all.iter().all(|s| s["state"] == "running") {
+                return v;
+            }
+        }
+        assert!(Instant::now() < deadline, "programs did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn wait_exit(child: &mut Child, secs: u64) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("supervisor did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn alive(pid: i64) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => !s[s.rfind(')').unwrap() + 2..].starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+fn with_env(var: &str) -> Vec<i64> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i64>().ok()) else {
+            continue;
+        };
+        if let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) {
+            if env.split(|&b| b == 0).any(|v| v == var.as_bytes()) && alive(pid) {
+                out.push(pid);
+            }
+        }
+    }
+    out
+}
+
+fn eventually(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sigkill_of_the_supervisor_leaves_nothing() {
+    let dir = temp_dir("sigkill");
+    let mark = format!("CUBE_TEST_MARK=sk{}", std::process::id());
+    let (k, v) = mark.split_once('=').unwrap();
+    let config = write_config(
+        &dir,
+        &format!(
+            r#"[programs.plain]
+command = "sleep"
+args = ["1000"]
+startsecs = 0.1
+env = {{ {k} = "{v}" }}
+
+[programs.forker]
+command = "sh"
+args = ["-c", "setsid sleep 1001 & (sleep 1002 &) ; exec sleep 1000"]
+startsecs = 0.3
+env = {{ {k} = "{v}" }}
+"#
+        ),
+    );
+    let mut sup = supervise(&config, &[]);
+    wait_running(&config, 2);
+    eventually(10, "all four started", || with_env(&mark).len() == 4);
+    unsafe { libc::kill(sup.id() as i32, libc::SIGKILL) };
+    let _ = sup.wait();
+    eventually(10, "nothing left after SIGKILL of the supervisor", || {
+        with_env(&mark).is_empty()
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ctl_drives_a_supervisor_and_sigterm_stops_everything() {
+    let dir = temp_dir("ctl");
+    let config = write_config(
+        &dir,
+        r#"[programs.echo]
+command = "sh"
+args = ["-c", "echo hello from $CUBE_SUP_PROGRAM; echo oops >&2; exec sleep 1000"]
+startsecs = 0.1
+
+[programs.pair]
+command = "sleep"
+args = ["1000"]
+numprocs = 2
+startsecs = 0.1
+
+[groups]
+both = ["echo", "pair"]
+"#,
+    );
+    let mut sup = supervise(&config, &[]);
+    let st = wait_running(&config, 3);
+    let pids: Vec<i64> = st["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["pid"].as_i64().unwrap())
+        .collect();
+
+    let out = ctl(&config, &["status"]);
+    assert!(out.status.success());
+    let table = text(&out.stdout);
+    assert!(table.starts_with("PROGRAM"), "{table}");
+    for id in ["echo:0", "pair:0", "pair:1"] {
+        assert!(table.contains(id), "{table}");
+    }
+
+    eventually(10, "output captured", || {
+        let out = ctl(&config, &["tail", "echo"]);
+        text(&out.stdout) == "hello from echo\n"
+    });
+    let out = ctl(&config, &["tail", "echo", "--stderr"]);
+    assert_eq!(text(&out.stdout), "oops\n");
+
+    let out = ctl(&config, &["stop", "pair:1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!alive(pids[2]));
+    let out = ctl(&config, &["--json", "status", "pair:1"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["result"][0]["state"], "stopped");
+
+    let out = ctl(&config, &["restart", "both"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let st = wait_running(&config, 3);
+    for (i, s) in st["result"].as_array().unwrap().iter().enumerate() {
+        assert_ne!(s["pid"].as_i64().unwrap(), pids[i]);
+    }
+
+    let out = ctl(&config, &["signal", "echo", "KILL"]);
+    assert!(out.status.success());
+
+    // Errors: a JSON error becomes exit status 1 and a message.
+    let out = ctl(&config, &["stop", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no such program or group 'nope'"));
+
+    let live: Vec<i64> = wait_running(&config, 3)["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["pid"].as_i64().unwrap())
+        .collect();
+    unsafe { libc::kill(sup.id() as i32, libc::SIGTERM) };
+    let status = wait_exit(&mut sup, 30);
+    assert!(status.success(), "{status:?}");
+    for p in live {
+        assert!(!alive(p), "{p} survived");
+    }
+    assert!(!dir.join("sup.sock").exists(), "socket file left behind");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn config_errors_name_file_line_and_key() {
+    let dir = temp_dir("badcfg");
+    let config = dir.join("bad.toml");
+    std::fs::write(
+        &config,
+        "[programs.web]\ncommand = \"x\"\nrestart = \"sometimes\"\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .arg("supervise")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{}:3: programs.web.restart: unknown variant `sometimes`",
+            config.display()
+        )),
+        "{err}"
+    );
+    let out = Command::new(BIN)
+        .arg("supervise")
+        .arg(dir.join("missing.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ctl_without_a_supervisor_fails_cleanly() {
+    let dir = temp_dir("nosup");
+    let out = Command::new(BIN)
+        .args(["ctl", "--endpoint"])
+        .arg(format!("ipc://{}/none.sock", dir.display()))
+        .arg("status")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no supervisor"),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn lua_scripts_start_and_watch_programs() {
+    let dir = temp_dir("lua");
+    let config = write_config(
+        &dir,
+        "[programs.base]\ncommand = \"sleep\"\nargs = [\"1000\"]\nstartsecs = 0.1\n",
+    );
+    let result = dir.join("result.txt");
+    let script = dir.join("watch.lua");
+    std::fs::write(
+        &script,
+        format!(
+            r#"
+programs.subscribe()
+local ok, err = programs.start{{name = "extra", command = "sleep", args = {{"1000"}}, startsecs = 0.1}}
+assert(ok, err)
+-- Wait for the new program to run, seen as events.
+while true do
+  local m = process.receive(10000)
+  assert(m, "no event")
+  if m.event == "running" and m.name == "extra" then break end
+end
+local st = programs.status("extra")[1]
+local bad, msg = programs.stop("nope")
+local f = io.open({result:?}, "w")
+f:write(st.state, " ", tostring(st.pid ~= nil), " ", tostring(bad), " ", msg, "\n")
+f:close()
+"#
+        ),
+    )
+    .unwrap();
+    let mut sup = supervise(&config, &["--script", script.to_str().unwrap()]);
+    eventually(20, "script result", || {
+        std::fs::read_to_string(&result).is_ok_and(|s| s.ends_with('\n'))
+    });
+    assert_eq!(
+        std::fs::read_to_string(&result).unwrap(),
+        "running true nil no such program or group 'nope'\n"
+    );
+    let st = wait_running(&config, 2);
+    assert_eq!(st["result"][1]["id"], "extra:0");
+    let out = ctl(&config, &["quit"]);
+    assert!(out.status.success());
+    assert!(wait_exit(&mut sup, 30).success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn passthrough_output_is_prefixed_on_the_supervisors_stdout() {
+    let dir = temp_dir("pass");
+    let config = write_config(
+        &dir,
+        "[programs.loud]\ncommand = \"sh\"\nargs = [\"-c\", \"echo shout; echo whisper >&2; exec sleep 1000\"]\nlog = \"passthrough\"\nstartsecs = 0.1\n",
+    );
+    let sup = supervise(&config, &[]);
+    wait_running(&config, 1);
+    // A second supervisor on the same control endpoint refuses to start.
+    let second = Command::new(BIN)
+        .arg("supervise")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    assert!(
+        text(&second.stderr).contains("is in use"),
+        "{}",
+        text(&second.stderr)
+    );
+    // SIGHUP reloads the configuration.
+    let mut cfg = std::fs::read_to_string(&config).unwrap();
+    cfg.push_str("\n[programs.quiet]\ncommand = \"sleep\"\nargs = [\"1000\"]\nstartsecs = 0.1\n");
+    std::fs::write(&config, cfg).unwrap();
+    unsafe { libc::kill(sup.id() as i32, libc::SIGHUP) };
+    wait_running(&config, 2);
+    assert!(ctl(&config, &["quit"]).status.success());
+    let out = sup.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("[loud:0] shout\n"), "{stdout}");
+    assert!(stdout.contains("[loud:0!] whisper\n"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn tail_follow_keeps_printing_across_rotations() {
+    use std::io::BufRead;
+    let dir = temp_dir("follow");
+    let config = write_config(
+        &dir,
+        "[programs.ticker]\ncommand = \"sh\"\nargs = [\"-c\", \"i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.01; done\"]\nstartsecs = 0.1\nlog_max_bytes = 1024\nlog_backups = 2\n",
+    );
+    let mut sup = supervise(&config, &[]);
+    wait_running(&config, 1);
+    let mut tail = Command::new(BIN)
+        .args(["ctl", "-c"])
+        .arg(&config)
+        .args(["tail", "ticker:0", "-n", "1", "-f"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = tail.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // 250 lines of about 9 bytes cross the 1 KB rotation at least once; every number
+    // must come in order, none missing.
+    let first: u64 = rx.recv_timeout(Duration::from_secs(10)).unwrap()[5..]
+        .parse()
+        .unwrap();
+    for want in first + 1..first + 250 {
+        let line = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("more lines");
+        assert_eq!(line, format!("tick {want}"));
+    }
+    let _ = tail.kill();
+    let _ = tail.wait();
+    unsafe { libc::kill(sup.id() as i32, libc::SIGTERM) };
+    assert!(wait_exit(&mut sup, 30).success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Children of `parent` whose command line contains `needle`.
+fn children_with(parent: u32, needle: &str) -> Vec<i64> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i64>().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let ppid: u32 = stat[stat.rfind(')').unwrap() + 2..]
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if ppid == parent && String::from_utf8_lossy(&cmd).contains(needle) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+#[test]
+fn without_the_sentinel_pdeathsig_still_takes_the_programs_down() {
+    let dir = temp_dir("pdeath");
+    let config = write_config(
+        &dir,
+        "[programs.lone]\ncommand = \"sleep\"\nargs = [\"1000\"]\nstartsecs = 0.1\nnumprocs = 2\n",
+    );
+    let mut sup = supervise(&config, &[]);
+    let st = wait_running(&config, 2);
+    let pids: Vec<i64> = st["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["pid"].as_i64().unwrap())
+        .collect();
+    let sentinel = children_with(sup.id(), "__cube-sup-sentinel");
+    assert_eq!(sentinel.len(), 1, "one sentinel");
+    unsafe { libc::kill(sentinel[0] as i32, libc::SIGKILL) };
+    std::thread::sleep(Duration::from_millis(100));
+    unsafe { libc::kill(sup.id() as i32, libc::SIGKILL) };
+    let _ = sup.wait();
+    eventually(10, "programs gone by PDEATHSIG", || {
+        pids.iter().all(|&p| !alive(p))
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,755 @@
+//! The configuration file (TOML): the `[supervisor]` table and one `[programs.NAME]`
+//! table per program, plus optional `[groups]`.
+//!
+//! Parsing is serde with unknown keys refused; every error, from the parser, from serde
+//! or from the checks after it (unknown dependencies, cycles, bad signal names), is a
+//! [`ConfigError`] naming the file, the line and the dotted key, e.g.
+//! `sup.toml:7: programs.web.restart: unknown variant `sometimes`, expected one of ...`.
+
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+/// A configuration error: where (file, line, key) and what.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}:{line}: {key}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    /// 1-based; 0 when the error has no place in the file (e.g. it cannot be read).
+    pub line: usize,
+    /// The dotted key, e.g. `programs.web.numprocs`.
+    pub key: String,
+    pub message: String,
+}
+
+/// When a program that exited is started again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Restart {
+    /// Always (OTP `permanent`).
+    Always,
+    /// Unless the exit code is one of `exit_codes` (OTP `transient`).
+    OnFailure,
+    /// Never (OTP `temporary`).
+    Never,
+}
+
+/// Where a program's stdout and stderr go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogMode {
+    /// Files `NAME.out.log` / `NAME.err.log` in `log_dir`, rotated by size.
+    File,
+    /// The supervisor's stdout, each line prefixed with `[NAME] ` (stderr: `[NAME!] `).
+    Passthrough,
+    /// Discarded.
+    Null,
+}
+
+/// One health check (monit style). Failing `failures` times in a row restarts the
+/// program.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthSpec {
+    /// `tcp`, `http`, `command`, `memory` or `cpu`.
+    #[serde(rename = "type")]
+    pub kind: HealthKind,
+    /// For `tcp`: host (default 127.0.0.1) and port.
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    /// For `http`: `http://HOST:PORT/PATH`; any 2xx status is healthy.
+    pub url: Option<String>,
+    /// For `command`: argv; exit status 0 is healthy.
+    pub command: Option<Vec<String>>,
+    /// For `memory`: resident bytes of the program's process group above this fail.
+    pub max_rss_mb: Option<f64>,
+    /// For `cpu`: percent of one core over the last interval above this fails.
+    pub max_cpu_percent: Option<f64>,
+    /// Seconds between checks.
+    #[serde(default = "default_interval")]
+    pub interval: f64,
+    /// Seconds a tcp/http/command check may take.
+    #[serde(default = "default_check_timeout")]
+    pub timeout: f64,
+    /// Consecutive failures (cycles) before a restart.
+    #[serde(default = "default_failures")]
+    pub failures: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HealthKind {
+    Tcp,
+    Http,
+    Command,
+    Memory,
+    Cpu,
+}
+
+fn default_interval() -> f64 {
+    5.0
+}
+fn default_check_timeout() -> f64 {
+    2.0
+}
+fn default_failures() -> u32 {
+    3
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    supervisor: RawSupervisor,
+    #[serde(default)]
+    programs: BTreeMap<String, Spanned<RawProgram>>,
+    #[serde(default)]
+    groups: BTreeMap<String, Spanned<Vec<Spanned<String>>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSupervisor {
+    control: Option<String>,
+    events: Option<String>,
+    log_dir: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProgram {
+    command: Spanned<String>,
+    #[serde(default)]
+    args: Vec<String>,
+    cwd: Option<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    user: Option<Spanned<String>>,
+    numprocs: Option<Spanned<u32>>,
+    restart: Option<Restart>,
+    exit_codes: Option<Vec<i32>>,
+    startsecs: Option<Spanned<f64>>,
+    retries: Option<u32>,
+    backoff: Option<Spanned<f64>>,
+    backoff_max: Option<Spanned<f64>>,
+    backoff_jitter: Option<Spanned<f64>>,
+    stop_signal: Option<Spanned<String>>,
+    stop_timeout: Option<Spanned<f64>>,
+    #[serde(default)]
+    depends_on: Vec<Spanned<String>>,
+    log: Option<LogMode>,
+    log_max_bytes: Option<u64>,
+    log_backups: Option<u32>,
+    heartbeat: Option<Spanned<f64>>,
+    #[serde(default)]
+    health: Vec<Spanned<HealthSpec>>,
+    autostart: Option<bool>,
+}
+
+/// A checked program definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    pub name: String,
+    pub command: String,
+    pub args: Vec<String>,
+    pub cwd: Option<PathBuf>,
+    pub env: BTreeMap<String, String>,
+    /// Run as this user (needs root); None keeps the supervisor's.
+    pub user: Option<String>,
+    pub numprocs: u32,
+    pub restart: Restart,
+    /// Exit codes that count as an expected exit (for `on-failure`; default `[0]`).
+    pub exit_codes: Vec<i32>,
+    /// A start counts as successful once the program has been up this long.
+    pub startsecs: Duration,
+    /// Failed starts in a row before giving up (state `fatal`).
+    pub retries: u32,
+    /// First backoff delay after a failed start; doubles per failure up to
+    /// `backoff_max`, with +-`backoff_jitter` (a fraction) of random spread.
+    pub backoff: Duration,
+    pub backoff_max: Duration,
+    pub backoff_jitter: f64,
+    pub stop_signal: i32,
+    /// After `stop_signal`, wait this long, then SIGKILL the whole tree.
+    pub stop_timeout: Duration,
+    pub depends_on: Vec<String>,
+    pub log: LogMode,
+    pub log_max_bytes: u64,
+    pub log_backups: u32,
+    /// The program must beat (a line on `CUBE_HEARTBEAT_FD`, or a `heartbeat` request
+    /// on the control socket) at least this often.
+    pub heartbeat: Option<Duration>,
+    pub health: Vec<HealthSpec>,
+    pub autostart: bool,
+}
+
+/// A checked configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub path: PathBuf,
+    /// ZeroMQ endpoint of the control ROUTER.
+    pub control: String,
+    /// ZeroMQ endpoint of the events PUB.
+    pub events: String,
+    pub log_dir: PathBuf,
+    /// Programs in dependency order (a program after everything it depends on).
+    pub programs: Vec<Program>,
+    pub groups: BTreeMap<String, Vec<String>>,
+}
+
+impl Config {
+    pub fn program(&self, name: &str) -> Option<&Program> {
+        self.programs.iter().find(|p| p.name == name)
+    }
+}
+
+/// A signal by name (`TERM`, `SIGTERM`, `term`) or number.
+pub fn signal_number(name: &str) -> Option<i32> {
+    let n = name.trim();
+    if let Ok(num) = n.parse::<i32>() {
+        return (1..=64).contains(&num).then_some(num);
+    }
+    let up = n.to_ascii_uppercase();
+    let up = up.strip_prefix("SIG").unwrap_or(&up);
+    Some(match up {
+        "HUP" => libc::SIGHUP,
+        "INT" => libc::SIGINT,
+        "QUIT" => libc::SIGQUIT,
+        "KILL" => libc::SIGKILL,
+        "USR1" => libc::SIGUSR1,
+        "USR2" => libc::SIGUSR2,
+        "TERM" => libc::SIGTERM,
+        "STOP" => libc::SIGSTOP,
+        "CONT" => libc::SIGCONT,
+        "ABRT" => libc::SIGABRT,
+        "SEGV" => libc::SIGSEGV,
+        "WINCH" => libc::SIGWINCH,
+        "ALRM" => libc::SIGALRM,
+        _ => return None,
+    })
+}
+
+/// The name of signal `n` (`SIGKILL`), for messages.
+pub fn signal_name(n: i32) -> String {
+    let name = match n {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGUSR1 => "SIGUSR1",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGUSR2 => "SIGUSR2",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGALRM => "SIGALRM",
+        libc::SIGTERM => "SIGTERM",
+        _ => return format!("signal {n}"),
+    };
+    name.to_string()
+}
+
+/// Reads and checks a configuration file.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.display().to_string(),
+        line: 0,
+        key: "(file)".to_string(),
+        message: e.to_string(),
+    })?;
+    parse(&text, path)
+}
+
+/// Line (1-based) of byte offset `at` in `text`.
+fn line_of(text: &str, at: usize) -> usize {
+    text[..at.min(text.len())].matches('\n').count() + 1
+}
+
+/// The dotted key at byte offset `at`: the last `[table]` header before it and the key
+/// written on that line (`key = ...`), as far as they can be read from the text.
+fn key_at(text: &str, at: usize) -> String {
+    let at = at.min(text.len());
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let line = text[line_start..line_end].trim();
+    let header = |l: &str| -> Option<String> {
+        let l = l.trim();
+        let inner = l.strip_prefix("[[").and_then(|s| s.split("]]").next());
+        let inner = inner.or_else(|| l.strip_prefix('[').and_then(|s| s.split(']').next()));
+        inner.map(|s| s.trim().to_string())
+    };
+    if let Some(h) = header(line) {
+        return h;
+    }
+    let mut table = String::new();
+    for l in text[..line_start].lines().rev() {
+        if let Some(h) = header(l) {
+            table = h;
+            break;
+        }
+    }
+    let key = line.split('=').next().unwrap_or("").trim().to_string();
+    match (table.is_empty(), key.is_empty() || line.starts_with('#')) {
+        (_, true) => table,
+        (true, false) => key,
+        (false, false) => format!("{table}.{key}"),
+    }
+}
+
+struct Ctx<'a> {
+    text: &'a str,
+    file: String,
+}
+
+impl Ctx<'_> {
+    fn err_at(
+        &self,
+        span: std::ops::Range<usize>,
+        key: Option<String>,
+        msg: String,
+    ) -> ConfigError {
+        ConfigError {
+            file: self.file.clone(),
+            line: line_of(self.text, span.start),
+            key: key.unwrap_or_else(|| key_at(self.text, span.start)),
+            message: msg,
+        }
+    }
+}
+
+fn secs(
+    v: &Option<Spanned<f64>>,
+    default: f64,
+    cx: &Ctx,
+    key: String,
+) -> Result<Duration, ConfigError> {
+    match v {
+        None => Ok(Duration::from_secs_f64(default)),
+        Some(s) if s.get_ref().is_finite() && *s.get_ref() >= 0.0 && *s.get_ref() < 1e9 => {
+            Ok(Duration::from_secs_f64(*s.get_ref()))
+        }
+        Some(s) => Err(cx.err_at(
+            s.span(),
+            Some(key),
+            "must be a non-negative number of seconds".into(),
+        )),
+    }
+}
+
+/// Parses and checks configuration text; `path` names it in errors and anchors relative
+/// paths (log directory, cwd).
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let cx = Ctx {
+        text,
+        file: path.display().to_string(),
+    };
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        cx.err_at(span, None, e.message().trim().to_string())
+    })?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let base = if base.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        base
+    };
+    let base = std::fs::canonicalize(&base).unwrap_or(base);
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "cube-sup".into());
+    let control = raw
+        .supervisor
+        .control
+        .unwrap_or_else(|| format!("ipc://{}", base.join(format!("{stem}.sock")).display()));
+    let events = raw
+        .supervisor
+        .events
+        .unwrap_or_else(|| format!("{control}.events"));
+    let log_dir = base.join(raw.supervisor.log_dir.unwrap_or_else(|| "logs".into()));
+
+    let mut programs = Vec::new();
+    for (name, rp) in &raw.programs {
+        let span = rp.span();
+        let rp = rp.get_ref();
+        let k = |field: &str| format!("programs.{name}.{field}");
+        if name.is_empty() || name.contains([':', '/', ' ', '*']) || name == "all" {
+            return Err(cx.err_at(
+                span,
+                Some(format!("programs.{name}")),
+                "a program name may not be 'all' nor contain ':', '/', '*' or spaces".into(),
+            ));
+        }
+        if rp.command.get_ref().trim().is_empty() {
+            return Err(cx.err_at(
+                rp.command.span(),
+                Some(k("command")),
+                "must not be empty".into(),
+            ));
+        }
+        let numprocs = match &rp.numprocs {
+            None => 1,
+            Some(n) if *n.get_ref() >= 1 && *n.get_ref() <= 10_000 => *n.get_ref(),
+            Some(n) => {
+                return Err(cx.err_at(
+                    n.span(),
+                    Some(k("numprocs")),
+                    "must be between 1 and 10000".into(),
+                ))
+            }
+        };
+        let stop_signal = match &rp.stop_signal {
+            None => libc::SIGTERM,
+            Some(s) => signal_number(s.get_ref()).ok_or_else(|| {
+                cx.err_at(
+                    s.span(),
+                    Some(k("stop_signal")),
+                    format!("unknown signal '{}'", s.get_ref()),
+                )
+            })?,
+        };
+        let jitter = match &rp.backoff_jitter {
+            None => 0.1,
+            Some(j) if (0.0..=1.0).contains(j.get_ref()) => *j.get_ref(),
+            Some(j) => {
+                return Err(cx.err_at(
+                    j.span(),
+                    Some(k("backoff_jitter")),
+                    "must be a fraction between 0 and 1".into(),
+                ))
+            }
+        };
+        if let Some(u) = &rp.user {
+            if user_ids(u.get_ref()).is_none() {
+                return Err(cx.err_at(
+                    u.span(),
+                    Some(k("user")),
+                    format!("no such user '{}'", u.get_ref()),
+                ));
+            }
+        }
+        let mut health = Vec::new();
+        for (i, h) in rp.health.iter().enumerate() {
+            let hs = h.get_ref();
+            let key = format!("programs.{name}.health[{i}]");
+            let missing = |what: &str| {
+                cx.err_at(
+                    h.span(),
+                    Some(key.clone()),
+                    format!("a '{:?}' check needs '{what}'", hs.kind).to_lowercase(),
+                )
+            };
+            match hs.kind {
+                HealthKind::Tcp if hs.port.is_none() => return Err(missing("port")),
+                HealthKind::Http if hs.url.as_deref().is_none_or(|u| !u.starts_with("http://")) => {
+                    return Err(missing("url (http://...)"))
+                }
+                HealthKind::Command if hs.command.as_ref().is_none_or(|c| c.is_empty()) => {
+                    return Err(missing("command"))
+                }
+                HealthKind::Memory if hs.max_rss_mb.is_none() => return Err(missing("max_rss_mb")),
+                HealthKind::Cpu if hs.max_cpu_percent.is_none() => {
+                    return Err(missing("max_cpu_percent"))
+                }
+                _ => {}
+            }
+            if !(hs.interval.is_finite()
+                && hs.interval > 0.0
+                && hs.timeout.is_finite()
+                && hs.timeout > 0.0)
+                || hs.failures == 0
+            {
+                return Err(cx.err_at(
+                    h.span(),
+                    Some(key),
+                    "interval and timeout must be positive, failures at least 1".into(),
+                ));
+            }
+            health.push(hs.clone());
+        }
+        let heartbeat = match &rp.heartbeat {
+            None => None,
+            Some(h) if h.get_ref().is_finite() && *h.get_ref() > 0.0 => {
+                Some(Duration::from_secs_f64(*h.get_ref()))
+            }
+            Some(h) => {
+                return Err(cx.err_at(
+                    h.span(),
+                    Some(k("heartbeat")),
+                    "must be a positive number of seconds".into(),
+                ))
+            }
+        };
+        programs.push(Program {
+            name: name.clone(),
+            command: rp.command.get_ref().clone(),
+            args: rp.args.clone(),
+            cwd: rp.cwd.as_ref().map(|c| base.join(c)),
+            env: rp.env.clone(),
+            user: rp.user.as_ref().map(|u| u.get_ref().clone()),
+            numprocs,
+            restart: rp.restart.unwrap_or(Restart::Always),
+            exit_codes: rp.exit_codes.clone().unwrap_or_else(|| vec![0]),
+            startsecs: secs(&rp.startsecs, 1.0, &cx, k("startsecs"))?,
+            retries: rp.retries.unwrap_or(5),
+            backoff: secs(&rp.backoff, 0.5, &cx, k("backoff"))?,
+            backoff_max: secs(&rp.backoff_max, 30.0, &cx, k("backoff_max"))?,
+            backoff_jitter: jitter,
+            stop_signal,
+            stop_timeout: secs(&rp.stop_timeout, 10.0, &cx, k("stop_timeout"))?,
+            depends_on: rp.depends_on.iter().map(|d| d.get_ref().clone()).collect(),
+            log: rp.log.unwrap_or(LogMode::File),
+            log_max_bytes: rp.log_max_bytes.unwrap_or(10 << 20).max(1024),
+            log_backups: rp.log_backups.unwrap_or(5),
+            heartbeat,
+            health,
+            autostart: rp.autostart.unwrap_or(true),
+        });
+    }
+    // Dependencies name existing programs.
+    for (name, rp) in &raw.programs {
+        for d in &rp.get_ref().depends_on {
+            if !raw.programs.contains_key(d.get_ref()) || d.get_ref() == name {
+                return Err(cx.err_at(
+                    d.span(),
+                    Some(format!("programs.{name}.depends_on")),
+                    format!("unknown program '{}'", d.get_ref()),
+                ));
+            }
+        }
+    }
+    let programs = topo_order(programs).map_err(|cycle| {
+        let span = raw.programs[&cycle]
+            .get_ref()
+            .depends_on
+            .first()
+            .map(|d| d.span())
+            .unwrap_or(0..0);
+        cx.err_at(
+            span,
+            Some(format!("programs.{cycle}.depends_on")),
+            "dependency cycle".into(),
+        )
+    })?;
+    let mut groups = BTreeMap::new();
+    for (g, members) in &raw.groups {
+        if raw.programs.contains_key(g) || g == "all" || g.contains(':') {
+            return Err(cx.err_at(
+                members.span(),
+                Some(format!("groups.{g}")),
+                "a group may not have a program's name, be 'all' or contain ':'".into(),
+            ));
+        }
+        let mut list = Vec::new();
+        for m in members.get_ref() {
+            if !raw.programs.contains_key(m.get_ref()) {
+                return Err(cx.err_at(
+                    m.span(),
+                    Some(format!("groups.{g}")),
+                    format!("unknown program '{}'", m.get_ref()),
+                ));
+            }
+            list.push(m.get_ref().clone());
+        }
+        groups.insert(g.clone(), list);
+    }
+    Ok(Config {
+        path: path.to_path_buf(),
+        control,
+        events,
+        log_dir,
+        programs,
+        groups,
+    })
+}
+
+/// Orders programs so each comes after its dependencies (stable: otherwise by name).
+/// Err names a program on a cycle.
+fn topo_order(programs: Vec<Program>) -> Result<Vec<Program>, String> {
+    let index: HashMap<String, usize> = programs
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.clone(), i))
+        .collect();
+    // 0 = unvisited, 1 = on the path, 2 = done.
+    let mut mark = vec![0u8; programs.len()];
+    let mut order = Vec::new();
+    fn visit(
+        i: usize,
+        ps: &[Program],
+        index: &HashMap<String, usize>,
+        mark: &mut [u8],
+        order: &mut Vec<usize>,
+    ) -> Result<(), String> {
+        match mark[i] {
+            2 => return Ok(()),
+            1 => return Err(ps[i].name.clone()),
+            _ => {}
+        }
+        mark[i] = 1;
+        for d in &ps[i].depends_on {
+            visit(index[d], ps, index, mark, order)?;
+        }
+        mark[i] = 2;
+        order.push(i);
+        Ok(())
+    }
+    for i in 0..programs.len() {
+        visit(i, &programs, &index, &mut mark, &mut order)?;
+    }
+    let mut slots: Vec<Option<Program>> = programs.into_iter().map(Some).collect();
+    Ok(order
+        .into_iter()
+        .map(|i| slots[i].take().expect("each once"))
+        .collect())
+}
+
+/// uid and gid of a user name (or numeric uid).
+pub fn user_ids(user: &str) -> Option<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    for line in passwd.lines() {
+        let f: Vec<&str> = line.split(':').collect();
+        if f.len() >= 4 && (f[0] == user || f[2] == user) {
+            return Some((f[2].parse().ok()?, f[3].parse().ok()?));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> Result<Config, ConfigError> {
+        parse(text, Path::new("/tmp/sup.toml"))
+    }
+
+    #[test]
+    fn full_program() {
+        let c = p(r#"
+[supervisor]
+control = "ipc:///tmp/x.sock"
+
+[programs.db]
+command = "sleep"
+args = ["100"]
+
+[programs.web]
+command = "python3"
+args = ["-m", "http.server"]
+env = { A = "1" }
+numprocs = 2
+restart = "on-failure"
+exit_codes = [0, 3]
+startsecs = 0.5
+retries = 3
+backoff = 0.1
+backoff_max = 2
+stop_signal = "INT"
+stop_timeout = 3
+depends_on = ["db"]
+log = "passthrough"
+heartbeat = 2.5
+[[programs.web.health]]
+type = "tcp"
+port = 8000
+
+[groups]
+both = ["db", "web"]
+"#)
+        .unwrap();
+        assert_eq!(c.control, "ipc:///tmp/x.sock");
+        assert_eq!(c.events, "ipc:///tmp/x.sock.events");
+        assert_eq!(c.programs[0].name, "db");
+        let w = &c.programs[1];
+        assert_eq!(w.numprocs, 2);
+        assert_eq!(w.restart, Restart::OnFailure);
+        assert_eq!(w.exit_codes, vec![0, 3]);
+        assert_eq!(w.stop_signal, libc::SIGINT);
+        assert_eq!(w.stop_timeout, Duration::from_secs(3));
+        assert_eq!(w.log, LogMode::Passthrough);
+        assert_eq!(w.heartbeat, Some(Duration::from_millis(2500)));
+        assert_eq!(w.health[0].kind, HealthKind::Tcp);
+        assert_eq!(c.groups["both"], vec!["db", "web"]);
+    }
+
+    #[test]
+    fn dependency_order() {
+        let c = p("[programs.a]\ncommand='x'\ndepends_on=['c']\n[programs.b]\ncommand='x'\n[programs.c]\ncommand='x'\ndepends_on=['b']\n").unwrap();
+        let names: Vec<_> = c.programs.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["b", "c", "a"]);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_key() {
+        let e = p("[programs.web]\ncommand = 'x'\nnumprocs = 'two'\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_str()),
+            (3, "programs.web.numprocs"),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .starts_with("/tmp/sup.toml:3: programs.web.numprocs: "),
+            "{e}"
+        );
+
+        let e = p("[programs.web]\ncommand = 'x'\nrestart = 'sometimes'\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (3, "programs.web.restart"), "{e}");
+        assert!(e.message.contains("sometimes"), "{e}");
+
+        let e = p("[programs.web]\ncomand = 'x'\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (2, "programs.web.comand"), "{e}");
+        assert!(e.message.contains("command"), "{e}");
+
+        let e = p("[programs.web]\ncommand = 'x'\n\nstop_signal = 'BOGUS'\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_str()),
+            (4, "programs.web.stop_signal"),
+            "{e}"
+        );
+
+        let e = p("[programs.a]\ncommand='x'\ndepends_on=['nope']\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_str()),
+            (3, "programs.a.depends_on"),
+            "{e}"
+        );
+
+        let e = p("[programs.a]\ncommand='x'\ndepends_on=['b']\n[programs.b]\ncommand='x'\ndepends_on=['a']\n").unwrap_err();
+        assert!(e.message.contains("cycle"), "{e}");
+
+        let e = p("[programs.a]\ncommand='x'\n[[programs.a.health]]\ntype='tcp'\n").unwrap_err();
+        assert_eq!(e.key, "programs.a.health[0]", "{e}");
+
+        let e = p("[programs.a\ncommand='x'\n").unwrap_err();
+        assert_eq!(e.line, 1, "{e}");
+
+        let e = p("[programs.all]\ncommand='x'\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (1, "programs.all"), "{e}");
+
+        let e = p("[programs.a]\ncommand='x'\nnumprocs = 0\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (3, "programs.a.numprocs"), "{e}");
+    }
+
+    #[test]
+    fn the_example_config_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/supervise/sup.toml");
+        let c = load(&path).unwrap();
+        let names: Vec<_> = c.programs.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["hog", "nightly", "web", "worker"]);
+    }
+
+    #[test]
+    fn signals() {
+        assert_eq!(signal_number("TERM"), Some(15));
+        assert_eq!(signal_number("sigkill"), Some(9));
+        assert_eq!(signal_number("10"), Some(10));
+        assert_eq!(signal_number("nope"), None);
+        assert_eq!(signal_name(9), "SIGKILL");
+    }
+}

@@ -1,0 +1,196 @@
+//! # cube-sup: supervising OS programs on cube's processes and supervisors
+//!
+//! heart, circusd, supervisord and monit in one: keep external programs (Python
+//! workers, web servers, cube nodes...) running, restart them with backoff, stop them
+//! without leaving orphans, capture their output, check their health, and take orders
+//! over a ZeroMQ control socket (`cube-cli supervise` / `cube-cli ctl`) or from Lua.
+//!
+//! How it maps onto the VM: every instance of a managed program is a cube process (Lua,
+//! `sup.lua`), a child of an OTP supervisor (cube-vm's `supervisor` library, strategy
+//! one_for_one) run by a manager process, so OTP's restart logic decides whether a
+//! program comes back (restart policy always/on-failure/never = OTP
+//! permanent/transient/temporary), and OTP's ordered shutdown stops programs in reverse
+//! dependency order. Rust service threads turn OS events into messages to those
+//! processes (DESIGN.md decision 5): the reaper (`proc.rs`, SIGCHLD through a self-pipe,
+//! no polling), the output/heartbeat reader (`logs.rs`, epoll), the health checker
+//! (`health.rs`) and the control socket (`control.rs`). Shared facts (pids, states,
+//! failed starts) live in [`core::Core`].
+//!
+//! Modules: `config` (TOML, errors with file, line and key), `proc` (spawn in a new
+//! session with PDEATHSIG, subreaper, tree signalling, reaping), `logs` (capture and
+//! rotation), `health`, `core`, `control` (protocol and client), `lualib` (the
+//! `programs` library and the natives of `sup.lua`, the manager, and `instance.lua`,
+//! the instance body), `json`, `sentinel` (kills a SIGKILLed supervisor's leftovers).
+//!
+//! ```no_run
+//! let config = cube_sup::config::load(std::path::Path::new("sup.toml")).unwrap();
+//! let sup = cube_sup::Supervisor::start(config, cube_sup::Options::default()).unwrap();
+//! sup.wait(); // until `cube-cli ctl quit` or `Supervisor::quit`
+//! ```
+
+pub mod config;
+pub mod control;
+pub mod core;
+pub mod health;
+pub mod json;
+pub mod logs;
+pub mod lualib;
+pub mod proc;
+pub mod sentinel;
+
+use crate::core::Core;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How a supervisor runs.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Scheduler threads of the node (0: one per core).
+    pub schedulers: usize,
+    /// Command that runs the sentinel (`cube-cli` passes itself with its hidden
+    /// sentinel argument); None: no sentinel, only PDEATHSIG protects against a
+    /// SIGKILLed supervisor.
+    pub sentinel: Option<Vec<String>>,
+    /// Also runs this Lua file as a process on the node (scripts using `programs`).
+    pub script: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Config(#[from] config::ConfigError),
+    #[error("{0}")]
+    Control(String),
+    #[error("the manager process did not start: {0}")]
+    Manager(String),
+}
+
+/// A running supervisor: a node whose first process is the manager.
+pub struct Supervisor {
+    core: Arc<Core>,
+    node: cube_vm::Node,
+    manager: cube_term::Pid,
+    zmq: Option<zmq::Context>,
+    control: Option<std::thread::JoinHandle<()>>,
+    _sentinel: Option<sentinel::Sentinel>,
+}
+
+impl Supervisor {
+    /// Binds the control and events endpoints, starts the node and the manager, and
+    /// starts the programs (in dependency order; this returns once the manager has
+    /// started the first ones).
+    pub fn start(config: config::Config, opts: Options) -> Result<Supervisor, Error> {
+        let _ = proc::reaper();
+        proc::raise_nofile_limit();
+        let core = Core::new(config);
+        let health = health::Health::start(&core);
+        let _ = core.health.set(health);
+        let ctx = zmq::Context::new();
+        let control = control::start(&core, &ctx).map_err(Error::Control)?;
+        let sentinel = match &opts.sentinel {
+            Some(cmd) => Some(sentinel::Sentinel::start(cmd).map_err(Error::Control)?),
+            None => None,
+        };
+        let id = lualib::register_core(&core);
+        let node = cube_vm::Node::start(opts.schedulers, move |st| {
+            cube_lua::stdlib::open_libs(st);
+            lualib::install(st, id);
+        });
+        let _ = core.node.set(node.handle());
+        let manager = node
+            .spawn_main(|st| {
+                let f = st
+                    .load_chunk(b"return programs._manager()", "=cube-sup")
+                    .map_err(|e| e.message)?;
+                Ok((f, vec![]))
+            })
+            .map_err(Error::Manager)?;
+        {
+            let (lock, cv) = &core.manager_ready;
+            let ready = lock.lock().expect("ready lock");
+            let (ready, _) = cv
+                .wait_timeout_while(ready, Duration::from_secs(30), |r| !*r)
+                .expect("ready lock");
+            if !*ready {
+                return Err(Error::Manager("no answer within 30 s".into()));
+            }
+        }
+        if let Some(script) = &opts.script {
+            let path = script.clone();
+            let node_ref = &node;
+            let _ = node_ref.spawn_main(move |st| {
+                let src = cube_lua::stdlib::base::read_source_file(&path.display().to_string())?;
+                let f = st
+                    .load_chunk(&src, &format!("@{}", path.display()))
+                    .map_err(|e| e.message)?;
+                Ok((f, vec![]))
+            });
+        }
+        Ok(Supervisor {
+            core,
+            node,
+            manager,
+            zmq: Some(ctx),
+            control: Some(control),
+            _sentinel: sentinel,
+        })
+    }
+
+    /// The shared state (status, configuration, instances).
+    pub fn core(&self) -> &Arc<Core> {
+        &self.core
+    }
+
+    /// Asks the manager to stop every program (reverse dependency order) and end.
+    pub fn quit(&self) {
+        self.quit_handle().quit();
+    }
+
+    /// Waits until the manager has ended (after `quit`), then makes sure nothing the
+    /// supervisor started is left. Returns the manager's exit reason.
+    pub fn wait(mut self) -> cube_vm::ExitReason {
+        let reason = self.node.wait(self.manager);
+        self.core.kill_everything();
+        // The reply to `quit` (and any other) goes out before the sockets close.
+        if let Some(t) = self.control.take() {
+            control::shutdown(&self.core, t);
+        }
+        drop(self.zmq.take());
+        self.node.flush_stdout();
+        let cfg = self.core.config.lock().expect("config lock").clone();
+        for ep in [&cfg.control, &cfg.events] {
+            if let Some(p) = ep.strip_prefix("ipc://") {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+        reason
+    }
+}
+
+/// Something that asks a supervisor to quit, usable from any thread (signal handlers'
+/// threads, tests).
+#[derive(Clone)]
+pub struct QuitHandle {
+    core: Arc<Core>,
+    manager: cube_term::Pid,
+}
+
+impl QuitHandle {
+    pub fn quit(&self) {
+        if let Some(node) = self.core.node.get() {
+            node.send(
+                self.manager,
+                json::to_term(&serde_json::json!({ "tag": "quit", "id": 0 })),
+            );
+        }
+    }
+}
+
+impl Supervisor {
+    pub fn quit_handle(&self) -> QuitHandle {
+        QuitHandle {
+            core: self.core.clone(),
+            manager: self.manager,
+        }
+    }
+}

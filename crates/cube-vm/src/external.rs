@@ -1,0 +1,119 @@
+//! Reaching processes from outside the node: a public API for Rust code that is not a
+//! Lua process, such as the I/O and reaper threads of cube-sup (DESIGN.md decision 5:
+//! dedicated I/O threads turn readiness into messages).
+//!
+//! - [`NodeHandle`] (from [`Node::handle`]): a cheap, clonable, thread-safe handle that
+//!   sends a [`Term`] to a pid or looks up a registered name from any thread. It holds
+//!   the node weakly, so a handle kept by a library's thread never keeps a stopped
+//!   node alive; after the node is gone, every call is a no-op.
+//! - Helpers for natives that a library adds to every process (through the `setup`
+//!   function of [`Node::start`]): the calling process's own pid
+//!   ([`current_pid`]), and Lua value <-> [`Term`] conversion that knows this
+//!   runtime's pid userdata ([`to_term`], [`from_term`]).
+//!
+//! Messages sent this way behave exactly like `process.send`: copied, delivered in
+//! order per sender, dropped if the receiver is dead.
+
+use crate::node::{Node, NodeInner};
+use cube_lua::{State, Value};
+use cube_term::{Pid, Term};
+use std::sync::{Arc, Weak};
+
+/// A handle on a running node for threads outside the schedulers.
+#[derive(Clone)]
+pub struct NodeHandle {
+    inner: Weak<NodeInner>,
+}
+
+impl NodeHandle {
+    fn node(&self) -> Option<Arc<NodeInner>> {
+        self.inner.upgrade()
+    }
+
+    /// Delivers `msg` to `to`; false if the node or the process is gone.
+    pub fn send(&self, to: Pid, msg: Term) -> bool {
+        let Some(node) = self.node() else {
+            return false;
+        };
+        let alive = node.lookup(to).is_some_and(|p| p.is_alive());
+        node.send(to, msg);
+        alive
+    }
+
+    /// The pid registered as `name`, if any.
+    pub fn whereis(&self, name: &str) -> Option<Pid> {
+        let node = self.node()?;
+        let found = node.names.lock().expect("names lock").get(name).copied();
+        found
+    }
+
+    /// Whether process `pid` is alive.
+    pub fn is_alive(&self, pid: Pid) -> bool {
+        self.node()
+            .and_then(|n| n.lookup(pid))
+            .is_some_and(|p| p.is_alive())
+    }
+}
+
+impl Node {
+    /// A handle for sending messages to this node's processes from other threads.
+    pub fn handle(&self) -> NodeHandle {
+        NodeHandle {
+            inner: Arc::downgrade(&self.inner),
+        }
+    }
+}
+
+/// The pid of the process whose state `st` is (None outside a process, e.g. in the
+/// `setup` function before the process exists).
+pub fn current_pid(st: &mut State) -> Option<Pid> {
+    crate::library::self_pid(st)
+}
+
+/// A Lua value of a process as a [`Term`] (pids included), as `process.send` copies it.
+pub fn to_term(st: &State, v: Value) -> Result<Term, String> {
+    cube_term::to_term_with(st, v, &crate::library::VmBridge).map_err(|e| e.to_string())
+}
+
+/// A [`Term`] as a Lua value in `st` (pids become pid userdata), as `process.receive`
+/// makes it.
+pub fn from_term(st: &mut State, t: &Term) -> Value {
+    cube_term::from_term_with(st, t, &crate::library::VmBridge)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{ExitReason, Node};
+    use cube_term::Term;
+
+    #[test]
+    fn a_thread_outside_the_node_sends_a_message() {
+        let node = Node::start(1, cube_lua::stdlib::open_libs);
+        let pid = node
+            .spawn_main(|st| {
+                let src = b"process.register('waiter', process.self())
+                            local m = process.receive(5000)
+                            assert(m == 'hello', tostring(m))";
+                let f = st.load_chunk(src, "=t").map_err(|e| e.message)?;
+                Ok((f, vec![]))
+            })
+            .unwrap();
+        let h = node.handle();
+        let sender = std::thread::spawn(move || {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            loop {
+                if let Some(p) = h.whereis("waiter") {
+                    assert!(h.is_alive(p));
+                    return h.send(p, Term::binary(b"hello"));
+                }
+                assert!(std::time::Instant::now() < deadline);
+                std::thread::yield_now();
+            }
+        });
+        assert!(sender.join().unwrap());
+        assert_eq!(node.wait(pid), ExitReason::Normal);
+        let h = node.handle();
+        drop(node);
+        assert!(!h.send(pid, Term::NIL), "a dropped node takes no messages");
+    }
+}
