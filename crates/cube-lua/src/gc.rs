@@ -101,6 +101,52 @@ enum Obj {
     Thread(Gc<Thread>),
 }
 
+macro_rules! on_obj {
+    ($o:expr, $g:ident => $e:expr) => {
+        match $o {
+            Obj::Table($g) => $e,
+            Obj::LFn($g) => $e,
+            Obj::NFn($g) => $e,
+            Obj::UpVal($g) => $e,
+            Obj::Proto($g) => $e,
+            Obj::UserData($g) => $e,
+            Obj::Thread($g) => $e,
+        }
+    };
+}
+
+impl Obj {
+    #[inline(always)]
+    fn is_marked(self) -> bool {
+        on_obj!(self, g => g.is_marked())
+    }
+
+    #[inline(always)]
+    fn set_marked(self, m: bool) {
+        on_obj!(self, g => g.set_marked(m))
+    }
+
+    /// # Safety
+    /// The object must be unreachable.
+    unsafe fn free(self) {
+        on_obj!(self, g => free_box(g))
+    }
+}
+
+/// Frees a heap's (or an image's) objects and strings.
+///
+/// # Safety
+/// None of them may be reachable any more.
+unsafe fn free_everything(objects: Vec<Obj>, strings: &mut StringSet) {
+    for o in objects {
+        o.free();
+    }
+    for s in std::mem::take(&mut strings.slots).into_iter().flatten() {
+        free_box(s);
+    }
+    strings.count = 0;
+}
+
 fn alloc_box<T>(v: T) -> Gc<T> {
     let b = Box::new(GcBox {
         marked: Cell::new(false),
@@ -401,18 +447,10 @@ impl Heap {
     /// read-only. The heap is left empty. Finalizers of the image never run.
     pub fn freeze(&mut self) -> Frozen {
         let objects = std::mem::take(&mut self.objects);
-        for o in &objects {
-            match *o {
-                Obj::Table(g) => {
-                    g.set_marked(true);
-                    g.get_mut().shared = true;
-                }
-                Obj::LFn(g) => g.set_marked(true),
-                Obj::NFn(g) => g.set_marked(true),
-                Obj::UpVal(g) => g.set_marked(true),
-                Obj::Proto(g) => g.set_marked(true),
-                Obj::UserData(g) => g.set_marked(true),
-                Obj::Thread(g) => g.set_marked(true),
+        for &o in &objects {
+            o.set_marked(true);
+            if let Obj::Table(g) = o {
+                g.get_mut().shared = true;
             }
         }
         let mut strings = std::mem::replace(&mut self.strings, StringSet::new());
@@ -601,27 +639,10 @@ impl Heap {
     }
 
     fn mark_obj(&mut self, o: Obj) {
-        let already = match o {
-            Obj::Table(g) => g.is_marked(),
-            Obj::LFn(g) => g.is_marked(),
-            Obj::NFn(g) => g.is_marked(),
-            Obj::UpVal(g) => g.is_marked(),
-            Obj::Proto(g) => g.is_marked(),
-            Obj::UserData(g) => g.is_marked(),
-            Obj::Thread(g) => g.is_marked(),
-        };
-        if already {
+        if o.is_marked() {
             return;
         }
-        match o {
-            Obj::Table(g) => g.set_marked(true),
-            Obj::LFn(g) => g.set_marked(true),
-            Obj::NFn(g) => g.set_marked(true),
-            Obj::UpVal(g) => g.set_marked(true),
-            Obj::Proto(g) => g.set_marked(true),
-            Obj::UserData(g) => g.set_marked(true),
-            Obj::Thread(g) => g.set_marked(true),
-        }
+        o.set_marked(true);
         self.lists().gray.push(o);
     }
 
@@ -934,28 +955,8 @@ impl Heap {
 
     /// Frees everything (the state is closing).
     pub fn free_all(&mut self) {
-        for o in std::mem::take(&mut self.objects) {
-            // SAFETY: the state is being dropped; no value outlives it.
-            unsafe {
-                match o {
-                    Obj::Table(g) => free_box(g),
-                    Obj::LFn(g) => free_box(g),
-                    Obj::NFn(g) => free_box(g),
-                    Obj::UpVal(g) => free_box(g),
-                    Obj::Proto(g) => free_box(g),
-                    Obj::UserData(g) => free_box(g),
-                    Obj::Thread(g) => free_box(g),
-                }
-            }
-        }
-        for s in std::mem::take(&mut self.strings.slots)
-            .into_iter()
-            .flatten()
-        {
-            // SAFETY: as above.
-            unsafe { free_box(s) };
-        }
-        self.strings.count = 0;
+        // SAFETY: the state is being dropped; no value outlives it.
+        unsafe { free_everything(std::mem::take(&mut self.objects), &mut self.strings) };
         self.lists = None;
         self.bytes = 0;
     }
@@ -1007,27 +1008,8 @@ impl Frozen {
 
 impl Drop for Frozen {
     fn drop(&mut self) {
-        for o in std::mem::take(&mut self.objects) {
-            // SAFETY: the last heap that could reach these objects is gone.
-            unsafe {
-                match o {
-                    Obj::Table(g) => free_box(g),
-                    Obj::LFn(g) => free_box(g),
-                    Obj::NFn(g) => free_box(g),
-                    Obj::UpVal(g) => free_box(g),
-                    Obj::Proto(g) => free_box(g),
-                    Obj::UserData(g) => free_box(g),
-                    Obj::Thread(g) => free_box(g),
-                }
-            }
-        }
-        for s in std::mem::take(&mut self.strings.slots)
-            .into_iter()
-            .flatten()
-        {
-            // SAFETY: as above.
-            unsafe { free_box(s) };
-        }
+        // SAFETY: the last heap that could reach these objects is gone.
+        unsafe { free_everything(std::mem::take(&mut self.objects), &mut self.strings) };
     }
 }
 

@@ -11,7 +11,6 @@
 use crate::core::Core;
 use crate::json;
 use cube_lua::proto::Proto;
-use cube_lua::thread::{Cont, Status};
 use cube_lua::value::NativeFn;
 use cube_lua::{Args, LResult, Ret, State, Value};
 use serde_json::{json, Value as Json};
@@ -126,32 +125,7 @@ fn load_on_first_use(st: &mut State, a: Args) -> LResult<Ret> {
         module.get_mut().meta = None;
         full_proto()
     };
-    let env = Value::Table(st.globals);
-    let chunk = st.closure_of(proto, env);
-    st.set_top(a.base + a.len);
-    st.push(chunk);
-    st.push(Value::Table(module));
-    Ok(Ret::Call {
-        nargs: 1,
-        nresults: 0,
-        cont: Cont::new(loaded_k, a.len),
-    })
-}
-
-fn loaded_k(st: &mut State, _status: Status, cont: &mut Cont) -> LResult<Ret> {
-    let base = st.cur.frames.last().expect("__index frame").base;
-    let a = Args {
-        base,
-        len: cont.ctx,
-    };
-    let (module, key) = (st.arg(a, 1), st.arg(a, 2));
-    let Value::Table(t) = module else {
-        unreachable!("checked before the call");
-    };
-    let v = t.get(&key);
-    st.set_top(base + cont.ctx);
-    st.push(v);
-    Ok(Ret::Values(1))
+    cube_vm::lazy_module::fill_then_index(st, a, module, proto)
 }
 
 fn core(st: &mut State) -> LResult<Arc<Core>> {

@@ -25,6 +25,7 @@
 
 mod external;
 pub mod io_wait;
+pub mod lazy_module;
 mod library;
 mod node;
 mod observer;

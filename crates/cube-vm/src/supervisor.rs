@@ -16,7 +16,6 @@
 use crate::library::{node_of, VmBridge};
 use crate::transfer::Packet;
 use cube_lua::proto::Proto;
-use cube_lua::thread::{Cont, Status};
 use cube_lua::{Args, LResult, Ret, State, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -73,32 +72,7 @@ fn load_on_first_use(st: &mut State, a: Args) -> LResult<Ret> {
     st.set_field(module, "_parcel", parcel_fn);
     let claim_fn = st.new_native("_claim", claim, vec![]);
     st.set_field(module, "_claim", claim_fn);
-    let env = Value::Table(st.globals);
-    let chunk = st.closure_of(proto(), env);
-    st.set_top(a.base + a.len);
-    st.push(chunk);
-    st.push(Value::Table(module));
-    Ok(Ret::Call {
-        nargs: 1,
-        nresults: 0,
-        cont: Cont::new(loaded_k, a.len),
-    })
-}
-
-fn loaded_k(st: &mut State, _status: Status, cont: &mut Cont) -> LResult<Ret> {
-    let base = st.cur.frames.last().expect("__index frame").base;
-    let a = Args {
-        base,
-        len: cont.ctx,
-    };
-    let (module, key) = (st.arg(a, 1), st.arg(a, 2));
-    let Value::Table(t) = module else {
-        unreachable!("checked before the call");
-    };
-    let v = t.get(&key);
-    st.set_top(base + cont.ctx);
-    st.push(v);
-    Ok(Ret::Values(1))
+    crate::lazy_module::fill_then_index(st, a, module, proto())
 }
 
 /// `_parcel(f)` -> ticket: packs Lua function `f` for another process of this node.

@@ -322,22 +322,7 @@ impl State {
         if close {
             self.close_upvals(base);
         }
-        let th = self.cur.get_mut();
-        if wanted == 1 && n >= 1 {
-            th.stack[res] = th.stack[first];
-            th.top = res + 1;
-        } else if wanted < 0 {
-            th.stack.copy_within(first..first + n, res);
-            th.top = res + n;
-        } else {
-            let wanted = wanted as usize;
-            let k = n.min(wanted);
-            th.stack.copy_within(first..first + k, res);
-            for i in k..wanted {
-                th.stack[res + i] = Value::Nil;
-            }
-            th.top = res + wanted;
-        }
+        place_results(self.cur.get_mut(), res, first, n, wanted);
         if call == CallKind::Meta {
             self.finish_op();
         }
@@ -893,5 +878,26 @@ impl State {
         let r = self.run_finalizers();
         let _ = std::io::Write::flush(&mut self.stdout);
         r
+    }
+}
+
+/// Moves `n` results from `first` to `res`, adjusted to `wanted` (-1: all), and sets the
+/// top after them: the end of every return.
+#[inline(always)]
+pub(crate) fn place_results(th: &mut Thread, res: usize, first: usize, n: usize, wanted: i32) {
+    if wanted == 1 && n >= 1 {
+        th.stack[res] = th.stack[first];
+        th.top = res + 1;
+    } else if wanted < 0 {
+        th.stack.copy_within(first..first + n, res);
+        th.top = res + n;
+    } else {
+        let wanted = wanted as usize;
+        let k = n.min(wanted);
+        th.stack.copy_within(first..first + k, res);
+        for i in k..wanted {
+            th.stack[res + i] = Value::Nil;
+        }
+        th.top = res + wanted;
     }
 }

@@ -555,20 +555,7 @@ impl State {
                                     let th = caller.get_mut();
                                     th.frames.pop();
                                     let first = th.top - n;
-                                    if nresults == 1 {
-                                        th.stack[func] =
-                                            if n >= 1 { th.stack[first] } else { Value::Nil };
-                                    } else if nresults < 0 {
-                                        th.stack.copy_within(first..first + n, func);
-                                        th.top = func + n;
-                                    } else {
-                                        let wanted = nresults as usize;
-                                        let k = n.min(wanted);
-                                        th.stack.copy_within(first..first + k, func);
-                                        for i in k..wanted {
-                                            th.stack[func + i] = Value::Nil;
-                                        }
-                                    }
+                                    crate::vm::call::place_results(th, func, first, n, nresults);
                                     if nresults >= 0 {
                                         th.top = th.frames.last().expect("this frame").top;
                                     }
