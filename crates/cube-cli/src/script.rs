@@ -77,14 +77,10 @@ fn setup_state(st: &mut State, sandbox: bool) {
 }
 
 fn print_stats(node: &cube_vm::Node) {
-    use std::sync::atomic::Ordering::Relaxed;
     let s = node.stats();
     eprintln!(
         "cube-cli stats: processes spawned {}, messages sent {}, reductions {}, peak processes {}",
-        s.spawned.load(Relaxed),
-        s.messages.load(Relaxed),
-        s.reductions.load(Relaxed),
-        s.peak_processes.load(Relaxed)
+        s.spawned, s.messages, s.reductions, s.peak_processes
     );
 }
 

@@ -43,6 +43,10 @@ pub(crate) struct Ctx {
     pub(crate) io_retry: Option<crate::io_wait::Retry>,
     /// The process whose state holds this context (set once it exists).
     process: ProcessPtr,
+    /// The process this one last sent to: a process usually keeps talking to the same
+    /// peer, and this spares the process table. (Holding it keeps at most its record
+    /// alive, not its state; pids are never reused, so it cannot stand for another.)
+    last_dest: Option<Arc<Process>>,
 }
 
 /// A pointer from a process's context to the process. Sound because the context lives
@@ -154,6 +158,7 @@ pub(crate) fn install(st: &mut State, node: Arc<NodeInner>, me: Pid) {
         nargs: 0,
         io_retry: None,
         process: ProcessPtr(std::ptr::null()),
+        last_dest: None,
     }));
 }
 
@@ -201,14 +206,6 @@ pub(crate) fn node_of(st: &mut State) -> Arc<NodeInner> {
     ctx(st).node.clone()
 }
 
-/// Messages the process took from its mailbox but has not received yet.
-pub(crate) fn skipped_messages(st: &mut State) -> usize {
-    st.ext
-        .as_mut()
-        .and_then(|e| e.downcast_mut::<Ctx>())
-        .map_or(0, |c| c.private.len())
-}
-
 /// `process.i()`: prints the observer-style listing of the node's processes.
 fn i(st: &mut State, _a: Args) -> LResult<Ret> {
     let me = ctx(st).me.id();
@@ -226,12 +223,14 @@ pub(crate) fn self_pid(st: &mut State) -> Option<Pid> {
         .map(|c| c.me)
 }
 
-/// What the last blocking native waits for (taken by the scheduler after a slice).
-pub(crate) fn take_wait(st: &mut State) -> Wait {
-    st.ext
-        .as_mut()
-        .and_then(|e| e.downcast_mut::<Ctx>())
-        .and_then(|c| c.wait.take())
+/// What the scheduler reads after a slice: what the last blocking native waits for
+/// (taken), and how many messages the process took from its mailbox but has not
+/// received yet (those a selective receive skipped).
+pub(crate) fn after_slice(st: &mut State) -> (Wait, usize) {
+    match st.ext.as_mut().and_then(|e| e.downcast_mut::<Ctx>()) {
+        Some(c) => (c.wait.take(), c.private.len()),
+        None => (None, 0),
+    }
 }
 
 /// The exit reason carried by a `process.exit` error value.
@@ -340,7 +339,16 @@ fn send(st: &mut State, a: Args) -> LResult<Ret> {
         Ok(t) => t,
         Err(e) => return Err(st.rt_error(&e.to_string())),
     };
-    ctx(st).node.send(to, msg);
+    let c = ctx(st);
+    match &c.last_dest {
+        Some(p) if p.pid == to => c.node.send_to(p, msg),
+        _ => {
+            if let Some(p) = c.node.lookup(to) {
+                c.node.send_to(&p, msg);
+                c.last_dest = Some(p);
+            }
+        }
+    }
     st.budget -= 1;
     Ok(Ret::Values(0))
 }
@@ -348,11 +356,26 @@ fn send(st: &mut State, a: Args) -> LResult<Ret> {
 /// Moves newly arrived messages to the process's private queue and tells whether the
 /// current wait timed out.
 fn pull_mailbox(st: &mut State) -> bool {
+    pull_mailbox_starting(st, None)
+}
+
+/// `pull_mailbox`, first starting a new wait with `new_timeout` if given (as
+/// `new_wait`), under the same lock: a fresh receive takes the mailbox lock once.
+fn pull_mailbox_starting(st: &mut State, new_timeout: Option<Option<f64>>) -> bool {
     let c = ctx(st);
+    if let Some(timeout_ms) = new_timeout {
+        c.deadline = deadline_after(timeout_ms);
+        c.save = 0;
+    }
     let Some(p) = c.process() else {
         return false;
     };
     let mut mb = p.mailbox.lock().expect("mailbox lock");
+    if new_timeout.is_some() {
+        mb.wait_seq += 1;
+        mb.timed_out = false;
+        c.wait_seq = mb.wait_seq;
+    }
     if c.private.is_empty() {
         // Take the whole queue: no copy, and no second buffer as large as the first.
         std::mem::swap(&mut c.private, &mut mb.inbox);
@@ -366,8 +389,7 @@ fn pull_mailbox(st: &mut State) -> bool {
 /// earlier waits are ignored.
 fn new_wait(st: &mut State, timeout_ms: Option<f64>) {
     let c = ctx(st);
-    c.deadline =
-        timeout_ms.map(|ms| Instant::now() + Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+    c.deadline = deadline_after(timeout_ms);
     c.save = 0;
     if let Some(p) = c.process() {
         let mut mb = p.mailbox.lock().expect("mailbox lock");
@@ -375,6 +397,10 @@ fn new_wait(st: &mut State, timeout_ms: Option<f64>) {
         mb.timed_out = false;
         c.wait_seq = mb.wait_seq;
     }
+}
+
+fn deadline_after(timeout_ms: Option<f64>) -> Option<Instant> {
+    timeout_ms.map(|ms| Instant::now() + Duration::from_secs_f64(ms.max(0.0) / 1000.0))
 }
 
 fn block(st: &mut State, base: usize, nargs: usize) -> LResult<Ret> {
@@ -409,12 +435,15 @@ fn receive(st: &mut State, a: Args) -> LResult<Ret> {
     let has_match = matcher.is_function();
     let timeout = timeout_arg(st, a, if has_match { 2 } else { 1 })?;
     let fresh = !std::mem::take(&mut ctx(st).retry);
-    if fresh || !ctx(st).receiving {
-        ctx(st).receiving = true;
-        new_wait(st, timeout);
-    }
-    ctx(st).nargs = a.len;
-    let timed_out = pull_mailbox(st);
+    let c = ctx(st);
+    let start = if fresh || !c.receiving {
+        c.receiving = true;
+        Some(timeout)
+    } else {
+        None
+    };
+    c.nargs = a.len;
+    let timed_out = pull_mailbox_starting(st, start);
     scan(st, a, timed_out, timeout)
 }
 

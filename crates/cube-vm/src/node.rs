@@ -44,13 +44,41 @@ pub struct Limits {
     pub max_reductions: Option<u64>,
 }
 
-/// Counters for `--stats`.
-#[derive(Default, Debug)]
+/// The node's counters (`cube-cli run --stats`), as read by [`Node::stats`].
+#[derive(Default, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stats {
+    pub spawned: u64,
+    pub messages: u64,
+    pub reductions: u64,
+    pub peak_processes: usize,
+}
+
+/// Counters updated from any thread.
+#[derive(Default, Debug)]
+pub(crate) struct SharedCounters {
     pub spawned: AtomicU64,
     pub messages: AtomicU64,
     pub reductions: AtomicU64,
     pub peak_processes: AtomicUsize,
+}
+
+/// Counters of one scheduler thread, written only by that thread and summed when read:
+/// a counter shared by all schedulers and bumped at every send and every slice was a
+/// cache line bouncing between cores. Aligned so two schedulers' counters never share
+/// a cache line.
+#[derive(Default, Debug)]
+#[repr(align(128))]
+pub(crate) struct SchedulerCounters {
+    messages: AtomicU64,
+    reductions: AtomicU64,
+}
+
+impl SchedulerCounters {
+    /// Adds `n` (only the owning thread writes, so a load and a store suffice).
+    #[inline]
+    fn bump(counter: &AtomicU64, n: u64) {
+        counter.store(counter.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+    }
 }
 
 pub(crate) struct NodeInner {
@@ -72,7 +100,9 @@ pub(crate) struct NodeInner {
     watched: Mutex<std::collections::HashSet<u64>>,
     exit_cv: Condvar,
     live: AtomicUsize,
-    pub stats: Stats,
+    pub(crate) stats: SharedCounters,
+    /// One per scheduler thread, by index.
+    pub(crate) scheduler_counters: Box<[SchedulerCounters]>,
     default_limits: Mutex<Limits>,
     /// The script's first process: its crash is reported by the command line, as `lua`
     /// reports an uncaught error.
@@ -136,7 +166,8 @@ impl Node {
             watched: Mutex::new(std::collections::HashSet::new()),
             exit_cv: Condvar::new(),
             live: AtomicUsize::new(0),
-            stats: Stats::default(),
+            stats: SharedCounters::default(),
+            scheduler_counters: (0..n).map(|_| SchedulerCounters::default()).collect(),
             default_limits: Mutex::new(Limits::default()),
             main_pid: OnceLock::new(),
             image: Image::new(|st| {
@@ -202,8 +233,20 @@ impl Node {
         *self.inner.default_limits.lock().expect("limits lock") = limits;
     }
 
-    pub fn stats(&self) -> &Stats {
-        &self.inner.stats
+    /// The node's counters now.
+    pub fn stats(&self) -> Stats {
+        let shared = &self.inner.stats;
+        let mut s = Stats {
+            spawned: shared.spawned.load(Ordering::Relaxed),
+            messages: shared.messages.load(Ordering::Relaxed),
+            reductions: shared.reductions.load(Ordering::Relaxed),
+            peak_processes: shared.peak_processes.load(Ordering::Relaxed),
+        };
+        for c in self.inner.scheduler_counters.iter() {
+            s.messages += c.messages.load(Ordering::Relaxed);
+            s.reductions += c.reductions.load(Ordering::Relaxed);
+        }
+        s
     }
 
     /// Number of live processes.
@@ -317,6 +360,25 @@ impl NodeInner {
         pid
     }
 
+    /// Adds `n` to a counter: the running scheduler's own, or the shared one when
+    /// called from another thread.
+    #[inline]
+    fn count(
+        &self,
+        own: impl Fn(&SchedulerCounters) -> &AtomicU64,
+        shared: impl Fn(&SharedCounters) -> &AtomicU64,
+        n: u64,
+    ) {
+        let (node, counters) = LOCAL_COUNTERS.get();
+        if std::ptr::eq(node, self) && !counters.is_null() {
+            // SAFETY: set by `scheduler_loop` on this thread to its node's counters,
+            // which live as long as the node; cleared before the loop returns.
+            SchedulerCounters::bump(own(unsafe { &*counters }), n);
+        } else {
+            shared(&self.stats).fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
     /// Queues a runnable process and wakes a sleeping scheduler if there is one. The
     /// lock is taken only when someone sleeps: a scheduler announces itself in
     /// `sleepers` before its last look at the queue, so either it sees this process or
@@ -348,10 +410,14 @@ impl NodeInner {
 
     /// Delivers a message; messages to dead or unknown processes vanish (as in Erlang).
     pub(crate) fn send(&self, to: Pid, msg: Term) {
-        let Some(p) = self.lookup(to) else {
-            return;
-        };
-        self.stats.messages.fetch_add(1, Ordering::Relaxed);
+        if let Some(p) = self.lookup(to) {
+            self.send_to(&p, msg);
+        }
+    }
+
+    /// Delivers a message to process `p` (dropped if it has ended).
+    pub(crate) fn send_to(&self, p: &Arc<Process>, msg: Term) {
+        self.count(|c| &c.messages, |s| &s.messages, 1);
         let wake = {
             let mut mb = p.mailbox.lock().expect("mailbox lock");
             if mb.status == Status::Exited {
@@ -366,7 +432,7 @@ impl NodeInner {
             }
         };
         if wake {
-            self.enqueue(p);
+            self.enqueue(p.clone());
         }
     }
 
@@ -494,6 +560,9 @@ thread_local! {
     /// The node and run queue of the scheduler running on this thread (null elsewhere).
     static LOCAL_QUEUE: std::cell::Cell<(*const NodeInner, *const Worker<Arc<Process>>)> =
         const { std::cell::Cell::new((std::ptr::null(), std::ptr::null())) };
+    /// The counters of the scheduler running on this thread (null elsewhere).
+    static LOCAL_COUNTERS: std::cell::Cell<(*const NodeInner, *const SchedulerCounters)> =
+        const { std::cell::Cell::new((std::ptr::null(), std::ptr::null())) };
 }
 
 /// Clears `LOCAL_QUEUE` when a scheduler loop ends, however it ends.
@@ -502,11 +571,13 @@ struct LocalQueueGuard;
 impl Drop for LocalQueueGuard {
     fn drop(&mut self) {
         LOCAL_QUEUE.set((std::ptr::null(), std::ptr::null()));
+        LOCAL_COUNTERS.set((std::ptr::null(), std::ptr::null()));
     }
 }
 
 fn scheduler_loop(node: Arc<NodeInner>, local: Worker<Arc<Process>>, me: usize) {
     LOCAL_QUEUE.set((Arc::as_ptr(&node), &local as *const _));
+    LOCAL_COUNTERS.set((Arc::as_ptr(&node), &node.scheduler_counters[me] as *const _));
     let _guard = LocalQueueGuard;
     let mut tick: u64 = 0;
     loop {
@@ -553,10 +624,9 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
         let used = (slice - st.budget).max(0) as u64;
         p.reductions.fetch_add(used, Ordering::Relaxed);
         p.heap_bytes.store(st.heap_bytes(), Ordering::Relaxed);
-        p.skipped_messages
-            .store(crate::library::skipped_messages(st), Ordering::Relaxed);
-        node.stats.reductions.fetch_add(used, Ordering::Relaxed);
-        let wait = crate::library::take_wait(st);
+        let (wait, skipped) = crate::library::after_slice(st);
+        p.skipped_messages.store(skipped, Ordering::Relaxed);
+        node.count(|c| &c.reductions, |s| &s.reductions, used);
         let outcome = match outcome {
             Ok(o) => o,
             Err(panic) => {
