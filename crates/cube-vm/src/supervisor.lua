@@ -200,7 +200,7 @@ end
 --   children: child records in start order {id, start, args, restart, shutdown, type,
 --             pid (false when not running)},
 --   template: the child spec of a simple_one_for_one supervisor,
---   restarts: times (os.time(), seconds as OTP counts) of recent restarts.
+--   restarts: times (M._now(), monotonic seconds as OTP counts) of recent restarts.
 ---------------------------------------------------------------------------------------
 
 local function index_of(S, child)
@@ -325,7 +325,7 @@ end
 -- OTP's add_restart: counts this restart; more than `intensity` within `period`
 -- seconds means restarting does not help, and the supervisor gives up.
 local function add_restart(S)
-    local now = os.time()
+    local now = (M._now or os.time)()
     local recent = { now }
     for _, t in ipairs(S.restarts) do
         if now - t < S.period then

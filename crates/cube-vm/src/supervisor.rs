@@ -72,7 +72,22 @@ fn load_on_first_use(st: &mut State, a: Args) -> LResult<Ret> {
     st.set_field(module, "_parcel", parcel_fn);
     let claim_fn = st.new_native("_claim", claim, vec![]);
     st.set_field(module, "_claim", claim_fn);
+    let now_fn = st.new_native("_now", now_seconds, vec![]);
+    st.set_field(module, "_now", now_fn);
     crate::lazy_module::fill_then_index(st, a, module, proto())
+}
+
+/// `_now()` -> whole seconds of a monotonic clock: restart intensity is counted in
+/// seconds, as OTP does with `erlang:monotonic_time(second)` (a wall clock that jumps
+/// would shift a period).
+fn now_seconds(st: &mut State, _a: Args) -> LResult<Ret> {
+    static START: OnceLock<std::time::Instant> = OnceLock::new();
+    let secs = START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_secs();
+    st.push(Value::Num(secs as f64));
+    Ok(Ret::Values(1))
 }
 
 /// `_parcel(f)` -> ticket: packs Lua function `f` for another process of this node.
