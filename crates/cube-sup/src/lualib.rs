@@ -99,19 +99,14 @@ const NATIVES: &[(&str, NativeFn)] = &[
     ("_subscribe", subscribe),
 ];
 
-/// `__index(module, key)`: registers the natives, then runs the instance chunk alone
-/// when an instance process asks for `_instance` (the metatable stays, so any other
-/// key still loads the rest), else the whole module (and the metatable goes). The
-/// chunk runs as a Lua call; `loaded_k` answers the lookup after it.
+/// `__index(module, key)`: answers from this process's own module table (see
+/// cube-vm's `lazy_module`), made on first use with the natives registered. An
+/// instance process asking for `_instance` gets the instance chunk alone; any other key
+/// loads the whole module once. The chunks run as Lua calls.
 fn load_on_first_use(st: &mut State, a: Args) -> LResult<Ret> {
-    // The module table belongs to the node's shared image: own the image before
-    // writing it, and before reading the argument (cube_lua::image).
-    st.own_image();
-    let Value::Table(module) = st.arg(a, 1) else {
-        return Err(st.arg_type_error(a, 1, "table"));
-    };
-    let id = st.upvalue(0);
-    if st.get_field(module, "_spawn").is_nil() {
+    let (module, new) = cube_vm::lazy_module::private_table(st, "programs");
+    if new {
+        let id = st.upvalue(0);
         for &(name, f) in NATIVES {
             let v = st.new_native(name, f, vec![id]);
             st.set_field(module, name, v);
@@ -119,14 +114,23 @@ fn load_on_first_use(st: &mut State, a: Args) -> LResult<Ret> {
     }
     let key = st.arg(a, 2);
     let wants_instance = matches!(key, Value::Str(s) if s.as_bytes() == b"_instance");
-    let proto = if wants_instance && st.get_field(module, "_instance").is_nil() {
+    let proto = if wants_instance {
+        if !st.get_field(module, "_instance").is_nil() {
+            return cube_vm::lazy_module::index(st, a, module);
+        }
         instance_proto()
     } else {
-        module.get_mut().meta = None;
+        if !st.get_field(module, FULL_MARK).is_nil() {
+            return cube_vm::lazy_module::index(st, a, module);
+        }
+        st.set_field(module, FULL_MARK, Value::Bool(true));
         full_proto()
     };
     cube_vm::lazy_module::fill_then_index(st, a, module, proto)
 }
+
+/// Set in a process's module table once the whole module is loaded in it.
+const FULL_MARK: &str = "_loaded";
 
 fn core(st: &mut State) -> LResult<Arc<Core>> {
     let id = match st.upvalue(0) {

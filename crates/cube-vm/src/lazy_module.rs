@@ -1,8 +1,13 @@
-//! Library modules written in Lua that load on first use: the module table starts empty
-//! with an `__index` metamethod (a native of the library); the first lookup fills the
-//! table by running the library's compiled chunk with the table as its argument
-//! (`local M = ...`), then answers the lookup. Used by `supervisor` and by cube-sup's
-//! `programs`. The chunk runs as a Lua call from the native (no Rust recursion).
+//! Library modules written in Lua that load on first use (`supervisor`, cube-sup's
+//! `programs`), without copying the node's shared image.
+//!
+//! The module table every process sees is part of the shared image (`cube_lua::image`)
+//! and stays empty, with an `__index` metamethod (a native of the library). On the
+//! first lookup in a process, the native makes that process's own table for the module
+//! (kept in the state's host root, a GC root of the state), fills it by running the
+//! library's compiled chunk with it as the argument (`local M = ...`), and answers the
+//! lookup from it; later lookups are answered from it at once. Filling the shared table
+//! instead would make every process that uses the module copy the whole image.
 
 use cube_lua::gc::Gc;
 use cube_lua::proto::Proto;
@@ -11,21 +16,48 @@ use cube_lua::thread::{Cont, Status};
 use cube_lua::{Args, LResult, Ret, State, Value};
 use std::sync::Arc;
 
-/// From an `__index(module, key)` native with arguments `a`: runs `chunk` with `module`
-/// as its argument, then returns `module[key]`. The native must have made the state
-/// own its image (`State::own_image`) before it read `module`, since the module table
-/// is part of the node's shared image.
+/// This process's own table for module `name`, and whether it was made just now
+/// (empty: the caller fills it).
+pub fn private_table(st: &mut State, name: &str) -> (Gc<Table>, bool) {
+    let modules = match st.host_root {
+        Value::Table(t) => t,
+        _ => {
+            let t = st.new_table();
+            st.host_root = Value::Table(t);
+            t
+        }
+    };
+    if let Value::Table(t) = st.get_field(modules, name) {
+        return (t, false);
+    }
+    let t = st.new_table();
+    st.set_field(modules, name, Value::Table(t));
+    (t, true)
+}
+
+/// From an `__index(module, key)` native with arguments `a`: returns `table[key]`.
+pub fn index(st: &mut State, a: Args, table: Gc<Table>) -> LResult<Ret> {
+    let key = st.arg(a, 2);
+    st.push(table.get(&key));
+    Ok(Ret::Values(1))
+}
+
+/// From an `__index(module, key)` native with arguments `a`: runs `chunk` with `table`
+/// as its argument, then returns `table[key]`. The chunk runs as a Lua call from the
+/// native (no Rust recursion).
 pub fn fill_then_index(
     st: &mut State,
     a: Args,
-    module: Gc<Table>,
+    table: Gc<Table>,
     chunk: Arc<Proto>,
 ) -> LResult<Ret> {
     let env = Value::Table(st.globals);
     let chunk = st.closure_of(chunk, env);
     st.set_top(a.base + a.len);
+    // The table stays below the call, where the continuation finds it.
+    st.push(Value::Table(table));
     st.push(chunk);
-    st.push(Value::Table(module));
+    st.push(Value::Table(table));
     Ok(Ret::Call {
         nargs: 1,
         nresults: 0,
@@ -33,18 +65,17 @@ pub fn fill_then_index(
     })
 }
 
-/// After the chunk: `module[key]`, with the `__index` call's own arguments.
+/// After the chunk: `table[key]`, with the `__index` call's own arguments.
 fn answer_lookup(st: &mut State, _status: Status, cont: &mut Cont) -> LResult<Ret> {
     let base = st.cur.frames.last().expect("__index frame").base;
     let a = Args {
         base,
         len: cont.ctx,
     };
-    let (module, key) = (st.arg(a, 1), st.arg(a, 2));
-    let Value::Table(t) = module else {
-        unreachable!("checked before the call");
+    let Value::Table(table) = st.stack_at(base + cont.ctx) else {
+        unreachable!("pushed before the call");
     };
-    let v = t.get(&key);
+    let v = table.get(&st.arg(a, 2));
     st.set_top(base + cont.ctx);
     st.push(v);
     Ok(Ret::Values(1))

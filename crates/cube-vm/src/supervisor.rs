@@ -43,9 +43,9 @@ fn proto() -> Arc<Proto> {
 
 /// Installs the module as the global `supervisor` and `package.loaded.supervisor`.
 ///
-/// Most processes never supervise, so the chunk runs on first use: until then the
-/// module is an empty table whose `__index` loads it (a few hundred bytes, where the
-/// loaded module costs about 14 KB of each process's heap).
+/// Most processes never supervise, so the chunk runs on first use, per process: the
+/// module is an empty table of the shared image whose `__index` answers from the
+/// process's own copy of the module, made on first use (see `lazy_module.rs`).
 pub(crate) fn install(st: &mut State) {
     let module = st.new_table();
     let meta = st.new_table();
@@ -57,17 +57,13 @@ pub(crate) fn install(st: &mut State) {
     st.set_field(loaded, "supervisor", Value::Table(module));
 }
 
-/// `__index(module, key)`: fills `module` by running the chunk with it as the argument
-/// (`local M = ...`), then answers the lookup. The chunk runs as a Lua call (no Rust
-/// recursion); `loaded_k` continues after it.
+/// `__index(module, key)`: answers from this process's own module table, which the
+/// first lookup fills by running the chunk with it as the argument (`local M = ...`).
 fn load_on_first_use(st: &mut State, a: Args) -> LResult<Ret> {
-    // Fills the module table, which the shared image holds: own the image first
-    // (cube_lua::image), before reading the argument.
-    st.own_image();
-    let Value::Table(module) = st.arg(a, 1) else {
-        return Err(st.arg_type_error(a, 1, "table"));
-    };
-    module.get_mut().meta = None;
+    let (module, new) = crate::lazy_module::private_table(st, "supervisor");
+    if !new {
+        return crate::lazy_module::index(st, a, module);
+    }
     let parcel_fn = st.new_native("_parcel", parcel, vec![]);
     st.set_field(module, "_parcel", parcel_fn);
     let claim_fn = st.new_native("_claim", claim, vec![]);

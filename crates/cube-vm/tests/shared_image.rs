@@ -148,3 +148,31 @@ fn a_process_that_only_reads_the_library_copies_nothing() {
         assert(writer > 4 * reader, "writer heap " .. writer)
     "#);
 }
+
+#[test]
+fn using_the_supervisor_library_copies_nothing_shared() {
+    // The supervisor module loads into the process's own table on first use (the
+    // shared module table stays empty): about 16 KB of closures, where copying the
+    // image as well adds about 14 KB more (30 KB with cube-cli's libraries).
+    ok(r#"
+        local me = process.self()
+        process.spawn(function(parent)
+            assert(type(supervisor.start) == "function")
+            assert(type(supervisor.which_children) == "function")
+            process.send(parent, collectgarbage("count") * 1024)
+        end, me)
+        local user = process.receive(1000)
+        process.spawn(function(parent)
+            string.extra = 1
+            assert(type(supervisor.start) == "function")
+            process.send(parent, collectgarbage("count") * 1024)
+        end, me)
+        local copier = process.receive(1000)
+        assert(user < 24 * 1024, "supervisor user heap " .. user)
+        assert(copier > user + 8 * 1024, "copier heap " .. copier)
+        -- The module of one process is not another's: a field added here stays here.
+        supervisor.mine = true
+        process.spawn(function(parent) process.send(parent, supervisor.mine == nil) end, me)
+        assert(process.receive(1000) == true)
+    "#);
+}
