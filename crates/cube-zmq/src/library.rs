@@ -235,12 +235,12 @@ fn build_socket_meta(st: &mut State, mt: Gc<Table>) {
     for (i, o) in options::OPTIONS.iter().enumerate() {
         let idx = Value::Num(i as f64);
         if o.access != Access::Get {
-            let name = setter_name(o.name);
+            let name = accessor_name("set", o.name);
             let f = st.new_native(name, socket::set_named, vec![idx]);
             st.set_field(methods, name, f);
         }
         if o.access != Access::Set {
-            let name = getter_name(o.name);
+            let name = accessor_name("get", o.name);
             let f = st.new_native(name, socket::get_named, vec![idx]);
             st.set_field(methods, name, f);
         }
@@ -252,35 +252,26 @@ fn build_socket_meta(st: &mut State, mt: Gc<Table>) {
     st.set_field(mt, "__tostring", ts);
 }
 
-/// `set_NAME` with a 'static name (the table of options is static, so are these).
-fn setter_name(name: &'static str) -> &'static str {
-    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+/// `set_NAME` or `get_NAME` with a 'static name (the table of options is static, so are
+/// these).
+fn accessor_name(prefix: &'static str, name: &'static str) -> &'static str {
+    static NAMES: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
     let names = NAMES.get_or_init(|| {
         options::OPTIONS
             .iter()
-            .map(|o| format!("set_{}", o.name))
+            .map(|o| (format!("set_{}", o.name), format!("get_{}", o.name)))
             .collect()
     });
     let i = options::OPTIONS
         .iter()
         .position(|o| o.name == name)
         .expect("known option");
-    names[i].as_str()
-}
-
-fn getter_name(name: &'static str) -> &'static str {
-    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    let names = NAMES.get_or_init(|| {
-        options::OPTIONS
-            .iter()
-            .map(|o| format!("get_{}", o.name))
-            .collect()
-    });
-    let i = options::OPTIONS
-        .iter()
-        .position(|o| o.name == name)
-        .expect("known option");
-    names[i].as_str()
+    let (set, get) = &names[i];
+    if prefix == "set" {
+        set
+    } else {
+        get
+    }
 }
 
 fn context(st: &mut State, _a: Args) -> LResult<Ret> {

@@ -374,6 +374,47 @@ fn flags_arg(st: &mut State, a: Args, n: usize) -> LResult<c_int> {
     }
 }
 
+/// A non-blocking send or receive that did not go through.
+struct Attempt {
+    op: &'static str,
+    /// The readiness it waits for (POLLOUT or POLLIN).
+    event: i16,
+    /// The socket's send or receive timeout (-1: none).
+    timeout_ms: i64,
+    flags: c_int,
+}
+
+/// After a non-blocking attempt failed (errno tells why): `Ok(None)` to try again once
+/// the socket is ready, `Ok(Some(ret))` for the caller to return (suspended, or
+/// `nil, "EAGAIN"`), or libzmq's error. The first few waits poll this thread's way
+/// (`wait_ready`); after that the process blocks on the reactor.
+fn after_failed_attempt(
+    st: &mut State,
+    s: &Sock,
+    retry: Option<Retry>,
+    attempt: &Attempt,
+    spins: &mut u32,
+) -> LResult<Option<Ret>> {
+    let e = errno();
+    if e != EAGAIN {
+        return Err(zmq_error(st, attempt.op, e));
+    }
+    if attempt.flags & DONTWAIT != 0 || attempt.timeout_ms == 0 {
+        return eagain(st).map(Some);
+    }
+    *spins += 1;
+    let next = if *spins > 3 {
+        block_now(st, s, retry, attempt.timeout_ms)?
+    } else {
+        wait_ready(st, &[(s, attempt.event)], retry, attempt.timeout_ms)?
+    };
+    match next {
+        Next::Again => Ok(None),
+        Next::Block => Ok(Some(Ret::Block)),
+        Next::TimedOut => eagain(st).map(Some),
+    }
+}
+
 /// Sends one part; `Ok(None)` when it was sent, `Ok(Some(ret))` when the caller must
 /// return `ret` (suspended, or `nil, "EAGAIN"`).
 fn send_part(
@@ -397,23 +438,14 @@ fn send_part(
         if rc >= 0 {
             return Ok(None);
         }
-        let e = errno();
-        if e != EAGAIN {
-            return Err(zmq_error(st, "send", e));
-        }
-        if flags & DONTWAIT != 0 || s.sndtimeo == 0 {
-            return eagain(st).map(Some);
-        }
-        spins += 1;
-        let next = if spins > 3 {
-            block_now(st, s, retry, s.sndtimeo as i64)?
-        } else {
-            wait_ready(st, &[(s, POLLOUT)], retry, s.sndtimeo as i64)?
+        let attempt = Attempt {
+            op: "send",
+            event: POLLOUT,
+            timeout_ms: s.sndtimeo as i64,
+            flags,
         };
-        match next {
-            Next::Again => continue,
-            Next::Block => return Ok(Some(Ret::Block)),
-            Next::TimedOut => return eagain(st).map(Some),
+        if let Some(ret) = after_failed_attempt(st, s, retry, &attempt, &mut spins)? {
+            return Ok(Some(ret));
         }
     }
 }
@@ -510,23 +542,14 @@ fn recv_part(
             s.more = s.msg.more();
             return Ok(None);
         }
-        let e = errno();
-        if e != EAGAIN {
-            return Err(zmq_error(st, "recv", e));
-        }
-        if flags & DONTWAIT != 0 || s.rcvtimeo == 0 {
-            return eagain(st).map(Some);
-        }
-        spins += 1;
-        let next = if spins > 3 {
-            block_now(st, s, retry, s.rcvtimeo as i64)?
-        } else {
-            wait_ready(st, &[(s, POLLIN)], retry, s.rcvtimeo as i64)?
+        let attempt = Attempt {
+            op: "recv",
+            event: POLLIN,
+            timeout_ms: s.rcvtimeo as i64,
+            flags,
         };
-        match next {
-            Next::Again => continue,
-            Next::Block => return Ok(Some(Ret::Block)),
-            Next::TimedOut => return eagain(st).map(Some),
+        if let Some(ret) = after_failed_attempt(st, s, retry, &attempt, &mut spins)? {
+            return Ok(Some(ret));
         }
     }
 }

@@ -133,36 +133,8 @@ impl State {
                 Ok(PreCall::Lua)
             }
             Value::NFn(nc) => {
-                self.budget -= 1;
-                let th = self.cur.get_mut();
-                let nargs = th.top - func - 1;
-                crate::thread::push_frame(
-                    &mut th.frames,
-                    Frame {
-                        func,
-                        base: func + 1,
-                        top: 0,
-                        pc: 0,
-                        nresults,
-                        kind: FrameKind::Native(nc),
-                        call,
-                        cont: None,
-                        le_via_lt: false,
-                        tail_calls: 0,
-                        yielded: false,
-                        blocked: false,
-                    },
-                );
-                if th.stack.len() < th.top + crate::thread::NATIVE_RESERVE {
-                    self.check_stack(crate::thread::NATIVE_RESERVE)?;
-                }
-                let ret = (nc.f)(
-                    self,
-                    Args {
-                        base: func + 1,
-                        len: nargs,
-                    },
-                )?;
+                let args = self.enter_native(nc, func, nresults, call)?;
+                let ret = (nc.f)(self, args)?;
                 self.native_ret(ret, None)?;
                 Ok(PreCall::Done)
             }
@@ -180,6 +152,46 @@ impl State {
                 self.precall(func, nresults, call)
             }
         }
+    }
+
+    /// Pushes the frame of a call of native `nc` at `func` (its arguments up to the
+    /// top), makes sure of its free stack slots and charges the call; returns where its
+    /// arguments are.
+    #[inline(always)]
+    pub(crate) fn enter_native(
+        &mut self,
+        nc: Gc<crate::value::NClosure>,
+        func: usize,
+        nresults: i32,
+        call: CallKind,
+    ) -> LResult<Args> {
+        self.budget -= 1;
+        let th = self.cur.get_mut();
+        let nargs = th.top - func - 1;
+        crate::thread::push_frame(
+            &mut th.frames,
+            Frame {
+                func,
+                base: func + 1,
+                top: 0,
+                pc: 0,
+                nresults,
+                kind: FrameKind::Native(nc),
+                call,
+                cont: None,
+                le_via_lt: false,
+                tail_calls: 0,
+                yielded: false,
+                blocked: false,
+            },
+        );
+        if th.stack.len() < th.top + crate::thread::NATIVE_RESERVE {
+            self.check_stack(crate::thread::NATIVE_RESERVE)?;
+        }
+        Ok(Args {
+            base: func + 1,
+            len: nargs,
+        })
     }
 
     fn push_lua_frame(

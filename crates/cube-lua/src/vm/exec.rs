@@ -516,37 +516,9 @@ impl State {
                         // finished right here, without leaving this frame's loop.
                         if let Value::NFn(nc) = *reg!(a) {
                             let caller = self.cur;
-                            let th = caller.get_mut();
-                            let depth = th.frames.len();
-                            let nargs = th.top - func - 1;
-                            crate::thread::push_frame(
-                                &mut th.frames,
-                                crate::thread::Frame {
-                                    func,
-                                    base: func + 1,
-                                    top: 0,
-                                    pc: 0,
-                                    nresults,
-                                    kind: FrameKind::Native(nc),
-                                    call: CallKind::Normal,
-                                    cont: None,
-                                    le_via_lt: false,
-                                    tail_calls: 0,
-                                    yielded: false,
-                                    blocked: false,
-                                },
-                            );
-                            if th.stack.len() < th.top + crate::thread::NATIVE_RESERVE {
-                                self.check_stack(crate::thread::NATIVE_RESERVE)?;
-                            }
-                            self.budget -= 1;
-                            let ret = (nc.f)(
-                                self,
-                                crate::state::Args {
-                                    base: func + 1,
-                                    len: nargs,
-                                },
-                            )?;
+                            let depth = caller.frames.len();
+                            let args = self.enter_native(nc, func, nresults, CallKind::Normal)?;
+                            let ret = (nc.f)(self, args)?;
                             match ret {
                                 crate::state::Ret::Values(n)
                                     if self.cur.ptr_eq(caller)
