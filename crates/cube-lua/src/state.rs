@@ -92,6 +92,11 @@ pub struct State {
     pub max_heap: Option<usize>,
     /// Why the running code must end (set by a limit); raised uncatchably by the driver.
     pub(crate) kill_reason: Option<&'static str>,
+    /// Set by the host from any thread (the process runtime's untrappable `kill`):
+    /// the running code ends at its next check, uncatchably, as at a limit, with the
+    /// error "interrupted" (the host knows its own reason). Checked where reductions
+    /// are charged, so natives doing long work notice it too. See [`State::set_interrupt`].
+    pub(crate) interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     /// `load` accepts binary chunks (a sandbox turns this off).
     pub binary_chunks_allowed: bool,
     /// Nesting of Rust-level entries into the VM (embedding calls from natives).
@@ -216,6 +221,7 @@ impl State {
             reduction_limit_enabled: false,
             max_heap: None,
             kill_reason: None,
+            interrupt: None,
             binary_chunks_allowed: true,
             c_depth: 0,
             names,
@@ -489,6 +495,18 @@ impl State {
         self.kill_reason = Some("heap limit exceeded");
         self.budget = 0;
         self.new_str(b"heap limit exceeded")
+    }
+}
+
+impl State {
+    /// Installs (or removes) the interrupt flag: once another thread stores `true` in it,
+    /// the running code ends at its next reduction check with the uncatchable error
+    /// "interrupted", even inside a native doing long work.
+    pub fn set_interrupt(
+        &mut self,
+        flag: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    ) {
+        self.interrupt = flag;
     }
 }
 
