@@ -10,12 +10,13 @@ local me = process.self()
 
 local function subscriber(me, backend, topic)
   local sub = zmq.socket{zmq.SUB, subscribe = topic, connect = backend}
-  sub:subscribe("hello")
-  local n = 0
+  local n, ready = 0, false
   while true do
     local msg = sub:recv()
-    if msg == "hello" then
-      process.send(me, {ready = topic})
+    if msg == topic .. "hello" then
+      -- The first one proves the subscription reached the publisher.
+      if not ready then process.send(me, {ready = topic}) end
+      ready = true
     elseif msg == topic .. "stop" then
       process.send(me, {topic = topic, received = n})
       return
@@ -30,11 +31,13 @@ for _, t in ipairs(topics) do process.spawn(subscriber, me, backend, t) end
 
 local pub = zmq.socket("PUB")
 pub:connect(frontend)
--- Say hello until every subscriber is connected (a PUB drops what nobody wants yet).
+-- Say hello on every topic until each subscriber has heard its own: a PUB drops what
+-- nobody wants yet, and a subscription reaches the publisher only after it has passed
+-- through the forwarder, so each topic's path is proven by a message on that topic.
 local ready = 0
 while ready < #topics do
-  pub:send("hello")
-  if process.receive(function(m) return m.ready end, 20) then ready = ready + 1 end
+  for _, t in ipairs(topics) do pub:send(t .. "hello") end
+  while process.receive(function(m) return m.ready end, 20) do ready = ready + 1 end
 end
 
 for i = 1, 300 do
