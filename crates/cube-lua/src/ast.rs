@@ -124,6 +124,66 @@ pub struct Expr {
     pub line: Line,
 }
 
+/// Dropping without recursion: operator chains (`a + b + c ...`) and suffix chains
+/// (`f()()()...`, `a.b.c...`) nest as deep as the source is long, and the derived drop
+/// would recurse once per level on the Rust stack (millions of levels for a 10 MB
+/// source). Children are moved to an explicit stack instead, so every node is dropped
+/// childless, at depth one.
+impl Drop for Expr {
+    fn drop(&mut self) {
+        if !has_boxed_children(&self.kind) {
+            return;
+        }
+        let mut pending: Vec<Expr> = Vec::new();
+        take_children(&mut self.kind, &mut pending);
+        while let Some(mut e) = pending.pop() {
+            take_children(&mut e.kind, &mut pending);
+            // `e` drops here without children
+        }
+    }
+}
+
+fn has_boxed_children(k: &ExprKind) -> bool {
+    matches!(
+        k,
+        ExprKind::Binary(..)
+            | ExprKind::Unary(..)
+            | ExprKind::Index(..)
+            | ExprKind::Call(..)
+            | ExprKind::MethodCall(..)
+            | ExprKind::Paren(..)
+    )
+}
+
+/// Moves the sub-expressions of a chain-forming node to `out` (leaving leaves behind).
+fn take_children(k: &mut ExprKind, out: &mut Vec<Expr>) {
+    fn take(b: &mut Expr) -> Expr {
+        std::mem::replace(
+            b,
+            Expr {
+                kind: ExprKind::Nil,
+                line: 0,
+            },
+        )
+    }
+    match k {
+        ExprKind::Binary(_, l, r) => {
+            out.push(take(l));
+            out.push(take(r));
+        }
+        ExprKind::Unary(_, x) | ExprKind::Paren(x) => out.push(take(x)),
+        ExprKind::Index(o, key) => {
+            out.push(take(o));
+            out.push(take(key));
+        }
+        ExprKind::Call(f, args) | ExprKind::MethodCall(f, _, args) => {
+            out.push(take(f));
+            out.append(args);
+        }
+        _ => {}
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExprKind {
     Nil,

@@ -599,4 +599,108 @@ mod tests {
         }
         assert!(n > 40);
     }
+
+    /// Compiles `src`, patches the first instruction with opcode `op` in the main
+    /// function with `patch`, and round-trips it through dump/undump.
+    fn patched(
+        src: &str,
+        op: OpCode,
+        patch: impl Fn(&mut Proto, usize),
+    ) -> Result<Arc<Proto>, String> {
+        let p = crate::load::compile(src.as_bytes(), "=t").unwrap();
+        let mut p = (*p).clone();
+        let pc = p
+            .code
+            .iter()
+            .position(|i| i.opcode() == op)
+            .expect("opcode");
+        patch(&mut p, pc);
+        undump(&dump(&p), "=t")
+    }
+
+    fn run(p: Arc<Proto>) -> Result<(), String> {
+        let mut st = crate::State::new_bare();
+        crate::stdlib::open_libs(&mut st);
+        let env = crate::Value::Table(st.globals);
+        let f = st.closure_of(p, env);
+        st.call_function(f, &[])
+            .map(|_| ())
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    fn set_abc(p: &mut Proto, pc: usize, a: Option<u32>, b: Option<u32>, c: Option<u32>) {
+        let i = p.code[pc];
+        p.code[pc] = Instruction::abc(
+            i.opcode(),
+            a.unwrap_or(i.a()),
+            b.unwrap_or(i.b()),
+            c.unwrap_or(i.c()),
+        );
+    }
+
+    /// Issue 9: SETLIST whose A names a non-table passed the verifier and hit
+    /// `unreachable!`; it is now a runtime error.
+    #[test]
+    fn setlist_on_a_non_table_is_an_error() {
+        let p = patched(
+            "local x = 1 local t = {1, 2, 3}",
+            OpCode::SetList,
+            |p, pc| set_abc(p, pc, Some(0), None, None),
+        )
+        .expect("types are not the verifier's business");
+        let e = run(p).unwrap_err();
+        assert!(e.contains("SETLIST"), "{e}");
+    }
+
+    /// Issue 9: VARARG with B = 0 moved below its CALL made the argument count negative
+    /// ("capacity overflow"); the verifier now rejects it.
+    #[test]
+    fn open_results_below_their_user_are_rejected() {
+        let src = "local a, b = 1, 2 return print(...)";
+        let e = patched(src, OpCode::Vararg, |p, pc| {
+            set_abc(p, pc, Some(0), None, None)
+        });
+        assert!(e.unwrap_err().contains("open results below their user"));
+        // a B = 0 reader without an open instruction before it
+        let e = patched(src, OpCode::Vararg, |p, pc| {
+            set_abc(p, pc, None, Some(2), None)
+        });
+        assert!(e.unwrap_err().contains("B = 0 without open results"));
+        let e = patched("return f(g())", OpCode::Call, |p, pc| {
+            set_abc(p, pc, None, None, Some(2))
+        });
+        assert!(e.is_err());
+    }
+
+    /// Found by fuzzing: RETURN with no values and A far beyond the frame sliced the
+    /// stack out of bounds.
+    #[test]
+    fn return_beyond_the_frame_is_rejected() {
+        let e = patched("local a = 1", OpCode::Return, |p, pc| {
+            set_abc(p, pc, Some(76), Some(1), None)
+        });
+        assert!(e.unwrap_err().contains("out of range"));
+    }
+
+    /// LOADBOOL's skip and jumps must land on an instruction that is not the second half
+    /// of a pair (EXTRAARG, or a B = 0 reader of open results).
+    #[test]
+    fn skips_and_jumps_into_pairs_are_rejected() {
+        let e = patched("local a = 1 > 2 return a", OpCode::LoadBool, |p, pc| {
+            let n = p.code.len();
+            p.code[n - 2] = Instruction::abc(OpCode::LoadBool, 0, 1, 1);
+            let _ = pc;
+        });
+        assert!(e.unwrap_err().contains("jump out of range"));
+        // jump straight onto the RETURN B = 0 that reads VARARG's results
+        let e = patched("if x then end return ...", OpCode::Jmp, |p, pc| {
+            let ret = p
+                .code
+                .iter()
+                .position(|i| i.opcode() == OpCode::Return)
+                .unwrap();
+            p.code[pc] = Instruction::asbx(OpCode::Jmp, 0, ret as i32 - pc as i32 - 1);
+        });
+        assert!(e.unwrap_err().contains("jump into an instruction pair"));
+    }
 }

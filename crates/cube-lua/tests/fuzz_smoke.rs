@@ -335,8 +335,13 @@ fn run_all(inputs: Vec<Vec<u8>>, f: fn(&[u8]) -> bool) -> (usize, Vec<String>) {
             // a panic inside the standard library: name the cube-lua code that called it
             if l.file().starts_with("/rustc") {
                 let bt = std::backtrace::Backtrace::force_capture().to_string();
-                let here: Vec<&str> = bt.lines().filter(|l| l.contains("/src/") && !l.contains("/rustc/")).take(6).collect(); let here = Some(here.join(" <- "));
-                w.push_str(&format!(" (from {})", here.unwrap_or_default()));
+                let here: Vec<&str> = bt
+                    .lines()
+                    .filter(|l| l.contains("/src/") && !l.contains("/rustc/"))
+                    .map(str::trim)
+                    .take(6)
+                    .collect();
+                w.push_str(&format!(" (from {})", here.join(" <- ")));
             }
         }
     }));
@@ -366,7 +371,10 @@ fn run_all(inputs: Vec<Vec<u8>>, f: fn(&[u8]) -> bool) -> (usize, Vec<String>) {
         match results.recv_timeout(Duration::from_secs(10)) {
             Ok(Ok(true)) => ran += 1,
             Ok(Ok(false)) => {}
-            Ok(Err(msg)) => failures.push(format!("PANIC {msg}\n--- input {case} ---\n{}", describe(&p))),
+            Ok(Err(msg)) => failures.push(format!(
+                "PANIC {msg}\n--- input {case} ---\n{}",
+                describe(&p)
+            )),
             Err(_) => {
                 // The worker is stuck; it cannot be stopped, so stop here.
                 failures.push(format!("HANG (>10s)\n--- input ---\n{}", describe(&p)));
