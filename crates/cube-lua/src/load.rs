@@ -103,6 +103,18 @@ mod tests {
         });
     }
 
+    /// `x or 1 or 1 ...` grows one jump list per operator: appending is constant time, so
+    /// a million operators finish (with PUC's jump-range error) instead of taking hours.
+    #[test]
+    fn or_chains_are_linear() {
+        on_small_stack(|| {
+            let src = chain("return f", " or 1", 1_000_000);
+            let e = compile(&src, "=t").unwrap_err();
+            assert!(e.message.contains("control structure too long"), "{e}");
+            assert!(compile(&chain("return f", " or 1", 10_000), "=t").is_ok());
+        });
+    }
+
     /// Right-associative chains and nesting stop at PUC's C-levels limit with its message
     /// (checked against lua5.2's `load`).
     #[test]
