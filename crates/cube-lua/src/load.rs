@@ -115,6 +115,18 @@ mod tests {
         });
     }
 
+    /// PUC's bound on labels and pending gotos, which also bounds the quadratic cost of
+    /// matching them (lua5.2 prints the same message, without a position).
+    #[test]
+    fn too_many_gotos_errors_as_lua52() {
+        let src = chain("", "goto a ", 40_000);
+        let e = compile(&src, "=t").unwrap_err();
+        assert_eq!(e.message, "too many labels/gotos (limit is 32767)");
+        let mut src = chain("", "goto a ", 30_000);
+        src.extend_from_slice(b"::a::");
+        assert!(compile(&src, "=t").is_ok());
+    }
+
     /// Right-associative chains and nesting stop at PUC's C-levels limit with its message
     /// (checked against lua5.2's `load`).
     #[test]
