@@ -45,9 +45,17 @@ pub enum Stat {
     /// `do ... end`
     Do(Block),
     /// `while cond do ... end`
-    While { cond: Expr, body: Block, line: Line },
+    While {
+        cond: Box<Expr>,
+        body: Block,
+        line: Line,
+    },
     /// `repeat ... until cond` (the condition sees the body's locals)
-    Repeat { body: Block, cond: Expr, line: Line },
+    Repeat {
+        body: Block,
+        cond: Box<Expr>,
+        line: Line,
+    },
     /// `if c1 then b1 elseif c2 then b2 ... else bn end`
     If {
         arms: Vec<(Expr, Block)>,
@@ -55,11 +63,14 @@ pub enum Stat {
         line: Line,
     },
     /// `for var = start, limit [, step] do ... end`
+    /// (Expressions boxed here and in `While`/`Repeat`, the largest statements: every
+    /// statement is as large as the largest kind, and the front end's memory per source
+    /// byte is dominated by statement and expression nodes.)
     NumericFor {
         var: Name,
-        start: Expr,
-        limit: Expr,
-        step: Option<Expr>,
+        start: Box<Expr>,
+        limit: Box<Expr>,
+        step: Option<Box<Expr>>,
         body: Block,
         line: Line,
     },
@@ -206,8 +217,8 @@ pub enum ExprKind {
     Index(Box<Expr>, Box<Expr>),
     /// `f(args)`, `f{...}`, `f"str"`
     Call(Box<Expr>, Vec<Expr>),
-    /// `obj:name(args)`
-    MethodCall(Box<Expr>, Name, Vec<Expr>),
+    /// `obj:name(args)` (the name boxed: it would make every expression larger)
+    MethodCall(Box<Expr>, Box<Name>, Vec<Expr>),
     /// `(e)`: truncates multiple results to one and makes a call/vararg non-multi.
     Paren(Box<Expr>),
 }
@@ -215,7 +226,8 @@ pub enum ExprKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TableField {
     /// `[k] = v` or `name = v` (the latter with key `ExprKind::Str`).
-    Keyed(Expr, Expr),
+    /// (Boxed: a list item, far more common, then takes one expression's size.)
+    Keyed(Box<Expr>, Box<Expr>),
     /// A positional item; the last one may expand to multiple values.
     Positional(Expr),
 }

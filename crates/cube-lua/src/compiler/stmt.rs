@@ -63,7 +63,7 @@ impl Compiler {
                 body,
                 line,
             } => self.for_stat(*line, |c| {
-                c.for_num(var, start, limit, step.as_ref(), body, *line)
+                c.for_num(var, start, limit, step.as_deref(), body, *line)
             }),
             Stat::GenericFor {
                 names,
