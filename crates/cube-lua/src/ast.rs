@@ -45,9 +45,17 @@ pub enum Stat {
     /// `do ... end`
     Do(Block),
     /// `while cond do ... end`
-    While { cond: Expr, body: Block, line: Line },
+    While {
+        cond: Box<Expr>,
+        body: Block,
+        line: Line,
+    },
     /// `repeat ... until cond` (the condition sees the body's locals)
-    Repeat { body: Block, cond: Expr, line: Line },
+    Repeat {
+        body: Block,
+        cond: Box<Expr>,
+        line: Line,
+    },
     /// `if c1 then b1 elseif c2 then b2 ... else bn end`
     If {
         arms: Vec<(Expr, Block)>,
@@ -55,11 +63,14 @@ pub enum Stat {
         line: Line,
     },
     /// `for var = start, limit [, step] do ... end`
+    /// (Expressions boxed here and in `While`/`Repeat`, the largest statements: every
+    /// statement is as large as the largest kind, and the front end's memory per source
+    /// byte is dominated by statement and expression nodes.)
     NumericFor {
         var: Name,
-        start: Expr,
-        limit: Expr,
-        step: Option<Expr>,
+        start: Box<Expr>,
+        limit: Box<Expr>,
+        step: Option<Box<Expr>>,
         body: Block,
         line: Line,
     },
@@ -124,6 +135,66 @@ pub struct Expr {
     pub line: Line,
 }
 
+/// Dropping without recursion: operator chains (`a + b + c ...`) and suffix chains
+/// (`f()()()...`, `a.b.c...`) nest as deep as the source is long, and the derived drop
+/// would recurse once per level on the Rust stack (millions of levels for a 10 MB
+/// source). Children are moved to an explicit stack instead, so every node is dropped
+/// childless, at depth one.
+impl Drop for Expr {
+    fn drop(&mut self) {
+        if !has_boxed_children(&self.kind) {
+            return;
+        }
+        let mut pending: Vec<Expr> = Vec::new();
+        take_children(&mut self.kind, &mut pending);
+        while let Some(mut e) = pending.pop() {
+            take_children(&mut e.kind, &mut pending);
+            // `e` drops here without children
+        }
+    }
+}
+
+fn has_boxed_children(k: &ExprKind) -> bool {
+    matches!(
+        k,
+        ExprKind::Binary(..)
+            | ExprKind::Unary(..)
+            | ExprKind::Index(..)
+            | ExprKind::Call(..)
+            | ExprKind::MethodCall(..)
+            | ExprKind::Paren(..)
+    )
+}
+
+/// Moves the sub-expressions of a chain-forming node to `out` (leaving leaves behind).
+fn take_children(k: &mut ExprKind, out: &mut Vec<Expr>) {
+    fn take(b: &mut Expr) -> Expr {
+        std::mem::replace(
+            b,
+            Expr {
+                kind: ExprKind::Nil,
+                line: 0,
+            },
+        )
+    }
+    match k {
+        ExprKind::Binary(_, l, r) => {
+            out.push(take(l));
+            out.push(take(r));
+        }
+        ExprKind::Unary(_, x) | ExprKind::Paren(x) => out.push(take(x)),
+        ExprKind::Index(o, key) => {
+            out.push(take(o));
+            out.push(take(key));
+        }
+        ExprKind::Call(f, args) | ExprKind::MethodCall(f, _, args) => {
+            out.push(take(f));
+            out.append(args);
+        }
+        _ => {}
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExprKind {
     Nil,
@@ -146,8 +217,8 @@ pub enum ExprKind {
     Index(Box<Expr>, Box<Expr>),
     /// `f(args)`, `f{...}`, `f"str"`
     Call(Box<Expr>, Vec<Expr>),
-    /// `obj:name(args)`
-    MethodCall(Box<Expr>, Name, Vec<Expr>),
+    /// `obj:name(args)` (the name boxed: it would make every expression larger)
+    MethodCall(Box<Expr>, Box<Name>, Vec<Expr>),
     /// `(e)`: truncates multiple results to one and makes a call/vararg non-multi.
     Paren(Box<Expr>),
 }
@@ -155,7 +226,8 @@ pub enum ExprKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TableField {
     /// `[k] = v` or `name = v` (the latter with key `ExprKind::Str`).
-    Keyed(Expr, Expr),
+    /// (Boxed: a list item, far more common, then takes one expression's size.)
+    Keyed(Box<Expr>, Box<Expr>),
     /// A positional item; the last one may expand to multiple values.
     Positional(Expr),
 }

@@ -2,9 +2,10 @@
 //!
 //! The format is cube's own (PUC-Rio's binary chunks are tied to its C structures); it
 //! starts with the same "\x1bLua" signature so `load`'s mode checks work as in Lua. Because
-//! the VM trusts bytecode for speed, every loaded chunk is *verified* (register, constant,
-//! upvalue and prototype operands in range, jumps inside the code, a final RETURN) before it
-//! can run: a corrupted or hostile binary chunk is rejected with an error, never executed.
+//! the VM trusts bytecode for speed, every loaded chunk is *verified* before it can run
+//! (see [`verify`] for the full list of what the interpreter relies on and how each is
+//! established): a corrupted or hostile binary chunk is rejected with an error, never
+//! executed.
 
 use crate::opcode::{index_k, is_k, Instruction, OpCode, NUM_OPCODES};
 use crate::proto::{Constant, LocVar, Proto, UpvalDesc};
@@ -209,8 +210,73 @@ fn read_proto(r: &mut Reader, depth: usize) -> R<Proto> {
     Ok(p)
 }
 
-/// Checks that executing `p` cannot index outside its registers, constants, upvalues,
-/// child prototypes or code.
+/// Whether `i` reads the stack top left by the instruction before it (B = 0 forms).
+fn uses_top(i: Instruction) -> bool {
+    match i.opcode() {
+        OpCode::Call | OpCode::TailCall | OpCode::Return | OpCode::SetList => i.b() == 0,
+        _ => false,
+    }
+}
+
+/// Whether `i` leaves the stack top after a variable number of values ("open" results):
+/// CALL with C = 0, VARARG with B = 0, and TAILCALL (whose results, when it calls a
+/// native, are always placed as MULTRET for the RETURN after it).
+fn sets_top(i: Instruction) -> bool {
+    match i.opcode() {
+        OpCode::Call => i.c() == 0,
+        OpCode::Vararg => i.b() == 0,
+        OpCode::TailCall => true,
+        _ => false,
+    }
+}
+
+/// Checks that executing `p` cannot break any assumption the interpreter makes about
+/// bytecode. `vm/exec.rs` accesses registers and constants through raw pointers and
+/// indexes upvalues, prototypes and code directly, so every property it relies on is
+/// either proved here or checked by the interpreter itself:
+///
+/// * Opcodes are valid (decoding assumes it).
+/// * The code is not empty and ends with RETURN: execution never runs off the end.
+/// * `num_params <= max_stack_size` (the frame holds the parameters); the frame is
+///   `max_stack_size` registers and `push_lua_frame` makes room for them plus
+///   `EXTRA_STACK`; line information is absent or one entry per instruction.
+/// * Register operands are below `max_stack_size` (RETURN's A at most that, even with no
+///   values: the results are sliced from it), including the ranges an instruction
+///   touches: LOADNIL `A..=A+B`, SELF `A+1`, CALL arguments `A+1..A+B-1` and results
+///   `A..A+C-2`, RETURN `A..A+B-2`, VARARG `A..A+B-2`, SETLIST items `A+1..A+B`, FORLOOP
+///   and FORPREP `A..A+3`, TFORCALL results `A+3..A+2+C`, TFORLOOP `A..A+1`, CONCAT
+///   `B..=C` with `B < C` (at least two operands).
+/// * Constant operands (LOADK Bx, LOADKX's EXTRAARG, RK operands) index the constants.
+/// * Upvalue operands index the upvalues; CLOSURE's Bx indexes the child prototypes and
+///   each of the child's upvalue descriptors names a register of this frame or one of
+///   this function's upvalues.
+/// * Control stays inside the code: JMP, FORLOOP, FORPREP and TFORLOOP targets are
+///   instructions; comparisons and TEST/TESTSET are followed by a JMP (which the
+///   interpreter reads without checking); LOADBOOL with C skips to an instruction;
+///   TAILCALL is followed by a RETURN and TFORCALL by a TFORLOOP.
+/// * SETLIST's batch number (C, or the following EXTRAARG's Ax when C = 0) is at least 1.
+/// * EXTRAARG follows LOADKX or a SETLIST with C = 0 (which consume it), and no jump
+///   lands on it: it is never executed.
+/// * The stack top: between instructions the top is the frame's top, except right after
+///   an "open" instruction (CALL with C = 0, VARARG with B = 0, TAILCALL of a native),
+///   which leaves it after its variable number of values. Only the B = 0 forms of CALL,
+///   TAILCALL, RETURN and SETLIST read that top, and the interpreter computes counts by
+///   subtracting their base from it. So an open instruction must be followed by such a
+///   reader, a reader must follow an open instruction and no jump may land on it, and the
+///   open instruction's A must be at or above the reader's first value (the function's
+///   argument or the first list item: A+1 for CALL, TAILCALL and SETLIST; A for RETURN).
+///   Then the counts are never negative and the values read are inside the stack.
+/// * VARARG only appears in vararg functions (where the frame layout has the extra
+///   arguments below the base).
+/// * Nesting of prototypes is at most 200 deep (checked by the reader: the recursive
+///   verifier and loader stay bounded).
+///
+/// Assumptions the verifier does not prove, because they depend on values at run time,
+/// are checked by the interpreter and raise errors: the type of SETLIST's table register
+/// (it is a table when the code comes from the compiler, but a chunk may put anything
+/// there), and the array size SETLIST's C asks for (only the items actually stored are
+/// allocated). Register types elsewhere are never assumed: every other instruction checks
+/// the tags of its operands and falls back to a metamethod or an error.
 pub fn verify(p: &Proto) -> Result<(), String> {
     let code = &p.code;
     // Opcodes first: decoding an instruction assumes a valid opcode.
@@ -247,23 +313,23 @@ pub fn verify(p: &Proto) -> Result<(), String> {
             reg(x)
         }
     };
-    let jump = |pc: usize, off: i32| {
-        let t = pc as i64 + 1 + off as i64;
+    // Every place control can reach other than by falling through from the previous
+    // instruction (jump targets and the instructions that skips land on).
+    let mut entry = vec![false; code.len()];
+    let mut target = |pc: usize, off: i64| {
+        let t = pc as i64 + 1 + off;
         if t >= 0 && (t as usize) < code.len() {
+            entry[t as usize] = true;
             Ok(())
         } else {
             Err("jump out of range".to_string())
         }
     };
     for (pc, i) in code.iter().enumerate() {
-        if (i.0 & 0x3f) as usize >= NUM_OPCODES {
-            return Err("bad opcode".into());
-        }
         let (a, b, c) = (i.a(), i.b(), i.c());
-        let next_is_jmp = code.get(pc + 1).is_some_and(|n| n.opcode() == OpCode::Jmp);
-        let next_is_extra = code
-            .get(pc + 1)
-            .is_some_and(|n| n.opcode() == OpCode::ExtraArg);
+        let next = code.get(pc + 1).map(|n| n.opcode());
+        let next_is_jmp = next == Some(OpCode::Jmp);
+        let next_is_extra = next == Some(OpCode::ExtraArg);
         match i.opcode() {
             OpCode::Move | OpCode::Unm | OpCode::Not | OpCode::Len => {
                 reg(a)?;
@@ -283,8 +349,8 @@ pub fn verify(p: &Proto) -> Result<(), String> {
             }
             OpCode::LoadBool => {
                 reg(a)?;
-                if c != 0 && pc + 2 > code.len() {
-                    return Err("jump out of range".into());
+                if c != 0 {
+                    target(pc, 1)?;
                 }
             }
             OpCode::LoadNil => reg(a + b)?,
@@ -336,20 +402,24 @@ pub fn verify(p: &Proto) -> Result<(), String> {
                     return Err("bad CONCAT".into());
                 }
             }
-            OpCode::Jmp => jump(pc, i.sbx())?,
-            OpCode::Eq | OpCode::Lt | OpCode::Le => {
-                rk(b)?;
-                rk(c)?;
-                if !next_is_jmp {
-                    return Err("comparison without jump".into());
+            OpCode::Jmp => target(pc, i.sbx() as i64)?,
+            OpCode::Eq | OpCode::Lt | OpCode::Le | OpCode::Test | OpCode::TestSet => {
+                match i.opcode() {
+                    OpCode::Test => reg(a)?,
+                    OpCode::TestSet => {
+                        reg(a)?;
+                        reg(b)?;
+                    }
+                    _ => {
+                        rk(b)?;
+                        rk(c)?;
+                    }
                 }
-            }
-            OpCode::Test | OpCode::TestSet => {
-                reg(a)?;
-                reg(b)?;
                 if !next_is_jmp {
-                    return Err("test without jump".into());
+                    return Err("comparison or test without jump".into());
                 }
+                // skipping the jump lands after it
+                target(pc, 1)?;
             }
             OpCode::Call | OpCode::TailCall => {
                 reg(a)?;
@@ -359,34 +429,36 @@ pub fn verify(p: &Proto) -> Result<(), String> {
                 if c > 1 {
                     reg(a + c - 2)?;
                 }
-                if i.opcode() == OpCode::TailCall
-                    && code.get(pc + 1).map(|n| n.opcode()) != Some(OpCode::Return)
-                {
+                if i.opcode() == OpCode::TailCall && next != Some(OpCode::Return) {
                     return Err("TAILCALL without RETURN".into());
                 }
             }
             OpCode::Return => {
                 if b > 1 {
                     reg(a + b - 2)?;
+                } else if a > maxs {
+                    // no values, but the interpreter still slices the stack from A
+                    return Err(format!("register {a} out of range"));
                 }
             }
             OpCode::ForLoop | OpCode::ForPrep => {
                 reg(a + 3)?;
-                jump(pc, i.sbx())?;
+                target(pc, i.sbx() as i64)?;
             }
             OpCode::TForCall => {
                 reg(a + 2 + c.max(1))?;
-                if code.get(pc + 1).map(|n| n.opcode()) != Some(OpCode::TForLoop) {
+                if next != Some(OpCode::TForLoop) {
                     return Err("TFORCALL without TFORLOOP".into());
                 }
             }
             OpCode::TForLoop => {
                 reg(a + 1)?;
-                jump(pc, i.sbx())?;
+                target(pc, i.sbx() as i64)?;
             }
             OpCode::SetList => {
                 reg(a + b)?;
-                if c == 0 && !next_is_extra {
+                // the batch number (C, or EXTRAARG's Ax when C = 0) counts from 1
+                if c == 0 && (!next_is_extra || code[pc + 1].ax() == 0) {
                     return Err("bad SETLIST".into());
                 }
             }
@@ -408,6 +480,9 @@ pub fn verify(p: &Proto) -> Result<(), String> {
                 }
             }
             OpCode::Vararg => {
+                if !p.is_vararg {
+                    return Err("VARARG in a non-vararg function".into());
+                }
                 if b > 1 {
                     reg(a + b - 2)?;
                 } else {
@@ -415,11 +490,36 @@ pub fn verify(p: &Proto) -> Result<(), String> {
                 }
             }
             OpCode::ExtraArg => {
-                let prev = pc.checked_sub(1).map(|q| code[q].opcode());
-                if !matches!(prev, Some(OpCode::LoadKx) | Some(OpCode::SetList)) {
+                let prev = pc.checked_sub(1).map(|q| code[q]);
+                let consumed = prev.is_some_and(|q| {
+                    q.opcode() == OpCode::LoadKx || (q.opcode() == OpCode::SetList && q.c() == 0)
+                });
+                if !consumed {
                     return Err("stray EXTRAARG".into());
                 }
             }
+        }
+        // The stack-top discipline (see above).
+        if sets_top(*i) {
+            let reader = code.get(pc + 1).copied().filter(|n| uses_top(*n));
+            let Some(reader) = reader else {
+                return Err("open results not used".into());
+            };
+            let first = match reader.opcode() {
+                OpCode::Return => reader.a(),
+                _ => reader.a() + 1,
+            };
+            if a < first {
+                return Err("open results below their user".into());
+            }
+        }
+        if uses_top(*i) && !(pc > 0 && sets_top(code[pc - 1])) {
+            return Err("B = 0 without open results".into());
+        }
+    }
+    for (pc, &is_entry) in entry.iter().enumerate() {
+        if is_entry && (code[pc].opcode() == OpCode::ExtraArg || uses_top(code[pc])) {
+            return Err("jump into an instruction pair".into());
         }
     }
     Ok(())
@@ -452,5 +552,155 @@ mod tests {
                 verify(&p).unwrap();
             }
         }
+    }
+
+    /// Lua files of the repository's test programs (golden programs, luac snippets).
+    pub(crate) fn test_programs() -> Vec<(String, Vec<u8>)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs = vec![
+            root.join("src/compiler/luac"),
+            root.join("../../tests/golden"),
+        ];
+        let mut out = Vec::new();
+        while let Some(d) = dirs.pop() {
+            let Ok(rd) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let path = e.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|x| x == "lua") {
+                    let src = std::fs::read(&path).unwrap();
+                    out.push((path.display().to_string(), src));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// The compiler's output satisfies the verifier (the verifier is not stricter than
+    /// the code it must accept): every test program round-trips through dump/undump.
+    #[test]
+    fn compiled_programs_pass_the_verifier() {
+        let programs = test_programs();
+        assert!(programs.len() > 40, "test programs not found");
+        let mut n = 0;
+        for (name, src) in programs {
+            let Ok(p) = crate::load::compile(&src, "=t") else {
+                continue;
+            };
+            let bytes = dump(&p);
+            if let Err(e) = undump(&bytes, "=t") {
+                panic!("{name}: {e}");
+            }
+            n += 1;
+        }
+        assert!(n > 40);
+    }
+
+    /// Compiles `src`, patches the first instruction with opcode `op` in the main
+    /// function with `patch`, and round-trips it through dump/undump.
+    fn patched(
+        src: &str,
+        op: OpCode,
+        patch: impl Fn(&mut Proto, usize),
+    ) -> Result<Arc<Proto>, String> {
+        let p = crate::load::compile(src.as_bytes(), "=t").unwrap();
+        let mut p = (*p).clone();
+        let pc = p
+            .code
+            .iter()
+            .position(|i| i.opcode() == op)
+            .expect("opcode");
+        patch(&mut p, pc);
+        undump(&dump(&p), "=t")
+    }
+
+    fn run(p: Arc<Proto>) -> Result<(), String> {
+        let mut st = crate::State::new_bare();
+        crate::stdlib::open_libs(&mut st);
+        let env = crate::Value::Table(st.globals);
+        let f = st.closure_of(p, env);
+        st.call_function(f, &[])
+            .map(|_| ())
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    fn set_abc(p: &mut Proto, pc: usize, a: Option<u32>, b: Option<u32>, c: Option<u32>) {
+        let i = p.code[pc];
+        p.code[pc] = Instruction::abc(
+            i.opcode(),
+            a.unwrap_or(i.a()),
+            b.unwrap_or(i.b()),
+            c.unwrap_or(i.c()),
+        );
+    }
+
+    /// Issue 9: SETLIST whose A names a non-table passed the verifier and hit
+    /// `unreachable!`; it is now a runtime error.
+    #[test]
+    fn setlist_on_a_non_table_is_an_error() {
+        let p = patched(
+            "local x = 1 local t = {1, 2, 3}",
+            OpCode::SetList,
+            |p, pc| set_abc(p, pc, Some(0), None, None),
+        )
+        .expect("types are not the verifier's business");
+        let e = run(p).unwrap_err();
+        assert!(e.contains("SETLIST"), "{e}");
+    }
+
+    /// Issue 9: VARARG with B = 0 moved below its CALL made the argument count negative
+    /// ("capacity overflow"); the verifier now rejects it.
+    #[test]
+    fn open_results_below_their_user_are_rejected() {
+        let src = "local a, b = 1, 2 return print(...)";
+        let e = patched(src, OpCode::Vararg, |p, pc| {
+            set_abc(p, pc, Some(0), None, None)
+        });
+        assert!(e.unwrap_err().contains("open results below their user"));
+        // a B = 0 reader without an open instruction before it
+        let e = patched(src, OpCode::Vararg, |p, pc| {
+            set_abc(p, pc, None, Some(2), None)
+        });
+        assert!(e.unwrap_err().contains("B = 0 without open results"));
+        let e = patched("return f(g())", OpCode::Call, |p, pc| {
+            set_abc(p, pc, None, None, Some(2))
+        });
+        assert!(e.is_err());
+    }
+
+    /// Found by fuzzing: RETURN with no values and A far beyond the frame sliced the
+    /// stack out of bounds.
+    #[test]
+    fn return_beyond_the_frame_is_rejected() {
+        let e = patched("local a = 1", OpCode::Return, |p, pc| {
+            set_abc(p, pc, Some(76), Some(1), None)
+        });
+        assert!(e.unwrap_err().contains("out of range"));
+    }
+
+    /// LOADBOOL's skip and jumps must land on an instruction that is not the second half
+    /// of a pair (EXTRAARG, or a B = 0 reader of open results).
+    #[test]
+    fn skips_and_jumps_into_pairs_are_rejected() {
+        let e = patched("local a = 1 > 2 return a", OpCode::LoadBool, |p, pc| {
+            let n = p.code.len();
+            p.code[n - 2] = Instruction::abc(OpCode::LoadBool, 0, 1, 1);
+            let _ = pc;
+        });
+        assert!(e.unwrap_err().contains("jump out of range"));
+        // jump straight onto the RETURN B = 0 that reads VARARG's results
+        let e = patched("if x then end return ...", OpCode::Jmp, |p, pc| {
+            let ret = p
+                .code
+                .iter()
+                .position(|i| i.opcode() == OpCode::Return)
+                .unwrap();
+            p.code[pc] = Instruction::asbx(OpCode::Jmp, 0, ret as i32 - pc as i32 - 1);
+        });
+        assert!(e.unwrap_err().contains("jump into an instruction pair"));
     }
 }

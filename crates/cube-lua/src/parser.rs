@@ -423,7 +423,11 @@ impl Parser<'_> {
         self.check_next(&Tok::Do)?;
         let body = self.stat_list()?;
         self.check_match(&Tok::End, &Tok::While, line)?;
-        out.push(Stat::While { cond, body, line });
+        out.push(Stat::While {
+            cond: Box::new(cond),
+            body,
+            line,
+        });
         Ok(())
     }
 
@@ -432,7 +436,11 @@ impl Parser<'_> {
         let body = self.stat_list()?;
         self.check_match(&Tok::Until, &Tok::Repeat, line)?;
         let cond = self.expr()?;
-        out.push(Stat::Repeat { body, cond, line });
+        out.push(Stat::Repeat {
+            body,
+            cond: Box::new(cond),
+            line,
+        });
         Ok(())
     }
 
@@ -461,9 +469,9 @@ impl Parser<'_> {
         let body = self.for_body()?;
         out.push(Stat::NumericFor {
             var,
-            start,
-            limit,
-            step,
+            start: Box::new(start),
+            limit: Box::new(limit),
+            step: step.map(Box::new),
             body,
             line,
         });
@@ -771,7 +779,7 @@ impl Parser<'_> {
         self.next()?;
         let name = self.check_name()?;
         let args = self.func_args(line)?;
-        Ok(boxed(ExprKind::MethodCall(obj, name, args), line))
+        Ok(boxed(ExprKind::MethodCall(obj, Box::new(name), args), line))
     }
 
     /// `'[' exp ']'`
@@ -842,7 +850,7 @@ impl Parser<'_> {
         };
         self.check_next(&ASSIGN)?;
         let value = self.sub_expr(0)?;
-        fields.push(TableField::Keyed(*key, *value));
+        fields.push(TableField::Keyed(key, value));
         Ok(())
     }
 }

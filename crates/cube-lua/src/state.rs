@@ -502,10 +502,7 @@ impl State {
     /// Installs (or removes) the interrupt flag: once another thread stores `true` in it,
     /// the running code ends at its next reduction check with the uncatchable error
     /// "interrupted", even inside a native doing long work.
-    pub fn set_interrupt(
-        &mut self,
-        flag: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
-    ) {
+    pub fn set_interrupt(&mut self, flag: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>) {
         self.interrupt = flag;
     }
 }

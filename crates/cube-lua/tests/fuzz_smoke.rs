@@ -247,11 +247,27 @@ fn mutate(r: &mut Rng, seed: &[u8]) -> Vec<u8> {
 }
 
 fn seeds() -> Vec<Vec<u8>> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/compiler/luac");
+    lua_files(&["src/compiler/luac"])
+}
+
+/// The seeds of chunk mutation: the luac snippets and the golden programs.
+fn chunk_seeds() -> Vec<Vec<u8>> {
+    lua_files(&["src/compiler/luac", "../../tests/golden"])
+}
+
+/// The `.lua` files under `dirs` (relative to this crate), recursively, sorted.
+fn lua_files(dirs: &[&str]) -> Vec<Vec<u8>> {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs: Vec<_> = dirs.iter().map(|d| root.join(d)).collect();
     let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(dir) {
+    while let Some(dir) = dirs.pop() {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            continue;
+        };
         for e in rd.flatten() {
-            if e.path().extension().is_some_and(|x| x == "lua") {
+            if e.path().is_dir() {
+                dirs.push(e.path());
+            } else if e.path().extension().is_some_and(|x| x == "lua") {
                 if let Ok(b) = std::fs::read(e.path()) {
                     out.push(b);
                 }
@@ -263,6 +279,10 @@ fn seeds() -> Vec<Vec<u8>> {
 }
 
 fn describe(p: &[u8]) -> String {
+    // a binary chunk is shown as the listing of what the verifier accepted
+    if let Ok(proto) = cube_lua::dump::undump(p, "=chunk") {
+        return cube_lua::compiler::disassemble_full(&proto);
+    }
     String::from_utf8_lossy(p).into_owned()
 }
 
@@ -290,20 +310,53 @@ fn random_programs_never_panic_or_hang() {
             _ => statements(&mut r),
         });
     }
+    let (ran, failures) = run_all(programs, common::compile_and_maybe_run);
+    eprintln!("fuzz_smoke: {cases} programs, {ran} ran");
+    assert!(ran > cases / 10, "too few programs compiled and ran: {ran}");
+    assert!(
+        failures.is_empty(),
+        "{} failure(s):\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// Runs `f` on every input in a worker thread; returns how many ran and the failures
+/// (panics, with their message, and a hang, which stops the run) with their input.
+fn run_all(inputs: Vec<Vec<u8>>, f: fn(&[u8]) -> bool) -> (usize, Vec<String>) {
     let (to_worker, work) = mpsc::channel::<Vec<u8>>();
     let (report, results) = mpsc::channel::<Result<bool, String>>();
-    // Quiet the default hook: panics are collected and reported with their input.
-    std::panic::set_hook(Box::new(|_| {}));
+    // Quiet the default hook: panics are collected and reported with their input and
+    // where they happened.
+    static WHERE: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+    std::panic::set_hook(Box::new(|info| {
+        if let (Some(l), Ok(mut w)) = (info.location(), WHERE.lock()) {
+            *w = format!("{}:{}", l.file(), l.line());
+            // a panic inside the standard library: name the cube-lua code that called it
+            if l.file().starts_with("/rustc") {
+                let bt = std::backtrace::Backtrace::force_capture().to_string();
+                let here: Vec<&str> = bt
+                    .lines()
+                    .filter(|l| l.contains("/src/") && !l.contains("/rustc/"))
+                    .map(str::trim)
+                    .take(6)
+                    .collect();
+                w.push_str(&format!(" (from {})", here.join(" <- ")));
+            }
+        }
+    }));
     std::thread::Builder::new()
         .stack_size(16 << 20)
         .spawn(move || {
             for p in work {
-                let r = std::panic::catch_unwind(|| common::compile_and_maybe_run(&p));
+                let r = std::panic::catch_unwind(|| f(&p));
                 let msg = r.map_err(|e| {
                     e.downcast_ref::<&str>()
                         .map(|s| s.to_string())
                         .or_else(|| e.downcast_ref::<String>().cloned())
                         .unwrap_or_default()
+                        + " at "
+                        + &WHERE.lock().map(|w| w.clone()).unwrap_or_default()
                 });
                 if report.send(msg).is_err() {
                     return;
@@ -313,12 +366,15 @@ fn random_programs_never_panic_or_hang() {
         .expect("worker thread");
     let mut failures = Vec::new();
     let mut ran = 0;
-    for p in programs {
+    for (case, p) in inputs.into_iter().enumerate() {
         to_worker.send(p.clone()).expect("worker alive");
         match results.recv_timeout(Duration::from_secs(10)) {
             Ok(Ok(true)) => ran += 1,
             Ok(Ok(false)) => {}
-            Ok(Err(msg)) => failures.push(format!("PANIC {msg}\n--- input ---\n{}", describe(&p))),
+            Ok(Err(msg)) => failures.push(format!(
+                "PANIC {msg}\n--- input {case} ---\n{}",
+                describe(&p)
+            )),
             Err(_) => {
                 // The worker is stuck; it cannot be stopped, so stop here.
                 failures.push(format!("HANG (>10s)\n--- input ---\n{}", describe(&p)));
@@ -327,8 +383,42 @@ fn random_programs_never_panic_or_hang() {
         }
     }
     let _ = std::panic::take_hook();
-    eprintln!("fuzz_smoke: {cases} programs, {ran} ran");
-    assert!(ran > cases / 10, "too few programs compiled and ran: {ran}");
+    (ran, failures)
+}
+
+/// Dumped chunks of the test programs, mutated (structured operand mutations and byte
+/// flips), loaded and, when the verifier accepts them, run: the verifier must reject
+/// whatever would break the interpreter, so no mutant may panic or hang.
+#[test]
+fn mutated_binary_chunks_never_panic_or_hang() {
+    let seed: u64 = std::env::var("CUBE_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0xc4a2_11ed);
+    let cases: usize = std::env::var("CUBE_FUZZ_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3000);
+    let dumps = common::dump_programs(&chunk_seeds());
+    assert!(dumps.len() > 20, "too few seed programs");
+    let mut r = Rng(seed | 1);
+    let mut chunks = Vec::with_capacity(cases);
+    for _ in 0..cases {
+        let base = &dumps[r.below(dumps.len())];
+        let mut ops = vec![0u8; 5 * (1 + r.below(3))];
+        for b in ops.iter_mut() {
+            *b = r.next() as u8;
+        }
+        let mut chunk = common::mutate_chunk(base, &ops);
+        if r.below(4) == 0 {
+            let i = r.below(chunk.len());
+            chunk[i] ^= (r.next() as u8) | 1;
+        }
+        chunks.push(chunk);
+    }
+    let (ran, failures) = run_all(chunks, common::load_and_maybe_run_chunk);
+    eprintln!("fuzz_smoke: {cases} chunks, {ran} passed the verifier and ran");
+    assert!(ran > cases / 20, "too few mutants ran: {ran}");
     assert!(
         failures.is_empty(),
         "{} failure(s):\n{}",

@@ -152,6 +152,12 @@ pub(super) struct FuncState {
     /// Line of the last "consumed" token, as PUC's `ls->lastline`: every instruction
     /// gets it as its line.
     pub line: u32,
+    /// For the head of a pending jump list, a jump known to be in that list near its end,
+    /// so that appending to a long list (`x or 1 or 1 or ...` grows one list by one jump
+    /// per operator) does not walk it from the head each time: without it a chain of n
+    /// operators costs n^2/2 steps (PUC has that quadratic cost too; for a 10 MB source
+    /// it would hang the compiler for hours).
+    list_tails: HashMap<usize, usize>,
 }
 
 type CResult<T> = Result<T, CompileError>;
@@ -176,6 +182,7 @@ impl FuncState {
             labels: Vec::new(),
             gotos: Vec::new(),
             line: line_defined,
+            list_tails: HashMap::new(),
         }
     }
 
@@ -399,11 +406,15 @@ impl FuncState {
         let Some(l2) = l2 else { return Ok(()) };
         match *l1 {
             None => *l1 = Some(l2),
-            Some(mut list) => {
+            Some(head) => {
+                let mut list = self.list_tails.get(&head).copied().unwrap_or(head);
                 while let Some(next) = self.get_jump(list) {
                     list = next;
                 }
                 self.fix_jump(list, l2)?;
+                // l2 is now part of head's list: its own hint moves to head
+                let tail = self.list_tails.remove(&l2).unwrap_or(l2);
+                self.list_tails.insert(head, tail);
             }
         }
         Ok(())
@@ -463,6 +474,9 @@ impl FuncState {
         reg: u32,
         dtarget: usize,
     ) -> CResult<()> {
+        if let Some(head) = list {
+            self.list_tails.remove(&head); // the list ends here
+        }
         while let Some(pc) = list {
             let next = self.get_jump(pc);
             if self.patch_test_reg(pc, reg) {

@@ -52,6 +52,12 @@ impl CompileError {
         }
     }
 
+    /// An error PUC raises outside the parser's position tracking (a memory limit): its
+    /// message has no `chunk:line:` prefix.
+    fn without_position(msg: impl Into<String>) -> CompileError {
+        CompileError::new(msg, NO_POSITION)
+    }
+
     /// Adds PUC's " near 'TOKEN'" where the statement knows the token that followed
     /// (the AST keeps no tokens, so only the syntax at hand can tell).
     fn near(mut self, token: &str) -> CompileError {
@@ -61,6 +67,9 @@ impl CompileError {
 }
 
 type CResult<T> = Result<T, CompileError>;
+
+/// The line of a [`CompileError`] that is reported without a position.
+const NO_POSITION: u32 = u32::MAX;
 
 /// Compiles a chunk into the prototype of its main function: vararg, with the single
 /// upvalue `_ENV`.
@@ -72,7 +81,11 @@ pub fn compile(chunk: &Chunk, chunk_name: &str) -> Result<Proto, SyntaxError> {
         depth: 1,
     };
     c.main_func(chunk).map_err(|e| SyntaxError {
-        message: format!("{}:{}: {}", chunk_id(chunk_name), e.line, e.msg),
+        message: if e.line == NO_POSITION {
+            e.msg
+        } else {
+            format!("{}:{}: {}", chunk_id(chunk_name), e.line, e.msg)
+        },
     })
 }
 

@@ -175,19 +175,22 @@ impl FuncState {
     /// Defines the "break" label at the end of a loop and resolves the breaks.
     fn break_label(&mut self) -> CResult<()> {
         let pc = self.pc();
-        let l = self.new_label_entry("break", 0, Some(pc));
+        let l = self.new_label_entry("break", 0, Some(pc))?;
         self.find_gotos(l)
     }
 
     /// Adds a label (`is_goto == false`) or a pending goto and returns its index.
-    fn new_label_entry(&mut self, name: &str, line: u32, pc: JumpList) -> usize {
+    fn new_label_entry(&mut self, name: &str, line: u32, pc: JumpList) -> CResult<usize> {
+        if self.labels.len() >= MAX_LABELS_GOTOS {
+            return Err(too_many_labels());
+        }
         self.labels.push(LabelDesc {
             name: name.to_string(),
             pc,
             line,
             nactvar: self.nactvar,
         });
-        self.labels.len() - 1
+        Ok(self.labels.len() - 1)
     }
 
     /// Pending gotos of the current block that jump to label `l` are closed.
@@ -245,6 +248,9 @@ impl FuncState {
     /// Records a goto (or break) whose jump list is `pc` and closes it at once when the
     /// label is already visible.
     pub fn goto_stat(&mut self, name: &str, line: u32, pc: JumpList) -> CResult<()> {
+        if self.gotos.len() >= MAX_LABELS_GOTOS {
+            return Err(too_many_labels());
+        }
         self.gotos.push(LabelDesc {
             name: name.to_string(),
             pc,
@@ -287,7 +293,7 @@ impl FuncState {
     }
 
     /// Defines a user label at the current pc and returns its index.
-    pub fn add_label(&mut self, name: &str, line: u32) -> usize {
+    pub fn add_label(&mut self, name: &str, line: u32) -> CResult<usize> {
         let pc = self.pc();
         self.new_label_entry(name, line, Some(pc))
     }
@@ -303,4 +309,18 @@ impl FuncState {
         }
         self.find_gotos(l)
     }
+}
+
+/// PUC's bound on active labels and on pending gotos (`SHRT_MAX`, the size limit of its
+/// label arrays). It also bounds the cost of resolving them: each label and goto is
+/// matched against the others of its function by name, which is quadratic in their
+/// number (as in PUC); without a bound, a 10 MB source of labels would take hours.
+/// (PUC counts the entries of all the functions being parsed; cube counts per function.)
+const MAX_LABELS_GOTOS: usize = 32767;
+
+/// PUC's message for [`MAX_LABELS_GOTOS`]: a memory error, which has no position.
+fn too_many_labels() -> CompileError {
+    CompileError::without_position(format!(
+        "too many labels/gotos (limit is {MAX_LABELS_GOTOS})"
+    ))
 }

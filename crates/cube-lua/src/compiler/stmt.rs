@@ -63,7 +63,7 @@ impl Compiler {
                 body,
                 line,
             } => self.for_stat(*line, |c| {
-                c.for_num(var, start, limit, step.as_ref(), body, *line)
+                c.for_num(var, start, limit, step.as_deref(), body, *line)
             }),
             Stat::GenericFor {
                 names,
@@ -112,7 +112,7 @@ impl Compiler {
         for (name, line) in &run {
             self.set_line(name.line);
             self.fs().check_repeated_label(&name.name)?;
-            idx.push(self.fs().add_label(&name.name, *line));
+            idx.push(self.fs().add_label(&name.name, *line)?);
         }
         for &l in idx.iter().rev() {
             self.fs().finish_label(l, ends_block)?;

@@ -124,11 +124,11 @@ fn literals() {
     assert_eq!(shape("1e308 * 10"), format!("(Mul {} 10)", 1e308));
     assert_eq!(shape("1e999"), "inf");
     assert_eq!(shape("'\\65\\x42\\z   C'"), "\"ABC\"");
-    match rhs("'\\0\\255\\n'").kind {
+    match &rhs("'\\0\\255\\n'").kind {
         ExprKind::Str(s) => assert_eq!(s, b"\0\xff\n"),
         other => panic!("{other:?}"),
     }
-    match rhs("[==[\r\n]]\r]==]").kind {
+    match &rhs("[==[\r\n]]\r]==]").kind {
         ExprKind::Str(s) => assert_eq!(s, b"]]\n"),
         other => panic!("{other:?}"),
     }
@@ -367,15 +367,19 @@ fn dismantle(chunk: Chunk) {
             _ => {}
         }
     }
-    while let Some(e) = pending.pop() {
-        match e.kind {
+    while let Some(mut e) = pending.pop() {
+        let nil = || Expr {
+            kind: ExprKind::Nil,
+            line: 0,
+        };
+        match &mut e.kind {
             ExprKind::Binary(_, l, r) | ExprKind::Index(l, r) => {
-                pending.push(*l);
-                pending.push(*r);
+                pending.push(std::mem::replace(l, nil()));
+                pending.push(std::mem::replace(r, nil()));
             }
             ExprKind::Call(f, args) => {
-                pending.push(*f);
-                pending.extend(args);
+                pending.push(std::mem::replace(f, nil()));
+                pending.append(args);
             }
             _ => {}
         }

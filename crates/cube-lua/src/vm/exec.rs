@@ -744,18 +744,31 @@ impl State {
                             c = unsafe { *code.add(pc) }.ax() as usize;
                             pc += 1;
                         }
-                        let Value::Table(t) = *reg!(a) else {
-                            unreachable!("SETLIST on a non-table");
+                        // The verifier cannot know register types: a binary chunk may
+                        // put anything in A, where the compiler always puts the table
+                        // NEWTABLE just made (so never one shared with other states,
+                        // which this raw store would write into).
+                        let t = match *reg!(a) {
+                            Value::Table(t) if !t.is_shared() => t,
+                            _ => {
+                                savepc!();
+                                return Err(self.rt_error(
+                                    "SETLIST on a value that is not a new table (bad binary chunk)",
+                                ));
+                            }
                         };
-                        let last = (c - 1) * FIELDS_PER_FLUSH as usize + n;
+                        let off = (c - 1) * FIELDS_PER_FLUSH as usize;
+                        let last = off + n;
                         let tm = t.get_mut();
-                        if last > tm.arr.len() {
+                        // Pre-size the array only to extend it contiguously (the compiler's
+                        // batches come in order): a hostile C must not allocate beyond the
+                        // at most 255 items this instruction stores.
+                        if last > tm.arr.len() && off <= tm.arr.len() {
                             let before = tm.byte_size();
                             tm.ensure_array(last);
                             let after = tm.byte_size();
                             self.heap.account(after.saturating_sub(before));
                         }
-                        let off = (c - 1) * FIELDS_PER_FLUSH as usize;
                         for j in 1..=n {
                             let v = *reg!(a + j);
                             t.get_mut().set_int((off + j) as i64, v);
@@ -832,7 +845,12 @@ impl State {
                             }
                         }
                     }
-                    OpCode::ExtraArg => unreachable!("EXTRAARG executed"),
+                    // The verifier rejects every chunk that could get here; still an
+                    // error, not a panic (this arm costs nothing on the hot path).
+                    OpCode::ExtraArg => {
+                        savepc!();
+                        return Err(self.rt_error("EXTRAARG executed (bad binary chunk)"));
+                    }
                 }
             }
         }
