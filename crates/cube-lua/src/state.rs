@@ -520,6 +520,10 @@ pub const BYTES_PER_REDUCTION: usize = 64;
 /// Steps of the pattern matcher that cost one reduction.
 pub const MATCH_STEPS_PER_REDUCTION: u64 = 16;
 
+/// Steps one pattern match may take beyond the slice it started in (see
+/// [`State::steps_allowed`]): about a million reductions.
+pub const MAX_MATCH_STEPS_PAST_SLICE: u64 = 1 << 24;
+
 impl State {
     /// Makes sure that `bytes` more bytes fit under the heap limit, BEFORE they are
     /// allocated (a string, a buffer, a table's parts, a stack) and before the caller
@@ -619,14 +623,22 @@ impl State {
         Ok(())
     }
 
-    /// How many steps a long native (the pattern matcher) may take before it must stop
-    /// and check in: the whole remaining budget when the budget is a limit, otherwise
-    /// about a slice (it checks the interrupt flag and goes on).
+    /// How many steps a long native (the pattern matcher) may take: the remaining
+    /// budget when the budget is a limit; in a task's slice, the slice plus
+    /// [`MAX_MATCH_STEPS_PAST_SLICE`]; otherwise no bound (it still watches the
+    /// interrupt flag).
     pub fn steps_allowed(&self, per_reduction: u64) -> u64 {
+        let left = (self.budget.max(0) as u64).saturating_mul(per_reduction);
         if self.reduction_limit_enabled {
-            (self.budget.max(0) as u64).saturating_mul(per_reduction)
+            left
+        } else if self.preemptible {
+            // In a task's slice: a match cannot be preempted (it is not resumable), so
+            // it may run past its slice by at most this much, then it ends the task
+            // as a reduction limit does (the process runtime's own limit counts slices
+            // and could not stop it otherwise).
+            left.saturating_add(MAX_MATCH_STEPS_PAST_SLICE)
         } else {
-            4096 * per_reduction
+            u64::MAX
         }
     }
 }
@@ -636,6 +648,10 @@ impl State {
     /// the running code ends at its next reduction check with the uncatchable error
     /// "interrupted", even inside a native doing long work.
     pub fn set_interrupt(&mut self, flag: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>) {
+        if flag.is_some() && !self.reduction_limit_enabled {
+            // Come back to the driver's check soon even with an endless budget.
+            self.budget = self.budget.min(10_000);
+        }
         self.interrupt = flag;
     }
 }

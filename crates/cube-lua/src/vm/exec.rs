@@ -257,12 +257,24 @@ impl State {
                             // Shared (image) tables take the slow path, which copies.
                             if tab.meta.is_none() && !tab.is_shared() {
                                 tab.get_mut().set_str(s, val);
+                                if self.heap.should_collect() {
+                                    savepc!();
+                                    let limit = self.cur.frames.last().map_or(0, |f| f.top);
+                                    self.collect_at_safe_point(limit)?;
+                                    continue 'newframe;
+                                }
                                 continue;
                             }
                         }
                         if let Got::Called =
                             protect!(self.setindex_slow(t, key, val, Src::Up(i.a())))
                         {
+                            continue 'newframe;
+                        }
+                        if self.heap.should_collect() {
+                            // The store grew a table: a safe point, as in the fast path.
+                            let limit = self.cur.frames.last().map_or(0, |f| f.top);
+                            self.collect_at_safe_point(limit)?;
                             continue 'newframe;
                         }
                     }
@@ -310,6 +322,12 @@ impl State {
                         if let Got::Called =
                             protect!(self.setindex_slow(t, key, val, Src::Reg(i.a())))
                         {
+                            continue 'newframe;
+                        }
+                        if self.heap.should_collect() {
+                            // The store grew a table: a safe point, as in the fast path.
+                            let limit = self.cur.frames.last().map_or(0, |f| f.top);
+                            self.collect_at_safe_point(limit)?;
                             continue 'newframe;
                         }
                     }
