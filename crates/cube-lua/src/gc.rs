@@ -308,8 +308,15 @@ pub struct Heap {
     /// GC pause in percent (`collectgarbage("setpause")`): next threshold = live * pause / 100.
     pub(crate) pause: usize,
     pub(crate) stepmul: usize,
-    /// `collectgarbage("stop")` sets this.
+    /// Bytes added (or given back) by table resizes since they were last folded into
+    /// `bytes` (boxed: tables keep a pointer to it; see `Table::growth`).
+    growth: Box<Cell<isize>>,
+    /// `collectgarbage("stop")` sets this. It stops the collections paced by
+    /// `threshold`, never the ones the heap limit needs (see `limit`).
     pub(crate) stopped: bool,
+    /// The state's heap limit (`usize::MAX` when none): above it a collection is due at
+    /// the next safe point whatever `stopped` says, as PUC's emergency collection.
+    pub(crate) limit: usize,
     /// Work paid for by `collectgarbage("step")` calls since the last cycle (bytes).
     pub(crate) step_credit: usize,
     /// Finalizer queues and the collector's work lists, made on first need: a process
@@ -347,6 +354,8 @@ impl Heap {
             pause: 200,
             stepmul: 200,
             stopped: false,
+            growth: Box::new(Cell::new(0)),
+            limit: usize::MAX,
             step_credit: 0,
             lists: None,
             collections: 0,
@@ -357,7 +366,7 @@ impl Heap {
 
     pub fn stats(&self) -> HeapStats {
         HeapStats {
-            bytes: self.bytes,
+            bytes: self.total_bytes(),
             objects: self.objects.len(),
             strings: self.strings.count,
             collections: self.collections,
@@ -367,7 +376,22 @@ impl Heap {
     /// True when the allocation debt asks for a collection at the next safe point.
     #[inline(always)]
     pub fn should_collect(&self) -> bool {
-        self.bytes > self.threshold && !self.stopped
+        let bytes = self.total_bytes();
+        (bytes > self.threshold && !self.stopped) || bytes > self.limit
+    }
+
+    /// Bytes allocated (estimate), table growth included.
+    #[inline(always)]
+    pub fn total_bytes(&self) -> usize {
+        (self.bytes as isize)
+            .saturating_add(self.growth.get())
+            .max(0) as usize
+    }
+
+    /// Folds the table growth counted since the last time into `bytes`.
+    fn fold_growth(&mut self) {
+        self.bytes = self.total_bytes();
+        self.growth.set(0);
     }
 
     /// The interned string with these bytes.
@@ -451,6 +475,8 @@ impl Heap {
             o.set_marked(true);
             if let Obj::Table(g) = o {
                 g.get_mut().shared = true;
+                // The image outlives this heap: its tables never grow anyway.
+                g.get_mut().growth = std::ptr::null();
             }
         }
         let mut strings = std::mem::replace(&mut self.strings, StringSet::new());
@@ -467,6 +493,7 @@ impl Heap {
         strings.rebuild(sparse);
         self.lists = None;
         self.bytes = 0;
+        self.growth.set(0);
         Frozen {
             strings,
             longest_string,
@@ -544,8 +571,9 @@ impl Heap {
         }
     }
 
-    pub fn new_table(&mut self, t: Table) -> Gc<Table> {
+    pub fn new_table(&mut self, mut t: Table) -> Gc<Table> {
         self.bytes += t.byte_size();
+        t.growth = &*self.growth;
         let g = alloc_box(t);
         self.objects.push(Obj::Table(g));
         g
@@ -587,7 +615,7 @@ impl Heap {
     }
 
     pub fn new_thread(&mut self, t: Thread) -> Gc<Thread> {
-        self.bytes += 256;
+        self.bytes += t.byte_size();
         let g = alloc_box(t);
         self.objects.push(Obj::Thread(g));
         g
@@ -853,6 +881,7 @@ impl Heap {
     /// running threads, ...). Returns the number of newly queued finalizers.
     pub fn collect(&mut self, mark_roots: &mut dyn FnMut(&mut Heap)) -> usize {
         self.collections += 1;
+        self.fold_growth();
         if let Some(k) = self.mode_key {
             mark_str(k);
         }
@@ -946,7 +975,9 @@ impl Heap {
                 Obj::UpVal(g) => keep_or_free!(g, 40),
                 Obj::Proto(g) => keep_or_free!(g, 64 + g.k.len() * 16),
                 Obj::UserData(g) => keep_or_free!(g, 64),
-                Obj::Thread(g) => keep_or_free!(g, 256),
+                // A thread's stack growth is accounted as it happens (`Heap::account`):
+                // give it back with the thread, or dead coroutines would count forever.
+                Obj::Thread(g) => keep_or_free!(g, g.byte_size()),
             }
         }
         self.objects = live;

@@ -21,8 +21,7 @@ use std::sync::Arc;
 /// 64 with malloc's rounding) per token pair. The bound keeps a margin over the worst.
 /// `tests::front_end_memory_stays_below_the_documented_bound` checks it by counting the
 /// bytes allocated (without malloc's slack: at most 67 per source byte on those inputs).
-// Read by the `load` native (issue 9: it reserves heap before compiling).
-#[allow(dead_code)]
+// Read by the `load` native: it reserves this much heap before compiling.
 pub(crate) const COMPILE_BYTES_PER_SOURCE_BYTE: usize = 96;
 
 /// Compiles Lua source to a shareable prototype.

@@ -97,6 +97,13 @@ pub struct State {
     /// error "interrupted" (the host knows its own reason). Checked where reductions
     /// are charged, so natives doing long work notice it too. See [`State::set_interrupt`].
     pub(crate) interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Set by [`State::reserve`] when an allocation did not fit: the bytes it asked
+    /// for. The native's call is turned into a re-call after an emergency collection
+    /// (see `vm/call.rs`); if nothing turns it so, the error becomes the heap limit's.
+    pub(crate) gc_request: Option<usize>,
+    /// Set between an emergency collection and the re-call it was made for: a
+    /// reservation that still does not fit then ends the code (no second collection).
+    pub(crate) gc_retry: bool,
     /// `load` accepts binary chunks (a sandbox turns this off).
     pub binary_chunks_allowed: bool,
     /// Nesting of Rust-level entries into the VM (embedding calls from natives).
@@ -222,6 +229,8 @@ impl State {
             max_heap: None,
             kill_reason: None,
             interrupt: None,
+            gc_request: None,
+            gc_retry: false,
             binary_chunks_allowed: true,
             c_depth: 0,
             names,
@@ -399,9 +408,15 @@ impl State {
         self.cur.get_mut().stack[i] = v;
     }
 
-    /// Makes room for `n` more pushes; errors with "stack overflow" past the limit.
+    /// Makes room for `n` more pushes; errors with "stack overflow" past the limit. A
+    /// large growth is reserved against the heap limit first ([`State::reserve`]).
     pub fn check_stack(&mut self, n: usize) -> LResult<()> {
         let top = self.cur.top;
+        let len = self.cur.stack.len();
+        if top + n > len && n > 1024 {
+            // (The stack may double beyond this: bounded by what it already holds.)
+            self.reserve((top + n - len) * std::mem::size_of::<Value>())?;
+        }
         match self.cur.get_mut().ensure(top + n) {
             Ok(bytes) => {
                 self.heap.account(bytes);
@@ -447,7 +462,7 @@ impl State {
 
     /// Number of live bytes in the heap (estimate).
     pub fn heap_bytes(&self) -> usize {
-        self.heap.bytes
+        self.heap.total_bytes()
     }
 }
 
@@ -498,19 +513,156 @@ impl State {
     }
 }
 
+/// Bytes of work that cost one reduction in natives that copy, scan or compare memory
+/// (`string.rep`, `upper`, `..`, `<` on strings, `table.concat` ...).
+pub const BYTES_PER_REDUCTION: usize = 64;
+
+/// Steps of the pattern matcher that cost one reduction.
+pub const MATCH_STEPS_PER_REDUCTION: u64 = 16;
+
+/// Steps one pattern match may take beyond the slice it started in (see
+/// [`State::steps_allowed`]): about a million reductions.
+pub const MAX_MATCH_STEPS_PAST_SLICE: u64 = 1 << 24;
+
+impl State {
+    /// Makes sure that `bytes` more bytes fit under the heap limit, BEFORE they are
+    /// allocated (a string, a buffer, a table's parts, a stack) and before the caller
+    /// has any side effect. `bytes` is what the caller is about to hold beyond what the
+    /// heap already counts (e.g. the length of the string it will build).
+    ///
+    /// Contract: call it from a native (or a continuation) before anything the native
+    /// does is visible: it may return an `Err` that the driver turns into a full
+    /// collection at a safe point followed by a call of the same native with the same
+    /// arguments (a continuation: the same status), exactly as `Ret::Block` re-calls.
+    /// Only if the bytes still do not fit after that collection does the running code
+    /// end, uncatchably, with "heap limit exceeded" (as PUC's emergency collection
+    /// before "not enough memory"). Natives must propagate the error with `?` and
+    /// never catch it. Without a heap limit it always succeeds.
+    ///
+    /// From code that is not a native's body (the VM's own instructions), use
+    /// `reserve_at_safe_point`; from the host (mailboxes, spawn arguments), this works
+    /// too: an unhandled request is the heap limit error.
+    pub fn reserve(&mut self, bytes: usize) -> LResult<()> {
+        let Some(max) = self.max_heap else {
+            return Ok(());
+        };
+        if self.heap.total_bytes().saturating_add(bytes) <= max {
+            return Ok(());
+        }
+        if self.gc_retry || self.kill_reason.is_some() || bytes > max {
+            // Already collected for this call, or it cannot fit even in an empty heap.
+            return Err(self.heap_limit_error());
+        }
+        self.gc_request = Some(bytes);
+        Err(self.new_str(b"heap limit exceeded"))
+    }
+
+    /// `reserve` for the VM's instructions, which run at a safe point: every live value
+    /// is below stack slot `limit` of the running thread. Collects right away if the
+    /// bytes do not fit, then ends the code if they still do not.
+    pub(crate) fn reserve_at_safe_point(&mut self, bytes: usize, limit: usize) -> LResult<()> {
+        let Some(max) = self.max_heap else {
+            return Ok(());
+        };
+        if self.heap.total_bytes().saturating_add(bytes) <= max {
+            return Ok(());
+        }
+        if bytes <= max {
+            self.collect_at_safe_point(limit)?;
+            if self.heap.total_bytes().saturating_add(bytes) <= max {
+                return Ok(());
+            }
+        }
+        Err(self.heap_limit_error())
+    }
+
+    /// Charges `n` reductions for work a native does or is about to do (DESIGN.md
+    /// decision 2: in proportion to the work). Charge before long work when its size is
+    /// known: if the budget runs out and it must not be refilled (a reduction limit, a
+    /// limit already hit, an interrupt), this returns the uncatchable error at once and
+    /// the work is never done. Otherwise the driver preempts or refills at its next
+    /// check, as after any instruction.
+    #[inline]
+    pub fn charge(&mut self, n: u64) -> LResult<()> {
+        self.budget = self.budget.saturating_sub(n.min(i64::MAX as u64) as i64);
+        if self.budget <= 0 {
+            return self.budget_check();
+        }
+        Ok(())
+    }
+
+    /// `charge` for work over `bytes` bytes of memory ([`BYTES_PER_REDUCTION`]).
+    #[inline]
+    pub fn charge_bytes(&mut self, bytes: usize) -> LResult<()> {
+        self.charge((bytes / BYTES_PER_REDUCTION) as u64)
+    }
+
+    /// Whether the host has asked the running code to stop (see `set_interrupt`).
+    #[inline]
+    pub fn interrupted(&self) -> bool {
+        self.interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// The budget is used up (or the host may have interrupted): the error that ends
+    /// the running code if it must end now, `Ok` if the driver may simply preempt or
+    /// refill. For natives in the middle of long work (the pattern matcher).
+    pub fn budget_check(&mut self) -> LResult<()> {
+        if self.interrupted() && self.kill_reason.is_none() {
+            self.kill_reason = Some("interrupted");
+        }
+        if let Some(reason) = self.kill_reason {
+            self.budget = 0;
+            return Err(self.new_str(reason.as_bytes()));
+        }
+        if self.reduction_limit_enabled && self.budget <= 0 {
+            self.kill_reason = Some("reduction limit exceeded");
+            return Err(self.new_str(b"reduction limit exceeded"));
+        }
+        Ok(())
+    }
+
+    /// How many steps a long native (the pattern matcher) may take: the remaining
+    /// budget when the budget is a limit; in a task's slice, the slice plus
+    /// [`MAX_MATCH_STEPS_PAST_SLICE`]; otherwise no bound (it still watches the
+    /// interrupt flag).
+    pub fn steps_allowed(&self, per_reduction: u64) -> u64 {
+        let left = (self.budget.max(0) as u64).saturating_mul(per_reduction);
+        if self.reduction_limit_enabled {
+            left
+        } else if self.preemptible {
+            // In a task's slice: a match cannot be preempted (it is not resumable), so
+            // it may run past its slice by at most this much, then it ends the task
+            // as a reduction limit does (the process runtime's own limit counts slices
+            // and could not stop it otherwise).
+            left.saturating_add(MAX_MATCH_STEPS_PAST_SLICE)
+        } else {
+            u64::MAX
+        }
+    }
+}
+
 impl State {
     /// Installs (or removes) the interrupt flag: once another thread stores `true` in it,
     /// the running code ends at its next reduction check with the uncatchable error
     /// "interrupted", even inside a native doing long work.
     pub fn set_interrupt(&mut self, flag: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>) {
+        if flag.is_some() && !self.reduction_limit_enabled {
+            // Come back to the driver's check soon even with an endless budget.
+            self.budget = self.budget.min(10_000);
+        }
         self.interrupt = flag;
     }
 }
 
 impl State {
-    /// Sets (or clears) the heap limit; collections then run before it is crossed.
+    /// Sets (or clears) the heap limit; collections then run before it is crossed,
+    /// even with the collector stopped (`collectgarbage("stop")` stops only the paced
+    /// collections), and [`State::reserve`] checks big allocations before they happen.
     pub fn set_max_heap(&mut self, max: Option<usize>) {
         self.max_heap = max;
+        self.heap.limit = max.unwrap_or(usize::MAX);
         if let Some(m) = max {
             self.heap.threshold = self.heap.threshold.min(m);
         }

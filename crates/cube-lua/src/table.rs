@@ -63,6 +63,10 @@ pub struct Table {
     /// decision 3): read-only; a state that must write it first calls
     /// `State::unshare`, which gives it a private copy.
     pub(crate) shared: bool,
+    /// The growth counter of the heap that owns this table (null until `Heap::new_table`
+    /// adopts it): every resize adds its change in bytes there, so growth is accounted
+    /// whatever path made it (a native, a metamethod path, the API), never forgotten.
+    pub(crate) growth: *const std::cell::Cell<isize>,
 }
 
 #[inline]
@@ -121,6 +125,7 @@ impl Table {
             meta: None,
             tm_absent: 0,
             shared: false,
+            growth: std::ptr::null(),
         };
         if narr > 0 {
             t.arr = vec![Value::Nil; narr];
@@ -129,6 +134,19 @@ impl Table {
             t.set_node_vector(nhash);
         }
         t
+    }
+
+    /// Heap bytes a table with these part sizes takes (what `Table::new` allocates):
+    /// callers reserve it before making a table of a size a program chose.
+    pub fn bytes_for(narr: usize, nhash: usize) -> usize {
+        let nodes = if nhash == 0 {
+            0
+        } else {
+            nhash.checked_next_power_of_two().unwrap_or(usize::MAX)
+        };
+        std::mem::size_of::<Table>()
+            .saturating_add(narr.saturating_mul(std::mem::size_of::<Value>()))
+            .saturating_add(nodes.saturating_mul(std::mem::size_of::<Node>()))
     }
 
     /// Approximate heap bytes used, for GC accounting.
@@ -421,6 +439,17 @@ impl Table {
     /// Resizes the array part to `narr` and the hash part to fit `nhash` keys.
     pub fn resize(&mut self, narr: usize, nhash: usize) {
         debug_assert!(!self.shared, "write to a shared table");
+        let before = self.byte_size() as isize;
+        self.resize_parts(narr, nhash);
+        if !self.growth.is_null() {
+            // SAFETY: `growth` points into the heap that owns this table, which outlives
+            // every object it holds.
+            let g = unsafe { &*self.growth };
+            g.set(g.get() + (self.byte_size() as isize - before));
+        }
+    }
+
+    fn resize_parts(&mut self, narr: usize, nhash: usize) {
         let old_nodes = std::mem::take(&mut self.node);
         let old_arr_len = self.arr.len();
         let mut moved: Vec<(usize, Value)> = Vec::new();
@@ -546,6 +575,7 @@ impl Table {
             meta: self.meta,
             tm_absent: self.tm_absent,
             shared: false,
+            growth: std::ptr::null(),
         }
     }
 

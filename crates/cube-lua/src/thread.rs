@@ -113,7 +113,17 @@ pub struct Frame {
     pub yielded: bool,
     /// A native frame that returned `Ret::Block`: it is called again on resume.
     pub blocked: bool,
+    /// PUC's C levels (`nCcalls`) this frame runs at: the thread's base level plus one
+    /// for every metamethod frame and every call made by a native (pcall, sort
+    /// comparators, gsub callbacks, `__tostring`, load readers ...) below it. Kept per
+    /// frame so that unwinding needs no bookkeeping. See [`MAX_C_LEVELS`].
+    pub clevel: u16,
 }
+
+/// C levels allowed: PUC's `LUAI_MAXCCALLS` (200) less the two levels the `lua`
+/// command itself uses (its pcall of the chunk), so that a chain of metamethods or of
+/// calls from natives ends with "C stack overflow" at the depth lua5.2 reaches.
+pub const MAX_C_LEVELS: u16 = 198;
 
 impl Frame {
     #[inline]
@@ -138,6 +148,9 @@ pub struct Thread {
     /// Current stack limit: `MAX_STACK`, raised by `ERROR_STACK_EXTRA` while a message
     /// handler runs so that a stack overflow can still be reported with a traceback.
     pub limit: usize,
+    /// C level of this coroutine's first frame: its first resumer's level plus one (as
+    /// PUC's `L->nCcalls = from->nCcalls + 1`).
+    pub base_clevel: u16,
 }
 
 /// A thread's stack would exceed its limit.
@@ -161,6 +174,7 @@ impl Thread {
             pending_error: None,
             c_depth: 0,
             limit: MAX_STACK,
+            base_clevel: 0,
         }
     }
 
@@ -199,6 +213,23 @@ impl Thread {
         let new = new.min(self.limit + EXTRA_STACK * 4);
         self.stack.resize(new, Value::Nil);
         Ok((new - old) * std::mem::size_of::<Value>())
+    }
+
+    /// Bytes this thread holds (its object and its stack), for the GC's accounting.
+    pub fn byte_size(&self) -> usize {
+        256 + self.stack.len() * std::mem::size_of::<Value>()
+    }
+
+    /// The C level a new frame called with `call` starts at (see [`Frame::clevel`]).
+    #[inline(always)]
+    pub fn next_clevel(&self, call: CallKind) -> u16 {
+        match self.frames.last() {
+            None => self.base_clevel,
+            Some(parent) => {
+                let up = call == CallKind::Meta || !parent.is_lua();
+                parent.clevel + up as u16
+            }
+        }
     }
 
     #[inline]

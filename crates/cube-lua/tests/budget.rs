@@ -203,3 +203,194 @@ fn task_errors_end_the_task() {
     let (r, _) = run_in_slices(&mut st, "return 1", 10);
     assert_eq!(num(&r[0]), 1.0);
 }
+
+// ----- heap limit, reserve, charge, interrupt, C levels (issue 9) -----
+
+fn err_text(e: Value) -> String {
+    match e {
+        Value::Str(s) => s.to_str_lossy().into_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Runs `src` under a heap limit (and a generous reduction limit).
+fn run_heap_limited(src: &str, max_heap: usize) -> Result<Vec<Value>, String> {
+    let mut st = new_state();
+    st.set_max_heap(Some(max_heap));
+    st.reduction_limit_enabled = true;
+    st.budget = 200_000_000;
+    let f = st
+        .load_chunk(src.as_bytes(), "=heap")
+        .map_err(|e| e.message)?;
+    st.call_function(f, &[]).map_err(err_text)
+}
+
+#[test]
+fn reserve_collects_before_it_fails() {
+    // 3 MB of garbage, then a 2 MB string under a 4 MB limit: the reservation finds
+    // the heap full, the driver collects and calls string.rep again, which now fits.
+    let src = "local t = {} for i = 1, 30 do t[i] = string.rep('g', 100000) .. i end \
+               t = nil \
+               local s = string.rep('x', 2000000) return #s";
+    let r = run_heap_limited(src, 4_000_000).unwrap();
+    assert_eq!(num(&r[0]), 2_000_000.0);
+    // The same with the collector stopped: the emergency collection still runs.
+    let r = run_heap_limited(&format!("collectgarbage('stop') {src}"), 4_000_000).unwrap();
+    assert_eq!(num(&r[0]), 2_000_000.0);
+    // And from a continuation (gsub with a function replacement).
+    let src = "local t = {} for i = 1, 30 do t[i] = string.rep('g', 100000) .. i end \
+               t = nil \
+               local big = string.rep('y', 1000000) \
+               local s = string.gsub('ab', '%w', function() return big end) return #s";
+    let r = run_heap_limited(src, 4_000_000).unwrap();
+    assert_eq!(num(&r[0]), 2_000_000.0);
+}
+
+#[test]
+fn what_does_not_fit_ends_the_code_uncatchably() {
+    let cases = [
+        "return string.rep('x', 8000000)",
+        "return pcall(string.rep, 'x', 8000000)",
+        "local t = {} for i = 1, 100 do t[i] = string.rep('p', 100000) end return table.concat(t)",
+        "local s = string.rep('c', 1000000) return pcall(function() return s .. s .. s .. s .. s end)",
+        "return string.format('%s%s%s%s%s', string.rep('f', 3000000), '', '', '', '')",
+        "return load(string.rep('x = 1 ', 500000))",
+        "local t = {} for i = 1, 1e7 do table.insert(t, i) end",
+        "local t = setmetatable({}, {}) for i = 1, 1e7 do t[i] = i end",
+        "collectgarbage('stop') local t = {} for i = 1, 1e6 do t[i] = {} end",
+        "return pcall(table.unpack, {}, 1, 900000)",
+    ];
+    for src in cases {
+        assert_eq!(
+            run_heap_limited(src, 4_000_000).err().as_deref(),
+            Some("heap limit exceeded"),
+            "{src}"
+        );
+    }
+}
+
+#[test]
+fn reserve_and_charge_from_rust() {
+    let mut st = new_state();
+    st.set_max_heap(Some(1_000_000));
+    assert!(st.reserve(10_000).is_ok());
+    // A host (not a native) asking for too much gets the heap limit error.
+    assert_eq!(
+        err_text(st.reserve(2_000_000).unwrap_err()),
+        "heap limit exceeded"
+    );
+    let mut st = new_state();
+    st.reduction_limit_enabled = true;
+    st.budget = 100;
+    assert!(st.charge(50).is_ok());
+    assert_eq!(
+        err_text(st.charge(60).unwrap_err()),
+        "reduction limit exceeded"
+    );
+    // Without a limit, charging only spends the budget (the driver refills it).
+    let mut st = new_state();
+    st.budget = 10;
+    assert!(st.charge(1_000).is_ok());
+}
+
+#[test]
+fn natives_charge_for_their_work() {
+    let cases = [
+        "local s = string.rep('a', 1000000) while true do local r = s:upper() end",
+        "local s = string.rep('a', 1000000) while true do local r = s .. 'y' end",
+        "local a, b = string.rep('a', 1000000), string.rep('a', 999999) .. 'b' while true do local r = a < b end",
+        "local s = string.rep('a', 1000000) while true do local r = s:find('b', 1, true) end",
+        "return string.find(string.rep('a', 32), string.rep('a?', 32) .. string.rep('a', 32))",
+        "return pcall(string.match, string.rep('a', 32), string.rep('a?', 32) .. string.rep('a', 32))",
+        "while true do collectgarbage() end",
+    ];
+    for src in cases {
+        let r = run_limited(src, 1_000_000);
+        assert_eq!(
+            r.err().as_deref(),
+            Some("reduction limit exceeded"),
+            "{src}"
+        );
+    }
+}
+
+#[test]
+fn the_interrupt_flag_ends_running_code() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    // Without a reduction limit: a Lua loop, a long pattern match, inside pcall.
+    let cases = [
+        "while true do end",
+        "return pcall(function() while true do end end)",
+        "return pcall(string.find, string.rep('a', 40), string.rep('a?', 40) .. string.rep('a', 40))",
+    ];
+    for src in cases {
+        let mut st = new_state();
+        let flag = Arc::new(AtomicBool::new(false));
+        st.set_interrupt(Some(flag.clone()));
+        let f = st.load_chunk(src.as_bytes(), "=spin").unwrap();
+        let setter = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            flag.store(true, Ordering::Relaxed);
+        });
+        let t0 = std::time::Instant::now();
+        let r = st.call_function(f, &[]);
+        setter.join().unwrap();
+        assert_eq!(err_text(r.unwrap_err()), "interrupted", "{src}");
+        assert!(t0.elapsed() < std::time::Duration::from_secs(20), "{src}");
+    }
+    // A task run in slices ends at the end of the slice in which the flag was set.
+    let mut st = new_state();
+    let flag = Arc::new(AtomicBool::new(false));
+    st.set_interrupt(Some(flag.clone()));
+    let f = st.load_chunk(b"while true do end", "=task").unwrap();
+    st.start(f, &[]).unwrap();
+    assert!(matches!(st.resume(4000), Outcome::Preempted));
+    flag.store(true, Ordering::Relaxed);
+    match st.resume(4000) {
+        Outcome::Error(e) => assert_eq!(err_text(e), "interrupted"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn metamethod_chains_stop_at_c_levels_with_lua52_text() {
+    let mut st = new_state();
+    let run = |st: &mut State, src: &str| {
+        let f = st.load_chunk(src.as_bytes(), "=c").unwrap();
+        st.call_function(f, &[]).map_err(err_text)
+    };
+    // As lua5.2: the position of the Lua function that called the metamethod...
+    let r = run(
+        &mut st,
+        "local t = setmetatable({}, {__index = function(t, k) return t[k .. 'x'] end})\nreturn t.a",
+    );
+    assert_eq!(r.unwrap_err(), "c:1: C stack overflow");
+    // ...none when a native made the call, and 198 pcall levels as lua5.2 reaches.
+    let r = run(
+        &mut st,
+        "local t = setmetatable({}, {__tostring = function(x) return tostring(x) end}) return pcall(tostring, t)",
+    )
+    .unwrap();
+    assert_eq!(err_text(r[1]), "C stack overflow");
+    let r = run(
+        &mut st,
+        "local d = 0 local function f(n) d = n pcall(f, n + 1) end f(1) return d",
+    )
+    .unwrap();
+    assert_eq!(num(&r[0]), 198.0);
+}
+
+#[test]
+fn close_runs_every_finalizer_despite_errors() {
+    let mut st = new_state();
+    let f = st
+        .load_chunk(
+            b"ran = 0 for i = 1, 3 do setmetatable({}, {__gc = function() ran = ran + 1 error('x') end}) end",
+            "=gc",
+        )
+        .unwrap();
+    st.call_function(f, &[]).unwrap();
+    assert!(st.close().is_ok());
+    assert_eq!(num(&st.get_global("ran")), 3.0);
+}

@@ -99,7 +99,7 @@ fn collectgarbage(st: &mut State, a: Args) -> LResult<Ret> {
             // for the whole heap, so step counts behave as with PUC's incremental steps.
             let unit = if ex <= 0 { 1024 } else { ex as usize * 1024 };
             st.heap.step_credit += unit * st.heap.stepmul.max(1) / 100;
-            let done = st.heap.step_credit >= st.heap.bytes;
+            let done = st.heap.step_credit >= st.heap.total_bytes();
             if done {
                 st.heap.step_credit = 0;
                 st.full_gc();
@@ -108,7 +108,7 @@ fn collectgarbage(st: &mut State, a: Args) -> LResult<Ret> {
             st.push(Value::Bool(done));
         }
         3 => {
-            let b = st.heap.bytes;
+            let b = st.heap.total_bytes();
             st.push(Value::Num(b as f64 / 1024.0));
             st.push(Value::Num((b % 1024) as f64));
             return Ok(Ret::Values(2));
@@ -546,7 +546,12 @@ fn unpack(st: &mut State, a: Args) -> LResult<Ret> {
         return Ok(Ret::Values(0));
     }
     let n = (e as i128 - i as i128 + 1) as u128;
-    if n >= (crate::thread::MAX_STACK as u128) || st.check_stack(n as usize).is_err() {
+    if n >= (crate::thread::MAX_STACK as u128) {
+        return Err(st.rt_error("too many results to unpack"));
+    }
+    st.charge(n as u64)?;
+    st.reserve(n as usize * std::mem::size_of::<Value>())?;
+    if st.check_stack(n as usize).is_err() {
         return Err(st.rt_error("too many results to unpack"));
     }
     for k in i..=e {
@@ -599,6 +604,18 @@ fn check_mode(mode: &[u8], binary: bool) -> Result<(), String> {
     }
 }
 
+use crate::load::COMPILE_BYTES_PER_SOURCE_BYTE;
+
+/// Source bytes compiled per reduction charged.
+const LOAD_BYTES_PER_REDUCTION: u64 = 8;
+
+/// Reserves and charges the compilation of `len` bytes of source, before it starts (a
+/// program cannot make `load` allocate past its heap limit or compile for free).
+fn prepare_load(st: &mut State, len: usize) -> LResult<()> {
+    st.reserve(len.saturating_mul(COMPILE_BYTES_PER_SOURCE_BYTE))?;
+    st.charge(1 + len as u64 / LOAD_BYTES_PER_REDUCTION)
+}
+
 /// Compiles a complete chunk for `load`/`loadfile`.
 pub fn load_source(
     st: &mut State,
@@ -636,6 +653,19 @@ fn load_reader_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret
         }
     };
     let piece = st.first_result(first, n);
+    // Reserved before anything changes (this continuation runs again with the same
+    // piece after an emergency collection): the source so far, this piece, and, at the
+    // end, what compiling the source takes.
+    let buffered = cont
+        .data
+        .as_ref()
+        .and_then(|d| d.downcast_ref::<ReaderState>())
+        .map_or(0, |r| r.buf.len());
+    match piece {
+        Value::Str(s) => st.reserve(buffered + s.len())?,
+        Value::Nil => prepare_load(st, buffered)?,
+        _ => {}
+    }
     let frame_base = st.cur.frames.last().expect("load frame").base;
     st.set_top(first);
     match piece {
@@ -695,12 +725,14 @@ fn load(st: &mut State, a: Args) -> LResult<Ret> {
                 Some(n) => n.to_str_lossy().into_owned(),
                 None => s.to_str_lossy().into_owned(),
             };
+            prepare_load(st, s.len())?;
             let r = load_source(st, s.as_bytes(), &name, &mode);
             Ok(push_load_result(st, r, env))
         }
         Value::Num(_) => {
             let s = st.check_str(a, 1)?;
             let name = s.to_str_lossy().into_owned();
+            prepare_load(st, s.len())?;
             let r = load_source(st, s.as_bytes(), &name, &mode);
             Ok(push_load_result(st, r, env))
         }

@@ -6,7 +6,7 @@ use crate::gc::Gc;
 use crate::state::{Args, LResult, Ret, State};
 use crate::stdlib::base::tostring_basic;
 use crate::text::format::{format as cformat, FormatArgs, FormatError};
-use crate::text::pattern::{self, Capture, Gmatch, Gsub, Match, PatternError};
+use crate::text::pattern::{self, Capture, Gmatch, Gsub, Match, Meter, PatternError};
 use crate::thread::{Cont, FrameKind, Status};
 use crate::tm::TM;
 use crate::value::{LuaStr, Value};
@@ -36,6 +36,37 @@ pub fn open(st: &mut State) {
     let mt = st.new_table();
     st.set_field(mt, "__index", Value::Table(t));
     st.type_meta[crate::value::LuaType::String as usize] = Some(mt);
+}
+
+/// Runs pattern work `f` with a [`Meter`] tied to the state: the steps are charged as
+/// reductions ([`crate::state::MATCH_STEPS_PER_REDUCTION`]); with a reduction limit the
+/// match may take only the budget left, and the host's interrupt flag is watched, so a
+/// backtracking pattern cannot hold the process (or its scheduler) for years. A match the
+/// meter stopped ends the code uncatchably ("reduction limit exceeded" / "interrupted").
+fn metered<T>(
+    st: &mut State,
+    f: impl FnOnce(&mut Meter<'_>) -> Result<T, PatternError>,
+) -> LResult<Result<T, PatternError>> {
+    use crate::state::MATCH_STEPS_PER_REDUCTION as PER;
+    let flag = st.interrupt.clone();
+    let mut meter = Meter::new(st.steps_allowed(PER), flag.as_deref());
+    let r = f(&mut meter);
+    st.charge(meter.steps / PER)?;
+    if let Err(PatternError::Stopped) = r {
+        st.budget_check()?;
+        // The meter stops only at the limit or on an interrupt, and both fail above;
+        // should the flag have been cleared meanwhile, the limit's error stands.
+        st.kill_reason = Some("reduction limit exceeded");
+        st.budget = 0;
+        return Err(st.new_str(b"reduction limit exceeded"));
+    }
+    Ok(r)
+}
+
+/// Reserves and charges the building of a string of `len` bytes from the arguments.
+fn prepare(st: &mut State, len: usize) -> LResult<()> {
+    st.reserve(len)?;
+    st.charge_bytes(len)
 }
 
 /// Lua's `posrelat`: a 1-based position, negative from the end.
@@ -69,6 +100,7 @@ fn sub(st: &mut State, a: Args) -> LResult<Ret> {
     if i > j {
         st.push_str(b"");
     } else {
+        prepare(st, (j - i + 1) as usize)?;
         let bytes = s.as_bytes()[(i - 1) as usize..j as usize].to_vec();
         let v = st.new_string(bytes);
         st.push(v);
@@ -78,6 +110,7 @@ fn sub(st: &mut State, a: Args) -> LResult<Ret> {
 
 fn reverse(st: &mut State, a: Args) -> LResult<Ret> {
     let s = st.check_str(a, 1)?;
+    prepare(st, s.len())?;
     let mut b = s.as_bytes().to_vec();
     b.reverse();
     let v = st.new_string(b);
@@ -87,6 +120,7 @@ fn reverse(st: &mut State, a: Args) -> LResult<Ret> {
 
 fn lower(st: &mut State, a: Args) -> LResult<Ret> {
     let s = st.check_str(a, 1)?;
+    prepare(st, s.len())?;
     let b = s.as_bytes().to_ascii_lowercase();
     let v = st.new_string(b);
     st.push(v);
@@ -95,6 +129,7 @@ fn lower(st: &mut State, a: Args) -> LResult<Ret> {
 
 fn upper(st: &mut State, a: Args) -> LResult<Ret> {
     let s = st.check_str(a, 1)?;
+    prepare(st, s.len())?;
     let b = s.as_bytes().to_ascii_uppercase();
     let v = st.new_string(b);
     st.push(v);
@@ -117,14 +152,19 @@ fn rep(st: &mut State, a: Args) -> LResult<Ret> {
     if total >= MAX_STRING {
         return Err(st.rt_error("resulting string too large"));
     }
-    if st
-        .max_heap
-        .is_some_and(|max| st.heap_bytes() + total as usize > max)
-    {
-        // One call must not blow through a process's heap limit before any check.
-        return Err(st.heap_limit_error());
+    if total == 0 {
+        // `rep("", 2^62)`: nothing to build, so no loop of `n` empty copies.
+        st.push_str(b"");
+        return Ok(Ret::Values(1));
     }
-    st.budget -= (total / 64) as i64;
+    // Reserved and charged before the work (`n` copies of at least one byte each).
+    st.reserve(total as usize)?;
+    st.charge(total / crate::state::BYTES_PER_REDUCTION as u64 + n as u64 / 256)?;
+    if s.len() == 1 && sep_bytes.is_empty() {
+        let v = st.new_string(vec![s.as_bytes()[0]; total as usize]);
+        st.push(v);
+        return Ok(Ret::Values(1));
+    }
     let mut out = Vec::with_capacity(total as usize);
     for k in 0..n {
         out.extend_from_slice(s.as_bytes());
@@ -148,6 +188,8 @@ fn byte(st: &mut State, a: Args) -> LResult<Ret> {
         return Ok(Ret::Values(0));
     }
     let n = (pose - posi + 1) as usize;
+    st.charge(n as u64 / 16)?;
+    st.reserve(n.saturating_mul(std::mem::size_of::<Value>()))?;
     if st.check_stack(n).is_err() {
         return Err(st.rt_error("string slice too long"));
     }
@@ -159,6 +201,7 @@ fn byte(st: &mut State, a: Args) -> LResult<Ret> {
 }
 
 fn char_(st: &mut State, a: Args) -> LResult<Ret> {
+    prepare(st, a.len)?;
     let mut out = Vec::with_capacity(a.len);
     for i in 1..=a.len {
         let c = st.check_integer(a, i)?;
@@ -223,10 +266,11 @@ fn str_find_aux(st: &mut State, a: Args, find: bool) -> LResult<Ret> {
     };
     let src = s.as_bytes();
     let pat = p.as_bytes();
+    let plain = st.arg(a, 4).truthy();
     let r = if find {
-        pattern::find(src, pat, init, st.arg(a, 4).truthy())
+        metered(st, |m| pattern::find(src, pat, init, plain, m))?
     } else {
-        pattern::find_at(src, pat, init)
+        metered(st, |m| pattern::find_at(src, pat, init, m))?
     };
     match r {
         Err(e) => Err(pattern_error(st, e)),
@@ -274,7 +318,7 @@ fn gmatch_aux(st: &mut State, _a: Args) -> LResult<Ret> {
         return Ok(Ret::Values(0));
     };
     let mut g = Gmatch { pos: pos as usize };
-    match g.next_match(s.as_bytes(), p.as_bytes()) {
+    match metered(st, |m| g.next_match(s.as_bytes(), p.as_bytes(), m))? {
         Err(e) => Err(pattern_error(st, e)),
         Ok(None) => {
             nc.get_mut().upvals[2] = Value::Num(g.pos as f64);
@@ -326,11 +370,22 @@ fn gsub_run(st: &mut State, mut gs: Box<GsubState>) -> LResult<Ret> {
     let (s, p, repl, base) = gsub_args(st);
     let src = s.as_bytes();
     while gs.count < gs.max {
-        let m = match gs.loop_state.next_match(src, p.as_bytes()) {
+        let ls = &mut gs.loop_state;
+        let m = match metered(st, |meter| ls.next_match(src, p.as_bytes(), meter))? {
             Err(e) => return Err(pattern_error(st, e)),
             Ok(None) => break,
             Ok(Some(m)) => m,
         };
+        if let Value::Str(r) = repl {
+            // What this match adds, reserved before it is built (the rest of the
+            // subject was reserved when gsub started). Only reached from `gsub`
+            // itself (function and table replacements go through `gsub_k`), so a
+            // re-call after a collection starts the whole gsub again.
+            let add = pattern::expansion_len(r.as_bytes(), src, &m);
+            let need = gs.out.len() + (m.start - gs.copied_to) + add + (src.len() - m.end);
+            st.reserve(need)?;
+            st.charge_bytes(add)?;
+        }
         gs.count += 1;
         gs.out.extend_from_slice(&src[gs.copied_to..m.start]);
         gs.copied_to = m.end;
@@ -421,6 +476,7 @@ fn gsub_run(st: &mut State, mut gs: Box<GsubState>) -> LResult<Ret> {
         }
     }
     gs.out.extend_from_slice(&src[gs.copied_to..]);
+    st.charge_bytes(gs.out.len())?;
     let count = gs.count;
     let v = st.new_string(std::mem::take(&mut gs.out));
     st.push(v);
@@ -454,6 +510,20 @@ fn gsub_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
         unreachable!("unprotected continuation got an error");
     };
     let v = st.first_result(first, n);
+    // Reserve what the replacement adds before anything changes (the continuation
+    // runs again with the same results after an emergency collection).
+    let (s, _, _, _) = gsub_args(st);
+    let out_len = cont
+        .data
+        .as_ref()
+        .and_then(|d| d.downcast_ref::<GsubState>())
+        .map_or(0, |g| g.out.len());
+    let add = match v {
+        Value::Str(r) => r.len(),
+        Value::Num(_) => 32,
+        _ => 0,
+    };
+    st.reserve(out_len + add + s.len())?;
     let mut gs = cont
         .data
         .take()
@@ -482,6 +552,8 @@ fn gsub(st: &mut State, a: Args) -> LResult<Ret> {
     } else {
         Some(st.check_integer(a, 4)?)
     };
+    // The output buffer starts as large as the subject.
+    st.reserve(s.len())?;
     // Normalise the argument slots: subject, pattern, replacement, (limit).
     st.set_top(a.base + a.len.max(4));
     st.set_stack(a.base, Value::Str(s));
@@ -568,6 +640,19 @@ fn format_from(st: &mut State, a: Args, from: usize) -> LResult<Ret> {
         }
     }
     let fmt = st.check_str(a, 1)?;
+    // An upper bound of the output and of the copies made on the way, reserved and
+    // charged before formatting: each conversion writes at most 99 bytes of padding
+    // plus its item (a number at most ~420 bytes with `%99.99f`, a string its length,
+    // four times it with `%q`), and each string argument is copied once.
+    let quoting = fmt.as_bytes().windows(2).any(|w| w == b"%q");
+    let mut bound = fmt.len();
+    for i in 2..=a.len {
+        bound = bound.saturating_add(match st.arg(a, i) {
+            Value::Str(s) => s.len().saturating_mul(if quoting { 5 } else { 2 }) + 128,
+            _ => 640,
+        });
+    }
+    prepare(st, bound)?;
     let values: Vec<Value> = (2..=a.len).map(|i| st.arg(a, i)).collect();
     let strings = values
         .iter()

@@ -121,7 +121,36 @@ fn concat_with(st: &mut State, a: Args, last: i64) -> LResult<Ret> {
     let sep = st.opt_str(a, 2)?;
     let t = arg_table(st, a)?;
     let first = st.opt_int(a, 3, 1)?;
-    let mut out = Vec::new();
+    // First the size of the result (and the check of every item), so that it is
+    // reserved and charged before anything is built: a program cannot make this
+    // native build a string its heap limit does not allow.
+    let sep_len = sep.map_or(0, |s| s.len());
+    let mut total = 0usize;
+    let mut i = first;
+    while i <= last {
+        if (i - first) % 1024 == 1023 {
+            st.charge(1024)?;
+        }
+        match t.get_int(i) {
+            Value::Str(s) => total = total.saturating_add(s.len()),
+            Value::Num(_) => total = total.saturating_add(24),
+            other => {
+                let msg = format!(
+                    "invalid value ({}) at index {} in table for 'concat'",
+                    other.type_name(),
+                    i
+                );
+                return Err(st.rt_error(&msg));
+            }
+        }
+        if i < last {
+            total = total.saturating_add(sep_len);
+        }
+        i += 1;
+    }
+    st.reserve(total)?;
+    st.charge_bytes(total)?;
+    let mut out = Vec::with_capacity(total);
     let mut i = first;
     while i <= last {
         st.budget -= 1;
@@ -145,7 +174,6 @@ fn concat_with(st: &mut State, a: Args, last: i64) -> LResult<Ret> {
         }
         i += 1;
     }
-    st.budget -= (out.len() / 64) as i64;
     let s = st.new_string(out);
     st.push(s);
     Ok(Ret::Values(1))
@@ -250,10 +278,14 @@ fn unpack_with(st: &mut State, a: Args, e: i64) -> LResult<Ret> {
         return Ok(Ret::Values(0));
     }
     let n = (e as i32).wrapping_sub(i as i32).wrapping_add(1);
-    if n <= 0 || n as usize >= crate::thread::MAX_STACK || st.check_stack(n as usize).is_err() {
+    if n <= 0 || n as usize >= crate::thread::MAX_STACK {
         return Err(st.rt_error("too many results to unpack"));
     }
-    st.budget -= n as i64;
+    st.charge(n as u64)?;
+    st.reserve(n as usize * std::mem::size_of::<Value>())?;
+    if st.check_stack(n as usize).is_err() {
+        return Err(st.rt_error("too many results to unpack"));
+    }
     for k in 0..n as i64 {
         let v = t.get_int(i + k);
         st.push(v);

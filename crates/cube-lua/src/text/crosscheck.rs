@@ -8,7 +8,7 @@ use super::format::format;
 use super::format::tests::{Arg, Args};
 use super::number::{fmt_number, str_to_number, str_to_number_base};
 use super::pattern::tests::{lua_find, lua_gsub, lua_match};
-use super::pattern::{Capture, Gmatch};
+use super::pattern::{Capture, Gmatch, Meter};
 
 const CASES: &str = include_str!("testdata/lua52_cases.txt");
 
@@ -161,7 +161,7 @@ fn gmatch_rendered(src: &[u8], pat: &[u8]) -> String {
     let mut g = Gmatch::new();
     let mut out = String::new();
     for _ in 0..100 {
-        let m = match g.next_match(src, pat) {
+        let m = match g.next_match(src, pat, &mut Meter::default()) {
             Ok(Some(m)) => m,
             Ok(None) => break,
             Err(e) => return format!("ERR {e}"),
@@ -239,7 +239,7 @@ impl Lcg {
 /// Arbitrary patterns, subjects, format strings and numerals never panic.
 #[test]
 fn engines_never_panic_on_random_input() {
-    use super::pattern::{expand_replacement, find, find_at, Gsub};
+    use super::pattern::{expand_replacement, find, find_at, Gsub, Meter};
     let mut rng = Lcg(0x5eed);
     let pat_alpha = b"ab()[]^$%*+-?.bfd1290\0\xff";
     let src_alpha = b"ab()[] \0\xff1";
@@ -247,17 +247,23 @@ fn engines_never_panic_on_random_input() {
         let pat = rng.bytes(pat_alpha, 12);
         let src = rng.bytes(src_alpha, 12);
         let init = (rng.next() % 16) as usize;
-        let _ = find(&src, &pat, init.min(src.len()), rng.next() & 1 == 0);
-        if let Ok(Some(m)) = find_at(&src, &pat, init.min(src.len())) {
+        let _ = find(
+            &src,
+            &pat,
+            init.min(src.len()),
+            rng.next() & 1 == 0,
+            &mut Meter::default(),
+        );
+        if let Ok(Some(m)) = find_at(&src, &pat, init.min(src.len()), &mut Meter::default()) {
             let repl = rng.bytes(b"%01239ax", 6);
             let _ = expand_replacement(&mut Vec::new(), &repl, &src, &m);
             let _ = expand_replacement(&mut Vec::new(), &repl, b"", &m);
         }
         let mut g = Gmatch::new();
-        while let Ok(Some(_)) = g.next_match(&src, &pat) {}
+        while let Ok(Some(_)) = g.next_match(&src, &pat, &mut Meter::default()) {}
         let mut g = Gsub::new();
-        while let Ok(Some(_)) = g.next_match(&src, &pat) {}
-        let _ = g.next_match(b"", &pat);
+        while let Ok(Some(_)) = g.next_match(&src, &pat, &mut Meter::default()) {}
+        let _ = g.next_match(b"", &pat, &mut Meter::default());
     }
     let fmt_alpha = b"%-+ #0123456789.diouxXcseEfgGaAq%z\0";
     for _ in 0..20_000 {

@@ -14,6 +14,13 @@
 //! * [`Gsub`] plus [`expand_replacement`] for `string.gsub`;
 //! * [`start_offset`] turns the `init` argument into a byte offset.
 //!
+//! Every entry point takes a [`Meter`]: the matcher counts its steps there (a call of
+//! the matcher, a byte scanned by a repetition, `%b` or a back-reference, 16 bytes
+//! compared by a plain search), stops with [`PatternError::Stopped`] past the meter's
+//! limit, and looks at the meter's interrupt flag every few thousand steps. This is
+//! what lets the library charge reductions in proportion to the work and end a
+//! backtracking match that would run for years.
+//!
 //! Offsets are 0-based byte indices; ends are exclusive. Lua's 1-based values are
 //! `start + 1` / `end` for `find`, and `offset + 1` for position captures.
 
@@ -68,6 +75,68 @@ pub enum PatternError {
     TooComplex,
     /// `invalid use of '%' in replacement string`
     InvalidReplacementEscape,
+    /// The [`Meter`] stopped the match (its limit was reached or its interrupt flag set);
+    /// the caller turns this into its own error (a reduction limit, an interrupt).
+    Stopped,
+}
+
+/// Steps between two looks at a meter's interrupt flag.
+const CHECK_EVERY: u64 = 4096;
+
+/// The step counter of a match (see the module docs).
+#[derive(Debug)]
+pub struct Meter<'i> {
+    /// Steps taken so far (the caller charges them).
+    pub steps: u64,
+    /// Stop once `steps` exceeds this.
+    pub limit: u64,
+    /// Stop as soon as this is set (looked at every [`CHECK_EVERY`] steps).
+    pub interrupt: Option<&'i std::sync::atomic::AtomicBool>,
+    next_check: u64,
+}
+
+impl Default for Meter<'_> {
+    fn default() -> Self {
+        Meter::new(u64::MAX, None)
+    }
+}
+
+impl<'i> Meter<'i> {
+    /// A meter that allows `limit` steps and watches `interrupt`.
+    pub fn new(limit: u64, interrupt: Option<&'i std::sync::atomic::AtomicBool>) -> Self {
+        Meter {
+            steps: 0,
+            limit,
+            interrupt,
+            next_check: CHECK_EVERY.min(limit.saturating_add(1)),
+        }
+    }
+
+    /// Counts `n` steps; `Err(Stopped)` past the limit or once interrupted.
+    #[inline(always)]
+    pub fn tick(&mut self, n: u64) -> Result<(), PatternError> {
+        self.steps = self.steps.saturating_add(n);
+        if self.steps >= self.next_check {
+            return self.check_in();
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn check_in(&mut self) -> Result<(), PatternError> {
+        if self.steps > self.limit
+            || self
+                .interrupt
+                .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            return Err(PatternError::Stopped);
+        }
+        self.next_check = self
+            .steps
+            .saturating_add(CHECK_EVERY)
+            .min(self.limit.saturating_add(1));
+        Ok(())
+    }
 }
 
 impl PatternError {
@@ -85,6 +154,7 @@ impl PatternError {
             Self::TooManyCaptures => "too many captures".into(),
             Self::TooComplex => "pattern too complex".into(),
             Self::InvalidReplacementEscape => "invalid use of '%' in replacement string".into(),
+            Self::Stopped => "pattern matching stopped".into(),
         }
     }
 }
@@ -242,20 +312,22 @@ fn match_bracket_class(c: u8, pat: &[u8], p: usize, ec: usize) -> bool {
 }
 
 /// The matcher state for one attempt (`MatchState`).
-struct Matcher<'a> {
+struct Matcher<'a, 'i> {
     src: &'a [u8],
     pat: &'a [u8],
+    meter: Meter<'i>,
     /// Nested calls still allowed (`matchdepth`).
     depth: usize,
     level: usize,
     caps: [RawCapture; MAX_CAPTURES],
 }
 
-impl<'a> Matcher<'a> {
-    fn new(src: &'a [u8], pat: &'a [u8]) -> Self {
+impl<'a, 'i> Matcher<'a, 'i> {
+    fn new(src: &'a [u8], pat: &'a [u8], meter: &mut Meter<'i>) -> Self {
         Matcher {
             src,
             pat,
+            meter: std::mem::take(meter),
             depth: MAX_MATCH_CALLS,
             level: 0,
             caps: [EMPTY_CAPTURE; MAX_CAPTURES],
@@ -324,6 +396,7 @@ impl<'a> Matcher<'a> {
         if self.depth == 0 {
             return Err(PatternError::TooComplex);
         }
+        self.meter.tick(1)?;
         self.depth -= 1;
         let res = self.match_body(s, p);
         self.depth += 1;
@@ -420,6 +493,7 @@ impl<'a> Matcher<'a> {
         while self.single_match(s + i, p, ep) {
             i += 1;
         }
+        self.meter.tick(i as u64)?;
         loop {
             if let Some(end) = self.do_match(s + i, ep + 1)? {
                 return Ok(Some(end));
@@ -487,7 +561,7 @@ impl<'a> Matcher<'a> {
 
     /// `%1`-`%9` (and the invalid `%0`): the text of a closed capture again
     /// (`match_capture`). A position capture never matches (its length is negative in C).
-    fn match_back_reference(&self, s: usize, digit: u8) -> Result<Option<usize>, PatternError> {
+    fn match_back_reference(&mut self, s: usize, digit: u8) -> Result<Option<usize>, PatternError> {
         let l = i32::from(digit) - i32::from(b'1');
         let valid = usize::try_from(l)
             .ok()
@@ -499,13 +573,14 @@ impl<'a> Matcher<'a> {
         let CapLen::Closed(len) = cap.len else {
             return Ok(None);
         };
+        self.meter.tick(len as u64 / 16)?;
         let rest = &self.src[s..];
         let text = &self.src[cap.start..cap.start + len];
         Ok(rest.starts_with(text).then_some(s + len))
     }
 
     /// `%bxy` at `s`, with `x` at `pat[p]`: the end of the balanced run (`matchbalance`).
-    fn match_balance(&self, s: usize, p: usize) -> Result<Option<usize>, PatternError> {
+    fn match_balance(&mut self, s: usize, p: usize) -> Result<Option<usize>, PatternError> {
         if p + 1 >= self.pat.len() {
             return Err(PatternError::MissingBalanceArgs);
         }
@@ -518,12 +593,14 @@ impl<'a> Matcher<'a> {
             if c == close {
                 depth -= 1;
                 if depth == 0 {
+                    self.meter.tick((i - s) as u64)?;
                     return Ok(Some(i + 1));
                 }
             } else if c == open {
                 depth += 1;
             }
         }
+        self.meter.tick((self.src.len() - s) as u64)?;
         Ok(None)
     }
 
@@ -559,30 +636,61 @@ pub fn start_offset(init: i64, len: usize) -> Option<usize> {
 }
 
 /// Plain substring search from `init` (`lmemfind`); an empty needle matches at `init`.
-pub fn find_plain(src: &[u8], needle: &[u8], init: usize) -> Option<usize> {
-    let hay = src.get(init..)?;
+/// Counts one step per candidate position and per 16 bytes compared.
+pub fn find_plain(
+    src: &[u8],
+    needle: &[u8],
+    init: usize,
+    meter: &mut Meter<'_>,
+) -> Result<Option<usize>, PatternError> {
+    let Some(hay) = src.get(init..) else {
+        return Ok(None);
+    };
     let Some((&first, rest)) = needle.split_first() else {
-        return Some(init);
+        return Ok(Some(init));
     };
     if needle.len() > hay.len() {
-        return None;
+        return Ok(None);
     }
     let last_start = hay.len() - needle.len();
     let mut i = 0;
     while i <= last_start {
-        let off = hay[i..=last_start].iter().position(|&c| c == first)?;
+        let Some(off) = hay[i..=last_start].iter().position(|&c| c == first) else {
+            meter.tick((last_start + 1 - i) as u64 / 16)?;
+            return Ok(None);
+        };
+        meter.tick(1 + off as u64 / 16)?;
         i += off;
-        if hay[i + 1..].starts_with(rest) {
-            return Some(init + i);
+        // Compare in chunks, so that the steps counted are the bytes really compared.
+        let cand = &hay[i + 1..i + 1 + rest.len()];
+        let mut k = 0;
+        let equal = loop {
+            if k == rest.len() {
+                break true;
+            }
+            let e = (k + 64).min(rest.len());
+            meter.tick(((e - k) / 16) as u64)?;
+            if cand[k..e] != rest[k..e] {
+                break false;
+            }
+            k = e;
+        };
+        if equal {
+            return Ok(Some(init + i));
         }
         i += 1;
     }
-    None
+    Ok(None)
 }
 
 /// The matcher path of `string.find` and all of `string.match`: the first match of `pat` in
 /// `src` starting at or after `init`, honouring a leading `^` anchor.
-pub fn find_at(src: &[u8], pat: &[u8], init: usize) -> Result<Option<Match>, PatternError> {
+pub fn find_at(
+    src: &[u8],
+    pat: &[u8],
+    init: usize,
+    meter: &mut Meter<'_>,
+) -> Result<Option<Match>, PatternError> {
     if init > src.len() {
         return Ok(None);
     }
@@ -590,17 +698,21 @@ pub fn find_at(src: &[u8], pat: &[u8], init: usize) -> Result<Option<Match>, Pat
         Some((b'^', rest)) => (true, rest),
         _ => (false, pat),
     };
-    let mut m = Matcher::new(src, pat);
+    let mut m = Matcher::new(src, pat, meter);
     let mut s = init;
-    loop {
-        if let Some(found) = m.attempt(s)? {
-            return Ok(Some(found));
+    let r = loop {
+        match m.attempt(s) {
+            Ok(Some(found)) => break Ok(Some(found)),
+            Err(e) => break Err(e),
+            Ok(None) => {}
         }
         if anchor || s >= src.len() {
-            return Ok(None);
+            break Ok(None);
         }
         s += 1;
-    }
+    };
+    *meter = m.meter;
+    r
 }
 
 /// `string.find(src, pat, init, plain)` with `init` already turned into an offset: a plain
@@ -613,11 +725,12 @@ pub fn find(
     pat: &[u8],
     init: usize,
     plain: bool,
+    meter: &mut Meter<'_>,
 ) -> Result<Option<Match>, PatternError> {
     if plain || !has_specials(pat) {
-        Ok(find_plain(src, pat, init).map(|start| Match::plain(start, start + pat.len())))
+        Ok(find_plain(src, pat, init, meter)?.map(|start| Match::plain(start, start + pat.len())))
     } else {
-        find_at(src, pat, init)
+        find_at(src, pat, init, meter)
     }
 }
 
@@ -639,22 +752,34 @@ impl Gmatch {
     }
 
     /// The next match of `pat` in `src`, or `None` when there are no more.
-    pub fn next_match(&mut self, src: &[u8], pat: &[u8]) -> Result<Option<Match>, PatternError> {
-        let mut m = Matcher::new(src, pat);
+    pub fn next_match(
+        &mut self,
+        src: &[u8],
+        pat: &[u8],
+        meter: &mut Meter<'_>,
+    ) -> Result<Option<Match>, PatternError> {
+        let mut m = Matcher::new(src, pat, meter);
         let mut s = self.pos;
-        while s <= src.len() {
-            if let Some(found) = m.attempt(s)? {
-                self.pos = if found.end == found.start {
-                    found.end + 1
-                } else {
-                    found.end
-                };
-                return Ok(Some(found));
+        let r = loop {
+            if s > src.len() {
+                self.pos = s;
+                break Ok(None);
             }
-            s += 1;
-        }
-        self.pos = s;
-        Ok(None)
+            match m.attempt(s) {
+                Err(e) => break Err(e),
+                Ok(Some(found)) => {
+                    self.pos = if found.end == found.start {
+                        found.end + 1
+                    } else {
+                        found.end
+                    };
+                    break Ok(Some(found));
+                }
+                Ok(None) => s += 1,
+            }
+        };
+        *meter = m.meter;
+        r
     }
 }
 
@@ -685,7 +810,12 @@ impl Gsub {
     }
 
     /// The next match of `pat` (the full pattern, `^` included) in `src`, or `None`.
-    pub fn next_match(&mut self, src: &[u8], pat: &[u8]) -> Result<Option<Match>, PatternError> {
+    pub fn next_match(
+        &mut self,
+        src: &[u8],
+        pat: &[u8],
+        meter: &mut Meter<'_>,
+    ) -> Result<Option<Match>, PatternError> {
         let (anchor, pat) = match pat.split_first() {
             Some((b'^', rest)) => (true, rest),
             _ => (false, pat),
@@ -694,7 +824,18 @@ impl Gsub {
             // Only possible if the caller switched subjects between calls.
             self.done = true;
         }
-        let mut m = Matcher::new(src, pat);
+        let mut m = Matcher::new(src, pat, meter);
+        let r = self.next_inner(&mut m, src, anchor);
+        *meter = m.meter;
+        r
+    }
+
+    fn next_inner(
+        &mut self,
+        m: &mut Matcher<'_, '_>,
+        src: &[u8],
+        anchor: bool,
+    ) -> Result<Option<Match>, PatternError> {
         while !self.done {
             let s = self.pos;
             let found = m.attempt(s)?;
@@ -754,6 +895,34 @@ pub fn expand_replacement(
     Ok(())
 }
 
+/// An upper bound of the bytes [`expand_replacement`] appends for match `m` (exact
+/// but for position captures, counted as 20 bytes), without building them: callers
+/// reserve memory with it before expanding. Errors are left to `expand_replacement`.
+pub fn expansion_len(repl: &[u8], src: &[u8], m: &Match) -> usize {
+    let mut n = 0usize;
+    let mut i = 0;
+    while i < repl.len() {
+        if repl[i] != ESC {
+            n += 1;
+            i += 1;
+            continue;
+        }
+        let c = byte_at(repl, i + 1);
+        i += 2;
+        let cap = match c {
+            b'0' => Ok(Capture::Span(m.start, m.end)),
+            b'1'..=b'9' => m.capture(usize::from(c - b'1')),
+            _ => Err(PatternError::InvalidReplacementEscape),
+        };
+        n = n.saturating_add(match cap {
+            Ok(Capture::Span(a, b)) => src.get(a..b).map_or(0, |s| s.len()),
+            Ok(Capture::Position(_)) => 20,
+            Err(_) => 1,
+        });
+    }
+    n
+}
+
 /// Appends a capture's text, or a position capture's 1-based number.
 fn push_capture(out: &mut Vec<u8>, src: &[u8], cap: Capture) {
     match cap {
@@ -789,7 +958,7 @@ pub(crate) mod tests {
             let Some(off) = start_offset(init, src.len()) else {
                 return Ok(vec!["nil".into()]);
             };
-            let Some(m) = find(src, pat, off, plain)? else {
+            let Some(m) = find(src, pat, off, plain, &mut Meter::default())? else {
                 return Ok(vec!["nil".into()]);
             };
             let mut v = vec![(m.start + 1).to_string(), m.end.to_string()];
@@ -806,7 +975,7 @@ pub(crate) mod tests {
             let Some(off) = start_offset(init, src.len()) else {
                 return Ok(vec!["nil".into()]);
             };
-            let Some(m) = find_at(src, pat, off)? else {
+            let Some(m) = find_at(src, pat, off, &mut Meter::default())? else {
                 return Ok(vec!["nil".into()]);
             };
             m.values().map(|c| c.map(|c| show(src, c))).collect()
@@ -819,7 +988,7 @@ pub(crate) mod tests {
             let mut g = Gmatch::new();
             let mut out = Vec::new();
             while out.len() < 100 {
-                let Some(m) = g.next_match(src, pat)? else {
+                let Some(m) = g.next_match(src, pat, &mut Meter::default())? else {
                     break;
                 };
                 let vals: Result<Vec<String>, _> =
@@ -839,7 +1008,7 @@ pub(crate) mod tests {
             let mut last = 0;
             let mut n = 0;
             while n < max_n {
-                let Some(m) = g.next_match(src, pat)? else {
+                let Some(m) = g.next_match(src, pat, &mut Meter::default())? else {
                     break;
                 };
                 out.extend_from_slice(&src[last..m.start]);
@@ -1062,9 +1231,18 @@ pub(crate) mod tests {
         assert_eq!(start_offset(4, 3), Some(3));
         assert_eq!(start_offset(5, 3), None);
         assert_eq!(start_offset(i64::MAX, 3), None);
-        assert_eq!(find_plain(b"abcabc", b"c", 3), Some(5));
-        assert_eq!(find_plain(b"abc", b"", 3), Some(3));
-        assert_eq!(find_plain(b"abc", b"", 4), None);
+        assert_eq!(
+            find_plain(b"abcabc", b"c", 3, &mut Meter::default()).unwrap(),
+            Some(5)
+        );
+        assert_eq!(
+            find_plain(b"abc", b"", 3, &mut Meter::default()).unwrap(),
+            Some(3)
+        );
+        assert_eq!(
+            find_plain(b"abc", b"", 4, &mut Meter::default()).unwrap(),
+            None
+        );
         assert_eq!(
             PatternError::InvalidCaptureIndex(3).to_string(),
             "invalid capture index %3"

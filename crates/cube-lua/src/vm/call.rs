@@ -25,6 +25,12 @@ pub(crate) enum PreCall {
 /// through its C-stack limit).
 const MAX_HANDLER_DEPTH: u32 = 20;
 
+/// Objects a collection visits per reduction charged.
+const GC_OBJECTS_PER_REDUCTION: i64 = 64;
+
+/// Reductions between two looks at the interrupt flag when the budget is not a limit.
+const INTERRUPT_CHECK_EVERY: i64 = 10_000;
+
 impl State {
     /// Calls `f` with `args` from Rust and returns all its results.
     pub fn call_function(&mut self, f: Value, args: &[Value]) -> LResult<Vec<Value>> {
@@ -69,6 +75,9 @@ impl State {
                 return Ok(());
             }
             if self.budget <= 0 {
+                if self.interrupted() && self.kill_reason.is_none() {
+                    self.kill_reason = Some("interrupted");
+                }
                 if self.preemptible && self.c_depth == 1 && self.kill_reason.is_none() {
                     self.suspended = Some(crate::state::Suspend::Preempted);
                     return Ok(());
@@ -77,6 +86,10 @@ impl State {
             }
             if self.suspended.is_some() {
                 return Ok(());
+            }
+            if let Some(bytes) = self.gc_request.take() {
+                self.emergency_collection(bytes)?;
+                continue;
             }
             let r = self.step();
             if let Err(e) = r {
@@ -105,8 +118,9 @@ impl State {
                 base: frame.base,
                 len: th.top - frame.base,
             };
-            let ret = (nc.f)(self, args)?;
-            return self.native_ret(ret, None);
+            let ret = self.call_native(nc, args);
+            self.gc_retry = false;
+            return self.native_ret(ret?, None);
         }
         // A native frame on top waits in a continuation: its callee has returned.
         let callee = frame.top;
@@ -115,8 +129,63 @@ impl State {
             .take()
             .expect("native frame on top without continuation");
         let n = th.top - callee;
-        let ret = (cont.f)(self, Status::Ok { first: callee, n }, &mut cont)?;
-        self.native_ret(ret, Some(cont))
+        let ret = (cont.f)(self, Status::Ok { first: callee, n }, &mut cont);
+        self.gc_retry = false;
+        match ret {
+            Err(_) if self.gc_request.is_some() => {
+                // The continuation asked for memory first (see `State::reserve`): it
+                // runs again with the same results after the emergency collection.
+                let th = self.cur.get_mut();
+                th.top = callee + n;
+                let frame = th.frames.last_mut().expect("continuation frame");
+                frame.cont = Some(cont);
+                Ok(())
+            }
+            Err(e) => Err(e),
+            Ok(ret) => self.native_ret(ret, Some(cont)),
+        }
+    }
+
+    /// Calls native `nc` whose frame is on top with its arguments at `args`. A native
+    /// that asked for memory that does not fit (`State::reserve`) is set to be called
+    /// again, with the same arguments, after the driver's emergency collection.
+    #[inline(always)]
+    pub(crate) fn call_native(
+        &mut self,
+        nc: Gc<crate::value::NClosure>,
+        args: Args,
+    ) -> LResult<Ret> {
+        match (nc.f)(self, args) {
+            Err(e) => self.native_failed(e, args),
+            ok => ok,
+        }
+    }
+
+    #[cold]
+    fn native_failed(&mut self, e: Value, args: Args) -> LResult<Ret> {
+        if self.gc_request.is_none() {
+            return Err(e);
+        }
+        // Natives reserve before any side effect, so the arguments are as they were.
+        self.cur.get_mut().top = args.base + args.len;
+        Ok(Ret::Block)
+    }
+
+    /// A native asked for `bytes` that do not fit under the heap limit: a full
+    /// collection now (the driver is at a safe point: the native's frame holds only its
+    /// arguments), then either the native's re-call (with `gc_retry` set, so that it
+    /// cannot ask twice) or, if the bytes still do not fit, the heap limit error.
+    fn emergency_collection(&mut self, bytes: usize) -> LResult<()> {
+        let top = self.cur.top;
+        self.collect_at_safe_point(top)?;
+        let max = self.max_heap.unwrap_or(usize::MAX);
+        if self.heap.total_bytes().saturating_add(bytes) > max {
+            self.kill_reason = Some("heap limit exceeded");
+            self.budget = 0;
+        } else {
+            self.gc_retry = true;
+        }
+        Ok(())
     }
 
     /// Starts a call of the value at `func` with arguments up to the stack top.
@@ -134,7 +203,7 @@ impl State {
             }
             Value::NFn(nc) => {
                 let args = self.enter_native(nc, func, nresults, call)?;
-                let ret = (nc.f)(self, args)?;
+                let ret = self.call_native(nc, args)?;
                 self.native_ret(ret, None)?;
                 Ok(PreCall::Done)
             }
@@ -154,6 +223,14 @@ impl State {
         }
     }
 
+    /// The error for a call one C level too deep (see `Frame::clevel`): PUC's
+    /// `luaG_runerror(L, "C stack overflow")`, with the position of the calling Lua
+    /// function when a metamethod is called from Lua, without one from a native.
+    #[cold]
+    pub(crate) fn c_stack_overflow(&mut self) -> Value {
+        self.vm_error("C stack overflow")
+    }
+
     /// Pushes the frame of a call of native `nc` at `func` (its arguments up to the
     /// top), makes sure of its free stack slots and charges the call; returns where its
     /// arguments are.
@@ -168,6 +245,10 @@ impl State {
         self.budget -= 1;
         let th = self.cur.get_mut();
         let nargs = th.top - func - 1;
+        let clevel = th.next_clevel(call);
+        if clevel >= crate::thread::MAX_C_LEVELS {
+            return Err(self.c_stack_overflow());
+        }
         crate::thread::push_frame(
             &mut th.frames,
             Frame {
@@ -183,6 +264,7 @@ impl State {
                 tail_calls: 0,
                 yielded: false,
                 blocked: false,
+                clevel,
             },
         );
         if th.stack.len() < th.top + crate::thread::NATIVE_RESERVE {
@@ -204,6 +286,11 @@ impl State {
         let p = &*cl.p;
         let nparams = p.num_params as usize;
         let maxstack = p.max_stack as usize;
+        let th = self.cur.get_mut();
+        let clevel = th.next_clevel(call);
+        if clevel >= crate::thread::MAX_C_LEVELS {
+            return Err(self.c_stack_overflow());
+        }
         let th = self.cur.get_mut();
         let nargs = th.top - func - 1;
         let base = if p.is_vararg { th.top } else { func + 1 };
@@ -250,6 +337,7 @@ impl State {
                 tail_calls: 0,
                 yielded: false,
                 blocked: false,
+                clevel,
             },
         );
         th.top = base + maxstack;
@@ -300,6 +388,13 @@ impl State {
                 }
             }
             Ret::Yield(n) => self.do_yield(n),
+            Ret::Block if self.gc_request.is_some() => {
+                // Not a real block: the native is called again after the emergency
+                // collection the driver runs next (see `call_native`).
+                let th = self.cur.get_mut();
+                th.frames.last_mut().expect("native frame").blocked = true;
+                Ok(())
+            }
             Ret::Block => {
                 if !self.preemptible || self.c_depth != 1 {
                     return Err(self.vm_error("attempt to block outside a resumable task"));
@@ -423,8 +518,16 @@ impl State {
     /// abandoned down to the entry point, past every pcall (like an Erlang `kill`), and
     /// the entry point returns the error; without one, the budget is refilled.
     fn budget_exhausted(&mut self, entry: Gc<Thread>, depth: usize) -> LResult<()> {
+        if self.interrupted() && self.kill_reason.is_none() {
+            self.kill_reason = Some("interrupted");
+        }
         if !self.reduction_limit_enabled && self.kill_reason.is_none() {
-            self.budget = i64::MAX / 2;
+            // With an interrupt flag installed, come back often enough to look at it.
+            self.budget = if self.interrupt.is_some() {
+                INTERRUPT_CHECK_EVERY
+            } else {
+                i64::MAX / 2
+            };
             return Ok(());
         }
         // Leave every coroutine resumed since the entry point, killing it.
@@ -459,6 +562,11 @@ impl State {
     /// thread, or out of a coroutine into its resumer, or (returning `Err`) out of the
     /// entry point.
     pub(crate) fn throw(&mut self, mut e: Value, entry: Gc<Thread>, depth: usize) -> LResult<()> {
+        if self.gc_request.take().is_some() {
+            // A reservation that no driver path could turn into a collection and a
+            // re-call: it ends the code as the limit does (never a false success).
+            e = self.heap_limit_error();
+        }
         loop {
             let th = self.cur;
             let lo = if th.ptr_eq(entry) { depth } else { 0 };
@@ -664,6 +772,20 @@ impl State {
 
     fn do_resume(&mut self, co: Gc<Thread>, nargs: usize, cont: Cont) -> LResult<()> {
         let me = self.cur;
+        // A resume is a C level, and the coroutine runs above its resumer's levels
+        // (PUC: `L->nCcalls = from->nCcalls + 1`); too deep a nest of resumes fails as
+        // in PUC: the resume returns false, "C stack overflow".
+        let level = me.frames.last().map_or(me.base_clevel, |f| f.clevel) + 1;
+        if level >= crate::thread::MAX_C_LEVELS {
+            me.get_mut().top -= nargs;
+            let e = self.new_str(b"C stack overflow");
+            let mut cont = cont;
+            let ret = (cont.f)(self, Status::Err(e), &mut cont)?;
+            return self.native_ret(ret, None);
+        }
+        if co.frames.is_empty() {
+            co.get_mut().base_clevel = level;
+        }
         let frame = me.get_mut().frames.last_mut().expect("resume frame");
         frame.cont = Some(Box::new(cont));
         let first = me.top - nargs;
@@ -710,7 +832,10 @@ impl State {
         self.heap.new_thread(t)
     }
 
-    /// Runs all pending finalizers (`__gc`), e.g. after a collection or at close.
+    /// Runs all pending finalizers (`__gc`), e.g. after a collection. As in PUC-Rio 5.2,
+    /// the first one that fails ends the run with "error in __gc metamethod (MSG)"
+    /// ("no message" for a non-string error), raised where the collection happened;
+    /// the others stay queued for the next run.
     pub fn run_finalizers(&mut self) -> LResult<()> {
         while let Some(obj) = self.heap.next_to_finalize() {
             if let Some(gc) = self.tm_of_value(&obj, TM::Gc) {
@@ -721,9 +846,15 @@ impl State {
                     self.push(gc);
                     self.push(obj);
                     if let Err(e) = self.call_at(func, 0) {
+                        self.cur.get_mut().top = func;
+                        if self.kill_reason.is_some() {
+                            // A limit or an interrupt ended the finalizer: it ends the
+                            // code that ran it too, with its own message.
+                            return Err(e);
+                        }
                         let msg = match e {
                             Value::Str(s) => s.to_str_lossy().into_owned(),
-                            other => other.type_name().to_string(),
+                            _ => "no message".to_string(),
                         };
                         let m = format!("error in __gc metamethod ({msg})");
                         return Err(self.new_str(m.as_bytes()));
@@ -735,8 +866,14 @@ impl State {
         Ok(())
     }
 
-    /// A full collection now, with the state's roots.
+    /// A full collection now, with the state's roots. Its work (in proportion to the
+    /// objects it visits) is charged to the budget, so a program cannot make the
+    /// collector work for free (`collectgarbage()` in a loop, a heap kept at its limit).
     pub fn full_gc(&mut self) {
+        let objects = self.heap.stats().objects as i64;
+        self.budget = self
+            .budget
+            .saturating_sub(1 + objects / GC_OBJECTS_PER_REDUCTION);
         let roots = self.gc_roots();
         self.heap.collect(&mut |h| {
             for v in &roots {
@@ -791,7 +928,7 @@ impl State {
     /// running code with the uncatchable "heap limit exceeded" at the next check.
     pub(crate) fn check_heap_limit(&mut self) {
         if let Some(max) = self.max_heap {
-            if self.heap.bytes > max {
+            if self.heap.total_bytes() > max {
                 self.kill_reason = Some("heap limit exceeded");
                 self.budget = 0;
             } else {
@@ -883,13 +1020,26 @@ impl State {
     }
 
     /// Closes the state as `lua_close` does: runs every pending finalizer, then
-    /// flushes standard output.
+    /// flushes standard output. As in PUC-Rio 5.2, a finalizer that fails does not stop
+    /// the others (errors at close are ignored, `callallpendingfinalizers(L, 0)`); only
+    /// a limit or an interrupt stops them. Returns the first such error, if any.
     pub fn close(&mut self) -> LResult<()> {
         self.full_gc();
         self.heap.queue_all_finalizers();
-        let r = self.run_finalizers();
+        let mut first = Ok(());
+        loop {
+            match self.run_finalizers() {
+                Ok(()) => break,
+                Err(e) => {
+                    if self.kill_reason.is_some() {
+                        first = Err(e);
+                        break;
+                    }
+                }
+            }
+        }
         let _ = std::io::Write::flush(&mut self.stdout);
-        r
+        first
     }
 }
 

@@ -257,12 +257,24 @@ impl State {
                             // Shared (image) tables take the slow path, which copies.
                             if tab.meta.is_none() && !tab.is_shared() {
                                 tab.get_mut().set_str(s, val);
+                                if self.heap.should_collect() {
+                                    savepc!();
+                                    let limit = self.cur.frames.last().map_or(0, |f| f.top);
+                                    self.collect_at_safe_point(limit)?;
+                                    continue 'newframe;
+                                }
                                 continue;
                             }
                         }
                         if let Got::Called =
                             protect!(self.setindex_slow(t, key, val, Src::Up(i.a())))
                         {
+                            continue 'newframe;
+                        }
+                        if self.heap.should_collect() {
+                            // The store grew a table: a safe point, as in the fast path.
+                            let limit = self.cur.frames.last().map_or(0, |f| f.top);
+                            self.collect_at_safe_point(limit)?;
                             continue 'newframe;
                         }
                     }
@@ -294,7 +306,7 @@ impl State {
                                 }
                                 let after = tab.byte_size();
                                 if after > before {
-                                    self.heap.account(after - before);
+                                    // (The heap counts the growth itself: `Table::growth`.)
                                     // A growing table is allocation too: a safe point
                                     // (every register of the frame is kept).
                                     if self.heap.should_collect() {
@@ -312,9 +324,25 @@ impl State {
                         {
                             continue 'newframe;
                         }
+                        if self.heap.should_collect() {
+                            // The store grew a table: a safe point, as in the fast path.
+                            let limit = self.cur.frames.last().map_or(0, |f| f.top);
+                            self.collect_at_safe_point(limit)?;
+                            continue 'newframe;
+                        }
                     }
                     OpCode::NewTable => {
-                        let t = Table::new(fb_to_int(i.b()) as usize, fb_to_int(i.c()) as usize);
+                        let (narr, nhash) = (fb_to_int(i.b()) as usize, fb_to_int(i.c()) as usize);
+                        if narr + nhash > 64 {
+                            // Size hints come from the program (a binary chunk may say
+                            // anything): reserved before they are allocated.
+                            savepc!();
+                            let limit = base + i.a() as usize;
+                            self.reserve_at_safe_point(Table::bytes_for(narr, nhash), limit)?;
+                            // (Finalizers may have run and moved the stack.)
+                            stack = self.cur.get_mut().stack.as_mut_ptr();
+                        }
+                        let t = Table::new(narr, nhash);
                         *reg!(i.a()) = Value::Table(self.heap.new_table(t));
                         if self.heap.should_collect() {
                             savepc!();
@@ -487,6 +515,7 @@ impl State {
                             let ntop = nbase + np.max_stack as usize;
                             if !np.is_vararg && ntop + EXTRA_STACK <= th.stack.len() {
                                 let nargs = th.top - nbase;
+                                let clevel = th.frames.last().map_or(0, |f| f.clevel);
                                 for j in nargs..np.num_params as usize {
                                     th.stack[nbase + j] = Value::Nil;
                                 }
@@ -505,6 +534,7 @@ impl State {
                                         tail_calls: 0,
                                         yielded: false,
                                         blocked: false,
+                                        clevel,
                                     },
                                 );
                                 th.top = ntop;
@@ -518,7 +548,7 @@ impl State {
                             let caller = self.cur;
                             let depth = caller.frames.len();
                             let args = self.enter_native(nc, func, nresults, CallKind::Normal)?;
-                            let ret = (nc.f)(self, args)?;
+                            let ret = self.call_native(nc, args)?;
                             match ret {
                                 crate::state::Ret::Values(n)
                                     if self.cur.ptr_eq(caller)
@@ -759,15 +789,18 @@ impl State {
                         };
                         let off = (c - 1) * FIELDS_PER_FLUSH as usize;
                         let last = off + n;
-                        let tm = t.get_mut();
                         // Pre-size the array only to extend it contiguously (the compiler's
                         // batches come in order): a hostile C must not allocate beyond the
                         // at most 255 items this instruction stores.
-                        if last > tm.arr.len() && off <= tm.arr.len() {
-                            let before = tm.byte_size();
-                            tm.ensure_array(last);
-                            let after = tm.byte_size();
-                            self.heap.account(after.saturating_sub(before));
+                        if last > t.arr.len() && off <= t.arr.len() {
+                            savepc!();
+                            let th = self.cur.get_mut();
+                            let limit = th.frames.last().map_or(0, |f| f.top).max(th.top);
+                            let grow = (last - t.arr.len()) * std::mem::size_of::<Value>();
+                            self.reserve_at_safe_point(grow, limit)?;
+                            // (The heap counts the growth itself: `Table::growth`.)
+                            t.get_mut().ensure_array(last);
+                            stack = self.cur.get_mut().stack.as_mut_ptr();
                         }
                         for j in 1..=n {
                             let v = *reg!(a + j);

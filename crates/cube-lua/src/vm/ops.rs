@@ -114,7 +114,6 @@ impl State {
                         if let Err(e) = tab.get_mut().set(k, v) {
                             return Err(self.vm_error(e.message()));
                         }
-                        self.heap.account(0);
                         return Ok(Got::Val(()));
                     }
                     Some(tm) => tm,
@@ -219,7 +218,10 @@ impl State {
     pub(crate) fn less_than(&mut self, a: Value, b: Value) -> LResult<Got<bool>> {
         match (a, b) {
             (Value::Num(x), Value::Num(y)) => Ok(Got::Val(x < y)),
-            (Value::Str(x), Value::Str(y)) => Ok(Got::Val(x.as_bytes() < y.as_bytes())),
+            (Value::Str(x), Value::Str(y)) => {
+                self.charge_bytes(x.len().min(y.len()))?;
+                Ok(Got::Val(x.as_bytes() < y.as_bytes()))
+            }
             _ => {
                 let tm = self
                     .tm_of_value(&a, TM::Lt)
@@ -239,7 +241,10 @@ impl State {
     pub(crate) fn less_equal(&mut self, a: Value, b: Value) -> LResult<Got<bool>> {
         match (a, b) {
             (Value::Num(x), Value::Num(y)) => Ok(Got::Val(x <= y)),
-            (Value::Str(x), Value::Str(y)) => Ok(Got::Val(x.as_bytes() <= y.as_bytes())),
+            (Value::Str(x), Value::Str(y)) => {
+                self.charge_bytes(x.len().min(y.len()))?;
+                Ok(Got::Val(x.as_bytes() <= y.as_bytes()))
+            }
             _ => {
                 let tm = self
                     .tm_of_value(&a, TM::Le)
@@ -303,6 +308,10 @@ impl State {
                 }
                 n += 1;
             }
+            // The result's size is known: reserved (the VM is at a safe point: every
+            // live value is below `top`) and charged before it is built.
+            self.reserve_at_safe_point(len, top)?;
+            self.charge_bytes(len)?;
             let mut buf = Vec::with_capacity(len);
             for i in (0..n).rev() {
                 match self.cur.stack[top - 1 - i] {
