@@ -70,6 +70,17 @@ pub fn current_pid(st: &mut State) -> Option<Pid> {
     crate::library::self_pid(st)
 }
 
+/// The limits of the process whose state `st` is (`None` outside a process). Natives
+/// of other crates use it to bound what they bring into the heap (cube-zmq sets
+/// `ZMQ_MAXMSGSIZE` from `max_heap`); what the heap may still take now is
+/// `st.max_heap` minus `st.heap_bytes()` (the scheduler keeps `st.max_heap` at what the
+/// process and its group have left, see `limits.rs`).
+pub fn current_limits(st: &mut State) -> Option<crate::Limits> {
+    crate::library::ctx_opt(st)
+        .and_then(|c| c.process())
+        .map(|p| p.limits)
+}
+
 /// A Lua value of a process as a [`Term`] (pids included), as `process.send` copies it.
 pub fn to_term(st: &State, v: Value) -> Result<Term, String> {
     cube_term::to_term_with(st, v, &crate::library::VmBridge).map_err(|e| e.to_string())

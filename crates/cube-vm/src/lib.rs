@@ -27,6 +27,7 @@ mod external;
 pub mod io_wait;
 pub mod lazy_module;
 mod library;
+pub mod limits;
 mod node;
 mod observer;
 mod proc_table;
@@ -36,6 +37,6 @@ mod supervisor;
 mod timer;
 mod transfer;
 
-pub use external::{current_pid, from_term, to_term, NodeHandle};
+pub use external::{current_limits, current_pid, from_term, to_term, NodeHandle};
 pub use node::{ExitReason, Limits, Node, Stats, SLICE_REDUCTIONS};
 pub use process::Status;
