@@ -295,7 +295,9 @@ fn spawn_from(st: &mut State, a: Args, fi: usize, link: bool, requested: Limits)
     let limits = requested.min(own).min(node.default_limits());
     // A child joins its parent's group; a limited child of an unlimited parent starts
     // its own.
-    let group = match parent.and_then(|p| p.group.clone()) {
+    let inherited = parent.and_then(|p| p.group.clone());
+    let new_group = inherited.is_none();
+    let group = match inherited {
         Some(g) => Some(g),
         None => limits
             .is_limited()
@@ -314,7 +316,7 @@ fn spawn_from(st: &mut State, a: Args, fi: usize, link: bool, requested: Limits)
         Ok(p) => Some(p),
         Err(crate::transfer::PackError::Unsendable(m)) => return Err(st.rt_error(&m)),
         Err(crate::transfer::PackError::TooBig) => {
-            if child_budget == budget {
+            if new_group || child_budget == budget {
                 // Too big for the child: it ends at once, as a BEAM process whose heap
                 // crosses max_heap_size; the spawner is unharmed.
                 doomed = Some(crate::node::heap_limit_reason());
