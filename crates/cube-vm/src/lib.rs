@@ -10,6 +10,11 @@
 //! exit signals (`signals.rs`), and OTP supervisors: the Lua `supervisor` library,
 //! written in Lua on top of `process` (`supervisor.lua`, loaded by `supervisor.rs`).
 //!
+//! Untrusted code is bounded by [`Limits`] per process and per group of processes (a
+//! limited root and its descendants share one account of reductions and memory,
+//! mailboxes included); no process can grant a child more than it has. The model is
+//! stated precisely in [`limits`].
+//!
 //! ```
 //! use cube_vm::{Node, ExitReason};
 //! let node = Node::start(2, |st| cube_lua::stdlib::open_libs(st));
