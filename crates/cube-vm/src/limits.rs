@@ -173,38 +173,29 @@ pub fn term_size(t: &Term) -> usize {
     let mut stack: Vec<&Term> = vec![t];
     while let Some(t) = stack.pop() {
         match t {
-            Term::Binary(b) => {
-                // Small strings are counted each time: cheaper than remembering them.
-                if b.len() < 64 || seen.insert(b.as_ptr() as usize) {
-                    total = total.saturating_add(STRING + b.len());
+            // Small strings are counted each time: cheaper than remembering them.
+            Term::Binary(b) if b.len() < 64 || seen.insert(b.as_ptr() as usize) => {
+                total = total.saturating_add(STRING + b.len());
+            }
+            Term::List(items) | Term::Tuple(items) if seen.insert(items.as_ptr() as usize) => {
+                total = total.saturating_add(TABLE + SLOT * items.len());
+                stack.extend(items.iter());
+            }
+            Term::Map(pairs) if seen.insert(pairs.as_ptr() as usize) => {
+                total = total.saturating_add(TABLE + 2 * SLOT * pairs.len());
+                for (k, v) in pairs.iter() {
+                    stack.push(k);
+                    stack.push(v);
                 }
             }
-            Term::List(items) | Term::Tuple(items) => {
-                if seen.insert(items.as_ptr() as usize) {
-                    total = total.saturating_add(TABLE + SLOT * items.len());
-                    stack.extend(items.iter());
-                }
-            }
-            Term::Map(pairs) => {
-                if seen.insert(pairs.as_ptr() as usize) {
-                    total = total.saturating_add(TABLE + 2 * SLOT * pairs.len());
-                    for (k, v) in pairs.iter() {
+            Term::Tables(g) if seen.insert(std::sync::Arc::as_ptr(g) as usize) => {
+                for tt in &g.tables {
+                    total = total
+                        .saturating_add(TABLE + SLOT * tt.array.len() + 2 * SLOT * tt.hash.len());
+                    stack.extend(tt.array.iter());
+                    for (k, v) in &tt.hash {
                         stack.push(k);
                         stack.push(v);
-                    }
-                }
-            }
-            Term::Tables(g) => {
-                if seen.insert(std::sync::Arc::as_ptr(g) as usize) {
-                    for tt in &g.tables {
-                        total = total.saturating_add(
-                            TABLE + SLOT * tt.array.len() + 2 * SLOT * tt.hash.len(),
-                        );
-                        stack.extend(tt.array.iter());
-                        for (k, v) in &tt.hash {
-                            stack.push(k);
-                            stack.push(v);
-                        }
                     }
                 }
             }
@@ -233,7 +224,7 @@ mod tests {
         let b: cube_term::Binary = std::sync::Arc::from(vec![0u8; 1000].as_slice());
         let one = term_size(&Term::List(vec![Term::Binary(b.clone())].into()));
         let many = term_size(&Term::List(vec![Term::Binary(b.clone()); 100].into()));
-        assert!(one >= 1000 && one < 1200, "{one}");
+        assert!((1000..1200).contains(&one), "{one}");
         assert!(many < 1000 + 100 * 16 + 200, "{many}");
     }
 

@@ -224,7 +224,7 @@ const FOREVER_MS: f64 = 1e15;
 pub(crate) fn timeout_from_f64(ms: f64) -> Option<i64> {
     if ms.is_nan() {
         None
-    } else if ms < 0.0 || ms >= FOREVER_MS {
+    } else if !(0.0..FOREVER_MS).contains(&ms) {
         Some(-1)
     } else {
         Some(ms as i64)
