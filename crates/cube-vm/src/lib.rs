@@ -42,6 +42,6 @@ mod supervisor;
 mod timer;
 mod transfer;
 
-pub use external::{current_limits, current_pid, from_term, to_term, NodeHandle};
+pub use external::{current_limits, current_pid, ensure_heap_room, from_term, to_term, NodeHandle};
 pub use node::{ExitReason, Limits, Node, Stats, SLICE_REDUCTIONS};
 pub use process::Status;

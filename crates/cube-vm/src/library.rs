@@ -513,14 +513,14 @@ fn receive(st: &mut State, a: Args) -> LResult<Ret> {
 }
 
 /// Before a queued message of `size` bytes is materialised: one that does not fit in
-/// what the process's heap limit leaves ends it with "heap limit exceeded", before any
-/// of it is copied (`limits.rs`).
+/// what the process's heap limit leaves (after a collection) ends it with "heap limit
+/// exceeded", before any of it is copied (`limits.rs`).
 fn check_fits(st: &mut State, size: usize) -> LResult<()> {
-    let max = ctx(st).process().and_then(|p| p.limits.max_heap);
-    if max.is_some_and(|m| st.heap_bytes().saturating_add(size) > m) {
-        return Err(st.heap_limit_error());
+    // Against its own limit: the slice's cap already set this message's bytes aside.
+    match ctx(st).process().and_then(|p| p.limits.max_heap) {
+        Some(max) => crate::external::ensure_heap_room(st, size, Some(max)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// A message of `size` bytes leaves the queue (it is being materialised, and its heap
@@ -530,6 +530,12 @@ fn unqueue(st: &mut State, size: usize) {
         return;
     }
     if let Some(p) = ctx(st).process() {
+        // The slice's heap cap set these bytes aside (own limit minus queue, group's
+        // room): now they are the heap's to take.
+        if let Some(cap) = st.max_heap {
+            let cap = cap.saturating_add(size);
+            st.max_heap = Some(p.limits.max_heap.map_or(cap, |own| cap.min(own)));
+        }
         let _ = p.queued_bytes.fetch_update(
             std::sync::atomic::Ordering::Relaxed,
             std::sync::atomic::Ordering::Relaxed,

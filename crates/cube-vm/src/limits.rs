@@ -37,13 +37,21 @@
 //!      as if it had allocated the memory itself: the BEAM kills the process whose heap
 //!      crosses `max_heap_size`, it does not raise).
 //! 3. **Mailboxes count against the receiver** (as the BEAM's `max_heap_size` counts
-//!    the message queue). A message whose delivery would take the receiver's heap plus
-//!    queued bytes over its `max_heap`, or its group over `H`, is not queued: the
-//!    receiver is killed with "heap limit exceeded" (sending to oneself included: the
-//!    sender then ends at once). The sender is not affected. A queued message is
-//!    checked again before it is materialised: one that does not fit in what the
-//!    receiver's heap has left ends the receiver with "heap limit exceeded" before any
-//!    of it is copied into its heap.
+//!    the message queue). Only the receiver can collect its heap, so a sender cannot
+//!    tell its live size (the size published at the end of its last slice may be
+//!    mostly garbage); the bound is therefore kept in three places:
+//!    - *at the send*: a message that would take the receiver's queued bytes over its
+//!      `max_heap`, or its group's account past `2 H`, is not queued: the receiver is
+//!      killed with "heap limit exceeded" (sending to oneself included: the sender then
+//!      ends at once). The sender is not affected.
+//!    - *where the receiver collects*: its heap cap is its `max_heap` minus its queued
+//!      bytes, so live heap + queue over the limit ends it at its next collection.
+//!    - *when it takes a message*: one that does not fit in what its heap has left,
+//!      after a collection, ends it with "heap limit exceeded" before any of it is
+//!      copied into its heap.
+//!
+//!    So a process's queue never exceeds its `max_heap`, its live heap plus queue
+//!    never exceeds it at a collection, and a group's account never exceeds `2 H`.
 //! 4. **A sender's message is bounded by its heap.** `process.send` copies a value in
 //!    one pass that copies each table and each string once (shared ones stay shared in
 //!    the `Term`), so a `Term` is linear in the sender's live heap, which its own
@@ -140,6 +148,22 @@ impl Group {
         let before = self.memory.fetch_add(n, Ordering::Relaxed);
         if let Some(m) = self.max_heap {
             if before.saturating_add(n) > m {
+                self.memory.fetch_sub(n, Ordering::Relaxed);
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Charges a message of `n` bytes queued for a member: refused only past twice the
+    /// bound. The account holds the members' heaps as published at their last slice
+    /// end, garbage included, which only each member can collect; within the bound's
+    /// second half the members' heap caps (what the group has left) make those that
+    /// allocate collect and, if still over, end.
+    pub fn try_charge_queued(&self, n: usize) -> bool {
+        let before = self.memory.fetch_add(n, Ordering::Relaxed);
+        if let Some(m) = self.max_heap {
+            if before.saturating_add(n) > m.saturating_mul(2) {
                 self.memory.fetch_sub(n, Ordering::Relaxed);
                 return false;
             }

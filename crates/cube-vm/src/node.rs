@@ -440,8 +440,9 @@ impl NodeInner {
     /// Delivers a message to process `p` (dropped if it has ended).
     ///
     /// The message counts against the receiver's limits (`limits.rs`): one that would
-    /// take its heap plus queued messages over its `max_heap`, or its group over the
-    /// group's bound, is dropped and the receiver is killed with "heap limit exceeded".
+    /// take its queued messages over its `max_heap`, or its group's account past twice
+    /// the group's bound, is dropped and the receiver is killed with "heap limit
+    /// exceeded".
     pub(crate) fn send_to(&self, p: &Arc<Process>, msg: Term) {
         self.count(|c| &c.messages, |s| &s.messages, 1);
         let limited =
@@ -457,13 +458,17 @@ impl NodeInner {
             if mb.status == Status::Exited {
                 return;
             }
+            // The heap published at the end of the receiver's last slice may be mostly
+            // garbage, and only the receiver can collect it: here the queue alone is
+            // held to the limit; heap + queue is held to it where the receiver
+            // collects (its heap cap is its limit minus its queue) and when it takes a
+            // message (`ensure_heap_room`). See `limits.rs`.
             let queued = p.queued_bytes.load(Ordering::Relaxed);
-            let heap = p.heap_bytes.load(Ordering::Relaxed);
             let over_own = p
                 .limits
                 .max_heap
-                .is_some_and(|max| heap.saturating_add(queued).saturating_add(size) > max);
-            let fits = !over_own && p.group.as_ref().is_none_or(|g| g.try_charge(size));
+                .is_some_and(|max| queued.saturating_add(size) > max);
+            let fits = !over_own && p.group.as_ref().is_none_or(|g| g.try_charge_queued(size));
             if fits {
                 p.queued_bytes.store(queued + size, Ordering::Relaxed);
                 mb.inbox.push_back(Queued { term: msg, size });

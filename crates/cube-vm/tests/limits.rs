@@ -379,6 +379,36 @@ fn a_message_bigger_than_the_receiver_limit_is_never_materialised() {
 }
 
 #[test]
+fn garbage_does_not_count_when_a_message_is_materialised() {
+    // Each 1 MB message becomes garbage after use: a 4 MB process keeping 1.5 MB live
+    // can take many of them, one at a time (the heap published at its slice ends is
+    // mostly garbage: a collection runs before the limit is declared crossed).
+    ok(
+        Limits::default(),
+        r#"
+    local me = process.self()
+    local p = process.spawn_opt({max_heap = 4000000}, function()
+      local keep = string.rep("k", 1500000)   -- live: the heap stays near the limit
+      local total = 0
+      for i = 1, 40 do
+        local m = process.receive()
+        total = total + #m
+        local copy = m .. "!"   -- more garbage
+        process.send(me, "ack")
+      end
+      process.send(me, total)
+    end)
+    for i = 1, 40 do
+      process.send(p, string.rep("q", 1000000 - 20) .. i)
+      assert(process.receive(20000) == "ack")
+    end
+    local total = process.receive(20000)
+    assert(total and total > 39000000, tostring(total))
+    "#,
+    );
+}
+
+#[test]
 fn spawn_arguments_and_upvalues_too_big_for_the_child() {
     ok(
         Limits::default(),

@@ -260,15 +260,11 @@ pub(crate) fn limit_message_size(s: &mut Sock, max_heap: usize) {
     }
 }
 
-/// Whether `len` more bytes fit in what the running process's heap may still take; if
-/// not, the error that ends it ("heap limit exceeded"), before anything is copied in.
+/// Whether `len` more bytes fit in what the running process's heap may still take
+/// (after a collection if needed); if not, the error that ends it ("heap limit
+/// exceeded"), before anything is copied in. Only the socket argument is live here.
 fn check_heap_room(st: &mut State, len: usize) -> LResult<()> {
-    if let Some(max) = st.max_heap {
-        if st.heap_bytes().saturating_add(len) > max {
-            return Err(st.heap_limit_error());
-        }
-    }
-    Ok(())
+    cube_vm::ensure_heap_room(st, len, None)
 }
 
 /// Called when an operation on `socks` would block: suspends the process until one of

@@ -83,6 +83,30 @@ fn recv_of_a_message_bigger_than_the_heap_left_ends_the_process() {
 }
 
 #[test]
+fn garbage_does_not_count_against_recv() {
+    ok(r#"
+        local me = process.self()
+        local out = zmq.socket("PUSH")
+        out:bind("inproc://garbage")
+        process.spawn_opt({max_heap = 4000000}, function()
+            local keep = string.rep("k", 1800000)   -- live: the heap stays near the limit
+            local s = zmq.socket("PULL")
+            s:connect("inproc://garbage")
+            local total = 0
+            for i = 1, 30 do
+                local m = s:recv()
+                total = total + #m
+                local copy = m .. "!"
+            end
+            process.send(me, total)
+        end)
+        for i = 1, 30 do out:send(string.rep("r", 1000000)) end
+        local total = process.receive(20000)
+        assert(total == 30000000, tostring(total))
+    "#);
+}
+
+#[test]
 fn sockets_of_a_limited_process_refuse_messages_past_its_limit() {
     ok(r#"
         local me = process.self()
