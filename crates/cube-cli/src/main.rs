@@ -38,11 +38,13 @@ enum Command {
         /// process count on stderr.
         #[arg(long)]
         stats: bool,
-        /// Heap limit of every process, in bytes (a process over it ends with
-        /// "heap limit exceeded").
+        /// Heap limit in bytes, of every process (its heap and queued messages) and of
+        /// all the program's processes together; over it, a process ends with "heap
+        /// limit exceeded". No process can raise it (spawn_opt only lowers limits).
         #[arg(long, value_name = "BYTES")]
         max_heap: Option<usize>,
-        /// Reductions every process may use in its life.
+        /// Reductions every process may use in its life, and all the program's
+        /// processes together; then "reduction limit exceeded".
         #[arg(long, value_name = "N")]
         max_reductions: Option<u64>,
         /// Untrusted code: no io library, os.execute, os.exit, require, dofile,

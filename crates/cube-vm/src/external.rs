@@ -70,6 +70,41 @@ pub fn current_pid(st: &mut State) -> Option<Pid> {
     crate::library::self_pid(st)
 }
 
+/// The limits of the process whose state `st` is (`None` outside a process). Natives
+/// of other crates use it to bound what they bring into the heap (cube-zmq sets
+/// `ZMQ_MAXMSGSIZE` from `max_heap`); what the heap may still take now is
+/// `st.max_heap` minus `st.heap_bytes()` (the scheduler keeps `st.max_heap` at what the
+/// process and its group have left, see `limits.rs`).
+pub fn current_limits(st: &mut State) -> Option<crate::Limits> {
+    crate::library::ctx_opt(st)
+        .and_then(|c| c.process())
+        .map(|p| p.limits)
+}
+
+/// Makes sure `n` more bytes fit in the heap of `st` under `max` (default: the heap's
+/// current cap, `st.max_heap`) before a native brings them in: if they do not, a full
+/// collection runs first (garbage must not count), and if they still do not, returns
+/// the uncatchable "heap limit exceeded" for the native to raise, before anything is
+/// copied. Call it only where every value the native still needs is on the stack (its
+/// arguments), as `collectgarbage` does.
+pub fn ensure_heap_room(st: &mut State, n: usize, max: Option<usize>) -> Result<(), Value> {
+    let Some(max) = max.or(st.max_heap) else {
+        return Ok(());
+    };
+    if st.heap_bytes().saturating_add(n) <= max {
+        return Ok(());
+    }
+    // A collection costs in proportion to the heap: charge it, so a loop that keeps
+    // asking near the limit is paid for in reductions.
+    st.budget -= 1 + (st.heap_bytes() >> 12) as i64;
+    st.full_gc();
+    if st.heap_bytes().saturating_add(n) <= max {
+        Ok(())
+    } else {
+        Err(st.heap_limit_error())
+    }
+}
+
 /// A Lua value of a process as a [`Term`] (pids included), as `process.send` copies it.
 pub fn to_term(st: &State, v: Value) -> Result<Term, String> {
     cube_term::to_term_with(st, v, &crate::library::VmBridge).map_err(|e| e.to_string())

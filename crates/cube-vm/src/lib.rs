@@ -10,6 +10,11 @@
 //! exit signals (`signals.rs`), and OTP supervisors: the Lua `supervisor` library,
 //! written in Lua on top of `process` (`supervisor.lua`, loaded by `supervisor.rs`).
 //!
+//! Untrusted code is bounded by [`Limits`] per process and per group of processes (a
+//! limited root and its descendants share one account of reductions and memory,
+//! mailboxes included); no process can grant a child more than it has. The model is
+//! stated precisely in [`limits`].
+//!
 //! ```
 //! use cube_vm::{Node, ExitReason};
 //! let node = Node::start(2, |st| cube_lua::stdlib::open_libs(st));
@@ -27,6 +32,7 @@ mod external;
 pub mod io_wait;
 pub mod lazy_module;
 mod library;
+pub mod limits;
 mod node;
 mod observer;
 mod proc_table;
@@ -36,6 +42,6 @@ mod supervisor;
 mod timer;
 mod transfer;
 
-pub use external::{current_pid, from_term, to_term, NodeHandle};
+pub use external::{current_limits, current_pid, ensure_heap_room, from_term, to_term, NodeHandle};
 pub use node::{ExitReason, Limits, Node, Stats, SLICE_REDUCTIONS};
 pub use process::Status;

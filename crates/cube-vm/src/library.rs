@@ -8,8 +8,9 @@
 //! or its timer arrives. Selective receive keeps a save pointer: messages that did not
 //! match stay queued in order and are not offered to the same match function again.
 
+use crate::limits::Limits;
 use crate::node::{ExitReason, NodeInner, Wait};
-use crate::process::Process;
+use crate::process::{Process, Queued};
 use crate::signals::{LinkResult, Origin};
 use cube_lua::gc::Gc;
 use cube_lua::table::Table;
@@ -27,7 +28,7 @@ pub(crate) struct Ctx {
     pub(crate) node: Arc<NodeInner>,
     pub(crate) me: Pid,
     /// Messages taken from the mailbox and not yet received, in arrival order.
-    private: VecDeque<Term>,
+    private: VecDeque<Queued>,
     /// A receive is in progress (scanning or blocked).
     receiving: bool,
     /// Messages before this index were rejected by the current receive's match.
@@ -254,54 +255,97 @@ fn spawn_link(st: &mut State, a: Args) -> LResult<Ret> {
 }
 
 fn spawn_impl(st: &mut State, a: Args, link: bool) -> LResult<Ret> {
-    let limits = ctx(st).node.default_limits();
-    spawn_from(st, a, 1, link, limits)
+    spawn_from(st, a, 1, link, Limits::default())
 }
 
 /// `process.spawn_opt(opts, f, ...)`: `opts` may set `max_heap` (bytes),
-/// `max_reductions` and `link`.
+/// `max_reductions` and `link`. Limits can only be lowered: the child gets the smaller
+/// of what is asked and what the spawner has (`limits.rs`). A limit must be a
+/// non-negative number; a fraction is truncated, a huge number saturates.
 fn spawn_opt(st: &mut State, a: Args) -> LResult<Ret> {
     let opts = st.check_table(a, 1)?;
-    let mut limits = ctx(st).node.default_limits();
-    let num = |st: &mut State, name: &str| -> LResult<Option<f64>> {
+    let num = |st: &mut State, name: &str| -> LResult<Option<u64>> {
         match st.get_field(opts, name) {
             Value::Nil => Ok(None),
-            Value::Num(n) if n >= 0.0 => Ok(Some(n)),
+            Value::Num(n) => match crate::limits::limit_from_f64(n) {
+                Some(n) => Ok(Some(n)),
+                None => Err(st.arg_error(1, &format!("'{name}' must be a non-negative number"))),
+            },
             _ => Err(st.arg_error(1, &format!("'{name}' must be a non-negative number"))),
         }
     };
-    if let Some(n) = num(st, "max_heap")? {
-        limits.max_heap = Some(n as usize);
-    }
-    if let Some(n) = num(st, "max_reductions")? {
-        limits.max_reductions = Some(n as u64);
-    }
+    let requested = Limits {
+        max_heap: num(st, "max_heap")?.map(|n| n.min(usize::MAX as u64) as usize),
+        max_reductions: num(st, "max_reductions")?,
+    };
     let link = st.get_field(opts, "link").truthy();
-    spawn_from(st, a, 2, link, limits)
+    spawn_from(st, a, 2, link, requested)
 }
 
-/// Spawns the function at argument `fi` with the arguments after it.
-fn spawn_from(
-    st: &mut State,
-    a: Args,
-    fi: usize,
-    link: bool,
-    limits: crate::node::Limits,
-) -> LResult<Ret> {
+/// Spawns the function at argument `fi` with the arguments after it, with the limits
+/// `requested` capped by the spawner's own and the node's (`limits.rs`).
+fn spawn_from(st: &mut State, a: Args, fi: usize, link: bool, requested: Limits) -> LResult<Ret> {
     let f = st.arg(a, fi);
     if !matches!(f, Value::LFn(_)) {
         return Err(st.arg_type_error(a, fi, "function"));
     }
-    let args: Vec<Value> = (fi + 1..=a.len).map(|i| st.arg(a, i)).collect();
-    let packet = match crate::transfer::pack(st, f, &args, &VmBridge) {
-        Ok(p) => p,
-        Err(m) => return Err(st.rt_error(&m)),
-    };
     let node = ctx(st).node.clone();
-    let parent = link.then_some(ctx(st).me);
+    let parent = ctx(st).process();
+    let own = parent.map(|p| p.limits).unwrap_or_default();
+    let limits = requested.min(own).min(node.default_limits());
+    // A child joins its parent's group; a limited child of an unlimited parent starts
+    // its own.
+    let inherited = parent.and_then(|p| p.group.clone());
+    let new_group = inherited.is_none();
+    let group = match inherited {
+        Some(g) => Some(g),
+        None => limits
+            .is_limited()
+            .then(|| Arc::new(crate::limits::Group::new(limits))),
+    };
+    // What the packet may take: the child's heap limit, and what the group has left.
+    let child_budget = limits.max_heap;
+    let group_budget = group.as_ref().filter(|g| g.max_heap.is_some()).map(|g| {
+        g.memory_left()
+            .saturating_sub(crate::limits::PROCESS_OVERHEAD)
+    });
+    let budget = crate::limits::min_opt(child_budget, group_budget);
+    let args: Vec<Value> = (fi + 1..=a.len).map(|i| st.arg(a, i)).collect();
+    let mut doomed = None;
+    let packet = match crate::transfer::pack(st, f, &args, &VmBridge, budget) {
+        Ok(p) => Some(p),
+        Err(crate::transfer::PackError::Unsendable(m)) => return Err(st.rt_error(&m)),
+        Err(crate::transfer::PackError::TooBig) => {
+            if new_group || child_budget == budget {
+                // Too big for the child: it ends at once, as a BEAM process whose heap
+                // crosses max_heap_size; the spawner is unharmed.
+                doomed = Some(crate::node::heap_limit_reason());
+                None
+            } else {
+                // The group cannot afford it: the spawner is the one allocating.
+                return Err(st.heap_limit_error());
+            }
+        }
+    };
+    let size = packet.as_ref().map_or(0, |p| p.size());
+    // Reserve the child's cost in the group until `spawn_state_limited` charges it.
+    let reserved = crate::limits::PROCESS_OVERHEAD + size;
+    if let Some(g) = &group {
+        if !g.try_charge(reserved) {
+            return Err(st.heap_limit_error());
+        }
+    }
+    let link_to = link.then_some(ctx(st).me);
     let mut st2 = crate::node::new_process_state(&node);
-    let (f2, args2) = crate::transfer::unpack(&mut st2, &packet, &VmBridge);
-    let pid = node.spawn_state_limited(st2, f2, &args2, parent, limits);
+    let (f2, args2) = match &packet {
+        Some(p) => crate::transfer::unpack(&mut st2, p, &VmBridge),
+        None => (Value::Nil, Vec::new()),
+    };
+    let pid = node.spawn_state_limited(st2, f2, &args2, link_to, limits, group.clone(), doomed);
+    if let Some(g) = &group {
+        g.release(reserved);
+    }
+    st.budget -= 1 + (size as i64 >> 10);
     let v = pid_value(pid);
     st.push(v);
     Ok(Ret::Values(1))
@@ -348,6 +392,12 @@ fn send(st: &mut State, a: Args) -> LResult<Ret> {
                 c.last_dest = Some(p);
             }
         }
+    }
+    if to == c.me && c.node.kill_pending(to) {
+        // Its own message overflowed its heap limit: stop here, uncatchably; the
+        // scheduler ends it with "heap limit exceeded".
+        st.set_top(a.base + a.len);
+        return Ok(Ret::Block);
     }
     st.budget -= 1;
     Ok(Ret::Values(0))
@@ -399,8 +449,25 @@ fn new_wait(st: &mut State, timeout_ms: Option<f64>) {
     }
 }
 
+/// The deadline `timeout_ms` from now; `None` (no deadline: wait for ever) without a
+/// timeout or when the deadline is past what a clock can represent.
 fn deadline_after(timeout_ms: Option<f64>) -> Option<Instant> {
-    timeout_ms.map(|ms| Instant::now() + Duration::from_secs_f64(ms.max(0.0) / 1000.0))
+    let ms = timeout_ms?;
+    let d = Duration::try_from_secs_f64(ms.max(0.0) / 1000.0).ok()?;
+    Instant::now().checked_add(d)
+}
+
+/// Timeouts longer than this (about 31,700 years) mean "for ever", as Erlang's
+/// `infinity`: `math.huge` or `1e300` wait without a deadline.
+const FOREVER_MS: f64 = 1e15;
+
+/// A timeout in milliseconds given as argument `n`: `Ok(None)` for "for ever" (a huge
+/// number), an argument error for NaN or a negative number.
+fn check_timeout(st: &mut State, n: usize, ms: f64) -> LResult<Option<f64>> {
+    if ms.is_nan() || ms < 0.0 {
+        return Err(st.arg_error(n, "timeout must be a non-negative number"));
+    }
+    Ok((ms <= FOREVER_MS).then_some(ms))
 }
 
 fn block(st: &mut State, base: usize, nargs: usize) -> LResult<Ret> {
@@ -417,15 +484,13 @@ fn finish_receive(st: &mut State) {
     c.deadline = None;
 }
 
+/// An optional timeout argument: nil or a huge number waits for ever (`None`).
 fn timeout_arg(st: &mut State, a: Args, n: usize) -> LResult<Option<f64>> {
     match st.arg(a, n) {
         Value::Nil => Ok(None),
         _ => {
             let ms = st.check_number(a, n)?;
-            if ms.is_nan() || ms < 0.0 {
-                return Err(st.arg_error(n, "timeout must be a non-negative number"));
-            }
-            Ok(Some(ms))
+            check_timeout(st, n, ms)
         }
     }
 }
@@ -447,20 +512,61 @@ fn receive(st: &mut State, a: Args) -> LResult<Ret> {
     scan(st, a, timed_out, timeout)
 }
 
+/// Before a queued message of `size` bytes is materialised: one that does not fit in
+/// what the process's heap limit leaves (after a collection) ends it with "heap limit
+/// exceeded", before any of it is copied (`limits.rs`).
+fn check_fits(st: &mut State, size: usize) -> LResult<()> {
+    // Against its own limit: the slice's cap already set this message's bytes aside.
+    match ctx(st).process().and_then(|p| p.limits.max_heap) {
+        Some(max) => crate::external::ensure_heap_room(st, size, Some(max)),
+        None => Ok(()),
+    }
+}
+
+/// A message of `size` bytes leaves the queue (it is being materialised, and its heap
+/// will be counted at the end of the slice).
+fn unqueue(st: &mut State, size: usize) {
+    if size == 0 {
+        return;
+    }
+    if let Some(p) = ctx(st).process() {
+        // The slice's heap cap set these bytes aside (own limit minus queue, group's
+        // room): now they are the heap's to take.
+        if let Some(cap) = st.max_heap {
+            let cap = cap.saturating_add(size);
+            st.max_heap = Some(p.limits.max_heap.map_or(cap, |own| cap.min(own)));
+        }
+        let _ = p.queued_bytes.fetch_update(
+            std::sync::atomic::Ordering::Relaxed,
+            std::sync::atomic::Ordering::Relaxed,
+            |q| Some(q.saturating_sub(size)),
+        );
+        if let Some(g) = &p.group {
+            g.release(size);
+        }
+    }
+}
+
 /// Offers queued messages to the receive (from the save pointer on).
 fn scan(st: &mut State, a: Args, timed_out: bool, timeout: Option<f64>) -> LResult<Ret> {
     let matcher = st.arg(a, 1);
     if !matcher.is_function() {
-        if let Some(t) = ctx(st).private.pop_front() {
+        if let Some(q) = ctx(st).private.pop_front() {
             finish_receive(st);
-            let v = cube_term::from_term_with(st, &t, &VmBridge);
+            check_fits(st, q.size)?;
+            unqueue(st, q.size);
+            let v = cube_term::from_term_with(st, &q.term, &VmBridge);
             st.push(v);
             return Ok(Ret::Values(1));
         }
     } else {
         let save = ctx(st).save;
         if save < ctx(st).private.len() {
-            let t = ctx(st).private[save].clone();
+            let (t, size) = {
+                let q = &ctx(st).private[save];
+                (q.term.clone(), q.size)
+            };
+            check_fits(st, size)?;
             let v = cube_term::from_term_with(st, &t, &VmBridge);
             st.set_top(a.base + a.len);
             st.push(v);
@@ -498,7 +604,8 @@ fn receive_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
         let msg = st.stack_at(first - 1);
         let c = ctx(st);
         let save = c.save;
-        c.private.remove(save);
+        let size = c.private.remove(save).map_or(0, |q| q.size);
+        unqueue(st, size);
         finish_receive(st);
         st.set_top(first - 1);
         st.push(msg);
@@ -517,16 +624,19 @@ fn receive_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
     scan(st, a, timed_out, timeout)
 }
 
+/// `process.sleep(ms)`: a huge `ms` sleeps for ever (until killed); NaN or a negative
+/// number is an argument error.
 fn sleep(st: &mut State, a: Args) -> LResult<Ret> {
     let ms = st.check_number(a, 1)?;
+    let ms = check_timeout(st, 1, ms)?;
     let fresh = !std::mem::take(&mut ctx(st).retry);
     if fresh {
-        new_wait(st, Some(ms));
+        new_wait(st, ms);
     }
     // Keep arriving messages queued, in order, for a later receive.
     pull_mailbox(st);
     let deadline = ctx(st).deadline;
-    if deadline.is_none_or(|d| Instant::now() >= d) {
+    if ms.is_some() && deadline.is_none_or(|d| Instant::now() >= d) {
         ctx(st).deadline = None;
         return Ok(Ret::Values(0));
     }
@@ -672,16 +782,25 @@ fn reason_arg(st: &mut State, a: Args, n: usize) -> LResult<String> {
 
 /// `process.exit(reason)` ends the caller; `process.exit(pid, reason)` sends an exit
 /// signal (Erlang's exit/1 and exit/2).
+///
+/// With two arguments the first may also be a registered name, which is signalled as
+/// its pid would be; a name nobody has is an error, as for `process.send`.
 fn exit(st: &mut State, a: Args) -> LResult<Ret> {
-    if as_pid(&st.arg(a, 1)).is_some() {
-        return exit_pid(st, a);
+    if let Some(to) = as_pid(&st.arg(a, 1)) {
+        return exit_pid(st, a, to);
+    }
+    if a.len >= 2 && matches!(st.arg(a, 1), Value::Str(_)) {
+        let Some(to) = dest(st, a, 1)? else {
+            let name = st.check_str(a, 1)?.to_str_lossy().into_owned();
+            return Err(st.arg_error(1, &format!("no process registered as '{name}'")));
+        };
+        return exit_pid(st, a, to);
     }
     let reason = reason_arg(st, a, 1)?;
     Err(st.new_userdata(ExitSignal(reason), None))
 }
 
-fn exit_pid(st: &mut State, a: Args) -> LResult<Ret> {
-    let to = check_pid(st, a, 1)?;
+fn exit_pid(st: &mut State, a: Args, to: Pid) -> LResult<Ret> {
     let reason = crate::signals::reason_from_text(&reason_arg(st, a, 2)?);
     let c = ctx(st);
     let (node, me) = (c.node.clone(), c.me);

@@ -7,7 +7,7 @@
 //! `SLICE_REDUCTIONS` and goes back to its scheduler's queue, so a busy loop cannot hold
 //! a scheduler (decision 2).
 
-use crate::process::{Process, Status};
+use crate::process::{Process, Queued, Status};
 use crate::timer::Timer;
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use cube_lua::image::Image;
@@ -34,15 +34,8 @@ pub enum ExitReason {
     },
 }
 
-/// Resource limits of a process (issue 3: limits for untrusted code).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Limits {
-    /// Heap bytes the process may keep; beyond it, it ends with "heap limit exceeded".
-    pub max_heap: Option<usize>,
-    /// Reductions the process may use in its life; then it ends with "reduction limit
-    /// exceeded".
-    pub max_reductions: Option<u64>,
-}
+pub use crate::limits::Limits;
+use crate::limits::{Group, PROCESS_OVERHEAD};
 
 /// The node's counters (`cube-cli run --stats`), as read by [`Node::stats`].
 #[derive(Default, Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,9 +204,12 @@ impl Node {
             .lock()
             .expect("watched lock")
             .insert(pid.id());
+        // The first process is the root of the program's group (`limits.rs`).
+        let limits = self.inner.default_limits();
+        let group = limits.is_limited().then(|| Arc::new(Group::new(limits)));
         Ok(self
             .inner
-            .spawn_with_pid(pid, st, f, &args, None, self.inner.default_limits()))
+            .spawn_with_pid(pid, st, f, &args, None, limits, group, None))
     }
 
     /// Waits until process `pid` (one made by `spawn_main`) has ended and returns why.
@@ -227,8 +223,9 @@ impl Node {
         }
     }
 
-    /// Limits for every process spawned from now on (`cube-cli run --max-heap ...`)
-    /// unless `spawn_opt` gives its own.
+    /// Limits for every process spawned from now on (`cube-cli run --max-heap ...`):
+    /// the first process's limits and its group's bounds, and ceilings for every
+    /// process (`spawn_opt` can only lower them; see `limits.rs`).
     pub fn set_default_limits(&self, limits: Limits) {
         *self.inner.default_limits.lock().expect("limits lock") = limits;
     }
@@ -298,6 +295,7 @@ impl NodeInner {
     /// Makes a process of `st` running `f(args)` with `limits` and queues it; with
     /// `link`, the new process is linked to that (running) process before anything can
     /// run, which is what makes `spawn_link` atomic.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn spawn_state_limited(
         self: &Arc<Self>,
         st: State,
@@ -305,15 +303,23 @@ impl NodeInner {
         args: &[Value],
         link: Option<Pid>,
         limits: Limits,
+        group: Option<Arc<Group>>,
+        doomed: Option<ExitReason>,
     ) -> Pid {
         let pid = self.new_pid();
-        self.spawn_with_pid(pid, st, f, args, link, limits)
+        self.spawn_with_pid(pid, st, f, args, link, limits, group, doomed)
     }
 
     pub(crate) fn default_limits(&self) -> Limits {
         *self.default_limits.lock().expect("limits lock")
     }
 
+    /// Makes process `pid` of `st` running `f(args)`. It joins `group`, which is charged
+    /// its overhead and initial heap here (the caller checked that the group can afford
+    /// them). A `doomed` process never runs: it ends at once with that reason (a spawn
+    /// whose function or arguments do not fit in the child's heap limit), after its
+    /// link is made, so the spawner sees the reason as with any other exit.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn spawn_with_pid(
         self: &Arc<Self>,
         pid: Pid,
@@ -322,15 +328,27 @@ impl NodeInner {
         args: &[Value],
         link: Option<Pid>,
         limits: Limits,
+        group: Option<Arc<Group>>,
+        doomed: Option<ExitReason>,
     ) -> Pid {
         crate::library::install(&mut st, self.clone(), pid);
         st.set_max_heap(limits.max_heap);
-        let started = st.start(f, args);
+        let started = match doomed {
+            None => st.start(f, args),
+            Some(_) => Ok(()),
+        };
+        let heap = st.heap_bytes();
         let mut proc = Process::new(pid, st);
-        proc.max_reductions = limits.max_reductions;
+        proc.limits = limits;
+        proc.heap_bytes.store(heap, Ordering::Relaxed);
+        if let Some(g) = &group {
+            g.charge(PROCESS_OVERHEAD + heap);
+        }
+        proc.group = group;
         let p = Arc::new(proc);
         if let Some(st) = p.state.lock().expect("state lock").as_mut() {
             crate::library::set_process(&mut st.0, &p);
+            st.0.set_interrupt(Some(p.interrupt.clone()));
         }
         if let Some(parent) = link {
             self.link_parent_side(parent, pid);
@@ -345,6 +363,10 @@ impl NodeInner {
         let live = self.live.fetch_add(1, Ordering::SeqCst) + 1;
         self.stats.spawned.fetch_add(1, Ordering::Relaxed);
         self.stats.peak_processes.fetch_max(live, Ordering::Relaxed);
+        if let Some(reason) = doomed {
+            self.exit(&p, reason);
+            return pid;
+        }
         if let Err(e) = started {
             let message = Some(describe(&e));
             self.exit(
@@ -416,19 +438,48 @@ impl NodeInner {
     }
 
     /// Delivers a message to process `p` (dropped if it has ended).
+    ///
+    /// The message counts against the receiver's limits (`limits.rs`): one that would
+    /// take its queued messages over its `max_heap`, or its group's account past twice
+    /// the group's bound, is dropped and the receiver is killed with "heap limit
+    /// exceeded".
     pub(crate) fn send_to(&self, p: &Arc<Process>, msg: Term) {
         self.count(|c| &c.messages, |s| &s.messages, 1);
+        let limited =
+            p.limits.max_heap.is_some() || p.group.as_ref().is_some_and(|g| g.max_heap.is_some());
+        // Sized outside the lock: it walks the whole message.
+        let size = if limited {
+            crate::limits::term_size(&msg)
+        } else {
+            0
+        };
         let wake = {
             let mut mb = p.mailbox.lock().expect("mailbox lock");
             if mb.status == Status::Exited {
                 return;
             }
-            mb.inbox.push_back(msg);
-            if mb.status == Status::Waiting && !mb.io_wait {
-                mb.status = Status::Runnable;
-                true
+            // The heap published at the end of the receiver's last slice may be mostly
+            // garbage, and only the receiver can collect it: here the queue alone is
+            // held to the limit; heap + queue is held to it where the receiver
+            // collects (its heap cap is its limit minus its queue) and when it takes a
+            // message (`ensure_heap_room`). See `limits.rs`.
+            let queued = p.queued_bytes.load(Ordering::Relaxed);
+            let over_own = p
+                .limits
+                .max_heap
+                .is_some_and(|max| queued.saturating_add(size) > max);
+            let fits = !over_own && p.group.as_ref().is_none_or(|g| g.try_charge_queued(size));
+            if fits {
+                p.queued_bytes.store(queued + size, Ordering::Relaxed);
+                mb.inbox.push_back(Queued { term: msg, size });
+                if mb.status == Status::Waiting && !mb.io_wait {
+                    mb.status = Status::Runnable;
+                    true
+                } else {
+                    false
+                }
             } else {
-                false
+                mb.record_kill(heap_limit_reason())
             }
         };
         if wake {
@@ -462,6 +513,12 @@ impl NodeInner {
             mb.inbox.clear();
             std::mem::take(&mut mb.sig)
         };
+        // Nothing is added to its account once it is `Exited` (senders check under the
+        // lock): give the group back everything the process was charged.
+        let queued = p.queued_bytes.swap(0, Ordering::Relaxed);
+        if let Some(g) = &p.group {
+            g.release(PROCESS_OVERHEAD + queued + p.heap_bytes.load(Ordering::Relaxed));
+        }
         self.procs.remove(p.pid.id());
         if let Some(name) = p.name.lock().expect("name lock").take() {
             self.names.lock().expect("names lock").remove(&name);
@@ -485,6 +542,14 @@ impl NodeInner {
             exits.insert(p.pid.id(), reason);
             self.exit_cv.notify_all();
         }
+    }
+}
+
+/// The reason of a process ended by the heap limit (its own or its group's).
+pub(crate) fn heap_limit_reason() -> ExitReason {
+    ExitReason::Error {
+        message: Some("heap limit exceeded".to_string()),
+        traceback: None,
     }
 }
 
@@ -613,17 +678,11 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
             return;
         };
         let st = &mut st.0;
-        // A reduction limit shortens the last slice so it ends exactly at the limit.
-        let slice = match p.max_reductions {
-            Some(max) => SLICE_REDUCTIONS
-                .min(max.saturating_sub(p.reductions()) as i64)
-                .max(1),
-            None => SLICE_REDUCTIONS,
-        };
+        let slice = slice_limits(&p, st);
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| st.resume(slice)));
         let used = (slice - st.budget).max(0) as u64;
         p.reductions.fetch_add(used, Ordering::Relaxed);
-        p.heap_bytes.store(st.heap_bytes(), Ordering::Relaxed);
+        publish(&p, st.heap_bytes(), used);
         let (wait, skipped) = crate::library::after_slice(st);
         p.skipped_messages.store(skipped, Ordering::Relaxed);
         node.count(|c| &c.reductions, |s| &s.reductions, used);
@@ -653,7 +712,7 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
         (outcome, wait, error)
     };
     match outcome {
-        Outcome::Preempted if p.max_reductions.is_some_and(|m| p.reductions() >= m) => {
+        Outcome::Preempted if out_of_reductions(&p) => {
             let reason = ExitReason::Error {
                 message: Some("reduction limit exceeded".to_string()),
                 traceback: None,
@@ -664,6 +723,13 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
         Outcome::Blocked => after_block(node, local, p, wait),
         Outcome::Finished(_) => node.exit(&p, ExitReason::Normal),
         Outcome::Error(_) => {
+            // A kill recorded while it ran (its interrupt flag stopped the code with
+            // "interrupted") ends it with the kill's reason.
+            let killed = p.mailbox.lock().expect("mailbox lock").sig.kill.take();
+            if let Some(reason) = killed {
+                node.exit(&p, *reason);
+                return;
+            }
             let (reason, crashed) = error.expect("error described");
             if crashed && Some(p.pid.id()) != node.main_pid.get().copied() {
                 report_crash(node, p.pid, &reason);
@@ -671,6 +737,58 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
             node.exit(&p, reason);
         }
     }
+}
+
+/// Prepares a slice of `p` within its limits and its group's (`limits.rs`): returns the
+/// reductions it may use (the last slice ends exactly at a limit) and caps its heap at
+/// what its limit and its group have left.
+fn slice_limits(p: &Process, st: &mut State) -> i64 {
+    let group = p.group.as_deref();
+    let own_left = p
+        .limits
+        .max_reductions
+        .map(|m| m.saturating_sub(p.reductions()));
+    let group_left = group
+        .filter(|g| g.max_reductions.is_some())
+        .map(|g| g.reductions_left());
+    let slice = match crate::limits::min_opt(own_left, group_left) {
+        Some(left) => SLICE_REDUCTIONS
+            .min(left.min(i64::MAX as u64) as i64)
+            .max(1),
+        None => SLICE_REDUCTIONS,
+    };
+    if p.limits.max_heap.is_some() || group.is_some_and(|g| g.max_heap.is_some()) {
+        let queued = p.queued_bytes.load(Ordering::Relaxed);
+        let own = p.limits.max_heap.map(|m| m.saturating_sub(queued));
+        let shared = group.filter(|g| g.max_heap.is_some()).map(|g| {
+            p.heap_bytes
+                .load(Ordering::Relaxed)
+                .saturating_add(g.memory_left())
+        });
+        st.set_max_heap(crate::limits::min_opt(own, shared));
+    }
+    slice
+}
+
+/// After a slice: charges the group the reductions used and the change of the heap.
+fn publish(p: &Process, heap: usize, used: u64) {
+    let old = p.heap_bytes.swap(heap, Ordering::Relaxed);
+    if let Some(g) = &p.group {
+        g.reductions.fetch_add(used, Ordering::Relaxed);
+        if heap >= old {
+            g.charge(heap - old);
+        } else {
+            g.release(old - heap);
+        }
+    }
+}
+
+/// Whether `p` or its group has used all its reductions.
+fn out_of_reductions(p: &Process) -> bool {
+    p.limits.max_reductions.is_some_and(|m| p.reductions() >= m)
+        || p.group
+            .as_ref()
+            .is_some_and(|g| g.max_reductions.is_some() && g.reductions_left() == 0)
 }
 
 /// Marks a picked-up process `Running`; false if it must not run: it has ended, or a

@@ -9,8 +9,8 @@ use crate::signals::Signals;
 use cube_lua::State;
 use cube_term::{Pid, Term};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -24,9 +24,16 @@ pub enum Status {
     Exited,
 }
 
+/// A message in a mailbox, with the bytes it is counted for against the receiver's
+/// limits (`limits.rs`; 0 for an unlimited receiver).
+pub(crate) struct Queued {
+    pub term: Term,
+    pub size: usize,
+}
+
 pub(crate) struct Mailbox {
     /// Messages not yet looked at by the process.
-    pub inbox: VecDeque<Term>,
+    pub inbox: VecDeque<Queued>,
     pub status: Status,
     /// Set by the timer of the current wait.
     pub timed_out: bool,
@@ -38,6 +45,30 @@ pub(crate) struct Mailbox {
     pub io_wait: bool,
     /// Its `io_wait::Waker` fired before the scheduler parked it.
     pub io_ready: bool,
+    /// The process's interrupt flag (`Process::interrupt`).
+    pub interrupt: Arc<AtomicBool>,
+}
+
+impl Mailbox {
+    /// Records a signal that kills the process (the first reason wins) and makes sure it
+    /// acts soon: a waiting process is made runnable (the caller queues it when this
+    /// returns true); a running one gets its interrupt flag set, so it stops at its next
+    /// reduction check even inside a long native (`State::set_interrupt`), and the
+    /// scheduler then ends it with this reason, not "interrupted".
+    pub fn record_kill(&mut self, reason: crate::node::ExitReason) -> bool {
+        self.sig.kill.get_or_insert(Box::new(reason));
+        match self.status {
+            Status::Running => {
+                self.interrupt.store(true, Ordering::SeqCst);
+                false
+            }
+            Status::Waiting => {
+                self.status = Status::Runnable;
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 /// A Lua state that moves between scheduler threads.
@@ -56,17 +87,26 @@ pub struct Process {
     pub(crate) reductions: AtomicU64,
     /// Heap bytes of the state at the end of its last slice (for `process.info` from
     /// other processes).
-    pub(crate) heap_bytes: std::sync::atomic::AtomicUsize,
+    pub(crate) heap_bytes: AtomicUsize,
     /// Messages taken from the mailbox but not yet received (those a selective receive
     /// skipped), at the end of the last slice.
-    pub(crate) skipped_messages: std::sync::atomic::AtomicUsize,
-    /// Lifetime reduction limit (`Limits::max_reductions`).
-    pub(crate) max_reductions: Option<u64>,
+    pub(crate) skipped_messages: AtomicUsize,
+    /// Its own limits (`limits.rs`).
+    pub(crate) limits: crate::limits::Limits,
+    /// The group whose account it shares (`limits.rs`); `None` for an unlimited process.
+    pub(crate) group: Option<Arc<crate::limits::Group>>,
+    /// Estimated bytes of the messages queued for it and not yet materialised (inbox and
+    /// those a selective receive skipped); counted against its heap limit.
+    pub(crate) queued_bytes: AtomicUsize,
+    /// The interrupt flag of its state (`State::set_interrupt`): set when a kill is
+    /// recorded while it runs, so even a long native ends within the slice.
+    pub(crate) interrupt: Arc<AtomicBool>,
     pub(crate) name: Mutex<Option<String>>,
 }
 
 impl Process {
     pub(crate) fn new(pid: Pid, state: State) -> Process {
+        let interrupt = Arc::new(AtomicBool::new(false));
         Process {
             pid,
             mailbox: Mutex::new(Mailbox {
@@ -77,12 +117,16 @@ impl Process {
                 sig: Signals::default(),
                 io_wait: false,
                 io_ready: false,
+                interrupt: interrupt.clone(),
             }),
             state: Mutex::new(Some(SendState(state))),
             reductions: AtomicU64::new(0),
-            heap_bytes: std::sync::atomic::AtomicUsize::new(0),
-            skipped_messages: std::sync::atomic::AtomicUsize::new(0),
-            max_reductions: None,
+            heap_bytes: AtomicUsize::new(0),
+            skipped_messages: AtomicUsize::new(0),
+            limits: Default::default(),
+            group: None,
+            queued_bytes: AtomicUsize::new(0),
+            interrupt,
             name: Mutex::new(None),
         }
     }

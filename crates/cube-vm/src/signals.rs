@@ -13,7 +13,7 @@
 //! process or its end, never half of both.
 
 use crate::node::{ExitReason, NodeInner};
-use crate::process::{Mailbox, Status};
+use crate::process::{Mailbox, Queued, Status};
 use cube_term::{Pid, Reference, TableGraph, TableTerm, Term};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -183,13 +183,13 @@ impl NodeInner {
             match decide(mb.sig.trap_exit, origin, reason, from == to) {
                 Action::Ignore => ((), false),
                 Action::Message => {
-                    mb.inbox.push_back(exit_message(from, reason));
+                    // Signal messages are small records (a reason's text at most, bounded
+                    // by the sender's heap) and are not counted against the receiver.
+                    let term = exit_message(from, reason);
+                    mb.inbox.push_back(Queued { term, size: 0 });
                     ((), wake(mb))
                 }
-                Action::Kill(r) => {
-                    mb.sig.kill.get_or_insert(Box::new(r));
-                    ((), wake(mb))
-                }
+                Action::Kill(r) => ((), mb.record_kill(r)),
             }
         });
     }
@@ -201,7 +201,7 @@ impl NodeInner {
                 return ((), false);
             }
             let msg = down_message(Reference::new(0, r), from, reason);
-            mb.inbox.push_back(msg);
+            mb.inbox.push_back(Queued { term: msg, size: 0 });
             ((), wake(mb))
         });
     }

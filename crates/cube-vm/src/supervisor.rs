@@ -92,9 +92,12 @@ fn parcel(st: &mut State, a: Args) -> LResult<Ret> {
     if !matches!(f, Value::LFn(_)) {
         return Err(st.arg_type_error(a, 1, "Lua function"));
     }
-    let packet = match crate::transfer::pack(st, f, &[], &VmBridge) {
+    // Parcels wait in the node, outside any heap: bounded by the packer's heap limit.
+    let budget = st.max_heap;
+    let packet = match crate::transfer::pack(st, f, &[], &VmBridge, budget) {
         Ok(p) => p,
-        Err(m) => return Err(st.rt_error(&m)),
+        Err(crate::transfer::PackError::Unsendable(m)) => return Err(st.rt_error(&m)),
+        Err(crate::transfer::PackError::TooBig) => return Err(st.heap_limit_error()),
     };
     let node = node_of(st);
     let id = node.parcels.next.fetch_add(1, Ordering::Relaxed);

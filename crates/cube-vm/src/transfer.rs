@@ -29,6 +29,42 @@ pub(crate) struct Packet {
     funcs: Vec<FuncDesc>,
     cells: Vec<CellVal>,
     args: Vec<Term>,
+    /// Estimated bytes once materialised (`limits::term_size` of every copied value).
+    size: usize,
+}
+
+impl Packet {
+    /// Estimated bytes the packet's values take once materialised.
+    pub(crate) fn size(&self) -> usize {
+        self.size
+    }
+}
+
+/// Why a function cannot be packed.
+pub(crate) enum PackError {
+    /// A value that cannot be sent (the message says which and where).
+    Unsendable(String),
+    /// The copied values exceed the budget given to `pack`.
+    TooBig,
+}
+
+impl From<String> for PackError {
+    fn from(m: String) -> PackError {
+        PackError::Unsendable(m)
+    }
+}
+
+/// Adds the size of `t` to `total`, failing once it passes `budget`. Each upvalue and
+/// argument is a separate copy (a string shared by several of them is copied each
+/// time), so the running total is what bounds the packet's memory: checked after each
+/// copy, the packet never holds more than `budget` plus one copy, and one copy is
+/// linear in the spawner's heap (`limits.rs`).
+fn add_size(total: &mut usize, t: &Term, budget: Option<usize>) -> Result<(), PackError> {
+    *total = total.saturating_add(crate::limits::term_size(t));
+    if budget.is_some_and(|b| *total > b) {
+        return Err(PackError::TooBig);
+    }
+    Ok(())
 }
 
 fn upval_value(uv: &UpVal) -> Value {
@@ -38,16 +74,19 @@ fn upval_value(uv: &UpVal) -> Value {
     }
 }
 
-/// Copies `f` (a Lua function) and `args` out of `st`.
+/// Copies `f` (a Lua function) and `args` out of `st`; with a `budget`, fails with
+/// `TooBig` as soon as the copies pass it, before the packet is materialised anywhere.
 pub(crate) fn pack(
     st: &State,
     f: Value,
     args: &[Value],
     bridge: &dyn Bridge,
-) -> Result<Packet, String> {
+    budget: Option<usize>,
+) -> Result<Packet, PackError> {
     let Value::LFn(main) = f else {
-        return Err("function expected".into());
+        return Err(PackError::Unsendable("function expected".into()));
     };
+    let mut size: usize = 0;
     let mut funcs: Vec<FuncDesc> = Vec::new();
     let mut closures: Vec<Gc<LClosure>> = Vec::new();
     let mut func_ids: HashMap<usize, usize> = HashMap::new();
@@ -87,14 +126,21 @@ pub(crate) fn pack(
                         Value::NFn(_) => match st.global_func_name(v) {
                             Some(path) => CellVal::Native(path),
                             None => {
-                                return Err(format!(
+                                return Err(PackError::Unsendable(format!(
                                     "cannot send a native function (upvalue '{name}')"
-                                ))
+                                )))
                             }
                         },
                         other => match cube_term::to_term_with(st, other, bridge) {
-                            Ok(t) => CellVal::Term(t),
-                            Err(e) => return Err(format!("{e} (upvalue '{name}')")),
+                            Ok(t) => {
+                                add_size(&mut size, &t, budget)?;
+                                CellVal::Term(t)
+                            }
+                            Err(e) => {
+                                return Err(PackError::Unsendable(format!(
+                                    "{e} (upvalue '{name}')"
+                                )))
+                            }
                         },
                     };
                     cells.push(cv);
@@ -109,14 +155,18 @@ pub(crate) fn pack(
     let mut targs = Vec::with_capacity(args.len());
     for (i, a) in args.iter().enumerate() {
         match cube_term::to_term_with(st, *a, bridge) {
-            Ok(t) => targs.push(t),
-            Err(e) => return Err(format!("{e} (argument {})", i + 2)),
+            Ok(t) => {
+                add_size(&mut size, &t, budget)?;
+                targs.push(t)
+            }
+            Err(e) => return Err(PackError::Unsendable(format!("{e} (argument {})", i + 2))),
         }
     }
     Ok(Packet {
         funcs,
         cells,
         args: targs,
+        size,
     })
 }
 

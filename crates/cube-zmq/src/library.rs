@@ -356,10 +356,13 @@ fn new_socket(st: &mut State, shared: Arc<Shared>, a: Args, n: usize) -> LResult
             (kind, opts)
         }
     };
-    let sock = match Sock::new(shared, kind) {
+    let mut sock = match Sock::new(shared, kind) {
         Ok(s) => s,
         Err(m) => return Err(st.rt_error(&m)),
     };
+    if let Some(max) = cube_vm::current_limits(st).and_then(|l| l.max_heap) {
+        socket::limit_message_size(&mut sock, max);
+    }
     let mt = registry_meta(st, SOCKET_META, build_socket_meta);
     let v = st.new_userdata(sock, Some(mt));
     if let Some(t) = opts {
@@ -448,7 +451,7 @@ fn apply_options(st: &mut State, sv: Value, t: Gc<Table>) -> LResult<()> {
 fn zpoll(st: &mut State, a: Args) -> LResult<Ret> {
     let retry = io_wait::take_retry(st);
     let items = st.check_table(a, 1)?;
-    let timeout = st.opt_integer(a, 2, -1)?;
+    let timeout = socket::timeout_arg(st, a, 2)?;
     let mut socks: Vec<(Value, &Sock, i16)> = Vec::new();
     for i in 1..=items.length() {
         let item = items.get_int(i as i64);

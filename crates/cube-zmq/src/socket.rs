@@ -85,6 +85,8 @@ pub(crate) struct Sock {
     sent: usize,
     /// Whether the last part received had more parts after it.
     more: bool,
+    /// `ZMQ_MAXMSGSIZE` set for a process with a heap limit (`limit_message_size`).
+    max_msg_size: Option<i64>,
 }
 
 // SAFETY: the raw pointer is the libzmq socket owned by `socket`; a socket may move
@@ -140,6 +142,7 @@ impl Sock {
             partial: Vec::new(),
             sent: 0,
             more: false,
+            max_msg_size: None,
         })
     }
 
@@ -203,9 +206,65 @@ pub(crate) enum Next {
     TimedOut,
 }
 
-/// A deadline `ms` from now (none for a negative `ms`).
+/// A deadline `ms` from now (none for a negative `ms`, or one past what the clock can
+/// represent: both wait for ever).
 pub(crate) fn deadline_after(ms: i64) -> Option<Instant> {
-    (ms >= 0).then(|| Instant::now() + Duration::from_millis(ms as u64))
+    if ms < 0 {
+        return None;
+    }
+    Instant::now().checked_add(Duration::from_millis(ms as u64))
+}
+
+/// Timeouts of this many ms or more (about 31,700 years) mean "for ever" (-1).
+const FOREVER_MS: f64 = 1e15;
+
+/// A timeout in ms from a Lua number, libzmq's way: a negative number (-1) waits for
+/// ever, and so does a huge one (`math.huge`, as Erlang's `infinity`); a fraction is
+/// truncated. NaN is refused (`None`): it is no duration.
+pub(crate) fn timeout_from_f64(ms: f64) -> Option<i64> {
+    if ms.is_nan() {
+        None
+    } else if !(0.0..FOREVER_MS).contains(&ms) {
+        Some(-1)
+    } else {
+        Some(ms as i64)
+    }
+}
+
+/// An optional timeout argument (nil: for ever); NaN is an argument error.
+pub(crate) fn timeout_arg(st: &mut State, a: Args, n: usize) -> LResult<i64> {
+    if st.arg(a, n).is_nil() {
+        return Ok(-1);
+    }
+    let ms = st.check_number(a, n)?;
+    match timeout_from_f64(ms) {
+        Some(t) => Ok(t),
+        None => Err(st.arg_error(n, "timeout must be a number, not NaN")),
+    }
+}
+
+/// For a process with a heap limit: libzmq refuses (and disconnects the peer of) any
+/// message larger than the limit, so a peer cannot make it buffer one that the process
+/// could never receive.
+pub(crate) fn limit_message_size(s: &mut Sock, max_heap: usize) {
+    let cap = max_heap.min(i64::MAX as usize) as i64;
+    if set_raw(
+        s,
+        z::ZMQ_MAXMSGSIZE as c_int,
+        &cap as *const i64 as *const c_void,
+        8,
+    )
+    .is_ok()
+    {
+        s.max_msg_size = Some(cap);
+    }
+}
+
+/// Whether `len` more bytes fit in what the running process's heap may still take
+/// (after a collection if needed); if not, the error that ends it ("heap limit
+/// exceeded"), before anything is copied in. Only the socket argument is live here.
+fn check_heap_room(st: &mut State, len: usize) -> LResult<()> {
+    cube_vm::ensure_heap_room(st, len, None)
 }
 
 /// Called when an operation on `socks` would block: suspends the process until one of
@@ -564,6 +623,8 @@ pub(crate) fn recv(st: &mut State, a: Args) -> LResult<Ret> {
     if let Some(r) = recv_part(st, s, flags, retry)? {
         return Ok(r);
     }
+    let len = s.msg.bytes().len();
+    check_heap_room(st, len)?;
     let bytes = s.msg.bytes();
     st.budget -= 1 + (bytes.len() as i64 >> 10);
     let v = st.new_str(bytes);
@@ -590,6 +651,13 @@ pub(crate) fn recv_multipart(st: &mut State, a: Args) -> LResult<Ret> {
                 s.partial.clear();
             }
             return Ok(r);
+        }
+        // The parts wait outside the heap until the last one: check their total as
+        // they come, so a long message cannot pile up past the heap limit.
+        let so_far: usize = s.partial.iter().map(|p| p.len()).sum();
+        if let Err(e) = check_heap_room(st, so_far + s.msg.bytes().len()) {
+            s.partial.clear();
+            return Err(e);
         }
         let bytes = s.msg.bytes().to_vec();
         s.msg.release_if_large();
@@ -624,7 +692,11 @@ pub(crate) fn close(st: &mut State, a: Args) -> LResult<Ret> {
     };
     if !s.is_closed() {
         if let Value::Num(ms) = st.arg(a, 2) {
-            let ms = ms as c_int;
+            // Same rule as the linger option: NaN is no duration, huge is for ever.
+            let Some(ms) = timeout_from_f64(ms) else {
+                return Err(st.arg_error(2, "linger must be a number, not NaN"));
+            };
+            let ms = ms.min(c_int::MAX as i64) as c_int;
             let _ = set_int(s, z::ZMQ_LINGER as c_int, ms);
             s.shared.note_linger(ms);
         }
@@ -657,7 +729,7 @@ pub(crate) fn type_(st: &mut State, a: Args) -> LResult<Ret> {
 pub(crate) fn poll(st: &mut State, a: Args) -> LResult<Ret> {
     let retry = io_wait::take_retry(st);
     let s = check_sock(st, a, 1)?;
-    let timeout = st.opt_integer(a, 2, -1)?;
+    let timeout = timeout_arg(st, a, 2)?;
     let want = st.opt_integer(a, 3, POLLIN as i64)? as i16;
     loop {
         if s.events() & want != 0 {
@@ -739,9 +811,28 @@ pub(crate) fn set_option(st: &mut State, s: &mut Sock, o: &Opt, v: Value) -> Res
         }
     };
     let fail = |e: i32| format!("zmq setsockopt '{}': {}", o.name, strerror(e));
+    let nan = || format!("socket option '{}' expects a number, got NaN", o.name);
     match o.kind {
         Kind::Int | Kind::Bool => {
-            let n = num()? as c_int;
+            let x = num()?;
+            let is_timeout = matches!(
+                o.id as u32,
+                z::ZMQ_RCVTIMEO | z::ZMQ_SNDTIMEO | z::ZMQ_LINGER
+            );
+            let n = if is_timeout {
+                // Timeouts follow `timeout_from_f64`; past a c_int, for ever.
+                match timeout_from_f64(x) {
+                    Some(t) if t <= c_int::MAX as i64 => t as c_int,
+                    Some(_) => -1,
+                    None => return Err(nan()),
+                }
+            } else if x.is_nan() {
+                return Err(nan());
+            } else if x < c_int::MIN as f64 || x > c_int::MAX as f64 {
+                return Err(format!("socket option '{}': value out of range", o.name));
+            } else {
+                x as c_int
+            };
             set_int(s, o.id, n).map_err(fail)?;
             match o.id as u32 {
                 z::ZMQ_RCVTIMEO => s.rcvtimeo = n,
@@ -751,11 +842,26 @@ pub(crate) fn set_option(st: &mut State, s: &mut Sock, o: &Opt, v: Value) -> Res
             }
         }
         Kind::Int64 => {
-            let n = num()? as i64;
+            let x = num()?;
+            if x.is_nan() {
+                return Err(nan());
+            }
+            let mut n = x as i64;
+            if o.id as u32 == z::ZMQ_MAXMSGSIZE {
+                // A limited process cannot lift the bound set at creation (see
+                // `limit_message_size`).
+                if let Some(cap) = s.max_msg_size {
+                    n = if n < 0 { cap } else { n.min(cap) };
+                }
+            }
             set_raw(s, o.id, &n as *const i64 as *const c_void, 8).map_err(fail)?;
         }
         Kind::Uint64 => {
-            let n = num()? as u64;
+            let x = num()?;
+            if x.is_nan() {
+                return Err(nan());
+            }
+            let n = x as u64;
             set_raw(s, o.id, &n as *const u64 as *const c_void, 8).map_err(fail)?;
         }
         Kind::Bytes | Kind::Key => {
