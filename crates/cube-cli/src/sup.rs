@@ -290,4 +290,14 @@ fn print_status(result: &Json) {
             s["last_exit"].as_str().unwrap_or("-"),
         );
     }
+    // Output lost to a stalled stdout or an unwritable log file is worth a line.
+    for s in result.as_array().cloned().unwrap_or_default() {
+        let n = s["dropped_bytes"].as_u64().unwrap_or(0);
+        if n > 0 {
+            println!(
+                "{}: {n} bytes of output dropped (the supervisor's stdout did not keep up, or the log file could not be written)",
+                s["id"].as_str().unwrap_or("?")
+            );
+        }
+    }
 }

@@ -457,6 +457,18 @@ fn without_the_sentinel_pdeathsig_still_takes_the_programs_down() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Kills the supervisor `pid` if the test fails before it ended it (its sentinel then
+/// takes its programs down), so a failing test leaves nothing running.
+struct KillOnPanic(u32);
+
+impl Drop for KillOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            unsafe { libc::kill(self.0 as i32, libc::SIGKILL) };
+        }
+    }
+}
+
 /// `ctl` with its own reply timeout, checked against the wall clock too.
 fn ctl_within(config: &Path, secs: u64, args: &[&str]) -> Output {
     let t = Instant::now();
@@ -506,6 +518,7 @@ fn a_stalled_stdout_never_blocks_supervision() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let _guard = KillOnPanic(sup.id());
     // Nobody reads this pipe until the end.
     let mut stalled = sup.stdout.take().unwrap();
     // The noisy program runs to its end: the supervisor drains its pipe and drops what
@@ -529,6 +542,12 @@ fn a_stalled_stdout_never_blocks_supervision() {
     assert!(out.status.success(), "restart: {}", text(&out.stderr));
     let out = ctl_within(&config, 10, &["status"]);
     assert!(out.status.success(), "status: {}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("noisy:0: ")
+            && text(&out.stdout).contains("bytes of output dropped"),
+        "{}",
+        text(&out.stdout)
+    );
     // stdout drains again: the count of dropped bytes is reported in it.
     let reader = std::thread::spawn(move || {
         use std::io::Read;
@@ -584,6 +603,7 @@ fn a_tcp_control_endpoint_gets_the_next_port_for_events() {
     )
     .unwrap();
     let mut sup = supervise(&config, &[]);
+    let _guard = KillOnPanic(sup.id());
     wait_running(&config, 1);
     let out = ctl(&config, &["--json", "version"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -611,6 +631,7 @@ fn a_wildcard_tcp_port_is_reported() {
     )
     .unwrap();
     let mut sup = supervise(&config, &[]);
+    let _guard = KillOnPanic(sup.id());
     let mut err = std::io::BufReader::new(sup.stderr.take().unwrap());
     let mut line = String::new();
     err.read_line(&mut line).unwrap();

@@ -562,21 +562,48 @@ pub fn say(msg: &str) {
     stderr().push(line, n);
 }
 
+/// How much of the end of a log file (and of its newest backup) `tail` reads at most:
+/// a big log must not stall the control thread nor fill its memory.
+pub const MAX_TAIL_BYTES: u64 = 8 << 20;
+
+/// The last `max` bytes of `path`, starting at a line boundary unless the file is
+/// shorter than that; and the file's length.
+fn read_end(path: &Path, max: u64) -> std::io::Result<(Vec<u8>, u64)> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = File::open(path)?;
+    let len = f.metadata()?.len();
+    let start = len.saturating_sub(max);
+    f.seek(SeekFrom::Start(start))?;
+    let mut text = Vec::new();
+    f.take(len - start).read_to_end(&mut text)?;
+    if start > 0 {
+        // The first line is cut: drop it.
+        let nl = text
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(text.len(), |i| i + 1);
+        text.drain(..nl);
+    }
+    Ok((text, len))
+}
+
 /// The last `n` complete lines of a log file (reaching into its newest backup if the
 /// file is short), and the byte offset in the file just after them, where someone
-/// following the file goes on reading.
+/// following the file goes on reading. Reads at most MAX_TAIL_BYTES of each file.
 pub fn tail(path: &Path, n: usize) -> std::io::Result<(Vec<String>, u64)> {
-    let mut current = std::fs::read(path)?;
+    let (mut current, end) = read_end(path, MAX_TAIL_BYTES)?;
     // A line still being written is left to the follower.
     let complete = current
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1);
+    let cut = current.len() - complete;
     current.truncate(complete);
+    let offset = end - cut as u64;
     let lines_in = |t: &[u8]| t.split(|&b| b == b'\n').count();
     let mut text = current;
-    if lines_in(&text) <= n {
-        if let Ok(mut older) = std::fs::read(backup(path, 1)) {
+    if lines_in(&text) <= n && (text.len() as u64) < MAX_TAIL_BYTES {
+        if let Ok((mut older, _)) = read_end(&backup(path, 1), MAX_TAIL_BYTES - text.len() as u64) {
             older.extend_from_slice(&text);
             text = older;
         }
@@ -584,7 +611,7 @@ pub fn tail(path: &Path, n: usize) -> std::io::Result<(Vec<String>, u64)> {
     let s = String::from_utf8_lossy(&text);
     let mut lines: Vec<String> = s.lines().map(str::to_string).collect();
     let skip = lines.len().saturating_sub(n);
-    Ok((lines.split_off(skip), complete as u64))
+    Ok((lines.split_off(skip), offset))
 }
 
 #[cfg(test)]
@@ -700,6 +727,30 @@ mod tests {
         assert_eq!(total + partial.len() as u64, 1_000_000);
         let (out, raw) = complete_lines("[p] ", &mut Vec::new(), b"a\n\nb\nc").unwrap();
         assert_eq!((&out[..], raw), (&b"[p] a\n[p] \n[p] b\n"[..], 5));
+    }
+
+    #[test]
+    fn tail_reads_only_the_end_of_a_big_log() {
+        let dir = std::env::temp_dir().join(format!("cube-sup-tail-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("big.log");
+        let line = "z".repeat(99) + "\n";
+        let mut f = File::create(&path).unwrap();
+        for _ in 0..(MAX_TAIL_BYTES / 100 + 1000) {
+            f.write_all(line.as_bytes()).unwrap();
+        }
+        f.write_all(b"last\npartial").unwrap();
+        drop(f);
+        let len = std::fs::metadata(&path).unwrap().len();
+        let (lines, offset) = tail(&path, 1_000_000).unwrap();
+        assert_eq!(offset, len - "partial".len() as u64);
+        assert_eq!(lines.last().unwrap(), "last");
+        assert!(lines.len() as u64 <= MAX_TAIL_BYTES / 100 + 1);
+        assert!(lines[..lines.len() - 1].iter().all(|l| l.len() == 99));
+        let (lines, _) = tail(&path, 2).unwrap();
+        assert_eq!(lines, vec!["z".repeat(99), "last".to_string()]);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
