@@ -141,7 +141,7 @@ struct RawProgram {
     depends_on: Vec<Spanned<String>>,
     log: Option<LogMode>,
     log_max_bytes: Option<u64>,
-    log_backups: Option<u32>,
+    log_backups: Option<Spanned<u32>>,
     heartbeat: Option<Spanned<f64>>,
     #[serde(default)]
     health: Vec<Spanned<HealthSpec>>,
@@ -278,6 +278,14 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     parse(&text, path)
 }
 
+/// Durations in the file are under this many seconds (31 years): `Duration` and
+/// `Instant` arithmetic cannot overflow.
+pub const MAX_SECS: f64 = 1e9;
+/// Rotated log files kept, at most (each rotation renames them all).
+pub const MAX_LOG_BACKUPS: u32 = 1000;
+/// Program instances (`numprocs` summed over programs), at most.
+pub const MAX_INSTANCES: u64 = 100_000;
+
 /// The largest configuration file read.
 pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
 
@@ -346,13 +354,13 @@ fn secs(
 ) -> Result<Duration, ConfigError> {
     match v {
         None => Ok(Duration::from_secs_f64(default)),
-        Some(s) if s.get_ref().is_finite() && *s.get_ref() >= 0.0 && *s.get_ref() < 1e9 => {
+        Some(s) if (0.0..MAX_SECS).contains(s.get_ref()) => {
             Ok(Duration::from_secs_f64(*s.get_ref()))
         }
         Some(s) => Err(cx.err_at(
             s.span(),
             Some(key),
-            "must be a non-negative number of seconds".into(),
+            "must be a number of seconds from 0 to under 1e9".into(),
         )),
     }
 }
@@ -476,6 +484,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let log_dir = base.join(raw.supervisor.log_dir.unwrap_or_else(|| "logs".into()));
 
     let mut programs = Vec::new();
+    let mut instances = 0u64;
     for (name, rp) in &raw.programs {
         let span = rp.span();
         let rp = rp.get_ref();
@@ -560,33 +569,50 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 }
                 _ => {}
             }
-            if !(hs.interval.is_finite()
-                && hs.interval > 0.0
-                && hs.timeout.is_finite()
-                && hs.timeout > 0.0)
+            // Bounded both ways: no busy loop below, no Duration overflow above.
+            if !((0.01..MAX_SECS).contains(&hs.interval) && (0.001..MAX_SECS).contains(&hs.timeout))
                 || hs.failures == 0
             {
                 return Err(cx.err_at(
                     h.span(),
                     Some(key),
-                    "interval and timeout must be positive, failures at least 1".into(),
+                    "interval must be from 0.01 s and timeout from 0.001 s, both under 1e9 s; failures at least 1".into(),
                 ));
             }
             health.push(hs.clone());
         }
         let heartbeat = match &rp.heartbeat {
             None => None,
-            Some(h) if h.get_ref().is_finite() && *h.get_ref() > 0.0 => {
+            Some(h) if (0.01..MAX_SECS).contains(h.get_ref()) => {
                 Some(Duration::from_secs_f64(*h.get_ref()))
             }
             Some(h) => {
                 return Err(cx.err_at(
                     h.span(),
                     Some(k("heartbeat")),
-                    "must be a positive number of seconds".into(),
+                    "must be a number of seconds from 0.01 to under 1e9".into(),
                 ))
             }
         };
+        let log_backups = match &rp.log_backups {
+            None => 5,
+            Some(b) if *b.get_ref() <= MAX_LOG_BACKUPS => *b.get_ref(),
+            Some(b) => {
+                return Err(cx.err_at(
+                    b.span(),
+                    Some(k("log_backups")),
+                    format!("must be at most {MAX_LOG_BACKUPS}"),
+                ))
+            }
+        };
+        instances += u64::from(numprocs);
+        if instances > MAX_INSTANCES {
+            return Err(cx.err_at(
+                span.clone(),
+                Some(format!("programs.{name}")),
+                format!("more than {MAX_INSTANCES} program instances in all"),
+            ));
+        }
         programs.push(Program {
             name: name.clone(),
             command: rp.command.get_ref().clone(),
@@ -607,7 +633,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             depends_on: rp.depends_on.iter().map(|d| d.get_ref().clone()).collect(),
             log: rp.log.unwrap_or(LogMode::File),
             log_max_bytes: rp.log_max_bytes.unwrap_or(10 << 20).max(1024),
-            log_backups: rp.log_backups.unwrap_or(5),
+            log_backups,
             heartbeat,
             health,
             autostart: rp.autostart.unwrap_or(true),
@@ -879,6 +905,40 @@ both = ["db", "web"]
             .stack_size(256 << 10)
             .spawn(move || p(&text).map(|c| c.programs.len()));
         assert_eq!(run.unwrap().join().unwrap().unwrap(), 20_000);
+    }
+
+    #[test]
+    fn durations_and_sizes_are_bounded() {
+        for (prog, key, what) in [
+            ("heartbeat = 1e300", "heartbeat", "under 1e9"),
+            ("heartbeat = 1e-300", "heartbeat", "from 0.01"),
+            ("log_backups = 4000000000", "log_backups", "at most 1000"),
+            ("startsecs = 1e300", "startsecs", "under 1e9"),
+            (
+                "[[programs.a.health]]\ntype = 'tcp'\nport = 1\ninterval = 1e300",
+                "health[0]",
+                "under 1e9",
+            ),
+            (
+                "[[programs.a.health]]\ntype = 'tcp'\nport = 1\ninterval = 1e-300",
+                "health[0]",
+                "from 0.01",
+            ),
+            (
+                "[[programs.a.health]]\ntype = 'tcp'\nport = 1\ntimeout = 1e300",
+                "health[0]",
+                "under 1e9",
+            ),
+        ] {
+            let e = p(&format!("[programs.a]\ncommand = 'x'\n{prog}\n")).unwrap_err();
+            assert_eq!(e.key, format!("programs.a.{key}"), "{prog}: {e}");
+            assert!(e.message.contains(what), "{prog}: {e}");
+        }
+        let many: String = (0..11)
+            .map(|i| format!("[programs.p{i}]\ncommand = 'x'\nnumprocs = 10000\n"))
+            .collect();
+        let e = p(&many).unwrap_err();
+        assert!(e.message.contains("more than 100000"), "{e}");
     }
 
     #[test]

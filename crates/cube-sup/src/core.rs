@@ -850,6 +850,13 @@ impl Core {
         if cfg.program(&prog.name).is_some() {
             return Err(format!("program '{}' exists already", prog.name));
         }
+        let instances: u64 = cfg.programs.iter().map(|p| u64::from(p.numprocs)).sum();
+        if instances + u64::from(prog.numprocs) > crate::config::MAX_INSTANCES {
+            return Err(format!(
+                "more than {} program instances in all",
+                crate::config::MAX_INSTANCES
+            ));
+        }
         for d in &prog.depends_on {
             if cfg.program(d).is_none() {
                 return Err(format!("unknown program '{d}' in depends_on"));
