@@ -5,6 +5,14 @@
 //! or from the checks after it (unknown dependencies, cycles, bad signal names), is a
 //! [`ConfigError`] naming the file, the line and the dotted key, e.g.
 //! `sup.toml:7: programs.web.restart: unknown variant `sometimes`, expected one of ...`.
+//!
+//! Endpoints (`supervisor.control`, `supervisor.events`) are `ipc://PATH` or
+//! `tcp://HOST:PORT`, PORT a number or `*` (any free port). Without `events`, the events
+//! endpoint is derived from the control one as circus users expect ([`default_events`]):
+//! `ipc://PATH.events`, the next tcp port (circus: 5555 and 5556), or a free port of its
+//! own for `*`. Everything a file can ask for is bounded: its size (16 MiB), durations
+//! (under 1e9 s; health intervals from 10 ms), instances (100,000 in all), log backups
+//! (1,000), the Unix socket path (107 bytes).
 
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
