@@ -28,10 +28,15 @@ elseif how == "print-line" then
 elseif how == "stderr-no" then
   assert(io.stderr:setvbuf("no"))
 end
-io.write("first\n")
-io.write("partial")
+local out = io.stdout
+if how:match("^err%-") then
+  out = io.stderr
+  if how ~= "err-default" then assert(out:setvbuf(how:sub(5))) end
+end
+out:write("first\n")
+out:write("partial")
 while not io.open(go) do sleep(0.05) end
-io.write(" end\n")
+out:write(" end\n")
 "#;
 
 fn temp_dir() -> PathBuf {
@@ -56,11 +61,16 @@ fn observe(interp: &[&str], how: &str, early: &str) -> (String, String) {
         .arg(&go)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let mut out = child.stdout.take().unwrap();
+    // The stream under test; the other one is left alone (nothing is written to it).
+    let mut out: Box<dyn Read + Send> = if how.starts_with("err-") {
+        Box::new(child.stderr.take().unwrap())
+    } else {
+        Box::new(child.stdout.take().unwrap())
+    };
     let sink = seen.clone();
     let reader = std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
@@ -132,4 +142,14 @@ fn fully_buffered_stdout_waits_for_exit() {
     check("default", "");
     // Another stream's mode does not change stdout's.
     check("stderr-no", "");
+}
+
+#[test]
+fn stderr_follows_its_mode_too() {
+    // Unbuffered by default, as in C.
+    check("err-default", "first\npartial");
+    check("err-no", "first\npartial");
+    check("err-line", "first\n");
+    // Written at exit.
+    check("err-full", "");
 }
