@@ -15,7 +15,6 @@ pub fn supervise(config: &Path, schedulers: usize, script: Option<&Path>) -> u8 
             return 2;
         }
     };
-    let control = cfg.control.clone();
     let n = cfg.programs.len();
     let exe = std::env::current_exe()
         .map(|p| p.display().to_string())
@@ -32,18 +31,29 @@ pub fn supervise(config: &Path, schedulers: usize, script: Option<&Path>) -> u8 
             return 1;
         }
     };
-    eprintln!("cube-cli: supervising {n} program(s); control at {control}");
+    // From here on, the supervisor's messages go through a bounded queue: a stderr
+    // nobody reads must not hold up the signal thread (and so SIGTERM) or the exit.
+    let (control, events) = sup.endpoints();
+    say(&format!(
+        "cube-cli: supervising {n} program(s); control at {control}; events at {events}"
+    ));
     watch_signals(sup.quit_handle(), control);
-    match sup.wait() {
+    let code = match sup.wait() {
         cube_vm::ExitReason::Normal => 0,
         cube_vm::ExitReason::Error { message, .. } => {
-            eprintln!(
+            say(&format!(
                 "cube-cli: the manager ended: {}",
                 message.unwrap_or_default()
-            );
+            ));
             1
         }
-    }
+    };
+    cube_sup::logs::stderr().flush(std::time::Duration::from_secs(1));
+    code
+}
+
+fn say(msg: &str) {
+    cube_sup::logs::say(msg)
 }
 
 static SIGNAL_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
@@ -90,16 +100,16 @@ fn watch_signals(quit: cube_sup::QuitHandle, control: String) {
             if b[0] as i32 == libc::SIGHUP {
                 match cube_sup::control::request(&control, "reload", json!({}), 120_000) {
                     Ok(r) if r["ok"] == json!(true) => {
-                        eprintln!("cube-cli: reloaded: {}", r["result"])
+                        say(&format!("cube-cli: reloaded: {}", r["result"]))
                     }
-                    Ok(r) => eprintln!(
+                    Ok(r) => say(&format!(
                         "cube-cli: reload failed: {}",
                         r["error"].as_str().unwrap_or("?")
-                    ),
-                    Err(e) => eprintln!("cube-cli: reload failed: {e}"),
+                    )),
+                    Err(e) => say(&format!("cube-cli: reload failed: {e}")),
                 }
             } else {
-                eprintln!("cube-cli: stopping all programs");
+                say("cube-cli: stopping all programs");
                 quit.quit();
             }
         }
@@ -113,9 +123,17 @@ fn endpoint(endpoint: Option<&str>, config: Option<&Path>) -> Result<String, Str
         return Ok(e.to_string());
     }
     if let Some(c) = config {
-        return cube_sup::config::load(c)
+        let control = cube_sup::config::load(c)
             .map(|c| c.control)
-            .map_err(|e| e.to_string());
+            .map_err(|e| e.to_string())?;
+        if control.ends_with(":*") {
+            return Err(format!(
+                "{}: the control endpoint {control} binds any free port: give --endpoint with \
+                 the one `supervise` printed (or set CUBE_SUP_CONTROL)",
+                c.display()
+            ));
+        }
+        return Ok(control);
     }
     std::env::var("CUBE_SUP_CONTROL").map_err(|_| {
         "no control endpoint: give --endpoint, -c CONFIG or set CUBE_SUP_CONTROL".to_string()
@@ -271,5 +289,15 @@ fn print_status(result: &Json) {
             s["restarts"],
             s["last_exit"].as_str().unwrap_or("-"),
         );
+    }
+    // Output lost to a stalled stdout or an unwritable log file is worth a line.
+    for s in result.as_array().cloned().unwrap_or_default() {
+        let n = s["dropped_bytes"].as_u64().unwrap_or(0);
+        if n > 0 {
+            println!(
+                "{}: {n} bytes of output dropped (the supervisor's stdout did not keep up, or the log file could not be written)",
+                s["id"].as_str().unwrap_or("?")
+            );
+        }
     }
 }

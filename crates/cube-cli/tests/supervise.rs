@@ -456,3 +456,216 @@ fn without_the_sentinel_pdeathsig_still_takes_the_programs_down() {
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Kills the supervisor `pid` if the test fails before it ended it (its sentinel then
+/// takes its programs down), so a failing test leaves nothing running.
+struct KillOnPanic(u32);
+
+impl Drop for KillOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            unsafe { libc::kill(self.0 as i32, libc::SIGKILL) };
+        }
+    }
+}
+
+/// `ctl` with its own reply timeout, checked against the wall clock too.
+fn ctl_within(config: &Path, secs: u64, args: &[&str]) -> Output {
+    let t = Instant::now();
+    let out = Command::new(BIN)
+        .args(["ctl", "--timeout", &secs.to_string(), "-c"])
+        .arg(config)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        t.elapsed() < Duration::from_secs(secs + 5),
+        "ctl {args:?} took {:?}",
+        t.elapsed()
+    );
+    out
+}
+
+fn status_of(config: &Path, id: &str) -> serde_json::Value {
+    let out = ctl_within(config, 10, &["--json", "status", id]);
+    assert!(out.status.success(), "status: {}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["result"][0].clone()
+}
+
+/// Issue 9, item 9: the supervisor's stdout is a pipe nobody reads and a passthrough
+/// program writes tens of MB. Forwarding output must not block supervision: a killed
+/// program is restarted, `ctl restart` and `status` answer, the noisy program itself is
+/// never blocked on its writes (its pipe is drained, the excess dropped and counted), and
+/// once stdout drains again a line says how many bytes were dropped.
+#[test]
+fn a_stalled_stdout_never_blocks_supervision() {
+    let dir = temp_dir("stall");
+    let done = dir.join("noisy-done");
+    let config = write_config(
+        &dir,
+        &format!(
+            "[programs.noisy]\ncommand = \"sh\"\nargs = [\"-c\", \"head -c 30000000 /dev/zero | tr '\\\\0' x | fold -w 99; touch {done}; exec sleep 1000\"]\nlog = \"passthrough\"\nstartsecs = 0\n\n\
+             [programs.victim]\ncommand = \"sleep\"\nargs = [\"1000\"]\nstartsecs = 0\nlog = \"passthrough\"\n",
+            done = done.display()
+        ),
+    );
+    let mut sup = Command::new(BIN)
+        .arg("supervise")
+        .arg(&config)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _guard = KillOnPanic(sup.id());
+    // Nobody reads this pipe until the end.
+    let mut stalled = sup.stdout.take().unwrap();
+    // The noisy program runs to its end: the supervisor drains its pipe and drops what
+    // its stdout cannot take.
+    eventually(60, "the noisy program finished writing", || done.exists());
+    let noisy = status_of(&config, "noisy:0");
+    assert!(
+        noisy["dropped_bytes"].as_u64().unwrap_or(0) > 1_000_000,
+        "{noisy}"
+    );
+    // A crash is still seen and the program restarted.
+    let victim = status_of(&config, "victim:0");
+    let pid = victim["pid"].as_i64().expect("victim runs");
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    eventually(15, "the killed program came back", || {
+        let s = status_of(&config, "victim:0");
+        s["state"] == "running" && s["pid"].as_i64().is_some_and(|p| p != pid)
+    });
+    // Commands through the manager still answer.
+    let out = ctl_within(&config, 15, &["restart", "victim"]);
+    assert!(out.status.success(), "restart: {}", text(&out.stderr));
+    let out = ctl_within(&config, 10, &["status"]);
+    assert!(out.status.success(), "status: {}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("noisy:0: ")
+            && text(&out.stdout).contains("bytes of output dropped"),
+        "{}",
+        text(&out.stdout)
+    );
+    // stdout drains again: the count of dropped bytes is reported in it.
+    let reader = std::thread::spawn(move || {
+        use std::io::Read;
+        let mut all = Vec::new();
+        let _ = stalled.read_to_end(&mut all);
+        all
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let out = ctl_within(&config, 30, &["quit"]);
+    assert!(out.status.success());
+    assert!(wait_exit(&mut sup, 30).success());
+    let all = text(&reader.join().unwrap());
+    assert!(
+        all.lines()
+            .any(|l| l.starts_with("[cube-sup] ") && l.contains("bytes of program output dropped")),
+        "no dropped-bytes line in {} bytes of output",
+        all.len()
+    );
+    // Lines are whole: every forwarded line of the noisy program is intact.
+    for l in all.lines().filter(|l| l.starts_with("[noisy:0] ")) {
+        assert!(
+            l == format!("[noisy:0] {}", "x".repeat(99)) || l.len() < 110,
+            "{l}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A port P such that P and P + 1 are free now.
+fn two_free_ports() -> u16 {
+    loop {
+        let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let p = a.local_addr().unwrap().port();
+        if p < 65535 && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+            return p;
+        }
+    }
+}
+
+/// Issue 9, item 10: a tcp control endpoint without `events` works; the events endpoint
+/// is the next port (circus's convention), reported by `version`.
+#[test]
+fn a_tcp_control_endpoint_gets_the_next_port_for_events() {
+    let dir = temp_dir("tcp");
+    let port = two_free_ports();
+    let config = dir.join("sup.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[supervisor]\ncontrol = \"tcp://127.0.0.1:{port}\"\nlog_dir = \"logs\"\n\n\
+             [programs.s]\ncommand = \"sleep\"\nargs = [\"1000\"]\nstartsecs = 0\n"
+        ),
+    )
+    .unwrap();
+    let mut sup = supervise(&config, &[]);
+    let _guard = KillOnPanic(sup.id());
+    wait_running(&config, 1);
+    let out = ctl(&config, &["--json", "version"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["result"]["control"], format!("tcp://127.0.0.1:{port}"));
+    assert_eq!(
+        v["result"]["events"],
+        format!("tcp://127.0.0.1:{}", port + 1)
+    );
+    assert!(ctl(&config, &["quit"]).status.success());
+    assert!(wait_exit(&mut sup, 30).success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `tcp://HOST:*`: both sockets get free ports, which `supervise` prints; `ctl -c` says
+/// to use `--endpoint`.
+#[test]
+fn a_wildcard_tcp_port_is_reported() {
+    use std::io::BufRead;
+    let dir = temp_dir("tcpany");
+    let config = dir.join("sup.toml");
+    std::fs::write(
+        &config,
+        "[supervisor]\ncontrol = \"tcp://127.0.0.1:*\"\nlog_dir = \"logs\"\n\n\
+         [programs.s]\ncommand = \"sleep\"\nargs = [\"1000\"]\nstartsecs = 0\n",
+    )
+    .unwrap();
+    let mut sup = supervise(&config, &[]);
+    let _guard = KillOnPanic(sup.id());
+    let mut err = std::io::BufReader::new(sup.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    let at = |what: &str| -> String {
+        let i = line.find(what).unwrap_or_else(|| panic!("{line}")) + what.len();
+        line[i..].split([';', '\n']).next().unwrap().to_string()
+    };
+    let (control, events) = (at("control at "), at("events at "));
+    assert!(
+        control.starts_with("tcp://127.0.0.1:") && !control.ends_with('*'),
+        "{line}"
+    );
+    assert!(
+        events.starts_with("tcp://127.0.0.1:") && events != control,
+        "{line}"
+    );
+    let out = ctl(&config, &["status"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--endpoint"),
+        "{}",
+        text(&out.stderr)
+    );
+    let by_endpoint = |args: &[&str]| {
+        Command::new(BIN)
+            .args(["ctl", "--timeout", "30", "--endpoint", &control])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = by_endpoint(&["--json", "version"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["result"]["events"], events);
+    assert!(by_endpoint(&["quit"]).status.success());
+    assert!(wait_exit(&mut sup, 30).success());
+    let _ = std::fs::remove_dir_all(&dir);
+}

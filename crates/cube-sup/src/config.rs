@@ -5,6 +5,14 @@
 //! or from the checks after it (unknown dependencies, cycles, bad signal names), is a
 //! [`ConfigError`] naming the file, the line and the dotted key, e.g.
 //! `sup.toml:7: programs.web.restart: unknown variant `sometimes`, expected one of ...`.
+//!
+//! Endpoints (`supervisor.control`, `supervisor.events`) are `ipc://PATH` or
+//! `tcp://HOST:PORT`, PORT a number or `*` (any free port). Without `events`, the events
+//! endpoint is derived from the control one as circus users expect ([`default_events`]):
+//! `ipc://PATH.events`, the next tcp port (circus: 5555 and 5556), or a free port of its
+//! own for `*`. Everything a file can ask for is bounded: its size (16 MiB), durations
+//! (under 1e9 s; health intervals from 10 ms), instances (100,000 in all), log backups
+//! (1,000), the Unix socket path (107 bytes).
 
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -112,8 +120,8 @@ struct RawFile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSupervisor {
-    control: Option<String>,
-    events: Option<String>,
+    control: Option<Spanned<String>>,
+    events: Option<Spanned<String>>,
     log_dir: Option<String>,
 }
 
@@ -141,7 +149,7 @@ struct RawProgram {
     depends_on: Vec<Spanned<String>>,
     log: Option<LogMode>,
     log_max_bytes: Option<u64>,
-    log_backups: Option<u32>,
+    log_backups: Option<Spanned<u32>>,
     heartbeat: Option<Spanned<f64>>,
     #[serde(default)]
     health: Vec<Spanned<HealthSpec>>,
@@ -255,14 +263,39 @@ pub fn signal_name(n: i32) -> String {
 
 /// Reads and checks a configuration file.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+    use std::io::Read;
+    let err = |message: String| ConfigError {
         file: path.display().to_string(),
         line: 0,
         key: "(file)".to_string(),
-        message: e.to_string(),
-    })?;
+        message,
+    };
+    // Bounded: a configuration path naming a device or a huge file is an error, not an
+    // endless read.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| err(e.to_string()))?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(err(format!(
+            "larger than {} MiB: not a configuration file",
+            MAX_CONFIG_BYTES >> 20
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| err(format!("not UTF-8: {e}")))?;
     parse(&text, path)
 }
+
+/// Durations in the file are under this many seconds (31 years): `Duration` and
+/// `Instant` arithmetic cannot overflow.
+pub const MAX_SECS: f64 = 1e9;
+/// Rotated log files kept, at most (each rotation renames them all).
+pub const MAX_LOG_BACKUPS: u32 = 1000;
+/// Program instances (`numprocs` summed over programs), at most.
+pub const MAX_INSTANCES: u64 = 100_000;
+
+/// The largest configuration file read.
+pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
 
 /// Line (1-based) of byte offset `at` in `text`.
 fn line_of(text: &str, at: usize) -> usize {
@@ -329,15 +362,69 @@ fn secs(
 ) -> Result<Duration, ConfigError> {
     match v {
         None => Ok(Duration::from_secs_f64(default)),
-        Some(s) if s.get_ref().is_finite() && *s.get_ref() >= 0.0 && *s.get_ref() < 1e9 => {
+        Some(s) if (0.0..MAX_SECS).contains(s.get_ref()) => {
             Ok(Duration::from_secs_f64(*s.get_ref()))
         }
         Some(s) => Err(cx.err_at(
             s.span(),
             Some(key),
-            "must be a non-negative number of seconds".into(),
+            "must be a number of seconds from 0 to under 1e9".into(),
         )),
     }
+}
+
+/// Checks a control or events endpoint: `ipc://PATH` (PATH fits a Unix socket address)
+/// or `tcp://HOST:PORT` (PORT a number, or `*` for any free port).
+fn check_endpoint(ep: &str) -> Result<(), String> {
+    if let Some(path) = ep.strip_prefix("ipc://") {
+        if path.is_empty() || path == "*" || path.starts_with('@') {
+            return Err(format!(
+                "'{ep}': an ipc endpoint needs a file path (no wildcard, no abstract socket)"
+            ));
+        }
+        // sun_path holds 108 bytes, the terminating NUL included.
+        if path.len() > 107 {
+            return Err(format!(
+                "'{ep}': the socket path is {} bytes long; Unix sockets allow at most 107",
+                path.len()
+            ));
+        }
+        return Ok(());
+    }
+    if let Some(rest) = ep.strip_prefix("tcp://") {
+        let port = rest.rsplit_once(':').map(|(h, p)| (h.is_empty(), p));
+        return match port {
+            Some((false, "*")) => Ok(()),
+            Some((false, p)) if p.parse::<u16>().is_ok_and(|n| n > 0) => Ok(()),
+            _ => Err(format!(
+                "'{ep}': a tcp endpoint is tcp://HOST:PORT with PORT from 1 to 65535, or * for any free port"
+            )),
+        };
+    }
+    Err(format!(
+        "'{ep}': the endpoint must be ipc://PATH or tcp://HOST:PORT"
+    ))
+}
+
+/// The events endpoint when the configuration gives none, derived from the control
+/// endpoint as circus users expect (its defaults are ports 5555 and 5556):
+/// `ipc://PATH` -> `ipc://PATH.events`; `tcp://HOST:PORT` -> `tcp://HOST:PORT+1`;
+/// `tcp://HOST:*` -> `tcp://HOST:*` (a free port of its own, reported by `supervise`
+/// and the `version` command). Port 65535 has no next port: the events key is required.
+pub fn default_events(control: &str) -> Result<String, String> {
+    if let Some(rest) = control.strip_prefix("tcp://") {
+        let (host, port) = rest.rsplit_once(':').unwrap_or((rest, "*"));
+        if port == "*" {
+            return Ok(control.to_string());
+        }
+        return match port.parse::<u16>().ok().and_then(|p| p.checked_add(1)) {
+            Some(next) => Ok(format!("tcp://{host}:{next}")),
+            None => Err(format!(
+                "'{control}': no port after it for the events endpoint; set supervisor.events"
+            )),
+        };
+    }
+    Ok(format!("{control}.events"))
 }
 
 /// Parses and checks configuration text; `path` names it in errors and anchors relative
@@ -362,17 +449,50 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "cube-sup".into());
-    let control = raw
-        .supervisor
-        .control
-        .unwrap_or_else(|| format!("ipc://{}", base.join(format!("{stem}.sock")).display()));
-    let events = raw
-        .supervisor
-        .events
-        .unwrap_or_else(|| format!("{control}.events"));
+    let control = match &raw.supervisor.control {
+        None => {
+            let ep = format!("ipc://{}", base.join(format!("{stem}.sock")).display());
+            check_endpoint(&ep).map_err(|m| {
+                cx.err_at(
+                    0..0,
+                    Some("supervisor.control".into()),
+                    format!("the default endpoint {m}; set supervisor.control"),
+                )
+            })?;
+            ep
+        }
+        Some(c) => {
+            let ep = c.get_ref().clone();
+            check_endpoint(&ep)
+                .map_err(|m| cx.err_at(c.span(), Some("supervisor.control".into()), m))?;
+            ep
+        }
+    };
+    let events = match &raw.supervisor.events {
+        None => default_events(&control)
+            .and_then(|ep| check_endpoint(&ep).map(|_| ep))
+            .map_err(|m| {
+                let span = raw.supervisor.control.as_ref().map_or(0..0, |c| c.span());
+                cx.err_at(
+                    span,
+                    Some("supervisor.control".into()),
+                    format!("the events endpoint derived from it: {m}; set supervisor.events"),
+                )
+            })?,
+        Some(e) => {
+            let ep = e.get_ref().clone();
+            let key = Some("supervisor.events".to_string());
+            check_endpoint(&ep).map_err(|m| cx.err_at(e.span(), key.clone(), m))?;
+            if ep == control && !ep.ends_with(":*") {
+                return Err(cx.err_at(e.span(), key, "must differ from supervisor.control".into()));
+            }
+            ep
+        }
+    };
     let log_dir = base.join(raw.supervisor.log_dir.unwrap_or_else(|| "logs".into()));
 
     let mut programs = Vec::new();
+    let mut instances = 0u64;
     for (name, rp) in &raw.programs {
         let span = rp.span();
         let rp = rp.get_ref();
@@ -457,33 +577,50 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 }
                 _ => {}
             }
-            if !(hs.interval.is_finite()
-                && hs.interval > 0.0
-                && hs.timeout.is_finite()
-                && hs.timeout > 0.0)
+            // Bounded both ways: no busy loop below, no Duration overflow above.
+            if !((0.01..MAX_SECS).contains(&hs.interval) && (0.001..MAX_SECS).contains(&hs.timeout))
                 || hs.failures == 0
             {
                 return Err(cx.err_at(
                     h.span(),
                     Some(key),
-                    "interval and timeout must be positive, failures at least 1".into(),
+                    "interval must be from 0.01 s and timeout from 0.001 s, both under 1e9 s; failures at least 1".into(),
                 ));
             }
             health.push(hs.clone());
         }
         let heartbeat = match &rp.heartbeat {
             None => None,
-            Some(h) if h.get_ref().is_finite() && *h.get_ref() > 0.0 => {
+            Some(h) if (0.01..MAX_SECS).contains(h.get_ref()) => {
                 Some(Duration::from_secs_f64(*h.get_ref()))
             }
             Some(h) => {
                 return Err(cx.err_at(
                     h.span(),
                     Some(k("heartbeat")),
-                    "must be a positive number of seconds".into(),
+                    "must be a number of seconds from 0.01 to under 1e9".into(),
                 ))
             }
         };
+        let log_backups = match &rp.log_backups {
+            None => 5,
+            Some(b) if *b.get_ref() <= MAX_LOG_BACKUPS => *b.get_ref(),
+            Some(b) => {
+                return Err(cx.err_at(
+                    b.span(),
+                    Some(k("log_backups")),
+                    format!("must be at most {MAX_LOG_BACKUPS}"),
+                ))
+            }
+        };
+        instances += u64::from(numprocs);
+        if instances > MAX_INSTANCES {
+            return Err(cx.err_at(
+                span.clone(),
+                Some(format!("programs.{name}")),
+                format!("more than {MAX_INSTANCES} program instances in all"),
+            ));
+        }
         programs.push(Program {
             name: name.clone(),
             command: rp.command.get_ref().clone(),
@@ -504,7 +641,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             depends_on: rp.depends_on.iter().map(|d| d.get_ref().clone()).collect(),
             log: rp.log.unwrap_or(LogMode::File),
             log_max_bytes: rp.log_max_bytes.unwrap_or(10 << 20).max(1024),
-            log_backups: rp.log_backups.unwrap_or(5),
+            log_backups,
             heartbeat,
             health,
             autostart: rp.autostart.unwrap_or(true),
@@ -575,31 +712,36 @@ fn topo_order(programs: Vec<Program>) -> Result<Vec<Program>, String> {
         .enumerate()
         .map(|(i, p)| (p.name.clone(), i))
         .collect();
-    // 0 = unvisited, 1 = on the path, 2 = done.
+    // 0 = unvisited, 1 = on the path, 2 = done. Depth-first with an explicit stack (a
+    // chain of dependencies as long as the file allows must not exhaust the Rust stack):
+    // each frame is a program and the index of its next dependency to visit.
     let mut mark = vec![0u8; programs.len()];
     let mut order = Vec::new();
-    fn visit(
-        i: usize,
-        ps: &[Program],
-        index: &HashMap<String, usize>,
-        mark: &mut [u8],
-        order: &mut Vec<usize>,
-    ) -> Result<(), String> {
-        match mark[i] {
-            2 => return Ok(()),
-            1 => return Err(ps[i].name.clone()),
-            _ => {}
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    for root in 0..programs.len() {
+        if mark[root] != 0 {
+            continue;
         }
-        mark[i] = 1;
-        for d in &ps[i].depends_on {
-            visit(index[d], ps, index, mark, order)?;
+        mark[root] = 1;
+        stack.push((root, 0));
+        while let Some(&mut (i, ref mut next)) = stack.last_mut() {
+            if let Some(d) = programs[i].depends_on.get(*next) {
+                *next += 1;
+                let j = index[d];
+                match mark[j] {
+                    0 => {
+                        mark[j] = 1;
+                        stack.push((j, 0));
+                    }
+                    1 => return Err(programs[j].name.clone()),
+                    _ => {}
+                }
+            } else {
+                mark[i] = 2;
+                order.push(i);
+                stack.pop();
+            }
         }
-        mark[i] = 2;
-        order.push(i);
-        Ok(())
-    }
-    for i in 0..programs.len() {
-        visit(i, &programs, &index, &mut mark, &mut order)?;
     }
     let mut slots: Vec<Option<Program>> = programs.into_iter().map(Some).collect();
     Ok(order
@@ -675,6 +817,142 @@ both = ["db", "web"]
         assert_eq!(w.heartbeat, Some(Duration::from_millis(2500)));
         assert_eq!(w.health[0].kind, HealthKind::Tcp);
         assert_eq!(c.groups["both"], vec!["db", "web"]);
+    }
+
+    #[test]
+    fn events_endpoint_defaults_per_transport() {
+        let ev = |control: &str| {
+            p(&format!("[supervisor]\ncontrol = \"{control}\"\n")).map(|c| c.events)
+        };
+        assert_eq!(ev("ipc:///tmp/s.sock").unwrap(), "ipc:///tmp/s.sock.events");
+        // circus's convention: the events port follows the control port.
+        assert_eq!(
+            ev("tcp://127.0.0.1:25950").unwrap(),
+            "tcp://127.0.0.1:25951"
+        );
+        assert_eq!(ev("tcp://*:5555").unwrap(), "tcp://*:5556");
+        assert_eq!(ev("tcp://[::1]:7000").unwrap(), "tcp://[::1]:7001");
+        // Any free port: the events socket gets one of its own.
+        assert_eq!(ev("tcp://127.0.0.1:*").unwrap(), "tcp://127.0.0.1:*");
+        let e = ev("tcp://127.0.0.1:65535").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (2, "supervisor.control"));
+        assert!(e.message.contains("set supervisor.events"), "{e}");
+        // An explicit events endpoint is taken as given.
+        let c = p(
+            "[supervisor]\ncontrol = \"tcp://127.0.0.1:9000\"\nevents = \"tcp://127.0.0.1:7000\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.events, "tcp://127.0.0.1:7000");
+    }
+
+    #[test]
+    fn bad_endpoints_are_config_errors() {
+        for (text, line, key, what) in [
+            (
+                "control = \"tcp://127.0.0.1\"",
+                2,
+                "supervisor.control",
+                "tcp://HOST:PORT",
+            ),
+            (
+                "control = \"tcp://127.0.0.1:0\"",
+                2,
+                "supervisor.control",
+                "1 to 65535",
+            ),
+            (
+                "control = \"tcp://127.0.0.1:99999\"",
+                2,
+                "supervisor.control",
+                "1 to 65535",
+            ),
+            (
+                "control = \"udp://x:1\"",
+                2,
+                "supervisor.control",
+                "ipc://PATH or tcp://",
+            ),
+            (
+                "control = \"ipc://*\"",
+                2,
+                "supervisor.control",
+                "file path",
+            ),
+            ("\nevents = \"ipc://\"", 3, "supervisor.events", "file path"),
+            (
+                "control = \"tcp://127.0.0.1:5000\"\nevents = \"tcp://127.0.0.1:5000\"",
+                3,
+                "supervisor.events",
+                "must differ",
+            ),
+        ] {
+            let e = p(&format!("[supervisor]\n{text}\n")).unwrap_err();
+            assert_eq!((e.line, e.key.as_str()), (line, key), "{text}: {e}");
+            assert!(e.message.contains(what), "{text}: {e}");
+        }
+        let long = format!("/tmp/{}.sock", "d".repeat(120));
+        let e = p(&format!("[supervisor]\ncontrol = \"ipc://{long}\"\n")).unwrap_err();
+        assert!(e.message.contains("at most 107"), "{e}");
+        // Derived endpoints are checked too: a control path that fits, whose events path
+        // does not.
+        let edge = format!("/tmp/{}", "e".repeat(100));
+        let e = p(&format!("[supervisor]\ncontrol = \"ipc://{edge}\"\n")).unwrap_err();
+        assert!(e.message.contains("set supervisor.events"), "{e}");
+    }
+
+    #[test]
+    fn long_dependency_chains_do_not_recurse() {
+        let mut text = String::new();
+        for i in 0..20_000 {
+            text.push_str(&format!("[programs.p{i}]\ncommand='x'\n"));
+            if i > 0 {
+                text.push_str(&format!("depends_on=['p{}']\n", i - 1));
+            }
+        }
+        let run = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || p(&text).map(|c| c.programs.len()));
+        assert_eq!(run.unwrap().join().unwrap().unwrap(), 20_000);
+    }
+
+    #[test]
+    fn durations_and_sizes_are_bounded() {
+        for (prog, key, what) in [
+            ("heartbeat = 1e300", "heartbeat", "under 1e9"),
+            ("heartbeat = 1e-300", "heartbeat", "from 0.01"),
+            ("log_backups = 4000000000", "log_backups", "at most 1000"),
+            ("startsecs = 1e300", "startsecs", "under 1e9"),
+            (
+                "[[programs.a.health]]\ntype = 'tcp'\nport = 1\ninterval = 1e300",
+                "health[0]",
+                "under 1e9",
+            ),
+            (
+                "[[programs.a.health]]\ntype = 'tcp'\nport = 1\ninterval = 1e-300",
+                "health[0]",
+                "from 0.01",
+            ),
+            (
+                "[[programs.a.health]]\ntype = 'tcp'\nport = 1\ntimeout = 1e300",
+                "health[0]",
+                "under 1e9",
+            ),
+        ] {
+            let e = p(&format!("[programs.a]\ncommand = 'x'\n{prog}\n")).unwrap_err();
+            assert_eq!(e.key, format!("programs.a.{key}"), "{prog}: {e}");
+            assert!(e.message.contains(what), "{prog}: {e}");
+        }
+        let many: String = (0..11)
+            .map(|i| format!("[programs.p{i}]\ncommand = 'x'\nnumprocs = 10000\n"))
+            .collect();
+        let e = p(&many).unwrap_err();
+        assert!(e.message.contains("more than 100000"), "{e}");
+    }
+
+    #[test]
+    fn a_huge_or_endless_file_is_refused() {
+        let e = load(Path::new("/dev/zero")).unwrap_err();
+        assert!(e.message.contains("larger than"), "{e}");
     }
 
     #[test]

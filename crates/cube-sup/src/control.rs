@@ -1,5 +1,14 @@
 //! The control socket (a ZeroMQ ROUTER) and the event stream (a ZeroMQ PUB).
 //!
+//! Endpoints: `ipc://PATH` or `tcp://HOST:PORT` (see `config.rs` for the events
+//! endpoint derived from the control one). `tcp://HOST:*` binds any free port.
+//!
+//! Nothing the control thread or the event stream does waits for a client: replies
+//! and events are sent with `DONTWAIT` (ZeroMQ drops what a peer's high-water mark does
+//! not take, as a PUB does for a slow subscriber), at most MAX_PENDING requests wait
+//! for the manager (more get a `busy` error), and the manager's replies come back
+//! through an inproc pipe without a high-water mark, so the manager never waits.
+//!
 //! Protocol, version 1 (circus style: one JSON object per message, last frame):
 //!
 //! ```text
@@ -15,7 +24,8 @@
 //! `reload {}` (re-reads the configuration file), `signal {name, signal}`,
 //! `tail {name, lines?, stream?: "out"|"err"}` (-> per instance `{id, file, lines,
 //! offset}`, `offset` being where a follower of `file` goes on), `heartbeat {name}`, `quit {}`,
-//! `version {}`. A name is a program, `program:N`, a group, or `all`.
+//! `version {}` (-> `{protocol, version, control, events}`: the endpoints as bound, a
+//! `*` port replaced by the one the system chose). A name is a program, `program:N`, a group, or `all`.
 //! Event kinds: spawn, spawn_failed, running, exit, backoff, restart, fatal, stopping,
 //! kill, stop, health_failure.
 //!
@@ -43,6 +53,24 @@ pub fn start(core: &Arc<Core>, ctx: &zmq::Context) -> Result<std::thread::JoinHa
     let publisher = ctx.socket(zmq::PUB).map_err(|e| e.to_string())?;
     publisher.set_linger(1000).ok();
     bind_private(&publisher, &cfg.events)?;
+    let bound = |s: &zmq::Socket, configured: &str| {
+        s.get_last_endpoint()
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_else(|| configured.to_string())
+    };
+    // ipc endpoints were bound under a temporary name: they are where configured.
+    let resolved = |s: &zmq::Socket, configured: &str| {
+        if configured.starts_with("ipc://") {
+            configured.to_string()
+        } else {
+            bound(s, configured)
+        }
+    };
+    let _ = core.bound.set((
+        resolved(&router, &cfg.control),
+        resolved(&publisher, &cfg.events),
+    ));
     let publisher = Mutex::new(publisher);
     *core.events.lock().expect("events lock") = Some(Box::new(move |ev: &Json| {
         let topic = format!("event.{}", ev["event"].as_str().unwrap_or("unknown"));
@@ -52,14 +80,21 @@ pub fn start(core: &Arc<Core>, ctx: &zmq::Context) -> Result<std::thread::JoinHa
     }));
     let inproc = format!("inproc://cube-sup-replies-{:p}", Arc::as_ptr(core));
     let pull = ctx.socket(zmq::PULL).map_err(|e| e.to_string())?;
+    pull.set_rcvhwm(0).ok();
     pull.bind(&inproc).map_err(|e| e.to_string())?;
     let push = ctx.socket(zmq::PUSH).map_err(|e| e.to_string())?;
     push.set_linger(1000).ok();
+    // No high-water mark: replies in flight are bounded by MAX_PENDING instead, and the
+    // manager must never wait for the control thread.
+    push.set_sndhwm(0).ok();
     push.connect(&inproc).map_err(|e| e.to_string())?;
     let push = Mutex::new(push);
     *core.replies.lock().expect("replies lock") = Some(Box::new(move |id: u64, body: Json| {
         let msg = json!({ "rid": id, "body": body }).to_string();
-        let _ = push.lock().expect("push lock").send(msg.as_bytes(), 0);
+        let _ = push
+            .lock()
+            .expect("push lock")
+            .send(msg.as_bytes(), zmq::DONTWAIT);
     }));
     let weak = Arc::downgrade(core);
     std::thread::Builder::new()
@@ -123,6 +158,9 @@ fn bind_private(sock: &zmq::Socket, endpoint: &str) -> Result<(), String> {
     result
 }
 
+/// Requests forwarded to the manager and not yet answered, at most.
+const MAX_PENDING: usize = 10_000;
+
 struct Pending {
     frames: Vec<Vec<u8>>,
     id: Json,
@@ -168,7 +206,8 @@ fn serve(core: std::sync::Weak<Core>, router: zmq::Socket, pull: zmq::Socket) {
                     continue;
                 }
                 let (head, body) = frames.split_at(frames.len() - 1);
-                let (id, outcome) = handle(&core, &body[0], next);
+                let room = pending.len() < MAX_PENDING;
+                let (id, outcome) = handle(&core, &body[0], next, room);
                 match outcome {
                     Outcome::Reply(r) => {
                         let mut reply = match r {
@@ -208,7 +247,8 @@ enum Outcome {
     Forwarded,
 }
 
-fn handle(core: &Arc<Core>, body: &[u8], rid: u64) -> (Json, Outcome) {
+/// One request. `room`: whether one more may be forwarded to the manager.
+fn handle(core: &Arc<Core>, body: &[u8], rid: u64, room: bool) -> (Json, Outcome) {
     let req: Json = match serde_json::from_slice(body) {
         Ok(v @ Json::Object(_)) => v,
         Ok(_) => {
@@ -239,9 +279,15 @@ fn handle(core: &Arc<Core>, body: &[u8], rid: u64) -> (Json, Outcome) {
     let name = args.get("name").and_then(Json::as_str);
     let need_name = || name.ok_or_else(|| format!("'{cmd}' needs args.name"));
     match cmd {
-        "version" => reply(Ok(
-            json!({ "protocol": PROTOCOL_VERSION, "version": env!("CARGO_PKG_VERSION") }),
-        )),
+        "version" => {
+            let (control, events) = core.bound.get().cloned().unwrap_or_default();
+            reply(Ok(json!({
+                "protocol": PROTOCOL_VERSION,
+                "version": env!("CARGO_PKG_VERSION"),
+                "control": control,
+                "events": events,
+            })))
+        }
         "status" => reply(core.status(name)),
         "signal" => reply(need_name().and_then(|n| {
             let sig = match args.get("signal") {
@@ -253,6 +299,9 @@ fn handle(core: &Arc<Core>, body: &[u8], rid: u64) -> (Json, Outcome) {
         })),
         "heartbeat" => reply(need_name().and_then(|n| core.heartbeat(n))),
         "tail" => reply(need_name().and_then(|n| tail(core, n, &args))),
+        "start" | "stop" | "restart" | "reload" | "quit" if !room => reply(Err(format!(
+            "busy: {MAX_PENDING} requests are waiting for the manager; try again later"
+        ))),
         "start" | "stop" | "restart" | "reload" | "quit" => {
             let msg = if cmd == "quit" {
                 Ok(json!({ "tag": "quit" }))

@@ -76,6 +76,9 @@ pub struct Instance {
     pub spawns: u64,
     pub last_exit: Option<String>,
     pub last_beat: Arc<Mutex<Instant>>,
+    /// Bytes of output dropped because their destination did not take them (a stalled
+    /// stdout, a full disk), over every spawn.
+    pub dropped: Arc<AtomicU64>,
     /// When the last exit was seen (restart latency measurements).
     pub exited_at: Option<Instant>,
     pub ready_sent: bool,
@@ -107,6 +110,9 @@ pub struct Core {
     pub replies: Mutex<Option<ReplySink>>,
     pub staged: Mutex<Option<Staged>>,
     pub health: OnceLock<Arc<crate::health::Health>>,
+    /// The control and events endpoints as bound (a `*` port replaced by the one the
+    /// system chose), set by `control.rs`.
+    pub bound: OnceLock<(String, String)>,
     rng: Mutex<u64>,
     pub start_time: Instant,
 }
@@ -142,6 +148,7 @@ impl Core {
             replies: Mutex::new(None),
             staged: Mutex::new(None),
             health: OnceLock::new(),
+            bound: OnceLock::new(),
             rng: Mutex::new(seed),
             start_time: Instant::now(),
         });
@@ -174,6 +181,7 @@ impl Core {
                         spawns: 0,
                         last_exit: None,
                         last_beat: Arc::new(Mutex::new(Instant::now())),
+                        dropped: Arc::new(AtomicU64::new(0)),
                         exited_at: None,
                         ready_sent: false,
                     },
@@ -300,13 +308,14 @@ impl Core {
         let prog = self
             .program_of(id)
             .ok_or_else(|| format!("unknown program instance '{id}'"))?;
-        let (idx, cube, beat) = {
+        let (idx, cube, beat, dropped) = {
             let insts = self.instances.lock().expect("instances lock");
             let inst = insts.get(id).ok_or("unknown instance")?;
             (
                 inst.idx,
                 inst.cube_pid.ok_or("no process")?,
                 inst.last_beat.clone(),
+                inst.dropped.clone(),
             )
         };
         // Unique in this OS process (several supervisors may share it, e.g. in tests).
@@ -346,7 +355,10 @@ impl Core {
             }
             let (r, w) = proc::pipe().map_err(|e| e.to_string())?;
             let sink = match prog.log {
-                LogMode::File => Sink::File(self.log_file(&log_dir, &prog, idx, stream)),
+                LogMode::File => Sink::File {
+                    file: self.log_file(&log_dir, &prog, idx, stream),
+                    dropped: dropped.clone(),
+                },
                 _ => Sink::Prefixed {
                     prefix: if stream == "out" {
                         format!("[{id}] ")
@@ -354,6 +366,7 @@ impl Core {
                         format!("[{id}!] ")
                     },
                     partial: Vec::new(),
+                    dropped: dropped.clone(),
                 },
             };
             pipes.push((r, sink));
@@ -754,6 +767,7 @@ impl Core {
                     "restarts": i.restarts,
                     "failures": i.failures,
                     "last_exit": i.last_exit,
+                    "dropped_bytes": i.dropped.load(Ordering::Relaxed),
                 }));
             }
         }
@@ -835,6 +849,13 @@ impl Core {
         let mut cfg = self.config.lock().expect("config lock").clone();
         if cfg.program(&prog.name).is_some() {
             return Err(format!("program '{}' exists already", prog.name));
+        }
+        let instances: u64 = cfg.programs.iter().map(|p| u64::from(p.numprocs)).sum();
+        if instances + u64::from(prog.numprocs) > crate::config::MAX_INSTANCES {
+            return Err(format!(
+                "more than {} program instances in all",
+                crate::config::MAX_INSTANCES
+            ));
         }
         for d in &prog.depends_on {
             if cfg.program(d).is_none() {

@@ -71,10 +71,16 @@ fn child(v: &Json, g: &mut TableGraph) -> Term {
     }
 }
 
-/// A message term as JSON (tables nested at most 64 deep; cycles become null).
+/// Tables a term may expand to in JSON: a table reached by several paths is written
+/// out once per path, so a small graph (`t = {t, t}` forty times over) could otherwise
+/// stand for more JSON than any memory holds.
+pub const MAX_TABLES: usize = 100_000;
+
+/// A message term as JSON (tables nested at most 64 deep and MAX_TABLES in all; cycles
+/// and whatever lies beyond those bounds become null).
 pub fn from_term(t: &Term) -> Json {
     match t {
-        Term::Tables(g) => table(g, 0, 0),
+        Term::Tables(g) => table(g, 0, 0, &mut { MAX_TABLES }),
         other => leaf(other),
     }
 }
@@ -113,19 +119,20 @@ fn key(k: &Term) -> String {
     }
 }
 
-fn table(g: &TableGraph, i: u32, depth: usize) -> Json {
+fn table(g: &TableGraph, i: u32, depth: usize, budget: &mut usize) -> Json {
     let Some(t) = g.tables.get(i as usize) else {
         return Json::Null;
     };
-    if depth > 64 {
+    if depth > 64 || *budget == 0 {
         return Json::Null;
     }
-    let val = |v: &Term| match v {
-        Term::TableRef(j) => table(g, *j, depth + 1),
+    *budget -= 1;
+    let mut val = |v: &Term| match v {
+        Term::TableRef(j) => table(g, *j, depth + 1, budget),
         other => leaf(other),
     };
     // Integer keys 1..n in the hash part still make an array.
-    let mut array: Vec<Json> = t.array.iter().map(val).collect();
+    let mut array: Vec<Json> = t.array.iter().map(&mut val).collect();
     let mut rest = Vec::new();
     for (k, v) in &t.hash {
         match k {
@@ -157,5 +164,22 @@ mod tests {
         assert_eq!(from_term(&to_term(&v)), v);
         assert_eq!(from_term(&to_term(&json!([]))), json!([]));
         assert_eq!(from_term(&to_term(&json!("s"))), json!("s"));
+    }
+
+    #[test]
+    fn a_shared_table_graph_expands_within_bounds() {
+        // 50 tables, each referring twice to the next: 2^50 paths.
+        let mut g = TableGraph::default();
+        for i in 0..50u32 {
+            let mut t = TableTerm::default();
+            t.array.push(Term::TableRef(i + 1));
+            t.array.push(Term::TableRef(i + 1));
+            g.tables.push(t);
+        }
+        g.tables.push(TableTerm::default());
+        let t = std::time::Instant::now();
+        let v = from_term(&Term::Tables(Arc::new(g)));
+        assert!(t.elapsed() < std::time::Duration::from_secs(20));
+        assert!(v.to_string().len() < 100 * MAX_TABLES);
     }
 }

@@ -141,6 +141,15 @@ impl Supervisor {
         &self.core
     }
 
+    /// The control and events endpoints as bound: a `tcp://HOST:*` endpoint comes back
+    /// with the port the system chose.
+    pub fn endpoints(&self) -> (String, String) {
+        self.core.bound.get().cloned().unwrap_or_else(|| {
+            let cfg = self.core.config.lock().expect("config lock");
+            (cfg.control.clone(), cfg.events.clone())
+        })
+    }
+
     /// Asks the manager to stop every program (reverse dependency order) and end.
     pub fn quit(&self) {
         self.quit_handle().quit();
@@ -156,6 +165,15 @@ impl Supervisor {
             control::shutdown(&self.core, t);
         }
         drop(self.zmq.take());
+        // Passthrough output still on its way goes out, within bounds: the pipes of the
+        // programs just stopped reach EOF, then the stdout queue drains, unless stdout
+        // does not take it (a stalled reader does not keep the supervisor from ending).
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while !self.core.io.is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        logs::stdout().flush(Duration::from_secs(5));
+        logs::stderr().flush(Duration::from_secs(1));
         self.node.flush_stdout();
         let cfg = self.core.config.lock().expect("config lock").clone();
         for ep in [&cfg.control, &cfg.events] {

@@ -659,12 +659,39 @@ fn f_seek(st: &mut State, a: Args) -> LResult<Ret> {
 fn f_setvbuf(st: &mut State, a: Args) -> LResult<Ret> {
     let f = check_open(st, a, 1)?;
     let op = st.check_option(a, 2, None, &["no", "full", "line"])?;
-    let size = st.opt_integer(a, 3, stream::BUF_SIZE as i64)?.max(1) as usize;
+    // Checked as liolib does, then ignored as glibc ignores it when no buffer is given
+    // (liolib passes NULL): the buffer is BUFSIZ whatever the program asks, so a size
+    // cannot make the stream hold more memory than that, nor flush sooner than lua5.2.
+    st.opt_integer(a, 3, stream::BUF_SIZE as i64)?;
+    let size = stream::BUF_SIZE;
     f.vbuf = match op {
         0 => VBuf::No,
         1 => VBuf::Full(size),
         _ => VBuf::Line(size),
     };
-    let r = f.flush();
+    // glibc's setvbuf with no buffer flushes what is buffered only when switching to
+    // unbuffered; "full" and "line" keep it (it goes out at the next flush).
+    let unbuffered = op == 0;
+    let r = if f.is_stdout() {
+        let r = if unbuffered {
+            st.stdout.flush()
+        } else {
+            Ok(())
+        };
+        match &f.stdout_mode {
+            Some(m) => m.set(f.vbuf),
+            None => {
+                let m = std::sync::Arc::new(stream::StdoutMode::new(f.vbuf));
+                let inner = std::mem::replace(&mut st.stdout, Box::new(std::io::sink()));
+                st.stdout = Box::new(stream::ModeOut::new(inner, m.clone()));
+                f.stdout_mode = Some(m);
+            }
+        }
+        r
+    } else if unbuffered {
+        f.flush()
+    } else {
+        Ok(())
+    };
     Ok(file_result(st, r))
 }

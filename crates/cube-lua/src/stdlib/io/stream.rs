@@ -3,7 +3,9 @@
 //! `setvbuf` modes, seeking that accounts for both buffers).
 //!
 //! Standard output is special: its bytes go through `State::stdout`, the buffer `print`
-//! shares, so the library writes to it directly and this type only marks it.
+//! shares, so the library writes to it directly and this type only marks it. Its
+//! `setvbuf` mode is applied to `State::stdout` itself by [`StdoutMode`], so `print` and
+//! `io.write` both follow it, as they share C's `stdout` in PUC-Rio Lua.
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::process::Child;
@@ -43,6 +45,92 @@ pub struct LFile {
     /// Opened for reading / writing (C streams refuse the other direction at once).
     can_read: bool,
     can_write: bool,
+    /// Standard output only: the mode of the [`ModeOut`] this handle installed around its
+    /// state's `State::stdout` (installed by the first `setvbuf`, then only updated).
+    pub stdout_mode: Option<std::sync::Arc<StdoutMode>>,
+}
+
+/// The `setvbuf` mode of a state's standard output, shared by its `io.stdout` handle
+/// and the [`ModeOut`] around `State::stdout`.
+#[derive(Debug)]
+pub struct StdoutMode {
+    /// 0 no, 1 full, 2 line.
+    kind: std::sync::atomic::AtomicU8,
+    size: std::sync::atomic::AtomicUsize,
+}
+
+impl StdoutMode {
+    pub fn new(v: VBuf) -> StdoutMode {
+        let m = StdoutMode {
+            kind: 0.into(),
+            size: 0.into(),
+        };
+        m.set(v);
+        m
+    }
+
+    pub fn set(&self, v: VBuf) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (k, n) = match v {
+            VBuf::No => (0, 0),
+            VBuf::Full(n) => (1, n),
+            VBuf::Line(n) => (2, n),
+        };
+        self.size.store(n.max(1), Relaxed);
+        self.kind.store(k, Relaxed);
+    }
+
+    fn get(&self) -> VBuf {
+        use std::sync::atomic::Ordering::Relaxed;
+        let n = self.size.load(Relaxed);
+        match self.kind.load(Relaxed) {
+            0 => VBuf::No,
+            1 => VBuf::Full(n),
+            _ => VBuf::Line(n),
+        }
+    }
+}
+
+/// `State::stdout` under a `setvbuf` mode, as C's stdio applies it to `stdout`: "no"
+/// writes every piece out at once, "line" at each newline, "full" when `size` bytes
+/// are waiting (and at exit, `io.flush`, `os.execute`... as before). What it wraps
+/// keeps its own buffer; this only decides when to flush it.
+pub struct ModeOut {
+    pub inner: Box<dyn Write + Send>,
+    pub mode: std::sync::Arc<StdoutMode>,
+    /// Bytes written since the last flush.
+    pending: usize,
+}
+
+impl ModeOut {
+    pub fn new(inner: Box<dyn Write + Send>, mode: std::sync::Arc<StdoutMode>) -> ModeOut {
+        ModeOut {
+            inner,
+            mode,
+            pending: 0,
+        }
+    }
+}
+
+impl Write for ModeOut {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write_all(buf)?;
+        self.pending = self.pending.saturating_add(buf.len());
+        let now = match self.mode.get() {
+            VBuf::No => true,
+            VBuf::Line(n) => buf.contains(&b'\n') || self.pending >= n,
+            VBuf::Full(n) => self.pending >= n,
+        };
+        if now {
+            self.flush()?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.pending = 0;
+        self.inner.flush()
+    }
 }
 
 fn ebadf() -> io::Error {
@@ -74,6 +162,7 @@ impl LFile {
             vbuf,
             can_read,
             can_write,
+            stdout_mode: None,
         }
     }
 
@@ -381,9 +470,12 @@ impl LFile {
 
 impl Drop for LFile {
     /// A handle collected without `close` still writes its buffered output (C's
-    /// `fclose` at `lua_close`) and reaps its command.
+    /// `fclose` at `lua_close`) and reaps its command; a standard one writes what it
+    /// buffered (a `setvbuf("full")` stderr), as C's `exit` flushes every stream.
     fn drop(&mut self) {
-        if !self.is_std() {
+        if self.is_std() {
+            let _ = self.flush();
+        } else {
             let _ = self.close();
         }
     }
