@@ -476,7 +476,6 @@ fn a_kill_ends_a_busy_loop() {
 /// without it one long native (an exponential pattern match) holds its scheduler
 /// until it returns, and the kill is seen only at the end of the slice.
 #[test]
-#[ignore = "needs cube-lua's interrupt checks in natives (issue 9 item 7, cube-lua branch)"]
 fn a_kill_ends_a_process_inside_a_long_native() {
     ok(
         Limits::default(),
