@@ -296,19 +296,21 @@ pub fn run_hostile(src: &str) -> String {
     if st.start(f, &[]).is_err() {
         return "cannot start".into();
     }
-    // Slices of 4,000 reductions, as the scheduler runs a process; past the lifetime
-    // limit the task ends, as the scheduler ends a process.
-    let mut used: i64 = 0;
+    // Slices of 4,000 reductions, as the scheduler runs a process (cube-vm's
+    // `slice_limits`): what the limit leaves after a slice is the state's reserve, on
+    // which code that cannot be preempted runs; past the limit the task ends.
+    let mut used: u64 = 0;
+    let limit = HOSTILE_MAX_REDUCTIONS as u64;
     let outcome = loop {
-        if used >= HOSTILE_MAX_REDUCTIONS {
+        if used >= limit {
             break "reduction limit exceeded".to_string();
         }
-        let slice = 4_000.min(HOSTILE_MAX_REDUCTIONS - used);
-        // The last slice runs with the limit on, so that running out inside it (even
-        // inside a native) ends the task uncatchably.
-        st.reduction_limit_enabled = used + slice >= HOSTILE_MAX_REDUCTIONS;
+        let left = limit - used;
+        let slice = 4_000.min(left) as i64;
+        st.reduction_reserve = Some(left - slice as u64);
+        st.reductions_drawn = 0;
         let r = st.resume(slice);
-        used += (slice - st.budget).max(0);
+        used += ((slice - st.budget).max(0) as u64).saturating_add(st.reductions_drawn);
         match r {
             cube_lua::Outcome::Preempted => {}
             cube_lua::Outcome::Blocked => break "blocked".to_string(),
@@ -321,6 +323,9 @@ pub fn run_hostile(src: &str) -> String {
             }
         }
     };
-    if std::env::var("CUBE_HOSTILE_NO_CLOSE").is_err() { let _ = st.close(); }
+    // The process runtime closes an ended process's state with what is left.
+    st.budget = 0;
+    st.reduction_reserve = Some(limit.saturating_sub(used));
+    let _ = st.close();
     outcome
 }

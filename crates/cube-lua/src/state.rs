@@ -87,6 +87,18 @@ pub struct State {
     /// error "reduction limit exceeded" (for untrusted code and fuzzing); otherwise the
     /// budget is refilled.
     pub reduction_limit_enabled: bool,
+    /// Reductions the running code may still use past its budget where it cannot be
+    /// preempted: nested calls (finalizers, and metamethods or callbacks that natives
+    /// call) and the finalizers run by [`State::close`]. When the budget runs out
+    /// there, it is refilled from this reserve in small draws; once the reserve is
+    /// spent the code ends, uncatchably, with "reduction limit exceeded". `None`: no
+    /// bound (the budget refills endlessly, as before limits existed). The process
+    /// runtime sets it before each slice to what the process's limits leave after the
+    /// slice, so nested code cannot escape a reduction limit.
+    pub reduction_reserve: Option<u64>,
+    /// Reductions drawn from `reduction_reserve` into the budget since the host last
+    /// zeroed this: a slice used `slice - budget + reductions_drawn`.
+    pub reductions_drawn: u64,
     /// Largest heap this state may keep (bytes, after a collection); beyond it the
     /// running code ends with the uncatchable "heap limit exceeded".
     pub max_heap: Option<usize>,
@@ -226,6 +238,8 @@ impl State {
             tm_names,
             budget: i64::MAX,
             reduction_limit_enabled: false,
+            reduction_reserve: None,
+            reductions_drawn: 0,
             max_heap: None,
             kill_reason: None,
             interrupt: None,
@@ -520,10 +534,6 @@ pub const BYTES_PER_REDUCTION: usize = 64;
 /// Steps of the pattern matcher that cost one reduction.
 pub const MATCH_STEPS_PER_REDUCTION: u64 = 16;
 
-/// Steps one pattern match may take beyond the slice it started in (see
-/// [`State::steps_allowed`]): about a million reductions.
-pub const MAX_MATCH_STEPS_PAST_SLICE: u64 = 1 << 24;
-
 impl State {
     /// Makes sure that `bytes` more bytes fit under the heap limit, BEFORE they are
     /// allocated (a string, a buffer, a table's parts, a stack) and before the caller
@@ -623,20 +633,32 @@ impl State {
         Ok(())
     }
 
+    /// Moves reductions from the reserve into the budget: enough to cover what the
+    /// budget is overdrawn by, plus up to `more`. Returns whether the budget is then
+    /// positive (false: the reserve is spent, or there is none).
+    pub(crate) fn draw_from_reserve(&mut self, more: u64) -> bool {
+        let Some(reserve) = self.reduction_reserve.as_mut() else {
+            return false;
+        };
+        let owed = self.budget.min(0).unsigned_abs();
+        let take = owed.saturating_add(more).min(*reserve);
+        *reserve -= take;
+        self.reductions_drawn = self.reductions_drawn.saturating_add(take);
+        self.budget = self.budget.saturating_add(take.min(i64::MAX as u64) as i64);
+        self.budget > 0
+    }
+
     /// How many steps a long native (the pattern matcher) may take: the remaining
-    /// budget when the budget is a limit; in a task's slice, the slice plus
-    /// [`MAX_MATCH_STEPS_PAST_SLICE`]; otherwise no bound (it still watches the
-    /// interrupt flag).
+    /// budget when the budget is a limit; the budget and the reserve when there is a
+    /// reduction reserve (a match cannot be preempted: it is not resumable, so it may
+    /// run past its slice, but not past the process's limit); otherwise no bound (it
+    /// still watches the interrupt flag). The caller charges the steps it took.
     pub fn steps_allowed(&self, per_reduction: u64) -> u64 {
         let left = (self.budget.max(0) as u64).saturating_mul(per_reduction);
         if self.reduction_limit_enabled {
             left
-        } else if self.preemptible {
-            // In a task's slice: a match cannot be preempted (it is not resumable), so
-            // it may run past its slice by at most this much, then it ends the task
-            // as a reduction limit does (the process runtime's own limit counts slices
-            // and could not stop it otherwise).
-            left.saturating_add(MAX_MATCH_STEPS_PAST_SLICE)
+        } else if let Some(reserve) = self.reduction_reserve {
+            left.saturating_add(reserve.saturating_mul(per_reduction))
         } else {
             u64::MAX
         }

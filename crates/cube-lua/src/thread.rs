@@ -218,6 +218,7 @@ impl Thread {
     /// Bytes this thread holds (its object and its stack), for the GC's accounting.
     pub fn byte_size(&self) -> usize {
         256 + self.stack.len() * std::mem::size_of::<Value>()
+            + self.frames.capacity() * std::mem::size_of::<Frame>()
     }
 
     /// The C level a new frame called with `call` starts at (see [`Frame::clevel`]).
@@ -247,10 +248,12 @@ impl Thread {
 
 /// Pushes a call frame. `Vec::push` of a frame-sized value is not inlined and showed
 /// as a sixth of the time of call-heavy code; this is, with the growth kept out of line.
+/// The growth is accounted to `heap` (deep recursion holds as much in frames as in
+/// stack slots, and both count against the heap limit).
 #[inline(always)]
-pub(crate) fn push_frame(frames: &mut Vec<Frame>, f: Frame) {
+pub(crate) fn push_frame(frames: &mut Vec<Frame>, f: Frame, heap: &mut crate::gc::Heap) {
     if frames.len() == frames.capacity() {
-        grow_frames(frames);
+        heap.account(grow_frames(frames));
     }
     // SAFETY: there is room for one more element (checked above); writing it and then
     // raising the length by one is what `push` does.
@@ -262,8 +265,10 @@ pub(crate) fn push_frame(frames: &mut Vec<Frame>, f: Frame) {
 
 #[cold]
 #[inline(never)]
-fn grow_frames(frames: &mut Vec<Frame>) {
-    frames.reserve(frames.capacity().max(4));
+fn grow_frames(frames: &mut Vec<Frame>) -> usize {
+    let old = frames.capacity();
+    frames.reserve(old.max(4));
+    (frames.capacity() - old) * std::mem::size_of::<Frame>()
 }
 
 impl Default for Thread {

@@ -526,6 +526,11 @@ impl NodeInner {
         // Free the heap now rather than when the last Arc goes.
         if let Ok(mut g) = p.state.lock() {
             if let Some(mut s) = g.take() {
+                // Its finalizers run, but cannot hold the scheduler: they get what the
+                // process's limits leave, or a fixed allowance without limits.
+                let left = reductions_left(p).unwrap_or(CLOSE_REDUCTIONS);
+                s.0.budget = 0;
+                s.0.reduction_reserve = Some(left);
                 let _ = s.0.close();
             }
         }
@@ -680,7 +685,8 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
         let st = &mut st.0;
         let slice = slice_limits(&p, st);
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| st.resume(slice)));
-        let used = (slice - st.budget).max(0) as u64;
+        let used = ((slice - st.budget).max(0) as u64).saturating_add(st.reductions_drawn);
+        st.reductions_drawn = 0;
         p.reductions.fetch_add(used, Ordering::Relaxed);
         publish(&p, st.heap_bytes(), used);
         let (wait, skipped) = crate::library::after_slice(st);
@@ -742,21 +748,22 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
 /// Prepares a slice of `p` within its limits and its group's (`limits.rs`): returns the
 /// reductions it may use (the last slice ends exactly at a limit) and caps its heap at
 /// what its limit and its group have left.
+///
+/// What the limits leave after the slice is the state's reduction reserve: code that
+/// cannot be preempted (finalizers, callbacks of natives, a long pattern match) runs on
+/// it past the slice's end, and ends the process with "reduction limit exceeded" once
+/// it is spent, instead of escaping the limit.
 fn slice_limits(p: &Process, st: &mut State) -> i64 {
     let group = p.group.as_deref();
-    let own_left = p
-        .limits
-        .max_reductions
-        .map(|m| m.saturating_sub(p.reductions()));
-    let group_left = group
-        .filter(|g| g.max_reductions.is_some())
-        .map(|g| g.reductions_left());
-    let slice = match crate::limits::min_opt(own_left, group_left) {
+    let left = reductions_left(p);
+    let slice = match left {
         Some(left) => SLICE_REDUCTIONS
             .min(left.min(i64::MAX as u64) as i64)
             .max(1),
         None => SLICE_REDUCTIONS,
     };
+    st.reduction_reserve = left.map(|l| l.saturating_sub(slice as u64));
+    st.reductions_drawn = 0;
     if p.limits.max_heap.is_some() || group.is_some_and(|g| g.max_heap.is_some()) {
         let queued = p.queued_bytes.load(Ordering::Relaxed);
         let own = p.limits.max_heap.map(|m| m.saturating_sub(queued));
@@ -782,6 +789,25 @@ fn publish(p: &Process, heap: usize, used: u64) {
         }
     }
 }
+
+/// Reductions `p` may still use under its own limit and its group's (`None`: no limit).
+fn reductions_left(p: &Process) -> Option<u64> {
+    let own_left = p
+        .limits
+        .max_reductions
+        .map(|m| m.saturating_sub(p.reductions()));
+    let group_left = p
+        .group
+        .as_deref()
+        .filter(|g| g.max_reductions.is_some())
+        .map(|g| g.reductions_left());
+    crate::limits::min_opt(own_left, group_left)
+}
+
+/// Reductions the finalizers of a process without a reduction limit may use when it
+/// ends (its state closes on the scheduler: an endless `__gc` must not hold it). About
+/// a tenth of a second of work; a process with a limit gets what the limit leaves.
+const CLOSE_REDUCTIONS: u64 = 10_000_000;
 
 /// Whether `p` or its group has used all its reductions.
 fn out_of_reductions(p: &Process) -> bool {

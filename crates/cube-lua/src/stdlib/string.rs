@@ -52,6 +52,10 @@ fn metered<T>(
     let mut meter = Meter::new(st.steps_allowed(PER), flag.as_deref());
     let r = f(&mut meter);
     st.charge(meter.steps / PER)?;
+    // Steps past the budget were allowed out of the reserve: take them from it now.
+    if st.budget < 0 {
+        st.draw_from_reserve(0);
+    }
     if let Err(PatternError::Stopped) = r {
         st.budget_check()?;
         // The meter stops only at the limit or on an interrupt, and both fail above;

@@ -78,6 +78,18 @@ impl State {
                 if self.interrupted() && self.kill_reason.is_none() {
                     self.kill_reason = Some("interrupted");
                 }
+                if self.heap.should_collect() && self.kill_reason.is_none() {
+                    // Growth that is accounted but allocates no object (stacks and
+                    // frames of a deep recursion) reaches no instruction's collection
+                    // check: the driver looks at least once per budget.
+                    let th = self.cur;
+                    let limit = th.frames.last().map_or(0, |f| f.top).max(th.top);
+                    if let Err(e) = self.collect_at_safe_point(limit) {
+                        // A finalizer's error is raised here, as at an allocation.
+                        self.throw(e, entry, depth)?;
+                        continue;
+                    }
+                }
                 if self.preemptible && self.c_depth == 1 && self.kill_reason.is_none() {
                     self.suspended = Some(crate::state::Suspend::Preempted);
                     return Ok(());
@@ -88,7 +100,10 @@ impl State {
                 return Ok(());
             }
             if let Some(bytes) = self.gc_request.take() {
-                self.emergency_collection(bytes)?;
+                if let Err(e) = self.emergency_collection(bytes) {
+                    // A finalizer's error: raised where the native asked for memory.
+                    self.throw(e, entry, depth)?;
+                }
                 continue;
             }
             let r = self.step();
@@ -266,6 +281,7 @@ impl State {
                 blocked: false,
                 clevel,
             },
+            &mut self.heap,
         );
         if th.stack.len() < th.top + crate::thread::NATIVE_RESERVE {
             self.check_stack(crate::thread::NATIVE_RESERVE)?;
@@ -339,6 +355,7 @@ impl State {
                 blocked: false,
                 clevel,
             },
+            &mut self.heap,
         );
         th.top = base + maxstack;
         self.budget -= 1;
@@ -522,13 +539,21 @@ impl State {
             self.kill_reason = Some("interrupted");
         }
         if !self.reduction_limit_enabled && self.kill_reason.is_none() {
-            // With an interrupt flag installed, come back often enough to look at it.
-            self.budget = if self.interrupt.is_some() {
-                INTERRUPT_CHECK_EVERY
+            if self.reduction_reserve.is_some() {
+                // Where it cannot be preempted, the code runs on its reserve, in draws
+                // small enough to look at the interrupt flag between them.
+                if self.draw_from_reserve(INTERRUPT_CHECK_EVERY as u64) {
+                    return Ok(());
+                }
             } else {
-                i64::MAX / 2
-            };
-            return Ok(());
+                // With an interrupt flag installed, come back often enough to look at it.
+                self.budget = if self.interrupt.is_some() {
+                    INTERRUPT_CHECK_EVERY
+                } else {
+                    i64::MAX / 2
+                };
+                return Ok(());
+            }
         }
         // Leave every coroutine resumed since the entry point, killing it.
         while !self.cur.ptr_eq(entry) {
@@ -549,10 +574,12 @@ impl State {
         let thm = self.cur.get_mut();
         thm.frames.truncate(depth);
         thm.top = level;
-        let reason = self
-            .kill_reason
-            .take()
-            .unwrap_or("reduction limit exceeded");
+        let reason = self.kill_reason.unwrap_or("reduction limit exceeded");
+        // Inside a nested call (a finalizer, a native's callback) the reason stays set
+        // while the error goes out through the native that made the call, so that no
+        // handler on the way (a pcall, `run_finalizers`' "error in __gc" wrapper) takes
+        // it for an ordinary error; the outermost entry point clears it for the host.
+        self.kill_reason = (self.c_depth > 1).then_some(reason);
         Err(self.new_str(reason.as_bytes()))
     }
 

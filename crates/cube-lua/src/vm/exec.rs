@@ -536,6 +536,7 @@ impl State {
                                         blocked: false,
                                         clevel,
                                     },
+                                    &mut self.heap,
                                 );
                                 th.top = ntop;
                                 self.budget -= 1;
