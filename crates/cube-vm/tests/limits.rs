@@ -60,8 +60,9 @@ fn err_text(r: &ExitReason) -> String {
 }
 
 const DOWN: &str = r#"
-local function down_of(pid, ms)
-  local ref = process.monitor(pid)
+-- Monitor before the signal that ends the process: a monitor set after it has ended
+-- gets "noproc", as in Erlang.
+local function down(ref, ms)
   local m = process.receive(function(m) return type(m) == "table" and m.ref == ref end, ms or 20000)
   assert(m, "no DOWN in time")
   return m.reason
@@ -95,8 +96,9 @@ fn huge_timeouts_wait_for_ever_and_never_panic() {
       process.send(s, "a message does not end the sleep")
       process.sleep(50)
       assert(process.info(s).status == "waiting")
+      local ref = process.monitor(s)
       process.exit(s, "kill")
-      assert(down_of(s) == "killed")
+      assert(down(ref) == "killed")
     end
     assert(process.receive(0) == nil)
     "#
@@ -361,8 +363,11 @@ fn a_message_bigger_than_the_receiver_limit_is_never_materialised() {
       local m = process.receive()
       error("received " .. #m)
     end)
+    -- Monitor before the send: the receiver may be gone before a later monitor
+    -- ("noproc").
+    local ref = process.monitor(small)
     process.send(small, string.rep("z", 2000000))
-    assert(down_of(small) == "heap limit exceeded")
+    assert(down(ref) == "heap limit exceeded")
     -- a limit of a limited parent: the same through spawn without options
     local p = process.spawn_opt({{max_heap = 1000000}}, function(parent)
       local c = process.spawn(function() process.receive() end)
@@ -370,8 +375,9 @@ fn a_message_bigger_than_the_receiver_limit_is_never_materialised() {
       process.receive()
     end, process.self())
     local c = process.receive(5000)
+    ref = process.monitor(c)
     process.send(c, string.rep("w", 2000000))
-    assert(down_of(c) == "heap limit exceeded")
+    assert(down(ref) == "heap limit exceeded")
     process.exit(p, "kill")
     "#
         ),
@@ -465,8 +471,9 @@ fn a_kill_ends_a_busy_loop() {
             r#"{DOWN}
     local p = process.spawn(function() while true do end end)
     process.sleep(20)
+    local ref = process.monitor(p)
     process.exit(p, "kill")
-    assert(down_of(p, 5000) == "killed")
+    assert(down(ref, 5000) == "killed")
     "#
         ),
     );
@@ -526,17 +533,21 @@ fn exit_signals_a_registered_name() {
             r#"{DOWN}
     local v = process.spawn(function() process.receive() end)
     process.register("victim", v)
+    local ref = process.monitor(v)
     assert(process.exit("victim", "kill") == true)
-    assert(down_of(v) == "killed")
+    assert(down(ref) == "killed")
     local w = process.spawn(function() process.receive() end)
     process.register("w", w)
+    ref = process.monitor(w)
     process.exit("w", "shutdown")
-    assert(down_of(w) == "shutdown")
+    assert(down(ref) == "shutdown")
     local ok, e = pcall(function() process.exit("nobody", "kill") end)
     assert(not ok and e:find("bad argument #1 to 'exit' (no process registered as 'nobody')", 1, true), e)
     -- one argument: still the caller's own reason
-    local me = process.spawn(function() process.exit("victim") end)
-    assert(down_of(me) == "victim")
+    local me = process.spawn(function() process.receive() process.exit("victim") end)
+    ref = process.monitor(me)
+    process.send(me, "go")
+    assert(down(ref) == "victim")
     "#
         ),
     );
