@@ -97,8 +97,14 @@ fn collectgarbage(st: &mut State, a: Args) -> LResult<Ret> {
             // The collector is not incremental; a "step" pays for `size` KB of work (one
             // basic step of 1 KB when 0) and the full cycle runs once the steps have paid
             // for the whole heap, so step counts behave as with PUC's incremental steps.
-            let unit = if ex <= 0 { 1024 } else { ex as usize * 1024 };
-            st.heap.step_credit += unit * st.heap.stepmul.max(1) / 100;
+            // (Saturating: `size` and `setstepmul` are the program's numbers.)
+            let unit = if ex <= 0 {
+                1024
+            } else {
+                (ex as usize).saturating_mul(1024)
+            };
+            let credit = unit.saturating_mul(st.heap.stepmul.max(1)) / 100;
+            st.heap.step_credit = st.heap.step_credit.saturating_add(credit);
             let done = st.heap.step_credit >= st.heap.total_bytes();
             if done {
                 st.heap.step_credit = 0;
