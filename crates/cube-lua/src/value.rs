@@ -252,6 +252,9 @@ pub enum UpState {
 /// A native function with its upvalues.
 pub struct NClosure {
     pub f: NativeFn,
+    /// The native's private state: only the native itself (through `State::upvalue` or
+    /// its frame) reads or writes it; the debug library does not show it to Lua (unlike
+    /// PUC-Rio, see `stdlib/debug.rs`), so a native may trust what it put here.
     pub upvals: Box<[Value]>,
     /// Name used in `bad argument` messages when the call site does not name it.
     pub name: &'static str,
