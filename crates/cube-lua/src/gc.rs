@@ -1005,9 +1005,28 @@ pub struct Frozen {
     objects: Vec<Obj>,
 }
 
-// SAFETY: a frozen image is immutable (see above); its userdata payloads are `Send`
-// (required by `State::new_userdata`) and only read through shared references until a
-// state takes a private copy.
+// SAFETY: `Frozen` is read from many threads at once: each state made from its image
+// (`State::from_image`) reads its objects in place through `Gc` pointers, possibly while
+// being moved between threads. That is sound while no thread writes a frozen object, or
+// any part of one, and that is an invariant of the code, not of the types (a `Gc` hands
+// out `&mut` to any object: `Gc::get_mut`, `State::userdata_ref`). Where it is kept:
+// - Tables: every write path calls `State::unshare` (or `own_image`) first, which
+//   makes the state's private copies (`image.rs`); `Table`'s mutators assert
+//   `!shared` in debug builds only. Their absent-metamethod bits are computed at
+//   freezing, so `State::tm_of` never has to set one on a frozen metatable.
+// - Marks: frozen objects are permanently marked and are in no heap's object list, so
+//   collectors, which set a mark only where it is unset, never write or free them.
+// - Natives with upvalues and userdata: copied on the first write (`materialize`),
+//   and natives that change such an object go through `State::unshare_value` first
+//   (`math.random`'s generator, io handles); the debug library cannot reach a native's
+//   upvalues at all. A userdata payload that no cloner copies stays shared, so it must
+//   be `Sync` and only ever read (cube-zmq's `Runtime` holds an `Arc` of `Sync` data);
+//   payloads are `Send` by `UserData::data`'s type, `Sync` only by this convention.
+// - Objects that natives write in place without unsharing must not be in an image:
+//   coroutines (a resume writes its stack) and `string.gmatch` iterators (their
+//   position upvalue). `Image::new`'s setup only opens libraries and leaves none.
+// - Strings are immutable; interning only looks them up.
+// `Send`: the last `Arc` drops it, on one thread, when no heap can reach it any more.
 unsafe impl Send for Frozen {}
 unsafe impl Sync for Frozen {}
 

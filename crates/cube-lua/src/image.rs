@@ -57,14 +57,22 @@ pub struct Image {
     copied_on_write: Vec<usize>,
 }
 
-// SAFETY: everything an image points to is frozen (immutable, never collected) and
-// lives as long as `frozen`, which the image and every state made from it keep alive.
+// SAFETY: everything an image points to is frozen: never collected, and never written
+// by the states that share it (the invariant, and where it is kept, is at `Frozen`'s
+// `Sync` impl in `gc.rs`); it lives as long as `frozen`, which the image and every state
+// made from it keep alive. The cloners are plain `fn` pointers.
 unsafe impl Send for Image {}
 unsafe impl Sync for Image {}
 
 impl Image {
     /// Builds an image: a bare state prepared by `setup` (which opens the libraries),
     /// then frozen.
+    ///
+    /// `setup` must leave reachable only objects that states read or copy before
+    /// writing: no coroutine and no `string.gmatch` iterator (natives write those in
+    /// place), and only userdata whose payload is either copied by a cloner
+    /// ([`Image::add_userdata_cloner`]) or `Sync` and never mutated. Many threads read
+    /// the image at once (see `Frozen`'s `Sync` impl in `gc.rs`).
     pub fn new(setup: impl FnOnce(&mut State)) -> Arc<Image> {
         let mut st = State::new_bare();
         setup(&mut st);
@@ -73,6 +81,8 @@ impl Image {
 
     /// Adds a way to copy payloads of a userdata type that a state must own privately
     /// once it writes the image (the standard library's own types are known already).
+    /// A payload no cloner copies stays shared between threads: it must be `Sync` and
+    /// never mutated.
     pub fn add_userdata_cloner(&mut self, f: CloneUserData) {
         self.clone_userdata.push(f);
     }
