@@ -1022,9 +1022,9 @@ pub struct Frozen {
 //   upvalues at all. A userdata payload that no cloner copies stays shared, so it must
 //   be `Sync` and only ever read (cube-zmq's `Runtime` holds an `Arc` of `Sync` data);
 //   payloads are `Send` by `UserData::data`'s type, `Sync` only by this convention.
-// - Objects that natives write in place without unsharing must not be in an image:
-//   coroutines (a resume writes its stack) and `string.gmatch` iterators (their
-//   position upvalue). `Image::new`'s setup only opens libraries and leaves none.
+// - Objects that the VM or natives write in place without unsharing are never in an
+//   image: Lua functions (with their `FnProto`s and upvalues), coroutines and
+//   `string.gmatch` iterators. `Image::new` refuses them (`Frozen::unshareable`).
 // - Strings are immutable; interning only looks them up.
 // `Send`: the last `Arc` drops it, on one thread, when no heap can reach it any more.
 unsafe impl Send for Frozen {}
@@ -1043,6 +1043,22 @@ impl Frozen {
     pub fn natives_with_upvalues(&self) -> impl Iterator<Item = Gc<NClosure>> + '_ {
         self.objects.iter().filter_map(|o| match o {
             Obj::NFn(c) if !c.upvals.is_empty() => Some(*c),
+            _ => None,
+        })
+    }
+
+    /// The first object of the image that the states sharing it would write in place,
+    /// described, or `None`. Such objects cannot be in an image (see the `Sync` impl):
+    /// Lua functions, their prototype instances and upvalues (the VM writes them without
+    /// unsharing: SETUPVAL, CLOSURE's caches, and a function's `_ENV` would keep reading
+    /// the frozen globals after the state copied them), threads other than `main` (a
+    /// resume writes the stack) and `string.gmatch` iterators (the one native that
+    /// writes its own upvalues, its position).
+    pub fn unshareable(&self, main: Gc<Thread>) -> Option<&'static str> {
+        self.objects.iter().find_map(|o| match o {
+            Obj::LFn(_) | Obj::Proto(_) | Obj::UpVal(_) => Some("a Lua function"),
+            Obj::Thread(t) if !t.ptr_eq(main) => Some("a coroutine"),
+            Obj::NFn(c) if c.name == "gmatch_aux" => Some("a string.gmatch iterator"),
             _ => None,
         })
     }

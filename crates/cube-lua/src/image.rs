@@ -68,11 +68,13 @@ impl Image {
     /// Builds an image: a bare state prepared by `setup` (which opens the libraries),
     /// then frozen.
     ///
-    /// `setup` must leave reachable only objects that states read or copy before
-    /// writing: no coroutine and no `string.gmatch` iterator (natives write those in
-    /// place), and only userdata whose payload is either copied by a cloner
-    /// ([`Image::add_userdata_cloner`]) or `Sync` and never mutated. Many threads read
-    /// the image at once (see `Frozen`'s `Sync` impl in `gc.rs`).
+    /// Many threads read an image at once, so it may hold only objects that states
+    /// read or copy before writing (see `Frozen`'s `Sync` impl in `gc.rs`). `setup` may
+    /// run Lua code, but must leave reachable no Lua function, coroutine or
+    /// `string.gmatch` iterator (the VM and natives write those in place): `new`
+    /// panics if it does. Userdata payloads must be copied by a cloner
+    /// ([`Image::add_userdata_cloner`]) or be `Sync` and never mutated; that is not
+    /// checked.
     pub fn new(setup: impl FnOnce(&mut State)) -> Arc<Image> {
         let mut st = State::new_bare();
         setup(&mut st);
@@ -119,7 +121,13 @@ impl State {
     /// computed now, because an image table is never written, not even by that cache.
     fn freeze(mut self) -> Image {
         let tm_names = self.tm_names.clone();
+        // What setup left behind unreachable (its chunks) is not frozen, and nothing
+        // that states would write in place may be (see `Frozen::unshareable`).
+        self.full_gc();
         let frozen = self.heap.freeze();
+        if let Some(what) = frozen.unshareable(self.main_thread) {
+            panic!("an image cannot hold {what}: the states sharing it would write it");
+        }
         for t in frozen.tables() {
             let mut absent = 0u8;
             for (bit, name) in tm_names.iter().enumerate().take(TM_FAST as usize) {
