@@ -1028,6 +1028,7 @@ pub struct Frozen {
 // - Strings are immutable; interning only looks them up.
 // `Send`: the last `Arc` drops it, on one thread, when no heap can reach it any more.
 unsafe impl Send for Frozen {}
+// SAFETY: see above: no state writes a frozen object.
 unsafe impl Sync for Frozen {}
 
 impl Frozen {

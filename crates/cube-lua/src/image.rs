@@ -62,6 +62,7 @@ pub struct Image {
 // `Sync` impl in `gc.rs`); it lives as long as `frozen`, which the image and every state
 // made from it keep alive. The cloners are plain `fn` pointers.
 unsafe impl Send for Image {}
+// SAFETY: as for `Send`: an image is only read once built.
 unsafe impl Sync for Image {}
 
 impl Image {
