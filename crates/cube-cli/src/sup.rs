@@ -58,13 +58,22 @@ fn say(msg: &str) {
 
 static SIGNAL_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
 
+/// Writes the signal's number to the pipe that `watch_signals`' thread reads. It
+/// runs between any two instructions of the interrupted code, which may be about to
+/// read errno: a failed write(2) (a full pipe) must not change it, so errno is saved
+/// and restored.
 extern "C" fn on_signal(sig: libc::c_int) {
+    // SAFETY: `__errno_location` returns this thread's errno, always valid; reading and
+    // writing it is async-signal-safe.
+    let saved = unsafe { *libc::__errno_location() };
     let fd = SIGNAL_FD.load(std::sync::atomic::Ordering::Relaxed);
     if fd >= 0 {
         let b = sig as u8;
-        // SAFETY: write(2) is async-signal-safe.
+        // SAFETY: write(2) is async-signal-safe; `b` outlives the call.
         unsafe { libc::write(fd, &b as *const u8 as *const libc::c_void, 1) };
     }
+    // SAFETY: as above.
+    unsafe { *libc::__errno_location() = saved };
 }
 
 /// SIGTERM/SIGINT: quit (stop every program, then exit); SIGHUP: reload.
@@ -299,5 +308,25 @@ fn print_status(result: &Json) {
                 s["id"].as_str().unwrap_or("?")
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The handler leaves errno as it found it, even when its write fails (here: a
+    /// descriptor that cannot be open, EBADF). It is called directly, as the kernel
+    /// would between two instructions of code that just set errno.
+    #[test]
+    fn the_signal_handler_preserves_errno() {
+        SIGNAL_FD.store(i32::MAX, std::sync::atomic::Ordering::SeqCst);
+        // SAFETY: this thread's errno, as in the handler.
+        unsafe { *libc::__errno_location() = libc::EINTR };
+        on_signal(libc::SIGHUP);
+        // SAFETY: as above.
+        let after = unsafe { *libc::__errno_location() };
+        SIGNAL_FD.store(-1, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(after, libc::EINTR);
     }
 }

@@ -136,6 +136,7 @@ env = {{ {k} = "{v}" }}
     let mut sup = supervise(&config, &[]);
     wait_running(&config, 2);
     eventually(10, "all four started", || with_env(&mark).len() == 4);
+    // SAFETY: kill(2) takes plain integers; no memory is involved.
     unsafe { libc::kill(sup.id() as i32, libc::SIGKILL) };
     let _ = sup.wait();
     eventually(10, "nothing left after SIGKILL of the supervisor", || {
@@ -216,6 +217,7 @@ both = ["echo", "pair"]
         .iter()
         .map(|s| s["pid"].as_i64().unwrap())
         .collect();
+    // SAFETY: kill(2) takes plain integers; no memory is involved.
     unsafe { libc::kill(sup.id() as i32, libc::SIGTERM) };
     let status = wait_exit(&mut sup, 30);
     assert!(status.success(), "{status:?}");
@@ -348,6 +350,7 @@ fn passthrough_output_is_prefixed_on_the_supervisors_stdout() {
     let mut cfg = std::fs::read_to_string(&config).unwrap();
     cfg.push_str("\n[programs.quiet]\ncommand = \"sleep\"\nargs = [\"1000\"]\nstartsecs = 0.1\n");
     std::fs::write(&config, cfg).unwrap();
+    // SAFETY: kill(2) takes plain integers; no memory is involved.
     unsafe { libc::kill(sup.id() as i32, libc::SIGHUP) };
     wait_running(&config, 2);
     assert!(ctl(&config, &["quit"]).status.success());
@@ -401,6 +404,7 @@ fn tail_follow_keeps_printing_across_rotations() {
     }
     let _ = tail.kill();
     let _ = tail.wait();
+    // SAFETY: kill(2) takes plain integers; no memory is involved.
     unsafe { libc::kill(sup.id() as i32, libc::SIGTERM) };
     assert!(wait_exit(&mut sup, 30).success());
     let _ = std::fs::remove_dir_all(&dir);
@@ -447,8 +451,10 @@ fn without_the_sentinel_pdeathsig_still_takes_the_programs_down() {
         .collect();
     let sentinel = children_with(sup.id(), "__cube-sup-sentinel");
     assert_eq!(sentinel.len(), 1, "one sentinel");
+    // SAFETY: kill(2) takes plain integers; no memory is involved.
     unsafe { libc::kill(sentinel[0] as i32, libc::SIGKILL) };
     std::thread::sleep(Duration::from_millis(100));
+    // SAFETY: kill(2) takes plain integers; no memory is involved.
     unsafe { libc::kill(sup.id() as i32, libc::SIGKILL) };
     let _ = sup.wait();
     eventually(10, "programs gone by PDEATHSIG", || {
@@ -464,6 +470,7 @@ struct KillOnPanic(u32);
 impl Drop for KillOnPanic {
     fn drop(&mut self) {
         if std::thread::panicking() {
+            // SAFETY: kill(2) takes plain integers; no memory is involved.
             unsafe { libc::kill(self.0 as i32, libc::SIGKILL) };
         }
     }
@@ -532,6 +539,7 @@ fn a_stalled_stdout_never_blocks_supervision() {
     // A crash is still seen and the program restarted.
     let victim = status_of(&config, "victim:0");
     let pid = victim["pid"].as_i64().expect("victim runs");
+    // SAFETY: kill(2) takes plain integers; no memory is involved.
     unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     eventually(15, "the killed program came back", || {
         let s = status_of(&config, "victim:0");

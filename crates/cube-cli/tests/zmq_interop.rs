@@ -807,6 +807,7 @@ print(" ".join(pull.recv().decode().split()[1] for _ in range(10)))
             &[&front, &back, &public],
         );
         assert_eq!(numbers(&client.line(T)), (0..10).collect::<Vec<u64>>());
+        // SAFETY: kill(2) takes plain integers; no memory is involved.
         unsafe { libc_kill(child.id() as i32, SIGTERM) };
         assert!(child.wait().unwrap().success());
     }

@@ -235,13 +235,14 @@ impl State {
         };
         match &f.kind {
             FrameKind::Lua(cl) => fill_lua_function(&mut info, cl),
-            FrameKind::Native(nc) => {
+            FrameKind::Native(_) => {
                 info.source = "=[C]".into();
                 info.short_src = "[C]".into();
                 info.line_defined = -1;
                 info.last_line_defined = -1;
                 info.what = "C";
-                info.nups = nc.upvals.len();
+                // A native's upvalues are private (`stdlib/debug.rs`): none to report.
+                info.nups = 0;
                 info.is_vararg = true;
             }
         }

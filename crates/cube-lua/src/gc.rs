@@ -1005,10 +1005,30 @@ pub struct Frozen {
     objects: Vec<Obj>,
 }
 
-// SAFETY: a frozen image is immutable (see above); its userdata payloads are `Send`
-// (required by `State::new_userdata`) and only read through shared references until a
-// state takes a private copy.
+// SAFETY: `Frozen` is read from many threads at once: each state made from its image
+// (`State::from_image`) reads its objects in place through `Gc` pointers, possibly while
+// being moved between threads. That is sound while no thread writes a frozen object, or
+// any part of one, and that is an invariant of the code, not of the types (a `Gc` hands
+// out `&mut` to any object: `Gc::get_mut`, `State::userdata_ref`). Where it is kept:
+// - Tables: every write path calls `State::unshare` (or `own_image`) first, which
+//   makes the state's private copies (`image.rs`); `Table`'s mutators assert
+//   `!shared` in debug builds only. Their absent-metamethod bits are computed at
+//   freezing, so `State::tm_of` never has to set one on a frozen metatable.
+// - Marks: frozen objects are permanently marked and are in no heap's object list, so
+//   collectors, which set a mark only where it is unset, never write or free them.
+// - Natives with upvalues and userdata: copied on the first write (`materialize`),
+//   and natives that change such an object go through `State::unshare_value` first
+//   (`math.random`'s generator, io handles); the debug library cannot reach a native's
+//   upvalues at all. A userdata payload that no cloner copies stays shared, so it must
+//   be `Sync` and only ever read (cube-zmq's `Runtime` holds an `Arc` of `Sync` data);
+//   payloads are `Send` by `UserData::data`'s type, `Sync` only by this convention.
+// - Objects that the VM or natives write in place without unsharing are never in an
+//   image: Lua functions (with their `FnProto`s and upvalues), coroutines and
+//   `string.gmatch` iterators. `Image::new` refuses them (`Frozen::unshareable`).
+// - Strings are immutable; interning only looks them up.
+// `Send`: the last `Arc` drops it, on one thread, when no heap can reach it any more.
 unsafe impl Send for Frozen {}
+// SAFETY: see above: no state writes a frozen object.
 unsafe impl Sync for Frozen {}
 
 impl Frozen {
@@ -1024,6 +1044,22 @@ impl Frozen {
     pub fn natives_with_upvalues(&self) -> impl Iterator<Item = Gc<NClosure>> + '_ {
         self.objects.iter().filter_map(|o| match o {
             Obj::NFn(c) if !c.upvals.is_empty() => Some(*c),
+            _ => None,
+        })
+    }
+
+    /// The first object of the image that the states sharing it would write in place,
+    /// described, or `None`. Such objects cannot be in an image (see the `Sync` impl):
+    /// Lua functions, their prototype instances and upvalues (the VM writes them without
+    /// unsharing: SETUPVAL, CLOSURE's caches, and a function's `_ENV` would keep reading
+    /// the frozen globals after the state copied them), threads other than `main` (a
+    /// resume writes the stack) and `string.gmatch` iterators (the one native that
+    /// writes its own upvalues, its position).
+    pub fn unshareable(&self, main: Gc<Thread>) -> Option<&'static str> {
+        self.objects.iter().find_map(|o| match o {
+            Obj::LFn(_) | Obj::Proto(_) | Obj::UpVal(_) => Some("a Lua function"),
+            Obj::Thread(t) if !t.ptr_eq(main) => Some("a coroutine"),
+            Obj::NFn(c) if c.name == "gmatch_aux" => Some("a string.gmatch iterator"),
             _ => None,
         })
     }

@@ -57,14 +57,25 @@ pub struct Image {
     copied_on_write: Vec<usize>,
 }
 
-// SAFETY: everything an image points to is frozen (immutable, never collected) and
-// lives as long as `frozen`, which the image and every state made from it keep alive.
+// SAFETY: everything an image points to is frozen: never collected, and never written
+// by the states that share it (the invariant, and where it is kept, is at `Frozen`'s
+// `Sync` impl in `gc.rs`); it lives as long as `frozen`, which the image and every state
+// made from it keep alive. The cloners are plain `fn` pointers.
 unsafe impl Send for Image {}
+// SAFETY: as for `Send`: an image is only read once built.
 unsafe impl Sync for Image {}
 
 impl Image {
     /// Builds an image: a bare state prepared by `setup` (which opens the libraries),
     /// then frozen.
+    ///
+    /// Many threads read an image at once, so it may hold only objects that states
+    /// read or copy before writing (see `Frozen`'s `Sync` impl in `gc.rs`). `setup` may
+    /// run Lua code, but must leave reachable no Lua function, coroutine or
+    /// `string.gmatch` iterator (the VM and natives write those in place): `new`
+    /// panics if it does. Userdata payloads must be copied by a cloner
+    /// ([`Image::add_userdata_cloner`]) or be `Sync` and never mutated; that is not
+    /// checked.
     pub fn new(setup: impl FnOnce(&mut State)) -> Arc<Image> {
         let mut st = State::new_bare();
         setup(&mut st);
@@ -73,6 +84,8 @@ impl Image {
 
     /// Adds a way to copy payloads of a userdata type that a state must own privately
     /// once it writes the image (the standard library's own types are known already).
+    /// A payload no cloner copies stays shared between threads: it must be `Sync` and
+    /// never mutated.
     pub fn add_userdata_cloner(&mut self, f: CloneUserData) {
         self.clone_userdata.push(f);
     }
@@ -109,7 +122,13 @@ impl State {
     /// computed now, because an image table is never written, not even by that cache.
     fn freeze(mut self) -> Image {
         let tm_names = self.tm_names.clone();
+        // What setup left behind unreachable (its chunks) is not frozen, and nothing
+        // that states would write in place may be (see `Frozen::unshareable`).
+        self.full_gc();
         let frozen = self.heap.freeze();
+        if let Some(what) = frozen.unshareable(self.main_thread) {
+            panic!("an image cannot hold {what}: the states sharing it would write it");
+        }
         for t in frozen.tables() {
             let mut absent = 0u8;
             for (bit, name) in tm_names.iter().enumerate().take(TM_FAST as usize) {

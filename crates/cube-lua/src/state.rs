@@ -161,6 +161,7 @@ pub struct TmNames(pub [Gc<LuaStr>; TM_COUNT]);
 // them moves with the state (which is moved between threads as a whole) or is shared by
 // states of one image, whose strings are frozen (immutable, never collected).
 unsafe impl Send for TmNames {}
+// SAFETY: as for `Send`: shared between threads only as part of an image (frozen).
 unsafe impl Sync for TmNames {}
 
 impl std::ops::Index<usize> for TmNames {

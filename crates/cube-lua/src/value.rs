@@ -252,20 +252,29 @@ pub enum UpState {
 /// A native function with its upvalues.
 pub struct NClosure {
     pub f: NativeFn,
+    /// The native's private state: only the native itself (through `State::upvalue` or
+    /// its frame) reads or writes it; the debug library does not show it to Lua (unlike
+    /// PUC-Rio, see `stdlib/debug.rs`), so a native may trust what it put here.
     pub upvals: Box<[Value]>,
     /// Name used in `bad argument` messages when the call site does not name it.
     pub name: &'static str,
 }
 
 /// Full userdata: an arbitrary Rust value with an optional metatable and user value.
+///
+/// The payload is `Send` because a process's state, userdata included, moves between
+/// scheduler threads (cube-vm's `SendState`).
+///
+/// ```compile_fail
+/// // A payload that is not `Send` (an `Rc`) cannot be put in a userdata.
+/// let mut st = cube_lua::State::new_bare();
+/// if let cube_lua::Value::UserData(u) = st.new_userdata(0u8, None) {
+///     u.get_mut().data = Box::new(std::rc::Rc::new(1));
+/// }
+/// ```
 pub struct UserData {
-    pub data: Box<dyn Any>,
+    pub data: Box<dyn Any + Send>,
     pub meta: Option<Gc<Table>>,
     /// The value set by `debug.setuservalue` (5.2 "environment"); nil by default.
     pub user_value: Value,
 }
-
-// SAFETY-relevant note: `Box<dyn Any>` is not `Send`; the process runtime requires a
-// state to be movable between threads. Userdata payloads created through the public
-// API are required to be `Send` (see `State::new_userdata`), so sending a whole state
-// is sound even though the type system cannot see it here.

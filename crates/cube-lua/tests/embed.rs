@@ -395,3 +395,61 @@ fn environments_and_bare_states() {
         .unwrap();
     assert_eq!(r, 10);
 }
+
+/// A script cannot reach a Rust callback's private upvalues (the boxed closure and the
+/// address of its `Lua`) through the debug library, so it can neither forge the address
+/// nor free the closure while it runs. Before natives' upvalues were private, this
+/// script made the host dereference address 16 (SIGSEGV), so the scenario runs in a
+/// child process: a crash fails this test instead of killing the test binary.
+#[test]
+fn script_cannot_corrupt_a_callback() {
+    const CHILD: &str = "CUBE_EMBED_CALLBACK_CHILD";
+    if std::env::var_os(CHILD).is_none() {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "script_cannot_corrupt_a_callback", "--nocapture"])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "child ended with {:?}\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"));
+        return;
+    }
+    let lua = Lua::new();
+    let answer = lua.create_function(|_, ()| Ok(42)).unwrap();
+    // Calls Lua, which tries to free this closure's userdata while it runs.
+    let name = String::from("still here");
+    let reenter = lua
+        .create_function(move |lua, f: Function| {
+            f.call::<_, ()>(())?;
+            lua.load("collectgarbage()").exec()?;
+            Ok(name.clone())
+        })
+        .unwrap();
+    lua.globals().set("answer", answer).unwrap();
+    lua.globals().set("reenter", reenter).unwrap();
+    lua.globals().set("p", Value::LightUserData(16)).unwrap();
+    let r: String = lua
+        .load(
+            r##"local seen = {}
+            for i = 1, 2 do
+                seen[#seen + 1] = select("#", debug.getupvalue(answer, i))
+                seen[#seen + 1] = select("#", debug.setupvalue(answer, i, i == 2 and p or nil))
+            end
+            seen[#seen + 1] = debug.getinfo(answer, "u").nups
+            seen[#seen + 1] = answer()
+            seen[#seen + 1] = reenter(function()
+                debug.setupvalue(reenter, 1, nil)
+                debug.setupvalue(reenter, 2, p)
+            end)
+            return table.concat(seen, " ")"##,
+        )
+        .eval()
+        .unwrap();
+    assert_eq!(r, "0 0 0 0 0 42 still here");
+}

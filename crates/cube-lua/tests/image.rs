@@ -132,3 +132,42 @@ fn no_library_function_writes_a_shared_table_in_place() {
     }
     assert!(calls > 7 * 100, "{calls} calls");
 }
+
+/// An image cannot hold what states would write in place. A Lua function left in one
+/// was shared by every state: its upvalues (one state's `n = n + 1` was seen by the
+/// others, from any thread, and could point into another state's heap) and the caches
+/// CLOSURE writes into its prototype instance (which then pointed at one state's
+/// objects, freed by that state's collector while the others used them).
+#[test]
+fn an_image_refuses_what_states_would_write_in_place() {
+    let refused = |src: &'static str| {
+        std::panic::catch_unwind(|| {
+            Image::new(|st| {
+                cube_lua::stdlib::open_libs(st);
+                run(st, src);
+            })
+        })
+        .err()
+        .and_then(|e| e.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| format!("accepted: {src}"))
+    };
+    assert_eq!(
+        refused("local n = 0 function inc() n = n + 1 return n end"),
+        "an image cannot hold a Lua function: the states sharing it would write it"
+    );
+    assert_eq!(
+        refused("co = coroutine.create(print)"),
+        "an image cannot hold a coroutine: the states sharing it would write it"
+    );
+    assert_eq!(
+        refused("it = string.gmatch('abc', '.')"),
+        "an image cannot hold a string.gmatch iterator: the states sharing it would write it"
+    );
+    // Setup may run Lua code: what it leaves unreachable is not frozen.
+    let image = Image::new(|st| {
+        cube_lua::stdlib::open_libs(st);
+        run(st, "local f = function() return 1 end answer = f() + 41");
+    });
+    let mut a = State::from_image(&image);
+    assert_eq!(describe(&run(&mut a, "return tostring(answer)")[0]), "42");
+}

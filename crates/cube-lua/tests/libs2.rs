@@ -309,6 +309,39 @@ fn debug_getinfo_and_locals() {
     );
 }
 
+/// A native's upvalues are private (unlike PUC-Rio, which shows them named ""): the
+/// debug library neither reads nor replaces them, so natives that keep their state there
+/// (gmatch's position, wrap's coroutine, io.lines' file) cannot be corrupted from Lua.
+#[test]
+fn debug_cannot_reach_native_upvalues() {
+    let mut st = new_state();
+    let src = r##"local it = string.gmatch("a1b2", "%a")
+    local w = coroutine.wrap(function() coroutine.yield(1) return 2 end)
+    local out = {}
+    for _, f in ipairs{it, w, print} do
+        out[#out + 1] = select("#", debug.getupvalue(f, 1))
+        out[#out + 1] = select("#", debug.setupvalue(f, 1, "x"))
+        out[#out + 1] = debug.getinfo(f, "u").nups
+        out[#out + 1] = select(2, pcall(debug.upvalueid, f, 1))
+    end
+    local function l() return out end
+    out[#out + 1] = select(2, pcall(debug.upvaluejoin, l, 1, it, 1))
+    debug.setupvalue(it, 3, 1e300)
+    debug.setupvalue(w, 1, {})
+    out[#out + 1] = it() .. it() .. tostring((it()))
+    out[#out + 1] = w() + w()
+    return table.concat(out, " ")"##;
+    let id_err = "bad argument #2 to 'debug.upvalueid' (invalid upvalue index)";
+    let per_fn = format!("0 0 0 {id_err}");
+    assert_eq!(
+        run(&mut st, src),
+        format!(
+            "{per_fn} {per_fn} {per_fn} bad argument #4 to 'debug.upvaluejoin' \
+             (invalid upvalue index) abnil 3"
+        )
+    );
+}
+
 #[test]
 fn debug_upvalues_metatables_hooks() {
     let mut st = new_state();

@@ -46,6 +46,7 @@ fn latency(events: &str, control: &str, id: &str, n: usize) {
     let mut inside = Vec::with_capacity(n);
     for _ in 0..n {
         let t0 = now();
+        // SAFETY: kill(2) takes plain integers; no memory is involved.
         unsafe { libc::kill(pid, libc::SIGKILL) };
         let spawn = next_event(&sub, "spawn", id);
         samples.push((spawn["time"].as_f64().unwrap() - t0) * 1000.0);
@@ -102,6 +103,7 @@ fn spawn(n: usize) {
         let t0 = std::time::Instant::now();
         let pid = cube_sup::proc::spawn_program(spec, |_, _| {}).unwrap();
         samples.push(t0.elapsed().as_secs_f64() * 1000.0);
+        // SAFETY: kill(2) takes plain integers; no memory is involved.
         unsafe { libc::kill(pid, libc::SIGKILL) };
     }
     report(&format!("fork+exec alone over {n} spawns"), &mut samples);
@@ -116,6 +118,7 @@ fn cpu_ticks(pid: &str) -> (u64, u64) {
 }
 
 fn idle(pid: &str, secs: f64) {
+    // SAFETY: sysconf(3) takes and returns plain integers.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
     let (t0, _) = cpu_ticks(pid);
     std::thread::sleep(Duration::from_secs_f64(secs));

@@ -67,11 +67,15 @@ static WAKE_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new
 extern "C" fn on_sigchld(_: libc::c_int) {
     let fd = WAKE_FD.load(std::sync::atomic::Ordering::Relaxed);
     if fd >= 0 {
+        // SAFETY: `__errno_location` returns this thread's errno, always valid; reading
+        // it is async-signal-safe. It is restored below, so the interrupted code does
+        // not see the handler's write(2) change it.
         let saved = unsafe { *libc::__errno_location() };
         let b = 1u8;
         // SAFETY: write(2) is async-signal-safe; a full pipe just drops the byte (the
         // reaper is awake anyway then).
         unsafe { libc::write(fd, &b as *const u8 as *const libc::c_void, 1) };
+        // SAFETY: as above.
         unsafe { *libc::__errno_location() = saved };
     }
 }
@@ -242,6 +246,10 @@ pub fn spawn_program(
     let parent = unsafe { libc::getpid() };
     let fd3 = spec.fd3.as_ref().map(|f| f.as_raw_fd());
     let nofile = NOFILE_SOFT.load(std::sync::atomic::Ordering::SeqCst);
+    // SAFETY: the closure runs in the child between fork and exec, where only
+    // async-signal-safe calls are allowed: it makes only system calls (getrlimit,
+    // setrlimit, setsid, prctl, getppid, _exit, fcntl, dup2) on values computed before the
+    // fork, reads errno, and allocates nothing (`io::Error::last_os_error` is a code).
     unsafe {
         cmd.pre_exec(move || {
             if nofile != u64::MAX {

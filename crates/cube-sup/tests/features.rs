@@ -270,6 +270,7 @@ failures = 2
 #[test]
 fn programs_get_their_cwd_env_and_user() {
     let work = temp_dir("cwd");
+    // SAFETY: geteuid(2) has no arguments and cannot fail.
     let root = unsafe { libc::geteuid() } == 0;
     let user = if root { "user = \"nobody\"\n" } else { "" };
     let f = Fixture::start(
@@ -289,6 +290,7 @@ env = {{ GREETING = "hi" }}
     let want_uid = if root {
         cube_sup::config::user_ids("nobody").unwrap().0
     } else {
+        // SAFETY: geteuid(2) has no arguments and cannot fail.
         unsafe { libc::geteuid() }
     };
     let want = format!(

@@ -50,20 +50,34 @@ pub(crate) struct Ctx {
     last_dest: Option<Arc<Process>>,
 }
 
-/// A pointer from a process's context to the process. Sound because the context lives
-/// inside that process's state, which lives inside the process: the process outlives
-/// every use of the pointer, and it is behind an `Arc`, so it does not move.
+/// A pointer from a process's context to the process (`None` until `set_process`).
+///
+/// It is valid for as long as the context is: the context lives in the process's state
+/// (`State::ext`), the state lives in the process (`Process::state`) or is taken out of
+/// it only by code holding an `Arc` of the process (`run_slice`, `Node::exit`, which runs
+/// its finalizers), and the process is behind an `Arc`, so it does not move. Dropping a
+/// state runs no Lua code, so nothing reads the pointer while a process is dropped.
+/// [`ProcessPtr::get`] ties the reference to a borrow of the pointer, hence of the
+/// context, so no caller can keep it longer.
 struct ProcessPtr(*const Process);
 
 // SAFETY: `Process` is `Sync` (its mutable parts are behind locks and atomics); the
-// pointer only gives shared access to it.
+// pointer only gives shared access to it, for as long as the context holding it lives.
 unsafe impl Send for ProcessPtr {}
 
+impl ProcessPtr {
+    fn get(&self) -> Option<&Process> {
+        // SAFETY: null or an `Arc<Process>` allocation that outlives this pointer (see
+        // `ProcessPtr`); the reference lives no longer than `&self`.
+        unsafe { self.0.as_ref() }
+    }
+}
+
 impl Ctx {
-    /// This context's process; `None` only while it is being created.
-    pub(crate) fn process<'a>(&self) -> Option<&'a Process> {
-        // SAFETY: see `ProcessPtr`.
-        unsafe { self.process.0.as_ref() }
+    /// This context's process; `None` only while it is being created. Borrows the
+    /// context: copy out (or clone the `Arc`s) what must outlive the borrow.
+    pub(crate) fn process(&self) -> Option<&Process> {
+        self.process.get()
     }
 }
 
@@ -77,6 +91,12 @@ fn ctx(st: &mut State) -> &mut Ctx {
         .as_mut()
         .and_then(|e| e.downcast_mut::<Ctx>())
         .expect("process context")
+}
+
+/// The context in a state's `ext`, borrowing only that field (so the rest of the state
+/// stays usable while the process it points to is).
+fn ctx_in(ext: &Option<Box<dyn std::any::Any + Send>>) -> Option<&Ctx> {
+    ext.as_ref().and_then(|e| e.downcast_ref::<Ctx>())
 }
 
 /// The context, if `st` is a process's state.
@@ -417,7 +437,7 @@ fn pull_mailbox_starting(st: &mut State, new_timeout: Option<Option<f64>>) -> bo
         c.deadline = deadline_after(timeout_ms);
         c.save = 0;
     }
-    let Some(p) = c.process() else {
+    let Some(p) = c.process.get() else {
         return false;
     };
     let mut mb = p.mailbox.lock().expect("mailbox lock");
@@ -441,7 +461,7 @@ fn new_wait(st: &mut State, timeout_ms: Option<f64>) {
     let c = ctx(st);
     c.deadline = deadline_after(timeout_ms);
     c.save = 0;
-    if let Some(p) = c.process() {
+    if let Some(p) = c.process.get() {
         let mut mb = p.mailbox.lock().expect("mailbox lock");
         mb.wait_seq += 1;
         mb.timed_out = false;
@@ -529,7 +549,7 @@ fn unqueue(st: &mut State, size: usize) {
     if size == 0 {
         return;
     }
-    if let Some(p) = ctx(st).process() {
+    if let Some(p) = ctx_in(&st.ext).and_then(Ctx::process) {
         // The slice's heap cap set these bytes aside (own limit minus queue, group's
         // room): now they are the heap's to take.
         if let Some(cap) = st.max_heap {

@@ -74,10 +74,21 @@ impl Mailbox {
 /// A Lua state that moves between scheduler threads.
 pub(crate) struct SendState(pub State);
 
-// SAFETY: a `State` owns every object its values point to (one heap per process,
-// DESIGN.md decision 3); nothing in it is shared with another state or thread. Only one
-// scheduler thread runs a process at a time (the `Running` status under the mailbox lock,
-// and the state's own mutex), so moving the whole state between threads is sound.
+// SAFETY: `State` is not `Send` only because it holds raw heap pointers (`Gc`). What
+// those reach is of two kinds:
+// - Objects of the state's own heap (one heap per process, DESIGN.md decision 3). No
+//   other thread holds a pointer to them: what crosses processes is a copied `Term`
+//   (pids are light userdata), and the process runtime keeps no `Gc` of a process's
+//   state outside it. Only one thread uses the state at a time: it is reached only
+//   through `Process::state`'s mutex, held for a whole slice (`run_slice`) or for
+//   `Node::exit`'s close. Every Rust payload the state owns is `Send` by its type
+//   (`UserData::data`, `State::ext`, continuations' data, `State::stdout`), so moving
+//   them with the state is sound.
+// - Objects shared with states on other threads: the frozen image the state started
+//   from (`cube_lua::image`, kept alive by the state's `Arc<Image>`), its `TmNames`, and
+//   `Arc`-shared prototypes (plain immutable Rust values). Other threads read them
+//   concurrently; that is sound only because no state writes them, the invariant stated
+//   at `Frozen`'s `Sync` impl (cube-lua's `gc.rs`), which this impl relies on.
 unsafe impl Send for SendState {}
 
 pub struct Process {

@@ -19,8 +19,10 @@ struct Raw {
     max_linger: AtomicI32,
 }
 
-// SAFETY: a libzmq context is thread-safe.
+// SAFETY: a libzmq context is thread-safe (libzmq's documentation: contexts may be
+// shared between threads, unlike sockets); `max_linger` is atomic.
 unsafe impl Send for Raw {}
+// SAFETY: as for `Send`: every use of `ctx` through `&Raw` is a thread-safe libzmq call.
 unsafe impl Sync for Raw {}
 
 impl Drop for Raw {

@@ -70,9 +70,11 @@ impl Reactor {
         if epfd < 0 {
             return Err(errno());
         }
+        // SAFETY: as above.
         let stopfd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
         if stopfd < 0 {
             let e = errno();
+            // SAFETY: `epfd` was just opened here and nothing else holds it.
             unsafe { libc::close(epfd) };
             return Err(e);
         }

@@ -345,12 +345,19 @@ fn block_now(st: &mut State, s: &Sock, retry: Option<Retry>, timeout_ms: i64) ->
 }
 
 /// The socket at argument `n`, open.
-pub(crate) fn check_sock<'a>(st: &mut State, a: Args, n: usize) -> LResult<&'a mut Sock> {
+///
+/// # Safety
+/// The reference is not tied to `st` (the natives need both at once), so the caller
+/// must keep it within the running native's call: argument `n` roots the userdata
+/// until the native returns (a native's arguments stay on the stack; a collection
+/// inside a native, such as `ensure_heap_room`'s, keeps the stack and runs no Lua
+/// code), and must not overwrite that argument slot or make another reference to the
+/// same payload (`State::userdata_ref`) while it uses this one.
+pub(crate) unsafe fn check_sock<'a>(st: &mut State, a: Args, n: usize) -> LResult<&'a mut Sock> {
     let v = st.arg(a, n);
     match State::userdata_ref::<Sock>(&v) {
-        // SAFETY of the lifetime: the userdata is an argument of the running native,
-        // so it stays alive (rooted on the stack) for the whole call; collection only
-        // runs at safe points, never inside a native.
+        // SAFETY: the payload lives in its own allocation as long as the userdata, which
+        // the caller keeps rooted and unaliased while it uses the reference (contract).
         Some(s) if !s.is_closed() => Ok(unsafe { &mut *(s as *mut Sock) }),
         Some(_) => Err(st.rt_error("attempt to use a closed socket")),
         None => Err(st.arg_type_error(a, n, "zmq socket")),
@@ -379,7 +386,8 @@ fn endpoint_arg(st: &mut State, a: Args, n: usize) -> LResult<CString> {
 type EndpointFn = unsafe extern "C" fn(*mut c_void, *const std::ffi::c_char) -> c_int;
 
 fn endpoint_op(st: &mut State, a: Args, what: &str, f: EndpointFn) -> LResult<Ret> {
-    let s = check_sock(st, a, 1)?;
+    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
+    let s = unsafe { check_sock(st, a, 1) }?;
     let ep = endpoint_arg(st, a, 2)?;
     // SAFETY: an open socket and a NUL-terminated endpoint.
     if unsafe { f(s.raw, ep.as_ptr()) } != 0 {
@@ -393,7 +401,8 @@ fn endpoint_op(st: &mut State, a: Args, what: &str, f: EndpointFn) -> LResult<Re
 /// `sock:bind(endpoint)`: returns the endpoint bound (with the port chosen for `*`).
 pub(crate) fn bind(st: &mut State, a: Args) -> LResult<Ret> {
     endpoint_op(st, a, "bind", z::zmq_bind)?;
-    let s = check_sock(st, a, 1)?;
+    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
+    let s = unsafe { check_sock(st, a, 1) }?;
     match get_bytes(s, z::ZMQ_LAST_ENDPOINT as c_int) {
         Ok(mut ep) => {
             if ep.last() == Some(&0) {
@@ -522,7 +531,8 @@ fn message_arg(
 /// timeout.
 pub(crate) fn send(st: &mut State, a: Args) -> LResult<Ret> {
     let retry = io_wait::take_retry(st);
-    let s = check_sock(st, a, 1)?;
+    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
+    let s = unsafe { check_sock(st, a, 1) }?;
     let data = message_arg(st, a, 2)?;
     let flags = flags_arg(st, a, 3)?;
     st.budget -= 1 + (data.len() as i64 >> 10);
@@ -536,7 +546,8 @@ pub(crate) fn send(st: &mut State, a: Args) -> LResult<Ret> {
 /// `sock:send_more(msg [, flags])`: a part with more to follow.
 pub(crate) fn send_more(st: &mut State, a: Args) -> LResult<Ret> {
     let retry = io_wait::take_retry(st);
-    let s = check_sock(st, a, 1)?;
+    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
+    let s = unsafe { check_sock(st, a, 1) }?;
     let data = message_arg(st, a, 2)?;
     let flags = flags_arg(st, a, 3)? | SNDMORE;
     if let Some(r) = send_part(st, s, data.as_bytes(), flags, retry)? {
@@ -550,7 +561,8 @@ pub(crate) fn send_more(st: &mut State, a: Args) -> LResult<Ret> {
 /// message.
 pub(crate) fn send_multipart(st: &mut State, a: Args) -> LResult<Ret> {
     let retry = io_wait::take_retry(st);
-    let s = check_sock(st, a, 1)?;
+    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
+    let s = unsafe { check_sock(st, a, 1) }?;
     let t = st.check_table(a, 2)?;
     let flags = flags_arg(st, a, 3)? & !SNDMORE;
     let n = t.length();
@@ -618,7 +630,8 @@ fn recv_part(
 /// timeout.
 pub(crate) fn recv(st: &mut State, a: Args) -> LResult<Ret> {
     let retry = io_wait::take_retry(st);
-    let s = check_sock(st, a, 1)?;
+    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
+    let s = unsafe { check_sock(st, a, 1) }?;
     let flags = flags_arg(st, a, 2)?;
     if let Some(r) = recv_part(st, s, flags, retry)? {
         return Ok(r);
@@ -638,7 +651,8 @@ pub(crate) fn recv(st: &mut State, a: Args) -> LResult<Ret> {
 /// as a list.
 pub(crate) fn recv_multipart(st: &mut State, a: Args) -> LResult<Ret> {
     let retry = io_wait::take_retry(st);
-    let s = check_sock(st, a, 1)?;
+    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
+    let s = unsafe { check_sock(st, a, 1) }?;
     let flags = flags_arg(st, a, 2)?;
     if retry.is_none() {
         s.partial.clear();
@@ -679,7 +693,8 @@ pub(crate) fn recv_multipart(st: &mut State, a: Args) -> LResult<Ret> {
 
 /// `sock:more()` (also `rcvmore`): whether the last part received has more after it.
 pub(crate) fn more(st: &mut State, a: Args) -> LResult<Ret> {
-    let s = check_sock(st, a, 1)?;
+    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
+    let s = unsafe { check_sock(st, a, 1) }?;
     st.push(Value::Bool(s.more));
     Ok(Ret::Values(1))
 }
@@ -718,7 +733,8 @@ pub(crate) fn closed(st: &mut State, a: Args) -> LResult<Ret> {
 
 /// `sock:type()`: the type's name ("PUB", ...).
 pub(crate) fn type_(st: &mut State, a: Args) -> LResult<Ret> {
-    let s = check_sock(st, a, 1)?;
+    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
+    let s = unsafe { check_sock(st, a, 1) }?;
     let name = options::type_name(s.kind());
     st.push_str(name.as_bytes());
     Ok(Ret::Values(1))
@@ -728,7 +744,8 @@ pub(crate) fn type_(st: &mut State, a: Args) -> LResult<Ret> {
 /// zmq.POLLIN) within the timeout; blocks the process only.
 pub(crate) fn poll(st: &mut State, a: Args) -> LResult<Ret> {
     let retry = io_wait::take_retry(st);
-    let s = check_sock(st, a, 1)?;
+    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
+    let s = unsafe { check_sock(st, a, 1) }?;
     let timeout = timeout_arg(st, a, 2)?;
     let want = st.opt_integer(a, 3, POLLIN as i64)? as i16;
     loop {
@@ -930,7 +947,8 @@ fn option_name_arg(st: &mut State, a: Args, n: usize) -> LResult<&'static Opt> {
 
 /// `sock:setopt(name, value)` (also `set_option`, `setsockopt`).
 pub(crate) fn setopt(st: &mut State, a: Args) -> LResult<Ret> {
-    let s = check_sock(st, a, 1)?;
+    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
+    let s = unsafe { check_sock(st, a, 1) }?;
     let o = option_name_arg(st, a, 2)?;
     let v = st.arg(a, 3);
     if let Err(m) = set_option(st, s, o, v) {
@@ -942,7 +960,8 @@ pub(crate) fn setopt(st: &mut State, a: Args) -> LResult<Ret> {
 
 /// `sock:getopt(name)` (also `get_option`, `getsockopt`).
 pub(crate) fn getopt(st: &mut State, a: Args) -> LResult<Ret> {
-    let s = check_sock(st, a, 1)?;
+    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
+    let s = unsafe { check_sock(st, a, 1) }?;
     let o = option_name_arg(st, a, 2)?;
     match get_option(st, s, o) {
         Ok(v) => {
@@ -955,7 +974,8 @@ pub(crate) fn getopt(st: &mut State, a: Args) -> LResult<Ret> {
 
 /// `sock:set_NAME(value)`: the option is the native's upvalue (its index).
 pub(crate) fn set_named(st: &mut State, a: Args) -> LResult<Ret> {
-    let s = check_sock(st, a, 1)?;
+    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
+    let s = unsafe { check_sock(st, a, 1) }?;
     let Value::Num(i) = st.upvalue(0) else {
         return Err(st.rt_error("bad option accessor"));
     };
@@ -970,7 +990,8 @@ pub(crate) fn set_named(st: &mut State, a: Args) -> LResult<Ret> {
 
 /// `sock:get_NAME()`.
 pub(crate) fn get_named(st: &mut State, a: Args) -> LResult<Ret> {
-    let s = check_sock(st, a, 1)?;
+    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
+    let s = unsafe { check_sock(st, a, 1) }?;
     let Value::Num(i) = st.upvalue(0) else {
         return Err(st.rt_error("bad option accessor"));
     };
@@ -994,7 +1015,8 @@ pub(crate) fn unsubscribe(st: &mut State, a: Args) -> LResult<Ret> {
 }
 
 fn sub_op(st: &mut State, a: Args, id: u32) -> LResult<Ret> {
-    let s = check_sock(st, a, 1)?;
+    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
+    let s = unsafe { check_sock(st, a, 1) }?;
     let prefix = match st.arg(a, 2) {
         Value::Nil => Vec::new(),
         _ => st.check_str(a, 2)?.as_bytes().to_vec(),
@@ -1019,7 +1041,8 @@ fn sub_op(st: &mut State, a: Args, id: u32) -> LResult<Ret> {
 /// `sock:monitor([events])`: socket events arrive as messages
 /// `{tag="zmq_event", monitor=ID, event=NAME, value=N, endpoint=EP}`; returns ID.
 pub(crate) fn monitor(st: &mut State, a: Args) -> LResult<Ret> {
-    let s = check_sock(st, a, 1)?;
+    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
+    let s = unsafe { check_sock(st, a, 1) }?;
     let events = st.opt_integer(a, 2, crate::monitor::ALL_EVENTS as i64)? as c_int;
     let Some(me) = io_wait::ProcessRef::current(st) else {
         return Err(st.rt_error("zmq monitor: only a process can receive monitor events"));

@@ -3,6 +3,11 @@
 //! A Rust closure becomes a native closure of one shared trampoline, [`trampoline`],
 //! with two upvalues: a userdata holding the boxed closure, and the address of the
 //! [`Inner`] state so the trampoline can hand the closure a `&Lua`.
+//!
+//! The trampoline trusts both because a native's upvalues are private: the debug
+//! library does not expose them to Lua (`getupvalue`/`setupvalue` see no upvalues in a
+//! native; PUC-Rio shows C upvalues named `""`, see `stdlib/debug.rs`), so no script can
+//! forge the address or free the closure's userdata while the closure runs.
 
 use super::handle::Handle;
 use super::{Error, FromLuaMulti, Function, Inner, IntoLuaMulti, Lua, MultiValue, Result, Value};
@@ -107,8 +112,10 @@ fn trampoline(st: &mut State, a: Args) -> LResult<Ret> {
         return Err(st.new_str(b"corrupt Rust callback"));
     };
     let inner_ptr = addr as *const Inner;
-    // SAFETY: the state running this native is owned by that `Inner`, which is therefore
-    // alive (it is either held by the caller's `Lua` or in its `Drop`, see `closing`).
+    // SAFETY: upvalue 1 is the address `create_callback` stored, since no Lua code can
+    // write a native's upvalues (module docs). The state running this native is owned
+    // by that `Inner`, which is therefore alive (it is either held by the caller's `Lua`
+    // or in its `Drop`, see `closing`).
     if unsafe { (*inner_ptr).closing.get() } {
         return Err(st.new_str(b"Rust callback called while the Lua state closes"));
     }
@@ -137,8 +144,8 @@ fn trampoline(st: &mut State, a: Args) -> LResult<Ret> {
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| -> Result<Vec<RawValue>> {
         let args = args.into_iter().map(|v| Value::from_raw(&lua, v)).collect();
         // SAFETY: the closure lives in the callback userdata, an upvalue of this native,
-        // whose frame is on the stack: it stays alive during the call and is never
-        // mutated.
+        // whose frame is on the stack: it stays alive during the call (no Lua code can
+        // replace a native's upvalue, module docs) and is never mutated.
         let out = unsafe { (*cb)(&lua, args) }?;
         let raw = out
             .iter()

@@ -6,6 +6,18 @@
 //! Everything else follows PUC: levels count from the running function (level 0 is the
 //! debug function itself), locals are named from the prototype's `loc_vars` at the
 //! frame's pc, other live slots are "(*temporary)", varargs are "(*vararg)".
+//!
+//! # Natives' upvalues are private
+//! PUC-Rio 5.2 shows a C function's upvalues to `debug.getupvalue`/`setupvalue` (named
+//! `""`) and to `upvalueid`. cube does not: for a native, `getupvalue` and `setupvalue`
+//! return nothing, `upvalueid` and `upvaluejoin` raise "invalid upvalue index", and
+//! `getinfo(f).nups` is 0. A native's upvalues hold what the native trusts: the embedding
+//! API's trampoline keeps the address of its `Lua` and the boxed Rust closure there
+//! (`api/function.rs`), `gmatch` its position, `coroutine.wrap` its thread, `io.lines`
+//! its file, `math.random` its generator, other crates their runtime handles. A script
+//! that could replace them could make the host dereference a forged address or free a
+//! closure while it runs. Nothing outside the native that made them (and `image.rs`,
+//! which copies them verbatim) reads or writes them.
 
 use crate::debug_info::FrameInfo;
 use crate::gc::Gc;
@@ -59,27 +71,22 @@ pub(crate) fn set_upval(_st: &mut State, uv: Gc<UpVal>, v: Value) {
 }
 
 /// Where upvalue `n` (1-based) of function `f` is, with its name (`aux_upvalue`).
-enum UpRef {
-    Lua(Gc<UpVal>, String),
-    Native(Gc<crate::value::NClosure>, usize),
-}
-
-fn find_upvalue(f: Value, n: i64) -> Option<UpRef> {
+///
+/// Only Lua functions have upvalues here: a native's upvalues are its private state
+/// (see the module docs), so for a native every index is out of range.
+fn find_upvalue(f: Value, n: i64) -> Option<(Gc<UpVal>, String)> {
     let i = usize::try_from(n.checked_sub(1)?).ok()?;
-    match f {
-        Value::LFn(cl) => {
-            let uv = *cl.upvals.get(i)?;
-            let name =
-                cl.p.proto
-                    .upvalues
-                    .get(i)
-                    .map(|u| u.name.clone())
-                    .unwrap_or_default();
-            Some(UpRef::Lua(uv, name))
-        }
-        Value::NFn(nc) => (i < nc.upvals.len()).then_some(UpRef::Native(nc, i)),
-        _ => None,
-    }
+    let Value::LFn(cl) = f else {
+        return None;
+    };
+    let uv = *cl.upvals.get(i)?;
+    let name =
+        cl.p.proto
+            .upvalues
+            .get(i)
+            .map(|u| u.name.clone())
+            .unwrap_or_default();
+    Some((uv, name))
 }
 
 fn check_function(st: &mut State, a: Args, n: usize) -> LResult<Value> {
@@ -95,14 +102,9 @@ fn getupvalue(st: &mut State, a: Args) -> LResult<Ret> {
     let f = check_function(st, a, 1)?;
     match find_upvalue(f, n) {
         None => Ok(Ret::Values(0)),
-        Some(UpRef::Lua(uv, name)) => {
+        Some((uv, name)) => {
             st.push_str(name.as_bytes());
             st.push(get_upval(uv));
-            Ok(Ret::Values(2))
-        }
-        Some(UpRef::Native(nc, i)) => {
-            st.push_str(b"");
-            st.push(nc.upvals[i]);
             Ok(Ret::Values(2))
         }
     }
@@ -117,35 +119,27 @@ fn setupvalue(st: &mut State, a: Args) -> LResult<Ret> {
     let v = st.arg(a, 3);
     match find_upvalue(f, n) {
         None => Ok(Ret::Values(0)),
-        Some(UpRef::Lua(uv, name)) => {
+        Some((uv, name)) => {
             set_upval(st, uv, v);
             st.push_str(name.as_bytes());
-            Ok(Ret::Values(1))
-        }
-        Some(UpRef::Native(nc, i)) => {
-            nc.get_mut().upvals[i] = v;
-            st.push_str(b"");
             Ok(Ret::Values(1))
         }
     }
 }
 
 /// `checkupval`: the upvalue `(f, n)` at arguments `argf`, `argf + 1`.
-fn check_upval(st: &mut State, a: Args, argf: usize) -> LResult<UpRef> {
+fn check_upval(st: &mut State, a: Args, argf: usize) -> LResult<Gc<UpVal>> {
     let f = check_function(st, a, argf)?;
     let n = st.check_integer(a, argf + 1)?;
     match find_upvalue(f, n) {
-        Some(r) => Ok(r),
+        Some((uv, _)) => Ok(uv),
         None => Err(st.arg_error(argf + 1, "invalid upvalue index")),
     }
 }
 
 fn upvalueid(st: &mut State, a: Args) -> LResult<Ret> {
-    let id = match check_upval(st, a, 1)? {
-        UpRef::Lua(uv, _) => uv.addr(),
-        UpRef::Native(nc, i) => nc.addr() + 16 * (i + 1),
-    };
-    st.push(Value::LightUserData(id));
+    let uv = check_upval(st, a, 1)?;
+    st.push(Value::LightUserData(uv.addr()));
     Ok(Ret::Values(1))
 }
 
@@ -159,9 +153,9 @@ fn upvaluejoin(st: &mut State, a: Args) -> LResult<Ret> {
     }
     // Both checked above: argument 1 is a Lua function and argument 2 a valid index.
     let n1 = st.check_integer(a, 2)? - 1;
-    if let (Value::LFn(cl), UpRef::Lua(uv, _)) = (st.arg(a, 1), target) {
+    if let Value::LFn(cl) = st.arg(a, 1) {
         if let Some(slot) = cl.get_mut().upvals.get_mut(n1 as usize) {
-            *slot = uv;
+            *slot = target;
         }
     }
     Ok(Ret::Values(0))
@@ -267,16 +261,14 @@ fn function_info(f: Value) -> FrameInfo {
     };
     match f {
         Value::LFn(cl) => crate::debug_info::fill_lua_function(&mut info, &cl),
-        other => {
+        _ => {
             info.source = "=[C]".into();
             info.short_src = "[C]".into();
             info.line_defined = -1;
             info.last_line_defined = -1;
             info.what = "C";
-            info.nups = match other {
-                Value::NFn(nc) => nc.upvals.len(),
-                _ => 0,
-            };
+            // A native's upvalues are private (module docs): none to report.
+            info.nups = 0;
             info.is_vararg = true;
         }
     }

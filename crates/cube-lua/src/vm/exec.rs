@@ -80,14 +80,16 @@ impl State {
 
             macro_rules! reg {
                 ($i:expr) => {
-                    // SAFETY: the compiler never emits a register index beyond
-                    // max_stack_size, and push_lua_frame made room for all of them.
+                    // SAFETY: register operands are below max_stack_size (the
+                    // compiler's, or `dump::verify`'s for a loaded chunk), and
+                    // push_lua_frame made room for all of them.
                     unsafe { &mut *stack.add(base + ($i) as usize) }
                 };
             }
             macro_rules! kst {
                 ($i:expr) => {
-                    // SAFETY: constant indices come from the compiler and are in range.
+                    // SAFETY: constant indices are in range (the compiler's, or
+                    // `dump::verify`'s for a loaded chunk).
                     unsafe { *k.add(($i) as usize) }
                 };
             }
@@ -97,7 +99,8 @@ impl State {
                 ($x:expr) => {{
                     let x = $x;
                     if is_k(x) {
-                        // SAFETY: constant indices come from the compiler.
+                        // SAFETY: RK constant indices are in range (the compiler's,
+                        // or `dump::verify`'s for a loaded chunk).
                         unsafe { &*k.add(index_k(x) as usize) }
                     } else {
                         &*reg!(x)
@@ -156,7 +159,8 @@ impl State {
                     if ($res) != ($a != 0) {
                         pc += 1;
                     } else {
-                        // SAFETY: a comparison is always followed by a JMP.
+                        // SAFETY: a comparison is always followed by a JMP (the
+                        // compiler emits it; `dump::verify` checks it).
                         let j = unsafe { *code.add(pc) };
                         pc += 1;
                         do_jump!(j);
@@ -195,14 +199,17 @@ impl State {
             }
 
             loop {
-                // SAFETY: the compiler ends every function with RETURN, so pc stays
-                // within the code.
+                // SAFETY: every function ends with RETURN and every jump lands on an
+                // instruction (the compiler's, or `dump::verify`'s for a loaded
+                // chunk), so pc stays within the code.
                 let i = unsafe { *code.add(pc) };
                 pc += 1;
                 match i.opcode() {
                     OpCode::Move => *reg!(i.a()) = *reg!(i.b()),
                     OpCode::LoadK => *reg!(i.a()) = kst!(i.bx()),
                     OpCode::LoadKx => {
+                        // SAFETY: an EXTRAARG follows every LOADKX (the compiler emits
+                        // it; `dump::verify` checks it in a loaded chunk).
                         let ax = unsafe { *code.add(pc) }.ax();
                         pc += 1;
                         *reg!(i.a()) = kst!(ax);
@@ -481,6 +488,8 @@ impl State {
                         if reg!(i.a()).truthy() != (i.c() != 0) {
                             pc += 1;
                         } else {
+                            // SAFETY: TEST and TESTSET are followed by a JMP (the
+                            // compiler emits it; `dump::verify` checks it).
                             let j = unsafe { *code.add(pc) };
                             pc += 1;
                             do_jump!(j);
@@ -492,6 +501,8 @@ impl State {
                             pc += 1;
                         } else {
                             *reg!(i.a()) = v;
+                            // SAFETY: TEST and TESTSET are followed by a JMP (the
+                            // compiler emits it; `dump::verify` checks it).
                             let j = unsafe { *code.add(pc) };
                             pc += 1;
                             do_jump!(j);
@@ -772,6 +783,8 @@ impl State {
                             n = self.cur.top - (base + a) - 1;
                         }
                         if c == 0 {
+                            // SAFETY: a SETLIST with C = 0 is followed by an EXTRAARG
+                            // (the compiler emits it; `dump::verify` checks it).
                             c = unsafe { *code.add(pc) }.ax() as usize;
                             pc += 1;
                         }

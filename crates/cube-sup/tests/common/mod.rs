@@ -210,5 +210,6 @@ pub fn eventually(secs: f64, what: &str, mut f: impl FnMut() -> bool) {
 }
 
 pub fn kill(pid: i64, sig: i32) {
+    // SAFETY: kill(2) takes plain integers; no memory is involved.
     unsafe { libc::kill(pid as i32, sig) };
 }

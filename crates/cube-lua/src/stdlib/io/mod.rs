@@ -97,9 +97,15 @@ fn as_file(st: &mut State, v: &Value) -> Option<&'static mut LFile> {
     let meta = handle_meta(st)?;
     match v {
         Value::UserData(u) if u.meta.is_some_and(|m| m.ptr_eq(meta)) => {
-            // SAFETY of the lifetime: the payload lives in the heap as long as the
-            // userdata, which is on the native's stack for the whole call.
             let f: Option<&mut LFile> = State::userdata_ref::<LFile>(v);
+            // SAFETY: the lifetime is unbounded, not `'static`: the payload lives in
+            // its own allocation as long as the userdata, which stays reachable for the
+            // whole native call (an argument, an upvalue of the running `lines`
+            // iterator, or the registry's default file, which these natives do not
+            // replace while they hold it; or the state's private copy of an image
+            // handle, held by `private_copies`), and no collection frees a reachable
+            // object. Every caller in this module uses the reference only within the
+            // call and makes no second reference to the same file meanwhile.
             f.map(|f| unsafe { &mut *(f as *mut LFile) })
         }
         _ => None,
