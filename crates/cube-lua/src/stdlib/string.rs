@@ -321,7 +321,7 @@ fn gmatch_aux(st: &mut State, _a: Args) -> LResult<Ret> {
     else {
         return Ok(Ret::Values(0));
     };
-    let mut g = Gmatch { pos: pos as usize };
+    let mut g = Gmatch::at(pos as usize);
     match metered(st, |m| g.next_match(s.as_bytes(), p.as_bytes(), m))? {
         Err(e) => Err(pattern_error(st, e)),
         Ok(None) => {
