@@ -447,14 +447,13 @@ fn gmatch_aux(st: &mut State, _a: Args) -> LResult<Ret> {
     let Some(u) = gmatch_upvals(st) else {
         return Ok(Ret::Values(0));
     };
-    gmatch_run(st, Gmatch::at(u.pos))
+    let g = Gmatch::at(u.pos);
+    gmatch_run(st, u, g)
 }
 
 /// Runs `gmatch_aux`'s search `g` until a match, the end, or a pause.
-fn gmatch_run(st: &mut State, mut g: Gmatch) -> LResult<Ret> {
-    let Some(GmatchUpvals { nc, s, p, .. }) = gmatch_upvals(st) else {
-        return Ok(Ret::Values(0));
-    };
+fn gmatch_run(st: &mut State, u: GmatchUpvals, mut g: Gmatch) -> LResult<Ret> {
+    let GmatchUpvals { nc, s, p, .. } = u;
     match metered(st, true, |m| g.next_match(s.as_bytes(), p.as_bytes(), m))? {
         Err(PatternError::Paused) => {
             let mut c = Cont::new(gmatch_k, 0);
@@ -481,7 +480,10 @@ fn gmatch_k(st: &mut State, _status: Status, cont: &mut Cont) -> LResult<Ret> {
         .take()
         .and_then(|d| d.downcast::<Gmatch>().ok())
         .expect("gmatch state");
-    gmatch_run(st, *g)
+    let Some(u) = gmatch_upvals(st) else {
+        return Ok(Ret::Values(0));
+    };
+    gmatch_run(st, u, *g)
 }
 
 fn gmatch(st: &mut State, a: Args) -> LResult<Ret> {

@@ -766,12 +766,33 @@ impl<'a, 'i> Matcher<'a, 'i> {
     /// in an attempt at `s`). A pause leaves the attempt in `paused`. Returns the end of
     /// the match ([`Matcher::to_match`] then packages it: a `Match` is big, so it is
     /// built only for a success).
+    #[inline]
     fn attempt(
         &mut self,
         s: usize,
         paused: &mut Option<Box<Suspended>>,
     ) -> Result<Option<usize>, PatternError> {
-        let r = match paused.take() {
+        let r = if paused.is_none() {
+            self.level = 0;
+            self.frames.clear();
+            self.run(s, 0, false)
+        } else {
+            self.resume(s, paused)
+        };
+        if let Err(PatternError::Paused) = r {
+            self.suspend(s, paused);
+        }
+        r
+    }
+
+    /// Goes on with the attempt at `s` that `paused` holds.
+    #[cold]
+    fn resume(
+        &mut self,
+        s: usize,
+        paused: &mut Option<Box<Suspended>>,
+    ) -> Result<Option<usize>, PatternError> {
+        match paused.take() {
             Some(sus)
                 if sus.start == s
                     && sus.src_len == self.src.len()
@@ -790,29 +811,28 @@ impl<'a, 'i> Matcher<'a, 'i> {
                 self.caps = caps;
                 self.run(at, p, true)
             }
-            // Nothing paused (or a caller that changed the subject: start afresh).
+            // A caller that changed the subject or pattern: start afresh.
             _ => {
                 self.level = 0;
                 self.frames.clear();
                 self.run(s, 0, false)
             }
-        };
-        match r {
-            Err(PatternError::Paused) => {
-                *paused = Some(Box::new(Suspended {
-                    start: s,
-                    s: self.pending.0,
-                    p: self.pending.1,
-                    frames: std::mem::take(&mut self.frames),
-                    level: self.level,
-                    caps: self.caps,
-                    src_len: self.src.len(),
-                    pat_len: self.pat.len(),
-                }));
-                Err(PatternError::Paused)
-            }
-            r => r,
         }
+    }
+
+    /// Keeps the attempt at `s` that just paused in `paused`.
+    #[cold]
+    fn suspend(&mut self, s: usize, paused: &mut Option<Box<Suspended>>) {
+        *paused = Some(Box::new(Suspended {
+            start: s,
+            s: self.pending.0,
+            p: self.pending.1,
+            frames: std::mem::take(&mut self.frames),
+            level: self.level,
+            caps: self.caps,
+            src_len: self.src.len(),
+            pat_len: self.pat.len(),
+        }));
     }
 }
 
