@@ -651,9 +651,10 @@ impl State {
 
     /// How many steps a long native (the pattern matcher) may take: the remaining
     /// budget when the budget is a limit; the budget and the reserve when there is a
-    /// reduction reserve (a match cannot be preempted: it is not resumable, so it may
-    /// run past its slice, but not past the process's limit); otherwise no bound (it
-    /// still watches the interrupt flag). The caller charges the steps it took.
+    /// reduction reserve (a match that cannot be preempted, in a nested call, may run
+    /// past its slice, but not past the process's limit; one that can be preempted
+    /// pauses near the end of its slice anyway, see `stdlib/string.rs`); otherwise no
+    /// bound (it still watches the interrupt flag). The caller charges the steps it took.
     pub fn steps_allowed(&self, per_reduction: u64) -> u64 {
         let left = (self.budget.max(0) as u64).saturating_mul(per_reduction);
         if self.reduction_limit_enabled {
@@ -663,6 +664,14 @@ impl State {
         } else {
             u64::MAX
         }
+    }
+
+    /// Whether running out of budget now would preempt the task (`resume` is running
+    /// it and no Rust-level call is nested): a native may then stop its work at a step
+    /// boundary and go on in a continuation after the preemption.
+    #[inline]
+    pub(crate) fn can_preempt(&self) -> bool {
+        self.preemptible && self.c_depth == 1
     }
 }
 

@@ -750,9 +750,9 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
 /// what its limit and its group have left.
 ///
 /// What the limits leave after the slice is the state's reduction reserve: code that
-/// cannot be preempted (finalizers, callbacks of natives, a long pattern match) runs on
-/// it past the slice's end, and ends the process with "reduction limit exceeded" once
-/// it is spent, instead of escaping the limit.
+/// cannot be preempted (finalizers, callbacks of natives, a long pattern match in them)
+/// runs on it past the slice's end, and ends the process with "reduction limit
+/// exceeded" once it is spent, instead of escaping the limit.
 fn slice_limits(p: &Process, st: &mut State) -> i64 {
     let group = p.group.as_deref();
     let left = reductions_left(p);

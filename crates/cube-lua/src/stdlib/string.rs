@@ -6,10 +6,11 @@ use crate::gc::Gc;
 use crate::state::{Args, LResult, Ret, State};
 use crate::stdlib::base::tostring_basic;
 use crate::text::format::{format as cformat, FormatArgs, FormatError};
-use crate::text::pattern::{self, Capture, Gmatch, Gsub, Match, Meter, PatternError};
+use crate::text::pattern::{self, Capture, Find, Gmatch, Gsub, Match, Meter, PatternError};
 use crate::thread::{Cont, FrameKind, Status};
 use crate::tm::TM;
-use crate::value::{LuaStr, Value};
+use crate::value::{LuaStr, NClosure, Value};
+use std::any::Any;
 use std::borrow::Cow;
 
 pub fn open(st: &mut State) {
@@ -38,20 +39,55 @@ pub fn open(st: &mut State) {
     st.type_meta[crate::value::LuaType::String as usize] = Some(mt);
 }
 
+/// Steps a match that may be preempted runs at least before it pauses (so that a
+/// slice whose budget is nearly spent still makes progress worth a pause).
+const MIN_PAUSE_STEPS: u64 = 4096;
+
+/// The pause threshold for a match in the running native, when the task may be
+/// preempted there (see [`pause`]): the steps the budget left pays for, at least
+/// [`MIN_PAUSE_STEPS`]. `None` when the match cannot pause: code nested in a Rust-level
+/// call (it runs to completion, bounded by `steps_allowed`), or a native so deep in C
+/// levels, or with a stack so full, that the pause's call would fail.
+fn pause_threshold(st: &mut State) -> Option<u64> {
+    use crate::state::MATCH_STEPS_PER_REDUCTION as PER;
+    if !st.can_preempt() {
+        return None;
+    }
+    let clevel = st.cur.frames.last()?.clevel;
+    if clevel + 1 >= crate::thread::MAX_C_LEVELS
+        || st.check_stack(1 + crate::thread::NATIVE_RESERVE).is_err()
+    {
+        return None;
+    }
+    Some(
+        (st.budget.max(0) as u64)
+            .saturating_mul(PER)
+            .max(MIN_PAUSE_STEPS),
+    )
+}
+
 /// Runs pattern work `f` with a [`Meter`] tied to the state: the steps are charged as
 /// reductions ([`crate::state::MATCH_STEPS_PER_REDUCTION`]); with a reduction limit the
 /// match may take only the budget left, and the host's interrupt flag is watched, so a
 /// backtracking pattern cannot hold the process (or its scheduler) for years. A match the
 /// meter stopped ends the code uncatchably ("reduction limit exceeded" / "interrupted").
+///
+/// With `pausable`, where the task may be preempted ([`pause_threshold`]), the meter
+/// also pauses the match once it used up the budget: `f` then returns
+/// [`PatternError::Paused`], its steps are charged, and the caller [`pause`]s.
 fn metered<T>(
     st: &mut State,
+    pausable: bool,
     f: impl FnOnce(&mut Meter<'_>) -> Result<T, PatternError>,
 ) -> LResult<Result<T, PatternError>> {
     use crate::state::MATCH_STEPS_PER_REDUCTION as PER;
-    let flag = st.interrupt.clone();
-    let mut meter = Meter::new(st.steps_allowed(PER), flag.as_deref());
+    let threshold = if pausable { pause_threshold(st) } else { None };
+    let limit = st.steps_allowed(PER);
+    let mut meter =
+        Meter::new(limit, st.interrupt.as_deref()).pausing(threshold.unwrap_or(u64::MAX));
     let r = f(&mut meter);
-    st.charge(meter.steps / PER)?;
+    let steps = meter.steps;
+    st.charge(steps / PER)?;
     // Steps past the budget were allowed out of the reserve: take them from it now.
     if st.budget < 0 {
         st.draw_from_reserve(0);
@@ -65,6 +101,25 @@ fn metered<T>(
         return Err(st.new_str(b"reduction limit exceeded"));
     }
     Ok(r)
+}
+
+/// The function a paused native calls: it does nothing.
+fn pause_noop(_st: &mut State, _a: Args) -> LResult<Ret> {
+    Ok(Ret::Values(0))
+}
+
+/// Pauses the running native (its match used up the budget): it calls a function that
+/// does nothing, with `cont` to go on afterwards. The driver sees the budget spent
+/// when the call returns and preempts the task there; when the task resumes, `cont`
+/// runs. The native's arguments stay on the stack, below the call.
+fn pause(st: &mut State, cont: Cont) -> LResult<Ret> {
+    let f = st.new_native("pause", pause_noop, Vec::new());
+    st.push(f);
+    Ok(Ret::Call {
+        nargs: 0,
+        nresults: 0,
+        cont,
+    })
 }
 
 /// Reserves and charges the building of a string of `len` bytes from the arguments.
@@ -270,13 +325,46 @@ fn str_find_aux(st: &mut State, a: Args, find: bool) -> LResult<Ret> {
     };
     let src = s.as_bytes();
     let pat = p.as_bytes();
-    let plain = st.arg(a, 4).truthy();
-    let r = if find {
-        metered(st, |m| pattern::find(src, pat, init, plain, m))?
-    } else {
-        metered(st, |m| pattern::find_at(src, pat, init, m))?
-    };
+    if find && (st.arg(a, 4).truthy() || !pattern::has_specials(pat)) {
+        // A plain search: linear, never paused.
+        return match metered(st, false, |m| pattern::find_plain(src, pat, init, m))? {
+            Err(e) => Err(pattern_error(st, e)),
+            Ok(None) => {
+                st.push(Value::Nil);
+                Ok(Ret::Values(1))
+            }
+            Ok(Some(start)) => {
+                st.push(Value::Num((start + 1) as f64));
+                st.push(Value::Num((start + pat.len()) as f64));
+                Ok(Ret::Values(2))
+            }
+        };
+    }
+    let mut search = Find::new(init);
+    let r = metered(st, true, |m| search.next_match(src, pat, m))?;
+    if let Err(PatternError::Paused) = r {
+        // The continuation finds the subject and pattern in the first two slots.
+        st.set_stack(a.base, Value::Str(s));
+        st.set_stack(a.base + 1, Value::Str(p));
+    }
+    find_finish(st, src, find, search, r)
+}
+
+/// The end of `find`/`match`: the results, an error, or a pause whose continuation
+/// ([`find_k`]) goes on with `search`.
+fn find_finish(
+    st: &mut State,
+    src: &[u8],
+    find: bool,
+    search: Find,
+    r: Result<Option<Match>, PatternError>,
+) -> LResult<Ret> {
     match r {
+        Err(PatternError::Paused) => {
+            let mut c = Cont::new(find_k, usize::from(find));
+            c.data = Some(Box::new(search));
+            pause(st, c)
+        }
         Err(e) => Err(pattern_error(st, e)),
         Ok(None) => {
             st.push(Value::Nil);
@@ -303,6 +391,23 @@ fn str_find_aux(st: &mut State, a: Args, find: bool) -> LResult<Ret> {
     }
 }
 
+/// `find`/`match` after a pause: the search goes on (`cont.ctx`: 1 for `find`).
+fn find_k(st: &mut State, _status: Status, cont: &mut Cont) -> LResult<Ret> {
+    let base = st.cur.frames.last().expect("find frame").base;
+    let (Value::Str(s), Value::Str(p)) = (st.stack_at(base), st.stack_at(base + 1)) else {
+        unreachable!("a paused find keeps its strings in its first slots");
+    };
+    let mut search = cont
+        .data
+        .take()
+        .and_then(|d| d.downcast::<Find>().ok())
+        .expect("find state");
+    let r = metered(st, true, |m| {
+        search.next_match(s.as_bytes(), p.as_bytes(), m)
+    })?;
+    find_finish(st, s.as_bytes(), cont.ctx == 1, *search, r)
+}
+
 fn find(st: &mut State, a: Args) -> LResult<Ret> {
     str_find_aux(st, a, true)
 }
@@ -311,18 +416,50 @@ fn match_(st: &mut State, a: Args) -> LResult<Ret> {
     str_find_aux(st, a, false)
 }
 
-fn gmatch_aux(st: &mut State, _a: Args) -> LResult<Ret> {
+/// The running `gmatch_aux` closure and its upvalues.
+struct GmatchUpvals {
+    nc: Gc<NClosure>,
+    s: Gc<LuaStr>,
+    p: Gc<LuaStr>,
+    /// Where the next search starts.
+    pos: usize,
+}
+
+fn gmatch_upvals(st: &State) -> Option<GmatchUpvals> {
     let Some(FrameKind::Native(nc)) = st.cur.frames.last().map(|f| &f.kind) else {
-        return Ok(Ret::Values(0));
+        return None;
     };
     let nc = *nc;
     let (Value::Str(s), Value::Str(p), Value::Num(pos)) =
         (nc.upvals[0], nc.upvals[1], nc.upvals[2])
     else {
+        return None;
+    };
+    Some(GmatchUpvals {
+        nc,
+        s,
+        p,
+        pos: pos as usize,
+    })
+}
+
+fn gmatch_aux(st: &mut State, _a: Args) -> LResult<Ret> {
+    let Some(u) = gmatch_upvals(st) else {
         return Ok(Ret::Values(0));
     };
-    let mut g = Gmatch { pos: pos as usize };
-    match metered(st, |m| g.next_match(s.as_bytes(), p.as_bytes(), m))? {
+    let g = Gmatch::at(u.pos);
+    gmatch_run(st, u, g)
+}
+
+/// Runs `gmatch_aux`'s search `g` until a match, the end, or a pause.
+fn gmatch_run(st: &mut State, u: GmatchUpvals, mut g: Gmatch) -> LResult<Ret> {
+    let GmatchUpvals { nc, s, p, .. } = u;
+    match metered(st, true, |m| g.next_match(s.as_bytes(), p.as_bytes(), m))? {
+        Err(PatternError::Paused) => {
+            let mut c = Cont::new(gmatch_k, 0);
+            c.data = Some(Box::new(g));
+            pause(st, c)
+        }
         Err(e) => Err(pattern_error(st, e)),
         Ok(None) => {
             nc.get_mut().upvals[2] = Value::Num(g.pos as f64);
@@ -334,6 +471,19 @@ fn gmatch_aux(st: &mut State, _a: Args) -> LResult<Ret> {
             Ok(Ret::Values(n))
         }
     }
+}
+
+/// `gmatch_aux` after a pause: the search goes on.
+fn gmatch_k(st: &mut State, _status: Status, cont: &mut Cont) -> LResult<Ret> {
+    let g = cont
+        .data
+        .take()
+        .and_then(|d| d.downcast::<Gmatch>().ok())
+        .expect("gmatch state");
+    let Some(u) = gmatch_upvals(st) else {
+        return Ok(Ret::Values(0));
+    };
+    gmatch_run(st, u, *g)
 }
 
 fn gmatch(st: &mut State, a: Args) -> LResult<Ret> {
@@ -358,6 +508,19 @@ struct GsubState {
     max: u64,
     /// The match whose replacement is being computed by a Lua call.
     pending: Option<(usize, usize)>,
+    /// A match found whose replacement string did not fit yet: kept for the run
+    /// after the emergency collection (see [`gsub_run`]).
+    found: Option<Box<Match>>,
+}
+
+/// Where a `gsub`'s state lives: a continuation's `data` (or, in the first run, a
+/// local slot of the same type).
+type GsubData = Option<Box<dyn Any + Send>>;
+
+fn gsub_state(data: &mut GsubData) -> &mut GsubState {
+    data.as_mut()
+        .and_then(|d| d.downcast_mut::<GsubState>())
+        .expect("gsub state")
 }
 
 fn gsub_args(st: &mut State) -> (Gc<LuaStr>, Gc<LuaStr>, Value, usize) {
@@ -369,25 +532,56 @@ fn gsub_args(st: &mut State) -> (Gc<LuaStr>, Gc<LuaStr>, Value, usize) {
     (s, p, st.stack_at(base + 2), base)
 }
 
-/// Runs the gsub loop until done or until a Lua call is needed for a replacement.
-fn gsub_run(st: &mut State, mut gs: Box<GsubState>) -> LResult<Ret> {
+/// A continuation of `gsub` running `k` after a Lua call, holding the state from `data`.
+fn gsub_cont(k: crate::thread::ContFn, data: &mut GsubData) -> Cont {
+    let mut c = Cont::new(k, 0);
+    c.data = data.take();
+    c
+}
+
+/// Runs the gsub loop until done, until a Lua call is needed for a replacement, or until
+/// it pauses (a search used up the budget, or the budget ran out between matches).
+///
+/// The state stays in `data` until it moves into the next continuation: when a
+/// continuation's run asks for memory that does not fit (`State::reserve`), it runs
+/// again after the emergency collection with the state as it was at that point, and
+/// goes on from there (a match whose replacement string did not fit is kept in
+/// `found`). The first run, from `gsub` itself, is simply called again from the start.
+fn gsub_run(st: &mut State, data: &mut GsubData) -> LResult<Ret> {
     let (s, p, repl, base) = gsub_args(st);
     let src = s.as_bytes();
-    while gs.count < gs.max {
-        let ls = &mut gs.loop_state;
-        let m = match metered(st, |meter| ls.next_match(src, p.as_bytes(), meter))? {
-            Err(e) => return Err(pattern_error(st, e)),
-            Ok(None) => break,
-            Ok(Some(m)) => m,
+    loop {
+        let gs = gsub_state(data);
+        if gs.count >= gs.max {
+            break;
+        }
+        let m = match gs.found.take() {
+            Some(m) => *m,
+            None => {
+                if st.budget <= 0 && pause_threshold(st).is_some() {
+                    // Many cheap matches used up the budget: let the task be preempted.
+                    return pause(st, gsub_cont(gsub_resume_k, data));
+                }
+                let ls = &mut gs.loop_state;
+                match metered(st, true, |meter| ls.next_match(src, p.as_bytes(), meter))? {
+                    Err(PatternError::Paused) => {
+                        return pause(st, gsub_cont(gsub_resume_k, data));
+                    }
+                    Err(e) => return Err(pattern_error(st, e)),
+                    Ok(None) => break,
+                    Ok(Some(m)) => m,
+                }
+            }
         };
         if let Value::Str(r) = repl {
             // What this match adds, reserved before it is built (the rest of the
-            // subject was reserved when gsub started). Only reached from `gsub`
-            // itself (function and table replacements go through `gsub_k`), so a
-            // re-call after a collection starts the whole gsub again.
+            // subject was reserved when gsub started).
             let add = pattern::expansion_len(r.as_bytes(), src, &m);
             let need = gs.out.len() + (m.start - gs.copied_to) + add + (src.len() - m.end);
-            st.reserve(need)?;
+            if let Err(e) = st.reserve(need) {
+                gs.found = Some(Box::new(m));
+                return Err(e);
+            }
             st.charge_bytes(add)?;
         }
         gs.count += 1;
@@ -448,12 +642,10 @@ fn gsub_run(st: &mut State, mut gs: Box<GsubState>) -> LResult<Ret> {
                         st.push(cur);
                         st.push(key);
                         gs.pending = Some((m.start, m.end));
-                        let mut c = Cont::new(gsub_k, 0);
-                        c.data = Some(gs);
                         return Ok(Ret::Call {
                             nargs: 2,
                             nresults: 1,
-                            cont: c,
+                            cont: gsub_cont(gsub_k, data),
                         });
                     }
                     cur = tm;
@@ -461,28 +653,28 @@ fn gsub_run(st: &mut State, mut gs: Box<GsubState>) -> LResult<Ret> {
                 let Some(v) = found else {
                     return Err(st.rt_error("loop in gettable"));
                 };
-                append_replacement(st, &mut gs, v, src, m.start, m.end)?;
+                append_replacement(st, gs, v, src, m.start, m.end)?;
             }
             _ => {
                 // A function: call it with the captures; continue in gsub_k.
                 st.set_top(base + 4);
                 st.push(repl);
                 let n = push_values(st, src, &m)?;
-                gs.pending = Some((m.start, m.end));
-                let mut c = Cont::new(gsub_k, 0);
-                c.data = Some(gs);
+                gsub_state(data).pending = Some((m.start, m.end));
                 return Ok(Ret::Call {
                     nargs: n,
                     nresults: 1,
-                    cont: c,
+                    cont: gsub_cont(gsub_k, data),
                 });
             }
         }
     }
+    let gs = gsub_state(data);
     gs.out.extend_from_slice(&src[gs.copied_to..]);
-    st.charge_bytes(gs.out.len())?;
-    let count = gs.count;
-    let v = st.new_string(std::mem::take(&mut gs.out));
+    let (len, count) = (gs.out.len(), gs.count);
+    st.charge_bytes(len)?;
+    let out = std::mem::take(&mut gsub_state(data).out);
+    let v = st.new_string(out);
     st.push(v);
     st.push(Value::Num(count as f64));
     Ok(Ret::Values(2))
@@ -516,29 +708,27 @@ fn gsub_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
     let v = st.first_result(first, n);
     // Reserve what the replacement adds before anything changes (the continuation
     // runs again with the same results after an emergency collection).
-    let (s, _, _, _) = gsub_args(st);
-    let out_len = cont
-        .data
-        .as_ref()
-        .and_then(|d| d.downcast_ref::<GsubState>())
-        .map_or(0, |g| g.out.len());
+    let (s, _, _, base) = gsub_args(st);
+    let out_len = gsub_state(&mut cont.data).out.len();
     let add = match v {
         Value::Str(r) => r.len(),
         Value::Num(_) => 32,
         _ => 0,
     };
     st.reserve(out_len + add + s.len())?;
-    let mut gs = cont
-        .data
-        .take()
-        .and_then(|d| d.downcast::<GsubState>().ok())
-        .expect("gsub state");
-    let (s, _, _, base) = gsub_args(st);
     st.set_top(base + 4);
+    let gs = gsub_state(&mut cont.data);
     if let Some((start, end)) = gs.pending.take() {
-        append_replacement(st, &mut gs, v, s.as_bytes(), start, end)?;
+        append_replacement(st, gs, v, s.as_bytes(), start, end)?;
     }
-    gsub_run(st, gs)
+    gsub_run(st, &mut cont.data)
+}
+
+/// `gsub` after a pause: the loop goes on.
+fn gsub_resume_k(st: &mut State, _status: Status, cont: &mut Cont) -> LResult<Ret> {
+    let (_, _, _, base) = gsub_args(st);
+    st.set_top(base + 4);
+    gsub_run(st, &mut cont.data)
 }
 
 fn gsub(st: &mut State, a: Args) -> LResult<Ret> {
@@ -562,16 +752,17 @@ fn gsub(st: &mut State, a: Args) -> LResult<Ret> {
     st.set_top(a.base + a.len.max(4));
     st.set_stack(a.base, Value::Str(s));
     st.set_stack(a.base + 1, Value::Str(p));
-    let gs = Box::new(GsubState {
+    let mut data: GsubData = Some(Box::new(GsubState {
         loop_state: Gsub::new(),
         out: Vec::with_capacity(s.len()),
         copied_to: 0,
         count: 0,
         max: pattern::gsub_limit(max_n, s.len()),
         pending: None,
-    });
+        found: None,
+    }));
     st.set_top(a.base + 4);
-    gsub_run(st, gs)
+    gsub_run(st, &mut data)
 }
 
 /// Format arguments read from the native's stack slots.

@@ -7,8 +7,8 @@
 use super::format::format;
 use super::format::tests::{Arg, Args};
 use super::number::{fmt_number, str_to_number, str_to_number_base};
-use super::pattern::tests::{lua_find, lua_gsub, lua_match};
-use super::pattern::{Capture, Gmatch, Meter};
+use super::pattern::tests::{lua_find_with, lua_gsub_with, lua_match_with, Pauser};
+use super::pattern::{Capture, Gmatch};
 
 const CASES: &str = include_str!("testdata/lua52_cases.txt");
 
@@ -157,11 +157,11 @@ fn format_matches_lua52() {
 }
 
 /// `gmatch` rendered as the generator does: up to 100 matches, up to 3 values each.
-fn gmatch_rendered(src: &[u8], pat: &[u8]) -> String {
+fn gmatch_rendered(src: &[u8], pat: &[u8], pauser: &mut Pauser) -> String {
     let mut g = Gmatch::new();
     let mut out = String::new();
     for _ in 0..100 {
-        let m = match g.next_match(src, pat, &mut Meter::default()) {
+        let m = match pauser.run(|m| g.next_match(src, pat, m)) {
             Ok(Some(m)) => m,
             Ok(None) => break,
             Err(e) => return format!("ERR {e}"),
@@ -181,8 +181,8 @@ fn gmatch_rendered(src: &[u8], pat: &[u8]) -> String {
     out
 }
 
-#[test]
-fn patterns_match_lua52() {
+/// Replays the pattern cases, each search run by `pauser` (see `pattern::tests`).
+fn replay_patterns(pauser: &mut Pauser) {
     let mut failures = Vec::new();
     let mut total = 0;
     for f in cases("P") {
@@ -193,27 +193,47 @@ fn patterns_match_lua52() {
             b"find" => {
                 let mut parts = extra.split(' ');
                 let init: i64 = parts.next().unwrap().parse().unwrap();
-                lua_find(src, pat, init, parts.next() == Some("plain"))
+                lua_find_with(src, pat, init, parts.next() == Some("plain"), pauser)
             }
-            b"match" => lua_match(src, pat, extra.parse().unwrap()),
-            b"gmatch" => gmatch_rendered(src, pat),
+            b"match" => lua_match_with(src, pat, extra.parse().unwrap(), pauser),
+            b"gmatch" => gmatch_rendered(src, pat, pauser),
             _ => {
                 let (repl, lim) = extra.split_once('\t').unwrap();
                 let lim = (lim != "nil").then(|| lim.parse().unwrap());
-                lua_gsub(src, pat, repl.as_bytes(), lim)
+                lua_gsub_with(src, pat, repl.as_bytes(), lim, pauser)
             }
         };
         let want = String::from_utf8_lossy(&f[4]);
         if got != want {
             failures.push(format!(
-                "{}({}, {}, {extra:?}): got {got:?}, want {want:?}",
+                "{}({}, {}, {extra:?}) paused every {} steps: got {got:?}, want {want:?}",
                 String::from_utf8_lossy(func),
                 lossy(src),
-                lossy(pat)
+                lossy(pat),
+                pauser.every,
             ));
         }
     }
     report("pattern", total, failures);
+}
+
+#[test]
+fn patterns_match_lua52() {
+    replay_patterns(&mut Pauser::never());
+}
+
+/// A search paused every few steps and resumed gives what lua5.2 gives.
+#[test]
+fn paused_patterns_match_lua52() {
+    for every in [0, 1, 2, 3, 7, 100] {
+        let mut p = Pauser::every(every);
+        replay_patterns(&mut p);
+        assert!(
+            p.pauses > 100,
+            "only {} pauses every {every} steps",
+            p.pauses
+        );
+    }
 }
 
 /// A small deterministic generator for the robustness tests (no external crates).

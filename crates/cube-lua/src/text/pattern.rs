@@ -3,13 +3,18 @@
 //! The matcher is the classic backtracking one: `%` classes use the C locale's `ctype`
 //! (bytes >= 128 belong to no class), sets support ranges, classes and `^`, items take the
 //! suffixes `* + - ?`, and `( )`, `()`, `%1`-`%9`, `%bxy` and `%f[set]` work as in Lua 5.2.
-//! Errors carry Lua's exact messages. As in Lua, the matcher recurses for captures,
-//! quantifiers and back-tracking, and at most 200 nested calls are allowed ("pattern too
-//! complex"), which also bounds the Rust stack used. Matching allocates nothing.
+//! Errors carry Lua's exact messages.
+//!
+//! Where lstrlib.c's `match` recurses (captures, `?`, the backing off of `*`/`+`, `-`),
+//! this matcher pushes a frame on an explicit stack of plain data instead and pops it
+//! on failure, so the Rust stack stays flat and a match in progress can stop between
+//! two steps and go on later. The stack's depth is lstrlib's nesting of `match` calls:
+//! at most 200 ("pattern too complex"), in exactly the same situations as in Lua. Once
+//! a thread has matched, matching allocates nothing (the frame stack is reused).
 //!
 //! The entry points mirror the library functions:
 //! * [`find`] for `string.find` (plain search when asked or when the pattern has no
-//!   specials), [`find_at`] for `string.match` (and the pattern path of `find`);
+//!   specials), [`find_at`] / [`Find`] for `string.match` (and the pattern path of `find`);
 //! * [`Gmatch`] for `string.gmatch`, where `^` is *not* an anchor (Lua 5.2 quirk);
 //! * [`Gsub`] plus [`expand_replacement`] for `string.gsub`;
 //! * [`start_offset`] turns the `init` argument into a byte offset.
@@ -20,6 +25,14 @@
 //! limit, and looks at the meter's interrupt flag every few thousand steps. This is
 //! what lets the library charge reductions in proportion to the work and end a
 //! backtracking match that would run for years.
+//!
+//! A meter may also *pause* a search ([`Meter::pausing`]): once its steps reach the
+//! threshold, the search returns [`PatternError::Paused`] at the entry of the next
+//! matcher invocation, keeping its whole state (position, the attempt's frames and
+//! captures) in its [`Find`], [`Gmatch`] or [`Gsub`]; called again with the same
+//! subject and pattern, it goes on from there, and the first invocation it enters
+//! never pauses, so every resumption makes progress. The string library uses this to
+//! let the scheduler preempt a long match like any Lua code.
 //!
 //! Offsets are 0-based byte indices; ends are exclusive. Lua's 1-based values are
 //! `start + 1` / `end` for `find`, and `offset + 1` for position captures.
@@ -78,6 +91,9 @@ pub enum PatternError {
     /// The [`Meter`] stopped the match (its limit was reached or its interrupt flag set);
     /// the caller turns this into its own error (a reduction limit, an interrupt).
     Stopped,
+    /// The [`Meter`] paused the match ([`Meter::pausing`]): not an error, the search
+    /// goes on at its next call with the same subject and pattern.
+    Paused,
 }
 
 /// Steps between two looks at a meter's interrupt flag.
@@ -92,6 +108,9 @@ pub struct Meter<'i> {
     pub limit: u64,
     /// Stop as soon as this is set (looked at every [`CHECK_EVERY`] steps).
     pub interrupt: Option<&'i std::sync::atomic::AtomicBool>,
+    /// Pause ([`PatternError::Paused`]) once `steps` reached this, at the entry of a
+    /// matcher invocation (see [`Meter::pausing`]). `u64::MAX`: never.
+    pub pause: u64,
     next_check: u64,
 }
 
@@ -108,8 +127,24 @@ impl<'i> Meter<'i> {
             steps: 0,
             limit,
             interrupt,
+            pause: u64::MAX,
             next_check: CHECK_EVERY.min(limit.saturating_add(1)),
         }
+    }
+
+    /// This meter, pausing the match once `steps` reached `threshold`.
+    ///
+    /// A pause happens only where the matcher is about to enter an invocation (a call
+    /// of `match` in lstrlib.c): work measured after it is done (a repetition's scan,
+    /// `%b`, a back-reference, a plain search) is only counted. The search returns
+    /// [`PatternError::Paused`] and keeps its state ([`Find`], [`Gmatch`], [`Gsub`]);
+    /// the next call with the same subject and pattern goes on from there, and its
+    /// first invocation never pauses, so a match makes progress even with a threshold
+    /// of 0. Since a meter counts from 0, a fresh meter for each call pauses after
+    /// `threshold` steps of that call.
+    pub fn pausing(mut self, threshold: u64) -> Self {
+        self.pause = threshold;
+        self
     }
 
     /// Counts `n` steps; `Err(Stopped)` past the limit or once interrupted.
@@ -155,6 +190,7 @@ impl PatternError {
             Self::TooComplex => "pattern too complex".into(),
             Self::InvalidReplacementEscape => "invalid use of '%' in replacement string".into(),
             Self::Stopped => "pattern matching stopped".into(),
+            Self::Paused => "pattern matching paused".into(),
         }
     }
 }
@@ -311,15 +347,82 @@ fn match_bracket_class(c: u8, pat: &[u8], p: usize, ec: usize) -> bool {
     }
 }
 
-/// The matcher state for one attempt (`MatchState`).
+/// A matcher invocation waiting for the one it started (a call of `match` in lstrlib.c
+/// that has not returned): what to do if that one fails. A success ends the whole
+/// attempt at once (every invocation returns the end it is given), so only failures
+/// come back to a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Frame {
+    /// `x?` matched one byte and tried the rest after it: on failure, go on with the
+    /// rest at `s`, skipping the item (in the same invocation, `pat[p..]`).
+    Optional { s: usize, p: usize },
+    /// Greedy repetition (`max_expand`): the rest `pat[ep + 1..]` was tried after `i`
+    /// repetitions from `s`; on failure back off by one, or fail at zero.
+    Greedy { s: usize, ep: usize, i: usize },
+    /// Lazy repetition (`min_expand`) of the class `pat[p..ep]`: the rest was tried at
+    /// `s`; on failure take one more repetition if the byte at `s` matches, or fail.
+    Lazy { s: usize, p: usize, ep: usize },
+    /// `start_capture` opened the last capture: on failure, drop it.
+    Open,
+    /// `end_capture` closed capture `l`: on failure, reopen it.
+    Close { l: usize },
+}
+
+/// What the matcher does next.
+enum Flow {
+    /// Enter a new invocation: match `pat[p..]` against `src[s..]` (a frame for the
+    /// invocation that asks for it has been pushed).
+    Enter(usize, usize),
+    /// The current invocation failed: back to the innermost frame.
+    Fail,
+    /// The current invocation matched up to `end`: so does the whole attempt.
+    Done(usize),
+}
+
+/// A match attempt stopped at a pause ([`Meter::pause`]): everything needed to go on,
+/// as plain data. The subject and pattern are not kept: the caller passes the same
+/// ones again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Suspended {
+    /// Where the attempt started.
+    start: usize,
+    /// The invocation to enter when the attempt goes on: `pat[p..]` against `src[s..]`.
+    s: usize,
+    p: usize,
+    /// The invocations waiting (innermost last).
+    frames: Vec<Frame>,
+    level: usize,
+    caps: [RawCapture; MAX_CAPTURES],
+    /// Lengths of the subject and pattern, to notice a caller that changed them.
+    src_len: usize,
+    pat_len: usize,
+}
+
+/// The matcher state for one search (`MatchState`), over several attempts.
+///
+/// lstrlib.c's `match` recurses at each place where it may have to come back (`?`,
+/// `max_expand`'s backing off, `min_expand`, `start_capture`, `end_capture`); here
+/// those places push a [`Frame`] on an explicit stack instead, and a failure pops the
+/// innermost one. Each frame stands for one invocation waiting for another, so the
+/// stack's depth is exactly lstrlib's nesting of `match` calls, and its limit of 200
+/// ("pattern too complex") applies unchanged. Since the whole state of an attempt is
+/// plain data, it can stop between two invocations and go on later ([`Suspended`]).
 struct Matcher<'a, 'i> {
     src: &'a [u8],
     pat: &'a [u8],
     meter: Meter<'i>,
-    /// Nested calls still allowed (`matchdepth`).
-    depth: usize,
+    frames: Vec<Frame>,
     level: usize,
     caps: [RawCapture; MAX_CAPTURES],
+    /// The invocation that a pause stopped before entering (`s`, `p`).
+    pending: (usize, usize),
+}
+
+thread_local! {
+    /// A frame stack to reuse: each search takes it and gives it back, so that matching
+    /// allocates nothing once the thread has matched before (at most 200 frames are
+    /// kept, a few kilobytes).
+    static SPARE_FRAMES: std::cell::Cell<Vec<Frame>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 impl<'a, 'i> Matcher<'a, 'i> {
@@ -328,10 +431,18 @@ impl<'a, 'i> Matcher<'a, 'i> {
             src,
             pat,
             meter: std::mem::take(meter),
-            depth: MAX_MATCH_CALLS,
+            frames: SPARE_FRAMES.take(),
             level: 0,
             caps: [EMPTY_CAPTURE; MAX_CAPTURES],
+            pending: (0, 0),
         }
+    }
+
+    /// Gives the meter back to the caller (and the frame stack to the next search).
+    fn finish(mut self, meter: &mut Meter<'i>) {
+        *meter = self.meter;
+        self.frames.clear();
+        SPARE_FRAMES.set(self.frames);
     }
 
     /// Packages the current captures as the result of a match of `start..end`.
@@ -391,24 +502,100 @@ impl<'a, 'i> Matcher<'a, 'i> {
         }
     }
 
-    /// Matches `pat[p..]` against `src[s..]`; returns the end of the match (`match`).
-    fn do_match(&mut self, s: usize, p: usize) -> Result<Option<usize>, PatternError> {
-        if self.depth == 0 {
-            return Err(PatternError::TooComplex);
+    /// Runs an attempt from the entry of the invocation `pat[p..]` against `src[s..]`
+    /// (with the frames already on the stack) until it succeeds (the end of the match),
+    /// fails, or pauses (`Err(Paused)`, the invocation to enter kept in `pending`).
+    /// `resumed`: the attempt goes on after a pause, and its first invocation does not
+    /// pause again, so each resumption makes progress.
+    fn run(
+        &mut self,
+        s: usize,
+        p: usize,
+        mut resumed: bool,
+    ) -> Result<Option<usize>, PatternError> {
+        let mut flow = Flow::Enter(s, p);
+        loop {
+            // Where the body of an invocation runs next (one call site, inlined).
+            let (s, p) = match flow {
+                Flow::Enter(s, p) => {
+                    // The only place where a match pauses: between invocations, once the
+                    // steps since the (re)start reached the meter's threshold.
+                    if self.meter.steps >= self.meter.pause && !resumed {
+                        self.pending = (s, p);
+                        return Err(PatternError::Paused);
+                    }
+                    resumed = false;
+                    if self.frames.len() >= MAX_MATCH_CALLS {
+                        return Err(PatternError::TooComplex);
+                    }
+                    self.meter.tick(1)?;
+                    (s, p)
+                }
+                Flow::Done(end) => {
+                    self.frames.clear();
+                    return Ok(Some(end));
+                }
+                Flow::Fail => {
+                    let Some(frame) = self.frames.last_mut() else {
+                        return Ok(None);
+                    };
+                    match frame {
+                        Frame::Optional { s, p } => {
+                            // The waiting invocation goes on (no new invocation).
+                            let (s, p) = (*s, *p);
+                            self.frames.pop();
+                            (s, p)
+                        }
+                        Frame::Greedy { s, ep, i } => {
+                            flow = if *i == 0 {
+                                self.frames.pop();
+                                Flow::Fail
+                            } else {
+                                *i -= 1;
+                                Flow::Enter(*s + *i, *ep + 1)
+                            };
+                            continue;
+                        }
+                        Frame::Lazy { s, p, ep } => {
+                            let (cur, p, ep) = (*s, *p, *ep);
+                            flow = if self.single_match(cur, p, ep) {
+                                let Some(Frame::Lazy { s, .. }) = self.frames.last_mut() else {
+                                    unreachable!("the lazy frame is on top");
+                                };
+                                *s = cur + 1;
+                                Flow::Enter(cur + 1, ep + 1)
+                            } else {
+                                self.frames.pop();
+                                Flow::Fail
+                            };
+                            continue;
+                        }
+                        Frame::Open => {
+                            self.frames.pop();
+                            self.level -= 1;
+                            continue;
+                        }
+                        Frame::Close { l } => {
+                            let l = *l;
+                            self.frames.pop();
+                            self.caps[l].len = CapLen::Unfinished;
+                            continue;
+                        }
+                    }
+                }
+            };
+            flow = self.body(s, p)?;
         }
-        self.meter.tick(1)?;
-        self.depth -= 1;
-        let res = self.match_body(s, p);
-        self.depth += 1;
-        res
     }
 
-    /// The body of `match`: a loop where C uses `goto init` for tail calls.
-    fn match_body(&mut self, mut s: usize, mut p: usize) -> Result<Option<usize>, PatternError> {
+    /// The body of `match` from `pat[p..]` at `src[s..]`: a loop where C uses `goto init`
+    /// for tail calls; where C recurses, a frame is pushed and the callee entered.
+    #[inline(always)]
+    fn body(&mut self, mut s: usize, mut p: usize) -> Result<Flow, PatternError> {
         let pat = self.pat;
         loop {
             if p == pat.len() {
-                return Ok(Some(s));
+                return Ok(Flow::Done(s));
             }
             match pat[p] {
                 b'(' => {
@@ -420,7 +607,11 @@ impl<'a, 'i> Matcher<'a, 'i> {
                 }
                 b')' => return self.end_capture(s, p + 1),
                 b'$' if p + 1 == pat.len() => {
-                    return Ok((s == self.src.len()).then_some(s));
+                    return Ok(if s == self.src.len() {
+                        Flow::Done(s)
+                    } else {
+                        Flow::Fail
+                    });
                 }
                 ESC => match byte_at(pat, p + 1) {
                     b'b' => match self.match_balance(s, p + 2)? {
@@ -429,7 +620,7 @@ impl<'a, 'i> Matcher<'a, 'i> {
                             p += 4;
                             continue;
                         }
-                        None => return Ok(None),
+                        None => return Ok(Flow::Fail),
                     },
                     b'f' => {
                         p += 2;
@@ -445,7 +636,7 @@ impl<'a, 'i> Matcher<'a, 'i> {
                             p = ep;
                             continue;
                         }
-                        return Ok(None);
+                        return Ok(Flow::Fail);
                     }
                     d @ b'0'..=b'9' => match self.match_back_reference(s, d)? {
                         Some(next) => {
@@ -453,7 +644,7 @@ impl<'a, 'i> Matcher<'a, 'i> {
                             p += 2;
                             continue;
                         }
-                        None => return Ok(None),
+                        None => return Ok(Flow::Fail),
                     },
                     _ => {}
                 },
@@ -467,69 +658,42 @@ impl<'a, 'i> Matcher<'a, 'i> {
                     p = ep + 1;
                     continue;
                 }
-                return Ok(None);
+                return Ok(Flow::Fail);
             }
-            match suffix {
+            return match suffix {
                 b'?' => {
-                    if let Some(end) = self.do_match(s + 1, ep + 1)? {
-                        return Ok(Some(end));
-                    }
-                    p = ep + 1;
+                    self.frames.push(Frame::Optional { s, p: ep + 1 });
+                    Ok(Flow::Enter(s + 1, ep + 1))
                 }
-                b'+' => return self.max_expand(s + 1, p, ep),
-                b'*' => return self.max_expand(s, p, ep),
-                b'-' => return self.min_expand(s, p, ep),
+                b'+' => self.max_expand(s + 1, p, ep),
+                b'*' => self.max_expand(s, p, ep),
+                b'-' => {
+                    self.frames.push(Frame::Lazy { s, p, ep });
+                    Ok(Flow::Enter(s, ep + 1))
+                }
                 _ => {
                     s += 1;
                     p = ep;
+                    continue;
                 }
-            }
+            };
         }
     }
 
-    /// Greedy repetition: the longest run of the class, then backing off (`max_expand`).
-    fn max_expand(&mut self, s: usize, p: usize, ep: usize) -> Result<Option<usize>, PatternError> {
+    /// Greedy repetition: the longest run of the class, then the rest after it; backing
+    /// off happens in [`Frame::Greedy`] (`max_expand`).
+    fn max_expand(&mut self, s: usize, p: usize, ep: usize) -> Result<Flow, PatternError> {
         let mut i = 0;
         while self.single_match(s + i, p, ep) {
             i += 1;
         }
         self.meter.tick(i as u64)?;
-        loop {
-            if let Some(end) = self.do_match(s + i, ep + 1)? {
-                return Ok(Some(end));
-            }
-            if i == 0 {
-                return Ok(None);
-            }
-            i -= 1;
-        }
-    }
-
-    /// Lazy repetition: the shortest run for which the rest matches (`min_expand`).
-    fn min_expand(
-        &mut self,
-        mut s: usize,
-        p: usize,
-        ep: usize,
-    ) -> Result<Option<usize>, PatternError> {
-        loop {
-            if let Some(end) = self.do_match(s, ep + 1)? {
-                return Ok(Some(end));
-            }
-            if !self.single_match(s, p, ep) {
-                return Ok(None);
-            }
-            s += 1;
-        }
+        self.frames.push(Frame::Greedy { s, ep, i });
+        Ok(Flow::Enter(s + i, ep + 1))
     }
 
     /// Opens capture `level` at `s` and matches the rest (`start_capture`).
-    fn start_capture(
-        &mut self,
-        s: usize,
-        p: usize,
-        what: CapLen,
-    ) -> Result<Option<usize>, PatternError> {
+    fn start_capture(&mut self, s: usize, p: usize, what: CapLen) -> Result<Flow, PatternError> {
         if self.level >= MAX_CAPTURES {
             return Err(PatternError::TooManyCaptures);
         }
@@ -538,25 +702,19 @@ impl<'a, 'i> Matcher<'a, 'i> {
             len: what,
         };
         self.level += 1;
-        let res = self.do_match(s, p)?;
-        if res.is_none() {
-            self.level -= 1;
-        }
-        Ok(res)
+        self.frames.push(Frame::Open);
+        Ok(Flow::Enter(s, p))
     }
 
     /// Closes the innermost open capture at `s` and matches the rest (`end_capture`).
-    fn end_capture(&mut self, s: usize, p: usize) -> Result<Option<usize>, PatternError> {
+    fn end_capture(&mut self, s: usize, p: usize) -> Result<Flow, PatternError> {
         let l = (0..self.level)
             .rev()
             .find(|&l| self.caps[l].len == CapLen::Unfinished)
             .ok_or(PatternError::InvalidPatternCapture)?;
         self.caps[l].len = CapLen::Closed(s - self.caps[l].start);
-        let res = self.do_match(s, p)?;
-        if res.is_none() {
-            self.caps[l].len = CapLen::Unfinished;
-        }
-        Ok(res)
+        self.frames.push(Frame::Close { l });
+        Ok(Flow::Enter(s, p))
     }
 
     /// `%1`-`%9` (and the invalid `%0`): the text of a closed capture again
@@ -604,10 +762,77 @@ impl<'a, 'i> Matcher<'a, 'i> {
         Ok(None)
     }
 
-    /// One attempt at `s` with fresh captures.
-    fn attempt(&mut self, s: usize) -> Result<Option<Match>, PatternError> {
-        self.level = 0;
-        Ok(self.do_match(s, 0)?.map(|end| self.to_match(s, end)))
+    /// One attempt at `s`: a fresh one, or the one `paused` holds (which was paused
+    /// in an attempt at `s`). A pause leaves the attempt in `paused`. Returns the end of
+    /// the match ([`Matcher::to_match`] then packages it: a `Match` is big, so it is
+    /// built only for a success).
+    #[inline]
+    fn attempt(
+        &mut self,
+        s: usize,
+        paused: &mut Option<Box<Suspended>>,
+    ) -> Result<Option<usize>, PatternError> {
+        let r = if paused.is_none() {
+            self.level = 0;
+            self.frames.clear();
+            self.run(s, 0, false)
+        } else {
+            self.resume(s, paused)
+        };
+        if let Err(PatternError::Paused) = r {
+            self.suspend(s, paused);
+        }
+        r
+    }
+
+    /// Goes on with the attempt at `s` that `paused` holds.
+    #[cold]
+    fn resume(
+        &mut self,
+        s: usize,
+        paused: &mut Option<Box<Suspended>>,
+    ) -> Result<Option<usize>, PatternError> {
+        match paused.take() {
+            Some(sus)
+                if sus.start == s
+                    && sus.src_len == self.src.len()
+                    && sus.pat_len == self.pat.len() =>
+            {
+                let Suspended {
+                    s: at,
+                    p,
+                    frames,
+                    level,
+                    caps,
+                    ..
+                } = *sus;
+                self.frames = frames;
+                self.level = level;
+                self.caps = caps;
+                self.run(at, p, true)
+            }
+            // A caller that changed the subject or pattern: start afresh.
+            _ => {
+                self.level = 0;
+                self.frames.clear();
+                self.run(s, 0, false)
+            }
+        }
+    }
+
+    /// Keeps the attempt at `s` that just paused in `paused`.
+    #[cold]
+    fn suspend(&mut self, s: usize, paused: &mut Option<Box<Suspended>>) {
+        *paused = Some(Box::new(Suspended {
+            start: s,
+            s: self.pending.0,
+            p: self.pending.1,
+            frames: std::mem::take(&mut self.frames),
+            level: self.level,
+            caps: self.caps,
+            src_len: self.src.len(),
+            pat_len: self.pat.len(),
+        }));
     }
 }
 
@@ -683,36 +908,68 @@ pub fn find_plain(
     Ok(None)
 }
 
+/// A search in progress for `string.find` (its matcher path) and `string.match`: the
+/// first match of a pattern starting at or after a position, honouring a leading `^`.
+/// Plain data: a search paused by its meter ([`PatternError::Paused`]) goes on at the
+/// next [`Find::next_match`] with the same subject and pattern.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Find {
+    /// Where the attempt in progress (or the next one) starts.
+    pos: usize,
+    paused: Option<Box<Suspended>>,
+}
+
+impl Find {
+    /// A search starting at offset `init`.
+    pub fn new(init: usize) -> Self {
+        Find {
+            pos: init,
+            paused: None,
+        }
+    }
+
+    /// The first match of `pat` in `src` from the search's position, or `None`;
+    /// `Err(Paused)` when the meter paused it (call again to go on).
+    pub fn next_match(
+        &mut self,
+        src: &[u8],
+        pat: &[u8],
+        meter: &mut Meter<'_>,
+    ) -> Result<Option<Match>, PatternError> {
+        if self.pos > src.len() {
+            return Ok(None);
+        }
+        let (anchor, pat) = match pat.split_first() {
+            Some((b'^', rest)) => (true, rest),
+            _ => (false, pat),
+        };
+        let mut m = Matcher::new(src, pat, meter);
+        let r = loop {
+            match m.attempt(self.pos, &mut self.paused) {
+                Ok(Some(end)) => break Ok(Some(m.to_match(self.pos, end))),
+                Err(e) => break Err(e),
+                Ok(None) => {}
+            }
+            if anchor || self.pos >= src.len() {
+                break Ok(None);
+            }
+            self.pos += 1;
+        };
+        m.finish(meter);
+        r
+    }
+}
+
 /// The matcher path of `string.find` and all of `string.match`: the first match of `pat` in
-/// `src` starting at or after `init`, honouring a leading `^` anchor.
+/// `src` starting at or after `init`, honouring a leading `^` anchor. (With a meter that
+/// may pause, use [`Find`], which can go on after the pause.)
 pub fn find_at(
     src: &[u8],
     pat: &[u8],
     init: usize,
     meter: &mut Meter<'_>,
 ) -> Result<Option<Match>, PatternError> {
-    if init > src.len() {
-        return Ok(None);
-    }
-    let (anchor, pat) = match pat.split_first() {
-        Some((b'^', rest)) => (true, rest),
-        _ => (false, pat),
-    };
-    let mut m = Matcher::new(src, pat, meter);
-    let mut s = init;
-    let r = loop {
-        match m.attempt(s) {
-            Ok(Some(found)) => break Ok(Some(found)),
-            Err(e) => break Err(e),
-            Ok(None) => {}
-        }
-        if anchor || s >= src.len() {
-            break Ok(None);
-        }
-        s += 1;
-    };
-    *meter = m.meter;
-    r
+    Find::new(init).next_match(src, pat, meter)
 }
 
 /// `string.find(src, pat, init, plain)` with `init` already turned into an offset: a plain
@@ -735,23 +992,31 @@ pub fn find(
 }
 
 /// The state of a `string.gmatch` iterator: plain data, so it can live in a closure's
-/// upvalue between calls while the subject and pattern stay in the heap.
+/// upvalue between calls while the subject and pattern stay in the heap (a search
+/// paused by its meter keeps the attempt in progress here too).
 ///
 /// In Lua 5.2, `gmatch` does not treat a leading `^` as an anchor: it matches a literal `^`.
 /// After an empty match the next search starts one byte further on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Gmatch {
-    /// Where the next search starts.
+    /// Where the next search starts (while a search is paused: its current attempt).
     pub pos: usize,
+    paused: Option<Box<Suspended>>,
 }
 
 impl Gmatch {
     /// An iterator state starting at the beginning of the subject.
     pub fn new() -> Self {
-        Gmatch { pos: 0 }
+        Gmatch::at(0)
     }
 
-    /// The next match of `pat` in `src`, or `None` when there are no more.
+    /// An iterator state whose next search starts at `pos`.
+    pub fn at(pos: usize) -> Self {
+        Gmatch { pos, paused: None }
+    }
+
+    /// The next match of `pat` in `src`, or `None` when there are no more;
+    /// `Err(Paused)` when the meter paused the search (call again to go on).
     pub fn next_match(
         &mut self,
         src: &[u8],
@@ -759,32 +1024,28 @@ impl Gmatch {
         meter: &mut Meter<'_>,
     ) -> Result<Option<Match>, PatternError> {
         let mut m = Matcher::new(src, pat, meter);
-        let mut s = self.pos;
         let r = loop {
-            if s > src.len() {
-                self.pos = s;
+            if self.pos > src.len() {
                 break Ok(None);
             }
-            match m.attempt(s) {
+            match m.attempt(self.pos, &mut self.paused) {
                 Err(e) => break Err(e),
-                Ok(Some(found)) => {
-                    self.pos = if found.end == found.start {
-                        found.end + 1
-                    } else {
-                        found.end
-                    };
+                Ok(Some(end)) => {
+                    let found = m.to_match(self.pos, end);
+                    self.pos = if end == found.start { end + 1 } else { end };
                     break Ok(Some(found));
                 }
-                Ok(None) => s += 1,
+                Ok(None) => self.pos += 1,
             }
         };
-        *meter = m.meter;
+        m.finish(meter);
         r
     }
 }
 
 /// The state of a `string.gsub` loop: plain data, resumable between calls (the replacement
-/// may be a Lua function that runs on the VM's own stack before the loop continues).
+/// may be a Lua function that runs on the VM's own stack before the loop continues, and
+/// the meter may pause a search).
 ///
 /// Each [`Gsub::next_match`] returns the next match to replace. The caller copies the subject
 /// between the previous match's `end` (initially 0) and this match's `start`, appends the
@@ -792,12 +1053,13 @@ impl Gmatch {
 /// subject from the last match's `end`. This reproduces Lua 5.2's loop exactly: an empty
 /// match is followed by a search one byte further on (so `gsub("hello", "o*", "X")` also
 /// matches right after a non-empty match), and an anchored pattern (`^...`) is tried once.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Gsub {
-    /// Where the next attempt starts.
+    /// Where the next attempt starts (while a search is paused: its current attempt).
     pub pos: usize,
     /// Set once the loop is over (end of subject reached, or an anchored attempt made).
     pub done: bool,
+    paused: Option<Box<Suspended>>,
 }
 
 impl Gsub {
@@ -806,10 +1068,12 @@ impl Gsub {
         Gsub {
             pos: 0,
             done: false,
+            paused: None,
         }
     }
 
-    /// The next match of `pat` (the full pattern, `^` included) in `src`, or `None`.
+    /// The next match of `pat` (the full pattern, `^` included) in `src`, or `None`;
+    /// `Err(Paused)` when the meter paused the search (call again to go on).
     pub fn next_match(
         &mut self,
         src: &[u8],
@@ -826,7 +1090,7 @@ impl Gsub {
         }
         let mut m = Matcher::new(src, pat, meter);
         let r = self.next_inner(&mut m, src, anchor);
-        *meter = m.meter;
+        m.finish(meter);
         r
     }
 
@@ -838,17 +1102,17 @@ impl Gsub {
     ) -> Result<Option<Match>, PatternError> {
         while !self.done {
             let s = self.pos;
-            let found = m.attempt(s)?;
-            match &found {
-                Some(f) if f.end > s => self.pos = f.end,
+            let found = m.attempt(s, &mut self.paused)?;
+            match found {
+                Some(end) if end > s => self.pos = end,
                 _ if s < src.len() => self.pos = s + 1,
                 _ => self.done = true,
             }
             if anchor {
                 self.done = true;
             }
-            if found.is_some() {
-                return Ok(found);
+            if let Some(end) = found {
+                return Ok(Some(m.to_match(s, end)));
             }
         }
         Ok(None)
@@ -952,13 +1216,68 @@ pub(crate) mod tests {
         }
     }
 
+    /// How a test runs a search: without pauses (`u64::MAX`), or paused every `n`
+    /// steps and resumed at once with a fresh meter, counting the pauses.
+    pub(crate) struct Pauser {
+        pub(crate) every: u64,
+        pub(crate) pauses: u64,
+    }
+
+    impl Pauser {
+        pub(crate) fn never() -> Self {
+            Pauser::every(u64::MAX)
+        }
+
+        pub(crate) fn every(n: u64) -> Self {
+            Pauser {
+                every: n,
+                pauses: 0,
+            }
+        }
+
+        /// Runs `f` (one call of a search) until it does not pause.
+        pub(crate) fn run<T>(
+            &mut self,
+            mut f: impl FnMut(&mut Meter<'_>) -> Result<T, PatternError>,
+        ) -> Result<T, PatternError> {
+            loop {
+                let mut meter = Meter::default().pausing(self.every);
+                match f(&mut meter) {
+                    Err(PatternError::Paused) => {
+                        assert!(meter.steps >= self.every.min(1), "a pause made no step");
+                        self.pauses += 1;
+                        assert!(self.pauses < 100_000_000, "no progress");
+                    }
+                    r => return r,
+                }
+            }
+        }
+    }
+
     /// `string.find(src, pat, init, plain)` rendered like `print`.
     pub(crate) fn lua_find(src: &[u8], pat: &[u8], init: i64, plain: bool) -> String {
+        lua_find_with(src, pat, init, plain, &mut Pauser::never())
+    }
+
+    /// [`lua_find`], run by `pauser`.
+    pub(crate) fn lua_find_with(
+        src: &[u8],
+        pat: &[u8],
+        init: i64,
+        plain: bool,
+        pauser: &mut Pauser,
+    ) -> String {
         render((|| {
             let Some(off) = start_offset(init, src.len()) else {
                 return Ok(vec!["nil".into()]);
             };
-            let Some(m) = find(src, pat, off, plain, &mut Meter::default())? else {
+            let found = if plain || !has_specials(pat) {
+                find(src, pat, off, plain, &mut Meter::default())?
+            } else {
+                let mut f = Find::new(off);
+                pauser.run(|m| f.next_match(src, pat, m))?
+            };
+            let Some(m) = found else {
                 return Ok(vec!["nil".into()]);
             };
             let mut v = vec![(m.start + 1).to_string(), m.end.to_string()];
@@ -971,11 +1290,17 @@ pub(crate) mod tests {
 
     /// `string.match(src, pat, init)` rendered like `print`.
     pub(crate) fn lua_match(src: &[u8], pat: &[u8], init: i64) -> String {
+        lua_match_with(src, pat, init, &mut Pauser::never())
+    }
+
+    /// [`lua_match`], run by `pauser`.
+    pub(crate) fn lua_match_with(src: &[u8], pat: &[u8], init: i64, pauser: &mut Pauser) -> String {
         render((|| {
             let Some(off) = start_offset(init, src.len()) else {
                 return Ok(vec!["nil".into()]);
             };
-            let Some(m) = find_at(src, pat, off, &mut Meter::default())? else {
+            let mut f = Find::new(off);
+            let Some(m) = pauser.run(|m| f.next_match(src, pat, m))? else {
                 return Ok(vec!["nil".into()]);
             };
             m.values().map(|c| c.map(|c| show(src, c))).collect()
@@ -984,11 +1309,16 @@ pub(crate) mod tests {
 
     /// All `string.gmatch(src, pat)` results (at most 100), each as "[v1,v2]".
     pub(crate) fn lua_gmatch(src: &[u8], pat: &[u8]) -> String {
+        lua_gmatch_with(src, pat, &mut Pauser::never())
+    }
+
+    /// [`lua_gmatch`], run by `pauser`.
+    pub(crate) fn lua_gmatch_with(src: &[u8], pat: &[u8], pauser: &mut Pauser) -> String {
         render((|| {
             let mut g = Gmatch::new();
             let mut out = Vec::new();
             while out.len() < 100 {
-                let Some(m) = g.next_match(src, pat, &mut Meter::default())? else {
+                let Some(m) = pauser.run(|m| g.next_match(src, pat, m))? else {
                     break;
                 };
                 let vals: Result<Vec<String>, _> =
@@ -1001,6 +1331,17 @@ pub(crate) mod tests {
 
     /// `string.gsub(src, pat, repl, max_n)` with a string replacement, rendered like `print`.
     pub(crate) fn lua_gsub(src: &[u8], pat: &[u8], repl: &[u8], max_n: Option<i64>) -> String {
+        lua_gsub_with(src, pat, repl, max_n, &mut Pauser::never())
+    }
+
+    /// [`lua_gsub`], run by `pauser`.
+    pub(crate) fn lua_gsub_with(
+        src: &[u8],
+        pat: &[u8],
+        repl: &[u8],
+        max_n: Option<i64>,
+        pauser: &mut Pauser,
+    ) -> String {
         render((|| {
             let max_n = gsub_limit(max_n, src.len());
             let mut g = Gsub::new();
@@ -1008,7 +1349,7 @@ pub(crate) mod tests {
             let mut last = 0;
             let mut n = 0;
             while n < max_n {
-                let Some(m) = g.next_match(src, pat, &mut Meter::default())? else {
+                let Some(m) = pauser.run(|m| g.next_match(src, pat, m))? else {
                     break;
                 };
                 out.extend_from_slice(&src[last..m.start]);
@@ -1214,6 +1555,134 @@ pub(crate) mod tests {
         assert_eq!(lua_gsub(b"abc", b"%w", b"x", Some(-1)), "xxx | 3");
         assert_eq!(lua_gsub(b"abc", b"%w", b"x", Some(0)), "abc | 0");
         assert_eq!(lua_gsub(b"abc", b"", b"-", Some(2)), "-a-bc | 2");
+    }
+
+    /// One library call of a test, rendered by the helpers above.
+    enum Call {
+        Find(String, String, i64),
+        Match(String, String, i64),
+        Gmatch(String, String),
+        Gsub(String, String, &'static str, Option<i64>),
+    }
+
+    impl Call {
+        fn run(&self, p: &mut Pauser) -> String {
+            match self {
+                Call::Find(s, pat, init) => {
+                    lua_find_with(s.as_bytes(), pat.as_bytes(), *init, false, p)
+                }
+                Call::Match(s, pat, init) => lua_match_with(s.as_bytes(), pat.as_bytes(), *init, p),
+                Call::Gmatch(s, pat) => lua_gmatch_with(s.as_bytes(), pat.as_bytes(), p),
+                Call::Gsub(s, pat, repl, n) => {
+                    lua_gsub_with(s.as_bytes(), pat.as_bytes(), repl.as_bytes(), *n, p)
+                }
+            }
+        }
+    }
+
+    /// Backtracking-heavy calls: captures, back-references, `%b`, `%f`, anchors, lazy
+    /// and greedy runs that back off, empty matches, the depth and capture limits.
+    fn heavy_calls() -> Vec<Call> {
+        let s = |x: &str| x.to_string();
+        let a = |n: usize| "a".repeat(n);
+        vec![
+            Call::Match(s("  x  "), s("^%s*(.-)%s*$"), 1),
+            Call::Match(format!("{}b", a(20)), s("(a*)(a*)(a*)b"), 1),
+            Call::Match(format!("{}c", a(14)), s("(a-)(a-)(a-)b"), 1),
+            Call::Find(a(14), format!("{}{}", "a?".repeat(14), a(14)), 1),
+            Call::Find(a(12), format!("^{}{}", "a?".repeat(12), a(12)), 1),
+            Call::Match(s("xyzabcabcabcq"), s("((a)(b)c)%1%1"), 1),
+            Call::Match(s("hello hello world world"), s("(%w+) %1 (%w+) %2"), 1),
+            Call::Match(s("aaa aa a"), s("(a+) %1"), 1),
+            Call::Match(s("f(a(b)c) g(x)"), s("%b()"), 1),
+            Call::Gmatch(s("(a)(b(c))((d)"), s("%b()")),
+            Call::Gmatch(s("THE (quick) fox"), s("%f[%a]%a+")),
+            Call::Find(s("THE (quick) fox"), s("%f[%l](%a+)()"), 1),
+            Call::Gsub(s("hello world"), s("o*"), "X", None),
+            Call::Gsub(s("abc"), s(""), "-", None),
+            Call::Gsub(s("abc"), s("^"), "-", None),
+            Call::Gsub(s("aaa"), s("^a-"), "<%0>", None),
+            Call::Gsub(s("  trim  me  "), s("^%s*(.-)%s*$"), "[%1]", None),
+            Call::Gsub(s("abcabcabc"), s("(a)(b)(c)"), "%3%2%1", Some(2)),
+            Call::Gsub(s("x = 1, y = 22"), s("(%w+) = (%w+)"), "%2 = %1", None),
+            Call::Gmatch(s("a1b22"), s("%d*")),
+            Call::Gmatch(s("one two  three"), s("()(%S+)()")),
+            Call::Gmatch(s("abab"), s("(a?)(b?)")),
+            Call::Find(s("abc"), s("^b"), 2),
+            Call::Find(s("abc"), s("c$"), 1),
+            Call::Match(
+                s("key = value ; k2 = v2"),
+                s("(%w+)%s*=%s*(%w+)%s*;%s*(%w+)%s*=%s*(%w+)"),
+                1,
+            ),
+            Call::Match(s("[==[nested [[x]] ]==]"), s("%[(=*)%[(.-)%]%1%]"), 1),
+            Call::Match("ab".repeat(30), s("(.-)b(.-)b(.-)b(.-)x"), 1),
+            Call::Match("ab".repeat(30), s("^(.-)b(.-)b(.*)b(.-)$"), 1),
+            Call::Match(s("aaa"), s("a-$"), 1),
+            Call::Match(a(300), "a?".repeat(199), 1),
+            Call::Match(a(300), "a?".repeat(200), 1),
+            Call::Match(a(300), format!("(a){}", "a?".repeat(197)), 1),
+            Call::Match(a(300), format!("(a){}", "a?".repeat(198)), 1),
+            Call::Match(a(40), "(a)".repeat(32), 1),
+            Call::Match(a(40), "(a)".repeat(33), 1),
+            Call::Match(s("abc"), s("(()"), 1),
+            Call::Match(s("abc"), s("(()))"), 1),
+            Call::Match(s("abc"), s("(a%2)"), 1),
+            Call::Gsub(s("abc"), s("(a"), "%1", None),
+            Call::Match(format!("{}{}", a(1000), "b"), s("(a*)%1b"), 1),
+            Call::Gmatch(format!("x{}y{}z", a(50), a(30)), s("(a+)()")),
+        ]
+    }
+
+    #[test]
+    fn paused_searches_give_the_same_results() {
+        for call in heavy_calls() {
+            let want = call.run(&mut Pauser::never());
+            for every in [0, 1, 2, 3, 4, 5, 7, 11, 16, 100, 1000] {
+                let mut p = Pauser::every(every);
+                assert_eq!(call.run(&mut p), want, "paused every {every} steps");
+            }
+        }
+        // The exponential find pauses about once per invocation at threshold 1.
+        let call = &heavy_calls()[3];
+        let mut p = Pauser::every(1);
+        call.run(&mut p);
+        assert!(p.pauses > 10_000, "{}", p.pauses);
+        let mut p = Pauser::every(1000);
+        call.run(&mut p);
+        assert!((10..1000).contains(&p.pauses), "{}", p.pauses);
+    }
+
+    #[test]
+    fn a_pause_keeps_the_whole_search() {
+        // Paused in the middle of a later attempt (find's loop over starts), and in
+        // gmatch/gsub after earlier matches: the search goes on from there.
+        let src = format!("{}b{}c", "a".repeat(30), "a".repeat(30));
+        let pat = "(a-)(a-)c";
+        let want = find_at(src.as_bytes(), pat.as_bytes(), 0, &mut Meter::default());
+        let mut f = Find::new(0);
+        let mut pauses = 0;
+        let found = loop {
+            let mut m = Meter::default().pausing(50);
+            match f.next_match(src.as_bytes(), pat.as_bytes(), &mut m) {
+                Err(PatternError::Paused) => {
+                    pauses += 1;
+                    assert!(m.steps >= 50);
+                }
+                r => break r,
+            }
+        };
+        assert!(pauses > 10);
+        assert_eq!(found, want);
+        // The match starts after the `b`: the pauses came in attempts at many starts.
+        assert_eq!(found.unwrap().unwrap().start, 31);
+        // A meter that never pauses finishes in one call; a stop is still a stop.
+        let mut m = Meter::new(10, None).pausing(5);
+        let r = Find::new(0).next_match(src.as_bytes(), pat.as_bytes(), &mut m);
+        assert_eq!(r, Err(PatternError::Paused));
+        let mut m = Meter::new(100, None);
+        let r = Find::new(0).next_match(src.as_bytes(), pat.as_bytes(), &mut m);
+        assert_eq!(r, Err(PatternError::Stopped));
     }
 
     #[test]
