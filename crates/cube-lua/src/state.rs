@@ -88,8 +88,8 @@ pub struct State {
     /// budget is refilled.
     pub reduction_limit_enabled: bool,
     /// Reductions the running code may still use past its budget where it cannot be
-    /// preempted: nested calls (finalizers, and metamethods or callbacks that natives
-    /// call) and the finalizers run by [`State::close`]. When the budget runs out
+    /// preempted: calls nested in Rust (finalizers, xpcall message handlers, the
+    /// embedding API's calls) and the finalizers run by [`State::close`]. When the budget runs out
     /// there, it is refilled from this reserve in small draws; once the reserve is
     /// spent the code ends, uncatchably, with "reduction limit exceeded". `None`: no
     /// bound (the budget refills endlessly, as before limits existed). The process

@@ -703,7 +703,13 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
                 Outcome::Error(st.new_str(format!("internal error: {what}").as_bytes()))
             }
         };
-        // Describe an error while its value still lives in this heap.
+        // Describe an error while its value still lives in this heap. (An error object's
+        // `__tostring` runs here, outside any slice: it gets what an exit's finalizers
+        // get, so an endless one cannot hold the scheduler.)
+        if matches!(outcome, Outcome::Error(_)) {
+            st.budget = 0;
+            st.reduction_reserve = Some(reductions_left(&p).unwrap_or(CLOSE_REDUCTIONS));
+        }
         let error = match &outcome {
             Outcome::Error(e) => Some(match crate::library::exit_reason_of(e) {
                 Some(r) => (r, false),
@@ -750,7 +756,7 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
 /// what its limit and its group have left.
 ///
 /// What the limits leave after the slice is the state's reduction reserve: code that
-/// cannot be preempted (finalizers, callbacks of natives, a long pattern match in them)
+/// cannot be preempted (finalizers, xpcall message handlers, anything called from Rust)
 /// runs on it past the slice's end, and ends the process with "reduction limit
 /// exceeded" once it is spent, instead of escaping the limit.
 fn slice_limits(p: &Process, st: &mut State) -> i64 {
