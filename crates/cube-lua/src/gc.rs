@@ -1009,7 +1009,7 @@ pub struct Frozen {
 // (`State::from_image`) reads its objects in place through `Gc` pointers, possibly while
 // being moved between threads. That is sound while no thread writes a frozen object, or
 // any part of one, and that is an invariant of the code, not of the types (a `Gc` hands
-// out `&mut` to any object: `Gc::get_mut`, `State::userdata_ref`). Where it is kept:
+// out `&mut` to any object inside this crate: `Gc::get_mut`). Where it is kept:
 // - Tables: every write path calls `State::unshare` (or `own_image`) first, which
 //   makes the state's private copies (`image.rs`); `Table`'s mutators assert
 //   `!shared` in debug builds only. Their absent-metamethod bits are computed at
@@ -1019,9 +1019,11 @@ pub struct Frozen {
 // - Natives with upvalues and userdata: copied on the first write (`materialize`),
 //   and natives that change such an object go through `State::unshare_value` first
 //   (`math.random`'s generator, io handles); the debug library cannot reach a native's
-//   upvalues at all. A userdata payload that no cloner copies stays shared, so it must
-//   be `Sync` and only ever read (cube-zmq's `Runtime` holds an `Arc` of `Sync` data);
-//   payloads are `Send` by `UserData::data`'s type, `Sync` only by this convention.
+//   upvalues at all. A userdata payload that no cloner copies stays shared: other
+//   crates reach payloads only through `State::userdata_get` (a shared reference, and
+//   only to a payload made `Sync` by `State::new_shared_userdata`, such as cube-zmq's
+//   `Runtime`, when it is the image's) and `State::userdata_mut`/`_unbound`, which copy
+//   an image userdata first and refuse one that stays the image's.
 // - Objects that the VM or natives write in place without unsharing are never in an
 //   image: Lua functions (with their `FnProto`s and upvalues), coroutines and
 //   `string.gmatch` iterators. `Image::new` refuses them (`Frozen::unshareable`).

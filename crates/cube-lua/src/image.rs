@@ -73,9 +73,11 @@ impl Image {
     /// read or copy before writing (see `Frozen`'s `Sync` impl in `gc.rs`). `setup` may
     /// run Lua code, but must leave reachable no Lua function, coroutine or
     /// `string.gmatch` iterator (the VM and natives write those in place): `new`
-    /// panics if it does. Userdata payloads must be copied by a cloner
-    /// ([`Image::add_userdata_cloner`]) or be `Sync` and never mutated; that is not
-    /// checked.
+    /// panics if it does. A userdata payload that states write needs a cloner
+    /// ([`Image::add_userdata_cloner`]); one that stays shared is read in place only
+    /// if it was made `Sync` ([`State::new_shared_userdata`]): otherwise
+    /// [`State::userdata_get`] does not hand it out and [`State::userdata_mut`] refuses
+    /// it (both return `None`).
     pub fn new(setup: impl FnOnce(&mut State)) -> Arc<Image> {
         let mut st = State::new_bare();
         setup(&mut st);
@@ -84,8 +86,8 @@ impl Image {
 
     /// Adds a way to copy payloads of a userdata type that a state must own privately
     /// once it writes the image (the standard library's own types are known already).
-    /// A payload no cloner copies stays shared between threads: it must be `Sync` and
-    /// never mutated.
+    /// A payload no cloner copies stays shared between threads and is only ever read
+    /// (see [`Image::new`]).
     pub fn add_userdata_cloner(&mut self, f: CloneUserData) {
         self.clone_userdata.push(f);
     }
@@ -242,6 +244,14 @@ impl State {
         }
     }
 
+    /// Whether `addr` is one of the image's userdata or natives with upvalues (an
+    /// object the state reads in place until it writes it).
+    pub(crate) fn in_image(&self, addr: usize) -> bool {
+        self.image
+            .as_ref()
+            .is_some_and(|img| img.copied_on_write.binary_search(&addr).is_ok())
+    }
+
     /// Whether this state still uses its image in place (nothing written yet).
     pub fn uses_shared_image(&self) -> bool {
         self.image.is_some() && self.private_copies.is_none()
@@ -274,6 +284,7 @@ impl State {
                     data,
                     meta: u.meta,
                     user_value: u.user_value,
+                    sync: false,
                 });
                 copies.map.insert(u.addr(), Value::UserData(p));
                 finalizable.push(Value::UserData(p));

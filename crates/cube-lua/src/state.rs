@@ -496,10 +496,31 @@ impl State {
         data: T,
         meta: Option<Gc<Table>>,
     ) -> Value {
+        self.userdata_with(Box::new(data), meta, false)
+    }
+
+    /// As [`State::new_userdata`] for a `Sync` payload: in a shared image
+    /// (`crate::image`), every state may read it in place ([`State::userdata_get`]),
+    /// where a payload that is not `Sync` must first be copied into the reading state.
+    pub fn new_shared_userdata<T: std::any::Any + Send + Sync>(
+        &mut self,
+        data: T,
+        meta: Option<Gc<Table>>,
+    ) -> Value {
+        self.userdata_with(Box::new(data), meta, true)
+    }
+
+    fn userdata_with(
+        &mut self,
+        data: Box<dyn std::any::Any + Send>,
+        meta: Option<Gc<Table>>,
+        sync: bool,
+    ) -> Value {
         let u = self.heap.new_userdata(crate::value::UserData {
-            data: Box::new(data),
+            data,
             meta,
             user_value: Value::Nil,
+            sync,
         });
         if let Some(m) = meta {
             if !m.get_str(self.tm_names[TM::Gc as usize]).is_nil() {
@@ -509,12 +530,91 @@ impl State {
         Value::UserData(u)
     }
 
-    /// The payload of a userdata value if it holds a `T`.
-    pub fn userdata_ref<T: std::any::Any>(v: &Value) -> Option<&mut T> {
-        match v {
-            Value::UserData(u) => u.get_mut().data.downcast_mut::<T>(),
-            _ => None,
+    /// The payload of a userdata value if it holds a `T`, for reading (`luaL_testudata`).
+    ///
+    /// The reference borrows the state, so no native of this state can write the
+    /// payload meanwhile. `None` if `v` is not a full userdata holding a `T`, and also for
+    /// a userdata of this state's shared image whose payload is not `Sync` (other
+    /// threads may be reading it; [`State::userdata_mut`] first copies such a payload
+    /// into this state, when its type has a cloner).
+    ///
+    /// ```
+    /// let mut st = cube_lua::State::new_bare();
+    /// let v = st.new_userdata(41u32, None);
+    /// assert_eq!(st.userdata_get::<u32>(&v), Some(&41));
+    /// *st.userdata_mut::<u32>(&v).unwrap() += 1;
+    /// assert_eq!(st.userdata_get::<u32>(&v), Some(&42));
+    /// assert_eq!(st.userdata_get::<i64>(&v), None);
+    /// ```
+    pub fn userdata_get<T: std::any::Any>(&self, v: &Value) -> Option<&T> {
+        let data: *const T = match v {
+            Value::UserData(u) if u.sync || !self.in_image(u.addr()) => u.data.downcast_ref()?,
+            _ => return None,
+        };
+        // SAFETY: the payload is a separate allocation that lives as long as the
+        // userdata, a value of this state (`Value`'s contract); the reference borrows the
+        // state, so no `&mut` to the payload can be made through it meanwhile, and a
+        // payload other threads may read at once (the image's) is `Sync`.
+        Some(unsafe { &*data })
+    }
+
+    /// The payload of a userdata value if it holds a `T`, for writing.
+    ///
+    /// The reference borrows the state mutably, so it cannot alias another reference
+    /// to the payload handed out by the state (one `&mut`, or any number of
+    /// [`State::userdata_get`] readers, at a time):
+    ///
+    /// ```compile_fail
+    /// let mut st = cube_lua::State::new_bare();
+    /// let v = st.new_userdata(1u32, None);
+    /// let a = st.userdata_mut::<u32>(&v).unwrap();
+    /// let b = st.userdata_mut::<u32>(&v).unwrap(); // second borrow of `st`
+    /// *a += *b;
+    /// ```
+    ///
+    /// A userdata of this state's shared image is first copied into the state (its
+    /// type's cloner, `Image::add_userdata_cloner`; every reference the state holds is
+    /// re-pointed to the copy), since other states read it in place; without a cloner
+    /// it cannot be written: `None`.
+    pub fn userdata_mut<T: std::any::Any>(&mut self, v: &Value) -> Option<&mut T> {
+        // SAFETY: the reference's lifetime is that of the `&mut self` borrow, during
+        // which nothing else can reach the payload through the state; `v` must be a
+        // value of this state (the general contract of `Value`, see `value.rs`).
+        unsafe { self.userdata_mut_unbound(v) }
+    }
+
+    /// As [`State::userdata_mut`], with the reference not tied to the borrow of the
+    /// state, for natives that use the payload and the state at once (a socket and the
+    /// stack it reads from).
+    ///
+    /// # Safety
+    /// During the whole lifetime `'a` of the returned reference:
+    /// - the userdata stays reachable from a root of this state (typically: it is an
+    ///   argument of the running native, whose stack slots stay in place until the
+    ///   native returns), so no collection frees it, and `'a` ends before the native
+    ///   returns;
+    /// - no other reference to the same payload is created or used (no second call of
+    ///   this function or of [`State::userdata_get`]/[`State::userdata_mut`] on the
+    ///   same userdata, no Lua code that could reach it through a native that does);
+    /// - the state is not dropped.
+    pub unsafe fn userdata_mut_unbound<'a, T: std::any::Any>(
+        &mut self,
+        v: &Value,
+    ) -> Option<&'a mut T> {
+        let Value::UserData(_) = v else {
+            return None;
+        };
+        let Value::UserData(u) = self.unshare_value(*v) else {
+            return None;
+        };
+        if self.in_image(u.addr()) {
+            // Still the image's (no cloner): other states read it in place.
+            return None;
         }
+        let data: *mut T = u.get_mut().data.downcast_mut::<T>()?;
+        // SAFETY: the payload is a separate allocation that lives as long as the
+        // userdata, which the caller keeps rooted and unaliased for `'a` (contract).
+        Some(unsafe { &mut *data })
     }
 }
 

@@ -277,4 +277,7 @@ pub struct UserData {
     pub meta: Option<Gc<Table>>,
     /// The value set by `debug.setuservalue` (5.2 "environment"); nil by default.
     pub user_value: Value,
+    /// The payload is `Sync` (made by `State::new_shared_userdata`): a shared image may
+    /// let several threads read it in place.
+    pub(crate) sync: bool,
 }

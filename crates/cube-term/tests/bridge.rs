@@ -10,11 +10,11 @@ struct RefBox(Reference);
 struct StandIn;
 
 impl Bridge for StandIn {
-    fn userdata_to_term(&self, _st: &State, v: Value) -> Option<Term> {
-        if let Some(p) = State::userdata_ref::<PidBox>(&v) {
+    fn userdata_to_term(&self, st: &State, v: Value) -> Option<Term> {
+        if let Some(p) = st.userdata_get::<PidBox>(&v) {
             return Some(Term::Pid(p.0));
         }
-        State::userdata_ref::<RefBox>(&v).map(|r| Term::Ref(r.0))
+        st.userdata_get::<RefBox>(&v).map(|r| Term::Ref(r.0))
     }
     fn pid_to_value(&self, st: &mut State, pid: Pid) -> Value {
         st.new_userdata(PidBox(pid), None)
@@ -60,9 +60,9 @@ fn pid_userdata_travels_as_a_pid_term() {
         st.set_global("got", v);
         let t = v.as_table().unwrap();
         let to = st.get_field(t, "to");
-        assert_eq!(State::userdata_ref::<PidBox>(&to).unwrap().0, pid);
+        assert_eq!(st.userdata_get::<PidBox>(&to).unwrap().0, pid);
         let rv = st.get_field(t, "ref");
-        assert_eq!(State::userdata_ref::<RefBox>(&rv).unwrap().0, r);
+        assert_eq!(st.userdata_get::<RefBox>(&rv).unwrap().0, r);
     });
     receiver
         .load("assert(type(got.to) == 'userdata' and type(got.ref) == 'userdata')")

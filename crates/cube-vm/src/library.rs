@@ -255,8 +255,9 @@ pub(crate) fn after_slice(st: &mut State) -> (Wait, usize) {
 }
 
 /// The exit reason carried by a `process.exit` error value.
-pub(crate) fn exit_reason_of(e: &Value) -> Option<ExitReason> {
-    State::userdata_ref::<ExitSignal>(e).map(|s| crate::signals::reason_from_text(&s.0))
+pub(crate) fn exit_reason_of(st: &State, e: &Value) -> Option<ExitReason> {
+    st.userdata_get::<ExitSignal>(e)
+        .map(|s| crate::signals::reason_from_text(&s.0))
 }
 
 fn pid_tostring(st: &mut State, a: Args) -> LResult<Ret> {

@@ -711,7 +711,7 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
             st.reduction_reserve = Some(reductions_left(&p).unwrap_or(CLOSE_REDUCTIONS));
         }
         let error = match &outcome {
-            Outcome::Error(e) => Some(match crate::library::exit_reason_of(e) {
+            Outcome::Error(e) => Some(match crate::library::exit_reason_of(st, e) {
                 Some(r) => (r, false),
                 None => {
                     let message = error_text(st, *e);

@@ -30,7 +30,7 @@ const DEVICE_META: &str = "cube.zmq.device";
 /// (`cube_lua::image`), so the library costs a process nothing until it uses it.
 pub(crate) fn install(st: &mut State, shared: Arc<Shared>) {
     let module = st.new_table();
-    let rt = st.new_userdata(Runtime(shared), None);
+    let rt = st.new_shared_userdata(Runtime(shared), None);
     fill(st, module, rt);
     registry_meta(st, SOCKET_META, build_socket_meta);
     registry_meta(st, CONTEXT_META, build_context_meta);
@@ -43,10 +43,10 @@ pub(crate) fn install(st: &mut State, shared: Arc<Shared>) {
 }
 
 fn shared_of(st: &mut State, v: Value) -> LResult<Arc<Shared>> {
-    if let Some(r) = State::userdata_ref::<Runtime>(&v) {
+    if let Some(r) = st.userdata_get::<Runtime>(&v) {
         return Ok(r.0.clone());
     }
-    if let Some(c) = State::userdata_ref::<Ctx>(&v) {
+    if let Some(c) = st.userdata_get::<Ctx>(&v) {
         return Ok(c.0.clone());
     }
     Err(st.rt_error("zmq: no runtime"))
@@ -132,7 +132,7 @@ fn stopwatch(st: &mut State, _a: Args) -> LResult<Ret> {
 
 fn stopwatch_start(st: &mut State, a: Args) -> LResult<Ret> {
     let v = st.arg(a, 1);
-    let Some(sw) = State::userdata_ref::<Stopwatch>(&v) else {
+    let Some(sw) = st.userdata_mut::<Stopwatch>(&v) else {
         return Err(st.arg_type_error(a, 1, "stopwatch"));
     };
     sw.0 = Some(std::time::Instant::now());
@@ -142,7 +142,7 @@ fn stopwatch_start(st: &mut State, a: Args) -> LResult<Ret> {
 
 fn stopwatch_stop(st: &mut State, a: Args) -> LResult<Ret> {
     let v = st.arg(a, 1);
-    let Some(sw) = State::userdata_ref::<Stopwatch>(&v) else {
+    let Some(sw) = st.userdata_get::<Stopwatch>(&v) else {
         return Err(st.arg_type_error(a, 1, "stopwatch"));
     };
     let Some(t0) = sw.0 else {
@@ -300,7 +300,7 @@ fn zsocket(st: &mut State, a: Args) -> LResult<Ret> {
 /// `ctx:socket(type [, opts])` or `ctx:socket{type, opt = value, ...}`.
 fn ctx_socket(st: &mut State, a: Args) -> LResult<Ret> {
     let v = st.arg(a, 1);
-    let Some(c) = State::userdata_ref::<Ctx>(&v) else {
+    let Some(c) = st.userdata_get::<Ctx>(&v) else {
         return Err(st.arg_type_error(a, 1, "zmq context"));
     };
     let shared = c.0.clone();
@@ -375,7 +375,9 @@ fn new_socket(st: &mut State, shared: Arc<Shared>, a: Args, n: usize) -> LResult
 /// Applies a table of options, then its `bind` and `connect` entries (a string or a
 /// list of strings).
 fn apply_options(st: &mut State, sv: Value, t: Gc<Table>) -> LResult<()> {
-    let s = State::userdata_ref::<Sock>(&sv).expect("socket");
+    // SAFETY: `sv` is the new socket, rooted on the stack by the caller for this
+    // call; nothing else refers to its payload meanwhile (no Lua code runs here).
+    let s = unsafe { st.userdata_mut_unbound::<Sock>(&sv) }.expect("socket");
     let mut key = Value::Nil;
     let mut endpoints: Vec<(bool, Vec<u8>)> = Vec::new();
     loop {
@@ -466,8 +468,9 @@ fn zpoll(st: &mut State, a: Args) -> LResult<Ret> {
             }
             other => (other, POLLIN),
         };
-        match State::userdata_ref::<Sock>(&sv) {
-            // SAFETY: the socket is reachable from the argument table for the call.
+        match st.userdata_get::<Sock>(&sv) {
+            // SAFETY: the socket is reachable from the argument table for the call, and
+            // only shared references to it are made during the call (no Lua code runs).
             Some(s) if !s.is_closed() => socks.push((sv, unsafe { &*(s as *const Sock) }, want)),
             Some(_) => return Err(st.rt_error("attempt to poll a closed socket")),
             None => {
@@ -602,7 +605,7 @@ fn device(st: &mut State, a: Args) -> LResult<Ret> {
 
 fn device_stop(st: &mut State, a: Args) -> LResult<Ret> {
     let v = st.arg(a, 1);
-    let Some(d) = State::userdata_ref::<DeviceBox>(&v) else {
+    let Some(d) = st.userdata_mut::<DeviceBox>(&v) else {
         return Err(st.arg_type_error(a, 1, "zmq device"));
     };
     if let Some(dev) = d.0.take() {
@@ -615,7 +618,7 @@ fn device_stop(st: &mut State, a: Args) -> LResult<Ret> {
 /// `dev:endpoints()`: the frontend and backend endpoints bound (ports resolved).
 fn device_endpoints(st: &mut State, a: Args) -> LResult<Ret> {
     let v = st.arg(a, 1);
-    let Some(d) = State::userdata_ref::<DeviceBox>(&v) else {
+    let Some(d) = st.userdata_get::<DeviceBox>(&v) else {
         return Err(st.arg_type_error(a, 1, "zmq device"));
     };
     let Some(dev) = d.0.as_ref() else {

@@ -352,13 +352,13 @@ fn block_now(st: &mut State, s: &Sock, retry: Option<Retry>, timeout_ms: i64) ->
 /// until the native returns (a native's arguments stay on the stack; a collection
 /// inside a native, such as `ensure_heap_room`'s, keeps the stack and runs no Lua
 /// code), and must not overwrite that argument slot or make another reference to the
-/// same payload (`State::userdata_ref`) while it uses this one.
+/// same payload while it uses this one (`State::userdata_mut_unbound`'s contract).
 pub(crate) unsafe fn check_sock<'a>(st: &mut State, a: Args, n: usize) -> LResult<&'a mut Sock> {
     let v = st.arg(a, n);
-    match State::userdata_ref::<Sock>(&v) {
-        // SAFETY: the payload lives in its own allocation as long as the userdata, which
-        // the caller keeps rooted and unaliased while it uses the reference (contract).
-        Some(s) if !s.is_closed() => Ok(unsafe { &mut *(s as *mut Sock) }),
+    // SAFETY: the caller keeps the userdata rooted and unaliased while it uses the
+    // reference (contract).
+    match unsafe { st.userdata_mut_unbound::<Sock>(&v) } {
+        Some(s) if !s.is_closed() => Ok(s),
         Some(_) => Err(st.rt_error("attempt to use a closed socket")),
         None => Err(st.arg_type_error(a, n, "zmq socket")),
     }
@@ -702,11 +702,12 @@ pub(crate) fn more(st: &mut State, a: Args) -> LResult<Ret> {
 /// `sock:close([linger_ms])`.
 pub(crate) fn close(st: &mut State, a: Args) -> LResult<Ret> {
     let v = st.arg(a, 1);
-    let Some(s) = State::userdata_ref::<Sock>(&v) else {
+    let linger = st.arg(a, 2);
+    let Some(s) = st.userdata_mut::<Sock>(&v) else {
         return Err(st.arg_type_error(a, 1, "zmq socket"));
     };
     if !s.is_closed() {
-        if let Value::Num(ms) = st.arg(a, 2) {
+        if let Value::Num(ms) = linger {
             // Same rule as the linger option: NaN is no duration, huge is for ever.
             let Some(ms) = timeout_from_f64(ms) else {
                 return Err(st.arg_error(2, "linger must be a number, not NaN"));
@@ -723,7 +724,7 @@ pub(crate) fn close(st: &mut State, a: Args) -> LResult<Ret> {
 
 pub(crate) fn closed(st: &mut State, a: Args) -> LResult<Ret> {
     let v = st.arg(a, 1);
-    let Some(s) = State::userdata_ref::<Sock>(&v) else {
+    let Some(s) = st.userdata_get::<Sock>(&v) else {
         return Err(st.arg_type_error(a, 1, "zmq socket"));
     };
     let c = s.is_closed();
@@ -1072,7 +1073,7 @@ pub(crate) fn monitor(st: &mut State, a: Args) -> LResult<Ret> {
 
 pub(crate) fn tostring(st: &mut State, a: Args) -> LResult<Ret> {
     let v = st.arg(a, 1);
-    let text = match State::userdata_ref::<Sock>(&v) {
+    let text = match st.userdata_get::<Sock>(&v) {
         Some(s) if s.is_closed() => format!("zmq socket {} (closed)", s.id),
         Some(s) => format!("zmq socket {} ({})", s.id, options::type_name(s.kind)),
         None => "zmq socket".to_string(),

@@ -295,7 +295,7 @@ fn with_rng<R>(st: &mut State, f: impl FnOnce(&mut GlibcRand) -> R) -> Option<R>
     // The generator of a shared image: use this state's own copy (crate::image).
     let v = st.upvalue(0);
     let v = st.unshare_value(v);
-    State::userdata_ref::<GlibcRand>(&v).map(f)
+    st.userdata_mut::<GlibcRand>(&v).map(f)
 }
 
 /// `math.random([m [, n]])`. The range checks are written `!(l <= u)` so that NaN bounds

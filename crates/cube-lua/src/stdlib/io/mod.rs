@@ -91,39 +91,48 @@ fn new_file_mode(st: &mut State, f: std::fs::File, mode: &[u8]) -> Value {
 }
 
 /// The `LFile` of a value if it is a file handle (`luaL_testudata`).
-fn as_file(st: &mut State, v: &Value) -> Option<&'static mut LFile> {
+///
+/// # Safety
+/// The reference is not tied to `st` (the natives use the file and the state at once).
+/// For its whole lifetime `'a`, the caller must: keep the handle reachable (an
+/// argument of the running native, an upvalue of the running `lines` iterator, or the
+/// registry's default file, which the natives holding it do not replace), use it only
+/// within the running native's call, and make no second reference to the same file
+/// (no second call of these functions on the same handle, no Lua code run meanwhile).
+unsafe fn as_file<'a>(st: &mut State, v: &Value) -> Option<&'a mut LFile> {
     // A standard handle of a shared image: use this state's own copy (crate::image).
     let v = &st.unshare_value(*v);
     let meta = handle_meta(st)?;
     match v {
         Value::UserData(u) if u.meta.is_some_and(|m| m.ptr_eq(meta)) => {
-            let f: Option<&mut LFile> = State::userdata_ref::<LFile>(v);
-            // SAFETY: the lifetime is unbounded, not `'static`: the payload lives in
-            // its own allocation as long as the userdata, which stays reachable for the
-            // whole native call (an argument, an upvalue of the running `lines`
-            // iterator, or the registry's default file, which these natives do not
-            // replace while they hold it; or the state's private copy of an image
-            // handle, held by `private_copies`), and no collection frees a reachable
-            // object. Every caller in this module uses the reference only within the
-            // call and makes no second reference to the same file meanwhile.
-            f.map(|f| unsafe { &mut *(f as *mut LFile) })
+            // SAFETY: the caller's contract is `userdata_mut_unbound`'s (which also
+            // makes this state's own copy of a standard handle of a shared image).
+            unsafe { st.userdata_mut_unbound::<LFile>(v) }
         }
         _ => None,
     }
 }
 
 /// `luaL_checkudata(L, n, "FILE*")`.
-fn check_handle(st: &mut State, a: Args, n: usize) -> LResult<&'static mut LFile> {
+///
+/// # Safety
+/// As for [`as_file`], for argument `n`.
+unsafe fn check_handle<'a>(st: &mut State, a: Args, n: usize) -> LResult<&'a mut LFile> {
     let v = st.arg(a, n);
-    match as_file(st, &v) {
+    // SAFETY: the caller's contract.
+    match unsafe { as_file(st, &v) } {
         Some(f) => Ok(f),
         None => Err(st.arg_type_error(a, n, HANDLE)),
     }
 }
 
 /// `tofile`: a handle that is still open.
-fn check_open(st: &mut State, a: Args, n: usize) -> LResult<&'static mut LFile> {
-    let f = check_handle(st, a, n)?;
+///
+/// # Safety
+/// As for [`as_file`], for argument `n`.
+unsafe fn check_open<'a>(st: &mut State, a: Args, n: usize) -> LResult<&'a mut LFile> {
+    // SAFETY: the caller's contract.
+    let f = unsafe { check_handle(st, a, n) }?;
     if f.is_closed() {
         return Err(st.rt_error("attempt to use a closed file"));
     }
@@ -131,11 +140,15 @@ fn check_open(st: &mut State, a: Args, n: usize) -> LResult<&'static mut LFile> 
 }
 
 /// `getiofile`: the default input or output file, which must be open.
-fn default_file(st: &mut State, key: &str) -> LResult<(Value, &'static mut LFile)> {
+///
+/// # Safety
+/// As for [`as_file`], for the registry's default file `key`.
+unsafe fn default_file<'a>(st: &mut State, key: &str) -> LResult<(Value, &'a mut LFile)> {
     let reg = st.registry;
     let v = st.get_field(reg, key);
     let v = st.unshare_value(v);
-    match as_file(st, &v) {
+    // SAFETY: the caller's contract.
+    match unsafe { as_file(st, &v) } {
         Some(f) if !f.is_closed() => Ok((v, f)),
         _ => {
             let msg = format!("standard {} file is closed", &key[4..]);
@@ -315,7 +328,8 @@ fn io_tmpfile(st: &mut State, _a: Args) -> LResult<Ret> {
 
 fn io_type(st: &mut State, a: Args) -> LResult<Ret> {
     let v = st.check_any(a, 1)?;
-    match as_file(st, &v) {
+    // SAFETY: the reference does not outlive this expression.
+    match unsafe { as_file(st, &v) } {
         None => st.push(Value::Nil),
         Some(f) if f.is_closed() => st.push_str(b"closed file"),
         Some(_) => st.push_str(b"file"),
@@ -340,7 +354,9 @@ fn close_file(st: &mut State, f: &mut LFile) -> Ret {
 }
 
 fn f_close(st: &mut State, a: Args) -> LResult<Ret> {
-    let f = check_open(st, a, 1)?;
+    // SAFETY: argument of this native, used only within this call (no Lua code
+    // runs meanwhile).
+    let f = unsafe { check_open(st, a, 1) }?;
     Ok(close_file(st, f))
 }
 
@@ -359,7 +375,9 @@ fn io_close(st: &mut State, a: Args) -> LResult<Ret> {
 }
 
 fn f_gc(st: &mut State, a: Args) -> LResult<Ret> {
-    let f = check_handle(st, a, 1)?;
+    // SAFETY: argument of this native, used only within this call (no Lua code
+    // runs meanwhile).
+    let f = unsafe { check_handle(st, a, 1) }?;
     if !f.is_closed() && !f.is_std() {
         let _ = f.close();
     }
@@ -367,7 +385,9 @@ fn f_gc(st: &mut State, a: Args) -> LResult<Ret> {
 }
 
 fn f_tostring(st: &mut State, a: Args) -> LResult<Ret> {
-    let f = check_handle(st, a, 1)?;
+    // SAFETY: argument of this native, used only within this call (no Lua code
+    // runs meanwhile).
+    let f = unsafe { check_handle(st, a, 1) }?;
     let s = if f.is_closed() {
         "file (closed)".to_string()
     } else {
@@ -387,12 +407,16 @@ fn flush_file(st: &mut State, f: &mut LFile) -> Ret {
 }
 
 fn f_flush(st: &mut State, a: Args) -> LResult<Ret> {
-    let f = check_open(st, a, 1)?;
+    // SAFETY: argument of this native, used only within this call (no Lua code
+    // runs meanwhile).
+    let f = unsafe { check_open(st, a, 1) }?;
     Ok(flush_file(st, f))
 }
 
 fn io_flush(st: &mut State, _a: Args) -> LResult<Ret> {
-    let (_, f) = default_file(st, IO_OUTPUT)?;
+    // SAFETY: the registry's default file, used only within this call (no Lua
+    // code runs and the default is not replaced meanwhile).
+    let (_, f) = unsafe { default_file(st, IO_OUTPUT) }?;
     Ok(flush_file(st, f))
 }
 
@@ -409,7 +433,9 @@ fn io_file(st: &mut State, a: Args, key: &str, mode: &[u8]) -> LResult<Ret> {
             st.set_field(reg, key, h);
         }
         v => {
-            check_open(st, a, 1)?;
+            // SAFETY: argument of this native, used only within this call (no Lua code
+            // runs meanwhile).
+            unsafe { check_open(st, a, 1) }?;
             st.set_field(reg, key, v);
         }
     }
@@ -511,13 +537,17 @@ fn args_from(st: &State, a: Args, from: usize) -> Vec<Value> {
 }
 
 fn f_read(st: &mut State, a: Args) -> LResult<Ret> {
-    let f = check_open(st, a, 1)?;
+    // SAFETY: argument of this native, used only within this call (no Lua code
+    // runs meanwhile).
+    let f = unsafe { check_open(st, a, 1) }?;
     let formats = args_from(st, a, 2);
     g_read(st, f, &formats, 2)
 }
 
 fn io_read(st: &mut State, a: Args) -> LResult<Ret> {
-    let (_, f) = default_file(st, IO_INPUT)?;
+    // SAFETY: the registry's default file, used only within this call (no Lua
+    // code runs and the default is not replaced meanwhile).
+    let (_, f) = unsafe { default_file(st, IO_INPUT) }?;
     let formats = args_from(st, a, 1);
     g_read(st, f, &formats, 1)
 }
@@ -526,7 +556,10 @@ fn io_read(st: &mut State, a: Args) -> LResult<Ret> {
 /// the formats.
 fn io_readline(st: &mut State, _a: Args) -> LResult<Ret> {
     let fv = st.upvalue(0);
-    let Some(f) = as_file(st, &fv) else {
+    // SAFETY: the running iterator's upvalue, used only within this call (no Lua
+    // code runs meanwhile).
+    let f = unsafe { as_file(st, &fv) };
+    let Some(f) = f else {
         return Err(st.rt_error("file is already closed"));
     };
     if f.is_closed() {
@@ -573,7 +606,9 @@ fn push_lines(st: &mut State, a: Args, file: Value, to_close: bool) -> LResult<R
 }
 
 fn f_lines(st: &mut State, a: Args) -> LResult<Ret> {
-    check_open(st, a, 1)?;
+    // SAFETY: argument of this native, used only within this call (no Lua code
+    // runs meanwhile).
+    unsafe { check_open(st, a, 1) }?;
     let file = st.arg(a, 1);
     push_lines(st, a, file, false)
 }
@@ -582,7 +617,8 @@ fn io_lines(st: &mut State, a: Args) -> LResult<Ret> {
     if st.arg(a, 1).is_nil() {
         let reg = st.registry;
         let v = st.get_field(reg, IO_INPUT);
-        if as_file(st, &v).is_none_or(|f| f.is_closed()) {
+        // SAFETY: the reference does not outlive this expression.
+        if unsafe { as_file(st, &v) }.is_none_or(|f| f.is_closed()) {
             return Err(st.rt_error("attempt to use a closed file"));
         }
         return push_lines(st, a, v, false);
@@ -624,20 +660,26 @@ fn g_write(st: &mut State, file: Value, f: &mut LFile, a: Args, from: usize) -> 
 }
 
 fn f_write(st: &mut State, a: Args) -> LResult<Ret> {
-    let f = check_open(st, a, 1)?;
+    // SAFETY: argument of this native, used only within this call (no Lua code
+    // runs meanwhile).
+    let f = unsafe { check_open(st, a, 1) }?;
     let file = st.arg(a, 1);
     g_write(st, file, f, a, 2)
 }
 
 fn io_write(st: &mut State, a: Args) -> LResult<Ret> {
-    let (file, f) = default_file(st, IO_OUTPUT)?;
+    // SAFETY: the registry's default file, used only within this call (no Lua
+    // code runs and the default is not replaced meanwhile).
+    let (file, f) = unsafe { default_file(st, IO_OUTPUT) }?;
     g_write(st, file, f, a, 1)
 }
 
 // ----- seek, setvbuf -----
 
 fn f_seek(st: &mut State, a: Args) -> LResult<Ret> {
-    let f = check_open(st, a, 1)?;
+    // SAFETY: argument of this native, used only within this call (no Lua code
+    // runs meanwhile).
+    let f = unsafe { check_open(st, a, 1) }?;
     let op = st.check_option(a, 2, Some("cur"), &["set", "cur", "end"])?;
     let off = st.opt_number(a, 3, 0.0)?;
     if off.fract() != 0.0 || !off.is_finite() || off.abs() >= 9.2e18 {
@@ -663,7 +705,9 @@ fn f_seek(st: &mut State, a: Args) -> LResult<Ret> {
 }
 
 fn f_setvbuf(st: &mut State, a: Args) -> LResult<Ret> {
-    let f = check_open(st, a, 1)?;
+    // SAFETY: argument of this native, used only within this call (no Lua code
+    // runs meanwhile).
+    let f = unsafe { check_open(st, a, 1) }?;
     let op = st.check_option(a, 2, None, &["no", "full", "line"])?;
     // Checked as liolib does, then ignored as glibc ignores it when no buffer is given
     // (liolib passes NULL): the buffer is BUFSIZ whatever the program asks, so a size
