@@ -143,13 +143,13 @@ pub fn run_file(file: &str, args: &[String], opts: Options) -> u8 {
         // arg[0] = script, arg[1..] = arguments, arg[-1] = interpreter.
         let argt = st.new_table();
         let interp = st.new_str(b"cube-cli");
-        argt.get_mut().set_int(-1, interp);
+        st.raw_set_int(argt, -1, interp);
         let script = st.new_str(file.as_bytes());
-        argt.get_mut().set_int(0, script);
+        st.raw_set_int(argt, 0, script);
         let mut argv = Vec::new();
         for (i, a) in args.iter().enumerate() {
             let v = st.new_str(a.as_bytes());
-            argt.get_mut().set_int(i as i64 + 1, v);
+            st.raw_set_int(argt, i as i64 + 1, v);
             argv.push(v);
         }
         st.set_global("arg", Value::Table(argt));

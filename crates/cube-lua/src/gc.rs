@@ -51,13 +51,22 @@ impl<T> Gc<T> {
         self.ptr.as_ptr() as usize
     }
 
-    /// Mutable access to the object.
+    /// Mutable access to the object. Crate-private: other crates write objects only
+    /// through `State` (`set_field`, `raw_set`, `raw_set_int`, `set_table_meta`,
+    /// `userdata_mut`, ...), which borrow the state mutably.
     ///
     /// The VM is single-threaded per heap and never holds two mutable borrows of one
     /// object across a call that could reach it again; every use keeps the borrow short.
+    ///
+    /// ```compile_fail
+    /// // Outside cube-lua, a `Gc` gives no `&mut` to its object.
+    /// let mut st = cube_lua::State::new_bare();
+    /// let t = st.new_table();
+    /// t.get_mut().set_int(1, cube_lua::Value::Nil);
+    /// ```
     #[allow(clippy::mut_from_ref)]
     #[inline(always)]
-    pub fn get_mut(&self) -> &mut T {
+    pub(crate) fn get_mut(&self) -> &mut T {
         // SAFETY: the object is alive while reachable (GC only at safe points) and the
         // interpreter's borrows of one object never overlap (see above).
         unsafe { &mut *(*self.ptr.as_ptr()).value.get() }

@@ -244,6 +244,19 @@ impl State {
         }
     }
 
+    /// `v`, or this state's private copy of it if the state has copied its image:
+    /// for values a caller read before a write that made the copies (`unshare`
+    /// re-points the references the state holds, not those in the caller's locals).
+    #[inline]
+    pub(crate) fn own_copy(&self, v: Value) -> Value {
+        match &self.private_copies {
+            Some(p) if !matches!(v, Value::Nil | Value::Bool(_) | Value::Num(_)) => {
+                p.get(&v).unwrap_or(v)
+            }
+            _ => v,
+        }
+    }
+
     /// Whether `addr` is one of the image's userdata or natives with upvalues (an
     /// object the state reads in place until it writes it).
     pub(crate) fn in_image(&self, addr: usize) -> bool {

@@ -299,7 +299,55 @@ impl State {
     pub fn set_field(&mut self, t: Gc<Table>, name: &str, v: Value) {
         let k = self.heap.intern(name.as_bytes());
         let t = self.unshare(t);
+        let v = self.own_copy(v);
         t.get_mut().set_str(k, v);
+    }
+
+    /// Sets `t[i] = v` (raw, `lua_rawseti`).
+    pub fn raw_set_int(&mut self, t: Gc<Table>, i: i64, v: Value) {
+        let t = self.unshare(t);
+        let v = self.own_copy(v);
+        t.get_mut().set_int(i, v);
+    }
+
+    /// Sets `t[k] = v` (raw, `lua_rawset`); a nil or NaN key is an error (`KeyError`),
+    /// which the caller turns into its message.
+    pub fn raw_set(
+        &mut self,
+        t: Gc<Table>,
+        k: Value,
+        v: Value,
+    ) -> Result<(), crate::table::KeyError> {
+        let t = self.unshare(t);
+        let (k, v) = (self.own_copy(k), self.own_copy(v));
+        t.get_mut().set(k, v)
+    }
+
+    /// Raw `t[i]` (`lua_rawgeti`).
+    pub fn raw_get_int(&self, t: Gc<Table>, i: i64) -> Value {
+        t.get_int(i)
+    }
+
+    /// Sets the metatable of a table (raw, as `lua_setmetatable`: no `__metatable`
+    /// check); a metatable with `__gc` registers the table for finalization.
+    pub fn set_table_meta(&mut self, t: Gc<Table>, mt: Option<Gc<Table>>) {
+        let t = self.unshare(t);
+        let mt = mt.and_then(|m| self.own_copy(Value::Table(m)).as_table());
+        t.get_mut().meta = mt;
+        if let Some(m) = mt {
+            if !m.get_str(self.tm_names[TM::Gc as usize]).is_nil() {
+                self.heap.register_finalizer(Value::Table(t));
+            }
+        }
+    }
+
+    /// Sets the value of a closed upvalue (one a native built for a closure it makes,
+    /// as cube-vm's spawn does); an open upvalue (a live local of a running function)
+    /// is left alone.
+    pub fn set_closed_upvalue(&mut self, u: Gc<crate::value::UpVal>, v: Value) {
+        if let crate::value::UpState::Closed(slot) = &mut u.get_mut().state {
+            *slot = v;
+        }
     }
 
     /// Raw `t[name]` for a string name.

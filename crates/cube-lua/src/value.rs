@@ -268,9 +268,7 @@ pub struct NClosure {
 /// ```compile_fail
 /// // A payload that is not `Send` (an `Rc`) cannot be put in a userdata.
 /// let mut st = cube_lua::State::new_bare();
-/// if let cube_lua::Value::UserData(u) = st.new_userdata(0u8, None) {
-///     u.get_mut().data = Box::new(std::rc::Rc::new(1));
-/// }
+/// st.new_userdata(std::rc::Rc::new(1), None);
 /// ```
 pub struct UserData {
     pub data: Box<dyn Any + Send>,

@@ -68,7 +68,7 @@ pub(crate) fn install(st: &mut State, core_id: u64) {
         vec![Value::Num(core_id as f64)],
     );
     st.set_field(meta, "__index", loader);
-    module.get_mut().meta = Some(meta);
+    st.set_table_meta(module, Some(meta));
     st.set_global("programs", Value::Table(module));
     let loaded = st.loaded_table();
     st.set_field(loaded, "programs", Value::Table(module));

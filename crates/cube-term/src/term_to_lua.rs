@@ -141,7 +141,7 @@ impl<'t> Builder<'_, 't> {
                 continue;
             }
             let v = self.value(item, arena);
-            dst.get_mut().set_int(i as i64 + 1, v);
+            self.st.raw_set_int(dst, i as i64 + 1, v);
         }
     }
 
@@ -150,7 +150,7 @@ impl<'t> Builder<'_, 't> {
             let key = self.value(k, arena);
             let val = self.value(v, arena);
             // A nil or NaN key has no place in a Lua table: drop the entry.
-            let _ = dst.get_mut().set(key, val);
+            let _ = self.st.raw_set(dst, key, val);
         }
     }
 }

@@ -679,7 +679,7 @@ fn list(st: &mut State, _a: Args) -> LResult<Ret> {
     let t = st.new_table_with(pids.len(), 0);
     for (i, p) in pids.into_iter().enumerate() {
         let v = pid_value(p);
-        t.get_mut().set_int(i as i64 + 1, v);
+        st.raw_set_int(t, i as i64 + 1, v);
     }
     st.push(Value::Table(t));
     Ok(Ret::Values(1))
@@ -783,7 +783,7 @@ fn info_signals(st: &mut State, t: Gc<Table>, p: &crate::process::Process) {
     let lt = st.new_table_with(links.len(), 0);
     for (i, pid) in links.into_iter().enumerate() {
         let v = pid_value(pid);
-        lt.get_mut().set_int(i as i64 + 1, v);
+        st.raw_set_int(lt, i as i64 + 1, v);
     }
     st.set_field(t, "links", Value::Table(lt));
     st.set_field(t, "monitors", Value::Num(monitors as f64));

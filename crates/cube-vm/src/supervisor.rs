@@ -51,7 +51,7 @@ pub(crate) fn install(st: &mut State) {
     let meta = st.new_table();
     let loader = st.new_native("__index", load_on_first_use, vec![]);
     st.set_field(meta, "__index", loader);
-    module.get_mut().meta = Some(meta);
+    st.set_table_meta(module, Some(meta));
     st.set_global("supervisor", Value::Table(module));
     let loaded = st.loaded_table();
     st.set_field(loaded, "supervisor", Value::Table(module));

@@ -214,7 +214,7 @@ pub(crate) fn unpack(st: &mut State, p: &Packet, bridge: &dyn Bridge) -> (Value,
             CellVal::Env => Value::Table(st.globals),
             CellVal::Native(path) => global_path(st, path),
         };
-        cells[i].get_mut().state = UpState::Closed(v);
+        st.set_closed_upvalue(cells[i], v);
     }
     let args = p
         .args

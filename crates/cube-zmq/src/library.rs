@@ -89,7 +89,7 @@ fn fill(st: &mut State, m: Gc<Table>, rt: Value) {
     for (name, code) in crate::monitor::EVENTS {
         let key = format!("EVENT_{name}");
         let k = st.new_str(key.as_bytes());
-        let _ = m.get_mut().set(k, Value::Num(*code as f64));
+        let _ = st.raw_set(m, k, Value::Num(*code as f64));
     }
     st.set_field(
         m,
@@ -492,8 +492,8 @@ fn zpoll(st: &mut State, a: Args) -> LResult<Ret> {
             let t = st.new_table_with(ready.len(), 0);
             let revents = st.new_table();
             for (i, (v, ev)) in ready.into_iter().enumerate() {
-                t.get_mut().set_int(i as i64 + 1, v);
-                let _ = revents.get_mut().set(v, Value::Num(ev as f64));
+                st.raw_set_int(t, i as i64 + 1, v);
+                let _ = st.raw_set(revents, v, Value::Num(ev as f64));
             }
             st.push(Value::Table(t));
             st.push(Value::Table(revents));

@@ -685,7 +685,7 @@ pub(crate) fn recv_multipart(st: &mut State, a: Args) -> LResult<Ret> {
     let t = st.new_table_with(parts.len(), 0);
     for (i, p) in parts.iter().enumerate() {
         let v = st.new_str(p);
-        t.get_mut().set_int(i as i64 + 1, v);
+        st.raw_set_int(t, i as i64 + 1, v);
     }
     st.push(Value::Table(t));
     Ok(Ret::Values(1))
