@@ -58,7 +58,7 @@ fn run_proto(st: &mut cube_lua::State, proto: std::sync::Arc<cube_lua::proto::Pr
     st.stdout = Box::new(std::io::sink());
     st.reduction_limit_enabled = true;
     st.budget = 200_000;
-    let env = cube_lua::Value::Table(st.globals);
+    let env = cube_lua::Value::Table(st.globals());
     let f = st.closure_of(proto, env);
     let _ = st.call_function(f, &[]);
     let _ = st.close();

@@ -291,7 +291,7 @@ pub fn run_hostile(src: &str) -> String {
     st.stdout = Box::new(std::io::sink());
     st.binary_chunks_allowed = false;
     st.set_max_heap(Some(HOSTILE_MAX_HEAP));
-    let env = cube_lua::Value::Table(st.globals);
+    let env = cube_lua::Value::Table(st.globals());
     let f = st.closure_of(proto, env);
     if st.start(f, &[]).is_err() {
         return "cannot start".into();

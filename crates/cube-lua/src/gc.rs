@@ -346,7 +346,7 @@ impl Default for Heap {
 }
 
 impl Heap {
-    pub fn new() -> Heap {
+    pub(crate) fn new() -> Heap {
         let mut h = Heap::new_empty();
         h.mode_key = Some(h.intern(b"__mode"));
         h.gc_key = Some(h.intern(b"__gc"));
@@ -373,7 +373,7 @@ impl Heap {
         }
     }
 
-    pub fn stats(&self) -> HeapStats {
+    pub(crate) fn stats(&self) -> HeapStats {
         HeapStats {
             bytes: self.total_bytes(),
             objects: self.objects.len(),
@@ -384,14 +384,14 @@ impl Heap {
 
     /// True when the allocation debt asks for a collection at the next safe point.
     #[inline(always)]
-    pub fn should_collect(&self) -> bool {
+    pub(crate) fn should_collect(&self) -> bool {
         let bytes = self.total_bytes();
         (bytes > self.threshold && !self.stopped) || bytes > self.limit
     }
 
     /// Bytes allocated (estimate), table growth included.
     #[inline(always)]
-    pub fn total_bytes(&self) -> usize {
+    pub(crate) fn total_bytes(&self) -> usize {
         (self.bytes as isize)
             .saturating_add(self.growth.get())
             .max(0) as usize
@@ -404,7 +404,7 @@ impl Heap {
     }
 
     /// The interned string with these bytes.
-    pub fn intern(&mut self, bytes: &[u8]) -> Gc<LuaStr> {
+    pub(crate) fn intern(&mut self, bytes: &[u8]) -> Gc<LuaStr> {
         let hash = hash_bytes(bytes);
         if let Some(s) = self.find_shared(bytes, hash) {
             return s;
@@ -424,7 +424,7 @@ impl Heap {
     }
 
     /// Interns an owned buffer without copying it when it is new.
-    pub fn intern_vec(&mut self, bytes: Vec<u8>) -> Gc<LuaStr> {
+    pub(crate) fn intern_vec(&mut self, bytes: Vec<u8>) -> Gc<LuaStr> {
         let hash = hash_bytes(&bytes);
         if let Some(s) = self.find_shared(&bytes, hash) {
             return s;
@@ -448,13 +448,13 @@ impl Heap {
     }
 
     /// The next object whose finalizer must run, if any.
-    pub fn next_to_finalize(&mut self) -> Option<Value> {
+    pub(crate) fn next_to_finalize(&mut self) -> Option<Value> {
         self.lists.as_mut()?.tobefnz.pop_front()
     }
 
     /// Whether finalizers are waiting to run.
     #[inline]
-    pub fn has_pending_finalizers(&self) -> bool {
+    pub(crate) fn has_pending_finalizers(&self) -> bool {
         self.lists.as_ref().is_some_and(|l| !l.tobefnz.is_empty())
     }
 
@@ -467,7 +467,7 @@ impl Heap {
     }
 
     /// An empty heap whose state starts from the shared image `frozen`.
-    pub fn with_shared(frozen: std::sync::Arc<Frozen>) -> Heap {
+    pub(crate) fn with_shared(frozen: std::sync::Arc<Frozen>) -> Heap {
         let mut h = Heap::new_empty();
         h.shared = Some(frozen);
         h.mode_key = Some(h.intern(b"__mode"));
@@ -478,7 +478,7 @@ impl Heap {
     /// Turns every object and string of this heap into a [`Frozen`] image: permanently
     /// marked (so no other heap's collector ever writes or frees them), tables
     /// read-only. The heap is left empty. Finalizers of the image never run.
-    pub fn freeze(&mut self) -> Frozen {
+    pub(crate) fn freeze(&mut self) -> Frozen {
         let objects = std::mem::take(&mut self.objects);
         for &o in &objects {
             o.set_marked(true);
@@ -513,7 +513,7 @@ impl Heap {
     /// Replaces every reference held by this heap's objects (and its finalizer lists)
     /// for which `map` gives a replacement: the "become" step that makes a state use its
     /// private copies of shared objects. Tables whose keys changed are rehashed.
-    pub fn replace_refs(&mut self, map: &dyn Fn(Value) -> Option<Value>) {
+    pub(crate) fn replace_refs(&mut self, map: &dyn Fn(Value) -> Option<Value>) {
         let swap = |v: &mut Value| -> bool {
             if let Some(n) = map(*v) {
                 *v = n;
@@ -580,7 +580,7 @@ impl Heap {
         }
     }
 
-    pub fn new_table(&mut self, mut t: Table) -> Gc<Table> {
+    pub(crate) fn new_table(&mut self, mut t: Table) -> Gc<Table> {
         self.bytes += t.byte_size();
         t.growth = &*self.growth;
         let g = alloc_box(t);
@@ -588,42 +588,42 @@ impl Heap {
         g
     }
 
-    pub fn new_lclosure(&mut self, c: LClosure) -> Gc<LClosure> {
+    pub(crate) fn new_lclosure(&mut self, c: LClosure) -> Gc<LClosure> {
         self.bytes += 32 + c.upvals.len() * 8;
         let g = alloc_box(c);
         self.objects.push(Obj::LFn(g));
         g
     }
 
-    pub fn new_nclosure(&mut self, c: NClosure) -> Gc<NClosure> {
+    pub(crate) fn new_nclosure(&mut self, c: NClosure) -> Gc<NClosure> {
         self.bytes += 48 + c.upvals.len() * 16;
         let g = alloc_box(c);
         self.objects.push(Obj::NFn(g));
         g
     }
 
-    pub fn new_upval(&mut self, u: UpVal) -> Gc<UpVal> {
+    pub(crate) fn new_upval(&mut self, u: UpVal) -> Gc<UpVal> {
         self.bytes += 40;
         let g = alloc_box(u);
         self.objects.push(Obj::UpVal(g));
         g
     }
 
-    pub fn new_proto(&mut self, p: FnProto) -> Gc<FnProto> {
+    pub(crate) fn new_proto(&mut self, p: FnProto) -> Gc<FnProto> {
         self.bytes += 64 + p.k.len() * 16;
         let g = alloc_box(p);
         self.objects.push(Obj::Proto(g));
         g
     }
 
-    pub fn new_userdata(&mut self, u: UserData) -> Gc<UserData> {
+    pub(crate) fn new_userdata(&mut self, u: UserData) -> Gc<UserData> {
         self.bytes += 64;
         let g = alloc_box(u);
         self.objects.push(Obj::UserData(g));
         g
     }
 
-    pub fn new_thread(&mut self, t: Thread) -> Gc<Thread> {
+    pub(crate) fn new_thread(&mut self, t: Thread) -> Gc<Thread> {
         self.bytes += t.byte_size();
         let g = alloc_box(t);
         self.objects.push(Obj::Thread(g));
@@ -632,12 +632,12 @@ impl Heap {
 
     /// Records extra bytes used by an object that grew (a table resize, a stack growth).
     #[inline]
-    pub fn account(&mut self, bytes: usize) {
+    pub(crate) fn account(&mut self, bytes: usize) {
         self.bytes += bytes;
     }
 
     /// Registers `v` (a table or userdata whose new metatable has `__gc`) for finalization.
-    pub fn register_finalizer(&mut self, v: Value) {
+    pub(crate) fn register_finalizer(&mut self, v: Value) {
         let l = self.lists();
         if !l.finobj.iter().any(|o| o.raw_eq(&v)) {
             l.finobj.push(v);
@@ -646,7 +646,7 @@ impl Heap {
 
     /// Moves every object registered for finalization to the to-be-finalized queue
     /// (used when the state closes: all finalizers run, in reverse registration order).
-    pub fn queue_all_finalizers(&mut self) {
+    pub(crate) fn queue_all_finalizers(&mut self) {
         let l = self.lists();
         let all: Vec<Value> = std::mem::take(&mut l.finobj);
         l.tobefnz.extend(all.into_iter().rev());
@@ -655,7 +655,7 @@ impl Heap {
     // ----- marking -----
 
     #[inline]
-    pub fn mark_value(&mut self, v: Value) {
+    pub(crate) fn mark_value(&mut self, v: Value) {
         match v {
             Value::Str(s) => mark_str(s),
             Value::Table(t) => self.mark_obj(Obj::Table(t)),
@@ -665,14 +665,6 @@ impl Heap {
             Value::Thread(t) => self.mark_obj(Obj::Thread(t)),
             _ => {}
         }
-    }
-
-    pub fn mark_table(&mut self, t: Gc<Table>) {
-        self.mark_obj(Obj::Table(t));
-    }
-
-    pub fn mark_thread(&mut self, t: Gc<Thread>) {
-        self.mark_obj(Obj::Thread(t));
     }
 
     fn mark_obj(&mut self, o: Obj) {
@@ -888,7 +880,7 @@ impl Heap {
 
     /// A full collection. `mark_roots` marks the state's roots (registry, globals, the
     /// running threads, ...). Returns the number of newly queued finalizers.
-    pub fn collect(&mut self, mark_roots: &mut dyn FnMut(&mut Heap)) -> usize {
+    pub(crate) fn collect(&mut self, mark_roots: &mut dyn FnMut(&mut Heap)) -> usize {
         self.collections += 1;
         self.fold_growth();
         if let Some(k) = self.mode_key {
@@ -994,7 +986,7 @@ impl Heap {
     }
 
     /// Frees everything (the state is closing).
-    pub fn free_all(&mut self) {
+    pub(crate) fn free_all(&mut self) {
         // SAFETY: the state is being dropped; no value outlives it.
         unsafe { free_everything(std::mem::take(&mut self.objects), &mut self.strings) };
         self.lists = None;
@@ -1044,7 +1036,7 @@ unsafe impl Sync for Frozen {}
 
 impl Frozen {
     /// The image's tables.
-    pub fn tables(&self) -> impl Iterator<Item = Gc<Table>> + '_ {
+    pub(crate) fn tables(&self) -> impl Iterator<Item = Gc<Table>> + '_ {
         self.objects.iter().filter_map(|o| match o {
             Obj::Table(t) => Some(*t),
             _ => None,
@@ -1052,7 +1044,7 @@ impl Frozen {
     }
 
     /// The image's native closures that have upvalues.
-    pub fn natives_with_upvalues(&self) -> impl Iterator<Item = Gc<NClosure>> + '_ {
+    pub(crate) fn natives_with_upvalues(&self) -> impl Iterator<Item = Gc<NClosure>> + '_ {
         self.objects.iter().filter_map(|o| match o {
             Obj::NFn(c) if !c.upvals.is_empty() => Some(*c),
             _ => None,
@@ -1066,7 +1058,7 @@ impl Frozen {
     /// the frozen globals after the state copied them), threads other than `main` (a
     /// resume writes the stack) and `string.gmatch` iterators (the one native that
     /// writes its own upvalues, its position).
-    pub fn unshareable(&self, main: Gc<Thread>) -> Option<&'static str> {
+    pub(crate) fn unshareable(&self, main: Gc<Thread>) -> Option<&'static str> {
         self.objects.iter().find_map(|o| match o {
             Obj::LFn(_) | Obj::Proto(_) | Obj::UpVal(_) => Some("a Lua function"),
             Obj::Thread(t) if !t.ptr_eq(main) => Some("a coroutine"),
@@ -1076,7 +1068,7 @@ impl Frozen {
     }
 
     /// The image's full userdata.
-    pub fn userdata(&self) -> impl Iterator<Item = Gc<UserData>> + '_ {
+    pub(crate) fn userdata(&self) -> impl Iterator<Item = Gc<UserData>> + '_ {
         self.objects.iter().filter_map(|o| match o {
             Obj::UserData(u) => Some(*u),
             _ => None,

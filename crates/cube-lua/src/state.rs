@@ -68,18 +68,18 @@ pub enum Outcome {
 }
 
 pub struct State {
-    pub heap: Heap,
-    pub globals: Gc<Table>,
-    pub registry: Gc<Table>,
-    pub main_thread: Gc<Thread>,
+    pub(crate) heap: Heap,
+    pub(crate) globals: Gc<Table>,
+    pub(crate) registry: Gc<Table>,
+    pub(crate) main_thread: Gc<Thread>,
     /// The thread that is running.
-    pub cur: Gc<Thread>,
+    pub(crate) cur: Gc<Thread>,
     /// Threads that resumed the running one, innermost last.
     pub(crate) resumers: Vec<Gc<Thread>>,
     /// Metatables of the non-table types (string, number, ...), by `LuaType` index.
-    pub type_meta: [Option<Gc<Table>>; 9],
+    pub(crate) type_meta: [Option<Gc<Table>>; 9],
     /// Metamethod names, interned (shared by all states of one image).
-    pub tm_names: std::sync::Arc<TmNames>,
+    pub(crate) tm_names: std::sync::Arc<TmNames>,
     /// Reductions left. The VM charges calls, backward jumps and the work of natives
     /// against it (DESIGN.md decision 2).
     pub budget: i64,
@@ -303,6 +303,67 @@ impl State {
         t.get_mut().set_str(k, v);
     }
 
+    /// The globals table (`_G`, the `_ENV` of loaded chunks).
+    ///
+    /// The state's roots and heap are crate-private: another crate cannot point them
+    /// at objects of another heap, nor replace or collect the heap itself.
+    ///
+    /// ```compile_fail
+    /// let mut a = cube_lua::State::new_bare();
+    /// let b = cube_lua::State::new_bare();
+    /// a.globals = b.globals();
+    /// ```
+    ///
+    /// ```compile_fail
+    /// let mut st = cube_lua::State::new_bare();
+    /// st.heap.free_all();
+    /// ```
+    #[inline]
+    pub fn globals(&self) -> Gc<Table> {
+        self.globals
+    }
+
+    /// The registry (`LUA_REGISTRYINDEX`).
+    #[inline]
+    pub fn registry(&self) -> Gc<Table> {
+        self.registry
+    }
+
+    /// Sets the metatable shared by all values of a basic type other than tables and
+    /// full userdata (`debug.setmetatable` on a string, number, light userdata...).
+    pub fn set_type_meta(&mut self, ty: crate::value::LuaType, mt: Option<Gc<Table>>) {
+        let mt = mt.and_then(|m| self.own_copy(Value::Table(m)).as_table());
+        self.type_meta[ty as usize] = mt;
+    }
+
+    /// The stack base of the running native's frame: where its arguments start, for a
+    /// continuation that rebuilds its `Args` (0 outside any call).
+    #[inline]
+    pub fn frame_base(&self) -> usize {
+        self.cur.frames.last().map_or(0, |f| f.base)
+    }
+
+    /// A new closed upvalue holding `v`, for a closure a native builds
+    /// ([`State::new_lua_closure`]).
+    pub fn new_closed_upvalue(&mut self, v: Value) -> Gc<crate::value::UpVal> {
+        self.heap.new_upval(crate::value::UpVal {
+            state: crate::value::UpState::Closed(v),
+        })
+    }
+
+    /// A new Lua closure of a prototype instantiated in this state
+    /// ([`State::instantiate`]) over the given upvalues.
+    pub fn new_lua_closure(
+        &mut self,
+        p: Gc<crate::value::FnProto>,
+        upvals: Vec<Gc<crate::value::UpVal>>,
+    ) -> Gc<crate::value::LClosure> {
+        self.heap.new_lclosure(crate::value::LClosure {
+            p,
+            upvals: upvals.into_boxed_slice(),
+        })
+    }
+
     /// Sets `t[i] = v` (raw, `lua_rawseti`).
     pub fn raw_set_int(&mut self, t: Gc<Table>, i: i64, v: Value) {
         let t = self.unshare(t);
@@ -413,8 +474,11 @@ impl State {
 
     // ----- the stack, for natives -----
 
+    /// The running thread (crate-private: a `&mut` from `&self`, which the
+    /// interpreter's short, non-overlapping uses keep sound).
     #[inline]
-    pub fn thread(&self) -> &mut Thread {
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) fn thread(&self) -> &mut Thread {
         self.cur.get_mut()
     }
 

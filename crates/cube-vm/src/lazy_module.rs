@@ -51,7 +51,7 @@ pub fn fill_then_index(
     table: Gc<Table>,
     chunk: Arc<Proto>,
 ) -> LResult<Ret> {
-    let env = Value::Table(st.globals);
+    let env = Value::Table(st.globals());
     let chunk = st.closure_of(chunk, env);
     st.set_top(a.base + a.len);
     // The table stays below the call, where the continuation finds it.
@@ -67,7 +67,7 @@ pub fn fill_then_index(
 
 /// After the chunk: `table[key]`, with the `__index` call's own arguments.
 fn answer_lookup(st: &mut State, _status: Status, cont: &mut Cont) -> LResult<Ret> {
-    let base = st.cur.frames.last().expect("__index frame").base;
+    let base = st.frame_base();
     let a = Args {
         base,
         len: cont.ctx,

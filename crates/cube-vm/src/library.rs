@@ -146,7 +146,7 @@ impl Bridge for VmBridge {
 const PID_META: &str = "cube.pid";
 
 fn registry_table(st: &mut State, key: &str) -> Gc<Table> {
-    let reg = st.registry;
+    let reg = st.registry();
     match st.get_field(reg, key) {
         Value::Table(t) => t,
         _ => {
@@ -189,7 +189,7 @@ pub(crate) fn open(st: &mut State) {
     let mt = registry_table(st, PID_META);
     let tostring = st.new_native("__tostring", pid_tostring, vec![]);
     st.set_field(mt, "__tostring", tostring);
-    st.type_meta[LuaType::LightUserData as usize] = Some(mt);
+    st.set_type_meta(LuaType::LightUserData, Some(mt));
     let lib = st.new_table();
     st.register(
         lib,
@@ -615,7 +615,7 @@ fn receive_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
         unreachable!("unprotected continuation got an error");
     };
     let matched = n > 0 && st.stack_at(first).truthy();
-    let frame_base = st.cur.frames.last().expect("receive frame").base;
+    let frame_base = st.frame_base();
     let nargs = ctx(st).nargs;
     let a = Args {
         base: frame_base,

@@ -119,7 +119,7 @@ pub(crate) fn pack(
                             .unwrap_or("?");
                     let v = upval_value(uv);
                     let cv = match v {
-                        Value::Table(t) if name == "_ENV" && t.ptr_eq(st.globals) => CellVal::Env,
+                        Value::Table(t) if name == "_ENV" && t.ptr_eq(st.globals()) => CellVal::Env,
                         Value::LFn(inner) => {
                             CellVal::Func(add_func(inner, &mut funcs, &mut closures))
                         }
@@ -192,26 +192,19 @@ pub(crate) fn unpack(st: &mut State, p: &Packet, bridge: &dyn Bridge) -> (Value,
     let cells: Vec<Gc<UpVal>> = p
         .cells
         .iter()
-        .map(|_| {
-            st.heap.new_upval(UpVal {
-                state: UpState::Closed(Value::Nil),
-            })
-        })
+        .map(|_| st.new_closed_upvalue(Value::Nil))
         .collect();
     let mut closures = Vec::with_capacity(p.funcs.len());
     for f in &p.funcs {
         let inst = st.instantiate(f.proto.clone());
         let ups: Vec<Gc<UpVal>> = f.cells.iter().map(|&i| cells[i]).collect();
-        closures.push(st.heap.new_lclosure(LClosure {
-            p: inst,
-            upvals: ups.into_boxed_slice(),
-        }));
+        closures.push(st.new_lua_closure(inst, ups));
     }
     for (i, c) in p.cells.iter().enumerate() {
         let v = match c {
             CellVal::Term(t) => cube_term::from_term_with(st, t, bridge),
             CellVal::Func(k) => Value::LFn(closures[*k]),
-            CellVal::Env => Value::Table(st.globals),
+            CellVal::Env => Value::Table(st.globals()),
             CellVal::Native(path) => global_path(st, path),
         };
         st.set_closed_upvalue(cells[i], v);

@@ -155,12 +155,12 @@ fn stopwatch_stop(st: &mut State, a: Args) -> LResult<Ret> {
 /// The metatable kept in the registry under `key` (made by `install`; made here only
 /// for a state whose registry lacks it, after taking its own copy of a shared image).
 fn registry_meta(st: &mut State, key: &str, build: fn(&mut State, Gc<Table>)) -> Gc<Table> {
-    let reg = st.registry;
+    let reg = st.registry();
     if let Value::Table(t) = st.get_field(reg, key) {
         return t;
     }
     st.own_image();
-    let reg = st.registry;
+    let reg = st.registry();
     let t = st.new_table();
     build(st, t);
     st.set_field(reg, key, Value::Table(t));
@@ -529,7 +529,7 @@ fn poller_proto() -> Arc<cube_lua::proto::Proto> {
 /// chunk runs as Lua, without Rust recursion) and returns the poller it makes.
 fn poller(st: &mut State, a: Args) -> LResult<Ret> {
     let module = st.upvalue(1);
-    let env = Value::Table(st.globals);
+    let env = Value::Table(st.globals());
     let chunk = st.closure_of(poller_proto(), env);
     st.set_top(a.base + a.len);
     st.push(chunk);

@@ -314,7 +314,7 @@ fn next_searcher(st: &mut State, base: usize, i: usize, msg: Vec<u8>) -> LResult
 }
 
 fn frame_base(st: &State) -> usize {
-    st.cur.frames.last().map(|f| f.base).unwrap_or(0)
+    st.frame_base()
 }
 
 /// After a searcher: call the loader it found, or collect its message and go on.
