@@ -211,6 +211,8 @@ impl StringSet {
             self.count = 1;
             return;
         }
+        debug_assert!(self.slots[i].is_none(), "string inserted over another");
+        debug_assert!(!s.is_marked(), "a new string is unmarked");
         self.slots[i] = Some(s);
         self.count += 1;
         if self.count * 2 > self.slots.len() {
@@ -219,6 +221,7 @@ impl StringSet {
     }
 
     fn rebuild(&mut self, size: usize) {
+        debug_assert!(size.is_power_of_two() && size >= self.count * 2);
         let old = std::mem::replace(&mut self.slots, vec![None; size]);
         let mask = size - 1;
         for s in old.into_iter().flatten() {
@@ -263,7 +266,27 @@ impl StringSet {
             }
             self.slots[i] = Some(s);
         }
+        self.debug_check();
         freed
+    }
+
+    /// Debug builds: `count` is the number of strings held, the table is a power of
+    /// two at most half full (so probing ends), and every string sits in its probe
+    /// sequence (`find` reaches it) with its mark cleared between collections.
+    fn debug_check(&self) {
+        if !cfg!(debug_assertions) {
+            return;
+        }
+        let held = self.slots.iter().flatten().count();
+        debug_assert_eq!(held, self.count, "string count");
+        if self.slots.is_empty() {
+            return;
+        }
+        debug_assert!(self.slots.len().is_power_of_two() && self.count * 2 <= self.slots.len());
+        for s in self.slots.iter().flatten() {
+            debug_assert!(!s.is_marked(), "a string is marked outside a collection");
+            debug_assert!(self.find(&s.bytes, s.hash).is_ok_and(|f| f.ptr_eq(*s)));
+        }
     }
 }
 
@@ -669,6 +692,7 @@ impl Heap {
 
     fn mark_obj(&mut self, o: Obj) {
         if o.is_marked() {
+            // Also every object of a shared image: never written, never traversed.
             return;
         }
         o.set_marked(true);
@@ -881,6 +905,7 @@ impl Heap {
     /// A full collection. `mark_roots` marks the state's roots (registry, globals, the
     /// running threads, ...). Returns the number of newly queued finalizers.
     pub(crate) fn collect(&mut self, mark_roots: &mut dyn FnMut(&mut Heap)) -> usize {
+        self.debug_check_between_collections();
         self.collections += 1;
         self.fold_growth();
         if let Some(k) = self.mode_key {
@@ -896,6 +921,7 @@ impl Heap {
         }
         self.propagate();
         self.converge_ephemerons();
+        debug_assert!(self.lists().gray.is_empty(), "marking left gray objects");
         // Separate unreachable objects with finalizers and resurrect them.
         let mut newly = Vec::new();
         let mut keep = Vec::with_capacity(self.lists().finobj.len());
@@ -918,6 +944,15 @@ impl Heap {
         self.converge_ephemerons();
         self.clear_keys();
         self.clear_values();
+        debug_assert!(self.lists().gray.is_empty(), "marking left gray objects");
+        debug_assert!(
+            self.lists().finobj.iter().all(Self::is_value_marked),
+            "a finalizable object kept for later is unreachable"
+        );
+        debug_assert!(
+            newly.iter().all(Self::is_value_marked),
+            "a resurrected object is unmarked"
+        );
         let queued = newly.len();
         let l = self.lists();
         l.tobefnz.extend(newly.into_iter().rev());
@@ -926,7 +961,50 @@ impl Heap {
         self.threshold = (self.bytes / 100)
             .saturating_mul(self.pause)
             .max(INITIAL_THRESHOLD / 4);
+        self.debug_check_between_collections();
         queued
+    }
+
+    /// Debug builds: the invariants that hold between two collections. Every mark of
+    /// the heap's own objects and strings is clear (sweep clears them; an object
+    /// frozen into an image, permanently marked, is in no heap's lists), the work lists
+    /// are empty, and the byte count covers at least the objects' fixed sizes (what
+    /// sweep subtracts when it frees them).
+    fn debug_check_between_collections(&mut self) {
+        if !cfg!(debug_assertions) {
+            return;
+        }
+        self.strings.debug_check();
+        let mut fixed = 0usize;
+        for o in &self.objects {
+            debug_assert!(!o.is_marked(), "an object is marked outside a collection");
+            fixed += match o {
+                Obj::Table(_) => 0,
+                Obj::LFn(g) => 32 + g.upvals.len() * 8,
+                Obj::NFn(g) => 48 + g.upvals.len() * 16,
+                Obj::UpVal(_) => 40,
+                Obj::Proto(g) => 64 + g.k.len() * 16,
+                Obj::UserData(_) => 64,
+                Obj::Thread(_) => 0,
+            };
+        }
+        debug_assert!(
+            self.bytes >= fixed,
+            "byte count {} under the objects' {fixed}",
+            self.bytes
+        );
+        if let Some(l) = &self.lists {
+            debug_assert!(
+                l.gray.is_empty() && l.weak.is_empty(),
+                "collector lists not empty"
+            );
+            debug_assert!(
+                l.finobj
+                    .iter()
+                    .all(|v| matches!(v, Value::Table(_) | Value::UserData(_))),
+                "only tables and userdata are finalizable"
+            );
+        }
     }
 
     fn sweep(&mut self) {
@@ -982,6 +1060,11 @@ impl Heap {
             }
         }
         self.objects = live;
+        debug_assert!(
+            freed <= self.bytes,
+            "freed {freed} bytes of a heap counting {}",
+            self.bytes
+        );
         self.bytes = self.bytes.saturating_sub(freed);
     }
 
