@@ -1077,7 +1077,7 @@ impl Heap {
     }
 }
 
-/// Objects and strings frozen out of a heap by [`Heap::freeze`]: a shared image that many
+/// Objects and strings frozen out of a heap by `Heap::freeze`: a shared image that many
 /// heaps (one per process) read at once, from any thread. Nothing in it is ever written
 /// again: tables are flagged `shared` (writers take private copies), every object is
 /// permanently marked (collectors of other heaps skip it). Freed when the last heap

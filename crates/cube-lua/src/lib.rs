@@ -13,6 +13,17 @@
 //! - [`api`]: the safe, high-level embedding API ([`Lua`], [`Table`], [`Function`],
 //!   [`UserData`]); the rest of the crate is the low-level machinery under it.
 //!
+//! # What other crates may use
+//! Natives and tasks go through [`State`]: the calling convention and the stack, table
+//! access through `&mut State` (`get_field`, `set_field`, `raw_set`, `raw_set_int`,
+//! `set_table_meta`, `globals()`, `registry()`), userdata through the state
+//! ([`State::userdata_get`] for reading, [`State::userdata_mut`] for writing, tied to
+//! the state's borrow; `unsafe` [`State::userdata_mut_unbound`] with a documented
+//! contract) and [`State::start`]/[`State::resume`]. The heap, the state's roots and
+//! `Gc::get_mut` are crate-private. Not yet closed: [`Value`] holds raw `Gc` pointers
+//! that dereference in safe code, so a value kept past its state's drop, or given to
+//! another state, is a dangling pointer (ARCHITECTURE.md, "The public surface").
+//!
 //! # Embedding
 //! ```
 //! use cube_lua::{Lua, UserData, UserDataMethods};

@@ -658,6 +658,16 @@ impl State {
     /// assert_eq!(st.userdata_get::<u32>(&v), Some(&42));
     /// assert_eq!(st.userdata_get::<i64>(&v), None);
     /// ```
+    ///
+    /// The reference cannot outlive the state (the payload is freed with it):
+    ///
+    /// ```compile_fail
+    /// let mut st = cube_lua::State::new_bare();
+    /// let v = st.new_userdata(41u32, None);
+    /// let r = st.userdata_get::<u32>(&v).unwrap();
+    /// drop(st);
+    /// println!("{r}");
+    /// ```
     pub fn userdata_get<T: std::any::Any>(&self, v: &Value) -> Option<&T> {
         let data: *const T = match v {
             Value::UserData(u) if u.sync || !self.in_image(u.addr()) => u.data.downcast_ref()?,
