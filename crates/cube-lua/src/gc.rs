@@ -1107,7 +1107,8 @@ pub struct Frozen {
 //   crates reach payloads only through `State::userdata_get` (a shared reference, and
 //   only to a payload made `Sync` by `State::new_shared_userdata`, such as cube-zmq's
 //   `Runtime`, when it is the image's) and `State::userdata_mut`/`_unbound`, which copy
-//   an image userdata first and refuse one that stays the image's.
+//   an image userdata first and refuse one that stays the image's. The cloners that
+//   make those copies only read the payload (`Image::add_userdata_cloner`'s contract).
 // - Objects that the VM or natives write in place without unsharing are never in an
 //   image: Lua functions (with their `FnProto`s and upvalues), coroutines and
 //   `string.gmatch` iterators. `Image::new` refuses them (`Frozen::unshareable`).

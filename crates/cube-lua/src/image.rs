@@ -88,7 +88,12 @@ impl Image {
     /// once it writes the image (the standard library's own types are known already).
     /// A payload no cloner copies stays shared between threads and is only ever read
     /// (see [`Image::new`]).
-    pub fn add_userdata_cloner(&mut self, f: CloneUserData) {
+    ///
+    /// # Safety
+    /// States on several threads call `f` at once on the same image payload, which may
+    /// not be `Sync`: `f` must only read it (no interior mutability: no `Cell::set`,
+    /// no `RefCell` borrow, ...).
+    pub unsafe fn add_userdata_cloner(&mut self, f: CloneUserData) {
         self.clone_userdata.push(f);
     }
 

@@ -271,7 +271,9 @@ pub struct NClosure {
 /// st.new_userdata(std::rc::Rc::new(1), None);
 /// ```
 pub struct UserData {
-    pub data: Box<dyn Any + Send>,
+    /// The payload; other crates reach it through `State::userdata_get` /
+    /// `userdata_mut`, which know whether other threads may be reading it.
+    pub(crate) data: Box<dyn Any + Send>,
     pub meta: Option<Gc<Table>>,
     /// The value set by `debug.setuservalue` (5.2 "environment"); nil by default.
     pub user_value: Value,

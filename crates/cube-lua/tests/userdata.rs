@@ -66,12 +66,14 @@ fn image_payloads_with_a_cloner_are_copied_before_a_write() {
         let v = st.new_userdata(Counter(5), None);
         st.set_global("c", v);
     });
-    std::sync::Arc::get_mut(&mut image)
-        .unwrap()
-        .add_userdata_cloner(|d| {
+    let image_mut = std::sync::Arc::get_mut(&mut image).unwrap();
+    // SAFETY: the cloner only reads the payload.
+    unsafe {
+        image_mut.add_userdata_cloner(|d| {
             d.downcast_ref::<Counter>()
                 .map(|c| Box::new(Counter(c.0)) as Box<dyn std::any::Any + Send>)
-        });
+        })
+    };
     let mut a = State::from_image(&image);
     let mut b = State::from_image(&image);
     let va = a.get_global("c");
