@@ -259,10 +259,19 @@ impl State {
                         let t = *reg!(i.b());
                         let key = rk!(i.c());
                         if let Value::Table(tab) = t {
-                            let v = tab.get(&key);
-                            if !v.is_nil() || self.tm_of(tab.meta, TM::Index).is_none() {
-                                *reg!(i.a()) = v;
-                                continue;
+                            // A string key (a field, `self.x`) goes up `__index` tables
+                            // as SELF does.
+                            if let Value::Str(s) = key {
+                                if let Some(v) = self.get_str_chain(tab, s) {
+                                    *reg!(i.a()) = v;
+                                    continue;
+                                }
+                            } else {
+                                let v = tab.get(&key);
+                                if !v.is_nil() || self.tm_of(tab.meta, TM::Index).is_none() {
+                                    *reg!(i.a()) = v;
+                                    continue;
+                                }
                             }
                         }
                         match protect!(self.index_slow(t, key, Src::Reg(i.b()))) {
@@ -308,7 +317,11 @@ impl State {
                         let key = rk!(i.b());
                         let val = rk!(i.c());
                         if let Value::Table(tab) = t {
-                            if tab.meta.is_none() && !tab.is_shared() {
+                            // Without `__newindex` a store is raw even when the table has
+                            // a metatable (objects of a class).
+                            if (tab.meta.is_none() || self.tm_of(tab.meta, TM::NewIndex).is_none())
+                                && !tab.is_shared()
+                            {
                                 if let Value::Num(n) = key {
                                     let idx = n as i64;
                                     if idx as f64 == n
