@@ -721,8 +721,14 @@ impl State {
                                 let res = frame.func;
                                 let wanted = frame.nresults;
                                 if wanted == 1 {
-                                    th.stack[res] =
-                                        if n >= 1 { th.stack[first] } else { Value::Nil };
+                                    // A 16-byte move: a `Value` picked by an `if` went
+                                    // through the Rust stack byte-wise (a
+                                    // store-forwarding stall on every return).
+                                    if n >= 1 {
+                                        th.stack.copy_within(first..first + 1, res);
+                                    } else {
+                                        th.stack[res] = Value::Nil;
+                                    }
                                 } else if wanted < 0 {
                                     th.stack.copy_within(first..first + n, res);
                                 } else {
