@@ -746,6 +746,17 @@ impl State {
                                 enter!(ccl, caller.base, caller.pc);
                                 continue;
                             }
+                            // One result to a native waiting in a continuation (a sort
+                            // comparator, pcall): placed here; the driver takes over.
+                            if frame.nresults == 1 && n >= 1 {
+                                let res = frame.func;
+                                th.stack.copy_within(first..first + 1, res);
+                                crate::thread::pop_frame(&mut th.frames);
+                                if !th.frames.is_empty() {
+                                    th.top = res + 1;
+                                }
+                                continue 'newframe;
+                            }
                         }
                         savepc!();
                         self.post_call(first, n);
