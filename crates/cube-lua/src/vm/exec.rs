@@ -259,19 +259,10 @@ impl State {
                         let t = *reg!(i.b());
                         let key = rk!(i.c());
                         if let Value::Table(tab) = t {
-                            // A string key (a field, `self.x`) goes up `__index` tables
-                            // as SELF does.
-                            if let Value::Str(s) = key {
-                                if let Some(v) = self.get_str_chain(tab, s) {
-                                    *reg!(i.a()) = v;
-                                    continue;
-                                }
-                            } else {
-                                let v = tab.get(&key);
-                                if !v.is_nil() || self.tm_of(tab.meta, TM::Index).is_none() {
-                                    *reg!(i.a()) = v;
-                                    continue;
-                                }
+                            let v = tab.get(&key);
+                            if !v.is_nil() || self.tm_of(tab.meta, TM::Index).is_none() {
+                                *reg!(i.a()) = v;
+                                continue;
                             }
                         }
                         match protect!(self.index_slow(t, key, Src::Reg(i.b()))) {
