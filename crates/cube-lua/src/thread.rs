@@ -263,6 +263,23 @@ pub(crate) fn push_frame(frames: &mut Vec<Frame>, f: Frame, heap: &mut crate::gc
     }
 }
 
+/// Pops the top call frame. Only a native's frame can hold a continuation: dropping it is
+/// kept out of line, so that a Lua return does not call `drop_in_place` of a frame.
+#[inline(always)]
+pub(crate) fn pop_frame(frames: &mut Vec<Frame>) {
+    if let Some(f) = frames.pop() {
+        if let Some(c) = f.cont {
+            drop_cont(c);
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn drop_cont(c: Box<Cont>) {
+    drop(c);
+}
+
 #[cold]
 #[inline(never)]
 fn grow_frames(frames: &mut Vec<Frame>) -> usize {

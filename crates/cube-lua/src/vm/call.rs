@@ -442,7 +442,7 @@ impl State {
         };
         // Frames hold no destructor-worthy data on this path but the (rare) boxed
         // continuation, which pop drops.
-        th.frames.pop();
+        crate::thread::pop_frame(&mut th.frames);
         if close {
             self.close_upvals(base);
         }

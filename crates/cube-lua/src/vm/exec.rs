@@ -70,13 +70,27 @@ impl State {
             let FrameKind::Lua(cl) = frame.kind else {
                 return Ok(());
             };
-            let base = frame.base;
+            let mut base = frame.base;
             let mut pc = frame.pc;
-            let fnp = cl.p;
-            let code: *const Instruction = fnp.code;
-            let k: *const Value = fnp.k.as_ptr();
+            let mut cl: Gc<LClosure> = cl;
+            let mut fnp = cl.p;
+            let mut code: *const Instruction = fnp.code;
+            let mut k: *const Value = fnp.k.as_ptr();
             let mut stack: *mut Value = th.stack.as_mut_ptr();
-            let cl: &LClosure = &cl;
+
+            // Switches the loop's state to another Lua frame (a callee just pushed, or
+            // the caller a RETURN goes back to) without the checks of 'newframe; the
+            // stack must not have moved.
+            macro_rules! enter {
+                ($cl:expr, $base:expr, $pc:expr) => {{
+                    cl = $cl;
+                    fnp = cl.p;
+                    code = fnp.code;
+                    k = fnp.k.as_ptr();
+                    base = $base;
+                    pc = $pc;
+                }};
+            }
 
             macro_rules! reg {
                 ($i:expr) => {
@@ -294,7 +308,11 @@ impl State {
                         let key = rk!(i.b());
                         let val = rk!(i.c());
                         if let Value::Table(tab) = t {
-                            if tab.meta.is_none() && !tab.is_shared() {
+                            // Without `__newindex` a store is raw even when the table has
+                            // a metatable (objects of a class).
+                            if (tab.meta.is_none() || self.tm_of(tab.meta, TM::NewIndex).is_none())
+                                && !tab.is_shared()
+                            {
                                 if let Value::Num(n) = key {
                                     let idx = n as i64;
                                     if idx as f64 == n
@@ -513,23 +531,29 @@ impl State {
                         let b = i.b() as usize;
                         let nresults = i.c() as i32 - 1;
                         let func = base + a;
-                        savepc!();
-                        if b != 0 {
-                            self.cur.get_mut().top = func + b;
-                        }
                         // Fast path: a Lua function with fixed parameters and room on the
                         // stack is entered right here (the general path is `precall`).
                         if let Value::LFn(ncl) = *reg!(a) {
                             let np = &*ncl.p;
                             let th = self.cur.get_mut();
+                            if b != 0 {
+                                th.top = func + b;
+                            }
                             let nbase = func + 1;
                             let ntop = nbase + np.max_stack as usize;
                             if !np.is_vararg && ntop + EXTRA_STACK <= th.stack.len() {
                                 let nargs = th.top - nbase;
-                                let clevel = th.frames.last().map_or(0, |f| f.clevel);
-                                for j in nargs..np.num_params as usize {
-                                    th.stack[nbase + j] = Value::Nil;
+                                let nparams = np.num_params as usize;
+                                if nargs < nparams {
+                                    th.stack[nbase + nargs..nbase + nparams].fill(Value::Nil);
                                 }
+                                // The caller is the running Lua frame: save its pc and
+                                // take its C level (a Lua-to-Lua call adds none).
+                                let Some(parent) = th.frames.last_mut() else {
+                                    unreachable!("a running Lua frame")
+                                };
+                                parent.pc = pc;
+                                let clevel = parent.clevel;
                                 crate::thread::push_frame(
                                     &mut th.frames,
                                     crate::thread::Frame {
@@ -550,9 +574,19 @@ impl State {
                                     &mut self.heap,
                                 );
                                 th.top = ntop;
+                                // The call is charged; an exhausted budget returns to
+                                // the driver through 'newframe's check.
                                 self.budget -= 1;
-                                continue 'newframe;
+                                if self.budget <= 0 {
+                                    continue 'newframe;
+                                }
+                                enter!(ncl, nbase, 0);
+                                continue;
                             }
+                        }
+                        savepc!();
+                        if b != 0 {
+                            self.cur.get_mut().top = func + b;
                         }
                         // Fast path: a native that returns its results is called and
                         // finished right here, without leaving this frame's loop.
@@ -662,26 +696,60 @@ impl State {
                     OpCode::Return => {
                         let a = i.a() as usize;
                         let b = i.b() as usize;
-                        savepc!();
                         let th = self.cur.get_mut();
                         let first = base + a;
                         let n = if b != 0 { b - 1 } else { th.top - first };
-                        let frame = th.frames.last().unwrap();
+                        let nf = th.frames.len();
+                        let frame = &th.frames[nf - 1];
                         let call = frame.call;
-                        // Fast path: one result to a Lua caller, nothing to close.
+                        // Fast path: back into a calling Lua frame, nothing to close; the
+                        // loop goes on in the caller without the driver.
                         if call == CallKind::Normal
-                            && frame.nresults == 1
-                            && n >= 1
+                            && nf >= 2
                             && (!fnp.has_children || th.open_upvals.is_empty())
                         {
-                            let res = frame.func;
-                            th.stack[res] = th.stack[first];
-                            th.frames.pop();
-                            if let Some(caller) = th.frames.last() {
-                                th.top = if caller.is_lua() { caller.top } else { res + 1 };
+                            if let FrameKind::Lua(ccl) = th.frames[nf - 2].kind {
+                                let res = frame.func;
+                                let wanted = frame.nresults;
+                                if wanted == 1 {
+                                    // A 16-byte move: a `Value` picked by an `if` went
+                                    // through the Rust stack byte-wise (a
+                                    // store-forwarding stall on every return).
+                                    if n >= 1 {
+                                        th.stack.copy_within(first..first + 1, res);
+                                    } else {
+                                        th.stack[res] = Value::Nil;
+                                    }
+                                } else if wanted < 0 {
+                                    th.stack.copy_within(first..first + n, res);
+                                } else {
+                                    let wanted = wanted as usize;
+                                    let m = n.min(wanted);
+                                    th.stack.copy_within(first..first + m, res);
+                                    th.stack[res + m..res + wanted].fill(Value::Nil);
+                                }
+                                crate::thread::pop_frame(&mut th.frames);
+                                let caller = &th.frames[nf - 2];
+                                th.top = if wanted < 0 { res + n } else { caller.top };
+                                if self.budget <= 0 {
+                                    continue 'newframe;
+                                }
+                                enter!(ccl, caller.base, caller.pc);
+                                continue;
                             }
-                            continue 'newframe;
+                            // One result to a native waiting in a continuation (a sort
+                            // comparator, pcall): placed here; the driver takes over.
+                            if frame.nresults == 1 && n >= 1 {
+                                let res = frame.func;
+                                th.stack.copy_within(first..first + 1, res);
+                                crate::thread::pop_frame(&mut th.frames);
+                                if !th.frames.is_empty() {
+                                    th.top = res + 1;
+                                }
+                                continue 'newframe;
+                            }
                         }
+                        savepc!();
                         self.post_call(first, n);
                         if call == CallKind::Boundary {
                             return Ok(());
