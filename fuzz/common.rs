@@ -75,21 +75,9 @@ pub fn load_and_maybe_run_chunk(chunk: &[u8]) -> bool {
     let Ok(proto) = cube_lua::dump::undump(chunk, "=fuzz") else {
         return false;
     };
-    if huge_table_hint(&proto) {
-        return false;
-    }
     let mut st = cube_lua::State::from_image(chunk_image());
     run_proto(&mut st, proto);
     true
-}
-
-/// Whether a NEWTABLE asks for a huge table: those allocate before any heap check (issue
-/// 9 item 6, owned by the heap-limit work), which is not what this harness looks for.
-fn huge_table_hint(p: &cube_lua::proto::Proto) -> bool {
-    use cube_lua::opcode::{fb_to_int, OpCode};
-    p.code.iter().any(|i| {
-        i.opcode() == OpCode::NewTable && (fb_to_int(i.b()) > 1 << 16 || fb_to_int(i.c()) > 1 << 16)
-    }) || p.protos.iter().any(|c| huge_table_hint(c))
 }
 
 /// The image chunk mutants run in: the seeds are real programs (the golden tests), so

@@ -17,6 +17,9 @@ use crate::value::{LClosure, LuaStr, UpState, UpVal, Value};
 use crate::vm::call::PreCall;
 use crate::vm::ops::{arith_num, Got, Src};
 
+/// The most slots a NEWTABLE size hint pre-allocates in each part (1M: 16 MB of array).
+const MAX_SIZE_HINT: usize = 1 << 20;
+
 #[inline(always)]
 fn upval_get(uv: &UpVal) -> Value {
     match uv.state {
@@ -357,15 +360,21 @@ impl State {
                         }
                     }
                     OpCode::NewTable => {
-                        let (narr, nhash) = (fb_to_int(i.b()) as usize, fb_to_int(i.c()) as usize);
+                        // A hint only sizes the table up front, so it is capped: the
+                        // compiler's never exceed the constructor's items, but a binary
+                        // chunk's may say 3e9 (beyond the cap, SETLIST grows the array).
+                        let mut narr = (fb_to_int(i.b()) as usize).min(MAX_SIZE_HINT);
+                        let mut nhash = (fb_to_int(i.c()) as usize).min(MAX_SIZE_HINT);
+                        // Under a heap limit, a hint that does not fit in what is left is
+                        // dropped, never a reason to end the program: SETLIST and stores
+                        // reserve the real growth.
                         if narr + nhash > 64 {
-                            // Size hints come from the program (a binary chunk may say
-                            // anything): reserved before they are allocated.
-                            savepc!();
-                            let limit = base + i.a() as usize;
-                            self.reserve_at_safe_point(Table::bytes_for(narr, nhash), limit)?;
-                            // (Finalizers may have run and moved the stack.)
-                            stack = self.cur.get_mut().stack.as_mut_ptr();
+                            if let Some(max) = self.max_heap {
+                                let bytes = Table::bytes_for(narr, nhash);
+                                if self.heap.total_bytes().saturating_add(bytes) > max {
+                                    (narr, nhash) = (0, 0);
+                                }
+                            }
                         }
                         let t = Table::new(narr, nhash);
                         *reg!(i.a()) = Value::Table(self.heap.new_table(t));
