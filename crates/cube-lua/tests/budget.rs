@@ -394,3 +394,21 @@ fn close_runs_every_finalizer_despite_errors() {
     assert!(st.close().is_ok());
     assert_eq!(num(&st.get_global("ran")), 3.0);
 }
+
+#[test]
+fn a_limit_ends_the_finalizers_at_close() {
+    let mut st = new_state();
+    let f = st
+        .load_chunk(
+            b"ran = 0 for i = 1, 3 do setmetatable({}, {__gc = function() ran = ran + 1 while true do end end}) end",
+            "=gc",
+        )
+        .unwrap();
+    st.call_function(f, &[]).unwrap();
+    // As the process runtime closes an ended process: only what its limit leaves.
+    st.budget = 0;
+    st.reduction_reserve = Some(100_000);
+    let e = st.close().expect_err("the limit ends close");
+    assert_eq!(err_text(e), "reduction limit exceeded");
+    assert_eq!(num(&st.get_global("ran")), 1.0);
+}

@@ -534,10 +534,9 @@ impl State {
     /// The reduction budget ran out. With a reduction limit set, the running code is
     /// abandoned down to the entry point, past every pcall (like an Erlang `kill`), and
     /// the entry point returns the error; without one, the budget is refilled.
+    /// (Its only caller, `run_until`, has already turned a set interrupt flag into
+    /// `kill_reason`.)
     fn budget_exhausted(&mut self, entry: Gc<Thread>, depth: usize) -> LResult<()> {
-        if self.interrupted() && self.kill_reason.is_none() {
-            self.kill_reason = Some("interrupted");
-        }
         if !self.reduction_limit_enabled && self.kill_reason.is_none() {
             if self.reduction_reserve.is_some() {
                 // Where it cannot be preempted, the code runs on its reserve, in draws
@@ -1053,6 +1052,10 @@ impl State {
     pub fn close(&mut self) -> LResult<()> {
         self.full_gc();
         self.heap.queue_all_finalizers();
+        // Close is the host's entry here: counted as a level, so that a limit ending a
+        // finalizer keeps `kill_reason` set until it gets back here (`budget_exhausted`
+        // clears it only at the outermost entry).
+        self.c_depth += 1;
         let mut first = Ok(());
         loop {
             match self.run_finalizers() {
@@ -1065,6 +1068,8 @@ impl State {
                 }
             }
         }
+        self.c_depth -= 1;
+        self.kill_reason = None;
         let _ = std::io::Write::flush(&mut self.stdout);
         first
     }
