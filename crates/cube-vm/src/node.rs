@@ -528,9 +528,7 @@ impl NodeInner {
             if let Some(mut s) = g.take() {
                 // Its finalizers run, but cannot hold the scheduler: they get what the
                 // process's limits leave, or a fixed allowance without limits.
-                let left = reductions_left(p).unwrap_or(CLOSE_REDUCTIONS);
-                s.0.budget = 0;
-                s.0.reduction_reserve = Some(left);
+                bound_outside_slice(p, &mut s.0);
                 let _ = s.0.close();
             }
         }
@@ -707,8 +705,7 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
         // `__tostring` runs here, outside any slice: it gets what an exit's finalizers
         // get, so an endless one cannot hold the scheduler.)
         if matches!(outcome, Outcome::Error(_)) {
-            st.budget = 0;
-            st.reduction_reserve = Some(reductions_left(&p).unwrap_or(CLOSE_REDUCTIONS));
+            bound_outside_slice(&p, st);
         }
         let error = match &outcome {
             Outcome::Error(e) => Some(match crate::library::exit_reason_of(st, e) {
@@ -814,6 +811,14 @@ fn reductions_left(p: &Process) -> Option<u64> {
 /// ends (its state closes on the scheduler: an endless `__gc` must not hold it). About
 /// a tenth of a second of work; a process with a limit gets what the limit leaves.
 const CLOSE_REDUCTIONS: u64 = 10_000_000;
+
+/// Bounds Lua code the scheduler runs for `p` outside a slice (finalizers when it ends,
+/// its error object's `__tostring`): no budget of its own, only the reserve of what its
+/// limits leave, or [`CLOSE_REDUCTIONS`] without a limit.
+fn bound_outside_slice(p: &Process, st: &mut State) {
+    st.budget = 0;
+    st.reduction_reserve = Some(reductions_left(p).unwrap_or(CLOSE_REDUCTIONS));
+}
 
 /// Whether `p` or its group has used all its reductions.
 fn out_of_reductions(p: &Process) -> bool {

@@ -2,28 +2,16 @@
 //! of processes are bounded together, mailboxes and spawn packets count against the
 //! receiver), timeouts of any size, kills that reach a running process, exit by name.
 
-use cube_vm::{ExitReason, Limits, Node};
+mod common;
+
+use common::start;
+use cube_vm::{ExitReason, Limits};
 use std::time::{Duration, Instant};
 
 const SANDBOX: Limits = Limits {
     max_heap: Some(16_000_000),
     max_reductions: Some(1_000_000),
 };
-
-fn start(schedulers: usize, limits: Limits, src: &str) -> (Node, cube_term::Pid) {
-    let node = Node::start(schedulers, cube_lua::stdlib::open_libs);
-    node.set_default_limits(limits);
-    let src = src.to_string();
-    let pid = node
-        .spawn_main(move |st| {
-            let f = st
-                .load_chunk(src.as_bytes(), "=test")
-                .map_err(|e| e.message)?;
-            Ok((f, vec![]))
-        })
-        .expect("spawn");
-    (node, pid)
-}
 
 /// Runs `src` as the first process under `limits`; fails the test after `secs`.
 fn run(limits: Limits, src: &str, secs: u64) -> ExitReason {

@@ -117,6 +117,15 @@ fn concat(st: &mut State, a: Args) -> LResult<Ret> {
 }
 
 /// `table.concat` once `last` is known: strings and numbers only, raw access.
+/// `table.concat`'s error for an item that is neither a string nor a number.
+fn concat_item_error(st: &mut State, v: Value, i: i64) -> Value {
+    let msg = format!(
+        "invalid value ({}) at index {i} in table for 'concat'",
+        v.type_name()
+    );
+    st.rt_error(&msg)
+}
+
 fn concat_with(st: &mut State, a: Args, last: i64) -> LResult<Ret> {
     let sep = st.opt_str(a, 2)?;
     let t = arg_table(st, a)?;
@@ -134,14 +143,7 @@ fn concat_with(st: &mut State, a: Args, last: i64) -> LResult<Ret> {
         match t.get_int(i) {
             Value::Str(s) => total = total.saturating_add(s.len()),
             Value::Num(_) => total = total.saturating_add(24),
-            other => {
-                let msg = format!(
-                    "invalid value ({}) at index {} in table for 'concat'",
-                    other.type_name(),
-                    i
-                );
-                return Err(st.rt_error(&msg));
-            }
+            other => return Err(concat_item_error(st, other, i)),
         }
         if i < last {
             total = total.saturating_add(sep_len);
@@ -158,14 +160,7 @@ fn concat_with(st: &mut State, a: Args, last: i64) -> LResult<Ret> {
         match v {
             Value::Str(s) => out.extend_from_slice(s.as_bytes()),
             Value::Num(n) => crate::text::number::write_number(&mut out, n),
-            other => {
-                let msg = format!(
-                    "invalid value ({}) at index {} in table for 'concat'",
-                    other.type_name(),
-                    i
-                );
-                return Err(st.rt_error(&msg));
-            }
+            other => return Err(concat_item_error(st, other, i)),
         }
         if i < last {
             if let Some(sep) = sep {

@@ -836,6 +836,14 @@ impl<'a, 'i> Matcher<'a, 'i> {
     }
 }
 
+/// A leading `^` (an anchor for `find`, `match` and `gsub`) and the pattern after it.
+fn split_anchor(pat: &[u8]) -> (bool, &[u8]) {
+    match pat.split_first() {
+        Some((b'^', rest)) => (true, rest),
+        _ => (false, pat),
+    }
+}
+
 /// Whether `pat` contains a byte that makes `string.find` use the matcher
 /// (one of `^$*+?.([%-`); without one, `find` does a plain substring search.
 pub fn has_specials(pat: &[u8]) -> bool {
@@ -939,10 +947,7 @@ impl Find {
         if self.pos > src.len() {
             return Ok(None);
         }
-        let (anchor, pat) = match pat.split_first() {
-            Some((b'^', rest)) => (true, rest),
-            _ => (false, pat),
-        };
+        let (anchor, pat) = split_anchor(pat);
         let mut m = Matcher::new(src, pat, meter);
         let r = loop {
             match m.attempt(self.pos, &mut self.paused) {
@@ -1080,10 +1085,7 @@ impl Gsub {
         pat: &[u8],
         meter: &mut Meter<'_>,
     ) -> Result<Option<Match>, PatternError> {
-        let (anchor, pat) = match pat.split_first() {
-            Some((b'^', rest)) => (true, rest),
-            _ => (false, pat),
-        };
+        let (anchor, pat) = split_anchor(pat);
         if self.pos > src.len() {
             // Only possible if the caller switched subjects between calls.
             self.done = true;

@@ -1,11 +1,14 @@
 //! Shared by the process tests: run a Lua program as the first process of a node.
 
-use cube_vm::{ExitReason, Node};
+use cube_term::Pid;
+use cube_vm::{ExitReason, Limits, Node};
 
-/// Runs `src` as the first process of a node with `schedulers` threads; returns how it
-/// ended.
-pub fn run_with(schedulers: usize, src: &str) -> ExitReason {
+/// Starts a node with `schedulers` threads and `limits` as its default limits, running
+/// `src` as its first process.
+#[allow(dead_code)]
+pub fn start(schedulers: usize, limits: Limits, src: &str) -> (Node, Pid) {
     let node = Node::start(schedulers, cube_lua::stdlib::open_libs);
+    node.set_default_limits(limits);
     let src = src.to_string();
     let pid = node
         .spawn_main(move |st| {
@@ -15,6 +18,14 @@ pub fn run_with(schedulers: usize, src: &str) -> ExitReason {
             Ok((f, vec![]))
         })
         .expect("spawn");
+    (node, pid)
+}
+
+/// Runs `src` as the first process of a node with `schedulers` threads; returns how it
+/// ended.
+#[allow(dead_code)]
+pub fn run_with(schedulers: usize, src: &str) -> ExitReason {
+    let (node, pid) = start(schedulers, Limits::default(), src);
     node.wait(pid)
 }
 
