@@ -292,6 +292,7 @@ impl State {
                 f: c.f,
                 upvals: c.upvals.clone(),
                 name: c.name,
+                host: c.host,
             });
             copies.map.insert(c.addr(), Value::NFn(p));
         }

@@ -59,6 +59,7 @@ pub mod compiler;
 pub mod debug_info;
 pub mod dump;
 pub mod gc;
+pub mod host;
 pub mod image;
 pub mod lexer;
 pub mod load;

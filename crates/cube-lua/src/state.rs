@@ -292,6 +292,7 @@ impl State {
             f,
             upvals: upvals.into_boxed_slice(),
             name,
+            host: None,
         }))
     }
 

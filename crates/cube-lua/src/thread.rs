@@ -71,6 +71,8 @@ pub struct Cont {
     pub protected: bool,
     /// For xpcall: stack index of the message handler.
     pub handler: Option<usize>,
+    /// For a continuation made by `Cont::host`: the host function `f` calls.
+    pub(crate) host: Option<crate::host::HostContFn>,
 }
 
 impl Cont {
@@ -81,6 +83,7 @@ impl Cont {
             data: None,
             protected: false,
             handler: None,
+            host: None,
         }
     }
 }

@@ -258,6 +258,9 @@ pub struct NClosure {
     pub upvals: Box<[Value]>,
     /// Name used in `bad argument` messages when the call site does not name it.
     pub name: &'static str,
+    /// For a native made by the host interface (`host::Cx::new_function`): the host
+    /// function that `f` (its trampoline) calls.
+    pub(crate) host: Option<crate::host::HostFn>,
 }
 
 /// Full userdata: an arbitrary Rust value with an optional metatable and user value.
