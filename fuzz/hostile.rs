@@ -315,11 +315,17 @@ pub fn run_hostile(src: &str) -> String {
             cube_lua::Outcome::Preempted => {}
             cube_lua::Outcome::Blocked => break "blocked".to_string(),
             cube_lua::Outcome::Finished(_) => break "finished".to_string(),
-            cube_lua::Outcome::Error(e) => {
-                break match st.to_str_coerce(&e) {
-                    Some(s) => format!("error: {}", String::from_utf8_lossy(s.as_bytes())),
+            cube_lua::Outcome::Error => {
+                let top = st.top();
+                let text = st.cx(|cx| {
+                    let e = cx.stack_at(top - 1);
+                    cx.to_str_coerce(e).map(|s| s.to_str_lossy().into_owned())
+                });
+                st.set_top(top - 1);
+                break match text {
+                    Some(s) => format!("error: {s}"),
                     None => "error (not a string)".to_string(),
-                }
+                };
             }
         }
     };

@@ -2,18 +2,19 @@
 //! expressions print their values, incomplete statements continue on the next line.
 
 use crate::script::{error_text, new_state};
-use cube_lua::{State, Value};
+use cube_lua::State;
 use rustyline::error::ReadlineError;
 use rustyline::DefaultEditor;
 use std::io::Write;
 
-/// Compiles a line: first as `return <line>` (so expressions print), then as a statement.
-fn compile_line(st: &mut State, line: &str) -> Result<Value, cube_lua::SyntaxError> {
+/// Compiles a line and pushes it: first as `return <line>` (so expressions print), then
+/// as a statement.
+fn compile_line(st: &mut State, line: &str) -> Result<(), cube_lua::SyntaxError> {
     let expr = line.strip_prefix('=').unwrap_or(line);
     let as_return = format!("return {expr}");
-    match st.load_chunk(as_return.as_bytes(), "=stdin") {
-        Ok(f) => Ok(f),
-        Err(_) => st.load_chunk(line.as_bytes(), "=stdin"),
+    match st.push_chunk(as_return.as_bytes(), "=stdin") {
+        Ok(()) => Ok(()),
+        Err(_) => st.push_chunk(line.as_bytes(), "=stdin"),
     }
 }
 
@@ -21,16 +22,29 @@ fn is_incomplete(e: &cube_lua::SyntaxError) -> bool {
     e.message.ends_with("<eof>")
 }
 
-fn print_results(st: &mut State, values: &[Value]) {
-    if values.is_empty() {
+/// Prints the `n` values on the stack top with the global `print`, and pops them.
+fn print_results(st: &mut State, n: usize) {
+    if n == 0 {
         return;
     }
-    let print = st.get_global("print");
-    if let Err(e) = st.call_function(print, values) {
-        if let Some(msg) = error_text(st, e) {
-            eprintln!("{msg}");
+    let first = st.top() - n;
+    st.cx(|cx| {
+        let print = cx.get_global("print");
+        cx.push(print);
+        for i in first..first + n {
+            let v = cx.stack_at(i);
+            cx.push(v);
+        }
+    });
+    match st.pcall(n, 0) {
+        Ok(_) => {}
+        Err(_) => {
+            if let Some(msg) = error_text(st) {
+                eprintln!("{msg}");
+            }
         }
     }
+    st.set_top(first);
 }
 
 pub fn run() -> u8 {
@@ -74,8 +88,8 @@ pub fn run() -> u8 {
             pending.push('\n');
             pending.push_str(&line);
         }
-        let f = match compile_line(&mut st, &pending) {
-            Ok(f) => f,
+        match compile_line(&mut st, &pending) {
+            Ok(()) => {}
             Err(e) if is_incomplete(&e) => continue,
             Err(e) => {
                 eprintln!("{}", e.message);
@@ -86,10 +100,10 @@ pub fn run() -> u8 {
         };
         let _ = rl.add_history_entry(pending.as_str());
         pending.clear();
-        match st.call_function(f, &[]) {
-            Ok(values) => print_results(&mut st, &values),
-            Err(e) => {
-                if let Some(msg) = error_text(&mut st, e) {
+        match st.pcall(0, -1) {
+            Ok(n) => print_results(&mut st, n),
+            Err(_) => {
+                if let Some(msg) = error_text(&mut st) {
                     eprintln!("{msg}");
                 }
             }

@@ -1,6 +1,7 @@
 //! Running scripts and code strings to completion.
 
-use cube_lua::{State, Value};
+use cube_lua::host::{Cx, Val};
+use cube_lua::State;
 
 /// A state with the standard libraries, as the `lua` command makes it.
 pub fn new_state() -> State {
@@ -11,35 +12,17 @@ pub fn new_state() -> State {
     st
 }
 
-/// Text of an error value, as `lua.c`'s (5.2) message handler produces it: strings and
-/// numbers get a traceback; other values are shown through `__tostring` or as
-/// "(no error message)"; `nil` shows nothing.
-pub fn error_text(st: &mut State, e: Value) -> Option<String> {
+/// Text of the error value on the stack top (popped), as `lua.c`'s (5.2) message
+/// handler produces it: strings and numbers get a traceback; other values are shown
+/// through `__tostring` or as "(no error message)"; `nil` shows nothing.
+pub fn error_text(st: &mut State) -> Option<String> {
     let traceback = st.last_traceback.take();
-    let text = match e {
-        Value::Str(s) => s.to_str_lossy().into_owned(),
-        Value::Num(n) => cube_lua::text::number::fmt_number(n),
-        Value::Nil => return None,
-        other => {
-            let has_tostring = st
-                .metatable(&other)
-                .is_some_and(|mt| !st.get_field(mt, "__tostring").is_nil());
-            if has_tostring {
-                let tostring = st.get_global("tostring");
-                return match st.call_function(tostring, &[other]) {
-                    Ok(v) => match v.first() {
-                        Some(Value::Str(s)) => Some(s.to_str_lossy().into_owned()),
-                        _ => Some("(error object is not a string)".to_string()),
-                    },
-                    Err(_) => Some("(error object is not a string)".to_string()),
-                };
-            }
-            return Some("(no error message)".to_string());
-        }
-    };
+    let top = st.top();
+    let plain = st.cx(|cx| matches!(cx.stack_at(top - 1), Val::Str(_) | Val::Num(_)));
+    let text = st.pop_error_message()?;
     Some(match traceback {
-        Some(t) => format!("{text}\n{t}"),
-        None => text,
+        Some(t) if plain => format!("{text}\n{t}"),
+        _ => text,
     })
 }
 
@@ -62,18 +45,20 @@ fn setup_state(st: &mut State, sandbox: bool) {
         return;
     }
     st.binary_chunks_allowed = false;
-    for name in ["io", "require", "dofile", "loadfile", "package", "debug"] {
-        st.set_global(name, Value::Nil);
-    }
-    if let Value::Table(os) = st.get_global("os") {
-        for name in ["execute", "exit", "remove", "rename", "tmpname", "getenv"] {
-            st.set_field(os, name, Value::Nil);
+    st.cx(|cx| {
+        for name in ["io", "require", "dofile", "loadfile", "package", "debug"] {
+            cx.set_global(name, Val::Nil);
         }
-    }
-    let loaded = st.loaded_table();
-    for name in ["io", "package", "debug"] {
-        st.set_field(loaded, name, Value::Nil);
-    }
+        if let Val::Table(os) = cx.get_global("os") {
+            for name in ["execute", "exit", "remove", "rename", "tmpname", "getenv"] {
+                cx.set_field(os, name, Val::Nil);
+            }
+        }
+        let loaded = cx.loaded_table();
+        for name in ["io", "package", "debug"] {
+            cx.set_field(loaded, name, Val::Nil);
+        }
+    });
 }
 
 fn print_stats(node: &cube_vm::Node) {
@@ -84,13 +69,10 @@ fn print_stats(node: &cube_vm::Node) {
     );
 }
 
-/// Runs `load` (which makes the main function and its arguments in the first
-/// process's state) as the node's first process, and waits for it: the node ends when it
+/// Runs `load` (which pushes the main function and its arguments in the first
+/// process's state, and returns how many arguments) as the node's first process, and waits for it: the node ends when it
 /// ends, with exit status 0, or 1 after an uncaught error reported as `lua` does.
-fn run_node(
-    opts: Options,
-    load: impl FnOnce(&mut State) -> Result<(Value, Vec<Value>), String>,
-) -> u8 {
+fn run_node(opts: Options, load: impl FnOnce(&mut State) -> Result<usize, String>) -> u8 {
     let sandbox = opts.sandbox;
     let zmq = match cube_zmq::Zmq::new() {
         Ok(z) => z,
@@ -140,38 +122,46 @@ pub fn run_file(file: &str, args: &[String], opts: Options) -> u8 {
     let file = file.to_string();
     let args = args.to_vec();
     run_node(opts, move |st| {
-        // arg[0] = script, arg[1..] = arguments, arg[-1] = interpreter.
-        let argt = st.new_table();
-        let interp = st.new_str(b"cube-cli");
-        st.raw_set_int(argt, -1, interp);
-        let script = st.new_str(file.as_bytes());
-        st.raw_set_int(argt, 0, script);
-        let mut argv = Vec::new();
-        for (i, a) in args.iter().enumerate() {
-            let v = st.new_str(a.as_bytes());
-            st.raw_set_int(argt, i as i64 + 1, v);
-            argv.push(v);
-        }
-        st.set_global("arg", Value::Table(argt));
-        let f = if file == "-" {
+        let src = if file == "-" {
             let mut src = Vec::new();
             let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut src);
-            st.load_chunk(&src, "=stdin").map_err(|e| e.message)?
+            src
         } else {
-            let src = cube_lua::stdlib::base::read_source_file(&file)?;
-            st.load_chunk(&src, &format!("@{file}"))
-                .map_err(|e| e.message)?
+            cube_lua::stdlib::base::read_source_file(&file)?
         };
-        Ok((f, argv))
+        let name = if file == "-" {
+            "=stdin".to_string()
+        } else {
+            format!("@{file}")
+        };
+        // arg[0] = script, arg[1..] = arguments, arg[-1] = interpreter.
+        st.cx(|cx: &mut Cx<'_>| {
+            let argt = cx.new_table();
+            let interp = cx.new_str(b"cube-cli");
+            cx.raw_set_int(argt, -1, interp);
+            let script = cx.new_str(file.as_bytes());
+            cx.raw_set_int(argt, 0, script);
+            for (i, a) in args.iter().enumerate() {
+                let v = cx.new_str(a.as_bytes());
+                cx.raw_set_int(argt, i as i64 + 1, v);
+            }
+            cx.set_global("arg", Val::Table(argt));
+        });
+        st.push_chunk(&src, &name).map_err(|e| e.message)?;
+        st.cx(|cx| {
+            for a in &args {
+                cx.push_str(a.as_bytes());
+            }
+        });
+        Ok(args.len())
     })
 }
 
 pub fn run_eval(code: &str, opts: Options) -> u8 {
     let code = code.to_string();
     run_node(opts, move |st| {
-        let f = st
-            .load_chunk(code.as_bytes(), "=(command line)")
+        st.push_chunk(code.as_bytes(), "=(command line)")
             .map_err(|e| e.message)?;
-        Ok((f, Vec::new()))
+        Ok(0)
     })
 }

@@ -166,6 +166,10 @@ impl TableRef<'_> {
 }
 
 impl FuncRef<'_> {
+    pub(crate) fn raw_value(self) -> Value {
+        self.0
+    }
+
     /// True for a Lua function (false for a native one).
     pub fn is_lua(self) -> bool {
         matches!(self.0, Value::LFn(_))
@@ -264,6 +268,11 @@ impl<'n> Val<'n> {
             Val::Num(n) => Some(n),
             _ => None,
         }
+    }
+
+    /// True for any function (Lua or native).
+    pub fn is_function(self) -> bool {
+        matches!(self, Val::Function(_))
     }
 
     /// True for a Lua function (not a native one).
@@ -378,6 +387,16 @@ impl Cont {
 impl<'n> Cx<'n> {
     fn val(&self, v: Value) -> Val<'n> {
         Val::from_raw(v)
+    }
+
+    /// The state, for the engine's own host-side helpers (never handed out: a `&mut
+    /// State` could collect).
+    pub(crate) fn state(&self) -> &State {
+        self.st
+    }
+
+    pub(crate) fn state_mut(&mut self) -> &mut State {
+        self.st
     }
 
     // ----- the stack -----
@@ -564,6 +583,12 @@ impl<'n> Cx<'n> {
         t.0.length()
     }
 
+    /// The size of the array part (PUC's `sizearray`): keys `1..=array_len` are stored
+    /// by index, so a copier can walk them without hashing. Some of them may be nil.
+    pub fn array_len(&self, t: TableRef<'n>) -> usize {
+        t.0.array_len()
+    }
+
     /// The entry after `k` in traversal order (`next`); `None` at the end, or if `k` is
     /// not a key of `t` (the caller changed the table while traversing it).
     pub fn next(&self, t: TableRef<'n>, k: Val<'n>) -> Option<(Val<'n>, Val<'n>)> {
@@ -578,6 +603,29 @@ impl<'n> Cx<'n> {
         self.st
             .metatable(&v.raw())
             .map(|m| TableRef(m, PhantomData))
+    }
+
+    /// Sets the metatable shared by all values of a basic type other than tables and
+    /// full userdata (`debug.setmetatable` on a number, a light userdata...).
+    pub fn set_type_meta(&mut self, ty: LuaType, mt: Option<TableRef<'n>>) {
+        self.st.set_type_meta(ty, mt.map(|m| m.0))
+    }
+
+    /// A closure of a main-chunk prototype whose one upvalue (`_ENV`) is `env`, as
+    /// `lua_load` makes.
+    pub fn closure_of(
+        &mut self,
+        proto: std::sync::Arc<crate::proto::Proto>,
+        env: Val<'n>,
+    ) -> Val<'n> {
+        let v = self.st.closure_of(proto, env.raw());
+        self.val(v)
+    }
+
+    /// Compiles `source` into a function with the globals as `_ENV`.
+    pub fn load_chunk(&mut self, source: &[u8], chunk_name: &str) -> Result<Val<'n>, SyntaxError> {
+        let v = self.st.load_chunk(source, chunk_name)?;
+        Ok(self.val(v))
     }
 
     /// Sets a table's metatable (raw: no `__metatable` check).
@@ -706,6 +754,24 @@ impl<'n> Cx<'n> {
         self.st.reserve(bytes).map_err(|e| self.val(e))
     }
 
+    /// [`Cx::reserve`] under `max` instead of the heap's current cap (e.g. a process's
+    /// own limit). Same contract: call it before any side effect, since a failure may
+    /// turn into a collection and a re-call of the native (or continuation) with the
+    /// same arguments.
+    pub fn reserve_within(&mut self, bytes: usize, max: usize) -> HostResult<'n, ()> {
+        self.st.reserve_within(bytes, max).map_err(|e| self.val(e))
+    }
+
+    /// The heap's current cap (`State::max_heap`).
+    pub fn max_heap(&self) -> Option<usize> {
+        self.st.max_heap
+    }
+
+    /// Sets the heap's cap (`State::set_max_heap`).
+    pub fn set_max_heap(&mut self, max: Option<usize>) {
+        self.st.set_max_heap(max)
+    }
+
     /// Reductions left in the running slice.
     pub fn budget(&self) -> i64 {
         self.st.budget
@@ -774,9 +840,27 @@ impl State {
     }
 }
 
+/// What owns the host's context slot (`State::ext`): a state, or a context of one, so
+/// that host helpers reading the slot work from natives and from host code alike.
+pub trait HostSlot {
+    fn ext_slot(&mut self) -> &mut Option<Box<dyn std::any::Any + Send>>;
+}
+
+impl HostSlot for State {
+    fn ext_slot(&mut self) -> &mut Option<Box<dyn std::any::Any + Send>> {
+        &mut self.ext
+    }
+}
+
+impl HostSlot for Cx<'_> {
+    fn ext_slot(&mut self) -> &mut Option<Box<dyn std::any::Any + Send>> {
+        &mut self.st.ext
+    }
+}
+
 /// How a call made by [`State::pcall`] failed: the error value is on the stack top,
-/// where a context reads it ([`Cx::top`], [`Cx::stack_at`]); [`State::pop_error_text`]
-/// takes it as text.
+/// where a context reads it ([`Cx::top`], [`Cx::stack_at`]);
+/// [`State::pop_error_message`] takes it as text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallFailed;
 
@@ -813,16 +897,89 @@ impl State {
         }
     }
 
-    /// Pops the value on the stack top (an error [`State::pcall`] left) and returns it
-    /// as text: a string or number as `tostring` shows it, anything else as
-    /// "(error object is a X value)", as the `lua` command reports errors.
-    pub fn pop_error_text(&mut self) -> String {
-        let top = self.top();
-        let text = self.cx(|cx| match cx.stack_at(top.saturating_sub(1)) {
-            v @ (Val::Str(_) | Val::Num(_)) => cx.describe(v),
-            v => format!("(error object is a {} value)", v.type_name()),
+    /// Makes the function below the top `nargs` values, called with them, the state's
+    /// task, run by `State::resume` in slices (as `State::start`).
+    pub fn start_task(&mut self, nargs: usize) -> Result<(), CallFailed> {
+        if self.task_running() {
+            self.push_str(b"a task is already running");
+            return Err(CallFailed);
+        }
+        self.begin_task(self.top() - nargs - 1);
+        Ok(())
+    }
+
+    /// Pops the value on the stack top (an error [`State::pcall`] or a task left) and
+    /// returns it as `lua.c`'s message handler shows it: strings and numbers as text,
+    /// nil as nothing (`None`), other values through their `__tostring` (called as a
+    /// nested call; "(error object is not a string)" if it fails or gives no string) or
+    /// as "(no error message)".
+    pub fn pop_error_message(&mut self) -> Option<String> {
+        let slot = self.top().saturating_sub(1);
+        enum Kind {
+            Text(String),
+            Nothing,
+            NoMessage,
+            ToString,
+        }
+        let kind = self.cx(|cx| match cx.stack_at(slot) {
+            v @ (Val::Str(_) | Val::Num(_)) => Kind::Text(cx.describe(v)),
+            Val::Nil => Kind::Nothing,
+            other => {
+                let has = cx
+                    .metatable(other)
+                    .is_some_and(|mt| !cx.get_field(mt, "__tostring").is_nil());
+                if has {
+                    Kind::ToString
+                } else {
+                    Kind::NoMessage
+                }
+            }
         });
-        self.set_top(top.saturating_sub(1));
+        let text = match kind {
+            Kind::Text(t) => Some(t),
+            Kind::Nothing => None,
+            Kind::NoMessage => Some("(no error message)".to_string()),
+            Kind::ToString => {
+                self.cx(|cx| {
+                    let tostring = cx.get_global("tostring");
+                    let e = cx.stack_at(slot);
+                    cx.push(tostring);
+                    cx.push(e);
+                });
+                let text = match self.pcall(1, 1) {
+                    Ok(_) => self.cx(|cx| {
+                        cx.stack_at(slot + 1)
+                            .as_str()
+                            .map(|s| s.to_str_lossy().into_owned())
+                    }),
+                    Err(_) => None,
+                };
+                Some(text.unwrap_or_else(|| "(error object is not a string)".to_string()))
+            }
+        };
+        self.set_top(slot);
         text
+    }
+}
+
+/// Bridges for code still on the raw surface (`Value`), while the workspace moves to the
+/// host interface; removed with the raw surface (ARCHITECTURE.md, "The host interface").
+#[doc(hidden)]
+pub mod transition {
+    use super::{Cx, Val};
+    use crate::value::Value;
+
+    /// Brands a raw value for `cx`.
+    ///
+    /// # Safety
+    /// `v` is a value of `cx`'s state that the state still holds (a root reaches it, or it
+    /// was obtained since the last collection).
+    pub unsafe fn val<'n>(_cx: &Cx<'n>, v: Value) -> Val<'n> {
+        Val::from_raw(v)
+    }
+
+    /// The raw value of a `Val` (which the raw surface's contract then covers).
+    pub fn raw(v: Val<'_>) -> Value {
+        v.raw()
     }
 }

@@ -65,6 +65,7 @@ pub mod lexer;
 pub mod load;
 pub mod opcode;
 pub mod parser;
+pub mod portable;
 pub mod proto;
 pub mod state;
 pub mod stdlib;

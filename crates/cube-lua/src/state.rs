@@ -54,17 +54,19 @@ pub enum Ret {
     Block,
 }
 
-/// How a slice of a task started with [`State::start`] ended.
-#[derive(Debug)]
+/// How a slice of a task started with [`State::start`] or [`State::start_task`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// The task's function returned these values.
-    Finished(Vec<Value>),
+    /// The task's function returned this many values: they are the top of the stack,
+    /// where the host reads them in a context and pops them (`set_top`).
+    Finished(usize),
     /// The budget ran out; `resume` continues where it stopped.
     Preempted,
     /// A native returned `Ret::Block`; `resume` retries it.
     Blocked,
-    /// The task ended with an uncaught error.
-    Error(Value),
+    /// The task ended with an uncaught error: the error value is on the stack top
+    /// ([`State::pop_error_message`] takes it as text).
+    Error,
 }
 
 pub struct State {
@@ -113,6 +115,8 @@ pub struct State {
     /// for. The native's call is turned into a re-call after an emergency collection
     /// (see `vm/call.rs`); if nothing turns it so, the error becomes the heap limit's.
     pub(crate) gc_request: Option<usize>,
+    /// The limit `gc_request` must fit under, when not `max_heap` (`reserve_within`).
+    pub(crate) gc_request_limit: Option<usize>,
     /// Set between an emergency collection and the re-call it was made for: a
     /// reservation that still does not fit then ends the code (no second collection).
     pub(crate) gc_retry: bool,
@@ -245,6 +249,7 @@ impl State {
             kill_reason: None,
             interrupt: None,
             gc_request: None,
+            gc_request_limit: None,
             gc_retry: false,
             binary_chunks_allowed: true,
             c_depth: 0,
@@ -777,9 +782,15 @@ impl State {
     /// `reserve_at_safe_point`; from the host (mailboxes, spawn arguments), this works
     /// too: an unhandled request is the heap limit error.
     pub fn reserve(&mut self, bytes: usize) -> LResult<()> {
-        let Some(max) = self.max_heap else {
-            return Ok(());
-        };
+        match self.max_heap {
+            Some(max) => self.reserve_within(bytes, max),
+            None => Ok(()),
+        }
+    }
+
+    /// [`State::reserve`] under `max` rather than `max_heap` (e.g. a process's own
+    /// limit, where `max_heap` is a slice's tighter cap).
+    pub(crate) fn reserve_within(&mut self, bytes: usize, max: usize) -> LResult<()> {
         if self.heap.total_bytes().saturating_add(bytes) <= max {
             return Ok(());
         }
@@ -788,6 +799,7 @@ impl State {
             return Err(self.heap_limit_error());
         }
         self.gc_request = Some(bytes);
+        self.gc_request_limit = (Some(max) != self.max_heap).then_some(max);
         Err(self.new_str(b"heap limit exceeded"))
     }
 

@@ -25,7 +25,7 @@ fn run(st: &mut State, src: &str) -> Result<Vec<String>, String> {
             st.set_top(top - n);
             Ok(out)
         }
-        Err(_) => Err(st.pop_error_text()),
+        Err(_) => Err(st.pop_error_message().unwrap_or_default()),
     }
 }
 
@@ -275,9 +275,22 @@ fn userdata_payloads_are_reached_through_the_context() {
 #[test]
 fn errors_of_host_calls_are_reported() {
     let mut st = state();
+    assert_eq!(run(&mut st, "error({})").unwrap_err(), "(no error message)");
     assert_eq!(
-        run(&mut st, "error({})").unwrap_err(),
-        "(error object is a table value)"
+        run(
+            &mut st,
+            "error(setmetatable({}, {__tostring = function() return 'custom' end}))"
+        )
+        .unwrap_err(),
+        "custom"
+    );
+    assert_eq!(
+        run(
+            &mut st,
+            "error(setmetatable({}, {__tostring = function() return {} end}))"
+        )
+        .unwrap_err(),
+        "(error object is not a string)"
     );
     assert_eq!(
         run(&mut st, "local x = ").unwrap_err(),

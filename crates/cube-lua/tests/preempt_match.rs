@@ -11,6 +11,22 @@ fn new_state() -> State {
     st
 }
 
+/// The `n` results a finished task left on the stack top, popped.
+fn results(st: &mut State, n: usize) -> Vec<Value> {
+    let top = st.top();
+    let v = (top - n..top).map(|i| st.stack_at(i)).collect();
+    st.set_top(top - n);
+    v
+}
+
+/// The error value a failed task left on the stack top, popped.
+fn error_value(st: &mut State) -> Value {
+    let top = st.top();
+    let v = st.stack_at(top - 1);
+    st.set_top(top - 1);
+    v
+}
+
 /// Runs `src` as a task in slices of `slice` reductions; returns its results (as text)
 /// and how many times it was preempted. Each slice may overrun its budget only by a bounded
 /// amount (a pause comes at most a few thousand matcher steps after the budget ran out).
@@ -26,13 +42,13 @@ fn run_with_overrun(src: &str, slice: i64, overrun: i64) -> (Vec<String>, usize)
     let mut preempted = 0;
     loop {
         match st.resume(slice) {
-            Outcome::Finished(v) => return (texts(&v), preempted),
+            Outcome::Finished(n) => return (texts(&results(&mut st, n)), preempted),
             Outcome::Preempted => {
                 preempted += 1;
                 assert!(st.budget > -overrun, "a slice overran by {}", -st.budget);
             }
             Outcome::Blocked => panic!("blocked"),
-            Outcome::Error(e) => panic!("task failed: {}", text(&e)),
+            Outcome::Error => panic!("task failed: {}", text(&error_value(&mut st))),
         }
     }
 }
@@ -136,7 +152,7 @@ fn a_match_that_would_take_years_ends_at_an_interrupt_after_one_slice() {
     }
     flag.store(true, Ordering::Relaxed);
     match st.resume(4000) {
-        Outcome::Error(e) => assert_eq!(text(&e), "interrupted"),
+        Outcome::Error => assert_eq!(text(&error_value(&mut st)), "interrupted"),
         other => panic!("{other:?}"),
     }
 }
@@ -150,7 +166,7 @@ fn a_reduction_limit_still_ends_a_long_match_in_a_task() {
     let f = st.load_chunk(src.as_bytes(), "=task").unwrap();
     st.start(f, &[]).unwrap();
     match st.resume(100_000) {
-        Outcome::Error(e) => assert_eq!(text(&e), "reduction limit exceeded"),
+        Outcome::Error => assert_eq!(text(&error_value(&mut st)), "reduction limit exceeded"),
         other => panic!("{other:?}"),
     }
 }
@@ -176,10 +192,10 @@ fn a_paused_gsub_whose_replacement_needs_a_collection_goes_on_after_it() {
     let mut preempted = 0;
     let r = loop {
         match st.resume(4000) {
-            Outcome::Finished(v) => break texts(&v),
+            Outcome::Finished(n) => break texts(&results(&mut st, n)),
             Outcome::Preempted => preempted += 1,
             Outcome::Blocked => panic!("blocked"),
-            Outcome::Error(e) => panic!("task failed: {}", text(&e)),
+            Outcome::Error => panic!("task failed: {}", text(&error_value(&mut st))),
         }
     };
     assert_eq!(r, ["4000001", "2", "rrr,rr"]);

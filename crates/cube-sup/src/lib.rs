@@ -99,10 +99,9 @@ impl Supervisor {
         let _ = core.node.set(node.handle());
         let manager = node
             .spawn_main(|st| {
-                let f = st
-                    .load_chunk(b"return programs._manager()", "=cube-sup")
+                st.push_chunk(b"return programs._manager()", "=cube-sup")
                     .map_err(|e| e.message)?;
-                Ok((f, vec![]))
+                Ok(0)
             })
             .map_err(Error::Manager)?;
         {
@@ -120,10 +119,9 @@ impl Supervisor {
             let node_ref = &node;
             let _ = node_ref.spawn_main(move |st| {
                 let src = cube_lua::stdlib::base::read_source_file(&path.display().to_string())?;
-                let f = st
-                    .load_chunk(&src, &format!("@{}", path.display()))
+                st.push_chunk(&src, &format!("@{}", path.display()))
                     .map_err(|e| e.message)?;
-                Ok((f, vec![]))
+                Ok(0)
             });
         }
         Ok(Supervisor {

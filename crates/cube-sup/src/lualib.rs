@@ -10,9 +10,8 @@
 
 use crate::core::Core;
 use crate::json;
+use cube_lua::host::{Args, Cx, HostFn, HostResult, Ret, State, Val};
 use cube_lua::proto::Proto;
-use cube_lua::value::NativeFn;
-use cube_lua::{Args, LResult, Ret, State, Value};
 use serde_json::{json, Value as Json};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -60,21 +59,20 @@ fn full_proto() -> Arc<Proto> {
 /// Installs the global `programs` (also `package.loaded.programs`) into a new process's
 /// state; `core_id` comes from [`register_core`].
 pub(crate) fn install(st: &mut State, core_id: u64) {
-    let module = st.new_table();
-    let meta = st.new_table();
-    let loader = st.new_native(
-        "__index",
-        load_on_first_use,
-        vec![Value::Num(core_id as f64)],
-    );
-    st.set_field(meta, "__index", loader);
-    st.set_table_meta(module, Some(meta));
-    st.set_global("programs", Value::Table(module));
-    let loaded = st.loaded_table();
-    st.set_field(loaded, "programs", Value::Table(module));
+    st.cx(|cx| {
+        let module = cx.new_table();
+        let meta = cx.new_table();
+        let id = Val::Num(core_id as f64);
+        let loader = cx.new_function("__index", load_on_first_use, &[id]);
+        cx.set_field(meta, "__index", loader);
+        cx.set_table_meta(module, Some(meta));
+        cx.set_global("programs", Val::Table(module));
+        let loaded = cx.loaded_table();
+        cx.set_field(loaded, "programs", Val::Table(module));
+    });
 }
 
-const NATIVES: &[(&str, NativeFn)] = &[
+const NATIVES: &[(&str, HostFn)] = &[
     ("_begin", begin),
     ("_spawn", spawn),
     ("_running", running),
@@ -103,38 +101,38 @@ const NATIVES: &[(&str, NativeFn)] = &[
 /// cube-vm's `lazy_module`), made on first use with the natives registered. An
 /// instance process asking for `_instance` gets the instance chunk alone; any other key
 /// loads the whole module once. The chunks run as Lua calls.
-fn load_on_first_use(st: &mut State, a: Args) -> LResult<Ret> {
-    let (module, new) = cube_vm::lazy_module::private_table(st, "programs");
+fn load_on_first_use<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let (module, new) = cube_vm::lazy_module::private_table(cx, "programs");
     if new {
-        let id = st.upvalue(0);
+        let id = cx.upvalue(0);
         for &(name, f) in NATIVES {
-            let v = st.new_native(name, f, vec![id]);
-            st.set_field(module, name, v);
+            let v = cx.new_function(name, f, &[id]);
+            cx.set_field(module, name, v);
         }
     }
-    let key = st.arg(a, 2);
-    let wants_instance = matches!(key, Value::Str(s) if s.as_bytes() == b"_instance");
+    let key = cx.arg(a, 2);
+    let wants_instance = matches!(key, Val::Str(s) if s.as_bytes() == b"_instance");
     let proto = if wants_instance {
-        if !st.get_field(module, "_instance").is_nil() {
-            return cube_vm::lazy_module::index(st, a, module);
+        if !cx.get_field(module, "_instance").is_nil() {
+            return cube_vm::lazy_module::index(cx, a, module);
         }
         instance_proto()
     } else {
-        if !st.get_field(module, FULL_MARK).is_nil() {
-            return cube_vm::lazy_module::index(st, a, module);
+        if !cx.get_field(module, FULL_MARK).is_nil() {
+            return cube_vm::lazy_module::index(cx, a, module);
         }
-        st.set_field(module, FULL_MARK, Value::Bool(true));
+        cx.set_field(module, FULL_MARK, Val::Bool(true));
         full_proto()
     };
-    cube_vm::lazy_module::fill_then_index(st, a, module, proto)
+    cube_vm::lazy_module::fill_then_index(cx, a, module, proto)
 }
 
 /// Set in a process's module table once the whole module is loaded in it.
 const FULL_MARK: &str = "_loaded";
 
-fn core(st: &mut State) -> LResult<Arc<Core>> {
-    let id = match st.upvalue(0) {
-        Value::Num(n) => n as u64,
+fn core<'n>(cx: &mut Cx<'n>) -> HostResult<'n, Arc<Core>> {
+    let id = match cx.upvalue(0) {
+        Val::Num(n) => n as u64,
         _ => 0,
     };
     let found = cores()
@@ -144,143 +142,143 @@ fn core(st: &mut State) -> LResult<Arc<Core>> {
         .and_then(Weak::upgrade);
     match found {
         Some(c) => Ok(c),
-        None => Err(st.rt_error("the program supervisor is gone")),
+        None => Err(cx.rt_error("the program supervisor is gone")),
     }
 }
 
-fn str_arg(st: &mut State, a: Args, n: usize) -> LResult<String> {
-    Ok(st.check_str(a, n)?.to_str_lossy().into_owned())
+fn str_arg<'n>(cx: &mut Cx<'n>, a: Args, n: usize) -> HostResult<'n, String> {
+    Ok(cx.check_str(a, n)?.to_str_lossy().into_owned())
 }
 
-fn push_json(st: &mut State, v: &Json) -> LResult<Ret> {
-    let v = cube_vm::from_term(st, &json::to_term(v));
-    st.push(v);
+fn push_json<'n>(cx: &mut Cx<'n>, v: &Json) -> HostResult<'n, Ret> {
+    let v = cube_vm::from_term(cx, &json::to_term(v));
+    cx.push(v);
     Ok(Ret::Values(1))
 }
 
-fn push_result(st: &mut State, r: Result<Json, String>) -> LResult<Ret> {
+fn push_result<'n>(cx: &mut Cx<'n>, r: Result<Json, String>) -> HostResult<'n, Ret> {
     match r {
-        Ok(v) => push_json(st, &v),
+        Ok(v) => push_json(cx, &v),
         Err(e) => {
-            st.push(Value::Nil);
-            st.push_str(e.as_bytes());
+            cx.push(Val::Nil);
+            cx.push_str(e.as_bytes());
             Ok(Ret::Values(2))
         }
     }
 }
 
-fn arg_json(st: &mut State, a: Args, n: usize) -> LResult<Json> {
-    let v = st.arg(a, n);
-    match cube_vm::to_term(st, v) {
+fn arg_json<'n>(cx: &mut Cx<'n>, a: Args, n: usize) -> HostResult<'n, Json> {
+    let v = cx.arg(a, n);
+    match cube_vm::to_term(cx, v) {
         Ok(t) => Ok(json::from_term(&t)),
-        Err(e) => Err(st.rt_error(&e)),
+        Err(e) => Err(cx.rt_error(&e)),
     }
 }
 
-fn begin(st: &mut State, a: Args) -> LResult<Ret> {
-    let id = str_arg(st, a, 1)?;
-    let c = core(st)?;
-    let Some(me) = cube_vm::current_pid(st) else {
-        return Err(st.rt_error("not in a process"));
+fn begin<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let id = str_arg(cx, a, 1)?;
+    let c = core(cx)?;
+    let Some(me) = cube_vm::current_pid(cx) else {
+        return Err(cx.rt_error("not in a process"));
     };
     match c.begin(&id, me) {
-        Ok(v) => push_json(st, &v),
-        Err(e) => Err(st.rt_error(&e)),
+        Ok(v) => push_json(cx, &v),
+        Err(e) => Err(cx.rt_error(&e)),
     }
 }
 
-fn spawn(st: &mut State, a: Args) -> LResult<Ret> {
-    let id = str_arg(st, a, 1)?;
-    let c = core(st)?;
-    push_result(st, c.spawn(&id).map(|p| json!(p)))
+fn spawn<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let id = str_arg(cx, a, 1)?;
+    let c = core(cx)?;
+    push_result(cx, c.spawn(&id).map(|p| json!(p)))
 }
 
-fn running(st: &mut State, a: Args) -> LResult<Ret> {
-    let id = str_arg(st, a, 1)?;
-    core(st)?.running(&id);
+fn running<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let id = str_arg(cx, a, 1)?;
+    core(cx)?.running(&id);
     Ok(Ret::Values(0))
 }
 
-fn exited(st: &mut State, a: Args) -> LResult<Ret> {
-    let id = str_arg(st, a, 1)?;
-    let num = |st: &State, n: usize| match st.arg(a, n) {
-        Value::Num(x) => Some(x as i32),
+fn exited<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let id = str_arg(cx, a, 1)?;
+    let num = |cx: &Cx<'n>, n: usize| match cx.arg(a, n) {
+        Val::Num(x) => Some(x as i32),
         _ => None,
     };
-    let (code, signal) = (num(st, 3), num(st, 4));
-    let reason = core(st)?.exited(&id, code, signal);
-    st.push_str(reason.as_bytes());
+    let (code, signal) = (num(cx, 3), num(cx, 4));
+    let reason = core(cx)?.exited(&id, code, signal);
+    cx.push_str(reason.as_bytes());
     Ok(Ret::Values(1))
 }
 
-fn stop_begin(st: &mut State, a: Args) -> LResult<Ret> {
-    let id = str_arg(st, a, 1)?;
-    let ms = core(st)?.stop_begin(&id);
-    st.push(Value::Num(ms));
+fn stop_begin<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let id = str_arg(cx, a, 1)?;
+    let ms = core(cx)?.stop_begin(&id);
+    cx.push(Val::Num(ms));
     Ok(Ret::Values(1))
 }
 
-fn kill(st: &mut State, a: Args) -> LResult<Ret> {
-    let id = str_arg(st, a, 1)?;
-    let n = core(st)?.kill(&id);
-    st.push(Value::Num(n as f64));
+fn kill<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let id = str_arg(cx, a, 1)?;
+    let n = core(cx)?.kill(&id);
+    cx.push(Val::Num(n as f64));
     Ok(Ret::Values(1))
 }
 
-fn leftovers(st: &mut State, a: Args) -> LResult<Ret> {
-    let id = str_arg(st, a, 1)?;
-    let n = core(st)?.leftovers(&id);
-    st.push(Value::Num(n as f64));
+fn leftovers<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let id = str_arg(cx, a, 1)?;
+    let n = core(cx)?.leftovers(&id);
+    cx.push(Val::Num(n as f64));
     Ok(Ret::Values(1))
 }
 
-fn signal_leftovers(st: &mut State, a: Args) -> LResult<Ret> {
-    let id = str_arg(st, a, 1)?;
-    let n = core(st)?.signal_leftovers(&id);
-    st.push(Value::Num(n as f64));
+fn signal_leftovers<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let id = str_arg(cx, a, 1)?;
+    let n = core(cx)?.signal_leftovers(&id);
+    cx.push(Val::Num(n as f64));
     Ok(Ret::Values(1))
 }
 
-fn stopped(st: &mut State, a: Args) -> LResult<Ret> {
-    let id = str_arg(st, a, 1)?;
-    let why = match st.arg(a, 2) {
-        Value::Nil => "stopped".to_string(),
-        v => st
-            .to_str_coerce(&v)
+fn stopped<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let id = str_arg(cx, a, 1)?;
+    let why = match cx.arg(a, 2) {
+        Val::Nil => "stopped".to_string(),
+        v => cx
+            .to_str_coerce(v)
             .map(|s| s.to_str_lossy().into_owned())
             .unwrap_or_else(|| "stopped".into()),
     };
-    core(st)?.stopped(&id, &why);
+    core(cx)?.stopped(&id, &why);
     Ok(Ret::Values(0))
 }
 
-fn now(st: &mut State, _a: Args) -> LResult<Ret> {
-    let c = core(st)?;
-    st.push(Value::Num(c.start_time.elapsed().as_secs_f64() * 1000.0));
+fn now<'n>(cx: &mut Cx<'n>, _a: Args) -> HostResult<'n, Ret> {
+    let c = core(cx)?;
+    cx.push(Val::Num(c.start_time.elapsed().as_secs_f64() * 1000.0));
     Ok(Ret::Values(1))
 }
 
-fn health_failed(st: &mut State, a: Args) -> LResult<Ret> {
-    let id = str_arg(st, a, 1)?;
-    let reason = str_arg(st, a, 2)?;
-    core(st)?.event("health_failure", &id, json!({ "reason": reason }));
+fn health_failed<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let id = str_arg(cx, a, 1)?;
+    let reason = str_arg(cx, a, 2)?;
+    core(cx)?.event("health_failure", &id, json!({ "reason": reason }));
     Ok(Ret::Values(0))
 }
 
-fn plan(st: &mut State, _a: Args) -> LResult<Ret> {
-    let c = core(st)?;
-    if let Some(me) = cube_vm::current_pid(st) {
+fn plan<'n>(cx: &mut Cx<'n>, _a: Args) -> HostResult<'n, Ret> {
+    let c = core(cx)?;
+    if let Some(me) = cube_vm::current_pid(cx) {
         let _ = c.manager.set(me);
     }
     let p = Json::Array(c.plan(None));
-    push_json(st, &p)
+    push_json(cx, &p)
 }
 
-fn reply(st: &mut State, a: Args) -> LResult<Ret> {
-    let id = st.check_number(a, 1)? as u64;
-    let ok = st.arg(a, 2).truthy();
-    let res = arg_json(st, a, 3)?;
-    let c = core(st)?;
+fn reply<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let id = cx.check_number(a, 1)? as u64;
+    let ok = cx.arg(a, 2).truthy();
+    let res = arg_json(cx, a, 3)?;
+    let c = core(cx)?;
     let body = if ok {
         json!({ "ok": true, "result": res })
     } else {
@@ -292,75 +290,75 @@ fn reply(st: &mut State, a: Args) -> LResult<Ret> {
     Ok(Ret::Values(0))
 }
 
-fn manager_ready(st: &mut State, _a: Args) -> LResult<Ret> {
-    let c = core(st)?;
+fn manager_ready<'n>(cx: &mut Cx<'n>, _a: Args) -> HostResult<'n, Ret> {
+    let c = core(cx)?;
     let (lock, cv) = &c.manager_ready;
     *lock.lock().expect("ready lock") = true;
     cv.notify_all();
     Ok(Ret::Values(0))
 }
 
-fn mark_stopped(st: &mut State, a: Args) -> LResult<Ret> {
-    let id = str_arg(st, a, 1)?;
-    core(st)?.mark_stopped(&id);
+fn mark_stopped<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let id = str_arg(cx, a, 1)?;
+    core(cx)?.mark_stopped(&id);
     Ok(Ret::Values(0))
 }
 
-fn reset(st: &mut State, a: Args) -> LResult<Ret> {
-    let id = str_arg(st, a, 1)?;
-    core(st)?.reset(&id);
+fn reset<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let id = str_arg(cx, a, 1)?;
+    core(cx)?.reset(&id);
     Ok(Ret::Values(0))
 }
 
-fn is_fatal(st: &mut State, a: Args) -> LResult<Ret> {
-    let id = str_arg(st, a, 1)?;
-    let f = core(st)?.is_fatal(&id);
-    st.push(Value::Bool(f));
+fn is_fatal<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let id = str_arg(cx, a, 1)?;
+    let f = core(cx)?.is_fatal(&id);
+    cx.push(Val::Bool(f));
     Ok(Ret::Values(1))
 }
 
-fn apply_reload(st: &mut State, _a: Args) -> LResult<Ret> {
-    let p = Json::Array(core(st)?.apply_staged());
-    push_json(st, &p)
+fn apply_reload<'n>(cx: &mut Cx<'n>, _a: Args) -> HostResult<'n, Ret> {
+    let p = Json::Array(core(cx)?.apply_staged());
+    push_json(cx, &p)
 }
 
 /// `_request(op, arg)` -> the message for the manager, or nil and an error: resolves
 /// names to instance ids, stages an added program.
-fn request(st: &mut State, a: Args) -> LResult<Ret> {
-    let op = str_arg(st, a, 1)?;
-    let arg = arg_json(st, a, 2)?;
-    let c = core(st)?;
-    push_result(st, crate::control::prepare(&c, &op, &arg))
+fn request<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let op = str_arg(cx, a, 1)?;
+    let arg = arg_json(cx, a, 2)?;
+    let c = core(cx)?;
+    push_result(cx, crate::control::prepare(&c, &op, &arg))
 }
 
-fn status(st: &mut State, a: Args) -> LResult<Ret> {
-    let name = match st.arg(a, 1) {
-        Value::Nil => None,
-        _ => Some(str_arg(st, a, 1)?),
+fn status<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let name = match cx.arg(a, 1) {
+        Val::Nil => None,
+        _ => Some(str_arg(cx, a, 1)?),
     };
-    let c = core(st)?;
-    push_result(st, c.status(name.as_deref()))
+    let c = core(cx)?;
+    push_result(cx, c.status(name.as_deref()))
 }
 
-fn signal(st: &mut State, a: Args) -> LResult<Ret> {
-    let name = str_arg(st, a, 1)?;
-    let sig = match st.arg(a, 2) {
-        Value::Num(n) => (n as i64).to_string(),
-        _ => str_arg(st, a, 2)?,
+fn signal<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let name = str_arg(cx, a, 1)?;
+    let sig = match cx.arg(a, 2) {
+        Val::Num(n) => (n as i64).to_string(),
+        _ => str_arg(cx, a, 2)?,
     };
-    let c = core(st)?;
-    push_result(st, c.signal(&name, &sig))
+    let c = core(cx)?;
+    push_result(cx, c.signal(&name, &sig))
 }
 
-fn subscribe(st: &mut State, _a: Args) -> LResult<Ret> {
-    let c = core(st)?;
-    let Some(me) = cube_vm::current_pid(st) else {
-        return Err(st.rt_error("not in a process"));
+fn subscribe<'n>(cx: &mut Cx<'n>, _a: Args) -> HostResult<'n, Ret> {
+    let c = core(cx)?;
+    let Some(me) = cube_vm::current_pid(cx) else {
+        return Err(cx.rt_error("not in a process"));
     };
     let mut subs = c.subscribers.lock().expect("subscribers lock");
     if !subs.contains(&me) {
         subs.push(me);
     }
-    st.push(Value::Bool(true));
+    cx.push(Val::Bool(true));
     Ok(Ret::Values(1))
 }

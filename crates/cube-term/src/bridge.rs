@@ -8,20 +8,19 @@
 //! is sendable, and pids and references arrive as their printed form.
 
 use crate::term::{Pid, Reference, Term};
-use cube_lua::{State, Value};
+use cube_lua::host::{Cx, Val};
 
 /// Maps runtime-owned userdata to terms and back. See the module documentation.
 pub trait Bridge {
     /// The term for a userdata value (full or light), or `None` if it cannot be sent.
     /// (The process runtime represents pids as light userdata.)
-    fn userdata_to_term(&self, st: &State, v: Value) -> Option<Term>;
+    fn userdata_to_term<'n>(&self, cx: &Cx<'n>, v: Val<'n>) -> Option<Term>;
 
-    /// The Lua value for a received pid. The value must stay valid until the caller
-    /// roots it (no collection runs during a conversion).
-    fn pid_to_value(&self, st: &mut State, pid: Pid) -> Value;
+    /// The Lua value for a received pid.
+    fn pid_to_value<'n>(&self, cx: &mut Cx<'n>, pid: Pid) -> Val<'n>;
 
     /// The Lua value for a received reference.
-    fn reference_to_value(&self, st: &mut State, r: Reference) -> Value;
+    fn reference_to_value<'n>(&self, cx: &mut Cx<'n>, r: Reference) -> Val<'n>;
 }
 
 /// The bridge of a state with no process runtime. See the module documentation.
@@ -29,15 +28,15 @@ pub trait Bridge {
 pub struct NoBridge;
 
 impl Bridge for NoBridge {
-    fn userdata_to_term(&self, _st: &State, _v: Value) -> Option<Term> {
+    fn userdata_to_term<'n>(&self, _cx: &Cx<'n>, _v: Val<'n>) -> Option<Term> {
         None
     }
 
-    fn pid_to_value(&self, st: &mut State, pid: Pid) -> Value {
-        st.new_string(pid.to_string().into_bytes())
+    fn pid_to_value<'n>(&self, cx: &mut Cx<'n>, pid: Pid) -> Val<'n> {
+        cx.new_string(pid.to_string().into_bytes())
     }
 
-    fn reference_to_value(&self, st: &mut State, r: Reference) -> Value {
-        st.new_string(r.to_string().into_bytes())
+    fn reference_to_value<'n>(&self, cx: &mut Cx<'n>, r: Reference) -> Val<'n> {
+        cx.new_string(r.to_string().into_bytes())
     }
 }

@@ -1,6 +1,6 @@
 //! The error of a send: a value that cannot be copied into a term, and where it was.
 
-use cube_lua::Value;
+use cube_lua::host::Val;
 use std::fmt;
 
 /// A value that cannot be sent (a function, a coroutine, a userdata the runtime does not
@@ -41,22 +41,22 @@ impl fmt::Display for CopyError {
 impl std::error::Error for CopyError {}
 
 /// Appends one step (the key `k`) to a path being written.
-pub(crate) fn push_path_step(path: &mut String, k: &Value) {
+pub(crate) fn push_path_step(path: &mut String, k: Val<'_>) {
     match k {
-        Value::Str(s) if is_name(s.as_bytes()) => {
+        Val::Str(s) if is_name(s.as_bytes()) => {
             if !path.is_empty() {
                 path.push('.');
             }
             path.push_str(&s.to_str_lossy());
         }
-        Value::Str(s) => {
+        Val::Str(s) => {
             path.push_str(&format!("[{:?}]", s.to_str_lossy()));
         }
-        Value::Num(n) => match crate::number::number_to_term(*n) {
+        Val::Num(n) => match crate::number::number_to_term(n) {
             crate::Term::Int(i) => path.push_str(&format!("[{i}]")),
             _ => path.push_str(&format!("[{n}]")),
         },
-        Value::Bool(b) => path.push_str(&format!("[{b}]")),
+        Val::Bool(b) => path.push_str(&format!("[{b}]")),
         other => path.push_str(&format!("[{}]", other.type_name())),
     }
 }

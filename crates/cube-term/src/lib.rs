@@ -26,21 +26,27 @@
 //! let sender = Lua::new();
 //! sender.load("local s = {} msg = {a = s, b = s, n = 1}").exec().unwrap();
 //! let term = sender.with_raw_state(|st| {
-//!     let msg = st.get_global("msg");
-//!     to_term(st, msg)
+//!     st.cx(|cx| {
+//!         let msg = cx.get_global("msg");
+//!         to_term(cx, msg)
+//!     })
 //! }).unwrap();
 //!
 //! let receiver = Lua::new();
 //! receiver.with_raw_state(|st| {
-//!     let v = from_term(st, &term);
-//!     st.set_global("got", v); // root it before Lua runs
+//!     st.cx(|cx| {
+//!         let v = from_term(cx, &term);
+//!         cx.set_global("got", v); // root it before Lua runs
+//!     })
 //! });
 //! receiver.load("assert(got.a == got.b and got.n == 1)").exec().unwrap();
 //! ```
 //!
 //! Modules: [`term`] (the value), [`atom`] (the atom table), [`number`] (number
 //! mapping), [`bridge`] (pid hook), [`error`]; the copy itself is in `lua_to_term` and
-//! `term_to_lua`, iterative so that nesting depth never exhausts the Rust stack.
+//! `term_to_lua`, iterative so that nesting depth never exhausts the Rust stack. Lua
+//! values are read and made through cube-lua's host interface (`cube_lua::host`), so a
+//! conversion cannot keep a value past its context.
 
 mod addr_map;
 pub mod atom;

@@ -15,31 +15,29 @@ use crate::bridge::{Bridge, NoBridge};
 use crate::error::{push_path_step, CopyError, Place};
 use crate::number::number_to_term;
 use crate::term::{Binary, TableGraph, TableTerm, Term};
-use cube_lua::gc::Gc;
-use cube_lua::table::Table;
-use cube_lua::{State, Value};
+use cube_lua::host::{Cx, TableRef, Val};
 use std::sync::Arc;
 
 /// Copies `v` into a term, with no process runtime (see [`to_term_with`]).
-pub fn to_term(st: &State, v: Value) -> Result<Term, CopyError> {
-    to_term_with(st, v, &NoBridge)
+pub fn to_term<'n>(cx: &Cx<'n>, v: Val<'n>) -> Result<Term, CopyError> {
+    to_term_with(cx, v, &NoBridge)
 }
 
 /// Copies `v` into a term. Functions, coroutines, light userdata and userdata that
 /// `bridge` does not map are refused with an error naming the type and the place.
 /// Reads the heap only; nothing is allocated in it and no Lua code runs (no
 /// metamethods: a message is copied raw).
-pub fn to_term_with(st: &State, v: Value, bridge: &dyn Bridge) -> Result<Term, CopyError> {
+pub fn to_term_with<'n>(cx: &Cx<'n>, v: Val<'n>, bridge: &dyn Bridge) -> Result<Term, CopyError> {
     let mut c = Copier {
-        st,
+        cx,
         bridge,
         ids: AddrMap::default(),
         found: Vec::new(),
         strings: AddrMap::default(),
     };
     match v {
-        Value::Table(t) => {
-            c.discover(t, NO_PARENT, Value::Nil, false);
+        Val::Table(t) => {
+            c.discover(t, NO_PARENT, Val::Nil, false);
             let mut tables = Vec::new();
             while tables.len() < c.found.len() {
                 let tt = c.copy_table(tables.len() as u32)?;
@@ -48,7 +46,7 @@ pub fn to_term_with(st: &State, v: Value, bridge: &dyn Bridge) -> Result<Term, C
             Ok(Term::Tables(Arc::new(TableGraph { tables })))
         }
         other => c
-            .value(other, NO_PARENT, Value::Nil, false)
+            .value(other, NO_PARENT, Val::Nil, false)
             .map_err(|type_name| CopyError {
                 type_name,
                 place: Place::Message,
@@ -59,29 +57,29 @@ pub fn to_term_with(st: &State, v: Value, bridge: &dyn Bridge) -> Result<Term, C
 const NO_PARENT: u32 = u32::MAX;
 
 /// How a table was first reached: for error paths.
-struct Found {
-    table: Gc<Table>,
+struct Found<'n> {
+    table: TableRef<'n>,
     parent: u32,
-    key: Value,
+    key: Val<'n>,
     as_key: bool,
 }
 
-struct Copier<'a> {
-    st: &'a State,
+struct Copier<'a, 'n> {
+    cx: &'a Cx<'n>,
     bridge: &'a dyn Bridge,
     /// Table address -> arena index.
     ids: AddrMap<u32>,
     /// Arena index -> table; also the queue of tables still to copy.
-    found: Vec<Found>,
+    found: Vec<Found<'n>>,
     /// String address -> its bytes, made once per message.
     strings: AddrMap<Binary>,
 }
 
-impl Copier<'_> {
+impl<'n> Copier<'_, 'n> {
     /// The arena index of `t`, queueing it if it is new.
-    fn discover(&mut self, t: Gc<Table>, parent: u32, key: Value, as_key: bool) -> u32 {
+    fn discover(&mut self, t: TableRef<'n>, parent: u32, key: Val<'n>, as_key: bool) -> u32 {
         let next = self.found.len() as u32;
-        let id = *self.ids.entry(t.addr()).or_insert(next);
+        let id = *self.ids.entry(Val::Table(t).addr()).or_insert(next);
         if id == next {
             self.found.push(Found {
                 table: t,
@@ -98,42 +96,43 @@ impl Copier<'_> {
     #[inline]
     fn value(
         &mut self,
-        v: Value,
+        v: Val<'n>,
         parent: u32,
-        key: Value,
+        key: Val<'n>,
         as_key: bool,
     ) -> Result<Term, &'static str> {
         Ok(match v {
-            Value::Nil => Term::NIL,
-            Value::Bool(b) => Term::Atom(crate::Atom::from_bool(b)),
-            Value::Num(n) => number_to_term(n),
-            Value::Str(s) => Term::Binary(
+            Val::Nil => Term::NIL,
+            Val::Bool(b) => Term::Atom(crate::Atom::from_bool(b)),
+            Val::Num(n) => number_to_term(n),
+            Val::Str(s) => Term::Binary(
                 self.strings
-                    .entry(s.addr())
+                    .entry(v.addr())
                     .or_insert_with(|| Arc::from(s.as_bytes()))
                     .clone(),
             ),
-            Value::Table(t) => Term::TableRef(self.discover(t, parent, key, as_key)),
-            Value::UserData(_) | Value::LightUserData(_) => {
-                self.bridge.userdata_to_term(self.st, v).ok_or("userdata")?
+            Val::Table(t) => Term::TableRef(self.discover(t, parent, key, as_key)),
+            Val::UserData(_) | Val::LightUserData(_) => {
+                self.bridge.userdata_to_term(self.cx, v).ok_or("userdata")?
             }
-            Value::LFn(_) | Value::NFn(_) => return Err("function"),
-            Value::Thread(_) => return Err("thread"),
+            Val::Function(_) => return Err("function"),
+            Val::Thread(_) => return Err("thread"),
         })
     }
 
     /// Copies table `id` of the arena.
     fn copy_table(&mut self, id: u32) -> Result<TableTerm, CopyError> {
+        let cx = self.cx;
         let t = self.found[id as usize].table;
-        let n = t.array_len();
+        let n = cx.array_len(t);
         let mut len = n;
-        while len > 0 && t.get_int(len as i64).is_nil() {
+        while len > 0 && cx.raw_get_int(t, len as i64).is_nil() {
             len -= 1;
         }
         let mut array = Vec::with_capacity(len);
         for i in 1..=len {
-            let v = t.get_int(i as i64);
-            let key = Value::Num(i as f64);
+            let v = cx.raw_get_int(t, i as i64);
+            let key = Val::Num(i as f64);
             let term = self
                 .value(v, id, key, false)
                 .map_err(|ty| self.error(ty, id, key, false))?;
@@ -144,14 +143,14 @@ impl Copier<'_> {
         // only up to 2^30; a bigger array part (16 GiB) is walked from the start.
         let huge = n > 1 << 30;
         let mut k = if n == 0 || huge {
-            Value::Nil
+            Val::Nil
         } else {
-            Value::Num(n as f64)
+            Val::Num(n as f64)
         };
-        while let Ok(Some((key, v))) = t.next(&k) {
+        while let Some((key, v)) = cx.next(t, k) {
             k = key;
             if huge {
-                if let Value::Num(x) = key {
+                if let Val::Num(x) = key {
                     if x.fract() == 0.0 && x >= 1.0 && x <= n as f64 {
                         continue;
                     }
@@ -169,7 +168,7 @@ impl Copier<'_> {
     }
 
     /// The error for an unsendable value in table `id` at `key` (or being that key).
-    fn error(&self, type_name: &'static str, id: u32, key: Value, as_key: bool) -> CopyError {
+    fn error(&self, type_name: &'static str, id: u32, key: Val<'n>, as_key: bool) -> CopyError {
         // The chain of keys from the sent table down to table `id`.
         let mut steps = Vec::new();
         let mut at = id;
@@ -186,13 +185,13 @@ impl Copier<'_> {
                 // A table used as a key has no name to reach it by.
                 path.push_str("[table key]");
             } else {
-                push_path_step(&mut path, &k);
+                push_path_step(&mut path, k);
             }
         }
         let place = if as_key {
             Place::KeyIn(path)
         } else {
-            push_path_step(&mut path, &key);
+            push_path_step(&mut path, key);
             Place::Field(path)
         };
         CopyError { type_name, place }

@@ -12,28 +12,27 @@
 //! dropped, and a `TableRef` outside its arena becomes nil; Lua senders never make
 //! either.
 //!
-//! No collection runs in here (cube-lua collects only at VM safe points), so the tables
-//! made along the way stay valid; the caller must root the returned value (push it,
-//! store it in a rooted table) before running Lua code again.
+//! Everything happens in one context of the receiving state (`cube_lua::host`): no
+//! collection runs in it, so the tables made along the way stay valid, and the result
+//! cannot outlive the context: the caller roots it (pushes it, stores it in a rooted
+//! table) before Lua runs again.
 
 use crate::atom::Atom;
 use crate::bridge::{Bridge, NoBridge};
 use crate::number::int_to_number;
 use crate::term::{TableGraph, Term};
-use cube_lua::gc::Gc;
-use cube_lua::table::Table;
-use cube_lua::{State, Value};
+use cube_lua::host::{Cx, TableRef, Val};
 
-/// Materialises `t` in `st`, with no process runtime (see [`from_term_with`]).
-pub fn from_term(st: &mut State, t: &Term) -> Value {
-    from_term_with(st, t, &NoBridge)
+/// Materialises `t` in `cx`'s state, with no process runtime (see [`from_term_with`]).
+pub fn from_term<'n>(cx: &mut Cx<'n>, t: &Term) -> Val<'n> {
+    from_term_with(cx, t, &NoBridge)
 }
 
-/// Materialises `t` as fresh values of `st`, with the same sharing graph. See the
-/// module documentation for rooting the result.
-pub fn from_term_with(st: &mut State, t: &Term, bridge: &dyn Bridge) -> Value {
+/// Materialises `t` as fresh values of `cx`'s state, with the same sharing graph. See
+/// the module documentation for rooting the result.
+pub fn from_term_with<'n>(cx: &mut Cx<'n>, t: &Term, bridge: &dyn Bridge) -> Val<'n> {
     let mut b = Builder {
-        st,
+        cx,
         bridge,
         jobs: Vec::new(),
         arenas: Vec::new(),
@@ -47,64 +46,64 @@ pub fn from_term_with(st: &mut State, t: &Term, bridge: &dyn Bridge) -> Value {
 
 /// A table made but not yet filled. `arena` is the enclosing `Tables` term's index in
 /// `Builder::arenas`, for resolving `TableRef`s.
-enum Job<'t> {
+enum Job<'t, 'n> {
     Arena {
         arena: usize,
         graph: &'t TableGraph,
     },
     Seq {
-        dst: Gc<Table>,
+        dst: TableRef<'n>,
         items: &'t [Term],
         arena: Option<usize>,
     },
     Map {
-        dst: Gc<Table>,
+        dst: TableRef<'n>,
         pairs: &'t [(Term, Term)],
         arena: Option<usize>,
     },
 }
 
-struct Builder<'s, 't> {
-    st: &'s mut State,
+struct Builder<'s, 't, 'n> {
+    cx: &'s mut Cx<'n>,
     bridge: &'s dyn Bridge,
-    jobs: Vec<Job<'t>>,
+    jobs: Vec<Job<'t, 'n>>,
     /// The tables made for each `Tables` term met so far.
-    arenas: Vec<Vec<Gc<Table>>>,
+    arenas: Vec<Vec<TableRef<'n>>>,
 }
 
-impl<'t> Builder<'_, 't> {
+impl<'t, 'n> Builder<'_, 't, 'n> {
     /// The value for `t`; a composite one is made empty and queued for filling.
-    fn value(&mut self, t: &'t Term, arena: Option<usize>) -> Value {
+    fn value(&mut self, t: &'t Term, arena: Option<usize>) -> Val<'n> {
         match t {
             Term::Atom(a) => match *a {
-                Atom::NIL => Value::Nil,
-                Atom::TRUE => Value::Bool(true),
-                Atom::FALSE => Value::Bool(false),
-                other => self.st.new_str(other.name().as_bytes()),
+                Atom::NIL => Val::Nil,
+                Atom::TRUE => Val::Bool(true),
+                Atom::FALSE => Val::Bool(false),
+                other => self.cx.new_str(other.name().as_bytes()),
             },
-            Term::Int(i) => Value::Num(int_to_number(*i)),
-            Term::Float(f) => Value::Num(*f),
-            Term::Binary(b) => self.st.new_str(b),
+            Term::Int(i) => Val::Num(int_to_number(*i)),
+            Term::Float(f) => Val::Num(*f),
+            Term::Binary(b) => self.cx.new_str(b),
             Term::List(items) | Term::Tuple(items) => {
-                let dst = self.st.new_table_with(items.len(), 0);
+                let dst = self.cx.new_table_with(items.len(), 0);
                 self.jobs.push(Job::Seq { dst, items, arena });
-                Value::Table(dst)
+                Val::Table(dst)
             }
             Term::Map(pairs) => {
-                let dst = self.st.new_table_with(0, pairs.len());
+                let dst = self.cx.new_table_with(0, pairs.len());
                 self.jobs.push(Job::Map { dst, pairs, arena });
-                Value::Table(dst)
+                Val::Table(dst)
             }
-            Term::Pid(p) => self.bridge.pid_to_value(self.st, *p),
-            Term::Ref(r) => self.bridge.reference_to_value(self.st, *r),
+            Term::Pid(p) => self.bridge.pid_to_value(self.cx, *p),
+            Term::Ref(r) => self.bridge.reference_to_value(self.cx, *r),
             Term::Tables(graph) => {
                 if graph.tables.is_empty() {
-                    return Value::Table(self.st.new_table());
+                    return Val::Table(self.cx.new_table());
                 }
-                let tables: Vec<Gc<Table>> = graph
+                let tables: Vec<TableRef<'n>> = graph
                     .tables
                     .iter()
-                    .map(|tt| self.st.new_table_with(tt.array.len(), tt.hash.len()))
+                    .map(|tt| self.cx.new_table_with(tt.array.len(), tt.hash.len()))
                     .collect();
                 let root = tables[0];
                 self.arenas.push(tables);
@@ -112,15 +111,15 @@ impl<'t> Builder<'_, 't> {
                     arena: self.arenas.len() - 1,
                     graph,
                 });
-                Value::Table(root)
+                Val::Table(root)
             }
             Term::TableRef(i) => arena
                 .and_then(|a| self.arenas[a].get(*i as usize))
-                .map_or(Value::Nil, |t| Value::Table(*t)),
+                .map_or(Val::Nil, |t| Val::Table(*t)),
         }
     }
 
-    fn run(&mut self, job: Job<'t>) {
+    fn run(&mut self, job: Job<'t, 'n>) {
         match job {
             Job::Arena { arena, graph } => {
                 for (i, tt) in graph.tables.iter().enumerate() {
@@ -135,22 +134,22 @@ impl<'t> Builder<'_, 't> {
     }
 
     /// `dst[1..]` = `items` (the array part was sized for them: stores are direct).
-    fn fill_seq(&mut self, dst: Gc<Table>, items: &'t [Term], arena: Option<usize>) {
+    fn fill_seq(&mut self, dst: TableRef<'n>, items: &'t [Term], arena: Option<usize>) {
         for (i, item) in items.iter().enumerate() {
             if item.is_nil() {
                 continue;
             }
             let v = self.value(item, arena);
-            self.st.raw_set_int(dst, i as i64 + 1, v);
+            self.cx.raw_set_int(dst, i as i64 + 1, v);
         }
     }
 
-    fn fill_map(&mut self, dst: Gc<Table>, pairs: &'t [(Term, Term)], arena: Option<usize>) {
+    fn fill_map(&mut self, dst: TableRef<'n>, pairs: &'t [(Term, Term)], arena: Option<usize>) {
         for (k, v) in pairs {
             let key = self.value(k, arena);
             let val = self.value(v, arena);
             // A nil or NaN key has no place in a Lua table: drop the entry.
-            let _ = self.st.raw_set(dst, key, val);
+            let _ = self.cx.raw_set(dst, key, val);
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The pid hook, with a stand-in for the process runtime's pid userdata.
 
-use cube_lua::{Lua, State, Value};
+use cube_lua::host::{Cx, Val};
+use cube_lua::Lua;
 use cube_term::{from_term_with, to_term, to_term_with, Bridge, Pid, Reference, Term};
 
 /// What the process runtime will store in its pid userdata.
@@ -10,17 +11,17 @@ struct RefBox(Reference);
 struct StandIn;
 
 impl Bridge for StandIn {
-    fn userdata_to_term(&self, st: &State, v: Value) -> Option<Term> {
-        if let Some(p) = st.userdata_get::<PidBox>(&v) {
+    fn userdata_to_term<'n>(&self, cx: &Cx<'n>, v: Val<'n>) -> Option<Term> {
+        if let Some(p) = cx.userdata_get::<PidBox>(v) {
             return Some(Term::Pid(p.0));
         }
-        st.userdata_get::<RefBox>(&v).map(|r| Term::Ref(r.0))
+        cx.userdata_get::<RefBox>(v).map(|r| Term::Ref(r.0))
     }
-    fn pid_to_value(&self, st: &mut State, pid: Pid) -> Value {
-        st.new_userdata(PidBox(pid), None)
+    fn pid_to_value<'n>(&self, cx: &mut Cx<'n>, pid: Pid) -> Val<'n> {
+        cx.new_userdata(PidBox(pid), None)
     }
-    fn reference_to_value(&self, st: &mut State, r: Reference) -> Value {
-        st.new_userdata(RefBox(r), None)
+    fn reference_to_value<'n>(&self, cx: &mut Cx<'n>, r: Reference) -> Val<'n> {
+        cx.new_userdata(RefBox(r), None)
     }
 }
 
@@ -30,21 +31,23 @@ fn pid_userdata_travels_as_a_pid_term() {
     let r = Reference::new(0, 99);
     let sender = Lua::new();
     let term = sender.with_raw_state(|st| {
-        let ud = st.new_userdata(PidBox(pid), None);
-        let rd = st.new_userdata(RefBox(r), None);
-        let t = st.new_table();
-        st.set_field(t, "to", ud);
-        st.set_field(t, "ref", rd);
-        st.set_global("msg", Value::Table(t));
-        // Without the bridge, userdata is refused...
-        let err = to_term(st, Value::Table(t)).unwrap_err().to_string();
-        assert!(
-            err == "cannot send a userdata value (in field 'to')"
-                || err == "cannot send a userdata value (in field 'ref')",
-            "{err}"
-        );
-        // ...with it, it becomes a pid.
-        to_term_with(st, Value::Table(t), &StandIn).unwrap()
+        st.cx(|cx| {
+            let ud = cx.new_userdata(PidBox(pid), None);
+            let rd = cx.new_userdata(RefBox(r), None);
+            let t = cx.new_table();
+            cx.set_field(t, "to", ud);
+            cx.set_field(t, "ref", rd);
+            cx.set_global("msg", Val::Table(t));
+            // Without the bridge, userdata is refused...
+            let err = to_term(cx, Val::Table(t)).unwrap_err().to_string();
+            assert!(
+                err == "cannot send a userdata value (in field 'to')"
+                    || err == "cannot send a userdata value (in field 'ref')",
+                "{err}"
+            );
+            // ...with it, it becomes a pid.
+            to_term_with(cx, Val::Table(t), &StandIn).unwrap()
+        })
     });
     let Term::Tables(g) = &term else { panic!() };
     assert!(g.tables[0]
@@ -56,13 +59,15 @@ fn pid_userdata_travels_as_a_pid_term() {
 
     let receiver = Lua::new();
     receiver.with_raw_state(|st| {
-        let v = from_term_with(st, &term, &StandIn);
-        st.set_global("got", v);
-        let t = v.as_table().unwrap();
-        let to = st.get_field(t, "to");
-        assert_eq!(st.userdata_get::<PidBox>(&to).unwrap().0, pid);
-        let rv = st.get_field(t, "ref");
-        assert_eq!(st.userdata_get::<RefBox>(&rv).unwrap().0, r);
+        st.cx(|cx| {
+            let v = from_term_with(cx, &term, &StandIn);
+            cx.set_global("got", v);
+            let t = v.as_table().unwrap();
+            let to = cx.get_field(t, "to");
+            assert_eq!(cx.userdata_get::<PidBox>(to).unwrap().0, pid);
+            let rv = cx.get_field(t, "ref");
+            assert_eq!(cx.userdata_get::<RefBox>(rv).unwrap().0, r);
+        })
     });
     receiver
         .load("assert(type(got.to) == 'userdata' and type(got.ref) == 'userdata')")

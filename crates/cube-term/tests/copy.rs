@@ -1,7 +1,8 @@
 //! Lua -> Term -> Lua round trips between two separate states, as messages travel
 //! between processes.
 
-use cube_lua::{Lua, Value};
+use cube_lua::host::Val;
+use cube_lua::Lua;
 use cube_term::{from_term, to_term, CopyError, Term};
 
 /// Runs `setup` in a fresh sender state and copies its global `msg`.
@@ -9,8 +10,10 @@ fn send(setup: &str) -> Result<Term, CopyError> {
     let sender = Lua::new();
     sender.load(setup).exec().expect("setup runs");
     sender.with_raw_state(|st| {
-        let msg = st.get_global("msg");
-        to_term(st, msg)
+        st.cx(|cx| {
+            let msg = cx.get_global("msg");
+            to_term(cx, msg)
+        })
     })
 }
 
@@ -18,8 +21,10 @@ fn send(setup: &str) -> Result<Term, CopyError> {
 fn receive(t: &Term) -> Lua {
     let receiver = Lua::new();
     receiver.with_raw_state(|st| {
-        let v = from_term(st, t);
-        st.set_global("got", v);
+        st.cx(|cx| {
+            let v = from_term(cx, t);
+            cx.set_global("got", v);
+        })
     });
     receiver
 }
@@ -175,8 +180,10 @@ fn each_message_materialises_fresh_tables() {
     let t = send("local s = {} msg = {s = s}").unwrap();
     let lua = receive(&t);
     lua.with_raw_state(|st| {
-        let v = from_term(st, &t);
-        st.set_global("again", v);
+        st.cx(|cx| {
+            let v = from_term(cx, &t);
+            cx.set_global("again", v);
+        })
     });
     check(&lua, "assert(got ~= again and got.s ~= again.s)");
 }
@@ -216,17 +223,21 @@ fn a_1000000_element_array_copies_quickly_and_keeps_its_shape() {
     let start = std::time::Instant::now();
     let t = sender
         .with_raw_state(|st| {
-            let msg = st.get_global("msg");
-            to_term(st, msg)
+            st.cx(|cx| {
+                let msg = cx.get_global("msg");
+                to_term(cx, msg)
+            })
         })
         .unwrap();
     let sent = start.elapsed();
     let receiver = Lua::new();
     let start = std::time::Instant::now();
     let array_len = receiver.with_raw_state(|st| {
-        let v = from_term(st, &t);
-        st.set_global("got", v);
-        v.as_table().unwrap().array_len()
+        st.cx(|cx| {
+            let v = from_term(cx, &t);
+            cx.set_global("got", v);
+            cx.array_len(v.as_table().unwrap())
+        })
     });
     let received = start.elapsed();
     eprintln!("1e6-element array: to_term {sent:?}, from_term {received:?}");
@@ -293,7 +304,7 @@ fn coroutines_and_userdata_are_refused() {
         "cannot send a userdata value (in field 'out')"
     );
     let lua = Lua::new();
-    let err = lua.with_raw_state(|st| to_term(st, Value::LightUserData(16)).unwrap_err());
+    let err = lua.with_raw_state(|st| st.cx(|cx| to_term(cx, Val::LightUserData(16)).unwrap_err()));
     assert_eq!(err.to_string(), "cannot send a userdata value");
 }
 

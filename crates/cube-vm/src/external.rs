@@ -15,7 +15,7 @@
 //! order per sender, dropped if the receiver is dead.
 
 use crate::node::{Node, NodeInner};
-use cube_lua::{State, Value};
+use cube_lua::host::{Cx, HostSlot, Val};
 use cube_term::{Pid, Term};
 use std::sync::{Arc, Weak};
 
@@ -64,56 +64,33 @@ impl Node {
     }
 }
 
-/// The pid of the process whose state `st` is (None outside a process, e.g. in the
-/// `setup` function before the process exists).
-pub fn current_pid(st: &mut State) -> Option<Pid> {
+/// The pid of the process whose state (or context) `st` is (None outside a process,
+/// e.g. in the `setup` function before the process exists).
+pub fn current_pid(st: &mut impl HostSlot) -> Option<Pid> {
     crate::library::self_pid(st)
 }
 
-/// The limits of the process whose state `st` is (`None` outside a process). Natives
-/// of other crates use it to bound what they bring into the heap (cube-zmq sets
-/// `ZMQ_MAXMSGSIZE` from `max_heap`); what the heap may still take now is
-/// `st.max_heap` minus `st.heap_bytes()` (the scheduler keeps `st.max_heap` at what the
-/// process and its group have left, see `limits.rs`).
-pub fn current_limits(st: &mut State) -> Option<crate::Limits> {
+/// The limits of the process whose state (or context) `st` is (`None` outside a
+/// process). Natives of other crates use it to bound what they bring into the heap
+/// (cube-zmq sets `ZMQ_MAXMSGSIZE` from `max_heap`); what the heap may still take now
+/// is `Cx::max_heap` minus `Cx::heap_bytes` (the scheduler keeps the heap's cap at what
+/// the process and its group have left, see `limits.rs`), and `Cx::reserve` checks it
+/// before a native brings bytes in.
+pub fn current_limits(st: &mut impl HostSlot) -> Option<crate::Limits> {
     crate::library::ctx_opt(st)
         .and_then(|c| c.process())
         .map(|p| p.limits)
 }
 
-/// Makes sure `n` more bytes fit in the heap of `st` under `max` (default: the heap's
-/// current cap, `st.max_heap`) before a native brings them in: if they do not, a full
-/// collection runs first (garbage must not count), and if they still do not, returns
-/// the uncatchable "heap limit exceeded" for the native to raise, before anything is
-/// copied. Call it only where every value the native still needs is on the stack (its
-/// arguments), as `collectgarbage` does.
-pub fn ensure_heap_room(st: &mut State, n: usize, max: Option<usize>) -> Result<(), Value> {
-    let Some(max) = max.or(st.max_heap) else {
-        return Ok(());
-    };
-    if st.heap_bytes().saturating_add(n) <= max {
-        return Ok(());
-    }
-    // A collection costs in proportion to the heap: charge it, so a loop that keeps
-    // asking near the limit is paid for in reductions.
-    st.budget -= 1 + (st.heap_bytes() >> 12) as i64;
-    st.full_gc();
-    if st.heap_bytes().saturating_add(n) <= max {
-        Ok(())
-    } else {
-        Err(st.heap_limit_error())
-    }
-}
-
 /// A Lua value of a process as a [`Term`] (pids included), as `process.send` copies it.
-pub fn to_term(st: &State, v: Value) -> Result<Term, String> {
-    cube_term::to_term_with(st, v, &crate::library::VmBridge).map_err(|e| e.to_string())
+pub fn to_term<'n>(cx: &Cx<'n>, v: Val<'n>) -> Result<Term, String> {
+    cube_term::to_term_with(cx, v, &crate::library::VmBridge).map_err(|e| e.to_string())
 }
 
-/// A [`Term`] as a Lua value in `st` (pids become pid userdata), as `process.receive`
-/// makes it.
-pub fn from_term(st: &mut State, t: &Term) -> Value {
-    cube_term::from_term_with(st, t, &crate::library::VmBridge)
+/// A [`Term`] as a Lua value of a process (pids become pid values), as
+/// `process.receive` makes it.
+pub fn from_term<'n>(cx: &mut Cx<'n>, t: &Term) -> Val<'n> {
+    cube_term::from_term_with(cx, t, &crate::library::VmBridge)
 }
 
 #[cfg(test)]
@@ -129,8 +106,8 @@ mod tests {
                 let src = b"process.register('waiter', process.self())
                             local m = process.receive(5000)
                             assert(m == 'hello', tostring(m))";
-                let f = st.load_chunk(src, "=t").map_err(|e| e.message)?;
-                Ok((f, vec![]))
+                st.push_chunk(src, "=t").map_err(|e| e.message)?;
+                Ok(0)
             })
             .unwrap();
         let h = node.handle();

@@ -28,7 +28,7 @@
 use crate::library;
 use crate::node::NodeInner;
 use crate::process::{Process, Status};
-use cube_lua::State;
+use cube_lua::host::HostSlot;
 use cube_term::{Pid, Term};
 use std::sync::{Arc, Weak};
 use std::time::Instant;
@@ -93,14 +93,14 @@ impl std::fmt::Debug for Waker {
 /// Whether the running call is the re-run of a call that blocked with [`block`];
 /// clears that mark. Call it at the start of every call of a native that may block.
 /// `None` in a state that is not a process's.
-pub fn take_retry(st: &mut State) -> Option<Retry> {
+pub fn take_retry(st: &mut impl HostSlot) -> Option<Retry> {
     library::ctx_opt(st)?.io_retry.take()
 }
 
 /// Prepares the running process to block until a [`Waker`] fires or `deadline`
 /// passes; the native must then return `Ret::Block`. `None` if `st` is not a
 /// process's state (then the native must not block).
-pub fn block(st: &mut State, deadline: Option<Instant>) -> Option<Waker> {
+pub fn block(st: &mut impl HostSlot, deadline: Option<Instant>) -> Option<Waker> {
     let c = library::ctx_opt(st)?;
     let node = c.node.clone();
     let p = node.lookup(c.me)?;
@@ -130,7 +130,7 @@ pub struct ProcessRef {
 
 impl ProcessRef {
     /// The process that runs `st`, if `st` is a process's state.
-    pub fn current(st: &mut State) -> Option<ProcessRef> {
+    pub fn current(st: &mut impl HostSlot) -> Option<ProcessRef> {
         let c = library::ctx_opt(st)?;
         Some(ProcessRef {
             node: Arc::downgrade(&c.node),

@@ -22,8 +22,8 @@
 //!     let src = b"local me = process.self()
 //!                 local p = process.spawn(function(parent) process.send(parent, 'pong') end, me)
 //!                 assert(process.receive(1000) == 'pong')";
-//!     let f = st.load_chunk(src, "=doc").map_err(|e| e.message)?;
-//!     Ok((f, vec![]))
+//!     st.push_chunk(src, "=doc").map_err(|e| e.message)?;
+//!     Ok(0)
 //! }).unwrap();
 //! assert_eq!(node.wait(pid), ExitReason::Normal);
 //! ```
@@ -42,6 +42,6 @@ mod supervisor;
 mod timer;
 mod transfer;
 
-pub use external::{current_limits, current_pid, ensure_heap_room, from_term, to_term, NodeHandle};
+pub use external::{current_limits, current_pid, from_term, to_term, NodeHandle};
 pub use node::{ExitReason, Limits, Node, Stats, SLICE_REDUCTIONS};
 pub use process::Status;

@@ -12,14 +12,11 @@ use crate::limits::Limits;
 use crate::node::{ExitReason, NodeInner, Wait};
 use crate::process::{Process, Queued};
 use crate::signals::{LinkResult, Origin};
-use cube_lua::gc::Gc;
-use cube_lua::table::Table;
-use cube_lua::thread::{Cont, Status};
-use cube_lua::value::LuaType;
-use cube_lua::{Args, LResult, Ret, State, Value};
+use cube_lua::host::{
+    Args, Cont, Cx, HostResult, HostSlot, HostStatus, LuaType, Ret, State, TableRef, Val,
+};
 use cube_term::{Bridge, Pid, Reference, Term};
 use std::collections::VecDeque;
-use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -81,13 +78,13 @@ impl Ctx {
     }
 }
 
-/// Records the process that `st` belongs to (right after the process is made).
-pub(crate) fn set_process(st: &mut State, p: &Arc<Process>) {
+/// Records the process that `cx` belongs to (right after the process is made).
+pub(crate) fn set_process(st: &mut impl HostSlot, p: &Arc<Process>) {
     ctx(st).process = ProcessPtr(Arc::as_ptr(p));
 }
 
-fn ctx(st: &mut State) -> &mut Ctx {
-    st.ext
+fn ctx(st: &mut impl HostSlot) -> &mut Ctx {
+    st.ext_slot()
         .as_mut()
         .and_then(|e| e.downcast_mut::<Ctx>())
         .expect("process context")
@@ -99,9 +96,9 @@ fn ctx_in(ext: &Option<Box<dyn std::any::Any + Send>>) -> Option<&Ctx> {
     ext.as_ref().and_then(|e| e.downcast_ref::<Ctx>())
 }
 
-/// The context, if `st` is a process's state.
-pub(crate) fn ctx_opt(st: &mut State) -> Option<&mut Ctx> {
-    st.ext.as_mut().and_then(|e| e.downcast_mut::<Ctx>())
+/// The context, if `cx` is a process's state.
+pub(crate) fn ctx_opt(st: &mut impl HostSlot) -> Option<&mut Ctx> {
+    st.ext_slot().as_mut().and_then(|e| e.downcast_mut::<Ctx>())
 }
 
 /// Pids are light userdata: an immediate value (no allocation, equal by value, a table
@@ -110,13 +107,13 @@ pub(crate) fn ctx_opt(st: &mut State) -> Option<&mut Ctx> {
 /// userdata, so nothing else looks like a pid; the serial is always 0 on one node.
 const PID_ID_BITS: u32 = 48;
 
-fn pid_value(pid: Pid) -> Value {
-    Value::LightUserData(((pid.node() as usize) << PID_ID_BITS) | pid.id() as usize)
+fn pid_value<'n>(pid: Pid) -> Val<'n> {
+    Val::LightUserData(((pid.node() as usize) << PID_ID_BITS) | pid.id() as usize)
 }
 
-fn as_pid(v: &Value) -> Option<Pid> {
-    match *v {
-        Value::LightUserData(bits) if bits != usize::MAX => Some(Pid::new(
+fn as_pid(v: Val<'_>) -> Option<Pid> {
+    match v {
+        Val::LightUserData(bits) if bits != usize::MAX => Some(Pid::new(
             (bits >> PID_ID_BITS) as u32,
             (bits & ((1 << PID_ID_BITS) - 1)) as u64,
             0,
@@ -132,41 +129,41 @@ struct ExitSignal(String);
 pub(crate) struct VmBridge;
 
 impl Bridge for VmBridge {
-    fn userdata_to_term(&self, _st: &State, v: Value) -> Option<Term> {
-        as_pid(&v).map(Term::Pid)
+    fn userdata_to_term<'n>(&self, _cx: &Cx<'n>, v: Val<'n>) -> Option<Term> {
+        as_pid(v).map(Term::Pid)
     }
-    fn pid_to_value(&self, _st: &mut State, pid: Pid) -> Value {
+    fn pid_to_value<'n>(&self, _cx: &mut Cx<'n>, pid: Pid) -> Val<'n> {
         pid_value(pid)
     }
-    fn reference_to_value(&self, st: &mut State, r: Reference) -> Value {
-        st.new_string(r.to_string().into_bytes())
+    fn reference_to_value<'n>(&self, cx: &mut Cx<'n>, r: Reference) -> Val<'n> {
+        cx.new_string(r.to_string().into_bytes())
     }
 }
 
 const PID_META: &str = "cube.pid";
 
-fn registry_table(st: &mut State, key: &str) -> Gc<Table> {
-    let reg = st.registry();
-    match st.get_field(reg, key) {
-        Value::Table(t) => t,
+fn registry_table<'n>(cx: &mut Cx<'n>, key: &str) -> TableRef<'n> {
+    let reg = cx.registry();
+    match cx.get_field(reg, key) {
+        Val::Table(t) => t,
         _ => {
-            let t = st.new_table();
-            st.set_field(reg, key, Value::Table(t));
+            let t = cx.new_table();
+            cx.set_field(reg, key, Val::Table(t));
             t
         }
     }
 }
 
-fn check_pid(st: &mut State, a: Args, n: usize) -> LResult<Pid> {
-    match as_pid(&st.arg(a, n)) {
+fn check_pid<'n>(cx: &mut Cx<'n>, a: Args, n: usize) -> HostResult<'n, Pid> {
+    match as_pid(cx.arg(a, n)) {
         Some(p) => Ok(p),
-        None => Err(st.arg_type_error(a, n, "pid")),
+        None => Err(cx.arg_type_error(a, n, "pid")),
     }
 }
 
 /// Installs the context of process `me` into its new state.
-pub(crate) fn install(st: &mut State, node: Arc<NodeInner>, me: Pid) {
-    st.ext = Some(Box::new(Ctx {
+pub(crate) fn install(st: &mut impl HostSlot, node: Arc<NodeInner>, me: Pid) {
+    *st.ext_slot() = Some(Box::new(Ctx {
         node,
         me,
         private: VecDeque::new(),
@@ -186,12 +183,16 @@ pub(crate) fn install(st: &mut State, node: Arc<NodeInner>, me: Pid) {
 /// Opens the `process` and `supervisor` libraries into a state: done once per node, into
 /// the shared image every process starts from (`cube_lua::image`).
 pub(crate) fn open(st: &mut State) {
-    let mt = registry_table(st, PID_META);
-    let tostring = st.new_native("__tostring", pid_tostring, vec![]);
-    st.set_field(mt, "__tostring", tostring);
-    st.set_type_meta(LuaType::LightUserData, Some(mt));
-    let lib = st.new_table();
-    st.register(
+    st.cx(open_in);
+}
+
+fn open_in(cx: &mut Cx<'_>) {
+    let mt = registry_table(cx, PID_META);
+    let tostring = cx.new_function("__tostring", pid_tostring, &[]);
+    cx.set_field(mt, "__tostring", tostring);
+    cx.set_type_meta(LuaType::LightUserData, Some(mt));
+    let lib = cx.new_table();
+    cx.register(
         lib,
         &[
             ("spawn", spawn),
@@ -216,29 +217,29 @@ pub(crate) fn open(st: &mut State) {
             ("i", i),
         ],
     );
-    st.set_global("process", Value::Table(lib));
-    let loaded = st.loaded_table();
-    st.set_field(loaded, "process", Value::Table(lib));
-    crate::supervisor::install(st);
+    cx.set_global("process", Val::Table(lib));
+    let loaded = cx.loaded_table();
+    cx.set_field(loaded, "process", Val::Table(lib));
+    crate::supervisor::install(cx);
 }
 
 /// The node a process's state belongs to.
-pub(crate) fn node_of(st: &mut State) -> Arc<NodeInner> {
+pub(crate) fn node_of(st: &mut impl HostSlot) -> Arc<NodeInner> {
     ctx(st).node.clone()
 }
 
 /// `process.i()`: prints the observer-style listing of the node's processes.
-fn i(st: &mut State, _a: Args) -> LResult<Ret> {
-    let me = ctx(st).me.id();
-    let heap = st.heap_bytes();
-    let text = crate::observer::listing(&ctx(st).node, me, heap);
-    let _ = st.stdout.write_all(text.as_bytes());
+fn i<'n>(cx: &mut Cx<'n>, _a: Args) -> HostResult<'n, Ret> {
+    let me = ctx(cx).me.id();
+    let heap = cx.heap_bytes();
+    let text = crate::observer::listing(&ctx(cx).node, me, heap);
+    let _ = cx.stdout().write_all(text.as_bytes());
     Ok(Ret::Values(0))
 }
 
-/// The pid of the process owning `st` (None before `install`).
-pub(crate) fn self_pid(st: &mut State) -> Option<Pid> {
-    st.ext
+/// The pid of the process owning `cx` (None before `install`).
+pub(crate) fn self_pid(st: &mut impl HostSlot) -> Option<Pid> {
+    st.ext_slot()
         .as_mut()
         .and_then(|e| e.downcast_mut::<Ctx>())
         .map(|c| c.me)
@@ -247,71 +248,77 @@ pub(crate) fn self_pid(st: &mut State) -> Option<Pid> {
 /// What the scheduler reads after a slice: what the last blocking native waits for
 /// (taken), and how many messages the process took from its mailbox but has not
 /// received yet (those a selective receive skipped).
-pub(crate) fn after_slice(st: &mut State) -> (Wait, usize) {
-    match st.ext.as_mut().and_then(|e| e.downcast_mut::<Ctx>()) {
+pub(crate) fn after_slice(st: &mut impl HostSlot) -> (Wait, usize) {
+    match st.ext_slot().as_mut().and_then(|e| e.downcast_mut::<Ctx>()) {
         Some(c) => (c.wait.take(), c.private.len()),
         None => (None, 0),
     }
 }
 
 /// The exit reason carried by a `process.exit` error value.
-pub(crate) fn exit_reason_of(st: &State, e: &Value) -> Option<ExitReason> {
-    st.userdata_get::<ExitSignal>(e)
+pub(crate) fn exit_reason_of<'n>(cx: &Cx<'n>, e: Val<'n>) -> Option<ExitReason> {
+    cx.userdata_get::<ExitSignal>(e)
         .map(|s| crate::signals::reason_from_text(&s.0))
 }
 
-fn pid_tostring(st: &mut State, a: Args) -> LResult<Ret> {
-    let pid = check_pid(st, a, 1)?;
-    st.push_str(pid.to_string().as_bytes());
+fn pid_tostring<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let pid = check_pid(cx, a, 1)?;
+    cx.push_str(pid.to_string().as_bytes());
     Ok(Ret::Values(1))
 }
 
-fn spawn(st: &mut State, a: Args) -> LResult<Ret> {
-    spawn_impl(st, a, false)
+fn spawn<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    spawn_impl(cx, a, false)
 }
 
 /// `spawn` and `link` in one step: the child cannot end before the link exists.
-fn spawn_link(st: &mut State, a: Args) -> LResult<Ret> {
-    spawn_impl(st, a, true)
+fn spawn_link<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    spawn_impl(cx, a, true)
 }
 
-fn spawn_impl(st: &mut State, a: Args, link: bool) -> LResult<Ret> {
-    spawn_from(st, a, 1, link, Limits::default())
+fn spawn_impl<'n>(cx: &mut Cx<'n>, a: Args, link: bool) -> HostResult<'n, Ret> {
+    spawn_from(cx, a, 1, link, Limits::default())
 }
 
 /// `process.spawn_opt(opts, f, ...)`: `opts` may set `max_heap` (bytes),
 /// `max_reductions` and `link`. Limits can only be lowered: the child gets the smaller
 /// of what is asked and what the spawner has (`limits.rs`). A limit must be a
 /// non-negative number; a fraction is truncated, a huge number saturates.
-fn spawn_opt(st: &mut State, a: Args) -> LResult<Ret> {
-    let opts = st.check_table(a, 1)?;
-    let num = |st: &mut State, name: &str| -> LResult<Option<u64>> {
-        match st.get_field(opts, name) {
-            Value::Nil => Ok(None),
-            Value::Num(n) => match crate::limits::limit_from_f64(n) {
+fn spawn_opt<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let opts = cx.check_table(a, 1)?;
+    let num = |cx: &mut Cx<'n>, name: &str| -> HostResult<'n, Option<u64>> {
+        match cx.get_field(opts, name) {
+            Val::Nil => Ok(None),
+            Val::Num(n) => match crate::limits::limit_from_f64(n) {
                 Some(n) => Ok(Some(n)),
-                None => Err(st.arg_error(1, &format!("'{name}' must be a non-negative number"))),
+                None => Err(cx.arg_error(1, &format!("'{name}' must be a non-negative number"))),
             },
-            _ => Err(st.arg_error(1, &format!("'{name}' must be a non-negative number"))),
+            _ => Err(cx.arg_error(1, &format!("'{name}' must be a non-negative number"))),
         }
     };
     let requested = Limits {
-        max_heap: num(st, "max_heap")?.map(|n| n.min(usize::MAX as u64) as usize),
-        max_reductions: num(st, "max_reductions")?,
+        max_heap: num(cx, "max_heap")?.map(|n| n.min(usize::MAX as u64) as usize),
+        max_reductions: num(cx, "max_reductions")?,
     };
-    let link = st.get_field(opts, "link").truthy();
-    spawn_from(st, a, 2, link, requested)
+    let link = cx.get_field(opts, "link").truthy();
+    spawn_from(cx, a, 2, link, requested)
 }
 
 /// Spawns the function at argument `fi` with the arguments after it, with the limits
 /// `requested` capped by the spawner's own and the node's (`limits.rs`).
-fn spawn_from(st: &mut State, a: Args, fi: usize, link: bool, requested: Limits) -> LResult<Ret> {
-    let f = st.arg(a, fi);
-    if !matches!(f, Value::LFn(_)) {
-        return Err(st.arg_type_error(a, fi, "function"));
+fn spawn_from<'n>(
+    cx: &mut Cx<'n>,
+    a: Args,
+    fi: usize,
+    link: bool,
+    requested: Limits,
+) -> HostResult<'n, Ret> {
+    let f = cx.arg(a, fi);
+    if !f.is_lua_function() {
+        return Err(cx.arg_type_error(a, fi, "function"));
     }
-    let node = ctx(st).node.clone();
-    let parent = ctx(st).process();
+    let node = ctx(cx).node.clone();
+    let parent = ctx(cx).process();
     let own = parent.map(|p| p.limits).unwrap_or_default();
     let limits = requested.min(own).min(node.default_limits());
     // A child joins its parent's group; a limited child of an unlimited parent starts
@@ -331,11 +338,11 @@ fn spawn_from(st: &mut State, a: Args, fi: usize, link: bool, requested: Limits)
             .saturating_sub(crate::limits::PROCESS_OVERHEAD)
     });
     let budget = crate::limits::min_opt(child_budget, group_budget);
-    let args: Vec<Value> = (fi + 1..=a.len).map(|i| st.arg(a, i)).collect();
+    let args: Vec<Val<'n>> = (fi + 1..=a.len).map(|i| cx.arg(a, i)).collect();
     let mut doomed = None;
-    let packet = match crate::transfer::pack(st, f, &args, &VmBridge, budget) {
+    let packet = match crate::transfer::pack(cx, f, &args, &VmBridge, budget) {
         Ok(p) => Some(p),
-        Err(crate::transfer::PackError::Unsendable(m)) => return Err(st.rt_error(&m)),
+        Err(crate::transfer::PackError::Unsendable(m)) => return Err(cx.rt_error(&m)),
         Err(crate::transfer::PackError::TooBig) => {
             if new_group || child_budget == budget {
                 // Too big for the child: it ends at once, as a BEAM process whose heap
@@ -344,7 +351,7 @@ fn spawn_from(st: &mut State, a: Args, fi: usize, link: bool, requested: Limits)
                 None
             } else {
                 // The group cannot afford it: the spawner is the one allocating.
-                return Err(st.heap_limit_error());
+                return Err(cx.heap_limit_error());
             }
         }
     };
@@ -353,58 +360,61 @@ fn spawn_from(st: &mut State, a: Args, fi: usize, link: bool, requested: Limits)
     let reserved = crate::limits::PROCESS_OVERHEAD + size;
     if let Some(g) = &group {
         if !g.try_charge(reserved) {
-            return Err(st.heap_limit_error());
+            return Err(cx.heap_limit_error());
         }
     }
-    let link_to = link.then_some(ctx(st).me);
+    let link_to = link.then_some(ctx(cx).me);
     let mut st2 = crate::node::new_process_state(&node);
-    let (f2, args2) = match &packet {
-        Some(p) => crate::transfer::unpack(&mut st2, p, &VmBridge),
-        None => (Value::Nil, Vec::new()),
-    };
-    let pid = node.spawn_state_limited(st2, f2, &args2, link_to, limits, group.clone(), doomed);
+    let nargs = st2.cx(|cx2| match &packet {
+        Some(p) => crate::transfer::unpack_onto_stack(cx2, p, &VmBridge),
+        None => {
+            cx2.push(Val::Nil);
+            0
+        }
+    });
+    let pid = node.spawn_state_limited(st2, nargs, link_to, limits, group.clone(), doomed);
     if let Some(g) = &group {
         g.release(reserved);
     }
-    st.budget -= 1 + (size as i64 >> 10);
+    cx.set_budget(cx.budget() - 1 - (size as i64 >> 10));
     let v = pid_value(pid);
-    st.push(v);
+    cx.push(v);
     Ok(Ret::Values(1))
 }
 
-fn self_(st: &mut State, _a: Args) -> LResult<Ret> {
-    let me = ctx(st).me;
+fn self_<'n>(cx: &mut Cx<'n>, _a: Args) -> HostResult<'n, Ret> {
+    let me = ctx(cx).me;
     let v = pid_value(me);
-    st.push(v);
+    cx.push(v);
     Ok(Ret::Values(1))
 }
 
 /// A destination: a pid, or a registered name.
-fn dest(st: &mut State, a: Args, n: usize) -> LResult<Option<Pid>> {
-    if let Some(p) = as_pid(&st.arg(a, n)) {
+fn dest<'n>(cx: &mut Cx<'n>, a: Args, n: usize) -> HostResult<'n, Option<Pid>> {
+    if let Some(p) = as_pid(cx.arg(a, n)) {
         return Ok(Some(p));
     }
-    match st.arg(a, n) {
-        Value::Str(s) => {
+    match cx.arg(a, n) {
+        Val::Str(s) => {
             let name = s.to_str_lossy().into_owned();
-            let node = ctx(st).node.clone();
+            let node = ctx(cx).node.clone();
             let found = node.names.lock().expect("names lock").get(&name).copied();
             Ok(found)
         }
-        _ => Err(st.arg_type_error(a, n, "pid or name")),
+        _ => Err(cx.arg_type_error(a, n, "pid or name")),
     }
 }
 
-fn send(st: &mut State, a: Args) -> LResult<Ret> {
-    let Some(to) = dest(st, a, 1)? else {
-        let name = st.check_str(a, 1)?.to_str_lossy().into_owned();
-        return Err(st.arg_error(1, &format!("no process registered as '{name}'")));
+fn send<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let Some(to) = dest(cx, a, 1)? else {
+        let name = cx.check_str(a, 1)?.to_str_lossy().into_owned();
+        return Err(cx.arg_error(1, &format!("no process registered as '{name}'")));
     };
-    let msg = match cube_term::to_term_with(st, st.arg(a, 2), &VmBridge) {
+    let msg = match cube_term::to_term_with(cx, cx.arg(a, 2), &VmBridge) {
         Ok(t) => t,
-        Err(e) => return Err(st.rt_error(&e.to_string())),
+        Err(e) => return Err(cx.rt_error(&e.to_string())),
     };
-    let c = ctx(st);
+    let c = ctx(cx);
     match &c.last_dest {
         Some(p) if p.pid == to => c.node.send_to(p, msg),
         _ => {
@@ -417,23 +427,23 @@ fn send(st: &mut State, a: Args) -> LResult<Ret> {
     if to == c.me && c.node.kill_pending(to) {
         // Its own message overflowed its heap limit: stop here, uncatchably; the
         // scheduler ends it with "heap limit exceeded".
-        st.set_top(a.base + a.len);
+        cx.set_top(a.base + a.len);
         return Ok(Ret::Block);
     }
-    st.budget -= 1;
+    cx.set_budget(cx.budget() - 1);
     Ok(Ret::Values(0))
 }
 
 /// Moves newly arrived messages to the process's private queue and tells whether the
 /// current wait timed out.
-fn pull_mailbox(st: &mut State) -> bool {
-    pull_mailbox_starting(st, None)
+fn pull_mailbox<'n>(cx: &mut Cx<'n>) -> bool {
+    pull_mailbox_starting(cx, None)
 }
 
 /// `pull_mailbox`, first starting a new wait with `new_timeout` if given (as
 /// `new_wait`), under the same lock: a fresh receive takes the mailbox lock once.
-fn pull_mailbox_starting(st: &mut State, new_timeout: Option<Option<f64>>) -> bool {
-    let c = ctx(st);
+fn pull_mailbox_starting<'n>(cx: &mut Cx<'n>, new_timeout: Option<Option<f64>>) -> bool {
+    let c = ctx(cx);
     if let Some(timeout_ms) = new_timeout {
         c.deadline = deadline_after(timeout_ms);
         c.save = 0;
@@ -458,8 +468,8 @@ fn pull_mailbox_starting(st: &mut State, new_timeout: Option<Option<f64>>) -> bo
 
 /// Starts a new wait (a fresh receive or sleep): a new sequence number, so timers of
 /// earlier waits are ignored.
-fn new_wait(st: &mut State, timeout_ms: Option<f64>) {
-    let c = ctx(st);
+fn new_wait<'n>(cx: &mut Cx<'n>, timeout_ms: Option<f64>) {
+    let c = ctx(cx);
     c.deadline = deadline_after(timeout_ms);
     c.save = 0;
     if let Some(p) = c.process.get() {
@@ -484,44 +494,44 @@ const FOREVER_MS: f64 = 1e15;
 
 /// A timeout in milliseconds given as argument `n`: `Ok(None)` for "for ever" (a huge
 /// number), an argument error for NaN or a negative number.
-fn check_timeout(st: &mut State, n: usize, ms: f64) -> LResult<Option<f64>> {
+fn check_timeout<'n>(cx: &mut Cx<'n>, n: usize, ms: f64) -> HostResult<'n, Option<f64>> {
     if ms.is_nan() || ms < 0.0 {
-        return Err(st.arg_error(n, "timeout must be a non-negative number"));
+        return Err(cx.arg_error(n, "timeout must be a non-negative number"));
     }
     Ok((ms <= FOREVER_MS).then_some(ms))
 }
 
-fn block(st: &mut State, base: usize, nargs: usize) -> LResult<Ret> {
-    let c = ctx(st);
+fn block<'n>(cx: &mut Cx<'n>, base: usize, nargs: usize) -> HostResult<'n, Ret> {
+    let c = ctx(cx);
     c.retry = true;
     c.wait = c.deadline.map(|d| (d, c.wait_seq));
-    st.set_top(base + nargs);
+    cx.set_top(base + nargs);
     Ok(Ret::Block)
 }
 
-fn finish_receive(st: &mut State) {
-    let c = ctx(st);
+fn finish_receive<'n>(cx: &mut Cx<'n>) {
+    let c = ctx(cx);
     c.receiving = false;
     c.deadline = None;
 }
 
 /// An optional timeout argument: nil or a huge number waits for ever (`None`).
-fn timeout_arg(st: &mut State, a: Args, n: usize) -> LResult<Option<f64>> {
-    match st.arg(a, n) {
-        Value::Nil => Ok(None),
+fn timeout_arg<'n>(cx: &mut Cx<'n>, a: Args, n: usize) -> HostResult<'n, Option<f64>> {
+    match cx.arg(a, n) {
+        Val::Nil => Ok(None),
         _ => {
-            let ms = st.check_number(a, n)?;
-            check_timeout(st, n, ms)
+            let ms = cx.check_number(a, n)?;
+            check_timeout(cx, n, ms)
         }
     }
 }
 
-fn receive(st: &mut State, a: Args) -> LResult<Ret> {
-    let matcher = st.arg(a, 1);
+fn receive<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let matcher = cx.arg(a, 1);
     let has_match = matcher.is_function();
-    let timeout = timeout_arg(st, a, if has_match { 2 } else { 1 })?;
-    let fresh = !std::mem::take(&mut ctx(st).retry);
-    let c = ctx(st);
+    let timeout = timeout_arg(cx, a, if has_match { 2 } else { 1 })?;
+    let fresh = !std::mem::take(&mut ctx(cx).retry);
+    let c = ctx(cx);
     let start = if fresh || !c.receiving {
         c.receiving = true;
         Some(timeout)
@@ -529,34 +539,45 @@ fn receive(st: &mut State, a: Args) -> LResult<Ret> {
         None
     };
     c.nargs = a.len;
-    let timed_out = pull_mailbox_starting(st, start);
-    scan(st, a, timed_out, timeout)
+    let timed_out = pull_mailbox_starting(cx, start);
+    // If scan's reservation fails, the driver collects and calls `receive` again: that
+    // call continues this receive (same wait, same save pointer).
+    ctx(cx).retry = true;
+    let r = scan(cx, a, timed_out, timeout);
+    if !matches!(r, Ok(Ret::Block) | Err(_)) {
+        ctx(cx).retry = false;
+    }
+    r
 }
 
-/// Before a queued message of `size` bytes is materialised: one that does not fit in
-/// what the process's heap limit leaves (after a collection) ends it with "heap limit
-/// exceeded", before any of it is copied (`limits.rs`).
-fn check_fits(st: &mut State, size: usize) -> LResult<()> {
+/// Before a queued message of `size` bytes is materialised: reserves it under the
+/// process's own heap limit (`Cx::reserve_within`). One that does not fit even after
+/// the collection this brings ends the process with "heap limit exceeded", before any
+/// of it is copied (`limits.rs`). Call it before any side effect of the native or
+/// continuation: a failure runs it again after the collection.
+fn check_fits<'n>(cx: &mut Cx<'n>, size: usize) -> HostResult<'n, ()> {
     // Against its own limit: the slice's cap already set this message's bytes aside.
-    match ctx(st).process().and_then(|p| p.limits.max_heap) {
-        Some(max) => crate::external::ensure_heap_room(st, size, Some(max)),
+    match ctx(cx).process().and_then(|p| p.limits.max_heap) {
+        Some(max) => cx.reserve_within(size, max),
         None => Ok(()),
     }
 }
 
 /// A message of `size` bytes leaves the queue (it is being materialised, and its heap
 /// will be counted at the end of the slice).
-fn unqueue(st: &mut State, size: usize) {
+fn unqueue<'n>(cx: &mut Cx<'n>, size: usize) {
     if size == 0 {
         return;
     }
-    if let Some(p) = ctx_in(&st.ext).and_then(Ctx::process) {
+    let cap = cx.max_heap();
+    let mut new_cap = None;
+    if let Some(p) = ctx_in(cx.ext()).and_then(Ctx::process) {
         // The slice's heap cap set these bytes aside (own limit minus queue, group's
         // room): now they are the heap's to take.
-        if let Some(cap) = st.max_heap {
+        new_cap = cap.map(|cap| {
             let cap = cap.saturating_add(size);
-            st.max_heap = Some(p.limits.max_heap.map_or(cap, |own| cap.min(own)));
-        }
+            p.limits.max_heap.map_or(cap, |own| cap.min(own))
+        });
         let _ = p.queued_bytes.fetch_update(
             std::sync::atomic::Ordering::Relaxed,
             std::sync::atomic::Ordering::Relaxed,
@@ -566,34 +587,44 @@ fn unqueue(st: &mut State, size: usize) {
             g.release(size);
         }
     }
+    if new_cap.is_some() {
+        cx.set_max_heap(new_cap);
+    }
 }
 
 /// Offers queued messages to the receive (from the save pointer on).
-fn scan(st: &mut State, a: Args, timed_out: bool, timeout: Option<f64>) -> LResult<Ret> {
-    let matcher = st.arg(a, 1);
+fn scan<'n>(
+    cx: &mut Cx<'n>,
+    a: Args,
+    timed_out: bool,
+    timeout: Option<f64>,
+) -> HostResult<'n, Ret> {
+    let matcher = cx.arg(a, 1);
     if !matcher.is_function() {
-        if let Some(q) = ctx(st).private.pop_front() {
-            finish_receive(st);
-            check_fits(st, q.size)?;
-            unqueue(st, q.size);
-            let v = cube_term::from_term_with(st, &q.term, &VmBridge);
-            st.push(v);
+        if let Some(size) = ctx(cx).private.front().map(|q| q.size) {
+            // Reserve before any side effect: a failed reservation may re-call this.
+            check_fits(cx, size)?;
+            let q = ctx(cx).private.pop_front().expect("checked above");
+            finish_receive(cx);
+            unqueue(cx, q.size);
+            let v = cube_term::from_term_with(cx, &q.term, &VmBridge);
+            cx.push(v);
             return Ok(Ret::Values(1));
         }
     } else {
-        let save = ctx(st).save;
-        if save < ctx(st).private.len() {
+        let save = ctx(cx).save;
+        if save < ctx(cx).private.len() {
             let (t, size) = {
-                let q = &ctx(st).private[save];
+                let q = &ctx(cx).private[save];
                 (q.term.clone(), q.size)
             };
-            check_fits(st, size)?;
-            let v = cube_term::from_term_with(st, &t, &VmBridge);
-            st.set_top(a.base + a.len);
-            st.push(v);
-            st.push(matcher);
-            st.push(v);
-            let mut c = Cont::new(receive_k, 0);
+            check_fits(cx, size)?;
+            let v = cube_term::from_term_with(cx, &t, &VmBridge);
+            cx.set_top(a.base + a.len);
+            cx.push(v);
+            cx.push(matcher);
+            cx.push(v);
+            let mut c = Cont::host(receive_k, 0);
             c.data = Some(Box::new(timed_out));
             return Ok(Ret::Call {
                 nargs: 1,
@@ -603,175 +634,181 @@ fn scan(st: &mut State, a: Args, timed_out: bool, timeout: Option<f64>) -> LResu
         }
     }
     if timed_out || timeout == Some(0.0) {
-        finish_receive(st);
-        st.push(Value::Nil);
+        finish_receive(cx);
+        cx.push(Val::Nil);
         return Ok(Ret::Values(1));
     }
-    block(st, a.base, a.len)
+    block(cx, a.base, a.len)
 }
 
-fn receive_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
-    let Status::Ok { first, n } = status else {
+fn receive_k<'n>(cx: &mut Cx<'n>, status: HostStatus<'n>, cont: &mut Cont) -> HostResult<'n, Ret> {
+    let HostStatus::Ok { first, n } = status else {
         unreachable!("unprotected continuation got an error");
     };
-    let matched = n > 0 && st.stack_at(first).truthy();
-    let frame_base = st.frame_base();
-    let nargs = ctx(st).nargs;
+    let matched = n > 0 && cx.stack_at(first).truthy();
+    let frame_base = cx.frame_base();
+    let nargs = ctx(cx).nargs;
     let a = Args {
         base: frame_base,
         len: nargs,
     };
     if matched {
-        let msg = st.stack_at(first - 1);
-        let c = ctx(st);
+        let msg = cx.stack_at(first - 1);
+        let c = ctx(cx);
         let save = c.save;
         let size = c.private.remove(save).map_or(0, |q| q.size);
-        unqueue(st, size);
-        finish_receive(st);
-        st.set_top(first - 1);
-        st.push(msg);
+        unqueue(cx, size);
+        finish_receive(cx);
+        cx.set_top(first - 1);
+        cx.push(msg);
         return Ok(Ret::Values(1));
     }
-    ctx(st).save += 1;
-    st.set_top(frame_base + nargs);
+    // Reserve for the next message before any side effect: a failed reservation runs
+    // this continuation again, with the same results, after a collection.
+    let next = ctx(cx).save + 1;
+    if let Some(size) = ctx(cx).private.get(next).map(|q| q.size) {
+        check_fits(cx, size)?;
+    }
+    ctx(cx).save += 1;
+    cx.set_top(frame_base + nargs);
     let timed_out = cont
         .data
         .as_ref()
         .and_then(|d| d.downcast_ref::<bool>())
         .copied()
         .unwrap_or(false);
-    let has_match = st.arg(a, 1).is_function();
-    let timeout = timeout_arg(st, a, if has_match { 2 } else { 1 })?;
-    scan(st, a, timed_out, timeout)
+    let has_match = cx.arg(a, 1).is_function();
+    let timeout = timeout_arg(cx, a, if has_match { 2 } else { 1 })?;
+    scan(cx, a, timed_out, timeout)
 }
 
 /// `process.sleep(ms)`: a huge `ms` sleeps for ever (until killed); NaN or a negative
 /// number is an argument error.
-fn sleep(st: &mut State, a: Args) -> LResult<Ret> {
-    let ms = st.check_number(a, 1)?;
-    let ms = check_timeout(st, 1, ms)?;
-    let fresh = !std::mem::take(&mut ctx(st).retry);
+fn sleep<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let ms = cx.check_number(a, 1)?;
+    let ms = check_timeout(cx, 1, ms)?;
+    let fresh = !std::mem::take(&mut ctx(cx).retry);
     if fresh {
-        new_wait(st, ms);
+        new_wait(cx, ms);
     }
     // Keep arriving messages queued, in order, for a later receive.
-    pull_mailbox(st);
-    let deadline = ctx(st).deadline;
+    pull_mailbox(cx);
+    let deadline = ctx(cx).deadline;
     if ms.is_some() && deadline.is_none_or(|d| Instant::now() >= d) {
-        ctx(st).deadline = None;
+        ctx(cx).deadline = None;
         return Ok(Ret::Values(0));
     }
-    block(st, a.base, a.len)
+    block(cx, a.base, a.len)
 }
 
-fn is_alive(st: &mut State, a: Args) -> LResult<Ret> {
-    let pid = check_pid(st, a, 1)?;
-    let node = ctx(st).node.clone();
+fn is_alive<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let pid = check_pid(cx, a, 1)?;
+    let node = ctx(cx).node.clone();
     let alive = node.lookup(pid).is_some_and(|p| p.is_alive());
-    st.push(Value::Bool(alive));
+    cx.push(Val::Bool(alive));
     Ok(Ret::Values(1))
 }
 
-fn list(st: &mut State, _a: Args) -> LResult<Ret> {
-    let node = ctx(st).node.clone();
+fn list<'n>(cx: &mut Cx<'n>, _a: Args) -> HostResult<'n, Ret> {
+    let node = ctx(cx).node.clone();
     let mut pids: Vec<Pid> = node.procs.all().iter().map(|p| p.pid).collect();
     pids.sort_by_key(|p| p.id());
-    let t = st.new_table_with(pids.len(), 0);
+    let t = cx.new_table_with(pids.len(), 0);
     for (i, p) in pids.into_iter().enumerate() {
         let v = pid_value(p);
-        st.raw_set_int(t, i as i64 + 1, v);
+        cx.raw_set_int(t, i as i64 + 1, v);
     }
-    st.push(Value::Table(t));
+    cx.push(Val::Table(t));
     Ok(Ret::Values(1))
 }
 
-fn info(st: &mut State, a: Args) -> LResult<Ret> {
-    let pid = check_pid(st, a, 1)?;
-    let node = ctx(st).node.clone();
+fn info<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let pid = check_pid(cx, a, 1)?;
+    let node = ctx(cx).node.clone();
     let Some(p) = node.lookup(pid) else {
-        st.push(Value::Nil);
+        cx.push(Val::Nil);
         return Ok(Ret::Values(1));
     };
-    let t = st.new_table();
+    let t = cx.new_table();
     let status = format!("{:?}", p.status()).to_lowercase();
-    let sv = st.new_string(status.into_bytes());
-    st.set_field(t, "status", sv);
-    st.set_field(
+    let sv = cx.new_string(status.into_bytes());
+    cx.set_field(t, "status", sv);
+    cx.set_field(
         t,
         "message_queue_len",
-        Value::Num(p.message_queue_len() as f64),
+        Val::Num(p.message_queue_len() as f64),
     );
-    st.set_field(t, "reductions", Value::Num(p.reductions() as f64));
+    cx.set_field(t, "reductions", Val::Num(p.reductions() as f64));
     // Another process's heap belongs to the thread running it: report the size it had
     // at the end of its last slice (exact for a waiting process).
-    let bytes = if pid == ctx(st).me {
-        st.heap_bytes()
+    let bytes = if pid == ctx(cx).me {
+        cx.heap_bytes()
     } else {
         p.heap_bytes.load(std::sync::atomic::Ordering::Relaxed)
     };
-    st.set_field(t, "heap_size", Value::Num(bytes as f64));
+    cx.set_field(t, "heap_size", Val::Num(bytes as f64));
     if let Some(name) = p.name.lock().expect("name lock").clone() {
-        let nv = st.new_string(name.into_bytes());
-        st.set_field(t, "registered_name", nv);
+        let nv = cx.new_string(name.into_bytes());
+        cx.set_field(t, "registered_name", nv);
     }
-    info_signals(st, t, &p);
-    st.push(Value::Table(t));
+    info_signals(cx, t, &p);
+    cx.push(Val::Table(t));
     Ok(Ret::Values(1))
 }
 
-fn register(st: &mut State, a: Args) -> LResult<Ret> {
-    let name = st.check_str(a, 1)?.to_str_lossy().into_owned();
-    let pid = check_pid(st, a, 2)?;
-    let node = ctx(st).node.clone();
+fn register<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let name = cx.check_str(a, 1)?.to_str_lossy().into_owned();
+    let pid = check_pid(cx, a, 2)?;
+    let node = ctx(cx).node.clone();
     let Some(p) = node.lookup(pid) else {
-        return Err(st.arg_error(2, "process is not alive"));
+        return Err(cx.arg_error(2, "process is not alive"));
     };
     let mut names = node.names.lock().expect("names lock");
     if names.contains_key(&name) {
         drop(names);
-        return Err(st.rt_error(&format!("name '{name}' is already registered")));
+        return Err(cx.rt_error(&format!("name '{name}' is already registered")));
     }
     let mut pname = p.name.lock().expect("name lock");
     if pname.is_some() {
         drop(pname);
         drop(names);
-        return Err(st.rt_error("process already has a name"));
+        return Err(cx.rt_error("process already has a name"));
     }
     *pname = Some(name.clone());
     names.insert(name, pid);
     drop(pname);
     drop(names);
-    st.push(Value::Bool(true));
+    cx.push(Val::Bool(true));
     Ok(Ret::Values(1))
 }
 
-fn unregister(st: &mut State, a: Args) -> LResult<Ret> {
-    let name = st.check_str(a, 1)?.to_str_lossy().into_owned();
-    let node = ctx(st).node.clone();
+fn unregister<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let name = cx.check_str(a, 1)?.to_str_lossy().into_owned();
+    let node = ctx(cx).node.clone();
     let removed = node.names.lock().expect("names lock").remove(&name);
     if let Some(pid) = removed {
         if let Some(p) = node.lookup(pid) {
             *p.name.lock().expect("name lock") = None;
         }
     }
-    st.push(Value::Bool(removed.is_some()));
+    cx.push(Val::Bool(removed.is_some()));
     Ok(Ret::Values(1))
 }
 
-fn whereis(st: &mut State, a: Args) -> LResult<Ret> {
-    let name = st.check_str(a, 1)?.to_str_lossy().into_owned();
-    let node = ctx(st).node.clone();
+fn whereis<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let name = cx.check_str(a, 1)?.to_str_lossy().into_owned();
+    let node = ctx(cx).node.clone();
     let found = node.names.lock().expect("names lock").get(&name).copied();
     let v = match found {
         Some(pid) => pid_value(pid),
-        None => Value::Nil,
+        None => Val::Nil,
     };
-    st.push(v);
+    cx.push(v);
     Ok(Ret::Values(1))
 }
 
 /// `links`, `monitors` (how many this process holds) and `trap_exit` for `info`.
-fn info_signals(st: &mut State, t: Gc<Table>, p: &crate::process::Process) {
+fn info_signals<'n>(cx: &mut Cx<'n>, t: TableRef<'n>, p: &crate::process::Process) {
     let (links, monitors, trapping) = {
         let mb = p.mailbox.lock().expect("mailbox lock");
         (
@@ -780,23 +817,23 @@ fn info_signals(st: &mut State, t: Gc<Table>, p: &crate::process::Process) {
             mb.sig.trap_exit,
         )
     };
-    let lt = st.new_table_with(links.len(), 0);
+    let lt = cx.new_table_with(links.len(), 0);
     for (i, pid) in links.into_iter().enumerate() {
         let v = pid_value(pid);
-        st.raw_set_int(lt, i as i64 + 1, v);
+        cx.raw_set_int(lt, i as i64 + 1, v);
     }
-    st.set_field(t, "links", Value::Table(lt));
-    st.set_field(t, "monitors", Value::Num(monitors as f64));
-    st.set_field(t, "trap_exit", Value::Bool(trapping));
+    cx.set_field(t, "links", Val::Table(lt));
+    cx.set_field(t, "monitors", Val::Num(monitors as f64));
+    cx.set_field(t, "trap_exit", Val::Bool(trapping));
 }
 
 /// A reason argument: a string (or number), nil meaning "normal".
-fn reason_arg(st: &mut State, a: Args, n: usize) -> LResult<String> {
-    match st.arg(a, n) {
-        Value::Nil => Ok("normal".to_string()),
-        v => match st.to_str_coerce(&v) {
+fn reason_arg<'n>(cx: &mut Cx<'n>, a: Args, n: usize) -> HostResult<'n, String> {
+    match cx.arg(a, n) {
+        Val::Nil => Ok("normal".to_string()),
+        v => match cx.to_str_coerce(v) {
             Some(s) => Ok(s.to_str_lossy().into_owned()),
-            None => Err(st.arg_type_error(a, n, "string")),
+            None => Err(cx.arg_type_error(a, n, "string")),
         },
     }
 }
@@ -806,68 +843,68 @@ fn reason_arg(st: &mut State, a: Args, n: usize) -> LResult<String> {
 ///
 /// With two arguments the first may also be a registered name, which is signalled as
 /// its pid would be; a name nobody has is an error, as for `process.send`.
-fn exit(st: &mut State, a: Args) -> LResult<Ret> {
-    if let Some(to) = as_pid(&st.arg(a, 1)) {
-        return exit_pid(st, a, to);
+fn exit<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    if let Some(to) = as_pid(cx.arg(a, 1)) {
+        return exit_pid(cx, a, to);
     }
-    if a.len >= 2 && matches!(st.arg(a, 1), Value::Str(_)) {
-        let Some(to) = dest(st, a, 1)? else {
-            let name = st.check_str(a, 1)?.to_str_lossy().into_owned();
-            return Err(st.arg_error(1, &format!("no process registered as '{name}'")));
+    if a.len >= 2 && matches!(cx.arg(a, 1), Val::Str(_)) {
+        let Some(to) = dest(cx, a, 1)? else {
+            let name = cx.check_str(a, 1)?.to_str_lossy().into_owned();
+            return Err(cx.arg_error(1, &format!("no process registered as '{name}'")));
         };
-        return exit_pid(st, a, to);
+        return exit_pid(cx, a, to);
     }
-    let reason = reason_arg(st, a, 1)?;
-    Err(st.new_userdata(ExitSignal(reason), None))
+    let reason = reason_arg(cx, a, 1)?;
+    Err(cx.new_userdata(ExitSignal(reason), None))
 }
 
-fn exit_pid(st: &mut State, a: Args, to: Pid) -> LResult<Ret> {
-    let reason = crate::signals::reason_from_text(&reason_arg(st, a, 2)?);
-    let c = ctx(st);
+fn exit_pid<'n>(cx: &mut Cx<'n>, a: Args, to: Pid) -> HostResult<'n, Ret> {
+    let reason = crate::signals::reason_from_text(&reason_arg(cx, a, 2)?);
+    let c = ctx(cx);
     let (node, me) = (c.node.clone(), c.me);
     node.exit_signal(me, to, &reason, Origin::Exit);
     if to == me && node.kill_pending(me) {
         // The signal killed the caller: stop here, uncatchably; the scheduler ends it.
-        st.set_top(a.base + a.len);
+        cx.set_top(a.base + a.len);
         return Ok(Ret::Block);
     }
-    st.push(Value::Bool(true));
+    cx.push(Val::Bool(true));
     Ok(Ret::Values(1))
 }
 
 /// Erlang's link/1: a dead or unknown pid raises `noproc`, or gives an EXIT message
 /// with reason "noproc" when trapping exits.
-fn link(st: &mut State, a: Args) -> LResult<Ret> {
-    let other = check_pid(st, a, 1)?;
-    let c = ctx(st);
+fn link<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let other = check_pid(cx, a, 1)?;
+    let c = ctx(cx);
     let (node, me) = (c.node.clone(), c.me);
     match node.link(me, other) {
         LinkResult::Linked => {
-            st.push(Value::Bool(true));
+            cx.push(Val::Bool(true));
             Ok(Ret::Values(1))
         }
-        LinkResult::NoProc => Err(st.new_str(b"noproc")),
+        LinkResult::NoProc => Err(cx.new_str(b"noproc")),
     }
 }
 
-fn unlink(st: &mut State, a: Args) -> LResult<Ret> {
-    let other = check_pid(st, a, 1)?;
-    let c = ctx(st);
+fn unlink<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let other = check_pid(cx, a, 1)?;
+    let c = ctx(cx);
     let (node, me) = (c.node.clone(), c.me);
     node.unlink(me, other);
-    st.push(Value::Bool(true));
+    cx.push(Val::Bool(true));
     Ok(Ret::Values(1))
 }
 
 /// Returns the monitor reference: a string unique in the node (refs arrive in DOWN
 /// messages the same way, through `VmBridge`, so they compare with `==`).
-fn monitor(st: &mut State, a: Args) -> LResult<Ret> {
-    let target = check_pid(st, a, 1)?;
-    let c = ctx(st);
+fn monitor<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let target = check_pid(cx, a, 1)?;
+    let c = ctx(cx);
     let (node, me) = (c.node.clone(), c.me);
     let r = node.monitor(me, target);
-    let v = VmBridge.reference_to_value(st, r);
-    st.push(v);
+    let v = VmBridge.reference_to_value(cx, r);
+    cx.push(v);
     Ok(Ret::Values(1))
 }
 
@@ -876,23 +913,23 @@ fn parse_ref(s: &str) -> Option<u64> {
     s.strip_prefix("#Ref<0.")?.strip_suffix('>')?.parse().ok()
 }
 
-fn demonitor(st: &mut State, a: Args) -> LResult<Ret> {
-    let text = st.check_str(a, 1)?.to_str_lossy().into_owned();
+fn demonitor<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let text = cx.check_str(a, 1)?.to_str_lossy().into_owned();
     let Some(id) = parse_ref(&text) else {
-        return Err(st.arg_error(1, "monitor reference expected"));
+        return Err(cx.arg_error(1, "monitor reference expected"));
     };
-    let c = ctx(st);
+    let c = ctx(cx);
     let (node, me) = (c.node.clone(), c.me);
     let was_active = node.demonitor(me, id);
-    st.push(Value::Bool(was_active));
+    cx.push(Val::Bool(was_active));
     Ok(Ret::Values(1))
 }
 
-fn trap_exit(st: &mut State, a: Args) -> LResult<Ret> {
-    let on = st.arg(a, 1).truthy();
-    let c = ctx(st);
+fn trap_exit<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let on = cx.arg(a, 1).truthy();
+    let c = ctx(cx);
     let (node, me) = (c.node.clone(), c.me);
     let previous = node.set_trap_exit(me, on);
-    st.push(Value::Bool(previous));
+    cx.push(Val::Bool(previous));
     Ok(Ret::Values(1))
 }

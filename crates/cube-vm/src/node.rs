@@ -11,7 +11,7 @@ use crate::process::{Process, Queued, Status};
 use crate::timer::Timer;
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use cube_lua::image::Image;
-use cube_lua::{Outcome, State, Value};
+use cube_lua::{Outcome, State};
 use cube_term::{Pid, Term};
 use std::collections::HashMap;
 use std::io::Write;
@@ -187,14 +187,16 @@ impl Node {
         Node { inner, threads }
     }
 
-    /// Spawns a process running `f` (a function of a fresh state made by `setup`) —
-    /// the entry point for the first process of a script.
+    /// Spawns a process in a fresh state made from the node's image — the entry point
+    /// for the first process of a script. `build` pushes the process's function, then
+    /// its arguments (`State::push_chunk`, or values made in a context, `State::cx`),
+    /// and returns how many arguments it pushed.
     pub fn spawn_main(
         &self,
-        build: impl FnOnce(&mut State) -> Result<(Value, Vec<Value>), String>,
+        build: impl FnOnce(&mut State) -> Result<usize, String>,
     ) -> Result<Pid, String> {
         let mut st = new_process_state(&self.inner);
-        let (f, args) = build(&mut st)?;
+        let nargs = build(&mut st)?;
         st.traceback_on_error = true;
         st.host_frame_in_traceback = true;
         let pid = self.inner.new_pid();
@@ -209,7 +211,7 @@ impl Node {
         let group = limits.is_limited().then(|| Arc::new(Group::new(limits)));
         Ok(self
             .inner
-            .spawn_with_pid(pid, st, f, &args, None, limits, group, None))
+            .spawn_with_pid(pid, st, nargs, None, limits, group, None))
     }
 
     /// Waits until process `pid` (one made by `spawn_main`) has ended and returns why.
@@ -292,29 +294,30 @@ impl NodeInner {
         self.procs.get(pid.id())
     }
 
-    /// Makes a process of `st` running `f(args)` with `limits` and queues it; with
+    /// Makes a process of `st` running the function pushed on its stack with the
+    /// `nargs` values above it, with `limits`, and queues it; with
     /// `link`, the new process is linked to that (running) process before anything can
     /// run, which is what makes `spawn_link` atomic.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn spawn_state_limited(
         self: &Arc<Self>,
         st: State,
-        f: Value,
-        args: &[Value],
+        nargs: usize,
         link: Option<Pid>,
         limits: Limits,
         group: Option<Arc<Group>>,
         doomed: Option<ExitReason>,
     ) -> Pid {
         let pid = self.new_pid();
-        self.spawn_with_pid(pid, st, f, args, link, limits, group, doomed)
+        self.spawn_with_pid(pid, st, nargs, link, limits, group, doomed)
     }
 
     pub(crate) fn default_limits(&self) -> Limits {
         *self.default_limits.lock().expect("limits lock")
     }
 
-    /// Makes process `pid` of `st` running `f(args)`. It joins `group`, which is charged
+    /// Makes process `pid` of `st` running the function pushed on its stack with the
+    /// `nargs` values above it. It joins `group`, which is charged
     /// its overhead and initial heap here (the caller checked that the group can afford
     /// them). A `doomed` process never runs: it ends at once with that reason (a spawn
     /// whose function or arguments do not fit in the child's heap limit), after its
@@ -324,8 +327,7 @@ impl NodeInner {
         self: &Arc<Self>,
         pid: Pid,
         mut st: State,
-        f: Value,
-        args: &[Value],
+        nargs: usize,
         link: Option<Pid>,
         limits: Limits,
         group: Option<Arc<Group>>,
@@ -334,7 +336,7 @@ impl NodeInner {
         crate::library::install(&mut st, self.clone(), pid);
         st.set_max_heap(limits.max_heap);
         let started = match doomed {
-            None => st.start(f, args),
+            None => st.start_task(nargs).map_err(|_| st.pop_error_message()),
             Some(_) => Ok(()),
         };
         let heap = st.heap_bytes();
@@ -367,8 +369,7 @@ impl NodeInner {
             self.exit(&p, reason);
             return pid;
         }
-        if let Err(e) = started {
-            let message = Some(describe(&e));
+        if let Err(message) = started {
             self.exit(
                 &p,
                 ExitReason::Error {
@@ -556,14 +557,6 @@ pub(crate) fn heap_limit_reason() -> ExitReason {
     }
 }
 
-fn describe(e: &Value) -> String {
-    match e {
-        Value::Str(s) => s.to_str_lossy().into_owned(),
-        Value::Num(n) => cube_lua::text::number::fmt_number(*n),
-        other => format!("(error object is a {} value)", other.type_name()),
-    }
-}
-
 /// Every this many slices a scheduler takes from the global queue before its own, so a
 /// busy local queue cannot starve woken or new processes (Go's scheduler does the same).
 const GLOBAL_QUEUE_INTERVAL: u64 = 61;
@@ -698,24 +691,32 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
                     .map(|s| s.to_string())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "panic".to_string());
-                Outcome::Error(st.new_str(format!("internal error: {what}").as_bytes()))
+                st.push_str(format!("internal error: {what}").as_bytes());
+                Outcome::Error
             }
         };
         // Describe an error while its value still lives in this heap. (An error object's
         // `__tostring` runs here, outside any slice: it gets what an exit's finalizers
         // get, so an endless one cannot hold the scheduler.)
-        if matches!(outcome, Outcome::Error(_)) {
+        if outcome == Outcome::Error {
             bound_outside_slice(&p, st);
         }
-        let error = match &outcome {
-            Outcome::Error(e) => Some(match crate::library::exit_reason_of(st, e) {
-                Some(r) => (r, false),
-                None => {
-                    let message = error_text(st, *e);
-                    let traceback = st.last_traceback.take();
-                    (ExitReason::Error { message, traceback }, true)
-                }
-            }),
+        let error = match outcome {
+            Outcome::Error => {
+                let top = st.top();
+                let exit = st.cx(|cx| crate::library::exit_reason_of(cx, cx.stack_at(top - 1)));
+                Some(match exit {
+                    Some(r) => {
+                        st.set_top(top - 1);
+                        (r, false)
+                    }
+                    None => {
+                        let message = st.pop_error_message();
+                        let traceback = st.last_traceback.take();
+                        (ExitReason::Error { message, traceback }, true)
+                    }
+                })
+            }
             _ => None,
         };
         (outcome, wait, error)
@@ -731,7 +732,7 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
         Outcome::Preempted => after_preempt(node, local, p),
         Outcome::Blocked => after_block(node, local, p, wait),
         Outcome::Finished(_) => node.exit(&p, ExitReason::Normal),
-        Outcome::Error(_) => {
+        Outcome::Error => {
             // A kill recorded while it ran (its interrupt flag stopped the code with
             // "interrupted") ends it with the kill's reason.
             let killed = p.mailbox.lock().expect("mailbox lock").sig.kill.take();
@@ -876,31 +877,6 @@ fn after_block(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Proce
         mb.status = Status::Waiting;
         if let Some((deadline, seq)) = wait {
             node.timer.add(deadline, p.clone(), seq);
-        }
-    }
-}
-
-/// An error value as `lua.c` shows it: strings and numbers as text, `nil` as nothing,
-/// other values through `__tostring` or as "(no error message)".
-fn error_text(st: &mut State, e: Value) -> Option<String> {
-    match e {
-        Value::Str(_) | Value::Num(_) => Some(describe(&e)),
-        Value::Nil => None,
-        other => {
-            let has = st
-                .metatable(&other)
-                .is_some_and(|mt| !st.get_field(mt, "__tostring").is_nil());
-            if !has {
-                return Some("(no error message)".to_string());
-            }
-            let tostring = st.get_global("tostring");
-            match st.call_function(tostring, &[other]) {
-                Ok(v) => match v.first() {
-                    Some(Value::Str(s)) => Some(s.to_str_lossy().into_owned()),
-                    _ => Some("(error object is not a string)".to_string()),
-                },
-                Err(_) => Some("(error object is not a string)".to_string()),
-            }
         }
     }
 }

@@ -15,8 +15,8 @@
 
 use crate::library::{node_of, VmBridge};
 use crate::transfer::Packet;
+use cube_lua::host::{Args, Cx, HostResult, Ret, Val};
 use cube_lua::proto::Proto;
-use cube_lua::{Args, LResult, Ret, State, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -46,83 +46,83 @@ fn proto() -> Arc<Proto> {
 /// Most processes never supervise, so the chunk runs on first use, per process: the
 /// module is an empty table of the shared image whose `__index` answers from the
 /// process's own copy of the module, made on first use (see `lazy_module.rs`).
-pub(crate) fn install(st: &mut State) {
-    let module = st.new_table();
-    let meta = st.new_table();
-    let loader = st.new_native("__index", load_on_first_use, vec![]);
-    st.set_field(meta, "__index", loader);
-    st.set_table_meta(module, Some(meta));
-    st.set_global("supervisor", Value::Table(module));
-    let loaded = st.loaded_table();
-    st.set_field(loaded, "supervisor", Value::Table(module));
+pub(crate) fn install<'n>(cx: &mut Cx<'n>) {
+    let module = cx.new_table();
+    let meta = cx.new_table();
+    let loader = cx.new_function("__index", load_on_first_use, &[]);
+    cx.set_field(meta, "__index", loader);
+    cx.set_table_meta(module, Some(meta));
+    cx.set_global("supervisor", Val::Table(module));
+    let loaded = cx.loaded_table();
+    cx.set_field(loaded, "supervisor", Val::Table(module));
 }
 
 /// `__index(module, key)`: answers from this process's own module table, which the
 /// first lookup fills by running the chunk with it as the argument (`local M = ...`).
-fn load_on_first_use(st: &mut State, a: Args) -> LResult<Ret> {
-    let (module, new) = crate::lazy_module::private_table(st, "supervisor");
+fn load_on_first_use<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let (module, new) = crate::lazy_module::private_table(cx, "supervisor");
     if !new {
-        return crate::lazy_module::index(st, a, module);
+        return crate::lazy_module::index(cx, a, module);
     }
-    let parcel_fn = st.new_native("_parcel", parcel, vec![]);
-    st.set_field(module, "_parcel", parcel_fn);
-    let claim_fn = st.new_native("_claim", claim, vec![]);
-    st.set_field(module, "_claim", claim_fn);
-    let now_fn = st.new_native("_now", now_seconds, vec![]);
-    st.set_field(module, "_now", now_fn);
-    crate::lazy_module::fill_then_index(st, a, module, proto())
+    let parcel_fn = cx.new_function("_parcel", parcel, &[]);
+    cx.set_field(module, "_parcel", parcel_fn);
+    let claim_fn = cx.new_function("_claim", claim, &[]);
+    cx.set_field(module, "_claim", claim_fn);
+    let now_fn = cx.new_function("_now", now_seconds, &[]);
+    cx.set_field(module, "_now", now_fn);
+    crate::lazy_module::fill_then_index(cx, a, module, proto())
 }
 
 /// `_now()` -> whole seconds of a monotonic clock: restart intensity is counted in
 /// seconds, as OTP does with `erlang:monotonic_time(second)` (a wall clock that jumps
 /// would shift a period).
-fn now_seconds(st: &mut State, _a: Args) -> LResult<Ret> {
+fn now_seconds<'n>(cx: &mut Cx<'n>, _a: Args) -> HostResult<'n, Ret> {
     static START: OnceLock<std::time::Instant> = OnceLock::new();
     let secs = START
         .get_or_init(std::time::Instant::now)
         .elapsed()
         .as_secs();
-    st.push(Value::Num(secs as f64));
+    cx.push(Val::Num(secs as f64));
     Ok(Ret::Values(1))
 }
 
 /// `_parcel(f)` -> ticket: packs Lua function `f` for another process of this node.
-fn parcel(st: &mut State, a: Args) -> LResult<Ret> {
-    let f = st.arg(a, 1);
-    if !matches!(f, Value::LFn(_)) {
-        return Err(st.arg_type_error(a, 1, "Lua function"));
+fn parcel<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let f = cx.arg(a, 1);
+    if !f.is_lua_function() {
+        return Err(cx.arg_type_error(a, 1, "Lua function"));
     }
     // Parcels wait in the node, outside any heap: bounded by the packer's heap limit.
-    let budget = st.max_heap;
-    let packet = match crate::transfer::pack(st, f, &[], &VmBridge, budget) {
+    let budget = cx.max_heap();
+    let packet = match crate::transfer::pack(cx, f, &[], &VmBridge, budget) {
         Ok(p) => p,
-        Err(crate::transfer::PackError::Unsendable(m)) => return Err(st.rt_error(&m)),
-        Err(crate::transfer::PackError::TooBig) => return Err(st.heap_limit_error()),
+        Err(crate::transfer::PackError::Unsendable(m)) => return Err(cx.rt_error(&m)),
+        Err(crate::transfer::PackError::TooBig) => return Err(cx.heap_limit_error()),
     };
-    let node = node_of(st);
+    let node = node_of(cx);
     let id = node.parcels.next.fetch_add(1, Ordering::Relaxed);
     node.parcels
         .store
         .lock()
         .expect("parcels lock")
         .insert(id, packet);
-    st.push_str(format!("#Fun<{id}>").as_bytes());
+    cx.push_str(format!("#Fun<{id}>").as_bytes());
     Ok(Ret::Values(1))
 }
 
 /// `_claim(ticket)` -> function: makes the parcelled function in this process.
-fn claim(st: &mut State, a: Args) -> LResult<Ret> {
-    let ticket = st.check_str(a, 1)?.to_str_lossy().into_owned();
+fn claim<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let ticket = cx.check_str(a, 1)?.to_str_lossy().into_owned();
     let id = ticket
         .strip_prefix("#Fun<")
         .and_then(|s| s.strip_suffix('>'))
         .and_then(|s| s.parse::<u64>().ok());
-    let node = node_of(st);
+    let node = node_of(cx);
     let packet = id.and_then(|id| node.parcels.store.lock().expect("parcels lock").remove(&id));
     let Some(packet) = packet else {
-        return Err(st.arg_error(1, "unknown or already claimed function ticket"));
+        return Err(cx.arg_error(1, "unknown or already claimed function ticket"));
     };
-    let (f, _) = crate::transfer::unpack(st, &packet, &VmBridge);
-    st.push(f);
+    let nargs = crate::transfer::unpack_onto_stack(cx, &packet, &VmBridge);
+    cx.set_top(cx.top() - nargs);
     Ok(Ret::Values(1))
 }

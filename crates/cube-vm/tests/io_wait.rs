@@ -1,7 +1,7 @@
 //! `cube_vm::io_wait` without any I/O library: a native that waits for a flag another
 //! thread sets, the way cube-zmq waits for a socket.
 
-use cube_lua::{Args, LResult, Ret, State, Value};
+use cube_lua::host::{Args, Cx, HostResult, Ret, Val};
 use cube_vm::io_wait;
 use cube_vm::{ExitReason, Node};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,30 +12,38 @@ static FLAG: AtomicBool = AtomicBool::new(false);
 static WAITER: Mutex<Option<io_wait::Waker>> = Mutex::new(None);
 
 /// `wait_flag([timeout_ms])`: true once FLAG is set, false after the timeout.
-fn wait_flag(st: &mut State, a: Args) -> LResult<Ret> {
-    let retry = io_wait::take_retry(st);
+fn wait_flag<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let retry = io_wait::take_retry(cx);
     if FLAG.load(Ordering::SeqCst) {
-        st.push(Value::Bool(true));
+        cx.push(Val::Bool(true));
         return Ok(Ret::Values(1));
     }
     let deadline = match retry {
         Some(r) if r.expired() => {
-            st.push(Value::Bool(false));
+            cx.push(Val::Bool(false));
             return Ok(Ret::Values(1));
         }
         Some(r) => r.deadline,
-        None => match st.arg(a, 1) {
-            Value::Num(ms) => Some(Instant::now() + Duration::from_millis(ms as u64)),
+        None => match cx.arg(a, 1) {
+            Val::Num(ms) => Some(Instant::now() + Duration::from_millis(ms as u64)),
             _ => None,
         },
     };
-    let waker = io_wait::block(st, deadline).expect("a process");
+    let waker = io_wait::block(cx, deadline).expect("a process");
     *WAITER.lock().unwrap() = Some(waker);
     // Set after publishing the waker: a flag set meanwhile is seen by the re-run.
     if FLAG.load(Ordering::SeqCst) {
         WAITER.lock().unwrap().take().unwrap().wake();
     }
     Ok(Ret::Block)
+}
+
+/// `wake_later(ms)`: sets FLAG and wakes the waiter `ms` milliseconds from now, from
+/// another thread.
+fn wake_later_native<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let ms = cx.check_integer(a, 1)?;
+    wake_later(ms.max(0) as u64);
+    Ok(Ret::Values(0))
 }
 
 fn wake_later(ms: u64) {
@@ -51,16 +59,19 @@ fn wake_later(ms: u64) {
 fn run(src: &str) -> ExitReason {
     let node = Node::start(1, |st| {
         cube_lua::stdlib::open_libs(st);
-        let f = st.new_native("wait_flag", wait_flag, vec![]);
-        st.set_global("wait_flag", f);
+        st.cx(|cx| {
+            let g = cx.globals();
+            cx.register(
+                g,
+                &[("wait_flag", wait_flag), ("wake_later", wake_later_native)],
+            );
+        });
     });
     let src = src.to_string();
     let pid = node
         .spawn_main(move |st| {
-            Ok((
-                st.load_chunk(src.as_bytes(), "=t").map_err(|e| e.message)?,
-                vec![],
-            ))
+            st.push_chunk(src.as_bytes(), "=t").map_err(|e| e.message)?;
+            Ok(0)
         })
         .unwrap();
     node.wait(pid)
@@ -73,8 +84,8 @@ fn a_process_waits_for_an_outside_wake_up_only() {
     // A deadline ends the wait.
     assert_eq!(run("assert(wait_flag(30) == false)"), ExitReason::Normal);
     // Mailbox messages do not wake the waiter; the outside wake-up does; the
-    // messages are still queued, in order; the scheduler stayed free meanwhile.
-    wake_later(200);
+    // messages are still queued, in order; the scheduler stayed free meanwhile. (The
+    // wake-up is armed once the checks are done, so a slow machine cannot fire it early.)
     let r = run(r#"
         local me = process.self()
         local w = process.spawn(function(me)
@@ -87,6 +98,7 @@ fn a_process_waits_for_an_outside_wake_up_only() {
         process.sleep(50)
         local info = process.info(w)
         assert(info.status == "waiting" and info.reductions == r0, "woken by messages")
+        wake_later(10)
         local m = process.receive(5000)
         assert(m.ok == true and m.first == 1)
     "#);

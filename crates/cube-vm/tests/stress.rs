@@ -34,10 +34,9 @@ fn a_hundred_thousand_processes_are_spawned_and_collected() {
     );
     let pid = node
         .spawn_main(move |st| {
-            let f = st
-                .load_chunk(src.as_bytes(), "=stress")
+            st.push_chunk(src.as_bytes(), "=stress")
                 .map_err(|e| e.message)?;
-            Ok((f, vec![]))
+            Ok(0)
         })
         .unwrap();
     assert_eq!(node.wait(pid), ExitReason::Normal);

@@ -34,7 +34,8 @@
 //!         end, ep)
 //!         assert(pull:recv() == "hello")
 //!     "#;
-//!     Ok((st.load_chunk(src, "=doc").map_err(|e| e.message)?, vec![]))
+//!     st.push_chunk(src, "=doc").map_err(|e| e.message)?;
+//!     Ok(0)
 //! }).unwrap();
 //! assert_eq!(node.wait(pid), cube_vm::ExitReason::Normal);
 //! ```

@@ -87,6 +87,10 @@ pub(crate) struct Sock {
     more: bool,
     /// `ZMQ_MAXMSGSIZE` set for a process with a heap limit (`limit_message_size`).
     max_msg_size: Option<i64>,
+    /// A part was received into `msg` but the heap had no room for it yet: the
+    /// receive's re-call after the collection that brings (`check_heap_room`) takes it
+    /// from here instead of receiving another, so no part is lost.
+    held: bool,
 }
 
 // SAFETY: the raw pointer is the libzmq socket owned by `socket`; a socket may move
@@ -143,6 +147,7 @@ impl Sock {
             sent: 0,
             more: false,
             max_msg_size: None,
+            held: false,
         })
     }
 
@@ -260,11 +265,21 @@ pub(crate) fn limit_message_size(s: &mut Sock, max_heap: usize) {
     }
 }
 
-/// Whether `len` more bytes fit in what the running process's heap may still take
-/// (after a collection if needed); if not, the error that ends it ("heap limit
-/// exceeded"), before anything is copied in. Only the socket argument is live here.
-fn check_heap_room(st: &mut State, len: usize) -> LResult<()> {
-    cube_vm::ensure_heap_room(st, len, None)
+/// Reserves `len` bytes of the running process's heap for a received part
+/// (`State::reserve`) before it is copied in. A failure ends the native: the driver
+/// collects and calls it again (the part waits in `msg`, `Sock::held`), or, if the
+/// bytes still do not fit, ends the process with "heap limit exceeded".
+fn check_heap_room(st: &mut State, s: &mut Sock, len: usize) -> LResult<()> {
+    match st.reserve(len) {
+        Ok(()) => {
+            s.held = false;
+            Ok(())
+        }
+        Err(e) => {
+            s.held = true;
+            Err(e)
+        }
+    }
 }
 
 /// Called when an operation on `socks` would block: suspends the process until one of
@@ -350,8 +365,8 @@ fn block_now(st: &mut State, s: &Sock, retry: Option<Retry>, timeout_ms: i64) ->
 /// The reference is not tied to `st` (the natives need both at once), so the caller
 /// must keep it within the running native's call: argument `n` roots the userdata
 /// until the native returns (a native's arguments stay on the stack; a collection
-/// inside a native, such as `ensure_heap_room`'s, keeps the stack and runs no Lua
-/// code), and must not overwrite that argument slot or make another reference to the
+/// inside a native is not possible: `State::reserve` asks the driver for one after
+/// the native returns), and must not overwrite that argument slot or make another reference to the
 /// same payload while it uses this one (`State::userdata_mut_unbound`'s contract).
 pub(crate) unsafe fn check_sock<'a>(st: &mut State, a: Args, n: usize) -> LResult<&'a mut Sock> {
     let v = st.arg(a, n);
@@ -633,11 +648,13 @@ pub(crate) fn recv(st: &mut State, a: Args) -> LResult<Ret> {
     // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
     let s = unsafe { check_sock(st, a, 1) }?;
     let flags = flags_arg(st, a, 2)?;
-    if let Some(r) = recv_part(st, s, flags, retry)? {
-        return Ok(r);
+    if !s.held {
+        if let Some(r) = recv_part(st, s, flags, retry)? {
+            return Ok(r);
+        }
     }
     let len = s.msg.bytes().len();
-    check_heap_room(st, len)?;
+    check_heap_room(st, s, len)?;
     let bytes = s.msg.bytes();
     st.budget -= 1 + (bytes.len() as i64 >> 10);
     let v = st.new_str(bytes);
@@ -654,25 +671,25 @@ pub(crate) fn recv_multipart(st: &mut State, a: Args) -> LResult<Ret> {
     // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
     let s = unsafe { check_sock(st, a, 1) }?;
     let flags = flags_arg(st, a, 2)?;
-    if retry.is_none() {
+    if retry.is_none() && !s.held {
         s.partial.clear();
     }
     loop {
-        if let Some(r) = recv_part(st, s, flags, retry)? {
-            if !matches!(r, Ret::Block) {
-                // libzmq delivers a message's parts together, so a non-blocking call
-                // cannot stop inside one; the parts read so far are dropped.
-                s.partial.clear();
+        if !s.held {
+            if let Some(r) = recv_part(st, s, flags, retry)? {
+                if !matches!(r, Ret::Block) {
+                    // libzmq delivers a message's parts together, so a non-blocking
+                    // call cannot stop inside one; the parts read so far are dropped.
+                    s.partial.clear();
+                }
+                return Ok(r);
             }
-            return Ok(r);
         }
         // The parts wait outside the heap until the last one: check their total as
         // they come, so a long message cannot pile up past the heap limit.
         let so_far: usize = s.partial.iter().map(|p| p.len()).sum();
-        if let Err(e) = check_heap_room(st, so_far + s.msg.bytes().len()) {
-            s.partial.clear();
-            return Err(e);
-        }
+        let total = so_far + s.msg.bytes().len();
+        check_heap_room(st, s, total)?;
         let bytes = s.msg.bytes().to_vec();
         s.msg.release_if_large();
         st.budget -= 1 + (bytes.len() as i64 >> 10);

@@ -193,7 +193,8 @@ impl State {
     fn emergency_collection(&mut self, bytes: usize) -> LResult<()> {
         let top = self.cur.top;
         self.collect_at_safe_point(top)?;
-        let max = self.max_heap.unwrap_or(usize::MAX);
+        let limit = self.gc_request_limit.take().or(self.max_heap);
+        let max = limit.unwrap_or(usize::MAX);
         if self.heap.total_bytes().saturating_add(bytes) > max {
             self.kill_reason = Some("heap limit exceeded");
             self.budget = 0;
@@ -997,17 +998,30 @@ impl State {
         for &a in args {
             self.push(a);
         }
+        self.begin_task(func);
+        Ok(())
+    }
+
+    /// Whether a task was started and has not ended.
+    pub(crate) fn task_running(&self) -> bool {
+        self.task_func.is_some()
+    }
+
+    /// Makes the function at stack slot `func`, with the values above it, the task.
+    pub(crate) fn begin_task(&mut self, func: usize) {
         self.task_func = Some(func);
         self.task_started = false;
-        Ok(())
     }
 
     /// Runs the task for about `budget` reductions. Returns when it finishes, fails,
     /// blocks or uses up the budget; in the last two cases call `resume` again later.
+    /// A finished task leaves its results on the stack top, a failed one its error
+    /// value (see [`crate::state::Outcome`]).
     pub fn resume(&mut self, budget: i64) -> crate::state::Outcome {
         use crate::state::Outcome;
         let Some(func) = self.task_func else {
-            return Outcome::Error(self.new_str(b"no task to resume"));
+            self.push_str(b"no task to resume");
+            return Outcome::Error;
         };
         self.budget = budget;
         self.suspended = None;
@@ -1029,17 +1043,15 @@ impl State {
             Err(e) => {
                 self.task_func = None;
                 self.cur.get_mut().top = func;
-                Outcome::Error(e)
+                self.push(e);
+                Outcome::Error
             }
             Ok(()) => match self.suspended.take() {
                 Some(crate::state::Suspend::Preempted) => Outcome::Preempted,
                 Some(crate::state::Suspend::Blocked) => Outcome::Blocked,
                 None => {
                     self.task_func = None;
-                    let th = self.cur.get_mut();
-                    let out = th.stack[func..th.top].to_vec();
-                    th.top = func;
-                    Outcome::Finished(out)
+                    Outcome::Finished(self.cur.top - func)
                 }
             },
         }

@@ -12,10 +12,9 @@ pub fn start(schedulers: usize, limits: Limits, src: &str) -> (Node, Pid) {
     let src = src.to_string();
     let pid = node
         .spawn_main(move |st| {
-            let f = st
-                .load_chunk(src.as_bytes(), "=test")
+            st.push_chunk(src.as_bytes(), "=test")
                 .map_err(|e| e.message)?;
-            Ok((f, vec![]))
+            Ok(0)
         })
         .expect("spawn");
     (node, pid)

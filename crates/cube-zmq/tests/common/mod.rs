@@ -16,10 +16,9 @@ pub fn run_with(schedulers: usize, secs: u64, src: &str) -> ExitReason {
         });
         let pid = node
             .spawn_main(move |st| {
-                let f = st
-                    .load_chunk(src.as_bytes(), "=test")
+                st.push_chunk(src.as_bytes(), "=test")
                     .map_err(|e| e.message)?;
-                Ok((f, vec![]))
+                Ok(0)
             })
             .expect("spawn");
         let r = node.wait(pid);
