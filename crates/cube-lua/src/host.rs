@@ -659,6 +659,35 @@ impl<'n> Cx<'n> {
         self.st.userdata_mut(&v.raw())
     }
 
+    /// Runs `f` with the context and the payload of a userdata holding a `T`, both
+    /// mutable at once (a socket and the stack it fills). The payload is moved out of
+    /// the userdata while `f` runs, so nothing `f` does through the context can reach
+    /// it a second time (the userdata then holds no `T`); it is put back afterwards.
+    /// `None` if `v` is not a userdata holding a `T` (or one of a shared image that
+    /// cannot be copied, as for [`Cx::userdata_mut`]).
+    pub fn with_userdata<T: std::any::Any, R>(
+        &mut self,
+        v: Val<'n>,
+        f: impl FnOnce(&mut Cx<'n>, &mut T) -> R,
+    ) -> Option<R> {
+        /// What a userdata holds while its payload is lent out.
+        struct Lent;
+        let Val::UserData(_) = v else {
+            return None;
+        };
+        let Value::UserData(u) = self.st.unshare_value(v.raw()) else {
+            return None;
+        };
+        if self.st.in_image(u.addr()) || !u.data.is::<T>() {
+            return None;
+        }
+        let mut data = std::mem::replace(&mut u.get_mut().data, Box::new(Lent));
+        let r = f(self, data.downcast_mut::<T>().expect("checked above"));
+        // The userdata is still allocated: nothing is freed while a context lives.
+        u.get_mut().data = data;
+        Some(r)
+    }
+
     // ----- argument checks (luaL_check*) -----
 
     /// `luaL_checklstring`: a string, or a number converted to one.

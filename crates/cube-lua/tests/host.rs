@@ -160,6 +160,28 @@ fn bump<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     Ok(Ret::Values(1))
 }
 
+/// `fill(p, n)`: pushes `n` copies of the point's x, using the point and the stack at
+/// once; `fill(p, n, p)` tries to reach the point again from inside.
+fn fill<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let p = cx.arg(a, 1);
+    let n = cx.check_integer(a, 2)?.clamp(0, 100) as usize;
+    let again = cx.arg(a, 3);
+    let r = cx.with_userdata::<Point, _>(p, |cx, point| {
+        // The payload is lent out: the same userdata has no Point meanwhile.
+        let reached = cx.userdata_get::<Point>(again).is_some();
+        point.x += 1.0;
+        for _ in 0..n {
+            cx.push(Val::Num(point.x));
+        }
+        cx.push(Val::Bool(reached));
+        n + 1
+    });
+    match r {
+        Some(k) => Ok(Ret::Values(k)),
+        None => Err(cx.arg_type_error(a, 1, "point")),
+    }
+}
+
 fn with_host_lib(st: &mut State) {
     st.cx(|cx| {
         let g = cx.globals();
@@ -173,6 +195,7 @@ fn with_host_lib(st: &mut State) {
                 ("try", try_),
                 ("point", new_point),
                 ("bump", bump),
+                ("fill", fill),
             ],
         );
     });
@@ -269,6 +292,25 @@ fn userdata_payloads_are_reached_through_the_context() {
     assert_eq!(
         run(&mut st, "local p = point(1) bump(p) return bump(p)").unwrap(),
         ["3"]
+    );
+}
+
+#[test]
+fn a_payload_and_the_context_are_used_at_once() {
+    let mut st = state();
+    with_host_lib(&mut st);
+    assert_eq!(
+        run(&mut st, "local p = point(1) return fill(p, 2, p)").unwrap(),
+        ["2", "2", "false"]
+    );
+    // The payload is back afterwards.
+    assert_eq!(
+        run(&mut st, "local p = point(1) fill(p, 0) return bump(p)").unwrap(),
+        ["3"]
+    );
+    assert_eq!(
+        run(&mut st, "return fill({}, 1)").unwrap_err(),
+        "test:1: bad argument #1 to 'fill' (point expected, got table)"
     );
 }
 
