@@ -23,11 +23,12 @@ fn image() -> &'static std::sync::Arc<cube_lua::image::Image> {
 }
 
 fn disarm(st: &mut cube_lua::State) {
-    let string = st.get_global("string");
-    if let cube_lua::Value::Table(t) = string {
-        let len = st.get_field(t, "len");
-        st.set_field(t, "rep", len);
-    }
+    st.cx(|cx| {
+        if let cube_lua::host::Val::Table(t) = cx.get_global("string") {
+            let len = cx.get_field(t, "len");
+            cx.set_field(t, "rep", len);
+        }
+    });
 }
 
 /// Compiles `src` and, if it compiles and has at most `MAX_RUN_INPUT` bytes, runs it in a
@@ -58,9 +59,12 @@ fn run_proto(st: &mut cube_lua::State, proto: std::sync::Arc<cube_lua::proto::Pr
     st.stdout = Box::new(std::io::sink());
     st.reduction_limit_enabled = true;
     st.budget = 200_000;
-    let env = cube_lua::Value::Table(st.globals());
-    let f = st.closure_of(proto, env);
-    let _ = st.call_function(f, &[]);
+    st.cx(|cx| {
+        let env = cube_lua::host::Val::Table(cx.globals());
+        let f = cx.closure_of(proto, env);
+        cx.push(f);
+    });
+    let _ = st.pcall(0, 0);
     let _ = st.close();
 }
 
@@ -89,9 +93,11 @@ fn chunk_image() -> &'static std::sync::Arc<cube_lua::image::Image> {
         cube_lua::image::Image::new(|st| {
             cube_lua::stdlib::open_libs(st);
             disarm(st);
-            for name in ["os", "io", "package", "require", "dofile", "loadfile", "print"] {
-                st.set_global(name, cube_lua::Value::Nil);
-            }
+            st.cx(|cx| {
+                for name in ["os", "io", "package", "require", "dofile", "loadfile", "print"] {
+                    cx.set_global(name, cube_lua::host::Val::Nil);
+                }
+            });
         })
     })
 }

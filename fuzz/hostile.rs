@@ -267,14 +267,17 @@ fn hostile_image() -> &'static std::sync::Arc<cube_lua::image::Image> {
         cube_lua::image::Image::new(|st| {
             cube_lua::stdlib::open_libs(st);
             st.binary_chunks_allowed = false;
-            for name in ["io", "require", "dofile", "loadfile", "package", "debug", "print"] {
-                st.set_global(name, cube_lua::Value::Nil);
-            }
-            if let cube_lua::Value::Table(os) = st.get_global("os") {
-                for name in ["execute", "exit", "remove", "rename", "tmpname", "getenv"] {
-                    st.set_field(os, name, cube_lua::Value::Nil);
+            st.cx(|cx| {
+                use cube_lua::host::Val;
+                for name in ["io", "require", "dofile", "loadfile", "package", "debug", "print"] {
+                    cx.set_global(name, Val::Nil);
                 }
-            }
+                if let Val::Table(os) = cx.get_global("os") {
+                    for name in ["execute", "exit", "remove", "rename", "tmpname", "getenv"] {
+                        cx.set_field(os, name, Val::Nil);
+                    }
+                }
+            });
         })
     })
 }
@@ -291,9 +294,12 @@ pub fn run_hostile(src: &str) -> String {
     st.stdout = Box::new(std::io::sink());
     st.binary_chunks_allowed = false;
     st.set_max_heap(Some(HOSTILE_MAX_HEAP));
-    let env = cube_lua::Value::Table(st.globals());
-    let f = st.closure_of(proto, env);
-    if st.start(f, &[]).is_err() {
+    st.cx(|cx| {
+        let env = cube_lua::host::Val::Table(cx.globals());
+        let f = cx.closure_of(proto, env);
+        cx.push(f);
+    });
+    if st.start_task(0).is_err() {
         return "cannot start".into();
     }
     // Slices of 4,000 reductions, as the scheduler runs a process (cube-vm's

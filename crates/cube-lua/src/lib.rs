@@ -76,6 +76,9 @@ pub mod tm;
 pub mod value;
 mod vm;
 
+#[cfg(test)]
+mod engine_tests;
+
 pub use api::{AnyUserData, Function, Lua, LuaString, Table, UserData, UserDataMethods};
 pub use chunkid::SyntaxError;
 pub use state::{Args, LResult, Outcome, Ret, State};

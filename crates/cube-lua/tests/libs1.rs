@@ -2,7 +2,8 @@
 //! produced by PUC-Rio Lua 5.2.4 (Debian's `lua5.2`, TZ=UTC) running the same snippets;
 //! the cube-only tests (yields inside `table.sort`) check what 5.2 cannot do.
 
-use cube_lua::{State, Value};
+use cube_lua::host::Val;
+use cube_lua::State;
 
 /// Prelude of every snippet: `E(f, ...)` is the error message of a call ("ok" if none),
 /// `P(...)` joins its arguments' `tostring`s with spaces.
@@ -227,19 +228,30 @@ fn new_state() -> State {
 /// result as text, or "error: MESSAGE".
 fn run(st: &mut State, body: &str) -> String {
     let src = format!("{PRELUDE}\n{body}");
-    let f = match st.load_chunk(src.as_bytes(), "=test") {
-        Ok(f) => f,
-        Err(e) => panic!("syntax error: {e:?}"),
-    };
-    match st.call_function(f, &[]) {
-        Ok(vals) => match vals.first() {
-            Some(Value::Str(s)) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
-            Some(other) => format!("<{}>", other.type_name()),
-            None => "<none>".to_string(),
-        },
-        Err(Value::Str(s)) => format!("error: {}", String::from_utf8_lossy(s.as_bytes())),
-        Err(v) => format!("error: <{}>", v.type_name()),
+    if let Err(e) = st.push_chunk(src.as_bytes(), "=test") {
+        panic!("syntax error: {e:?}");
     }
+    let base = st.top() - 1;
+    let ok = st.pcall(0, -1).is_ok();
+    let top = st.top();
+    let text = st.cx(|cx| {
+        let first = if top > base {
+            cx.stack_at(base)
+        } else {
+            Val::Nil
+        };
+        let shown = match first {
+            Val::Str(s) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
+            other => format!("<{}>", other.type_name()),
+        };
+        match (ok, top > base) {
+            (true, false) => "<none>".to_string(),
+            (true, true) => shown,
+            (false, _) => format!("error: {shown}"),
+        }
+    });
+    st.set_top(base);
+    text
 }
 
 #[test]

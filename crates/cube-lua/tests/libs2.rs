@@ -1,7 +1,8 @@
 //! Tests of the io, package and debug libraries. Expected strings were observed with
 //! PUC-Rio Lua 5.2.4 (Debian's lua5.2) running the same snippets.
 
-use cube_lua::{State, Value};
+use cube_lua::host::{Cx, Val};
+use cube_lua::State;
 use std::path::PathBuf;
 
 fn new_state() -> State {
@@ -12,26 +13,40 @@ fn new_state() -> State {
 
 /// Runs `src` and returns its results rendered as `tostring` would, tab-separated.
 fn run(st: &mut State, src: &str) -> String {
-    let f = st.load_chunk(src.as_bytes(), "=test").expect("compiles");
-    let out = st
-        .call_function(f, &[])
-        .unwrap_or_else(|e| panic!("error: {:?}", e));
-    out.iter().map(show).collect::<Vec<_>>().join("\t")
+    match call(st, src) {
+        Ok(out) => out.join("\t"),
+        Err(e) => panic!("error: {e}"),
+    }
 }
 
 /// Runs `src` expecting an error; returns the error message.
 fn run_err(st: &mut State, src: &str) -> String {
-    let f = st.load_chunk(src.as_bytes(), "=test").expect("compiles");
-    match st.call_function(f, &[]) {
-        Ok(v) => panic!("expected an error, got {:?}", v),
-        Err(e) => show(&e),
+    match call(st, src) {
+        Ok(v) => panic!("expected an error, got {v:?}"),
+        Err(e) => e,
     }
 }
 
-fn show(v: &Value) -> String {
+/// Runs `src`: its results shown as `show` does, or the error shown so.
+fn call(st: &mut State, src: &str) -> Result<Vec<String>, String> {
+    st.push_chunk(src.as_bytes(), "=test").expect("compiles");
+    let base = st.top() - 1;
+    let ok = st.pcall(0, -1).is_ok();
+    let top = st.top();
+    let shown: Vec<String> = st.cx(|cx| (base..top).map(|i| show(cx, cx.stack_at(i))).collect());
+    st.set_top(base);
+    if ok {
+        Ok(shown)
+    } else {
+        Err(shown.into_iter().next().unwrap_or_default())
+    }
+}
+
+/// Strings as their text, other values as `Val`'s debug form (`nil`, `true`, `1`...).
+fn show<'n>(_cx: &Cx<'n>, v: Val<'n>) -> String {
     match v {
-        Value::Str(s) => s.to_str_lossy().into_owned(),
-        other => format!("{:?}", other),
+        Val::Str(s) => s.to_str_lossy().into_owned(),
+        other => format!("{other:?}"),
     }
 }
 

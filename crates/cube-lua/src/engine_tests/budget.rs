@@ -1,11 +1,12 @@
 //! The reduction budget bounds any Lua code: loops, recursion, tail calls, code inside
 //! pcall and inside coroutines all end with "reduction limit exceeded" when a limit is set.
 
-use cube_lua::{State, Value};
+use crate::state::{Args, LResult, Outcome, Ret, State};
+use crate::value::Value;
 
 fn run_limited(src: &str, budget: i64) -> Result<Vec<Value>, String> {
     let mut st = State::new_bare();
-    cube_lua::stdlib::open_libs(&mut st);
+    crate::stdlib::open_libs(&mut st);
     st.reduction_limit_enabled = true;
     st.budget = budget;
     let f = st
@@ -53,7 +54,7 @@ fn code_within_the_budget_completes() {
 #[test]
 fn the_state_is_usable_after_the_limit() {
     let mut st = State::new_bare();
-    cube_lua::stdlib::open_libs(&mut st);
+    crate::stdlib::open_libs(&mut st);
     st.reduction_limit_enabled = true;
     st.budget = 10_000;
     let f = st.load_chunk(b"while true do end", "=spin").unwrap();
@@ -66,11 +67,9 @@ fn the_state_is_usable_after_the_limit() {
 
 // ----- resumable slices: State::start + State::resume -----
 
-use cube_lua::{Args, LResult, Outcome, Ret};
-
 fn new_state() -> State {
     let mut st = State::new_bare();
-    cube_lua::stdlib::open_libs(&mut st);
+    crate::stdlib::open_libs(&mut st);
     st
 }
 
