@@ -339,7 +339,10 @@ const C_XDIGIT: u16 = 1 << 9;
 const C_ZERO: u16 = 1 << 10;
 
 /// The classes of each byte (bytes >= 128 belong to none).
-static CTYPE: [u16; 256] = {
+static CTYPE: [u16; 256] = CTYPE_TABLE;
+
+/// [`CTYPE`] as a constant, to build [`CLASS_SETS`] from.
+const CTYPE_TABLE: [u16; 256] = {
     let mut t = [0u16; 256];
     let mut i = 0;
     while i < 256 {
@@ -411,6 +414,112 @@ static CLASS_BITS: [u16; 256] = {
     }
     t
 };
+
+/// For each class bit of [`CTYPE`] (by its index), the bytes that have it.
+static CLASS_SETS: [ByteSet; 11] = {
+    let mut t = [ByteSet([0; 4]); 11];
+    let mut c = 0;
+    while c < 256 {
+        let mut b = 0;
+        while b < 11 {
+            if CTYPE_TABLE[c] & (1 << b) != 0 {
+                t[b].0[c >> 6] |= 1 << (c & 63);
+            }
+            b += 1;
+        }
+        c += 1;
+    }
+    t
+};
+
+/// A set of bytes as 256 bits: a `[set]` worked out once for a loop over many bytes,
+/// where [`match_bracket_class`] would walk the set's items again for each byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    #[inline(always)]
+    fn has(&self, c: u8) -> bool {
+        self.0[usize::from(c >> 6)] >> (c & 63) & 1 != 0
+    }
+
+    fn add(&mut self, c: u8) {
+        self.0[usize::from(c >> 6)] |= 1 << (c & 63);
+    }
+
+    fn union(&mut self, other: &ByteSet, complement: bool) {
+        for (w, o) in self.0.iter_mut().zip(other.0) {
+            *w |= if complement { !o } else { o };
+        }
+    }
+
+    /// The bytes `match_bracket_class(c, pat, p, ec)` holds: its walk over the items,
+    /// adding each item's bytes instead of testing one.
+    fn of_bracket(pat: &[u8], p: usize, ec: usize) -> ByteSet {
+        let mut set = ByteSet([0; 4]);
+        let mut q = p;
+        let mut sig = true;
+        if byte_at(pat, q + 1) == b'^' {
+            sig = false;
+            q += 1;
+        }
+        loop {
+            q += 1;
+            if q >= ec {
+                break;
+            }
+            let pc = pat[q];
+            if pc == ESC {
+                q += 1;
+                let cl = byte_at(pat, q);
+                match CLASS_BITS[usize::from(cl)] {
+                    0 => set.add(cl),
+                    bits => set.union(
+                        &CLASS_SETS[bits.trailing_zeros() as usize],
+                        !cl.is_ascii_lowercase(),
+                    ),
+                }
+            } else if byte_at(pat, q + 1) == b'-' && q + 2 < ec {
+                q += 2;
+                for c in pc..=pat[q] {
+                    set.add(c);
+                }
+            } else {
+                set.add(pc);
+            }
+        }
+        if !sig {
+            for w in &mut set.0 {
+                *w = !*w;
+            }
+        }
+        set
+    }
+}
+
+/// Bytes a loop over a `[set]` tests with [`match_bracket_class`] before it builds
+/// the set's [`ByteSet`] (which costs about as much as testing a few bytes).
+const SET_DIRECT: usize = 8;
+
+/// The offset of the first byte of `bytes` that is (`want`) or is not in the set
+/// `pat[p..=ec]`.
+fn position_in_set(bytes: &[u8], pat: &[u8], p: usize, ec: usize, want: bool) -> Option<usize> {
+    let head = bytes.len().min(SET_DIRECT);
+    if let Some(i) = bytes[..head]
+        .iter()
+        .position(|&c| match_bracket_class(c, pat, p, ec) == want)
+    {
+        return Some(i);
+    }
+    if head == bytes.len() {
+        return None;
+    }
+    let set = ByteSet::of_bracket(pat, p, ec);
+    bytes[head..]
+        .iter()
+        .position(|&c| set.has(c) == want)
+        .map(|i| head + i)
+}
 
 /// Whether `c` belongs to class letter `cl` (`match_class`): lower-case letters select the
 /// C-locale class, upper-case ones its complement, and any other byte stands for itself.
@@ -532,9 +641,7 @@ impl Single {
             Single::Class { bits, want } => bytes
                 .iter()
                 .position(|&c| (CTYPE[usize::from(c)] & bits != 0) != want),
-            Single::Set => bytes
-                .iter()
-                .position(|&c| !match_bracket_class(c, pat, p, ep - 1)),
+            Single::Set => position_in_set(bytes, pat, p, ep - 1, false),
         };
         stop.unwrap_or(bytes.len())
     }
@@ -548,9 +655,7 @@ impl Single {
             Single::Class { bits, want } => bytes
                 .iter()
                 .position(|&c| (CTYPE[usize::from(c)] & bits != 0) == want),
-            Single::Set => bytes
-                .iter()
-                .position(|&c| match_bracket_class(c, pat, p, ep - 1)),
+            Single::Set => position_in_set(bytes, pat, p, ep - 1, true),
         }
     }
 }
@@ -665,13 +770,15 @@ impl Lead {
                 .first_in(&src[from..end], pat, p, self.ep)
                 .map_or(end, |off| from + off),
             LeadTest::Frontier => {
-                // As the attempt tests it: the byte before the subject is NUL.
-                let mut before = match from.checked_sub(1) {
-                    Some(i) => match_bracket_class(src[i], pat, p, ec),
-                    None => match_bracket_class(0, pat, p, ec),
+                let set = (end - from > SET_DIRECT).then(|| ByteSet::of_bracket(pat, p, ec));
+                let in_set = |c: u8| match &set {
+                    Some(set) => set.has(c),
+                    None => match_bracket_class(c, pat, p, ec),
                 };
+                // As the attempt tests it: the byte before the subject is NUL.
+                let mut before = in_set(from.checked_sub(1).map_or(0, |i| src[i]));
                 for (s, &c) in src.iter().enumerate().take(end).skip(from) {
-                    let here = match_bracket_class(c, pat, p, ec);
+                    let here = in_set(c);
                     if here && !before {
                         return s;
                     }
@@ -2118,6 +2225,56 @@ pub(crate) mod tests {
                     let t = Single::of(&pat, 0);
                     assert_eq!(t.run_len(&[c], &pat, 0, 2), usize::from(want));
                     assert_eq!(t.first_in(&[c], &pat, 0, 2), want.then_some(0));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn byte_sets_agree_with_match_bracket_class() {
+        let sets: &[&[u8]] = &[
+            b"[abc]",
+            b"[^abc]",
+            b"[a-z]",
+            b"[^a-z%d]",
+            b"[%a_]",
+            b"[%A]",
+            b"[%c\"\\]",
+            b"[]]",
+            b"[^]]",
+            b"[a-]",
+            b"[-a]",
+            b"[z-a]",
+            b"[%]]",
+            b"[%%]",
+            b"[%z]",
+            b"[%Z%s]",
+            b"[\x80-\xff]",
+            b"[^\x00-\x7f]",
+            b"[%w%.]",
+            b"[%-%d%.]",
+            b"[a-%%]",
+            b"[%a-z]",
+            b"[^%]x]",
+            b"[%x%p%g%l%u]",
+        ];
+        for &set in sets {
+            let ec = class_end(set, 0).unwrap() - 1;
+            let bs = ByteSet::of_bracket(set, 0, ec);
+            for c in 0..=255u8 {
+                let want = match_bracket_class(c, set, 0, ec);
+                assert_eq!(bs.has(c), want, "{c} in {}", String::from_utf8_lossy(set));
+            }
+            // The loops that switch to the set after a few bytes.
+            let bytes: Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
+            for from in 0..20 {
+                let b = &bytes[from..];
+                for want in [false, true] {
+                    assert_eq!(
+                        position_in_set(b, set, 0, ec, want),
+                        b.iter()
+                            .position(|&c| match_bracket_class(c, set, 0, ec) == want)
+                    );
                 }
             }
         }
