@@ -137,6 +137,30 @@ fn a_gsub_of_many_cheap_matches_is_preempted_too() {
 }
 
 #[test]
+fn searches_that_skip_starts_are_preempted_and_charged() {
+    // Each search skips 40,000 starts where the pattern's first item cannot match (a
+    // class, a frontier, a class after a capture, a set): each start skipped counts a
+    // step, and the skipping stops for a pause at the slice's end like the attempts.
+    // (The subject is small enough that making it overruns a slice by less than the
+    // bound: `rep` charges it at once.)
+    let src = r#"
+        local s = (" "):rep(40000) .. "42x"
+        local a, b = s:find("%d+")
+        local c = s:match("()%f[%w]%w+")
+        local r, n = s:gsub("(%a)", "<%1>")
+        local words = 0
+        for w in s:gmatch("[%w_]+") do words = words + 1 end
+        return a, b, c, #r, n, words"#;
+    let (r, preempted) = run_in_slices(src, 400);
+    assert_eq!(
+        r,
+        ["40001", "40002", "40001", "40005", "1", "1"].map(String::from)
+    );
+    // 40,000 steps per search are 2,500 reductions: several slices each.
+    assert!(preempted >= 16, "preempted only {preempted} times");
+}
+
+#[test]
 fn a_match_that_would_take_years_ends_at_an_interrupt_after_one_slice() {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;

@@ -341,23 +341,25 @@ fn str_find_aux(st: &mut State, a: Args, find: bool) -> LResult<Ret> {
         };
     }
     let mut search = Find::new(init);
-    let r = metered(st, true, |m| search.next_match(src, pat, m))?;
+    let mut found = Match::new();
+    let r = metered(st, true, |m| search.search(src, pat, m, &mut found))?;
     if let Err(PatternError::Paused) = r {
         // The continuation finds the subject and pattern in the first two slots.
         st.set_stack(a.base, Value::Str(s));
         st.set_stack(a.base + 1, Value::Str(p));
     }
-    find_finish(st, src, find, search, r)
+    find_finish(st, src, find, search, r, &found)
 }
 
-/// The end of `find`/`match`: the results, an error, or a pause whose continuation
-/// ([`find_k`]) goes on with `search`.
+/// The end of `find`/`match`: the results (`r` says whether `m` holds a match), an
+/// error, or a pause whose continuation ([`find_k`]) goes on with `search`.
 fn find_finish(
     st: &mut State,
     src: &[u8],
     find: bool,
     search: Find,
-    r: Result<Option<Match>, PatternError>,
+    r: Result<bool, PatternError>,
+    m: &Match,
 ) -> LResult<Ret> {
     match r {
         Err(PatternError::Paused) => {
@@ -366,11 +368,11 @@ fn find_finish(
             pause(st, c)
         }
         Err(e) => Err(pattern_error(st, e)),
-        Ok(None) => {
+        Ok(false) => {
             st.push(Value::Nil);
             Ok(Ret::Values(1))
         }
-        Ok(Some(m)) => {
+        Ok(true) => {
             if find {
                 st.push(Value::Num((m.start + 1) as f64));
                 st.push(Value::Num(m.end as f64));
@@ -384,7 +386,7 @@ fn find_finish(
                 }
                 Ok(Ret::Values(2 + nc))
             } else {
-                let n = push_values(st, src, &m)?;
+                let n = push_values(st, src, m)?;
                 Ok(Ret::Values(n))
             }
         }
@@ -402,10 +404,11 @@ fn find_k(st: &mut State, _status: Status, cont: &mut Cont) -> LResult<Ret> {
         .take()
         .and_then(|d| d.downcast::<Find>().ok())
         .expect("find state");
+    let mut found = Match::new();
     let r = metered(st, true, |m| {
-        search.next_match(s.as_bytes(), p.as_bytes(), m)
+        search.search(s.as_bytes(), p.as_bytes(), m, &mut found)
     })?;
-    find_finish(st, s.as_bytes(), cont.ctx == 1, *search, r)
+    find_finish(st, s.as_bytes(), cont.ctx == 1, *search, r, &found)
 }
 
 fn find(st: &mut State, a: Args) -> LResult<Ret> {
@@ -454,20 +457,23 @@ fn gmatch_aux(st: &mut State, _a: Args) -> LResult<Ret> {
 /// Runs `gmatch_aux`'s search `g` until a match, the end, or a pause.
 fn gmatch_run(st: &mut State, u: GmatchUpvals, mut g: Gmatch) -> LResult<Ret> {
     let GmatchUpvals { nc, s, p, .. } = u;
-    match metered(st, true, |m| g.next_match(s.as_bytes(), p.as_bytes(), m))? {
+    let mut found = Match::new();
+    match metered(st, true, |m| {
+        g.search(s.as_bytes(), p.as_bytes(), m, &mut found)
+    })? {
         Err(PatternError::Paused) => {
             let mut c = Cont::new(gmatch_k, 0);
             c.data = Some(Box::new(g));
             pause(st, c)
         }
         Err(e) => Err(pattern_error(st, e)),
-        Ok(None) => {
+        Ok(false) => {
             nc.get_mut().upvals[2] = Value::Num(g.pos as f64);
             Ok(Ret::Values(0))
         }
-        Ok(Some(m)) => {
+        Ok(true) => {
             nc.get_mut().upvals[2] = Value::Num(g.pos as f64);
-            let n = push_values(st, s.as_bytes(), &m)?;
+            let n = push_values(st, s.as_bytes(), &found)?;
             Ok(Ret::Values(n))
         }
     }
@@ -508,9 +514,11 @@ struct GsubState {
     max: u64,
     /// The match whose replacement is being computed by a Lua call.
     pending: Option<(usize, usize)>,
-    /// A match found whose replacement string did not fit yet: kept for the run
+    /// The match being replaced (the matcher records each one here in place).
+    m: Match,
+    /// `m` holds a match whose replacement string did not fit yet: kept for the run
     /// after the emergency collection (see [`gsub_run`]).
-    found: Option<Box<Match>>,
+    found: bool,
 }
 
 /// Where a `gsub`'s state lives: a continuation's `data` (or, in the first run, a
@@ -555,53 +563,55 @@ fn gsub_run(st: &mut State, data: &mut GsubData) -> LResult<Ret> {
         if gs.count >= gs.max {
             break;
         }
-        let m = match gs.found.take() {
-            Some(m) => *m,
-            None => {
-                if st.budget <= 0 && pause_threshold(st).is_some() {
-                    // Many cheap matches used up the budget: let the task be preempted.
+        if !std::mem::take(&mut gs.found) {
+            if st.budget <= 0 && pause_threshold(st).is_some() {
+                // Many cheap matches used up the budget: let the task be preempted.
+                return pause(st, gsub_cont(gsub_resume_k, data));
+            }
+            let GsubState { loop_state, m, .. } = gs;
+            match metered(st, true, |meter| {
+                loop_state.search(src, p.as_bytes(), meter, m)
+            })? {
+                Err(PatternError::Paused) => {
                     return pause(st, gsub_cont(gsub_resume_k, data));
                 }
-                let ls = &mut gs.loop_state;
-                match metered(st, true, |meter| ls.next_match(src, p.as_bytes(), meter))? {
-                    Err(PatternError::Paused) => {
-                        return pause(st, gsub_cont(gsub_resume_k, data));
-                    }
-                    Err(e) => return Err(pattern_error(st, e)),
-                    Ok(None) => break,
-                    Ok(Some(m)) => m,
-                }
+                Err(e) => return Err(pattern_error(st, e)),
+                Ok(false) => break,
+                Ok(true) => {}
             }
-        };
+        }
+        let gs = gsub_state(data);
+        let m = &gs.m;
         if let Value::Str(r) = repl {
             // What this match adds, reserved before it is built (the rest of the
             // subject was reserved when gsub started).
-            let add = pattern::expansion_len(r.as_bytes(), src, &m);
+            let add = pattern::expansion_len(r.as_bytes(), src, m);
             let need = gs.out.len() + (m.start - gs.copied_to) + add + (src.len() - m.end);
             if let Err(e) = st.reserve(need) {
-                gs.found = Some(Box::new(m));
+                gs.found = true;
                 return Err(e);
             }
             st.charge_bytes(add)?;
         }
+        let (m_start, m_end) = (m.start, m.end);
         gs.count += 1;
-        gs.out.extend_from_slice(&src[gs.copied_to..m.start]);
-        gs.copied_to = m.end;
+        gs.out.extend_from_slice(&src[gs.copied_to..m_start]);
+        gs.copied_to = m_end;
         st.budget -= 1;
         match repl {
             Value::Str(r) => {
-                if let Err(e) = pattern::expand_replacement(&mut gs.out, r.as_bytes(), src, &m) {
+                if let Err(e) = pattern::expand_replacement(&mut gs.out, r.as_bytes(), src, &gs.m) {
                     return Err(pattern_error(st, e));
                 }
             }
             Value::Num(_) => {
                 let r = st.to_str_coerce(&repl).expect("number");
-                if let Err(e) = pattern::expand_replacement(&mut gs.out, r.as_bytes(), src, &m) {
+                if let Err(e) = pattern::expand_replacement(&mut gs.out, r.as_bytes(), src, &gs.m) {
                     return Err(pattern_error(st, e));
                 }
             }
             Value::Table(t) => {
-                let key = match m.capture(0) {
+                let key = match gs.m.capture(0) {
                     Ok(c) => {
                         push_capture(st, src, c);
                         let k = st.stack_at(st.top() - 1);
@@ -641,7 +651,7 @@ fn gsub_run(st: &mut State, data: &mut GsubData) -> LResult<Ret> {
                         st.push(tm);
                         st.push(cur);
                         st.push(key);
-                        gs.pending = Some((m.start, m.end));
+                        gs.pending = Some((m_start, m_end));
                         return Ok(Ret::Call {
                             nargs: 2,
                             nresults: 1,
@@ -653,14 +663,14 @@ fn gsub_run(st: &mut State, data: &mut GsubData) -> LResult<Ret> {
                 let Some(v) = found else {
                     return Err(st.rt_error("loop in gettable"));
                 };
-                append_replacement(st, gs, v, src, m.start, m.end)?;
+                append_replacement(st, gs, v, src, m_start, m_end)?;
             }
             _ => {
                 // A function: call it with the captures; continue in gsub_k.
                 st.set_top(base + 4);
                 st.push(repl);
-                let n = push_values(st, src, &m)?;
-                gsub_state(data).pending = Some((m.start, m.end));
+                let n = push_values(st, src, &gs.m)?;
+                gs.pending = Some((m_start, m_end));
                 return Ok(Ret::Call {
                     nargs: n,
                     nresults: 1,
@@ -759,16 +769,23 @@ fn gsub(st: &mut State, a: Args) -> LResult<Ret> {
         count: 0,
         max: pattern::gsub_limit(max_n, s.len()),
         pending: None,
-        found: None,
+        m: Match::new(),
+        found: false,
     }));
     st.set_top(a.base + 4);
     gsub_run(st, &mut data)
 }
 
 /// Format arguments read from the native's stack slots.
+///
+/// A string or number argument is read as it is when `%s` or `%q` asks for it: making
+/// `tostring` of every argument up front (an interned string for each number, even one
+/// that `%d` formats) was about a third of `string.format`'s time.
 struct StackArgs {
     values: Vec<Value>,
-    strings: Vec<Option<Vec<u8>>>,
+    /// `tostring` of each argument that is neither a string nor a number (nil, booleans,
+    /// tables and the like without `__tostring`), which needs the state: made up front.
+    others: Vec<Option<Vec<u8>>>,
 }
 
 impl FormatArgs for StackArgs {
@@ -782,9 +799,14 @@ impl FormatArgs for StackArgs {
         State::to_num_coerce(v).ok_or_else(|| FormatError::type_error(i, "number", v.type_name()))
     }
     fn string(&mut self, i: usize) -> Result<Cow<'_, [u8]>, FormatError> {
-        match self.strings.get(i - 2) {
-            Some(Some(s)) => Ok(Cow::Borrowed(s.as_slice())),
-            _ => Err(FormatError::no_value(i)),
+        match self.values.get(i - 2) {
+            None => Err(FormatError::no_value(i)),
+            Some(Value::Str(s)) => Ok(Cow::Borrowed(s.as_bytes())),
+            Some(Value::Num(n)) => Ok(Cow::Owned(number_text(*n))),
+            Some(_) => match &self.others[i - 2] {
+                Some(s) => Ok(Cow::Borrowed(s.as_slice())),
+                None => Err(FormatError::no_value(i)),
+            },
         }
     }
     fn q_string(&mut self, i: usize) -> Result<Cow<'_, [u8]>, FormatError> {
@@ -792,11 +814,18 @@ impl FormatArgs for StackArgs {
             return Err(FormatError::no_value(i));
         };
         match v {
-            Value::Str(s) => Ok(Cow::Owned(s.as_bytes().to_vec())),
-            Value::Num(_) => Ok(Cow::Owned(self.strings[i - 2].clone().unwrap_or_default())),
+            Value::Str(s) => Ok(Cow::Borrowed(s.as_bytes())),
+            Value::Num(n) => Ok(Cow::Owned(number_text(*n))),
             other => Err(FormatError::type_error(i, "string", other.type_name())),
         }
     }
+}
+
+/// `tostring` of a number (`%.14g`), as `%s` and `%q` write it.
+fn number_text(n: f64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(24);
+    crate::text::number::write_number(&mut out, n);
+    out
 }
 
 fn format_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
@@ -849,14 +878,17 @@ fn format_from(st: &mut State, a: Args, from: usize) -> LResult<Ret> {
     }
     prepare(st, bound)?;
     let values: Vec<Value> = (2..=a.len).map(|i| st.arg(a, i)).collect();
-    let strings = values
+    let others = values
         .iter()
-        .map(|v| match tostring_basic(st, v) {
-            Value::Str(s) => Some(s.as_bytes().to_vec()),
-            _ => None,
+        .map(|v| match v {
+            Value::Str(_) | Value::Num(_) => None,
+            _ => match tostring_basic(st, v) {
+                Value::Str(s) => Some(s.as_bytes().to_vec()),
+                _ => None,
+            },
         })
         .collect();
-    let mut args = StackArgs { values, strings };
+    let mut args = StackArgs { values, others };
     match cformat(fmt.as_bytes(), &mut args) {
         Ok(out) => {
             let v = st.new_string(out);

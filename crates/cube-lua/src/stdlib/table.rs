@@ -333,6 +333,10 @@ enum Step {
 /// PUC 5.2's `auxsort` as an explicit state machine. The recursion on the smaller half
 /// becomes `pending`, which holds the larger halves still to do, innermost last.
 struct Sorter {
+    /// The sort's frame base (its stack slots are found from here: the frame stays
+    /// where it is while the sort runs, and looking it up at each access was a good
+    /// part of a comparison's cost).
+    base: usize,
     l: i64,
     u: i64,
     i: i64,
@@ -368,6 +372,7 @@ fn sort_with(st: &mut State, a: Args, n: i64) -> LResult<Ret> {
     st.set_top(a.base + 2);
     st.set_top(a.base + SLOTS);
     let mut s = Box::new(Sorter {
+        base: frame_args(st, 0).base,
         l: 1,
         u: n,
         i: 0,
@@ -484,10 +489,10 @@ fn sort_run(st: &mut State, mut s: Box<Sorter>) -> LResult<Ret> {
     loop {
         let (x, y) = s.operands(st);
         st.budget -= 1;
-        let r = match less(st, x, y)? {
+        let r = match less(st, s.base, x, y)? {
             Less::Known(r) => r,
             Less::Call(f) => {
-                let top = frame_args(st, 0).base + SLOTS;
+                let top = s.base + SLOTS;
                 st.set_top(top);
                 st.check_stack(3)?;
                 st.push(f);
@@ -515,11 +520,10 @@ fn sort_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
         Status::Err(e) => return Err(e),
     };
     let r = n > 0 && st.stack_at(first).truthy();
-    let base = frame_args(st, 0).base;
-    st.set_top(base + SLOTS);
     let Some(mut s) = cont.data.take().and_then(|d| d.downcast::<Sorter>().ok()) else {
         return Err(st.rt_error("table.sort: lost its state"));
     };
+    st.set_top(s.base + SLOTS);
     if !s.advance(st, r)? {
         return Ok(Ret::Values(0));
     }
@@ -528,8 +532,7 @@ fn sort_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
 
 /// `a < b` without a comparator: numbers and strings directly, else `__lt` (5.2 takes
 /// it from either operand) or the VM's error, which 5.2 raises without a position.
-fn less(st: &mut State, a: Value, b: Value) -> LResult<Less> {
-    let base = frame_args(st, 0).base;
+fn less(st: &mut State, base: usize, a: Value, b: Value) -> LResult<Less> {
     let comp = st.stack_at(base + 1);
     if !comp.is_nil() {
         return Ok(Less::Call(comp));
@@ -556,28 +559,27 @@ fn less(st: &mut State, a: Value, b: Value) -> LResult<Less> {
 }
 
 impl Sorter {
-    fn table(st: &State) -> Option<Gc<Table>> {
-        match st.stack_at(frame_args(st, 0).base) {
+    fn table(&self, st: &State) -> Option<Gc<Table>> {
+        match st.stack_at(self.base) {
             Value::Table(t) => Some(t),
             _ => None,
         }
     }
 
-    fn slot(st: &State, k: usize) -> Value {
-        st.stack_at(frame_args(st, 0).base + k)
+    fn slot(&self, st: &State, k: usize) -> Value {
+        st.stack_at(self.base + k)
     }
 
     /// Loads `a[idx]` into working slot `k`.
-    fn load(st: &mut State, k: usize, idx: i64) {
-        let v = Self::table(st).map_or(Value::Nil, |t| t.get_int(idx));
-        let base = frame_args(st, 0).base;
-        st.set_stack(base + k, v);
+    fn load(&self, st: &mut State, k: usize, idx: i64) {
+        let v = self.table(st).map_or(Value::Nil, |t| t.get_int(idx));
+        st.set_stack(self.base + k, v);
     }
 
     /// `a[idx] = slot k`.
-    fn store(st: &mut State, idx: i64, k: usize) {
-        let v = Self::slot(st, k);
-        if let Some(t) = Self::table(st) {
+    fn store(&self, st: &mut State, idx: i64, k: usize) {
+        let v = self.slot(st, k);
+        if let Some(t) = self.table(st) {
             t.get_mut().set_int(idx, v);
         }
     }
@@ -590,15 +592,15 @@ impl Sorter {
             Step::ScanUp => (SLOT_X, SLOT_P),
             Step::ScanDown => (SLOT_P, SLOT_Y),
         };
-        (Self::slot(st, p), Self::slot(st, q))
+        (self.slot(st, p), self.slot(st, q))
     }
 
     /// Starts the next segment that has at least two elements; false when none is left.
     fn begin(&mut self, st: &mut State) -> bool {
         loop {
             if self.l < self.u {
-                Self::load(st, SLOT_X, self.l);
-                Self::load(st, SLOT_Y, self.u);
+                self.load(st, SLOT_X, self.l);
+                self.load(st, SLOT_Y, self.u);
                 self.step = Step::UpperLower;
                 return true;
             }
@@ -625,32 +627,32 @@ impl Sorter {
         match self.step {
             Step::UpperLower => {
                 if r {
-                    Self::store(st, self.l, SLOT_Y);
-                    Self::store(st, self.u, SLOT_X);
+                    self.store(st, self.l, SLOT_Y);
+                    self.store(st, self.u, SLOT_X);
                 }
                 if self.u - self.l == 1 {
                     return Ok(self.finish_segment(st));
                 }
                 self.i = (self.l + self.u) / 2;
-                Self::load(st, SLOT_X, self.i);
-                Self::load(st, SLOT_Y, self.l);
+                self.load(st, SLOT_X, self.i);
+                self.load(st, SLOT_Y, self.l);
                 self.step = Step::MiddleLower;
                 Ok(true)
             }
             Step::MiddleLower => {
                 if r {
-                    Self::store(st, self.i, SLOT_Y);
-                    Self::store(st, self.l, SLOT_X);
+                    self.store(st, self.i, SLOT_Y);
+                    self.store(st, self.l, SLOT_X);
                     return Ok(self.pivot(st));
                 }
-                Self::load(st, SLOT_Y, self.u);
+                self.load(st, SLOT_Y, self.u);
                 self.step = Step::UpperMiddle;
                 Ok(true)
             }
             Step::UpperMiddle => {
                 if r {
-                    Self::store(st, self.i, SLOT_Y);
-                    Self::store(st, self.u, SLOT_X);
+                    self.store(st, self.i, SLOT_Y);
+                    self.store(st, self.u, SLOT_X);
                 }
                 Ok(self.pivot(st))
             }
@@ -676,8 +678,8 @@ impl Sorter {
                 if self.j < self.i {
                     return Ok(self.end_partition(st));
                 }
-                Self::store(st, self.i, SLOT_Y);
-                Self::store(st, self.j, SLOT_X);
+                self.store(st, self.i, SLOT_Y);
+                self.store(st, self.j, SLOT_X);
                 self.scan_up(st);
                 Ok(true)
             }
@@ -689,10 +691,10 @@ impl Sorter {
         if self.u - self.l == 2 {
             return self.finish_segment(st);
         }
-        Self::load(st, SLOT_P, self.i);
-        Self::load(st, SLOT_Y, self.u - 1);
-        Self::store(st, self.i, SLOT_Y);
-        Self::store(st, self.u - 1, SLOT_P);
+        self.load(st, SLOT_P, self.i);
+        self.load(st, SLOT_Y, self.u - 1);
+        self.store(st, self.i, SLOT_Y);
+        self.store(st, self.u - 1, SLOT_P);
         self.i = self.l;
         self.j = self.u - 1;
         self.scan_up(st);
@@ -701,22 +703,22 @@ impl Sorter {
 
     fn scan_up(&mut self, st: &mut State) {
         self.i += 1;
-        Self::load(st, SLOT_X, self.i);
+        self.load(st, SLOT_X, self.i);
         self.step = Step::ScanUp;
     }
 
     fn scan_down(&mut self, st: &mut State) {
         self.j -= 1;
-        Self::load(st, SLOT_Y, self.j);
+        self.load(st, SLOT_Y, self.j);
         self.step = Step::ScanDown;
     }
 
     /// Puts the pivot in place, then sorts the smaller half first (the larger waits).
     fn end_partition(&mut self, st: &mut State) -> bool {
-        Self::load(st, SLOT_X, self.u - 1);
-        Self::load(st, SLOT_Y, self.i);
-        Self::store(st, self.u - 1, SLOT_Y);
-        Self::store(st, self.i, SLOT_X);
+        self.load(st, SLOT_X, self.u - 1);
+        self.load(st, SLOT_Y, self.i);
+        self.store(st, self.u - 1, SLOT_Y);
+        self.store(st, self.i, SLOT_X);
         let (l, u, i) = (self.l, self.u, self.i);
         let (small, large) = if i - l < u - i {
             ((l, i - 1), (i + 1, u))

@@ -20,8 +20,9 @@
 //! * [`start_offset`] turns the `init` argument into a byte offset.
 //!
 //! Every entry point takes a [`Meter`]: the matcher counts its steps there (a call of
-//! the matcher, a byte scanned by a repetition, `%b` or a back-reference, 16 bytes
-//! compared by a plain search), stops with [`PatternError::Stopped`] past the meter's
+//! the matcher, a start skipped because the pattern's first item cannot match there,
+//! a byte scanned by a repetition, `%b` or a back-reference, 16 bytes compared by a
+//! plain search), stops with [`PatternError::Stopped`] past the meter's
 //! limit, and looks at the meter's interrupt flag every few thousand steps. This is
 //! what lets the library charge reductions in proportion to the work and end a
 //! backtracking match that would run for years.
@@ -40,7 +41,6 @@
 use std::fmt;
 
 use super::float::push_decimal;
-use super::number::is_space;
 
 /// `LUA_MAXCAPTURES`.
 pub const MAX_CAPTURES: usize = 32;
@@ -157,6 +157,13 @@ impl<'i> Meter<'i> {
         Ok(())
     }
 
+    /// Below this many steps, one more step can neither pause nor need a look at the
+    /// limit and the interrupt flag (the matcher's fast path).
+    #[inline(always)]
+    fn quiet_until(&self) -> u64 {
+        self.pause.min(self.next_check.saturating_sub(1))
+    }
+
     #[cold]
     fn check_in(&mut self) -> Result<(), PatternError> {
         if self.steps > self.limit
@@ -203,31 +210,26 @@ impl fmt::Display for PatternError {
 
 impl std::error::Error for PatternError {}
 
-/// The state of one capture slot during matching (`len` in lstrlib.c).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum CapLen {
-    /// Opened but not yet closed (`CAP_UNFINISHED`).
-    Unfinished,
-    /// A position capture (`CAP_POSITION`).
-    Position,
-    /// Closed, with this many bytes.
-    Closed(usize),
-}
+/// The length of a capture slot still open (`CAP_UNFINISHED` in lstrlib.c).
+const CAP_UNFINISHED: usize = usize::MAX;
+/// The length of a position capture (`CAP_POSITION`).
+const CAP_POSITION: usize = usize::MAX - 1;
 
-/// One capture slot: where it starts and its state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One capture slot: where it starts and its length, or [`CAP_UNFINISHED`] /
+/// [`CAP_POSITION`] (lstrlib.c's `len`). Two words, as in C: a [`Match`] holds 32 of
+/// them and is zeroed whenever one is made, so every byte counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct RawCapture {
     start: usize,
-    len: CapLen,
+    len: usize,
 }
 
-const EMPTY_CAPTURE: RawCapture = RawCapture {
-    start: 0,
-    len: CapLen::Unfinished,
-};
-
-/// A successful match: the matched range and the captures recorded.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A match: the matched range and the captures recorded.
+///
+/// The matcher records the captures straight into the caller's `Match` (the `search`
+/// methods of [`Find`], [`Gmatch`], [`Gsub`] take it by `&mut`), as lstrlib keeps them
+/// in its `MatchState`: the 32 slots (512 bytes) are never copied on the way out.
+#[derive(Clone, Debug)]
 pub struct Match {
     /// Offset of the first matched byte.
     pub start: usize,
@@ -237,14 +239,42 @@ pub struct Match {
     caps: [RawCapture; MAX_CAPTURES],
 }
 
+impl Default for Match {
+    fn default() -> Self {
+        Match {
+            start: 0,
+            end: 0,
+            level: 0,
+            caps: [RawCapture::default(); MAX_CAPTURES],
+        }
+    }
+}
+
+/// Two matches are equal when their ranges and the captures that took part are: the
+/// slots past `level` hold whatever earlier attempts left there.
+impl PartialEq for Match {
+    fn eq(&self, other: &Self) -> bool {
+        self.start == other.start
+            && self.end == other.end
+            && self.level == other.level
+            && self.caps[..self.level] == other.caps[..other.level]
+    }
+}
+
+impl Eq for Match {}
+
 impl Match {
+    /// An empty match, for a search to fill in.
+    pub fn new() -> Self {
+        Match::default()
+    }
+
     /// A match without captures (what a plain search finds).
     fn plain(start: usize, end: usize) -> Self {
         Match {
             start,
             end,
-            level: 0,
-            caps: [EMPTY_CAPTURE; MAX_CAPTURES],
+            ..Match::default()
         }
     }
 
@@ -274,9 +304,9 @@ impl Match {
         }
         let c = self.caps[i];
         match c.len {
-            CapLen::Unfinished => Err(PatternError::UnfinishedCapture),
-            CapLen::Position => Ok(Capture::Position(c.start)),
-            CapLen::Closed(len) => Ok(Capture::Span(c.start, c.start + len)),
+            CAP_UNFINISHED => Err(PatternError::UnfinishedCapture),
+            CAP_POSITION => Ok(Capture::Position(c.start)),
+            len => Ok(Capture::Span(c.start, c.start + len)),
         }
     }
 
@@ -288,32 +318,218 @@ impl Match {
 
 /// The byte at `i`, or NUL past the end: C reads the string's terminator there, and Lua's
 /// matcher relies on that in a few places (`%f` at the end, `[` scanning, suffix checks).
+#[inline(always)]
 fn byte_at(s: &[u8], i: usize) -> u8 {
     s.get(i).copied().unwrap_or(0)
 }
 
+// The C locale's `ctype` classes, one bit each, looked up in a table (lstrlib.c calls
+// `isalpha` and friends, which are table lookups too): a class test is one load and
+// one `and` instead of a comparison chain per byte.
+const C_ALPHA: u16 = 1 << 0;
+const C_CNTRL: u16 = 1 << 1;
+const C_DIGIT: u16 = 1 << 2;
+const C_GRAPH: u16 = 1 << 3;
+const C_LOWER: u16 = 1 << 4;
+const C_PUNCT: u16 = 1 << 5;
+const C_SPACE: u16 = 1 << 6;
+const C_UPPER: u16 = 1 << 7;
+const C_ALNUM: u16 = 1 << 8;
+const C_XDIGIT: u16 = 1 << 9;
+const C_ZERO: u16 = 1 << 10;
+
+/// The classes of each byte (bytes >= 128 belong to none).
+static CTYPE: [u16; 256] = CTYPE_TABLE;
+
+/// [`CTYPE`] as a constant, to build [`CLASS_SETS`] from.
+const CTYPE_TABLE: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        let mut f = 0;
+        if c.is_ascii_alphabetic() {
+            f |= C_ALPHA;
+        }
+        if c.is_ascii_control() {
+            f |= C_CNTRL;
+        }
+        if c.is_ascii_digit() {
+            f |= C_DIGIT;
+        }
+        if c.is_ascii_graphic() {
+            f |= C_GRAPH;
+        }
+        if c.is_ascii_lowercase() {
+            f |= C_LOWER;
+        }
+        if c.is_ascii_punctuation() {
+            f |= C_PUNCT;
+        }
+        // `is_space`: C's isspace, with \v.
+        if matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
+            f |= C_SPACE;
+        }
+        if c.is_ascii_uppercase() {
+            f |= C_UPPER;
+        }
+        if c.is_ascii_alphanumeric() {
+            f |= C_ALNUM;
+        }
+        if c.is_ascii_hexdigit() {
+            f |= C_XDIGIT;
+        }
+        if c == 0 {
+            f |= C_ZERO;
+        }
+        t[i] = f;
+        i += 1;
+    }
+    t
+};
+
+/// For a class letter after `%` (either case), the [`CTYPE`] bit it selects; 0 for any
+/// other byte (which then stands for itself). `%z` is deprecated in 5.2, still accepted.
+static CLASS_BITS: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let pairs: [(u8, u16); 11] = [
+        (b'a', C_ALPHA),
+        (b'c', C_CNTRL),
+        (b'd', C_DIGIT),
+        (b'g', C_GRAPH),
+        (b'l', C_LOWER),
+        (b'p', C_PUNCT),
+        (b's', C_SPACE),
+        (b'u', C_UPPER),
+        (b'w', C_ALNUM),
+        (b'x', C_XDIGIT),
+        (b'z', C_ZERO),
+    ];
+    let mut i = 0;
+    while i < pairs.len() {
+        let (l, bit) = pairs[i];
+        t[l as usize] = bit;
+        t[l.to_ascii_uppercase() as usize] = bit;
+        i += 1;
+    }
+    t
+};
+
+/// For each class bit of [`CTYPE`] (by its index), the bytes that have it.
+static CLASS_SETS: [ByteSet; 11] = {
+    let mut t = [ByteSet([0; 4]); 11];
+    let mut c = 0;
+    while c < 256 {
+        let mut b = 0;
+        while b < 11 {
+            if CTYPE_TABLE[c] & (1 << b) != 0 {
+                t[b].0[c >> 6] |= 1 << (c & 63);
+            }
+            b += 1;
+        }
+        c += 1;
+    }
+    t
+};
+
+/// A set of bytes as 256 bits: a `[set]` worked out once for a loop over many bytes,
+/// where [`match_bracket_class`] would walk the set's items again for each byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    #[inline(always)]
+    fn has(&self, c: u8) -> bool {
+        self.0[usize::from(c >> 6)] >> (c & 63) & 1 != 0
+    }
+
+    fn add(&mut self, c: u8) {
+        self.0[usize::from(c >> 6)] |= 1 << (c & 63);
+    }
+
+    fn union(&mut self, other: &ByteSet, complement: bool) {
+        for (w, o) in self.0.iter_mut().zip(other.0) {
+            *w |= if complement { !o } else { o };
+        }
+    }
+
+    /// The bytes `match_bracket_class(c, pat, p, ec)` holds: its walk over the items,
+    /// adding each item's bytes instead of testing one.
+    fn of_bracket(pat: &[u8], p: usize, ec: usize) -> ByteSet {
+        let mut set = ByteSet([0; 4]);
+        let mut q = p;
+        let mut sig = true;
+        if byte_at(pat, q + 1) == b'^' {
+            sig = false;
+            q += 1;
+        }
+        loop {
+            q += 1;
+            if q >= ec {
+                break;
+            }
+            let pc = pat[q];
+            if pc == ESC {
+                q += 1;
+                let cl = byte_at(pat, q);
+                match CLASS_BITS[usize::from(cl)] {
+                    0 => set.add(cl),
+                    bits => set.union(
+                        &CLASS_SETS[bits.trailing_zeros() as usize],
+                        !cl.is_ascii_lowercase(),
+                    ),
+                }
+            } else if byte_at(pat, q + 1) == b'-' && q + 2 < ec {
+                q += 2;
+                for c in pc..=pat[q] {
+                    set.add(c);
+                }
+            } else {
+                set.add(pc);
+            }
+        }
+        if !sig {
+            for w in &mut set.0 {
+                *w = !*w;
+            }
+        }
+        set
+    }
+}
+
+/// Bytes a loop over a `[set]` tests with [`match_bracket_class`] before it builds
+/// the set's [`ByteSet`] (which costs about as much as testing a few bytes).
+const SET_DIRECT: usize = 8;
+
+/// The offset of the first byte of `bytes` that is (`want`) or is not in the set
+/// `pat[p..=ec]`.
+fn position_in_set(bytes: &[u8], pat: &[u8], p: usize, ec: usize, want: bool) -> Option<usize> {
+    let head = bytes.len().min(SET_DIRECT);
+    if let Some(i) = bytes[..head]
+        .iter()
+        .position(|&c| match_bracket_class(c, pat, p, ec) == want)
+    {
+        return Some(i);
+    }
+    if head == bytes.len() {
+        return None;
+    }
+    let set = ByteSet::of_bracket(pat, p, ec);
+    bytes[head..]
+        .iter()
+        .position(|&c| set.has(c) == want)
+        .map(|i| head + i)
+}
+
 /// Whether `c` belongs to class letter `cl` (`match_class`): lower-case letters select the
 /// C-locale class, upper-case ones its complement, and any other byte stands for itself.
+#[inline]
 fn match_class(c: u8, cl: u8) -> bool {
-    let res = match cl.to_ascii_lowercase() {
-        b'a' => c.is_ascii_alphabetic(),
-        b'c' => c.is_ascii_control(),
-        b'd' => c.is_ascii_digit(),
-        b'g' => c.is_ascii_graphic(),
-        b'l' => c.is_ascii_lowercase(),
-        b'p' => c.is_ascii_punctuation(),
-        b's' => is_space(c),
-        b'u' => c.is_ascii_uppercase(),
-        b'w' => c.is_ascii_alphanumeric(),
-        b'x' => c.is_ascii_hexdigit(),
-        b'z' => c == 0, // deprecated in 5.2, still accepted
-        _ => return cl == c,
-    };
-    if cl.is_ascii_lowercase() {
-        res
-    } else {
-        !res
+    let bits = CLASS_BITS[usize::from(cl)];
+    if bits == 0 {
+        return cl == c;
     }
+    (CTYPE[usize::from(c)] & bits != 0) == cl.is_ascii_lowercase()
 }
 
 /// Whether `c` is in the set `pat[p..=ec]`, where `pat[p]` is `[` and `pat[ec]` its `]`
@@ -343,6 +559,233 @@ fn match_bracket_class(c: u8, pat: &[u8], p: usize, ec: usize) -> bool {
             }
         } else if pc == c {
             return sig;
+        }
+    }
+}
+
+/// Index just past the single-character class at `p` (`classEnd`).
+fn class_end(pat: &[u8], p: usize) -> Result<usize, PatternError> {
+    let mut q = p + 1;
+    match pat[p] {
+        ESC => {
+            if q >= pat.len() {
+                return Err(PatternError::EndsWithEscape);
+            }
+            Ok(q + 1)
+        }
+        b'[' => {
+            if byte_at(pat, q) == b'^' {
+                q += 1;
+            }
+            // The first byte is never the closing `]`, so `[]]` is the set of `]`.
+            loop {
+                if q >= pat.len() {
+                    return Err(PatternError::MissingBracket);
+                }
+                let c = pat[q];
+                q += 1;
+                if c == ESC && q < pat.len() {
+                    q += 1;
+                }
+                if byte_at(pat, q) == b']' {
+                    return Ok(q + 1);
+                }
+            }
+        }
+        _ => Ok(q),
+    }
+}
+
+/// How a single-character class tests a byte, worked out once for a loop over many
+/// bytes (a repetition, or the search for where a match can start) instead of once
+/// per byte as `singlematch` does.
+#[derive(Clone, Copy, Debug)]
+enum Single {
+    /// `.`
+    Any,
+    /// A literal byte, or `%` before a byte that is not a class letter.
+    Byte(u8),
+    /// `%a` and the like: the byte's [`CTYPE`] has `bits` (or has not, for `want == false`).
+    Class { bits: u16, want: bool },
+    /// `[set]`, tested by [`match_bracket_class`].
+    Set,
+}
+
+impl Single {
+    /// The test for the class at `pat[p]`.
+    fn of(pat: &[u8], p: usize) -> Single {
+        match pat[p] {
+            b'.' => Single::Any,
+            ESC => {
+                let cl = byte_at(pat, p + 1);
+                match CLASS_BITS[usize::from(cl)] {
+                    0 => Single::Byte(cl),
+                    bits => Single::Class {
+                        bits,
+                        want: cl.is_ascii_lowercase(),
+                    },
+                }
+            }
+            b'[' => Single::Set,
+            c => Single::Byte(c),
+        }
+    }
+
+    /// The length of the run of bytes at the start of `bytes` in the class `pat[p..ep]`
+    /// (which this test was made for).
+    #[inline]
+    fn run_len(self, bytes: &[u8], pat: &[u8], p: usize, ep: usize) -> usize {
+        let stop = match self {
+            Single::Any => None,
+            Single::Byte(b) => bytes.iter().position(|&c| c != b),
+            Single::Class { bits, want } => bytes
+                .iter()
+                .position(|&c| (CTYPE[usize::from(c)] & bits != 0) != want),
+            Single::Set => position_in_set(bytes, pat, p, ep - 1, false),
+        };
+        stop.unwrap_or(bytes.len())
+    }
+
+    /// The offset of the first byte of `bytes` in the class `pat[p..ep]`.
+    #[inline]
+    fn first_in(self, bytes: &[u8], pat: &[u8], p: usize, ep: usize) -> Option<usize> {
+        match self {
+            Single::Any => (!bytes.is_empty()).then_some(0),
+            Single::Byte(b) => find_byte(bytes, b),
+            Single::Class { bits, want } => bytes
+                .iter()
+                .position(|&c| (CTYPE[usize::from(c)] & bits != 0) == want),
+            Single::Set => position_in_set(bytes, pat, p, ep - 1, true),
+        }
+    }
+}
+
+/// The offset of the first `b` in `hay` (`memchr`), eight bytes at a time.
+fn find_byte(hay: &[u8], b: u8) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let splat = LO * u64::from(b);
+    let mut chunks = hay.chunks_exact(8);
+    let mut off = 0;
+    for chunk in &mut chunks {
+        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) ^ splat;
+        // A zero byte of `x` is a `b`; the lowest flagged byte is always a true one
+        // (a false flag needs a borrow from a true zero below it).
+        let zero = x.wrapping_sub(LO) & !x & HI;
+        if zero != 0 {
+            return Some(off + (zero.trailing_zeros() / 8) as usize);
+        }
+        off += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&c| c == b)
+        .map(|i| off + i)
+}
+
+/// What the start of a match must look like, when the pattern (after a `^` anchor is
+/// split off) begins with an item that tests the subject before anything else can
+/// happen: leading captures (they consume nothing), then a single-character class
+/// without `*`, `?` or `-` after it, `%bxy` (which needs an `x`), or a frontier
+/// `%f[set]`. A search uses it to go straight to the next start where an attempt can
+/// get past its first item, instead of running an attempt at every byte (each of
+/// which would fail there, with no error, as lstrlib's would).
+#[derive(Clone, Copy, Debug)]
+struct Lead {
+    test: LeadTest,
+    /// The class or set: `pat[p..ep]`.
+    p: usize,
+    ep: usize,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum LeadTest {
+    /// The byte at the start is in a class.
+    Byte(Single),
+    /// The set `pat[p..ep]` holds the byte at the start but not the one before it.
+    Frontier,
+}
+
+impl Lead {
+    fn of(pat: &[u8]) -> Option<Lead> {
+        let mut q = 0;
+        let mut opened = 0;
+        while byte_at(pat, q) == b'(' {
+            opened += 1;
+            q += if byte_at(pat, q + 1) == b')' { 2 } else { 1 };
+        }
+        // One capture too many fails ("too many captures") before the first class is
+        // looked at, at every start: no start may be skipped then.
+        if opened > MAX_CAPTURES || q >= pat.len() {
+            return None;
+        }
+        let p = q;
+        match pat[p] {
+            b')' => return None,
+            b'$' if p + 1 == pat.len() => return None,
+            ESC => match byte_at(pat, p + 1) {
+                b'b' if p + 3 < pat.len() => {
+                    return Some(Lead {
+                        test: LeadTest::Byte(Single::Byte(pat[p + 2])),
+                        p,
+                        ep: p + 4,
+                    });
+                }
+                b'f' if byte_at(pat, p + 2) == b'[' => {
+                    let ep = class_end(pat, p + 2).ok()?;
+                    return Some(Lead {
+                        test: LeadTest::Frontier,
+                        p: p + 2,
+                        ep,
+                    });
+                }
+                b'b' | b'f' | b'0'..=b'9' => return None,
+                _ => {}
+            },
+            _ => {}
+        }
+        // A malformed class is reported by the attempt, at the first start.
+        let ep = class_end(pat, p).ok()?;
+        if matches!(byte_at(pat, ep), b'*' | b'?' | b'-') {
+            return None;
+        }
+        match Single::of(pat, p) {
+            Single::Any => None,
+            test => Some(Lead {
+                test: LeadTest::Byte(test),
+                p,
+                ep,
+            }),
+        }
+    }
+
+    /// The first start in `from..end` that gets past the lead, or `end` (`end` is at
+    /// most the subject's length).
+    #[inline]
+    fn seek(self, src: &[u8], pat: &[u8], from: usize, end: usize) -> usize {
+        let (p, ec) = (self.p, self.ep - 1);
+        match self.test {
+            LeadTest::Byte(test) => test
+                .first_in(&src[from..end], pat, p, self.ep)
+                .map_or(end, |off| from + off),
+            LeadTest::Frontier => {
+                let set = (end - from > SET_DIRECT).then(|| ByteSet::of_bracket(pat, p, ec));
+                let in_set = |c: u8| match &set {
+                    Some(set) => set.has(c),
+                    None => match_bracket_class(c, pat, p, ec),
+                };
+                // As the attempt tests it: the byte before the subject is NUL.
+                let mut before = in_set(from.checked_sub(1).map_or(0, |i| src[i]));
+                for (s, &c) in src.iter().enumerate().take(end).skip(from) {
+                    let here = in_set(c);
+                    if here && !before {
+                        return s;
+                    }
+                    before = here;
+                }
+                end
+            }
         }
     }
 }
@@ -407,13 +850,15 @@ struct Suspended {
 /// stack's depth is exactly lstrlib's nesting of `match` calls, and its limit of 200
 /// ("pattern too complex") applies unchanged. Since the whole state of an attempt is
 /// plain data, it can stop between two invocations and go on later ([`Suspended`]).
-struct Matcher<'a, 'i> {
+///
+/// The captures are recorded in the caller's [`Match`] (`out`), and the steps in the
+/// caller's meter, in place: nothing big is moved in or out of a search.
+struct Matcher<'a, 'm, 'i> {
     src: &'a [u8],
     pat: &'a [u8],
-    meter: Meter<'i>,
+    meter: &'m mut Meter<'i>,
     frames: Vec<Frame>,
-    level: usize,
-    caps: [RawCapture; MAX_CAPTURES],
+    out: &'m mut Match,
     /// The invocation that a pause stopped before entering (`s`, `p`).
     pending: (usize, usize),
 }
@@ -425,71 +870,36 @@ thread_local! {
     static SPARE_FRAMES: std::cell::Cell<Vec<Frame>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
-impl<'a, 'i> Matcher<'a, 'i> {
-    fn new(src: &'a [u8], pat: &'a [u8], meter: &mut Meter<'i>) -> Self {
+/// Gives the frame stack to the next search.
+impl Drop for Matcher<'_, '_, '_> {
+    fn drop(&mut self) {
+        let mut frames = std::mem::take(&mut self.frames);
+        frames.clear();
+        SPARE_FRAMES.set(frames);
+    }
+}
+
+impl<'a, 'm, 'i> Matcher<'a, 'm, 'i> {
+    fn new(src: &'a [u8], pat: &'a [u8], meter: &'m mut Meter<'i>, out: &'m mut Match) -> Self {
+        out.level = 0;
         Matcher {
             src,
             pat,
-            meter: std::mem::take(meter),
+            meter,
             frames: SPARE_FRAMES.take(),
-            level: 0,
-            caps: [EMPTY_CAPTURE; MAX_CAPTURES],
+            out,
             pending: (0, 0),
         }
     }
 
-    /// Gives the meter back to the caller (and the frame stack to the next search).
-    fn finish(mut self, meter: &mut Meter<'i>) {
-        *meter = self.meter;
-        self.frames.clear();
-        SPARE_FRAMES.set(self.frames);
-    }
-
-    /// Packages the current captures as the result of a match of `start..end`.
-    fn to_match(&self, start: usize, end: usize) -> Match {
-        Match {
-            start,
-            end,
-            level: self.level,
-            caps: self.caps,
-        }
-    }
-
-    /// Index just past the single-character class at `p` (`classEnd`).
-    fn class_end(&self, p: usize) -> Result<usize, PatternError> {
-        let pat = self.pat;
-        let mut q = p + 1;
-        match pat[p] {
-            ESC => {
-                if q >= pat.len() {
-                    return Err(PatternError::EndsWithEscape);
-                }
-                Ok(q + 1)
-            }
-            b'[' => {
-                if byte_at(pat, q) == b'^' {
-                    q += 1;
-                }
-                // The first byte is never the closing `]`, so `[]]` is the set of `]`.
-                loop {
-                    if q >= pat.len() {
-                        return Err(PatternError::MissingBracket);
-                    }
-                    let c = pat[q];
-                    q += 1;
-                    if c == ESC && q < pat.len() {
-                        q += 1;
-                    }
-                    if byte_at(pat, q) == b']' {
-                        return Ok(q + 1);
-                    }
-                }
-            }
-            _ => Ok(q),
-        }
+    /// Records a match of `start..end` (the captures are in place already).
+    fn found(&mut self, start: usize, end: usize) {
+        self.out.start = start;
+        self.out.end = end;
     }
 
     /// Whether the subject byte at `s` matches the class `pat[p..ep]` (`singlematch`).
+    #[inline(always)]
     fn single_match(&self, s: usize, p: usize, ep: usize) -> bool {
         let Some(&c) = self.src.get(s) else {
             return false;
@@ -514,13 +924,19 @@ impl<'a, 'i> Matcher<'a, 'i> {
         mut resumed: bool,
     ) -> Result<Option<usize>, PatternError> {
         let mut flow = Flow::Enter(s, p);
+        // Below this many steps, entering an invocation can neither pause nor make
+        // the meter look at its limit and interrupt flag: one comparison instead of
+        // three. (Other ticks only move the meter's next look later, so a stale value
+        // is merely low, which sends an entry to the exact path below.)
+        let mut quiet = self.meter.quiet_until();
         loop {
             // Where the body of an invocation runs next (one call site, inlined).
             let (s, p) = match flow {
                 Flow::Enter(s, p) => {
+                    let quiet_step = self.meter.steps < quiet;
                     // The only place where a match pauses: between invocations, once the
                     // steps since the (re)start reached the meter's threshold.
-                    if self.meter.steps >= self.meter.pause && !resumed {
+                    if !quiet_step && self.meter.steps >= self.meter.pause && !resumed {
                         self.pending = (s, p);
                         return Err(PatternError::Paused);
                     }
@@ -528,7 +944,12 @@ impl<'a, 'i> Matcher<'a, 'i> {
                     if self.frames.len() >= MAX_MATCH_CALLS {
                         return Err(PatternError::TooComplex);
                     }
-                    self.meter.tick(1)?;
+                    if quiet_step {
+                        self.meter.steps += 1;
+                    } else {
+                        self.meter.tick(1)?;
+                        quiet = self.meter.quiet_until();
+                    }
                     (s, p)
                 }
                 Flow::Done(end) => {
@@ -572,13 +993,13 @@ impl<'a, 'i> Matcher<'a, 'i> {
                         }
                         Frame::Open => {
                             self.frames.pop();
-                            self.level -= 1;
+                            self.out.level -= 1;
                             continue;
                         }
                         Frame::Close { l } => {
                             let l = *l;
                             self.frames.pop();
-                            self.caps[l].len = CapLen::Unfinished;
+                            self.out.caps[l].len = CAP_UNFINISHED;
                             continue;
                         }
                     }
@@ -600,9 +1021,9 @@ impl<'a, 'i> Matcher<'a, 'i> {
             match pat[p] {
                 b'(' => {
                     return if byte_at(pat, p + 1) == b')' {
-                        self.start_capture(s, p + 2, CapLen::Position)
+                        self.start_capture(s, p + 2, CAP_POSITION)
                     } else {
-                        self.start_capture(s, p + 1, CapLen::Unfinished)
+                        self.start_capture(s, p + 1, CAP_UNFINISHED)
                     };
                 }
                 b')' => return self.end_capture(s, p + 1),
@@ -627,7 +1048,7 @@ impl<'a, 'i> Matcher<'a, 'i> {
                         if byte_at(pat, p) != b'[' {
                             return Err(PatternError::MissingFrontierSet);
                         }
-                        let ep = self.class_end(p)?;
+                        let ep = class_end(pat, p)?;
                         let prev = if s == 0 { 0 } else { self.src[s - 1] };
                         let cur = byte_at(self.src, s);
                         if !match_bracket_class(prev, pat, p, ep - 1)
@@ -651,7 +1072,7 @@ impl<'a, 'i> Matcher<'a, 'i> {
                 _ => {}
             }
             // A single-character class with an optional suffix.
-            let ep = self.class_end(p)?;
+            let ep = class_end(pat, p)?;
             let suffix = byte_at(pat, ep);
             if !self.single_match(s, p, ep) {
                 if matches!(suffix, b'*' | b'?' | b'-') {
@@ -683,36 +1104,33 @@ impl<'a, 'i> Matcher<'a, 'i> {
     /// Greedy repetition: the longest run of the class, then the rest after it; backing
     /// off happens in [`Frame::Greedy`] (`max_expand`).
     fn max_expand(&mut self, s: usize, p: usize, ep: usize) -> Result<Flow, PatternError> {
-        let mut i = 0;
-        while self.single_match(s + i, p, ep) {
-            i += 1;
-        }
+        let rest = self.src.get(s..).unwrap_or_default();
+        let i = Single::of(self.pat, p).run_len(rest, self.pat, p, ep);
         self.meter.tick(i as u64)?;
         self.frames.push(Frame::Greedy { s, ep, i });
         Ok(Flow::Enter(s + i, ep + 1))
     }
 
     /// Opens capture `level` at `s` and matches the rest (`start_capture`).
-    fn start_capture(&mut self, s: usize, p: usize, what: CapLen) -> Result<Flow, PatternError> {
-        if self.level >= MAX_CAPTURES {
+    fn start_capture(&mut self, s: usize, p: usize, len: usize) -> Result<Flow, PatternError> {
+        let level = self.out.level;
+        if level >= MAX_CAPTURES {
             return Err(PatternError::TooManyCaptures);
         }
-        self.caps[self.level] = RawCapture {
-            start: s,
-            len: what,
-        };
-        self.level += 1;
+        self.out.caps[level] = RawCapture { start: s, len };
+        self.out.level = level + 1;
         self.frames.push(Frame::Open);
         Ok(Flow::Enter(s, p))
     }
 
     /// Closes the innermost open capture at `s` and matches the rest (`end_capture`).
     fn end_capture(&mut self, s: usize, p: usize) -> Result<Flow, PatternError> {
-        let l = (0..self.level)
+        let caps = &mut self.out.caps[..self.out.level];
+        let l = (0..caps.len())
             .rev()
-            .find(|&l| self.caps[l].len == CapLen::Unfinished)
+            .find(|&l| caps[l].len == CAP_UNFINISHED)
             .ok_or(PatternError::InvalidPatternCapture)?;
-        self.caps[l].len = CapLen::Closed(s - self.caps[l].start);
+        caps[l].len = s - caps[l].start;
         self.frames.push(Frame::Close { l });
         Ok(Flow::Enter(s, p))
     }
@@ -723,14 +1141,15 @@ impl<'a, 'i> Matcher<'a, 'i> {
         let l = i32::from(digit) - i32::from(b'1');
         let valid = usize::try_from(l)
             .ok()
-            .filter(|&l| l < self.level && self.caps[l].len != CapLen::Unfinished);
+            .filter(|&l| l < self.out.level && self.out.caps[l].len != CAP_UNFINISHED);
         let Some(l) = valid else {
             return Err(PatternError::InvalidCaptureIndex(l + 1));
         };
-        let cap = self.caps[l];
-        let CapLen::Closed(len) = cap.len else {
+        let cap = self.out.caps[l];
+        if cap.len == CAP_POSITION {
             return Ok(None);
-        };
+        }
+        let len = cap.len;
         self.meter.tick(len as u64 / 16)?;
         let rest = &self.src[s..];
         let text = &self.src[cap.start..cap.start + len];
@@ -762,10 +1181,32 @@ impl<'a, 'i> Matcher<'a, 'i> {
         Ok(None)
     }
 
+    /// The first start at or after `s` where an attempt can get past the pattern's
+    /// first item `lead` (or the end of the subject), skipping the starts in between:
+    /// an attempt there would fail at once. Each start skipped counts the one step its
+    /// attempt would have; no more are skipped than the meter allows before it pauses
+    /// or stops, so the attempt at the start returned pauses or stops where the attempts
+    /// one by one would have.
+    fn skip(&mut self, lead: Lead, s: usize) -> Result<usize, PatternError> {
+        let room = self
+            .meter
+            .pause
+            .min(self.meter.limit)
+            .saturating_sub(self.meter.steps);
+        let end = s
+            .saturating_add(usize::try_from(room).unwrap_or(usize::MAX))
+            .min(self.src.len());
+        if end <= s {
+            return Ok(s);
+        }
+        let to = lead.seek(self.src, self.pat, s, end);
+        self.meter.tick((to - s) as u64)?;
+        Ok(to)
+    }
+
     /// One attempt at `s`: a fresh one, or the one `paused` holds (which was paused
     /// in an attempt at `s`). A pause leaves the attempt in `paused`. Returns the end of
-    /// the match ([`Matcher::to_match`] then packages it: a `Match` is big, so it is
-    /// built only for a success).
+    /// the match (the captures are in `out`).
     #[inline]
     fn attempt(
         &mut self,
@@ -773,7 +1214,7 @@ impl<'a, 'i> Matcher<'a, 'i> {
         paused: &mut Option<Box<Suspended>>,
     ) -> Result<Option<usize>, PatternError> {
         let r = if paused.is_none() {
-            self.level = 0;
+            self.out.level = 0;
             self.frames.clear();
             self.run(s, 0, false)
         } else {
@@ -807,13 +1248,13 @@ impl<'a, 'i> Matcher<'a, 'i> {
                     ..
                 } = *sus;
                 self.frames = frames;
-                self.level = level;
-                self.caps = caps;
+                self.out.level = level;
+                self.out.caps = caps;
                 self.run(at, p, true)
             }
             // A caller that changed the subject or pattern: start afresh.
             _ => {
-                self.level = 0;
+                self.out.level = 0;
                 self.frames.clear();
                 self.run(s, 0, false)
             }
@@ -828,8 +1269,8 @@ impl<'a, 'i> Matcher<'a, 'i> {
             s: self.pending.0,
             p: self.pending.1,
             frames: std::mem::take(&mut self.frames),
-            level: self.level,
-            caps: self.caps,
+            level: self.out.level,
+            caps: self.out.caps,
             src_len: self.src.len(),
             pat_len: self.pat.len(),
         }));
@@ -888,7 +1329,7 @@ pub fn find_plain(
     let last_start = hay.len() - needle.len();
     let mut i = 0;
     while i <= last_start {
-        let Some(off) = hay[i..=last_start].iter().position(|&c| c == first) else {
+        let Some(off) = find_byte(&hay[i..=last_start], first) else {
             meter.tick((last_start + 1 - i) as u64 / 16)?;
             return Ok(None);
         };
@@ -944,24 +1385,38 @@ impl Find {
         pat: &[u8],
         meter: &mut Meter<'_>,
     ) -> Result<Option<Match>, PatternError> {
+        let mut out = Match::new();
+        Ok(self.search(src, pat, meter, &mut out)?.then_some(out))
+    }
+
+    /// [`Find::next_match`], recording the match in `out` (whose earlier contents are
+    /// overwritten): `Ok(true)` when found.
+    pub fn search(
+        &mut self,
+        src: &[u8],
+        pat: &[u8],
+        meter: &mut Meter<'_>,
+        out: &mut Match,
+    ) -> Result<bool, PatternError> {
         if self.pos > src.len() {
-            return Ok(None);
+            return Ok(false);
         }
         let (anchor, pat) = split_anchor(pat);
-        let mut m = Matcher::new(src, pat, meter);
-        let r = loop {
-            match m.attempt(self.pos, &mut self.paused) {
-                Ok(Some(end)) => break Ok(Some(m.to_match(self.pos, end))),
-                Err(e) => break Err(e),
-                Ok(None) => {}
+        let lead = if anchor { None } else { Lead::of(pat) };
+        let mut m = Matcher::new(src, pat, meter, out);
+        loop {
+            if let (Some(lead), None) = (lead, &self.paused) {
+                self.pos = m.skip(lead, self.pos)?;
+            }
+            if let Some(end) = m.attempt(self.pos, &mut self.paused)? {
+                m.found(self.pos, end);
+                return Ok(true);
             }
             if anchor || self.pos >= src.len() {
-                break Ok(None);
+                return Ok(false);
             }
             self.pos += 1;
-        };
-        m.finish(meter);
-        r
+        }
     }
 }
 
@@ -1028,23 +1483,36 @@ impl Gmatch {
         pat: &[u8],
         meter: &mut Meter<'_>,
     ) -> Result<Option<Match>, PatternError> {
-        let mut m = Matcher::new(src, pat, meter);
-        let r = loop {
+        let mut out = Match::new();
+        Ok(self.search(src, pat, meter, &mut out)?.then_some(out))
+    }
+
+    /// [`Gmatch::next_match`], recording the match in `out`: `Ok(true)` when found.
+    pub fn search(
+        &mut self,
+        src: &[u8],
+        pat: &[u8],
+        meter: &mut Meter<'_>,
+        out: &mut Match,
+    ) -> Result<bool, PatternError> {
+        let lead = Lead::of(pat);
+        let mut m = Matcher::new(src, pat, meter, out);
+        loop {
             if self.pos > src.len() {
-                break Ok(None);
+                return Ok(false);
             }
-            match m.attempt(self.pos, &mut self.paused) {
-                Err(e) => break Err(e),
-                Ok(Some(end)) => {
-                    let found = m.to_match(self.pos, end);
-                    self.pos = if end == found.start { end + 1 } else { end };
-                    break Ok(Some(found));
+            if let (Some(lead), None) = (lead, &self.paused) {
+                self.pos = m.skip(lead, self.pos)?;
+            }
+            match m.attempt(self.pos, &mut self.paused)? {
+                Some(end) => {
+                    m.found(self.pos, end);
+                    self.pos = if end == self.pos { end + 1 } else { end };
+                    return Ok(true);
                 }
-                Ok(None) => self.pos += 1,
+                None => self.pos += 1,
             }
-        };
-        m.finish(meter);
-        r
+        }
     }
 }
 
@@ -1085,24 +1553,29 @@ impl Gsub {
         pat: &[u8],
         meter: &mut Meter<'_>,
     ) -> Result<Option<Match>, PatternError> {
+        let mut out = Match::new();
+        Ok(self.search(src, pat, meter, &mut out)?.then_some(out))
+    }
+
+    /// [`Gsub::next_match`], recording the match in `out`: `Ok(true)` when found.
+    pub fn search(
+        &mut self,
+        src: &[u8],
+        pat: &[u8],
+        meter: &mut Meter<'_>,
+        out: &mut Match,
+    ) -> Result<bool, PatternError> {
         let (anchor, pat) = split_anchor(pat);
         if self.pos > src.len() {
             // Only possible if the caller switched subjects between calls.
             self.done = true;
         }
-        let mut m = Matcher::new(src, pat, meter);
-        let r = self.next_inner(&mut m, src, anchor);
-        m.finish(meter);
-        r
-    }
-
-    fn next_inner(
-        &mut self,
-        m: &mut Matcher<'_, '_>,
-        src: &[u8],
-        anchor: bool,
-    ) -> Result<Option<Match>, PatternError> {
+        let lead = if anchor { None } else { Lead::of(pat) };
+        let mut m = Matcher::new(src, pat, meter, out);
         while !self.done {
+            if let (Some(lead), None) = (lead, &self.paused) {
+                self.pos = m.skip(lead, self.pos)?;
+            }
             let s = self.pos;
             let found = m.attempt(s, &mut self.paused)?;
             match found {
@@ -1114,10 +1587,11 @@ impl Gsub {
                 self.done = true;
             }
             if let Some(end) = found {
-                return Ok(Some(m.to_match(s, end)));
+                m.found(s, end);
+                return Ok(true);
             }
         }
-        Ok(None)
+        Ok(false)
     }
 }
 
@@ -1633,6 +2107,35 @@ pub(crate) mod tests {
             Call::Gsub(s("abc"), s("(a"), "%1", None),
             Call::Match(format!("{}{}", a(1000), "b"), s("(a*)%1b"), 1),
             Call::Gmatch(format!("x{}y{}z", a(50), a(30)), s("(a+)()")),
+            // Searches that skip starts (see `Lead`): at a threshold of 0 nothing is
+            // skipped, so these compare the skipping search with the one-by-one one.
+            Call::Find(format!("{}42 7", s(" ab").repeat(20)), s("%d+"), 1),
+            Call::Find(format!("{}42", s("ab ").repeat(20)), s("(()%d)(%d)"), 3),
+            Call::Find(format!("{}(x)", a(30)), s("%b()"), 1),
+            Call::Find(format!("{}(x", a(30)), s("%b()"), 1),
+            Call::Find(
+                s("aaa"),
+                format!("{}%d{}", "(".repeat(33), ")".repeat(33)),
+                1,
+            ),
+            Call::Find(
+                s("aaa1"),
+                format!("{}%d{}", "(".repeat(32), ")".repeat(32)),
+                1,
+            ),
+            Call::Find(s("x\0y\0"), s("%z"), 1),
+            Call::Find(s("\u{80}a\u{ff}"), s("[\u{80}-\u{ff}]"), 2),
+            Call::Gmatch(s("THE (quick) fox"), s("%f[%l]%a")),
+            Call::Gmatch(s("ab cd"), s("%f[%z]")),
+            Call::Gmatch(s("ab cd"), s("%f[^%z]")),
+            Call::Gmatch(s("[a][bb][]"), s("%[(%a*)%]")),
+            Call::Gmatch(format!("{}=1 {}=22", a(20), a(5)), s("(%w+)=(%S+)")),
+            Call::Gsub(s("id=12 name=x"), s("(%a+)=(%w+)"), "%2:%1", None),
+            Call::Gsub(format!("{}  \n x  \n", a(10)), s("%s+$"), "", None),
+            Call::Gsub(s("one two three"), s("%f[%a]%a"), "<%0>", None),
+            Call::Gsub(s("a1b2c3"), s("%d"), "#", Some(2)),
+            Call::Gsub(s("xyx"), s("[xy]"), "-", None),
+            Call::Gmatch(s("xx)"), s("%a)")),
         ]
     }
 
@@ -1685,6 +2188,153 @@ pub(crate) mod tests {
         let mut m = Meter::new(100, None);
         let r = Find::new(0).next_match(src.as_bytes(), pat.as_bytes(), &mut m);
         assert_eq!(r, Err(PatternError::Stopped));
+    }
+
+    /// `match_class` before the lookup tables: the C-locale classes spelled out.
+    fn match_class_reference(c: u8, cl: u8) -> bool {
+        let res = match cl.to_ascii_lowercase() {
+            b'a' => c.is_ascii_alphabetic(),
+            b'c' => c.is_ascii_control(),
+            b'd' => c.is_ascii_digit(),
+            b'g' => c.is_ascii_graphic(),
+            b'l' => c.is_ascii_lowercase(),
+            b'p' => c.is_ascii_punctuation(),
+            b's' => crate::text::number::is_space(c),
+            b'u' => c.is_ascii_uppercase(),
+            b'w' => c.is_ascii_alphanumeric(),
+            b'x' => c.is_ascii_hexdigit(),
+            b'z' => c == 0,
+            _ => return cl == c,
+        };
+        if cl.is_ascii_lowercase() {
+            res
+        } else {
+            !res
+        }
+    }
+
+    #[test]
+    fn class_tables_agree_with_ctype() {
+        for cl in 0..=255u8 {
+            let pat = [ESC, cl];
+            for c in 0..=255u8 {
+                let want = match_class_reference(c, cl);
+                assert_eq!(match_class(c, cl), want, "{c} in %{}", cl as char);
+                if cl != 0 {
+                    // The run and search loops' form of the same test.
+                    let t = Single::of(&pat, 0);
+                    assert_eq!(t.run_len(&[c], &pat, 0, 2), usize::from(want));
+                    assert_eq!(t.first_in(&[c], &pat, 0, 2), want.then_some(0));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn byte_sets_agree_with_match_bracket_class() {
+        let sets: &[&[u8]] = &[
+            b"[abc]",
+            b"[^abc]",
+            b"[a-z]",
+            b"[^a-z%d]",
+            b"[%a_]",
+            b"[%A]",
+            b"[%c\"\\]",
+            b"[]]",
+            b"[^]]",
+            b"[a-]",
+            b"[-a]",
+            b"[z-a]",
+            b"[%]]",
+            b"[%%]",
+            b"[%z]",
+            b"[%Z%s]",
+            b"[\x80-\xff]",
+            b"[^\x00-\x7f]",
+            b"[%w%.]",
+            b"[%-%d%.]",
+            b"[a-%%]",
+            b"[%a-z]",
+            b"[^%]x]",
+            b"[%x%p%g%l%u]",
+        ];
+        for &set in sets {
+            let ec = class_end(set, 0).unwrap() - 1;
+            let bs = ByteSet::of_bracket(set, 0, ec);
+            for c in 0..=255u8 {
+                let want = match_bracket_class(c, set, 0, ec);
+                assert_eq!(bs.has(c), want, "{c} in {}", String::from_utf8_lossy(set));
+            }
+            // The loops that switch to the set after a few bytes.
+            let bytes: Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
+            for from in 0..20 {
+                let b = &bytes[from..];
+                for want in [false, true] {
+                    assert_eq!(
+                        position_in_set(b, set, 0, ec, want),
+                        b.iter()
+                            .position(|&c| match_bracket_class(c, set, 0, ec) == want)
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn find_byte_finds_the_first() {
+        let hay: Vec<u8> = (0..100u32).map(|i| (i * 37 % 256) as u8).collect();
+        for from in 0..hay.len() {
+            for b in [0u8, 1, 37, 74, 0x80, 0xff, 0x7f, 0x81] {
+                let h = &hay[from..];
+                assert_eq!(
+                    find_byte(h, b),
+                    h.iter().position(|&c| c == b),
+                    "{from} {b}"
+                );
+            }
+        }
+        // A byte right after one that borrows (0x01 before the needle 0x00 and so on).
+        assert_eq!(find_byte(b"\x01\x00aaaaaa", 0), Some(1));
+        assert_eq!(find_byte(b"aaaaaaa\x01\x00", 0), Some(8));
+        assert_eq!(
+            find_byte(b"\x81\x80\x80\x80\x80\x80\x80\x80", 0x80),
+            Some(1)
+        );
+        assert_eq!(find_byte(b"", 0), None);
+    }
+
+    #[test]
+    fn a_skipping_search_is_bounded_by_the_meter() {
+        // The starts skipped count one step each, and a search skips no further than
+        // its meter allows: a limit stops it, a pause keeps its place.
+        let src = format!("{}7", " ".repeat(10_000));
+        let mut m = Meter::default();
+        let r = find_at(src.as_bytes(), b"%d", 0, &mut m).unwrap().unwrap();
+        assert_eq!((r.start, r.end), (10_000, 10_001));
+        assert_eq!(m.steps, 10_001);
+        let mut m = Meter::new(5_000, None);
+        assert_eq!(
+            find_at(src.as_bytes(), b"%d", 0, &mut m),
+            Err(PatternError::Stopped)
+        );
+        assert!(m.steps <= 5_001, "{}", m.steps);
+        let mut f = Find::new(0);
+        let mut m = Meter::default().pausing(100);
+        assert_eq!(
+            f.next_match(src.as_bytes(), b"%d", &mut m),
+            Err(PatternError::Paused)
+        );
+        assert_eq!(m.steps, 100);
+        let mut pauses = 1;
+        let found = loop {
+            let mut m = Meter::default().pausing(100);
+            match f.next_match(src.as_bytes(), b"%d", &mut m) {
+                Err(PatternError::Paused) => pauses += 1,
+                r => break r.unwrap().unwrap(),
+            }
+        };
+        assert_eq!(found.start, 10_000);
+        assert!((90..=110).contains(&pauses), "{pauses}");
     }
 
     #[test]
