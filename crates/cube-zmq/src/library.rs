@@ -384,7 +384,7 @@ fn apply_options<'n>(cx: &mut Cx<'n>, s: &mut Sock, t: TableRef<'n>) -> HostResu
     while let Some((k, v)) = cx.next(t, key) {
         key = k;
         let name = match k {
-            Val::Num(n) if n == 1.0 => continue,
+            Val::Num(1.0) => continue,
             Val::Str(s) => s.as_bytes(),
             other => {
                 let msg = format!("socket option names are strings, got {}", other.type_name());
