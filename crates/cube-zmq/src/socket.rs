@@ -4,7 +4,8 @@
 
 use crate::options::{self, Access, Kind, Opt};
 use crate::{errno, strerror, Shared};
-use cube_lua::{Args, LResult, Ret, State, Value};
+use cube_lua::host::{Cx, HostResult, Val};
+use cube_lua::{Args, Ret};
 use cube_vm::io_wait::{self, Retry};
 use std::ffi::{c_int, c_void, CString};
 use std::os::fd::RawFd;
@@ -168,24 +169,65 @@ impl Sock {
         }
     }
 
+    /// The socket's pending events (`ZMQ_EVENTS`); see [`Handle::events`].
+    pub(crate) fn events(&self) -> i16 {
+        events_of(self.raw)
+    }
+
+    /// What waiting on this open socket needs, copied out of it (see [`Handle`]).
+    pub(crate) fn handle(&self) -> Handle {
+        Handle {
+            raw: self.raw,
+            fd: self.fd,
+            token: self.token,
+            shared: self.shared.clone(),
+        }
+    }
+
+    pub(crate) fn raw(&self) -> *mut c_void {
+        self.raw
+    }
+}
+
+/// The pending events (`ZMQ_EVENTS`) of the libzmq socket `raw` (0 if it cannot be
+/// read, e.g. for the null pointer of a closed socket).
+fn events_of(raw: *mut c_void) -> i16 {
+    let mut ev: c_int = 0;
+    let mut len = std::mem::size_of::<c_int>();
+    // SAFETY: ZMQ_EVENTS writes an int; `raw` is an open socket or null (libzmq then
+    // fails with ENOTSOCK).
+    let rc = unsafe {
+        z::zmq_getsockopt(
+            raw,
+            z::ZMQ_EVENTS as c_int,
+            &mut ev as *mut c_int as *mut c_void,
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return 0;
+    }
+    ev as i16
+}
+
+/// What waiting on a socket needs (its libzmq handle, descriptor and reactor
+/// registration), copied out of the socket's userdata so that a native can wait on
+/// several sockets at once (`zmq.poll`) without holding their payloads. A handle is
+/// made from an open socket and used only within the native call that made it: no
+/// Lua code runs during a native, so nothing closes the socket meanwhile (`close` and
+/// `__gc` are natives of their own, and nothing is collected while a context lives).
+pub(crate) struct Handle {
+    raw: *mut c_void,
+    fd: RawFd,
+    token: u64,
+    shared: Arc<Shared>,
+}
+
+impl Handle {
     /// The socket's pending events (`ZMQ_EVENTS`); reading them also processes
     /// libzmq's pending commands, which is what re-arms the notification descriptor.
     pub(crate) fn events(&self) -> i16 {
-        let mut ev: c_int = 0;
-        let mut len = std::mem::size_of::<c_int>();
-        // SAFETY: ZMQ_EVENTS writes an int.
-        let rc = unsafe {
-            z::zmq_getsockopt(
-                self.raw,
-                z::ZMQ_EVENTS as c_int,
-                &mut ev as *mut c_int as *mut c_void,
-                &mut len,
-            )
-        };
-        if rc != 0 {
-            return 0;
-        }
-        ev as i16
+        events_of(self.raw)
     }
 
     /// Arms the socket's descriptor so `waker` fires when libzmq signals it.
@@ -194,10 +236,6 @@ impl Sock {
             .reactor
             .arm(self.fd, self.token, waker)
             .map_err(|e| format!("cannot wait on the socket: {e}"))
-    }
-
-    pub(crate) fn raw(&self) -> *mut c_void {
-        self.raw
     }
 }
 
@@ -237,14 +275,14 @@ pub(crate) fn timeout_from_f64(ms: f64) -> Option<i64> {
 }
 
 /// An optional timeout argument (nil: for ever); NaN is an argument error.
-pub(crate) fn timeout_arg(st: &mut State, a: Args, n: usize) -> LResult<i64> {
-    if st.arg(a, n).is_nil() {
+pub(crate) fn timeout_arg<'n>(cx: &mut Cx<'n>, a: Args, n: usize) -> HostResult<'n, i64> {
+    if cx.arg(a, n).is_nil() {
         return Ok(-1);
     }
-    let ms = st.check_number(a, n)?;
+    let ms = cx.check_number(a, n)?;
     match timeout_from_f64(ms) {
         Some(t) => Ok(t),
-        None => Err(st.arg_error(n, "timeout must be a number, not NaN")),
+        None => Err(cx.arg_error(n, "timeout must be a number, not NaN")),
     }
 }
 
@@ -266,11 +304,11 @@ pub(crate) fn limit_message_size(s: &mut Sock, max_heap: usize) {
 }
 
 /// Reserves `len` bytes of the running process's heap for a received part
-/// (`State::reserve`) before it is copied in. A failure ends the native: the driver
+/// (`Cx::reserve`) before it is copied in. A failure ends the native: the driver
 /// collects and calls it again (the part waits in `msg`, `Sock::held`), or, if the
 /// bytes still do not fit, ends the process with "heap limit exceeded".
-fn check_heap_room(st: &mut State, s: &mut Sock, len: usize) -> LResult<()> {
-    match st.reserve(len) {
+fn check_heap_room<'n>(cx: &mut Cx<'n>, s: &mut Sock, len: usize) -> HostResult<'n, ()> {
+    match cx.reserve(len) {
         Ok(()) => {
             s.held = false;
             Ok(())
@@ -282,15 +320,21 @@ fn check_heap_room(st: &mut State, s: &mut Sock, len: usize) -> LResult<()> {
     }
 }
 
+/// Charges the running slice for a part of `len` bytes copied in or out.
+fn spend(cx: &mut Cx<'_>, len: usize) {
+    let b = cx.budget();
+    cx.set_budget(b - (1 + (len as i64 >> 10)));
+}
+
 /// Called when an operation on `socks` would block: suspends the process until one of
 /// them has one of the `want` events, or the deadline passes (see the crate doc).
 /// Outside a process (a plain state, e.g. the REPL) it waits on this thread instead.
-pub(crate) fn wait_ready(
-    st: &mut State,
-    socks: &[(&Sock, i16)],
+pub(crate) fn wait_ready<'n>(
+    cx: &mut Cx<'n>,
+    socks: &[(Handle, i16)],
     retry: Option<Retry>,
     timeout_ms: i64,
-) -> LResult<Next> {
+) -> HostResult<'n, Next> {
     for (s, want) in socks {
         if s.events() & want != 0 {
             return Ok(Next::Again);
@@ -303,11 +347,11 @@ pub(crate) fn wait_ready(
     if deadline.is_some_and(|d| Instant::now() >= d) {
         return Ok(Next::TimedOut);
     }
-    match io_wait::block(st, deadline) {
+    match io_wait::block(cx, deadline) {
         Some(waker) => {
             for (s, _) in socks {
                 if let Err(m) = s.arm(waker.clone()) {
-                    return Err(st.rt_error(&m));
+                    return Err(cx.rt_error(&m));
                 }
             }
             Ok(Next::Block)
@@ -327,7 +371,8 @@ pub(crate) fn wait_ready(
                 Some(d) => d.saturating_duration_since(Instant::now()).as_millis() as i64,
                 None => -1,
             };
-            // SAFETY: `items` is a live array of poll items of open sockets.
+            // SAFETY: `items` is a live array of poll items of open sockets (handles
+            // are used within the native call that made them, see `Handle`).
             let n = unsafe { z::zmq_poll(items.as_mut_ptr(), items.len() as c_int, ms as _) };
             if n == 0 && deadline.is_some() {
                 return Ok(Next::TimedOut);
@@ -339,7 +384,12 @@ pub(crate) fn wait_ready(
 
 /// Suspends the process on `s` without looking at its events first (used when the
 /// events keep saying "ready" and the operation keeps failing).
-fn block_now(st: &mut State, s: &Sock, retry: Option<Retry>, timeout_ms: i64) -> LResult<Next> {
+fn block_now<'n>(
+    cx: &mut Cx<'n>,
+    s: &Handle,
+    retry: Option<Retry>,
+    timeout_ms: i64,
+) -> HostResult<'n, Next> {
     let deadline = match retry {
         Some(r) => r.deadline,
         None => deadline_after(timeout_ms),
@@ -347,10 +397,10 @@ fn block_now(st: &mut State, s: &Sock, retry: Option<Retry>, timeout_ms: i64) ->
     if deadline.is_some_and(|d| Instant::now() >= d) {
         return Ok(Next::TimedOut);
     }
-    match io_wait::block(st, deadline) {
+    match io_wait::block(cx, deadline) {
         Some(w) => match s.arm(w) {
             Ok(()) => Ok(Next::Block),
-            Err(m) => Err(st.rt_error(&m)),
+            Err(m) => Err(cx.rt_error(&m)),
         },
         None => {
             std::thread::sleep(Duration::from_millis(1));
@@ -359,101 +409,106 @@ fn block_now(st: &mut State, s: &Sock, retry: Option<Retry>, timeout_ms: i64) ->
     }
 }
 
-/// The socket at argument `n`, open.
-///
-/// # Safety
-/// The reference is not tied to `st` (the natives need both at once), so the caller
-/// must keep it within the running native's call: argument `n` roots the userdata
-/// until the native returns (a native's arguments stay on the stack; a collection
-/// inside a native is not possible: `State::reserve` asks the driver for one after
-/// the native returns), and must not overwrite that argument slot or make another reference to the
-/// same payload while it uses this one (`State::userdata_mut_unbound`'s contract).
-pub(crate) unsafe fn check_sock<'a>(st: &mut State, a: Args, n: usize) -> LResult<&'a mut Sock> {
-    let v = st.arg(a, n);
-    // SAFETY: the caller keeps the userdata rooted and unaliased while it uses the
-    // reference (contract).
-    match unsafe { st.userdata_mut_unbound::<Sock>(&v) } {
-        Some(s) if !s.is_closed() => Ok(s),
-        Some(_) => Err(st.rt_error("attempt to use a closed socket")),
-        None => Err(st.arg_type_error(a, n, "zmq socket")),
+/// Runs `f` with the context and the open socket at argument `n` (its payload is lent
+/// by `Cx::with_userdata` for the call). Errors: not a socket, or a closed one.
+pub(crate) fn with_sock<'n, R>(
+    cx: &mut Cx<'n>,
+    a: Args,
+    n: usize,
+    f: impl FnOnce(&mut Cx<'n>, &mut Sock) -> HostResult<'n, R>,
+) -> HostResult<'n, R> {
+    let v = cx.arg(a, n);
+    let r = cx.with_userdata::<Sock, _>(v, |cx, s| {
+        if s.is_closed() {
+            return Err(cx.rt_error("attempt to use a closed socket"));
+        }
+        f(cx, s)
+    });
+    match r {
+        Some(r) => r,
+        None => Err(cx.arg_type_error(a, n, "zmq socket")),
     }
 }
 
 /// Raises the last libzmq error as a Lua error: "zmq OP: libzmq's text".
-pub(crate) fn zmq_error(st: &mut State, what: &str, e: i32) -> Value {
-    st.rt_error(&format!("zmq {what}: {}", strerror(e)))
+pub(crate) fn zmq_error<'n>(cx: &mut Cx<'n>, what: &str, e: i32) -> Val<'n> {
+    cx.rt_error(&format!("zmq {what}: {}", strerror(e)))
 }
 
 /// Returns `nil, "EAGAIN"`: a non-blocking operation found nothing to do, or a
 /// timeout passed (lzmq returns an error object there; cube returns its name).
-fn eagain(st: &mut State) -> LResult<Ret> {
-    st.push(Value::Nil);
-    st.push_str(b"EAGAIN");
+fn eagain<'n>(cx: &mut Cx<'n>) -> HostResult<'n, Ret> {
+    cx.push(Val::Nil);
+    cx.push_str(b"EAGAIN");
     Ok(Ret::Values(2))
 }
 
-fn endpoint_arg(st: &mut State, a: Args, n: usize) -> LResult<CString> {
-    let s = st.check_str(a, n)?;
+fn endpoint_arg<'n>(cx: &mut Cx<'n>, a: Args, n: usize) -> HostResult<'n, CString> {
+    let s = cx.check_str(a, n)?;
     CString::new(s.as_bytes().to_vec())
-        .map_err(|_| st.arg_error(n, "endpoint contains a zero byte"))
+        .map_err(|_| cx.arg_error(n, "endpoint contains a zero byte"))
 }
 
 type EndpointFn = unsafe extern "C" fn(*mut c_void, *const std::ffi::c_char) -> c_int;
 
-fn endpoint_op(st: &mut State, a: Args, what: &str, f: EndpointFn) -> LResult<Ret> {
-    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
-    let s = unsafe { check_sock(st, a, 1) }?;
-    let ep = endpoint_arg(st, a, 2)?;
+fn endpoint_op<'n>(
+    cx: &mut Cx<'n>,
+    s: &Sock,
+    a: Args,
+    what: &str,
+    f: EndpointFn,
+) -> HostResult<'n, ()> {
+    let ep = endpoint_arg(cx, a, 2)?;
     // SAFETY: an open socket and a NUL-terminated endpoint.
     if unsafe { f(s.raw, ep.as_ptr()) } != 0 {
         let e = errno();
         let text = format!("{what} '{}'", ep.to_string_lossy());
-        return Err(zmq_error(st, &text, e));
+        return Err(zmq_error(cx, &text, e));
     }
-    Ok(Ret::Values(0))
+    Ok(())
 }
 
 /// `sock:bind(endpoint)`: returns the endpoint bound (with the port chosen for `*`).
-pub(crate) fn bind(st: &mut State, a: Args) -> LResult<Ret> {
-    endpoint_op(st, a, "bind", z::zmq_bind)?;
-    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
-    let s = unsafe { check_sock(st, a, 1) }?;
-    match get_bytes(s, z::ZMQ_LAST_ENDPOINT as c_int) {
-        Ok(mut ep) => {
-            if ep.last() == Some(&0) {
-                ep.pop();
+pub(crate) fn bind<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    with_sock(cx, a, 1, |cx, s| {
+        endpoint_op(cx, s, a, "bind", z::zmq_bind)?;
+        match get_bytes(s, z::ZMQ_LAST_ENDPOINT as c_int) {
+            Ok(mut ep) => {
+                if ep.last() == Some(&0) {
+                    ep.pop();
+                }
+                cx.push_str(&ep);
             }
-            st.push_str(&ep);
+            Err(_) => cx.push(Val::Bool(true)),
         }
-        Err(_) => st.push(Value::Bool(true)),
-    }
+        Ok(Ret::Values(1))
+    })
+}
+
+fn endpoint_native<'n>(cx: &mut Cx<'n>, a: Args, what: &str, f: EndpointFn) -> HostResult<'n, Ret> {
+    with_sock(cx, a, 1, |cx, s| endpoint_op(cx, s, a, what, f))?;
+    cx.push(Val::Bool(true));
     Ok(Ret::Values(1))
 }
 
-pub(crate) fn connect(st: &mut State, a: Args) -> LResult<Ret> {
-    endpoint_op(st, a, "connect", z::zmq_connect)?;
-    st.push(Value::Bool(true));
-    Ok(Ret::Values(1))
+pub(crate) fn connect<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    endpoint_native(cx, a, "connect", z::zmq_connect)
 }
 
-pub(crate) fn unbind(st: &mut State, a: Args) -> LResult<Ret> {
-    endpoint_op(st, a, "unbind", z::zmq_unbind)?;
-    st.push(Value::Bool(true));
-    Ok(Ret::Values(1))
+pub(crate) fn unbind<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    endpoint_native(cx, a, "unbind", z::zmq_unbind)
 }
 
-pub(crate) fn disconnect(st: &mut State, a: Args) -> LResult<Ret> {
-    endpoint_op(st, a, "disconnect", z::zmq_disconnect)?;
-    st.push(Value::Bool(true));
-    Ok(Ret::Values(1))
+pub(crate) fn disconnect<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    endpoint_native(cx, a, "disconnect", z::zmq_disconnect)
 }
 
 /// Flags argument: a number (zmq.SNDMORE, zmq.DONTWAIT), or a boolean meaning "more".
-fn flags_arg(st: &mut State, a: Args, n: usize) -> LResult<c_int> {
-    match st.arg(a, n) {
-        Value::Nil | Value::Bool(false) => Ok(0),
-        Value::Bool(true) => Ok(SNDMORE),
-        _ => Ok(st.check_integer(a, n)? as c_int),
+fn flags_arg<'n>(cx: &mut Cx<'n>, a: Args, n: usize) -> HostResult<'n, c_int> {
+    match cx.arg(a, n) {
+        Val::Nil | Val::Bool(false) => Ok(0),
+        Val::Bool(true) => Ok(SNDMORE),
+        _ => Ok(cx.check_integer(a, n)? as c_int),
     }
 }
 
@@ -471,42 +526,47 @@ struct Attempt {
 /// the socket is ready, `Ok(Some(ret))` for the caller to return (suspended, or
 /// `nil, "EAGAIN"`), or libzmq's error. The first few waits poll this thread's way
 /// (`wait_ready`); after that the process blocks on the reactor.
-fn after_failed_attempt(
-    st: &mut State,
+fn after_failed_attempt<'n>(
+    cx: &mut Cx<'n>,
     s: &Sock,
     retry: Option<Retry>,
     attempt: &Attempt,
     spins: &mut u32,
-) -> LResult<Option<Ret>> {
+) -> HostResult<'n, Option<Ret>> {
     let e = errno();
     if e != EAGAIN {
-        return Err(zmq_error(st, attempt.op, e));
+        return Err(zmq_error(cx, attempt.op, e));
     }
     if attempt.flags & DONTWAIT != 0 || attempt.timeout_ms == 0 {
-        return eagain(st).map(Some);
+        return eagain(cx).map(Some);
     }
     *spins += 1;
     let next = if *spins > 3 {
-        block_now(st, s, retry, attempt.timeout_ms)?
+        block_now(cx, &s.handle(), retry, attempt.timeout_ms)?
     } else {
-        wait_ready(st, &[(s, attempt.event)], retry, attempt.timeout_ms)?
+        wait_ready(
+            cx,
+            &[(s.handle(), attempt.event)],
+            retry,
+            attempt.timeout_ms,
+        )?
     };
     match next {
         Next::Again => Ok(None),
         Next::Block => Ok(Some(Ret::Block)),
-        Next::TimedOut => eagain(st).map(Some),
+        Next::TimedOut => eagain(cx).map(Some),
     }
 }
 
 /// Sends one part; `Ok(None)` when it was sent, `Ok(Some(ret))` when the caller must
 /// return `ret` (suspended, or `nil, "EAGAIN"`).
-fn send_part(
-    st: &mut State,
+fn send_part<'n>(
+    cx: &mut Cx<'n>,
     s: &Sock,
     data: &[u8],
     flags: c_int,
     retry: Option<Retry>,
-) -> LResult<Option<Ret>> {
+) -> HostResult<'n, Option<Ret>> {
     let mut spins = 0;
     loop {
         // SAFETY: an open socket; libzmq copies `data` before returning.
@@ -527,99 +587,92 @@ fn send_part(
             timeout_ms: s.sndtimeo as i64,
             flags,
         };
-        if let Some(ret) = after_failed_attempt(st, s, retry, &attempt, &mut spins)? {
+        if let Some(ret) = after_failed_attempt(cx, s, retry, &attempt, &mut spins)? {
             return Ok(Some(ret));
         }
     }
 }
 
-fn message_arg(
-    st: &mut State,
-    a: Args,
-    n: usize,
-) -> LResult<cube_lua::gc::Gc<cube_lua::value::LuaStr>> {
-    st.check_str(a, n)
-}
-
 /// `sock:send(msg [, flags | more])`: true once queued; blocks the process at the
 /// high-water mark (up to `sndtimeo`); `nil, "EAGAIN"` with zmq.DONTWAIT or after the
 /// timeout.
-pub(crate) fn send(st: &mut State, a: Args) -> LResult<Ret> {
-    let retry = io_wait::take_retry(st);
-    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
-    let s = unsafe { check_sock(st, a, 1) }?;
-    let data = message_arg(st, a, 2)?;
-    let flags = flags_arg(st, a, 3)?;
-    st.budget -= 1 + (data.len() as i64 >> 10);
-    if let Some(r) = send_part(st, s, data.as_bytes(), flags, retry)? {
-        return Ok(r);
-    }
-    st.push(Value::Bool(true));
-    Ok(Ret::Values(1))
+pub(crate) fn send<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let retry = io_wait::take_retry(cx);
+    with_sock(cx, a, 1, |cx, s| {
+        let data = cx.check_str(a, 2)?.as_bytes();
+        let flags = flags_arg(cx, a, 3)?;
+        spend(cx, data.len());
+        if let Some(r) = send_part(cx, s, data, flags, retry)? {
+            return Ok(r);
+        }
+        cx.push(Val::Bool(true));
+        Ok(Ret::Values(1))
+    })
 }
 
 /// `sock:send_more(msg [, flags])`: a part with more to follow.
-pub(crate) fn send_more(st: &mut State, a: Args) -> LResult<Ret> {
-    let retry = io_wait::take_retry(st);
-    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
-    let s = unsafe { check_sock(st, a, 1) }?;
-    let data = message_arg(st, a, 2)?;
-    let flags = flags_arg(st, a, 3)? | SNDMORE;
-    if let Some(r) = send_part(st, s, data.as_bytes(), flags, retry)? {
-        return Ok(r);
-    }
-    st.push(Value::Bool(true));
-    Ok(Ret::Values(1))
+pub(crate) fn send_more<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let retry = io_wait::take_retry(cx);
+    with_sock(cx, a, 1, |cx, s| {
+        let data = cx.check_str(a, 2)?.as_bytes();
+        let flags = flags_arg(cx, a, 3)? | SNDMORE;
+        if let Some(r) = send_part(cx, s, data, flags, retry)? {
+            return Ok(r);
+        }
+        cx.push(Val::Bool(true));
+        Ok(Ret::Values(1))
+    })
 }
 
 /// `sock:send_multipart{part1, part2, ...}` (also `send_all`): sends every part as one
 /// message.
-pub(crate) fn send_multipart(st: &mut State, a: Args) -> LResult<Ret> {
-    let retry = io_wait::take_retry(st);
-    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
-    let s = unsafe { check_sock(st, a, 1) }?;
-    let t = st.check_table(a, 2)?;
-    let flags = flags_arg(st, a, 3)? & !SNDMORE;
-    let n = t.length();
-    if n == 0 {
-        return Err(st.arg_error(2, "at least one message part expected"));
-    }
-    if retry.is_none() {
-        s.sent = 0;
-    }
-    while s.sent < n {
-        let i = s.sent;
-        let v = t.get_int(i as i64 + 1);
-        let Some(part) = st.to_str_coerce(&v) else {
-            let msg = format!(
-                "message part {} is a {}, not a string",
-                i + 1,
-                v.type_name()
-            );
-            return Err(st.arg_error(2, &msg));
-        };
-        let more = if i + 1 < n { SNDMORE } else { 0 };
-        st.budget -= 1 + (part.len() as i64 >> 10);
-        if let Some(r) = send_part(st, s, part.as_bytes(), flags | more, retry)? {
-            if !matches!(r, Ret::Block) {
-                s.sent = 0;
-            }
-            return Ok(r);
+pub(crate) fn send_multipart<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let retry = io_wait::take_retry(cx);
+    with_sock(cx, a, 1, |cx, s| {
+        let t = cx.check_table(a, 2)?;
+        let flags = flags_arg(cx, a, 3)? & !SNDMORE;
+        let n = cx.raw_len(t);
+        if n == 0 {
+            return Err(cx.arg_error(2, "at least one message part expected"));
         }
-        s.sent += 1;
-    }
-    s.sent = 0;
-    st.push(Value::Bool(true));
-    Ok(Ret::Values(1))
+        if retry.is_none() {
+            s.sent = 0;
+        }
+        while s.sent < n {
+            let i = s.sent;
+            let v = cx.raw_get_int(t, i as i64 + 1);
+            let Some(part) = cx.to_str_coerce(v) else {
+                let msg = format!(
+                    "message part {} is a {}, not a string",
+                    i + 1,
+                    v.type_name()
+                );
+                return Err(cx.arg_error(2, &msg));
+            };
+            let part = part.as_bytes();
+            let more = if i + 1 < n { SNDMORE } else { 0 };
+            spend(cx, part.len());
+            if let Some(r) = send_part(cx, s, part, flags | more, retry)? {
+                if !matches!(r, Ret::Block) {
+                    s.sent = 0;
+                }
+                return Ok(r);
+            }
+            s.sent += 1;
+        }
+        s.sent = 0;
+        cx.push(Val::Bool(true));
+        Ok(Ret::Values(1))
+    })
 }
 
 /// Receives one part into `s.msg`; `Ok(None)` when it arrived.
-fn recv_part(
-    st: &mut State,
+fn recv_part<'n>(
+    cx: &mut Cx<'n>,
     s: &mut Sock,
     flags: c_int,
     retry: Option<Retry>,
-) -> LResult<Option<Ret>> {
+) -> HostResult<'n, Option<Ret>> {
     let mut spins = 0;
     loop {
         // SAFETY: an open socket and an initialised message.
@@ -634,7 +687,7 @@ fn recv_part(
             timeout_ms: s.rcvtimeo as i64,
             flags,
         };
-        if let Some(ret) = after_failed_attempt(st, s, retry, &attempt, &mut spins)? {
+        if let Some(ret) = after_failed_attempt(cx, s, retry, &attempt, &mut spins)? {
             return Ok(Some(ret));
         }
     }
@@ -643,147 +696,149 @@ fn recv_part(
 /// `sock:recv([flags])`: the next message part and whether more parts follow; blocks
 /// the process (up to `rcvtimeo`); `nil, "EAGAIN"` with zmq.DONTWAIT or after the
 /// timeout.
-pub(crate) fn recv(st: &mut State, a: Args) -> LResult<Ret> {
-    let retry = io_wait::take_retry(st);
-    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
-    let s = unsafe { check_sock(st, a, 1) }?;
-    let flags = flags_arg(st, a, 2)?;
-    if !s.held {
-        if let Some(r) = recv_part(st, s, flags, retry)? {
-            return Ok(r);
+pub(crate) fn recv<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let retry = io_wait::take_retry(cx);
+    with_sock(cx, a, 1, |cx, s| {
+        let flags = flags_arg(cx, a, 2)?;
+        if !s.held {
+            if let Some(r) = recv_part(cx, s, flags, retry)? {
+                return Ok(r);
+            }
         }
-    }
-    let len = s.msg.bytes().len();
-    check_heap_room(st, s, len)?;
-    let bytes = s.msg.bytes();
-    st.budget -= 1 + (bytes.len() as i64 >> 10);
-    let v = st.new_str(bytes);
-    s.msg.release_if_large();
-    st.push(v);
-    st.push(Value::Bool(s.more));
-    Ok(Ret::Values(2))
+        let len = s.msg.bytes().len();
+        check_heap_room(cx, s, len)?;
+        let bytes = s.msg.bytes();
+        spend(cx, bytes.len());
+        let v = cx.new_str(bytes);
+        s.msg.release_if_large();
+        cx.push(v);
+        cx.push(Val::Bool(s.more));
+        Ok(Ret::Values(2))
+    })
 }
 
 /// `sock:recv_multipart([flags])` (also `recv_all`): every part of the next message,
 /// as a list.
-pub(crate) fn recv_multipart(st: &mut State, a: Args) -> LResult<Ret> {
-    let retry = io_wait::take_retry(st);
-    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
-    let s = unsafe { check_sock(st, a, 1) }?;
-    let flags = flags_arg(st, a, 2)?;
-    if retry.is_none() && !s.held {
-        s.partial.clear();
-    }
-    loop {
-        if !s.held {
-            if let Some(r) = recv_part(st, s, flags, retry)? {
-                if !matches!(r, Ret::Block) {
-                    // libzmq delivers a message's parts together, so a non-blocking
-                    // call cannot stop inside one; the parts read so far are dropped.
-                    s.partial.clear();
+pub(crate) fn recv_multipart<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let retry = io_wait::take_retry(cx);
+    with_sock(cx, a, 1, |cx, s| {
+        let flags = flags_arg(cx, a, 2)?;
+        if retry.is_none() && !s.held {
+            s.partial.clear();
+        }
+        loop {
+            if !s.held {
+                if let Some(r) = recv_part(cx, s, flags, retry)? {
+                    if !matches!(r, Ret::Block) {
+                        // libzmq delivers a message's parts together, so a non-blocking
+                        // call cannot stop inside one; the parts read so far are dropped.
+                        s.partial.clear();
+                    }
+                    return Ok(r);
                 }
-                return Ok(r);
+            }
+            // The parts wait outside the heap until the last one: check their total as
+            // they come, so a long message cannot pile up past the heap limit.
+            let so_far: usize = s.partial.iter().map(|p| p.len()).sum();
+            let total = so_far + s.msg.bytes().len();
+            check_heap_room(cx, s, total)?;
+            let bytes = s.msg.bytes().to_vec();
+            s.msg.release_if_large();
+            spend(cx, bytes.len());
+            s.partial.push(bytes);
+            if !s.more {
+                break;
             }
         }
-        // The parts wait outside the heap until the last one: check their total as
-        // they come, so a long message cannot pile up past the heap limit.
-        let so_far: usize = s.partial.iter().map(|p| p.len()).sum();
-        let total = so_far + s.msg.bytes().len();
-        check_heap_room(st, s, total)?;
-        let bytes = s.msg.bytes().to_vec();
-        s.msg.release_if_large();
-        st.budget -= 1 + (bytes.len() as i64 >> 10);
-        s.partial.push(bytes);
-        if !s.more {
-            break;
+        let parts = std::mem::take(&mut s.partial);
+        let t = cx.new_table_with(parts.len(), 0);
+        for (i, p) in parts.iter().enumerate() {
+            let v = cx.new_str(p);
+            cx.raw_set_int(t, i as i64 + 1, v);
         }
-    }
-    let parts = std::mem::take(&mut s.partial);
-    let t = st.new_table_with(parts.len(), 0);
-    for (i, p) in parts.iter().enumerate() {
-        let v = st.new_str(p);
-        st.raw_set_int(t, i as i64 + 1, v);
-    }
-    st.push(Value::Table(t));
-    Ok(Ret::Values(1))
+        cx.push(Val::Table(t));
+        Ok(Ret::Values(1))
+    })
 }
 
 /// `sock:more()` (also `rcvmore`): whether the last part received has more after it.
-pub(crate) fn more(st: &mut State, a: Args) -> LResult<Ret> {
-    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
-    let s = unsafe { check_sock(st, a, 1) }?;
-    st.push(Value::Bool(s.more));
+pub(crate) fn more<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let more = with_sock(cx, a, 1, |_, s| Ok(s.more))?;
+    cx.push(Val::Bool(more));
     Ok(Ret::Values(1))
 }
 
 /// `sock:close([linger_ms])`.
-pub(crate) fn close(st: &mut State, a: Args) -> LResult<Ret> {
-    let v = st.arg(a, 1);
-    let linger = st.arg(a, 2);
-    let Some(s) = st.userdata_mut::<Sock>(&v) else {
-        return Err(st.arg_type_error(a, 1, "zmq socket"));
-    };
-    if !s.is_closed() {
-        if let Value::Num(ms) = linger {
-            // Same rule as the linger option: NaN is no duration, huge is for ever.
-            let Some(ms) = timeout_from_f64(ms) else {
-                return Err(st.arg_error(2, "linger must be a number, not NaN"));
-            };
-            let ms = ms.min(c_int::MAX as i64) as c_int;
-            let _ = set_int(s, z::ZMQ_LINGER as c_int, ms);
-            s.shared.note_linger(ms);
+pub(crate) fn close<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let v = cx.arg(a, 1);
+    let linger = cx.arg(a, 2);
+    let r = cx.with_userdata::<Sock, _>(v, |cx, s| {
+        if !s.is_closed() {
+            if let Val::Num(ms) = linger {
+                // Same rule as the linger option: NaN is no duration, huge is for ever.
+                let Some(ms) = timeout_from_f64(ms) else {
+                    return Err(cx.arg_error(2, "linger must be a number, not NaN"));
+                };
+                let ms = ms.min(c_int::MAX as i64) as c_int;
+                let _ = set_int(s, z::ZMQ_LINGER as c_int, ms);
+                s.shared.note_linger(ms);
+            }
+            s.close();
         }
-        s.close();
+        Ok(())
+    });
+    match r {
+        Some(r) => r?,
+        None => return Err(cx.arg_type_error(a, 1, "zmq socket")),
     }
-    st.push(Value::Bool(true));
+    cx.push(Val::Bool(true));
     Ok(Ret::Values(1))
 }
 
-pub(crate) fn closed(st: &mut State, a: Args) -> LResult<Ret> {
-    let v = st.arg(a, 1);
-    let Some(s) = st.userdata_get::<Sock>(&v) else {
-        return Err(st.arg_type_error(a, 1, "zmq socket"));
+pub(crate) fn closed<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let v = cx.arg(a, 1);
+    let Some(s) = cx.userdata_get::<Sock>(v) else {
+        return Err(cx.arg_type_error(a, 1, "zmq socket"));
     };
     let c = s.is_closed();
-    st.push(Value::Bool(c));
+    cx.push(Val::Bool(c));
     Ok(Ret::Values(1))
 }
 
 /// `sock:type()`: the type's name ("PUB", ...).
-pub(crate) fn type_(st: &mut State, a: Args) -> LResult<Ret> {
-    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
-    let s = unsafe { check_sock(st, a, 1) }?;
-    let name = options::type_name(s.kind());
-    st.push_str(name.as_bytes());
+pub(crate) fn type_<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let name = with_sock(cx, a, 1, |_, s| Ok(options::type_name(s.kind())))?;
+    cx.push_str(name.as_bytes());
     Ok(Ret::Values(1))
 }
 
 /// `sock:poll(timeout_ms [, events])`: whether the socket has `events` (default
 /// zmq.POLLIN) within the timeout; blocks the process only.
-pub(crate) fn poll(st: &mut State, a: Args) -> LResult<Ret> {
-    let retry = io_wait::take_retry(st);
-    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
-    let s = unsafe { check_sock(st, a, 1) }?;
-    let timeout = timeout_arg(st, a, 2)?;
-    let want = st.opt_integer(a, 3, POLLIN as i64)? as i16;
-    loop {
-        if s.events() & want != 0 {
-            st.push(Value::Bool(true));
-            return Ok(Ret::Values(1));
-        }
-        if timeout == 0 {
-            st.push(Value::Bool(false));
-            return Ok(Ret::Values(1));
-        }
-        match wait_ready(st, &[(s, want)], retry, timeout)? {
-            Next::Again => continue,
-            Next::Block => return Ok(Ret::Block),
-            Next::TimedOut => {
-                st.push(Value::Bool(false));
+pub(crate) fn poll<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let retry = io_wait::take_retry(cx);
+    with_sock(cx, a, 1, |cx, s| {
+        let timeout = timeout_arg(cx, a, 2)?;
+        let want = cx.opt_integer(a, 3, POLLIN as i64)? as i16;
+        let list = [(s.handle(), want)];
+        loop {
+            if s.events() & want != 0 {
+                cx.push(Val::Bool(true));
                 return Ok(Ret::Values(1));
             }
+            if timeout == 0 {
+                cx.push(Val::Bool(false));
+                return Ok(Ret::Values(1));
+            }
+            match wait_ready(cx, &list, retry, timeout)? {
+                Next::Again => continue,
+                Next::Block => return Ok(Ret::Block),
+                Next::TimedOut => {
+                    cx.push(Val::Bool(false));
+                    return Ok(Ret::Values(1));
+                }
+            }
         }
-    }
+    })
 }
 
 fn set_raw(s: &Sock, id: c_int, p: *const c_void, len: usize) -> Result<(), i32> {
@@ -825,14 +880,19 @@ fn get_num<T: Default + Copy>(s: &Sock, id: c_int) -> Result<T, i32> {
 }
 
 /// Sets option `o` from Lua value `v`; errors are messages for the caller to raise.
-pub(crate) fn set_option(st: &mut State, s: &mut Sock, o: &Opt, v: Value) -> Result<(), String> {
+pub(crate) fn set_option<'n>(
+    cx: &mut Cx<'n>,
+    s: &mut Sock,
+    o: &Opt,
+    v: Val<'n>,
+) -> Result<(), String> {
     if o.access == Access::Get {
         return Err(format!("socket option '{}' is read-only", o.name));
     }
     let num = || -> Result<f64, String> {
         match v {
-            Value::Num(n) => Ok(n),
-            Value::Bool(b) if o.kind == Kind::Bool => Ok(b as i32 as f64),
+            Val::Num(n) => Ok(n),
+            Val::Bool(b) if o.kind == Kind::Bool => Ok(b as i32 as f64),
             _ => Err(format!(
                 "socket option '{}' expects a {}, got {}",
                 o.name,
@@ -900,7 +960,7 @@ pub(crate) fn set_option(st: &mut State, s: &mut Sock, o: &Opt, v: Value) -> Res
             set_raw(s, o.id, &n as *const u64 as *const c_void, 8).map_err(fail)?;
         }
         Kind::Bytes | Kind::Key => {
-            let Some(b) = st.to_str_coerce(&v) else {
+            let Some(b) = cx.to_str_coerce(v) else {
                 return Err(format!(
                     "socket option '{}' expects a string, got {}",
                     o.name,
@@ -918,22 +978,22 @@ pub(crate) fn set_option(st: &mut State, s: &mut Sock, o: &Opt, v: Value) -> Res
 }
 
 /// Reads option `o` as a Lua value.
-pub(crate) fn get_option(st: &mut State, s: &Sock, o: &Opt) -> Result<Value, String> {
+pub(crate) fn get_option<'n>(cx: &mut Cx<'n>, s: &Sock, o: &Opt) -> Result<Val<'n>, String> {
     if o.access == Access::Set {
         return Err(format!("socket option '{}' is write-only", o.name));
     }
     let fail = |e: i32| format!("zmq getsockopt '{}': {}", o.name, strerror(e));
     Ok(match o.kind {
-        Kind::Int => Value::Num(get_num::<c_int>(s, o.id).map_err(fail)? as f64),
-        Kind::Bool => Value::Bool(get_num::<c_int>(s, o.id).map_err(fail)? != 0),
-        Kind::Int64 => Value::Num(get_num::<i64>(s, o.id).map_err(fail)? as f64),
-        Kind::Uint64 => Value::Num(get_num::<u64>(s, o.id).map_err(fail)? as f64),
+        Kind::Int => Val::Num(get_num::<c_int>(s, o.id).map_err(fail)? as f64),
+        Kind::Bool => Val::Bool(get_num::<c_int>(s, o.id).map_err(fail)? != 0),
+        Kind::Int64 => Val::Num(get_num::<i64>(s, o.id).map_err(fail)? as f64),
+        Kind::Uint64 => Val::Num(get_num::<u64>(s, o.id).map_err(fail)? as f64),
         Kind::Bytes => {
             let mut b = get_bytes(s, o.id).map_err(fail)?;
             if o.id as u32 == z::ZMQ_LAST_ENDPOINT && b.last() == Some(&0) {
                 b.pop();
             }
-            st.new_str(&b)
+            cx.new_str(&b)
         }
         Kind::Key => {
             // Read as Z85 (41 bytes with the NUL).
@@ -947,154 +1007,163 @@ pub(crate) fn get_option(st: &mut State, s: &Sock, o: &Opt) -> Result<Value, Str
                 return Err(fail(errno()));
             }
             buf.truncate(len.saturating_sub(1));
-            st.new_str(&buf)
+            cx.new_str(&buf)
         }
     })
 }
 
-fn option_name_arg(st: &mut State, a: Args, n: usize) -> LResult<&'static Opt> {
-    let name = st.check_str(a, n)?;
+fn option_name_arg<'n>(cx: &mut Cx<'n>, a: Args, n: usize) -> HostResult<'n, &'static Opt> {
+    let name = cx.check_str(a, n)?;
     match options::find(name.as_bytes()) {
         Some(o) => Ok(o),
         None => {
             let msg = format!("unknown socket option '{}'", name.to_str_lossy());
-            Err(st.rt_error(&msg))
+            Err(cx.rt_error(&msg))
         }
+    }
+}
+
+/// Sets option `o` of `s` to argument `n`, and returns true.
+fn set_option_arg<'n>(
+    cx: &mut Cx<'n>,
+    s: &mut Sock,
+    o: &Opt,
+    a: Args,
+    n: usize,
+) -> HostResult<'n, Ret> {
+    let v = cx.arg(a, n);
+    if let Err(m) = set_option(cx, s, o, v) {
+        return Err(cx.rt_error(&m));
+    }
+    cx.push(Val::Bool(true));
+    Ok(Ret::Values(1))
+}
+
+/// Pushes option `o` of `s`.
+fn push_option<'n>(cx: &mut Cx<'n>, s: &Sock, o: &Opt) -> HostResult<'n, Ret> {
+    match get_option(cx, s, o) {
+        Ok(v) => {
+            cx.push(v);
+            Ok(Ret::Values(1))
+        }
+        Err(m) => Err(cx.rt_error(&m)),
     }
 }
 
 /// `sock:setopt(name, value)` (also `set_option`, `setsockopt`).
-pub(crate) fn setopt(st: &mut State, a: Args) -> LResult<Ret> {
-    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
-    let s = unsafe { check_sock(st, a, 1) }?;
-    let o = option_name_arg(st, a, 2)?;
-    let v = st.arg(a, 3);
-    if let Err(m) = set_option(st, s, o, v) {
-        return Err(st.rt_error(&m));
-    }
-    st.push(Value::Bool(true));
-    Ok(Ret::Values(1))
+pub(crate) fn setopt<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    with_sock(cx, a, 1, |cx, s| {
+        let o = option_name_arg(cx, a, 2)?;
+        set_option_arg(cx, s, o, a, 3)
+    })
 }
 
 /// `sock:getopt(name)` (also `get_option`, `getsockopt`).
-pub(crate) fn getopt(st: &mut State, a: Args) -> LResult<Ret> {
-    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
-    let s = unsafe { check_sock(st, a, 1) }?;
-    let o = option_name_arg(st, a, 2)?;
-    match get_option(st, s, o) {
-        Ok(v) => {
-            st.push(v);
-            Ok(Ret::Values(1))
-        }
-        Err(m) => Err(st.rt_error(&m)),
-    }
+pub(crate) fn getopt<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    with_sock(cx, a, 1, |cx, s| {
+        let o = option_name_arg(cx, a, 2)?;
+        push_option(cx, s, o)
+    })
+}
+
+/// The option of a `set_NAME` or `get_NAME` accessor: the native's upvalue (its
+/// index).
+fn accessor_option<'n>(cx: &mut Cx<'n>) -> HostResult<'n, &'static Opt> {
+    let Val::Num(i) = cx.upvalue(0) else {
+        return Err(cx.rt_error("bad option accessor"));
+    };
+    Ok(&options::OPTIONS[i as usize])
 }
 
 /// `sock:set_NAME(value)`: the option is the native's upvalue (its index).
-pub(crate) fn set_named(st: &mut State, a: Args) -> LResult<Ret> {
-    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
-    let s = unsafe { check_sock(st, a, 1) }?;
-    let Value::Num(i) = st.upvalue(0) else {
-        return Err(st.rt_error("bad option accessor"));
-    };
-    let o = &options::OPTIONS[i as usize];
-    let v = st.arg(a, 2);
-    if let Err(m) = set_option(st, s, o, v) {
-        return Err(st.rt_error(&m));
-    }
-    st.push(Value::Bool(true));
-    Ok(Ret::Values(1))
+pub(crate) fn set_named<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    with_sock(cx, a, 1, |cx, s| {
+        let o = accessor_option(cx)?;
+        set_option_arg(cx, s, o, a, 2)
+    })
 }
 
 /// `sock:get_NAME()`.
-pub(crate) fn get_named(st: &mut State, a: Args) -> LResult<Ret> {
-    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
-    let s = unsafe { check_sock(st, a, 1) }?;
-    let Value::Num(i) = st.upvalue(0) else {
-        return Err(st.rt_error("bad option accessor"));
-    };
-    let o = &options::OPTIONS[i as usize];
-    match get_option(st, s, o) {
-        Ok(v) => {
-            st.push(v);
-            Ok(Ret::Values(1))
-        }
-        Err(m) => Err(st.rt_error(&m)),
-    }
+pub(crate) fn get_named<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    with_sock(cx, a, 1, |cx, s| {
+        let o = accessor_option(cx)?;
+        push_option(cx, s, o)
+    })
 }
 
 /// `sock:subscribe(prefix)` and `sock:unsubscribe(prefix)` (SUB, XSUB).
-pub(crate) fn subscribe(st: &mut State, a: Args) -> LResult<Ret> {
-    sub_op(st, a, z::ZMQ_SUBSCRIBE)
+pub(crate) fn subscribe<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    sub_op(cx, a, z::ZMQ_SUBSCRIBE)
 }
 
-pub(crate) fn unsubscribe(st: &mut State, a: Args) -> LResult<Ret> {
-    sub_op(st, a, z::ZMQ_UNSUBSCRIBE)
+pub(crate) fn unsubscribe<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    sub_op(cx, a, z::ZMQ_UNSUBSCRIBE)
 }
 
-fn sub_op(st: &mut State, a: Args, id: u32) -> LResult<Ret> {
-    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
-    let s = unsafe { check_sock(st, a, 1) }?;
-    let prefix = match st.arg(a, 2) {
-        Value::Nil => Vec::new(),
-        _ => st.check_str(a, 2)?.as_bytes().to_vec(),
-    };
-    if let Err(e) = set_raw(
-        s,
-        id as c_int,
-        prefix.as_ptr() as *const c_void,
-        prefix.len(),
-    ) {
-        let what = if id == z::ZMQ_SUBSCRIBE {
-            "subscribe"
-        } else {
-            "unsubscribe"
+fn sub_op<'n>(cx: &mut Cx<'n>, a: Args, id: u32) -> HostResult<'n, Ret> {
+    with_sock(cx, a, 1, |cx, s| {
+        let prefix = match cx.arg(a, 2) {
+            Val::Nil => &[][..],
+            _ => cx.check_str(a, 2)?.as_bytes(),
         };
-        return Err(zmq_error(st, what, e));
-    }
-    st.push(Value::Bool(true));
-    Ok(Ret::Values(1))
+        if let Err(e) = set_raw(
+            s,
+            id as c_int,
+            prefix.as_ptr() as *const c_void,
+            prefix.len(),
+        ) {
+            let what = if id == z::ZMQ_SUBSCRIBE {
+                "subscribe"
+            } else {
+                "unsubscribe"
+            };
+            return Err(zmq_error(cx, what, e));
+        }
+        cx.push(Val::Bool(true));
+        Ok(Ret::Values(1))
+    })
 }
 
 /// `sock:monitor([events])`: socket events arrive as messages
 /// `{tag="zmq_event", monitor=ID, event=NAME, value=N, endpoint=EP}`; returns ID.
-pub(crate) fn monitor(st: &mut State, a: Args) -> LResult<Ret> {
-    // SAFETY: `s` is used only during this call; argument 1 stays on the stack.
-    let s = unsafe { check_sock(st, a, 1) }?;
-    let events = st.opt_integer(a, 2, crate::monitor::ALL_EVENTS as i64)? as c_int;
-    let Some(me) = io_wait::ProcessRef::current(st) else {
-        return Err(st.rt_error("zmq monitor: only a process can receive monitor events"));
-    };
-    let id = s.shared.next_id();
-    let ep = format!("inproc://cube-zmq-monitor-{id}");
-    let cep = CString::new(ep.clone()).expect("no NUL");
-    // SAFETY: an open socket and a NUL-terminated endpoint.
-    if unsafe { z::zmq_socket_monitor(s.raw, cep.as_ptr(), events) } != 0 {
-        let e = errno();
-        return Err(zmq_error(st, "monitor", e));
-    }
-    let pair = match s.shared.ctx().socket(z::ZMQ_PAIR) {
-        Ok(p) => p,
-        Err(e) => return Err(st.rt_error(&format!("zmq monitor: {e}"))),
-    };
-    if let Err(e) = pair.connect(&ep) {
-        return Err(st.rt_error(&format!("zmq monitor: {e}")));
-    }
-    let m = crate::monitor::Monitor::new(pair, me, id);
-    if let Err(e) = s.shared.reactor.add_monitor(m) {
-        return Err(st.rt_error(&format!("zmq monitor: {e}")));
-    }
-    st.push(Value::Num(id as f64));
+pub(crate) fn monitor<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let id = with_sock(cx, a, 1, |cx, s| {
+        let events = cx.opt_integer(a, 2, crate::monitor::ALL_EVENTS as i64)? as c_int;
+        let Some(me) = io_wait::ProcessRef::current(cx) else {
+            return Err(cx.rt_error("zmq monitor: only a process can receive monitor events"));
+        };
+        let id = s.shared.next_id();
+        let ep = format!("inproc://cube-zmq-monitor-{id}");
+        let cep = CString::new(ep.clone()).expect("no NUL");
+        // SAFETY: an open socket and a NUL-terminated endpoint.
+        if unsafe { z::zmq_socket_monitor(s.raw, cep.as_ptr(), events) } != 0 {
+            let e = errno();
+            return Err(zmq_error(cx, "monitor", e));
+        }
+        let pair = match s.shared.ctx().socket(z::ZMQ_PAIR) {
+            Ok(p) => p,
+            Err(e) => return Err(cx.rt_error(&format!("zmq monitor: {e}"))),
+        };
+        if let Err(e) = pair.connect(&ep) {
+            return Err(cx.rt_error(&format!("zmq monitor: {e}")));
+        }
+        let m = crate::monitor::Monitor::new(pair, me, id);
+        if let Err(e) = s.shared.reactor.add_monitor(m) {
+            return Err(cx.rt_error(&format!("zmq monitor: {e}")));
+        }
+        Ok(id)
+    })?;
+    cx.push(Val::Num(id as f64));
     Ok(Ret::Values(1))
 }
 
-pub(crate) fn tostring(st: &mut State, a: Args) -> LResult<Ret> {
-    let v = st.arg(a, 1);
-    let text = match st.userdata_get::<Sock>(&v) {
+pub(crate) fn tostring<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let v = cx.arg(a, 1);
+    let text = match cx.userdata_get::<Sock>(v) {
         Some(s) if s.is_closed() => format!("zmq socket {} (closed)", s.id),
         Some(s) => format!("zmq socket {} ({})", s.id, options::type_name(s.kind)),
         None => "zmq socket".to_string(),
     };
-    st.push_str(text.as_bytes());
+    cx.push_str(text.as_bytes());
     Ok(Ret::Values(1))
 }

@@ -130,3 +130,37 @@ fn a_nan_linger_at_close_is_an_error() {
     let e = error_of(r#"zmq.socket("PUSH"):close(0/0)"#);
     assert!(e.contains("linger must be a number, not NaN"), "{e}");
 }
+
+/// As `garbage_does_not_count_against_recv` for `recv_multipart`: a part that found no
+/// room waits in the socket (`Sock::held`) while the driver collects and calls again,
+/// so every part of every message arrives, in order.
+#[test]
+fn garbage_does_not_count_against_recv_multipart() {
+    ok(r#"
+        local me = process.self()
+        local out = zmq.socket("PUSH")
+        out:bind("inproc://garbage-multi")
+        process.spawn_opt({max_heap = 4000000}, function()
+            local keep = string.rep("k", 1800000)   -- live: the heap stays near the limit
+            local s = zmq.socket("PULL")
+            s:connect("inproc://garbage-multi")
+            local total, parts = 0, 0
+            for i = 1, 20 do
+                local m = s:recv_multipart()
+                assert(#m == 3 and m[1] == "head" .. i and m[3] == "tail" .. i)
+                for _, p in ipairs(m) do total = total + #p end
+                parts = parts + #m
+                local copy = m[2] .. "!"
+            end
+            process.send(me, {total, parts})
+        end)
+        for i = 1, 20 do
+            out:send_multipart({"head" .. i, string.rep("r", 1000000), "tail" .. i})
+        end
+        local r = process.receive(20000)
+        assert(r[2] == 60, tostring(r[2]))
+        local want = 20 * 1000000
+        for i = 1, 20 do want = want + #("head" .. i) + #("tail" .. i) end
+        assert(r[1] == want, tostring(r[1]))
+    "#);
+}

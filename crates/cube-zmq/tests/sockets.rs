@@ -656,3 +656,32 @@ fn an_lzmq_style_poller() {
         assert(#ready == 1 and revents[ready[1]] == zmq.POLLOUT)
     "#);
 }
+
+/// A socket method lends the socket's payload while it runs (`Cx::with_userdata`): the
+/// socket given again as another argument is just a value of the wrong type, and
+/// `zmq.poll` may list one socket several times.
+#[test]
+fn a_socket_as_its_own_argument_or_listed_twice() {
+    ok(r#"
+        local a = zmq.socket("PAIR")
+        local b = zmq.socket("PAIR")
+        a:bind("inproc://twice"); b:connect("inproc://twice")
+        local okk, e = pcall(a.send, a, a)
+        assert(not okk and e:find("string expected, got userdata"), e)
+        okk, e = pcall(a.setopt, a, "identity", a)
+        assert(not okk and e:find("expects a string, got userdata"), e)
+        okk, e = pcall(a.send_multipart, a, {"x", a})
+        assert(not okk and e:find("message part 2 is a userdata"), e)
+        assert(tostring(a):find("zmq socket %d+ %(PAIR%)"))
+        assert(b:send("hi"))
+        local ready, ev = zmq.poll({a, {a, zmq.POLLIN}, b}, 1000)
+        assert(#ready == 2 and ready[1] == a and ready[2] == a, #ready)
+        assert(ev[a] == zmq.POLLIN)
+        assert(a:recv() == "hi")
+        assert(not a:closed())
+        a:close()
+        okk, e = pcall(a.recv, a)
+        assert(not okk and e:find("attempt to use a closed socket"), e)
+        assert(a:closed())
+    "#);
+}
