@@ -278,7 +278,7 @@ impl State {
     /// An error raised by the running code: prefixed with the position of the running
     /// Lua function (VM errors) or of the Lua function that called the running native
     /// (library errors, as `luaL_error`).
-    pub fn rt_error(&mut self, msg: &str) -> Value {
+    pub(crate) fn rt_error(&mut self, msg: &str) -> Value {
         let lvl = match self.cur.frames.last() {
             Some(f) if f.is_lua() => 0,
             _ => 1,
@@ -289,7 +289,7 @@ impl State {
 
     /// An error raised by the VM itself (`luaG_runerror`): prefixed with the position
     /// of the running function only when that is a Lua function.
-    pub fn vm_error(&mut self, msg: &str) -> Value {
+    pub(crate) fn vm_error(&mut self, msg: &str) -> Value {
         let s = format!("{}{}", self.where_(0), msg);
         self.new_str(s.as_bytes())
     }
@@ -355,7 +355,7 @@ impl State {
     }
 
     /// "lib.name" of a function reachable from the global table (two levels deep).
-    pub fn global_func_name(&self, f: Value) -> Option<String> {
+    pub(crate) fn global_func_name(&self, f: Value) -> Option<String> {
         let g = self.globals;
         let mut k = Value::Nil;
         let mut found_nested = None;
@@ -389,7 +389,7 @@ impl State {
     }
 
     /// "bad argument #N to 'NAME' (MSG)".
-    pub fn arg_error(&mut self, mut n: usize, msg: &str) -> Value {
+    pub(crate) fn arg_error(&mut self, mut n: usize, msg: &str) -> Value {
         let (name, is_method) = self.native_name();
         if is_method {
             n -= 1;
@@ -403,7 +403,7 @@ impl State {
     }
 
     /// "bad argument #N to 'NAME' (EXPECTED expected, got TYPE)".
-    pub fn arg_type_error(&mut self, a: Args, n: usize, expected: &str) -> Value {
+    pub(crate) fn arg_type_error(&mut self, a: Args, n: usize, expected: &str) -> Value {
         let got = if n > a.len {
             "no value"
         } else {
@@ -474,7 +474,7 @@ impl State {
     /// The error for a full stack: "stack overflow" with the position, or, when the stack
     /// overflows again while a message handler runs on the reserve, "error in error
     /// handling" (PUC's LUA_ERRERR).
-    pub fn stack_overflow_error(&mut self) -> Value {
+    pub(crate) fn stack_overflow_error(&mut self) -> Value {
         if self.cur.limit > crate::thread::MAX_STACK {
             return self.new_str(b"error in error handling");
         }

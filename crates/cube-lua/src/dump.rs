@@ -621,7 +621,7 @@ mod tests {
     fn run(p: Arc<Proto>) -> Result<(), String> {
         let mut st = crate::State::new_bare();
         crate::stdlib::open_libs(&mut st);
-        let env = crate::Value::Table(st.globals);
+        let env = crate::value::Value::Table(st.globals);
         let f = st.closure_of(p, env);
         st.call_function(f, &[])
             .map(|_| ())

@@ -57,13 +57,6 @@ impl<T> Gc<T> {
     ///
     /// The VM is single-threaded per heap and never holds two mutable borrows of one
     /// object across a call that could reach it again; every use keeps the borrow short.
-    ///
-    /// ```compile_fail
-    /// // Outside cube-lua, a `Gc` gives no `&mut` to its object.
-    /// let mut st = cube_lua::State::new_bare();
-    /// let t = st.new_table();
-    /// t.get_mut().set_int(1, cube_lua::Value::Nil);
-    /// ```
     #[allow(clippy::mut_from_ref)]
     #[inline(always)]
     pub(crate) fn get_mut(&self) -> &mut T {
@@ -318,15 +311,6 @@ struct GcLists {
     weak: Vec<(Gc<Table>, bool, bool)>,
 }
 
-/// Heap statistics, for `collectgarbage("count")` and process introspection.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct HeapStats {
-    pub bytes: usize,
-    pub objects: usize,
-    pub strings: usize,
-    pub collections: u64,
-}
-
 pub struct Heap {
     strings: StringSet,
     /// The shared image this heap's state starts from: its strings are this heap's too
@@ -396,13 +380,9 @@ impl Heap {
         }
     }
 
-    pub(crate) fn stats(&self) -> HeapStats {
-        HeapStats {
-            bytes: self.total_bytes(),
-            objects: self.objects.len(),
-            strings: self.strings.count,
-            collections: self.collections,
-        }
+    /// Objects in the heap (strings apart): what a collection visits.
+    pub(crate) fn object_count(&self) -> usize {
+        self.objects.len()
     }
 
     /// True when the allocation debt asks for a collection at the next safe point.

@@ -37,6 +37,47 @@
 //! });
 //! ```
 //!
+//! The raw layer is not reachable from outside the engine: no public item names or
+//! returns a raw value or heap pointer.
+//!
+//! ```compile_fail
+//! use cube_lua::gc::Gc; // private module
+//! ```
+//!
+//! ```compile_fail
+//! let v: cube_lua::Value = todo!(); // no such public type
+//! ```
+//!
+//! A userdata payload borrowed through a context follows the borrow rules of the
+//! context: it cannot outlive it, and one `&mut` excludes every other borrow.
+//!
+//! ```compile_fail
+//! let mut st = cube_lua::State::new_bare();
+//! let r = st.cx(|cx| {
+//!     let u = cx.new_userdata(1u32, None);
+//!     cx.userdata_get::<u32>(u).unwrap()
+//! });
+//! ```
+//!
+//! ```compile_fail
+//! let mut st = cube_lua::State::new_bare();
+//! st.cx(|cx| {
+//!     let u = cx.new_userdata(1u32, None);
+//!     let a = cx.userdata_mut::<u32>(u).unwrap();
+//!     let b = cx.userdata_mut::<u32>(u).unwrap(); // second borrow of `cx`
+//!     *a += *b;
+//! });
+//! ```
+//!
+//! A payload may move with its state to another thread, so it must be `Send`:
+//!
+//! ```compile_fail
+//! let mut st = cube_lua::State::new_bare();
+//! st.cx(|cx| {
+//!     cx.new_userdata(std::rc::Rc::new(1), None);
+//! });
+//! ```
+//!
 //! Values that must live longer than a context stay in Lua: on the stack (a native's
 //! arguments and results), in a table reachable from the registry, or in the host's
 //! root (`Cx::set_host_root`).
@@ -926,6 +967,20 @@ impl State {
         }
     }
 
+    /// Closes the state as `lua_close` does: runs every pending finalizer (one that
+    /// fails does not stop the others, as in PUC-Rio 5.2), then flushes standard output.
+    /// Only a limit or an interrupt stops the finalizers: then the error is on the
+    /// stack top and `Err` is returned.
+    pub fn close(&mut self) -> Result<(), CallFailed> {
+        match self.close_with_error() {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.push(e);
+                Err(CallFailed)
+            }
+        }
+    }
+
     /// Makes the function below the top `nargs` values, called with them, the state's
     /// task, run by `State::resume` in slices (as `State::start`).
     pub fn start_task(&mut self, nargs: usize) -> Result<(), CallFailed> {
@@ -988,27 +1043,5 @@ impl State {
         };
         self.set_top(slot);
         text
-    }
-}
-
-/// Bridges for code still on the raw surface (`Value`), while the workspace moves to the
-/// host interface; removed with the raw surface (ARCHITECTURE.md, "The host interface").
-#[doc(hidden)]
-pub mod transition {
-    use super::{Cx, Val};
-    use crate::value::Value;
-
-    /// Brands a raw value for `cx`.
-    ///
-    /// # Safety
-    /// `v` is a value of `cx`'s state that the state still holds (a root reaches it, or it
-    /// was obtained since the last collection).
-    pub unsafe fn val<'n>(_cx: &Cx<'n>, v: Value) -> Val<'n> {
-        Val::from_raw(v)
-    }
-
-    /// The raw value of a `Val` (which the raw surface's contract then covers).
-    pub fn raw(v: Val<'_>) -> Value {
-        v.raw()
     }
 }

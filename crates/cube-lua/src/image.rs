@@ -195,7 +195,7 @@ impl State {
     /// The table to write instead of `t`: `t` itself, or — if `t` belongs to the image
     /// this state started from — this state's private copy (made now if needed).
     #[inline(always)]
-    pub fn unshare(&mut self, t: Gc<Table>) -> Gc<Table> {
+    pub(crate) fn unshare(&mut self, t: Gc<Table>) -> Gc<Table> {
         if t.is_shared() {
             self.unshare_slow(Value::Table(t))
                 .as_table()
@@ -207,7 +207,7 @@ impl State {
 
     /// As [`State::unshare`] for any value: the state's own copy of an image table,
     /// native with upvalues or userdata; other values unchanged.
-    pub fn unshare_value(&mut self, v: Value) -> Value {
+    pub(crate) fn unshare_value(&mut self, v: Value) -> Value {
         match v {
             Value::Table(t) if !t.is_shared() => v,
             Value::Table(_) => self.unshare_slow(v),

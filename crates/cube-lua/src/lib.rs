@@ -52,13 +52,15 @@
 //! # Ok::<(), cube_lua::api::Error>(())
 //! ```
 
+#![deny(private_interfaces, private_bounds)]
+
 pub mod api;
 pub mod ast;
 pub mod chunkid;
 pub mod compiler;
 pub mod debug_info;
 pub mod dump;
-pub mod gc;
+pub(crate) mod gc;
 pub mod host;
 pub mod image;
 pub mod lexer;
@@ -69,11 +71,11 @@ pub mod portable;
 pub mod proto;
 pub mod state;
 pub mod stdlib;
-pub mod table;
+pub(crate) mod table;
 pub mod text;
-pub mod thread;
-pub mod tm;
-pub mod value;
+pub(crate) mod thread;
+pub(crate) mod tm;
+pub(crate) mod value;
 mod vm;
 
 #[cfg(test)]
@@ -81,6 +83,6 @@ mod engine_tests;
 
 pub use api::{AnyUserData, Function, Lua, LuaString, Table, UserData, UserDataMethods};
 pub use chunkid::SyntaxError;
-pub use state::{Args, LResult, Outcome, Ret, State};
-pub use value::Value;
+pub use state::{Args, Outcome, Ret, State};
+pub use value::LuaType;
 pub use vm::{lua_mod, lua_pow};

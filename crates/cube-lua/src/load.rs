@@ -41,7 +41,7 @@ pub fn compile(source: &[u8], chunk_name: &str) -> Result<Arc<Proto>, SyntaxErro
 impl State {
     /// Makes a closure of a main-chunk prototype: when it has exactly one upvalue (as
     /// every text chunk has: `_ENV`), that upvalue is `env`, as `lua_load` does.
-    pub fn closure_of(&mut self, proto: Arc<Proto>, env: Value) -> Value {
+    pub(crate) fn closure_of(&mut self, proto: Arc<Proto>, env: Value) -> Value {
         let p = self.instantiate(proto);
         let nups = p.proto.upvalues.len();
         let mut ups: Vec<Gc<UpVal>> = Vec::with_capacity(nups);
@@ -58,7 +58,11 @@ impl State {
     }
 
     /// Compiles `source` and returns the main function, with the globals as `_ENV`.
-    pub fn load_chunk(&mut self, source: &[u8], chunk_name: &str) -> Result<Value, SyntaxError> {
+    pub(crate) fn load_chunk(
+        &mut self,
+        source: &[u8],
+        chunk_name: &str,
+    ) -> Result<Value, SyntaxError> {
         let proto = compile(source, chunk_name)?;
         let env = Value::Table(self.globals);
         Ok(self.closure_of(proto, env))

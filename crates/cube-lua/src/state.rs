@@ -148,7 +148,7 @@ pub struct State {
     pub ext: Option<Box<dyn std::any::Any + Send>>,
     /// A value the host keeps alive with the state (a GC root), e.g. the process
     /// runtime's pid cache: unlike the registry, setting it never copies a shared image.
-    pub host_root: Value,
+    pub(crate) host_root: Value,
     /// Where `print` and `io.write` to standard output go (block-buffered; flushed by
     /// `io.flush`, at exit and before reading standard input).
     pub stdout: Box<dyn std::io::Write + Send>,
@@ -177,7 +177,7 @@ impl std::ops::Index<usize> for TmNames {
 }
 
 impl TmNames {
-    pub fn iter(&self) -> impl Iterator<Item = &Gc<LuaStr>> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Gc<LuaStr>> {
         self.0.iter()
     }
 }
@@ -275,24 +275,29 @@ impl State {
     // ----- values -----
 
     #[inline]
-    pub fn new_str(&mut self, bytes: &[u8]) -> Value {
+    pub(crate) fn new_str(&mut self, bytes: &[u8]) -> Value {
         Value::Str(self.heap.intern(bytes))
     }
 
     #[inline]
-    pub fn new_string(&mut self, bytes: Vec<u8>) -> Value {
+    pub(crate) fn new_string(&mut self, bytes: Vec<u8>) -> Value {
         Value::Str(self.heap.intern_vec(bytes))
     }
 
-    pub fn new_table(&mut self) -> Gc<Table> {
+    pub(crate) fn new_table(&mut self) -> Gc<Table> {
         self.heap.new_table(Table::new(0, 0))
     }
 
-    pub fn new_table_with(&mut self, narr: usize, nhash: usize) -> Gc<Table> {
+    pub(crate) fn new_table_with(&mut self, narr: usize, nhash: usize) -> Gc<Table> {
         self.heap.new_table(Table::new(narr, nhash))
     }
 
-    pub fn new_native(&mut self, name: &'static str, f: NativeFn, upvals: Vec<Value>) -> Value {
+    pub(crate) fn new_native(
+        &mut self,
+        name: &'static str,
+        f: NativeFn,
+        upvals: Vec<Value>,
+    ) -> Value {
         Value::NFn(self.heap.new_nclosure(NClosure {
             f,
             upvals: upvals.into_boxed_slice(),
@@ -302,7 +307,7 @@ impl State {
     }
 
     /// Sets `t[name] = v` for a string name (raw).
-    pub fn set_field(&mut self, t: Gc<Table>, name: &str, v: Value) {
+    pub(crate) fn set_field(&mut self, t: Gc<Table>, name: &str, v: Value) {
         let k = self.heap.intern(name.as_bytes());
         let t = self.unshare(t);
         let v = self.own_copy(v);
@@ -313,31 +318,20 @@ impl State {
     ///
     /// The state's roots and heap are crate-private: another crate cannot point them
     /// at objects of another heap, nor replace or collect the heap itself.
-    ///
-    /// ```compile_fail
-    /// let mut a = cube_lua::State::new_bare();
-    /// let b = cube_lua::State::new_bare();
-    /// a.globals = b.globals();
-    /// ```
-    ///
-    /// ```compile_fail
-    /// let mut st = cube_lua::State::new_bare();
-    /// st.heap.free_all();
-    /// ```
     #[inline]
-    pub fn globals(&self) -> Gc<Table> {
+    pub(crate) fn globals(&self) -> Gc<Table> {
         self.globals
     }
 
     /// The registry (`LUA_REGISTRYINDEX`).
     #[inline]
-    pub fn registry(&self) -> Gc<Table> {
+    pub(crate) fn registry(&self) -> Gc<Table> {
         self.registry
     }
 
     /// Sets the metatable shared by all values of a basic type other than tables and
     /// full userdata (`debug.setmetatable` on a string, number, light userdata...).
-    pub fn set_type_meta(&mut self, ty: crate::value::LuaType, mt: Option<Gc<Table>>) {
+    pub(crate) fn set_type_meta(&mut self, ty: crate::value::LuaType, mt: Option<Gc<Table>>) {
         let mt = mt.and_then(|m| self.own_copy(Value::Table(m)).as_table());
         self.type_meta[ty as usize] = mt;
     }
@@ -351,7 +345,7 @@ impl State {
 
     /// A new closed upvalue holding `v`, for a closure a native builds
     /// ([`State::new_lua_closure`]).
-    pub fn new_closed_upvalue(&mut self, v: Value) -> Gc<crate::value::UpVal> {
+    pub(crate) fn new_closed_upvalue(&mut self, v: Value) -> Gc<crate::value::UpVal> {
         self.heap.new_upval(crate::value::UpVal {
             state: crate::value::UpState::Closed(v),
         })
@@ -359,7 +353,7 @@ impl State {
 
     /// A new Lua closure of a prototype instantiated in this state
     /// ([`State::instantiate`]) over the given upvalues.
-    pub fn new_lua_closure(
+    pub(crate) fn new_lua_closure(
         &mut self,
         p: Gc<crate::value::FnProto>,
         upvals: Vec<Gc<crate::value::UpVal>>,
@@ -371,7 +365,7 @@ impl State {
     }
 
     /// Sets `t[i] = v` (raw, `lua_rawseti`).
-    pub fn raw_set_int(&mut self, t: Gc<Table>, i: i64, v: Value) {
+    pub(crate) fn raw_set_int(&mut self, t: Gc<Table>, i: i64, v: Value) {
         let t = self.unshare(t);
         let v = self.own_copy(v);
         t.get_mut().set_int(i, v);
@@ -379,7 +373,7 @@ impl State {
 
     /// Sets `t[k] = v` (raw, `lua_rawset`); a nil or NaN key is an error (`KeyError`),
     /// which the caller turns into its message.
-    pub fn raw_set(
+    pub(crate) fn raw_set(
         &mut self,
         t: Gc<Table>,
         k: Value,
@@ -391,13 +385,13 @@ impl State {
     }
 
     /// Raw `t[i]` (`lua_rawgeti`).
-    pub fn raw_get_int(&self, t: Gc<Table>, i: i64) -> Value {
+    pub(crate) fn raw_get_int(&self, t: Gc<Table>, i: i64) -> Value {
         t.get_int(i)
     }
 
     /// Sets the metatable of a table (raw, as `lua_setmetatable`: no `__metatable`
     /// check); a metatable with `__gc` registers the table for finalization.
-    pub fn set_table_meta(&mut self, t: Gc<Table>, mt: Option<Gc<Table>>) {
+    pub(crate) fn set_table_meta(&mut self, t: Gc<Table>, mt: Option<Gc<Table>>) {
         let t = self.unshare(t);
         let mt = mt.and_then(|m| self.own_copy(Value::Table(m)).as_table());
         t.get_mut().meta = mt;
@@ -411,30 +405,30 @@ impl State {
     /// Sets the value of a closed upvalue (one a native built for a closure it makes,
     /// as cube-vm's spawn does); an open upvalue (a live local of a running function)
     /// is left alone.
-    pub fn set_closed_upvalue(&mut self, u: Gc<crate::value::UpVal>, v: Value) {
+    pub(crate) fn set_closed_upvalue(&mut self, u: Gc<crate::value::UpVal>, v: Value) {
         if let crate::value::UpState::Closed(slot) = &mut u.get_mut().state {
             *slot = v;
         }
     }
 
     /// Raw `t[name]` for a string name.
-    pub fn get_field(&mut self, t: Gc<Table>, name: &str) -> Value {
+    pub(crate) fn get_field(&mut self, t: Gc<Table>, name: &str) -> Value {
         let k = self.heap.intern(name.as_bytes());
         t.get_str(k)
     }
 
-    pub fn set_global(&mut self, name: &str, v: Value) {
+    pub(crate) fn set_global(&mut self, name: &str, v: Value) {
         let g = self.globals;
         self.set_field(g, name, v);
     }
 
-    pub fn get_global(&mut self, name: &str) -> Value {
+    pub(crate) fn get_global(&mut self, name: &str) -> Value {
         let g = self.globals;
         self.get_field(g, name)
     }
 
     /// Registers native functions into a table.
-    pub fn register(&mut self, t: Gc<Table>, funcs: &[(&'static str, NativeFn)]) {
+    pub(crate) fn register(&mut self, t: Gc<Table>, funcs: &[(&'static str, NativeFn)]) {
         for &(name, f) in funcs {
             let v = self.new_native(name, f, Vec::new());
             self.set_field(t, name, v);
@@ -445,7 +439,7 @@ impl State {
 
     /// The metatable of any value.
     #[inline]
-    pub fn metatable(&self, v: &Value) -> Option<Gc<Table>> {
+    pub(crate) fn metatable(&self, v: &Value) -> Option<Gc<Table>> {
         match v {
             Value::Table(t) => t.meta,
             Value::UserData(u) => u.meta,
@@ -455,7 +449,7 @@ impl State {
 
     /// Looks up metamethod `tm` in metatable `mt`, using the absent-cache bits.
     #[inline]
-    pub fn tm_of(&self, mt: Option<Gc<Table>>, tm: TM) -> Option<Value> {
+    pub(crate) fn tm_of(&self, mt: Option<Gc<Table>>, tm: TM) -> Option<Value> {
         let mt = mt?;
         let bit = tm as u8;
         if bit < TM_FAST && mt.tm_absent & (1 << bit) != 0 {
@@ -474,7 +468,7 @@ impl State {
 
     /// Metamethod `tm` of value `v`, if any.
     #[inline]
-    pub fn tm_of_value(&self, v: &Value, tm: TM) -> Option<Value> {
+    pub(crate) fn tm_of_value(&self, v: &Value, tm: TM) -> Option<Value> {
         self.tm_of(self.metatable(v), tm)
     }
 
@@ -490,7 +484,7 @@ impl State {
 
     /// Argument `i` (1-based) of a native call; nil when absent.
     #[inline]
-    pub fn arg(&self, a: Args, i: usize) -> Value {
+    pub(crate) fn arg(&self, a: Args, i: usize) -> Value {
         if i >= 1 && i <= a.len {
             self.cur.stack[a.base + i - 1]
         } else {
@@ -499,7 +493,7 @@ impl State {
     }
 
     #[inline]
-    pub fn push(&mut self, v: Value) {
+    pub(crate) fn push(&mut self, v: Value) {
         self.cur.get_mut().push(v)
     }
 
@@ -523,7 +517,7 @@ impl State {
     /// The first of `n` results a continuation received at `first`, or nil if none:
     /// what Lua makes of a call adjusted to one value.
     #[inline]
-    pub fn first_result(&self, first: usize, n: usize) -> Value {
+    pub(crate) fn first_result(&self, first: usize, n: usize) -> Value {
         if n > 0 {
             self.stack_at(first)
         } else {
@@ -532,18 +526,18 @@ impl State {
     }
 
     #[inline]
-    pub fn stack_at(&self, i: usize) -> Value {
+    pub(crate) fn stack_at(&self, i: usize) -> Value {
         self.cur.stack[i]
     }
 
     #[inline]
-    pub fn set_stack(&mut self, i: usize, v: Value) {
+    pub(crate) fn set_stack(&mut self, i: usize, v: Value) {
         self.cur.get_mut().stack[i] = v;
     }
 
     /// Makes room for `n` more pushes; errors with "stack overflow" past the limit. A
     /// large growth is reserved against the heap limit first ([`State::reserve`]).
-    pub fn check_stack(&mut self, n: usize) -> LResult<()> {
+    pub(crate) fn check_stack(&mut self, n: usize) -> LResult<()> {
         let top = self.cur.top;
         let len = self.cur.stack.len();
         if top + n > len && n > 1024 {
@@ -562,7 +556,7 @@ impl State {
     // ----- conversions used everywhere -----
 
     /// `tostring` for numbers and strings without metamethods (`lua_tolstring`).
-    pub fn to_str_coerce(&mut self, v: &Value) -> Option<Gc<LuaStr>> {
+    pub(crate) fn to_str_coerce(&mut self, v: &Value) -> Option<Gc<LuaStr>> {
         match v {
             Value::Str(s) => Some(*s),
             Value::Num(n) => {
@@ -575,17 +569,12 @@ impl State {
     }
 
     /// Number coercion of strings (`lua_tonumber`).
-    pub fn to_num_coerce(v: &Value) -> Option<f64> {
+    pub(crate) fn to_num_coerce(v: &Value) -> Option<f64> {
         match v {
             Value::Num(n) => Some(*n),
             Value::Str(s) => crate::text::number::str_to_number(s.as_bytes()),
             _ => None,
         }
-    }
-
-    /// Type name for messages, honouring `__name`? (5.2 does not; plain type name.)
-    pub fn type_name_of(&self, v: &Value) -> &'static str {
-        v.type_name()
     }
 
     /// Pending Lua stack frames count (for tests and introspection).
@@ -609,7 +598,7 @@ impl Drop for State {
 impl State {
     /// A full userdata holding `data`, with an optional metatable. A metatable with
     /// `__gc` registers the userdata for finalization.
-    pub fn new_userdata<T: std::any::Any + Send>(
+    pub(crate) fn new_userdata<T: std::any::Any + Send>(
         &mut self,
         data: T,
         meta: Option<Gc<Table>>,
@@ -620,7 +609,7 @@ impl State {
     /// As [`State::new_userdata`] for a `Sync` payload: in a shared image
     /// (`crate::image`), every state may read it in place ([`State::userdata_get`]),
     /// where a payload that is not `Sync` must first be copied into the reading state.
-    pub fn new_shared_userdata<T: std::any::Any + Send + Sync>(
+    pub(crate) fn new_shared_userdata<T: std::any::Any + Send + Sync>(
         &mut self,
         data: T,
         meta: Option<Gc<Table>>,
@@ -656,25 +645,8 @@ impl State {
     /// threads may be reading it; [`State::userdata_mut`] first copies such a payload
     /// into this state, when its type has a cloner).
     ///
-    /// ```
-    /// let mut st = cube_lua::State::new_bare();
-    /// let v = st.new_userdata(41u32, None);
-    /// assert_eq!(st.userdata_get::<u32>(&v), Some(&41));
-    /// *st.userdata_mut::<u32>(&v).unwrap() += 1;
-    /// assert_eq!(st.userdata_get::<u32>(&v), Some(&42));
-    /// assert_eq!(st.userdata_get::<i64>(&v), None);
-    /// ```
-    ///
     /// The reference cannot outlive the state (the payload is freed with it):
-    ///
-    /// ```compile_fail
-    /// let mut st = cube_lua::State::new_bare();
-    /// let v = st.new_userdata(41u32, None);
-    /// let r = st.userdata_get::<u32>(&v).unwrap();
-    /// drop(st);
-    /// println!("{r}");
-    /// ```
-    pub fn userdata_get<T: std::any::Any>(&self, v: &Value) -> Option<&T> {
+    pub(crate) fn userdata_get<T: std::any::Any>(&self, v: &Value) -> Option<&T> {
         let data: *const T = match v {
             Value::UserData(u) if u.sync || !self.in_image(u.addr()) => u.data.downcast_ref()?,
             _ => return None,
@@ -692,19 +664,11 @@ impl State {
     /// to the payload handed out by the state (one `&mut`, or any number of
     /// [`State::userdata_get`] readers, at a time):
     ///
-    /// ```compile_fail
-    /// let mut st = cube_lua::State::new_bare();
-    /// let v = st.new_userdata(1u32, None);
-    /// let a = st.userdata_mut::<u32>(&v).unwrap();
-    /// let b = st.userdata_mut::<u32>(&v).unwrap(); // second borrow of `st`
-    /// *a += *b;
-    /// ```
-    ///
     /// A userdata of this state's shared image is first copied into the state (its
     /// type's cloner, `Image::add_userdata_cloner`; every reference the state holds is
     /// re-pointed to the copy), since other states read it in place; without a cloner
     /// it cannot be written: `None`.
-    pub fn userdata_mut<T: std::any::Any>(&mut self, v: &Value) -> Option<&mut T> {
+    pub(crate) fn userdata_mut<T: std::any::Any>(&mut self, v: &Value) -> Option<&mut T> {
         // SAFETY: the reference's lifetime is that of the `&mut self` borrow, during
         // which nothing else can reach the payload through the state; `v` must be a
         // value of this state (the general contract of `Value`, see `value.rs`).
@@ -725,7 +689,7 @@ impl State {
     ///   this function or of [`State::userdata_get`]/[`State::userdata_mut`] on the
     ///   same userdata, no Lua code that could reach it through a native that does);
     /// - the state is not dropped.
-    pub unsafe fn userdata_mut_unbound<'a, T: std::any::Any>(
+    pub(crate) unsafe fn userdata_mut_unbound<'a, T: std::any::Any>(
         &mut self,
         v: &Value,
     ) -> Option<&'a mut T> {
@@ -749,7 +713,7 @@ impl State {
 impl State {
     /// Marks the running code to be ended by the heap limit and returns the error to
     /// raise now (it is re-raised uncatchably by the driver if a pcall catches it).
-    pub fn heap_limit_error(&mut self) -> Value {
+    pub(crate) fn heap_limit_error(&mut self) -> Value {
         self.kill_reason = Some("heap limit exceeded");
         self.budget = 0;
         self.new_str(b"heap limit exceeded")
@@ -781,7 +745,7 @@ impl State {
     /// From code that is not a native's body (the VM's own instructions), use
     /// `reserve_at_safe_point`; from the host (mailboxes, spawn arguments), this works
     /// too: an unhandled request is the heap limit error.
-    pub fn reserve(&mut self, bytes: usize) -> LResult<()> {
+    pub(crate) fn reserve(&mut self, bytes: usize) -> LResult<()> {
         match self.max_heap {
             Some(max) => self.reserve_within(bytes, max),
             None => Ok(()),
@@ -829,7 +793,7 @@ impl State {
     /// the work is never done. Otherwise the driver preempts or refills at its next
     /// check, as after any instruction.
     #[inline]
-    pub fn charge(&mut self, n: u64) -> LResult<()> {
+    pub(crate) fn charge(&mut self, n: u64) -> LResult<()> {
         self.budget = self.budget.saturating_sub(n.min(i64::MAX as u64) as i64);
         if self.budget <= 0 {
             return self.budget_check();
@@ -839,7 +803,7 @@ impl State {
 
     /// `charge` for work over `bytes` bytes of memory ([`BYTES_PER_REDUCTION`]).
     #[inline]
-    pub fn charge_bytes(&mut self, bytes: usize) -> LResult<()> {
+    pub(crate) fn charge_bytes(&mut self, bytes: usize) -> LResult<()> {
         self.charge((bytes / BYTES_PER_REDUCTION) as u64)
     }
 
@@ -854,7 +818,7 @@ impl State {
     /// The budget is used up (or the host may have interrupted): the error that ends
     /// the running code if it must end now, `Ok` if the driver may simply preempt or
     /// refill. For natives in the middle of long work (the pattern matcher).
-    pub fn budget_check(&mut self) -> LResult<()> {
+    pub(crate) fn budget_check(&mut self) -> LResult<()> {
         if self.interrupted() && self.kill_reason.is_none() {
             self.kill_reason = Some("interrupted");
         }

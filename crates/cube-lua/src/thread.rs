@@ -76,7 +76,7 @@ pub struct Cont {
 }
 
 impl Cont {
-    pub fn new(f: ContFn, ctx: usize) -> Cont {
+    pub(crate) fn new(f: ContFn, ctx: usize) -> Cont {
         Cont {
             f,
             ctx,
@@ -164,7 +164,7 @@ pub struct StackOverflow;
 pub const ERROR_STACK_EXTRA: usize = 10_000;
 
 impl Thread {
-    pub fn new() -> Thread {
+    pub(crate) fn new() -> Thread {
         Thread {
             // Grown on first use to what the first call needs: an idle process's
             // thread stays small (see `grow`).
@@ -237,7 +237,7 @@ impl Thread {
     }
 
     #[inline]
-    pub fn push(&mut self, v: Value) {
+    pub(crate) fn push(&mut self, v: Value) {
         if self.top >= self.stack.len() {
             let _ = self.grow(self.top + 1 + MIN_STACK);
             if self.top >= self.stack.len() {

@@ -7,6 +7,8 @@ pub enum TM {
     Index = 0,
     NewIndex,
     Gc,
+    /// Looked up by name by the collector (`__mode`); listed for PUC's order.
+    #[allow(dead_code)]
     Mode,
     Len,
     Eq,
@@ -57,9 +59,3 @@ pub const TM_NAMES: [&str; TM_COUNT] = [
     "__metatable",
     "__name",
 ];
-
-impl TM {
-    pub fn name(self) -> &'static str {
-        TM_NAMES[self as usize]
-    }
-}

@@ -267,12 +267,6 @@ pub struct NClosure {
 ///
 /// The payload is `Send` because a process's state, userdata included, moves between
 /// scheduler threads (cube-vm's `SendState`).
-///
-/// ```compile_fail
-/// // A payload that is not `Send` (an `Rc`) cannot be put in a userdata.
-/// let mut st = cube_lua::State::new_bare();
-/// st.new_userdata(std::rc::Rc::new(1), None);
-/// ```
 pub struct UserData {
     /// The payload; other crates reach it through `State::userdata_get` /
     /// `userdata_mut`, which know whether other threads may be reading it.

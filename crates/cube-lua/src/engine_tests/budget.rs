@@ -406,7 +406,7 @@ fn close_runs_every_finalizer_despite_errors() {
         )
         .unwrap();
     st.call_function(f, &[]).unwrap();
-    assert!(st.close().is_ok());
+    assert!(st.close_with_error().is_ok());
     assert_eq!(num(&st.get_global("ran")), 3.0);
 }
 
@@ -423,7 +423,7 @@ fn a_limit_ends_the_finalizers_at_close() {
     // As the process runtime closes an ended process: only what its limit leaves.
     st.budget = 0;
     st.reduction_reserve = Some(100_000);
-    let e = st.close().expect_err("the limit ends close");
+    let e = st.close_with_error().expect_err("the limit ends close");
     assert_eq!(err_text(e), "reduction limit exceeded");
     assert_eq!(num(&st.get_global("ran")), 1.0);
 }

@@ -339,7 +339,7 @@ fn xpcall(st: &mut State, a: Args) -> LResult<Ret> {
 }
 
 /// Converts a value for `print`/`tostring` when no metamethod is involved.
-pub fn tostring_basic(st: &mut State, v: &Value) -> Value {
+pub(crate) fn tostring_basic(st: &mut State, v: &Value) -> Value {
     match v {
         Value::Str(_) => *v,
         Value::Num(_) => Value::Str(st.to_str_coerce(v).expect("number")),
@@ -623,7 +623,7 @@ fn prepare_load(st: &mut State, len: usize) -> LResult<()> {
 }
 
 /// Compiles a complete chunk for `load`/`loadfile`.
-pub fn load_source(
+pub(crate) fn load_source(
     st: &mut State,
     src: &[u8],
     chunkname: &str,

@@ -57,7 +57,7 @@ pub(crate) fn new_lib(st: &mut State, name: &str) -> Gc<Table> {
 
 impl State {
     /// `package.loaded` (registry._LOADED), created on first use.
-    pub fn loaded_table(&mut self) -> Gc<Table> {
+    pub(crate) fn loaded_table(&mut self) -> Gc<Table> {
         let reg = self.registry;
         let key = self.names.loaded;
         match reg.get_str(key) {
@@ -73,28 +73,28 @@ impl State {
 
     // ----- argument checks (luaL_check* / luaL_opt*) -----
 
-    pub fn check_any(&mut self, a: Args, n: usize) -> LResult<Value> {
+    pub(crate) fn check_any(&mut self, a: Args, n: usize) -> LResult<Value> {
         if n > a.len {
             return Err(self.arg_error(n, "value expected"));
         }
         Ok(self.arg(a, n))
     }
 
-    pub fn check_table(&mut self, a: Args, n: usize) -> LResult<Gc<Table>> {
+    pub(crate) fn check_table(&mut self, a: Args, n: usize) -> LResult<Gc<Table>> {
         match self.arg(a, n) {
             Value::Table(t) => Ok(t),
             _ => Err(self.arg_type_error(a, n, "table")),
         }
     }
 
-    pub fn check_number(&mut self, a: Args, n: usize) -> LResult<f64> {
+    pub(crate) fn check_number(&mut self, a: Args, n: usize) -> LResult<f64> {
         match State::to_num_coerce(&self.arg(a, n)) {
             Some(x) => Ok(x),
             None => Err(self.arg_type_error(a, n, "number")),
         }
     }
 
-    pub fn opt_number(&mut self, a: Args, n: usize, default: f64) -> LResult<f64> {
+    pub(crate) fn opt_number(&mut self, a: Args, n: usize, default: f64) -> LResult<f64> {
         if self.arg(a, n).is_nil() {
             Ok(default)
         } else {
@@ -103,12 +103,12 @@ impl State {
     }
 
     /// `luaL_checkinteger`: numbers are truncated toward zero.
-    pub fn check_integer(&mut self, a: Args, n: usize) -> LResult<i64> {
+    pub(crate) fn check_integer(&mut self, a: Args, n: usize) -> LResult<i64> {
         let x = self.check_number(a, n)?;
         Ok(num_to_int(x))
     }
 
-    pub fn opt_integer(&mut self, a: Args, n: usize, default: i64) -> LResult<i64> {
+    pub(crate) fn opt_integer(&mut self, a: Args, n: usize, default: i64) -> LResult<i64> {
         if self.arg(a, n).is_nil() {
             Ok(default)
         } else {
@@ -117,7 +117,7 @@ impl State {
     }
 
     /// `luaL_checklstring`: strings, and numbers converted to strings.
-    pub fn check_str(&mut self, a: Args, n: usize) -> LResult<Gc<LuaStr>> {
+    pub(crate) fn check_str(&mut self, a: Args, n: usize) -> LResult<Gc<LuaStr>> {
         let v = self.arg(a, n);
         match self.to_str_coerce(&v) {
             Some(s) => Ok(s),
@@ -125,7 +125,7 @@ impl State {
         }
     }
 
-    pub fn opt_str(&mut self, a: Args, n: usize) -> LResult<Option<Gc<LuaStr>>> {
+    pub(crate) fn opt_str(&mut self, a: Args, n: usize) -> LResult<Option<Gc<LuaStr>>> {
         if self.arg(a, n).is_nil() {
             Ok(None)
         } else {
@@ -134,7 +134,7 @@ impl State {
     }
 
     /// `luaL_checkoption`.
-    pub fn check_option(
+    pub(crate) fn check_option(
         &mut self,
         a: Args,
         n: usize,

@@ -33,7 +33,7 @@ const INTERRUPT_CHECK_EVERY: i64 = 10_000;
 
 impl State {
     /// Calls `f` with `args` from Rust and returns all its results.
-    pub fn call_function(&mut self, f: Value, args: &[Value]) -> LResult<Vec<Value>> {
+    pub(crate) fn call_function(&mut self, f: Value, args: &[Value]) -> LResult<Vec<Value>> {
         let func = self.cur.top;
         self.check_stack(args.len() + 1 + EXTRA_STACK)?;
         self.push(f);
@@ -50,7 +50,7 @@ impl State {
     /// Calls the function at stack slot `func` with the values above it; returns the
     /// number of results, which are left at `func..`. Errors not caught inside are
     /// returned after the frames above the entry point are unwound.
-    pub fn call_at(&mut self, func: usize, nresults: i32) -> LResult<usize> {
+    pub(crate) fn call_at(&mut self, func: usize, nresults: i32) -> LResult<usize> {
         if self.c_depth >= MAX_C_DEPTH {
             return Err(self.rt_error("C stack overflow"));
         }
@@ -506,7 +506,10 @@ impl State {
     }
 
     /// Makes the heap instance of a prototype: constants as values of this heap.
-    pub fn instantiate(&mut self, proto: std::sync::Arc<crate::proto::Proto>) -> Gc<FnProto> {
+    pub(crate) fn instantiate(
+        &mut self,
+        proto: std::sync::Arc<crate::proto::Proto>,
+    ) -> Gc<FnProto> {
         use crate::proto::Constant;
         let k: Vec<Value> = proto
             .constants
@@ -853,7 +856,7 @@ impl State {
     }
 
     /// Creates a coroutine running `f`.
-    pub fn new_coroutine(&mut self, f: Value) -> Gc<Thread> {
+    pub(crate) fn new_coroutine(&mut self, f: Value) -> Gc<Thread> {
         let mut t = Thread::new();
         t.push(f);
         self.heap.new_thread(t)
@@ -863,7 +866,7 @@ impl State {
     /// the first one that fails ends the run with "error in __gc metamethod (MSG)"
     /// ("no message" for a non-string error), raised where the collection happened;
     /// the others stay queued for the next run.
-    pub fn run_finalizers(&mut self) -> LResult<()> {
+    pub(crate) fn run_finalizers(&mut self) -> LResult<()> {
         while let Some(obj) = self.heap.next_to_finalize() {
             if let Some(gc) = self.tm_of_value(&obj, TM::Gc) {
                 if gc.is_function() {
@@ -897,7 +900,7 @@ impl State {
     /// objects it visits) is charged to the budget, so a program cannot make the
     /// collector work for free (`collectgarbage()` in a loop, a heap kept at its limit).
     pub fn full_gc(&mut self) {
-        let objects = self.heap.stats().objects as i64;
+        let objects = self.heap.object_count() as i64;
         self.budget = self
             .budget
             .saturating_sub(1 + objects / GC_OBJECTS_PER_REDUCTION);
@@ -977,7 +980,7 @@ impl State {
     }
 
     /// The current native frame's upvalue `i` (0-based).
-    pub fn upvalue(&self, i: usize) -> Value {
+    pub(crate) fn upvalue(&self, i: usize) -> Value {
         match self.cur.frames.last().map(|f| &f.kind) {
             Some(FrameKind::Native(nc)) => nc.upvals.get(i).copied().unwrap_or(Value::Nil),
             _ => Value::Nil,
@@ -988,7 +991,8 @@ impl State {
 impl State {
     /// Prepares `f(args)` as the state's task, run by [`State::resume`] in slices
     /// (DESIGN.md decisions 1 and 2: execution is `resume(budget)`).
-    pub fn start(&mut self, f: Value, args: &[Value]) -> LResult<()> {
+    #[cfg(test)]
+    pub(crate) fn start(&mut self, f: Value, args: &[Value]) -> LResult<()> {
         if self.task_func.is_some() {
             return Err(self.new_str(b"a task is already running"));
         }
@@ -1060,8 +1064,9 @@ impl State {
     /// Closes the state as `lua_close` does: runs every pending finalizer, then
     /// flushes standard output. As in PUC-Rio 5.2, a finalizer that fails does not stop
     /// the others (errors at close are ignored, `callallpendingfinalizers(L, 0)`); only
-    /// a limit or an interrupt stops them. Returns the first such error, if any.
-    pub fn close(&mut self) -> LResult<()> {
+    /// a limit or an interrupt stops them. Returns the first such error, if any
+    /// (`State::close` is the host's form).
+    pub(crate) fn close_with_error(&mut self) -> LResult<()> {
         self.full_gc();
         self.heap.queue_all_finalizers();
         // Close is the host's entry here: counted as a level, so that a limit ending a

@@ -76,7 +76,7 @@ fn handle_meta(st: &mut State) -> Option<Gc<Table>> {
 }
 
 /// A new file handle userdata.
-pub fn new_file(st: &mut State, backend: Backend) -> Value {
+pub(crate) fn new_file(st: &mut State, backend: Backend) -> Value {
     let meta = handle_meta(st);
     st.new_userdata(LFile::new(backend), meta)
 }
