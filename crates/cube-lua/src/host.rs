@@ -1,7 +1,7 @@
 //! The host interface: how code outside the engine reads and builds Lua values, sound by
 //! construction (`lua.h` and `lauxlib.h` for cube).
 //!
-//! A raw [`crate::value::Value`] is a bare pointer into a heap; kept past a collection, or
+//! A raw `crate::value::Value` is a bare pointer into a heap; kept past a collection, or
 //! past its state's drop, or given to another state, it dangles. The host interface never
 //! hands one out. Instead, host code works inside a *context*, [`Cx`], and sees values as
 //! [`Val<'n>`]: copies of raw values branded with the context's lifetime `'n`.
@@ -678,7 +678,7 @@ impl<'n> Cx<'n> {
 
     /// `lua_tolstring` without metamethods: strings, and numbers as Lua prints them.
     pub fn to_str_coerce(&mut self, v: Val<'n>) -> Option<Str<'n>> {
-        self.st.to_str_coerce(&v.raw()).map(|s| Str(s, PhantomData))
+        self.st.coerce_to_str(&v.raw()).map(|s| Str(s, PhantomData))
     }
 
     /// `lua_tonumber`: numbers, and strings that read as numbers.

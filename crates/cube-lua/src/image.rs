@@ -10,7 +10,7 @@
 //!
 //! Image objects are never written. Every path that writes a table (the VM's stores,
 //! `rawset`, `setmetatable`, the table library, the embedding API, ...) first calls
-//! [`State::unshare`]. The first such write *materializes* the image into the state:
+//! `State::unshare`. The first such write *materializes* the image into the state:
 //! private copies of all image tables, of the natives that have upvalues (their
 //! upvalues may be image tables) and of the userdata that have per-state contents
 //! (file handles, the random generator), after which every reference the state holds
@@ -75,8 +75,8 @@ impl Image {
     /// `string.gmatch` iterator (the VM and natives write those in place): `new`
     /// panics if it does. A userdata payload that states write needs a cloner
     /// ([`Image::add_userdata_cloner`]); one that stays shared is read in place only
-    /// if it was made `Sync` ([`State::new_shared_userdata`]): otherwise
-    /// [`State::userdata_get`] does not hand it out and [`State::userdata_mut`] refuses
+    /// if it was made `Sync` (`State::new_shared_userdata`): otherwise
+    /// `State::userdata_get` does not hand it out and `State::userdata_mut` refuses
     /// it (both return `None`).
     pub fn new(setup: impl FnOnce(&mut State)) -> Arc<Image> {
         let mut st = State::new_bare();

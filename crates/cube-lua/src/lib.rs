@@ -6,23 +6,23 @@
 //!
 //! Map of the crate (see also ARCHITECTURE.md at the repository root):
 //! - front end: [`lexer`], [`parser`] (to the [`ast`]), [`compiler`] (to a [`proto::Proto`]);
-//! - values and heap: [`value`], [`gc`], [`table`], [`thread`];
+//! - values and heap (crate-private): `value`, `gc`, `table`, `thread`;
 //! - execution: [`state`] (the native-function interface), `vm` (interpreter loop, calls,
 //!   metamethods), [`debug_info`] (names in error messages, tracebacks);
 //! - [`stdlib`]: the standard library;
-//! - [`api`]: the safe, high-level embedding API ([`Lua`], [`Table`], [`Function`],
-//!   [`UserData`]); the rest of the crate is the low-level machinery under it.
+//! - [`host`]: the host interface other crates use; [`api`]: the safe, high-level
+//!   embedding API ([`Lua`], [`Table`], [`Function`], [`UserData`]).
 //!
 //! # What other crates may use
-//! Natives and tasks go through [`State`]: the calling convention and the stack, table
-//! access through `&mut State` (`get_field`, `set_field`, `raw_set`, `raw_set_int`,
-//! `set_table_meta`, `globals()`, `registry()`), userdata through the state
-//! ([`State::userdata_get`] for reading, [`State::userdata_mut`] for writing, tied to
-//! the state's borrow; `unsafe` [`State::userdata_mut_unbound`] with a documented
-//! contract) and [`State::start`]/[`State::resume`]. The heap, the state's roots and
-//! `Gc::get_mut` are crate-private. Not yet closed: [`Value`] holds raw `Gc` pointers
-//! that dereference in safe code, so a value kept past its state's drop, or given to
-//! another state, is a dangling pointer (ARCHITECTURE.md, "The public surface").
+//! The host interface, [`host`] (lua.h and lauxlib.h for cube): values are read and made
+//! inside a context ([`State::cx`], or a [`host::HostFn`] native), as [`host::Val`]s
+//! branded with the context's lifetime, so none can outlive it, reach another state, or
+//! dangle (nothing is collected while a context lives); VM entries are stack-based
+//! ([`State::push_chunk`], [`State::pcall`], [`State::start_task`], [`State::resume`]).
+//! [`portable`] moves Lua functions between states. The raw layer (`Value`, `Gc`,
+//! tables, the raw `State` methods) is crate-private: it is what the standard library
+//! is written in. The embedding API, [`api`], is the high-level alternative with rooted
+//! handles.
 //!
 //! # Embedding
 //! ```

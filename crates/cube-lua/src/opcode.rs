@@ -29,15 +29,15 @@ pub enum OpCode {
     LoadBool,
     /// A B     R(A), R(A+1), ..., R(A+B) := nil
     LoadNil,
-    /// A B     R(A) := UpValue[B]
+    /// A B     R(A) := UpValue\[B\]
     GetUpval,
-    /// A B C   R(A) := UpValue[B][RK(C)]
+    /// A B C   R(A) := UpValue\[B\][RK(C)]
     GetTabUp,
     /// A B C   R(A) := R(B)[RK(C)]
     GetTable,
-    /// A B C   UpValue[A][RK(B)] := RK(C)
+    /// A B C   UpValue\[A\][RK(B)] := RK(C)
     SetTabUp,
-    /// A B     UpValue[B] := R(A)
+    /// A B     UpValue\[B\] := R(A)
     SetUpval,
     /// A B C   R(A)[RK(B)] := RK(C)
     SetTable,
@@ -95,7 +95,7 @@ pub enum OpCode {
     /// A B C   R(A)[(C-1)*FPF+i] := R(A+i), 1 <= i <= B
     /// B = 0: up to the stack top; C = 0: the real C is the next ExtraArg instruction.
     SetList,
-    /// A Bx    R(A) := closure(KPROTO[Bx])
+    /// A Bx    R(A) := closure(KPROTO\[Bx\])
     Closure,
     /// A B     R(A), R(A+1), ..., R(A+B-2) = vararg   (B = 0: all of them, sets top)
     Vararg,

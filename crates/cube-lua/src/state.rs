@@ -4,8 +4,8 @@
 //! # Native calling convention
 //! A native function is `fn(&mut State, Args) -> LResult<Ret>`. Its arguments are stack
 //! slots `args.base .. args.base + args.len` of the current thread (read them with
-//! [`State::arg`] and the `check_*` helpers, 1-based like the C API). It pushes its
-//! results with [`State::push`] and returns `Ret::Values(n)`: the top `n` stack values are
+//! `State::arg` and the `check_*` helpers, 1-based like the C API). It pushes its
+//! results with `State::push` and returns `Ret::Values(n)`: the top `n` stack values are
 //! the results. To call back into Lua it pushes the function and its arguments and returns
 //! `Ret::Call` with a continuation; it never calls the VM recursively.
 
@@ -54,7 +54,7 @@ pub enum Ret {
     Block,
 }
 
-/// How a slice of a task started with [`State::start`] or [`State::start_task`] ended.
+/// How a slice of a task started with `State::start` or `State::start_task` ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// The task's function returned this many values: they are the top of the stack,
@@ -556,7 +556,7 @@ impl State {
     // ----- conversions used everywhere -----
 
     /// `tostring` for numbers and strings without metamethods (`lua_tolstring`).
-    pub(crate) fn to_str_coerce(&mut self, v: &Value) -> Option<Gc<LuaStr>> {
+    pub(crate) fn coerce_to_str(&mut self, v: &Value) -> Option<Gc<LuaStr>> {
         match v {
             Value::Str(s) => Some(*s),
             Value::Num(n) => {
@@ -890,7 +890,7 @@ impl State {
 impl State {
     /// Sets (or clears) the heap limit; collections then run before it is crossed,
     /// even with the collector stopped (`collectgarbage("stop")` stops only the paced
-    /// collections), and [`State::reserve`] checks big allocations before they happen.
+    /// collections), and `State::reserve` checks big allocations before they happen.
     pub fn set_max_heap(&mut self, max: Option<usize>) {
         self.max_heap = max;
         self.heap.limit = max.unwrap_or(usize::MAX);

@@ -3,7 +3,7 @@
 //! their search has used up the slice's budget, the task returns `Outcome::Preempted`,
 //! and the next `resume` goes on with the search where it stopped.
 
-use cube_lua::{Outcome, State, Value};
+use cube_lua::{Outcome, State};
 
 fn new_state() -> State {
     let mut st = State::new_bare();
@@ -11,20 +11,28 @@ fn new_state() -> State {
     st
 }
 
-/// The `n` results a finished task left on the stack top, popped.
-fn results(st: &mut State, n: usize) -> Vec<Value> {
+/// The `n` results a finished task left on the stack top, as `tostring` shows them;
+/// popped.
+fn results(st: &mut State, n: usize) -> Vec<String> {
     let top = st.top();
-    let v = (top - n..top).map(|i| st.stack_at(i)).collect();
+    let v = st.cx(|cx| {
+        (top - n..top)
+            .map(|i| cx.describe(cx.stack_at(i)))
+            .collect()
+    });
     st.set_top(top - n);
     v
 }
 
-/// The error value a failed task left on the stack top, popped.
-fn error_value(st: &mut State) -> Value {
-    let top = st.top();
-    let v = st.stack_at(top - 1);
-    st.set_top(top - 1);
-    v
+/// The error a failed task left on the stack top, as text; popped.
+fn error_text(st: &mut State) -> String {
+    st.pop_error_message().unwrap_or_default()
+}
+
+/// Makes `src` the state's task.
+fn start(st: &mut State, src: &str) {
+    st.push_chunk(src.as_bytes(), "=task").unwrap();
+    st.start_task(0).unwrap();
 }
 
 /// Runs `src` as a task in slices of `slice` reductions; returns its results (as text)
@@ -37,32 +45,19 @@ fn run_in_slices(src: &str, slice: i64) -> (Vec<String>, usize) {
 /// [`run_in_slices`], allowing slices to overrun by `overrun` reductions.
 fn run_with_overrun(src: &str, slice: i64, overrun: i64) -> (Vec<String>, usize) {
     let mut st = new_state();
-    let f = st.load_chunk(src.as_bytes(), "=task").unwrap();
-    st.start(f, &[]).unwrap();
+    start(&mut st, src);
     let mut preempted = 0;
     loop {
         match st.resume(slice) {
-            Outcome::Finished(n) => return (texts(&results(&mut st, n)), preempted),
+            Outcome::Finished(n) => return (results(&mut st, n), preempted),
             Outcome::Preempted => {
                 preempted += 1;
                 assert!(st.budget > -overrun, "a slice overran by {}", -st.budget);
             }
             Outcome::Blocked => panic!("blocked"),
-            Outcome::Error => panic!("task failed: {}", text(&error_value(&mut st))),
+            Outcome::Error => panic!("task failed: {}", error_text(&mut st)),
         }
     }
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::Str(s) => s.to_str_lossy().into_owned(),
-        Value::Num(n) => n.to_string(),
-        other => format!("{other:?}"),
-    }
-}
-
-fn texts(v: &[Value]) -> Vec<String> {
-    v.iter().map(text).collect()
 }
 
 /// About 2^20 matcher steps (65,536 reductions): the optional items are tried in all
@@ -169,14 +164,13 @@ fn a_match_that_would_take_years_ends_at_an_interrupt_after_one_slice() {
     st.set_interrupt(Some(flag.clone()));
     let src =
         r#"return string.find(string.rep("a", 40), string.rep("a?", 40) .. string.rep("a", 40))"#;
-    let f = st.load_chunk(src.as_bytes(), "=task").unwrap();
-    st.start(f, &[]).unwrap();
+    start(&mut st, src);
     for _ in 0..3 {
         assert!(matches!(st.resume(4000), Outcome::Preempted));
     }
     flag.store(true, Ordering::Relaxed);
     match st.resume(4000) {
-        Outcome::Error => assert_eq!(text(&error_value(&mut st)), "interrupted"),
+        Outcome::Error => assert_eq!(error_text(&mut st), "interrupted"),
         other => panic!("{other:?}"),
     }
 }
@@ -187,10 +181,9 @@ fn a_reduction_limit_still_ends_a_long_match_in_a_task() {
     st.reduction_limit_enabled = true;
     let src =
         r#"return string.find(string.rep("a", 40), string.rep("a?", 40) .. string.rep("a", 40))"#;
-    let f = st.load_chunk(src.as_bytes(), "=task").unwrap();
-    st.start(f, &[]).unwrap();
+    start(&mut st, src);
     match st.resume(100_000) {
-        Outcome::Error => assert_eq!(text(&error_value(&mut st)), "reduction limit exceeded"),
+        Outcome::Error => assert_eq!(error_text(&mut st), "reduction limit exceeded"),
         other => panic!("{other:?}"),
     }
 }
@@ -211,15 +204,14 @@ fn a_paused_gsub_whose_replacement_needs_a_collection_goes_on_after_it() {
         return #r, n, r:sub(1999998, 2000003)"#;
     let mut st = new_state();
     st.set_max_heap(Some(8_000_000));
-    let f = st.load_chunk(src.as_bytes(), "=task").unwrap();
-    st.start(f, &[]).unwrap();
+    start(&mut st, src);
     let mut preempted = 0;
     let r = loop {
         match st.resume(4000) {
-            Outcome::Finished(n) => break texts(&results(&mut st, n)),
+            Outcome::Finished(n) => break results(&mut st, n),
             Outcome::Preempted => preempted += 1,
             Outcome::Blocked => panic!("blocked"),
-            Outcome::Error => panic!("task failed: {}", text(&error_value(&mut st))),
+            Outcome::Error => panic!("task failed: {}", error_text(&mut st)),
         }
     };
     assert_eq!(r, ["4000001", "2", "rrr,rr"]);

@@ -3,7 +3,7 @@
 //! # The model
 //!
 //! Every process has its own [`Limits`] (`max_heap` bytes, `max_reductions` in its life),
-//! and every *limited* process belongs to a [`Group`]: the shared account of a limited
+//! and every *limited* process belongs to a `Group`: the shared account of a limited
 //! root and everything it spawns, directly or not. Under `cube-cli run --max-heap N
 //! --max-reductions R` (with or without `--sandbox`) the root is the program's first
 //! process, so the group is the whole program.

@@ -82,7 +82,7 @@ impl FromLua for LuaString {
             Value::String(s) => Ok(s),
             Value::Number(n) => {
                 let raw = lua.with_state(|st| {
-                    RawValue::Str(st.to_str_coerce(&RawValue::Num(n)).expect("number"))
+                    RawValue::Str(st.coerce_to_str(&RawValue::Num(n)).expect("number"))
                 });
                 Ok(LuaString(Handle::new(lua, raw)))
             }

@@ -286,7 +286,7 @@ impl Lua {
             let msg = match e {
                 RawValue::Str(s) => s.to_str_lossy().into_owned(),
                 RawValue::Num(_) => {
-                    let s = st.to_str_coerce(&e).expect("number");
+                    let s = st.coerce_to_str(&e).expect("number");
                     s.to_str_lossy().into_owned()
                 }
                 RawValue::Nil => "nil".to_string(),

@@ -142,7 +142,7 @@ fn error(st: &mut State, a: Args) -> LResult<Ret> {
     let v = st.arg(a, 1);
     let level = st.opt_integer(a, 2, 1)?;
     // Numbers count as strings here (lua_isstring), so they get a position too.
-    if let Some(s) = st.to_str_coerce(&v) {
+    if let Some(s) = st.coerce_to_str(&v) {
         if level > 0 {
             let w = st.where_(level as usize);
             if !w.is_empty() {
@@ -342,7 +342,7 @@ fn xpcall(st: &mut State, a: Args) -> LResult<Ret> {
 pub(crate) fn tostring_basic(st: &mut State, v: &Value) -> Value {
     match v {
         Value::Str(_) => *v,
-        Value::Num(_) => Value::Str(st.to_str_coerce(v).expect("number")),
+        Value::Num(_) => Value::Str(st.coerce_to_str(v).expect("number")),
         Value::Nil => st.new_str(b"nil"),
         Value::Bool(b) => st.new_str(if *b { b"true" } else { b"false" }),
         other => {
@@ -678,7 +678,7 @@ fn load_reader_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret
         Value::Nil => {}
         Value::Str(s) if s.is_empty() => {}
         Value::Str(_) | Value::Num(_) => {
-            let s = st.to_str_coerce(&piece).expect("string or number");
+            let s = st.coerce_to_str(&piece).expect("string or number");
             let rs = cont
                 .data
                 .as_mut()

@@ -450,7 +450,7 @@ fn setlocal(st: &mut State, a: Args) -> LResult<Ret> {
 fn traceback(st: &mut State, a: Args) -> LResult<Ret> {
     let (th, arg) = get_thread(st, a);
     let msg = st.arg(a, arg + 1);
-    let text = st.to_str_coerce(&msg);
+    let text = st.coerce_to_str(&msg);
     if text.is_none() && !msg.is_nil() {
         st.push(msg);
         return Ok(Ret::Values(1));
@@ -579,7 +579,7 @@ fn debug_k(st: &mut State, status: Status, _cont: &mut Cont) -> LResult<Ret> {
     if let Status::Err(e) = status {
         use std::io::Write;
         let msg = st
-            .to_str_coerce(&e)
+            .coerce_to_str(&e)
             .map(|s| s.to_str_lossy().into_owned())
             .unwrap_or_else(|| "(error object is not a string)".into());
         let _ = writeln!(std::io::stderr(), "{msg}");

@@ -119,7 +119,7 @@ impl State {
     /// `luaL_checklstring`: strings, and numbers converted to strings.
     pub(crate) fn check_str(&mut self, a: Args, n: usize) -> LResult<Gc<LuaStr>> {
         let v = self.arg(a, n);
-        match self.to_str_coerce(&v) {
+        match self.coerce_to_str(&v) {
             Some(s) => Ok(s),
             None => Err(self.arg_type_error(a, n, "string")),
         }

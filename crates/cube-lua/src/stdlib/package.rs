@@ -192,7 +192,7 @@ fn searcher_preload(st: &mut State, a: Args) -> LResult<Ret> {
 fn find_file(st: &mut State, name: &[u8], field: &str) -> LResult<Result<Vec<u8>, Vec<u8>>> {
     let pkg = pkg_table(st);
     let v = st.get_field(pkg, field);
-    let Some(path) = st.to_str_coerce(&v) else {
+    let Some(path) = st.coerce_to_str(&v) else {
         let msg = format!("'package.{field}' must be a string");
         return Err(st.rt_error(&msg));
     };
@@ -343,7 +343,7 @@ fn searcher_k(st: &mut State, status: Status, cont: &mut Cont) -> LResult<Ret> {
             cont: Cont::new(loader_k, 0),
         });
     }
-    if let Some(s) = st.to_str_coerce(&found) {
+    if let Some(s) = st.coerce_to_str(&found) {
         msg.extend_from_slice(s.as_bytes());
     }
     next_searcher(st, base, cont.ctx + 1, msg)

@@ -605,7 +605,7 @@ fn gsub_run(st: &mut State, data: &mut GsubData) -> LResult<Ret> {
                 }
             }
             Value::Num(_) => {
-                let r = st.to_str_coerce(&repl).expect("number");
+                let r = st.coerce_to_str(&repl).expect("number");
                 if let Err(e) = pattern::expand_replacement(&mut gs.out, r.as_bytes(), src, &gs.m) {
                     return Err(pattern_error(st, e));
                 }

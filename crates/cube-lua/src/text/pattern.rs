@@ -106,7 +106,7 @@ pub struct Meter<'i> {
     pub steps: u64,
     /// Stop once `steps` exceeds this.
     pub limit: u64,
-    /// Stop as soon as this is set (looked at every [`CHECK_EVERY`] steps).
+    /// Stop as soon as this is set (looked at every `CHECK_EVERY` steps).
     pub interrupt: Option<&'i std::sync::atomic::AtomicBool>,
     /// Pause ([`PatternError::Paused`]) once `steps` reached this, at the entry of a
     /// matcher invocation (see [`Meter::pausing`]). `u64::MAX`: never.

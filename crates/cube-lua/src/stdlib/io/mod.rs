@@ -580,7 +580,7 @@ fn io_readline(st: &mut State, _a: Args) -> LResult<Ret> {
     if n > 1 {
         let msg = st.stack_at(base + 1);
         let m = st
-            .to_str_coerce(&msg)
+            .coerce_to_str(&msg)
             .map(|s| s.to_str_lossy().into_owned())
             .unwrap_or_default();
         return Err(st.rt_error(&m));

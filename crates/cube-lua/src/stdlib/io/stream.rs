@@ -45,7 +45,7 @@ pub struct LFile {
     /// Opened for reading / writing (C streams refuse the other direction at once).
     can_read: bool,
     can_write: bool,
-    /// Standard output only: the mode of the [`ModeOut`] this handle installed around its
+    /// Standard output only: the mode of the `ModeOut` this handle installed around its
     /// state's `State::stdout` (installed by the first `setvbuf`, then only updated).
     pub stdout_mode: Option<std::sync::Arc<StdoutMode>>,
 }
