@@ -592,6 +592,7 @@ impl Heap {
                     if let Some(v) = &mut t.pending_error {
                         swap(v);
                     }
+                    swap(&mut t.hook);
                 }
                 Obj::LFn(_) | Obj::Proto(_) => {}
             }
@@ -823,6 +824,7 @@ impl Heap {
                 if let Some(ret) = t.pending_error {
                     self.mark_value(ret);
                 }
+                self.mark_value(t.hook);
             }
         }
     }

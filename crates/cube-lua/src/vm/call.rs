@@ -8,7 +8,10 @@
 
 use crate::gc::Gc;
 use crate::state::{Args, LResult, Ret, State, MAX_C_DEPTH};
-use crate::thread::{CallKind, CoStatus, Cont, Frame, FrameKind, Status, Thread, EXTRA_STACK};
+use crate::thread::{
+    CallKind, CoStatus, Cont, Frame, FrameKind, Status, Thread, EXTRA_STACK, MASK_CALL, MASK_LINE,
+    MASK_RET,
+};
 use crate::tm::TM;
 use crate::value::{FnProto, LClosure, UpState, UpVal, Value};
 
@@ -121,7 +124,12 @@ impl State {
             return self.finish_coroutine();
         };
         if frame.is_lua() {
-            return self.execute();
+            // The hooked loop only for a thread with hooks (`vm/hook.rs`).
+            return if th.hook_on != 0 {
+                self.execute::<true>()
+            } else {
+                self.execute::<false>()
+            };
         }
         if frame.blocked {
             // A native that blocked the task runs again with the same arguments.
@@ -214,10 +222,17 @@ impl State {
         match f {
             Value::LFn(cl) => {
                 self.push_lua_frame(cl, func, nresults, call)?;
+                if self.cur.hook_on & MASK_CALL != 0 {
+                    self.lua_call_hook(false)?;
+                }
                 Ok(PreCall::Lua)
             }
             Value::NFn(nc) => {
                 let args = self.enter_native(nc, func, nresults, call)?;
+                if self.cur.hook_on & MASK_CALL != 0 && self.native_call_hook()? {
+                    // The native is called when its call hook returns.
+                    return Ok(PreCall::Done);
+                }
                 let ret = self.call_native(nc, args)?;
                 self.native_ret(ret, None)?;
                 Ok(PreCall::Done)
@@ -236,6 +251,28 @@ impl State {
                 self.precall(func, nresults, call)
             }
         }
+    }
+
+    /// A tail call of the Lua function at `func` (its frame replaces the caller's, which
+    /// is already popped): as `precall`, with the callee marked as tail-called before
+    /// its call hook ("tail call") sees it.
+    pub(crate) fn tail_precall(
+        &mut self,
+        func: usize,
+        nresults: i32,
+        call: CallKind,
+        tail_calls: u32,
+    ) -> LResult<()> {
+        let Value::LFn(cl) = self.cur.stack[func] else {
+            unreachable!("tail calls of Lua functions only")
+        };
+        self.push_lua_frame(cl, func, nresults, call)?;
+        let th = self.cur.get_mut();
+        th.frames.last_mut().expect("callee").tail_calls = tail_calls;
+        if th.hook_on & MASK_CALL != 0 {
+            self.lua_call_hook(true)?;
+        }
+        Ok(())
     }
 
     /// The error for a call one C level too deep (see `Frame::clevel`): PUC's
@@ -279,6 +316,7 @@ impl State {
                 tail_calls: 0,
                 yielded: false,
                 blocked: false,
+                hooked: false,
                 clevel,
             },
             &mut self.heap,
@@ -353,6 +391,7 @@ impl State {
                 tail_calls: 0,
                 yielded: false,
                 blocked: false,
+                hooked: false,
                 clevel,
             },
             &mut self.heap,
@@ -368,8 +407,7 @@ impl State {
         match ret {
             Ret::Values(n) => {
                 let top = self.cur.top;
-                self.post_call(top - n, n);
-                Ok(())
+                self.post_call(top - n, n)
             }
             Ret::Call {
                 nargs,
@@ -431,8 +469,17 @@ impl State {
 
     /// Pops the top frame and moves its `n` results (at `first`) to the function slot,
     /// adjusted to the number the caller wants. Finishes the caller's instruction for
-    /// metamethod calls.
-    pub(crate) fn post_call(&mut self, first: usize, n: usize) {
+    /// metamethod calls. With return hooks, the frame returns when its hook returns.
+    #[inline]
+    pub(crate) fn post_call(&mut self, first: usize, n: usize) -> LResult<()> {
+        if self.cur.hook_on & (MASK_RET | MASK_LINE) != 0 {
+            return self.post_call_hooked(first, n);
+        }
+        self.post_call_plain(first, n)
+    }
+
+    /// `post_call` without the return hook.
+    pub(crate) fn post_call_plain(&mut self, first: usize, n: usize) -> LResult<()> {
         let th = self.cur.get_mut();
         let frame = th.frames.last().expect("frame to return from");
         let (res, wanted, call, base) = (frame.func, frame.nresults, frame.call, frame.base);
@@ -447,9 +494,12 @@ impl State {
             self.close_upvals(base);
         }
         place_results(self.cur.get_mut(), res, first, n, wanted);
-        if call == CallKind::Meta {
-            self.finish_op();
+        match call {
+            CallKind::Meta => self.finish_op(),
+            CallKind::Hook => return self.after_hook(),
+            _ => {}
         }
+        Ok(())
     }
 
     /// Closes all open upvalues of the running thread at stack index `level` or above.
@@ -573,6 +623,7 @@ impl State {
         let thm = self.cur.get_mut();
         thm.frames.truncate(depth);
         thm.top = level;
+        thm.forget_unwound_hook();
         let reason = self.kill_reason.unwrap_or("reduction limit exceeded");
         // Inside a nested call (a finalizer, a native's callback) the reason stays set
         // while the error goes out through the native that made the call, so that no
@@ -615,6 +666,7 @@ impl State {
                 let thm = self.cur.get_mut();
                 thm.frames.truncate(i + 1);
                 thm.top = callee;
+                thm.forget_unwound_hook();
                 // Give back the reserve a message handler may have used, so the next
                 // overflow is detected at the normal limit again (PUC shrinks too).
                 if thm.stack.len() > crate::thread::MAX_STACK {
@@ -655,6 +707,7 @@ impl State {
             let thm = self.cur.get_mut();
             thm.frames.truncate(depth);
             thm.top = level;
+            thm.forget_unwound_hook();
             return Err(e);
         }
     }
@@ -720,7 +773,8 @@ impl State {
         if self.resumers.is_empty() || co.ptr_eq(self.main_thread) {
             return Err(self.vm_error("attempt to yield from outside a coroutine"));
         }
-        if co.c_depth != self.c_depth {
+        // (A hook is called as `lua_call` from a C hook in PUC: no yield across it.)
+        if co.c_depth != self.c_depth || co.hook_run.is_some() {
             return Err(self.vm_error("attempt to yield across a C-call boundary"));
         }
         let cth = co.get_mut();
@@ -833,8 +887,7 @@ impl State {
             // Resumed from a yield: the resume arguments are the yield's results.
             let cth = co.get_mut();
             let first = cth.top - nargs;
-            self.post_call(first, nargs);
-            Ok(())
+            self.post_call(first, nargs)
         }
     }
 
@@ -851,9 +904,15 @@ impl State {
         self.hand_back(co, resumer, 0, n)
     }
 
-    /// Creates a coroutine running `f`.
+    /// Creates a coroutine running `f`. It inherits the running thread's hook mask and
+    /// count, as `lua_newthread` does in 5.2; the hook function itself is per thread
+    /// (PUC's ldblib keeps it in `_HKEY[thread]`, where the new thread has none), so
+    /// none is called in it until `debug.sethook` gives it one.
     pub fn new_coroutine(&mut self, f: Value) -> Gc<Thread> {
         let mut t = Thread::new();
+        t.hook_mask = self.cur.hook_mask;
+        t.base_hook_count = self.cur.base_hook_count;
+        t.hook_count = t.base_hook_count;
         t.push(f);
         self.heap.new_thread(t)
     }
