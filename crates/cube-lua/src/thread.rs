@@ -163,7 +163,8 @@ pub struct Thread {
     /// PUC's `hookmask` ([`MASK_CALL`] ...), as `debug.gethook` reports it.
     pub hook_mask: u8,
     /// The events the VM calls `hook` for: `hook_mask` when `hook` is a function,
-    /// otherwise 0. The interpreter runs its hooked loop while this is not 0.
+    /// otherwise 0; plus [`HOOK_RUNNING`] while `hook_run` is set. The interpreter runs
+    /// its hooked loop while this is not 0.
     pub hook_on: u8,
     /// `count` of `debug.sethook` (`basehookcount`) and the countdown to the next
     /// count event (`hookcount`).
@@ -173,8 +174,8 @@ pub struct Thread {
     /// instruction, for line events.
     pub old_pc: usize,
     /// The hook running on this thread, if one is (hooks are then off: PUC's
-    /// `allowhook`).
-    pub hook_run: Option<crate::vm::hook::HookRun>,
+    /// `allowhook`). Set only through `set_hook_run`.
+    pub(crate) hook_run: Option<crate::vm::hook::HookRun>,
 }
 
 /// Hook event masks (`LUA_MASKCALL` ...).
@@ -182,6 +183,9 @@ pub const MASK_CALL: u8 = 1;
 pub const MASK_RET: u8 = 2;
 pub const MASK_LINE: u8 = 4;
 pub const MASK_COUNT: u8 = 8;
+/// In `Thread::hook_on`: a hook is running (its frame's return, and any return on the
+/// thread meanwhile, takes `post_call`'s hooked path).
+pub const HOOK_RUNNING: u8 = 0x80;
 
 /// A thread's stack would exceed its limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,7 +266,18 @@ impl Thread {
     #[inline]
     pub(crate) fn forget_unwound_hook(&mut self) {
         if self.hook_run.is_some_and(|r| r.frame >= self.frames.len()) {
-            self.hook_run = None;
+            self.set_hook_run(None);
+        }
+    }
+
+    /// Sets or clears the running hook, keeping [`HOOK_RUNNING`] in step.
+    #[inline]
+    pub(crate) fn set_hook_run(&mut self, run: Option<crate::vm::hook::HookRun>) {
+        self.hook_run = run;
+        if run.is_some() {
+            self.hook_on |= HOOK_RUNNING;
+        } else {
+            self.hook_on &= !HOOK_RUNNING;
         }
     }
 

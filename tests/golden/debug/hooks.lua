@@ -238,4 +238,17 @@ end, "cr")
 local got = obj.key
 debug.sethook()
 print(got, table.concat(mev, " "))
+-- no hook is called inside a finalizer
+local gcev = {}
+do
+  local g = setmetatable({}, {__gc = function() local q = 1; q = q + 1; gcev[#gcev + 1] = "gc" end})
+  g = nil
+end
+debug.sethook(function(e)
+  local info = debug.getinfo(2, "nS")
+  gcev[#gcev + 1] = e .. " " .. info.what .. " " .. tostring(info.name)
+end, "crl")
+collectgarbage()
+debug.sethook()
+print(table.concat(gcev, ", "))
 print("done")

@@ -9,8 +9,8 @@
 use crate::gc::Gc;
 use crate::state::{Args, LResult, Ret, State, MAX_C_DEPTH};
 use crate::thread::{
-    CallKind, CoStatus, Cont, Frame, FrameKind, Status, Thread, EXTRA_STACK, MASK_CALL, MASK_LINE,
-    MASK_RET,
+    CallKind, CoStatus, Cont, Frame, FrameKind, Status, Thread, EXTRA_STACK, HOOK_RUNNING,
+    MASK_CALL, MASK_LINE, MASK_RET,
 };
 use crate::tm::TM;
 use crate::value::{FnProto, LClosure, UpState, UpVal, Value};
@@ -255,7 +255,9 @@ impl State {
 
     /// A tail call of the Lua function at `func` (its frame replaces the caller's, which
     /// is already popped): as `precall`, with the callee marked as tail-called before
-    /// its call hook ("tail call") sees it.
+    /// its call hook ("tail call") sees it. (Out of line: inlined, it weighs on the
+    /// interpreter loop's register allocation.)
+    #[inline(never)]
     pub(crate) fn tail_precall(
         &mut self,
         func: usize,
@@ -330,6 +332,9 @@ impl State {
         })
     }
 
+    /// (Inlined into its two callers, `precall` and `tail_precall`: out of line it
+    /// costs a call on every Lua call that leaves the interpreter's fast path.)
+    #[inline(always)]
     fn push_lua_frame(
         &mut self,
         cl: Gc<LClosure>,
@@ -470,16 +475,18 @@ impl State {
     /// Pops the top frame and moves its `n` results (at `first`) to the function slot,
     /// adjusted to the number the caller wants. Finishes the caller's instruction for
     /// metamethod calls. With return hooks, the frame returns when its hook returns.
-    #[inline]
+    /// (Inlined: the test at its callers, the body out of line as before hooks.)
+    #[inline(always)]
     pub(crate) fn post_call(&mut self, first: usize, n: usize) -> LResult<()> {
-        if self.cur.hook_on & (MASK_RET | MASK_LINE) != 0 {
+        if self.cur.hook_on & (MASK_RET | MASK_LINE | HOOK_RUNNING) != 0 {
             return self.post_call_hooked(first, n);
         }
-        self.post_call_plain(first, n)
+        self.post_call_plain(first, n);
+        Ok(())
     }
 
-    /// `post_call` without the return hook.
-    pub(crate) fn post_call_plain(&mut self, first: usize, n: usize) -> LResult<()> {
+    /// `post_call` without hooks (a hook frame's return takes `post_call_hooked`).
+    pub(crate) fn post_call_plain(&mut self, first: usize, n: usize) {
         let th = self.cur.get_mut();
         let frame = th.frames.last().expect("frame to return from");
         let (res, wanted, call, base) = (frame.func, frame.nresults, frame.call, frame.base);
@@ -494,12 +501,9 @@ impl State {
             self.close_upvals(base);
         }
         place_results(self.cur.get_mut(), res, first, n, wanted);
-        match call {
-            CallKind::Meta => self.finish_op(),
-            CallKind::Hook => return self.after_hook(),
-            _ => {}
+        if call == CallKind::Meta {
+            self.finish_op();
         }
-        Ok(())
     }
 
     /// Closes all open upvalues of the running thread at stack index `level` or above.
@@ -774,7 +778,7 @@ impl State {
             return Err(self.vm_error("attempt to yield from outside a coroutine"));
         }
         // (A hook is called as `lua_call` from a C hook in PUC: no yield across it.)
-        if co.c_depth != self.c_depth || co.hook_run.is_some() {
+        if co.c_depth != self.c_depth || co.hook_on & HOOK_RUNNING != 0 {
             return Err(self.vm_error("attempt to yield across a C-call boundary"));
         }
         let cth = co.get_mut();
@@ -930,7 +934,18 @@ impl State {
                     self.check_stack(2 + EXTRA_STACK)?;
                     self.push(gc);
                     self.push(obj);
-                    if let Err(e) = self.call_at(func, 0) {
+                    // No hooks inside a finalizer (PUC's GCTM clears `allowhook`); a
+                    // thread without hooks keeps its unhooked loop.
+                    let th = self.cur.get_mut();
+                    let suspend = th.hook_on != 0 && th.hook_run.is_none();
+                    if suspend {
+                        th.set_hook_run(Some(crate::vm::hook::HookRun::SUSPENDED));
+                    }
+                    let r = self.call_at(func, 0);
+                    if suspend {
+                        self.cur.get_mut().set_hook_run(None);
+                    }
+                    if let Err(e) = r {
                         self.cur.get_mut().top = func;
                         if self.kill_reason.is_some() {
                             // A limit or an interrupt ended the finalizer: it ends the

@@ -5,7 +5,7 @@
 //! whose event it reports, so it is preemptible and charged like any call, and inside
 //! it `debug.getinfo(2)` / `debug.getlocal(2, i)` see that frame. The work the event
 //! interrupted is recorded in the thread's `hook_run` ([`After`]) and done when the
-//! hook returns (`after_hook`, from `post_call`):
+//! hook returns (`after_hook`, from `post_call_hooked`):
 //! - call of a Lua function: its pc, 1 while the hook runs (as PUC's `callhook`), goes
 //!   back to 0;
 //! - call of a native: the native is called then (its frame is marked `blocked`, which
@@ -18,17 +18,27 @@
 //! - return: the frame returns then (`post_call_plain`), its results kept below the
 //!   hook.
 //!
-//! While a hook runs its thread calls no hook (`hook_run` is set: PUC's `allowhook`);
-//! an error that unwinds past the hook frame clears it (`throw`); a yield inside the
-//! hook is "attempt to yield across a C-call boundary", as for PUC's Lua hooks (called
-//! through `lua_call` from the C hook).
+//! While a hook runs its thread calls no hook (`hook_run` is set: PUC's `allowhook`;
+//! also while a finalizer runs, as PUC's GCTM); an error that unwinds past the hook
+//! frame clears it (`throw`); a yield inside the hook is "attempt to yield across a
+//! C-call boundary", as for PUC's Lua hooks (called through `lua_call` from the C
+//! hook). An error raised by a hook propagates as if raised by the event's instruction
+//! (or call, or return).
 //!
-//! The interpreter pays nothing for this while no hook is set: `execute::<false>` is
-//! the loop without any tracing, and the driver runs `execute::<true>` only for a
-//! thread whose `hook_on` is not 0.
+//! A coroutine created while hooks are set inherits the mask and count but not the
+//! function, as in 5.2, whose ldblib looks the function up per thread
+//! (`_HKEY[thread]`); `debug.gethook` in it gives nil, the mask and the count.
+//!
+//! The interpreter pays (almost) nothing for this while no hook is set:
+//! `execute::<false>` is the loop without any tracing, and the driver runs
+//! `execute::<true>` only for a thread whose `hook_on` is not 0. What remains is one
+//! byte test of `hook_on` at the loop's `'newframe`, in its native-call fast path and in
+//! `precall`/`post_call`.
 
 use crate::state::{LResult, State};
-use crate::thread::{CallKind, FrameKind, EXTRA_STACK, MASK_CALL, MASK_COUNT, MASK_LINE, MASK_RET};
+use crate::thread::{
+    CallKind, FrameKind, EXTRA_STACK, HOOK_RUNNING, MASK_CALL, MASK_COUNT, MASK_LINE, MASK_RET,
+};
 use crate::value::Value;
 
 /// The work an event interrupted, done when its hook returns.
@@ -57,6 +67,16 @@ pub struct HookRun {
     pub(crate) after: After,
 }
 
+impl HookRun {
+    /// Hooks off without a hook frame (while a finalizer runs; the caller restores the
+    /// previous state): "frame 0" is unwound only with the thread's last frame.
+    pub(crate) const SUSPENDED: HookRun = HookRun {
+        frame: 0,
+        saved_top: 0,
+        after: After::LuaCall,
+    };
+}
+
 /// Event names as the hook function receives them.
 const EV_CALL: &[u8] = b"call";
 const EV_TAIL_CALL: &[u8] = b"tail call";
@@ -82,11 +102,11 @@ impl State {
         self.check_stack_at(slot + 3 + EXTRA_STACK)?;
         let ev = self.new_str(event);
         let th = self.cur.get_mut();
-        th.hook_run = Some(HookRun {
+        th.set_hook_run(Some(HookRun {
             frame: fidx + 1,
             saved_top,
             after,
-        });
+        }));
         th.stack[slot] = hook;
         th.stack[slot + 1] = ev;
         th.stack[slot + 2] = line.map_or(Value::Nil, |l| Value::Num(l as f64));
@@ -102,6 +122,8 @@ impl State {
     }
 
     /// The call event of the Lua function whose frame was just pushed (`callhook`).
+    #[cold]
+    #[inline(never)]
     pub(crate) fn lua_call_hook(&mut self, tail: bool) -> LResult<()> {
         if !self.hooks_allowed() {
             return Ok(());
@@ -119,6 +141,8 @@ impl State {
 
     /// The call event of the native whose frame was just pushed; returns whether the
     /// hook was called (the native is then called when it returns, by the driver).
+    #[cold]
+    #[inline(never)]
     pub(crate) fn native_call_hook(&mut self) -> LResult<bool> {
         if !self.hooks_allowed() {
             return Ok(false);
@@ -127,16 +151,27 @@ impl State {
         Ok(true)
     }
 
-    /// `post_call` on a thread with return or line hooks: the return event, and the
-    /// caller's pc as `oldpc` (as `luaD_poscall`).
+    /// `post_call` on a thread with return or line hooks, or with a hook running: the
+    /// return event, the caller's pc as `oldpc` (as `luaD_poscall`), and the end of a
+    /// hook when its frame returns.
     #[cold]
     #[inline(never)]
     pub(crate) fn post_call_hooked(&mut self, first: usize, n: usize) -> LResult<()> {
-        if self.cur.hook_on & MASK_RET != 0 && self.hooks_allowed() {
+        let th = self.cur.get_mut();
+        let mask = th.hook_on;
+        if mask & MASK_RET != 0 && self.hooks_allowed() {
             return self.fire_hook(EV_RETURN, None, After::Return { first, n });
         }
-        self.set_old_pc_to_caller();
-        self.post_call_plain(first, n)
+        if mask & (MASK_RET | MASK_LINE) != 0 {
+            self.set_old_pc_to_caller();
+        }
+        let th = self.cur.get_mut();
+        let hook_returns = th.frames.last().is_some_and(|f| f.call == CallKind::Hook);
+        self.post_call_plain(first, n);
+        if hook_returns {
+            self.after_hook()?;
+        }
+        Ok(())
     }
 
     /// `L->oldpc = ci->previous->u.l.savedpc`.
@@ -150,11 +185,14 @@ impl State {
 
     /// The hook frame just returned (its frame is popped): restore the thread and do
     /// the work the event interrupted.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn after_hook(&mut self) -> LResult<()> {
         let th = self.cur.get_mut();
-        let Some(run) = th.hook_run.take() else {
+        let Some(run) = th.hook_run else {
             return Ok(());
         };
+        th.set_hook_run(None);
         th.top = run.saved_top;
         let Some(f) = th.frames.last_mut() else {
             return Ok(());
@@ -180,7 +218,8 @@ impl State {
             }
             After::Return { first, n } => {
                 self.set_old_pc_to_caller();
-                self.post_call_plain(first, n)
+                self.post_call_plain(first, n);
+                Ok(())
             }
         }
     }
@@ -258,7 +297,14 @@ impl State {
         let t = th.get_mut();
         t.hook = hook;
         t.hook_mask = mask;
-        t.hook_on = if hook.is_function() { mask } else { 0 };
+        let on = if hook.is_function() { mask } else { 0 };
+        t.hook_on = on | (t.hook_on & HOOK_RUNNING);
+        // A frame marked while other hooks were set (and then cleared before it ran
+        // its instruction untraced) must not skip a trace of the new ones. (No frame is
+        // marked between a hook's return and its instruction, where no code runs.)
+        for f in t.frames.iter_mut() {
+            f.hooked = false;
+        }
         t.base_hook_count = count;
         t.hook_count = count;
     }
