@@ -25,6 +25,10 @@
 //! hook). An error raised by a hook propagates as if raised by the event's instruction
 //! (or call, or return).
 //!
+//! One difference from PUC: a "tail call" hook runs after the caller's frame is
+//! replaced (`tail_precall`), where PUC's runs before it moves the new frame down, so
+//! `debug.getinfo(3)` in the hook is the replaced caller's caller here.
+//!
 //! A coroutine created while hooks are set inherits the mask and count but not the
 //! function, as in 5.2, whose ldblib looks the function up per thread
 //! (`_HKEY[thread]`); `debug.gethook` in it gives nil, the mask and the count.
