@@ -227,6 +227,20 @@ local lv = mid()
 debug.sethook()
 print(lv, table.concat(rets, ", "))
 
+-- in a "tail call" hook the replaced caller is still on the stack (level 3)
+local tl = {}
+debug.sethook(function(e)
+  if e == "tail call" then
+    for lv = 2, 4 do
+      local i = debug.getinfo(lv, "nSt")
+      tl[#tl + 1] = lv .. "=" .. i.what .. ":" .. tostring(i.name) .. ":" .. tostring(i.istailcall)
+    end
+  end
+end, "c")
+tail(1)
+debug.sethook()
+print(table.concat(tl, " "))
+
 -- metamethods called by instructions fire call and return events
 local mt = {__index = function(t, k) return k .. "!" end}
 local obj = setmetatable({}, mt)

@@ -335,7 +335,7 @@ impl State {
     /// (Inlined into its two callers, `precall` and `tail_precall`: out of line it
     /// costs a call on every Lua call that leaves the interpreter's fast path.)
     #[inline(always)]
-    fn push_lua_frame(
+    pub(crate) fn push_lua_frame(
         &mut self,
         cl: Gc<LClosure>,
         func: usize,

@@ -710,6 +710,11 @@ impl State {
                             self.cur.get_mut().top = func + b;
                         }
                         let f = self.cur.stack[func];
+                        if HOOKED && matches!(f, Value::LFn(_)) && self.tail_call_hooked(func)? {
+                            // Its "tail call" hook runs above both frames; the callee
+                            // replaces the caller when it returns (`vm/hook.rs`).
+                            continue 'newframe;
+                        }
                         if let Value::LFn(_) = f {
                             if fnp.has_children {
                                 self.close_upvals(base);

@@ -25,10 +25,6 @@
 //! hook). An error raised by a hook propagates as if raised by the event's instruction
 //! (or call, or return).
 //!
-//! One difference from PUC: a "tail call" hook runs after the caller's frame is
-//! replaced (`tail_precall`), where PUC's runs before it moves the new frame down, so
-//! `debug.getinfo(3)` in the hook is the replaced caller's caller here.
-//!
 //! A coroutine created while hooks are set inherits the mask and count but not the
 //! function, as in 5.2, whose ldblib looks the function up per thread
 //! (`_HKEY[thread]`); `debug.gethook` in it gives nil, the mask and the count.
@@ -59,6 +55,9 @@ pub(crate) enum After {
     Line,
     /// Return event: the frame below returns its `n` results at `first`.
     Return { first: usize, n: usize },
+    /// "tail call" event of the Lua function in the frame below, called from the frame
+    /// below it: the callee replaces its caller.
+    TailCall,
 }
 
 /// A hook running on a thread.
@@ -143,6 +142,63 @@ impl State {
         self.fire_hook(ev, None, After::LuaCall)
     }
 
+    /// A tail call of the Lua function at `func` on a thread with call hooks, as PUC's
+    /// OP_TAILCALL: the callee's frame is pushed above the caller's, its "tail call" hook
+    /// runs with both in place (so `getinfo(3)` in it is the caller), and the callee then
+    /// replaces the caller (`After::TailCall`). Returns false (nothing done) when hooks
+    /// are off: the plain tail call follows.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn tail_call_hooked(&mut self, func: usize) -> LResult<bool> {
+        let th = self.cur.get_mut();
+        if th.hook_on & MASK_CALL == 0 || !self.hooks_allowed() {
+            return Ok(false);
+        }
+        let Value::LFn(cl) = th.stack[func] else {
+            return Ok(false);
+        };
+        let tail_calls = th.frames.last().expect("caller").tail_calls + 1;
+        self.push_lua_frame(cl, func, -1, CallKind::Normal)?;
+        let th = self.cur.get_mut();
+        let f = th.frames.last_mut().expect("callee");
+        f.tail_calls = tail_calls;
+        f.pc = 1;
+        self.fire_hook(EV_TAIL_CALL, None, After::TailCall)?;
+        Ok(true)
+    }
+
+    /// After a "tail call" hook: the callee's frame (top) replaces its caller's (below
+    /// it), moved down to the caller's function slot, as the plain tail call does.
+    fn finish_tail_call(&mut self) {
+        let th = self.cur.get_mut();
+        let k = th.frames.len() - 1;
+        let (caller_base, caller_has_children) = match th.frames[k - 1].kind {
+            FrameKind::Lua(ccl) => (th.frames[k - 1].base, ccl.p.has_children),
+            FrameKind::Native(_) => (th.frames[k - 1].base, false),
+        };
+        if caller_has_children {
+            self.close_upvals(caller_base);
+        }
+        let th = self.cur.get_mut();
+        let caller = th.frames.remove(k - 1);
+        let f = th.frames.last_mut().expect("callee");
+        let delta = f.func - caller.func;
+        let top = th.top;
+        th.stack.copy_within(f.func..top, caller.func);
+        th.top = top - delta;
+        f.func -= delta;
+        f.base -= delta;
+        f.top -= delta;
+        f.pc = 0;
+        f.nresults = caller.nresults;
+        f.call = caller.call;
+        f.clevel = caller.clevel;
+        f.tail_calls = caller.tail_calls + 1;
+        if let Some(c) = caller.cont {
+            drop(c);
+        }
+    }
+
     /// The call event of the native whose frame was just pushed; returns whether the
     /// hook was called (the native is then called when it returns, by the driver).
     #[cold]
@@ -204,6 +260,10 @@ impl State {
         match run.after {
             After::LuaCall => {
                 f.pc = 0;
+                Ok(())
+            }
+            After::TailCall => {
+                self.finish_tail_call();
                 Ok(())
             }
             After::NativeCall => {
