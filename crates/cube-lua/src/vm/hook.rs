@@ -8,6 +8,8 @@
 //! hook returns (`after_hook`, from `post_call_hooked`):
 //! - call of a Lua function: its pc, 1 while the hook runs (as PUC's `callhook`), goes
 //!   back to 0;
+//! - tail call of a Lua function: the callee's frame, pushed above its caller's (as
+//!   PUC's OP_TAILCALL, so the hook sees both), then replaces the caller;
 //! - call of a native: the native is called then (its frame is marked `blocked`, which
 //!   makes the driver call it with its arguments);
 //! - count and line events: the instruction runs then; its frame's pc is moved back
