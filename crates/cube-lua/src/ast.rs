@@ -22,6 +22,12 @@ pub struct Chunk {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Block {
     pub stats: Vec<Stat>,
+    /// Line of the token that opened the block when the compiler emits code at it
+    /// (`then` of an `if` arm, `do` of a `for` or a `do` block), else 0.
+    pub open_line: Line,
+    /// Line of the token that ends the block (`end`, `else`, `until`, ...): PUC's
+    /// "last token" line for the code emitted after a statement that ends with `end`.
+    pub end_line: Line,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -572,6 +572,7 @@ impl Heap {
                     if let Some(v) = &mut t.pending_error {
                         swap(v);
                     }
+                    swap(&mut t.hook);
                 }
                 Obj::LFn(_) | Obj::Proto(_) => {}
             }
@@ -803,6 +804,7 @@ impl Heap {
                 if let Some(ret) = t.pending_error {
                     self.mark_value(ret);
                 }
+                self.mark_value(t.hook);
             }
         }
     }

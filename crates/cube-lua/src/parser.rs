@@ -283,7 +283,11 @@ impl Parser<'_> {
                 break;
             }
         }
-        Ok(Block { stats })
+        Ok(Block {
+            stats,
+            open_line: 0,
+            end_line: self.line(),
+        })
     }
 
     /// Parses one statement, appending it (none for `;`, several for a label chain).
@@ -326,7 +330,8 @@ impl Parser<'_> {
     /// `do block end`
     fn do_stat(&mut self, line: Line, out: &mut Vec<Stat>) -> PResult<()> {
         self.next()?;
-        let body = self.stat_list()?;
+        let mut body = self.stat_list()?;
+        body.open_line = line;
         self.check_match(&Tok::End, &Tok::Do, line)?;
         out.push(Stat::Do(body));
         Ok(())
@@ -412,8 +417,10 @@ impl Parser<'_> {
     fn test_then_block(&mut self) -> PResult<(Expr, Block)> {
         self.next()?;
         let cond = self.expr()?;
+        let then_line = self.line();
         self.check_next(&Tok::Then)?;
-        let body = self.stat_list()?;
+        let mut body = self.stat_list()?;
+        body.open_line = then_line;
         Ok((cond, body))
     }
 
@@ -499,8 +506,11 @@ impl Parser<'_> {
     }
 
     fn for_body(&mut self) -> PResult<Block> {
+        let do_line = self.line();
         self.check_next(&Tok::Do)?;
-        self.stat_list()
+        let mut body = self.stat_list()?;
+        body.open_line = do_line;
+        Ok(body)
     }
 
     /// `function name{.name}[:name] body`

@@ -44,6 +44,9 @@ pub enum CallKind {
     Meta,
     /// A call made from Rust through the embedding API: the driver stops here.
     Boundary,
+    /// A debug hook called for an event of the frame below it (`vm/hook.rs`): its
+    /// results are dropped and the event's pending work is done when it returns.
+    Hook,
 }
 
 /// What a continuation learns about the call it waited for.
@@ -116,6 +119,9 @@ pub struct Frame {
     pub yielded: bool,
     /// A native frame that returned `Ret::Block`: it is called again on resume.
     pub blocked: bool,
+    /// A Lua frame whose next instruction already had its line and count hooks called
+    /// (PUC's `CIST_HOOKED`/`CIST_HOOKYIELD`): the hooked loop runs it without tracing.
+    pub hooked: bool,
     /// PUC's C levels (`nCcalls`) this frame runs at: the thread's base level plus one
     /// for every metamethod frame and every call made by a native (pcall, sort
     /// comparators, gsub callbacks, `__tostring`, load readers ...) below it. Kept per
@@ -154,7 +160,35 @@ pub struct Thread {
     /// C level of this coroutine's first frame: its first resumer's level plus one (as
     /// PUC's `L->nCcalls = from->nCcalls + 1`).
     pub base_clevel: u16,
+    /// The debug hook of this thread (`debug.sethook`; PUC keeps it in
+    /// `registry._HKEY[thread]`), nil for none.
+    pub hook: Value,
+    /// PUC's `hookmask` ([`MASK_CALL`] ...), as `debug.gethook` reports it.
+    pub hook_mask: u8,
+    /// The events the VM calls `hook` for: `hook_mask` when `hook` is a function,
+    /// otherwise 0; plus [`HOOK_RUNNING`] while `hook_run` is set. The interpreter runs
+    /// its hooked loop while this is not 0.
+    pub hook_on: u8,
+    /// `count` of `debug.sethook` (`basehookcount`) and the countdown to the next
+    /// count event (`hookcount`).
+    pub base_hook_count: i32,
+    pub hook_count: i32,
+    /// PUC's `oldpc`: the pc (index of the next instruction) of the last traced
+    /// instruction, for line events.
+    pub old_pc: usize,
+    /// The hook running on this thread, if one is (hooks are then off: PUC's
+    /// `allowhook`). Set only through `set_hook_run`.
+    pub(crate) hook_run: Option<crate::vm::hook::HookRun>,
 }
+
+/// Hook event masks (`LUA_MASKCALL` ...).
+pub const MASK_CALL: u8 = 1;
+pub const MASK_RET: u8 = 2;
+pub const MASK_LINE: u8 = 4;
+pub const MASK_COUNT: u8 = 8;
+/// In `Thread::hook_on`: a hook is running (its frame's return, and any return on the
+/// thread meanwhile, takes `post_call`'s hooked path).
+pub const HOOK_RUNNING: u8 = 0x80;
 
 /// A thread's stack would exceed its limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +212,13 @@ impl Thread {
             c_depth: 0,
             limit: MAX_STACK,
             base_clevel: 0,
+            hook: Value::Nil,
+            hook_mask: 0,
+            hook_on: 0,
+            base_hook_count: 0,
+            hook_count: 0,
+            old_pc: 0,
+            hook_run: None,
         }
     }
 
@@ -224,13 +265,32 @@ impl Thread {
             + self.frames.capacity() * std::mem::size_of::<Frame>()
     }
 
+    /// After unwinding: a hook whose frame is gone is over (hooks are allowed again).
+    #[inline]
+    pub(crate) fn forget_unwound_hook(&mut self) {
+        if self.hook_run.is_some_and(|r| r.frame >= self.frames.len()) {
+            self.set_hook_run(None);
+        }
+    }
+
+    /// Sets or clears the running hook, keeping [`HOOK_RUNNING`] in step.
+    #[inline]
+    pub(crate) fn set_hook_run(&mut self, run: Option<crate::vm::hook::HookRun>) {
+        self.hook_run = run;
+        if run.is_some() {
+            self.hook_on |= HOOK_RUNNING;
+        } else {
+            self.hook_on &= !HOOK_RUNNING;
+        }
+    }
+
     /// The C level a new frame called with `call` starts at (see [`Frame::clevel`]).
     #[inline(always)]
     pub fn next_clevel(&self, call: CallKind) -> u16 {
         match self.frames.last() {
             None => self.base_clevel,
             Some(parent) => {
-                let up = call == CallKind::Meta || !parent.is_lua();
+                let up = matches!(call, CallKind::Meta | CallKind::Hook) || !parent.is_lua();
                 parent.clevel + up as u16
             }
         }

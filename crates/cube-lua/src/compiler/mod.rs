@@ -10,10 +10,12 @@
 //!
 //! Line information: PUC gives each instruction the line of the last token read
 //! (`lastline`), except arithmetic (the operator's line) and calls (the line where the
-//! called expression starts). The AST keeps the lines of names, literals, operators and
-//! statement keywords but not of closing tokens (`end`, `)`, `}`), so the compiler keeps
-//! a running "last line" updated as it visits nodes in source order. Instructions whose
-//! PUC line is that of a closing token can therefore carry an earlier line.
+//! called expression starts). The AST keeps the lines of names, literals, operators,
+//! statement keywords, and of the tokens that open and close blocks (`then`, `do`,
+//! `end`: `ast::Block`), but not of other closing tokens (`)`, `}`), so the compiler
+//! keeps a running "last line" updated as it visits nodes in source order. Instructions
+//! whose PUC line is that of such a token can therefore carry an earlier line. Line
+//! hooks see these lines (db.lua's line traces check them).
 
 mod code;
 mod disasm;

@@ -47,7 +47,9 @@ impl Compiler {
             Stat::Local { names, exprs, .. } => self.local_stat(names, exprs),
             Stat::Assign { targets, exprs, .. } => self.assign_stat(targets, exprs),
             Stat::Do(b) => {
+                self.set_line(b.open_line); // `do` was read
                 self.block(b)?;
+                self.set_line(b.end_line); // `end` was read
                 Ok(())
             }
             Stat::While { cond, body, line } => self.while_stat(cond, body, *line),
@@ -62,7 +64,7 @@ impl Compiler {
                 step,
                 body,
                 line,
-            } => self.for_stat(*line, |c| {
+            } => self.for_stat(*line, body.end_line, |c| {
                 c.for_num(var, start, limit, step.as_deref(), body, *line)
             }),
             Stat::GenericFor {
@@ -70,7 +72,7 @@ impl Compiler {
                 exprs,
                 body,
                 line,
-            } => self.for_stat(*line, |c| c.for_list(names, exprs, body)),
+            } => self.for_stat(*line, body.end_line, |c| c.for_list(names, exprs, body)),
             Stat::Function {
                 path,
                 method,
@@ -332,6 +334,7 @@ impl Compiler {
         self.block(body)?;
         let fs = self.fs();
         fs.jump_to(init)?;
+        fs.line = body.end_line; // `end` was read
         fs.leave_block()?;
         fs.patch_to_here(exit)
     }
@@ -363,6 +366,11 @@ impl Compiler {
         if let Some(b) = else_block {
             self.block(b)?;
         }
+        // `end` was read: the line of what follows until the next statement's
+        let last = else_block.or(arms.last().map(|(_, b)| b));
+        if let Some(b) = last {
+            self.set_line(b.end_line);
+        }
         self.fs().patch_to_here(escape)
     }
 
@@ -376,6 +384,10 @@ impl Compiler {
         escape: &mut Option<usize>,
     ) -> CResult<()> {
         let mut v = self.expr(cond)?;
+        // The test is coded after `then` was read (at its line).
+        if block.open_line != 0 {
+            self.set_line(block.open_line);
+        }
         let stats = &block.stats;
         let jf;
         let rest;
@@ -424,11 +436,13 @@ impl Compiler {
     fn for_stat(
         &mut self,
         line: u32,
+        end_line: u32,
         inner: impl FnOnce(&mut Compiler) -> CResult<()>,
     ) -> CResult<()> {
         self.set_line(line);
         self.fs().enter_block(true);
         inner(self)?;
+        self.set_line(end_line); // `end` was read
         self.fs().leave_block()
     }
 
@@ -496,6 +510,9 @@ impl Compiler {
         is_num: bool,
         body: &Block,
     ) -> CResult<()> {
+        if body.open_line != 0 {
+            self.set_line(body.open_line); // FORPREP is coded after `do` was read
+        }
         let fs = self.fs();
         fs.adjust_local_vars(3); // control variables
         let prep = if is_num {

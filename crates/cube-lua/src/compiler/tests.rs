@@ -27,7 +27,10 @@ fn call(f: Expr, args: Vec<Expr>) -> Expr {
 }
 fn chunk(stats: Vec<Stat>) -> Chunk {
     Chunk {
-        body: Block { stats },
+        body: Block {
+            stats,
+            ..Default::default()
+        },
         end_line: 1,
     }
 }
@@ -191,6 +194,7 @@ fn deep_nesting_is_an_error_not_a_crash() {
     for _ in 0..100_000 {
         b = Block {
             stats: vec![Stat::Do(b)],
+            ..Default::default()
         };
     }
     let c = chunk(b.stats);
@@ -212,6 +216,7 @@ fn nesting_just_below_the_limit_fits_the_stack() {
                     exprs: vec![e],
                     line: 1,
                 }],
+                ..Default::default()
             },
             line: 1,
             end_line: 1,
@@ -236,6 +241,7 @@ fn vararg_outside_vararg_function() {
                 exprs: vec![ex(ExprKind::Vararg)],
                 line: 1,
             }],
+            ..Default::default()
         },
         line: 1,
         end_line: 1,

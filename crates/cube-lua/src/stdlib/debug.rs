@@ -1,9 +1,12 @@
 //! The `debug` library (`ldblib.c` of Lua 5.2.4).
 //!
-//! Hooks are not implemented: the VM has no per-instruction hook (DESIGN.md decision 2),
-//! so `debug.sethook` stores the hook, mask and count (per thread, in
-//! `registry._HKEY`) and `debug.gethook` returns them, but the hook is never called.
-//! Everything else follows PUC: levels count from the running function (level 0 is the
+//! Hooks follow PUC: `debug.sethook` sets the hook, mask and count of a thread (kept in
+//! the thread, where ldblib keeps the function in `registry._HKEY[thread]`), and the
+//! VM calls it for "call", "tail call", "return", "line" and "count" events as a frame
+//! above the frame of the event (`vm/hook.rs` has the mechanism), so that inside it
+//! `getinfo(2)` and `getlocal(2, i)` see that frame. A new coroutine inherits its
+//! creator's mask and count but, as in 5.2 (whose `_HKEY` has no entry for it), no hook
+//! function. Everything else follows PUC: levels count from the running function (level 0 is the
 //! debug function itself), locals are named from the prototype's `loc_vars` at the
 //! frame's pc, other live slots are "(*temporary)", varargs are "(*vararg)".
 //!
@@ -473,67 +476,35 @@ fn traceback(st: &mut State, a: Args) -> LResult<Ret> {
     Ok(Ret::Values(1))
 }
 
-// ----- hooks (stored, never called) -----
+// ----- hooks -----
 
-/// `registry._HKEY`, the per-thread hook records `{func, mask, count}`.
-fn hook_table(st: &mut State) -> Gc<Table> {
-    let reg = st.registry;
-    match st.get_field(reg, "_HKEY") {
-        Value::Table(t) => t,
-        _ => {
-            let t = st.new_table();
-            st.set_field(reg, "_HKEY", Value::Table(t));
-            t
-        }
-    }
-}
-
-/// The mask string in `c`, `r`, `l` order (`unmakemask`).
-fn normal_mask(mask: &[u8]) -> Vec<u8> {
-    b"crl"
-        .iter()
-        .copied()
-        .filter(|c| mask.contains(c))
-        .collect()
-}
-
+/// `debug.sethook([thread,] hook, mask [, count])`; no hook (or none at all) turns the
+/// thread's hooks off. The hook is called by the VM (`vm/hook.rs`).
 fn sethook(st: &mut State, a: Args) -> LResult<Ret> {
     let (th, arg) = get_thread(st, a);
-    let hooks = hook_table(st);
     let f = st.arg(a, arg + 1);
-    if f.is_nil() || a.len <= arg {
-        let _ = hooks.get_mut().set(Value::Thread(th), Value::Nil);
-        return Ok(Ret::Values(0));
-    }
-    let mask = st.check_str(a, arg + 2)?.as_bytes().to_vec();
-    if !f.is_function() {
-        return Err(st.arg_type_error(a, arg + 1, "function"));
-    }
-    let count = st.opt_integer(a, arg + 3, 0)?.max(0);
-    let rec = st.new_table();
-    rec.get_mut().set_int(1, f);
-    let m = st.new_string(normal_mask(&mask));
-    rec.get_mut().set_int(2, m);
-    rec.get_mut().set_int(3, Value::Num(count as f64));
-    let _ = hooks.get_mut().set(Value::Thread(th), Value::Table(rec));
+    let (mask, count) = if f.is_nil() {
+        (0, 0)
+    } else {
+        let smask = st.check_str(a, arg + 2)?.as_bytes().to_vec();
+        if !f.is_function() {
+            return Err(st.arg_type_error(a, arg + 1, "function"));
+        }
+        // `luaL_optint`: a C int.
+        let count = st.opt_integer(a, arg + 3, 0)? as i32;
+        (crate::vm::hook::make_mask(&smask, count as i64), count)
+    };
+    st.set_hook(th, f, mask, count);
     Ok(Ret::Values(0))
 }
 
 fn gethook(st: &mut State, a: Args) -> LResult<Ret> {
     let (th, _) = get_thread(st, a);
-    let hooks = hook_table(st);
-    match hooks.get(&Value::Thread(th)) {
-        Value::Table(rec) => {
-            st.push(rec.get_int(1));
-            st.push(rec.get_int(2));
-            st.push(rec.get_int(3));
-        }
-        _ => {
-            st.push(Value::Nil);
-            st.push_str(b"");
-            st.push(Value::Num(0.0));
-        }
-    }
+    st.push(th.hook);
+    let m = crate::vm::hook::unmake_mask(th.hook_mask);
+    let m = st.new_string(m);
+    st.push(m);
+    st.push(Value::Num(th.base_hook_count as f64));
     Ok(Ret::Values(3))
 }
 

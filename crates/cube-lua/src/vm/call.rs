@@ -8,7 +8,10 @@
 
 use crate::gc::Gc;
 use crate::state::{Args, LResult, Ret, State, MAX_C_DEPTH};
-use crate::thread::{CallKind, CoStatus, Cont, Frame, FrameKind, Status, Thread, EXTRA_STACK};
+use crate::thread::{
+    CallKind, CoStatus, Cont, Frame, FrameKind, Status, Thread, EXTRA_STACK, HOOK_RUNNING,
+    MASK_CALL, MASK_LINE, MASK_RET,
+};
 use crate::tm::TM;
 use crate::value::{FnProto, LClosure, UpState, UpVal, Value};
 
@@ -121,7 +124,12 @@ impl State {
             return self.finish_coroutine();
         };
         if frame.is_lua() {
-            return self.execute();
+            // The hooked loop only for a thread with hooks (`vm/hook.rs`).
+            return if th.hook_on != 0 {
+                self.execute::<true>()
+            } else {
+                self.execute::<false>()
+            };
         }
         if frame.blocked {
             // A native that blocked the task runs again with the same arguments.
@@ -215,10 +223,17 @@ impl State {
         match f {
             Value::LFn(cl) => {
                 self.push_lua_frame(cl, func, nresults, call)?;
+                if self.cur.hook_on & MASK_CALL != 0 {
+                    self.lua_call_hook(false)?;
+                }
                 Ok(PreCall::Lua)
             }
             Value::NFn(nc) => {
                 let args = self.enter_native(nc, func, nresults, call)?;
+                if self.cur.hook_on & MASK_CALL != 0 && self.native_call_hook()? {
+                    // The native is called when its call hook returns.
+                    return Ok(PreCall::Done);
+                }
                 let ret = self.call_native(nc, args)?;
                 self.native_ret(ret, None)?;
                 Ok(PreCall::Done)
@@ -237,6 +252,30 @@ impl State {
                 self.precall(func, nresults, call)
             }
         }
+    }
+
+    /// A tail call of the Lua function at `func` (its frame replaces the caller's, which
+    /// is already popped): as `precall`, with the callee marked as tail-called before
+    /// its call hook ("tail call") sees it. (Out of line: inlined, it weighs on the
+    /// interpreter loop's register allocation.)
+    #[inline(never)]
+    pub(crate) fn tail_precall(
+        &mut self,
+        func: usize,
+        nresults: i32,
+        call: CallKind,
+        tail_calls: u32,
+    ) -> LResult<()> {
+        let Value::LFn(cl) = self.cur.stack[func] else {
+            unreachable!("tail calls of Lua functions only")
+        };
+        self.push_lua_frame(cl, func, nresults, call)?;
+        let th = self.cur.get_mut();
+        th.frames.last_mut().expect("callee").tail_calls = tail_calls;
+        if th.hook_on & MASK_CALL != 0 {
+            self.lua_call_hook(true)?;
+        }
+        Ok(())
     }
 
     /// The error for a call one C level too deep (see `Frame::clevel`): PUC's
@@ -280,6 +319,7 @@ impl State {
                 tail_calls: 0,
                 yielded: false,
                 blocked: false,
+                hooked: false,
                 clevel,
             },
             &mut self.heap,
@@ -293,7 +333,10 @@ impl State {
         })
     }
 
-    fn push_lua_frame(
+    /// (Inlined into its two callers, `precall` and `tail_precall`: out of line it
+    /// costs a call on every Lua call that leaves the interpreter's fast path.)
+    #[inline(always)]
+    pub(crate) fn push_lua_frame(
         &mut self,
         cl: Gc<LClosure>,
         func: usize,
@@ -354,6 +397,7 @@ impl State {
                 tail_calls: 0,
                 yielded: false,
                 blocked: false,
+                hooked: false,
                 clevel,
             },
             &mut self.heap,
@@ -369,8 +413,7 @@ impl State {
         match ret {
             Ret::Values(n) => {
                 let top = self.cur.top;
-                self.post_call(top - n, n);
-                Ok(())
+                self.post_call(top - n, n)
             }
             Ret::Call {
                 nargs,
@@ -432,8 +475,19 @@ impl State {
 
     /// Pops the top frame and moves its `n` results (at `first`) to the function slot,
     /// adjusted to the number the caller wants. Finishes the caller's instruction for
-    /// metamethod calls.
-    pub(crate) fn post_call(&mut self, first: usize, n: usize) {
+    /// metamethod calls. With return hooks, the frame returns when its hook returns.
+    /// (Inlined: the test at its callers, the body out of line as before hooks.)
+    #[inline(always)]
+    pub(crate) fn post_call(&mut self, first: usize, n: usize) -> LResult<()> {
+        if self.cur.hook_on & (MASK_RET | MASK_LINE | HOOK_RUNNING) != 0 {
+            return self.post_call_hooked(first, n);
+        }
+        self.post_call_plain(first, n);
+        Ok(())
+    }
+
+    /// `post_call` without hooks (a hook frame's return takes `post_call_hooked`).
+    pub(crate) fn post_call_plain(&mut self, first: usize, n: usize) {
         let th = self.cur.get_mut();
         let frame = th.frames.last().expect("frame to return from");
         let (res, wanted, call, base) = (frame.func, frame.nresults, frame.call, frame.base);
@@ -577,6 +631,7 @@ impl State {
         let thm = self.cur.get_mut();
         thm.frames.truncate(depth);
         thm.top = level;
+        thm.forget_unwound_hook();
         let reason = self.kill_reason.unwrap_or("reduction limit exceeded");
         // Inside a nested call (a finalizer, a native's callback) the reason stays set
         // while the error goes out through the native that made the call, so that no
@@ -619,6 +674,7 @@ impl State {
                 let thm = self.cur.get_mut();
                 thm.frames.truncate(i + 1);
                 thm.top = callee;
+                thm.forget_unwound_hook();
                 // Give back the reserve a message handler may have used, so the next
                 // overflow is detected at the normal limit again (PUC shrinks too).
                 if thm.stack.len() > crate::thread::MAX_STACK {
@@ -659,6 +715,7 @@ impl State {
             let thm = self.cur.get_mut();
             thm.frames.truncate(depth);
             thm.top = level;
+            thm.forget_unwound_hook();
             return Err(e);
         }
     }
@@ -724,7 +781,8 @@ impl State {
         if self.resumers.is_empty() || co.ptr_eq(self.main_thread) {
             return Err(self.vm_error("attempt to yield from outside a coroutine"));
         }
-        if co.c_depth != self.c_depth {
+        // (A hook is called as `lua_call` from a C hook in PUC: no yield across it.)
+        if co.c_depth != self.c_depth || co.hook_on & HOOK_RUNNING != 0 {
             return Err(self.vm_error("attempt to yield across a C-call boundary"));
         }
         let cth = co.get_mut();
@@ -837,8 +895,7 @@ impl State {
             // Resumed from a yield: the resume arguments are the yield's results.
             let cth = co.get_mut();
             let first = cth.top - nargs;
-            self.post_call(first, nargs);
-            Ok(())
+            self.post_call(first, nargs)
         }
     }
 
@@ -855,9 +912,15 @@ impl State {
         self.hand_back(co, resumer, 0, n)
     }
 
-    /// Creates a coroutine running `f`.
+    /// Creates a coroutine running `f`. It inherits the running thread's hook mask and
+    /// count, as `lua_newthread` does in 5.2; the hook function itself is per thread
+    /// (PUC's ldblib keeps it in `_HKEY[thread]`, where the new thread has none), so
+    /// none is called in it until `debug.sethook` gives it one.
     pub(crate) fn new_coroutine(&mut self, f: Value) -> Gc<Thread> {
         let mut t = Thread::new();
+        t.hook_mask = self.cur.hook_mask;
+        t.base_hook_count = self.cur.base_hook_count;
+        t.hook_count = t.base_hook_count;
         t.push(f);
         self.heap.new_thread(t)
     }
@@ -875,7 +938,18 @@ impl State {
                     self.check_stack(2 + EXTRA_STACK)?;
                     self.push(gc);
                     self.push(obj);
-                    if let Err(e) = self.call_at(func, 0) {
+                    // No hooks inside a finalizer (PUC's GCTM clears `allowhook`); a
+                    // thread without hooks keeps its unhooked loop.
+                    let th = self.cur.get_mut();
+                    let suspend = th.hook_on != 0 && th.hook_run.is_none();
+                    if suspend {
+                        th.set_hook_run(Some(crate::vm::hook::HookRun::SUSPENDED));
+                    }
+                    let r = self.call_at(func, 0);
+                    if suspend {
+                        self.cur.get_mut().set_hook_run(None);
+                    }
+                    if let Err(e) = r {
                         self.cur.get_mut().top = func;
                         if self.kill_reason.is_some() {
                             // A limit or an interrupt ended the finalizer: it ends the

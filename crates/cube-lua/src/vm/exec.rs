@@ -11,7 +11,7 @@ use crate::gc::Gc;
 use crate::opcode::{fb_to_int, index_k, is_k, Instruction, OpCode, FIELDS_PER_FLUSH};
 use crate::state::{LResult, State};
 use crate::table::Table;
-use crate::thread::{CallKind, FrameKind, EXTRA_STACK};
+use crate::thread::{CallKind, FrameKind, EXTRA_STACK, MASK_COUNT, MASK_LINE};
 use crate::tm::TM;
 use crate::value::{LClosure, LuaStr, UpState, UpVal, Value};
 use crate::vm::call::PreCall;
@@ -56,11 +56,19 @@ impl State {
         None
     }
 
-    pub(crate) fn execute(&mut self) -> LResult<()> {
+    /// Runs the running thread's Lua frames. `HOOKED` is the loop with debug hooks
+    /// (`vm/hook.rs`), for a thread whose `hook_on` is not 0: it traces instructions
+    /// for line and count events and takes no fast path that would skip a call or
+    /// return event. The driver picks the loop; either returns to it when the thread
+    /// (or its hooks) change under it.
+    pub(crate) fn execute<const HOOKED: bool>(&mut self) -> LResult<()> {
         'newframe: loop {
             let th = self.cur.get_mut();
             if let Some(e) = th.pending_error.take() {
                 return Err(e);
+            }
+            if (th.hook_on != 0) != HOOKED {
+                return Ok(());
             }
             // Every call and return passes here: check the budget, so that recursion
             // without loops is preempted too.
@@ -221,6 +229,26 @@ impl State {
                 // chunk), so pc stays within the code.
                 let i = unsafe { *code.add(pc) };
                 pc += 1;
+                if HOOKED {
+                    // `traceexec`: count and line events before the instruction runs.
+                    let th = self.cur.get_mut();
+                    let mask = th.hook_on;
+                    if mask & (MASK_LINE | MASK_COUNT) != 0 {
+                        let f = th.frames.last_mut().expect("running frame");
+                        if f.hooked {
+                            // Its hooks were called: it runs now.
+                            f.hooked = false;
+                        } else {
+                            th.hook_count = th.hook_count.wrapping_sub(1);
+                            if th.hook_count == 0 || mask & MASK_LINE != 0 {
+                                f.pc = pc;
+                                if self.trace_exec()? {
+                                    continue 'newframe;
+                                }
+                            }
+                        }
+                    }
+                }
                 match i.opcode() {
                     OpCode::Move => *reg!(i.a()) = *reg!(i.b()),
                     OpCode::LoadK => *reg!(i.a()) = kst!(i.bx()),
@@ -542,7 +570,7 @@ impl State {
                         let func = base + a;
                         // Fast path: a Lua function with fixed parameters and room on the
                         // stack is entered right here (the general path is `precall`).
-                        if let Value::LFn(ncl) = *reg!(a) {
+                        if let (false, Value::LFn(ncl)) = (HOOKED, *reg!(a)) {
                             let np = &*ncl.p;
                             let th = self.cur.get_mut();
                             if b != 0 {
@@ -578,6 +606,7 @@ impl State {
                                         tail_calls: 0,
                                         yielded: false,
                                         blocked: false,
+                                        hooked: false,
                                         clevel,
                                     },
                                     &mut self.heap,
@@ -599,15 +628,17 @@ impl State {
                         }
                         // Fast path: a native that returns its results is called and
                         // finished right here, without leaving this frame's loop.
-                        if let Value::NFn(nc) = *reg!(a) {
+                        if let (false, Value::NFn(nc)) = (HOOKED, *reg!(a)) {
                             let caller = self.cur;
                             let depth = caller.frames.len();
                             let args = self.enter_native(nc, func, nresults, CallKind::Normal)?;
                             let ret = self.call_native(nc, args)?;
                             match ret {
+                                // (Not if the native set hooks: its return is an event.)
                                 crate::state::Ret::Values(n)
                                     if self.cur.ptr_eq(caller)
-                                        && caller.frames.len() == depth + 1 =>
+                                        && caller.frames.len() == depth + 1
+                                        && caller.hook_on == 0 =>
                                 {
                                     let th = caller.get_mut();
                                     th.frames.pop();
@@ -679,6 +710,11 @@ impl State {
                             self.cur.get_mut().top = func + b;
                         }
                         let f = self.cur.stack[func];
+                        if HOOKED && matches!(f, Value::LFn(_)) && self.tail_call_hooked(func)? {
+                            // Its "tail call" hook runs above both frames; the callee
+                            // replaces the caller when it returns (`vm/hook.rs`).
+                            continue 'newframe;
+                        }
                         if let Value::LFn(_) = f {
                             if fnp.has_children {
                                 self.close_upvals(base);
@@ -689,11 +725,12 @@ impl State {
                             let top = th.top;
                             th.stack.copy_within(func..top, dst);
                             th.top = dst + (top - func);
-                            self.precall(dst, frame.nresults, frame.call)?;
-                            let th = self.cur.get_mut();
-                            if let Some(f) = th.frames.last_mut() {
-                                f.tail_calls = frame.tail_calls + 1;
-                            }
+                            self.tail_precall(
+                                dst,
+                                frame.nresults,
+                                frame.call,
+                                frame.tail_calls + 1,
+                            )?;
                             continue 'newframe;
                         }
                         // Natives and __call values: an ordinary call; the RETURN A 0
@@ -713,7 +750,8 @@ impl State {
                         let call = frame.call;
                         // Fast path: back into a calling Lua frame, nothing to close; the
                         // loop goes on in the caller without the driver.
-                        if call == CallKind::Normal
+                        if !HOOKED
+                            && call == CallKind::Normal
                             && nf >= 2
                             && (!fnp.has_children || th.open_upvals.is_empty())
                         {
@@ -759,8 +797,10 @@ impl State {
                             }
                         }
                         savepc!();
-                        self.post_call(first, n);
-                        if call == CallKind::Boundary {
+                        self.post_call(first, n)?;
+                        // (After a hook, its event's frame may have returned too, to a
+                        // boundary: the driver looks.)
+                        if call == CallKind::Boundary || (HOOKED && call == CallKind::Hook) {
                             return Ok(());
                         }
                         continue 'newframe;

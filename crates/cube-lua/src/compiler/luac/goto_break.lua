@@ -1,4 +1,4 @@
--- lines: approximate (JMP after "do", RETURN after "end")
+-- goto and break (lines exact, also the JMP after "do" and the RETURN after "end")
 for i = 1, 3 do
   for j = 1, 3 do
     if j == 2 then goto continue end

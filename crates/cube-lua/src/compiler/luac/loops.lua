@@ -1,4 +1,4 @@
--- lines: approximate (final RETURN after a trailing "end")
+-- loops (lines exact, also the final RETURN after a trailing "end")
 for i = 1, 10 do end
 for i = 1.5, 10, 0.5 do print(i) end
 for i = a, b, c do local x = i * 2 end
