@@ -364,6 +364,11 @@ impl State {
             }
         }
         let th = self.cur.get_mut();
+        debug_assert!(func < th.top, "the called function is on the stack");
+        debug_assert!(
+            th.stack.len() >= need,
+            "the frame's registers fit in the stack"
+        );
         if p.is_vararg {
             // Move the fixed parameters above the varargs (5.2 layout).
             for i in 0..nparams {
@@ -491,6 +496,10 @@ impl State {
         let th = self.cur.get_mut();
         let frame = th.frames.last().expect("frame to return from");
         let (res, wanted, call, base) = (frame.func, frame.nresults, frame.call, frame.base);
+        debug_assert!(
+            res < base && base <= first && first + n <= th.stack.len(),
+            "results lie in the returning frame, above its function slot"
+        );
         let close = match frame.kind {
             FrameKind::Lua(cl) => cl.p.has_children && !th.open_upvals.is_empty(),
             FrameKind::Native(_) => false,
@@ -510,6 +519,10 @@ impl State {
     /// Closes all open upvalues of the running thread at stack index `level` or above.
     pub(crate) fn close_upvals(&mut self, level: usize) {
         let th = self.cur.get_mut();
+        debug_assert!(
+            open_upvals_sorted(&th.open_upvals),
+            "open upvalues are sorted by stack slot, one per slot"
+        );
         while let Some(&uv) = th.open_upvals.last() {
             let UpState::Open { index, .. } = uv.state else {
                 th.open_upvals.pop();
@@ -545,6 +558,10 @@ impl State {
             state: UpState::Open { thread: cur, index },
         });
         cur.get_mut().open_upvals.insert(pos, uv);
+        debug_assert!(
+            open_upvals_sorted(&cur.open_upvals),
+            "open upvalues are sorted by stack slot, one per slot"
+        );
         uv
     }
 
@@ -786,6 +803,11 @@ impl State {
             return Err(self.vm_error("attempt to yield across a C-call boundary"));
         }
         let cth = co.get_mut();
+        debug_assert!(
+            cth.status == CoStatus::Running,
+            "only a running coroutine yields"
+        );
+        debug_assert!(n <= cth.top, "yielded values are on the stack");
         let first = cth.top - n;
         let frame = cth.frames.last_mut().expect("yield frame");
         frame.yielded = true;
@@ -1170,6 +1192,14 @@ impl State {
 /// top after them: the end of every return.
 #[inline(always)]
 pub(crate) fn place_results(th: &mut Thread, res: usize, first: usize, n: usize, wanted: i32) {
+    debug_assert!(
+        res <= first && first + n <= th.stack.len(),
+        "results move down into the stack"
+    );
+    debug_assert!(
+        wanted < 0 || res + wanted as usize <= th.stack.len(),
+        "the caller's frame has room for the results it wants"
+    );
     if wanted == 1 && n >= 1 {
         th.stack[res] = th.stack[first];
         th.top = res + 1;
@@ -1185,4 +1215,17 @@ pub(crate) fn place_results(th: &mut Thread, res: usize, first: usize, n: usize,
         }
         th.top = res + wanted;
     }
+}
+
+/// Debug builds: the open upvalues of a thread are sorted by stack slot, with at most
+/// one per slot, and all still open (`find_upval` and `close_upvals` rely on it).
+fn open_upvals_sorted(open: &[Gc<UpVal>]) -> bool {
+    let slots: Vec<Option<usize>> = open
+        .iter()
+        .map(|u| match u.state {
+            UpState::Open { index, .. } => Some(index),
+            UpState::Closed(_) => None,
+        })
+        .collect();
+    slots.iter().all(Option::is_some) && slots.windows(2).all(|w| w[0] < w[1])
 }

@@ -88,6 +88,14 @@ impl State {
             let mut code: *const Instruction = fnp.code;
             let mut k: *const Value = fnp.k.as_ptr();
             let mut stack: *mut Value = th.stack.as_mut_ptr();
+            debug_assert!(
+                base + fnp.max_stack as usize <= th.stack.len(),
+                "a Lua frame's registers fit in its thread's stack"
+            );
+            debug_assert!(
+                pc < fnp.proto.code.len(),
+                "a Lua frame resumes inside its function's code"
+            );
 
             // Switches the loop's state to another Lua frame (a callee just pushed, or
             // the caller a RETURN goes back to) without the checks of 'newframe; the
@@ -100,6 +108,7 @@ impl State {
                     k = fnp.k.as_ptr();
                     base = $base;
                     pc = $pc;
+                    debug_assert!(pc < fnp.proto.code.len(), "entered inside its code");
                 }};
             }
 
