@@ -255,6 +255,11 @@ impl Thread {
             (old * 2).max(needed)
         };
         let new = new.min(self.limit + EXTRA_STACK * 4);
+        if old < 2 * MIN_STACK {
+            // Exactly what is asked: `resize` alone would at least double the capacity,
+            // and a process that blocks early (an idle one) would keep the slack.
+            self.stack.reserve_exact(new - old);
+        }
         self.stack.resize(new, Value::Nil);
         Ok((new - old) * std::mem::size_of::<Value>())
     }
@@ -299,7 +304,9 @@ impl Thread {
     #[inline]
     pub(crate) fn push(&mut self, v: Value) {
         if self.top >= self.stack.len() {
-            let _ = self.grow(self.top + 1 + MIN_STACK);
+            // Room for the function and arguments a host usually pushes next; a call
+            // grows the stack to what the callee needs.
+            let _ = self.grow(self.top + 1 + EXTRA_STACK);
             if self.top >= self.stack.len() {
                 self.stack.resize(self.top + 1, Value::Nil);
             }
