@@ -922,6 +922,9 @@ impl State {
         t.hook_mask = self.cur.hook_mask;
         t.base_hook_count = self.cur.base_hook_count;
         t.hook_count = t.base_hook_count;
+        // A coroutine's stack starts with room for a first call, in one allocation (a
+        // host push alone leaves just `EXTRA_STACK` slots: see `Thread::push`).
+        let _ = t.ensure(1 + crate::thread::MIN_STACK);
         t.push(f);
         self.heap.new_thread(t)
     }
