@@ -45,7 +45,7 @@ pub struct Image {
     /// The registry, shared like the rest: `registry[1]` (the main thread) is the image
     /// state's until a state takes its copy, which then gets its own main thread there.
     registry: Gc<Table>,
-    type_meta: [Option<Gc<Table>>; 9],
+    type_meta: Arc<crate::state::TypeMetas>,
     tm_names: Arc<TmNames>,
     loaded_name: Gc<LuaStr>,
     n_name: Gc<LuaStr>,
@@ -157,7 +157,7 @@ impl State {
             frozen: Arc::new(frozen),
             globals: self.globals,
             registry: self.registry,
-            type_meta: self.type_meta,
+            type_meta: self.type_meta.clone(),
             tm_names,
             loaded_name: self.names.loaded,
             n_name: self.names.n,
@@ -186,7 +186,7 @@ impl State {
             image.tm_names.clone(),
             names,
         );
-        st.type_meta = image.type_meta;
+        st.type_meta = image.type_meta.clone();
         st.binary_chunks_allowed = image.binary_chunks_allowed;
         st.image = Some(image.clone());
         st
@@ -321,9 +321,11 @@ impl State {
         // The copied registry holds the image state's main thread: this state's own.
         let main = Value::Thread(self.main_thread);
         self.registry.get_mut().set_int(1, main);
-        for m in self.type_meta.iter_mut().flatten() {
+        let mut metas = (*self.type_meta).clone();
+        for m in metas.0.iter_mut().flatten() {
             swap_table(m);
         }
+        self.type_meta = Arc::new(metas);
         if let Some(p) = lookup(self.host_root) {
             self.host_root = p;
         }

@@ -78,8 +78,10 @@ pub struct State {
     pub(crate) cur: Gc<Thread>,
     /// Threads that resumed the running one, innermost last.
     pub(crate) resumers: Vec<Gc<Thread>>,
-    /// Metatables of the non-table types (string, number, ...), by `LuaType` index.
-    pub(crate) type_meta: [Option<Gc<Table>>; 9],
+    /// Metatables of the non-table types (string, number, ...), by `LuaType` index:
+    /// shared with the image and copied on the first write (`TypeMetas::set`), so a
+    /// process pays 8 bytes for them, not 72.
+    pub(crate) type_meta: std::sync::Arc<TypeMetas>,
     /// Metamethod names, interned (shared by all states of one image).
     pub(crate) tm_names: std::sync::Arc<TmNames>,
     /// Reductions left. The VM charges calls, backward jumps and the work of natives
@@ -111,12 +113,11 @@ pub struct State {
     /// error "interrupted" (the host knows its own reason). Checked where reductions
     /// are charged, so natives doing long work notice it too. See [`State::set_interrupt`].
     pub(crate) interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
-    /// Set by [`State::reserve`] when an allocation did not fit: the bytes it asked
-    /// for. The native's call is turned into a re-call after an emergency collection
-    /// (see `vm/call.rs`); if nothing turns it so, the error becomes the heap limit's.
-    pub(crate) gc_request: Option<usize>,
-    /// The limit `gc_request` must fit under, when not `max_heap` (`reserve_within`).
-    pub(crate) gc_request_limit: Option<usize>,
+    /// Set by [`State::reserve`] when an allocation did not fit (boxed: rare, and it
+    /// keeps every process's state small). The native's call is turned into a re-call
+    /// after an emergency collection (see `vm/call.rs`); if nothing turns it so, the
+    /// error becomes the heap limit's.
+    pub(crate) gc_request: Option<Box<GcRequest>>,
     /// Set between an emergency collection and the re-call it was made for: a
     /// reservation that still does not fit then ends the code (no second collection).
     pub(crate) gc_retry: bool,
@@ -139,7 +140,8 @@ pub struct State {
     /// Why the driver returned early: preempted or blocked.
     pub(crate) suspended: Option<Suspend>,
     /// Stack slot of the task's function (results land there).
-    pub(crate) task_func: Option<usize>,
+    /// (`u32`: a stack index is below `MAX_STACK`, and this keeps the state small.)
+    pub(crate) task_func: Option<u32>,
     pub(crate) task_started: bool,
     /// Values kept alive for the embedding API's handles.
     pub(crate) pinned: Vec<Value>,
@@ -156,6 +158,25 @@ pub struct State {
     pub(crate) image: Option<std::sync::Arc<crate::image::Image>>,
     /// This state's copies of its image's objects, once it wrote one (see `image.rs`).
     pub(crate) private_copies: Option<Box<crate::image::PrivateCopies>>,
+}
+
+/// The metatables of the non-table types, by `LuaType` index (see `State::type_meta`).
+#[derive(Clone, Default)]
+pub(crate) struct TypeMetas(pub [Option<Gc<Table>>; 9]);
+
+// SAFETY: as for `TmNames`: an `Arc` of these is shared between states only as part of
+// an image, whose tables are frozen; a state writes through `TypeMetas::set`, which
+// copies a shared array first, so an array holding a state's own tables belongs to that
+// state alone and moves with it.
+unsafe impl Send for TypeMetas {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for TypeMetas {}
+
+impl TypeMetas {
+    /// Sets the metatable of type index `ty`, copying the array first if it is shared.
+    pub(crate) fn set(this: &mut std::sync::Arc<TypeMetas>, ty: usize, mt: Option<Gc<Table>>) {
+        std::sync::Arc::make_mut(this).0[ty] = mt;
+    }
 }
 
 /// The interned metamethod names, by `TM` index.
@@ -185,6 +206,14 @@ impl TmNames {
 pub(crate) struct Names {
     pub loaded: Gc<LuaStr>,
     pub n: Gc<LuaStr>,
+}
+
+/// An allocation that did not fit under a heap limit (`State::gc_request`).
+pub(crate) struct GcRequest {
+    /// The bytes asked for.
+    pub bytes: usize,
+    /// The limit they must fit under, when not `max_heap` (`reserve_within`).
+    pub limit: Option<usize>,
 }
 
 /// Why a task's slice ended early.
@@ -239,7 +268,7 @@ impl State {
             main_thread,
             cur: main_thread,
             resumers: Vec::new(),
-            type_meta: [None; 9],
+            type_meta: Default::default(),
             tm_names,
             budget: i64::MAX,
             reduction_limit_enabled: false,
@@ -249,7 +278,6 @@ impl State {
             kill_reason: None,
             interrupt: None,
             gc_request: None,
-            gc_request_limit: None,
             gc_retry: false,
             binary_chunks_allowed: true,
             c_depth: 0,
@@ -333,7 +361,7 @@ impl State {
     /// full userdata (`debug.setmetatable` on a string, number, light userdata...).
     pub(crate) fn set_type_meta(&mut self, ty: crate::value::LuaType, mt: Option<Gc<Table>>) {
         let mt = mt.and_then(|m| self.own_copy(Value::Table(m)).as_table());
-        self.type_meta[ty as usize] = mt;
+        TypeMetas::set(&mut self.type_meta, ty as usize, mt);
     }
 
     /// The stack base of the running native's frame: where its arguments start, for a
@@ -443,7 +471,7 @@ impl State {
         match v {
             Value::Table(t) => t.meta,
             Value::UserData(u) => u.meta,
-            other => self.type_meta[other.type_of() as usize],
+            other => self.type_meta.0[other.type_of() as usize],
         }
     }
 
@@ -762,8 +790,10 @@ impl State {
             // Already collected for this call, or it cannot fit even in an empty heap.
             return Err(self.heap_limit_error());
         }
-        self.gc_request = Some(bytes);
-        self.gc_request_limit = (Some(max) != self.max_heap).then_some(max);
+        self.gc_request = Some(Box::new(GcRequest {
+            bytes,
+            limit: (Some(max) != self.max_heap).then_some(max),
+        }));
         Err(self.new_str(b"heap limit exceeded"))
     }
 

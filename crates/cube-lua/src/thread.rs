@@ -174,8 +174,9 @@ pub struct Thread {
     pub base_hook_count: i32,
     pub hook_count: i32,
     /// PUC's `oldpc`: the pc (index of the next instruction) of the last traced
-    /// instruction, for line events.
-    pub old_pc: usize,
+    /// instruction, for line events (`u32`, which any function's code fits: it keeps
+    /// every thread object 8 bytes smaller).
+    pub old_pc: u32,
     /// The hook running on this thread, if one is (hooks are then off: PUC's
     /// `allowhook`). Set only through `set_hook_run`.
     pub(crate) hook_run: Option<crate::vm::hook::HookRun>,
@@ -255,6 +256,11 @@ impl Thread {
             (old * 2).max(needed)
         };
         let new = new.min(self.limit + EXTRA_STACK * 4);
+        if old < 2 * MIN_STACK {
+            // Exactly what is asked: `resize` alone would at least double the capacity,
+            // and a process that blocks early (an idle one) would keep the slack.
+            self.stack.reserve_exact(new - old);
+        }
         self.stack.resize(new, Value::Nil);
         Ok((new - old) * std::mem::size_of::<Value>())
     }
@@ -299,7 +305,9 @@ impl Thread {
     #[inline]
     pub(crate) fn push(&mut self, v: Value) {
         if self.top >= self.stack.len() {
-            let _ = self.grow(self.top + 1 + MIN_STACK);
+            // Room for the function and arguments a host usually pushes next; a call
+            // grows the stack to what the callee needs.
+            let _ = self.grow(self.top + 1 + EXTRA_STACK);
             if self.top >= self.stack.len() {
                 self.stack.resize(self.top + 1, Value::Nil);
             }

@@ -748,7 +748,7 @@ fn info<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     };
     cx.set_field(t, "heap_size", Val::Num(bytes as f64));
     if let Some(name) = p.name.lock().expect("name lock").clone() {
-        let nv = cx.new_string(name.into_bytes());
+        let nv = cx.new_string(name.into_boxed_bytes().into_vec());
         cx.set_field(t, "registered_name", nv);
     }
     info_signals(cx, t, &p);
@@ -774,7 +774,7 @@ fn register<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
         drop(names);
         return Err(cx.rt_error("process already has a name"));
     }
-    *pname = Some(name.clone());
+    *pname = Some(name.clone().into_boxed_str());
     names.insert(name, pid);
     drop(pname);
     drop(names);

@@ -522,7 +522,7 @@ impl NodeInner {
         }
         self.procs.remove(p.pid.id());
         if let Some(name) = p.name.lock().expect("name lock").take() {
-            self.names.lock().expect("names lock").remove(&name);
+            self.names.lock().expect("names lock").remove(&*name);
         }
         // Free the heap now rather than when the last Arc goes.
         if let Ok(mut g) = p.state.lock() {

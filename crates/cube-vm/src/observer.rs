@@ -84,8 +84,9 @@ impl Line {
                 .name
                 .lock()
                 .expect("name lock")
-                .clone()
-                .unwrap_or_default(),
+                .as_deref()
+                .unwrap_or_default()
+                .to_owned(),
             status,
             msgs,
             heap: own_heap.unwrap_or_else(|| p.heap_bytes.load(Ordering::Relaxed)),

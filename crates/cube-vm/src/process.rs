@@ -112,7 +112,8 @@ pub struct Process {
     /// The interrupt flag of its state (`State::set_interrupt`): set when a kill is
     /// recorded while it runs, so even a long native ends within the slice.
     pub(crate) interrupt: Arc<AtomicBool>,
-    pub(crate) name: Mutex<Option<String>>,
+    /// Its registered name (`Box<str>`: 8 bytes fewer per process than a `String`).
+    pub(crate) name: Mutex<Option<Box<str>>>,
 }
 
 impl Process {

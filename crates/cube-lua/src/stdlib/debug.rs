@@ -186,7 +186,7 @@ fn setmetatable(st: &mut State, a: Args) -> LResult<Ret> {
     match v {
         Value::Table(t) => t.get_mut().meta = mt,
         Value::UserData(u) => u.get_mut().meta = mt,
-        other => st.type_meta[other.type_of() as usize] = mt,
+        other => crate::state::TypeMetas::set(&mut st.type_meta, other.type_of() as usize, mt),
     }
     if has_gc && matches!(v, Value::Table(_) | Value::UserData(_)) {
         st.heap.register_finalizer(v);

@@ -36,7 +36,11 @@ pub fn open(st: &mut State) {
     );
     let mt = st.new_table();
     st.set_field(mt, "__index", Value::Table(t));
-    st.type_meta[crate::value::LuaType::String as usize] = Some(mt);
+    crate::state::TypeMetas::set(
+        &mut st.type_meta,
+        crate::value::LuaType::String as usize,
+        Some(mt),
+    );
 }
 
 /// Steps a match that may be preempted runs at least before it pauses (so that a

@@ -102,8 +102,8 @@ impl State {
             if self.suspended.is_some() {
                 return Ok(());
             }
-            if let Some(bytes) = self.gc_request.take() {
-                if let Err(e) = self.emergency_collection(bytes) {
+            if let Some(req) = self.gc_request.take() {
+                if let Err(e) = self.emergency_collection(*req) {
                     // A finalizer's error: raised where the native asked for memory.
                     self.throw(e, entry, depth)?;
                 }
@@ -198,10 +198,11 @@ impl State {
     /// collection now (the driver is at a safe point: the native's frame holds only its
     /// arguments), then either the native's re-call (with `gc_retry` set, so that it
     /// cannot ask twice) or, if the bytes still do not fit, the heap limit error.
-    fn emergency_collection(&mut self, bytes: usize) -> LResult<()> {
+    fn emergency_collection(&mut self, req: crate::state::GcRequest) -> LResult<()> {
+        let bytes = req.bytes;
         let top = self.cur.top;
         self.collect_at_safe_point(top)?;
-        let limit = self.gc_request_limit.take().or(self.max_heap);
+        let limit = req.limit.or(self.max_heap);
         let max = limit.unwrap_or(usize::MAX);
         if self.heap.total_bytes().saturating_add(bytes) > max {
             self.kill_reason = Some("heap limit exceeded");
@@ -943,6 +944,9 @@ impl State {
         t.hook_mask = self.cur.hook_mask;
         t.base_hook_count = self.cur.base_hook_count;
         t.hook_count = t.base_hook_count;
+        // A coroutine's stack starts with room for a first call, in one allocation (a
+        // host push alone leaves just `EXTRA_STACK` slots: see `Thread::push`).
+        let _ = t.ensure(1 + crate::thread::MIN_STACK);
         t.push(f);
         self.heap.new_thread(t)
     }
@@ -1018,7 +1022,7 @@ impl State {
         for t in &self.resumers {
             roots.push(Value::Thread(*t));
         }
-        for m in self.type_meta.iter().flatten() {
+        for m in self.type_meta.0.iter().flatten() {
             roots.push(Value::Table(*m));
         }
         for s in self.tm_names.iter() {
@@ -1109,7 +1113,7 @@ impl State {
 
     /// Makes the function at stack slot `func`, with the values above it, the task.
     pub(crate) fn begin_task(&mut self, func: usize) {
-        self.task_func = Some(func);
+        self.task_func = Some(u32::try_from(func).expect("a stack index fits in u32"));
         self.task_started = false;
     }
 
@@ -1119,7 +1123,7 @@ impl State {
     /// value (see [`crate::state::Outcome`]).
     pub fn resume(&mut self, budget: i64) -> crate::state::Outcome {
         use crate::state::Outcome;
-        let Some(func) = self.task_func else {
+        let Some(func) = self.task_func.map(|f| f as usize) else {
             self.push_str(b"no task to resume");
             return Outcome::Error;
         };

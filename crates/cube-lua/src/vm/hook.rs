@@ -241,7 +241,7 @@ impl State {
         let th = self.cur.get_mut();
         let nf = th.frames.len();
         if nf >= 2 && th.frames[nf - 2].is_lua() {
-            th.old_pc = th.frames[nf - 2].pc;
+            th.old_pc = th.frames[nf - 2].pc as u32;
         }
     }
 
@@ -295,7 +295,7 @@ impl State {
     fn instruction_traced(&mut self) {
         let th = self.cur.get_mut();
         let f = th.frames.last_mut().expect("traced frame");
-        th.old_pc = f.pc;
+        th.old_pc = f.pc as u32;
         f.pc -= 1;
         f.hooked = true;
     }
@@ -314,7 +314,7 @@ impl State {
         }
         if !self.hooks_allowed() {
             let th = self.cur.get_mut();
-            th.old_pc = th.frames.last().expect("traced frame").pc;
+            th.old_pc = th.frames.last().expect("traced frame").pc as u32;
             return Ok(false);
         }
         if counthook {
@@ -337,16 +337,16 @@ impl State {
             let p = &cl.p.proto;
             let npc = pc - 1;
             let newline = p.line_at(npc);
-            let old_line = th
-                .old_pc
+            let old_pc = th.old_pc as usize;
+            let old_line = old_pc
                 .checked_sub(1)
                 .and_then(|o| p.line_info.get(o).copied());
-            if npc == 0 || pc <= th.old_pc || old_line != Some(newline) {
+            if npc == 0 || pc <= old_pc || old_line != Some(newline) {
                 self.fire_hook(EV_LINE, Some(newline), After::Line)?;
                 return Ok(true);
             }
         }
-        self.cur.get_mut().old_pc = pc;
+        self.cur.get_mut().old_pc = pc as u32;
         Ok(false)
     }
 
