@@ -10,6 +10,10 @@ mod sup;
 
 // Processes allocate on one scheduler thread and are freed on another; glibc's malloc
 // serialises that on an arena lock, mimalloc does not (measured: spawn benchmark).
+// Built without transparent huge pages (feature `no_thp`): with THP, pages mimalloc
+// purged and reuses fault in again as 2 MiB huge pages zeroed whole, and a run spent up
+// to 0.7 s of 2.3 s in the kernel zeroing them (coroutines benchmark, bimodal from run
+// to run); without, 0.05 s. `MIMALLOC_ALLOW_THP=1` turns it back on.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
