@@ -81,34 +81,49 @@ impl State {
             let FrameKind::Lua(cl) = frame.kind else {
                 return Ok(());
             };
+            // The loop's state, as in `luaV_execute`: the closure, its constants, the
+            // frame's registers and the next instruction, as pointers (an index would
+            // keep a base pointer live beside it; the hot loop has few registers to
+            // spare). `base` and `code` are for the slower paths.
             let mut base = frame.base;
-            let mut pc = frame.pc;
             let mut cl: Gc<LClosure> = cl;
             let mut fnp = cl.p;
             let mut code: *const Instruction = fnp.code;
+            debug_assert!(
+                frame.pc < fnp.proto.code.len(),
+                "a Lua frame resumes inside its function's code"
+            );
+            // SAFETY: the frame's pc is inside its function's code (asserted above).
+            let mut pc: *const Instruction = unsafe { code.add(frame.pc) };
             let mut k: *const Value = fnp.k.as_ptr();
-            let mut stack: *mut Value = th.stack.as_mut_ptr();
             debug_assert!(
                 base + fnp.max_stack as usize <= th.stack.len(),
                 "a Lua frame's registers fit in its thread's stack"
             );
-            debug_assert!(
-                pc < fnp.proto.code.len(),
-                "a Lua frame resumes inside its function's code"
-            );
+            // SAFETY: the frame's registers are inside the stack (asserted above).
+            let mut regs: *mut Value = unsafe { th.stack.as_mut_ptr().add(base) };
 
             // Switches the loop's state to another Lua frame (a callee just pushed, or
             // the caller a RETURN goes back to) without the checks of 'newframe; the
             // stack must not have moved.
             macro_rules! enter {
-                ($cl:expr, $base:expr, $pc:expr) => {{
+                ($th:expr, $cl:expr, $base:expr, $pc:expr) => {{
                     cl = $cl;
                     fnp = cl.p;
                     code = fnp.code;
                     k = fnp.k.as_ptr();
                     base = $base;
-                    pc = $pc;
-                    debug_assert!(pc < fnp.proto.code.len(), "entered inside its code");
+                    let at: usize = $pc;
+                    debug_assert!(at < fnp.proto.code.len(), "entered inside its code");
+                    debug_assert!(
+                        base + fnp.max_stack as usize <= $th.stack.len(),
+                        "entered with its registers on the stack"
+                    );
+                    // SAFETY: both asserted just above.
+                    unsafe {
+                        pc = code.add(at);
+                        regs = $th.stack.as_mut_ptr().add(base);
+                    }
                 }};
             }
 
@@ -117,7 +132,7 @@ impl State {
                     // SAFETY: register operands are below max_stack_size (the
                     // compiler's, or `dump::verify`'s for a loaded chunk), and
                     // push_lua_frame made room for all of them.
-                    unsafe { &mut *stack.add(base + ($i) as usize) }
+                    unsafe { &mut *regs.add(($i) as usize) }
                 };
             }
             macro_rules! kst {
@@ -158,7 +173,10 @@ impl State {
             }
             macro_rules! savepc {
                 () => {
-                    self.cur.get_mut().frames.last_mut().unwrap().pc = pc;
+                    // SAFETY: pc points into (or one past an instruction of) the
+                    // running function's code, which starts at `code`.
+                    self.cur.get_mut().frames.last_mut().unwrap().pc =
+                        unsafe { pc.offset_from(code) } as usize;
                 };
             }
             // Runs a fallible slow path with the pc saved for messages and
@@ -177,7 +195,9 @@ impl State {
                         self.close_upvals(base + a as usize - 1);
                     }
                     let off = j.sbx();
-                    pc = (pc as isize + off as isize) as usize;
+                    // SAFETY: jump targets are inside the code (the compiler's, or
+                    // `dump::verify`'s for a loaded chunk).
+                    pc = unsafe { pc.offset(off as isize) };
                     if off < 0 {
                         self.budget -= 1;
                         if self.budget <= 0 {
@@ -190,13 +210,13 @@ impl State {
             // After a comparison: skip the following jump or take it.
             macro_rules! cond_jump {
                 ($res:expr, $a:expr) => {{
+                    // SAFETY: a comparison is always followed by a JMP (the
+                    // compiler emits it; `dump::verify` checks it).
                     if ($res) != ($a != 0) {
-                        pc += 1;
+                        pc = unsafe { pc.add(1) };
                     } else {
-                        // SAFETY: a comparison is always followed by a JMP (the
-                        // compiler emits it; `dump::verify` checks it).
-                        let j = unsafe { *code.add(pc) };
-                        pc += 1;
+                        let j = unsafe { *pc };
+                        pc = unsafe { pc.add(1) };
                         do_jump!(j);
                     }
                 }};
@@ -236,8 +256,8 @@ impl State {
                 // SAFETY: every function ends with RETURN and every jump lands on an
                 // instruction (the compiler's, or `dump::verify`'s for a loaded
                 // chunk), so pc stays within the code.
-                let i = unsafe { *code.add(pc) };
-                pc += 1;
+                let i = unsafe { *pc };
+                pc = unsafe { pc.add(1) };
                 if HOOKED {
                     // `traceexec`: count and line events before the instruction runs.
                     let th = self.cur.get_mut();
@@ -250,7 +270,8 @@ impl State {
                         } else {
                             th.hook_count = th.hook_count.wrapping_sub(1);
                             if th.hook_count == 0 || mask & MASK_LINE != 0 {
-                                f.pc = pc;
+                                // SAFETY: as in `savepc!`.
+                                f.pc = unsafe { pc.offset_from(code) } as usize;
                                 if self.trace_exec()? {
                                     continue 'newframe;
                                 }
@@ -264,14 +285,16 @@ impl State {
                     OpCode::LoadKx => {
                         // SAFETY: an EXTRAARG follows every LOADKX (the compiler emits
                         // it; `dump::verify` checks it in a loaded chunk).
-                        let ax = unsafe { *code.add(pc) }.ax();
-                        pc += 1;
+                        let ax = unsafe { *pc }.ax();
+                        pc = unsafe { pc.add(1) };
                         *reg!(i.a()) = kst!(ax);
                     }
                     OpCode::LoadBool => {
                         *reg!(i.a()) = Value::Bool(i.b() != 0);
                         if i.c() != 0 {
-                            pc += 1;
+                            // SAFETY: the compiler puts an instruction after a skipping
+                            // LOADBOOL; `dump::verify` checks a loaded chunk's.
+                            pc = unsafe { pc.add(1) };
                         }
                     }
                     OpCode::LoadNil => {
@@ -549,26 +572,26 @@ impl State {
                         cond_jump!(res, i.a());
                     }
                     OpCode::Test => {
+                        // SAFETY: TEST and TESTSET are followed by a JMP (the
+                        // compiler emits it; `dump::verify` checks it).
                         if reg!(i.a()).truthy() != (i.c() != 0) {
-                            pc += 1;
+                            pc = unsafe { pc.add(1) };
                         } else {
-                            // SAFETY: TEST and TESTSET are followed by a JMP (the
-                            // compiler emits it; `dump::verify` checks it).
-                            let j = unsafe { *code.add(pc) };
-                            pc += 1;
+                            let j = unsafe { *pc };
+                            pc = unsafe { pc.add(1) };
                             do_jump!(j);
                         }
                     }
                     OpCode::TestSet => {
                         let v = *reg!(i.b());
+                        // SAFETY: TEST and TESTSET are followed by a JMP (the
+                        // compiler emits it; `dump::verify` checks it).
                         if v.truthy() != (i.c() != 0) {
-                            pc += 1;
+                            pc = unsafe { pc.add(1) };
                         } else {
                             *reg!(i.a()) = v;
-                            // SAFETY: TEST and TESTSET are followed by a JMP (the
-                            // compiler emits it; `dump::verify` checks it).
-                            let j = unsafe { *code.add(pc) };
-                            pc += 1;
+                            let j = unsafe { *pc };
+                            pc = unsafe { pc.add(1) };
                             do_jump!(j);
                         }
                     }
@@ -598,7 +621,8 @@ impl State {
                                 let Some(parent) = th.frames.last_mut() else {
                                     unreachable!("a running Lua frame")
                                 };
-                                parent.pc = pc;
+                                // SAFETY: as in `savepc!`.
+                                parent.pc = unsafe { pc.offset_from(code) } as usize;
                                 let clevel = parent.clevel;
                                 crate::thread::push_frame(
                                     &mut th.frames,
@@ -627,7 +651,7 @@ impl State {
                                 if self.budget <= 0 {
                                     continue 'newframe;
                                 }
-                                enter!(ncl, nbase, 0);
+                                enter!(th, ncl, nbase, 0);
                                 continue;
                             }
                         }
@@ -657,7 +681,8 @@ impl State {
                                         th.top = th.frames.last().expect("this frame").top;
                                     }
                                     // The native may have grown (moved) the stack.
-                                    stack = th.stack.as_mut_ptr();
+                                    // SAFETY: this frame's registers are still on it.
+                                    regs = unsafe { th.stack.as_mut_ptr().add(base) };
                                     if self.heap.should_collect() {
                                         let limit = if nresults >= 0 {
                                             func + nresults as usize
@@ -790,7 +815,8 @@ impl State {
                                 if self.budget <= 0 {
                                     continue 'newframe;
                                 }
-                                enter!(ccl, caller.base, caller.pc);
+                                let (cbase, cpc) = (caller.base, caller.pc);
+                                enter!(th, ccl, cbase, cpc);
                                 continue;
                             }
                             // One result to a native waiting in a continuation (a sort
@@ -826,7 +852,8 @@ impl State {
                                 limit <= idx
                             };
                             if go_on {
-                                pc = (pc as isize + i.sbx() as isize) as usize;
+                                // SAFETY: jump targets are inside the code.
+                                pc = unsafe { pc.offset(i.sbx() as isize) };
                                 *reg!(a) = Value::Num(idx);
                                 *reg!(a + 3) = Value::Num(idx);
                                 self.budget -= 1;
@@ -857,7 +884,8 @@ impl State {
                         *reg!(a) = Value::Num(init - step);
                         *reg!(a + 1) = Value::Num(limit);
                         *reg!(a + 2) = Value::Num(step);
-                        pc = (pc as isize + i.sbx() as isize) as usize;
+                        // SAFETY: jump targets are inside the code.
+                        pc = unsafe { pc.offset(i.sbx() as isize) };
                     }
                     OpCode::TForCall => {
                         let a = base + i.a() as usize;
@@ -893,7 +921,8 @@ impl State {
                         let v = *reg!(a + 1);
                         if !v.is_nil() {
                             *reg!(a) = v;
-                            pc = (pc as isize + i.sbx() as isize) as usize;
+                            // SAFETY: jump targets are inside the code.
+                            pc = unsafe { pc.offset(i.sbx() as isize) };
                             self.budget -= 1;
                             if self.budget <= 0 {
                                 savepc!();
@@ -911,8 +940,8 @@ impl State {
                         if c == 0 {
                             // SAFETY: a SETLIST with C = 0 is followed by an EXTRAARG
                             // (the compiler emits it; `dump::verify` checks it).
-                            c = unsafe { *code.add(pc) }.ax() as usize;
-                            pc += 1;
+                            c = unsafe { *pc }.ax() as usize;
+                            pc = unsafe { pc.add(1) };
                         }
                         // The verifier cannot know register types: a binary chunk may
                         // put anything in A, where the compiler always puts the table
@@ -940,7 +969,8 @@ impl State {
                             self.reserve_at_safe_point(grow, limit)?;
                             // (The heap counts the growth itself: `Table::growth`.)
                             t.get_mut().ensure_array(last);
-                            stack = self.cur.get_mut().stack.as_mut_ptr();
+                            // SAFETY: this frame's registers are still on the stack.
+                            regs = unsafe { self.cur.get_mut().stack.as_mut_ptr().add(base) };
                         }
                         for j in 1..=n {
                             let v = *reg!(a + j);
