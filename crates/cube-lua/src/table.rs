@@ -312,6 +312,21 @@ impl Table {
         }
     }
 
+    /// Stores `val` at string `key` if the key has a node already (so nothing grows,
+    /// as PUC's `luaV_settable` writing into the slot `luaH_get` found); `false` when
+    /// it has none, for the general path, which may add it.
+    #[inline]
+    pub(crate) fn set_existing_str(&mut self, key: Gc<crate::value::LuaStr>, val: Value) -> bool {
+        match self.find_str_node(key) {
+            Some(i) => {
+                self.tm_absent = 0;
+                self.node[i].val = val;
+                true
+            }
+            None => false,
+        }
+    }
+
     fn free_position(&mut self) -> Option<usize> {
         while self.last_free > 0 {
             self.last_free -= 1;

@@ -135,6 +135,37 @@ pub struct Frame {
 pub const MAX_C_LEVELS: u16 = 198;
 
 impl Frame {
+    /// The frame of a call of the function at stack index `func`, its registers (or a
+    /// native's arguments) from `base`, `top` above them: the one place a call's frame
+    /// is made (`push_lua_frame`, `enter_native` and the interpreter loop's fast call).
+    #[inline(always)]
+    pub(crate) fn new(
+        func: usize,
+        base: usize,
+        top: usize,
+        nresults: i32,
+        kind: FrameKind,
+        call: CallKind,
+        clevel: u16,
+    ) -> Frame {
+        Frame {
+            func,
+            base,
+            top,
+            pc: 0,
+            nresults,
+            kind,
+            call,
+            cont: None,
+            le_via_lt: false,
+            tail_calls: 0,
+            yielded: false,
+            blocked: false,
+            hooked: false,
+            clevel,
+        }
+    }
+
     #[inline]
     pub fn is_lua(&self) -> bool {
         matches!(self.kind, FrameKind::Lua(_))

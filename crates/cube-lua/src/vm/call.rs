@@ -307,22 +307,15 @@ impl State {
         }
         crate::thread::push_frame(
             &mut th.frames,
-            Frame {
+            Frame::new(
                 func,
-                base: func + 1,
-                top: 0,
-                pc: 0,
+                func + 1,
+                0,
                 nresults,
-                kind: FrameKind::Native(nc),
+                FrameKind::Native(nc),
                 call,
-                cont: None,
-                le_via_lt: false,
-                tail_calls: 0,
-                yielded: false,
-                blocked: false,
-                hooked: false,
                 clevel,
-            },
+            ),
             &mut self.heap,
         );
         if th.stack.len() < th.top + crate::thread::NATIVE_RESERVE {
@@ -390,22 +383,15 @@ impl State {
         // collection every slot is nil or points to a live object).
         crate::thread::push_frame(
             &mut th.frames,
-            Frame {
+            Frame::new(
                 func,
                 base,
-                top: base + maxstack,
-                pc: 0,
+                base + maxstack,
                 nresults,
-                kind: FrameKind::Lua(cl),
+                FrameKind::Lua(cl),
                 call,
-                cont: None,
-                le_via_lt: false,
-                tail_calls: 0,
-                yielded: false,
-                blocked: false,
-                hooked: false,
                 clevel,
-            },
+            ),
             &mut self.heap,
         );
         th.top = base + maxstack;

@@ -300,6 +300,29 @@ impl State {
         f.hooked = true;
     }
 
+    /// The hooked loop's look before each instruction (`pc` is the index after it):
+    /// counts it and calls the count and line hooks due. Returns whether a hook was
+    /// called (the instruction then runs when it returns).
+    pub(crate) fn trace_instruction(&mut self, pc: usize) -> LResult<bool> {
+        let th = self.cur.get_mut();
+        let mask = th.hook_on;
+        if mask & (MASK_LINE | MASK_COUNT) == 0 {
+            return Ok(false);
+        }
+        let f = th.frames.last_mut().expect("running frame");
+        if f.hooked {
+            // Its hooks were called: it runs now.
+            f.hooked = false;
+            return Ok(false);
+        }
+        th.hook_count = th.hook_count.wrapping_sub(1);
+        if th.hook_count == 0 || mask & MASK_LINE != 0 {
+            f.pc = pc;
+            return self.trace_exec();
+        }
+        Ok(false)
+    }
+
     /// `traceexec` for the instruction before the top frame's (saved) pc, whose count
     /// was just decremented: calls the count and line hooks due. Returns whether a
     /// hook was called (the instruction then runs when it returns).
