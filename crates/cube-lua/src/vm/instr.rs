@@ -130,14 +130,15 @@ impl State {
         let caller = self.cur;
         let depth = caller.frames.len();
         let args = self.enter_native(nc, func, nresults, CallKind::Normal)?;
-        let ret = self.call_native(nc, args)?;
-        match ret {
+        // The result is looked at in place: moving the whole `LResult<Ret>` out of the
+        // slot the native wrote it in read it back with wider loads than the native's
+        // stores (a store-forwarding stall on every native call).
+        let ret = self.call_native(nc, args);
+        if let Ok(Ret::Values(n)) = &ret {
+            let n = *n;
             // Only if it came back to this frame, and did not set hooks (its return
             // is then an event).
-            Ret::Values(n)
-                if self.cur.ptr_eq(caller)
-                    && caller.frames.len() == depth + 1
-                    && caller.hook_on == 0 =>
+            if self.cur.ptr_eq(caller) && caller.frames.len() == depth + 1 && caller.hook_on == 0
             {
                 let th = caller.get_mut();
                 th.frames.pop();
@@ -159,13 +160,11 @@ impl State {
                     return Ok(Flow::Reload);
                 }
                 // The native may have grown (moved) the stack.
-                Ok(Flow::Restack)
-            }
-            other => {
-                self.native_ret(other, None)?;
-                Ok(Flow::Reload)
+                return Ok(Flow::Restack);
             }
         }
+        self.native_ret(ret?, None)?;
+        Ok(Flow::Reload)
     }
 
     /// A call of the value at `func` (arguments up to the top) by the general path:
