@@ -5,5 +5,3 @@ pub(crate) mod call;
 pub(crate) mod exec;
 pub(crate) mod hook;
 pub(crate) mod ops;
-
-pub use ops::{lua_mod, lua_pow};
