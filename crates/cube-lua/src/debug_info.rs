@@ -216,16 +216,6 @@ fn func_name(frames: &[Frame], idx: usize) -> Option<(&'static str, String)> {
 }
 
 impl State {
-    /// Debug information about the function at `level` (0 = running function).
-    pub fn frame_info(&self, level: usize) -> Option<FrameInfo> {
-        let frames = &self.cur.frames;
-        if level >= frames.len() {
-            return None;
-        }
-        let idx = frames.len() - 1 - level;
-        Some(self.frame_info_at(frames, idx))
-    }
-
     pub(crate) fn frame_info_at(&self, frames: &[Frame], idx: usize) -> FrameInfo {
         let f = &frames[idx];
         let mut info = FrameInfo {

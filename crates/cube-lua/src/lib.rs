@@ -85,4 +85,3 @@ pub use api::{AnyUserData, Function, Lua, LuaString, Table, UserData, UserDataMe
 pub use chunkid::SyntaxError;
 pub use state::{Args, Outcome, Ret, State};
 pub use value::LuaType;
-pub use vm::{lua_mod, lua_pow};

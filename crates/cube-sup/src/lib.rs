@@ -134,11 +134,6 @@ impl Supervisor {
         })
     }
 
-    /// The shared state (status, configuration, instances).
-    pub fn core(&self) -> &Arc<Core> {
-        &self.core
-    }
-
     /// The control and events endpoints as bound: a `tcp://HOST:*` endpoint comes back
     /// with the port the system chose.
     pub fn endpoints(&self) -> (String, String) {

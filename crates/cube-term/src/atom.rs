@@ -101,12 +101,6 @@ impl Atom {
         }
         table().read().unwrap_or_else(|e| e.into_inner()).names[self.0 as usize]
     }
-
-    /// The atom's index in this node's table.
-    #[inline]
-    pub fn index(self) -> u32 {
-        self.0
-    }
 }
 
 impl fmt::Display for Atom {

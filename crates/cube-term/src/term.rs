@@ -111,9 +111,6 @@ impl Pid {
     pub fn id(self) -> u64 {
         self.id
     }
-    pub fn serial(self) -> u32 {
-        self.serial
-    }
 }
 
 impl fmt::Display for Pid {
@@ -133,12 +130,6 @@ pub struct Reference {
 impl Reference {
     pub fn new(node: u32, id: u64) -> Reference {
         Reference { node, id }
-    }
-    pub fn node(self) -> u32 {
-        self.node
-    }
-    pub fn id(self) -> u64 {
-        self.id
     }
 }
 

@@ -138,18 +138,6 @@ impl ProcessRef {
         })
     }
 
-    /// The process `pid` of the same node as `self`.
-    pub fn sibling(&self, pid: Pid) -> ProcessRef {
-        ProcessRef {
-            node: self.node.clone(),
-            pid,
-        }
-    }
-
-    pub fn pid(&self) -> Pid {
-        self.pid
-    }
-
     /// Delivers `msg` as if sent by `process.send`; false if the process (or its node)
     /// is gone, in which case the message vanishes as in Erlang.
     pub fn send(&self, msg: Term) -> bool {
@@ -161,13 +149,5 @@ impl ProcessRef {
         }
         node.send(self.pid, msg);
         true
-    }
-
-    /// Whether the process is still alive.
-    pub fn is_alive(&self) -> bool {
-        self.node
-            .upgrade()
-            .and_then(|n| n.lookup(self.pid))
-            .is_some_and(|p| p.is_alive())
     }
 }

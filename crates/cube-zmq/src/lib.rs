@@ -105,11 +105,6 @@ impl Zmq {
         })
     }
 
-    /// The libzmq context shared by the node's sockets and devices.
-    pub fn context(&self) -> &Context {
-        self.shared.ctx()
-    }
-
     /// Installs the `zmq` library in a state (global `zmq`, `package.loaded.zmq` and
     /// `package.loaded.lzmq`). A node's setup function runs once, into the image its
     /// processes share, so the library costs a process nothing until it is used.
@@ -130,12 +125,6 @@ pub(crate) fn strerror(e: i32) -> String {
 pub(crate) fn errno() -> i32 {
     // SAFETY: reads the calling thread's errno.
     unsafe { zmq_sys::zmq_errno() }
-}
-
-/// libzmq's version as "major.minor.patch".
-pub fn version() -> String {
-    let (a, b, c) = zmq::version();
-    format!("{a}.{b}.{c}")
 }
 
 /// Whether the linked libzmq has `capability` ("curve", "ipc", "draft", ...).

@@ -7,5 +7,3 @@ pub(crate) mod exec;
 pub(crate) mod hook;
 pub(crate) mod instr;
 pub(crate) mod ops;
-
-pub use ops::{lua_mod, lua_pow};

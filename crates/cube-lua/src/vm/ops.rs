@@ -354,7 +354,7 @@ pub(crate) fn arith_num(op: TM, x: f64, y: f64) -> f64 {
 }
 
 #[inline]
-pub fn lua_mod(a: f64, b: f64) -> f64 {
+fn lua_mod(a: f64, b: f64) -> f64 {
     a - floor(a / b) * b
 }
 
@@ -376,7 +376,7 @@ pub fn floor(x: f64) -> f64 {
 }
 
 #[inline]
-pub fn lua_pow(a: f64, b: f64) -> f64 {
+fn lua_pow(a: f64, b: f64) -> f64 {
     if b == 2.0 {
         a * a
     } else {

@@ -291,14 +291,6 @@ impl LFile {
         })
     }
 
-    pub fn getc(&mut self) -> io::Result<Option<u8>> {
-        let c = self.peek()?;
-        if c.is_some() {
-            self.rpos += 1;
-        }
-        Ok(c)
-    }
-
     /// Reads a line; the newline is kept if `keep_nl`. `None` at end of file with
     /// nothing read (`read_line` of liolib).
     pub fn read_line(&mut self, keep_nl: bool) -> io::Result<Option<Vec<u8>>> {
