@@ -16,7 +16,11 @@ use std::time::{Duration, Instant};
 
 /// The flags every case runs with unless its header says `-- args:`.
 const DEFAULT_ARGS: &str = "--sandbox --max-heap 16000000 --max-reductions 1000000";
-const DEFAULT_TIMEOUT_S: u64 = 30;
+/// The wall-clock bound of a case: far above what any case takes (the slowest, the
+/// pattern backtracking ones, take a few seconds on an idle machine in a debug build,
+/// and took 27 s with the machine's load at 7 on 2 cores), so that it catches hangs,
+/// never slowness.
+const DEFAULT_TIMEOUT_S: u64 = 120;
 /// Peak RSS allowed to a case that sets no heap limit and no `-- max-rss-mb:`.
 const UNLIMITED_RSS_BOUND: u64 = 1 << 30;
 
