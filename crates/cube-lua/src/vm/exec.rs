@@ -384,7 +384,11 @@ impl State {
                         let t = *reg!(i.b());
                         let key = rk!(i.c());
                         if let Value::Table(tab) = t {
-                            let v = tab.get(&key);
+                            // (Field names, the common key, without `get`'s dispatch.)
+                            let v = match key {
+                                Value::Str(s) => tab.get_str(s),
+                                _ => tab.get(&key),
+                            };
                             if !v.is_nil() || self.tm_of(tab.meta, TM::Index).is_none() {
                                 *reg!(i.a()) = v;
                                 continue;
