@@ -198,7 +198,12 @@ impl Table {
         }
         let mut i = (key.hash as usize) & (self.node.len() - 1);
         loop {
-            let n = &self.node[i];
+            debug_assert!(i < self.node.len(), "a chain stays inside the node vector");
+            // SAFETY: `i` starts masked by the vector's length (a power of two) and
+            // moves along a collision chain, whose links this module only ever sets
+            // between two nodes of the vector (`new_key`) and rebuilds on a resize.
+            // (The bounds checks were a tenth of a method lookup's instructions.)
+            let n = unsafe { self.node.get_unchecked(i) };
             if let Value::Str(s) = n.key {
                 if s.ptr_eq(key) {
                     return Some(i);
@@ -228,7 +233,8 @@ impl Table {
     #[inline]
     pub fn get_str(&self, key: Gc<crate::value::LuaStr>) -> Value {
         match self.find_str_node(key) {
-            Some(i) => self.node[i].val,
+            // SAFETY: `find_str_node` returns indices of the node vector.
+            Some(i) => unsafe { self.node.get_unchecked(i) }.val,
             None => Value::Nil,
         }
     }
