@@ -35,22 +35,29 @@ fn upval_set(uv: &mut UpVal, v: Value) {
 
 impl State {
     /// `t[key]` for a string key through `__index` *tables* (the class-and-method
-    /// pattern), without leaving the interpreter; `None` when an `__index` function
-    /// must be called (the slow path does that).
+    /// pattern) into `dst`, without leaving the interpreter; `false` when an `__index`
+    /// function must be called (the slow path does that). The value is written in
+    /// place, not returned: an `Option<Value>` came back with its payload at an odd
+    /// offset and was copied to the register in pieces, read back across the
+    /// callee's stores (two store-forwarding stalls on every method lookup).
     #[inline]
-    fn get_str_chain(&self, mut t: Gc<Table>, key: Gc<LuaStr>) -> Option<Value> {
+    fn get_str_chain(&self, mut t: Gc<Table>, key: Gc<LuaStr>, dst: &mut Value) -> bool {
         for _ in 0..100 {
             let v = t.get_str(key);
             if !v.is_nil() {
-                return Some(v);
+                *dst = v;
+                return true;
             }
             match self.tm_of(t.meta, TM::Index) {
-                None => return Some(Value::Nil),
+                None => {
+                    *dst = Value::Nil;
+                    return true;
+                }
                 Some(Value::Table(next)) => t = next,
-                Some(_) => return None,
+                Some(_) => return false,
             }
         }
-        None
+        false
     }
 
     /// Runs the running thread's Lua frames. `HOOKED` is the loop with debug hooks
@@ -373,8 +380,7 @@ impl State {
                         let t = upval_get(&cl.upvals[i.b() as usize]);
                         let key = rk!(i.c());
                         if let (Value::Table(tab), Value::Str(s)) = (t, key) {
-                            if let Some(v) = self.get_str_chain(tab, s) {
-                                *reg!(i.a()) = v;
+                            if self.get_str_chain(tab, s, reg!(i.a())) {
                                 continue;
                             }
                         }
@@ -416,8 +422,7 @@ impl State {
                         let key = rk!(i.c());
                         *reg!(i.a() + 1) = t;
                         if let (Value::Table(tab), Value::Str(s)) = (t, key) {
-                            if let Some(v) = self.get_str_chain(tab, s) {
-                                *reg!(i.a()) = v;
+                            if self.get_str_chain(tab, s, reg!(i.a())) {
                                 continue;
                             }
                         }
