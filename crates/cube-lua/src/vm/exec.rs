@@ -387,19 +387,21 @@ impl State {
                         got!(i.a(), self.index_slow(t, key, Src::Up(i.b())));
                     }
                     OpCode::GetTable => {
-                        let t = *reg!(i.b());
-                        let key = rk!(i.c());
-                        if let Value::Table(tab) = t {
+                        // (Operands read in place, tag and payload apart: copied whole,
+                        // a value stored in two parts just before stalls the copy.)
+                        if let Value::Table(tab) = *reg!(i.b()) {
+                            let key = rk_ref!(i.c());
                             // (Field names, the common key, without `get`'s dispatch.)
-                            let v = match key {
+                            let v = match *key {
                                 Value::Str(s) => tab.get_str(s),
-                                _ => tab.get(&key),
+                                _ => tab.get(key),
                             };
                             if !v.is_nil() || self.tm_of(tab.meta, TM::Index).is_none() {
                                 *reg!(i.a()) = v;
                                 continue;
                             }
                         }
+                        let (t, key) = (*reg!(i.b()), rk!(i.c()));
                         got!(i.a(), self.index_slow(t, key, Src::Reg(i.b())));
                     }
                     OpCode::SetTabUp => {

@@ -138,8 +138,7 @@ impl State {
             let n = *n;
             // Only if it came back to this frame, and did not set hooks (its return
             // is then an event).
-            if self.cur.ptr_eq(caller) && caller.frames.len() == depth + 1 && caller.hook_on == 0
-            {
+            if self.cur.ptr_eq(caller) && caller.frames.len() == depth + 1 && caller.hook_on == 0 {
                 let th = caller.get_mut();
                 th.frames.pop();
                 let first = th.top - n;
