@@ -565,7 +565,7 @@ fn receive<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
 /// continuation: a failure runs it again after the collection.
 fn check_fits<'n>(cx: &mut Cx<'n>, size: usize) -> HostResult<'n, ()> {
     // Against its own limit: the slice's cap already set this message's bytes aside.
-    match ctx(cx).process().and_then(|p| p.limits().max_heap) {
+    match ctx(cx).process().and_then(Process::max_heap) {
         Some(max) => cx.reserve_within(size, max),
         None => Ok(()),
     }
@@ -584,7 +584,7 @@ fn unqueue<'n>(cx: &mut Cx<'n>, size: usize) {
         // room): now they are the heap's to take.
         new_cap = cap.map(|cap| {
             let cap = cap.saturating_add(size);
-            p.limits().max_heap.map_or(cap, |own| cap.min(own))
+            p.max_heap().map_or(cap, |own| cap.min(own))
         });
         let _ = p.queued_bytes.fetch_update(
             std::sync::atomic::Ordering::Relaxed,

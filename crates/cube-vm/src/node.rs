@@ -443,8 +443,9 @@ impl NodeInner {
     /// exceeded".
     pub(crate) fn send_to(&self, p: &Arc<Process>, msg: Term) {
         self.count(|c| &c.messages, |s| &s.messages, 1);
-        let limited =
-            p.limits().max_heap.is_some() || p.group().is_some_and(|g| g.max_heap.is_some());
+        let limited = p.limited.as_deref().is_some_and(|l| {
+            l.limits.max_heap.is_some() || l.group.as_ref().is_some_and(|g| g.max_heap.is_some())
+        });
         // Sized outside the lock: it walks the whole message.
         let size = if limited {
             crate::limits::term_size(&msg)
@@ -462,11 +463,16 @@ impl NodeInner {
             // collects (its heap cap is its limit minus its queue) and when it takes a
             // message (`ensure_heap_room`). See `limits.rs`.
             let queued = p.queued_bytes.load(Ordering::Relaxed);
-            let over_own = p
-                .limits()
-                .max_heap
-                .is_some_and(|max| queued.saturating_add(size) > max);
-            let fits = !over_own && p.group().is_none_or(|g| g.try_charge_queued(size));
+            let fits = match p.limited.as_deref() {
+                None => true,
+                Some(l) => {
+                    let over_own = l
+                        .limits
+                        .max_heap
+                        .is_some_and(|max| queued.saturating_add(size) > max);
+                    !over_own && l.group.as_ref().is_none_or(|g| g.try_charge_queued(size))
+                }
+            };
             if fits {
                 p.queued_bytes.store(queued + size, Ordering::Relaxed);
                 mb.inbox.push_back(Queued { term: msg, size });
@@ -759,6 +765,12 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
 /// runs on it past the slice's end, and ends the process with "reduction limit
 /// exceeded" once it is spent, instead of escaping the limit.
 fn slice_limits(p: &Process, st: &mut State) -> i64 {
+    if p.limited.is_none() {
+        // Unlimited (most processes): a full slice, no reserve, no heap cap to set.
+        st.set_reduction_reserve(None);
+        st.take_reductions_drawn();
+        return SLICE_REDUCTIONS;
+    }
     let group = p.group().map(|g| &**g);
     let left = reductions_left(p);
     let slice = match left {
@@ -823,6 +835,9 @@ fn bound_outside_slice(p: &Process, st: &mut State) {
 
 /// Whether `p` or its group has used all its reductions.
 fn out_of_reductions(p: &Process) -> bool {
+    if p.limited.is_none() {
+        return false;
+    }
     p.limits()
         .max_reductions
         .is_some_and(|m| p.reductions() >= m)

@@ -151,6 +151,11 @@ impl Process {
             .map_or_else(Default::default, |l| l.limits)
     }
 
+    /// Its own heap limit, if any.
+    pub(crate) fn max_heap(&self) -> Option<usize> {
+        self.limited.as_ref()?.limits.max_heap
+    }
+
     /// The group whose account it shares, if any.
     pub(crate) fn group(&self) -> Option<&Arc<crate::limits::Group>> {
         self.limited.as_ref()?.group.as_ref()
