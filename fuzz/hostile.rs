@@ -313,10 +313,10 @@ pub fn run_hostile(src: &str) -> String {
         }
         let left = limit - used;
         let slice = 4_000.min(left) as i64;
-        st.reduction_reserve = Some(left - slice as u64);
-        st.reductions_drawn = 0;
+        st.set_reduction_reserve(Some(left - slice as u64));
+        st.take_reductions_drawn();
         let r = st.resume(slice);
-        used += ((slice - st.budget).max(0) as u64).saturating_add(st.reductions_drawn);
+        used += ((slice - st.budget).max(0) as u64).saturating_add(st.take_reductions_drawn());
         match r {
             cube_lua::Outcome::Preempted => {}
             cube_lua::Outcome::Blocked => break "blocked".to_string(),
@@ -337,7 +337,7 @@ pub fn run_hostile(src: &str) -> String {
     };
     // The process runtime closes an ended process's state with what is left.
     st.budget = 0;
-    st.reduction_reserve = Some(limit.saturating_sub(used));
+    st.set_reduction_reserve(Some(limit.saturating_sub(used)));
     let _ = st.close();
     outcome
 }

@@ -16,7 +16,7 @@ pub fn new_state() -> State {
 /// handler produces it: strings and numbers get a traceback; other values are shown
 /// through `__tostring` or as "(no error message)"; `nil` shows nothing.
 pub fn error_text(st: &mut State) -> Option<String> {
-    let traceback = st.last_traceback.take();
+    let traceback = st.take_last_traceback();
     let top = st.top();
     let plain = st.cx(|cx| matches!(cx.stack_at(top - 1), Val::Str(_) | Val::Num(_)));
     let text = st.pop_error_message()?;

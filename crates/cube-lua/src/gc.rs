@@ -299,9 +299,15 @@ fn str_size(len: usize) -> usize {
     std::mem::size_of::<GcBox<LuaStr>>() + len
 }
 
-/// The heap's finalizer queues and the collector's work lists.
-#[derive(Default)]
+/// The heap's finalizer queues and the collector's work lists, and its pacing settings
+/// when a program changed them (`collectgarbage("setpause")` and the like): every
+/// process pays for none of it until it collects or has a finalizer.
 struct GcLists {
+    /// GC pause in percent (`collectgarbage("setpause")`): next threshold = live * pause / 100.
+    pause: usize,
+    stepmul: usize,
+    /// Work paid for by `collectgarbage("step")` calls since the last cycle (bytes).
+    step_credit: usize,
     /// Objects whose metatable had `__gc` when it was set, in registration order.
     finobj: Vec<Value>,
     /// Unreachable finalizable objects, in the order their finalizers run: each
@@ -309,6 +315,23 @@ struct GcLists {
     tobefnz: std::collections::VecDeque<Value>,
     gray: Vec<Obj>,
     weak: Vec<(Gc<Table>, bool, bool)>,
+}
+
+const DEFAULT_PAUSE: usize = 200;
+const DEFAULT_STEPMUL: usize = 200;
+
+impl Default for GcLists {
+    fn default() -> Self {
+        GcLists {
+            pause: DEFAULT_PAUSE,
+            stepmul: DEFAULT_STEPMUL,
+            step_credit: 0,
+            finobj: Vec::new(),
+            tobefnz: Default::default(),
+            gray: Vec::new(),
+            weak: Vec::new(),
+        }
+    }
 }
 
 pub struct Heap {
@@ -321,9 +344,6 @@ pub struct Heap {
     pub(crate) bytes: usize,
     /// Collect when `bytes` exceeds this.
     pub(crate) threshold: usize,
-    /// GC pause in percent (`collectgarbage("setpause")`): next threshold = live * pause / 100.
-    pub(crate) pause: usize,
-    pub(crate) stepmul: usize,
     /// Bytes added (or given back) by table resizes since they were last folded into
     /// `bytes` (boxed: tables keep a pointer to it; see `Table::growth`).
     growth: Box<Cell<isize>>,
@@ -333,12 +353,10 @@ pub struct Heap {
     /// The state's heap limit (`usize::MAX` when none): above it a collection is due at
     /// the next safe point whatever `stopped` says, as PUC's emergency collection.
     pub(crate) limit: usize,
-    /// Work paid for by `collectgarbage("step")` calls since the last cycle (bytes).
-    pub(crate) step_credit: usize,
-    /// Finalizer queues and the collector's work lists, made on first need: a process
-    /// that never collects and has no finalizers does not pay for them.
+    /// Finalizer queues, the collector's work lists and the pacing settings, made on
+    /// first need: a process that never collects, has no finalizers and keeps the
+    /// default pacing does not pay for them.
     lists: Option<Box<GcLists>>,
-    collections: u64,
     /// Interned metamethod names and other strings the VM needs fast.
     pub(crate) mode_key: Option<Gc<LuaStr>>,
     pub(crate) gc_key: Option<Gc<LuaStr>>,
@@ -367,14 +385,10 @@ impl Heap {
             objects: Vec::new(),
             bytes: 0,
             threshold: INITIAL_THRESHOLD,
-            pause: 200,
-            stepmul: 200,
             stopped: false,
             growth: Box::new(Cell::new(0)),
             limit: usize::MAX,
-            step_credit: 0,
             lists: None,
-            collections: 0,
             mode_key: None,
             gc_key: None,
         }
@@ -448,6 +462,38 @@ impl Heap {
 
     fn lists(&mut self) -> &mut GcLists {
         self.lists.get_or_insert_with(Default::default)
+    }
+
+    /// Whether any object is registered for finalization or waits for its finalizer.
+    pub(crate) fn has_finalizers(&self) -> bool {
+        self.lists
+            .as_ref()
+            .is_some_and(|l| !l.finobj.is_empty() || !l.tobefnz.is_empty())
+    }
+
+    /// `collectgarbage("setpause")`'s setting, in percent.
+    pub(crate) fn pause(&self) -> usize {
+        self.lists.as_ref().map_or(DEFAULT_PAUSE, |l| l.pause)
+    }
+
+    /// Sets the pause; returns the previous one.
+    pub(crate) fn set_pause(&mut self, pause: usize) -> usize {
+        std::mem::replace(&mut self.lists().pause, pause)
+    }
+
+    /// `collectgarbage("setstepmul")`'s setting, in percent.
+    pub(crate) fn stepmul(&self) -> usize {
+        self.lists.as_ref().map_or(DEFAULT_STEPMUL, |l| l.stepmul)
+    }
+
+    /// Sets the step multiplier; returns the previous one.
+    pub(crate) fn set_stepmul(&mut self, stepmul: usize) -> usize {
+        std::mem::replace(&mut self.lists().stepmul, stepmul)
+    }
+
+    /// Work paid for by `collectgarbage("step")` calls since the last cycle (bytes).
+    pub(crate) fn step_credit(&mut self) -> &mut usize {
+        &mut self.lists().step_credit
     }
 
     /// The next object whose finalizer must run, if any.
@@ -888,7 +934,6 @@ impl Heap {
     /// running threads, ...). Returns the number of newly queued finalizers.
     pub(crate) fn collect(&mut self, mark_roots: &mut dyn FnMut(&mut Heap)) -> usize {
         self.debug_check_between_collections();
-        self.collections += 1;
         self.fold_growth();
         if let Some(k) = self.mode_key {
             mark_str(k);
@@ -941,7 +986,7 @@ impl Heap {
         l.weak.clear();
         self.sweep();
         self.threshold = (self.bytes / 100)
-            .saturating_mul(self.pause)
+            .saturating_mul(self.pause())
             .max(INITIAL_THRESHOLD / 4);
         self.debug_check_between_collections();
         queued

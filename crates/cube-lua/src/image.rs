@@ -230,13 +230,10 @@ impl State {
 
     #[cold]
     fn unshare_slow(&mut self, v: Value) -> Value {
-        if self.private_copies.is_none() {
+        if self.private_copies().is_none() {
             self.materialize();
         }
-        self.private_copies
-            .as_ref()
-            .and_then(|p| p.get(&v))
-            .unwrap_or(v)
+        self.private_copies().and_then(|p| p.get(&v)).unwrap_or(v)
     }
 
     /// Makes this state own every object of its image now (nothing if it has no image or
@@ -244,7 +241,7 @@ impl State {
     /// several ways (`require`, `module`, the debug library); call it before reading the
     /// values to write, since it re-points every reference the state holds.
     pub fn own_image(&mut self) {
-        if self.image.is_some() && self.private_copies.is_none() {
+        if self.image.is_some() && self.private_copies().is_none() {
             self.materialize();
         }
     }
@@ -254,7 +251,7 @@ impl State {
     /// re-points the references the state holds, not those in the caller's locals).
     #[inline]
     pub(crate) fn own_copy(&self, v: Value) -> Value {
-        match &self.private_copies {
+        match self.private_copies() {
             Some(p) if !matches!(v, Value::Nil | Value::Bool(_) | Value::Num(_)) => {
                 p.get(&v).unwrap_or(v)
             }
@@ -272,14 +269,20 @@ impl State {
 
     /// Whether this state still uses its image in place (nothing written yet).
     pub fn uses_shared_image(&self) -> bool {
-        self.image.is_some() && self.private_copies.is_none()
+        self.image.is_some() && self.private_copies().is_none()
+    }
+
+    /// This state's copies of its image's objects, once it wrote one.
+    #[inline]
+    pub(crate) fn private_copies(&self) -> Option<&PrivateCopies> {
+        self.cold.as_ref()?.private_copies.as_deref()
     }
 
     /// Copies the image's mutable objects into this heap and makes every reference to
     /// them point to the copies (see the module docs).
     fn materialize(&mut self) {
         let Some(image) = self.image.clone() else {
-            self.private_copies = Some(Box::default());
+            self.cold_mut().private_copies = Some(Box::default());
             return;
         };
         let mut copies = PrivateCopies::default();
@@ -329,7 +332,7 @@ impl State {
         if let Some(p) = lookup(self.host_root) {
             self.host_root = p;
         }
-        for v in self.pinned.iter_mut() {
+        for v in self.cold.iter_mut().flat_map(|c| c.pinned.iter_mut()) {
             if let Some(p) = lookup(*v) {
                 *v = p;
             }
@@ -343,6 +346,6 @@ impl State {
                 }
             }
         }
-        self.private_copies = Some(Box::new(copies));
+        self.cold_mut().private_copies = Some(Box::new(copies));
     }
 }

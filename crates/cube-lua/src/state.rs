@@ -91,18 +91,9 @@ pub struct State {
     /// error "reduction limit exceeded" (for untrusted code and fuzzing); otherwise the
     /// budget is refilled.
     pub reduction_limit_enabled: bool,
-    /// Reductions the running code may still use past its budget where it cannot be
-    /// preempted: calls nested in Rust (finalizers, xpcall message handlers, the
-    /// embedding API's calls) and the finalizers run by [`State::close`]. When the budget runs out
-    /// there, it is refilled from this reserve in small draws; once the reserve is
-    /// spent the code ends, uncatchably, with "reduction limit exceeded". `None`: no
-    /// bound (the budget refills endlessly, as before limits existed). The process
-    /// runtime sets it before each slice to what the process's limits leave after the
-    /// slice, so nested code cannot escape a reduction limit.
-    pub reduction_reserve: Option<u64>,
-    /// Reductions drawn from `reduction_reserve` into the budget since the host last
-    /// zeroed this: a slice used `slice - budget + reductions_drawn`.
-    pub reductions_drawn: u64,
+    /// What the state rarely uses, made on first use (see [`Cold`]): a process that
+    /// has no limits, no embedding handles and no uncaught error does not pay for it.
+    pub(crate) cold: Option<Box<Cold>>,
     /// Largest heap this state may keep (bytes, after a collection); beyond it the
     /// running code ends with the uncatchable "heap limit exceeded".
     pub max_heap: Option<usize>,
@@ -113,11 +104,6 @@ pub struct State {
     /// error "interrupted" (the host knows its own reason). Checked where reductions
     /// are charged, so natives doing long work notice it too. See [`State::set_interrupt`].
     pub(crate) interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
-    /// Set by [`State::reserve`] when an allocation did not fit (boxed: rare, and it
-    /// keeps every process's state small). The native's call is turned into a re-call
-    /// after an emergency collection (see `vm/call.rs`); if nothing turns it so, the
-    /// error becomes the heap limit's.
-    pub(crate) gc_request: Option<Box<GcRequest>>,
     /// Set between an emergency collection and the re-call it was made for: a
     /// reservation that still does not fit then ends the code (no second collection).
     pub(crate) gc_retry: bool,
@@ -129,8 +115,8 @@ pub struct State {
     pub(crate) names: Names,
     /// Record a traceback when an error leaves a Rust entry point uncaught (the CLI
     /// prints it, as `lua` does with its message handler).
+    /// The traceback lands in [`Cold::last_traceback`] (see `take_last_traceback`).
     pub traceback_on_error: bool,
-    pub last_traceback: Option<String>,
     /// End tracebacks of the main thread with the host's frame, `[C]: in ?`, as the
     /// `lua` command shows (set by the command-line runner).
     pub host_frame_in_traceback: bool,
@@ -143,8 +129,6 @@ pub struct State {
     /// (`u32`: a stack index is below `MAX_STACK`, and this keeps the state small.)
     pub(crate) task_func: Option<u32>,
     pub(crate) task_started: bool,
-    /// Values kept alive for the embedding API's handles.
-    pub(crate) pinned: Vec<Value>,
     /// A slot for the host: the process runtime keeps the running process's context
     /// here, where its natives find it.
     pub ext: Option<Box<dyn std::any::Any + Send>>,
@@ -156,8 +140,37 @@ pub struct State {
     pub stdout: Box<dyn std::io::Write + Send>,
     /// The shared image this state started from (`State::from_image`), if any.
     pub(crate) image: Option<std::sync::Arc<crate::image::Image>>,
+}
+
+/// The fields of a [`State`] that an idle process never touches, behind one box made on
+/// first use (`State::cold_mut`), so every process's state is 80 bytes smaller.
+#[derive(Default)]
+pub(crate) struct Cold {
+    /// Reductions the running code may still use past its budget where it cannot be
+    /// preempted: calls nested in Rust (finalizers, xpcall message handlers, the
+    /// embedding API's calls) and the finalizers run by [`State::close`]. When the budget runs out
+    /// there, it is refilled from this reserve in small draws; once the reserve is
+    /// spent the code ends, uncatchably, with "reduction limit exceeded". `None`: no
+    /// bound (the budget refills endlessly, as before limits existed). The process
+    /// runtime sets it before each slice to what the process's limits leave after the
+    /// slice, so nested code cannot escape a reduction limit
+    /// ([`State::set_reduction_reserve`]).
+    pub reduction_reserve: Option<u64>,
+    /// Reductions drawn from `reduction_reserve` into the budget since the host last
+    /// took them ([`State::take_reductions_drawn`]): a slice used
+    /// `slice - budget + reductions_drawn`.
+    pub reductions_drawn: u64,
+    /// Set by [`State::reserve`] when an allocation did not fit. The native's call is
+    /// turned into a re-call after an emergency collection (see `vm/call.rs`); if
+    /// nothing turns it so, the error becomes the heap limit's.
+    pub gc_request: Option<Box<GcRequest>>,
+    /// The traceback of the last error that left a Rust entry point uncaught, when
+    /// `traceback_on_error` is set.
+    pub last_traceback: Option<String>,
+    /// Values kept alive for the embedding API's handles.
+    pub pinned: Vec<Value>,
     /// This state's copies of its image's objects, once it wrote one (see `image.rs`).
-    pub(crate) private_copies: Option<Box<crate::image::PrivateCopies>>,
+    pub private_copies: Option<Box<crate::image::PrivateCopies>>,
 }
 
 /// The metatables of the non-table types, by `LuaType` index (see `State::type_meta`).
@@ -272,20 +285,16 @@ impl State {
             tm_names,
             budget: i64::MAX,
             reduction_limit_enabled: false,
-            reduction_reserve: None,
-            reductions_drawn: 0,
+            cold: None,
             max_heap: None,
             kill_reason: None,
             interrupt: None,
-            gc_request: None,
             gc_retry: false,
             binary_chunks_allowed: true,
             c_depth: 0,
             names,
             traceback_on_error: false,
-            last_traceback: None,
             host_frame_in_traceback: false,
-            pinned: Vec::new(),
             ext: None,
             host_root: Value::Nil,
             preemptible: false,
@@ -296,7 +305,6 @@ impl State {
             // process runtime replaces this with the node's shared output.
             stdout: Box::new(std::io::stdout()),
             image: None,
-            private_copies: None,
         }
     }
 
@@ -790,10 +798,8 @@ impl State {
             // Already collected for this call, or it cannot fit even in an empty heap.
             return Err(self.heap_limit_error());
         }
-        self.gc_request = Some(Box::new(GcRequest {
-            bytes,
-            limit: (Some(max) != self.max_heap).then_some(max),
-        }));
+        let limit = (Some(max) != self.max_heap).then_some(max);
+        self.cold_mut().gc_request = Some(Box::new(GcRequest { bytes, limit }));
         Err(self.new_str(b"heap limit exceeded"))
     }
 
@@ -867,13 +873,16 @@ impl State {
     /// budget is overdrawn by, plus up to `more`. Returns whether the budget is then
     /// positive (false: the reserve is spent, or there is none).
     pub(crate) fn draw_from_reserve(&mut self, more: u64) -> bool {
-        let Some(reserve) = self.reduction_reserve.as_mut() else {
+        let Some(cold) = self.cold.as_deref_mut() else {
+            return false;
+        };
+        let Some(reserve) = cold.reduction_reserve.as_mut() else {
             return false;
         };
         let owed = self.budget.min(0).unsigned_abs();
         let take = owed.saturating_add(more).min(*reserve);
         *reserve -= take;
-        self.reductions_drawn = self.reductions_drawn.saturating_add(take);
+        cold.reductions_drawn = cold.reductions_drawn.saturating_add(take);
         self.budget = self.budget.saturating_add(take.min(i64::MAX as u64) as i64);
         self.budget > 0
     }
@@ -888,7 +897,7 @@ impl State {
         let left = (self.budget.max(0) as u64).saturating_mul(per_reduction);
         if self.reduction_limit_enabled {
             left
-        } else if let Some(reserve) = self.reduction_reserve {
+        } else if let Some(reserve) = self.reduction_reserve() {
             left.saturating_add(reserve.saturating_mul(per_reduction))
         } else {
             u64::MAX
@@ -908,6 +917,62 @@ impl State {
     /// Installs (or removes) the interrupt flag: once another thread stores `true` in it,
     /// the running code ends at its next reduction check with the uncatchable error
     /// "interrupted", even inside a native doing long work.
+    /// The rarely used fields, made now if they were not yet.
+    pub(crate) fn cold_mut(&mut self) -> &mut Cold {
+        self.cold.get_or_insert_with(Default::default)
+    }
+
+    /// The request of a native's allocation that waits for an emergency collection.
+    pub(crate) fn take_gc_request(&mut self) -> Option<Box<GcRequest>> {
+        self.cold.as_mut()?.gc_request.take()
+    }
+
+    /// Whether an uncaught error's traceback waits to be taken.
+    pub(crate) fn has_last_traceback(&self) -> bool {
+        self.cold
+            .as_ref()
+            .is_some_and(|c| c.last_traceback.is_some())
+    }
+
+    /// The values the embedding API's handles keep alive.
+    pub(crate) fn pinned(&self) -> &[Value] {
+        self.cold.as_ref().map_or(&[], |c| &c.pinned)
+    }
+
+    /// Whether a native's allocation waits for an emergency collection.
+    pub(crate) fn gc_request_pending(&self) -> bool {
+        self.cold.as_ref().is_some_and(|c| c.gc_request.is_some())
+    }
+
+    /// The reduction reserve ([`Cold::reduction_reserve`]).
+    pub fn reduction_reserve(&self) -> Option<u64> {
+        self.cold.as_ref().and_then(|c| c.reduction_reserve)
+    }
+
+    /// Sets the reduction reserve ([`Cold::reduction_reserve`]; `None`: no bound).
+    pub fn set_reduction_reserve(&mut self, reserve: Option<u64>) {
+        if reserve.is_some() || self.cold.is_some() {
+            self.cold_mut().reduction_reserve = reserve;
+        }
+    }
+
+    /// Reductions drawn from the reserve since the last call (zeroes the count).
+    pub fn take_reductions_drawn(&mut self) -> u64 {
+        self.cold
+            .as_mut()
+            .map_or(0, |c| std::mem::take(&mut c.reductions_drawn))
+    }
+
+    /// The traceback of the last uncaught error, when `traceback_on_error` is set.
+    pub fn take_last_traceback(&mut self) -> Option<String> {
+        self.cold.as_mut().and_then(|c| c.last_traceback.take())
+    }
+
+    /// Whether closing the state may run finalizers (Lua code).
+    pub fn has_finalizers(&self) -> bool {
+        self.heap.has_finalizers()
+    }
+
     pub fn set_interrupt(&mut self, flag: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>) {
         if flag.is_some() && !self.reduction_limit_enabled {
             // Come back to the driver's check soon even with an endless budget.
@@ -927,5 +992,20 @@ impl State {
         if let Some(m) = max {
             self.heap.threshold = self.heap.threshold.min(m);
         }
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    /// Every process holds a state: what an idle process never touches lives in
+    /// `State::cold` (see cube-vm's `process_record_fits_the_512_byte_class`).
+    #[test]
+    fn state_stays_small() {
+        assert!(
+            std::mem::size_of::<super::State>() <= 352,
+            "{}",
+            std::mem::size_of::<super::State>()
+        );
+        assert!(std::mem::size_of::<crate::gc::Heap>() <= 128);
     }
 }

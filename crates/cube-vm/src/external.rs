@@ -79,7 +79,7 @@ pub fn current_pid(st: &mut impl HostSlot) -> Option<Pid> {
 pub fn current_limits(st: &mut impl HostSlot) -> Option<crate::Limits> {
     crate::library::ctx_opt(st)
         .and_then(|c| c.process())
-        .map(|p| p.limits)
+        .map(|p| p.limits())
 }
 
 /// A Lua value of a process as a [`Term`] (pids included), as `process.send` copies it.

@@ -54,7 +54,7 @@ impl Retry {
 pub struct Waker {
     node: Weak<NodeInner>,
     process: Weak<Process>,
-    seq: u64,
+    seq: u32,
 }
 
 impl Waker {
@@ -103,10 +103,10 @@ pub fn take_retry(st: &mut impl HostSlot) -> Option<Retry> {
 pub fn block(st: &mut impl HostSlot, deadline: Option<Instant>) -> Option<Waker> {
     let c = library::ctx_opt(st)?;
     let node = c.node.clone();
-    let p = node.lookup(c.me)?;
+    let p = node.lookup(c.me())?;
     let seq = {
         let mut mb = p.mailbox.lock().expect("mailbox lock");
-        mb.wait_seq += 1;
+        mb.wait_seq = mb.wait_seq.wrapping_add(1);
         mb.timed_out = false;
         mb.io_wait = true;
         mb.io_ready = false;
@@ -134,7 +134,7 @@ impl ProcessRef {
         let c = library::ctx_opt(st)?;
         Some(ProcessRef {
             node: Arc::downgrade(&c.node),
-            pid: c.me,
+            pid: c.me(),
         })
     }
 

@@ -23,20 +23,21 @@ use std::time::{Duration, Instant};
 /// Per-process context kept in `State::ext`.
 pub(crate) struct Ctx {
     pub(crate) node: Arc<NodeInner>,
-    pub(crate) me: Pid,
     /// Messages taken from the mailbox and not yet received, in arrival order.
     private: VecDeque<Queued>,
     /// A receive is in progress (scanning or blocked).
     receiving: bool,
     /// Messages before this index were rejected by the current receive's match.
-    save: usize,
+    /// (`u32`, as `nargs`: with the flags they share 16 bytes, which keeps the context
+    /// in a smaller size class; a mailbox never holds 2^32 messages.)
+    save: u32,
     deadline: Option<Instant>,
-    wait_seq: u64,
+    wait_seq: u32,
     /// The next call of a blocking native is the retry of a blocked one.
     retry: bool,
     /// What the last `Ret::Block` waits for, for the scheduler.
     pub(crate) wait: Wait,
-    nargs: usize,
+    nargs: u32,
     /// Set while a native blocked through `io_wait::block` (see `io_wait.rs`).
     pub(crate) io_retry: Option<crate::io_wait::Retry>,
     /// The process whose state holds this context (set once it exists).
@@ -75,6 +76,14 @@ impl Ctx {
     /// context: copy out (or clone the `Arc`s) what must outlive the borrow.
     pub(crate) fn process(&self) -> Option<&Process> {
         self.process.get()
+    }
+
+    /// The pid of its process (read from the process record: all Lua code of a
+    /// process runs after `set_process`).
+    pub(crate) fn me(&self) -> Pid {
+        self.process()
+            .expect("a process's context has its process")
+            .pid
     }
 }
 
@@ -162,10 +171,9 @@ fn check_pid<'n>(cx: &mut Cx<'n>, a: Args, n: usize) -> HostResult<'n, Pid> {
 }
 
 /// Installs the context of process `me` into its new state.
-pub(crate) fn install(st: &mut impl HostSlot, node: Arc<NodeInner>, me: Pid) {
+pub(crate) fn install(st: &mut impl HostSlot, node: Arc<NodeInner>) {
     *st.ext_slot() = Some(Box::new(Ctx {
         node,
-        me,
         private: VecDeque::new(),
         receiving: false,
         save: 0,
@@ -230,7 +238,7 @@ pub(crate) fn node_of(st: &mut impl HostSlot) -> Arc<NodeInner> {
 
 /// `process.i()`: prints the observer-style listing of the node's processes.
 fn i<'n>(cx: &mut Cx<'n>, _a: Args) -> HostResult<'n, Ret> {
-    let me = ctx(cx).me.id();
+    let me = ctx(cx).me().id();
     let heap = cx.heap_bytes();
     let text = crate::observer::listing(&ctx(cx).node, me, heap);
     let _ = cx.stdout().write_all(text.as_bytes());
@@ -242,7 +250,7 @@ pub(crate) fn self_pid(st: &mut impl HostSlot) -> Option<Pid> {
     st.ext_slot()
         .as_mut()
         .and_then(|e| e.downcast_mut::<Ctx>())
-        .map(|c| c.me)
+        .map(|c| c.me())
 }
 
 /// What the scheduler reads after a slice: what the last blocking native waits for
@@ -319,11 +327,11 @@ fn spawn_from<'n>(
     }
     let node = ctx(cx).node.clone();
     let parent = ctx(cx).process();
-    let own = parent.map(|p| p.limits).unwrap_or_default();
+    let own = parent.map(|p| p.limits()).unwrap_or_default();
     let limits = requested.min(own).min(node.default_limits());
     // A child joins its parent's group; a limited child of an unlimited parent starts
     // its own.
-    let inherited = parent.and_then(|p| p.group.clone());
+    let inherited = parent.and_then(|p| p.group().cloned());
     let new_group = inherited.is_none();
     let group = match inherited {
         Some(g) => Some(g),
@@ -363,7 +371,7 @@ fn spawn_from<'n>(
             return Err(cx.heap_limit_error());
         }
     }
-    let link_to = link.then_some(ctx(cx).me);
+    let link_to = link.then(|| ctx(cx).me());
     let mut st2 = crate::node::new_process_state(&node);
     let nargs = st2.cx(|cx2| match &packet {
         Some(p) => crate::transfer::unpack_onto_stack(cx2, p, &VmBridge),
@@ -383,7 +391,7 @@ fn spawn_from<'n>(
 }
 
 fn self_<'n>(cx: &mut Cx<'n>, _a: Args) -> HostResult<'n, Ret> {
-    let me = ctx(cx).me;
+    let me = ctx(cx).me();
     let v = pid_value(me);
     cx.push(v);
     Ok(Ret::Values(1))
@@ -424,7 +432,7 @@ fn send<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
             }
         }
     }
-    if to == c.me && c.node.kill_pending(to) {
+    if to == c.me() && c.node.kill_pending(to) {
         // Its own message overflowed its heap limit: stop here, uncatchably; the
         // scheduler ends it with "heap limit exceeded".
         cx.set_top(a.base + a.len);
@@ -453,7 +461,7 @@ fn pull_mailbox_starting<'n>(cx: &mut Cx<'n>, new_timeout: Option<Option<f64>>) 
     };
     let mut mb = p.mailbox.lock().expect("mailbox lock");
     if new_timeout.is_some() {
-        mb.wait_seq += 1;
+        mb.wait_seq = mb.wait_seq.wrapping_add(1);
         mb.timed_out = false;
         c.wait_seq = mb.wait_seq;
     }
@@ -474,7 +482,7 @@ fn new_wait<'n>(cx: &mut Cx<'n>, timeout_ms: Option<f64>) {
     c.save = 0;
     if let Some(p) = c.process.get() {
         let mut mb = p.mailbox.lock().expect("mailbox lock");
-        mb.wait_seq += 1;
+        mb.wait_seq = mb.wait_seq.wrapping_add(1);
         mb.timed_out = false;
         c.wait_seq = mb.wait_seq;
     }
@@ -538,7 +546,7 @@ fn receive<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     } else {
         None
     };
-    c.nargs = a.len;
+    c.nargs = a.len as u32; // below the stack limit, far under 2^32
     let timed_out = pull_mailbox_starting(cx, start);
     // If scan's reservation fails, the driver collects and calls `receive` again: that
     // call continues this receive (same wait, same save pointer).
@@ -557,7 +565,7 @@ fn receive<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
 /// continuation: a failure runs it again after the collection.
 fn check_fits<'n>(cx: &mut Cx<'n>, size: usize) -> HostResult<'n, ()> {
     // Against its own limit: the slice's cap already set this message's bytes aside.
-    match ctx(cx).process().and_then(|p| p.limits.max_heap) {
+    match ctx(cx).process().and_then(Process::max_heap) {
         Some(max) => cx.reserve_within(size, max),
         None => Ok(()),
     }
@@ -576,14 +584,14 @@ fn unqueue<'n>(cx: &mut Cx<'n>, size: usize) {
         // room): now they are the heap's to take.
         new_cap = cap.map(|cap| {
             let cap = cap.saturating_add(size);
-            p.limits.max_heap.map_or(cap, |own| cap.min(own))
+            p.max_heap().map_or(cap, |own| cap.min(own))
         });
         let _ = p.queued_bytes.fetch_update(
             std::sync::atomic::Ordering::Relaxed,
             std::sync::atomic::Ordering::Relaxed,
             |q| Some(q.saturating_sub(size)),
         );
-        if let Some(g) = &p.group {
+        if let Some(g) = p.group() {
             g.release(size);
         }
     }
@@ -612,7 +620,7 @@ fn scan<'n>(
             return Ok(Ret::Values(1));
         }
     } else {
-        let save = ctx(cx).save;
+        let save = ctx(cx).save as usize;
         if save < ctx(cx).private.len() {
             let (t, size) = {
                 let q = &ctx(cx).private[save];
@@ -647,7 +655,7 @@ fn receive_k<'n>(cx: &mut Cx<'n>, status: HostStatus<'n>, cont: &mut Cont) -> Ho
     };
     let matched = n > 0 && cx.stack_at(first).truthy();
     let frame_base = cx.frame_base();
-    let nargs = ctx(cx).nargs;
+    let nargs = ctx(cx).nargs as usize;
     let a = Args {
         base: frame_base,
         len: nargs,
@@ -655,7 +663,7 @@ fn receive_k<'n>(cx: &mut Cx<'n>, status: HostStatus<'n>, cont: &mut Cont) -> Ho
     if matched {
         let msg = cx.stack_at(first - 1);
         let c = ctx(cx);
-        let save = c.save;
+        let save = c.save as usize;
         let size = c.private.remove(save).map_or(0, |q| q.size);
         unqueue(cx, size);
         finish_receive(cx);
@@ -665,7 +673,7 @@ fn receive_k<'n>(cx: &mut Cx<'n>, status: HostStatus<'n>, cont: &mut Cont) -> Ho
     }
     // Reserve for the next message before any side effect: a failed reservation runs
     // this continuation again, with the same results, after a collection.
-    let next = ctx(cx).save + 1;
+    let next = ctx(cx).save as usize + 1;
     if let Some(size) = ctx(cx).private.get(next).map(|q| q.size) {
         check_fits(cx, size)?;
     }
@@ -741,14 +749,21 @@ fn info<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     cx.set_field(t, "reductions", Val::Num(p.reductions() as f64));
     // Another process's heap belongs to the thread running it: report the size it had
     // at the end of its last slice (exact for a waiting process).
-    let bytes = if pid == ctx(cx).me {
+    let bytes = if pid == ctx(cx).me() {
         cx.heap_bytes()
     } else {
         p.heap_bytes.load(std::sync::atomic::Ordering::Relaxed)
     };
     cx.set_field(t, "heap_size", Val::Num(bytes as f64));
-    if let Some(name) = p.name.lock().expect("name lock").clone() {
-        let nv = cx.new_string(name.into_boxed_bytes().into_vec());
+    let name = p
+        .mailbox
+        .lock()
+        .expect("mailbox lock")
+        .sig
+        .name()
+        .map(String::from);
+    if let Some(name) = name {
+        let nv = cx.new_string(name.into_bytes());
         cx.set_field(t, "registered_name", nv);
     }
     info_signals(cx, t, &p);
@@ -768,15 +783,15 @@ fn register<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
         drop(names);
         return Err(cx.rt_error(&format!("name '{name}' is already registered")));
     }
-    let mut pname = p.name.lock().expect("name lock");
-    if pname.is_some() {
-        drop(pname);
+    let mut mb = p.mailbox.lock().expect("mailbox lock");
+    if mb.sig.name().is_some() {
+        drop(mb);
         drop(names);
         return Err(cx.rt_error("process already has a name"));
     }
-    *pname = Some(name.clone().into_boxed_str());
+    mb.sig.rel().name = Some(name.clone().into_boxed_str());
+    drop(mb);
     names.insert(name, pid);
-    drop(pname);
     drop(names);
     cx.push(Val::Bool(true));
     Ok(Ret::Values(1))
@@ -788,7 +803,7 @@ fn unregister<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     let removed = node.names.lock().expect("names lock").remove(&name);
     if let Some(pid) = removed {
         if let Some(p) = node.lookup(pid) {
-            *p.name.lock().expect("name lock") = None;
+            p.mailbox.lock().expect("mailbox lock").sig.take_name();
         }
     }
     cx.push(Val::Bool(removed.is_some()));
@@ -812,8 +827,8 @@ fn info_signals<'n>(cx: &mut Cx<'n>, t: TableRef<'n>, p: &crate::process::Proces
     let (links, monitors, trapping) = {
         let mb = p.mailbox.lock().expect("mailbox lock");
         (
-            mb.sig.links.clone(),
-            mb.sig.monitoring.len(),
+            mb.sig.links().to_vec(),
+            mb.sig.monitoring_len(),
             mb.sig.trap_exit,
         )
     };
@@ -861,7 +876,7 @@ fn exit<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
 fn exit_pid<'n>(cx: &mut Cx<'n>, a: Args, to: Pid) -> HostResult<'n, Ret> {
     let reason = crate::signals::reason_from_text(&reason_arg(cx, a, 2)?);
     let c = ctx(cx);
-    let (node, me) = (c.node.clone(), c.me);
+    let (node, me) = (c.node.clone(), c.me());
     node.exit_signal(me, to, &reason, Origin::Exit);
     if to == me && node.kill_pending(me) {
         // The signal killed the caller: stop here, uncatchably; the scheduler ends it.
@@ -877,7 +892,7 @@ fn exit_pid<'n>(cx: &mut Cx<'n>, a: Args, to: Pid) -> HostResult<'n, Ret> {
 fn link<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     let other = check_pid(cx, a, 1)?;
     let c = ctx(cx);
-    let (node, me) = (c.node.clone(), c.me);
+    let (node, me) = (c.node.clone(), c.me());
     match node.link(me, other) {
         LinkResult::Linked => {
             cx.push(Val::Bool(true));
@@ -890,7 +905,7 @@ fn link<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
 fn unlink<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     let other = check_pid(cx, a, 1)?;
     let c = ctx(cx);
-    let (node, me) = (c.node.clone(), c.me);
+    let (node, me) = (c.node.clone(), c.me());
     node.unlink(me, other);
     cx.push(Val::Bool(true));
     Ok(Ret::Values(1))
@@ -901,7 +916,7 @@ fn unlink<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
 fn monitor<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     let target = check_pid(cx, a, 1)?;
     let c = ctx(cx);
-    let (node, me) = (c.node.clone(), c.me);
+    let (node, me) = (c.node.clone(), c.me());
     let r = node.monitor(me, target);
     let v = VmBridge.reference_to_value(cx, r);
     cx.push(v);
@@ -919,7 +934,7 @@ fn demonitor<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
         return Err(cx.arg_error(1, "monitor reference expected"));
     };
     let c = ctx(cx);
-    let (node, me) = (c.node.clone(), c.me);
+    let (node, me) = (c.node.clone(), c.me());
     let was_active = node.demonitor(me, id);
     cx.push(Val::Bool(was_active));
     Ok(Ret::Values(1))
@@ -928,7 +943,7 @@ fn demonitor<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
 fn trap_exit<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     let on = cx.arg(a, 1).truthy();
     let c = ctx(cx);
-    let (node, me) = (c.node.clone(), c.me);
+    let (node, me) = (c.node.clone(), c.me());
     let previous = node.set_trap_exit(me, on);
     cx.push(Val::Bool(previous));
     Ok(Ret::Values(1))

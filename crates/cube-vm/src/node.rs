@@ -333,7 +333,7 @@ impl NodeInner {
         group: Option<Arc<Group>>,
         doomed: Option<ExitReason>,
     ) -> Pid {
-        crate::library::install(&mut st, self.clone(), pid);
+        crate::library::install(&mut st, self.clone());
         st.set_max_heap(limits.max_heap);
         let started = match doomed {
             None => st.start_task(nargs).map_err(|_| st.pop_error_message()),
@@ -341,25 +341,22 @@ impl NodeInner {
         };
         let heap = st.heap_bytes();
         let mut proc = Process::new(pid, st);
-        proc.limits = limits;
         proc.heap_bytes.store(heap, Ordering::Relaxed);
         if let Some(g) = &group {
             g.charge(PROCESS_OVERHEAD + heap);
         }
-        proc.group = group;
+        if group.is_some() || limits != Limits::default() {
+            proc.limited = Some(Box::new(crate::process::Limited { limits, group }));
+        }
         let p = Arc::new(proc);
         if let Some(st) = p.state.lock().expect("state lock").as_mut() {
             crate::library::set_process(&mut st.0, &p);
-            st.0.set_interrupt(Some(p.interrupt.clone()));
+            let flag = p.mailbox.lock().expect("mailbox lock").interrupt.clone();
+            st.0.set_interrupt(Some(flag));
         }
         if let Some(parent) = link {
             self.link_parent_side(parent, pid);
-            p.mailbox
-                .lock()
-                .expect("mailbox lock")
-                .sig
-                .links
-                .push(parent);
+            p.mailbox.lock().expect("mailbox lock").sig.add_link(parent);
         }
         self.procs.insert(pid.id(), p.clone());
         let live = self.live.fetch_add(1, Ordering::SeqCst) + 1;
@@ -446,8 +443,9 @@ impl NodeInner {
     /// exceeded".
     pub(crate) fn send_to(&self, p: &Arc<Process>, msg: Term) {
         self.count(|c| &c.messages, |s| &s.messages, 1);
-        let limited =
-            p.limits.max_heap.is_some() || p.group.as_ref().is_some_and(|g| g.max_heap.is_some());
+        let limited = p.limited.as_deref().is_some_and(|l| {
+            l.limits.max_heap.is_some() || l.group.as_ref().is_some_and(|g| g.max_heap.is_some())
+        });
         // Sized outside the lock: it walks the whole message.
         let size = if limited {
             crate::limits::term_size(&msg)
@@ -465,11 +463,16 @@ impl NodeInner {
             // collects (its heap cap is its limit minus its queue) and when it takes a
             // message (`ensure_heap_room`). See `limits.rs`.
             let queued = p.queued_bytes.load(Ordering::Relaxed);
-            let over_own = p
-                .limits
-                .max_heap
-                .is_some_and(|max| queued.saturating_add(size) > max);
-            let fits = !over_own && p.group.as_ref().is_none_or(|g| g.try_charge_queued(size));
+            let fits = match p.limited.as_deref() {
+                None => true,
+                Some(l) => {
+                    let over_own = l
+                        .limits
+                        .max_heap
+                        .is_some_and(|max| queued.saturating_add(size) > max);
+                    !over_own && l.group.as_ref().is_none_or(|g| g.try_charge_queued(size))
+                }
+            };
             if fits {
                 p.queued_bytes.store(queued + size, Ordering::Relaxed);
                 mb.inbox.push_back(Queued { term: msg, size });
@@ -489,7 +492,7 @@ impl NodeInner {
     }
 
     /// The timer of wait `seq` of process `pid` fired.
-    pub(crate) fn timeout(&self, p: &Arc<Process>, seq: u64) {
+    pub(crate) fn timeout(&self, p: &Arc<Process>, seq: u32) {
         let wake = {
             let mut mb = p.mailbox.lock().expect("mailbox lock");
             if mb.status == Status::Waiting && mb.wait_seq == seq {
@@ -508,28 +511,33 @@ impl NodeInner {
     /// Ends a process: frees its state and name, then sends its exit signals (links,
     /// monitors), so chains of links propagate.
     fn exit(&self, p: &Arc<Process>, reason: ExitReason) {
-        let sig = {
+        let (sig, name) = {
             let mut mb = p.mailbox.lock().expect("mailbox lock");
             mb.status = Status::Exited;
             mb.inbox.clear();
-            std::mem::take(&mut mb.sig)
+            let name = mb.sig.take_name();
+            (std::mem::take(&mut mb.sig), name)
         };
         // Nothing is added to its account once it is `Exited` (senders check under the
         // lock): give the group back everything the process was charged.
         let queued = p.queued_bytes.swap(0, Ordering::Relaxed);
-        if let Some(g) = &p.group {
+        if let Some(g) = p.group() {
             g.release(PROCESS_OVERHEAD + queued + p.heap_bytes.load(Ordering::Relaxed));
         }
         self.procs.remove(p.pid.id());
-        if let Some(name) = p.name.lock().expect("name lock").take() {
+        if let Some(name) = name {
             self.names.lock().expect("names lock").remove(&*name);
         }
         // Free the heap now rather than when the last Arc goes.
         if let Ok(mut g) = p.state.lock() {
             if let Some(mut s) = g.take() {
                 // Its finalizers run, but cannot hold the scheduler: they get what the
-                // process's limits leave, or a fixed allowance without limits.
-                bound_outside_slice(p, &mut s.0);
+                // process's limits leave, or a fixed allowance without limits. (A state
+                // without finalizers runs no code when it closes: it is spared making
+                // the state's rarely used part, `State::cold`, just to be bounded.)
+                if s.0.has_finalizers() {
+                    bound_outside_slice(p, &mut s.0);
+                }
                 let _ = s.0.close();
             }
         }
@@ -676,8 +684,7 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
         let st = &mut st.0;
         let slice = slice_limits(&p, st);
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| st.resume(slice)));
-        let used = ((slice - st.budget).max(0) as u64).saturating_add(st.reductions_drawn);
-        st.reductions_drawn = 0;
+        let used = ((slice - st.budget).max(0) as u64).saturating_add(st.take_reductions_drawn());
         p.reductions.fetch_add(used, Ordering::Relaxed);
         publish(&p, st.heap_bytes(), used);
         let (wait, skipped) = crate::library::after_slice(st);
@@ -712,7 +719,7 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
                     }
                     None => {
                         let message = st.pop_error_message();
-                        let traceback = st.last_traceback.take();
+                        let traceback = st.take_last_traceback();
                         (ExitReason::Error { message, traceback }, true)
                     }
                 })
@@ -758,7 +765,13 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
 /// runs on it past the slice's end, and ends the process with "reduction limit
 /// exceeded" once it is spent, instead of escaping the limit.
 fn slice_limits(p: &Process, st: &mut State) -> i64 {
-    let group = p.group.as_deref();
+    if p.limited.is_none() {
+        // Unlimited (most processes): a full slice, no reserve, no heap cap to set.
+        st.set_reduction_reserve(None);
+        st.take_reductions_drawn();
+        return SLICE_REDUCTIONS;
+    }
+    let group = p.group().map(|g| &**g);
     let left = reductions_left(p);
     let slice = match left {
         Some(left) => SLICE_REDUCTIONS
@@ -766,11 +779,11 @@ fn slice_limits(p: &Process, st: &mut State) -> i64 {
             .max(1),
         None => SLICE_REDUCTIONS,
     };
-    st.reduction_reserve = left.map(|l| l.saturating_sub(slice as u64));
-    st.reductions_drawn = 0;
-    if p.limits.max_heap.is_some() || group.is_some_and(|g| g.max_heap.is_some()) {
+    st.set_reduction_reserve(left.map(|l| l.saturating_sub(slice as u64)));
+    st.take_reductions_drawn();
+    if p.limits().max_heap.is_some() || group.is_some_and(|g| g.max_heap.is_some()) {
         let queued = p.queued_bytes.load(Ordering::Relaxed);
-        let own = p.limits.max_heap.map(|m| m.saturating_sub(queued));
+        let own = p.limits().max_heap.map(|m| m.saturating_sub(queued));
         let shared = group.filter(|g| g.max_heap.is_some()).map(|g| {
             p.heap_bytes
                 .load(Ordering::Relaxed)
@@ -784,7 +797,7 @@ fn slice_limits(p: &Process, st: &mut State) -> i64 {
 /// After a slice: charges the group the reductions used and the change of the heap.
 fn publish(p: &Process, heap: usize, used: u64) {
     let old = p.heap_bytes.swap(heap, Ordering::Relaxed);
-    if let Some(g) = &p.group {
+    if let Some(g) = p.group() {
         g.reductions.fetch_add(used, Ordering::Relaxed);
         if heap >= old {
             g.charge(heap - old);
@@ -797,12 +810,11 @@ fn publish(p: &Process, heap: usize, used: u64) {
 /// Reductions `p` may still use under its own limit and its group's (`None`: no limit).
 fn reductions_left(p: &Process) -> Option<u64> {
     let own_left = p
-        .limits
+        .limits()
         .max_reductions
         .map(|m| m.saturating_sub(p.reductions()));
     let group_left = p
-        .group
-        .as_deref()
+        .group()
         .filter(|g| g.max_reductions.is_some())
         .map(|g| g.reductions_left());
     crate::limits::min_opt(own_left, group_left)
@@ -818,14 +830,18 @@ const CLOSE_REDUCTIONS: u64 = 10_000_000;
 /// limits leave, or [`CLOSE_REDUCTIONS`] without a limit.
 fn bound_outside_slice(p: &Process, st: &mut State) {
     st.budget = 0;
-    st.reduction_reserve = Some(reductions_left(p).unwrap_or(CLOSE_REDUCTIONS));
+    st.set_reduction_reserve(Some(reductions_left(p).unwrap_or(CLOSE_REDUCTIONS)));
 }
 
 /// Whether `p` or its group has used all its reductions.
 fn out_of_reductions(p: &Process) -> bool {
-    p.limits.max_reductions.is_some_and(|m| p.reductions() >= m)
-        || p.group
-            .as_ref()
+    if p.limited.is_none() {
+        return false;
+    }
+    p.limits()
+        .max_reductions
+        .is_some_and(|m| p.reductions() >= m)
+        || p.group()
             .is_some_and(|g| g.max_reductions.is_some() && g.reductions_left() == 0)
 }
 
@@ -895,4 +911,4 @@ fn report_crash(node: &NodeInner, pid: Pid, reason: &ExitReason) {
 }
 
 /// Deadline and wait sequence number a blocking native asked for.
-pub(crate) type Wait = Option<(Instant, u64)>;
+pub(crate) type Wait = Option<(Instant, u32)>;

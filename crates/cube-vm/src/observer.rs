@@ -70,23 +70,18 @@ struct Line {
 
 impl Line {
     fn of(p: &Process, own_heap: Option<usize>) -> Line {
-        let (status, msgs, links, monitors) = {
+        let (status, msgs, links, monitors, name) = {
             let mb = p.mailbox.lock().expect("mailbox lock");
             (
                 format!("{:?}", mb.status).to_lowercase(),
                 mb.inbox.len() + p.skipped_messages.load(Ordering::Relaxed),
-                mb.sig.links.len(),
-                mb.sig.monitoring.len(),
+                mb.sig.links().len(),
+                mb.sig.monitoring_len(),
+                mb.sig.name().unwrap_or_default().to_owned(),
             )
         };
         Line {
-            name: p
-                .name
-                .lock()
-                .expect("name lock")
-                .as_deref()
-                .unwrap_or_default()
-                .to_owned(),
+            name,
             status,
             msgs,
             heap: own_heap.unwrap_or_else(|| p.heap_bytes.load(Ordering::Relaxed)),

@@ -37,15 +37,18 @@ pub(crate) struct Mailbox {
     pub status: Status,
     /// Set by the timer of the current wait.
     pub timed_out: bool,
-    /// Identifies the current wait, so a stale timer does nothing.
-    pub wait_seq: u64,
+    /// Identifies the current wait, so a stale timer does nothing. (`u32`, wrapping:
+    /// a timer would have to outlive 2^32 waits of its process to be taken for a
+    /// current one; with the flags beside it the mailbox is 8 bytes smaller.)
+    pub wait_seq: u32,
     /// Links, monitors, trap_exit and a pending kill (under this lock, see `signals.rs`).
     pub sig: Signals,
     /// Blocked through `io_wait::block`: mailbox messages do not wake it.
     pub io_wait: bool,
     /// Its `io_wait::Waker` fired before the scheduler parked it.
     pub io_ready: bool,
-    /// The process's interrupt flag (`Process::interrupt`).
+    /// The interrupt flag of its state (`State::set_interrupt`): set when a kill is
+    /// recorded while it runs, so even a long native ends within the slice.
     pub interrupt: Arc<AtomicBool>,
 }
 
@@ -91,6 +94,14 @@ pub(crate) struct SendState(pub State);
 //   at `Frozen`'s `Sync` impl (cube-lua's `gc.rs`), which this impl relies on.
 unsafe impl Send for SendState {}
 
+/// The limits of a limited process (`Process::limited`).
+pub(crate) struct Limited {
+    /// Its own limits.
+    pub limits: crate::limits::Limits,
+    /// The group whose account it shares.
+    pub group: Option<Arc<crate::limits::Group>>,
+}
+
 pub struct Process {
     pub pid: Pid,
     pub(crate) mailbox: Mutex<Mailbox>,
@@ -102,23 +113,16 @@ pub struct Process {
     /// Messages taken from the mailbox but not yet received (those a selective receive
     /// skipped), at the end of the last slice.
     pub(crate) skipped_messages: AtomicUsize,
-    /// Its own limits (`limits.rs`).
-    pub(crate) limits: crate::limits::Limits,
-    /// The group whose account it shares (`limits.rs`); `None` for an unlimited process.
-    pub(crate) group: Option<Arc<crate::limits::Group>>,
+    /// Its own limits and its group (`limits.rs`); `None` for an unlimited process
+    /// (boxed: most processes have none, and inline they cost every process 40 bytes).
+    pub(crate) limited: Option<Box<Limited>>,
     /// Estimated bytes of the messages queued for it and not yet materialised (inbox and
     /// those a selective receive skipped); counted against its heap limit.
     pub(crate) queued_bytes: AtomicUsize,
-    /// The interrupt flag of its state (`State::set_interrupt`): set when a kill is
-    /// recorded while it runs, so even a long native ends within the slice.
-    pub(crate) interrupt: Arc<AtomicBool>,
-    /// Its registered name (`Box<str>`: 8 bytes fewer per process than a `String`).
-    pub(crate) name: Mutex<Option<Box<str>>>,
 }
 
 impl Process {
     pub(crate) fn new(pid: Pid, state: State) -> Process {
-        let interrupt = Arc::new(AtomicBool::new(false));
         Process {
             pid,
             mailbox: Mutex::new(Mailbox {
@@ -129,18 +133,32 @@ impl Process {
                 sig: Signals::default(),
                 io_wait: false,
                 io_ready: false,
-                interrupt: interrupt.clone(),
+                interrupt: Arc::new(AtomicBool::new(false)),
             }),
             state: Mutex::new(Some(SendState(state))),
             reductions: AtomicU64::new(0),
             heap_bytes: AtomicUsize::new(0),
             skipped_messages: AtomicUsize::new(0),
-            limits: Default::default(),
-            group: None,
+            limited: None,
             queued_bytes: AtomicUsize::new(0),
-            interrupt,
-            name: Mutex::new(None),
         }
+    }
+
+    /// Its own limits (none for an unlimited process).
+    pub(crate) fn limits(&self) -> crate::limits::Limits {
+        self.limited
+            .as_ref()
+            .map_or_else(Default::default, |l| l.limits)
+    }
+
+    /// Its own heap limit, if any.
+    pub(crate) fn max_heap(&self) -> Option<usize> {
+        self.limited.as_ref()?.limits.max_heap
+    }
+
+    /// The group whose account it shares, if any.
+    pub(crate) fn group(&self) -> Option<&Arc<crate::limits::Group>> {
+        self.limited.as_ref()?.group.as_ref()
     }
 
     pub fn status(&self) -> Status {
@@ -160,5 +178,32 @@ impl Process {
 
     pub fn reductions(&self) -> u64 {
         self.reductions.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An idle process's biggest allocation is its record (`Arc<Process>`, the state
+    /// inside): it must stay within mimalloc's 512-byte size class (the `Arc` adds two
+    /// counters, 16 bytes). Rarely used parts go behind boxes made on first use
+    /// (`Signals::rel`, `Process::limited`, `State::cold`); see BENCHMARKS.md, "Idle
+    /// memory".
+    #[test]
+    fn process_record_fits_the_512_byte_class() {
+        assert!(
+            std::mem::size_of::<Process>() + 16 <= 512,
+            "{}",
+            std::mem::size_of::<Process>()
+        );
+    }
+
+    /// The process context (`library::Ctx`, boxed in the state) stays within the
+    /// 128-byte size class.
+    #[test]
+    fn context_fits_the_128_byte_class() {
+        let size = std::mem::size_of::<crate::library::Ctx>();
+        assert!(size <= 128, "{size}");
     }
 }

@@ -23,6 +23,17 @@ use std::sync::Arc;
 pub(crate) struct Signals {
     /// Exit signals become `{tag="EXIT"}` messages instead of killing.
     pub trap_exit: bool,
+    /// Its links, monitors and registered name, made on the first one (boxed: most
+    /// processes have none, and inline they cost every process 96 bytes).
+    pub rel: Option<Box<Relations>>,
+    /// Set by a signal that kills the process; the scheduler ends it with this reason.
+    /// (Boxed: rare, and it keeps every process's mailbox small.)
+    pub kill: Option<Box<ExitReason>>,
+}
+
+/// A process's links, monitors and registered name (`Signals::rel`).
+#[derive(Default)]
+pub(crate) struct Relations {
     /// Linked processes, in link order (links are bidirectional: each side lists the
     /// other).
     pub links: Vec<Pid>,
@@ -32,22 +43,57 @@ pub(crate) struct Signals {
     /// Monitors this process holds: reference id -> the monitored process. A DOWN is
     /// delivered only while its entry is here, so `demonitor` is final.
     pub monitoring: BTreeMap<u64, Pid>,
-    /// Set by a signal that kills the process; the scheduler ends it with this reason.
-    /// (Boxed: rare, and it keeps every process's mailbox small.)
-    pub kill: Option<Box<ExitReason>>,
+    /// Its registered name (`Box<str>`: 8 bytes fewer than a `String`).
+    pub name: Option<Box<str>>,
 }
 
 impl Signals {
-    fn remove_link(&mut self, pid: Pid) -> bool {
-        let before = self.links.len();
-        self.links.retain(|p| *p != pid);
-        self.links.len() != before
+    pub(crate) fn rel(&mut self) -> &mut Relations {
+        self.rel.get_or_insert_with(Default::default)
     }
 
-    fn add_link(&mut self, pid: Pid) {
-        if !self.links.contains(&pid) {
-            self.links.push(pid);
+    /// Its linked processes, in link order.
+    pub fn links(&self) -> &[Pid] {
+        self.rel.as_ref().map_or(&[], |r| &r.links)
+    }
+
+    /// Its registered name.
+    pub fn name(&self) -> Option<&str> {
+        self.rel.as_ref()?.name.as_deref()
+    }
+
+    /// Takes its registered name away.
+    pub fn take_name(&mut self) -> Option<Box<str>> {
+        self.rel.as_mut()?.name.take()
+    }
+
+    /// How many monitors it holds.
+    pub fn monitoring_len(&self) -> usize {
+        self.rel.as_ref().map_or(0, |r| r.monitoring.len())
+    }
+
+    fn remove_link(&mut self, pid: Pid) -> bool {
+        let Some(rel) = self.rel.as_mut() else {
+            return false;
+        };
+        let before = rel.links.len();
+        rel.links.retain(|p| *p != pid);
+        rel.links.len() != before
+    }
+
+    pub(crate) fn add_link(&mut self, pid: Pid) {
+        let links = &mut self.rel().links;
+        if !links.contains(&pid) {
+            links.push(pid);
         }
+    }
+
+    fn remove_monitoring(&mut self, r: u64) -> Option<Pid> {
+        self.rel.as_mut()?.monitoring.remove(&r)
+    }
+
+    fn remove_watcher(&mut self, r: u64) -> Option<Pid> {
+        self.rel.as_mut()?.watchers.remove(&r)
     }
 }
 
@@ -197,7 +243,7 @@ impl NodeInner {
     /// Tells the holder of monitor `r` that `from` ended, unless it demonitored.
     fn deliver_down(&self, watcher: Pid, r: u64, from: Pid, reason: &ExitReason) {
         self.with_live(watcher, |mb| {
-            if mb.sig.monitoring.remove(&r).is_none() {
+            if mb.sig.remove_monitoring(r).is_none() {
                 return ((), false);
             }
             let msg = down_message(Reference::new(0, r), from, reason);
@@ -209,14 +255,23 @@ impl NodeInner {
     /// Sends the signals of a process that ended with `reason`: exit signals to its
     /// links, DOWN messages to its monitors, and drops the monitors it held.
     pub(crate) fn propagate(&self, pid: Pid, sig: Signals, reason: &ExitReason) {
-        for link in sig.links {
+        let Some(rel) = sig.rel else {
+            return;
+        };
+        let Relations {
+            links,
+            watchers,
+            monitoring,
+            ..
+        } = *rel;
+        for link in links {
             self.exit_signal(pid, link, reason, Origin::Link);
         }
-        for (r, watcher) in sig.watchers {
+        for (r, watcher) in watchers {
             self.deliver_down(watcher, r, pid, reason);
         }
-        for (r, target) in sig.monitoring {
-            self.with_live(target, |mb| (mb.sig.watchers.remove(&r), false));
+        for (r, target) in monitoring {
+            self.with_live(target, |mb| (mb.sig.remove_watcher(r), false));
         }
     }
 
@@ -259,9 +314,9 @@ impl NodeInner {
     /// target is not alive. Returns the reference.
     pub(crate) fn monitor(&self, me: Pid, target: Pid) -> Reference {
         let id = self.new_ref_id();
-        self.with_live(me, |mb| (mb.sig.monitoring.insert(id, target), false));
+        self.with_live(me, |mb| (mb.sig.rel().monitoring.insert(id, target), false));
         let watching = self
-            .with_live(target, |mb| (mb.sig.watchers.insert(id, me), false))
+            .with_live(target, |mb| (mb.sig.rel().watchers.insert(id, me), false))
             .is_some();
         if !watching {
             self.deliver_down(me, id, target, &reason_from_text("noproc"));
@@ -273,11 +328,11 @@ impl NodeInner {
     /// whether the monitor was active.
     pub(crate) fn demonitor(&self, me: Pid, r: u64) -> bool {
         let target = self
-            .with_live(me, |mb| (mb.sig.monitoring.remove(&r), false))
+            .with_live(me, |mb| (mb.sig.remove_monitoring(r), false))
             .flatten();
         match target {
             Some(t) => {
-                self.with_live(t, |mb| (mb.sig.watchers.remove(&r), false));
+                self.with_live(t, |mb| (mb.sig.remove_watcher(r), false));
                 true
             }
             None => false,

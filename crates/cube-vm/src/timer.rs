@@ -13,7 +13,7 @@ struct Entry {
     at: Instant,
     serial: u64,
     process: Arc<Process>,
-    wait_seq: u64,
+    wait_seq: u32,
 }
 
 impl PartialEq for Entry {
@@ -57,7 +57,7 @@ impl Timer {
     }
 
     /// Wakes `process` at `at` unless its wait `wait_seq` is over by then.
-    pub(crate) fn add(&self, at: Instant, process: Arc<Process>, wait_seq: u64) {
+    pub(crate) fn add(&self, at: Instant, process: Arc<Process>, wait_seq: u32) {
         let mut q = self.queue.lock().expect("timer lock");
         q.serial += 1;
         let serial = q.serial;

@@ -171,23 +171,23 @@ impl Lua {
         let slot = self.inner.free_pins.borrow_mut().pop();
         self.with_state(|st| match slot {
             Some(i) => {
-                st.pinned[i] = v;
+                st.cold_mut().pinned[i] = v;
                 i
             }
             None => {
-                st.pinned.push(v);
-                st.pinned.len() - 1
+                st.cold_mut().pinned.push(v);
+                st.cold_mut().pinned.len() - 1
             }
         })
     }
 
     pub(crate) fn unpin(&self, slot: usize) {
-        self.with_state(|st| st.pinned[slot] = RawValue::Nil);
+        self.with_state(|st| st.cold_mut().pinned[slot] = RawValue::Nil);
         self.inner.free_pins.borrow_mut().push(slot);
     }
 
     pub(crate) fn pinned(&self, slot: usize) -> RawValue {
-        self.with_state(|st| st.pinned[slot])
+        self.with_state(|st| st.pinned()[slot])
     }
 
     pub(crate) fn helpers(&self) -> Helpers {
@@ -282,7 +282,7 @@ impl Lua {
     /// traceback the state recorded.
     pub(crate) fn runtime_error(&self, e: RawValue) -> Error {
         let (message, traceback) = self.with_state(|st| {
-            let tb = st.last_traceback.take();
+            let tb = st.take_last_traceback();
             let msg = match e {
                 RawValue::Str(s) => s.to_str_lossy().into_owned(),
                 RawValue::Num(_) => {
@@ -302,7 +302,7 @@ impl Lua {
     /// are returned unrooted, so convert (pin) them before running Lua again.
     pub(crate) fn call_raw(&self, f: RawValue, args: &[RawValue]) -> Result<Vec<RawValue>> {
         let r = self.with_state(|st| {
-            st.last_traceback = None;
+            st.take_last_traceback();
             st.call_function(f, args)
         });
         r.map_err(|e| self.runtime_error(e))

@@ -422,7 +422,7 @@ fn a_limit_ends_the_finalizers_at_close() {
     st.call_function(f, &[]).unwrap();
     // As the process runtime closes an ended process: only what its limit leaves.
     st.budget = 0;
-    st.reduction_reserve = Some(100_000);
+    st.set_reduction_reserve(Some(100_000));
     let e = st.close_with_error().expect_err("the limit ends close");
     assert_eq!(err_text(e), "reduction limit exceeded");
     assert_eq!(num(&st.get_global("ran")), 1.0);

@@ -103,11 +103,13 @@ fn collectgarbage(st: &mut State, a: Args) -> LResult<Ret> {
             } else {
                 (ex as usize).saturating_mul(1024)
             };
-            let credit = unit.saturating_mul(st.heap.stepmul.max(1)) / 100;
-            st.heap.step_credit = st.heap.step_credit.saturating_add(credit);
-            let done = st.heap.step_credit >= st.heap.total_bytes();
+            let credit = unit.saturating_mul(st.heap.stepmul().max(1)) / 100;
+            let total = st.heap.total_bytes();
+            let paid = st.heap.step_credit();
+            *paid = paid.saturating_add(credit);
+            let done = *paid >= total;
             if done {
-                st.heap.step_credit = 0;
+                *paid = 0;
                 st.full_gc();
                 st.run_finalizers()?;
             }
@@ -120,13 +122,11 @@ fn collectgarbage(st: &mut State, a: Args) -> LResult<Ret> {
             return Ok(Ret::Values(2));
         }
         5 => {
-            let old = st.heap.pause;
-            st.heap.pause = ex.max(0) as usize;
+            let old = st.heap.set_pause(ex.max(0) as usize);
             st.push(Value::Num(old as f64));
         }
         6 => {
-            let old = st.heap.stepmul;
-            st.heap.stepmul = ex.max(0) as usize;
+            let old = st.heap.set_stepmul(ex.max(0) as usize);
             st.push(Value::Num(old as f64));
         }
         7 => {

@@ -102,7 +102,7 @@ impl State {
             if self.suspended.is_some() {
                 return Ok(());
             }
-            if let Some(req) = self.gc_request.take() {
+            if let Some(req) = self.take_gc_request() {
                 if let Err(e) = self.emergency_collection(*req) {
                     // A finalizer's error: raised where the native asked for memory.
                     self.throw(e, entry, depth)?;
@@ -155,7 +155,7 @@ impl State {
         let ret = (cont.f)(self, Status::Ok { first: callee, n }, &mut cont);
         self.gc_retry = false;
         match ret {
-            Err(_) if self.gc_request.is_some() => {
+            Err(_) if self.gc_request_pending() => {
                 // The continuation asked for memory first (see `State::reserve`): it
                 // runs again with the same results after the emergency collection.
                 let th = self.cur.get_mut();
@@ -186,7 +186,7 @@ impl State {
 
     #[cold]
     fn native_failed(&mut self, e: Value, args: Args) -> LResult<Ret> {
-        if self.gc_request.is_none() {
+        if !self.gc_request_pending() {
             return Err(e);
         }
         // Natives reserve before any side effect, so the arguments are as they were.
@@ -441,7 +441,7 @@ impl State {
                 }
             }
             Ret::Yield(n) => self.do_yield(n),
-            Ret::Block if self.gc_request.is_some() => {
+            Ret::Block if self.gc_request_pending() => {
                 // Not a real block: the native is called again after the emergency
                 // collection the driver runs next (see `call_native`).
                 let th = self.cur.get_mut();
@@ -600,7 +600,7 @@ impl State {
     /// `kill_reason`.)
     fn budget_exhausted(&mut self, entry: Gc<Thread>, depth: usize) -> LResult<()> {
         if !self.reduction_limit_enabled && self.kill_reason.is_none() {
-            if self.reduction_reserve.is_some() {
+            if self.reduction_reserve().is_some() {
                 // Where it cannot be preempted, the code runs on its reserve, in draws
                 // small enough to look at the interrupt flag between them.
                 if self.draw_from_reserve(INTERRUPT_CHECK_EVERY as u64) {
@@ -651,7 +651,7 @@ impl State {
     /// thread, or out of a coroutine into its resumer, or (returning `Err`) out of the
     /// entry point.
     pub(crate) fn throw(&mut self, mut e: Value, entry: Gc<Thread>, depth: usize) -> LResult<()> {
-        if self.gc_request.take().is_some() {
+        if self.take_gc_request().is_some() {
             // A reservation that no driver path could turn into a collection and a
             // re-call: it ends the code as the limit does (never a false success).
             e = self.heap_limit_error();
@@ -711,8 +711,8 @@ impl State {
                 }
             }
             // Uncaught at this entry point.
-            if self.traceback_on_error && self.last_traceback.is_none() {
-                self.last_traceback = Some(self.traceback_string(0));
+            if self.traceback_on_error && !self.has_last_traceback() {
+                self.cold_mut().last_traceback = Some(self.traceback_string(0));
             }
             let level = th.frames.get(depth).map(|f| f.func).unwrap_or(th.top);
             self.close_upvals(level);
@@ -1016,9 +1016,9 @@ impl State {
         }
         roots.push(Value::Str(self.names.loaded));
         roots.push(Value::Str(self.names.n));
-        roots.extend(self.pinned.iter().copied());
+        roots.extend(self.pinned().iter().copied());
         roots.push(self.host_root);
-        if let Some(p) = &self.private_copies {
+        if let Some(p) = self.private_copies() {
             roots.extend(p.values());
         }
         roots
