@@ -165,6 +165,12 @@ impl State {
                 Ok(())
             }
             Err(e) => Err(e),
+            // (A native calling Lua in a loop, like sort's comparator: straight on.)
+            Ok(Ret::Call {
+                nargs,
+                nresults,
+                cont: next,
+            }) => self.native_call(nargs, nresults, next, Some(cont)),
             Ok(ret) => self.native_ret(ret, Some(cont)),
         }
     }
@@ -235,8 +241,15 @@ impl State {
                     // The native is called when its call hook returns.
                     return Ok(PreCall::Done);
                 }
-                let ret = self.call_native(nc, args)?;
-                self.native_ret(ret, None)?;
+                match self.call_native(nc, args)? {
+                    // (A `coroutine.wrap` function called by a generic `for`.)
+                    Ret::Resume {
+                        thread,
+                        nargs,
+                        cont,
+                    } => self.do_resume(thread, nargs, cont)?,
+                    ret => self.native_ret(ret, None)?,
+                }
                 Ok(PreCall::Done)
             }
             _ => {
@@ -846,7 +859,7 @@ impl State {
             // Keep the continuation's box for the next resume (see `do_resume`).
             let frame = co.get_mut().frames.last_mut().expect("yield frame");
             if let Some(old) = frame.cont.replace(b) {
-                unreachable!("a yield frame holds no continuation: {:p}", old);
+                drop_unexpected(old);
             }
             return Ok(());
         }
@@ -906,6 +919,8 @@ impl State {
 
     /// Moves `n` values from `co` to `resumer`, makes the resumer run and calls its
     /// resume continuation; values that do not fit give "too many results to resume".
+    #[cold]
+    #[inline(never)]
     fn hand_back(
         &mut self,
         co: Gc<Thread>,
@@ -971,6 +986,37 @@ impl State {
     fn do_resume(&mut self, co: Gc<Thread>, nargs: usize, cont: Cont) -> LResult<()> {
         let me = self.cur;
         debug_assert!(!co.ptr_eq(me), "a coroutine never resumes itself");
+        // The common case first, with nothing else inlined here: a coroutine suspended
+        // in a yield that kept the box of its last resume's continuation.
+        let level = me.frames.last().map_or(me.base_clevel, |f| f.clevel) + 1;
+        if level < crate::thread::MAX_C_LEVELS {
+            let kept = match co.get_mut().frames.last_mut() {
+                Some(f) if f.yielded => f.cont.take(),
+                _ => None,
+            };
+            if let Some(mut b) = kept {
+                let first = me.top - nargs;
+                if self.enter_yielded(me, co, first, nargs) {
+                    *b = cont;
+                    let frame = me.get_mut().frames.last_mut().expect("resume frame");
+                    frame.top = first;
+                    // (Not an assignment: that calls the old value's drop.)
+                    if let Some(old) = frame.cont.replace(b) {
+                        drop_unexpected(old);
+                    }
+                    return Ok(());
+                }
+                co.get_mut().frames.last_mut().expect("yield frame").cont = Some(b);
+            }
+        }
+        self.resume_general(co, nargs, cont)
+    }
+
+    /// `do_resume`'s general path: a first resume, a coroutine with hooks, a resume
+    /// too deep.
+    #[inline(never)]
+    fn resume_general(&mut self, co: Gc<Thread>, nargs: usize, cont: Cont) -> LResult<()> {
+        let me = self.cur;
         // A resume is a C level, and the coroutine runs above its resumer's levels
         // (PUC: `L->nCcalls = from->nCcalls + 1`); too deep a nest of resumes fails as
         // in PUC: the resume returns false, "C stack overflow".
@@ -1377,6 +1423,15 @@ pub(crate) fn place_results(th: &mut Thread, res: usize, first: usize, n: usize,
         }
         th.top = res + wanted;
     }
+}
+
+/// Drops a continuation found where none was expected (a native frame calling
+/// `coroutine.resume`, a yield's frame): not expected to happen; out of line.
+#[cold]
+#[inline(never)]
+fn drop_unexpected(c: Box<Cont>) {
+    debug_assert!(false, "a continuation where none is expected");
+    drop(c);
 }
 
 /// Writes `lead` (if any) and the values of `src` (another thread's stack) at `res` of
