@@ -906,7 +906,7 @@ impl State {
         let rt = resumer.get_mut();
         let mut frame = rt.frames.pop().expect("resume frame");
         debug_assert!(
-            !frame.is_lua() && frame.top >= res + 1,
+            !frame.is_lua() && frame.top > res,
             "the resume frame is a native's, its arguments gone"
         );
         let b = frame.cont.take();
