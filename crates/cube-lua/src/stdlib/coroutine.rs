@@ -39,6 +39,14 @@ fn create(st: &mut State, a: Args) -> LResult<Ret> {
     Ok(Ret::Values(1))
 }
 
+/// `Cont::ctx` of the continuation of `coroutine.resume` (`pcall_k`'s results: true and
+/// the values) and of a `coroutine.wrap` function (`wrap_k`'s: the values). The driver
+/// (`vm::call`) recognises them and places those results itself when the coroutine
+/// yields or returns (`return_to_resumer`); the continuations run in the other cases
+/// (errors, hooks, a resume called as a metamethod).
+pub(crate) const RESUME_CTX: usize = usize::MAX;
+pub(crate) const WRAP_CTX: usize = usize::MAX - 1;
+
 /// PUC's `LUAI_MAXCCALLS`: `lua_resume` fails with "C stack overflow" once the nested
 /// C calls and resumes reach it.
 const MAX_C_CALLS: usize = 200;
@@ -75,7 +83,7 @@ fn resume(st: &mut State, a: Args) -> LResult<Ret> {
         st.push_str(msg.as_bytes());
         return Ok(Ret::Values(2));
     }
-    let mut cont = Cont::new(super::base::pcall_k, 0);
+    let mut cont = Cont::new(super::base::pcall_k, RESUME_CTX);
     cont.protected = true;
     Ok(Ret::Resume {
         thread: co,
@@ -136,7 +144,7 @@ fn wrap_aux(st: &mut State, a: Args) -> LResult<Ret> {
     if let Some(msg) = resume_problem(st, co) {
         return Err(st.rt_error(msg));
     }
-    let mut cont = Cont::new(wrap_k, 0);
+    let mut cont = Cont::new(wrap_k, WRAP_CTX);
     cont.protected = true;
     Ok(Ret::Resume {
         thread: co,

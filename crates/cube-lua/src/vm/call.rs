@@ -165,6 +165,12 @@ impl State {
                 Ok(())
             }
             Err(e) => Err(e),
+            // (A native calling Lua in a loop, like sort's comparator: straight on.)
+            Ok(Ret::Call {
+                nargs,
+                nresults,
+                cont: next,
+            }) => self.native_call(nargs, nresults, next, Some(cont)),
             Ok(ret) => self.native_ret(ret, Some(cont)),
         }
     }
@@ -235,8 +241,15 @@ impl State {
                     // The native is called when its call hook returns.
                     return Ok(PreCall::Done);
                 }
-                let ret = self.call_native(nc, args)?;
-                self.native_ret(ret, None)?;
+                match self.call_native(nc, args)? {
+                    // (A `coroutine.wrap` function called by a generic `for`.)
+                    Ret::Resume {
+                        thread,
+                        nargs,
+                        cont,
+                    } => self.do_resume(thread, nargs, cont)?,
+                    ret => self.native_ret(ret, None)?,
+                }
                 Ok(PreCall::Done)
             }
             _ => {
@@ -401,6 +414,8 @@ impl State {
 
     /// Acts on what a native returned. `cont` is the continuation object that just ran,
     /// reusable for another call without reallocating.
+    /// (Every case but `Values` is out of line: the function stays small, and the
+    /// coroutine switches that come through it pay for no saved registers of the others.)
     pub(crate) fn native_ret(&mut self, ret: Ret, old: Option<Box<Cont>>) -> LResult<()> {
         match ret {
             Ret::Values(n) => {
@@ -411,58 +426,78 @@ impl State {
                 nargs,
                 nresults,
                 cont,
-            } => {
-                let th = self.cur.get_mut();
-                let func = th.top - nargs - 1;
-                let frame = th.frames.last_mut().expect("native frame");
-                frame.top = func;
-                // Reuse the box of the continuation that just ran (a native calling Lua
-                // in a loop, like sort's comparator, then allocates nothing per call).
-                frame.cont = Some(match old {
-                    Some(mut b) => {
-                        *b = cont;
-                        b
-                    }
-                    None => Box::new(cont),
-                });
-                match self.precall(func, nresults, CallKind::Normal)? {
-                    PreCall::Lua | PreCall::Done => Ok(()),
-                }
-            }
-            Ret::TailCall { nargs } => {
-                let th = self.cur.get_mut();
-                let src = th.top - nargs - 1;
-                let frame = th.frames.pop().expect("native frame");
-                let dst = frame.func;
-                th.stack.copy_within(src..th.top, dst);
-                th.top = dst + nargs + 1;
-                match self.precall(dst, frame.nresults, frame.call)? {
-                    PreCall::Lua | PreCall::Done => Ok(()),
-                }
-            }
+            } => self.native_call(nargs, nresults, cont, old),
+            Ret::TailCall { nargs } => self.native_tail_call(nargs),
             Ret::Yield(n) => self.do_yield(n),
-            Ret::Block if self.gc_request_pending() => {
-                // Not a real block: the native is called again after the emergency
-                // collection the driver runs next (see `call_native`).
-                let th = self.cur.get_mut();
-                th.frames.last_mut().expect("native frame").blocked = true;
-                Ok(())
-            }
-            Ret::Block => {
-                if !self.preemptible || self.c_depth != 1 {
-                    return Err(self.vm_error("attempt to block outside a resumable task"));
-                }
-                let th = self.cur.get_mut();
-                th.frames.last_mut().expect("blocking frame").blocked = true;
-                self.suspended = Some(crate::state::Suspend::Blocked);
-                Ok(())
-            }
+            Ret::Block => self.native_block(),
             Ret::Resume {
                 thread,
                 nargs,
                 cont,
             } => self.do_resume(thread, nargs, cont),
         }
+    }
+
+    /// `Ret::Call`: the native's frame waits in `cont` for the call of the function at
+    /// `top - nargs - 1`.
+    #[inline(never)]
+    fn native_call(
+        &mut self,
+        nargs: usize,
+        nresults: i32,
+        cont: Cont,
+        old: Option<Box<Cont>>,
+    ) -> LResult<()> {
+        let th = self.cur.get_mut();
+        let func = th.top - nargs - 1;
+        let frame = th.frames.last_mut().expect("native frame");
+        frame.top = func;
+        // Reuse the box of the continuation that just ran (a native calling Lua in a
+        // loop, like sort's comparator, then allocates nothing per call).
+        frame.cont = Some(match old {
+            Some(mut b) => {
+                *b = cont;
+                b
+            }
+            None => Box::new(cont),
+        });
+        match self.precall(func, nresults, CallKind::Normal)? {
+            PreCall::Lua | PreCall::Done => Ok(()),
+        }
+    }
+
+    /// `Ret::TailCall`: the call of the function at `top - nargs - 1` replaces the
+    /// native's frame.
+    #[inline(never)]
+    fn native_tail_call(&mut self, nargs: usize) -> LResult<()> {
+        let th = self.cur.get_mut();
+        let src = th.top - nargs - 1;
+        let frame = th.frames.pop().expect("native frame");
+        let dst = frame.func;
+        th.stack.copy_within(src..th.top, dst);
+        th.top = dst + nargs + 1;
+        match self.precall(dst, frame.nresults, frame.call)? {
+            PreCall::Lua | PreCall::Done => Ok(()),
+        }
+    }
+
+    /// `Ret::Block`.
+    #[inline(never)]
+    fn native_block(&mut self) -> LResult<()> {
+        if self.gc_request_pending() {
+            // Not a real block: the native is called again after the emergency
+            // collection the driver runs next (see `call_native`).
+            let th = self.cur.get_mut();
+            th.frames.last_mut().expect("native frame").blocked = true;
+            return Ok(());
+        }
+        if !self.preemptible || self.c_depth != 1 {
+            return Err(self.vm_error("attempt to block outside a resumable task"));
+        }
+        let th = self.cur.get_mut();
+        th.frames.last_mut().expect("blocking frame").blocked = true;
+        self.suspended = Some(crate::state::Suspend::Blocked);
+        Ok(())
     }
 
     /// Pops the top frame and moves its `n` results (at `first`) to the function slot,
@@ -780,6 +815,7 @@ impl State {
 
     // ----- coroutines -----
 
+    #[inline(never)]
     fn do_yield(&mut self, n: usize) -> LResult<()> {
         let co = self.cur;
         if self.resumers.is_empty() || co.ptr_eq(self.main_thread) {
@@ -797,15 +833,80 @@ impl State {
         debug_assert!(n <= cth.top, "yielded values are on the stack");
         let first = cth.top - n;
         let frame = cth.frames.last_mut().expect("yield frame");
+        debug_assert!(
+            !frame.is_lua() && frame.cont.is_none(),
+            "a yield leaves a native frame without continuation"
+        );
         frame.yielded = true;
         frame.top = first;
         cth.status = CoStatus::Suspended;
         let resumer = self.resumers.pop().expect("resumer");
+        if let Some(b) = self.return_to_resumer(co, resumer, first, n) {
+            // Keep the continuation's box for the next resume (see `do_resume`).
+            let frame = co.get_mut().frames.last_mut().expect("yield frame");
+            if let Some(old) = frame.cont.replace(b) {
+                drop_unexpected(old);
+            }
+            return Ok(());
+        }
         self.hand_back(co, resumer, first, n)
+    }
+
+    /// The direct way back from a coroutine (a yield or the end of its body) into the
+    /// resumer that waits in `coroutine.wrap`'s function or in `coroutine.resume`: the
+    /// `n` values at `first` of `co`'s stack are placed as the resume's results, as a
+    /// Lua RETURN places its results (what `wrap_k` or `pcall_k` and `post_call` would do
+    /// after `hand_back`'s `transfer`, without the copy in between). Returns the box of
+    /// the resume's continuation, or `None` (nothing done) where the general path is
+    /// needed: hooks on the resumer, a resume called as a metamethod, results that do
+    /// not fit (the general path reports those errors).
+    #[inline(always)]
+    fn return_to_resumer(
+        &mut self,
+        co: Gc<Thread>,
+        resumer: Gc<Thread>,
+        first: usize,
+        n: usize,
+    ) -> Option<Box<Cont>> {
+        debug_assert!(!co.ptr_eq(resumer), "a coroutine never resumes itself");
+        let rt = resumer.get_mut();
+        if rt.hook_on != 0 || rt.top + n + EXTRA_STACK >= crate::thread::MAX_STACK {
+            return None;
+        }
+        let frame = rt.frames.last().expect("resume frame");
+        let tag = match &frame.cont {
+            Some(c) if frame.call == CallKind::Normal => c.ctx,
+            _ => return None,
+        };
+        let lead = match tag {
+            crate::stdlib::coroutine::WRAP_CTX => None,
+            crate::stdlib::coroutine::RESUME_CTX => Some(Value::Bool(true)),
+            _ => return None,
+        };
+        let (res, wanted) = (frame.func, frame.nresults);
+        let m = n + lead.is_some() as usize;
+        match rt.ensure(res + m + EXTRA_STACK) {
+            Ok(b) => self.heap.account(b),
+            Err(_) => return None,
+        }
+        let rt = resumer.get_mut();
+        let mut frame = rt.frames.pop().expect("resume frame");
+        debug_assert!(
+            !frame.is_lua() && frame.top > res,
+            "the resume frame is a native's, its arguments gone"
+        );
+        let b = frame.cont.take();
+        place_moved(rt, res, lead, &co.stack[first..first + n], wanted);
+        rt.status = CoStatus::Running;
+        co.get_mut().top = first;
+        self.cur = resumer;
+        b
     }
 
     /// Moves `n` values from `co` to `resumer`, makes the resumer run and calls its
     /// resume continuation; values that do not fit give "too many results to resume".
+    #[cold]
+    #[inline(never)]
     fn hand_back(
         &mut self,
         co: Gc<Thread>,
@@ -867,7 +968,40 @@ impl State {
         Ok(())
     }
 
+    #[inline(never)]
     fn do_resume(&mut self, co: Gc<Thread>, nargs: usize, cont: Cont) -> LResult<()> {
+        let me = self.cur;
+        debug_assert!(!co.ptr_eq(me), "a coroutine never resumes itself");
+        // The common case first, with nothing else inlined here: a coroutine suspended
+        // in a yield that kept the box of its last resume's continuation.
+        let level = me.frames.last().map_or(me.base_clevel, |f| f.clevel) + 1;
+        if level < crate::thread::MAX_C_LEVELS {
+            let kept = match co.get_mut().frames.last_mut() {
+                Some(f) if f.yielded => f.cont.take(),
+                _ => None,
+            };
+            if let Some(mut b) = kept {
+                let first = me.top - nargs;
+                if self.enter_yielded(me, co, first, nargs) {
+                    *b = cont;
+                    let frame = me.get_mut().frames.last_mut().expect("resume frame");
+                    frame.top = first;
+                    // (Not an assignment: that calls the old value's drop.)
+                    if let Some(old) = frame.cont.replace(b) {
+                        drop_unexpected(old);
+                    }
+                    return Ok(());
+                }
+                co.get_mut().frames.last_mut().expect("yield frame").cont = Some(b);
+            }
+        }
+        self.resume_general(co, nargs, cont)
+    }
+
+    /// `do_resume`'s general path: a first resume, a coroutine with hooks, a resume
+    /// too deep.
+    #[inline(never)]
+    fn resume_general(&mut self, co: Gc<Thread>, nargs: usize, cont: Cont) -> LResult<()> {
         let me = self.cur;
         // A resume is a C level, and the coroutine runs above its resumer's levels
         // (PUC: `L->nCcalls = from->nCcalls + 1`); too deep a nest of resumes fails as
@@ -880,13 +1014,30 @@ impl State {
             let ret = (cont.f)(self, Status::Err(e), &mut cont)?;
             return self.native_ret(ret, None);
         }
-        if co.frames.is_empty() {
-            co.get_mut().base_clevel = level;
+        let cth = co.get_mut();
+        if cth.frames.is_empty() {
+            cth.base_clevel = level;
         }
+        // The continuation goes into the box the coroutine's last yield kept (see
+        // `do_yield`): a resume allocates only on a coroutine's first resume.
+        let boxed = match cth.frames.last_mut() {
+            Some(f) if f.yielded => f.cont.take(),
+            _ => None,
+        };
+        let boxed = match boxed {
+            Some(mut b) => {
+                *b = cont;
+                b
+            }
+            None => Box::new(cont),
+        };
         let frame = me.get_mut().frames.last_mut().expect("resume frame");
-        frame.cont = Some(Box::new(cont));
+        frame.cont = Some(boxed);
         let first = me.top - nargs;
         frame.top = first;
+        if self.enter_yielded(me, co, first, nargs) {
+            return Ok(());
+        }
         self.transfer(me, co, first, nargs)?;
         me.get_mut().status = CoStatus::Normal;
         self.resumers.push(me);
@@ -908,6 +1059,56 @@ impl State {
         }
     }
 
+    /// The direct way into a coroutine suspended in a yield: the `nargs` resume
+    /// arguments at `first` of the resumer's stack become the results of the yield's
+    /// call, placed as a Lua RETURN places results (what `transfer` and `post_call`
+    /// would do, without the copy in between), and the coroutine runs. Returns false
+    /// (nothing done) where the general path is needed: a coroutine not in a yield or
+    /// with hooks, a yield called as a metamethod, a stack that cannot grow.
+    #[inline(always)]
+    fn enter_yielded(
+        &mut self,
+        me: Gc<Thread>,
+        co: Gc<Thread>,
+        first: usize,
+        nargs: usize,
+    ) -> bool {
+        let cth = co.get_mut();
+        if cth.hook_on != 0 {
+            return false;
+        }
+        let Some(frame) = cth.frames.last() else {
+            return false;
+        };
+        if !frame.yielded || frame.call != CallKind::Normal {
+            return false;
+        }
+        let (res, wanted) = (frame.func, frame.nresults);
+        match cth.ensure(res + nargs + EXTRA_STACK) {
+            Ok(b) => self.heap.account(b),
+            Err(_) => return false,
+        }
+        let cth = co.get_mut();
+        debug_assert!(
+            cth.frames.len() >= 2 && cth.frames[cth.frames.len() - 2].is_lua(),
+            "a yield called by Lua code"
+        );
+        debug_assert!(
+            wanted < 0 || res + wanted as usize <= cth.stack.len(),
+            "the yield's caller has room for the results it wants"
+        );
+        crate::thread::pop_frame(&mut cth.frames);
+        place_moved(cth, res, None, &me.stack[first..first + nargs], wanted);
+        cth.status = CoStatus::Running;
+        cth.c_depth = self.c_depth;
+        let mt = me.get_mut();
+        mt.top = first;
+        mt.status = CoStatus::Normal;
+        self.resumers.push(me);
+        self.cur = co;
+        true
+    }
+
     /// The running coroutine's body returned: its results go to the resumer.
     fn finish_coroutine(&mut self) -> LResult<()> {
         let co = self.cur;
@@ -918,6 +1119,9 @@ impl State {
             .resumers
             .pop()
             .expect("resumer of a finished coroutine");
+        if self.return_to_resumer(co, resumer, 0, n).is_some() {
+            return Ok(());
+        }
         self.hand_back(co, resumer, 0, n)
     }
 
@@ -1205,6 +1409,52 @@ pub(crate) fn place_results(th: &mut Thread, res: usize, first: usize, n: usize,
         }
         th.top = res + wanted;
     }
+}
+
+/// Drops a continuation found where none was expected (a native frame calling
+/// `coroutine.resume`, a yield's frame): not expected to happen; out of line.
+#[cold]
+#[inline(never)]
+fn drop_unexpected(c: Box<Cont>) {
+    debug_assert!(false, "a continuation where none is expected");
+    drop(c);
+}
+
+/// Writes `lead` (if any) and the values of `src` (another thread's stack) at `res` of
+/// `dst`, adjusted to `wanted` (-1: all), and sets the top after them: a coroutine
+/// switch's `place_results`. The stack has room for all of them (the caller made sure).
+#[inline(always)]
+fn place_moved(dst: &mut Thread, res: usize, lead: Option<Value>, src: &[Value], wanted: i32) {
+    let all = src.len() + lead.is_some() as usize;
+    debug_assert!(
+        res + all <= dst.stack.len() && (wanted < 0 || res + wanted as usize <= dst.stack.len()),
+        "the caller's frame has room for the results"
+    );
+    let end = if wanted < 0 {
+        res + all
+    } else {
+        res + wanted as usize
+    };
+    let mut at = res;
+    if let Some(v) = lead {
+        if at < end {
+            dst.stack[at] = v;
+            at += 1;
+        }
+    }
+    // One by one: there are few, and `copy_from_slice` would call `memcpy`.
+    for &v in src {
+        if at >= end {
+            break;
+        }
+        dst.stack[at] = v;
+        at += 1;
+    }
+    while at < end {
+        dst.stack[at] = Value::Nil;
+        at += 1;
+    }
+    dst.top = end;
 }
 
 /// Debug builds: the open upvalues of a thread are sorted by stack slot, with at most
