@@ -613,11 +613,6 @@ impl State {
         }
     }
 
-    /// Pending Lua stack frames count (for tests and introspection).
-    pub fn frame_depth(&self) -> usize {
-        self.cur.frames.len()
-    }
-
     /// Number of live bytes in the heap (estimate).
     pub fn heap_bytes(&self) -> usize {
         self.heap.total_bytes()
