@@ -763,3 +763,46 @@ fn set_vbuf(st: &mut State, f: &mut LFile, vbuf: VBuf) -> std::io::Result<()> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A state with the io library and its default output, `io.stdout`.
+    fn state_and_stdout() -> (State, Value) {
+        let mut st = State::new_bare();
+        open(&mut st);
+        let reg = st.registry;
+        let out = st.get_field(reg, IO_OUTPUT);
+        (st, out)
+    }
+
+    #[test]
+    fn a_lent_file_cannot_be_reached_again_and_comes_back() {
+        let (mut st, out) = state_and_stdout();
+        let inside = with_file(&mut st, out, |st, f| {
+            assert!(f.is_stdout());
+            (
+                with_file(st, out, |_, _| ()).is_none(),
+                st.userdata_mut::<LFile>(&out).is_none(),
+                st.userdata_get::<LFile>(&out).is_none(),
+            )
+        });
+        assert_eq!(inside, Some((true, true, true)));
+        assert_eq!(with_file(&mut st, out, |_, f| f.is_stdout()), Some(true));
+        assert!(st
+            .userdata_mut::<LFile>(&out)
+            .is_some_and(|f| f.is_stdout()));
+        assert!(with_file(&mut st, Value::Nil, |_, _| ()).is_none());
+    }
+
+    #[test]
+    fn a_panic_while_the_file_is_lent_puts_it_back() {
+        let (mut st, out) = state_and_stdout();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            with_file(&mut st, out, |_, _| panic!("inside"))
+        }));
+        assert!(r.is_err());
+        assert_eq!(with_file(&mut st, out, |_, f| f.is_stdout()), Some(true));
+    }
+}
