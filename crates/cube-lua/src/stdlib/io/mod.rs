@@ -517,22 +517,21 @@ fn read_one(st: &mut State, f: &mut LFile, fmt: &Format) -> std::io::Result<Opti
 }
 
 /// `g_read`: reads the formats in `formats` (argument values numbered from `first_arg`
-/// for messages); no formats means one line.
+/// for messages); no formats means one line. As liolib, each format is checked when its
+/// turn comes, after the reads before it (which an invalid one does not undo), and none
+/// after a failed read.
 fn g_read(st: &mut State, f: &mut LFile, formats: &[Value], first_arg: usize) -> LResult<Ret> {
     if f.is_stdin() {
         let _ = st.stdout.flush();
     }
-    let mut parsed = Vec::with_capacity(formats.len().max(1));
-    for (i, v) in formats.iter().enumerate() {
-        parsed.push(parse_format(st, *v, first_arg + i)?);
-    }
-    if parsed.is_empty() {
-        parsed.push(Format::Line { keep_nl: false });
-    }
-    st.check_stack(parsed.len() + 2)?;
+    st.check_stack(formats.len() + 2)?;
     let mut n = 0;
-    for fmt in &parsed {
-        match read_one(st, f, fmt) {
+    for i in 0..formats.len().max(1) {
+        let fmt = match formats.get(i) {
+            Some(v) => parse_format(st, *v, first_arg + i)?,
+            None => Format::Line { keep_nl: false },
+        };
+        match read_one(st, f, &fmt) {
             Ok(Some(v)) => {
                 st.push(v);
                 n += 1;
