@@ -711,22 +711,10 @@ impl<'n> Cx<'n> {
         v: Val<'n>,
         f: impl FnOnce(&mut Cx<'n>, &mut T) -> R,
     ) -> Option<R> {
-        /// What a userdata holds while its payload is lent out.
-        struct Lent;
-        let Val::UserData(_) = v else {
-            return None;
-        };
-        let Value::UserData(u) = self.st.unshare_value(v.raw()) else {
-            return None;
-        };
-        if self.st.in_image(u.addr()) || !u.data.is::<T>() {
-            return None;
-        }
-        let mut data = std::mem::replace(&mut u.get_mut().data, Box::new(Lent));
-        let r = f(self, data.downcast_mut::<T>().expect("checked above"));
-        // The userdata is still allocated: nothing is freed while a context lives.
-        u.get_mut().data = data;
-        Some(r)
+        // Put back when `lent` drops; the userdata is still allocated then: nothing is
+        // freed while a context lives.
+        let mut lent = self.st.lend_userdata::<T>(&v.raw())?;
+        Some(f(self, lent.payload()))
     }
 
     // ----- argument checks (luaL_check*) -----

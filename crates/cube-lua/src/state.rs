@@ -698,46 +698,101 @@ impl State {
     /// A userdata of this state's shared image is first copied into the state (its
     /// type's cloner, `Image::add_userdata_cloner`; every reference the state holds is
     /// re-pointed to the copy), since other states read it in place; without a cloner
-    /// it cannot be written: `None`.
+    /// it cannot be written: `None`. A payload lent out by [`State::with_userdata`] is
+    /// not there meanwhile: `None`.
     pub(crate) fn userdata_mut<T: std::any::Any>(&mut self, v: &Value) -> Option<&mut T> {
-        // SAFETY: the reference's lifetime is that of the `&mut self` borrow, during
-        // which nothing else can reach the payload through the state; `v` must be a
-        // value of this state (the general contract of `Value`, see `value.rs`).
-        unsafe { self.userdata_mut_unbound(v) }
+        let u = self.own_userdata(v)?;
+        let data: *mut T = u.get_mut().data.downcast_mut::<T>()?;
+        // SAFETY: the payload is a separate allocation that lives as long as the
+        // userdata, a value of this state (`Value`'s contract); the reference borrows the
+        // state mutably, so nothing else can reach the payload through the state while
+        // it lives (every way to it, `userdata_get`, `userdata_mut`, `with_userdata`,
+        // borrows the state).
+        Some(unsafe { &mut *data })
     }
 
-    /// As [`State::userdata_mut`], with the reference not tied to the borrow of the
-    /// state, for natives that use the payload and the state at once (a socket and the
-    /// stack it reads from).
+    /// Runs `f` with the state and the payload of a userdata holding a `T`, both
+    /// mutable at once (a file and the stack it reads into): the safe form of using a
+    /// payload and the state together.
     ///
-    /// # Safety
-    /// During the whole lifetime `'a` of the returned reference:
-    /// - the userdata stays reachable from a root of this state (typically: it is an
-    ///   argument of the running native, whose stack slots stay in place until the
-    ///   native returns), so no collection frees it, and `'a` ends before the native
-    ///   returns;
-    /// - no other reference to the same payload is created or used (no second call of
-    ///   this function or of [`State::userdata_get`]/[`State::userdata_mut`] on the
-    ///   same userdata, no Lua code that could reach it through a native that does);
-    /// - the state is not dropped.
-    pub(crate) unsafe fn userdata_mut_unbound<'a, T: std::any::Any>(
+    /// The payload is moved out of the userdata while `f` runs (it holds a zero-size
+    /// placeholder meanwhile, no allocation), so nothing `f` does through the state can
+    /// reach it a second time: `userdata_mut`, `userdata_get` and `with_userdata` on the
+    /// same userdata find no `T` and return `None`. It is put back when `f` returns (or
+    /// unwinds).
+    ///
+    /// Same rules as [`State::userdata_mut`]: a userdata of this state's shared image is
+    /// first copied into the state, and one that stays the image's gives `None`, as does
+    /// a `v` that is not a userdata holding a `T`.
+    ///
+    /// `v` is a value of this state (`Value`'s contract): if `f` enters the VM (where a
+    /// collection may run), it must stay reachable meanwhile, as every value a native
+    /// holds across such a call.
+    pub(crate) fn with_userdata<T: std::any::Any, R>(
         &mut self,
         v: &Value,
-    ) -> Option<&'a mut T> {
+        f: impl FnOnce(&mut State, &mut T) -> R,
+    ) -> Option<R> {
+        let mut lent = self.lend_userdata::<T>(v)?;
+        Some(f(self, lent.payload()))
+    }
+
+    /// Moves the payload of a userdata holding a `T` out of it, for
+    /// [`State::with_userdata`] and `Cx::with_userdata`: it goes back when the
+    /// [`LentPayload`] is dropped. `None` as for [`State::userdata_mut`].
+    pub(crate) fn lend_userdata<T: std::any::Any>(&mut self, v: &Value) -> Option<LentPayload<T>> {
+        let u = self.own_userdata(v)?;
+        if !u.data.is::<T>() {
+            return None;
+        }
+        let data = std::mem::replace(&mut u.get_mut().data, Box::new(Lent));
+        Some(LentPayload {
+            u,
+            data,
+            _payload: std::marker::PhantomData,
+        })
+    }
+
+    /// The userdata of `v` if this state may write its payload: a standard userdata of
+    /// a shared image is first copied into the state (`unshare_value`); one that stays
+    /// the image's (no cloner) is refused, since other states read it in place.
+    fn own_userdata(&mut self, v: &Value) -> Option<Gc<crate::value::UserData>> {
         let Value::UserData(_) = v else {
             return None;
         };
         let Value::UserData(u) = self.unshare_value(*v) else {
             return None;
         };
-        if self.in_image(u.addr()) {
-            // Still the image's (no cloner): other states read it in place.
-            return None;
-        }
-        let data: *mut T = u.get_mut().data.downcast_mut::<T>()?;
-        // SAFETY: the payload is a separate allocation that lives as long as the
-        // userdata, which the caller keeps rooted and unaliased for `'a` (contract).
-        Some(unsafe { &mut *data })
+        (!self.in_image(u.addr())).then_some(u)
+    }
+}
+
+/// What a userdata holds while its payload is lent out ([`State::with_userdata`]): a
+/// zero-size type, so putting it in place allocates nothing, and no `T` of any caller.
+struct Lent;
+
+/// A userdata payload, a `T`, moved out of its userdata by [`State::lend_userdata`];
+/// dropping it puts the payload back.
+pub(crate) struct LentPayload<T> {
+    u: Gc<crate::value::UserData>,
+    data: Box<dyn std::any::Any + Send>,
+    _payload: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: std::any::Any> LentPayload<T> {
+    pub(crate) fn payload(&mut self) -> &mut T {
+        self.data
+            .downcast_mut::<T>()
+            .expect("lent as a T by lend_userdata")
+    }
+}
+
+impl<T> Drop for LentPayload<T> {
+    fn drop(&mut self) {
+        // The userdata is still allocated: it is a value of its state that stays
+        // reachable while its payload is lent (`State::with_userdata`).
+        let data = std::mem::replace(&mut self.data, Box::new(Lent));
+        self.u.get_mut().data = data;
     }
 }
 

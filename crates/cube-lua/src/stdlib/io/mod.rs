@@ -90,66 +90,77 @@ fn new_file_mode(st: &mut State, f: std::fs::File, mode: &[u8]) -> Value {
     st.new_userdata(LFile::with_access(Backend::File(f), read, write), meta)
 }
 
-/// The `LFile` of a value if it is a file handle (`luaL_testudata`).
+/// Runs `f` with the state and the `LFile` of `v` if `v` is a file handle
+/// (`luaL_testudata`); `None` if it is not.
 ///
-/// # Safety
-/// The reference is not tied to `st` (the natives use the file and the state at once).
-/// For its whole lifetime `'a`, the caller must: keep the handle reachable (an
-/// argument of the running native, an upvalue of the running `lines` iterator, or the
-/// registry's default file, which the natives holding it do not replace), use it only
-/// within the running native's call, and make no second reference to the same file
-/// (no second call of these functions on the same handle, no Lua code run meanwhile).
-unsafe fn as_file<'a>(st: &mut State, v: &Value) -> Option<&'a mut LFile> {
+/// The file is lent to `f` (`State::with_userdata`): while `f` runs, the handle holds no
+/// file, so `f` must not look for the same handle again. The natives take what they need
+/// from the file in `f` and do the rest (setting default files, building iterators,
+/// pushing results) after it.
+fn with_file<R>(
+    st: &mut State,
+    v: Value,
+    f: impl FnOnce(&mut State, &mut LFile) -> R,
+) -> Option<R> {
     // A standard handle of a shared image: use this state's own copy (crate::image).
-    let v = &st.unshare_value(*v);
+    let v = st.unshare_value(v);
     let meta = handle_meta(st)?;
     match v {
-        Value::UserData(u) if u.meta.is_some_and(|m| m.ptr_eq(meta)) => {
-            // SAFETY: the caller's contract is `userdata_mut_unbound`'s (which also
-            // makes this state's own copy of a standard handle of a shared image).
-            unsafe { st.userdata_mut_unbound::<LFile>(v) }
-        }
+        Value::UserData(u) if u.meta.is_some_and(|m| m.ptr_eq(meta)) => st.with_userdata(&v, f),
         _ => None,
     }
 }
 
-/// `luaL_checkudata(L, n, "FILE*")`.
-///
-/// # Safety
-/// As for [`as_file`], for argument `n`.
-unsafe fn check_handle<'a>(st: &mut State, a: Args, n: usize) -> LResult<&'a mut LFile> {
+/// `luaL_checkudata(L, n, "FILE*")`, then `f` with the file (see [`with_file`]).
+fn with_handle<R>(
+    st: &mut State,
+    a: Args,
+    n: usize,
+    f: impl FnOnce(&mut State, &mut LFile) -> LResult<R>,
+) -> LResult<R> {
     let v = st.arg(a, n);
-    // SAFETY: the caller's contract.
-    match unsafe { as_file(st, &v) } {
-        Some(f) => Ok(f),
+    match with_file(st, v, f) {
+        Some(r) => r,
         None => Err(st.arg_type_error(a, n, HANDLE)),
     }
 }
 
-/// `tofile`: a handle that is still open.
-///
-/// # Safety
-/// As for [`as_file`], for argument `n`.
-unsafe fn check_open<'a>(st: &mut State, a: Args, n: usize) -> LResult<&'a mut LFile> {
-    // SAFETY: the caller's contract.
-    let f = unsafe { check_handle(st, a, n) }?;
-    if f.is_closed() {
-        return Err(st.rt_error("attempt to use a closed file"));
+/// `tofile`: argument `n` is a handle that is still open; then `f` with its file (see
+/// [`with_file`]).
+fn with_open<R>(
+    st: &mut State,
+    a: Args,
+    n: usize,
+    f: impl FnOnce(&mut State, &mut LFile) -> LResult<R>,
+) -> LResult<R> {
+    let r = with_handle(st, a, n, |st, file| {
+        Ok((!file.is_closed()).then(|| f(st, file)))
+    })?;
+    match r {
+        Some(r) => r,
+        None => Err(st.rt_error("attempt to use a closed file")),
     }
-    Ok(f)
 }
 
-/// `getiofile`: the default input or output file, which must be open.
-///
-/// # Safety
-/// As for [`as_file`], for the registry's default file `key`.
-unsafe fn default_file<'a>(st: &mut State, key: &str) -> LResult<(Value, &'a mut LFile)> {
+/// `tofile` alone: argument `n` is a handle that is still open.
+fn check_open(st: &mut State, a: Args, n: usize) -> LResult<()> {
+    with_open(st, a, n, |_, _| Ok(()))
+}
+
+/// `getiofile`: runs `f` with the default input or output file `key` (the handle and its
+/// file, see [`with_file`]), which must be open.
+fn with_default<R>(
+    st: &mut State,
+    key: &str,
+    f: impl FnOnce(&mut State, Value, &mut LFile) -> R,
+) -> LResult<R> {
     let reg = st.registry;
     let v = st.get_field(reg, key);
     let v = st.unshare_value(v);
-    // SAFETY: the caller's contract.
-    match unsafe { as_file(st, &v) } {
-        Some(f) if !f.is_closed() => Ok((v, f)),
+    match with_file(st, v, |st, file| {
+        (!file.is_closed()).then(|| f(st, v, file))
+    }) {
+        Some(Some(r)) => Ok(r),
         _ => {
             let msg = format!("standard {} file is closed", &key[4..]);
             Err(st.rt_error(&msg))
@@ -328,36 +339,50 @@ fn io_tmpfile(st: &mut State, _a: Args) -> LResult<Ret> {
 
 fn io_type(st: &mut State, a: Args) -> LResult<Ret> {
     let v = st.check_any(a, 1)?;
-    // SAFETY: the reference does not outlive this expression.
-    match unsafe { as_file(st, &v) } {
+    match with_file(st, v, |_, f| f.is_closed()) {
         None => st.push(Value::Nil),
-        Some(f) if f.is_closed() => st.push_str(b"closed file"),
-        Some(_) => st.push_str(b"file"),
+        Some(true) => st.push_str(b"closed file"),
+        Some(false) => st.push_str(b"file"),
     }
     Ok(Ret::Values(1))
 }
 
 // ----- closing, flushing -----
 
-/// `aux_close`: standard files stay open; pipes return the command's status.
-fn close_file(st: &mut State, f: &mut LFile) -> Ret {
+/// What `aux_close` did to a file.
+enum Closed {
+    /// A standard file, which stays open (`io_noclose`).
+    Std,
+    /// Closed: for a pipe, the command's status.
+    Done(std::io::Result<Option<std::process::ExitStatus>>),
+}
+
+/// `aux_close` on the file itself.
+fn close_file(f: &mut LFile) -> Closed {
     if f.is_std() {
-        st.push(Value::Nil);
-        st.push_str(b"cannot close standard file");
-        return Ret::Values(2);
+        Closed::Std
+    } else {
+        Closed::Done(f.close())
     }
-    match f.close() {
-        Ok(Some(status)) => exec_result(st, status),
-        Ok(None) => file_result(st, Ok(())),
-        Err(e) => push_error(st, &e, None),
+}
+
+/// `aux_close`'s results: pipes return the command's status.
+fn close_result(st: &mut State, c: Closed) -> Ret {
+    match c {
+        Closed::Std => {
+            st.push(Value::Nil);
+            st.push_str(b"cannot close standard file");
+            Ret::Values(2)
+        }
+        Closed::Done(Ok(Some(status))) => exec_result(st, status),
+        Closed::Done(Ok(None)) => file_result(st, Ok(())),
+        Closed::Done(Err(e)) => push_error(st, &e, None),
     }
 }
 
 fn f_close(st: &mut State, a: Args) -> LResult<Ret> {
-    // SAFETY: argument of this native, used only within this call (no Lua code
-    // runs meanwhile).
-    let f = unsafe { check_open(st, a, 1) }?;
-    Ok(close_file(st, f))
+    let c = with_open(st, a, 1, |_, f| Ok(close_file(f)))?;
+    Ok(close_result(st, c))
 }
 
 fn io_close(st: &mut State, a: Args) -> LResult<Ret> {
@@ -375,20 +400,18 @@ fn io_close(st: &mut State, a: Args) -> LResult<Ret> {
 }
 
 fn f_gc(st: &mut State, a: Args) -> LResult<Ret> {
-    // SAFETY: argument of this native, used only within this call (no Lua code
-    // runs meanwhile).
-    let f = unsafe { check_handle(st, a, 1) }?;
-    if !f.is_closed() && !f.is_std() {
-        let _ = f.close();
-    }
+    with_handle(st, a, 1, |_, f| {
+        if !f.is_closed() && !f.is_std() {
+            let _ = f.close();
+        }
+        Ok(())
+    })?;
     Ok(Ret::Values(0))
 }
 
 fn f_tostring(st: &mut State, a: Args) -> LResult<Ret> {
-    // SAFETY: argument of this native, used only within this call (no Lua code
-    // runs meanwhile).
-    let f = unsafe { check_handle(st, a, 1) }?;
-    let s = if f.is_closed() {
+    let closed = with_handle(st, a, 1, |_, f| Ok(f.is_closed()))?;
+    let s = if closed {
         "file (closed)".to_string()
     } else {
         format!("file ({:#x})", st.arg(a, 1).addr())
@@ -397,27 +420,23 @@ fn f_tostring(st: &mut State, a: Args) -> LResult<Ret> {
     Ok(Ret::Values(1))
 }
 
-fn flush_file(st: &mut State, f: &mut LFile) -> Ret {
-    let r = if f.is_stdout() {
+/// `fflush`: standard output's bytes wait in `State::stdout`.
+fn flush_file(st: &mut State, f: &mut LFile) -> std::io::Result<()> {
+    if f.is_stdout() {
         st.stdout.flush()
     } else {
         f.flush()
-    };
-    file_result(st, r)
+    }
 }
 
 fn f_flush(st: &mut State, a: Args) -> LResult<Ret> {
-    // SAFETY: argument of this native, used only within this call (no Lua code
-    // runs meanwhile).
-    let f = unsafe { check_open(st, a, 1) }?;
-    Ok(flush_file(st, f))
+    let r = with_open(st, a, 1, |st, f| Ok(flush_file(st, f)))?;
+    Ok(file_result(st, r))
 }
 
 fn io_flush(st: &mut State, _a: Args) -> LResult<Ret> {
-    // SAFETY: the registry's default file, used only within this call (no Lua
-    // code runs and the default is not replaced meanwhile).
-    let (_, f) = unsafe { default_file(st, IO_OUTPUT) }?;
-    Ok(flush_file(st, f))
+    let r = with_default(st, IO_OUTPUT, |st, _, f| flush_file(st, f))?;
+    Ok(file_result(st, r))
 }
 
 // ----- default files -----
@@ -433,9 +452,8 @@ fn io_file(st: &mut State, a: Args, key: &str, mode: &[u8]) -> LResult<Ret> {
             st.set_field(reg, key, h);
         }
         v => {
-            // SAFETY: argument of this native, used only within this call (no Lua code
-            // runs meanwhile).
-            unsafe { check_open(st, a, 1) }?;
+            // Checked, and the file released, before the registry changes.
+            check_open(st, a, 1)?;
             st.set_field(reg, key, v);
         }
     }
@@ -499,22 +517,21 @@ fn read_one(st: &mut State, f: &mut LFile, fmt: &Format) -> std::io::Result<Opti
 }
 
 /// `g_read`: reads the formats in `formats` (argument values numbered from `first_arg`
-/// for messages); no formats means one line.
+/// for messages); no formats means one line. As liolib, each format is checked when its
+/// turn comes, after the reads before it (which an invalid one does not undo), and none
+/// after a failed read.
 fn g_read(st: &mut State, f: &mut LFile, formats: &[Value], first_arg: usize) -> LResult<Ret> {
     if f.is_stdin() {
         let _ = st.stdout.flush();
     }
-    let mut parsed = Vec::with_capacity(formats.len().max(1));
-    for (i, v) in formats.iter().enumerate() {
-        parsed.push(parse_format(st, *v, first_arg + i)?);
-    }
-    if parsed.is_empty() {
-        parsed.push(Format::Line { keep_nl: false });
-    }
-    st.check_stack(parsed.len() + 2)?;
+    st.check_stack(formats.len() + 2)?;
     let mut n = 0;
-    for fmt in &parsed {
-        match read_one(st, f, fmt) {
+    for i in 0..formats.len().max(1) {
+        let fmt = match formats.get(i) {
+            Some(v) => parse_format(st, *v, first_arg + i)?,
+            None => Format::Line { keep_nl: false },
+        };
+        match read_one(st, f, &fmt) {
             Ok(Some(v)) => {
                 st.push(v);
                 n += 1;
@@ -537,41 +554,32 @@ fn args_from(st: &State, a: Args, from: usize) -> Vec<Value> {
 }
 
 fn f_read(st: &mut State, a: Args) -> LResult<Ret> {
-    // SAFETY: argument of this native, used only within this call (no Lua code
-    // runs meanwhile).
-    let f = unsafe { check_open(st, a, 1) }?;
     let formats = args_from(st, a, 2);
-    g_read(st, f, &formats, 2)
+    with_open(st, a, 1, |st, f| g_read(st, f, &formats, 2))
 }
 
 fn io_read(st: &mut State, a: Args) -> LResult<Ret> {
-    // SAFETY: the registry's default file, used only within this call (no Lua
-    // code runs and the default is not replaced meanwhile).
-    let (_, f) = unsafe { default_file(st, IO_INPUT) }?;
     let formats = args_from(st, a, 1);
-    g_read(st, f, &formats, 1)
+    with_default(st, IO_INPUT, |st, _, f| g_read(st, f, &formats, 1))?
 }
 
 /// The iterator of `lines`: upvalues are the file, whether to close it at the end, and
 /// the formats.
 fn io_readline(st: &mut State, _a: Args) -> LResult<Ret> {
     let fv = st.upvalue(0);
-    // SAFETY: the running iterator's upvalue, used only within this call (no Lua
-    // code runs meanwhile).
-    let f = unsafe { as_file(st, &fv) };
-    let Some(f) = f else {
-        return Err(st.rt_error("file is already closed"));
-    };
-    if f.is_closed() {
-        return Err(st.rt_error("file is already closed"));
-    }
     let to_close = st.upvalue(1).truthy();
     let formats: Vec<Value> = match st.cur.frames.last().map(|fr| &fr.kind) {
         Some(crate::thread::FrameKind::Native(nc)) => nc.upvals[2..].to_vec(),
         _ => Vec::new(),
     };
     let base = st.top();
-    let ret = g_read(st, f, &formats, 2)?;
+    let read = with_file(st, fv, |st, f| {
+        (!f.is_closed()).then(|| g_read(st, f, &formats, 2))
+    });
+    let Some(Some(ret)) = read else {
+        return Err(st.rt_error("file is already closed"));
+    };
+    let ret = ret?;
     let Ret::Values(n) = ret else { return Ok(ret) };
     let first = st.stack_at(base);
     if !first.is_nil() {
@@ -586,7 +594,9 @@ fn io_readline(st: &mut State, _a: Args) -> LResult<Ret> {
         return Err(st.rt_error(&m));
     }
     if to_close {
-        let _ = f.close();
+        with_file(st, fv, |_, f| {
+            let _ = f.close();
+        });
     }
     st.set_top(base);
     Ok(Ret::Values(0))
@@ -606,9 +616,7 @@ fn push_lines(st: &mut State, a: Args, file: Value, to_close: bool) -> LResult<R
 }
 
 fn f_lines(st: &mut State, a: Args) -> LResult<Ret> {
-    // SAFETY: argument of this native, used only within this call (no Lua code
-    // runs meanwhile).
-    unsafe { check_open(st, a, 1) }?;
+    check_open(st, a, 1)?;
     let file = st.arg(a, 1);
     push_lines(st, a, file, false)
 }
@@ -617,8 +625,8 @@ fn io_lines(st: &mut State, a: Args) -> LResult<Ret> {
     if st.arg(a, 1).is_nil() {
         let reg = st.registry;
         let v = st.get_field(reg, IO_INPUT);
-        // SAFETY: the reference does not outlive this expression.
-        if unsafe { as_file(st, &v) }.is_none_or(|f| f.is_closed()) {
+        // Checked, and the file released, before the iterator is made over it.
+        if with_file(st, v, |_, f| f.is_closed()) != Some(false) {
             return Err(st.rt_error("attempt to use a closed file"));
         }
         return push_lines(st, a, v, false);
@@ -630,8 +638,9 @@ fn io_lines(st: &mut State, a: Args) -> LResult<Ret> {
 
 // ----- writing -----
 
-/// `g_write`: numbers as `%.14g`, strings as they are; returns the file or an error.
-fn g_write(st: &mut State, file: Value, f: &mut LFile, a: Args, from: usize) -> LResult<Ret> {
+/// `g_write`: writes arguments `from..` (numbers as `%.14g`, strings as they are),
+/// checking each as it comes; after a failed write the rest are only checked.
+fn g_write(st: &mut State, f: &mut LFile, a: Args, from: usize) -> LResult<std::io::Result<()>> {
     let mut result = Ok(());
     for i in from..=a.len {
         let bytes: Vec<u8> = match st.arg(a, i) {
@@ -650,36 +659,37 @@ fn g_write(st: &mut State, file: Value, f: &mut LFile, a: Args, from: usize) -> 
             };
         }
     }
-    match result {
+    Ok(result)
+}
+
+/// `g_write`'s results: the file, or the error.
+fn write_result(st: &mut State, file: Value, r: std::io::Result<()>) -> Ret {
+    match r {
         Ok(()) => {
             st.push(file);
-            Ok(Ret::Values(1))
+            Ret::Values(1)
         }
-        Err(e) => Ok(push_error(st, &e, None)),
+        Err(e) => push_error(st, &e, None),
     }
 }
 
 fn f_write(st: &mut State, a: Args) -> LResult<Ret> {
-    // SAFETY: argument of this native, used only within this call (no Lua code
-    // runs meanwhile).
-    let f = unsafe { check_open(st, a, 1) }?;
+    let r = with_open(st, a, 1, |st, f| g_write(st, f, a, 2))?;
     let file = st.arg(a, 1);
-    g_write(st, file, f, a, 2)
+    Ok(write_result(st, file, r))
 }
 
 fn io_write(st: &mut State, a: Args) -> LResult<Ret> {
-    // SAFETY: the registry's default file, used only within this call (no Lua
-    // code runs and the default is not replaced meanwhile).
-    let (file, f) = unsafe { default_file(st, IO_OUTPUT) }?;
-    g_write(st, file, f, a, 1)
+    let (file, r) = with_default(st, IO_OUTPUT, |st, file, f| {
+        g_write(st, f, a, 1).map(|r| (file, r))
+    })??;
+    Ok(write_result(st, file, r))
 }
 
 // ----- seek, setvbuf -----
 
 fn f_seek(st: &mut State, a: Args) -> LResult<Ret> {
-    // SAFETY: argument of this native, used only within this call (no Lua code
-    // runs meanwhile).
-    let f = unsafe { check_open(st, a, 1) }?;
+    check_open(st, a, 1)?;
     let op = st.check_option(a, 2, Some("cur"), &["set", "cur", "end"])?;
     let off = st.opt_number(a, 3, 0.0)?;
     if off.fract() != 0.0 || !off.is_finite() || off.abs() >= 9.2e18 {
@@ -692,10 +702,13 @@ fn f_seek(st: &mut State, a: Args) -> LResult<Ret> {
         1 => SeekFrom::Current(off),
         _ => SeekFrom::End(off),
     };
-    if f.is_stdout() {
-        let _ = st.stdout.flush();
-    }
-    match f.seek(pos) {
+    let r = with_open(st, a, 1, |st, f| {
+        if f.is_stdout() {
+            let _ = st.stdout.flush();
+        }
+        Ok(f.seek(pos))
+    })?;
+    match r {
         Ok(p) => {
             st.push(Value::Num(p as f64));
             Ok(Ret::Values(1))
@@ -705,24 +718,29 @@ fn f_seek(st: &mut State, a: Args) -> LResult<Ret> {
 }
 
 fn f_setvbuf(st: &mut State, a: Args) -> LResult<Ret> {
-    // SAFETY: argument of this native, used only within this call (no Lua code
-    // runs meanwhile).
-    let f = unsafe { check_open(st, a, 1) }?;
+    check_open(st, a, 1)?;
     let op = st.check_option(a, 2, None, &["no", "full", "line"])?;
     // Checked as liolib does, then ignored as glibc ignores it when no buffer is given
     // (liolib passes NULL): the buffer is BUFSIZ whatever the program asks, so a size
     // cannot make the stream hold more memory than that, nor flush sooner than lua5.2.
     st.opt_integer(a, 3, stream::BUF_SIZE as i64)?;
     let size = stream::BUF_SIZE;
-    f.vbuf = match op {
+    let vbuf = match op {
         0 => VBuf::No,
         1 => VBuf::Full(size),
         _ => VBuf::Line(size),
     };
+    let r = with_open(st, a, 1, |st, f| Ok(set_vbuf(st, f, vbuf)))?;
+    Ok(file_result(st, r))
+}
+
+/// `setvbuf` on the file; for standard output, on `State::stdout` too.
+fn set_vbuf(st: &mut State, f: &mut LFile, vbuf: VBuf) -> std::io::Result<()> {
+    f.vbuf = vbuf;
     // glibc's setvbuf with no buffer flushes what is buffered only when switching to
     // unbuffered; "full" and "line" keep it (it goes out at the next flush).
-    let unbuffered = op == 0;
-    let r = if f.is_stdout() {
+    let unbuffered = vbuf == VBuf::No;
+    if f.is_stdout() {
         let r = if unbuffered {
             st.stdout.flush()
         } else {
@@ -742,6 +760,48 @@ fn f_setvbuf(st: &mut State, a: Args) -> LResult<Ret> {
         f.flush()
     } else {
         Ok(())
-    };
-    Ok(file_result(st, r))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A state with the io library and its default output, `io.stdout`.
+    fn state_and_stdout() -> (State, Value) {
+        let mut st = State::new_bare();
+        open(&mut st);
+        let reg = st.registry;
+        let out = st.get_field(reg, IO_OUTPUT);
+        (st, out)
+    }
+
+    #[test]
+    fn a_lent_file_cannot_be_reached_again_and_comes_back() {
+        let (mut st, out) = state_and_stdout();
+        let inside = with_file(&mut st, out, |st, f| {
+            assert!(f.is_stdout());
+            (
+                with_file(st, out, |_, _| ()).is_none(),
+                st.userdata_mut::<LFile>(&out).is_none(),
+                st.userdata_get::<LFile>(&out).is_none(),
+            )
+        });
+        assert_eq!(inside, Some((true, true, true)));
+        assert_eq!(with_file(&mut st, out, |_, f| f.is_stdout()), Some(true));
+        assert!(st
+            .userdata_mut::<LFile>(&out)
+            .is_some_and(|f| f.is_stdout()));
+        assert!(with_file(&mut st, Value::Nil, |_, _| ()).is_none());
+    }
+
+    #[test]
+    fn a_panic_while_the_file_is_lent_puts_it_back() {
+        let (mut st, out) = state_and_stdout();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            with_file(&mut st, out, |_, _| panic!("inside"))
+        }));
+        assert!(r.is_err());
+        assert_eq!(with_file(&mut st, out, |_, f| f.is_stdout()), Some(true));
+    }
 }
