@@ -1133,7 +1133,7 @@ pub struct Frozen {
 //   upvalues at all. A userdata payload that no cloner copies stays shared: other
 //   crates reach payloads only through `State::userdata_get` (a shared reference, and
 //   only to a payload made `Sync` by `State::new_shared_userdata`, such as cube-zmq's
-//   `Runtime`, when it is the image's) and `State::userdata_mut`/`_unbound`, which copy
+//   `Runtime`, when it is the image's) and `State::userdata_mut`/`with_userdata`, which copy
 //   an image userdata first and refuse one that stays the image's. The cloners that
 //   make those copies only read the payload (`Image::add_userdata_cloner`'s contract).
 // - Objects that the VM or natives write in place without unsharing are never in an
