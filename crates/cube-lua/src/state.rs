@@ -394,6 +394,12 @@ impl State {
         p: Gc<crate::value::FnProto>,
         upvals: Vec<Gc<crate::value::UpVal>>,
     ) -> Gc<crate::value::LClosure> {
+        // (The interpreter loop relies on it: `LClosure`.)
+        assert_eq!(
+            upvals.len(),
+            p.proto.upvalues.len(),
+            "a closure has one upvalue per upvalue of its prototype"
+        );
         self.heap.new_lclosure(crate::value::LClosure {
             p,
             upvals: upvals.into_boxed_slice(),

@@ -227,7 +227,9 @@ pub struct FnProto {
     pub cache: Option<Gc<LClosure>>,
 }
 
-/// A Lua function value: a prototype instance and its upvalues.
+/// A Lua function value: a prototype instance and its upvalues, exactly one per
+/// upvalue of its prototype (every constructor keeps this; the interpreter loop reads
+/// upvalues without bounds checks because of it).
 pub struct LClosure {
     pub p: Gc<FnProto>,
     pub upvals: Box<[Gc<UpVal>]>,

@@ -139,6 +139,17 @@ impl State {
                     unsafe { &mut *regs.add(($i) as usize) }
                 };
             }
+            // Upvalue `$n` of the running closure.
+            macro_rules! upval {
+                ($n:expr) => {{
+                    let n = $n as usize;
+                    debug_assert!(n < cl.upvals.len(), "upvalue index in range");
+                    // SAFETY: upvalue indices are below the prototype's upvalue count
+                    // (the compiler's, or `dump::verify`'s for a loaded chunk), and a
+                    // closure has exactly that many (`LClosure`'s invariant).
+                    unsafe { cl.upvals.get_unchecked(n) }
+                }};
+            }
             macro_rules! kst {
                 ($i:expr) => {
                     // SAFETY: constant indices are in range (the compiler's, or
@@ -375,9 +386,9 @@ impl State {
                             *reg!(i.a() + j) = Value::Nil;
                         }
                     }
-                    OpCode::GetUpval => *reg!(i.a()) = upval_get(&cl.upvals[i.b() as usize]),
+                    OpCode::GetUpval => *reg!(i.a()) = upval_get(upval!(i.b())),
                     OpCode::GetTabUp => {
-                        let t = upval_get(&cl.upvals[i.b() as usize]);
+                        let t = upval_get(upval!(i.b()));
                         let key = rk!(i.c());
                         if let (Value::Table(tab), Value::Str(s)) = (t, key) {
                             if self.get_str_chain(tab, s, reg!(i.a())) {
@@ -405,12 +416,12 @@ impl State {
                         got!(i.a(), self.index_slow(t, key, Src::Reg(i.b())));
                     }
                     OpCode::SetTabUp => {
-                        let t = upval_get(&cl.upvals[i.a() as usize]);
+                        let t = upval_get(upval!(i.a()));
                         store!(t, rk!(i.b()), rk!(i.c()), Src::Up(i.a()));
                     }
                     OpCode::SetUpval => {
                         let v = *reg!(i.a());
-                        upval_set(cl.upvals[i.b() as usize].get_mut(), v);
+                        upval_set(upval!(i.b()).get_mut(), v);
                     }
                     OpCode::SetTable => {
                         store!(*reg!(i.a()), rk!(i.b()), rk!(i.c()), Src::Reg(i.a()))
