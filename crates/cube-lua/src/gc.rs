@@ -618,7 +618,9 @@ impl Heap {
                     if let Some(v) = &mut t.pending_error {
                         swap(v);
                     }
-                    swap(&mut t.hook);
+                    if let Some(h) = &mut t.hooks {
+                        swap(&mut h.hook);
+                    }
                 }
                 Obj::LFn(_) | Obj::Proto(_) => {}
             }
@@ -850,7 +852,7 @@ impl Heap {
                 if let Some(ret) = t.pending_error {
                     self.mark_value(ret);
                 }
-                self.mark_value(t.hook);
+                self.mark_value(t.hooks().hook);
             }
         }
     }

@@ -191,26 +191,45 @@ pub struct Thread {
     /// C level of this coroutine's first frame: its first resumer's level plus one (as
     /// PUC's `L->nCcalls = from->nCcalls + 1`).
     pub base_clevel: u16,
-    /// The debug hook of this thread (`debug.sethook`; PUC keeps it in
-    /// `registry._HKEY[thread]`), nil for none.
+    /// The events the VM calls the hook for: `Hooks::mask` when the hook is a
+    /// function, otherwise 0; plus [`HOOK_RUNNING`] while `Hooks::run` is set. The
+    /// interpreter runs its hooked loop while this is not 0 (the one hook field every
+    /// call and return looks at, so it stays here).
+    pub hook_on: u8,
+    /// The rest of the debug-hook state, made on first use (`hooks_mut`): most threads
+    /// never have a hook, and every idle process has a thread (without it the thread
+    /// object falls from mimalloc's 192-byte class to its 128-byte one).
+    pub(crate) hooks: Option<Box<Hooks>>,
+}
+
+/// A thread's debug-hook state (`debug.sethook`).
+#[derive(Clone)]
+pub(crate) struct Hooks {
+    /// The hook function (PUC keeps it in `registry._HKEY[thread]`), nil for none.
     pub hook: Value,
     /// PUC's `hookmask` ([`MASK_CALL`] ...), as `debug.gethook` reports it.
-    pub hook_mask: u8,
-    /// The events the VM calls `hook` for: `hook_mask` when `hook` is a function,
-    /// otherwise 0; plus [`HOOK_RUNNING`] while `hook_run` is set. The interpreter runs
-    /// its hooked loop while this is not 0.
-    pub hook_on: u8,
+    pub mask: u8,
     /// `count` of `debug.sethook` (`basehookcount`) and the countdown to the next
     /// count event (`hookcount`).
-    pub base_hook_count: i32,
-    pub hook_count: i32,
+    pub base_count: i32,
+    pub count: i32,
     /// PUC's `oldpc`: the pc (index of the next instruction) of the last traced
-    /// instruction, for line events (`u32`, which any function's code fits: it keeps
-    /// every thread object 8 bytes smaller).
+    /// instruction, for line events.
     pub old_pc: u32,
     /// The hook running on this thread, if one is (hooks are then off: PUC's
-    /// `allowhook`). Set only through `set_hook_run`.
-    pub(crate) hook_run: Option<crate::vm::hook::HookRun>,
+    /// `allowhook`). Set only through `Thread::set_hook_run`.
+    pub run: Option<crate::vm::hook::HookRun>,
+}
+
+impl Hooks {
+    const NONE: Hooks = Hooks {
+        hook: Value::Nil,
+        mask: 0,
+        base_count: 0,
+        count: 0,
+        old_pc: 0,
+        run: None,
+    };
 }
 
 /// Hook event masks (`LUA_MASKCALL` ...).
@@ -244,13 +263,8 @@ impl Thread {
             c_depth: 0,
             limit: MAX_STACK,
             base_clevel: 0,
-            hook: Value::Nil,
-            hook_mask: 0,
             hook_on: 0,
-            base_hook_count: 0,
-            hook_count: 0,
-            old_pc: 0,
-            hook_run: None,
+            hooks: None,
         }
     }
 
@@ -305,15 +319,38 @@ impl Thread {
     /// After unwinding: a hook whose frame is gone is over (hooks are allowed again).
     #[inline]
     pub(crate) fn forget_unwound_hook(&mut self) {
-        if self.hook_run.is_some_and(|r| r.frame >= self.frames.len()) {
+        if self.hook_on & HOOK_RUNNING != 0
+            && self
+                .hook_run()
+                .is_some_and(|r| r.frame >= self.frames.len())
+        {
             self.set_hook_run(None);
         }
+    }
+
+    /// The thread's hook state, if it ever had any.
+    #[inline]
+    pub(crate) fn hooks(&self) -> &Hooks {
+        self.hooks.as_deref().unwrap_or(&Hooks::NONE)
+    }
+
+    /// The thread's hook state, made if it had none.
+    pub(crate) fn hooks_mut(&mut self) -> &mut Hooks {
+        self.hooks.get_or_insert_with(|| Box::new(Hooks::NONE))
+    }
+
+    /// The hook running on this thread, if one is.
+    #[inline]
+    pub(crate) fn hook_run(&self) -> Option<crate::vm::hook::HookRun> {
+        self.hooks.as_ref().and_then(|h| h.run)
     }
 
     /// Sets or clears the running hook, keeping [`HOOK_RUNNING`] in step.
     #[inline]
     pub(crate) fn set_hook_run(&mut self, run: Option<crate::vm::hook::HookRun>) {
-        self.hook_run = run;
+        if run.is_some() || self.hooks.is_some() {
+            self.hooks_mut().run = run;
+        }
         if run.is_some() {
             self.hook_on |= HOOK_RUNNING;
         } else {
@@ -393,5 +430,16 @@ fn grow_frames(frames: &mut Vec<Frame>) -> usize {
 impl Default for Thread {
     fn default() -> Self {
         Thread::new()
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    /// Every process has a thread: with its collector header it fits mimalloc's
+    /// 128-byte class (the hook state lives behind `Thread::hooks`).
+    #[test]
+    fn thread_fits_the_128_byte_class() {
+        let n = std::mem::size_of::<crate::gc::GcBox<super::Thread>>();
+        assert!(n <= 128, "{n}");
     }
 }

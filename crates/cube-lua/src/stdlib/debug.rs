@@ -500,11 +500,11 @@ fn sethook(st: &mut State, a: Args) -> LResult<Ret> {
 
 fn gethook(st: &mut State, a: Args) -> LResult<Ret> {
     let (th, _) = get_thread(st, a);
-    st.push(th.hook);
-    let m = crate::vm::hook::unmake_mask(th.hook_mask);
+    st.push(th.hooks().hook);
+    let m = crate::vm::hook::unmake_mask(th.hooks().mask);
     let m = st.new_string(m);
     st.push(m);
-    st.push(Value::Num(th.base_hook_count as f64));
+    st.push(Value::Num(th.hooks().base_count as f64));
     Ok(Ret::Values(3))
 }
 

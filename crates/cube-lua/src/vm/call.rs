@@ -1131,9 +1131,13 @@ impl State {
     /// none is called in it until `debug.sethook` gives it one.
     pub(crate) fn new_coroutine(&mut self, f: Value) -> Gc<Thread> {
         let mut t = Thread::new();
-        t.hook_mask = self.cur.hook_mask;
-        t.base_hook_count = self.cur.base_hook_count;
-        t.hook_count = t.base_hook_count;
+        let (mask, count) = (self.cur.hooks().mask, self.cur.hooks().base_count);
+        if mask != 0 || count != 0 {
+            let h = t.hooks_mut();
+            h.mask = mask;
+            h.base_count = count;
+            h.count = count;
+        }
         // A coroutine's stack starts with room for a first call, in one allocation (a
         // host push alone leaves just `EXTRA_STACK` slots: see `Thread::push`).
         let _ = t.ensure(1 + crate::thread::MIN_STACK);
@@ -1157,7 +1161,7 @@ impl State {
                     // No hooks inside a finalizer (PUC's GCTM clears `allowhook`); a
                     // thread without hooks keeps its unhooked loop.
                     let th = self.cur.get_mut();
-                    let suspend = th.hook_on != 0 && th.hook_run.is_none();
+                    let suspend = th.hook_on != 0 && th.hook_run().is_none();
                     if suspend {
                         th.set_hook_run(Some(crate::vm::hook::HookRun::SUSPENDED));
                     }

@@ -103,7 +103,7 @@ impl State {
         } else {
             saved_top
         };
-        let hook = th.hook;
+        let hook = th.hooks().hook;
         self.check_stack_at(slot + 3 + EXTRA_STACK)?;
         let ev = self.new_str(event);
         let th = self.cur.get_mut();
@@ -123,7 +123,7 @@ impl State {
     /// Whether hooks may be called on the running thread now (PUC's `allowhook`).
     #[inline]
     fn hooks_allowed(&self) -> bool {
-        self.cur.hook_run.is_none()
+        self.cur.hook_on & HOOK_RUNNING == 0
     }
 
     /// The call event of the Lua function whose frame was just pushed (`callhook`).
@@ -241,7 +241,7 @@ impl State {
         let th = self.cur.get_mut();
         let nf = th.frames.len();
         if nf >= 2 && th.frames[nf - 2].is_lua() {
-            th.old_pc = th.frames[nf - 2].pc as u32;
+            th.hooks_mut().old_pc = th.frames[nf - 2].pc as u32;
         }
     }
 
@@ -251,7 +251,7 @@ impl State {
     #[inline(never)]
     pub(crate) fn after_hook(&mut self) -> LResult<()> {
         let th = self.cur.get_mut();
-        let Some(run) = th.hook_run else {
+        let Some(run) = th.hook_run() else {
             return Ok(());
         };
         th.set_hook_run(None);
@@ -294,8 +294,9 @@ impl State {
     /// without tracing it again.
     fn instruction_traced(&mut self) {
         let th = self.cur.get_mut();
+        let pc = th.frames.last().expect("traced frame").pc;
+        th.hooks_mut().old_pc = pc as u32;
         let f = th.frames.last_mut().expect("traced frame");
-        th.old_pc = f.pc as u32;
         f.pc -= 1;
         f.hooked = true;
     }
@@ -315,9 +316,10 @@ impl State {
             f.hooked = false;
             return Ok(false);
         }
-        th.hook_count = th.hook_count.wrapping_sub(1);
-        if th.hook_count == 0 || mask & MASK_LINE != 0 {
-            f.pc = pc;
+        f.pc = pc;
+        let h = th.hooks_mut();
+        h.count = h.count.wrapping_sub(1);
+        if h.count == 0 || mask & MASK_LINE != 0 {
             return self.trace_exec();
         }
         Ok(false)
@@ -331,13 +333,14 @@ impl State {
     pub(crate) fn trace_exec(&mut self) -> LResult<bool> {
         let th = self.cur.get_mut();
         let mask = th.hook_on;
-        let counthook = mask & MASK_COUNT != 0 && th.hook_count == 0;
+        let h = th.hooks_mut();
+        let counthook = mask & MASK_COUNT != 0 && h.count == 0;
         if counthook {
-            th.hook_count = th.base_hook_count;
+            h.count = h.base_count;
         }
         if !self.hooks_allowed() {
             let th = self.cur.get_mut();
-            th.old_pc = th.frames.last().expect("traced frame").pc as u32;
+            th.hooks_mut().old_pc = th.frames.last().expect("traced frame").pc as u32;
             return Ok(false);
         }
         if counthook {
@@ -360,7 +363,7 @@ impl State {
             let p = &cl.p.proto;
             let npc = pc - 1;
             let newline = p.line_at(npc);
-            let old_pc = th.old_pc as usize;
+            let old_pc = th.hooks().old_pc as usize;
             let old_line = old_pc
                 .checked_sub(1)
                 .and_then(|o| p.line_info.get(o).copied());
@@ -369,7 +372,7 @@ impl State {
                 return Ok(true);
             }
         }
-        self.cur.get_mut().old_pc = pc as u32;
+        self.cur.get_mut().hooks_mut().old_pc = pc as u32;
         Ok(false)
     }
 
@@ -384,8 +387,11 @@ impl State {
         count: i32,
     ) {
         let t = th.get_mut();
-        t.hook = hook;
-        t.hook_mask = mask;
+        let h = t.hooks_mut();
+        h.hook = hook;
+        h.mask = mask;
+        h.base_count = count;
+        h.count = count;
         let on = if hook.is_function() { mask } else { 0 };
         t.hook_on = on | (t.hook_on & HOOK_RUNNING);
         // A frame marked while other hooks were set (and then cleared before it ran
@@ -394,8 +400,6 @@ impl State {
         for f in t.frames.iter_mut() {
             f.hooked = false;
         }
-        t.base_hook_count = count;
-        t.hook_count = count;
     }
 }
 
