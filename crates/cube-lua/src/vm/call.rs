@@ -191,7 +191,7 @@ impl State {
     }
 
     #[cold]
-    fn native_failed(&mut self, e: Value, args: Args) -> LResult<Ret> {
+    pub(crate) fn native_failed(&mut self, e: Value, args: Args) -> LResult<Ret> {
         if !self.gc_request_pending() {
             return Err(e);
         }

@@ -133,7 +133,8 @@ impl State {
         // The result is looked at in place: moving the whole `LResult<Ret>` out of the
         // slot the native wrote it in read it back with wider loads than the native's
         // stores (a store-forwarding stall on every native call).
-        let ret = self.call_native(nc, args);
+        // (Called here, not through `call_native`, whose `match` moved the result too.)
+        let ret = (nc.f)(self, args);
         if let Ok(Ret::Values(n)) = &ret {
             let n = *n;
             // Only if it came back to this frame, and did not set hooks (its return
@@ -162,7 +163,11 @@ impl State {
                 return Ok(Flow::Restack);
             }
         }
-        self.native_ret(ret?, None)?;
+        let ret = match ret {
+            Ok(r) => r,
+            Err(e) => self.native_failed(e, args)?,
+        };
+        self.native_ret(ret, None)?;
         Ok(Flow::Reload)
     }
 
