@@ -14,6 +14,7 @@ use crate::table::Table;
 use crate::thread::{pop_frame, push_frame, CallKind, Frame, FrameKind, EXTRA_STACK};
 use crate::tm::TM;
 use crate::value::{LClosure, LuaStr, UpState, UpVal, Value};
+use crate::vm::call::place_results;
 use crate::vm::instr::Flow;
 use crate::vm::ops::{arith_num, Got, Src};
 
@@ -677,37 +678,24 @@ impl State {
             return Returned::Slow;
         }
         let n = if b != 0 { b - 1 } else { th.top - first };
-        let res = frame.func;
-        let wanted = frame.nresults;
-        if let FrameKind::Lua(ccl) = th.frames[nf - 2].kind {
-            if wanted == 1 {
-                // A 16-byte move: a `Value` picked by an `if` went through the Rust
-                // stack byte-wise (a store-forwarding stall on every return).
-                if n >= 1 {
-                    th.stack.copy_within(first..first + 1, res);
-                } else {
-                    th.stack[res] = Value::Nil;
-                }
-            } else if wanted < 0 {
-                th.stack.copy_within(first..first + n, res);
-            } else {
-                let wanted = wanted as usize;
-                let m = n.min(wanted);
-                th.stack.copy_within(first..first + m, res);
-                th.stack[res + m..res + wanted].fill(Value::Nil);
-            }
-            pop_frame(&mut th.frames);
-            let caller = &th.frames[nf - 2];
-            th.top = if wanted < 0 { res + n } else { caller.top };
-            return Returned::ToLua(ccl, caller.base, caller.pc);
+        let (res, wanted) = (frame.func, frame.nresults);
+        let lua_caller = match th.frames[nf - 2].kind {
+            FrameKind::Lua(ccl) => Some(ccl),
+            _ => None,
+        };
+        if lua_caller.is_none() && (wanted != 1 || n == 0) {
+            return Returned::Slow;
         }
-        if wanted == 1 && n >= 1 {
-            th.stack.copy_within(first..first + 1, res);
-            pop_frame(&mut th.frames);
-            th.top = res + 1;
+        place_results(th, res, first, n, wanted);
+        pop_frame(&mut th.frames);
+        let Some(ccl) = lua_caller else {
             return Returned::Placed;
+        };
+        let caller = &th.frames[nf - 2];
+        if wanted >= 0 {
+            th.top = caller.top;
         }
-        Returned::Slow
+        Returned::ToLua(ccl, caller.base, caller.pc)
     }
 }
 

@@ -148,12 +148,7 @@ impl State {
                     th.top = th.frames.last().expect("the calling frame").top;
                 }
                 if self.heap.should_collect() {
-                    let limit = if nresults >= 0 {
-                        func + nresults as usize
-                    } else {
-                        self.cur.top
-                    };
-                    self.collect_at_safe_point(limit)?;
+                    self.collect_at_safe_point(self.results_end(func, nresults))?;
                     return Ok(Flow::Reload);
                 }
                 if self.budget <= 0 || self.suspended.is_some() {
@@ -186,16 +181,22 @@ impl State {
                     self.restore_frame_top();
                 }
                 if self.heap.should_collect() {
-                    let limit = if nresults >= 0 {
-                        func + nresults as usize
-                    } else {
-                        self.cur.top
-                    };
-                    self.collect_at_safe_point(limit)?;
+                    self.collect_at_safe_point(self.results_end(func, nresults))?;
                 }
             }
         }
         Ok(Flow::Reload)
+    }
+
+    /// One past the results of a call from a Lua frame just completed (at `func`,
+    /// `nresults` wanted, or all of them up to the top): what a safe point keeps.
+    #[inline]
+    fn results_end(&self, func: usize, nresults: i32) -> usize {
+        if nresults >= 0 {
+            func + nresults as usize
+        } else {
+            self.cur.top
+        }
     }
 
     /// Back in a Lua frame after a call with a fixed number of results: the top is
