@@ -12,7 +12,7 @@
 use crate::gc::Gc;
 use crate::host::{Cx, FuncRef, Val};
 use crate::proto::Proto;
-use crate::value::{LClosure, UpState, UpVal, Value};
+use crate::value::{LClosure, UpVal, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -53,10 +53,7 @@ pub enum ExportError<E> {
 }
 
 fn upval_value(uv: &UpVal) -> Value {
-    match uv.state {
-        UpState::Closed(v) => v,
-        UpState::Open { thread, index } => thread.stack[index],
-    }
+    uv.get()
 }
 
 impl<'n> Cx<'n> {

@@ -548,7 +548,7 @@ impl State {
     pub fn set_top(&mut self, top: usize) {
         let th = self.cur.get_mut();
         if top > th.stack.len() {
-            th.stack.resize(top + crate::thread::MIN_STACK, Value::Nil);
+            th.resize_stack(top + crate::thread::MIN_STACK, false);
         }
         for i in th.top..top {
             th.stack[i] = Value::Nil;

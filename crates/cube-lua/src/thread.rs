@@ -7,7 +7,7 @@
 //! unwinds to it. A suspended coroutine is therefore nothing but its `Thread` object.
 
 use crate::gc::Gc;
-use crate::value::{LClosure, NClosure, UpVal, Value};
+use crate::value::{LClosure, NClosure, UpState, UpVal, Value};
 use std::any::Any;
 
 /// Maximum number of stack slots of one thread (PUC's `LUAI_MAXSTACK`): deeper
@@ -301,13 +301,37 @@ impl Thread {
             (old * 2).max(needed)
         };
         let new = new.min(self.limit + EXTRA_STACK * 4);
-        if old < 2 * MIN_STACK {
-            // Exactly what is asked: `resize` alone would at least double the capacity,
-            // and a process that blocks early (an idle one) would keep the slack.
-            self.stack.reserve_exact(new - old);
-        }
-        self.stack.resize(new, Value::Nil);
+        // Small stacks get exactly what is asked: `resize` alone would at least double
+        // the capacity, and a process that blocks early (an idle one) would keep the
+        // slack.
+        self.resize_stack(new, old < 2 * MIN_STACK);
         Ok((new - old) * std::mem::size_of::<Value>())
+    }
+
+    /// Resizes the stack to `len` slots (new ones nil), reserving exactly that much
+    /// when `exact`. The one place a stack may move: the slots of the thread's open
+    /// upvalues move with it (`UpState::Open`'s invariant).
+    pub(crate) fn resize_stack(&mut self, len: usize, exact: bool) {
+        let old_base = self.stack.as_ptr();
+        if exact && len > self.stack.len() {
+            self.stack.reserve_exact(len - self.stack.len());
+        }
+        self.stack.resize(len, Value::Nil);
+        let new_base = self.stack.as_mut_ptr();
+        if std::ptr::eq(old_base, new_base) {
+            return;
+        }
+        for uv in &self.open_upvals {
+            if let UpState::Open { thread, slot } = uv.state {
+                // The slot pointed into the old buffer (the invariant): its distance
+                // from the old base, by address (that buffer is gone), is its index.
+                let at = (slot as usize - old_base as usize) / std::mem::size_of::<Value>();
+                assert!(at < len, "an open upvalue stays on the stack");
+                // SAFETY: `at` is inside the new buffer (just asserted).
+                let slot = unsafe { new_base.add(at) };
+                uv.get_mut().state = UpState::Open { thread, slot };
+            }
+        }
     }
 
     /// Bytes this thread holds (its object and its stack), for the GC's accounting.
@@ -377,7 +401,7 @@ impl Thread {
             // grows the stack to what the callee needs.
             let _ = self.grow(self.top + 1 + EXTRA_STACK);
             if self.top >= self.stack.len() {
-                self.stack.resize(self.top + 1, Value::Nil);
+                self.resize_stack(self.top + 1, false);
             }
         }
         self.stack[self.top] = v;

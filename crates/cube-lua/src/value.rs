@@ -20,7 +20,13 @@ use std::sync::Arc;
 pub type NativeFn =
     fn(&mut crate::state::State, crate::state::Args) -> crate::state::LResult<crate::state::Ret>;
 
+/// The layout is fixed (`repr(C, u8)`): the tag is the first byte and every payload
+/// starts at byte 8, so a value can be copied as a tag byte and a payload word
+/// ([`copy_value`]). A value just computed is written that way (a byte store and a word
+/// store); a whole 16-byte load of it right after cannot be forwarded from those two
+/// stores and waits until they reach the cache, which `return a + b` met on every call.
 #[derive(Clone, Copy)]
+#[repr(C, u8)]
 pub enum Value {
     Nil,
     Bool(bool),
@@ -62,6 +68,30 @@ impl LuaType {
             LuaType::Function => "function",
             LuaType::Thread => "thread",
         }
+    }
+}
+
+/// Copies the value at `src` to `dst` as its tag byte and its payload word, each a
+/// load the processor can forward from the stores that wrote it (see [`Value`]'s
+/// layout). Use it where a value is copied right after it was computed (results,
+/// moves); a plain `*dst = *src` is one 16-byte load that waits.
+///
+/// # Safety
+/// `src` and `dst` point to valid values (they may be the same).
+#[inline(always)]
+pub(crate) unsafe fn copy_value(dst: *mut Value, src: *const Value) {
+    const _: () = assert!(std::mem::size_of::<Value>() == 16);
+    // SAFETY: `repr(C, u8)` puts the tag in byte 0 and every payload (8 bytes at
+    // most) at byte 8; the payload word of a variant with a smaller payload (or none)
+    // holds padding, read and written as `MaybeUninit`. `dst` is a valid value, so
+    // writing a valid tag with the payload that goes with it leaves a valid value.
+    unsafe {
+        let tag = (src as *const u8).read();
+        let payload = (src as *const std::mem::MaybeUninit<u64>).add(1).read();
+        (dst as *mut u8).write(tag);
+        (dst as *mut std::mem::MaybeUninit<u64>)
+            .add(1)
+            .write(payload);
     }
 }
 
@@ -243,12 +273,52 @@ pub struct UpVal {
 
 #[derive(Clone, Copy)]
 pub enum UpState {
-    /// Stack slot `index` of `thread`.
+    /// A stack slot of `thread`, by address, as PUC's `UpVal::v`: reading a variable of
+    /// an enclosing function is one load, not a walk through the thread to its stack.
+    ///
+    /// Invariant: `slot` points into `thread`'s stack, at the variable's index. Every
+    /// move of a stack goes through [`Thread::resize_stack`], which moves the slots
+    /// of the thread's open upvalues with it; an open upvalue keeps its thread alive
+    /// (the collector marks it), and is closed before its slot leaves the stack.
     Open {
         thread: Gc<Thread>,
-        index: usize,
+        slot: *mut Value,
     },
     Closed(Value),
+}
+
+impl UpVal {
+    /// The variable's value, open or closed.
+    #[inline(always)]
+    pub(crate) fn get(&self) -> Value {
+        match self.state {
+            // SAFETY: an open upvalue's slot is a live slot of its thread's stack
+            // (`UpState::Open`'s invariant).
+            UpState::Open { slot, .. } => unsafe { *slot },
+            UpState::Closed(v) => v,
+        }
+    }
+
+    /// Assigns the variable, open or closed.
+    #[inline(always)]
+    pub(crate) fn set(&mut self, v: Value) {
+        match self.state {
+            // SAFETY: as in `get`.
+            UpState::Open { slot, .. } => unsafe { *slot = v },
+            UpState::Closed(_) => self.state = UpState::Closed(v),
+        }
+    }
+
+    /// The stack slot of an open upvalue, `None` once closed. It reads only the
+    /// upvalue, never its thread: callers compare it with slots of a stack they hold
+    /// mutably.
+    #[inline(always)]
+    pub(crate) fn open_slot(&self) -> Option<*mut Value> {
+        match self.state {
+            UpState::Open { slot, .. } => Some(slot),
+            UpState::Closed(_) => None,
+        }
+    }
 }
 
 /// A native function with its upvalues.

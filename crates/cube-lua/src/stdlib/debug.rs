@@ -28,7 +28,7 @@ use crate::state::{Args, LResult, Ret, State};
 use crate::table::Table;
 use crate::thread::{Cont, Frame, FrameKind, Status, Thread};
 use crate::tm::TM;
-use crate::value::{UpState, UpVal, Value};
+use crate::value::{UpVal, Value};
 
 pub fn open(st: &mut State) {
     let t = super::new_lib(st, "debug");
@@ -59,18 +59,12 @@ pub fn open(st: &mut State) {
 
 /// The value of an upvalue, open or closed.
 pub(crate) fn get_upval(uv: Gc<UpVal>) -> Value {
-    match uv.state {
-        UpState::Open { thread, index } => thread.stack[index],
-        UpState::Closed(v) => v,
-    }
+    uv.get()
 }
 
 /// Assigns an upvalue, open or closed.
 pub(crate) fn set_upval(_st: &mut State, uv: Gc<UpVal>, v: Value) {
-    match uv.state {
-        UpState::Open { thread, index } => thread.get_mut().stack[index] = v,
-        UpState::Closed(_) => uv.get_mut().state = UpState::Closed(v),
-    }
+    uv.get_mut().set(v);
 }
 
 /// Where upvalue `n` (1-based) of function `f` is, with its name (`aux_upvalue`).

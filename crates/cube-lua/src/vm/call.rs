@@ -13,7 +13,7 @@ use crate::thread::{
     MASK_CALL, MASK_LINE, MASK_RET,
 };
 use crate::tm::TM;
-use crate::value::{FnProto, LClosure, UpState, UpVal, Value};
+use crate::value::{copy_value, FnProto, LClosure, UpState, UpVal, Value};
 
 /// Result of starting a call.
 pub(crate) enum PreCall {
@@ -545,15 +545,17 @@ impl State {
             open_upvals_sorted(&th.open_upvals),
             "open upvalues are sorted by stack slot, one per slot"
         );
+        // Slots are compared by address (`UpState::Open` holds the slot's address);
+        // `wrapping_add` because `level` may be the stack's length.
+        let level = th.stack.as_mut_ptr().wrapping_add(level);
         while let Some(&uv) = th.open_upvals.last() {
-            let UpState::Open { index, .. } = uv.state else {
-                th.open_upvals.pop();
-                continue;
-            };
-            if index < level {
-                break;
+            if let Some(slot) = uv.open_slot() {
+                if slot < level {
+                    break;
+                }
+                let v = uv.get();
+                uv.get_mut().state = UpState::Closed(v);
             }
-            uv.get_mut().state = UpState::Closed(th.stack[index]);
             th.open_upvals.pop();
         }
     }
@@ -562,26 +564,32 @@ impl State {
     pub(crate) fn find_upval(&mut self, index: usize) -> Gc<UpVal> {
         let cur = self.cur;
         let th = cur.get_mut();
-        // open_upvals is sorted by index; search from the top (most recent locals).
+        assert!(
+            index < th.stack.len(),
+            "an upvalue's variable is on the stack"
+        );
+        // SAFETY: just asserted; the slot stays valid as `UpState::Open` says.
+        let slot = unsafe { th.stack.as_mut_ptr().add(index) };
+        // open_upvals is sorted by slot; search from the top (most recent locals).
         let mut pos = th.open_upvals.len();
         while pos > 0 {
             let uv = th.open_upvals[pos - 1];
-            if let UpState::Open { index: i, .. } = uv.state {
-                if i == index {
+            if let Some(s) = uv.open_slot() {
+                if s == slot {
                     return uv;
                 }
-                if i < index {
+                if s < slot {
                     break;
                 }
             }
             pos -= 1;
         }
         let uv = self.heap.new_upval(UpVal {
-            state: UpState::Open { thread: cur, index },
+            state: UpState::Open { thread: cur, slot },
         });
         cur.get_mut().open_upvals.insert(pos, uv);
         debug_assert!(
-            open_upvals_sorted(&cur.open_upvals),
+            open_upvals_sorted(&cur.get_mut().open_upvals),
             "open upvalues are sorted by stack slot, one per slot"
         );
         uv
@@ -1399,7 +1407,10 @@ pub(crate) fn place_results(th: &mut Thread, res: usize, first: usize, n: usize,
         "the caller's frame has room for the results it wants"
     );
     if wanted == 1 && n >= 1 {
-        th.stack[res] = th.stack[first];
+        let stack = th.stack.as_mut_ptr();
+        // SAFETY: both indices are inside the stack (asserted above); by parts, as
+        // the result was often computed just before (`return a + b`).
+        unsafe { copy_value(stack.add(res), stack.add(first)) };
         th.top = res + 1;
     } else if wanted < 0 {
         th.stack.copy_within(first..first + n, res);
@@ -1464,12 +1475,6 @@ fn place_moved(dst: &mut Thread, res: usize, lead: Option<Value>, src: &[Value],
 /// Debug builds: the open upvalues of a thread are sorted by stack slot, with at most
 /// one per slot, and all still open (`find_upval` and `close_upvals` rely on it).
 fn open_upvals_sorted(open: &[Gc<UpVal>]) -> bool {
-    let slots: Vec<Option<usize>> = open
-        .iter()
-        .map(|u| match u.state {
-            UpState::Open { index, .. } => Some(index),
-            UpState::Closed(_) => None,
-        })
-        .collect();
+    let slots: Vec<Option<*mut Value>> = open.iter().map(|u| u.open_slot()).collect();
     slots.iter().all(Option::is_some) && slots.windows(2).all(|w| w[0] < w[1])
 }

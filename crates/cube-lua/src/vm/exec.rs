@@ -13,26 +13,10 @@ use crate::state::{LResult, State};
 use crate::table::Table;
 use crate::thread::{pop_frame, push_frame, CallKind, Frame, FrameKind, EXTRA_STACK};
 use crate::tm::TM;
-use crate::value::{LClosure, LuaStr, UpState, UpVal, Value};
+use crate::value::{copy_value, LClosure, LuaStr, Value};
 use crate::vm::call::place_results;
 use crate::vm::instr::Flow;
 use crate::vm::ops::{arith_num, Got, Src};
-
-#[inline(always)]
-fn upval_get(uv: &UpVal) -> Value {
-    match uv.state {
-        UpState::Closed(v) => v,
-        UpState::Open { thread, index } => thread.stack[index],
-    }
-}
-
-#[inline(always)]
-fn upval_set(uv: &mut UpVal, v: Value) {
-    match uv.state {
-        UpState::Closed(_) => uv.state = UpState::Closed(v),
-        UpState::Open { thread, index } => thread.get_mut().stack[index] = v,
-    }
-}
 
 impl State {
     /// `t[key]` for a string key through `__index` *tables* (the class-and-method
@@ -367,7 +351,11 @@ impl State {
                     continue 'newframe;
                 }
                 match i.opcode() {
-                    OpCode::Move => *reg!(i.a()) = *reg!(i.b()),
+                    OpCode::Move => {
+                        let (dst, src): (*mut Value, *const Value) = (reg!(i.a()), reg!(i.b()));
+                        // SAFETY: both are registers of the frame (see `reg!`).
+                        unsafe { copy_value(dst, src) }
+                    }
                     OpCode::LoadK => *reg!(i.a()) = kst!(i.bx()),
                     OpCode::LoadKx => {
                         // (An EXTRAARG follows every LOADKX.)
@@ -387,9 +375,9 @@ impl State {
                             *reg!(i.a() + j) = Value::Nil;
                         }
                     }
-                    OpCode::GetUpval => *reg!(i.a()) = upval_get(upval!(i.b())),
+                    OpCode::GetUpval => *reg!(i.a()) = upval!(i.b()).get(),
                     OpCode::GetTabUp => {
-                        let t = upval_get(upval!(i.b()));
+                        let t = upval!(i.b()).get();
                         let key = rk!(i.c());
                         if let (Value::Table(tab), Value::Str(s)) = (t, key) {
                             if self.get_str_chain(tab, s, reg!(i.a())) {
@@ -417,12 +405,12 @@ impl State {
                         got!(i.a(), self.index_slow(t, key, Src::Reg(i.b())));
                     }
                     OpCode::SetTabUp => {
-                        let t = upval_get(upval!(i.a()));
+                        let t = upval!(i.a()).get();
                         store!(t, rk!(i.b()), rk!(i.c()), Src::Up(i.a()));
                     }
                     OpCode::SetUpval => {
                         let v = *reg!(i.a());
-                        upval_set(upval!(i.b()).get_mut(), v);
+                        upval!(i.b()).get_mut().set(v);
                     }
                     OpCode::SetTable => {
                         store!(*reg!(i.a()), rk!(i.b()), rk!(i.c()), Src::Reg(i.a()))

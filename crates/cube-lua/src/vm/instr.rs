@@ -347,10 +347,12 @@ impl State {
         let descs = &pinst.proto.upvalues;
         if let Some(cached) = pinst.cache {
             let cur = self.cur;
+            let frame_base = cur.get_mut().stack.as_mut_ptr().wrapping_add(base);
             let same = descs.iter().zip(cached.upvals.iter()).all(|(d, uv)| {
                 if d.in_stack {
-                    matches!(uv.state, UpState::Open { thread, index }
-                        if thread.ptr_eq(cur) && index == base + d.index as usize)
+                    matches!(uv.state, UpState::Open { thread, slot }
+                        if thread.ptr_eq(cur)
+                            && slot == frame_base.wrapping_add(d.index as usize))
                 } else {
                     uv.ptr_eq(cl.upvals[d.index as usize])
                 }
