@@ -266,3 +266,16 @@ collectgarbage()
 debug.sethook()
 print(table.concat(gcev, ", "))
 print("done")
+
+-- print calls the global tostring for each argument (PUC: through lua_call), and a
+-- call/return hook sees each of those calls
+do
+  local names = {}
+  debug.sethook(function(e)
+    local info = debug.getinfo(2, "nS")
+    names[#names + 1] = e .. " " .. tostring(info.name) .. " " .. info.what
+  end, "cr")
+  print(1, "two", nil)
+  debug.sethook()
+  for i = 1, #names do print(names[i]) end
+end

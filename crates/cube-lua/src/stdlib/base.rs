@@ -1,7 +1,7 @@
 //! The base library (`print`, `pcall`, `load`, `setmetatable`, ...).
 
 use crate::state::{Args, LResult, Ret, State};
-use crate::thread::{Cont, Status};
+use crate::thread::{Cont, Status, MASK_CALL, MASK_RET};
 use crate::tm::TM;
 use crate::value::Value;
 use std::io::Write;
@@ -384,11 +384,14 @@ fn write_out(st: &mut State, bytes: &[u8]) {
 }
 
 /// Prints arguments from index `from` (1-based) on; calls `tostring` through the VM
-/// when the global `tostring` is not the built-in one or a value has `__tostring`.
+/// when the global `tostring` is not the built-in one, a value has `__tostring`, or a
+/// call or return hook is set (PUC's `print` calls the global `tostring` for every
+/// argument through `lua_call`, and a hook sees those calls).
 fn print_from(st: &mut State, a: Args, from: usize) -> LResult<Ret> {
     let ts = st.get_global("tostring");
-    let builtin =
-        matches!(ts, Value::NFn(nc) if std::ptr::eq(nc.f as *const (), tostring as *const ()));
+    let hooked = st.cur.hook_on & (MASK_CALL | MASK_RET) != 0;
+    let builtin = !hooked
+        && matches!(ts, Value::NFn(nc) if std::ptr::eq(nc.f as *const (), tostring as *const ()));
     for i in from..=a.len {
         let v = st.arg(a, i);
         if i > 1 {
