@@ -4,6 +4,7 @@
 //! `supervise` / `ctl` for OS programs (cube-sup).
 
 mod device;
+mod follow;
 mod repl;
 mod script;
 mod sup;

@@ -204,9 +204,10 @@ pub fn ctl(
                 for l in parts[0]["lines"].as_array().cloned().unwrap_or_default() {
                     println!("{}", l.as_str().unwrap_or(""));
                 }
-                return follow_file(
+                return crate::follow::follow(
                     Path::new(parts[0]["file"].as_str().unwrap_or("")),
                     parts[0]["offset"].as_u64().unwrap_or(0),
+                    parts[0]["inode"].as_u64(),
                 );
             }
             let many = parts.len() > 1;
@@ -227,56 +228,6 @@ pub fn ctl(
         ),
     }
     0
-}
-
-/// Prints what is appended to a log file, following rotation (a new file under the same
-/// name), until interrupted. Polls every 200 ms: this is the client, on the
-/// supervisor's machine (ipc), not the supervisor. A file that rotates twice within one
-/// poll loses the middle file's lines to this view (never to the log files).
-fn follow_file(path: &Path, offset: u64) -> u8 {
-    use std::io::{Read, Seek, SeekFrom, Write};
-    use std::os::unix::fs::MetadataExt;
-    let open = |at: u64| -> Option<(std::fs::File, u64)> {
-        let mut f = std::fs::File::open(path).ok()?;
-        let meta = f.metadata().ok()?;
-        // A file shorter than the offset is a new one (rotated meanwhile): from its start.
-        if at <= meta.len() {
-            f.seek(SeekFrom::Start(at)).ok()?;
-        }
-        Some((f, meta.ino()))
-    };
-    let mut cur = open(offset);
-    let mut buf = vec![0u8; 64 * 1024];
-    let out = std::io::stdout();
-    loop {
-        let now = std::fs::metadata(path).ok().map(|m| (m.ino(), m.len()));
-        let rotated = match (&cur, now) {
-            (Some((f, ino)), Some((new_ino, len))) => {
-                *ino != new_ino || f.metadata().map(|m| m.len()).unwrap_or(0) > len
-            }
-            (None, Some(_)) => true,
-            _ => false,
-        };
-        // Drain the file we have (after a rotation it is complete), then move on.
-        if let Some((f, _)) = cur.as_mut() {
-            loop {
-                match f.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        let mut o = out.lock();
-                        if o.write_all(&buf[..n]).and_then(|_| o.flush()).is_err() {
-                            return 0;
-                        }
-                    }
-                }
-            }
-        }
-        if rotated {
-            cur = open(0);
-            continue;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
 }
 
 fn print_status(result: &Json) {

@@ -343,8 +343,14 @@ fn tail(core: &Core, name: &str, args: &Json) -> Result<Json, String> {
     let mut out = Vec::new();
     for id in core.resolve(name)? {
         let path = core.log_path(&id, stream).ok_or("no log")?;
-        let (text, offset) = crate::logs::tail(&path, lines).unwrap_or_default();
-        out.push(json!({ "id": id, "file": path.display().to_string(), "lines": text, "offset": offset }));
+        let mut reply =
+            json!({ "id": id, "file": path.display().to_string(), "lines": [], "offset": 0 });
+        if let Ok((text, offset, inode)) = crate::logs::tail(&path, lines) {
+            reply["lines"] = json!(text);
+            reply["offset"] = json!(offset);
+            reply["inode"] = json!(inode);
+        }
+        out.push(reply);
     }
     Ok(Json::Array(out))
 }

@@ -568,10 +568,14 @@ pub const MAX_TAIL_BYTES: u64 = 8 << 20;
 
 /// The last `max` bytes of `path`, starting at a line boundary unless the file is
 /// shorter than that; and the file's length.
-fn read_end(path: &Path, max: u64) -> std::io::Result<(Vec<u8>, u64)> {
+/// The last `max` bytes of a file from its first whole line, the file's length and its
+/// inode (which names the file across renames).
+fn read_end(path: &Path, max: u64) -> std::io::Result<(Vec<u8>, u64, u64)> {
     use std::io::{Read, Seek, SeekFrom};
+    use std::os::unix::fs::MetadataExt;
     let mut f = File::open(path)?;
-    let len = f.metadata()?.len();
+    let meta = f.metadata()?;
+    let (len, ino) = (meta.len(), meta.ino());
     let start = len.saturating_sub(max);
     f.seek(SeekFrom::Start(start))?;
     let mut text = Vec::new();
@@ -584,14 +588,15 @@ fn read_end(path: &Path, max: u64) -> std::io::Result<(Vec<u8>, u64)> {
             .map_or(text.len(), |i| i + 1);
         text.drain(..nl);
     }
-    Ok((text, len))
+    Ok((text, len, ino))
 }
 
 /// The last `n` complete lines of a log file (reaching into its newest backup if the
-/// file is short), and the byte offset in the file just after them, where someone
-/// following the file goes on reading. Reads at most MAX_TAIL_BYTES of each file.
-pub fn tail(path: &Path, n: usize) -> std::io::Result<(Vec<String>, u64)> {
-    let (mut current, end) = read_end(path, MAX_TAIL_BYTES)?;
+/// file is short), the byte offset in the file just after them, where someone
+/// following the file goes on reading, and that file's inode (the file may be renamed
+/// to a backup before the follower opens it). Reads at most MAX_TAIL_BYTES of each file.
+pub fn tail(path: &Path, n: usize) -> std::io::Result<(Vec<String>, u64, u64)> {
+    let (mut current, end, ino) = read_end(path, MAX_TAIL_BYTES)?;
     // A line still being written is left to the follower.
     let complete = current
         .iter()
@@ -603,7 +608,9 @@ pub fn tail(path: &Path, n: usize) -> std::io::Result<(Vec<String>, u64)> {
     let lines_in = |t: &[u8]| t.split(|&b| b == b'\n').count();
     let mut text = current;
     if lines_in(&text) <= n && (text.len() as u64) < MAX_TAIL_BYTES {
-        if let Ok((mut older, _)) = read_end(&backup(path, 1), MAX_TAIL_BYTES - text.len() as u64) {
+        if let Ok((mut older, _, _)) =
+            read_end(&backup(path, 1), MAX_TAIL_BYTES - text.len() as u64)
+        {
             older.extend_from_slice(&text);
             text = older;
         }
@@ -611,7 +618,7 @@ pub fn tail(path: &Path, n: usize) -> std::io::Result<(Vec<String>, u64)> {
     let s = String::from_utf8_lossy(&text);
     let mut lines: Vec<String> = s.lines().map(str::to_string).collect();
     let skip = lines.len().saturating_sub(n);
-    Ok((lines.split_off(skip), offset))
+    Ok((lines.split_off(skip), offset, ino))
 }
 
 #[cfg(test)]
@@ -639,7 +646,7 @@ mod tests {
         }
         assert_eq!(got, all);
         assert!(!backup(&path, 3).exists());
-        let (lines, offset) = tail(&path, 2).unwrap();
+        let (lines, offset, _) = tail(&path, 2).unwrap();
         assert_eq!(lines, vec!["line 028", "line 029"]);
         assert_eq!(offset, std::fs::metadata(&path).unwrap().len());
         let _ = std::fs::remove_dir_all(&dir);
@@ -743,12 +750,12 @@ mod tests {
         f.write_all(b"last\npartial").unwrap();
         drop(f);
         let len = std::fs::metadata(&path).unwrap().len();
-        let (lines, offset) = tail(&path, 1_000_000).unwrap();
+        let (lines, offset, _) = tail(&path, 1_000_000).unwrap();
         assert_eq!(offset, len - "partial".len() as u64);
         assert_eq!(lines.last().unwrap(), "last");
         assert!(lines.len() as u64 <= MAX_TAIL_BYTES / 100 + 1);
         assert!(lines[..lines.len() - 1].iter().all(|l| l.len() == 99));
-        let (lines, _) = tail(&path, 2).unwrap();
+        let (lines, _, _) = tail(&path, 2).unwrap();
         assert_eq!(lines, vec!["z".repeat(99), "last".to_string()]);
         let _ = std::fs::remove_dir_all(&dir);
     }
