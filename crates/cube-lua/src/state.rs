@@ -103,7 +103,11 @@ pub struct State {
     /// the running code ends at its next check, uncatchably, as at a limit, with the
     /// error "interrupted" (the host knows its own reason). Checked where reductions
     /// are charged, so natives doing long work notice it too. See [`State::set_interrupt`].
-    pub(crate) interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// A pointer, not an `Arc`: the process runtime keeps the flag inside its process
+    /// record, which outlives the state ([`State::set_interrupt_ref`]), so a process
+    /// does not pay a separate allocation for it; a flag given as an `Arc`
+    /// ([`State::set_interrupt`]) is kept alive by [`Cold::interrupt_owner`].
+    pub(crate) interrupt: Option<std::ptr::NonNull<std::sync::atomic::AtomicBool>>,
     /// Set between an emergency collection and the re-call it was made for: a
     /// reservation that still does not fit then ends the code (no second collection).
     pub(crate) gc_retry: bool,
@@ -171,6 +175,9 @@ pub(crate) struct Cold {
     pub pinned: Vec<Value>,
     /// This state's copies of its image's objects, once it wrote one (see `image.rs`).
     pub private_copies: Option<Box<crate::image::PrivateCopies>>,
+    /// The interrupt flag given to [`State::set_interrupt`], kept alive while
+    /// `State::interrupt` points at it.
+    pub interrupt_owner: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// The metatables of the non-table types, by `LuaType` index (see `State::type_meta`).
@@ -902,9 +909,16 @@ impl State {
     /// Whether the host has asked the running code to stop (see `set_interrupt`).
     #[inline]
     pub fn interrupted(&self) -> bool {
-        self.interrupt
-            .as_ref()
+        self.interrupt_flag()
             .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// The host's interrupt flag, if one is installed.
+    #[inline]
+    pub(crate) fn interrupt_flag(&self) -> Option<&std::sync::atomic::AtomicBool> {
+        // SAFETY: the flag outlives the state's hold on it: either `Cold::interrupt_owner`
+        // keeps it alive (`set_interrupt`), or the host promised so (`set_interrupt_ref`).
+        self.interrupt.map(|f| unsafe { &*f.as_ptr() })
     }
 
     /// The budget is used up (or the host may have interrupted): the error that ends
@@ -1029,7 +1043,34 @@ impl State {
         self.heap.has_finalizers()
     }
 
+    /// Installs (or, with `None`, removes) the host's interrupt flag: once it is set,
+    /// from any thread, the running code ends at its next check with "interrupted".
     pub fn set_interrupt(&mut self, flag: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>) {
+        let ptr = flag.as_ref().map(|f| std::ptr::NonNull::from(&**f));
+        self.install_interrupt(ptr);
+        if flag.is_some() || self.cold.is_some() {
+            self.cold_mut().interrupt_owner = flag;
+        }
+    }
+
+    /// As [`State::set_interrupt`], with a flag the host keeps elsewhere (the process
+    /// runtime keeps it in its process record, saving an allocation per process).
+    ///
+    /// # Safety
+    /// `flag` must stay valid until the state is dropped or its flag is replaced by
+    /// another call of `set_interrupt`/`set_interrupt_ref`; the state reads it
+    /// (atomically) from whichever thread runs the state.
+    pub unsafe fn set_interrupt_ref(&mut self, flag: &std::sync::atomic::AtomicBool) {
+        self.install_interrupt(Some(std::ptr::NonNull::from(flag)));
+        if let Some(c) = self.cold.as_mut() {
+            c.interrupt_owner = None;
+        }
+    }
+
+    fn install_interrupt(
+        &mut self,
+        flag: Option<std::ptr::NonNull<std::sync::atomic::AtomicBool>>,
+    ) {
         if flag.is_some() && !self.reduction_limit_enabled {
             // Come back to the driver's check soon even with an endless budget.
             self.budget = self.budget.min(10_000);

@@ -47,9 +47,6 @@ pub(crate) struct Mailbox {
     pub io_wait: bool,
     /// Its `io_wait::Waker` fired before the scheduler parked it.
     pub io_ready: bool,
-    /// The interrupt flag of its state (`State::set_interrupt`): set when a kill is
-    /// recorded while it runs, so even a long native ends within the slice.
-    pub interrupt: Arc<AtomicBool>,
 }
 
 impl Mailbox {
@@ -58,11 +55,11 @@ impl Mailbox {
     /// returns true); a running one gets its interrupt flag set, so it stops at its next
     /// reduction check even inside a long native (`State::set_interrupt`), and the
     /// scheduler then ends it with this reason, not "interrupted".
-    pub fn record_kill(&mut self, reason: crate::node::ExitReason) -> bool {
+    pub fn record_kill(&mut self, reason: crate::node::ExitReason, interrupt: &AtomicBool) -> bool {
         self.sig.kill.get_or_insert(Box::new(reason));
         match self.status {
             Status::Running => {
-                self.interrupt.store(true, Ordering::SeqCst);
+                interrupt.store(true, Ordering::SeqCst);
                 false
             }
             Status::Waiting => {
@@ -119,6 +116,12 @@ pub struct Process {
     /// Estimated bytes of the messages queued for it and not yet materialised (inbox and
     /// those a selective receive skipped); counted against its heap limit.
     pub(crate) queued_bytes: AtomicUsize,
+    /// The interrupt flag of its state (`State::set_interrupt_ref`): set when a kill is
+    /// recorded while it runs, so even a long native ends within the slice. Here, not in
+    /// an `Arc` of its own: the record outlives the state (the state lives in `state`,
+    /// or is closed by `NodeInner::exit` while the record is held), and an `Arc` would
+    /// cost every process an allocation. Declared after `state`, so it is dropped after.
+    pub(crate) interrupt: AtomicBool,
 }
 
 impl Process {
@@ -133,7 +136,6 @@ impl Process {
                 sig: Signals::default(),
                 io_wait: false,
                 io_ready: false,
-                interrupt: Arc::new(AtomicBool::new(false)),
             }),
             state: Mutex::new(Some(SendState(state))),
             reductions: AtomicU64::new(0),
@@ -141,6 +143,7 @@ impl Process {
             skipped_messages: AtomicUsize::new(0),
             limited: None,
             queued_bytes: AtomicUsize::new(0),
+            interrupt: AtomicBool::new(false),
         }
     }
 
