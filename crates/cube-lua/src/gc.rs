@@ -14,6 +14,7 @@
 //! are cleared after marking, keys of ephemeron tables keep their values alive only while
 //! the key is reachable, and objects with finalizers are resurrected once and queued.
 
+use crate::proto::{Constant, Proto};
 use crate::table::{Table, DEAD_KEY};
 use crate::thread::Thread;
 use crate::value::{
@@ -515,6 +516,37 @@ impl Heap {
         }
     }
 
+    /// The instance of `proto` shared by every heap of this heap's image, if `proto`
+    /// can have one: no nested prototypes (their instances are made per heap, on first
+    /// use, into the parent's `children`) and only constants that are the same value in
+    /// every such heap (numbers, booleans, nil, strings the image holds). A spawned
+    /// function like `function(parent) process.send(parent, 1) process.receive() end`
+    /// then costs its process no instance and no constants (80 + 64 bytes). Like the
+    /// image's other objects it is permanently marked, in no heap's object list, and
+    /// never written (see `Frozen`'s `Sync` impl); the image keeps it until it is
+    /// dropped. At most `MAX_SHARED_PROTOS` prototypes are remembered per image (each
+    /// keeps its `Proto` alive as long as the image), so code made at run time cannot
+    /// grow the list without bound; past that, each heap makes its own instances.
+    pub(crate) fn shared_instance(&self, proto: &std::sync::Arc<Proto>) -> Option<Gc<FnProto>> {
+        let frozen = self.shared.as_ref()?;
+        if !proto.protos.is_empty() {
+            return None;
+        }
+        let mut protos = frozen.protos.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, inst)) = protos
+            .iter()
+            .find(|(p, _)| std::sync::Arc::ptr_eq(p, proto))
+        {
+            return *inst;
+        }
+        if protos.len() >= MAX_SHARED_PROTOS {
+            return None;
+        }
+        let inst = frozen.instance(proto);
+        protos.push((proto.clone(), inst));
+        inst
+    }
+
     /// An empty heap whose state starts from the shared image `frozen`.
     pub(crate) fn with_shared(frozen: std::sync::Arc<Frozen>) -> Heap {
         let mut h = Heap::new_empty();
@@ -556,6 +588,7 @@ impl Heap {
             strings,
             longest_string,
             objects,
+            protos: Default::default(),
         }
     }
 
@@ -1116,7 +1149,13 @@ pub struct Frozen {
     /// Length of the longest string: longer ones are not looked up.
     longest_string: usize,
     objects: Vec<Obj>,
+    /// Prototype instances shared by the heaps of this image (`Heap::shared_instance`),
+    /// by prototype; `None` for a prototype that cannot be shared.
+    protos: std::sync::Mutex<Vec<SharedProto>>,
 }
+
+/// A prototype an image remembers, with its shared instance (`None`: not shareable).
+type SharedProto = (std::sync::Arc<Proto>, Option<Gc<FnProto>>);
 
 // SAFETY: `Frozen` is read from many threads at once: each state made from its image
 // (`State::from_image`) reads its objects in place through `Gc` pointers, possibly while
@@ -1142,12 +1181,52 @@ pub struct Frozen {
 //   image: Lua functions (with their `FnProto`s and upvalues), coroutines and
 //   `string.gmatch` iterators. `Image::new` refuses them (`Frozen::unshareable`).
 // - Strings are immutable; interning only looks them up.
+// - Shared prototype instances (`Frozen::protos`, made by `Heap::shared_instance`): an
+//   instance is written only through its `children` (CLOSURE instantiating a nested
+//   prototype, `State::child_proto`) and its `cache` (CLOSURE, on an instance it got
+//   from its parent's `children`). A shared instance has no nested prototypes, and no
+//   instance's `children` holds it (only `import_function` hands it out), so neither
+//   happens; its constants are numbers, booleans, nil and the image's own strings.
+//   Made and read under the `protos` lock; its address never changes.
 // `Send`: the last `Arc` drops it, on one thread, when no heap can reach it any more.
 unsafe impl Send for Frozen {}
 // SAFETY: see above: no state writes a frozen object.
 unsafe impl Sync for Frozen {}
 
+/// Prototypes an image remembers for [`Heap::shared_instance`].
+const MAX_SHARED_PROTOS: usize = 64;
+
 impl Frozen {
+    /// A permanently marked instance of `proto` whose constants are all the same value
+    /// in every heap of this image, or `None` if one is a string the image lacks.
+    fn instance(&self, proto: &std::sync::Arc<Proto>) -> Option<Gc<FnProto>> {
+        let mut k = Vec::with_capacity(proto.constants.len());
+        for c in &proto.constants {
+            k.push(match c {
+                Constant::Nil => Value::Nil,
+                Constant::Bool(b) => Value::Bool(*b),
+                Constant::Number(n) => Value::Num(*n),
+                Constant::Str(s) if s.len() <= self.longest_string => {
+                    Value::Str(self.strings.find(s, hash_bytes(s)).ok()?)
+                }
+                Constant::Str(_) => return None,
+            });
+        }
+        let inst = alloc_box(FnProto {
+            num_params: proto.num_params,
+            is_vararg: proto.is_vararg,
+            max_stack: proto.max_stack_size,
+            has_children: false,
+            code: proto.code.as_ptr(),
+            proto: proto.clone(),
+            k: k.into_boxed_slice(),
+            children: Box::new([]),
+            cache: None,
+        });
+        inst.set_marked(true);
+        Some(inst)
+    }
+
     /// The image's tables.
     pub(crate) fn tables(&self) -> impl Iterator<Item = Gc<Table>> + '_ {
         self.objects.iter().filter_map(|o| match o {
@@ -1191,6 +1270,14 @@ impl Frozen {
 
 impl Drop for Frozen {
     fn drop(&mut self) {
+        let protos = self.protos.get_mut().unwrap_or_else(|e| e.into_inner());
+        for (_, inst) in protos.drain(..) {
+            if let Some(inst) = inst {
+                // SAFETY: every heap that could reach it keeps this `Frozen` alive
+                // (`Heap::shared`), and the last one is gone.
+                unsafe { free_box(inst) };
+            }
+        }
         // SAFETY: the last heap that could reach these objects is gone.
         unsafe { free_everything(std::mem::take(&mut self.objects), &mut self.strings) };
     }
