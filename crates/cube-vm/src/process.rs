@@ -203,10 +203,12 @@ mod tests {
     }
 
     /// The process context (`library::Ctx`, boxed in the state) stays within the
-    /// 128-byte size class.
+    /// 112-byte size class (its deadlines are `deadline::Deadline`s). (The 96-byte
+    /// class is within reach, but spawn then took 3.5% more instructions in mimalloc,
+    /// measured with callgrind: its 96-byte pages ran empty more often.)
     #[test]
-    fn context_fits_the_128_byte_class() {
+    fn context_fits_the_112_byte_class() {
         let size = std::mem::size_of::<crate::library::Ctx>();
-        assert!(size <= 128, "{size}");
+        assert!(size <= 112, "{size}");
     }
 }
