@@ -136,11 +136,72 @@ impl Obj {
     }
 }
 
+/// An [`Obj`] in one word, as the heap's object list keeps it: the list has an entry for
+/// every object, and an idle process's three (its thread, its function and the
+/// function's upvalue) fit a 32-byte allocation instead of 64. The variant is in the
+/// pointer's low three bits, which are zero in it: every `GcBox` is 8-aligned (checked
+/// below). `map_addr` keeps the pointer's provenance both ways.
+#[derive(Clone, Copy)]
+struct PackedObj(NonNull<u8>);
+
+const _: () = {
+    use std::mem::align_of;
+    assert!(align_of::<GcBox<Table>>() >= 8);
+    assert!(align_of::<GcBox<LClosure>>() >= 8);
+    assert!(align_of::<GcBox<NClosure>>() >= 8);
+    assert!(align_of::<GcBox<UpVal>>() >= 8);
+    assert!(align_of::<GcBox<FnProto>>() >= 8);
+    assert!(align_of::<GcBox<UserData>>() >= 8);
+    assert!(align_of::<GcBox<Thread>>() >= 8);
+};
+
+impl PackedObj {
+    /// The bits that hold the variant.
+    const TAG: usize = 7;
+
+    #[inline]
+    fn pack(o: Obj) -> PackedObj {
+        let (ptr, tag): (NonNull<u8>, usize) = match o {
+            Obj::Table(g) => (g.ptr.cast(), 0),
+            Obj::LFn(g) => (g.ptr.cast(), 1),
+            Obj::NFn(g) => (g.ptr.cast(), 2),
+            Obj::UpVal(g) => (g.ptr.cast(), 3),
+            Obj::Proto(g) => (g.ptr.cast(), 4),
+            Obj::UserData(g) => (g.ptr.cast(), 5),
+            Obj::Thread(g) => (g.ptr.cast(), 6),
+        };
+        debug_assert_eq!(ptr.addr().get() & Self::TAG, 0, "a GcBox is 8-aligned");
+        PackedObj(ptr.map_addr(|a| a | tag))
+    }
+
+    #[inline]
+    fn unpack(self) -> Obj {
+        let tag = self.0.addr().get() & Self::TAG;
+        // SAFETY: the address is a `GcBox`'s, not zero, with the variant in three bits
+        // that are zero in it: clearing them gives that address back.
+        let ptr = self
+            .0
+            .map_addr(|a| unsafe { std::num::NonZero::new_unchecked(a.get() & !Self::TAG) });
+        match tag {
+            0 => Obj::Table(Gc { ptr: ptr.cast() }),
+            1 => Obj::LFn(Gc { ptr: ptr.cast() }),
+            2 => Obj::NFn(Gc { ptr: ptr.cast() }),
+            3 => Obj::UpVal(Gc { ptr: ptr.cast() }),
+            4 => Obj::Proto(Gc { ptr: ptr.cast() }),
+            5 => Obj::UserData(Gc { ptr: ptr.cast() }),
+            _ => {
+                debug_assert_eq!(tag, 6, "a packed object's variant");
+                Obj::Thread(Gc { ptr: ptr.cast() })
+            }
+        }
+    }
+}
+
 /// Frees a heap's (or an image's) objects and strings.
 ///
 /// # Safety
 /// None of them may be reachable any more.
-unsafe fn free_everything(objects: Vec<Obj>, strings: &mut StringSet) {
+unsafe fn free_everything(objects: impl IntoIterator<Item = Obj>, strings: &mut StringSet) {
     for o in objects {
         o.free();
     }
@@ -340,7 +401,7 @@ pub struct Heap {
     /// The shared image this heap's state starts from: its strings are this heap's too
     /// (interning looks there first, so equal strings stay one object).
     shared: Option<std::sync::Arc<Frozen>>,
-    objects: Vec<Obj>,
+    objects: Vec<PackedObj>,
     /// Bytes currently allocated (estimate).
     pub(crate) bytes: usize,
     /// Collect when `bytes` exceeds this.
@@ -560,7 +621,10 @@ impl Heap {
     /// marked (so no other heap's collector ever writes or frees them), tables
     /// read-only. The heap is left empty. Finalizers of the image never run.
     pub(crate) fn freeze(&mut self) -> Frozen {
-        let objects = std::mem::take(&mut self.objects);
+        let objects: Vec<Obj> = std::mem::take(&mut self.objects)
+            .into_iter()
+            .map(PackedObj::unpack)
+            .collect();
         for &o in &objects {
             o.set_marked(true);
             if let Obj::Table(g) = o {
@@ -611,8 +675,8 @@ impl Heap {
                 }
             }
         };
-        for o in &self.objects {
-            match *o {
+        for o in self.objects.iter().map(|o| o.unpack()) {
+            match o {
                 Obj::Table(g) => {
                     let t = g.get_mut();
                     swap_meta(&mut t.meta);
@@ -669,49 +733,49 @@ impl Heap {
         self.bytes += t.byte_size();
         t.growth = &*self.growth;
         let g = alloc_box(t);
-        self.objects.push(Obj::Table(g));
+        self.objects.push(PackedObj::pack(Obj::Table(g)));
         g
     }
 
     pub(crate) fn new_lclosure(&mut self, c: LClosure) -> Gc<LClosure> {
         self.bytes += 32 + c.upvals.len() * 8;
         let g = alloc_box(c);
-        self.objects.push(Obj::LFn(g));
+        self.objects.push(PackedObj::pack(Obj::LFn(g)));
         g
     }
 
     pub(crate) fn new_nclosure(&mut self, c: NClosure) -> Gc<NClosure> {
         self.bytes += 48 + c.upvals.len() * 16;
         let g = alloc_box(c);
-        self.objects.push(Obj::NFn(g));
+        self.objects.push(PackedObj::pack(Obj::NFn(g)));
         g
     }
 
     pub(crate) fn new_upval(&mut self, u: UpVal) -> Gc<UpVal> {
         self.bytes += 40;
         let g = alloc_box(u);
-        self.objects.push(Obj::UpVal(g));
+        self.objects.push(PackedObj::pack(Obj::UpVal(g)));
         g
     }
 
     pub(crate) fn new_proto(&mut self, p: FnProto) -> Gc<FnProto> {
         self.bytes += 64 + p.k.len() * 16;
         let g = alloc_box(p);
-        self.objects.push(Obj::Proto(g));
+        self.objects.push(PackedObj::pack(Obj::Proto(g)));
         g
     }
 
     pub(crate) fn new_userdata(&mut self, u: UserData) -> Gc<UserData> {
         self.bytes += 64;
         let g = alloc_box(u);
-        self.objects.push(Obj::UserData(g));
+        self.objects.push(PackedObj::pack(Obj::UserData(g)));
         g
     }
 
     pub(crate) fn new_thread(&mut self, t: Thread) -> Gc<Thread> {
         self.bytes += t.byte_size();
         let g = alloc_box(t);
-        self.objects.push(Obj::Thread(g));
+        self.objects.push(PackedObj::pack(Obj::Thread(g)));
         g
     }
 
@@ -1038,7 +1102,7 @@ impl Heap {
         }
         self.strings.debug_check();
         let mut fixed = 0usize;
-        for o in &self.objects {
+        for o in self.objects.iter().map(|o| o.unpack()) {
             debug_assert!(!o.is_marked(), "an object is marked outside a collection");
             fixed += match o {
                 Obj::Table(_) => 0,
@@ -1073,7 +1137,7 @@ impl Heap {
         // Dead keys must be recognised while their strings still exist: replace the keys
         // of nil-valued entries that are about to be freed before freeing anything.
         // Closure caches are weak: drop those whose closure is about to be freed.
-        for o in &self.objects {
+        for o in self.objects.iter().map(|o| o.unpack()) {
             if let Obj::Proto(p) = o {
                 if let Some(c) = p.cache {
                     if !c.is_marked() {
@@ -1093,12 +1157,13 @@ impl Heap {
         }
         let mut freed = self.strings.sweep();
         let mut live = Vec::with_capacity(self.objects.len());
-        for o in std::mem::take(&mut self.objects) {
+        for packed in std::mem::take(&mut self.objects) {
+            let o = packed.unpack();
             macro_rules! keep_or_free {
                 ($g:expr, $size:expr) => {{
                     if $g.is_marked() {
                         $g.set_marked(false);
-                        live.push(o);
+                        live.push(packed);
                     } else {
                         freed += $size;
                         // SAFETY: unmarked after a full mark phase means unreachable.
@@ -1132,8 +1197,14 @@ impl Heap {
 
     /// Frees everything (the state is closing).
     pub(crate) fn free_all(&mut self) {
+        let objects = std::mem::take(&mut self.objects);
         // SAFETY: the state is being dropped; no value outlives it.
-        unsafe { free_everything(std::mem::take(&mut self.objects), &mut self.strings) };
+        unsafe {
+            free_everything(
+                objects.into_iter().map(PackedObj::unpack),
+                &mut self.strings,
+            )
+        };
         self.lists = None;
         self.bytes = 0;
     }
