@@ -205,7 +205,7 @@ unsafe fn free_everything(objects: impl IntoIterator<Item = Obj>, strings: &mut 
     for o in objects {
         o.free();
     }
-    for s in std::mem::take(&mut strings.slots).into_iter().flatten() {
+    for &s in std::mem::take(&mut strings.slots).iter().flatten() {
         free_box(s);
     }
     strings.count = 0;
@@ -229,7 +229,9 @@ unsafe fn free_box<T>(g: Gc<T>) {
 
 /// Open-addressing set of all strings of the heap, keyed by content.
 struct StringSet {
-    slots: Vec<Option<Gc<LuaStr>>>,
+    /// A boxed slice, not a `Vec`: its length is its capacity (8 bytes of every
+    /// process's state).
+    slots: Box<[Option<Gc<LuaStr>>]>,
     count: usize,
 }
 
@@ -238,7 +240,7 @@ impl StringSet {
     /// may never make a string of its own).
     fn new() -> StringSet {
         StringSet {
-            slots: Vec::new(),
+            slots: Box::default(),
             count: 0,
         }
     }
@@ -260,7 +262,7 @@ impl StringSet {
 
     fn insert_at(&mut self, i: usize, s: Gc<LuaStr>) {
         if self.slots.is_empty() {
-            self.slots = vec![None; MIN_STRING_SLOTS];
+            self.slots = vec![None; MIN_STRING_SLOTS].into_boxed_slice();
             let i = s.hash as usize & (MIN_STRING_SLOTS - 1);
             self.slots[i] = Some(s);
             self.count = 1;
@@ -277,9 +279,9 @@ impl StringSet {
 
     fn rebuild(&mut self, size: usize) {
         debug_assert!(size.is_power_of_two() && size >= self.count * 2);
-        let old = std::mem::replace(&mut self.slots, vec![None; size]);
+        let old = std::mem::replace(&mut self.slots, vec![None; size].into_boxed_slice());
         let mask = size - 1;
-        for s in old.into_iter().flatten() {
+        for &s in old.iter().flatten() {
             let mut i = s.hash as usize & mask;
             while self.slots[i].is_some() {
                 i = (i + 1) & mask;
@@ -292,7 +294,7 @@ impl StringSet {
     fn sweep(&mut self) -> usize {
         let mut freed = 0;
         let mut live = Vec::with_capacity(self.count);
-        for s in std::mem::take(&mut self.slots).into_iter().flatten() {
+        for &s in std::mem::take(&mut self.slots).iter().flatten() {
             if s.is_marked() {
                 s.set_marked(false);
                 live.push(s);
@@ -303,7 +305,7 @@ impl StringSet {
             }
         }
         if live.is_empty() {
-            self.slots = Vec::new();
+            self.slots = Box::default();
             self.count = 0;
             return freed;
         }
@@ -311,7 +313,7 @@ impl StringSet {
         while size < live.len() * 4 {
             size *= 2;
         }
-        self.slots = vec![None; size];
+        self.slots = vec![None; size].into_boxed_slice();
         self.count = live.len();
         let mask = size - 1;
         for s in live {
@@ -363,8 +365,17 @@ fn str_size(len: usize) -> usize {
 
 /// The heap's finalizer queues and the collector's work lists, and its pacing settings
 /// when a program changed them (`collectgarbage("setpause")` and the like): every
-/// process pays for none of it until it collects or has a finalizer.
+/// process pays for none of it until it collects, has a finalizer or stops the
+/// collector.
 struct GcLists {
+    /// `"__mode"`, interned when the lists are made (the key of weak tables' mode).
+    mode_key: Gc<LuaStr>,
+    /// `collectgarbage("stop")` was called: the paced collections wait (the heap's
+    /// `threshold` is then `usize::MAX`) until `restart`, which puts back
+    /// `stopped_threshold`, the threshold they would have had meanwhile. The heap
+    /// limit's collections still run (`Heap::limit`).
+    stopped: bool,
+    stopped_threshold: usize,
     /// GC pause in percent (`collectgarbage("setpause")`): next threshold = live * pause / 100.
     pause: usize,
     stepmul: usize,
@@ -382,9 +393,12 @@ struct GcLists {
 const DEFAULT_PAUSE: usize = 200;
 const DEFAULT_STEPMUL: usize = 200;
 
-impl Default for GcLists {
-    fn default() -> Self {
+impl GcLists {
+    fn new(mode_key: Gc<LuaStr>) -> Self {
         GcLists {
+            mode_key,
+            stopped: false,
+            stopped_threshold: INITIAL_THRESHOLD,
             pause: DEFAULT_PAUSE,
             stepmul: DEFAULT_STEPMUL,
             step_credit: 0,
@@ -404,14 +418,12 @@ pub struct Heap {
     objects: Vec<PackedObj>,
     /// Bytes currently allocated (estimate).
     pub(crate) bytes: usize,
-    /// Collect when `bytes` exceeds this.
+    /// Collect when `bytes` exceeds this (`usize::MAX` while the collector is stopped,
+    /// see `GcLists::stopped`).
     pub(crate) threshold: usize,
     /// Bytes added (or given back) by table resizes since they were last folded into
     /// `bytes` (boxed: tables keep a pointer to it; see `Table::growth`).
     growth: Box<Cell<isize>>,
-    /// `collectgarbage("stop")` sets this. It stops the collections paced by
-    /// `threshold`, never the ones the heap limit needs (see `limit`).
-    pub(crate) stopped: bool,
     /// The state's heap limit (`usize::MAX` when none): above it a collection is due at
     /// the next safe point whatever `stopped` says, as PUC's emergency collection.
     pub(crate) limit: usize,
@@ -419,9 +431,6 @@ pub struct Heap {
     /// first need: a process that never collects, has no finalizers and keeps the
     /// default pacing does not pay for them.
     lists: Option<Box<GcLists>>,
-    /// Interned metamethod names and other strings the VM needs fast.
-    pub(crate) mode_key: Option<Gc<LuaStr>>,
-    pub(crate) gc_key: Option<Gc<LuaStr>>,
 }
 
 const INITIAL_THRESHOLD: usize = 1 << 20;
@@ -434,25 +443,15 @@ impl Default for Heap {
 
 impl Heap {
     pub(crate) fn new() -> Heap {
-        let mut h = Heap::new_empty();
-        h.mode_key = Some(h.intern(b"__mode"));
-        h.gc_key = Some(h.intern(b"__gc"));
-        h
-    }
-
-    fn new_empty() -> Heap {
         Heap {
             strings: StringSet::new(),
             shared: None,
             objects: Vec::new(),
             bytes: 0,
             threshold: INITIAL_THRESHOLD,
-            stopped: false,
             growth: Box::new(Cell::new(0)),
             limit: usize::MAX,
             lists: None,
-            mode_key: None,
-            gc_key: None,
         }
     }
 
@@ -465,7 +464,7 @@ impl Heap {
     #[inline(always)]
     pub(crate) fn should_collect(&self) -> bool {
         let bytes = self.total_bytes();
-        (bytes > self.threshold && !self.stopped) || bytes > self.limit
+        bytes > self.threshold || bytes > self.limit
     }
 
     /// Bytes allocated (estimate), table growth included.
@@ -523,7 +522,50 @@ impl Heap {
     }
 
     fn lists(&mut self) -> &mut GcLists {
-        self.lists.get_or_insert_with(Default::default)
+        if self.lists.is_none() {
+            // Made before anything is marked (`collect` asks first), so the key is
+            // never a string made during a collection. A heap of an image finds it
+            // there without a look-up.
+            let mode_key = match self.shared.as_ref().and_then(|f| f.mode_key) {
+                Some(k) => k,
+                None => self.intern(b"__mode"),
+            };
+            self.lists = Some(Box::new(GcLists::new(mode_key)));
+        }
+        self.lists.as_mut().expect("the lists were just made")
+    }
+
+    /// `collectgarbage("stop")`: no paced collections until [`Heap::restart`].
+    pub(crate) fn stop(&mut self) {
+        let threshold = self.threshold;
+        let l = self.lists();
+        if !l.stopped {
+            l.stopped = true;
+            l.stopped_threshold = threshold;
+            self.threshold = usize::MAX;
+        }
+    }
+
+    /// `collectgarbage("restart")`.
+    pub(crate) fn restart(&mut self) {
+        if let Some(l) = self.lists.as_mut().filter(|l| l.stopped) {
+            l.stopped = false;
+            self.threshold = l.stopped_threshold;
+        }
+    }
+
+    /// `collectgarbage("isrunning")`.
+    pub(crate) fn is_running(&self) -> bool {
+        !self.lists.as_ref().is_some_and(|l| l.stopped)
+    }
+
+    /// Lowers the paced collections' threshold to `max` (a new heap limit), or, with
+    /// the collector stopped, the one `restart` puts back.
+    pub(crate) fn lower_threshold(&mut self, max: usize) {
+        match self.lists.as_mut().filter(|l| l.stopped) {
+            Some(l) => l.stopped_threshold = l.stopped_threshold.min(max),
+            None => self.threshold = self.threshold.min(max),
+        }
     }
 
     /// Whether any object is registered for finalization or waits for its finalizer.
@@ -610,10 +652,8 @@ impl Heap {
 
     /// An empty heap whose state starts from the shared image `frozen`.
     pub(crate) fn with_shared(frozen: std::sync::Arc<Frozen>) -> Heap {
-        let mut h = Heap::new_empty();
+        let mut h = Heap::new();
         h.shared = Some(frozen);
-        h.mode_key = Some(h.intern(b"__mode"));
-        h.gc_key = Some(h.intern(b"__gc"));
         h
     }
 
@@ -648,10 +688,12 @@ impl Heap {
         self.lists = None;
         self.bytes = 0;
         self.growth.set(0);
+        let mode_key = strings.find(b"__mode", hash_bytes(b"__mode")).ok();
         Frozen {
             strings,
             longest_string,
             objects,
+            mode_key,
             protos: Default::default(),
         }
     }
@@ -842,7 +884,7 @@ impl Heap {
         let Some(mt) = t.meta else {
             return (false, false);
         };
-        let Some(key) = self.mode_key else {
+        let Some(key) = self.lists.as_ref().map(|l| l.mode_key) else {
             return (false, false);
         };
         match mt.get_str(key) {
@@ -1034,12 +1076,8 @@ impl Heap {
     pub(crate) fn collect(&mut self, mark_roots: &mut dyn FnMut(&mut Heap)) -> usize {
         self.debug_check_between_collections();
         self.fold_growth();
-        if let Some(k) = self.mode_key {
-            mark_str(k);
-        }
-        if let Some(k) = self.gc_key {
-            mark_str(k);
-        }
+        // The lists (and the weak mode's key) exist before anything is marked.
+        mark_str(self.lists().mode_key);
         mark_roots(self);
         for i in 0..self.lists().tobefnz.len() {
             let v = self.lists().tobefnz[i];
@@ -1084,9 +1122,13 @@ impl Heap {
         l.tobefnz.extend(newly.into_iter().rev());
         l.weak.clear();
         self.sweep();
-        self.threshold = (self.bytes / 100)
+        let threshold = (self.bytes / 100)
             .saturating_mul(self.pause())
             .max(INITIAL_THRESHOLD / 4);
+        match self.lists.as_mut().filter(|l| l.stopped) {
+            Some(l) => l.stopped_threshold = threshold,
+            None => self.threshold = threshold,
+        }
         self.debug_check_between_collections();
         queued
     }
@@ -1220,6 +1262,8 @@ pub struct Frozen {
     /// Length of the longest string: longer ones are not looked up.
     longest_string: usize,
     objects: Vec<Obj>,
+    /// `"__mode"`, if the image has it (the key `Heap::lists` needs).
+    mode_key: Option<Gc<LuaStr>>,
     /// Prototype instances shared by the heaps of this image (`Heap::shared_instance`),
     /// by prototype; `None` for a prototype that cannot be shared.
     protos: std::sync::Mutex<Vec<SharedProto>>,

@@ -77,7 +77,7 @@ pub struct State {
     /// The thread that is running.
     pub(crate) cur: Gc<Thread>,
     /// Threads that resumed the running one, innermost last.
-    pub(crate) resumers: Vec<Gc<Thread>>,
+    pub(crate) resumers: Resumers,
     /// Metatables of the non-table types (string, number, ...), by `LuaType` index:
     /// shared with the image and copied on the first write (`TypeMetas::set`), so a
     /// process pays 8 bytes for them, not 72.
@@ -115,8 +115,8 @@ pub struct State {
     pub binary_chunks_allowed: bool,
     /// Nesting of Rust-level entries into the VM (embedding calls from natives).
     pub(crate) c_depth: u32,
-    /// Cached interned strings used by the libraries.
-    pub(crate) names: Names,
+    /// Cached interned strings used by the libraries (shared with the image).
+    pub(crate) names: std::sync::Arc<Names>,
     /// Record a traceback when an error leaves a Rust entry point uncaught (the CLI
     /// prints it, as `lua` does with its message handler).
     /// The traceback lands in [`Cold::last_traceback`] (see `take_last_traceback`).
@@ -228,6 +228,49 @@ pub(crate) struct Names {
     pub n: Gc<LuaStr>,
 }
 
+// SAFETY: as for `TmNames`: strings of the state's heap or of its shared image, in an
+// `Arc` that moves with the state or is shared by the states of one image (frozen).
+unsafe impl Send for Names {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for Names {}
+
+/// `State::resumers` in one word: a stack made by the first coroutine resume (most
+/// states, every idle process among them, never resume one), with the few operations
+/// the driver uses.
+#[derive(Default)]
+#[allow(clippy::box_collection)] // the box is the point: one word in every state
+pub(crate) struct Resumers(Option<Box<Vec<Gc<Thread>>>>);
+
+impl Resumers {
+    #[inline]
+    pub fn push(&mut self, t: Gc<Thread>) {
+        self.0.get_or_insert_with(Default::default).push(t);
+    }
+
+    #[inline]
+    pub fn pop(&mut self) -> Option<Gc<Thread>> {
+        self.0.as_mut()?.pop()
+    }
+
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |v| v.len())
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<'a> IntoIterator for &'a Resumers {
+    type Item = &'a Gc<Thread>;
+    type IntoIter = std::slice::Iter<'a, Gc<Thread>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.as_deref().map_or(&[][..], |v| &v[..]).iter()
+    }
+}
+
 /// An allocation that did not fit under a heap limit (`State::gc_request`).
 pub(crate) struct GcRequest {
     /// The bytes asked for.
@@ -257,10 +300,10 @@ impl State {
         let tm_names = std::sync::Arc::new(TmNames(std::array::from_fn(|i| {
             heap.intern(TM_NAMES[i].as_bytes())
         })));
-        let names = Names {
+        let names = std::sync::Arc::new(Names {
             loaded: heap.intern(b"_LOADED"),
             n: heap.intern(b"n"),
-        };
+        });
         let mut st = State::assemble(heap, globals, registry, main_thread, tm_names, names);
         st.stdout = Box::new(std::io::BufWriter::with_capacity(
             1 << 16,
@@ -279,7 +322,7 @@ impl State {
         registry: Gc<Table>,
         main_thread: Gc<Thread>,
         tm_names: std::sync::Arc<TmNames>,
-        names: Names,
+        names: std::sync::Arc<Names>,
     ) -> State {
         State {
             heap,
@@ -287,7 +330,7 @@ impl State {
             registry,
             main_thread,
             cur: main_thread,
-            resumers: Vec::new(),
+            resumers: Resumers::default(),
             type_meta: Default::default(),
             tm_names,
             budget: i64::MAX,
@@ -1087,7 +1130,7 @@ impl State {
         self.max_heap = max;
         self.heap.limit = max.unwrap_or(usize::MAX);
         if let Some(m) = max {
-            self.heap.threshold = self.heap.threshold.min(m);
+            self.heap.lower_threshold(m);
         }
     }
 }
@@ -1095,14 +1138,14 @@ impl State {
 #[cfg(test)]
 mod size_tests {
     /// Every process holds a state: what an idle process never touches lives in
-    /// `State::cold` (see cube-vm's `process_record_fits_the_512_byte_class`).
+    /// `State::cold` (see cube-vm's `process_record_fits_the_448_byte_class`).
     #[test]
     fn state_stays_small() {
         assert!(
-            std::mem::size_of::<super::State>() <= 352,
+            std::mem::size_of::<super::State>() <= 296,
             "{}",
             std::mem::size_of::<super::State>()
         );
-        assert!(std::mem::size_of::<crate::gc::Heap>() <= 128);
+        assert!(std::mem::size_of::<crate::gc::Heap>() <= 96);
     }
 }

@@ -691,6 +691,7 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
         p.reductions.fetch_add(used, Ordering::Relaxed);
         publish(&p, st.heap_bytes(), used);
         let (wait, skipped) = crate::library::after_slice(st);
+        let skipped = u32::try_from(skipped).unwrap_or(u32::MAX);
         p.skipped_messages.store(skipped, Ordering::Relaxed);
         node.count(|c| &c.reductions, |s| &s.reductions, used);
         let outcome = match outcome {
