@@ -422,10 +422,13 @@ pub struct Heap {
     /// see `GcLists::stopped`).
     pub(crate) threshold: usize,
     /// Bytes added (or given back) by table resizes since they were last folded into
-    /// `bytes` (boxed: tables keep a pointer to it; see `Table::growth`).
-    growth: Box<Cell<isize>>,
+    /// `bytes` (boxed: tables keep a pointer to it; see `Table::growth`). Made with the
+    /// heap's first table (an idle process has none) and never replaced, so that
+    /// pointer stays valid as long as the heap.
+    growth: Option<Box<Cell<isize>>>,
     /// The state's heap limit (`usize::MAX` when none): above it a collection is due at
-    /// the next safe point whatever `stopped` says, as PUC's emergency collection.
+    /// the next safe point even with the collector stopped, as PUC's emergency
+    /// collection.
     pub(crate) limit: usize,
     /// Finalizer queues, the collector's work lists and the pacing settings, made on
     /// first need: a process that never collects, has no finalizers and keeps the
@@ -449,7 +452,7 @@ impl Heap {
             objects: Vec::new(),
             bytes: 0,
             threshold: INITIAL_THRESHOLD,
-            growth: Box::new(Cell::new(0)),
+            growth: None,
             limit: usize::MAX,
             lists: None,
         }
@@ -470,15 +473,16 @@ impl Heap {
     /// Bytes allocated (estimate), table growth included.
     #[inline(always)]
     pub(crate) fn total_bytes(&self) -> usize {
-        (self.bytes as isize)
-            .saturating_add(self.growth.get())
-            .max(0) as usize
+        let growth = self.growth.as_ref().map_or(0, |g| g.get());
+        (self.bytes as isize).saturating_add(growth).max(0) as usize
     }
 
     /// Folds the table growth counted since the last time into `bytes`.
     fn fold_growth(&mut self) {
         self.bytes = self.total_bytes();
-        self.growth.set(0);
+        if let Some(g) = &self.growth {
+            g.set(0);
+        }
     }
 
     /// The interned string with these bytes.
@@ -654,6 +658,10 @@ impl Heap {
     pub(crate) fn with_shared(frozen: std::sync::Arc<Frozen>) -> Heap {
         let mut h = Heap::new();
         h.shared = Some(frozen);
+        // A process's first objects: its thread, the function it runs and that
+        // function's `_ENV` upvalue (an idle process has no more): a list of exactly
+        // three words, not the four a first push reserves.
+        h.objects.reserve_exact(3);
         h
     }
 
@@ -687,7 +695,9 @@ impl Heap {
         strings.rebuild(sparse);
         self.lists = None;
         self.bytes = 0;
-        self.growth.set(0);
+        if let Some(g) = &self.growth {
+            g.set(0);
+        }
         let mode_key = strings.find(b"__mode", hash_bytes(b"__mode")).ok();
         Frozen {
             strings,
@@ -773,7 +783,7 @@ impl Heap {
 
     pub(crate) fn new_table(&mut self, mut t: Table) -> Gc<Table> {
         self.bytes += t.byte_size();
-        t.growth = &*self.growth;
+        t.growth = &**self.growth.get_or_insert_with(Default::default);
         let g = alloc_box(t);
         self.objects.push(PackedObj::pack(Obj::Table(g)));
         g
