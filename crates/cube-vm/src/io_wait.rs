@@ -95,9 +95,12 @@ impl std::fmt::Debug for Waker {
 /// clears that mark. Call it at the start of every call of a native that may block.
 /// `None` in a state that is not a process's.
 pub fn take_retry(st: &mut impl HostSlot) -> Option<Retry> {
-    let deadline = library::ctx_opt(st)?.io_retry.take()?;
+    let c = library::ctx_opt(st)?;
+    if !std::mem::take(&mut c.io_retry) {
+        return None;
+    }
     Some(Retry {
-        deadline: deadline.map(Deadline::instant),
+        deadline: c.io_deadline.take().map(Deadline::instant),
     })
 }
 
@@ -116,9 +119,10 @@ pub fn block(st: &mut impl HostSlot, deadline: Option<Instant>) -> Option<Waker>
         mb.io_ready = false;
         mb.wait_seq
     };
-    let deadline = deadline.map(Deadline::new);
-    c.io_retry = Some(deadline);
-    c.wait = deadline.map(|d| (d, seq));
+    c.io_retry = true;
+    c.io_deadline = deadline.map(Deadline::new);
+    c.io_seq = seq;
+    c.blocked = library::Blocked::Io;
     Some(Waker {
         node: Arc::downgrade(&node),
         process: Arc::downgrade(&p),
