@@ -3,6 +3,7 @@
 //! stderr and exit status 1; `device` for the ZeroMQ devices (cube-zmq); and
 //! `supervise` / `ctl` for OS programs (cube-sup).
 
+mod alloc;
 mod device;
 mod follow;
 mod repl;
@@ -15,8 +16,9 @@ mod sup;
 // purged and reuses fault in again as 2 MiB huge pages zeroed whole, and a run spent up
 // to 0.7 s of 2.3 s in the kernel zeroing them (coroutines benchmark, bimodal from run
 // to run); without, 0.05 s. `MIMALLOC_ALLOW_THP=1` turns it back on.
+// `alloc.rs` says why it asks mimalloc for plain blocks, not aligned ones.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: alloc::MiMalloc = alloc::MiMalloc;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -14,6 +14,7 @@
 //! are cleared after marking, keys of ephemeron tables keep their values alive only while
 //! the key is reachable, and objects with finalizers are resurrected once and queued.
 
+use crate::proto::{Constant, Proto};
 use crate::table::{Table, DEAD_KEY};
 use crate::thread::Thread;
 use crate::value::{
@@ -135,15 +136,76 @@ impl Obj {
     }
 }
 
+/// An [`Obj`] in one word, as the heap's object list keeps it: the list has an entry for
+/// every object, and an idle process's three (its thread, its function and the
+/// function's upvalue) fit a 32-byte allocation instead of 64. The variant is in the
+/// pointer's low three bits, which are zero in it: every `GcBox` is 8-aligned (checked
+/// below). `map_addr` keeps the pointer's provenance both ways.
+#[derive(Clone, Copy)]
+struct PackedObj(NonNull<u8>);
+
+const _: () = {
+    use std::mem::align_of;
+    assert!(align_of::<GcBox<Table>>() >= 8);
+    assert!(align_of::<GcBox<LClosure>>() >= 8);
+    assert!(align_of::<GcBox<NClosure>>() >= 8);
+    assert!(align_of::<GcBox<UpVal>>() >= 8);
+    assert!(align_of::<GcBox<FnProto>>() >= 8);
+    assert!(align_of::<GcBox<UserData>>() >= 8);
+    assert!(align_of::<GcBox<Thread>>() >= 8);
+};
+
+impl PackedObj {
+    /// The bits that hold the variant.
+    const TAG: usize = 7;
+
+    #[inline]
+    fn pack(o: Obj) -> PackedObj {
+        let (ptr, tag): (NonNull<u8>, usize) = match o {
+            Obj::Table(g) => (g.ptr.cast(), 0),
+            Obj::LFn(g) => (g.ptr.cast(), 1),
+            Obj::NFn(g) => (g.ptr.cast(), 2),
+            Obj::UpVal(g) => (g.ptr.cast(), 3),
+            Obj::Proto(g) => (g.ptr.cast(), 4),
+            Obj::UserData(g) => (g.ptr.cast(), 5),
+            Obj::Thread(g) => (g.ptr.cast(), 6),
+        };
+        debug_assert_eq!(ptr.addr().get() & Self::TAG, 0, "a GcBox is 8-aligned");
+        PackedObj(ptr.map_addr(|a| a | tag))
+    }
+
+    #[inline]
+    fn unpack(self) -> Obj {
+        let tag = self.0.addr().get() & Self::TAG;
+        // SAFETY: the address is a `GcBox`'s, not zero, with the variant in three bits
+        // that are zero in it: clearing them gives that address back.
+        let ptr = self
+            .0
+            .map_addr(|a| unsafe { std::num::NonZero::new_unchecked(a.get() & !Self::TAG) });
+        match tag {
+            0 => Obj::Table(Gc { ptr: ptr.cast() }),
+            1 => Obj::LFn(Gc { ptr: ptr.cast() }),
+            2 => Obj::NFn(Gc { ptr: ptr.cast() }),
+            3 => Obj::UpVal(Gc { ptr: ptr.cast() }),
+            4 => Obj::Proto(Gc { ptr: ptr.cast() }),
+            5 => Obj::UserData(Gc { ptr: ptr.cast() }),
+            _ => {
+                debug_assert_eq!(tag, 6, "a packed object's variant");
+                Obj::Thread(Gc { ptr: ptr.cast() })
+            }
+        }
+    }
+}
+
 /// Frees a heap's (or an image's) objects and strings.
 ///
 /// # Safety
 /// None of them may be reachable any more.
-unsafe fn free_everything(objects: Vec<Obj>, strings: &mut StringSet) {
+unsafe fn free_everything(objects: impl IntoIterator<Item = Obj>, strings: &mut StringSet) {
     for o in objects {
         o.free();
     }
-    for s in std::mem::take(&mut strings.slots).into_iter().flatten() {
+    for &s in std::mem::take(&mut strings.slots).iter().flatten() {
         free_box(s);
     }
     strings.count = 0;
@@ -167,7 +229,9 @@ unsafe fn free_box<T>(g: Gc<T>) {
 
 /// Open-addressing set of all strings of the heap, keyed by content.
 struct StringSet {
-    slots: Vec<Option<Gc<LuaStr>>>,
+    /// A boxed slice, not a `Vec`: its length is its capacity (8 bytes of every
+    /// process's state).
+    slots: Box<[Option<Gc<LuaStr>>]>,
     count: usize,
 }
 
@@ -176,7 +240,7 @@ impl StringSet {
     /// may never make a string of its own).
     fn new() -> StringSet {
         StringSet {
-            slots: Vec::new(),
+            slots: Box::default(),
             count: 0,
         }
     }
@@ -198,7 +262,7 @@ impl StringSet {
 
     fn insert_at(&mut self, i: usize, s: Gc<LuaStr>) {
         if self.slots.is_empty() {
-            self.slots = vec![None; MIN_STRING_SLOTS];
+            self.slots = vec![None; MIN_STRING_SLOTS].into_boxed_slice();
             let i = s.hash as usize & (MIN_STRING_SLOTS - 1);
             self.slots[i] = Some(s);
             self.count = 1;
@@ -215,9 +279,9 @@ impl StringSet {
 
     fn rebuild(&mut self, size: usize) {
         debug_assert!(size.is_power_of_two() && size >= self.count * 2);
-        let old = std::mem::replace(&mut self.slots, vec![None; size]);
+        let old = std::mem::replace(&mut self.slots, vec![None; size].into_boxed_slice());
         let mask = size - 1;
-        for s in old.into_iter().flatten() {
+        for &s in old.iter().flatten() {
             let mut i = s.hash as usize & mask;
             while self.slots[i].is_some() {
                 i = (i + 1) & mask;
@@ -230,7 +294,7 @@ impl StringSet {
     fn sweep(&mut self) -> usize {
         let mut freed = 0;
         let mut live = Vec::with_capacity(self.count);
-        for s in std::mem::take(&mut self.slots).into_iter().flatten() {
+        for &s in std::mem::take(&mut self.slots).iter().flatten() {
             if s.is_marked() {
                 s.set_marked(false);
                 live.push(s);
@@ -241,7 +305,7 @@ impl StringSet {
             }
         }
         if live.is_empty() {
-            self.slots = Vec::new();
+            self.slots = Box::default();
             self.count = 0;
             return freed;
         }
@@ -249,7 +313,7 @@ impl StringSet {
         while size < live.len() * 4 {
             size *= 2;
         }
-        self.slots = vec![None; size];
+        self.slots = vec![None; size].into_boxed_slice();
         self.count = live.len();
         let mask = size - 1;
         for s in live {
@@ -301,8 +365,17 @@ fn str_size(len: usize) -> usize {
 
 /// The heap's finalizer queues and the collector's work lists, and its pacing settings
 /// when a program changed them (`collectgarbage("setpause")` and the like): every
-/// process pays for none of it until it collects or has a finalizer.
+/// process pays for none of it until it collects, has a finalizer or stops the
+/// collector.
 struct GcLists {
+    /// `"__mode"`, interned when the lists are made (the key of weak tables' mode).
+    mode_key: Gc<LuaStr>,
+    /// `collectgarbage("stop")` was called: the paced collections wait (the heap's
+    /// `threshold` is then `usize::MAX`) until `restart`, which puts back
+    /// `stopped_threshold`, the threshold they would have had meanwhile. The heap
+    /// limit's collections still run (`Heap::limit`).
+    stopped: bool,
+    stopped_threshold: usize,
     /// GC pause in percent (`collectgarbage("setpause")`): next threshold = live * pause / 100.
     pause: usize,
     stepmul: usize,
@@ -320,9 +393,12 @@ struct GcLists {
 const DEFAULT_PAUSE: usize = 200;
 const DEFAULT_STEPMUL: usize = 200;
 
-impl Default for GcLists {
-    fn default() -> Self {
+impl GcLists {
+    fn new(mode_key: Gc<LuaStr>) -> Self {
         GcLists {
+            mode_key,
+            stopped: false,
+            stopped_threshold: INITIAL_THRESHOLD,
             pause: DEFAULT_PAUSE,
             stepmul: DEFAULT_STEPMUL,
             step_credit: 0,
@@ -339,27 +415,25 @@ pub struct Heap {
     /// The shared image this heap's state starts from: its strings are this heap's too
     /// (interning looks there first, so equal strings stay one object).
     shared: Option<std::sync::Arc<Frozen>>,
-    objects: Vec<Obj>,
+    objects: Vec<PackedObj>,
     /// Bytes currently allocated (estimate).
     pub(crate) bytes: usize,
-    /// Collect when `bytes` exceeds this.
+    /// Collect when `bytes` exceeds this (`usize::MAX` while the collector is stopped,
+    /// see `GcLists::stopped`).
     pub(crate) threshold: usize,
     /// Bytes added (or given back) by table resizes since they were last folded into
-    /// `bytes` (boxed: tables keep a pointer to it; see `Table::growth`).
-    growth: Box<Cell<isize>>,
-    /// `collectgarbage("stop")` sets this. It stops the collections paced by
-    /// `threshold`, never the ones the heap limit needs (see `limit`).
-    pub(crate) stopped: bool,
+    /// `bytes` (boxed: tables keep a pointer to it; see `Table::growth`). Made with the
+    /// heap's first table (an idle process has none) and never replaced, so that
+    /// pointer stays valid as long as the heap.
+    growth: Option<Box<Cell<isize>>>,
     /// The state's heap limit (`usize::MAX` when none): above it a collection is due at
-    /// the next safe point whatever `stopped` says, as PUC's emergency collection.
+    /// the next safe point even with the collector stopped, as PUC's emergency
+    /// collection.
     pub(crate) limit: usize,
     /// Finalizer queues, the collector's work lists and the pacing settings, made on
     /// first need: a process that never collects, has no finalizers and keeps the
     /// default pacing does not pay for them.
     lists: Option<Box<GcLists>>,
-    /// Interned metamethod names and other strings the VM needs fast.
-    pub(crate) mode_key: Option<Gc<LuaStr>>,
-    pub(crate) gc_key: Option<Gc<LuaStr>>,
 }
 
 const INITIAL_THRESHOLD: usize = 1 << 20;
@@ -372,25 +446,15 @@ impl Default for Heap {
 
 impl Heap {
     pub(crate) fn new() -> Heap {
-        let mut h = Heap::new_empty();
-        h.mode_key = Some(h.intern(b"__mode"));
-        h.gc_key = Some(h.intern(b"__gc"));
-        h
-    }
-
-    fn new_empty() -> Heap {
         Heap {
             strings: StringSet::new(),
             shared: None,
             objects: Vec::new(),
             bytes: 0,
             threshold: INITIAL_THRESHOLD,
-            stopped: false,
-            growth: Box::new(Cell::new(0)),
+            growth: None,
             limit: usize::MAX,
             lists: None,
-            mode_key: None,
-            gc_key: None,
         }
     }
 
@@ -403,21 +467,22 @@ impl Heap {
     #[inline(always)]
     pub(crate) fn should_collect(&self) -> bool {
         let bytes = self.total_bytes();
-        (bytes > self.threshold && !self.stopped) || bytes > self.limit
+        bytes > self.threshold || bytes > self.limit
     }
 
     /// Bytes allocated (estimate), table growth included.
     #[inline(always)]
     pub(crate) fn total_bytes(&self) -> usize {
-        (self.bytes as isize)
-            .saturating_add(self.growth.get())
-            .max(0) as usize
+        let growth = self.growth.as_ref().map_or(0, |g| g.get());
+        (self.bytes as isize).saturating_add(growth).max(0) as usize
     }
 
     /// Folds the table growth counted since the last time into `bytes`.
     fn fold_growth(&mut self) {
         self.bytes = self.total_bytes();
-        self.growth.set(0);
+        if let Some(g) = &self.growth {
+            g.set(0);
+        }
     }
 
     /// The interned string with these bytes.
@@ -461,7 +526,50 @@ impl Heap {
     }
 
     fn lists(&mut self) -> &mut GcLists {
-        self.lists.get_or_insert_with(Default::default)
+        if self.lists.is_none() {
+            // Made before anything is marked (`collect` asks first), so the key is
+            // never a string made during a collection. A heap of an image finds it
+            // there without a look-up.
+            let mode_key = match self.shared.as_ref().and_then(|f| f.mode_key) {
+                Some(k) => k,
+                None => self.intern(b"__mode"),
+            };
+            self.lists = Some(Box::new(GcLists::new(mode_key)));
+        }
+        self.lists.as_mut().expect("the lists were just made")
+    }
+
+    /// `collectgarbage("stop")`: no paced collections until [`Heap::restart`].
+    pub(crate) fn stop(&mut self) {
+        let threshold = self.threshold;
+        let l = self.lists();
+        if !l.stopped {
+            l.stopped = true;
+            l.stopped_threshold = threshold;
+            self.threshold = usize::MAX;
+        }
+    }
+
+    /// `collectgarbage("restart")`.
+    pub(crate) fn restart(&mut self) {
+        if let Some(l) = self.lists.as_mut().filter(|l| l.stopped) {
+            l.stopped = false;
+            self.threshold = l.stopped_threshold;
+        }
+    }
+
+    /// `collectgarbage("isrunning")`.
+    pub(crate) fn is_running(&self) -> bool {
+        !self.lists.as_ref().is_some_and(|l| l.stopped)
+    }
+
+    /// Lowers the paced collections' threshold to `max` (a new heap limit), or, with
+    /// the collector stopped, the one `restart` puts back.
+    pub(crate) fn lower_threshold(&mut self, max: usize) {
+        match self.lists.as_mut().filter(|l| l.stopped) {
+            Some(l) => l.stopped_threshold = l.stopped_threshold.min(max),
+            None => self.threshold = self.threshold.min(max),
+        }
     }
 
     /// Whether any object is registered for finalization or waits for its finalizer.
@@ -515,12 +623,45 @@ impl Heap {
         }
     }
 
+    /// The instance of `proto` shared by every heap of this heap's image, if `proto`
+    /// can have one: no nested prototypes (their instances are made per heap, on first
+    /// use, into the parent's `children`) and only constants that are the same value in
+    /// every such heap (numbers, booleans, nil, strings the image holds). A spawned
+    /// function like `function(parent) process.send(parent, 1) process.receive() end`
+    /// then costs its process no instance and no constants (80 + 64 bytes). Like the
+    /// image's other objects it is permanently marked, in no heap's object list, and
+    /// never written (see `Frozen`'s `Sync` impl); the image keeps it until it is
+    /// dropped. At most `MAX_SHARED_PROTOS` prototypes are remembered per image (each
+    /// keeps its `Proto` alive as long as the image), so code made at run time cannot
+    /// grow the list without bound; past that, each heap makes its own instances.
+    pub(crate) fn shared_instance(&self, proto: &std::sync::Arc<Proto>) -> Option<Gc<FnProto>> {
+        let frozen = self.shared.as_ref()?;
+        if !proto.protos.is_empty() {
+            return None;
+        }
+        let mut protos = frozen.protos.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, inst)) = protos
+            .iter()
+            .find(|(p, _)| std::sync::Arc::ptr_eq(p, proto))
+        {
+            return *inst;
+        }
+        if protos.len() >= MAX_SHARED_PROTOS {
+            return None;
+        }
+        let inst = frozen.instance(proto);
+        protos.push((proto.clone(), inst));
+        inst
+    }
+
     /// An empty heap whose state starts from the shared image `frozen`.
     pub(crate) fn with_shared(frozen: std::sync::Arc<Frozen>) -> Heap {
-        let mut h = Heap::new_empty();
+        let mut h = Heap::new();
         h.shared = Some(frozen);
-        h.mode_key = Some(h.intern(b"__mode"));
-        h.gc_key = Some(h.intern(b"__gc"));
+        // A process's first objects: its thread, the function it runs and that
+        // function's `_ENV` upvalue (an idle process has no more): a list of exactly
+        // three words, not the four a first push reserves.
+        h.objects.reserve_exact(3);
         h
     }
 
@@ -528,7 +669,10 @@ impl Heap {
     /// marked (so no other heap's collector ever writes or frees them), tables
     /// read-only. The heap is left empty. Finalizers of the image never run.
     pub(crate) fn freeze(&mut self) -> Frozen {
-        let objects = std::mem::take(&mut self.objects);
+        let objects: Vec<Obj> = std::mem::take(&mut self.objects)
+            .into_iter()
+            .map(PackedObj::unpack)
+            .collect();
         for &o in &objects {
             o.set_marked(true);
             if let Obj::Table(g) = o {
@@ -551,11 +695,16 @@ impl Heap {
         strings.rebuild(sparse);
         self.lists = None;
         self.bytes = 0;
-        self.growth.set(0);
+        if let Some(g) = &self.growth {
+            g.set(0);
+        }
+        let mode_key = strings.find(b"__mode", hash_bytes(b"__mode")).ok();
         Frozen {
             strings,
             longest_string,
             objects,
+            mode_key,
+            protos: Default::default(),
         }
     }
 
@@ -578,8 +727,8 @@ impl Heap {
                 }
             }
         };
-        for o in &self.objects {
-            match *o {
+        for o in self.objects.iter().map(|o| o.unpack()) {
+            match o {
                 Obj::Table(g) => {
                     let t = g.get_mut();
                     swap_meta(&mut t.meta);
@@ -634,51 +783,51 @@ impl Heap {
 
     pub(crate) fn new_table(&mut self, mut t: Table) -> Gc<Table> {
         self.bytes += t.byte_size();
-        t.growth = &*self.growth;
+        t.growth = &**self.growth.get_or_insert_with(Default::default);
         let g = alloc_box(t);
-        self.objects.push(Obj::Table(g));
+        self.objects.push(PackedObj::pack(Obj::Table(g)));
         g
     }
 
     pub(crate) fn new_lclosure(&mut self, c: LClosure) -> Gc<LClosure> {
         self.bytes += 32 + c.upvals.len() * 8;
         let g = alloc_box(c);
-        self.objects.push(Obj::LFn(g));
+        self.objects.push(PackedObj::pack(Obj::LFn(g)));
         g
     }
 
     pub(crate) fn new_nclosure(&mut self, c: NClosure) -> Gc<NClosure> {
         self.bytes += 48 + c.upvals.len() * 16;
         let g = alloc_box(c);
-        self.objects.push(Obj::NFn(g));
+        self.objects.push(PackedObj::pack(Obj::NFn(g)));
         g
     }
 
     pub(crate) fn new_upval(&mut self, u: UpVal) -> Gc<UpVal> {
         self.bytes += 40;
         let g = alloc_box(u);
-        self.objects.push(Obj::UpVal(g));
+        self.objects.push(PackedObj::pack(Obj::UpVal(g)));
         g
     }
 
     pub(crate) fn new_proto(&mut self, p: FnProto) -> Gc<FnProto> {
         self.bytes += 64 + p.k.len() * 16;
         let g = alloc_box(p);
-        self.objects.push(Obj::Proto(g));
+        self.objects.push(PackedObj::pack(Obj::Proto(g)));
         g
     }
 
     pub(crate) fn new_userdata(&mut self, u: UserData) -> Gc<UserData> {
         self.bytes += 64;
         let g = alloc_box(u);
-        self.objects.push(Obj::UserData(g));
+        self.objects.push(PackedObj::pack(Obj::UserData(g)));
         g
     }
 
     pub(crate) fn new_thread(&mut self, t: Thread) -> Gc<Thread> {
         self.bytes += t.byte_size();
         let g = alloc_box(t);
-        self.objects.push(Obj::Thread(g));
+        self.objects.push(PackedObj::pack(Obj::Thread(g)));
         g
     }
 
@@ -745,7 +894,7 @@ impl Heap {
         let Some(mt) = t.meta else {
             return (false, false);
         };
-        let Some(key) = self.mode_key else {
+        let Some(key) = self.lists.as_ref().map(|l| l.mode_key) else {
             return (false, false);
         };
         match mt.get_str(key) {
@@ -937,12 +1086,8 @@ impl Heap {
     pub(crate) fn collect(&mut self, mark_roots: &mut dyn FnMut(&mut Heap)) -> usize {
         self.debug_check_between_collections();
         self.fold_growth();
-        if let Some(k) = self.mode_key {
-            mark_str(k);
-        }
-        if let Some(k) = self.gc_key {
-            mark_str(k);
-        }
+        // The lists (and the weak mode's key) exist before anything is marked.
+        mark_str(self.lists().mode_key);
         mark_roots(self);
         for i in 0..self.lists().tobefnz.len() {
             let v = self.lists().tobefnz[i];
@@ -987,9 +1132,13 @@ impl Heap {
         l.tobefnz.extend(newly.into_iter().rev());
         l.weak.clear();
         self.sweep();
-        self.threshold = (self.bytes / 100)
+        let threshold = (self.bytes / 100)
             .saturating_mul(self.pause())
             .max(INITIAL_THRESHOLD / 4);
+        match self.lists.as_mut().filter(|l| l.stopped) {
+            Some(l) => l.stopped_threshold = threshold,
+            None => self.threshold = threshold,
+        }
         self.debug_check_between_collections();
         queued
     }
@@ -1005,7 +1154,7 @@ impl Heap {
         }
         self.strings.debug_check();
         let mut fixed = 0usize;
-        for o in &self.objects {
+        for o in self.objects.iter().map(|o| o.unpack()) {
             debug_assert!(!o.is_marked(), "an object is marked outside a collection");
             fixed += match o {
                 Obj::Table(_) => 0,
@@ -1040,7 +1189,7 @@ impl Heap {
         // Dead keys must be recognised while their strings still exist: replace the keys
         // of nil-valued entries that are about to be freed before freeing anything.
         // Closure caches are weak: drop those whose closure is about to be freed.
-        for o in &self.objects {
+        for o in self.objects.iter().map(|o| o.unpack()) {
             if let Obj::Proto(p) = o {
                 if let Some(c) = p.cache {
                     if !c.is_marked() {
@@ -1060,12 +1209,13 @@ impl Heap {
         }
         let mut freed = self.strings.sweep();
         let mut live = Vec::with_capacity(self.objects.len());
-        for o in std::mem::take(&mut self.objects) {
+        for packed in std::mem::take(&mut self.objects) {
+            let o = packed.unpack();
             macro_rules! keep_or_free {
                 ($g:expr, $size:expr) => {{
                     if $g.is_marked() {
                         $g.set_marked(false);
-                        live.push(o);
+                        live.push(packed);
                     } else {
                         freed += $size;
                         // SAFETY: unmarked after a full mark phase means unreachable.
@@ -1099,8 +1249,14 @@ impl Heap {
 
     /// Frees everything (the state is closing).
     pub(crate) fn free_all(&mut self) {
+        let objects = std::mem::take(&mut self.objects);
         // SAFETY: the state is being dropped; no value outlives it.
-        unsafe { free_everything(std::mem::take(&mut self.objects), &mut self.strings) };
+        unsafe {
+            free_everything(
+                objects.into_iter().map(PackedObj::unpack),
+                &mut self.strings,
+            )
+        };
         self.lists = None;
         self.bytes = 0;
     }
@@ -1116,7 +1272,15 @@ pub struct Frozen {
     /// Length of the longest string: longer ones are not looked up.
     longest_string: usize,
     objects: Vec<Obj>,
+    /// `"__mode"`, if the image has it (the key `Heap::lists` needs).
+    mode_key: Option<Gc<LuaStr>>,
+    /// Prototype instances shared by the heaps of this image (`Heap::shared_instance`),
+    /// by prototype; `None` for a prototype that cannot be shared.
+    protos: std::sync::Mutex<Vec<SharedProto>>,
 }
+
+/// A prototype an image remembers, with its shared instance (`None`: not shareable).
+type SharedProto = (std::sync::Arc<Proto>, Option<Gc<FnProto>>);
 
 // SAFETY: `Frozen` is read from many threads at once: each state made from its image
 // (`State::from_image`) reads its objects in place through `Gc` pointers, possibly while
@@ -1142,12 +1306,52 @@ pub struct Frozen {
 //   image: Lua functions (with their `FnProto`s and upvalues), coroutines and
 //   `string.gmatch` iterators. `Image::new` refuses them (`Frozen::unshareable`).
 // - Strings are immutable; interning only looks them up.
+// - Shared prototype instances (`Frozen::protos`, made by `Heap::shared_instance`): an
+//   instance is written only through its `children` (CLOSURE instantiating a nested
+//   prototype, `State::child_proto`) and its `cache` (CLOSURE, on an instance it got
+//   from its parent's `children`). A shared instance has no nested prototypes, and no
+//   instance's `children` holds it (only `import_function` hands it out), so neither
+//   happens; its constants are numbers, booleans, nil and the image's own strings.
+//   Made and read under the `protos` lock; its address never changes.
 // `Send`: the last `Arc` drops it, on one thread, when no heap can reach it any more.
 unsafe impl Send for Frozen {}
 // SAFETY: see above: no state writes a frozen object.
 unsafe impl Sync for Frozen {}
 
+/// Prototypes an image remembers for [`Heap::shared_instance`].
+const MAX_SHARED_PROTOS: usize = 64;
+
 impl Frozen {
+    /// A permanently marked instance of `proto` whose constants are all the same value
+    /// in every heap of this image, or `None` if one is a string the image lacks.
+    fn instance(&self, proto: &std::sync::Arc<Proto>) -> Option<Gc<FnProto>> {
+        let mut k = Vec::with_capacity(proto.constants.len());
+        for c in &proto.constants {
+            k.push(match c {
+                Constant::Nil => Value::Nil,
+                Constant::Bool(b) => Value::Bool(*b),
+                Constant::Number(n) => Value::Num(*n),
+                Constant::Str(s) if s.len() <= self.longest_string => {
+                    Value::Str(self.strings.find(s, hash_bytes(s)).ok()?)
+                }
+                Constant::Str(_) => return None,
+            });
+        }
+        let inst = alloc_box(FnProto {
+            num_params: proto.num_params,
+            is_vararg: proto.is_vararg,
+            max_stack: proto.max_stack_size,
+            has_children: false,
+            code: proto.code.as_ptr(),
+            proto: proto.clone(),
+            k: k.into_boxed_slice(),
+            children: Box::new([]),
+            cache: None,
+        });
+        inst.set_marked(true);
+        Some(inst)
+    }
+
     /// The image's tables.
     pub(crate) fn tables(&self) -> impl Iterator<Item = Gc<Table>> + '_ {
         self.objects.iter().filter_map(|o| match o {
@@ -1191,6 +1395,14 @@ impl Frozen {
 
 impl Drop for Frozen {
     fn drop(&mut self) {
+        let protos = self.protos.get_mut().unwrap_or_else(|e| e.into_inner());
+        for (_, inst) in protos.drain(..) {
+            if let Some(inst) = inst {
+                // SAFETY: every heap that could reach it keeps this `Frozen` alive
+                // (`Heap::shared`), and the last one is gone.
+                unsafe { free_box(inst) };
+            }
+        }
         // SAFETY: the last heap that could reach these objects is gone.
         unsafe { free_everything(std::mem::take(&mut self.objects), &mut self.strings) };
     }

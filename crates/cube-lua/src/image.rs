@@ -25,11 +25,11 @@
 //! copying them one by one would need to copy every table that refers to a copied one.
 
 use crate::gc::{Frozen, Gc, Heap};
-use crate::state::{Names, State, TmNames};
+use crate::state::{State, TmNames};
 use crate::table::Table;
 use crate::thread::Thread;
 use crate::tm::TM_FAST;
-use crate::value::{LuaStr, NClosure, UserData, Value};
+use crate::value::{NClosure, UserData, Value};
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -47,8 +47,7 @@ pub struct Image {
     registry: Gc<Table>,
     type_meta: Arc<crate::state::TypeMetas>,
     tm_names: Arc<TmNames>,
-    loaded_name: Gc<LuaStr>,
-    n_name: Gc<LuaStr>,
+    names: Arc<crate::state::Names>,
     clone_userdata: Vec<CloneUserData>,
     /// Settings of the image state that new states inherit.
     binary_chunks_allowed: bool,
@@ -159,8 +158,7 @@ impl State {
             registry: self.registry,
             type_meta: self.type_meta.clone(),
             tm_names,
-            loaded_name: self.names.loaded,
-            n_name: self.names.n,
+            names: self.names.clone(),
             clone_userdata: vec![crate::stdlib::clone_userdata],
         };
         // The objects now belong to the image: the state must not free them.
@@ -174,17 +172,13 @@ impl State {
         let mut heap = Heap::with_shared(image.frozen.clone());
         let main_thread = heap.new_thread(Thread::new());
         main_thread.get_mut().status = crate::thread::CoStatus::Running;
-        let names = Names {
-            loaded: image.loaded_name,
-            n: image.n_name,
-        };
         let mut st = State::assemble(
             heap,
             image.globals,
             image.registry,
             main_thread,
             image.tm_names.clone(),
-            names,
+            image.names.clone(),
         );
         st.type_meta = image.type_meta.clone();
         st.binary_chunks_allowed = image.binary_chunks_allowed;

@@ -149,7 +149,11 @@ impl<'n> Cx<'n> {
             .collect();
         let mut closures = Vec::with_capacity(p.funcs.len());
         for f in &p.funcs {
-            let inst = self.state_mut().instantiate(f.proto.clone());
+            let st = self.state_mut();
+            let inst = match st.heap.shared_instance(&f.proto) {
+                Some(inst) => inst,
+                None => st.instantiate(f.proto.clone()),
+            };
             let ups: Vec<Gc<UpVal>> = f.cells.iter().map(|&i| cells[i]).collect();
             closures.push(self.state_mut().new_lua_closure(inst, ups));
         }

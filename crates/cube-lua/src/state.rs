@@ -77,7 +77,7 @@ pub struct State {
     /// The thread that is running.
     pub(crate) cur: Gc<Thread>,
     /// Threads that resumed the running one, innermost last.
-    pub(crate) resumers: Vec<Gc<Thread>>,
+    pub(crate) resumers: Resumers,
     /// Metatables of the non-table types (string, number, ...), by `LuaType` index:
     /// shared with the image and copied on the first write (`TypeMetas::set`), so a
     /// process pays 8 bytes for them, not 72.
@@ -103,7 +103,11 @@ pub struct State {
     /// the running code ends at its next check, uncatchably, as at a limit, with the
     /// error "interrupted" (the host knows its own reason). Checked where reductions
     /// are charged, so natives doing long work notice it too. See [`State::set_interrupt`].
-    pub(crate) interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// A pointer, not an `Arc`: the process runtime keeps the flag inside its process
+    /// record, which outlives the state ([`State::set_interrupt_ref`]), so a process
+    /// does not pay a separate allocation for it; a flag given as an `Arc`
+    /// ([`State::set_interrupt`]) is kept alive by [`Cold::interrupt_owner`].
+    pub(crate) interrupt: Option<std::ptr::NonNull<std::sync::atomic::AtomicBool>>,
     /// Set between an emergency collection and the re-call it was made for: a
     /// reservation that still does not fit then ends the code (no second collection).
     pub(crate) gc_retry: bool,
@@ -111,8 +115,8 @@ pub struct State {
     pub binary_chunks_allowed: bool,
     /// Nesting of Rust-level entries into the VM (embedding calls from natives).
     pub(crate) c_depth: u32,
-    /// Cached interned strings used by the libraries.
-    pub(crate) names: Names,
+    /// Cached interned strings used by the libraries (shared with the image).
+    pub(crate) names: std::sync::Arc<Names>,
     /// Record a traceback when an error leaves a Rust entry point uncaught (the CLI
     /// prints it, as `lua` does with its message handler).
     /// The traceback lands in [`Cold::last_traceback`] (see `take_last_traceback`).
@@ -171,6 +175,9 @@ pub(crate) struct Cold {
     pub pinned: Vec<Value>,
     /// This state's copies of its image's objects, once it wrote one (see `image.rs`).
     pub private_copies: Option<Box<crate::image::PrivateCopies>>,
+    /// The interrupt flag given to [`State::set_interrupt`], kept alive while
+    /// `State::interrupt` points at it.
+    pub interrupt_owner: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// The metatables of the non-table types, by `LuaType` index (see `State::type_meta`).
@@ -221,6 +228,49 @@ pub(crate) struct Names {
     pub n: Gc<LuaStr>,
 }
 
+// SAFETY: as for `TmNames`: strings of the state's heap or of its shared image, in an
+// `Arc` that moves with the state or is shared by the states of one image (frozen).
+unsafe impl Send for Names {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for Names {}
+
+/// `State::resumers` in one word: a stack made by the first coroutine resume (most
+/// states, every idle process among them, never resume one), with the few operations
+/// the driver uses.
+#[derive(Default)]
+#[allow(clippy::box_collection)] // the box is the point: one word in every state
+pub(crate) struct Resumers(Option<Box<Vec<Gc<Thread>>>>);
+
+impl Resumers {
+    #[inline]
+    pub fn push(&mut self, t: Gc<Thread>) {
+        self.0.get_or_insert_with(Default::default).push(t);
+    }
+
+    #[inline]
+    pub fn pop(&mut self) -> Option<Gc<Thread>> {
+        self.0.as_mut()?.pop()
+    }
+
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |v| v.len())
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<'a> IntoIterator for &'a Resumers {
+    type Item = &'a Gc<Thread>;
+    type IntoIter = std::slice::Iter<'a, Gc<Thread>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.as_deref().map_or(&[][..], |v| &v[..]).iter()
+    }
+}
+
 /// An allocation that did not fit under a heap limit (`State::gc_request`).
 pub(crate) struct GcRequest {
     /// The bytes asked for.
@@ -250,10 +300,10 @@ impl State {
         let tm_names = std::sync::Arc::new(TmNames(std::array::from_fn(|i| {
             heap.intern(TM_NAMES[i].as_bytes())
         })));
-        let names = Names {
+        let names = std::sync::Arc::new(Names {
             loaded: heap.intern(b"_LOADED"),
             n: heap.intern(b"n"),
-        };
+        });
         let mut st = State::assemble(heap, globals, registry, main_thread, tm_names, names);
         st.stdout = Box::new(std::io::BufWriter::with_capacity(
             1 << 16,
@@ -272,7 +322,7 @@ impl State {
         registry: Gc<Table>,
         main_thread: Gc<Thread>,
         tm_names: std::sync::Arc<TmNames>,
-        names: Names,
+        names: std::sync::Arc<Names>,
     ) -> State {
         State {
             heap,
@@ -280,7 +330,7 @@ impl State {
             registry,
             main_thread,
             cur: main_thread,
-            resumers: Vec::new(),
+            resumers: Resumers::default(),
             type_meta: Default::default(),
             tm_names,
             budget: i64::MAX,
@@ -902,9 +952,16 @@ impl State {
     /// Whether the host has asked the running code to stop (see `set_interrupt`).
     #[inline]
     pub fn interrupted(&self) -> bool {
-        self.interrupt
-            .as_ref()
+        self.interrupt_flag()
             .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// The host's interrupt flag, if one is installed.
+    #[inline]
+    pub(crate) fn interrupt_flag(&self) -> Option<&std::sync::atomic::AtomicBool> {
+        // SAFETY: the flag outlives the state's hold on it: either `Cold::interrupt_owner`
+        // keeps it alive (`set_interrupt`), or the host promised so (`set_interrupt_ref`).
+        self.interrupt.map(|f| unsafe { &*f.as_ptr() })
     }
 
     /// The budget is used up (or the host may have interrupted): the error that ends
@@ -1029,7 +1086,34 @@ impl State {
         self.heap.has_finalizers()
     }
 
+    /// Installs (or, with `None`, removes) the host's interrupt flag: once it is set,
+    /// from any thread, the running code ends at its next check with "interrupted".
     pub fn set_interrupt(&mut self, flag: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>) {
+        let ptr = flag.as_ref().map(|f| std::ptr::NonNull::from(&**f));
+        self.install_interrupt(ptr);
+        if flag.is_some() || self.cold.is_some() {
+            self.cold_mut().interrupt_owner = flag;
+        }
+    }
+
+    /// As [`State::set_interrupt`], with a flag the host keeps elsewhere (the process
+    /// runtime keeps it in its process record, saving an allocation per process).
+    ///
+    /// # Safety
+    /// `flag` must stay valid until the state is dropped or its flag is replaced by
+    /// another call of `set_interrupt`/`set_interrupt_ref`; the state reads it
+    /// (atomically) from whichever thread runs the state.
+    pub unsafe fn set_interrupt_ref(&mut self, flag: &std::sync::atomic::AtomicBool) {
+        self.install_interrupt(Some(std::ptr::NonNull::from(flag)));
+        if let Some(c) = self.cold.as_mut() {
+            c.interrupt_owner = None;
+        }
+    }
+
+    fn install_interrupt(
+        &mut self,
+        flag: Option<std::ptr::NonNull<std::sync::atomic::AtomicBool>>,
+    ) {
         if flag.is_some() && !self.reduction_limit_enabled {
             // Come back to the driver's check soon even with an endless budget.
             self.budget = self.budget.min(10_000);
@@ -1046,7 +1130,7 @@ impl State {
         self.max_heap = max;
         self.heap.limit = max.unwrap_or(usize::MAX);
         if let Some(m) = max {
-            self.heap.threshold = self.heap.threshold.min(m);
+            self.heap.lower_threshold(m);
         }
     }
 }
@@ -1054,14 +1138,14 @@ impl State {
 #[cfg(test)]
 mod size_tests {
     /// Every process holds a state: what an idle process never touches lives in
-    /// `State::cold` (see cube-vm's `process_record_fits_the_512_byte_class`).
+    /// `State::cold` (see cube-vm's `process_record_fits_the_448_byte_class`).
     #[test]
     fn state_stays_small() {
         assert!(
-            std::mem::size_of::<super::State>() <= 352,
+            std::mem::size_of::<super::State>() <= 296,
             "{}",
             std::mem::size_of::<super::State>()
         );
-        assert!(std::mem::size_of::<crate::gc::Heap>() <= 128);
+        assert!(std::mem::size_of::<crate::gc::Heap>() <= 96);
     }
 }

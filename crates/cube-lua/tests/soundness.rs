@@ -157,3 +157,49 @@ fn embedding_handles_keep_values_alive_across_collections() {
     // The handles keep the state alive: still readable.
     assert_eq!(t.get::<_, i64>(2).unwrap(), 2);
 }
+
+#[test]
+fn functions_made_in_states_of_one_image_share_their_prototype() {
+    // A function whose constants are all the image's strings (and numbers) gets one
+    // prototype instance for every state of the image (`Heap::shared_instance`): it
+    // must outlive them all and survive their collections.
+    let image = Image::new(cube_lua::stdlib::open_libs);
+    let mut a = State::from_image(&image);
+    run(
+        &mut a,
+        "f = function(x) return type(x), math.floor(x * 2.5) end \
+         h = function() return function() return 1 end end",
+    )
+    .unwrap();
+    let export = |st: &mut State, name: &str| {
+        st.cx(|cx| {
+            let Val::Function(f) = cx.get_global(name) else {
+                panic!("{name} is a function");
+            };
+            match cx.export_function(f, &mut |_, _, _| Err::<(), ()>(())) {
+                Ok(p) => p,
+                Err(_) => panic!("{name} exports"),
+            }
+        })
+    };
+    let (f, h) = (export(&mut a, "f"), export(&mut a, "h"));
+    drop(a);
+    for _ in 0..2 {
+        let mut b = State::from_image(&image);
+        b.cx(|cx| {
+            let g = cx.import_function(&f, &mut |_, _| Val::Nil);
+            cx.set_global("g", g);
+            let k = cx.import_function(&h, &mut |_, _| Val::Nil);
+            cx.set_global("k", k);
+        });
+        assert_eq!(
+            run(
+                &mut b,
+                "collectgarbage() local t, n = g(3) collectgarbage() \
+                 return t .. n .. k()()"
+            )
+            .unwrap(),
+            "number71"
+        );
+    }
+}

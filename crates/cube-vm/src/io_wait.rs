@@ -25,6 +25,7 @@
 //! [`ProcessRef`] lets another thread deliver messages to a process (for example
 //! socket monitor events).
 
+use crate::deadline::Deadline;
 use crate::library;
 use crate::node::NodeInner;
 use crate::process::{Process, Status};
@@ -94,7 +95,13 @@ impl std::fmt::Debug for Waker {
 /// clears that mark. Call it at the start of every call of a native that may block.
 /// `None` in a state that is not a process's.
 pub fn take_retry(st: &mut impl HostSlot) -> Option<Retry> {
-    library::ctx_opt(st)?.io_retry.take()
+    let c = library::ctx_opt(st)?;
+    if !std::mem::take(&mut c.io_retry) {
+        return None;
+    }
+    Some(Retry {
+        deadline: c.io_deadline.take().map(Deadline::instant),
+    })
 }
 
 /// Prepares the running process to block until a [`Waker`] fires or `deadline`
@@ -112,8 +119,10 @@ pub fn block(st: &mut impl HostSlot, deadline: Option<Instant>) -> Option<Waker>
         mb.io_ready = false;
         mb.wait_seq
     };
-    c.io_retry = Some(Retry { deadline });
-    c.wait = deadline.map(|d| (d, seq));
+    c.io_retry = true;
+    c.io_deadline = deadline.map(Deadline::new);
+    c.io_seq = seq;
+    c.blocked = library::Blocked::Io;
     Some(Waker {
         node: Arc::downgrade(&node),
         process: Arc::downgrade(&p),

@@ -28,6 +28,7 @@
 //! assert_eq!(node.wait(pid), ExitReason::Normal);
 //! ```
 
+mod deadline;
 mod external;
 pub mod io_wait;
 pub mod lazy_module;

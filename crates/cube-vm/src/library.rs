@@ -8,6 +8,7 @@
 //! or its timer arrives. Selective receive keeps a save pointer: messages that did not
 //! match stay queued in order and are not offered to the same match function again.
 
+use crate::deadline::Deadline;
 use crate::limits::Limits;
 use crate::node::{ExitReason, NodeInner, Wait};
 use crate::process::{Process, Queued};
@@ -31,21 +32,38 @@ pub(crate) struct Ctx {
     /// (`u32`, as `nargs`: with the flags they share 16 bytes, which keeps the context
     /// in a smaller size class; a mailbox never holds 2^32 messages.)
     save: u32,
-    deadline: Option<Instant>,
+    /// The deadlines here are `Deadline`s (8 bytes, not an `Instant`'s 16), and what a
+    /// blocked native waits for is `blocked` with the deadline it names: the context
+    /// fits mimalloc's 96-byte class.
+    deadline: Option<Deadline>,
     wait_seq: u32,
     /// The next call of a blocking native is the retry of a blocked one.
     retry: bool,
-    /// What the last `Ret::Block` waits for, for the scheduler.
-    pub(crate) wait: Wait,
+    /// What the last `Ret::Block` waits for (read by `after_slice` for the scheduler).
+    pub(crate) blocked: Blocked,
     nargs: u32,
-    /// Set while a native blocked through `io_wait::block` (see `io_wait.rs`).
-    pub(crate) io_retry: Option<crate::io_wait::Retry>,
+    /// Set while a native blocked through `io_wait::block` (see `io_wait.rs`), with
+    /// the deadline it gave and the mailbox's wait sequence number of that wait.
+    pub(crate) io_retry: bool,
+    pub(crate) io_deadline: Option<Deadline>,
+    pub(crate) io_seq: u32,
     /// The process whose state holds this context (set once it exists).
     process: ProcessPtr,
     /// The process this one last sent to: a process usually keeps talking to the same
     /// peer, and this spares the process table. (Holding it keeps at most its record
     /// alive, not its state; pids are never reused, so it cannot stand for another.)
     last_dest: Option<Arc<Process>>,
+}
+
+/// What a process's last `Ret::Block` waits for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Blocked {
+    /// Nothing (it did not block since the scheduler last looked).
+    No,
+    /// A message, or the receive's (or sleep's) `Ctx::deadline`.
+    Receive,
+    /// Its `io_wait::Waker`, or `Ctx::io_deadline`.
+    Io,
 }
 
 /// A pointer from a process's context to the process (`None` until `set_process`).
@@ -180,9 +198,11 @@ pub(crate) fn install(st: &mut impl HostSlot, node: Arc<NodeInner>) {
         deadline: None,
         wait_seq: 0,
         retry: false,
-        wait: None,
+        blocked: Blocked::No,
         nargs: 0,
-        io_retry: None,
+        io_retry: false,
+        io_deadline: None,
+        io_seq: 0,
         process: ProcessPtr(std::ptr::null()),
         last_dest: None,
     }));
@@ -258,7 +278,14 @@ pub(crate) fn self_pid(st: &mut impl HostSlot) -> Option<Pid> {
 /// received yet (those a selective receive skipped).
 pub(crate) fn after_slice(st: &mut impl HostSlot) -> (Wait, usize) {
     match st.ext_slot().as_mut().and_then(|e| e.downcast_mut::<Ctx>()) {
-        Some(c) => (c.wait.take(), c.private.len()),
+        Some(c) => (
+            match std::mem::replace(&mut c.blocked, Blocked::No) {
+                Blocked::No => None,
+                Blocked::Receive => c.deadline.map(|d| (d.instant(), c.wait_seq)),
+                Blocked::Io => c.io_deadline.map(|d| (d.instant(), c.io_seq)),
+            },
+            c.private.len(),
+        ),
         None => (None, 0),
     }
 }
@@ -453,7 +480,7 @@ fn pull_mailbox<'n>(cx: &mut Cx<'n>) -> bool {
 fn pull_mailbox_starting<'n>(cx: &mut Cx<'n>, new_timeout: Option<Option<f64>>) -> bool {
     let c = ctx(cx);
     if let Some(timeout_ms) = new_timeout {
-        c.deadline = deadline_after(timeout_ms);
+        c.deadline = deadline_after(timeout_ms).map(Deadline::new);
         c.save = 0;
     }
     let Some(p) = c.process.get() else {
@@ -478,7 +505,7 @@ fn pull_mailbox_starting<'n>(cx: &mut Cx<'n>, new_timeout: Option<Option<f64>>) 
 /// earlier waits are ignored.
 fn new_wait<'n>(cx: &mut Cx<'n>, timeout_ms: Option<f64>) {
     let c = ctx(cx);
-    c.deadline = deadline_after(timeout_ms);
+    c.deadline = deadline_after(timeout_ms).map(Deadline::new);
     c.save = 0;
     if let Some(p) = c.process.get() {
         let mut mb = p.mailbox.lock().expect("mailbox lock");
@@ -512,7 +539,7 @@ fn check_timeout<'n>(cx: &mut Cx<'n>, n: usize, ms: f64) -> HostResult<'n, Optio
 fn block<'n>(cx: &mut Cx<'n>, base: usize, nargs: usize) -> HostResult<'n, Ret> {
     let c = ctx(cx);
     c.retry = true;
-    c.wait = c.deadline.map(|d| (d, c.wait_seq));
+    c.blocked = Blocked::Receive;
     cx.set_top(base + nargs);
     Ok(Ret::Block)
 }
@@ -702,7 +729,7 @@ fn sleep<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     // Keep arriving messages queued, in order, for a later receive.
     pull_mailbox(cx);
     let deadline = ctx(cx).deadline;
-    if ms.is_some() && deadline.is_none_or(|d| Instant::now() >= d) {
+    if ms.is_some() && deadline.is_none_or(Deadline::passed) {
         ctx(cx).deadline = None;
         return Ok(Ret::Values(0));
     }

@@ -351,8 +351,11 @@ impl NodeInner {
         let p = Arc::new(proc);
         if let Some(st) = p.state.lock().expect("state lock").as_mut() {
             crate::library::set_process(&mut st.0, &p);
-            let flag = p.mailbox.lock().expect("mailbox lock").interrupt.clone();
-            st.0.set_interrupt(Some(flag));
+            // SAFETY: the flag is in the process record, which outlives the state:
+            // the state lives in `p.state` (dropped before `interrupt`, declared after
+            // it) or is taken out only by `exit`, which closes and drops it while it
+            // holds the record.
+            unsafe { st.0.set_interrupt_ref(&p.interrupt) };
         }
         if let Some(parent) = link {
             self.link_parent_side(parent, pid);
@@ -483,7 +486,7 @@ impl NodeInner {
                     false
                 }
             } else {
-                mb.record_kill(heap_limit_reason())
+                mb.record_kill(heap_limit_reason(), &p.interrupt)
             }
         };
         if wake {
@@ -688,6 +691,7 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
         p.reductions.fetch_add(used, Ordering::Relaxed);
         publish(&p, st.heap_bytes(), used);
         let (wait, skipped) = crate::library::after_slice(st);
+        let skipped = u32::try_from(skipped).unwrap_or(u32::MAX);
         p.skipped_messages.store(skipped, Ordering::Relaxed);
         node.count(|c| &c.reductions, |s| &s.reductions, used);
         let outcome = match outcome {

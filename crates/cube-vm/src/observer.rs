@@ -74,7 +74,7 @@ impl Line {
             let mb = p.mailbox.lock().expect("mailbox lock");
             (
                 format!("{:?}", mb.status).to_lowercase(),
-                mb.inbox.len() + p.skipped_messages.load(Ordering::Relaxed),
+                mb.inbox.len() + p.skipped_messages.load(Ordering::Relaxed) as usize,
                 mb.sig.links().len(),
                 mb.sig.monitoring_len(),
                 mb.sig.name().unwrap_or_default().to_owned(),

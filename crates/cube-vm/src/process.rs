@@ -9,7 +9,7 @@ use crate::signals::Signals;
 use cube_lua::State;
 use cube_term::{Pid, Term};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,9 +47,6 @@ pub(crate) struct Mailbox {
     pub io_wait: bool,
     /// Its `io_wait::Waker` fired before the scheduler parked it.
     pub io_ready: bool,
-    /// The interrupt flag of its state (`State::set_interrupt`): set when a kill is
-    /// recorded while it runs, so even a long native ends within the slice.
-    pub interrupt: Arc<AtomicBool>,
 }
 
 impl Mailbox {
@@ -58,11 +55,11 @@ impl Mailbox {
     /// returns true); a running one gets its interrupt flag set, so it stops at its next
     /// reduction check even inside a long native (`State::set_interrupt`), and the
     /// scheduler then ends it with this reason, not "interrupted".
-    pub fn record_kill(&mut self, reason: crate::node::ExitReason) -> bool {
+    pub fn record_kill(&mut self, reason: crate::node::ExitReason, interrupt: &AtomicBool) -> bool {
         self.sig.kill.get_or_insert(Box::new(reason));
         match self.status {
             Status::Running => {
-                self.interrupt.store(true, Ordering::SeqCst);
+                interrupt.store(true, Ordering::SeqCst);
                 false
             }
             Status::Waiting => {
@@ -111,14 +108,21 @@ pub struct Process {
     /// other processes).
     pub(crate) heap_bytes: AtomicUsize,
     /// Messages taken from the mailbox but not yet received (those a selective receive
-    /// skipped), at the end of the last slice.
-    pub(crate) skipped_messages: AtomicUsize,
+    /// skipped), at the end of the last slice. (A `u32`, saturating: with the
+    /// interrupt flag it takes one word of the record.)
+    pub(crate) skipped_messages: AtomicU32,
     /// Its own limits and its group (`limits.rs`); `None` for an unlimited process
     /// (boxed: most processes have none, and inline they cost every process 40 bytes).
     pub(crate) limited: Option<Box<Limited>>,
     /// Estimated bytes of the messages queued for it and not yet materialised (inbox and
     /// those a selective receive skipped); counted against its heap limit.
     pub(crate) queued_bytes: AtomicUsize,
+    /// The interrupt flag of its state (`State::set_interrupt_ref`): set when a kill is
+    /// recorded while it runs, so even a long native ends within the slice. Here, not in
+    /// an `Arc` of its own: the record outlives the state (the state lives in `state`,
+    /// or is closed by `NodeInner::exit` while the record is held), and an `Arc` would
+    /// cost every process an allocation. Declared after `state`, so it is dropped after.
+    pub(crate) interrupt: AtomicBool,
 }
 
 impl Process {
@@ -133,14 +137,14 @@ impl Process {
                 sig: Signals::default(),
                 io_wait: false,
                 io_ready: false,
-                interrupt: Arc::new(AtomicBool::new(false)),
             }),
             state: Mutex::new(Some(SendState(state))),
             reductions: AtomicU64::new(0),
             heap_bytes: AtomicUsize::new(0),
-            skipped_messages: AtomicUsize::new(0),
+            skipped_messages: AtomicU32::new(0),
             limited: None,
             queued_bytes: AtomicUsize::new(0),
+            interrupt: AtomicBool::new(false),
         }
     }
 
@@ -173,7 +177,7 @@ impl Process {
     /// (as of the end of the process's last slice).
     pub fn message_queue_len(&self) -> usize {
         self.mailbox.lock().expect("mailbox lock").inbox.len()
-            + self.skipped_messages.load(Ordering::Relaxed)
+            + self.skipped_messages.load(Ordering::Relaxed) as usize
     }
 
     pub fn reductions(&self) -> u64 {
@@ -186,24 +190,25 @@ mod tests {
     use super::*;
 
     /// An idle process's biggest allocation is its record (`Arc<Process>`, the state
-    /// inside): it must stay within mimalloc's 512-byte size class (the `Arc` adds two
+    /// inside): it must stay within mimalloc's 448-byte size class (the `Arc` adds two
     /// counters, 16 bytes). Rarely used parts go behind boxes made on first use
-    /// (`Signals::rel`, `Process::limited`, `State::cold`); see BENCHMARKS.md, "Idle
-    /// memory".
+    /// (`Signals::rel`, `Process::limited`, `State::cold`, the heap's `GcLists`, the
+    /// state's resumers); see BENCHMARKS.md, "Idle memory".
     #[test]
-    fn process_record_fits_the_512_byte_class() {
+    fn process_record_fits_the_448_byte_class() {
         assert!(
-            std::mem::size_of::<Process>() + 16 <= 512,
+            std::mem::size_of::<Process>() + 16 <= 448,
             "{}",
             std::mem::size_of::<Process>()
         );
     }
 
     /// The process context (`library::Ctx`, boxed in the state) stays within the
-    /// 128-byte size class.
+    /// 96-byte size class (its deadlines are `deadline::Deadline`s, and what it waits
+    /// for is a `library::Blocked` naming one of them).
     #[test]
-    fn context_fits_the_128_byte_class() {
+    fn context_fits_the_96_byte_class() {
         let size = std::mem::size_of::<crate::library::Ctx>();
-        assert!(size <= 128, "{size}");
+        assert!(size <= 96, "{size}");
     }
 }

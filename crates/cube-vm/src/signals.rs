@@ -13,7 +13,7 @@
 //! process or its end, never half of both.
 
 use crate::node::{ExitReason, NodeInner};
-use crate::process::{Mailbox, Queued, Status};
+use crate::process::{Mailbox, Process, Queued, Status};
 use cube_term::{Pid, Reference, TableGraph, TableTerm, Term};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -205,13 +205,22 @@ impl NodeInner {
     /// Runs `f` on the signal state of `pid` under its mailbox lock; `None` if the
     /// process is unknown or has ended. Queues the process if `f` woke it.
     fn with_live<R>(&self, pid: Pid, f: impl FnOnce(&mut Mailbox) -> (R, bool)) -> Option<R> {
+        self.with_live_process(pid, |mb, _| f(mb))
+    }
+
+    /// As `with_live`, also lending the process record (for its interrupt flag).
+    fn with_live_process<R>(
+        &self,
+        pid: Pid,
+        f: impl FnOnce(&mut Mailbox, &Process) -> (R, bool),
+    ) -> Option<R> {
         let p = self.lookup(pid)?;
         let (r, woke) = {
             let mut mb = p.mailbox.lock().expect("mailbox lock");
             if mb.status == Status::Exited {
                 return None;
             }
-            f(&mut mb)
+            f(&mut mb, &p)
         };
         if woke {
             self.enqueue(p);
@@ -222,7 +231,7 @@ impl NodeInner {
     /// Delivers an exit signal from `from` to `to`. A link signal acts only while the
     /// link exists, so `unlink` is final.
     pub(crate) fn exit_signal(&self, from: Pid, to: Pid, reason: &ExitReason, origin: Origin) {
-        self.with_live(to, |mb| {
+        self.with_live_process(to, |mb, p| {
             if origin == Origin::Link && !mb.sig.remove_link(from) {
                 return ((), false);
             }
@@ -235,7 +244,7 @@ impl NodeInner {
                     mb.inbox.push_back(Queued { term, size: 0 });
                     ((), wake(mb))
                 }
-                Action::Kill(r) => ((), mb.record_kill(r)),
+                Action::Kill(r) => ((), mb.record_kill(r, &p.interrupt)),
             }
         });
     }

@@ -81,11 +81,11 @@ fn collectgarbage(st: &mut State, a: Args) -> LResult<Ret> {
     let ex = st.opt_integer(a, 2, 0)?;
     match opt {
         0 => {
-            st.heap.stopped = true;
+            st.heap.stop();
             st.push(Value::Num(0.0));
         }
         1 => {
-            st.heap.stopped = false;
+            st.heap.restart();
             st.push(Value::Num(0.0));
         }
         2 => {
@@ -130,7 +130,7 @@ fn collectgarbage(st: &mut State, a: Args) -> LResult<Ret> {
             st.push(Value::Num(old as f64));
         }
         7 => {
-            let r = !st.heap.stopped;
+            let r = st.heap.is_running();
             st.push(Value::Bool(r));
         }
         _ => st.push(Value::Num(0.0)),

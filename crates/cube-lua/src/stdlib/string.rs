@@ -87,8 +87,7 @@ fn metered<T>(
     use crate::state::MATCH_STEPS_PER_REDUCTION as PER;
     let threshold = if pausable { pause_threshold(st) } else { None };
     let limit = st.steps_allowed(PER);
-    let mut meter =
-        Meter::new(limit, st.interrupt.as_deref()).pausing(threshold.unwrap_or(u64::MAX));
+    let mut meter = Meter::new(limit, st.interrupt_flag()).pausing(threshold.unwrap_or(u64::MAX));
     let r = f(&mut meter);
     let steps = meter.steps;
     st.charge(steps / PER)?;
