@@ -1,0 +1,276 @@
+//! The parser: tokens to [`Sexpr`]s, following LFE's grammar (`lfe_parse.spell1`):
+//!
+//! ```text
+//! form  -> sexpr
+//! sexpr -> symbol | number | string | binary | #'f/a
+//!        | ' sexpr | ` sexpr | , sexpr | ,@ sexpr | #. sexpr
+//!        | ( list ) | [ list ] | #( items ) | #B( items ) | #M( items )
+//! list  -> sexpr* [. sexpr]        (the dot only after at least one sexpr)
+//! ```
+//!
+//! Nesting is kept on an explicit stack (no recursion), so any depth reads. Errors are
+//! LFE's: `illegal TOKEN` for a token the grammar does not allow there, `missing token`
+//! when the input ends inside a form (both on the line where the form began), `bad
+//! binary` / `bad map` for a `#B(...)` / `#M(...)` that cannot be built.
+
+use crate::bits::make_bin;
+use crate::error::ReadError;
+use crate::lex::{Kind, Lexer, Stop, Token};
+use crate::sexpr::Sexpr;
+
+/// Reads every form of `src`, as `lfe_io:read_string/1` (and `lfe_io:read_file/1` on
+/// a UTF-8 file) does: the whole text is scanned first, so a scan error anywhere wins
+/// over a parse error before it.
+pub fn read_all(src: &str) -> Result<Vec<Sexpr>, ReadError> {
+    let cs: Vec<char> = src.chars().collect();
+    let mut lx = Lexer::new(&cs, true);
+    let mut toks = Vec::new();
+    loop {
+        match lx.next_token() {
+            Ok(Some(t)) => toks.push(t),
+            Ok(None) => break,
+            Err(Stop::Error(e)) => return Err(e),
+            Err(Stop::More) => unreachable!("the scanner asks for more only before eof"),
+        }
+    }
+    let last_line = lx.line;
+    let mut forms = Vec::new();
+    let mut p = Parser::default();
+    for t in toks {
+        if let Some(form) = p.token(t)? {
+            forms.push(form);
+        }
+    }
+    if !p.stack.is_empty() {
+        return Err(p.missing(last_line));
+    }
+    Ok(forms)
+}
+
+/// What [`Reader::read`] found.
+#[derive(Debug, PartialEq)]
+pub enum Read {
+    /// One form; the reader has consumed its text.
+    Form(Sexpr),
+    /// The text so far ends inside a form: [`Reader::feed`] more, or
+    /// [`Reader::finish`].
+    More,
+    /// No text left but blanks and comments (only after [`Reader::finish`]).
+    Eof,
+}
+
+/// A streaming reader, for the shell: feed text as it arrives and take forms one at a
+/// time (`lfe_io:read/1`'s behaviour). A form that is not complete yet is read again
+/// from its start when more text comes, so feed whole lines.
+pub struct Reader {
+    buf: Vec<char>,
+    /// Line number at `buf[0]`.
+    line: u32,
+    eof: bool,
+}
+
+impl Default for Reader {
+    fn default() -> Reader {
+        Reader::new()
+    }
+}
+
+impl Reader {
+    pub fn new() -> Reader {
+        Reader {
+            buf: Vec::new(),
+            line: 1,
+            eof: false,
+        }
+    }
+
+    /// Adds text.
+    pub fn feed(&mut self, text: &str) {
+        self.buf.extend(text.chars());
+    }
+
+    /// Marks the end of the input: what is buffered must now read completely.
+    pub fn finish(&mut self) {
+        self.eof = true;
+    }
+
+    /// Reads the next form. After an error the buffered text is dropped.
+    pub fn read(&mut self) -> Result<Read, ReadError> {
+        let mut lx = Lexer::new(&self.buf, self.eof);
+        lx.line = self.line;
+        let mut p = Parser::default();
+        let result = loop {
+            match lx.next_token() {
+                Ok(Some(t)) => match p.token(t) {
+                    Ok(Some(form)) => break Ok(Read::Form(form)),
+                    Ok(None) => {}
+                    Err(e) => break Err(e),
+                },
+                Ok(None) if p.stack.is_empty() => break Ok(Read::Eof),
+                Ok(None) => break Err(p.missing(lx.line)),
+                Err(Stop::More) => return Ok(Read::More),
+                Err(Stop::Error(e)) => break Err(e),
+            }
+        };
+        let (pos, line) = (lx.pos, lx.line);
+        match &result {
+            Ok(_) => {
+                self.buf.drain(..pos);
+            }
+            Err(_) => self.buf.clear(),
+        }
+        self.line = line;
+        result
+    }
+}
+
+/// An open construct waiting for its elements.
+enum Frame {
+    /// `(` or `[`; `tail` after a dot: `None` while the value after the dot is awaited.
+    List {
+        close: Kind,
+        items: Vec<Sexpr>,
+        dot: Option<Option<Sexpr>>,
+    },
+    Tuple(Vec<Sexpr>),
+    Binary(Vec<Sexpr>, u32),
+    Map(Vec<Sexpr>, u32),
+    /// `'`, `` ` ``, `,`, `,@` (the symbol to wrap in) or `#.` (`None`).
+    Prefix(Option<&'static str>, u32),
+}
+
+#[derive(Default)]
+struct Parser {
+    stack: Vec<Frame>,
+    /// The line of the first token of the current form.
+    start: u32,
+}
+
+impl Parser {
+    fn illegal(&self, t: &Token) -> ReadError {
+        let name = if t.kind == Kind::Other {
+            t.other.clone()
+        } else {
+            t.kind.name().to_string()
+        };
+        ReadError::new(self.start, (t.line, t.col), format!("illegal {name}"))
+    }
+
+    fn missing(&self, line: u32) -> ReadError {
+        ReadError::new(self.start, (line, 0), "missing token")
+    }
+
+    /// Takes one token; a complete form when this token ends one.
+    fn token(&mut self, mut t: Token) -> Result<Option<Sexpr>, ReadError> {
+        if self.stack.is_empty() {
+            self.start = t.line;
+        }
+        // After `. sexpr` only the closing bracket may come.
+        if let Some(Frame::List {
+            dot: Some(Some(_)),
+            close,
+            ..
+        }) = self.stack.last()
+        {
+            if t.kind != *close {
+                return Err(self.illegal(&t));
+            }
+        }
+        let frame = match t.kind {
+            Kind::Fun | Kind::Symbol | Kind::Number | Kind::Str | Kind::Binary => {
+                let v = t.value.take().unwrap_or(Sexpr::List(Vec::new()));
+                return self.complete(v);
+            }
+            Kind::Open | Kind::OpenBracket => Frame::List {
+                close: if t.kind == Kind::Open {
+                    Kind::Close
+                } else {
+                    Kind::CloseBracket
+                },
+                items: Vec::new(),
+                dot: None,
+            },
+            Kind::HashOpen => Frame::Tuple(Vec::new()),
+            Kind::HashB => Frame::Binary(Vec::new(), t.line),
+            Kind::HashM => Frame::Map(Vec::new(), t.line),
+            Kind::Quote => Frame::Prefix(Some("quote"), t.line),
+            Kind::Backquote => Frame::Prefix(Some("backquote"), t.line),
+            Kind::Comma => Frame::Prefix(Some("comma"), t.line),
+            Kind::CommaAt => Frame::Prefix(Some("comma-at"), t.line),
+            Kind::HashDot => Frame::Prefix(None, t.line),
+            Kind::Dot => {
+                match self.stack.last_mut() {
+                    Some(Frame::List { items, dot, .. }) if !items.is_empty() && dot.is_none() => {
+                        *dot = Some(None);
+                    }
+                    _ => return Err(self.illegal(&t)),
+                }
+                return Ok(None);
+            }
+            Kind::Close | Kind::CloseBracket => {
+                let v = match self.stack.pop() {
+                    Some(Frame::List { close, items, dot }) if close == t.kind => match dot {
+                        None => Sexpr::List(items),
+                        Some(Some(tail)) => Sexpr::dotted(items, tail),
+                        Some(None) => return Err(self.illegal(&t)),
+                    },
+                    Some(Frame::Tuple(items)) if t.kind == Kind::Close => Sexpr::Tuple(items),
+                    Some(Frame::Binary(items, line)) if t.kind == Kind::Close => {
+                        match make_bin(&items) {
+                            Some(b) => Sexpr::Bits(b),
+                            None => return Err(ReadError::new(line, (line, 0), "bad binary")),
+                        }
+                    }
+                    Some(Frame::Map(items, line)) if t.kind == Kind::Close => {
+                        if items.len() % 2 != 0 {
+                            return Err(ReadError::new(line, (line, 0), "bad map"));
+                        }
+                        let mut pairs = Vec::with_capacity(items.len() / 2);
+                        let mut it = items.into_iter();
+                        while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                            pairs.push((k, v));
+                        }
+                        Sexpr::map(pairs)
+                    }
+                    _ => return Err(self.illegal(&t)),
+                };
+                return self.complete(v);
+            }
+            Kind::Other => return Err(self.illegal(&t)),
+        };
+        self.stack.push(frame);
+        Ok(None)
+    }
+
+    /// A value is complete: give it to the innermost open construct.
+    fn complete(&mut self, mut v: Sexpr) -> Result<Option<Sexpr>, ReadError> {
+        loop {
+            match self.stack.last_mut() {
+                None => return Ok(Some(v)),
+                Some(Frame::Prefix(Some(name), _)) => {
+                    v = Sexpr::List(vec![Sexpr::atom(name), v]);
+                    self.stack.pop();
+                }
+                Some(Frame::Prefix(None, line)) => {
+                    let line = *line;
+                    return Err(ReadError::new(
+                        line,
+                        (line, 0),
+                        "bad #. expression (read-time evaluation is not supported)",
+                    ));
+                }
+                Some(Frame::List { items, dot, .. }) => {
+                    match dot {
+                        Some(tail @ None) => *tail = Some(v),
+                        _ => items.push(v),
+                    }
+                    return Ok(None);
+                }
+                Some(Frame::Tuple(items) | Frame::Binary(items, _) | Frame::Map(items, _)) => {
+                    items.push(v);
+                    return Ok(None);
+                }
+            }
+        }
+    }
+}
