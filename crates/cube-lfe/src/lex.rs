@@ -403,7 +403,10 @@ impl<'a> Lexer<'a> {
         if !digits.chars().all(|c| c.is_digit(base)) {
             return self.err("illegal characters in based number");
         }
-        if digits.len() > MAX_NUMBER_CHARS {
+        // As many bits as MAX_NUMBER_CHARS decimal digits hold, so that every number
+        // read also prints in fewer than MAX_NUMBER_CHARS digits and reads back.
+        let bits_per_digit = (32 - (base - 1).leading_zeros()) as usize;
+        if digits.len().saturating_mul(bits_per_digit) > MAX_NUMBER_CHARS * 3 {
             return self.err("number too long");
         }
         let Ok(mut n) = BigInt::from_str_radix(&digits, base) else {

@@ -15,6 +15,8 @@
 //!   `#B` construction in `bits.rs`): text to `Sexpr`s, with LFE's error messages.
 //! - [`write`] (`print.rs`, `lfe_io:print1`) and [`pretty`] / [`shell`] (`pretty.rs`,
 //!   `lfe_io:prettyprint1`).
+//! - [`roundtrip::check`]: the read/print round-trip property that the fuzz target
+//!   (`fuzz/`, `lfe_read`) and the smoke tests (`tests/smoke.rs`) assert.
 //!
 //! # `Sexpr` and `cube_term::Term`
 //! `Term` is the message value that crosses processes; `Sexpr` is syntax, owned by the
@@ -50,6 +52,7 @@ pub mod lex;
 pub mod pretty;
 pub mod print;
 pub mod read;
+pub mod roundtrip;
 pub mod sexpr;
 
 pub use error::ReadError;

@@ -422,3 +422,67 @@ pub fn float(f: f64) -> String {
     };
     format!("{sign}{body}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_as_erlang_prints_them() {
+        // Checked against `io_lib_format:fwrite_g/1` (OTP 25).
+        let cases = [
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (3.0, "3.0"),
+            (0.1, "0.1"),
+            (100.0, "100.0"),
+            (1000.0, "1.0e3"),
+            (12000.0, "1.2e4"),
+            (1e10, "1.0e10"),
+            (12345678901.0, "12345678901.0"),
+            (0.001, "0.001"),
+            (0.0001, "0.0001"),
+            (1e-5, "1.0e-5"),
+            (0.00012, "1.2e-4"),
+            (0.00125, "0.00125"),
+            (9007199254740991.0, "9007199254740991.0"),
+            (9007199254740992.0, "9.007199254740992e15"),
+            (123456789012345.6, "123456789012345.6"),
+            (5e-324, "5.0e-324"),
+            (-1.5, "-1.5"),
+        ];
+        for (f, want) in cases {
+            assert_eq!(float(f), want, "{f:e}");
+        }
+    }
+
+    #[test]
+    fn symbols_are_quoted_when_they_would_not_read_back() {
+        let cases = [
+            ("foo", "foo"),
+            ("", "||"),
+            (".", "|.|"),
+            ("1", "|1|"),
+            ("1.5", "|1.5|"),
+            ("1.0e400", "1.0e400"),
+            ("a b", "|a b|"),
+            ("a|b", "a|b"),
+            ("|a", "|\\|a|"),
+            ("#a", "|#a|"),
+            ("a#", "a#"),
+            ("λ", "λ"),
+        ];
+        for (name, want) in cases {
+            assert_eq!(symbol(name), want);
+        }
+    }
+
+    #[test]
+    fn depth_cuts_like_lfe() {
+        let v = crate::read_all("(1 2 3 4 5) #M(a 1 b 2 c 3) #B(1 2 3 4)").expect("reads");
+        assert_eq!(write_depth(&v[0], 3), "(1 2 ...)");
+        assert_eq!(write_depth(&v[1], 3), "#M(a 1 b 2 ...)");
+        assert_eq!(write_depth(&v[2], 3), "#B(1 2 3 4)");
+        assert_eq!(crate::pretty_with(&v[2], 3, 0, 80), "#B(1 2 3 ...)");
+    }
+}

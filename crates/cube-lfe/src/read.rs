@@ -124,19 +124,59 @@ impl Reader {
     }
 }
 
+/// Where a list is after its elements.
+enum Dot {
+    /// No dot yet.
+    No,
+    /// After `.`, waiting for the tail.
+    Awaiting,
+    /// The tail has been read: only the closing bracket may come.
+    Tail(Sexpr),
+    /// The tail was a list spliced into this one (`(a . (b c))`): only the closing
+    /// bracket may come.
+    Spliced,
+}
+
 /// An open construct waiting for its elements.
 enum Frame {
-    /// `(` or `[`; `tail` after a dot: `None` while the value after the dot is awaited.
-    List {
-        close: Kind,
-        items: Vec<Sexpr>,
-        dot: Option<Option<Sexpr>>,
-    },
+    /// `(` or `[`.
+    List(ListFrame),
     Tuple(Vec<Sexpr>),
     Binary(Vec<Sexpr>, u32),
     Map(Vec<Sexpr>, u32),
     /// `'`, `` ` ``, `,`, `,@` (the symbol to wrap in) or `#.` (`None`).
     Prefix(Option<&'static str>, u32),
+}
+
+/// An open list. A list that is the tail of another (`(a . (b . (c)))`) is read into
+/// the same vector, so right-nested dotted lists read in linear time: `spliced` holds,
+/// for each such inner list still open, its closing bracket and where its elements
+/// start.
+struct ListFrame {
+    close: Kind,
+    items: Vec<Sexpr>,
+    dot: Dot,
+    spliced: Vec<(Kind, usize)>,
+}
+
+impl ListFrame {
+    /// The bracket that closes the innermost open list.
+    fn expected_close(&self) -> Kind {
+        self.spliced.last().map_or(self.close, |s| s.0)
+    }
+
+    /// Whether a dot may come: after at least one element of the innermost list.
+    fn dot_allowed(&self) -> bool {
+        matches!(self.dot, Dot::No) && self.items.len() > self.spliced.last().map_or(0, |s| s.1)
+    }
+}
+
+fn closer(open: Kind) -> Kind {
+    if open == Kind::Open {
+        Kind::Close
+    } else {
+        Kind::CloseBracket
+    }
 }
 
 #[derive(Default)]
@@ -165,15 +205,19 @@ impl Parser {
         if self.stack.is_empty() {
             self.start = t.line;
         }
-        // After `. sexpr` only the closing bracket may come.
-        if let Some(Frame::List {
-            dot: Some(Some(_)),
-            close,
-            ..
-        }) = self.stack.last()
-        {
-            if t.kind != *close {
-                return Err(self.illegal(&t));
+        if let Some(Frame::List(l)) = self.stack.last_mut() {
+            match l.dot {
+                // After `. sexpr` only the closing bracket may come.
+                Dot::Tail(_) | Dot::Spliced if t.kind != l.expected_close() => {
+                    return Err(self.illegal(&t));
+                }
+                // A list after the dot: read on into the same vector.
+                Dot::Awaiting if matches!(t.kind, Kind::Open | Kind::OpenBracket) => {
+                    l.spliced.push((closer(t.kind), l.items.len()));
+                    l.dot = Dot::No;
+                    return Ok(None);
+                }
+                _ => {}
             }
         }
         let frame = match t.kind {
@@ -181,15 +225,12 @@ impl Parser {
                 let v = t.value.take().unwrap_or(Sexpr::List(Vec::new()));
                 return self.complete(v);
             }
-            Kind::Open | Kind::OpenBracket => Frame::List {
-                close: if t.kind == Kind::Open {
-                    Kind::Close
-                } else {
-                    Kind::CloseBracket
-                },
+            Kind::Open | Kind::OpenBracket => Frame::List(ListFrame {
+                close: closer(t.kind),
                 items: Vec::new(),
-                dot: None,
-            },
+                dot: Dot::No,
+                spliced: Vec::new(),
+            }),
             Kind::HashOpen => Frame::Tuple(Vec::new()),
             Kind::HashB => Frame::Binary(Vec::new(), t.line),
             Kind::HashM => Frame::Map(Vec::new(), t.line),
@@ -200,19 +241,30 @@ impl Parser {
             Kind::HashDot => Frame::Prefix(None, t.line),
             Kind::Dot => {
                 match self.stack.last_mut() {
-                    Some(Frame::List { items, dot, .. }) if !items.is_empty() && dot.is_none() => {
-                        *dot = Some(None);
-                    }
+                    Some(Frame::List(l)) if l.dot_allowed() => l.dot = Dot::Awaiting,
                     _ => return Err(self.illegal(&t)),
                 }
                 return Ok(None);
             }
             Kind::Close | Kind::CloseBracket => {
+                if let Some(Frame::List(l)) = self.stack.last_mut() {
+                    if !l.spliced.is_empty() {
+                        // The end of a spliced list: the list it is the tail of is done.
+                        match l.dot {
+                            Dot::Awaiting => return Err(self.illegal(&t)),
+                            _ if t.kind != l.expected_close() => return Err(self.illegal(&t)),
+                            Dot::No => l.dot = Dot::Spliced,
+                            Dot::Tail(_) | Dot::Spliced => {}
+                        }
+                        l.spliced.pop();
+                        return Ok(None);
+                    }
+                }
                 let v = match self.stack.pop() {
-                    Some(Frame::List { close, items, dot }) if close == t.kind => match dot {
-                        None => Sexpr::List(items),
-                        Some(Some(tail)) => Sexpr::dotted(items, tail),
-                        Some(None) => return Err(self.illegal(&t)),
+                    Some(Frame::List(l)) if l.close == t.kind => match l.dot {
+                        Dot::No | Dot::Spliced => Sexpr::List(l.items),
+                        Dot::Tail(tail) => Sexpr::dotted(l.items, tail),
+                        Dot::Awaiting => return Err(self.illegal(&t)),
                     },
                     Some(Frame::Tuple(items)) if t.kind == Kind::Close => Sexpr::Tuple(items),
                     Some(Frame::Binary(items, line)) if t.kind == Kind::Close => {
@@ -259,10 +311,10 @@ impl Parser {
                         "bad #. expression (read-time evaluation is not supported)",
                     ));
                 }
-                Some(Frame::List { items, dot, .. }) => {
-                    match dot {
-                        Some(tail @ None) => *tail = Some(v),
-                        _ => items.push(v),
+                Some(Frame::List(l)) => {
+                    match l.dot {
+                        Dot::Awaiting => l.dot = Dot::Tail(v),
+                        _ => l.items.push(v),
                     }
                     return Ok(None);
                 }
@@ -272,5 +324,47 @@ impl Parser {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::write;
+
+    fn err(src: &str) -> (u32, (u32, u32), String) {
+        let e = read_all(src).unwrap_err();
+        (e.line, e.at, e.message)
+    }
+
+    #[test]
+    fn errors_name_the_line_of_the_form_and_the_exact_place() {
+        assert_eq!(err("a\n(b\n c\n ]"), (2, (4, 2), "illegal ']'".to_string()));
+        assert_eq!(err("(a\n\n"), (1, (3, 0), "missing token".to_string()));
+    }
+
+    #[test]
+    fn read_time_evaluation_is_refused() {
+        assert!(err("#.(+ 1 2)").2.contains("not supported"));
+    }
+
+    #[test]
+    fn function_references() {
+        let forms = read_all("#'f/1 #'m:f/2 #'=:=/2").expect("reads");
+        let printed: Vec<String> = forms.iter().map(write).collect();
+        assert_eq!(
+            printed,
+            ["(function f 1)", "(function m f 2)", "(function =:= 2)"]
+        );
+        assert!(err("#'f/").2.contains("bad of format"));
+    }
+
+    #[test]
+    fn characters_and_radix_numbers() {
+        let forms = read_all("#\\a #\\x41; comment\n#x1F #36rZZ #b-101 2#101").expect("reads");
+        let printed: Vec<String> = forms.iter().map(write).collect();
+        // `#\x41;` is the character x, then 41 and a comment (LFE 2.2 has no `#\x`
+        // escapes), and `2#101` is a symbol.
+        assert_eq!(printed, ["97", "120", "41", "31", "1295", "-5", "2#101"]);
     }
 }

@@ -336,3 +336,93 @@ fn num_cmp(a: &Sexpr, b: &Sexpr) -> Ordering {
         _ => Ordering::Equal,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read_all;
+
+    fn one(src: &str) -> Sexpr {
+        // A newline after: LFE's scanner refuses `""` at the very end of its input.
+        read_all(&format!("{src}\n"))
+            .expect("reads")
+            .pop()
+            .expect("one form")
+    }
+
+    #[test]
+    fn dotted_tails_are_normalised() {
+        assert_eq!(one("(1 . (2 3))"), one("(1 2 3)"));
+        assert_eq!(one("(1 . ())"), one("(1)"));
+        assert_eq!(one("(1 . (2 . 3))"), one("(1 2 . 3)"));
+        assert!(matches!(one("(1 . 2)"), Sexpr::Dotted(ref v, _) if v.len() == 1));
+        assert_eq!(one("\"ab\""), one("(97 98)"));
+    }
+
+    #[test]
+    fn integers_take_the_smallest_representation() {
+        assert!(matches!(one("9223372036854775807"), Sexpr::Int(_)));
+        assert!(matches!(one("9223372036854775808"), Sexpr::BigInt(_)));
+        assert!(matches!(one("-9223372036854775808"), Sexpr::Int(i64::MIN)));
+    }
+
+    #[test]
+    fn map_key_order_is_erlangs() {
+        // Integers, then floats, atoms, tuples, maps, nil, lists, binaries (the order
+        // Erlang/OTP 25 sorts these keys of a map in).
+        let order = [
+            "-5",
+            "1",
+            "2",
+            "99999999999999999999",
+            "1.0",
+            "1.5",
+            "a",
+            "b",
+            "#(z)",
+            "#(a b)",
+            "#M()",
+            "()",
+            "(1 . 2)",
+            "(1)",
+            "(1 2)",
+            "(a)",
+            "#\"\"",
+            "#\"a\"",
+        ];
+        let vals: Vec<Sexpr> = order.iter().map(|s| one(s)).collect();
+        for (i, a) in vals.iter().enumerate() {
+            for (j, b) in vals.iter().enumerate() {
+                assert_eq!(map_key_cmp(a, b), i.cmp(&j), "{} vs {}", order[i], order[j]);
+            }
+        }
+    }
+
+    #[test]
+    fn maps_keep_the_last_duplicate() {
+        let m = one("#M(a 1 b 2 a 3)");
+        assert_eq!(crate::write(&m), "#M(a 3 b 2)");
+        assert_ne!(one("#M(1 x)"), one("#M(1.0 x)"));
+    }
+
+    #[test]
+    fn deep_values_drop_without_recursion() {
+        let mut v = Sexpr::List(Vec::new());
+        for _ in 0..1_000_000 {
+            v = Sexpr::Tuple(vec![v]);
+        }
+        drop(v);
+    }
+
+    #[test]
+    fn bits_append_and_prefix() {
+        let mut b = Bits::default();
+        b.push_bits(0b101, 3);
+        b.append(&Bits::from_bytes(vec![0xff]));
+        assert_eq!(
+            (b.bits, b.bytes.clone()),
+            (11, vec![0b1011_1111, 0b1110_0000])
+        );
+        assert_eq!(b.prefix(4).bytes, vec![0b1011_0000]);
+    }
+}
