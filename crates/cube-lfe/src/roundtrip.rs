@@ -11,7 +11,8 @@
 //! `|...|` whose characters LFE escapes but its reader does not unescape (`|a\nb|`
 //! reads back as `anb`), atoms starting with `.` that LFE prints bare (`.a` reads back
 //! as `.` and `a`); and for the pretty printer, structs (`#S(...)`, which LFE's reader
-//! refuses) and `defun`/`defmacro` forms, whose names it prints unquoted.
+//! refuses), `defun`/`defmacro` forms, whose names it prints unquoted, and `(comma @x)`,
+//! which it prints `,@x`.
 
 use crate::print::{struct_name, symbol};
 use crate::{pretty, read_all, shell, write, Sexpr};
@@ -61,6 +62,13 @@ fn comparable(f: &Sexpr) -> (bool, bool) {
                 }
             }
             Sexpr::Map(kvs) if struct_name(kvs).is_some() => pretty_ok = false,
+            Sexpr::List(v)
+                if v.len() == 2
+                    && v[0].as_atom() == Some("comma")
+                    && v[1].as_atom().is_some_and(|a| a.starts_with('@')) =>
+            {
+                pretty_ok = false
+            }
             Sexpr::List(v) | Sexpr::Dotted(v, _)
                 if matches!(
                     v.first().and_then(Sexpr::as_atom),

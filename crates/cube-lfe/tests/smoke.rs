@@ -224,3 +224,10 @@ fn streaming_reader_reports_errors_with_lines_and_recovers() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Inputs the fuzz target found.
+#[test]
+fn fuzz_findings() {
+    // `(comma @)` pretty-prints as `,@` (as in LFE), which reads as comma-at.
+    assert!(roundtrip::check("\n\0,\0@\0\n").is_ok());
+}
