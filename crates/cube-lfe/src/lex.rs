@@ -41,7 +41,8 @@ pub(crate) enum Kind {
 #[derive(Debug)]
 pub(crate) struct Token {
     pub kind: Kind,
-    /// The value of a `Fun`, `Symbol`, `Number`, `Str` or `Binary` token.
+    /// The value of a `Fun`, `Symbol`, `Number`, `Str` or `Binary` token (`None` for a
+    /// `Fun` without an arity, whose error message is then in `other`).
     pub value: Option<Sexpr>,
     /// The name of an `Other` token, as Erlang's `~p` prints the token type.
     pub other: String,
@@ -320,6 +321,9 @@ impl<'a> Lexer<'a> {
             if !self.eof {
                 return self.more();
             }
+            if c == ',' && digits.is_empty() {
+                return other(self, "#,", 1);
+            }
             return self.err(format!("illegal token #{c}"));
         };
         if digits.is_empty() {
@@ -436,9 +440,15 @@ impl<'a> Lexer<'a> {
             return bad(self);
         };
         let (pre, arity) = (&cs[..slash], &cs[slash + 1..]);
-        // LFE accepts an empty arity here and then crashes; we report it.
-        if arity.is_empty() || !arity.chars().all(|c| c.is_ascii_digit()) {
+        if !arity.chars().all(|c| c.is_ascii_digit()) {
             return bad(self);
+        }
+        if arity.is_empty() {
+            // LFE scans this and then crashes when it parses it; the parser reports it
+            // (so that a scan error later in the text still comes first, as in LFE).
+            let mut t = self.token(Kind::Fun, None, line, col);
+            t.other = format!("bad of format of #'{cs}");
+            return Ok(t);
         }
         if arity.len() > MAX_NUMBER_CHARS {
             return self.err("number too long");

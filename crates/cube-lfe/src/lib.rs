@@ -37,7 +37,9 @@
 //! No input makes the reader panic.
 //!
 //! # Where this differs from LFE
-//! - `#.` (read-time evaluation) is refused with an error: there is no evaluator yet.
+//! - `#.` (read-time evaluation) takes only forms that evaluate to themselves (numbers,
+//!   strings, binaries, tuples, maps, `()`) and `(quote x)`; LFE evaluates any
+//!   expression (`#.(+ 1 2)` is 3), which is refused here until there is an evaluator.
 //! - `#B(...)` takes only self-evaluating segment values and sizes (numbers, strings,
 //!   binaries); LFE evaluates them as expressions. 16-bit float segments are refused.
 //! - A `#'f/` with no arity is an error (LFE's reader crashes on it).

@@ -222,7 +222,9 @@ impl Parser {
         }
         let frame = match t.kind {
             Kind::Fun | Kind::Symbol | Kind::Number | Kind::Str | Kind::Binary => {
-                let v = t.value.take().unwrap_or(Sexpr::List(Vec::new()));
+                let Some(v) = t.value.take() else {
+                    return Err(ReadError::new(t.line, (t.line, t.col), t.other));
+                };
                 return self.complete(v);
             }
             Kind::Open | Kind::OpenBracket => Frame::List(ListFrame {
@@ -305,11 +307,8 @@ impl Parser {
                 }
                 Some(Frame::Prefix(None, line)) => {
                     let line = *line;
-                    return Err(ReadError::new(
-                        line,
-                        (line, 0),
-                        "bad #. expression (read-time evaluation is not supported)",
-                    ));
+                    self.stack.pop();
+                    v = eval_literal(v).map_err(|m| ReadError::new(line, (line, 0), m))?;
                 }
                 Some(Frame::List(l)) => {
                     match l.dot {
@@ -324,6 +323,35 @@ impl Parser {
                 }
             }
         }
+    }
+}
+
+/// `#.`: LFE evaluates the form that follows at read time. Without an evaluator this
+/// takes the forms that evaluate to themselves (numbers, strings, binaries, tuples,
+/// maps, `()`) and `(quote x)`; a symbol is an unbound variable, as in LFE. Any other
+/// form (a call) is refused.
+fn eval_literal(mut v: Sexpr) -> Result<Sexpr, &'static str> {
+    const BAD: &str = "bad #. expression";
+    let items = match &mut v {
+        Sexpr::Atom(_) | Sexpr::Dotted(..) => return Err(BAD),
+        Sexpr::List(items) => items,
+        _ => return Ok(v),
+    };
+    if items.len() == 2 && items[0].as_atom() == Some("quote") {
+        return Ok(items.pop().unwrap_or(Sexpr::List(Vec::new())));
+    }
+    let posint = |e: &Sexpr| match e {
+        Sexpr::Int(n) => *n >= 0,
+        Sexpr::BigInt(n) => n.sign() != num_bigint::Sign::Minus,
+        _ => false,
+    };
+    if items.iter().all(posint) {
+        return Ok(v);
+    }
+    if items.first().is_some_and(|h| h.as_atom().is_some()) {
+        Err("bad #. expression (read-time evaluation of calls is not supported)")
+    } else {
+        Err(BAD)
     }
 }
 
@@ -344,7 +372,11 @@ mod tests {
     }
 
     #[test]
-    fn read_time_evaluation_is_refused() {
+    fn read_time_evaluation_of_literals() {
+        let forms = read_all("#.1 #.\"ab\" #.'x #.#(a b) #.#.'(1 2)").expect("reads");
+        let printed: Vec<String> = forms.iter().map(write).collect();
+        assert_eq!(printed, ["1", "(97 98)", "x", "#(a b)", "(1 2)"]);
+        assert_eq!(err("#.a").2, "bad #. expression");
         assert!(err("#.(+ 1 2)").2.contains("not supported"));
     }
 
