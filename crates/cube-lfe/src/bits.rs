@@ -5,7 +5,7 @@
 //! yet, so it takes the values that evaluate to themselves: integers, floats, binaries
 //! and strings (lists of character codes); a symbol or a call in a value or size is
 //! refused as LFE refuses an unbound variable (the caller reports `bad binary`).
-//! 16-bit floats are not built yet (also `bad binary`). `native` is little-endian.
+//! `native` is little-endian.
 
 use crate::sexpr::{Bits, Sexpr};
 use num_bigint::{BigInt, Sign};
@@ -153,13 +153,18 @@ fn segment(out: &mut Bits, v: &Sexpr, spec: Spec) -> Option<()> {
                 (64, Endian::Big) => f.to_be_bytes().to_vec(),
                 (64, Endian::Little) => f.to_le_bytes().to_vec(),
                 (32, e) => {
+                    // Rounds to nearest; too big is infinity, as in Erlang.
                     let g = f as f32;
-                    if g.is_infinite() {
-                        return None;
-                    }
                     match e {
                         Endian::Big => g.to_be_bytes().to_vec(),
                         Endian::Little => g.to_le_bytes().to_vec(),
+                    }
+                }
+                (16, e) => {
+                    let h = f64_to_f16(f)?;
+                    match e {
+                        Endian::Big => h.to_be_bytes().to_vec(),
+                        Endian::Little => h.to_le_bytes().to_vec(),
                     }
                 }
                 _ => return None,
@@ -236,4 +241,46 @@ fn put_int(out: &mut Bits, v: &BigInt, n: u64, endian: Endian) {
             }
         }
     }
+}
+
+/// An IEEE half-precision float, rounded to nearest even; too big is infinity, as
+/// in Erlang.
+fn f64_to_f16(f: f64) -> Option<u16> {
+    if !f.is_finite() {
+        return None;
+    }
+    let bits = f.to_bits();
+    let sign = ((bits >> 63) as u16) << 15;
+    let exp = ((bits >> 52) & 0x7ff) as i64;
+    let mant = bits & ((1 << 52) - 1);
+    if exp == 0 {
+        // Zero, or a double subnormal: far below half a float16 subnormal.
+        return Some(sign);
+    }
+    let e = exp - 1023;
+    let round = |q: u64, rem: u64, half: u64| {
+        if rem > half || (rem == half && q & 1 == 1) {
+            q + 1
+        } else {
+            q
+        }
+    };
+    let h = if e >= -14 {
+        let q = round(mant >> 42, mant & ((1 << 42) - 1), 1 << 41);
+        // A carry out of the mantissa moves into the exponent field.
+        ((e + 15) as u64) * 1024 + q
+    } else {
+        let sig = (1u64 << 52) | mant;
+        let shift = (28 - e) as u32;
+        if shift > 63 {
+            0
+        } else {
+            round(
+                sig >> shift,
+                sig & ((1u64 << shift) - 1),
+                1u64 << (shift - 1),
+            )
+        }
+    };
+    Some(sign | h.min(0x7c00) as u16)
 }

@@ -41,7 +41,7 @@
 //!   strings, binaries, tuples, maps, `()`) and `(quote x)`; LFE evaluates any
 //!   expression (`#.(+ 1 2)` is 3), which is refused here until there is an evaluator.
 //! - `#B(...)` takes only self-evaluating segment values and sizes (numbers, strings,
-//!   binaries); LFE evaluates them as expressions. 16-bit float segments are refused.
+//!   binaries); LFE evaluates them as expressions.
 //! - A `#'f/` with no arity is an error (LFE's reader crashes on it).
 //! - Maps print in Erlang's map key order; Erlang prints maps of more than 32 keys in
 //!   its internal hash order instead, which this printer does not reproduce.
