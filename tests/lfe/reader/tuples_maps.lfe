@@ -1,0 +1,5 @@
+#() #(a) #(ok 1) #(a #(b #(c))) #((1 2) "s" #"b") #(1.5 -2)
+#M() #M(a 1) #M(a 1 b 2) #M(b 2 a 1) #M(a 1 a 2) #M(1 one 1.0 onef 2 two x y #(t) tup () nil "s" str #"b" bin)
+#M(#M(a 1) m (1 2) l (1 . 2) d)
+#m(k v) #M(__struct__ point x 1 y 2)
+#M(key #M(inner #(1 2 3)))
