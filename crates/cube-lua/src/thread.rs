@@ -13,14 +13,16 @@ use std::any::Any;
 /// Maximum number of stack slots of one thread (PUC's `LUAI_MAXSTACK`): deeper
 /// recursion ends in a "stack overflow" Lua error.
 pub const MAX_STACK: usize = 1_000_000;
-/// Slots kept above a frame's top for metamethod calls and natives.
-pub const EXTRA_STACK: usize = 8;
+/// Slots kept above a frame's top for metamethod calls and natives (PUC's
+/// `EXTRA_STACK`). Every path that uses more asks for it (`ensure`, `check_stack`).
+pub const EXTRA_STACK: usize = 5;
 /// Stack slots a native may use without asking (`LUA_MINSTACK`).
 pub const MIN_STACK: usize = 20;
 /// Free slots made sure of when a native is called. Smaller than PUC's `LUA_MINSTACK`
 /// because cube's natives grow the stack themselves (`push`, `set_top`, `check_stack`);
-/// it keeps the stack of a process blocked in a native (e.g. `receive`) small.
-pub const NATIVE_RESERVE: usize = 8;
+/// it keeps the stack of a process blocked in a native (e.g. `receive`) small: an idle
+/// process's stack is 10 slots (160 bytes, one mimalloc class) rather than 13 (224).
+pub const NATIVE_RESERVE: usize = 5;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CoStatus {

@@ -427,3 +427,33 @@ fn a_limit_ends_the_finalizers_at_close() {
     assert_eq!(err_text(e), "reduction limit exceeded");
     assert_eq!(num(&st.get_global("ran")), 1.0);
 }
+
+/// A native that takes two arguments and returns nothing (a stand-in for
+/// `process.send`).
+fn send_like(_st: &mut State, _a: Args) -> LResult<Ret> {
+    Ok(Ret::Values(0))
+}
+
+/// A process that sends once and blocks in `receive` keeps a stack of 10 slots (160
+/// bytes, one mimalloc class; it was 13 with PUC's `LUA_MINSTACK`-like reserves): the
+/// idle-process memory of BENCHMARKS.md counts on it.
+#[test]
+fn an_idle_task_keeps_a_small_stack() {
+    let mut st = new_state();
+    let send = st.new_native("send", send_like, vec![]);
+    st.set_global("send", send);
+    let wait = st.new_native("wait", wait_three, vec![]);
+    st.set_global("wait", wait);
+    // As bench/process/idle.lua spawns it: a function of one parameter.
+    let make = st
+        .load_chunk(
+            b"return function(parent) send(parent, 1) wait() end",
+            "=idle",
+        )
+        .unwrap();
+    let idle = st.call_function(make, &[]).unwrap()[0];
+    st.start(idle, &[Value::Num(1.0)]).unwrap();
+    assert!(matches!(st.resume(1_000_000), Outcome::Blocked));
+    let slots = st.cur.stack.len();
+    assert!(slots <= 10, "{slots} stack slots");
+}
