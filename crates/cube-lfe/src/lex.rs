@@ -146,6 +146,21 @@ impl<'a> Lexer<'a> {
         Err(Stop::More)
     }
 
+    /// Appends the symbol characters that follow to `to`; asks for more input when
+    /// they may go on past what has come so far.
+    fn symbol_chars(&mut self, to: &mut String) -> Scan<()> {
+        loop {
+            match self.peek(0) {
+                Some(c) if symbol_char(c) => {
+                    self.bump();
+                    to.push(c);
+                }
+                None if !self.eof => return self.more(),
+                _ => return Ok(()),
+            }
+        }
+    }
+
     fn err<T>(&self, message: impl Into<String>) -> Scan<T> {
         Err(Stop::Error(ReadError::new(
             self.line,
@@ -391,16 +406,7 @@ impl<'a> Lexer<'a> {
             Some(_) => false,
         };
         let mut digits = String::new();
-        loop {
-            match self.peek(0) {
-                Some(c) if symbol_char(c) => {
-                    self.bump();
-                    digits.push(c);
-                }
-                None if !self.eof => return self.more(),
-                _ => break,
-            }
-        }
+        self.symbol_chars(&mut digits)?;
         if digits.is_empty() {
             return self.err("bad of format of based number");
         }
@@ -425,16 +431,7 @@ impl<'a> Lexer<'a> {
     /// `#'name/arity` or `#'mod:name/arity` after `#'`.
     fn fun(&mut self, line: u32, col: u32) -> Scan<Token> {
         let mut cs = String::new();
-        loop {
-            match self.peek(0) {
-                Some(c) if symbol_char(c) => {
-                    self.bump();
-                    cs.push(c);
-                }
-                None if !self.eof => return self.more(),
-                _ => break,
-            }
-        }
+        self.symbol_chars(&mut cs)?;
         let bad = |me: &Self| me.err(format!("bad of format of #'{cs}"));
         let Some(slash) = cs.find('/') else {
             return bad(self);
@@ -478,16 +475,7 @@ impl<'a> Lexer<'a> {
 
     /// An unquoted symbol or number; `prefix` is already part of it (`Elixir.`).
     fn symbol(&mut self, mut cs: String, line: u32, col: u32) -> Scan<Token> {
-        loop {
-            match self.peek(0) {
-                Some(c) if symbol_char(c) => {
-                    self.bump();
-                    cs.push(c);
-                }
-                None if !self.eof => return self.more(),
-                _ => break,
-            }
-        }
+        self.symbol_chars(&mut cs)?;
         if let Some(n) = parse_number(&cs) {
             if cs.len() > MAX_NUMBER_CHARS {
                 return self.err("number too long");
