@@ -7,6 +7,7 @@
 //! between the supervisor's `tail` reply and the first open, or several rotations
 //! within one poll, lose no line, as long as the files are still among the backups.
 
+use cube_sup::logs::backup;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::MetadataExt;
@@ -14,13 +15,6 @@ use std::path::{Path, PathBuf};
 
 /// Backups looked at when searching for the file a follower was reading.
 const MAX_BACKUPS_SEARCHED: u32 = 64;
-
-/// `path.N`, as the supervisor names its backups.
-fn backup(path: &Path, n: u32) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(format!(".{n}"));
-    PathBuf::from(s)
-}
 
 fn inode_of(path: &Path) -> Option<u64> {
     std::fs::metadata(path).ok().map(|m| m.ino())

@@ -366,7 +366,12 @@ fn list_max(items: &[Sexpr], tail: Option<&Sexpr>, d: i64, i: i64, l: i64) -> Op
     let mut out = flat_pretty(first, d, room(i))?;
     let mut used = i + len(&out);
     let mut d = d - 1;
-    for e in more {
+    // The elements after the first, then the tail of an improper list after its dot.
+    let parts = more
+        .iter()
+        .map(|e| (" ", e))
+        .chain(tail.map(|t| (" . ", t)));
+    for (sep, e) in parts {
         if used >= l {
             return None;
         }
@@ -374,24 +379,11 @@ fn list_max(items: &[Sexpr], tail: Option<&Sexpr>, d: i64, i: i64, l: i64) -> Op
             out.push_str(" ...");
             return Some(out);
         }
-        let s = flat_pretty(e, d, room(used + 1))?;
-        used += 1 + len(&s);
-        out.push(' ');
+        let s = flat_pretty(e, d, room(used + sep.len() as i64))?;
+        used += sep.len() as i64 + len(&s);
+        out.push_str(sep);
         out.push_str(&s);
         d -= 1;
-    }
-    if let Some(t) = tail {
-        if used >= l {
-            return None;
-        }
-        if d == 0 {
-            out.push_str(" ...");
-            return Some(out);
-        }
-        let s = flat_pretty(t, d, room(used + 3))?;
-        used += 3 + len(&s);
-        out.push_str(" . ");
-        out.push_str(&s);
     }
     (used < l).then_some(out)
 }

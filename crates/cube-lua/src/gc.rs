@@ -1337,17 +1337,8 @@ impl Frozen {
                 Constant::Str(_) => return None,
             });
         }
-        let inst = alloc_box(FnProto {
-            num_params: proto.num_params,
-            is_vararg: proto.is_vararg,
-            max_stack: proto.max_stack_size,
-            has_children: false,
-            code: proto.code.as_ptr(),
-            proto: proto.clone(),
-            k: k.into_boxed_slice(),
-            children: Box::new([]),
-            cache: None,
-        });
+        debug_assert!(proto.protos.is_empty(), "a shared instance has no children");
+        let inst = alloc_box(FnProto::new(proto.clone(), k.into_boxed_slice()));
         inst.set_marked(true);
         Some(inst)
     }

@@ -52,10 +52,6 @@ pub enum ExportError<E> {
     Value { upvalue: String, error: E },
 }
 
-fn upval_value(uv: &UpVal) -> Value {
-    uv.get()
-}
-
 impl<'n> Cx<'n> {
     /// Takes `f` out of this state. `convert` turns each upvalue value that is neither
     /// a function nor the globals into a `T` (it gets the upvalue's name for messages).
@@ -97,7 +93,7 @@ impl<'n> Cx<'n> {
                                 .get(i)
                                 .map(|u| u.name.as_str())
                                 .unwrap_or("?");
-                        let v = Val::from_raw(upval_value(uv));
+                        let v = Val::from_raw(uv.get());
                         let cell = match v {
                             Val::Table(t) if name == "_ENV" && t.ptr_eq(globals) => Cell::Env,
                             Val::Function(inner) => match inner.raw_value() {

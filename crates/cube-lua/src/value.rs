@@ -257,6 +257,24 @@ pub struct FnProto {
     pub cache: Option<Gc<LClosure>>,
 }
 
+impl FnProto {
+    /// The instance of `proto` with constants `k` (as values of the heap, or image,
+    /// that will hold it): the call-time fields copied, no nested instance made yet.
+    pub(crate) fn new(proto: Arc<Proto>, k: Box<[Value]>) -> FnProto {
+        FnProto {
+            num_params: proto.num_params,
+            is_vararg: proto.is_vararg,
+            max_stack: proto.max_stack_size,
+            has_children: !proto.protos.is_empty(),
+            code: proto.code.as_ptr(),
+            children: vec![None; proto.protos.len()].into_boxed_slice(),
+            k,
+            proto,
+            cache: None,
+        }
+    }
+}
+
 /// A Lua function value: a prototype instance and its upvalues, exactly one per
 /// upvalue of its prototype (every constructor keeps this; the interpreter loop reads
 /// upvalues without bounds checks because of it).

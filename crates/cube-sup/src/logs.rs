@@ -566,8 +566,6 @@ pub fn say(msg: &str) {
 /// a big log must not stall the control thread nor fill its memory.
 pub const MAX_TAIL_BYTES: u64 = 8 << 20;
 
-/// The last `max` bytes of `path`, starting at a line boundary unless the file is
-/// shorter than that; and the file's length.
 /// The last `max` bytes of a file from its first whole line, the file's length and its
 /// inode (which names the file across renames).
 fn read_end(path: &Path, max: u64) -> std::io::Result<(Vec<u8>, u64, u64)> {

@@ -390,14 +390,14 @@ fn write_out(st: &mut State, bytes: &[u8]) {
 fn print_from(st: &mut State, a: Args, from: usize) -> LResult<Ret> {
     let ts = st.get_global("tostring");
     let hooked = st.cur.hook_on & (MASK_CALL | MASK_RET) != 0;
-    let builtin = !hooked
+    let direct = !hooked
         && matches!(ts, Value::NFn(nc) if std::ptr::eq(nc.f as *const (), tostring as *const ()));
     for i in from..=a.len {
         let v = st.arg(a, i);
         if i > 1 {
             write_out(st, b"\t");
         }
-        let simple = builtin && st.tm_of_value(&v, TM::Tostring).is_none();
+        let simple = direct && st.tm_of_value(&v, TM::Tostring).is_none();
         if simple {
             match v {
                 Value::Str(s) => write_out(st, s.as_bytes()),

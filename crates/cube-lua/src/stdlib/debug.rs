@@ -57,16 +57,6 @@ pub fn open(st: &mut State) {
 
 // ----- upvalues -----
 
-/// The value of an upvalue, open or closed.
-pub(crate) fn get_upval(uv: Gc<UpVal>) -> Value {
-    uv.get()
-}
-
-/// Assigns an upvalue, open or closed.
-pub(crate) fn set_upval(_st: &mut State, uv: Gc<UpVal>, v: Value) {
-    uv.get_mut().set(v);
-}
-
 /// Where upvalue `n` (1-based) of function `f` is, with its name (`aux_upvalue`).
 ///
 /// Only Lua functions have upvalues here: a native's upvalues are its private state
@@ -101,7 +91,7 @@ fn getupvalue(st: &mut State, a: Args) -> LResult<Ret> {
         None => Ok(Ret::Values(0)),
         Some((uv, name)) => {
             st.push_str(name.as_bytes());
-            st.push(get_upval(uv));
+            st.push(uv.get());
             Ok(Ret::Values(2))
         }
     }
@@ -117,7 +107,7 @@ fn setupvalue(st: &mut State, a: Args) -> LResult<Ret> {
     match find_upvalue(f, n) {
         None => Ok(Ret::Values(0)),
         Some((uv, name)) => {
-            set_upval(st, uv, v);
+            uv.get_mut().set(v);
             st.push_str(name.as_bytes());
             Ok(Ret::Values(1))
         }

@@ -454,7 +454,7 @@ fn set_caller_env(st: &mut State, m: Gc<Table>) -> LResult<()> {
         return Err(st.rt_error("'module' not called from a Lua function"));
     };
     if let Some(uv) = cl.upvals.first() {
-        super::debug::set_upval(st, *uv, Value::Table(m));
+        uv.get_mut().set(Value::Table(m));
     }
     Ok(())
 }

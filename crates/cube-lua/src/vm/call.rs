@@ -622,18 +622,8 @@ impl State {
                 Constant::Str(s) => Value::Str(self.heap.intern(s)),
             })
             .collect();
-        let children = vec![None; proto.protos.len()].into_boxed_slice();
-        self.heap.new_proto(FnProto {
-            num_params: proto.num_params,
-            is_vararg: proto.is_vararg,
-            max_stack: proto.max_stack_size,
-            has_children: !proto.protos.is_empty(),
-            code: proto.code.as_ptr(),
-            proto,
-            k: k.into_boxed_slice(),
-            children,
-            cache: None,
-        })
+        self.heap
+            .new_proto(FnProto::new(proto, k.into_boxed_slice()))
     }
 
     /// The reduction budget ran out. With a reduction limit set, the running code is
