@@ -488,10 +488,7 @@ impl Heap {
     /// The interned string with these bytes.
     pub(crate) fn intern(&mut self, bytes: &[u8]) -> Gc<LuaStr> {
         let hash = hash_bytes(bytes);
-        if let Some(s) = self.find_shared(bytes, hash) {
-            return s;
-        }
-        match self.strings.find(bytes, hash) {
+        match self.find_string(bytes, hash) {
             Ok(s) => s,
             Err(slot) => {
                 let s = alloc_box(LuaStr {
@@ -508,10 +505,7 @@ impl Heap {
     /// Interns an owned buffer without copying it when it is new.
     pub(crate) fn intern_vec(&mut self, bytes: Vec<u8>) -> Gc<LuaStr> {
         let hash = hash_bytes(&bytes);
-        if let Some(s) = self.find_shared(&bytes, hash) {
-            return s;
-        }
-        match self.strings.find(&bytes, hash) {
+        match self.find_string(&bytes, hash) {
             Ok(s) => s,
             Err(slot) => {
                 self.bytes += str_size(bytes.len());
@@ -613,6 +607,19 @@ impl Heap {
     #[inline]
     pub(crate) fn has_pending_finalizers(&self) -> bool {
         self.lists.as_ref().is_some_and(|l| !l.tobefnz.is_empty())
+    }
+
+    /// The string with these bytes, from this heap's own strings or its image's, or
+    /// the slot of this heap's set where a new one goes. This heap's set is searched
+    /// first: a string found there cannot also be in the image (the image is frozen
+    /// before any heap of it interns), and strings a program makes again and again
+    /// (keys, field names) are found without a probe of the image's large, cold set.
+    #[inline(always)]
+    fn find_string(&self, bytes: &[u8], hash: u32) -> Result<Gc<LuaStr>, usize> {
+        match self.strings.find(bytes, hash) {
+            Ok(s) => Ok(s),
+            Err(slot) => self.find_shared(bytes, hash).ok_or(slot),
+        }
     }
 
     #[inline(always)]
