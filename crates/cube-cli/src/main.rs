@@ -6,6 +6,7 @@
 mod alloc;
 mod device;
 mod follow;
+mod luacmd;
 mod repl;
 mod script;
 mod sup;
@@ -64,8 +65,12 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// Run a string of Lua code (like `lua -e CODE`).
-    Eval { code: String },
+    /// Run a string of Lua code (like `lua -e CODE`); ARGS are its `...`.
+    Eval {
+        code: String,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// An interactive prompt (also the default with no command).
     Repl,
     /// Run a ZeroMQ device until SIGINT or SIGTERM: forwarder (XSUB frontend for
@@ -101,6 +106,14 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         script: Option<std::path::PathBuf>,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell), e.g.
+    /// `cube-cli completions bash > ~/.local/share/bash-completion/completions/cube-cli`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `cube-cli man | man -l -`.
+    Man,
     /// Control a running supervisor.
     Ctl {
         /// Control endpoint (default: from -c CONFIG, else $CUBE_SUP_CONTROL).
@@ -156,11 +169,34 @@ enum CtlCommand {
     Version,
 }
 
+/// Whether the first word of a command line is for clap (a subcommand of ours, or help
+/// and version): everything else is the `lua` command's (a script or lua's options).
+fn is_cube_word(word: &str) -> bool {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    matches!(word, "-h" | "--help" | "-V" | "--version" | "help")
+        || cmd
+            .get_subcommands()
+            .any(|c| c.get_name() == word || c.get_all_aliases().any(|a| a == word))
+}
+
 fn main() -> ExitCode {
     // The supervisor's sentinel is this binary with a hidden first argument.
     let argv: Vec<String> = std::env::args().collect();
     if argv.len() == 3 && argv[1] == cube_sup::sentinel::ARG {
         return ExitCode::from(cube_sup::sentinel::main(&argv[2]));
+    }
+    // `cube-cli [options] [script [args]]`: the `lua` command's own command line, for
+    // every first word that is not one of ours (a script, or one of lua's options).
+    if let Some(first) = argv.get(1) {
+        if !is_cube_word(first) {
+            return match luacmd::parse(&argv[1..]) {
+                Ok(inv) => ExitCode::from(script::run_lua_command(inv, script::Options::default())),
+                Err(text) => {
+                    eprint!("{text}");
+                    ExitCode::from(1)
+                }
+            };
+        }
     }
     let cli = Cli::parse();
     let code = match cli.command {
@@ -183,8 +219,33 @@ fn main() -> ExitCode {
                 sandbox,
             },
         ),
-        Some(Command::Eval { code }) => script::run_eval(&code, script::Options::default()),
-        Some(Command::Repl) | None => repl::run(),
+        Some(Command::Eval { code, args }) => {
+            script::run_eval(&code, &args, script::Options::default())
+        }
+        Some(Command::Repl) => repl::run(),
+        // No arguments at all: as `lua` (a prompt at a terminal, else standard input
+        // as a script).
+        None => script::run_lua_command(
+            luacmd::parse(&[]).expect("no arguments parse"),
+            script::Options::default(),
+        ),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "cube-cli", &mut std::io::stdout());
+            0
+        }
+        Some(Command::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            match clap_mangen::Man::new(cmd).render(&mut std::io::stdout()) {
+                Ok(()) => 0,
+                // `cube-cli man | head` is not an error.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+                Err(e) => {
+                    eprintln!("cube-cli: {e}");
+                    1
+                }
+            }
+        }
         Some(Command::Device {
             kind,
             frontend,

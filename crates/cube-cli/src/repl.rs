@@ -47,7 +47,20 @@ fn print_results(st: &mut State, n: usize) {
     st.set_top(first);
 }
 
+/// `cube-cli repl` (and `cube-cli` at a terminal): the prompt on a fresh state.
 pub fn run() -> u8 {
+    prompt(None)
+}
+
+/// `cube-cli -i ...`: the command's steps and script (see `luacmd.rs`) run in the
+/// prompt's state first, as `lua -i` does; if one fails, the command ends with its error
+/// and status 1, as lua.c's does.
+pub fn run_after(inv: &crate::luacmd::Invocation, init: Option<crate::luacmd::Step>) -> u8 {
+    prompt(Some((inv, init)))
+}
+
+fn prompt(first: Option<(&crate::luacmd::Invocation, Option<crate::luacmd::Step>)>) -> u8 {
+    use std::io::IsTerminal;
     let mut st = new_state();
     // No processes here: a blocking zmq call waits on this thread (in zmq_poll).
     let _zmq = match cube_zmq::Zmq::new() {
@@ -61,7 +74,29 @@ pub fn run() -> u8 {
         }
     };
     st.traceback_on_error = true;
-    println!("cube {} (Lua 5.2)", env!("CARGO_PKG_VERSION"));
+    let banner = first.is_none();
+    if let Some((inv, init)) = first {
+        let nargs = match crate::luacmd::push_driver(&mut st, inv, init) {
+            Ok(n) => n,
+            Err(msg) => {
+                eprintln!("cube-cli: {msg}");
+                return 1;
+            }
+        };
+        let failed = st.pcall(nargs, 0).is_err();
+        let _ = st.stdout.flush();
+        if failed {
+            if let Some(msg) = error_text(&mut st) {
+                eprintln!("cube-cli: {msg}");
+            }
+            return 1;
+        }
+    }
+    // A banner for a person at a terminal; piped input gets none (`-i` printed the
+    // version line already).
+    if banner && std::io::stdin().is_terminal() {
+        println!("cube {} (Lua 5.2)", env!("CARGO_PKG_VERSION"));
+    }
     let Ok(mut rl) = DefaultEditor::new() else {
         eprintln!("cube-cli: cannot open the terminal");
         return 1;

@@ -157,11 +157,46 @@ pub fn run_file(file: &str, args: &[String], opts: Options) -> u8 {
     })
 }
 
-pub fn run_eval(code: &str, opts: Options) -> u8 {
+/// `eval CODE ARGS...`: the code as a chunk named `(command line)`, ARGS as its `...`.
+pub fn run_eval(code: &str, args: &[String], opts: Options) -> u8 {
     let code = code.to_string();
+    let args = args.to_vec();
     run_node(opts, move |st| {
         st.push_chunk(code.as_bytes(), "=(command line)")
             .map_err(|e| e.message)?;
-        Ok(0)
+        if st.cx(|cx| cx.check_stack(args.len() + 1).is_err()) {
+            return Err("too many arguments".into());
+        }
+        st.cx(|cx| {
+            for a in &args {
+                cx.push_str(a.as_bytes());
+            }
+        });
+        Ok(args.len())
     })
+}
+
+/// `cube-cli [options] [script [args]]`: the `lua` command (see `luacmd.rs`), in lua.c's
+/// order: `-v` prints the version; the init variable, `-e`/`-l` and the script run in one
+/// state; `-i` then opens the prompt on that state. With neither a script nor `-e` nor
+/// `-v`, a terminal gets the prompt and anything else is run as a script.
+pub fn run_lua_command(inv: crate::luacmd::Invocation, opts: Options) -> u8 {
+    use crate::luacmd::{init_step, push_driver, Script};
+    use std::io::IsTerminal;
+    if inv.version {
+        println!("{}", crate::luacmd::VERSION_LINE);
+    }
+    let init = init_step(inv.ignore_env);
+    if inv.interactive {
+        return crate::repl::run_after(&inv, init);
+    }
+    let mut inv = inv;
+    if inv.script == Script::None && !inv.has_e && !inv.version {
+        if std::io::stdin().is_terminal() {
+            return crate::repl::run_after(&inv, init);
+        }
+        // lua.c's `dofile(L, NULL)`: standard input as a script, with no `arg`.
+        inv.steps.push(crate::luacmd::Step::Stdin);
+    }
+    run_node(opts, move |st| push_driver(st, &inv, init))
 }

@@ -115,8 +115,77 @@ fn repl_prints_values_and_continues_statements() {
     assert!(out.status.success());
     let stdout = text(&out.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(&lines[1..6], &["2", "6", "3", "7", "after"], "{stdout}");
+    // Piped input gets no banner.
+    assert_eq!(&lines[0..5], &["2", "6", "3", "7", "after"], "{stdout}");
     assert!(text(&out.stderr).contains("stdin:1: boom"));
+}
+
+#[test]
+fn eval_passes_its_arguments_as_varargs() {
+    let out = cube(
+        &["eval", "print(select('#', ...), ...)", "a", "-b", "c d"],
+        "",
+    );
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), "3\ta\t-b\tc d\n");
+}
+
+#[test]
+fn dash_i_opens_the_prompt_on_the_state_the_options_made() {
+    let p = script("setx.lua", "y = (x or 0) + select('#', ...)\n");
+    let out = cube(
+        &["-i", "-e", "x = 40", p.to_str().unwrap(), "a", "b"],
+        "print(x + y)\n= arg[1]\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "Lua 5.2.4  Copyright (C) 1994-2015 Lua.org, PUC-Rio"
+    );
+    assert_eq!(&lines[1..3], &["82", "a"], "{stdout}");
+    // A failing step ends the command before the prompt, as lua -i does.
+    let out = cube(&["-i", "-e", "error('early')"], "print('never')\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!text(&out.stdout).contains("never"));
+    assert!(text(&out.stderr).starts_with("cube-cli: (command line):1: early\n"));
+}
+
+#[test]
+fn a_script_runs_without_a_subcommand() {
+    let p = script("plain.lua", "print('plain', ...)");
+    let out = cube(&[p.to_str().unwrap(), "x"], "");
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), "plain\tx\n");
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_command_definitions() {
+    for (shell, marker) in [
+        ("bash", "complete -F _cube__cli"),
+        ("zsh", "#compdef cube-cli"),
+        ("fish", "complete -c cube-cli"),
+    ] {
+        let out = cube(&["completions", shell], "");
+        assert!(out.status.success(), "{shell}");
+        let script = text(&out.stdout);
+        assert!(script.contains(marker), "{shell}: {script}");
+        assert!(
+            script.contains("supervise"),
+            "{shell} completes subcommands"
+        );
+    }
+    let out = cube(&["man"], "");
+    assert!(out.status.success());
+    let page = text(&out.stdout);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH cube-cli"),
+        "{page}"
+    );
+    assert!(page.contains("supervise"));
+    let out = cube(&["completions", "nosuchshell"], "");
+    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]

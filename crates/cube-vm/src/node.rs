@@ -722,8 +722,16 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
                         (r, false)
                     }
                     None => {
+                        // As lua.c's message handler: a traceback for a string or a
+                        // number; an object is shown as its `__tostring` says, alone.
+                        let plain = st.cx(|cx| {
+                            matches!(
+                                cx.stack_at(top - 1),
+                                cube_lua::host::Val::Str(_) | cube_lua::host::Val::Num(_)
+                            )
+                        });
                         let message = st.pop_error_message();
-                        let traceback = st.take_last_traceback();
+                        let traceback = st.take_last_traceback().filter(|_| plain);
                         (ExitReason::Error { message, traceback }, true)
                     }
                 })

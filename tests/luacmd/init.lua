@@ -1,0 +1,1 @@
+x = "set by the init file"

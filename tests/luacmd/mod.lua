@@ -1,0 +1,3 @@
+-- A module for `-l mod`.
+print("loading mod", ...)
+return { name = "mod" }
