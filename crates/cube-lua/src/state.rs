@@ -119,7 +119,7 @@ pub struct State {
     pub(crate) names: std::sync::Arc<Names>,
     /// Record a traceback when an error leaves a Rust entry point uncaught (the CLI
     /// prints it, as `lua` does with its message handler).
-    /// The traceback lands in [`Cold::last_traceback`] (see `take_last_traceback`).
+    /// The traceback is kept until [`State::take_last_traceback`] takes it.
     pub traceback_on_error: bool,
     /// End tracebacks of the main thread with the host's frame, `[C]: in ?`, as the
     /// `lua` command shows (set by the command-line runner).
@@ -1057,12 +1057,15 @@ impl State {
         self.cold.as_ref().is_some_and(|c| c.gc_request.is_some())
     }
 
-    /// The reduction reserve ([`Cold::reduction_reserve`]).
+    /// The reduction reserve: reductions the running code may still use past its
+    /// budget where it cannot be preempted (calls nested in Rust: finalizers, xpcall
+    /// message handlers, the embedding API's calls); once spent, the code ends with
+    /// "reduction limit exceeded". `None`: no bound.
     pub fn reduction_reserve(&self) -> Option<u64> {
         self.cold.as_ref().and_then(|c| c.reduction_reserve)
     }
 
-    /// Sets the reduction reserve ([`Cold::reduction_reserve`]; `None`: no bound).
+    /// Sets the reduction reserve (see [`State::reduction_reserve`]; `None`: no bound).
     pub fn set_reduction_reserve(&mut self, reserve: Option<u64>) {
         if reserve.is_some() || self.cold.is_some() {
             self.cold_mut().reduction_reserve = reserve;
