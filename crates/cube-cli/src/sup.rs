@@ -222,12 +222,54 @@ pub fn ctl(
                 }
             }
         }
-        _ => println!(
-            "{}",
-            serde_json::to_string_pretty(result).unwrap_or_default()
+        "version" => println!(
+            "cube-cli {} (control protocol {}), control {}, events {}",
+            result["version"].as_str().unwrap_or("?"),
+            result["protocol"],
+            result["control"].as_str().unwrap_or("?"),
+            result["events"].as_str().unwrap_or("?"),
         ),
+        _ => print_outcomes(command, result),
     }
     0
+}
+
+/// A reply's outcome as one line per program instance, as supervisorctl prints them
+/// (`web:0: stopped`): every list in the result names what happened to its entries
+/// (`stopped`, `started`, `restarted`, `beat`, reload's `added`/`changed`/`removed`, a
+/// signal's `sent`). `--json` gives the reply itself.
+fn print_outcomes(command: &str, result: &Json) {
+    let Some(fields) = result.as_object() else {
+        println!("{result}");
+        return;
+    };
+    let mut printed = false;
+    for (what, entries) in fields {
+        if what == "unchanged" {
+            continue;
+        }
+        let Some(entries) = entries.as_array() else {
+            continue;
+        };
+        for e in entries {
+            printed = true;
+            match (e.as_str(), e["id"].as_str()) {
+                (Some(id), _) => println!("{id}: {what}"),
+                (None, Some(id)) if what == "sent" => println!(
+                    "{id}: signalled {} (pid {})",
+                    result["signal"].as_str().unwrap_or("?"),
+                    e["pid"]
+                ),
+                (None, Some(id)) => println!("{id}: {what}"),
+                (None, None) => println!("{what}: {e}"),
+            }
+        }
+    }
+    match command {
+        "quit" => println!("supervisor: shut down"),
+        "reload" if !printed => println!("no changes"),
+        _ => {}
+    }
 }
 
 fn print_status(result: &Json) {

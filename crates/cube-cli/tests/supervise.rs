@@ -275,6 +275,59 @@ fn ctl_without_a_supervisor_fails_cleanly() {
         "{}",
         text(&out.stderr)
     );
+    // A socket file that nothing listens on (its supervisor was killed) and a TCP port
+    // that nothing listens on: a clear error at once, not after the 60 s reply timeout.
+    let stale = dir.join("stale.sock");
+    drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
+    assert!(stale.exists());
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    for endpoint in [
+        format!("ipc://{}", stale.display()),
+        format!("tcp://127.0.0.1:{closed_port}"),
+    ] {
+        let start = std::time::Instant::now();
+        let out = Command::new(BIN)
+            .args(["ctl", "--endpoint", &endpoint, "status"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{endpoint}");
+        let err = text(&out.stderr);
+        assert!(err.contains("no supervisor at"), "{endpoint}: {err}");
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "{endpoint}: it waited for the reply timeout"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn supervise_replaces_a_stale_control_socket() {
+    let dir = temp_dir("stalesock");
+    let config = write_config(
+        &dir,
+        "[programs.s]\ncommand = \"sleep\"\nargs = [\"1000\"]\n",
+    );
+    let mut sup = supervise(&config, &[]);
+    wait_running(&config, 1);
+    // SIGKILL leaves the control socket file behind.
+    sup.kill().unwrap();
+    let _ = sup.wait();
+    let out = ctl(&config, &["status"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no supervisor at"),
+        "{}",
+        text(&out.stderr)
+    );
+    let mut sup = supervise(&config, &[]);
+    wait_running(&config, 1);
+    assert!(ctl(&config, &["quit"]).status.success());
+    wait_exit(&mut sup, 30);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -675,5 +728,39 @@ fn a_wildcard_tcp_port_is_reported() {
     assert_eq!(v["result"]["events"], events);
     assert!(by_endpoint(&["quit"]).status.success());
     assert!(wait_exit(&mut sup, 30).success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ctl_replies_one_line_per_instance_and_json_on_request() {
+    let dir = temp_dir("oneline");
+    let config = write_config(
+        &dir,
+        "[programs.web]\ncommand = \"sleep\"\nargs = [\"1000\"]\nnumprocs = 2\n",
+    );
+    let mut sup = supervise(&config, &[]);
+    wait_running(&config, 2);
+    let out = ctl(&config, &["stop", "web:0"]);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), "web:0: stopped\n");
+    let out = ctl(&config, &["start", "web:0"]);
+    assert_eq!(text(&out.stdout), "web:0: started\n");
+    let out = ctl(&config, &["heartbeat", "web"]);
+    assert_eq!(text(&out.stdout), "web:0: beat\nweb:1: beat\n");
+    let out = ctl(&config, &["reload"]);
+    assert_eq!(text(&out.stdout), "no changes\n");
+    let out = ctl(&config, &["version"]);
+    assert!(
+        text(&out.stdout).starts_with("cube-cli "),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = ctl(&config, &["--json", "stop", "web:1"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["result"]["stopped"][0], "web:1");
+    let out = ctl(&config, &["quit"]);
+    assert!(text(&out.stdout).ends_with("supervisor: shut down\n"));
+    wait_exit(&mut sup, 30);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -410,17 +410,53 @@ pub fn prepare(core: &Arc<Core>, op: &str, arg: &Json) -> Result<Json, String> {
 
 /// Sends one request to a supervisor's control endpoint and waits for the reply (the
 /// client side, used by `cube-cli ctl`).
+/// How long [`check_listening`] waits for a TCP connection.
+const LISTEN_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Whether something listens at `endpoint`, asked of the operating system before any
+/// ZeroMQ traffic: a ZeroMQ connect never fails, it retries in the background, so a
+/// missing supervisor would otherwise cost the whole reply timeout (60 s by default),
+/// and a socket file left by a supervisor that died looks like a live one. A live but
+/// stalled supervisor still gets the timeout.
+fn check_listening(endpoint: &str) -> Result<(), String> {
+    if let Some(p) = endpoint.strip_prefix("ipc://") {
+        return match std::os::unix::net::UnixStream::connect(p) {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(format!("no supervisor at {endpoint} (socket file missing)"))
+            }
+            Err(e) => Err(format!(
+                "no supervisor at {endpoint}: {e} (a socket file left by a supervisor that is not running?)"
+            )),
+        };
+    }
+    if let Some(hp) = endpoint.strip_prefix("tcp://") {
+        use std::net::ToSocketAddrs;
+        let addrs: Vec<_> = hp
+            .to_socket_addrs()
+            .map_err(|e| format!("bad endpoint {endpoint}: {e}"))?
+            .collect();
+        let mut last = None;
+        for a in addrs {
+            match std::net::TcpStream::connect_timeout(&a, LISTEN_CHECK) {
+                Ok(_) => return Ok(()),
+                Err(e) => last = Some(e),
+            }
+        }
+        if let Some(e) = last {
+            return Err(format!("no supervisor at {endpoint}: {e}"));
+        }
+    }
+    Ok(())
+}
+
 pub fn request(endpoint: &str, command: &str, args: Json, timeout_ms: i32) -> Result<Json, String> {
     let ctx = zmq::Context::new();
     let sock = ctx.socket(zmq::DEALER).map_err(|e| e.to_string())?;
     sock.set_linger(0).ok();
     sock.set_rcvtimeo(timeout_ms).ok();
     sock.set_sndtimeo(timeout_ms).ok();
-    if let Some(p) = endpoint.strip_prefix("ipc://") {
-        if !std::path::Path::new(p).exists() {
-            return Err(format!("no supervisor at {endpoint} (socket file missing)"));
-        }
-    }
+    check_listening(endpoint)?;
     sock.connect(endpoint)
         .map_err(|e| format!("cannot connect to {endpoint}: {e}"))?;
     let req = json!({ "v": PROTOCOL_VERSION, "id": 1, "command": command, "args": args });
