@@ -764,3 +764,35 @@ fn ctl_replies_one_line_per_instance_and_json_on_request() {
     wait_exit(&mut sup, 30);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_supervisors_script_prints_line_by_line() {
+    use std::io::BufRead;
+    let dir = temp_dir("scriptout");
+    let config = write_config(&dir, "");
+    let script = dir.join("hello.lua");
+    std::fs::write(
+        &script,
+        "print('hello from the script')\nprocess.receive()\n",
+    )
+    .unwrap();
+    let mut sup = supervise(&config, &["--script", script.to_str().unwrap()]);
+    let stdout = sup.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // While the supervisor runs on (block-buffered, the line would wait for its exit).
+    let line = rx.recv_timeout(std::time::Duration::from_secs(30));
+    assert_eq!(line.as_deref(), Ok("hello from the script"));
+    assert!(ctl(&config, &["quit"]).status.success());
+    wait_exit(&mut sup, 30);
+    let _ = std::fs::remove_dir_all(&dir);
+}

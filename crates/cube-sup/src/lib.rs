@@ -96,6 +96,8 @@ impl Supervisor {
             cube_lua::stdlib::open_libs(st);
             lualib::install(st, id);
         });
+        // A supervisor runs for days: its script's output shows line by line.
+        node.set_stdout_line_buffered(true);
         let _ = core.node.set(node.handle());
         let manager = node
             .spawn_main(|st| {

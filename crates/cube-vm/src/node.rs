@@ -89,6 +89,7 @@ pub(crate) struct NodeInner {
     shutdown: AtomicBool,
     pub timer: Timer,
     pub stdout: Arc<Mutex<std::io::BufWriter<std::io::Stdout>>>,
+    stdout_by_line: AtomicBool,
     exits: Mutex<HashMap<u64, ExitReason>>,
     watched: Mutex<std::collections::HashSet<u64>>,
     exit_cv: Condvar,
@@ -115,14 +116,23 @@ pub struct Node {
 }
 
 /// `print` and `io.write` of every process share the node's standard output buffer.
-pub(crate) struct SharedOut(pub Arc<Mutex<std::io::BufWriter<std::io::Stdout>>>);
+pub(crate) struct SharedOut {
+    out: Arc<Mutex<std::io::BufWriter<std::io::Stdout>>>,
+    /// Flush after every write that ends a line ([`Node::set_stdout_line_buffered`]).
+    by_line: bool,
+}
 
 impl Write for SharedOut {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("stdout lock").write(buf)
+        let mut out = self.out.lock().expect("stdout lock");
+        let n = out.write(buf)?;
+        if self.by_line && buf[..n].contains(&b'\n') {
+            out.flush()?;
+        }
+        Ok(n)
     }
     fn flush(&mut self) -> std::io::Result<()> {
-        self.0.lock().expect("stdout lock").flush()
+        self.out.lock().expect("stdout lock").flush()
     }
 }
 
@@ -151,6 +161,7 @@ impl Node {
             wake: Condvar::new(),
             shutdown: AtomicBool::new(false),
             timer: Timer::default(),
+            stdout_by_line: AtomicBool::new(false),
             stdout: Arc::new(Mutex::new(std::io::BufWriter::with_capacity(
                 1 << 16,
                 std::io::stdout(),
@@ -253,6 +264,13 @@ impl Node {
         self.inner.live.load(Ordering::SeqCst)
     }
 
+    /// Makes the standard output of processes spawned from now on line-buffered, as a
+    /// long-running node wants (a supervisor's script: each `print` shows at once).
+    /// By default it is block-buffered, as `lua`'s is into a pipe, and flushed at exit.
+    pub fn set_stdout_line_buffered(&self, on: bool) {
+        self.inner.stdout_by_line.store(on, Ordering::SeqCst);
+    }
+
     pub fn flush_stdout(&self) {
         let _ = self.inner.stdout.lock().expect("stdout lock").flush();
     }
@@ -276,7 +294,10 @@ impl Drop for Node {
 /// A fresh state for a process: the node's image, output to the node's stdout.
 pub(crate) fn new_process_state(node: &Arc<NodeInner>) -> State {
     let mut st = State::from_image(&node.image);
-    st.stdout = Box::new(SharedOut(node.stdout.clone()));
+    st.stdout = Box::new(SharedOut {
+        out: node.stdout.clone(),
+        by_line: node.stdout_by_line.load(Ordering::Relaxed),
+    });
     st.traceback_on_error = true;
     st
 }
