@@ -211,7 +211,8 @@ end
 "#;
 
 /// Pushes the driver and its arguments for `inv` onto `st`: what the node's first
-/// process, or the prompt's state, calls. Returns the number of arguments pushed. As in
+/// process, or the shell, calls. Returns the number of its arguments (the driver not
+/// counted), as `Node::spawn_main` wants. As in
 /// lua.c 5.2, `arg` is set just before the script loads (code given with `-e` sees no
 /// `arg`), and the script's arguments are the command line's words, whatever the steps
 /// did to `arg`.

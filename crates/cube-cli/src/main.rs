@@ -1,14 +1,16 @@
-//! `cube-cli`: the cube command line (`run`, `eval`, `repl`), following the conventions of
-//! the `lua` command: an `arg` table, chunk names as given, errors with a traceback on
-//! stderr and exit status 1; `device` for the ZeroMQ devices (cube-zmq); and
-//! `supervise` / `ctl` for OS programs (cube-sup).
+//! `cube-cli`: the cube command line. Without a subcommand it is the `lua5.2` command
+//! (`luacmd.rs`: its options, messages, `arg` table and exit statuses); `run`, `eval`
+//! and the shell (`shell.rs`: a process on the node, with the Erlang shell's helpers)
+//! follow the same conventions; `device` runs the ZeroMQ devices (cube-zmq);
+//! `supervise` / `ctl` supervise OS programs (cube-sup); `completions` and `man` print
+//! shell completions and the manual page from the same clap definitions.
 
 mod alloc;
 mod device;
 mod follow;
 mod luacmd;
-mod repl;
 mod script;
+mod shell;
 mod sup;
 
 // Processes allocate on one scheduler thread and are freed on another; glibc's malloc
@@ -222,7 +224,7 @@ fn main() -> ExitCode {
         Some(Command::Eval { code, args }) => {
             script::run_eval(&code, &args, script::Options::default())
         }
-        Some(Command::Repl) => repl::run(),
+        Some(Command::Repl) => shell::run(None),
         // No arguments at all: as `lua` (a prompt at a terminal, else standard input
         // as a script).
         None => script::run_lua_command(

@@ -3,29 +3,6 @@
 use cube_lua::host::{Cx, Val};
 use cube_lua::State;
 
-/// A state with the standard libraries, as the `lua` command makes it.
-pub fn new_state() -> State {
-    let mut st = State::new_bare();
-    cube_lua::stdlib::open_libs(&mut st);
-    st.traceback_on_error = true;
-    st.host_frame_in_traceback = true;
-    st
-}
-
-/// Text of the error value on the stack top (popped), as `lua.c`'s (5.2) message
-/// handler produces it: strings and numbers get a traceback; other values are shown
-/// through `__tostring` or as "(no error message)"; `nil` shows nothing.
-pub fn error_text(st: &mut State) -> Option<String> {
-    let traceback = st.take_last_traceback();
-    let top = st.top();
-    let plain = st.cx(|cx| matches!(cx.stack_at(top - 1), Val::Str(_) | Val::Num(_)));
-    let text = st.pop_error_message()?;
-    Some(match traceback {
-        Some(t) if plain => format!("{text}\n{t}"),
-        _ => text,
-    })
-}
-
 /// How a script's node runs.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Options {
@@ -69,18 +46,11 @@ fn print_stats(node: &cube_vm::Node) {
     );
 }
 
-/// Runs `load` (which pushes the main function and its arguments in the first
-/// process's state, and returns how many arguments) as the node's first process, and waits for it: the node ends when it
-/// ends, with exit status 0, or 1 after an uncaught error reported as `lua` does.
-fn run_node(opts: Options, load: impl FnOnce(&mut State) -> Result<usize, String>) -> u8 {
+/// A node as the command line makes it: the standard libraries and `zmq` in every
+/// process (not under `--sandbox`), the limits of `opts`.
+pub fn start_node(opts: Options) -> Result<cube_vm::Node, String> {
     let sandbox = opts.sandbox;
-    let zmq = match cube_zmq::Zmq::new() {
-        Ok(z) => z,
-        Err(msg) => {
-            eprintln!("cube-cli: {msg}");
-            return 1;
-        }
-    };
+    let zmq = cube_zmq::Zmq::new()?;
     let node = cube_vm::Node::start(opts.schedulers, move |st| {
         setup_state(st, sandbox);
         // Untrusted code gets no network, as it gets no files.
@@ -92,18 +62,11 @@ fn run_node(opts: Options, load: impl FnOnce(&mut State) -> Result<usize, String
         max_heap: opts.max_heap,
         max_reductions: opts.max_reductions,
     });
-    let pid = match node.spawn_main(load) {
-        Ok(pid) => pid,
-        Err(msg) => {
-            eprintln!("cube-cli: {msg}");
-            return 1;
-        }
-    };
-    let reason = node.wait(pid);
-    node.flush_stdout();
-    if opts.stats {
-        print_stats(&node);
-    }
+    Ok(node)
+}
+
+/// The exit status for how the first process ended, reporting an error as `lua` does.
+pub fn report_exit(reason: cube_vm::ExitReason) -> u8 {
     match reason {
         cube_vm::ExitReason::Normal => 0,
         cube_vm::ExitReason::Error { message, traceback } => {
@@ -116,6 +79,33 @@ fn run_node(opts: Options, load: impl FnOnce(&mut State) -> Result<usize, String
             1
         }
     }
+}
+
+/// Runs `load` (which pushes the main function and its arguments in the first
+/// process's state, and returns how many arguments) as the node's first process, and
+/// waits for it: the node ends when it ends, with exit status 0, or 1 after an uncaught
+/// error reported as `lua` does.
+fn run_node(opts: Options, load: impl FnOnce(&mut State) -> Result<usize, String>) -> u8 {
+    let node = match start_node(opts) {
+        Ok(n) => n,
+        Err(msg) => {
+            eprintln!("cube-cli: {msg}");
+            return 1;
+        }
+    };
+    let pid = match node.spawn_main(load) {
+        Ok(pid) => pid,
+        Err(msg) => {
+            eprintln!("cube-cli: {msg}");
+            return 1;
+        }
+    };
+    let reason = node.wait(pid);
+    node.flush_stdout();
+    if opts.stats {
+        print_stats(&node);
+    }
+    report_exit(reason)
 }
 
 pub fn run_file(file: &str, args: &[String], opts: Options) -> u8 {
@@ -188,12 +178,12 @@ pub fn run_lua_command(inv: crate::luacmd::Invocation, opts: Options) -> u8 {
     }
     let init = init_step(inv.ignore_env);
     if inv.interactive {
-        return crate::repl::run_after(&inv, init);
+        return crate::shell::run(Some((&inv, init)));
     }
     let mut inv = inv;
     if inv.script == Script::None && !inv.has_e && !inv.version {
         if std::io::stdin().is_terminal() {
-            return crate::repl::run_after(&inv, init);
+            return crate::shell::run(None);
         }
         // lua.c's `dofile(L, NULL)`: standard input as a script, with no `arg`.
         inv.steps.push(crate::luacmd::Step::Stdin);

@@ -121,6 +121,40 @@ fn repl_prints_values_and_continues_statements() {
 }
 
 #[test]
+fn the_shell_is_a_process_with_the_erlang_shells_helpers() {
+    let input = "me = process.self()\n\
+                 process.send(me, {a = 1}); process.send(me, 'hi')\n\
+                 flush()\n\
+                 flush()\n\
+                 w = process.spawn(function() process.register('worker', process.self()) process.receive() end)\n\
+                 process.sleep(100)\n\
+                 regs()\n\
+                 = type(zmq), type(process.i)\n";
+    let out = cube(&["repl"], input);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        &lines[0..2],
+        &["Shell got {a = 1}", "Shell got hi"],
+        "{stdout}"
+    );
+    assert!(lines[2].starts_with("Name"), "{stdout}");
+    assert!(lines[3].starts_with("worker "), "{stdout}");
+    assert_eq!(lines[4], "table\tfunction", "{stdout}");
+    // process.exit at the prompt ends the shell with that reason.
+    let out = cube(&["repl"], "process.exit('bye')\nprint('never')\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), "cube-cli: bye\n");
+    assert!(!text(&out.stdout).contains("never"));
+    // A program that replaces the globals the shell uses does not break it.
+    let out = cube(
+        &["repl"],
+        "print = nil; load = nil; xpcall = nil\n= 1 + 1\n",
+    );
+    assert!(out.status.success());
+}
+#[test]
 fn eval_passes_its_arguments_as_varargs() {
     let out = cube(
         &["eval", "print(select('#', ...), ...)", "a", "-b", "c d"],

@@ -1,0 +1,81 @@
+//! The shell at a real terminal (a pseudo-terminal, driven as a person would type):
+//! banner, prompts, tab completion of the program's globals and fields, Ctrl-C, the
+//! history file written after every entry, Ctrl-D and Ctrl-C twice to leave.
+
+use rexpect::session::{spawn_command, PtySession};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn home(what: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cube-shell-pty-{what}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn shell(home: &PathBuf) -> PtySession {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cube-cli"));
+    cmd.env("HOME", home).env("TERM", "xterm");
+    // Generous: a loaded CI machine; nothing here waits for a timeout to pass.
+    spawn_command(cmd, Some(30_000)).expect("cube-cli starts on a pty")
+}
+
+/// Sends a line, waits for `output` and then for the next prompt: input typed before
+/// the prompt is drawn would be dropped by the line editor, as at a real terminal.
+fn step(p: &mut PtySession, line: &str, output: &str) {
+    p.send_line(line).unwrap();
+    p.exp_string(output).unwrap();
+    p.exp_string("> ").unwrap();
+}
+
+#[test]
+fn the_shell_at_a_terminal() {
+    let home = home("main");
+    let mut p = shell(&home);
+    p.exp_string("help() for the shell's helpers").unwrap();
+    p.exp_string("> ").unwrap();
+    step(&mut p, "x = 41 print('s' .. 'et')", "set");
+    step(&mut p, "= x + 1", "42");
+    // Saved already, while the shell runs on.
+    let history = std::fs::read_to_string(home.join(".cube_history")).unwrap_or_default();
+    assert!(history.contains("x = 41"), "{history:?}");
+    // Tab completes a field of a library table...
+    p.send("print(string.rev").unwrap();
+    p.send("\t").unwrap();
+    step(&mut p, "('abc'))", "cba");
+    // ... and a global of the program's own.
+    step(&mut p, "my_long_name = 5 print('s' .. 'et')", "set");
+    p.send("= my_lo").unwrap();
+    p.send("\t").unwrap();
+    step(&mut p, " * 2", "10");
+    // Ctrl-C drops an unfinished statement: the next line starts afresh.
+    p.send_line("t = {").unwrap();
+    p.exp_string(">> ").unwrap();
+    p.send_control('c').unwrap();
+    p.exp_string("> ").unwrap();
+    step(&mut p, "= 'fr' .. 'esh'", "fresh");
+    // The shell is a process.
+    step(&mut p, "= process.self() ~= nil", "true");
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+    let status = p.process().wait().unwrap();
+    // (WaitStatus is nix's, not re-exported: its Debug text says how it ended.)
+    let status = format!("{status:?}");
+    assert!(
+        status.starts_with("Exited(") && status.ends_with(", 0)"),
+        "{status}"
+    );
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+#[test]
+fn ctrl_c_twice_leaves() {
+    let home = home("ctrlc");
+    let mut p = shell(&home);
+    p.exp_string("> ").unwrap();
+    p.send_control('c').unwrap();
+    p.exp_string("> ").unwrap();
+    p.send_control('c').unwrap();
+    p.exp_eof().unwrap();
+    let _ = std::fs::remove_dir_all(&home);
+}
