@@ -132,9 +132,11 @@ fn endpoint(endpoint: Option<&str>, config: Option<&Path>) -> Result<String, Str
         return Ok(e.to_string());
     }
     if let Some(c) = config {
-        let control = cube_sup::config::load(c)
-            .map(|c| c.control)
-            .map_err(|e| e.to_string())?;
+        // A file being edited may not parse: the running supervisor is still reached.
+        let (control, broken) = cube_sup::config::control_endpoint(c);
+        if let Some(e) = broken {
+            eprintln!("cube-cli: warning: {e}; trying the supervisor at {control}");
+        }
         if control.ends_with(":*") {
             return Err(format!(
                 "{}: the control endpoint {control} binds any free port: give --endpoint with \

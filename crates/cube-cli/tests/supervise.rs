@@ -755,6 +755,17 @@ fn ctl_replies_one_line_per_instance_and_json_on_request() {
         "{}",
         text(&out.stdout)
     );
+    // While the file is being edited and does not parse, -c still reaches the supervisor.
+    let good = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{good}\n[programs.half\ncommand = ")).unwrap();
+    let out = ctl(&config, &["heartbeat", "web:0"]);
+    assert_eq!(text(&out.stdout), "web:0: beat\n", "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("warning"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::write(&config, good).unwrap();
     let out = ctl(&config, &["--json", "stop", "web:1"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["ok"], true);

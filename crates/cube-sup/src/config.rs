@@ -427,6 +427,51 @@ pub fn default_events(control: &str) -> Result<String, String> {
     Ok(format!("{control}.events"))
 }
 
+/// The control endpoint of the supervisor that runs `path`, for `ctl -c`, even while the
+/// file on disk is being edited and does not parse: then the `control = "..."` line of
+/// its `[supervisor]` table as written, or else the default endpoint next to the file.
+/// Returns the endpoint and, when the file did not parse, its error (for a warning).
+pub fn control_endpoint(path: &Path) -> (String, Option<ConfigError>) {
+    let err = match load(path) {
+        Ok(c) => return (c.control, None),
+        Err(e) => e,
+    };
+    let text = std::fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b[..b.len().min(MAX_CONFIG_BYTES as usize)]).into_owned())
+        .unwrap_or_default();
+    let mut in_supervisor = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_supervisor = line == "[supervisor]";
+            continue;
+        }
+        let Some(rest) = line.strip_prefix("control") else {
+            continue;
+        };
+        let value = rest.trim_start().strip_prefix('=').map(str::trim);
+        if let Some(v) = value
+            .and_then(|v| v.strip_prefix('"'))
+            .and_then(|v| v.split('"').next())
+        {
+            if in_supervisor && check_endpoint(v).is_ok() {
+                return (v.to_string(), Some(err));
+            }
+        }
+    }
+    let base = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let base = base.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let base = std::fs::canonicalize(&base).unwrap_or(base);
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "cube-sup".into());
+    (
+        format!("ipc://{}", base.join(format!("{stem}.sock")).display()),
+        Some(err),
+    )
+}
+
 /// Parses and checks configuration text; `path` names it in errors and anchors relative
 /// paths (log directory, cwd).
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
@@ -768,6 +813,32 @@ mod tests {
 
     fn p(text: &str) -> Result<Config, ConfigError> {
         parse(text, Path::new("/tmp/sup.toml"))
+    }
+
+    #[test]
+    fn the_control_endpoint_of_a_file_that_does_not_parse() {
+        let dir = std::env::temp_dir().join(format!("cube-sup-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("edited.toml");
+        std::fs::write(
+            &file,
+            "[supervisor]\ncontrol = \"tcp://127.0.0.1:7777\" # here\n[programs.x\ncommand =",
+        )
+        .unwrap();
+        let (ep, err) = control_endpoint(&file);
+        assert_eq!(ep, "tcp://127.0.0.1:7777");
+        assert!(err.is_some());
+        // A `control` key of another table is not the supervisor's.
+        std::fs::write(&file, "[programs.x]\ncontrol = \"tcp://1.2.3.4:1\"\n[[").unwrap();
+        let (ep, _) = control_endpoint(&file);
+        let dir = std::fs::canonicalize(&dir).unwrap();
+        assert_eq!(ep, format!("ipc://{}", dir.join("edited.sock").display()));
+        std::fs::write(&file, "[supervisor]\ncontrol = \"tcp://127.0.0.1:7778\"\n").unwrap();
+        assert_eq!(
+            control_endpoint(&file),
+            ("tcp://127.0.0.1:7778".to_string(), None)
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
