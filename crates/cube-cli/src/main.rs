@@ -169,6 +169,12 @@ enum CtlCommand {
     Quit,
     /// Protocol and supervisor version.
     Version,
+    /// The pid of each instance of a program (0 when not running), or without NAME the
+    /// supervisor's own.
+    Pid { name: Option<String> },
+    /// Print the supervisor's events as they happen (spawn, exit, restart, backoff,
+    /// fatal, ...), one line each (the JSON event with --json), until interrupted.
+    Listen,
 }
 
 /// Whether the first word of a command line is for clap (a subcommand of ours, or help
@@ -290,6 +296,11 @@ fn main() -> ExitCode {
                 CtlCommand::Heartbeat { name } => ("heartbeat", json!({ "name": name })),
                 CtlCommand::Quit => ("quit", json!({})),
                 CtlCommand::Version => ("version", json!({})),
+                CtlCommand::Pid { name } => ("pid", json!({ "name": name })),
+                CtlCommand::Listen => {
+                    let (ep, cfg) = (endpoint.as_deref(), config.as_deref());
+                    return ExitCode::from(sup::listen(ep, cfg, json, timeout));
+                }
             };
             sup::ctl(
                 endpoint.as_deref(),

@@ -174,7 +174,13 @@ pub fn ctl(
         }
     };
     let timeout = (timeout_s * 1000.0).clamp(1.0, i32::MAX as f64) as i32;
-    let reply = match cube_sup::control::request(&endpoint, command, args, timeout) {
+    // `pid` is read from `status` (a program's) or `version` (the supervisor's).
+    let request = match (command, args["name"].is_null()) {
+        ("pid", true) => "version",
+        ("pid", false) => "status",
+        (c, _) => c,
+    };
+    let reply = match cube_sup::control::request(&endpoint, request, args, timeout) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cube-cli: {e}");
@@ -224,6 +230,12 @@ pub fn ctl(
                 }
             }
         }
+        "pid" if result.is_array() => {
+            for p in result.as_array().into_iter().flatten() {
+                println!("{}", p["pid"].as_i64().unwrap_or(0));
+            }
+        }
+        "pid" => println!("{}", result["pid"]),
         "version" => println!(
             "cube-cli {} (control protocol {}), control {}, events {}",
             result["version"].as_str().unwrap_or("?"),
@@ -323,5 +335,120 @@ mod tests {
         let after = unsafe { *libc::__errno_location() };
         SIGNAL_FD.store(-1, std::sync::atomic::Ordering::SeqCst);
         assert_eq!(after, libc::EINTR);
+    }
+}
+
+/// `ctl listen`: the supervisor's event stream, one line per event as it happens
+/// (`2026-12-04T18:30:00Z web:0 spawn pid=4242`), or each event's JSON with `--json`.
+/// Runs until interrupted; exit status 2 when the supervisor cannot be reached.
+pub fn listen(ep: Option<&str>, config: Option<&Path>, as_json: bool, timeout_s: f64) -> u8 {
+    // SAFETY: restoring the default disposition of SIGPIPE (`ctl listen | head`).
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    let endpoint = match endpoint(ep, config) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("cube-cli: {e}");
+            return 2;
+        }
+    };
+    let timeout = (timeout_s * 1000.0).clamp(1.0, i32::MAX as f64) as i32;
+    let events = match cube_sup::control::request(&endpoint, "version", json!({}), timeout) {
+        Ok(r) => r["result"]["events"].as_str().map(String::from),
+        Err(e) => {
+            eprintln!("cube-cli: {e}");
+            return 2;
+        }
+    };
+    let Some(events) = events else {
+        eprintln!("cube-cli: the supervisor at {endpoint} named no events endpoint");
+        return 2;
+    };
+    let stream = match cube_sup::control::EventStream::connect(&events) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("cube-cli: {e}");
+            return 2;
+        }
+    };
+    let mut out = std::io::stdout();
+    loop {
+        let body = match stream.next_event() {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("cube-cli: {e}");
+                return 2;
+            }
+        };
+        let body = &body;
+        let line = if as_json {
+            String::from_utf8_lossy(body).into_owned()
+        } else {
+            match serde_json::from_slice::<Json>(body) {
+                Ok(ev) => event_line(&ev),
+                Err(_) => continue,
+            }
+        };
+        use std::io::Write;
+        if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
+            return 0;
+        }
+    }
+}
+
+/// One event as a line: UTC time, instance, kind, then its other fields as key=value.
+fn event_line(ev: &Json) -> String {
+    let mut line = format!(
+        "{} {} {}",
+        ev["time"].as_f64().map_or_else(|| "-".into(), utc_time),
+        ev["id"].as_str().unwrap_or("-"),
+        ev["event"].as_str().unwrap_or("?")
+    );
+    if let Some(fields) = ev.as_object() {
+        for (k, v) in fields {
+            if matches!(
+                k.as_str(),
+                "v" | "event" | "id" | "name" | "instance" | "time"
+            ) {
+                continue;
+            }
+            match v.as_str() {
+                Some(s) => line += &format!(" {k}={s}"),
+                None => line += &format!(" {k}={v}"),
+            }
+        }
+    }
+    line
+}
+
+/// Seconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ` (the proleptic Gregorian
+/// calendar, from the day count by the usual era arithmetic).
+fn utc_time(secs: f64) -> String {
+    let secs = secs.max(0.0) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod time_tests {
+    #[test]
+    fn utc_times() {
+        assert_eq!(super::utc_time(0.0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::utc_time(951_782_400.0), "2000-02-29T00:00:00Z");
+        assert_eq!(super::utc_time(1_764_100_000.5), "2025-11-25T19:46:40Z");
+        assert_eq!(super::utc_time(4_107_542_399.0), "2100-02-28T23:59:59Z");
     }
 }

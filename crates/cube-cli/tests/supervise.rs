@@ -807,3 +807,77 @@ fn a_supervisors_script_prints_line_by_line() {
     wait_exit(&mut sup, 30);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn ctl_pid_and_listen() {
+    use std::io::BufRead;
+    let dir = temp_dir("pidlisten");
+    let config = write_config(
+        &dir,
+        "[programs.web]\ncommand = \"sleep\"\nargs = [\"1000\"]\nnumprocs = 2\n",
+    );
+    let mut sup = supervise(&config, &[]);
+    let status = wait_running(&config, 2);
+    let out = ctl(&config, &["pid"]);
+    assert_eq!(text(&out.stdout).trim(), sup.id().to_string());
+    let out = ctl(&config, &["pid", "web"]);
+    let pids: Vec<i64> = text(&out.stdout)
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    let expected: Vec<i64> = status["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["pid"].as_i64().unwrap())
+        .collect();
+    assert_eq!(pids, expected);
+    let mut listener = Command::new(BIN)
+        .args(["ctl", "listen", "-c"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = listener.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // A subscription takes a moment to reach the publisher: restart until an event shows.
+    let mut seen = None;
+    for _ in 0..20 {
+        assert!(ctl(&config, &["restart", "web:0"]).status.success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match rx.recv_timeout(left) {
+                Ok(l) if l.contains(" web:0 spawn pid=") => {
+                    seen = Some(l);
+                    break;
+                }
+                Ok(_) => continue,
+                Err(_) => break,
+            }
+        }
+        if seen.is_some() {
+            break;
+        }
+    }
+    let line = seen.expect("a spawn event for web:0");
+    assert!(
+        line.starts_with("20") && line.contains("Z web:0 spawn"),
+        "{line}"
+    );
+    let _ = listener.kill();
+    let _ = listener.wait();
+    assert!(ctl(&config, &["quit"]).status.success());
+    wait_exit(&mut sup, 30);
+    let _ = std::fs::remove_dir_all(&dir);
+}

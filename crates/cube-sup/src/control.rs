@@ -24,7 +24,7 @@
 //! `reload {}` (re-reads the configuration file), `signal {name, signal}`,
 //! `tail {name, lines?, stream?: "out"|"err"}` (-> per instance `{id, file, lines,
 //! offset}`, `offset` being where a follower of `file` goes on), `heartbeat {name}`, `quit {}`,
-//! `version {}` (-> `{protocol, version, control, events}`: the endpoints as bound, a
+//! `version {}` (-> `{protocol, version, control, events, pid}`: the endpoints as bound, a
 //! `*` port replaced by the one the system chose). A name is a program, `program:N`, a group, or `all`.
 //! Event kinds: spawn, spawn_failed, running, exit, backoff, restart, fatal, stopping,
 //! kill, stop, health_failure.
@@ -286,6 +286,7 @@ fn handle(core: &Arc<Core>, body: &[u8], rid: u64, room: bool) -> (Json, Outcome
                 "version": env!("CARGO_PKG_VERSION"),
                 "control": control,
                 "events": events,
+                "pid": std::process::id(),
             })))
         }
         "status" => reply(core.status(name)),
@@ -410,6 +411,35 @@ pub fn prepare(core: &Arc<Core>, op: &str, arg: &Json) -> Result<Json, String> {
 
 /// Sends one request to a supervisor's control endpoint and waits for the reply (the
 /// client side, used by `cube-cli ctl`).
+/// A subscription to a supervisor's events endpoint (`ctl listen`).
+pub struct EventStream {
+    sub: zmq::Socket,
+    _ctx: zmq::Context,
+}
+
+impl EventStream {
+    /// Subscribes to every event published at `events` (the `version` reply names it).
+    pub fn connect(events: &str) -> Result<EventStream, String> {
+        let ctx = zmq::Context::new();
+        let sub = ctx.socket(zmq::SUB).map_err(|e| e.to_string())?;
+        sub.set_linger(0).ok();
+        sub.set_subscribe(b"event.").map_err(|e| e.to_string())?;
+        sub.connect(events)
+            .map_err(|e| format!("cannot listen at {events}: {e}"))?;
+        Ok(EventStream { sub, _ctx: ctx })
+    }
+
+    /// The next event's JSON text, waiting for it.
+    pub fn next_event(&self) -> Result<Vec<u8>, String> {
+        loop {
+            let mut frames = self.sub.recv_multipart(0).map_err(|e| e.to_string())?;
+            if frames.len() == 2 {
+                return Ok(frames.swap_remove(1));
+            }
+        }
+    }
+}
+
 /// How long [`check_listening`] waits for a TCP connection.
 const LISTEN_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
