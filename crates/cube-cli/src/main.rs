@@ -172,6 +172,15 @@ enum CtlCommand {
     /// The pid of each instance of a program (0 when not running), or without NAME the
     /// supervisor's own.
     Pid { name: Option<String> },
+    /// The end of the supervisor's own log (every event, with its time).
+    Maintail {
+        /// Number of lines.
+        #[arg(short = 'n', long, default_value_t = 20)]
+        lines: u64,
+        /// Keep printing what the supervisor logs (Ctrl-C ends it).
+        #[arg(short = 'f', long)]
+        follow: bool,
+    },
     /// Print the supervisor's events as they happen (spawn, exit, restart, backoff,
     /// fatal, ...), one line each (the JSON event with --json), until interrupted.
     Listen,
@@ -274,7 +283,10 @@ fn main() -> ExitCode {
             command,
         }) => {
             use serde_json::json;
-            let follow = matches!(command, CtlCommand::Tail { follow: true, .. });
+            let follow = matches!(
+                command,
+                CtlCommand::Tail { follow: true, .. } | CtlCommand::Maintail { follow: true, .. }
+            );
             let (cmd, args) = match command {
                 CtlCommand::Status { name } => ("status", json!({ "name": name })),
                 CtlCommand::Start { name } => ("start", json!({ "name": name })),
@@ -297,6 +309,7 @@ fn main() -> ExitCode {
                 CtlCommand::Quit => ("quit", json!({})),
                 CtlCommand::Version => ("version", json!({})),
                 CtlCommand::Pid { name } => ("pid", json!({ "name": name })),
+                CtlCommand::Maintail { lines, .. } => ("maintail", json!({ "lines": lines })),
                 CtlCommand::Listen => {
                     let (ep, cfg) = (endpoint.as_deref(), config.as_deref());
                     return ExitCode::from(sup::listen(ep, cfg, json, timeout));

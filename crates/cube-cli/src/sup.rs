@@ -202,7 +202,7 @@ pub fn ctl(
     let result = &reply["result"];
     match command {
         "status" => print_status(result),
-        "tail" => {
+        "tail" | "maintail" => {
             let parts = result.as_array().cloned().unwrap_or_default();
             if follow {
                 if parts.len() != 1 {
@@ -384,7 +384,7 @@ pub fn listen(ep: Option<&str>, config: Option<&Path>, as_json: bool, timeout_s:
             String::from_utf8_lossy(body).into_owned()
         } else {
             match serde_json::from_slice::<Json>(body) {
-                Ok(ev) => event_line(&ev),
+                Ok(ev) => cube_sup::eventlog::line(&ev),
                 Err(_) => continue,
             }
         };
@@ -392,63 +392,5 @@ pub fn listen(ep: Option<&str>, config: Option<&Path>, as_json: bool, timeout_s:
         if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
             return 0;
         }
-    }
-}
-
-/// One event as a line: UTC time, instance, kind, then its other fields as key=value.
-fn event_line(ev: &Json) -> String {
-    let mut line = format!(
-        "{} {} {}",
-        ev["time"].as_f64().map_or_else(|| "-".into(), utc_time),
-        ev["id"].as_str().unwrap_or("-"),
-        ev["event"].as_str().unwrap_or("?")
-    );
-    if let Some(fields) = ev.as_object() {
-        for (k, v) in fields {
-            if matches!(
-                k.as_str(),
-                "v" | "event" | "id" | "name" | "instance" | "time"
-            ) {
-                continue;
-            }
-            match v.as_str() {
-                Some(s) => line += &format!(" {k}={s}"),
-                None => line += &format!(" {k}={v}"),
-            }
-        }
-    }
-    line
-}
-
-/// Seconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ` (the proleptic Gregorian
-/// calendar, from the day count by the usual era arithmetic).
-fn utc_time(secs: f64) -> String {
-    let secs = secs.max(0.0) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-#[cfg(test)]
-mod time_tests {
-    #[test]
-    fn utc_times() {
-        assert_eq!(super::utc_time(0.0), "1970-01-01T00:00:00Z");
-        assert_eq!(super::utc_time(951_782_400.0), "2000-02-29T00:00:00Z");
-        assert_eq!(super::utc_time(1_764_100_000.5), "2025-11-25T19:46:40Z");
-        assert_eq!(super::utc_time(4_107_542_399.0), "2100-02-28T23:59:59Z");
     }
 }

@@ -881,3 +881,51 @@ fn ctl_pid_and_listen() {
     wait_exit(&mut sup, 30);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_supervisor_logs_what_happens_to_programs() {
+    let dir = temp_dir("suplog");
+    let config = write_config(
+        &dir,
+        "[programs.web]\ncommand = \"sleep\"\nargs = [\"1000\"]\n",
+    );
+    let mut sup = supervise(&config, &[]);
+    wait_running(&config, 1);
+    assert!(ctl(&config, &["restart", "web"]).status.success());
+    let restarted = |text: &str| {
+        text.lines()
+            .any(|l| l.starts_with("20") && l.contains("Z web:0 restart pid="))
+    };
+    // In its log file (ctl maintail) ...
+    eventually(30, "the restart in the supervisor's log", || {
+        restarted(&text(&ctl(&config, &["maintail", "-n", "50"]).stdout))
+    });
+    assert!(dir.join("logs/supervisor.log").exists());
+    assert!(ctl(&config, &["quit"]).status.success());
+    wait_exit(&mut sup, 30);
+    // ... and on its stderr, with the time of each line.
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut sup.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(restarted(&err), "{err}");
+    // Without a log file, maintail says so.
+    let config = write_config(
+        &dir,
+        "[programs.web]\ncommand = \"sleep\"\nargs = [\"1000\"]\n",
+    );
+    let text_cfg = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("[supervisor]\n", "[supervisor]\nlog_file = \"\"\n");
+    std::fs::write(&config, text_cfg).unwrap();
+    let mut sup = supervise(&config, &[]);
+    wait_running(&config, 1);
+    let out = ctl(&config, &["maintail"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no log file"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(ctl(&config, &["quit"]).status.success());
+    wait_exit(&mut sup, 30);
+    let _ = std::fs::remove_dir_all(&dir);
+}

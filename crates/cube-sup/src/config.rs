@@ -123,6 +123,7 @@ struct RawSupervisor {
     control: Option<Spanned<String>>,
     events: Option<Spanned<String>>,
     log_dir: Option<String>,
+    log_file: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -202,6 +203,9 @@ pub struct Config {
     /// ZeroMQ endpoint of the events PUB.
     pub events: String,
     pub log_dir: PathBuf,
+    /// The supervisor's own log (`eventlog.rs`): `log_file`, relative to the
+    /// configuration's directory, by default `supervisor.log` in `log_dir`; `""` for none.
+    pub log_file: Option<PathBuf>,
     /// Programs in dependency order (a program after everything it depends on).
     pub programs: Vec<Program>,
     pub groups: BTreeMap<String, Vec<String>>,
@@ -535,6 +539,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         }
     };
     let log_dir = base.join(raw.supervisor.log_dir.unwrap_or_else(|| "logs".into()));
+    let log_file = match raw.supervisor.log_file.as_deref() {
+        None => Some(log_dir.join("supervisor.log")),
+        Some("") => None,
+        Some(f) => Some(base.join(f)),
+    };
 
     let mut programs = Vec::new();
     let mut instances = 0u64;
@@ -744,6 +753,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         control,
         events,
         log_dir,
+        log_file,
         programs,
         groups,
     })

@@ -23,7 +23,8 @@
 //! Commands: `status {name?}`, `start {name}`, `stop {name}`, `restart {name}`,
 //! `reload {}` (re-reads the configuration file), `signal {name, signal}`,
 //! `tail {name, lines?, stream?: "out"|"err"}` (-> per instance `{id, file, lines,
-//! offset}`, `offset` being where a follower of `file` goes on), `heartbeat {name}`, `quit {}`,
+//! offset}`, `offset` being where a follower of `file` goes on), `maintail {lines?}` (the
+//! same for the supervisor's own log), `heartbeat {name}`, `quit {}`,
 //! `version {}` (-> `{protocol, version, control, events, pid}`: the endpoints as bound, a
 //! `*` port replaced by the one the system chose). A name is a program, `program:N`, a group, or `all`.
 //! Event kinds: spawn, spawn_failed, running, exit, backoff, restart, fatal, stopping,
@@ -300,6 +301,7 @@ fn handle(core: &Arc<Core>, body: &[u8], rid: u64, room: bool) -> (Json, Outcome
         })),
         "heartbeat" => reply(need_name().and_then(|n| core.heartbeat(n))),
         "tail" => reply(need_name().and_then(|n| tail(core, n, &args))),
+        "maintail" => reply(maintail(core, &args)),
         "start" | "stop" | "restart" | "reload" | "quit" if !room => reply(Err(format!(
             "busy: {MAX_PENDING} requests are waiting for the manager; try again later"
         ))),
@@ -354,6 +356,28 @@ fn tail(core: &Core, name: &str, args: &Json) -> Result<Json, String> {
         out.push(reply);
     }
     Ok(Json::Array(out))
+}
+
+/// `maintail {lines?}`: the end of the supervisor's own log, in `tail`'s shape.
+fn maintail(core: &Core, args: &Json) -> Result<Json, String> {
+    let lines = args
+        .get("lines")
+        .and_then(Json::as_u64)
+        .unwrap_or(20)
+        .min(100_000) as usize;
+    let log = core
+        .sup_log
+        .as_ref()
+        .ok_or("this supervisor keeps no log file (supervisor.log_file is \"\")")?;
+    let path = log.path();
+    let mut reply = json!({ "id": "supervisor", "file": path.display().to_string(),
+        "lines": [], "offset": 0 });
+    if let Ok((text, offset, inode)) = crate::logs::tail(path, lines) {
+        reply["lines"] = json!(text);
+        reply["offset"] = json!(offset);
+        reply["inode"] = json!(inode);
+    }
+    Ok(json!([reply]))
 }
 
 /// The manager message for a state-changing request (also used by the Lua

@@ -115,6 +115,9 @@ pub struct Core {
     pub bound: OnceLock<(String, String)>,
     rng: Mutex<u64>,
     pub start_time: Instant,
+    /// The supervisor's log file (`eventlog.rs`), if the configuration keeps one. Opened
+    /// once: a reload that changes `log_file` takes effect at the next start.
+    pub sup_log: Option<crate::eventlog::SupLog>,
 }
 
 /// `name:idx`.
@@ -136,7 +139,9 @@ impl Core {
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(1)
             | 1;
+        let sup_log = config.log_file.clone().map(crate::eventlog::SupLog::open);
         let core = Arc::new(Core {
+            sup_log,
             config: Mutex::new(config),
             instances: Mutex::new(BTreeMap::new()),
             io: Io::start(),
@@ -225,6 +230,12 @@ impl Core {
         });
         if let (Json::Object(o), Json::Object(x)) = (&mut ev, extra) {
             o.extend(x);
+        }
+        // The supervisor's own log: its stderr, and its file.
+        let line = crate::eventlog::line(&ev);
+        crate::logs::say(&line);
+        if let Some(log) = &self.sup_log {
+            log.write(&line);
         }
         let subs = self.subscribers.lock().expect("subscribers lock").clone();
         if !subs.is_empty() {

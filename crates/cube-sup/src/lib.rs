@@ -31,6 +31,7 @@
 pub mod config;
 pub mod control;
 pub mod core;
+pub mod eventlog;
 pub mod health;
 pub mod json;
 pub mod logs;
