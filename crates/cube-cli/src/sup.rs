@@ -318,26 +318,6 @@ fn print_status(result: &Json) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The handler leaves errno as it found it, even when its write fails (here: a
-    /// descriptor that cannot be open, EBADF). It is called directly, as the kernel
-    /// would between two instructions of code that just set errno.
-    #[test]
-    fn the_signal_handler_preserves_errno() {
-        SIGNAL_FD.store(i32::MAX, std::sync::atomic::Ordering::SeqCst);
-        // SAFETY: this thread's errno, as in the handler.
-        unsafe { *libc::__errno_location() = libc::EINTR };
-        on_signal(libc::SIGHUP);
-        // SAFETY: as above.
-        let after = unsafe { *libc::__errno_location() };
-        SIGNAL_FD.store(-1, std::sync::atomic::Ordering::SeqCst);
-        assert_eq!(after, libc::EINTR);
-    }
-}
-
 /// `ctl listen`: the supervisor's event stream, one line per event as it happens
 /// (`2026-12-04T18:30:00Z web:0 spawn pid=4242`), or each event's JSON with `--json`.
 /// Runs until interrupted; exit status 2 when the supervisor cannot be reached.
@@ -392,5 +372,25 @@ pub fn listen(ep: Option<&str>, config: Option<&Path>, as_json: bool, timeout_s:
         if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
             return 0;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The handler leaves errno as it found it, even when its write fails (here: a
+    /// descriptor that cannot be open, EBADF). It is called directly, as the kernel
+    /// would between two instructions of code that just set errno.
+    #[test]
+    fn the_signal_handler_preserves_errno() {
+        SIGNAL_FD.store(i32::MAX, std::sync::atomic::Ordering::SeqCst);
+        // SAFETY: this thread's errno, as in the handler.
+        unsafe { *libc::__errno_location() = libc::EINTR };
+        on_signal(libc::SIGHUP);
+        // SAFETY: as above.
+        let after = unsafe { *libc::__errno_location() };
+        SIGNAL_FD.store(-1, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(after, libc::EINTR);
     }
 }
