@@ -172,6 +172,27 @@ enum CtlCommand {
     /// The pid of each instance of a program (0 when not running), or without NAME the
     /// supervisor's own.
     Pid { name: Option<String> },
+    /// Add a program at run time and start it (until the next reload re-reads the file);
+    /// options go before NAME: `ctl add --numprocs 2 worker sleep 100`.
+    Add {
+        name: String,
+        command: String,
+        /// Its arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+        /// Instances to run.
+        #[arg(long, default_value_t = 1)]
+        numprocs: u32,
+    },
+    /// Stop a program and remove it (until the next reload re-reads the file).
+    Rm { name: String },
+    /// Change a program's setting at run time: `set web numprocs 4` (its instances
+    /// restart; until the next reload re-reads the file).
+    Set {
+        name: String,
+        key: String,
+        value: String,
+    },
     /// The end of the supervisor's own log (every event, with its time).
     Maintail {
         /// Number of lines.
@@ -309,6 +330,19 @@ fn main() -> ExitCode {
                 CtlCommand::Quit => ("quit", json!({})),
                 CtlCommand::Version => ("version", json!({})),
                 CtlCommand::Pid { name } => ("pid", json!({ "name": name })),
+                CtlCommand::Add {
+                    name,
+                    command,
+                    args,
+                    numprocs,
+                } => (
+                    "add",
+                    json!({ "name": name, "command": command, "args": args, "numprocs": numprocs }),
+                ),
+                CtlCommand::Rm { name } => ("rm", json!({ "name": name })),
+                CtlCommand::Set { name, key, value } => {
+                    ("set", json!({ "name": name, "key": key, "value": value }))
+                }
                 CtlCommand::Maintail { lines, .. } => ("maintail", json!({ "lines": lines })),
                 CtlCommand::Listen => {
                     let (ep, cfg) = (endpoint.as_deref(), config.as_deref());

@@ -929,3 +929,58 @@ fn the_supervisor_logs_what_happens_to_programs() {
     wait_exit(&mut sup, 30);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn ctl_adds_removes_and_resizes_programs_at_run_time() {
+    let dir = temp_dir("addrm");
+    let config = write_config(
+        &dir,
+        "[programs.base]\ncommand = \"sleep\"\nargs = [\"1000\"]\n\n\
+         [programs.client]\ncommand = \"sleep\"\nargs = [\"1000\"]\ndepends_on = [\"base\"]\n",
+    );
+    let mut sup = supervise(&config, &[]);
+    wait_running(&config, 2);
+    let out = ctl(
+        &config,
+        &["add", "--numprocs", "2", "extra", "sleep", "1000"],
+    );
+    assert_eq!(text(&out.stdout), "extra: added\n", "{}", text(&out.stderr));
+    wait_running(&config, 4);
+    let out = ctl(&config, &["set", "extra", "numprocs", "3"]);
+    assert_eq!(
+        text(&out.stdout),
+        "extra: changed\n",
+        "{}",
+        text(&out.stderr)
+    );
+    wait_running(&config, 5);
+    let out = ctl(&config, &["set", "extra", "command", "true"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("cannot be set"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = ctl(&config, &["rm", "base"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("depends on"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = ctl(&config, &["rm", "extra"]);
+    assert_eq!(
+        text(&out.stdout),
+        "extra: removed\n",
+        "{}",
+        text(&out.stderr)
+    );
+    eventually(30, "extra gone", || {
+        let v: serde_json::Value =
+            serde_json::from_slice(&ctl(&config, &["--json", "status"]).stdout).unwrap();
+        v["result"].as_array().unwrap().len() == 2
+    });
+    assert!(ctl(&config, &["quit"]).status.success());
+    wait_exit(&mut sup, 30);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -302,10 +302,12 @@ fn handle(core: &Arc<Core>, body: &[u8], rid: u64, room: bool) -> (Json, Outcome
         "heartbeat" => reply(need_name().and_then(|n| core.heartbeat(n))),
         "tail" => reply(need_name().and_then(|n| tail(core, n, &args))),
         "maintail" => reply(maintail(core, &args)),
-        "start" | "stop" | "restart" | "reload" | "quit" if !room => reply(Err(format!(
-            "busy: {MAX_PENDING} requests are waiting for the manager; try again later"
-        ))),
-        "start" | "stop" | "restart" | "reload" | "quit" => {
+        "start" | "stop" | "restart" | "reload" | "quit" | "add" | "rm" | "set" if !room => {
+            reply(Err(format!(
+                "busy: {MAX_PENDING} requests are waiting for the manager; try again later"
+            )))
+        }
+        "start" | "stop" | "restart" | "reload" | "quit" | "add" | "rm" | "set" => {
             let msg = if cmd == "quit" {
                 Ok(json!({ "tag": "quit" }))
             } else {
@@ -397,6 +399,65 @@ pub fn prepare(core: &Arc<Core>, op: &str, arg: &Json) -> Result<Json, String> {
         "reload" => {
             let path = core.config.lock().expect("config lock").path.clone();
             let new = crate::config::load(&path).map_err(|e| e.to_string())?;
+            let (stop, summary) = core.stage_reload(new)?;
+            Ok(json!({ "tag": "ctl", "op": "reload", "stop": stop, "summary": summary }))
+        }
+        // Run-time changes to the configuration in force (until the next reload re-reads
+        // the file): they go through the reload machinery, which stops what changes.
+        "rm" => {
+            let n = name.ok_or("'rm' needs a program name")?;
+            let mut new = core.config.lock().expect("config lock").clone();
+            if new.program(n).is_none() {
+                return Err(format!("no such program '{n}'"));
+            }
+            if let Some(p) = new
+                .programs
+                .iter()
+                .find(|p| p.depends_on.iter().any(|d| d == n))
+            {
+                return Err(format!("program '{}' depends on '{n}'", p.name));
+            }
+            new.programs.retain(|p| p.name != n);
+            for members in new.groups.values_mut() {
+                members.retain(|m| m != n);
+            }
+            new.groups.retain(|_, members| !members.is_empty());
+            let (stop, summary) = core.stage_reload(new)?;
+            Ok(json!({ "tag": "ctl", "op": "reload", "stop": stop, "summary": summary }))
+        }
+        "set" => {
+            let n = name.ok_or("'set' needs a program name")?;
+            let key = arg.get("key").and_then(Json::as_str).unwrap_or("");
+            if key != "numprocs" {
+                return Err(format!("'{key}' cannot be set at run time (numprocs can)"));
+            }
+            let value = arg
+                .get("value")
+                .and_then(|v| {
+                    v.as_u64()
+                        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                })
+                .filter(|v| (1..=u64::from(u32::MAX)).contains(v))
+                .ok_or("numprocs needs a whole number from 1")?;
+            let mut new = core.config.lock().expect("config lock").clone();
+            let others: u64 = new
+                .programs
+                .iter()
+                .filter(|p| p.name != n)
+                .map(|p| u64::from(p.numprocs))
+                .sum();
+            if others + value > crate::config::MAX_INSTANCES {
+                return Err(format!(
+                    "more than {} program instances in all",
+                    crate::config::MAX_INSTANCES
+                ));
+            }
+            let prog = new
+                .programs
+                .iter_mut()
+                .find(|p| p.name == n)
+                .ok_or_else(|| format!("no such program '{n}'"))?;
+            prog.numprocs = value as u32;
             let (stop, summary) = core.stage_reload(new)?;
             Ok(json!({ "tag": "ctl", "op": "reload", "stop": stop, "summary": summary }))
         }
