@@ -193,6 +193,17 @@ enum CtlCommand {
         key: String,
         value: String,
     },
+    /// CPU and memory of each running instance (everything it started), measured over
+    /// an interval; with --watch, again and again until Ctrl-C.
+    Stats {
+        name: Option<String>,
+        /// Print a new table every interval.
+        #[arg(short = 'w', long)]
+        watch: bool,
+        /// Seconds between the two readings (and between tables).
+        #[arg(long, default_value_t = 1.0)]
+        interval: f64,
+    },
     /// The end of the supervisor's own log (every event, with its time).
     Maintail {
         /// Number of lines.
@@ -344,6 +355,15 @@ fn main() -> ExitCode {
                     ("set", json!({ "name": name, "key": key, "value": value }))
                 }
                 CtlCommand::Maintail { lines, .. } => ("maintail", json!({ "lines": lines })),
+                CtlCommand::Stats {
+                    name,
+                    watch,
+                    interval,
+                } => {
+                    let (ep, cfg) = (endpoint.as_deref(), config.as_deref());
+                    let code = sup::stats(ep, cfg, json, timeout, name.as_deref(), watch, interval);
+                    return ExitCode::from(code);
+                }
                 CtlCommand::Listen => {
                     let (ep, cfg) = (endpoint.as_deref(), config.as_deref());
                     return ExitCode::from(sup::listen(ep, cfg, json, timeout));

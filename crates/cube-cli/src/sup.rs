@@ -375,6 +375,117 @@ pub fn listen(ep: Option<&str>, config: Option<&Path>, as_json: bool, timeout_s:
     }
 }
 
+/// `ctl stats`: two readings of the instances' CPU time `interval` seconds apart, and
+/// a table of CPU percent (of one core), resident memory, processes and CPU time; with
+/// `watch`, a new table every interval until interrupted.
+pub fn stats(
+    ep: Option<&str>,
+    config: Option<&Path>,
+    as_json: bool,
+    timeout_s: f64,
+    name: Option<&str>,
+    watch: bool,
+    interval: f64,
+) -> u8 {
+    // SAFETY: restoring the default disposition of SIGPIPE (`ctl stats -w | head`).
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    let endpoint = match endpoint(ep, config) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("cube-cli: {e}");
+            return 2;
+        }
+    };
+    if !(0.05..=3600.0).contains(&interval) {
+        eprintln!("cube-cli: --interval must be from 0.05 to 3600 seconds");
+        return 2;
+    }
+    let timeout = (timeout_s * 1000.0).clamp(1.0, i32::MAX as f64) as i32;
+    let reading = || -> Result<(std::time::Instant, Vec<Json>), (u8, String)> {
+        let r = cube_sup::control::request(&endpoint, "stats", json!({ "name": name }), timeout)
+            .map_err(|e| (2, e))?;
+        if r["ok"] != json!(true) {
+            return Err((1, r["error"].as_str().unwrap_or("error").to_string()));
+        }
+        Ok((
+            std::time::Instant::now(),
+            r["result"].as_array().cloned().unwrap_or_default(),
+        ))
+    };
+    let mut before = match reading() {
+        Ok(r) => r,
+        Err((code, e)) => {
+            eprintln!("cube-cli: {e}");
+            return code;
+        }
+    };
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs_f64(interval));
+        let after = match reading() {
+            Ok(r) => r,
+            Err((code, e)) => {
+                eprintln!("cube-cli: {e}");
+                return code;
+            }
+        };
+        let dt = after.0.duration_since(before.0).as_secs_f64().max(1e-3);
+        let mut rows = Vec::new();
+        for s in &after.1 {
+            let cpu = s["cpu_seconds"].as_f64().unwrap_or(0.0);
+            // An instance restarted between the readings starts from zero.
+            let prev = before
+                .1
+                .iter()
+                .find(|b| b["id"] == s["id"] && b["pid"] == s["pid"])
+                .and_then(|b| b["cpu_seconds"].as_f64())
+                .unwrap_or(0.0);
+            let mut row = s.clone();
+            row["cpu_percent"] = json!(((cpu - prev).max(0.0) / dt * 100.0 * 10.0).round() / 10.0);
+            rows.push(row);
+        }
+        if as_json {
+            println!("{}", Json::Array(rows));
+        } else {
+            println!(
+                "{:<24} {:>8} {:>5} {:>6} {:>10} {:>10}",
+                "PROGRAM", "PID", "PROCS", "CPU%", "MEMORY", "CPU TIME"
+            );
+            for r in &rows {
+                println!(
+                    "{:<24} {:>8} {:>5} {:>6.1} {:>10} {:>9.2}s",
+                    r["id"].as_str().unwrap_or("?"),
+                    r["pid"].to_string(),
+                    r["processes"].to_string(),
+                    r["cpu_percent"].as_f64().unwrap_or(0.0),
+                    human_bytes(r["rss_bytes"].as_u64().unwrap_or(0)),
+                    r["cpu_seconds"].as_f64().unwrap_or(0.0),
+                );
+            }
+        }
+        if !watch {
+            return 0;
+        }
+        println!();
+        before = after;
+    }
+}
+
+/// Bytes as a short human figure (`12.3 MB`).
+fn human_bytes(n: u64) -> String {
+    let units = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < units.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -984,3 +984,45 @@ fn ctl_adds_removes_and_resizes_programs_at_run_time() {
     wait_exit(&mut sup, 30);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn ctl_stats_measures_cpu_and_memory_of_each_instance() {
+    let dir = temp_dir("stats");
+    let config = write_config(
+        &dir,
+        "[programs.idle]\ncommand = \"sleep\"\nargs = [\"1000\"]\n\n\
+         [programs.burn]\ncommand = \"sh\"\nargs = [\"-c\", \"while :; do :; done\"]\n",
+    );
+    let mut sup = supervise(&config, &[]);
+    wait_running(&config, 2);
+    let out = ctl(&config, &["--json", "stats", "--interval", "0.5"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = |id: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} in {rows}"))
+    };
+    let (burn, idle) = (row("burn:0"), row("idle:0"));
+    // A busy loop uses a good share of a core even on a loaded machine; sleep, none.
+    assert!(burn["cpu_percent"].as_f64().unwrap() > 5.0, "{burn}");
+    assert!(idle["cpu_percent"].as_f64().unwrap() < 5.0, "{idle}");
+    assert!(idle["rss_bytes"].as_u64().unwrap() > 0, "{idle}");
+    let out = ctl(&config, &["stats", "idle", "--interval", "0.1"]);
+    let table = text(&out.stdout);
+    assert!(table.starts_with("PROGRAM"), "{table}");
+    assert!(
+        table.lines().nth(1).unwrap().starts_with("idle:0 "),
+        "{table}"
+    );
+    assert_eq!(
+        ctl(&config, &["stats", "--interval", "0"]).status.code(),
+        Some(2)
+    );
+    assert!(ctl(&config, &["quit"]).status.success());
+    wait_exit(&mut sup, 30);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -21,7 +21,8 @@
 //! ```
 //!
 //! Commands: `status {name?}`, `start {name}`, `stop {name}`, `restart {name}`,
-//! `reload {}` (re-reads the configuration file), `signal {name, signal}`,
+//! `reload {}` (re-reads the configuration file), `signal {name, signal}`, `stats {name?}`
+//! (-> per running instance `{id, pid, processes, rss_bytes, cpu_seconds}`),
 //! `tail {name, lines?, stream?: "out"|"err"}` (-> per instance `{id, file, lines,
 //! offset}`, `offset` being where a follower of `file` goes on), `maintail {lines?}` (the
 //! same for the supervisor's own log), `heartbeat {name}`, `quit {}`,
@@ -291,6 +292,7 @@ fn handle(core: &Arc<Core>, body: &[u8], rid: u64, room: bool) -> (Json, Outcome
             })))
         }
         "status" => reply(core.status(name)),
+        "stats" => reply(core.stats(name)),
         "signal" => reply(need_name().and_then(|n| {
             let sig = match args.get("signal") {
                 Some(Json::String(s)) => s.clone(),

@@ -785,6 +785,42 @@ impl Core {
         Ok(Json::Array(out))
     }
 
+    /// CPU time and resident memory of the running instances of `name` (all by
+    /// default), each counted over everything it started (its process group and the
+    /// descendants that left it), from one reading of the process table. CPU is
+    /// cumulative seconds: `ctl stats` takes two readings for a percentage.
+    pub fn stats(&self, name: Option<&str>) -> Result<Json, String> {
+        let ids = self.resolve(name.unwrap_or("all"))?;
+        let running: Vec<(String, i32, String)> = {
+            let insts = self.instances.lock().expect("instances lock");
+            ids.iter()
+                .filter_map(|id| insts.get(id).map(|i| (id, i)))
+                .filter(|(_, i)| {
+                    matches!(i.state, State::Starting | State::Running | State::Stopping)
+                })
+                .filter_map(|(id, i)| i.os_pid.map(|p| (id.clone(), p, i.tag.clone())))
+                .collect()
+        };
+        let snap = crate::proc::Snapshot::take();
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        let out = running
+            .into_iter()
+            .map(|(id, pid, tag)| {
+                let pids = crate::proc::members_in(&snap, &tag, pid);
+                let (rss, ticks) = crate::proc::usage(&pids);
+                json!({
+                    "id": id,
+                    "pid": pid,
+                    "processes": pids.len(),
+                    "rss_bytes": rss,
+                    "cpu_seconds": ticks as f64 / hz,
+                })
+            })
+            .collect();
+        Ok(Json::Array(out))
+    }
+
     /// Sends an OS signal to the programs of `name` (their process groups).
     pub fn signal(&self, name: &str, sig: &str) -> Result<Json, String> {
         let sig =
