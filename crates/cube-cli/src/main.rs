@@ -6,6 +6,7 @@
 //! shell completions and the manual page from the same clap definitions.
 
 mod alloc;
+mod ctl;
 mod device;
 mod follow;
 mod luacmd;
@@ -130,92 +131,10 @@ enum Command {
         /// Seconds to wait for the reply.
         #[arg(long, default_value_t = 60.0, global = true)]
         timeout: f64,
+        /// Without a command: an interactive `cube>` shell of these commands.
         #[command(subcommand)]
-        command: CtlCommand,
+        command: Option<ctl::CtlCommand>,
     },
-}
-
-#[derive(Subcommand)]
-enum CtlCommand {
-    /// State, pid, uptime and restarts of every program (or of NAME).
-    Status { name: Option<String> },
-    /// Start a program, `program:N`, a group or `all`.
-    Start { name: String },
-    /// Stop (stop signal, then SIGKILL after the stop timeout; the whole tree).
-    Stop { name: String },
-    /// Stop, then start.
-    Restart { name: String },
-    /// Re-read the configuration: unchanged programs keep running, changed ones are
-    /// restarted, removed ones stopped, new ones started.
-    Reload,
-    /// Last lines of a program's captured output.
-    Tail {
-        name: String,
-        /// Number of lines.
-        #[arg(short = 'n', long, default_value_t = 20)]
-        lines: u64,
-        /// stderr instead of stdout.
-        #[arg(long)]
-        stderr: bool,
-        /// Keep printing what the program writes (one instance; Ctrl-C ends it).
-        #[arg(short = 'f', long)]
-        follow: bool,
-    },
-    /// Send a signal (name like HUP or number) to a program's process group.
-    Signal { name: String, signal: String },
-    /// Count a heartbeat for a program (ZeroMQ heartbeat).
-    Heartbeat { name: String },
-    /// Stop every program and end the supervisor.
-    Quit,
-    /// Protocol and supervisor version.
-    Version,
-    /// The pid of each instance of a program (0 when not running), or without NAME the
-    /// supervisor's own.
-    Pid { name: Option<String> },
-    /// Add a program at run time and start it (until the next reload re-reads the file);
-    /// options go before NAME: `ctl add --numprocs 2 worker sleep 100`.
-    Add {
-        name: String,
-        command: String,
-        /// Its arguments.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-        /// Instances to run.
-        #[arg(long, default_value_t = 1)]
-        numprocs: u32,
-    },
-    /// Stop a program and remove it (until the next reload re-reads the file).
-    Rm { name: String },
-    /// Change a program's setting at run time: `set web numprocs 4` (its instances
-    /// restart; until the next reload re-reads the file).
-    Set {
-        name: String,
-        key: String,
-        value: String,
-    },
-    /// CPU and memory of each running instance (everything it started), measured over
-    /// an interval; with --watch, again and again until Ctrl-C.
-    Stats {
-        name: Option<String>,
-        /// Print a new table every interval.
-        #[arg(short = 'w', long)]
-        watch: bool,
-        /// Seconds between the two readings (and between tables).
-        #[arg(long, default_value_t = 1.0)]
-        interval: f64,
-    },
-    /// The end of the supervisor's own log (every event, with its time).
-    Maintail {
-        /// Number of lines.
-        #[arg(short = 'n', long, default_value_t = 20)]
-        lines: u64,
-        /// Keep printing what the supervisor logs (Ctrl-C ends it).
-        #[arg(short = 'f', long)]
-        follow: bool,
-    },
-    /// Print the supervisor's events as they happen (spawn, exit, restart, backoff,
-    /// fatal, ...), one line each (the JSON event with --json), until interrupted.
-    Listen,
 }
 
 /// Whether the first word of a command line is for clap (a subcommand of ours, or help
@@ -314,70 +233,16 @@ fn main() -> ExitCode {
             timeout,
             command,
         }) => {
-            use serde_json::json;
-            let follow = matches!(
-                command,
-                CtlCommand::Tail { follow: true, .. } | CtlCommand::Maintail { follow: true, .. }
-            );
-            let (cmd, args) = match command {
-                CtlCommand::Status { name } => ("status", json!({ "name": name })),
-                CtlCommand::Start { name } => ("start", json!({ "name": name })),
-                CtlCommand::Stop { name } => ("stop", json!({ "name": name })),
-                CtlCommand::Restart { name } => ("restart", json!({ "name": name })),
-                CtlCommand::Reload => ("reload", json!({})),
-                CtlCommand::Tail {
-                    name,
-                    lines,
-                    stderr,
-                    ..
-                } => (
-                    "tail",
-                    json!({ "name": name, "lines": lines, "stream": if stderr { "err" } else { "out" } }),
-                ),
-                CtlCommand::Signal { name, signal } => {
-                    ("signal", json!({ "name": name, "signal": signal }))
-                }
-                CtlCommand::Heartbeat { name } => ("heartbeat", json!({ "name": name })),
-                CtlCommand::Quit => ("quit", json!({})),
-                CtlCommand::Version => ("version", json!({})),
-                CtlCommand::Pid { name } => ("pid", json!({ "name": name })),
-                CtlCommand::Add {
-                    name,
-                    command,
-                    args,
-                    numprocs,
-                } => (
-                    "add",
-                    json!({ "name": name, "command": command, "args": args, "numprocs": numprocs }),
-                ),
-                CtlCommand::Rm { name } => ("rm", json!({ "name": name })),
-                CtlCommand::Set { name, key, value } => {
-                    ("set", json!({ "name": name, "key": key, "value": value }))
-                }
-                CtlCommand::Maintail { lines, .. } => ("maintail", json!({ "lines": lines })),
-                CtlCommand::Stats {
-                    name,
-                    watch,
-                    interval,
-                } => {
-                    let (ep, cfg) = (endpoint.as_deref(), config.as_deref());
-                    let code = sup::stats(ep, cfg, json, timeout, name.as_deref(), watch, interval);
-                    return ExitCode::from(code);
-                }
-                CtlCommand::Listen => {
-                    let (ep, cfg) = (endpoint.as_deref(), config.as_deref());
-                    return ExitCode::from(sup::listen(ep, cfg, json, timeout));
-                }
-            };
-            sup::ctl(
-                endpoint.as_deref(),
-                config.as_deref(),
+            let target = ctl::Target {
+                endpoint,
+                config,
                 json,
                 timeout,
-                cmd,
-                args,
-                follow,
-            )
+            };
+            match command {
+                Some(c) => ctl::run(&target, c),
+                None => ctl::shell(&target),
+            }
         }
     };
     ExitCode::from(code)

@@ -1026,3 +1026,46 @@ fn ctl_stats_measures_cpu_and_memory_of_each_instance() {
     wait_exit(&mut sup, 30);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn ctl_without_a_command_is_an_interactive_shell() {
+    use std::io::Write;
+    let dir = temp_dir("ctlshell");
+    let config = write_config(
+        &dir,
+        "[programs.web]\ncommand = \"sleep\"\nargs = [\"1000\"]\n",
+    );
+    let mut sup = supervise(&config, &[]);
+    wait_running(&config, 1);
+    let mut shell = Command::new(BIN)
+        .args(["ctl", "-c"])
+        .arg(&config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    shell
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"stop web\nbogus\nhelp\nstart web\nexit\nstop web\n")
+        .unwrap();
+    let out = shell.wait_with_output().unwrap();
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("web:0: stopped\n"), "{stdout}");
+    assert!(
+        stdout.contains("shutdown"),
+        "help lists the commands: {stdout}"
+    );
+    assert!(
+        stdout.ends_with("web:0: started\n"),
+        "exit leaves: {stdout}"
+    );
+    assert!(text(&out.stderr).contains("unrecognized subcommand 'bogus'"));
+    // `exit` left the shell: the supervisor still runs its program.
+    wait_running(&config, 1);
+    assert!(ctl(&config, &["shutdown"]).status.success());
+    wait_exit(&mut sup, 30);
+    let _ = std::fs::remove_dir_all(&dir);
+}
