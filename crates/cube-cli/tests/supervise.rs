@@ -1069,3 +1069,43 @@ fn ctl_without_a_command_is_an_interactive_shell() {
     wait_exit(&mut sup, 30);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An HTTP health check reads the whole response before it hangs up, so the checked
+/// server never logs a broken pipe (Python's http.server prints a traceback for one).
+#[test]
+fn http_health_checks_leave_no_tracebacks_in_the_programs_log() {
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: python3 is not installed");
+        return;
+    }
+    let dir = temp_dir("healthlog");
+    let port = two_free_ports();
+    // A response big enough not to fit in one read of the check.
+    std::fs::write(dir.join("index.html"), "x".repeat(256 * 1024)).unwrap();
+    let config = write_config(
+        &dir,
+        &format!(
+            "[programs.web]\ncommand = \"python3\"\n\
+             args = [\"-m\", \"http.server\", \"{port}\", \"--bind\", \"127.0.0.1\"]\n\
+             cwd = \"{}\"\nenv = {{ PYTHONUNBUFFERED = \"1\" }}\n\
+             [[programs.web.health]]\ntype = \"http\"\nurl = \"http://127.0.0.1:{port}/index.html\"\n\
+             interval = 0.1\ntimeout = 5\nfailures = 1000\n",
+            dir.display()
+        ),
+    );
+    let mut sup = supervise(&config, &[]);
+    wait_running(&config, 1);
+    let log = dir.join("logs/web.err.log");
+    // http.server logs every request on stderr: wait for a few checks.
+    eventually(60, "20 checks answered", || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        text.matches("\"GET /index.html HTTP/1.0\" 200").count() >= 20
+    });
+    assert!(ctl(&config, &["quit"]).status.success());
+    wait_exit(&mut sup, 30);
+    let text = std::fs::read_to_string(&log).unwrap();
+    for bad in ["Traceback", "BrokenPipe", "ConnectionReset"] {
+        assert!(!text.contains(bad), "{bad} in the program's log:\n{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -289,6 +289,9 @@ fn connect(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, String
     Err(last)
 }
 
+/// What an HTTP check reads of a response at most before closing.
+const MAX_HTTP_RESPONSE: usize = 1 << 20;
+
 fn http_check(url: &str, timeout: Duration) -> Result<(), String> {
     let rest = url.strip_prefix("http://").ok_or("only http:// URLs")?;
     let (hostport, path) = match rest.find('/') {
@@ -318,6 +321,19 @@ fn http_check(url: &str, timeout: Duration) -> Result<(), String> {
             Err(e) => return Err(format!("http {url}: {e}")),
         }
     }
+    // Read the whole response (the server closes: `Connection: close`) before closing
+    // our end: a client that hangs up mid-response makes many servers log a broken
+    // pipe, with a traceback, into the very log the program's user reads. Bounded by
+    // the timeout and by MAX_HTTP_RESPONSE bytes.
+    let mut rest = [0u8; 4096];
+    let mut total = n;
+    while total < MAX_HTTP_RESPONSE {
+        match s.read(&mut rest) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => total += k,
+        }
+    }
+    let _ = s.shutdown(std::net::Shutdown::Both);
     let line = String::from_utf8_lossy(&head[..n]);
     let code = line.split_whitespace().nth(1).unwrap_or("");
     if code.starts_with('2') && code.len() == 3 {
