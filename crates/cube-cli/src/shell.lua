@@ -113,7 +113,11 @@ local function is_ours(m)
 end
 
 local pending
-while true do
+
+-- One prompt and what is typed at it. An interrupt (Ctrl-C while a command runs) is an
+-- error "interrupted!" raised where the command stands: the command's xpcall reports
+-- it; one that lands in the loop itself just starts a fresh prompt.
+local function round()
   stdout:flush()
   reply("prompt", pending and ">> " or "> ")
   -- Completions are asked while the prompt is up: answer them and wait on.
@@ -124,7 +128,7 @@ while true do
   end
   local kind, text = m[2], m[3]
   if kind == "eof" then
-    return
+    return true
   elseif kind == "interrupt" then
     pending = nil
   elseif kind == "line" then
@@ -153,5 +157,15 @@ while true do
         if not ok and e ~= nil then stderr:write(tostring(e), "\n") end
       end
     end
+  end
+end
+
+while true do
+  local ok, done = pcall(round)
+  if ok then
+    if done then return end
+  else
+    if type(done) == "userdata" and getmetatable(done) == nil then error(done, 0) end
+    pending = nil
   end
 end

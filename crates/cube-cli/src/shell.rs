@@ -14,8 +14,10 @@
 //! History is appended to `~/.cube_history` after every entry (nothing is lost when
 //! the shell is killed); piped input is neither recorded nor greeted with a banner.
 //!
-//! Left for later: Ctrl-C while a command runs ends cube-cli (SIGINT's default), where
-//! `lua -i` interrupts the command and `erl` offers its break menu.
+//! Ctrl-C while a command runs (the terminal is then in its normal mode, so it is a
+//! SIGINT) interrupts the command as `lua -i` does: the shell process gets a catchable
+//! error "interrupted!" where it stands (`NodeHandle::interrupt`), also in a blocked
+//! `process.receive` or `sleep`, and the prompt comes back with its globals intact.
 
 use crate::luacmd::{Invocation, Step};
 use cube_lua::host::{Args, Cx, HostResult, Ret, Val};
@@ -27,9 +29,33 @@ use rustyline::{Context, Editor, Helper};
 use std::cell::RefCell;
 use std::io::IsTerminal;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Set by SIGINT while a command runs; the terminal side turns it into an interrupt of
+/// the shell process.
+static SIGINT_SEEN: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_sigint(_: libc::c_int) {
+    // Only an atomic store: async-signal-safe, errno untouched.
+    SIGINT_SEEN.store(true, Ordering::SeqCst);
+}
+
+/// Catches SIGINT for the shell's lifetime (at the prompt the line editor reads
+/// Ctrl-C as a key; while a command runs it arrives as this signal).
+fn catch_sigint() {
+    // SAFETY: installs a handler that only stores to an atomic; `sa` is fully
+    // initialised (zeroed, then the handler and an empty mask).
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_sigint as *const () as usize;
+        libc::sigemptyset(&mut sa.sa_mask);
+        sa.sa_flags = libc::SA_RESTART;
+        libc::sigaction(libc::SIGINT, &sa, std::ptr::null_mut());
+    }
+}
 
 /// The shell's loop (see the module documentation).
 const SHELL_LUA: &str = include_str!("shell.lua");
@@ -177,6 +203,7 @@ fn terminal(handle: &cube_vm::NodeHandle, shell: Pid, tag: &str, rx: mpsc::Recei
     if let Some(h) = &history {
         let _ = rl.load_history(h);
     }
+    catch_sigint();
     let mut ctrl_c = false;
     loop {
         if let Some(reason) = state.exited.borrow_mut().take() {
@@ -185,7 +212,7 @@ fn terminal(handle: &cube_vm::NodeHandle, shell: Pid, tag: &str, rx: mpsc::Recei
         let stashed = state.prompt.borrow_mut().take();
         let prompt = match stashed
             .map(Event::Prompt)
-            .map_or_else(|| state.rx.recv(), Ok)
+            .map_or_else(|| next_event(&state, &to_shell), Ok)
         {
             Ok(Event::Prompt(p)) => p,
             Ok(Event::Completions(_)) => continue,
@@ -202,6 +229,7 @@ fn terminal(handle: &cube_vm::NodeHandle, shell: Pid, tag: &str, rx: mpsc::Recei
                         let _ = rl.append_history(h);
                     }
                 }
+                SIGINT_SEEN.store(false, Ordering::SeqCst);
                 to_shell.send("line", &line);
             }
             // Ctrl-C clears the line; twice in a row leaves, as in erl's and node's shells.
@@ -214,6 +242,21 @@ fn terminal(handle: &cube_vm::NodeHandle, shell: Pid, tag: &str, rx: mpsc::Recei
                     println!();
                 }
                 to_shell.send("eof", "");
+            }
+        }
+    }
+}
+
+/// The shell's next event, interrupting the running command on each SIGINT meanwhile.
+fn next_event(state: &Shared, to_shell: &ToShell) -> Result<Event, mpsc::RecvError> {
+    loop {
+        match state.rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(e) => return Ok(e),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Err(mpsc::RecvError),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if SIGINT_SEEN.swap(false, Ordering::SeqCst) {
+                    to_shell.handle.interrupt(to_shell.pid);
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The shell at a real terminal (a pseudo-terminal, driven as a person would type):
-//! banner, prompts, tab completion of the program's globals and fields, Ctrl-C, the
-//! history file written after every entry, Ctrl-D and Ctrl-C twice to leave.
+//! banner, prompts, tab completion of the program's globals and fields, Ctrl-C at the
+//! prompt and while a command runs, the history file written after every entry, Ctrl-D
+//! and Ctrl-C twice to leave.
 
 use rexpect::session::{spawn_command, PtySession};
 use std::path::PathBuf;
@@ -56,6 +57,19 @@ fn the_shell_at_a_terminal() {
     step(&mut p, "= 'fr' .. 'esh'", "fresh");
     // The shell is a process.
     step(&mut p, "= process.self() ~= nil", "true");
+    // Ctrl-C while a command runs interrupts it, as in `lua -i`: a busy loop, a
+    // receive that would wait for ever; the shell's globals stay.
+    for (command, running) in [
+        ("print('sp' .. 'in') while true do end", "spin"),
+        ("print('wa' .. 'it') process.receive()", "wait"),
+    ] {
+        p.send_line(command).unwrap();
+        p.exp_string(running).unwrap();
+        p.send_control('c').unwrap();
+        p.exp_string("stdin:1: interrupted!").unwrap();
+        p.exp_string("> ").unwrap();
+    }
+    step(&mut p, "= x * 2", "82");
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
     let status = p.process().wait().unwrap();

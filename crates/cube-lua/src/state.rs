@@ -175,6 +175,8 @@ pub(crate) struct Cold {
     pub pinned: Vec<Value>,
     /// This state's copies of its image's objects, once it wrote one (see `image.rs`).
     pub private_copies: Option<Box<crate::image::PrivateCopies>>,
+    /// The next [`State::resume`] raises "interrupted!" ([`State::interrupt_next_resume`]).
+    pub(crate) interrupt_pending: bool,
     /// The interrupt flag given to [`State::set_interrupt`], kept alive while
     /// `State::interrupt` points at it.
     pub interrupt_owner: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,

@@ -40,6 +40,37 @@ impl NodeHandle {
         alive
     }
 
+    /// Interrupts the code process `pid` runs with a catchable error "interrupted!"
+    /// where it stands, as `lua`'s Ctrl-C does (the shell's Ctrl-C): at once if it
+    /// waits in `receive` or `sleep` (the wait is abandoned), else at the end of its
+    /// current slice. A process waiting on I/O (a `zmq` receive) is interrupted when it
+    /// next runs. False if the node or the process is gone.
+    pub fn interrupt(&self, pid: Pid) -> bool {
+        let Some(node) = self.node() else {
+            return false;
+        };
+        let Some(p) = node.lookup(pid) else {
+            return false;
+        };
+        let wake = {
+            let mut mb = p.mailbox.lock().expect("mailbox lock");
+            if mb.status == crate::process::Status::Exited {
+                return false;
+            }
+            mb.sig.interrupt = true;
+            if mb.status == crate::process::Status::Waiting && !mb.io_wait {
+                mb.status = crate::process::Status::Runnable;
+                true
+            } else {
+                false
+            }
+        };
+        if wake {
+            node.enqueue(p);
+        }
+        true
+    }
+
     /// The pid registered as `name`, if any.
     pub fn whereis(&self, name: &str) -> Option<Pid> {
         let node = self.node()?;

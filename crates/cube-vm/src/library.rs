@@ -536,6 +536,18 @@ fn check_timeout<'n>(cx: &mut Cx<'n>, n: usize, ms: f64) -> HostResult<'n, Optio
     Ok((ms <= FOREVER_MS).then_some(ms))
 }
 
+/// Forgets the receive or sleep the process was blocked in (an interrupt unwinds it):
+/// its next receive starts afresh. Messages a selective receive set aside stay, in
+/// order, for the next one.
+pub(crate) fn abandon_wait(st: &mut impl HostSlot) {
+    if let Some(c) = st.ext_slot().as_mut().and_then(|e| e.downcast_mut::<Ctx>()) {
+        c.retry = false;
+        c.receiving = false;
+        c.blocked = Blocked::No;
+        c.deadline = None;
+    }
+}
+
 fn block<'n>(cx: &mut Cx<'n>, base: usize, nargs: usize) -> HostResult<'n, Ret> {
     let c = ctx(cx);
     c.retry = true;

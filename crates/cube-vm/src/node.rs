@@ -697,15 +697,20 @@ fn scheduler_loop(node: Arc<NodeInner>, local: Worker<Arc<Process>>, me: usize) 
 }
 
 fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process>) {
-    if !start_slice(node, &p) {
+    let Some(interrupt) = start_slice(node, &p) else {
         return;
-    }
+    };
     let (outcome, wait, error) = {
         let mut guard = p.state.lock().expect("state lock");
         let Some(st) = guard.as_mut() else {
             return;
         };
         let st = &mut st.0;
+        if interrupt {
+            // Whatever it waited for is abandoned: the error unwinds the receive.
+            crate::library::abandon_wait(st);
+            st.interrupt_next_resume();
+        }
         let slice = slice_limits(&p, st);
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| st.resume(slice)));
         let used = ((slice - st.budget).max(0) as u64).saturating_add(st.take_reductions_drawn());
@@ -881,20 +886,22 @@ fn out_of_reductions(p: &Process) -> bool {
 /// Marks a picked-up process `Running`; false if it must not run: it has ended, or a
 /// signal killed it while it was queued or waiting (then it ends here, on the scheduler
 /// that owns it, which is what makes kills from other threads safe).
-fn start_slice(node: &Arc<NodeInner>, p: &Arc<Process>) -> bool {
+/// Marks the process running for a slice; `None` if it must not run (it ended, or a
+/// kill was waiting), else whether the host asked to interrupt its code.
+fn start_slice(node: &Arc<NodeInner>, p: &Arc<Process>) -> Option<bool> {
     let mut mb = p.mailbox.lock().expect("mailbox lock");
     if mb.status == Status::Exited {
-        return false;
+        return None;
     }
     if let Some(reason) = mb.sig.kill.take() {
         drop(mb);
         node.exit(p, *reason);
-        return false;
+        return None;
     }
     mb.status = Status::Running;
     mb.io_wait = false;
     mb.io_ready = false;
-    true
+    Some(std::mem::take(&mut mb.sig.interrupt))
 }
 
 /// Out of budget: back to the local queue, unless a signal killed it during the slice.

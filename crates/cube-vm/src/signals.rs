@@ -23,6 +23,10 @@ use std::sync::Arc;
 pub(crate) struct Signals {
     /// Exit signals become `{tag="EXIT"}` messages instead of killing.
     pub trap_exit: bool,
+    /// The host asked for the running code to be interrupted with a catchable
+    /// "interrupted!" (`NodeHandle::interrupt`, the shell's Ctrl-C); taken at the start
+    /// of the next slice. (Here, beside `trap_exit`, it costs no byte.)
+    pub interrupt: bool,
     /// Its links, monitors and registered name, made on the first one (boxed: most
     /// processes have none, and inline they cost every process 96 bytes).
     pub rel: Option<Box<Relations>>,

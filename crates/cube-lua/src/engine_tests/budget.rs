@@ -457,3 +457,41 @@ fn an_idle_task_keeps_a_small_stack() {
     let slots = st.cur.stack.len();
     assert!(slots <= 10, "{slots} stack slots");
 }
+
+/// The host's interrupt (the shell's Ctrl-C) is an ordinary error where the task
+/// stands: in a running loop (positioned at it) and in a blocked native (positioned at
+/// its Lua caller, the native abandoned); pcall catches it, and the task goes on.
+#[test]
+fn an_interrupt_is_a_catchable_error_where_the_task_stands() {
+    let mut st = new_state();
+    let f = st.new_native("wait", wait_three, vec![]);
+    st.set_global("wait", f);
+    let main = st
+        .load_chunk(
+            b"local ok1, e1 = pcall(function() while true do end end)\n\
+              local ok2, e2 = pcall(function() local v = wait() return v end)\n\
+              return ok1, e1, ok2, e2",
+            "=t",
+        )
+        .unwrap();
+    st.start(main, &[]).unwrap();
+    assert!(matches!(st.resume(1_000), Outcome::Preempted));
+    st.interrupt_next_resume();
+    // The loop is interrupted; then `wait` blocks.
+    assert!(matches!(st.resume(1_000_000), Outcome::Blocked));
+    st.interrupt_next_resume();
+    match st.resume(1_000_000) {
+        Outcome::Finished(n) => {
+            let r = results(&mut st, n);
+            assert!(matches!(r[0], Value::Bool(false)));
+            assert!(matches!(r[1], Value::Str(s) if s.as_bytes() == b"t:1: interrupted!"));
+            assert!(matches!(r[2], Value::Bool(false)));
+            assert!(matches!(r[3], Value::Str(s) if s.as_bytes() == b"t:2: interrupted!"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Between tasks there is nothing to interrupt: the next task is not affected.
+    st.interrupt_next_resume();
+    let (r, _) = run_in_slices(&mut st, "return 7", 1_000);
+    assert_eq!(num(&r[0]), 7.0);
+}

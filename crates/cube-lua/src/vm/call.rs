@@ -1324,11 +1324,21 @@ impl State {
         self.preemptible = true;
         self.c_depth += 1;
         let entry = self.main_thread;
+        let interrupt = self
+            .cold
+            .as_mut()
+            .is_some_and(|c| std::mem::take(&mut c.interrupt_pending));
         let r = if !self.task_started {
             self.task_started = true;
             match self.precall(func, -1, CallKind::Boundary) {
                 Ok(_) => self.run_until(entry, 0),
                 Err(e) => self.throw(e, entry, 0),
+            }
+        } else if interrupt {
+            let e = self.interrupted_error();
+            match self.throw(e, entry, 0) {
+                Ok(()) => self.run_until(entry, 0),
+                Err(e) => Err(e),
             }
         } else {
             self.run_until(entry, 0)
@@ -1351,6 +1361,25 @@ impl State {
                 }
             },
         }
+    }
+
+    /// Makes the next [`State::resume`] raise the error "interrupted!" where the task
+    /// stands, as `lua`'s Ctrl-C does (`laction`): an ordinary error, which `pcall`
+    /// catches, positioned at the running Lua function (or at the caller of a native
+    /// the task was blocked in). The host calls it between slices; a task blocked in a
+    /// native is unwound out of it, so the host forgets what that native waited for.
+    pub fn interrupt_next_resume(&mut self) {
+        if self.task_started && self.task_func.is_some() {
+            self.cold_mut().interrupt_pending = true;
+        }
+    }
+
+    /// The value of an interrupt: `where: interrupted!`, `where` being the topmost Lua
+    /// function's position.
+    fn interrupted_error(&mut self) -> Value {
+        let top_is_lua = self.cur.frames.last().is_some_and(|f| f.is_lua());
+        let place = self.where_(if top_is_lua { 0 } else { 1 });
+        self.new_str(format!("{place}interrupted!").as_bytes())
     }
 
     /// Closes the state as `lua_close` does: runs every pending finalizer, then
