@@ -111,6 +111,10 @@ impl Pid {
     pub fn id(self) -> u64 {
         self.id
     }
+    /// The serial that tells apart two processes of one slot.
+    pub fn serial(self) -> u32 {
+        self.serial
+    }
 }
 
 impl fmt::Display for Pid {
@@ -130,6 +134,13 @@ pub struct Reference {
 impl Reference {
     pub fn new(node: u32, id: u64) -> Reference {
         Reference { node, id }
+    }
+    /// The node (0: this node).
+    pub fn node(self) -> u32 {
+        self.node
+    }
+    pub fn id(self) -> u64 {
+        self.id
     }
 }
 
