@@ -5,5 +5,7 @@
 pub mod convert;
 pub mod etf;
 
+pub mod epmd;
+
 pub use convert::{ConvertError, NodeId, NodeTable};
 pub use etf::{DecodeError, EncodeError, Eterm};
