@@ -6,6 +6,9 @@ pub mod convert;
 pub mod etf;
 
 pub mod epmd;
+pub mod flags;
+pub mod framing;
+pub mod handshake;
 
 pub use convert::{ConvertError, NodeId, NodeTable};
 pub use etf::{DecodeError, EncodeError, Eterm};
