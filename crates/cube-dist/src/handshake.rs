@@ -86,7 +86,7 @@ pub enum HandshakeError {
     Version(u16),
     #[error("peer {peer:?} lacks required distribution flags (offered {flags:#x})")]
     Flags { peer: String, flags: u64 },
-    #[error("connection attempt from/to node {peer:?} rejected: invalid challenge reply (wrong cookie?)")]
+    #[error("invalid challenge reply from/to node {peer:?} (wrong cookie?)")]
     BadCookie { peer: String },
     #[error("node {peer:?} refused the connection: {status}")]
     Refused { peer: String, status: String },
@@ -358,7 +358,14 @@ pub fn connect<S: Read + Write>(
     reply.extend_from_slice(&digest(local.cookie, challenge));
     write_handshake_packet(s, &reply)?;
 
-    let ack = read_handshake_packet(s)?;
+    // B closes the connection without a word when our digest is wrong: at this step
+    // that is what a closed connection means.
+    let ack = read_handshake_packet(s).map_err(|e| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => {
+            HandshakeError::BadCookie { peer: name.clone() }
+        }
+        _ => HandshakeError::Io(e),
+    })?;
     let mut f = Fields(&ack);
     if f.take(1)?[0] != b'a' {
         return Err(HandshakeError::Malformed("expected send_challenge_ack"));
@@ -427,7 +434,7 @@ mod tests {
     fn wrong_cookie_fails_on_both_sides() {
         let (a, b) = pair("c", "d");
         assert!(matches!(b, Err(HandshakeError::BadCookie { .. })), "{b:?}");
-        assert!(a.is_err());
+        assert!(matches!(a, Err(HandshakeError::BadCookie { .. })), "{a:?}");
     }
 
     #[test]

@@ -1,0 +1,387 @@
+//! cube-dist against the real erl: pings both ways, messages both ways, wrong cookies,
+//! garbage, ticks. Each test has its own EPMD (our server on a private port, so no test
+//! touches a system epmd or another test's names), unique node names, and kills its erl
+//! nodes when it ends.
+
+mod common;
+
+use common::{erl, loopback, short_host, unique, WAIT};
+use crossbeam_channel::Receiver;
+use cube_dist::epmd::EpmdServer;
+use cube_dist::etf::{BigInt, Eterm};
+use cube_dist::node::{DistConfig, DistEvent, DistNode, Pong};
+use cube_term::Pid;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// A cube node with its own EPMD server.
+struct Cube {
+    node: DistNode,
+    events: Receiver<DistEvent>,
+    epmd: EpmdServer,
+}
+
+impl Cube {
+    fn start(cookie: &str) -> Cube {
+        Cube::start_with(cookie, |_| {})
+    }
+
+    fn start_with(cookie: &str, tweak: impl FnOnce(&mut DistConfig)) -> Cube {
+        let epmd = EpmdServer::bind(loopback(0)).expect("our epmd");
+        let name = format!("{}@{}", unique("cube"), short_host());
+        let mut config = DistConfig::new(&name, cookie);
+        config.epmd_port = epmd.addr().port();
+        config.start_epmd = false;
+        tweak(&mut config);
+        let (node, events) = DistNode::start(config).expect("start node");
+        Cube { node, events, epmd }
+    }
+
+    fn name(&self) -> String {
+        self.node.name().name().to_owned()
+    }
+
+    fn epmd_port(&self) -> u16 {
+        self.epmd.addr().port()
+    }
+
+    /// The first event `pick` accepts (others are skipped); panics after [`WAIT`].
+    fn expect<T>(&self, what: &str, mut pick: impl FnMut(&DistEvent) -> Option<T>) -> T {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(e) => {
+                    if let Some(v) = pick(&e) {
+                        return v;
+                    }
+                }
+                Err(_) => panic!("no {what} event within {WAIT:?}"),
+            }
+        }
+    }
+}
+
+impl Drop for Cube {
+    fn drop(&mut self) {
+        self.node.stop();
+    }
+}
+
+fn erl_node(name: &str) -> String {
+    format!("{name}@{}", short_host())
+}
+
+/// Erlang source for an atom.
+fn quoted(s: &str) -> String {
+    format!("'{s}'")
+}
+
+/// A message with every kind of term erl and cube-dist exchange.
+fn rich_message(me: Eterm) -> Eterm {
+    Eterm::tuple(vec![
+        Eterm::atom("hello"),
+        me,
+        Eterm::List(vec![
+            Eterm::Int(1),
+            Eterm::Float(2.5),
+            Eterm::binary(b"bin"),
+        ]),
+        Eterm::Map(vec![(Eterm::atom("a"), Eterm::Int(-1))]),
+        Eterm::Int(1 << 40),
+        Eterm::BigInt(BigInt::from_i128(1 << 70)),
+        Eterm::ImproperList(vec![Eterm::atom("alias")], Box::new(Eterm::atom("x"))),
+        Eterm::atom("héllo"),
+        Eterm::binary(&[0, 255, 10]),
+        Eterm::tuple(vec![]),
+    ])
+}
+
+/// The same message as Erlang source, with `Me` bound to the pid inside it.
+const RICH_MESSAGE_ERL: &str = "{hello, Me, [1, 2.5, <<\"bin\">>], #{a => -1}, 1 bsl 40, \
+    1 bsl 70, [alias | x], 'héllo', <<0, 255, 10>>, {}}";
+
+#[test]
+fn erl_pings_cube() {
+    let cube = Cube::start("secret");
+    let name = unique("erlping");
+    let node = erl(
+        &name,
+        "secret",
+        cube.epmd_port(),
+        &format!(
+            "io:format(\"ping ~p~n\", [net_adm:ping({})]), \
+             io:format(\"nodes ~p~n\", [nodes()]), halt().",
+            quoted(&cube.name())
+        ),
+    );
+    assert_eq!(node.expect("ping "), "ping pong");
+    assert!(node.expect("nodes ").contains(&cube.name()));
+    cube.expect("nodeup", |e| match e {
+        DistEvent::NodeUp(n) if n.name() == erl_node(&name) => Some(()),
+        _ => None,
+    });
+}
+
+#[test]
+fn cube_pings_erl() {
+    let cube = Cube::start("secret");
+    let name = unique("erlpinged");
+    let node = erl(
+        &name,
+        "secret",
+        cube.epmd_port(),
+        "io:format(\"up~n\"), receive after infinity -> ok end.",
+    );
+    node.expect("up");
+    assert_eq!(cube.node.ping(&erl_node(&name), WAIT), Pong::Pong);
+    assert!(cube
+        .node
+        .nodes()
+        .iter()
+        .any(|n| n.name() == erl_node(&name)));
+    // Again, over the open connection.
+    assert_eq!(cube.node.ping(&erl_node(&name), WAIT), Pong::Pong);
+    // A node that does not exist.
+    assert_eq!(cube.node.ping(&erl_node("nobody_here"), WAIT), Pong::Pang);
+}
+
+#[test]
+fn erl_sends_to_a_registered_name_on_cube_and_gets_the_exact_term() {
+    let cube = Cube::start("secret");
+    let name = unique("erlsend");
+    let node = erl(
+        &name,
+        "secret",
+        cube.epmd_port(),
+        &format!(
+            "pong = net_adm:ping({cube}), Me = self(), \
+             {{cubename, {cube}}} ! {msg}, io:format(\"sent~n\"), \
+             receive after infinity -> ok end.",
+            cube = quoted(&cube.name()),
+            msg = RICH_MESSAGE_ERL
+        ),
+    );
+    node.expect("sent");
+    let (from, msg) = cube.expect("message to cubename", |e| match e {
+        DistEvent::RegMessage { from, to, msg } if to.name() == "cubename" => {
+            Some((*from, msg.clone()))
+        }
+        _ => None,
+    });
+    let wire_from = cube.node.table().pid_to_wire(from).unwrap();
+    assert_eq!(wire_from.node.name(), erl_node(&name));
+    assert_eq!(msg, rich_message(Eterm::Pid(wire_from)));
+}
+
+#[test]
+fn cube_sends_to_an_erl_registered_process_which_echoes_back() {
+    let cube = Cube::start("secret");
+    let name = unique("erlecho");
+    // echo: {From, M} -> From ! {echoed, self(), M}
+    let node = erl(
+        &name,
+        "secret",
+        cube.epmd_port(),
+        "Loop = fun L() -> receive {From, M} -> From ! {echoed, self(), M}, L() end end, \
+         register(echo, spawn(Loop)), io:format(\"up~n\"), receive after infinity -> ok end.",
+    );
+    node.expect("up");
+    let erl_name = erl_node(&name);
+    let me = Pid::new(0, 7, 0);
+    let me_wire = Eterm::Pid(cube.node.table().pid_to_wire(me).unwrap());
+    let msg = rich_message(me_wire.clone());
+    cube.node
+        .reg_send(
+            me,
+            "echo",
+            &erl_name,
+            &Eterm::tuple(vec![me_wire.clone(), msg.clone()]),
+        )
+        .expect("reg_send");
+    let (echo_pid, got) = cube
+        .expect("echo", |e| match e {
+            DistEvent::Message { to, msg, .. } if *to == me => Some(msg.clone()),
+            _ => None,
+        })
+        .as_tuple()
+        .map(|t| (t[1].as_pid().expect("echo pid"), t[2].clone()))
+        .expect("{echoed, Pid, M}");
+    assert_eq!(got, msg);
+
+    // And by pid, with a cube Term this time.
+    let echo = cube.node.table().pid_from_wire(echo_pid);
+    let term = cube_term::Term::Tuple(
+        vec![
+            cube_term::Term::Pid(me),
+            cube_term::Term::List(
+                vec![cube_term::Term::Int(1), cube_term::Term::binary(b"x")].into(),
+            ),
+        ]
+        .into(),
+    );
+    cube.node.send_term(Some(me), echo, &term).expect("send");
+    let back = cube.expect("second echo", |e| match e {
+        DistEvent::Message { to, msg, .. } if *to == me => Some(msg.clone()),
+        _ => None,
+    });
+    let back = cube.node.to_term(&back).expect("a cube term");
+    let cube_term::Term::Tuple(items) = back else {
+        panic!("not a tuple: {back:?}")
+    };
+    assert_eq!(items[0], cube_term::Term::atom("echoed"));
+    assert_eq!(
+        items[2],
+        cube_term::Term::List(vec![cube_term::Term::Int(1), cube_term::Term::binary(b"x")].into())
+    );
+}
+
+#[test]
+fn wrong_cookie_is_refused_both_ways() {
+    let cube = Cube::start("right");
+    let name = unique("erlbadcookie");
+    let node = erl(
+        &name,
+        "wrong",
+        cube.epmd_port(),
+        &format!(
+            "io:format(\"ping ~p~n\", [net_adm:ping({})]), \
+             io:format(\"up~n\"), receive after infinity -> ok end.",
+            quoted(&cube.name())
+        ),
+    );
+    // erl -> cube: erl gets pang, cube refuses with a clear reason.
+    assert_eq!(node.expect("ping "), "ping pang");
+    let reason = cube.expect("refusal", |e| match e {
+        DistEvent::Refused { reason, .. } => Some(reason.clone()),
+        _ => None,
+    });
+    assert!(reason.contains("invalid challenge reply"), "{reason}");
+    node.expect("up");
+    // cube -> erl: the handshake fails with the cookie error.
+    let err = cube
+        .node
+        .connect(&erl_node(&name))
+        .expect_err("wrong cookie");
+    assert!(
+        matches!(
+            err,
+            cube_dist::DistError::Handshake(cube_dist::handshake::HandshakeError::BadCookie { .. })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(cube.node.ping(&erl_node(&name), WAIT), Pong::Pang);
+    assert!(cube.node.nodes().is_empty());
+}
+
+#[test]
+fn garbage_on_the_distribution_port_closes_the_connection() {
+    let cube = Cube::start("secret");
+    let addr = loopback(cube.node.listen_addr().port());
+    for junk in [
+        &b"GET / HTTP/1.0\r\n\r\n"[..],
+        &b"\x00\x01N"[..],
+        &b"\xff\xff\xff\xff"[..],
+        &b"\x00\x05n\x00\x07ab"[..],
+    ] {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(WAIT)).unwrap();
+        s.write_all(junk).unwrap();
+        let _ = s.shutdown(std::net::Shutdown::Write);
+        let mut rest = Vec::new();
+        let _ = s.read_to_end(&mut rest);
+        assert!(!rest.starts_with(b"\x00\x03sok"), "{junk:?} was accepted");
+        cube.expect("refusal", |e| {
+            matches!(e, DistEvent::Refused { .. }).then_some(())
+        });
+    }
+    // Still a working node.
+    let name = unique("erlafterjunk");
+    let node = erl(
+        &name,
+        "secret",
+        cube.epmd_port(),
+        &format!(
+            "io:format(\"ping ~p~n\", [net_adm:ping({})]), halt().",
+            quoted(&cube.name())
+        ),
+    );
+    assert_eq!(node.expect("ping "), "ping pong");
+}
+
+#[test]
+fn garbage_after_the_handshake_closes_the_connection() {
+    let cube = Cube::start("secret");
+    let mut s = TcpStream::connect(loopback(cube.node.listen_addr().port())).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    let peer_name = format!("{}@{}", unique("fake"), short_host());
+    let local = cube_dist::handshake::Local {
+        name: &peer_name,
+        creation: 1,
+        flags: cube_dist::flags::OURS,
+        cookie: "secret",
+    };
+    cube_dist::handshake::connect(&mut s, &local, &cube.name()).expect("handshake");
+    cube.expect("nodeup", |e| {
+        matches!(e, DistEvent::NodeUp(_)).then_some(())
+    });
+    // A data packet that is not a control message.
+    s.write_all(&[0, 0, 0, 3, 112, 131, 200]).unwrap();
+    let reason = cube.expect("nodedown", |e| match e {
+        DistEvent::NodeDown { reason, .. } => Some(reason.clone()),
+        _ => None,
+    });
+    assert!(reason.contains("protocol error"), "{reason}");
+}
+
+#[test]
+fn a_silent_peer_is_dropped_after_the_tick_time() {
+    let cube = Cube::start_with("secret", |c| c.net_ticktime = Duration::from_secs(2));
+    let mut s = TcpStream::connect(loopback(cube.node.listen_addr().port())).unwrap();
+    let peer_name = format!("{}@{}", unique("mute"), short_host());
+    let local = cube_dist::handshake::Local {
+        name: &peer_name,
+        creation: 1,
+        flags: cube_dist::flags::OURS,
+        cookie: "secret",
+    };
+    cube_dist::handshake::connect(&mut s, &local, &cube.name()).expect("handshake");
+    // We say nothing from now on; cube ticks at us and then gives up.
+    let reason = cube.expect("nodedown", |e| match e {
+        DistEvent::NodeDown { reason, .. } => Some(reason.clone()),
+        _ => None,
+    });
+    assert_eq!(reason, "net_tick_timeout");
+    // It did tick at us meanwhile: empty packets.
+    let mut buf = [0u8; 4];
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    s.read_exact(&mut buf).unwrap();
+    assert_eq!(buf, [0, 0, 0, 0]);
+}
+
+#[test]
+fn an_idle_connection_with_erl_stays_up_through_ticks() {
+    // Both sides tick every second (ticktime 4 s); idle for three tick times.
+    let cube = Cube::start_with("secret", |c| c.net_ticktime = Duration::from_secs(4));
+    let name = unique("erltick");
+    let node = erl(
+        &name,
+        "secret",
+        cube.epmd_port(),
+        &format!(
+            "net_kernel:set_net_ticktime(4, 0), pong = net_adm:ping({cube}), \
+             io:format(\"connected~n\"), timer:sleep(12000), \
+             io:format(\"still ~p~n\", [lists:member({cube}, nodes())]), \
+             receive after infinity -> ok end.",
+            cube = quoted(&cube.name())
+        ),
+    );
+    node.expect("connected");
+    assert_eq!(node.expect("still "), "still true");
+    assert!(cube
+        .node
+        .nodes()
+        .iter()
+        .any(|n| n.name() == erl_node(&name)));
+}
