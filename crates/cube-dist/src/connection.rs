@@ -1,108 +1,139 @@
-//! One established connection to another node: writing packets (from any thread, one at
-//! a time), and the reader loop that decodes what arrives and keeps the link alive.
+//! One established connection to another node: a writer thread that owns the sending
+//! half, and the reader loop that decodes what arrives.
+//!
+//! # Why a writer thread
+//! Senders (any thread) only encode and queue; they never block on the socket. Above
+//! all the reader never does: it answers some messages itself (`is_auth`, unlink acks),
+//! and a reader blocked on a full socket while the peer's reader is blocked the same way
+//! would deadlock the two nodes. The writer also writes what queued up in one go.
 //!
 //! # Ticks
 //! Erlang's net_ticktime `T`: a node that has sent nothing for `T/4` sends an empty
 //! packet (a tick), and a connection over which nothing arrived for `T` is dead. The
-//! reader wakes at least every `T/4` (a read timeout) to do both, and also checks after
-//! every read, so a peer flooding us still gets our ticks.
+//! writer ticks when its queue stayed empty for `T/4`; the reader wakes at least every
+//! `T/4` (a read timeout) to check what it last received.
 
 use crate::control::{self, Control, ControlError};
 use crate::error::DistError;
 use crate::etf::{DecodeError, DecodeLimits};
 use crate::framing::{write_packet, Packet, PacketReader};
 use crate::handshake::Peer;
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use cube_term::Atom;
 use std::io::{self, ErrorKind, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The writing half of a connection, shared by every sender.
+/// The sending side of a connection, shared by every sender.
 pub struct Connection {
     pub peer: Peer,
     pub peer_atom: Atom,
-    writer: Mutex<Writer>,
-    closed: AtomicBool,
+    outbox: Sender<Vec<u8>>,
+    closed: Arc<AtomicBool>,
     /// For shutting the socket down from any thread.
     socket: TcpStream,
 }
 
-struct Writer {
-    stream: TcpStream,
-    last_write: Instant,
-}
+/// Most bytes the writer gathers from its queue into one write.
+const WRITE_BATCH: usize = 256 * 1024;
 
 impl Connection {
-    /// Wraps the stream of a completed handshake. Writes time out after `ticktime`: a
-    /// peer that stops reading for that long is as dead as one that stops ticking.
-    pub fn new(stream: TcpStream, peer: Peer, ticktime: Duration) -> io::Result<Connection> {
+    /// Takes over the stream of a completed handshake and starts its writer thread.
+    /// Writes time out after `ticktime`: a peer that stops reading for that long is as
+    /// dead as one that stops ticking.
+    pub fn start(stream: TcpStream, peer: Peer, ticktime: Duration) -> io::Result<Connection> {
         stream.set_write_timeout(Some(ticktime))?;
         stream.set_nodelay(true)?;
         let socket = stream.try_clone()?;
         let peer_atom =
             Atom::try_new(&peer.name).ok_or_else(|| io::Error::other("atom table full"))?;
+        let (outbox, queue) = crossbeam_channel::unbounded();
+        let closed = Arc::new(AtomicBool::new(false));
+        let writer_closed = closed.clone();
+        std::thread::Builder::new()
+            .name("cube-dist-write".into())
+            .spawn(move || write_loop(stream, queue, ticktime / 4, &writer_closed))?;
         Ok(Connection {
             peer,
             peer_atom,
-            writer: Mutex::new(Writer {
-                stream,
-                last_write: Instant::now(),
-            }),
-            closed: AtomicBool::new(false),
+            outbox,
+            closed,
             socket,
         })
     }
 
-    /// Sends one control message (and its message, if it carries one).
+    /// Queues one control message (and its message, if it carries one).
     pub fn send(&self, c: &Control) -> Result<(), DistError> {
-        let body = control::encode_packet(c, self.peer.flags)?;
-        self.write(&[&body]).map_err(|e| {
-            if e.kind() == ErrorKind::NotConnected {
-                DistError::Closed(self.peer.name.clone())
-            } else {
-                DistError::Io(e)
-            }
-        })
-    }
-
-    fn write(&self, parts: &[&[u8]]) -> io::Result<()> {
         if self.is_closed() {
-            return Err(io::Error::from(ErrorKind::NotConnected));
+            return Err(DistError::Closed(self.peer.name.clone()));
         }
-        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let result = write_packet(&mut w.stream, parts).and_then(|()| w.stream.flush());
-        if result.is_err() {
-            // A partial write leaves the stream unusable.
-            drop(w);
-            self.close();
-        } else {
-            w.last_write = Instant::now();
-        }
-        result
+        let body = control::encode_packet(c, self.peer.flags)?;
+        let mut packet = Vec::with_capacity(4 + body.len());
+        write_packet(&mut packet, &[&body])?;
+        self.outbox
+            .send(packet)
+            .map_err(|_| DistError::Closed(self.peer.name.clone()))
     }
 
-    /// Sends a tick if nothing was written for `interval`.
-    fn tick_if_idle(&self, interval: Duration) -> io::Result<()> {
-        let idle = {
-            let w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-            w.last_write.elapsed() >= interval
-        };
-        if idle {
-            self.write(&[])?;
-        }
-        Ok(())
-    }
-
-    /// Closes the connection; the reader loop then ends.
+    /// Closes the connection; the reader loop and the writer then end.
     pub fn close(&self) {
-        self.closed.store(true, Ordering::SeqCst);
-        let _ = self.socket.shutdown(Shutdown::Both);
+        close(&self.closed, &self.socket);
     }
 
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn close(closed: &AtomicBool, socket: &TcpStream) {
+    closed.store(true, Ordering::SeqCst);
+    let _ = socket.shutdown(Shutdown::Both);
+}
+
+/// Writes queued packets, and a tick whenever the queue stayed empty for `interval`.
+fn write_loop(
+    mut stream: TcpStream,
+    queue: Receiver<Vec<u8>>,
+    interval: Duration,
+    closed: &AtomicBool,
+) {
+    let interval = interval.max(Duration::from_millis(10));
+    let mut batch = Vec::new();
+    loop {
+        if closed.load(Ordering::SeqCst) {
+            return;
+        }
+        batch.clear();
+        match queue.recv_timeout(interval) {
+            Ok(packet) => {
+                batch.extend_from_slice(&packet);
+                while batch.len() < WRITE_BATCH {
+                    match queue.try_recv() {
+                        Ok(p) => batch.extend_from_slice(&p),
+                        Err(_) => break,
+                    }
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => batch.extend_from_slice(&[0, 0, 0, 0]),
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        if stream
+            .write_all(&batch)
+            .and_then(|()| stream.flush())
+            .is_err()
+        {
+            // A partial write leaves the stream unusable.
+            close(closed, &stream);
+            return;
+        }
     }
 }
 
@@ -116,8 +147,9 @@ pub fn read_loop(
     limits: &DecodeLimits,
     mut deliver: impl FnMut(Control),
 ) -> String {
-    let interval = ticktime / 4;
-    if let Err(e) = stream.set_read_timeout(Some(interval.max(Duration::from_millis(10)))) {
+    let interval = (ticktime / 4).max(Duration::from_millis(10));
+    if let Err(e) = stream.set_read_timeout(Some(interval)) {
+        conn.close();
         return format!("socket error: {e}");
     }
     let mut reader = PacketReader::new(max_packet);
@@ -150,12 +182,17 @@ pub fn read_loop(
                 }
             }
         }
-        let filled = reader.fill(&mut stream);
-        match filled {
+        match reader.fill(&mut stream) {
             Ok(true) => last_read = Instant::now(),
             Ok(false) => {
+                let by_us = conn.is_closed();
                 conn.close();
-                return "connection closed".into();
+                return if by_us {
+                    "disconnected"
+                } else {
+                    "connection closed"
+                }
+                .into();
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -172,9 +209,6 @@ pub fn read_loop(
         if last_read.elapsed() > ticktime {
             conn.close();
             return "net_tick_timeout".into();
-        }
-        if let Err(e) = conn.tick_if_idle(interval) {
-            return format!("connection error: {e}");
         }
     }
 }

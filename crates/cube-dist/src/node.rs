@@ -650,7 +650,7 @@ impl Inner {
         peer: handshake::Peer,
     ) -> Result<Arc<Connection>, DistError> {
         let reader = stream.try_clone()?;
-        let conn = Arc::new(Connection::new(stream, peer, self.config.net_ticktime)?);
+        let conn = Arc::new(Connection::start(stream, peer, self.config.net_ticktime)?);
         let old = lock(&self.conns).insert(conn.peer_atom, conn.clone());
         if let Some(old) = old {
             old.close();
