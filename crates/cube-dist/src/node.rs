@@ -22,7 +22,7 @@ use crossbeam_channel::{Receiver, Sender};
 use cube_term::{Atom, Pid, Reference, Term};
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::Duration;
@@ -270,6 +270,9 @@ impl DistNode {
     /// accepts us. Waits at most `timeout` for the answer.
     pub fn ping(&self, node: &str, timeout: Duration) -> Pong {
         let inner = &self.inner;
+        if node == inner.config.name {
+            return Pong::Pong; // as net_adm:ping(node())
+        }
         let Ok(conn) = inner.connection(node) else {
             return Pong::Pang;
         };
@@ -507,16 +510,31 @@ fn register(
     }
 }
 
+/// Most incoming handshakes in progress at once; more connections are closed at once
+/// (a flood of connections must not become a flood of threads).
+const MAX_HANDSHAKES: usize = 64;
+
 fn accept_loop(inner: Arc<Inner>, listener: TcpListener) {
+    let in_progress = Arc::new(AtomicUsize::new(0));
     for stream in listener.incoming() {
         if inner.stopping.load(Ordering::SeqCst) {
             return;
         }
         let Ok(stream) = stream else { continue };
-        let inner = inner.clone();
-        let _ = thread::Builder::new()
+        if in_progress.fetch_add(1, Ordering::SeqCst) >= MAX_HANDSHAKES {
+            in_progress.fetch_sub(1, Ordering::SeqCst);
+            continue; // dropping `stream` closes it
+        }
+        let (inner, count) = (inner.clone(), in_progress.clone());
+        let spawned = thread::Builder::new()
             .name("cube-dist-conn".into())
-            .spawn(move || inner.accept_one(stream));
+            .spawn(move || {
+                inner.accept_one(stream);
+                count.fetch_sub(1, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            in_progress.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{erl, loopback, short_host, unique, WAIT};
+use common::{erl, free_port, loopback, short_host, unique, WAIT};
 use crossbeam_channel::Receiver;
 use cube_dist::epmd::EpmdServer;
 use cube_dist::etf::{BigInt, Eterm};
@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 struct Cube {
     node: DistNode,
     events: Receiver<DistEvent>,
-    epmd: EpmdServer,
+    epmd_port: u16,
+    _epmd: Option<EpmdServer>,
 }
 
 impl Cube {
@@ -29,13 +30,25 @@ impl Cube {
 
     fn start_with(cookie: &str, tweak: impl FnOnce(&mut DistConfig)) -> Cube {
         let epmd = EpmdServer::bind(loopback(0)).expect("our epmd");
+        let mut cube = Cube::start_on(epmd.addr().port(), cookie, tweak);
+        cube._epmd = Some(epmd);
+        cube
+    }
+
+    /// A node using the EPMD on `epmd_port`.
+    fn start_on(epmd_port: u16, cookie: &str, tweak: impl FnOnce(&mut DistConfig)) -> Cube {
         let name = format!("{}@{}", unique("cube"), short_host());
         let mut config = DistConfig::new(&name, cookie);
-        config.epmd_port = epmd.addr().port();
+        config.epmd_port = epmd_port;
         config.start_epmd = false;
         tweak(&mut config);
         let (node, events) = DistNode::start(config).expect("start node");
-        Cube { node, events, epmd }
+        Cube {
+            node,
+            events,
+            epmd_port,
+            _epmd: None,
+        }
     }
 
     fn name(&self) -> String {
@@ -43,7 +56,7 @@ impl Cube {
     }
 
     fn epmd_port(&self) -> u16 {
-        self.epmd.addr().port()
+        self.epmd_port
     }
 
     /// The first event `pick` accepts (others are skipped); panics after [`WAIT`].
@@ -384,4 +397,74 @@ fn an_idle_connection_with_erl_stays_up_through_ticks() {
         .nodes()
         .iter()
         .any(|n| n.name() == erl_node(&name)));
+}
+
+#[test]
+fn two_cube_nodes_talk_without_erl() {
+    let a = Cube::start("secret");
+    let b = Cube::start_on(a.epmd_port(), "secret", |_| {});
+    assert_eq!(a.node.ping(&b.name(), WAIT), Pong::Pong);
+    b.expect("nodeup", |e| match e {
+        DistEvent::NodeUp(n) if n.name() == a.name() => Some(()),
+        _ => None,
+    });
+    // A pid of b, as a knows it: b's name and creation, b's own numbers.
+    let b_pid_wire = cube_dist::etf::ExtPid {
+        node: b.node.name(),
+        id: 5,
+        serial: 0,
+        creation: b.node.creation(),
+    };
+    let b_pid_at_a = a.node.table().pid_from_wire(b_pid_wire);
+    let a_pid = Pid::new(0, 9, 0);
+    let msg = rich_message(Eterm::atom("x"));
+    a.node.send(Some(a_pid), b_pid_at_a, &msg).unwrap();
+    let (from, got) = b.expect("message", |e| match e {
+        DistEvent::Message { from, to, msg } if *to == Pid::new(0, 5, 0) => {
+            Some((*from, msg.clone()))
+        }
+        _ => None,
+    });
+    assert_eq!(got, msg);
+    // And back to the sender.
+    let from = from.expect("SEND_SENDER carries the sender");
+    b.node.send(None, from, &Eterm::atom("back")).unwrap();
+    let back = a.expect("reply", |e| match e {
+        DistEvent::Message { to, msg, .. } if *to == a_pid => Some(msg.clone()),
+        _ => None,
+    });
+    assert_eq!(back, Eterm::atom("back"));
+    // b stops: a sees it go.
+    b.node.stop();
+    a.expect("nodedown", |e| match e {
+        DistEvent::NodeDown { node, .. } if node.name() == b.name() => Some(()),
+        _ => None,
+    });
+}
+
+#[test]
+fn a_node_starts_its_own_epmd_when_none_answers_and_erl_uses_it() {
+    let port = free_port();
+    let cube = Cube::start_on(port, "secret", |c| c.start_epmd = true);
+    let name = unique("erlownepmd");
+    let node = erl(
+        &name,
+        "secret",
+        port,
+        &format!(
+            "io:format(\"ping ~p~n\", [net_adm:ping({})]), halt().",
+            quoted(&cube.name())
+        ),
+    );
+    assert_eq!(node.expect("ping "), "ping pong");
+    assert!(cube_dist::epmd::names(loopback(port))
+        .unwrap()
+        .iter()
+        .any(|(n, _)| cube.name().starts_with(&format!("{n}@"))));
+}
+
+#[test]
+fn pinging_oneself_is_pong() {
+    let cube = Cube::start("secret");
+    assert_eq!(cube.node.ping(&cube.name(), WAIT), Pong::Pong);
 }
