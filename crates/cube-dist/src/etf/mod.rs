@@ -1,12 +1,12 @@
 //! The External Term Format (erts docs, "External Term Format"): [`Eterm`], the
-//! lossless term it carries, its [`decode`]r and [`encode`]r.
+//! lossless term it carries, its [decoder](mod@decode) and [encoder](mod@encode).
 //!
 //! | module | concern |
 //! |---|---|
 //! | [`tags`] | the tag bytes |
 //! | [`eterm`] | [`Eterm`] and the wire forms of pids, ports, references, bignums |
-//! | [`decode`] | bytes to `Eterm`, bounded in size, depth and atoms |
-//! | [`encode`] | `Eterm` to bytes, byte-identical to erl's `term_to_binary` |
+//! | [`decode`](mod@decode) | bytes to `Eterm`, bounded in size, depth and atoms |
+//! | [`encode`](mod@encode) | `Eterm` to bytes, byte-identical to erl's `term_to_binary` |
 //!
 //! What is decoded and how:
 //! - integers (`SMALL_INTEGER`, `INTEGER`, `SMALL_BIG`, `LARGE_BIG`): `Int` when they fit

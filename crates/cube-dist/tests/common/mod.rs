@@ -54,7 +54,9 @@ impl Proc {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {what}: {e}"));
+        let mut child = cmd.spawn().unwrap_or_else(|e| {
+            panic!("spawn {what}: {e} (these tests need erl, erlc and epmd: apt-get install erlang-base, as scripts/test does)")
+        });
         let stdout = child.stdout.take().expect("stdout");
         let (tx, lines) = crossbeam_channel::unbounded();
         let tag = what.to_owned();
