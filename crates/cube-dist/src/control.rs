@@ -267,7 +267,9 @@ pub fn decode_packet(packet: &[u8], limits: &DecodeLimits) -> Result<Control, Co
 /// Encodes `c` as a data packet body (without the length), for a peer with `peer_flags`
 /// (exit reasons go as payloads when it has `DFLAG_EXIT_PAYLOAD`).
 pub fn encode_packet(c: &Control, peer_flags: u64) -> Result<Vec<u8>, ControlError> {
-    use crate::flags::EXIT_PAYLOAD;
+    use crate::flags::{
+        EXIT_PAYLOAD, SEND_SENDER as SEND_SENDER_FLAG, UNLINK_ID as UNLINK_ID_FLAG,
+    };
     let int = Eterm::Int;
     let pid = |p: &ExtPid| Eterm::Pid(*p);
     let name = |n: &ProcName| match n {
@@ -275,17 +277,16 @@ pub fn encode_packet(c: &Control, peer_flags: u64) -> Result<Vec<u8>, ControlErr
         ProcName::Name(a) => Eterm::Atom(*a),
     };
     let payload_exits = peer_flags & EXIT_PAYLOAD != 0;
+    // Older peers get the older forms: SEND without the sender, UNLINK without an id.
+    let send_sender = peer_flags & SEND_SENDER_FLAG != 0;
+    let unlink_id = peer_flags & UNLINK_ID_FLAG != 0;
     let (control, msg): (Vec<Eterm>, Option<&Eterm>) = match c {
-        Control::Send {
-            from: None,
-            to,
-            msg,
-        } => (vec![int(SEND), Eterm::atom(""), pid(to)], Some(msg)),
         Control::Send {
             from: Some(from),
             to,
             msg,
-        } => (vec![int(SEND_SENDER), pid(from), pid(to)], Some(msg)),
+        } if send_sender => (vec![int(SEND_SENDER), pid(from), pid(to)], Some(msg)),
+        Control::Send { to, msg, .. } => (vec![int(SEND), Eterm::atom(""), pid(to)], Some(msg)),
         Control::RegSend { from, to, msg } => (
             vec![int(REG_SEND), pid(from), Eterm::atom(""), Eterm::Atom(*to)],
             Some(msg),
@@ -295,9 +296,10 @@ pub fn encode_packet(c: &Control, peer_flags: u64) -> Result<Vec<u8>, ControlErr
             Some(msg),
         ),
         Control::Link { from, to } => (vec![int(LINK), pid(from), pid(to)], None),
-        Control::Unlink { id, from, to } => {
+        Control::Unlink { id, from, to } if unlink_id => {
             (vec![int(UNLINK_ID), id_term(*id), pid(from), pid(to)], None)
         }
+        Control::Unlink { from, to, .. } => (vec![int(UNLINK), pid(from), pid(to)], None),
         Control::UnlinkAck { id, from, to } => (
             vec![int(UNLINK_ID_ACK), id_term(*id), pid(from), pid(to)],
             None,
@@ -472,13 +474,47 @@ mod tests {
                 reason,
             },
         ];
-        for flags in [0, crate::flags::EXIT_PAYLOAD] {
+        let modern = crate::flags::SEND_SENDER | crate::flags::UNLINK_ID;
+        for flags in [modern, modern | crate::flags::EXIT_PAYLOAD] {
             for c in &cases {
                 let bytes = encode_packet(c, flags).unwrap();
                 let back = decode_packet(&bytes, &DecodeLimits::default()).unwrap();
                 assert_eq!(&back, c, "flags {flags}");
             }
         }
+    }
+
+    #[test]
+    fn older_peers_get_older_forms() {
+        let limits = DecodeLimits::default();
+        let send = Control::Send {
+            from: Some(p(2)),
+            to: p(1),
+            msg: Eterm::Int(5),
+        };
+        let back = decode_packet(&encode_packet(&send, 0).unwrap(), &limits).unwrap();
+        assert_eq!(
+            back,
+            Control::Send {
+                from: None,
+                to: p(1),
+                msg: Eterm::Int(5)
+            }
+        );
+        let unlink = Control::Unlink {
+            id: 9,
+            from: p(1),
+            to: p(2),
+        };
+        let back = decode_packet(&encode_packet(&unlink, 0).unwrap(), &limits).unwrap();
+        assert_eq!(
+            back,
+            Control::Unlink {
+                id: 0,
+                from: p(1),
+                to: p(2)
+            }
+        );
     }
 
     #[test]

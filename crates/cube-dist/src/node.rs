@@ -15,7 +15,7 @@ use crate::control::{Control, ProcName};
 use crate::convert::{NodeId, NodeTable};
 use crate::epmd::{self, EpmdServer, NodeEntry, Registration};
 use crate::error::DistError;
-use crate::etf::{DecodeLimits, Eterm, ExtRef};
+use crate::etf::{DecodeLimits, Eterm, ExtPid, ExtRef};
 use crate::flags;
 use crate::handshake::{self, valid_node_name, Admission, Local};
 use crossbeam_channel::{Receiver, Sender};
@@ -170,7 +170,7 @@ struct Inner {
     /// Nodes we are dialling (for simultaneous-connect decisions).
     pending: Mutex<HashSet<Atom>>,
     events: Sender<DistEvent>,
-    pings: Mutex<HashMap<Vec<u32>, Sender<bool>>>,
+    pings: Mutex<HashMap<Vec<u32>, PendingPing>>,
     next_ref: AtomicU64,
     stopping: AtomicBool,
     registration: Mutex<Option<Registration>>,
@@ -181,6 +181,13 @@ struct Inner {
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// A ping in flight, by the words of its reference: the node pinged, and where the
+/// answer goes.
+type PendingPing = (Atom, Sender<bool>);
+
+/// This layer's own pseudo-process (see the module docs).
+const KERNEL_PID: Pid = Pid::new(0, 0, 0);
 
 /// The high bit of reference ids this layer makes.
 const OWN_REF_BIT: u64 = 1 << 63;
@@ -248,7 +255,7 @@ impl DistNode {
 
     /// The pid replies to this layer's own requests go to (see the module docs).
     pub fn kernel_pid(&self) -> Pid {
-        Pid::new(0, 0, 0)
+        KERNEL_PID
     }
 
     /// A received term as a cube `Term`.
@@ -284,7 +291,7 @@ impl DistNode {
             return Pong::Pang;
         };
         let (tx, rx) = crossbeam_channel::bounded(1);
-        lock(&inner.pings).insert(wire_ref.words.clone(), tx);
+        lock(&inner.pings).insert(wire_ref.words.clone(), (conn.peer_atom, tx));
         let call = Eterm::tuple(vec![
             Eterm::atom("$gen_call"),
             Eterm::tuple(vec![Eterm::Pid(me), Eterm::Ref(wire_ref.clone())]),
@@ -467,7 +474,7 @@ impl DistNode {
     fn signal(
         &self,
         to: Pid,
-        make: impl FnOnce(crate::etf::ExtPid, crate::etf::ExtPid) -> Control,
+        make: impl FnOnce(ExtPid, ExtPid) -> Control,
         from: Pid,
     ) -> Result<(), DistError> {
         let inner = &self.inner;
@@ -704,6 +711,14 @@ impl Inner {
             }
         };
         if removed {
+            // Pings of that node will get no answer now.
+            lock(&self.pings).retain(|_, (node, tx)| {
+                let waiting = *node != conn.peer_atom;
+                if !waiting {
+                    let _ = tx.send(false);
+                }
+                waiting
+            });
             self.emit(DistEvent::NodeDown {
                 node: conn.peer_atom,
                 reason,
@@ -714,10 +729,7 @@ impl Inner {
     /// Where a pid of another node is reached: its connection and its wire form.
     /// `None` when the pid belongs to an earlier incarnation of the node (Erlang drops
     /// what is sent to those).
-    fn route(
-        self: &Arc<Self>,
-        to: Pid,
-    ) -> Result<Option<(Arc<Connection>, crate::etf::ExtPid)>, DistError> {
+    fn route(self: &Arc<Self>, to: Pid) -> Result<Option<(Arc<Connection>, ExtPid)>, DistError> {
         if to.node() == 0 {
             return Err(DistError::LocalPid);
         }
@@ -748,46 +760,57 @@ impl Inner {
     /// unlink acks) or turned into an event.
     fn deliver(&self, conn: &Connection, c: Control) {
         let t = &self.table;
-        let reference = |r: &ExtRef| t.ref_from_wire(r);
+        let reference = |r: &ExtRef| t.ref_from_wire(r).ok();
+        let remote = |p: ExtPid| t.pid_from_wire(p);
+        // A pid of this node's name but another creation belongs to an earlier
+        // incarnation: what is addressed to it is dropped, as erl drops it.
+        let local = |p: ExtPid| Some(t.pid_from_wire(p)).filter(|p| p.node() == 0);
         let target = |n: &ProcName, node: Atom| match n {
             ProcName::Pid(p) => Target::Pid(t.pid_from_wire(*p)),
             ProcName::Name(name) => Target::Name { name: *name, node },
         };
+        let local_target = |n: &ProcName| match n {
+            ProcName::Pid(p) => local(*p).map(Target::Pid),
+            ProcName::Name(name) => Some(Target::Name {
+                name: *name,
+                node: self.name,
+            }),
+        };
         let event = match c {
             Control::Send { from, to, msg } => {
-                let to = t.pid_from_wire(to);
-                if to == Pid::new(0, 0, 0) {
+                let Some(to) = local(to) else { return };
+                if to == KERNEL_PID {
                     self.kernel_message(&msg);
                     return;
                 }
-                DistEvent::Message {
-                    from: from.map(|p| t.pid_from_wire(p)),
+                Some(DistEvent::Message {
+                    from: from.map(remote),
                     to,
                     msg,
-                }
+                })
             }
             Control::RegSend { from, to, msg } => {
                 if to.name() == "net_kernel" && self.net_kernel(conn, &msg) {
                     return;
                 }
-                DistEvent::RegMessage {
-                    from: t.pid_from_wire(from),
+                Some(DistEvent::RegMessage {
+                    from: remote(from),
                     to,
                     msg,
-                }
+                })
             }
-            Control::AliasSend { from, alias, msg } => match reference(&alias) {
-                Ok(alias) => DistEvent::AliasMessage {
-                    from: t.pid_from_wire(from),
+            // An alias we never made has nobody to deliver to.
+            Control::AliasSend { from, alias, msg } => {
+                reference(&alias).map(|alias| DistEvent::AliasMessage {
+                    from: remote(from),
                     alias,
                     msg,
-                },
-                Err(_) => return, // an alias we never made: nobody to deliver to
-            },
-            Control::Link { from, to } => DistEvent::Link {
-                from: t.pid_from_wire(from),
-                to: t.pid_from_wire(to),
-            },
+                })
+            }
+            Control::Link { from, to } => local(to).map(|to| DistEvent::Link {
+                from: remote(from),
+                to,
+            }),
             Control::Unlink { id, from, to } => {
                 if id != 0 {
                     // The unlink takes effect when the event is handled; the ack only
@@ -798,62 +821,61 @@ impl Inner {
                         to: from,
                     });
                 }
-                DistEvent::Unlink {
-                    from: t.pid_from_wire(from),
-                    to: t.pid_from_wire(to),
-                }
+                local(to).map(|to| DistEvent::Unlink {
+                    from: remote(from),
+                    to,
+                })
             }
-            Control::UnlinkAck { .. } | Control::Ignored(_) => return,
-            Control::Exit { from, to, reason } => DistEvent::Exit {
-                from: t.pid_from_wire(from),
-                to: t.pid_from_wire(to),
+            Control::UnlinkAck { .. } | Control::Ignored(_) => None,
+            Control::Exit { from, to, reason } => local(to).map(|to| DistEvent::Exit {
+                from: remote(from),
+                to,
                 reason,
-            },
-            Control::Exit2 { from, to, reason } => DistEvent::Exit2 {
-                from: t.pid_from_wire(from),
-                to: t.pid_from_wire(to),
+            }),
+            Control::Exit2 { from, to, reason } => local(to).map(|to| DistEvent::Exit2 {
+                from: remote(from),
+                to,
                 reason,
-            },
+            }),
             Control::Monitor {
                 from,
                 to,
                 reference: r,
-            } => match reference(&r) {
-                Ok(r) => DistEvent::Monitor {
-                    from: t.pid_from_wire(from),
-                    to: target(&to, self.name),
+            } => local_target(&to)
+                .zip(reference(&r))
+                .map(|(to, r)| DistEvent::Monitor {
+                    from: remote(from),
+                    to,
                     reference: r,
-                },
-                Err(_) => return,
-            },
+                }),
             Control::Demonitor {
                 from,
                 to,
                 reference: r,
-            } => match reference(&r) {
-                Ok(r) => DistEvent::Demonitor {
-                    from: t.pid_from_wire(from),
-                    to: target(&to, self.name),
+            } => local_target(&to)
+                .zip(reference(&r))
+                .map(|(to, r)| DistEvent::Demonitor {
+                    from: remote(from),
+                    to,
                     reference: r,
-                },
-                Err(_) => return,
-            },
+                }),
             Control::MonitorExit {
                 from,
                 to,
                 reference: r,
                 reason,
-            } => match reference(&r) {
-                Ok(r) => DistEvent::MonitorExit {
+            } => local(to)
+                .zip(reference(&r))
+                .map(|(to, r)| DistEvent::MonitorExit {
                     from: target(&from, conn.peer_atom),
-                    to: t.pid_from_wire(to),
+                    to,
                     reference: r,
                     reason,
-                },
-                Err(_) => return,
-            },
+                }),
         };
-        self.emit(event);
+        if let Some(e) = event {
+            self.emit(e);
+        }
     }
 
     /// `gen_server:call(net_kernel, {is_auth, Node})`, as `net_adm:ping/1` sends it:
@@ -897,7 +919,7 @@ impl Inner {
             msg.as_tuple().and_then(|t| <&[Eterm; 2]>::try_from(t).ok())
         {
             if r.node == self.name {
-                if let Some(tx) = lock(&self.pings).remove(&r.words) {
+                if let Some((_, tx)) = lock(&self.pings).remove(&r.words) {
                     let _ = tx.send(answer.is_atom("yes"));
                 }
             }

@@ -101,7 +101,7 @@ pub struct Pid {
 }
 
 impl Pid {
-    pub fn new(node: u32, id: u64, serial: u32) -> Pid {
+    pub const fn new(node: u32, id: u64, serial: u32) -> Pid {
         Pid { node, id, serial }
     }
     /// The node (0: this node, as in Erlang's printed form).
@@ -132,7 +132,7 @@ pub struct Reference {
 }
 
 impl Reference {
-    pub fn new(node: u32, id: u64) -> Reference {
+    pub const fn new(node: u32, id: u64) -> Reference {
         Reference { node, id }
     }
     /// The node (0: this node).
