@@ -191,17 +191,7 @@ fn erl_sends_to_a_registered_name_on_cube_and_gets_the_exact_term() {
 #[test]
 fn cube_sends_to_an_erl_registered_process_which_echoes_back() {
     let cube = Cube::start("secret");
-    let name = unique("erlecho");
-    // echo: {From, M} -> From ! {echoed, self(), M}
-    let node = erl(
-        &name,
-        "secret",
-        cube.epmd_port(),
-        "Loop = fun L() -> receive {From, M} -> From ! {echoed, self(), M}, L() end end, \
-         register(echo, spawn(Loop)), io:format(\"up~n\"), receive after infinity -> ok end.",
-    );
-    node.expect("up");
-    let erl_name = erl_node(&name);
+    let (_node, erl_name) = echo_node(&cube);
     let me = Pid::new(0, 7, 0);
     let me_wire = Eterm::Pid(cube.node.table().pid_to_wire(me).unwrap());
     let msg = rich_message(me_wire.clone());
@@ -360,31 +350,31 @@ fn a_silent_peer_is_dropped_after_the_tick_time() {
         cookie: "secret",
     };
     cube_dist::handshake::connect(&mut s, &local, &cube.name()).expect("handshake");
-    // We say nothing from now on; cube ticks at us and then gives up.
+    // We say nothing from now on; cube ticks at us (empty packets)...
+    let mut buf = [0u8; 4];
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    s.read_exact(&mut buf).unwrap();
+    assert_eq!(buf, [0, 0, 0, 0]);
+    // ...and then gives up on us.
     let reason = cube.expect("nodedown", |e| match e {
         DistEvent::NodeDown { reason, .. } => Some(reason.clone()),
         _ => None,
     });
     assert_eq!(reason, "net_tick_timeout");
-    // It did tick at us meanwhile: empty packets.
-    let mut buf = [0u8; 4];
-    s.set_read_timeout(Some(WAIT)).unwrap();
-    s.read_exact(&mut buf).unwrap();
-    assert_eq!(buf, [0, 0, 0, 0]);
 }
 
 #[test]
 fn an_idle_connection_with_erl_stays_up_through_ticks() {
-    // Both sides tick every second (ticktime 4 s); idle for three tick times.
-    let cube = Cube::start_with("secret", |c| c.net_ticktime = Duration::from_secs(4));
+    // Both sides tick every 1.5 s (ticktime 6 s); idle for two and a half tick times.
+    let cube = Cube::start_with("secret", |c| c.net_ticktime = Duration::from_secs(6));
     let name = unique("erltick");
     let node = erl(
         &name,
         "secret",
         cube.epmd_port(),
         &format!(
-            "net_kernel:set_net_ticktime(4, 0), pong = net_adm:ping({cube}), \
-             io:format(\"connected~n\"), timer:sleep(12000), \
+            "net_kernel:set_net_ticktime(6, 0), pong = net_adm:ping({cube}), \
+             io:format(\"connected~n\"), timer:sleep(15000), \
              io:format(\"still ~p~n\", [lists:member({cube}, nodes())]), \
              receive after infinity -> ok end.",
             cube = quoted(&cube.name())
@@ -467,4 +457,71 @@ fn a_node_starts_its_own_epmd_when_none_answers_and_erl_uses_it() {
 fn pinging_oneself_is_pong() {
     let cube = Cube::start("secret");
     assert_eq!(cube.node.ping(&cube.name(), WAIT), Pong::Pong);
+}
+
+/// An erl node running `echo` ({From, M} -> From ! {echoed, self(), M}); its name.
+fn echo_node(cube: &Cube) -> (common::Proc, String) {
+    let name = unique("erlecho");
+    let node = erl(
+        &name,
+        "secret",
+        cube.epmd_port(),
+        "Loop = fun L() -> receive {From, M} -> From ! {echoed, self(), M}, L() end end, \
+         register(echo, spawn(Loop)), io:format(\"up~n\"), receive after infinity -> ok end.",
+    );
+    node.expect("up");
+    (node, erl_node(&name))
+}
+
+#[test]
+fn a_ten_megabyte_binary_goes_there_and_back() {
+    let cube = Cube::start("secret");
+    let (_node, erl_name) = echo_node(&cube);
+    let me = Pid::new(0, 8, 0);
+    let me_wire = Eterm::Pid(cube.node.table().pid_to_wire(me).unwrap());
+    let big: Vec<u8> = (0..10_000_000u32).map(|i| (i % 251) as u8).collect();
+    let msg = Eterm::binary(&big);
+    cube.node
+        .reg_send(
+            me,
+            "echo",
+            &erl_name,
+            &Eterm::tuple(vec![me_wire, msg.clone()]),
+        )
+        .unwrap();
+    let back = cube.expect("echo", |e| match e {
+        DistEvent::Message { to, msg, .. } if *to == me => Some(msg.clone()),
+        _ => None,
+    });
+    assert_eq!(back.as_tuple().map(|t| &t[2]), Some(&msg));
+}
+
+#[test]
+fn many_messages_arrive_in_order() {
+    let cube = Cube::start("secret");
+    let (_node, erl_name) = echo_node(&cube);
+    let me = Pid::new(0, 8, 0);
+    let me_wire = Eterm::Pid(cube.node.table().pid_to_wire(me).unwrap());
+    let n = 20_000;
+    for i in 0..n {
+        cube.node
+            .reg_send(
+                me,
+                "echo",
+                &erl_name,
+                &Eterm::tuple(vec![me_wire.clone(), Eterm::Int(i)]),
+            )
+            .unwrap();
+    }
+    for i in 0..n {
+        let got = cube.expect("echo", |e| match e {
+            DistEvent::Message { to, msg, .. } if *to == me => Some(msg.clone()),
+            _ => None,
+        });
+        assert_eq!(
+            got.as_tuple().map(|t| &t[2]),
+            Some(&Eterm::Int(i)),
+            "message {i}"
+        );
+    }
 }
