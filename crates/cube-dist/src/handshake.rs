@@ -463,4 +463,36 @@ mod tests {
         let peer = b.join().unwrap().unwrap();
         assert_eq!((peer.name.as_str(), peer.version), ("old@h", 5));
     }
+
+    #[test]
+    fn version_5_send_name_with_handshake_23_gets_the_new_challenge_and_a_complement() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let b = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            accept(&mut s, &local("b@h", "c"), |_| Admission::Ok)
+        });
+        let mut s = TcpStream::connect(addr).unwrap();
+        let low = (flags::REQUIRED | flags::HANDSHAKE_23) as u32;
+        let mut name = vec![b'n', 0, 5];
+        name.extend_from_slice(&low.to_be_bytes());
+        name.extend_from_slice(b"mid@h");
+        write_handshake_packet(&mut s, &name).unwrap();
+        assert_eq!(read_handshake_packet(&mut s).unwrap(), b"sok");
+        let challenge = read_handshake_packet(&mut s).unwrap();
+        assert_eq!(challenge[0], b'N');
+        let c = u32::from_be_bytes(challenge[9..13].try_into().unwrap());
+        // send_complement: the high flag word and our creation.
+        let mut complement = vec![b'c'];
+        complement.extend_from_slice(&((flags::V4_NC >> 32) as u32).to_be_bytes());
+        complement.extend_from_slice(&77u32.to_be_bytes());
+        write_handshake_packet(&mut s, &complement).unwrap();
+        let mut reply = vec![b'r', 0, 0, 0, 9];
+        reply.extend_from_slice(&digest("c", c));
+        write_handshake_packet(&mut s, &reply).unwrap();
+        assert_eq!(read_handshake_packet(&mut s).unwrap()[1..], digest("c", 9));
+        let peer = b.join().unwrap().unwrap();
+        assert_eq!((peer.version, peer.creation), (5, 77));
+        assert_eq!(peer.flags, u64::from(low) | flags::V4_NC);
+    }
 }

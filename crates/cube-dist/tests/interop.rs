@@ -525,3 +525,36 @@ fn many_messages_arrive_in_order() {
         );
     }
 }
+
+#[test]
+fn a_node_that_reconnects_replaces_its_old_connection() {
+    let cube = Cube::start("secret");
+    let peer_name = format!("{}@{}", unique("again"), short_host());
+    let local = cube_dist::handshake::Local {
+        name: &peer_name,
+        creation: 1,
+        flags: cube_dist::flags::OURS,
+        cookie: "secret",
+    };
+    let addr = loopback(cube.node.listen_addr().port());
+    let mut first = TcpStream::connect(addr).unwrap();
+    cube_dist::handshake::connect(&mut first, &local, &cube.name()).expect("first");
+    cube.expect("nodeup", |e| {
+        matches!(e, DistEvent::NodeUp(_)).then_some(())
+    });
+    // cube still has the first connection: it answers "alive", we say "true".
+    let mut second = TcpStream::connect(addr).unwrap();
+    cube_dist::handshake::connect(&mut second, &local, &cube.name()).expect("second");
+    cube.expect("nodeup", |e| {
+        matches!(e, DistEvent::NodeUp(_)).then_some(())
+    });
+    // The first is closed (after any ticks it had queued).
+    first.set_read_timeout(Some(WAIT)).unwrap();
+    let mut rest = Vec::new();
+    let _ = first.read_to_end(&mut rest);
+    assert!(
+        rest.iter().all(|&b| b == 0),
+        "only ticks on the old connection"
+    );
+    assert_eq!(cube.node.nodes().len(), 1);
+}
