@@ -302,11 +302,24 @@ pub fn accept<S: Read + Write>(
     Ok(peer)
 }
 
-/// A's side: the handshake with node `expected` over a fresh connection to it.
+/// A's side: the handshake with node `expected` over a fresh connection to it. If B
+/// answers that it still has a connection to us ("alive"), we ask it to replace that
+/// one: we are reconnecting because ours is gone.
 pub fn connect<S: Read + Write>(
     s: &mut S,
     local: &Local,
     expected: &str,
+) -> Result<Peer, HandshakeError> {
+    connect_with(s, local, expected, || true)
+}
+
+/// [`connect`], where `replace_old` answers B's "alive": true to replace B's connection
+/// to us, false to give up (we have a working connection to B after all).
+pub fn connect_with<S: Read + Write>(
+    s: &mut S,
+    local: &Local,
+    expected: &str,
+    replace_old: impl FnOnce() -> bool,
 ) -> Result<Peer, HandshakeError> {
     let mut out = vec![b'N'];
     out.extend_from_slice(&local.flags.to_be_bytes());
@@ -320,7 +333,14 @@ pub fn connect<S: Read + Write>(
         .ok_or(HandshakeError::Malformed("expected recv_status"))?;
     match status {
         b"ok" | b"ok_simultaneous" => {}
-        b"alive" => write_handshake_packet(s, b"strue")?,
+        b"alive" if replace_old() => write_handshake_packet(s, b"strue")?,
+        b"alive" => {
+            write_handshake_packet(s, b"sfalse")?;
+            return Err(HandshakeError::Refused {
+                peer: expected.into(),
+                status: "alive (we keep our connection)".into(),
+            });
+        }
         other => {
             return Err(HandshakeError::Refused {
                 peer: expected.into(),

@@ -17,7 +17,7 @@ use crate::epmd::{self, EpmdServer, NodeEntry, Registration};
 use crate::error::DistError;
 use crate::etf::{DecodeLimits, Eterm, ExtPid, ExtRef};
 use crate::flags;
-use crate::handshake::{self, valid_node_name, Admission, Local};
+use crate::handshake::{self, valid_node_name, Admission, HandshakeError, Local};
 use crossbeam_channel::{Receiver, Sender};
 use cube_term::{Atom, Pid, Reference, Term};
 use std::collections::{HashMap, HashSet};
@@ -164,11 +164,9 @@ struct Inner {
     name: Atom,
     table: NodeTable,
     listen_addr: SocketAddr,
-    conns: Mutex<HashMap<Atom, Arc<Connection>>>,
+    links: Mutex<Links>,
     /// One lock per node being dialled, so concurrent senders share one attempt.
-    dialling: Mutex<HashMap<Atom, Arc<Mutex<()>>>>,
-    /// Nodes we are dialling (for simultaneous-connect decisions).
-    pending: Mutex<HashSet<Atom>>,
+    dial_gates: Mutex<HashMap<Atom, Arc<Mutex<()>>>>,
     events: Sender<DistEvent>,
     pings: Mutex<HashMap<Vec<u32>, PendingPing>>,
     next_ref: AtomicU64,
@@ -176,6 +174,30 @@ struct Inner {
     registration: Mutex<Option<Registration>>,
     epmd_server: Mutex<Option<EpmdServer>>,
     limits: DecodeLimits,
+}
+
+/// Every connection to another node, and every one being set up, under one lock so
+/// that the decisions of a simultaneous connect see one consistent state.
+///
+/// Why all three: when two nodes connect to each other at once, exactly one attempt must
+/// survive on both sides. A dialled attempt is `dialling` from before its first packet
+/// until it is `up` (or failed); an accepted one is `accepting` from its admission until
+/// it is `up`. An incoming attempt meets: an `up` connection -> "alive" (the peer
+/// replaces it only if it has no connection of its own, see `Inner::dial`); one being
+/// accepted -> "nok"; our own dial -> erl's rule (the greater node name's attempt wins).
+#[derive(Default)]
+struct Links {
+    up: HashMap<Atom, Arc<Connection>>,
+    dialling: HashSet<Atom>,
+    accepting: HashSet<Atom>,
+}
+
+impl Links {
+    /// Whether a connection to `node` is up or being accepted (so our own dial should
+    /// give way to it).
+    fn has_or_gets(&self, node: Atom) -> bool {
+        self.up.contains_key(&node) || self.accepting.contains(&node)
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -216,9 +238,8 @@ impl DistNode {
             name,
             table,
             listen_addr,
-            conns: Mutex::new(HashMap::new()),
-            dialling: Mutex::new(HashMap::new()),
-            pending: Mutex::new(HashSet::new()),
+            links: Mutex::new(Links::default()),
+            dial_gates: Mutex::new(HashMap::new()),
             events,
             pings: Mutex::new(HashMap::new()),
             next_ref: AtomicU64::new(OWN_REF_BIT),
@@ -270,7 +291,7 @@ impl DistNode {
 
     /// Connected nodes.
     pub fn nodes(&self) -> Vec<Atom> {
-        lock(&self.inner.conns).keys().copied().collect()
+        lock(&self.inner.links).up.keys().copied().collect()
     }
 
     /// `net_adm:ping/1`: connects if needed and asks the node's `net_kernel` whether it
@@ -444,7 +465,7 @@ impl DistNode {
 
     /// Closes the connection to `node`, if any (`erlang:disconnect_node/1`).
     pub fn disconnect(&self, node: &str) {
-        let conn = Atom::try_new(node).and_then(|a| lock(&self.inner.conns).get(&a).cloned());
+        let conn = Atom::try_new(node).and_then(|a| lock(&self.inner.links).up.get(&a).cloned());
         if let Some(c) = conn {
             c.close();
         }
@@ -463,7 +484,7 @@ impl DistNode {
             wake.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
         }
         let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
-        let conns: Vec<_> = lock(&inner.conns).values().cloned().collect();
+        let conns: Vec<_> = lock(&inner.links).up.values().cloned().collect();
         for c in conns {
             c.close();
         }
@@ -572,11 +593,20 @@ impl Inner {
         if stream.set_read_timeout(timeout).is_err() || stream.set_write_timeout(timeout).is_err() {
             return;
         }
-        let result = handshake::accept(&mut stream, &self.local(), |name| self.admit(name));
+        let mut admitted = None;
+        let result = handshake::accept(&mut stream, &self.local(), |name| {
+            let (admission, atom) = self.admit(name);
+            admitted = atom;
+            admission
+        });
+        let result = result
+            .map_err(DistError::from)
+            .and_then(|peer| self.install(stream, peer, false));
+        if let Some(atom) = admitted {
+            lock(&self.links).accepting.remove(&atom);
+        }
         match result {
-            Ok(peer) => {
-                let _ = self.install(stream, peer);
-            }
+            Ok(_) => {}
             Err(e) => {
                 if self.stopping.load(Ordering::SeqCst) {
                     return;
@@ -590,26 +620,37 @@ impl Inner {
         }
     }
 
-    /// The status for a node that wants to connect to us.
-    fn admit(&self, name: &str) -> Admission {
+    /// The status for a node that wants to connect to us (see [`Links`]), and the node
+    /// now marked as being accepted, if it is.
+    fn admit(&self, name: &str) -> (Admission, Option<Atom>) {
         let Some(atom) = Atom::try_new(name) else {
-            return Admission::NotAllowed;
+            return (Admission::NotAllowed, None);
         };
         if self.stopping.load(Ordering::SeqCst) || atom == self.name {
-            return Admission::NotAllowed;
+            return (Admission::NotAllowed, None);
         }
-        if lock(&self.conns).contains_key(&atom) {
-            return Admission::Alive;
-        }
-        if lock(&self.pending).contains(&atom) {
+        let mut links = lock(&self.links);
+        let admission = if links.up.contains_key(&atom) {
+            Admission::Alive
+        } else if links.accepting.contains(&atom) {
+            Admission::Nok
+        } else if links.dialling.contains(&atom) {
             // Both sides are connecting: the greater name's attempt wins (erl's rule).
-            return if self.config.name.as_str() > name {
+            if self.config.name.as_str() > name {
                 Admission::Nok
             } else {
                 Admission::OkSimultaneous
-            };
+            }
+        } else {
+            Admission::Ok
+        };
+        match admission {
+            Admission::Nok | Admission::NotAllowed => (admission, None),
+            _ => {
+                links.accepting.insert(atom);
+                (admission, Some(atom))
+            }
         }
-        Admission::Ok
     }
 
     /// The connection to `node`, made if there is none.
@@ -624,29 +665,74 @@ impl Inner {
         if atom == self.name {
             return Err(DistError::LocalPid);
         }
-        if let Some(c) = lock(&self.conns).get(&atom) {
+        if let Some(c) = lock(&self.links).up.get(&atom) {
             return Ok(c.clone());
         }
-        let gate = lock(&self.dialling).entry(atom).or_default().clone();
+        let gate = lock(&self.dial_gates).entry(atom).or_default().clone();
         let _one_at_a_time = lock(&gate);
-        if let Some(c) = lock(&self.conns).get(&atom) {
-            return Ok(c.clone());
-        }
-        lock(&self.pending).insert(atom);
-        let dialled = self.dial(node);
-        lock(&self.pending).remove(&atom);
-        match dialled {
-            Ok((stream, peer)) => {
-                let conn = self.install(stream, peer)?;
-                Ok(conn)
+        {
+            let mut links = lock(&self.links);
+            if let Some(c) = links.up.get(&atom) {
+                return Ok(c.clone());
             }
-            // The other side's simultaneous attempt may have won meanwhile.
-            Err(e) => lock(&self.conns).get(&atom).cloned().ok_or(e),
+            if links.accepting.contains(&atom) {
+                drop(links);
+                return self
+                    .wait_for_connection(atom, false)
+                    .ok_or_else(|| DistError::Closed(node.into()));
+            }
+            links.dialling.insert(atom);
+        }
+        let result = self
+            .dial(node, atom)
+            .and_then(|(stream, peer)| self.install(stream, peer, true));
+        lock(&self.links).dialling.remove(&atom);
+        match result {
+            Ok(conn) => Ok(conn),
+            // "nok": the peer is connecting to us at the same time and its attempt wins;
+            // it may not even have reached our acceptor yet, so wait for it.
+            Err(DistError::Handshake(HandshakeError::Refused { status, .. }))
+                if status == "nok" =>
+            {
+                self.wait_for_connection(atom, true)
+                    .ok_or_else(|| DistError::Closed(node.into()))
+            }
+            // "alive" answered false, or a failure while the peer's own attempt is
+            // being accepted: use that one.
+            Err(e) => {
+                if lock(&self.links).has_or_gets(atom) {
+                    self.wait_for_connection(atom, false).ok_or(e)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    /// The connection to `node` once our acceptor has installed it, waiting at most the
+    /// connect timeout; unless `patient`, giving up as soon as no attempt from `node` is
+    /// being accepted.
+    fn wait_for_connection(&self, node: Atom, patient: bool) -> Option<Arc<Connection>> {
+        let deadline = std::time::Instant::now() + self.config.connect_timeout;
+        loop {
+            {
+                let links = lock(&self.links);
+                if let Some(c) = links.up.get(&node) {
+                    return Some(c.clone());
+                }
+                if !patient && !links.accepting.contains(&node) {
+                    return None; // that attempt failed
+                }
+            }
+            if std::time::Instant::now() > deadline || self.stopping.load(Ordering::SeqCst) {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(5));
         }
     }
 
     /// Finds `node` through the EPMD of its host and shakes hands.
-    fn dial(&self, node: &str) -> Result<(TcpStream, handshake::Peer), DistError> {
+    fn dial(&self, node: &str, atom: Atom) -> Result<(TcpStream, handshake::Peer), DistError> {
         let (short, host) = node
             .split_once('@')
             .ok_or_else(|| DistError::BadNodeName(node.into()))?;
@@ -664,19 +750,32 @@ impl Inner {
         )?;
         stream.set_read_timeout(Some(self.config.connect_timeout))?;
         stream.set_write_timeout(Some(self.config.connect_timeout))?;
-        let peer = handshake::connect(&mut stream, &self.local(), node)?;
+        let peer = handshake::connect_with(&mut stream, &self.local(), node, || {
+            !lock(&self.links).has_or_gets(atom)
+        })?;
         Ok((stream, peer))
     }
 
-    /// Makes `stream` the connection to `peer` and starts its reader thread.
+    /// Makes `stream` the connection to `peer` (replacing any older one: the handshake
+    /// only completes when the peer wants that) and starts its reader thread. `dialled`:
+    /// we initiated it (it leaves `dialling`; an accepted one leaves `accepting`).
     fn install(
         self: &Arc<Self>,
         stream: TcpStream,
         peer: handshake::Peer,
+        dialled: bool,
     ) -> Result<Arc<Connection>, DistError> {
         let reader = stream.try_clone()?;
         let conn = Arc::new(Connection::start(stream, peer, self.config.net_ticktime)?);
-        let old = lock(&self.conns).insert(conn.peer_atom, conn.clone());
+        let old = {
+            let mut links = lock(&self.links);
+            if dialled {
+                links.dialling.remove(&conn.peer_atom);
+            } else {
+                links.accepting.remove(&conn.peer_atom);
+            }
+            links.up.insert(conn.peer_atom, conn.clone())
+        };
         if let Some(old) = old {
             old.close();
         }
@@ -687,7 +786,7 @@ impl Inner {
             .spawn(move || inner.read(conn2, reader));
         if let Err(e) = spawned {
             conn.close();
-            lock(&self.conns).remove(&conn.peer_atom);
+            lock(&self.links).up.remove(&conn.peer_atom);
             return Err(e.into());
         }
         Ok(conn)
@@ -704,9 +803,9 @@ impl Inner {
             |c| self.deliver(&conn, c),
         );
         let removed = {
-            let mut conns = lock(&self.conns);
-            match conns.get(&conn.peer_atom) {
-                Some(c) if Arc::ptr_eq(c, &conn) => conns.remove(&conn.peer_atom).is_some(),
+            let mut links = lock(&self.links);
+            match links.up.get(&conn.peer_atom) {
+                Some(c) if Arc::ptr_eq(c, &conn) => links.up.remove(&conn.peer_atom).is_some(),
                 _ => false,
             }
         };

@@ -558,3 +558,37 @@ fn a_node_that_reconnects_replaces_its_old_connection() {
     );
     assert_eq!(cube.node.nodes().len(), 1);
 }
+
+#[test]
+fn two_cube_nodes_pinging_each_other_at_once_end_with_one_connection() {
+    for _ in 0..10 {
+        let a = Cube::start("secret");
+        let b = Cube::start_on(a.epmd_port(), "secret", |_| {});
+        let (na, nb) = (a.node.clone(), b.node.clone());
+        let (an, bn) = (a.name(), b.name());
+        let t1 = std::thread::spawn(move || na.ping(&bn, WAIT));
+        let t2 = std::thread::spawn(move || nb.ping(&an, WAIT));
+        let (r1, r2) = (t1.join().unwrap(), t2.join().unwrap());
+        if r1 != Pong::Pong || r2 != Pong::Pong {
+            // What each side saw, to tell which race was lost.
+            let seen = |c: &Cube| {
+                c.events
+                    .try_iter()
+                    .map(|e| format!("{e:?}"))
+                    .collect::<Vec<_>>()
+            };
+            panic!(
+                "a={} b={}: {r1:?} {r2:?}\na saw {:?}\nb saw {:?}",
+                a.name(),
+                b.name(),
+                seen(&a),
+                seen(&b)
+            );
+        }
+        assert_eq!(a.node.nodes(), vec![b.node.name()]);
+        assert_eq!(b.node.nodes(), vec![a.node.name()]);
+        // And the one connection works both ways.
+        assert_eq!(a.node.ping(&b.name(), WAIT), Pong::Pong);
+        assert_eq!(b.node.ping(&a.name(), WAIT), Pong::Pong);
+    }
+}
