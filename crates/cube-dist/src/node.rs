@@ -602,22 +602,20 @@ impl Inner {
         let result = result
             .map_err(DistError::from)
             .and_then(|peer| self.install(stream, peer, false));
+        let Err(e) = result else { return }; // installed: `install` ended `accepting`
         if let Some(atom) = admitted {
             lock(&self.links).accepting.remove(&atom);
         }
-        match result {
-            Ok(_) => {}
-            Err(e) => {
-                if self.stopping.load(Ordering::SeqCst) {
-                    return;
-                }
-                eprintln!("cube-dist: ** Connection attempt from {peer_addr} rejected: {e} **");
-                self.emit(DistEvent::Refused {
-                    peer: peer_addr,
-                    reason: e.to_string(),
-                });
-            }
+        // A lost simultaneous-connect race ("nok", "alive" kept) is routine, not a refusal.
+        let routine = matches!(e, DistError::Handshake(HandshakeError::Refused { .. }));
+        if routine || self.stopping.load(Ordering::SeqCst) {
+            return;
         }
+        eprintln!("cube-dist: ** Connection attempt from {peer_addr} rejected: {e} **");
+        self.emit(DistEvent::Refused {
+            peer: peer_addr,
+            reason: e.to_string(),
+        });
     }
 
     /// The status for a node that wants to connect to us (see [`Links`]), and the node
