@@ -10,7 +10,7 @@ use crossbeam_channel::Receiver;
 use cube_dist::epmd::EpmdServer;
 use cube_dist::etf::{BigInt, Eterm};
 use cube_dist::node::{DistConfig, DistEvent, DistNode, Pong};
-use cube_term::Pid;
+use cube_term::{Atom, Pid};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -591,4 +591,134 @@ fn two_cube_nodes_pinging_each_other_at_once_end_with_one_connection() {
         assert_eq!(a.node.ping(&b.name(), WAIT), Pong::Pong);
         assert_eq!(b.node.ping(&a.name(), WAIT), Pong::Pong);
     }
+}
+
+/// xorshift64*, fixed seed: failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// An authenticated peer sending mutated control messages: each connection ends with a
+/// `nodedown` (a reader that panicked would never report one) and the node keeps working.
+#[test]
+fn mutated_control_messages_after_the_handshake_never_break_the_node() {
+    use cube_dist::control::{encode_packet, Control, ProcName};
+    use cube_dist::etf::{ExtPid, ExtRef};
+    let cube = Cube::start("secret");
+    let peer_name = format!("{}@{}", unique("mutant"), short_host());
+    let peer = Atom::new(&peer_name);
+    let cube_atom = cube.node.name();
+    let pid = |node, id| ExtPid {
+        node,
+        id,
+        serial: 0,
+        creation: 1,
+    };
+    let reference = ExtRef {
+        node: peer,
+        creation: 1,
+        words: vec![1, 2, 3],
+    };
+    let msg = rich_message(Eterm::Pid(pid(peer, 3)));
+    let seeds: Vec<Vec<u8>> = [
+        Control::Send {
+            from: Some(pid(peer, 1)),
+            to: pid(cube_atom, 5),
+            msg: msg.clone(),
+        },
+        Control::RegSend {
+            from: pid(peer, 1),
+            to: Atom::new("net_kernel"),
+            msg: Eterm::tuple(vec![
+                Eterm::atom("$gen_call"),
+                Eterm::tuple(vec![
+                    Eterm::Pid(pid(peer, 1)),
+                    Eterm::Ref(reference.clone()),
+                ]),
+                Eterm::tuple(vec![Eterm::atom("is_auth"), Eterm::Atom(peer)]),
+            ]),
+        },
+        Control::Link {
+            from: pid(peer, 1),
+            to: pid(cube_atom, 5),
+        },
+        Control::Unlink {
+            id: 3,
+            from: pid(peer, 1),
+            to: pid(cube_atom, 5),
+        },
+        Control::Monitor {
+            from: pid(peer, 1),
+            to: ProcName::Name(Atom::new("x")),
+            reference: reference.clone(),
+        },
+        Control::MonitorExit {
+            from: ProcName::Pid(pid(peer, 1)),
+            to: pid(cube_atom, 5),
+            reference: reference.clone(),
+            reason: msg.clone(),
+        },
+        Control::Exit2 {
+            from: pid(peer, 1),
+            to: pid(cube_atom, 5),
+            reason: msg,
+        },
+    ]
+    .iter()
+    .map(|c| encode_packet(c, cube_dist::flags::OURS).unwrap())
+    .collect();
+    let local = cube_dist::handshake::Local {
+        name: &peer_name,
+        creation: 1,
+        flags: cube_dist::flags::OURS,
+        cookie: "secret",
+    };
+    let addr = loopback(cube.node.listen_addr().port());
+    let mut rng = Rng(0x5eed);
+    for round in 0..40 {
+        let mut s = TcpStream::connect(addr).unwrap();
+        cube_dist::handshake::connect(&mut s, &local, &cube.name()).expect("handshake");
+        for _ in 0..20 {
+            let mut body = seeds[rng.below(seeds.len())].clone();
+            for _ in 0..1 + rng.below(3) {
+                let at = rng.below(body.len());
+                match rng.below(3) {
+                    0 => body[at] = rng.next() as u8,
+                    1 => body.truncate(at.max(1)),
+                    _ => body.insert(at, rng.next() as u8),
+                }
+            }
+            let mut packet = (body.len() as u32).to_be_bytes().to_vec();
+            packet.extend_from_slice(&body);
+            if s.write_all(&packet).is_err() {
+                break; // cube closed it: a protocol error
+            }
+        }
+        drop(s);
+        cube.expect(&format!("nodedown of round {round}"), |e| {
+            matches!(e, DistEvent::NodeDown { node, .. } if *node == peer).then_some(())
+        });
+    }
+    // Still serving.
+    let name = unique("erlaftermutants");
+    let node = erl(
+        &name,
+        "secret",
+        cube.epmd_port(),
+        &format!(
+            "io:format(\"ping ~p~n\", [net_adm:ping({})]), halt().",
+            quoted(&cube.name())
+        ),
+    );
+    assert_eq!(node.expect("ping "), "ping pong");
 }
