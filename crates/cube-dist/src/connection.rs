@@ -16,7 +16,7 @@
 use crate::control::{self, Control, ControlError};
 use crate::error::DistError;
 use crate::etf::{DecodeError, DecodeLimits};
-use crate::framing::{write_packet, Packet, PacketReader};
+use crate::framing::{Packet, PacketReader};
 use crate::handshake::Peer;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use cube_term::Atom;
@@ -66,12 +66,15 @@ impl Connection {
 
     /// Queues one control message (and its message, if it carries one).
     pub fn send(&self, c: &Control) -> Result<(), DistError> {
+        let packet = control::encode_framed(c, self.peer.flags)?;
+        self.send_framed(packet)
+    }
+
+    /// Queues a packet made by `control::encode_*` (length included).
+    pub fn send_framed(&self, packet: Vec<u8>) -> Result<(), DistError> {
         if self.is_closed() {
             return Err(DistError::Closed(self.peer.name.clone()));
         }
-        let body = control::encode_packet(c, self.peer.flags)?;
-        let mut packet = Vec::with_capacity(4 + body.len());
-        write_packet(&mut packet, &[&body])?;
         self.outbox
             .send(packet)
             .map_err(|_| DistError::Closed(self.peer.name.clone()))

@@ -267,9 +267,81 @@ pub fn decode_packet(packet: &[u8], limits: &DecodeLimits) -> Result<Control, Co
 /// Encodes `c` as a data packet body (without the length), for a peer with `peer_flags`
 /// (exit reasons go as payloads when it has `DFLAG_EXIT_PAYLOAD`).
 pub fn encode_packet(c: &Control, peer_flags: u64) -> Result<Vec<u8>, ControlError> {
-    use crate::flags::{
-        EXIT_PAYLOAD, SEND_SENDER as SEND_SENDER_FLAG, UNLINK_ID as UNLINK_ID_FLAG,
-    };
+    let (control, msg) = control_terms(c, peer_flags);
+    assemble(control, msg, false)
+}
+
+/// [`encode_packet`] with the four-byte length in front: what goes on the wire.
+pub fn encode_framed(c: &Control, peer_flags: u64) -> Result<Vec<u8>, ControlError> {
+    let (control, msg) = control_terms(c, peer_flags);
+    assemble(control, msg, true)
+}
+
+/// The framed packet of `SEND`/`SEND_SENDER` of a borrowed message (no copy of it).
+pub fn encode_send(
+    from: Option<ExtPid>,
+    to: ExtPid,
+    msg: &Eterm,
+    peer_flags: u64,
+) -> Result<Vec<u8>, ControlError> {
+    assemble(send_header(from, to, peer_flags), Some(msg), true)
+}
+
+/// The framed packet of `REG_SEND` of a borrowed message (no copy of it).
+pub fn encode_reg_send(
+    from: ExtPid,
+    to: Atom,
+    msg: &Eterm,
+    _peer_flags: u64,
+) -> Result<Vec<u8>, ControlError> {
+    assemble(reg_send_header(from, to), Some(msg), true)
+}
+
+fn send_header(from: Option<ExtPid>, to: ExtPid, peer_flags: u64) -> Vec<Eterm> {
+    match from {
+        // Older peers get SEND, without the sender.
+        Some(from) if peer_flags & crate::flags::SEND_SENDER != 0 => {
+            vec![Eterm::Int(SEND_SENDER), Eterm::Pid(from), Eterm::Pid(to)]
+        }
+        _ => vec![Eterm::Int(SEND), Eterm::atom(""), Eterm::Pid(to)],
+    }
+}
+
+fn reg_send_header(from: ExtPid, to: Atom) -> Vec<Eterm> {
+    vec![
+        Eterm::Int(REG_SEND),
+        Eterm::Pid(from),
+        Eterm::atom(""),
+        Eterm::Atom(to),
+    ]
+}
+
+/// The pass-through byte, the control tuple and the message, with the packet length in
+/// front if `framed`.
+fn assemble(
+    control: Vec<Eterm>,
+    msg: Option<&Eterm>,
+    framed: bool,
+) -> Result<Vec<u8>, ControlError> {
+    let mut out = Vec::new();
+    if framed {
+        out.extend_from_slice(&[0; 4]);
+    }
+    out.push(PASS_THROUGH);
+    etf::encode_into(&mut out, &Eterm::Tuple(control))?;
+    if let Some(m) = msg {
+        etf::encode_into(&mut out, m)?;
+    }
+    if framed {
+        let len = u32::try_from(out.len() - 4).map_err(|_| etf::EncodeError::TooLarge)?;
+        out[..4].copy_from_slice(&len.to_be_bytes());
+    }
+    Ok(out)
+}
+
+/// The control tuple's elements and the message (or payload) that follows it.
+fn control_terms(c: &Control, peer_flags: u64) -> (Vec<Eterm>, Option<&Eterm>) {
+    use crate::flags::{EXIT_PAYLOAD, UNLINK_ID as UNLINK_ID_FLAG};
     let int = Eterm::Int;
     let pid = |p: &ExtPid| Eterm::Pid(*p);
     let name = |n: &ProcName| match n {
@@ -277,20 +349,11 @@ pub fn encode_packet(c: &Control, peer_flags: u64) -> Result<Vec<u8>, ControlErr
         ProcName::Name(a) => Eterm::Atom(*a),
     };
     let payload_exits = peer_flags & EXIT_PAYLOAD != 0;
-    // Older peers get the older forms: SEND without the sender, UNLINK without an id.
-    let send_sender = peer_flags & SEND_SENDER_FLAG != 0;
+    // Older peers get the older form: UNLINK without an id.
     let unlink_id = peer_flags & UNLINK_ID_FLAG != 0;
-    let (control, msg): (Vec<Eterm>, Option<&Eterm>) = match c {
-        Control::Send {
-            from: Some(from),
-            to,
-            msg,
-        } if send_sender => (vec![int(SEND_SENDER), pid(from), pid(to)], Some(msg)),
-        Control::Send { to, msg, .. } => (vec![int(SEND), Eterm::atom(""), pid(to)], Some(msg)),
-        Control::RegSend { from, to, msg } => (
-            vec![int(REG_SEND), pid(from), Eterm::atom(""), Eterm::Atom(*to)],
-            Some(msg),
-        ),
+    match c {
+        Control::Send { from, to, msg } => (send_header(*from, *to, peer_flags), Some(msg)),
+        Control::RegSend { from, to, msg } => (reg_send_header(*from, *to), Some(msg)),
         Control::AliasSend { from, alias, msg } => (
             vec![int(ALIAS_SEND), pid(from), Eterm::Ref(alias.clone())],
             Some(msg),
@@ -372,13 +435,7 @@ pub fn encode_packet(c: &Control, peer_flags: u64) -> Result<Vec<u8>, ControlErr
             None,
         ),
         Control::Ignored(op) => (vec![int(*op)], None),
-    };
-    let mut out = vec![PASS_THROUGH];
-    etf::encode_into(&mut out, &Eterm::Tuple(control))?;
-    if let Some(m) = msg {
-        etf::encode_into(&mut out, m)?;
     }
-    Ok(out)
 }
 
 fn id_term(id: u64) -> Eterm {
@@ -482,6 +539,33 @@ mod tests {
                 assert_eq!(&back, c, "flags {flags}");
             }
         }
+    }
+
+    #[test]
+    fn borrowed_sends_frame_like_the_owned_ones() {
+        let flags = crate::flags::OURS;
+        let msg = Eterm::List(vec![Eterm::Int(1); 3]);
+        let owned = Control::Send {
+            from: Some(p(2)),
+            to: p(1),
+            msg: msg.clone(),
+        };
+        let framed = encode_framed(&owned, flags).unwrap();
+        assert_eq!(framed, encode_send(Some(p(2)), p(1), &msg, flags).unwrap());
+        assert_eq!(framed[4..], encode_packet(&owned, flags).unwrap());
+        assert_eq!(
+            u32::from_be_bytes(framed[..4].try_into().unwrap()) as usize,
+            framed.len() - 4
+        );
+        let reg = Control::RegSend {
+            from: p(2),
+            to: Atom::new("r"),
+            msg: msg.clone(),
+        };
+        assert_eq!(
+            encode_framed(&reg, flags).unwrap(),
+            encode_reg_send(p(2), Atom::new("r"), &msg, flags).unwrap()
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! have the top bit of their `u64` set, apart from any cube-vm makes.
 
 use crate::connection::{read_loop, Connection};
-use crate::control::{Control, ProcName};
+use crate::control::{self, Control, ProcName};
 use crate::convert::{NodeId, NodeTable};
 use crate::epmd::{self, EpmdServer, NodeEntry, Registration};
 use crate::error::DistError;
@@ -340,11 +340,7 @@ impl DistNode {
             return Ok(());
         };
         let from = from.map(|p| inner.table.pid_to_wire(p)).transpose()?;
-        conn.send(&Control::Send {
-            from,
-            to,
-            msg: msg.clone(),
-        })
+        conn.send_framed(control::encode_send(from, to, msg, conn.peer.flags)?)
     }
 
     /// [`DistNode::send`] of a cube `Term`.
@@ -364,11 +360,8 @@ impl DistNode {
         let inner = &self.inner;
         let conn = inner.connection(node)?;
         let to = Atom::try_new(name).ok_or_else(|| DistError::BadNodeName(name.into()))?;
-        conn.send(&Control::RegSend {
-            from: inner.table.pid_to_wire(from)?,
-            to,
-            msg: msg.clone(),
-        })
+        let from = inner.table.pid_to_wire(from)?;
+        conn.send_framed(control::encode_reg_send(from, to, msg, conn.peer.flags)?)
     }
 
     /// Links local `from` with remote `to`.
