@@ -927,6 +927,11 @@ impl Inner {
                 to,
                 reason,
             }),
+            // net_kernel is this layer (gen:call monitors it during is_auth): it lives
+            // as long as the node, so a monitor of it needs no bookkeeping.
+            Control::Monitor { to, .. } | Control::Demonitor { to, .. } if self.is_kernel(&to) => {
+                None
+            }
             Control::Monitor {
                 from,
                 to,
@@ -965,6 +970,14 @@ impl Inner {
         };
         if let Some(e) = event {
             self.emit(e);
+        }
+    }
+
+    /// Whether `p` names this layer's own process (`net_kernel`, or the kernel pid).
+    fn is_kernel(&self, p: &ProcName) -> bool {
+        match p {
+            ProcName::Name(name) => name.name() == "net_kernel",
+            ProcName::Pid(pid) => self.table.pid_from_wire(*pid) == KERNEL_PID,
         }
     }
 

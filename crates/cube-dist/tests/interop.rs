@@ -135,6 +135,15 @@ fn erl_pings_cube() {
         DistEvent::NodeUp(n) if n.name() == erl_node(&name) => Some(()),
         _ => None,
     });
+    // The is_auth call monitored net_kernel: that is this layer's business, not an event
+    // for the layer above (which would answer noproc and fail the call).
+    cube.expect("nodedown", |e| match e {
+        DistEvent::Monitor { .. } | DistEvent::Demonitor { .. } => {
+            panic!("net_kernel monitor leaked: {e:?}")
+        }
+        DistEvent::NodeDown { .. } => Some(()),
+        _ => None,
+    });
 }
 
 #[test]
