@@ -20,7 +20,7 @@
 //! | [`handshake`] | the handshake, both sides; the cookie digest |
 //! | [`control`] | control messages (send, reg_send, link, exit, monitor...) <-> packets |
 //! | [`connection`] | one connection: writer thread, reader loop, tick loss |
-//! | [`node`] | [`DistNode`]: listener, EPMD registration, connect on demand, ping, `net_kernel` |
+//! | [`node`] | [`DistNode`]: EPMD registration, accepting, dialling (simultaneous connects), ping, `net_kernel`, events |
 //! | [`error`] | [`DistError`] |
 //!
 //! ```no_run
