@@ -14,6 +14,7 @@
 //! |---|---|
 //! | [`etf`] | External Term Format: [`Eterm`] (lossless), bounded iterative decoder, erl-identical encoder |
 //! | [`convert`] | [`Eterm`] <-> `cube_term::Term`; [`NodeTable`], node index <-> (node name, creation) |
+//! | [`cookie`] | `$HOME/.erlang.cookie`, read or created as erl does |
 //! | [`epmd`] | EPMD client and an EPMD-compatible name server |
 //! | [`flags`] | distribution capability flags offered and required |
 //! | [`framing`] | 2-byte (handshake) and 4-byte (connected) packets, ticks |
@@ -41,6 +42,7 @@
 pub mod connection;
 pub mod control;
 pub mod convert;
+pub mod cookie;
 pub mod epmd;
 pub mod error;
 pub mod etf;

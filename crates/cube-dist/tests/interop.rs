@@ -731,3 +731,43 @@ fn mutated_control_messages_after_the_handshake_never_break_the_node() {
     );
     assert_eq!(node.expect("ping "), "ping pong");
 }
+
+#[test]
+fn cookie_files_are_shared_with_erl() {
+    use std::process::Command;
+    let epmd = EpmdServer::bind(loopback(0)).unwrap();
+    let home = std::env::temp_dir().join(format!("dist-{}", unique("home")));
+    std::fs::create_dir_all(&home).unwrap();
+    let path = home.join(".erlang.cookie");
+    // Ours first: erl reads it.
+    let ours = cube_dist::cookie::read_or_create(&path).unwrap();
+    let run_erl = || {
+        let mut cmd = Command::new("erl");
+        cmd.args([
+            "-sname",
+            &unique("erlcookie"),
+            "-noshell",
+            "-start_epmd",
+            "false",
+        ])
+        .args([
+            "-eval",
+            "io:format(\"cookie ~s~n\", [erlang:get_cookie()]), halt().",
+        ])
+        .env("ERL_EPMD_PORT", epmd.addr().port().to_string())
+        .env("HOME", &home);
+        common::Proc::spawn(cmd, "erl cookie")
+    };
+    assert_eq!(run_erl().expect("cookie "), format!("cookie {ours}"));
+    // erl's: we read it.
+    std::fs::remove_file(&path).unwrap();
+    let line = run_erl().expect("cookie ");
+    assert_eq!(
+        format!(
+            "cookie {}",
+            cube_dist::cookie::read_or_create(&path).unwrap()
+        ),
+        line
+    );
+    let _ = std::fs::remove_dir_all(&home);
+}
