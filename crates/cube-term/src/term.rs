@@ -101,7 +101,7 @@ pub struct Pid {
 }
 
 impl Pid {
-    pub fn new(node: u32, id: u64, serial: u32) -> Pid {
+    pub const fn new(node: u32, id: u64, serial: u32) -> Pid {
         Pid { node, id, serial }
     }
     /// The node (0: this node, as in Erlang's printed form).
@@ -110,6 +110,10 @@ impl Pid {
     }
     pub fn id(self) -> u64 {
         self.id
+    }
+    /// The serial that tells apart two processes of one slot.
+    pub fn serial(self) -> u32 {
+        self.serial
     }
 }
 
@@ -128,8 +132,15 @@ pub struct Reference {
 }
 
 impl Reference {
-    pub fn new(node: u32, id: u64) -> Reference {
+    pub const fn new(node: u32, id: u64) -> Reference {
         Reference { node, id }
+    }
+    /// The node (0: this node).
+    pub fn node(self) -> u32 {
+        self.node
+    }
+    pub fn id(self) -> u64 {
+        self.id
     }
 }
 

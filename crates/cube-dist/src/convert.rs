@@ -1,0 +1,447 @@
+//! [`Eterm`] <-> `cube_term::Term`, and the [`NodeTable`] that lets a `Pid` (which names
+//! its node by a `u32` index) stand for a pid of any node.
+//!
+//! # Node indices
+//! Index 0 is this node (cube-vm's own pids). Every other `(node name, creation)` pair
+//! met on the wire gets the next index on first sight and keeps it: a node that restarts
+//! has a new creation, so its new pids never equal the old ones, as in Erlang.
+//!
+//! # References
+//! A `cube_term::Reference` is a node index and a `u64`; Erlang references are up to
+//! five 32-bit words. This node's references are packed into three words that erl reads
+//! back unchanged (18 + 32 + 14 bits, the first word within erl's 18-bit range); another
+//! node's references are interned per node: the `u64` is the position of the words in
+//! that node's list. Interned references are never forgotten (see ARCHITECTURE.md,
+//! "cube-dist": expiry is future work).
+//!
+//! # What does not fit a `Term`
+//! Integers beyond `i64`, bitstrings, improper lists and ports have no `Term` form yet:
+//! converting them is a [`ConvertError::Unrepresentable`], never a silent change. A Lua
+//! table graph becomes a list when it is a sequence (keys exactly 1..n, or empty) and a
+//! map otherwise (DESIGN.md, "Erlang terms at the Lua boundary"); a cycle is an error.
+
+use crate::etf::{Eterm, ExtPid, ExtRef, MAX_DEPTH};
+use cube_term::{Atom, Pid, Reference, TableGraph, Term};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// A node incarnation: its name and its creation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NodeId {
+    pub name: Atom,
+    pub creation: u32,
+}
+
+/// Node index <-> node incarnation, and the interned references of other nodes.
+/// Shared by every connection of a node (`&self` methods, locked inside).
+pub struct NodeTable {
+    local: NodeId,
+    inner: Mutex<Tables>,
+}
+
+#[derive(Default)]
+struct Tables {
+    /// `nodes[i - 1]` is node index `i`.
+    nodes: Vec<NodeId>,
+    index: HashMap<NodeId, u32>,
+    /// Per node index: interned reference words and their positions.
+    refs: HashMap<u32, RefIntern>,
+}
+
+#[derive(Default)]
+struct RefIntern {
+    words: Vec<Vec<u32>>,
+    index: HashMap<Vec<u32>, u64>,
+}
+
+/// Why a value does not convert.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConvertError {
+    #[error("{0} has no cube term form")]
+    Unrepresentable(&'static str),
+    #[error("term nests deeper than the limit")]
+    TooDeep,
+    #[error("table graph has a cycle")]
+    Cycle,
+    #[error("table graph expands past the size limit")]
+    TooLarge,
+    #[error("table reference outside a table graph")]
+    StrayTableRef,
+    #[error("pid or reference names an unknown node index {0}")]
+    UnknownNode(u32),
+    #[error("local pid number {0} does not fit Erlang's 32 bits")]
+    PidOutOfRange(u64),
+    #[error("reference names this node but was not made by it")]
+    ForeignLocalRef,
+    #[error("unknown reference")]
+    UnknownRef,
+}
+
+/// Most terms one table graph may expand to (a graph sharing a table twice at each of
+/// 40 levels would otherwise expand to 2^40 terms).
+const MAX_EXPANDED_TERMS: usize = 16 << 20;
+
+/// Bits of a local reference id in each of the three words.
+const REF_WORD0_BITS: u32 = 18;
+const REF_WORD1_BITS: u32 = 32;
+
+impl NodeTable {
+    /// A table for the node `local` (its name and creation).
+    pub fn new(local: NodeId) -> Self {
+        NodeTable {
+            local,
+            inner: Mutex::new(Tables::default()),
+        }
+    }
+
+    pub fn local(&self) -> NodeId {
+        self.local
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Tables> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The index of `node`, allocating one on first sight; 0 for this node.
+    pub fn index_of(&self, node: NodeId) -> u32 {
+        if node == self.local {
+            return 0;
+        }
+        let mut t = self.lock();
+        if let Some(&i) = t.index.get(&node) {
+            return i;
+        }
+        t.nodes.push(node);
+        let i = t.nodes.len() as u32;
+        t.index.insert(node, i);
+        i
+    }
+
+    /// The node of index `i`.
+    pub fn node(&self, i: u32) -> Option<NodeId> {
+        if i == 0 {
+            return Some(self.local);
+        }
+        self.lock().nodes.get(i as usize - 1).copied()
+    }
+
+    /// The `Pid` for a pid on the wire.
+    pub fn pid_from_wire(&self, p: ExtPid) -> Pid {
+        let node = self.index_of(NodeId {
+            name: p.node,
+            creation: p.creation,
+        });
+        Pid::new(node, p.id.into(), p.serial)
+    }
+
+    /// The wire form of a `Pid`.
+    pub fn pid_to_wire(&self, p: Pid) -> Result<ExtPid, ConvertError> {
+        let node = self
+            .node(p.node())
+            .ok_or(ConvertError::UnknownNode(p.node()))?;
+        let id = u32::try_from(p.id()).map_err(|_| ConvertError::PidOutOfRange(p.id()))?;
+        Ok(ExtPid {
+            node: node.name,
+            id,
+            serial: p.serial(),
+            creation: node.creation,
+        })
+    }
+
+    /// The `Reference` for a reference on the wire.
+    pub fn ref_from_wire(&self, r: &ExtRef) -> Result<Reference, ConvertError> {
+        let node = self.index_of(NodeId {
+            name: r.node,
+            creation: r.creation,
+        });
+        if node == 0 {
+            return unpack_local_ref(&r.words)
+                .map(|id| Reference::new(0, id))
+                .ok_or(ConvertError::ForeignLocalRef);
+        }
+        let mut t = self.lock();
+        let intern = t.refs.entry(node).or_default();
+        let id = match intern.index.get(&r.words) {
+            Some(&id) => id,
+            None => {
+                let id = intern.words.len() as u64;
+                intern.words.push(r.words.clone());
+                intern.index.insert(r.words.clone(), id);
+                id
+            }
+        };
+        Ok(Reference::new(node, id))
+    }
+
+    /// The wire form of a `Reference`.
+    pub fn ref_to_wire(&self, r: Reference) -> Result<ExtRef, ConvertError> {
+        let node = self
+            .node(r.node())
+            .ok_or(ConvertError::UnknownNode(r.node()))?;
+        let words = if r.node() == 0 {
+            pack_local_ref(r.id()).to_vec()
+        } else {
+            let t = self.lock();
+            t.refs
+                .get(&r.node())
+                .and_then(|i| i.words.get(r.id() as usize))
+                .cloned()
+                .ok_or(ConvertError::UnknownRef)?
+        };
+        Ok(ExtRef {
+            node: node.name,
+            creation: node.creation,
+            words,
+        })
+    }
+
+    /// The `Term` for a decoded term.
+    pub fn to_term(&self, t: &Eterm) -> Result<Term, ConvertError> {
+        self.to_term_at(t, 0)
+    }
+
+    fn to_term_at(&self, t: &Eterm, depth: usize) -> Result<Term, ConvertError> {
+        if depth > MAX_DEPTH {
+            return Err(ConvertError::TooDeep);
+        }
+        let d = depth + 1;
+        Ok(match t {
+            Eterm::Atom(a) => Term::Atom(*a),
+            Eterm::Int(i) => Term::Int(*i),
+            Eterm::Float(f) => Term::Float(*f),
+            Eterm::Binary(b) => Term::Binary(b.clone()),
+            Eterm::List(items) => Term::List(self.terms(items, d)?.into()),
+            Eterm::Tuple(items) => Term::Tuple(self.terms(items, d)?.into()),
+            Eterm::Map(pairs) => Term::Map(
+                pairs
+                    .iter()
+                    .map(|(k, v)| Ok((self.to_term_at(k, d)?, self.to_term_at(v, d)?)))
+                    .collect::<Result<Vec<_>, ConvertError>>()?
+                    .into(),
+            ),
+            Eterm::Pid(p) => Term::Pid(self.pid_from_wire(*p)),
+            Eterm::Ref(r) => Term::Ref(self.ref_from_wire(r)?),
+            Eterm::BigInt(_) => return Err(ConvertError::Unrepresentable("integer beyond i64")),
+            Eterm::BitBinary { .. } => return Err(ConvertError::Unrepresentable("bitstring")),
+            Eterm::ImproperList(..) => return Err(ConvertError::Unrepresentable("improper list")),
+            Eterm::Port(_) => return Err(ConvertError::Unrepresentable("port")),
+        })
+    }
+
+    fn terms(&self, items: &[Eterm], depth: usize) -> Result<Vec<Term>, ConvertError> {
+        items.iter().map(|t| self.to_term_at(t, depth)).collect()
+    }
+
+    /// The wire term for a `Term`.
+    pub fn to_eterm(&self, t: &Term) -> Result<Eterm, ConvertError> {
+        let mut cx = ToEterm {
+            table: self,
+            graph: None,
+            on_path: Vec::new(),
+            budget: MAX_EXPANDED_TERMS,
+        };
+        cx.term(t, 0)
+    }
+}
+
+/// This node's reference id as three words erl accepts (first word below 2^18).
+fn pack_local_ref(id: u64) -> [u32; 3] {
+    [
+        (id & ((1 << REF_WORD0_BITS) - 1)) as u32,
+        (id >> REF_WORD0_BITS) as u32,
+        (id >> (REF_WORD0_BITS + REF_WORD1_BITS)) as u32,
+    ]
+}
+
+/// The id [`pack_local_ref`] packed, if `words` are its output.
+fn unpack_local_ref(words: &[u32]) -> Option<u64> {
+    let [w0, w1, w2] = *words else { return None };
+    let high_bits = 64 - REF_WORD0_BITS - REF_WORD1_BITS;
+    if u64::from(w0) >> REF_WORD0_BITS != 0 || u64::from(w2) >> high_bits != 0 {
+        return None;
+    }
+    Some(
+        u64::from(w0)
+            | u64::from(w1) << REF_WORD0_BITS
+            | u64::from(w2) << (REF_WORD0_BITS + REF_WORD1_BITS),
+    )
+}
+
+/// State of one `Term` -> `Eterm` conversion.
+struct ToEterm<'a> {
+    table: &'a NodeTable,
+    /// The innermost table graph, for `TableRef`s.
+    graph: Option<Arc<TableGraph>>,
+    /// Tables being converted (a table met again while open is a cycle).
+    on_path: Vec<u32>,
+    /// Terms still allowed to be produced.
+    budget: usize,
+}
+
+impl ToEterm<'_> {
+    fn term(&mut self, t: &Term, depth: usize) -> Result<Eterm, ConvertError> {
+        if depth > MAX_DEPTH {
+            return Err(ConvertError::TooDeep);
+        }
+        self.budget = self.budget.checked_sub(1).ok_or(ConvertError::TooLarge)?;
+        let d = depth + 1;
+        Ok(match t {
+            Term::Atom(a) => Eterm::Atom(*a),
+            Term::Int(i) => Eterm::Int(*i),
+            Term::Float(f) => Eterm::Float(*f),
+            Term::Binary(b) => Eterm::Binary(b.clone()),
+            Term::List(items) => Eterm::List(self.terms(items, d)?),
+            Term::Tuple(items) => Eterm::Tuple(self.terms(items, d)?),
+            Term::Map(pairs) => Eterm::Map(
+                pairs
+                    .iter()
+                    .map(|(k, v)| Ok((self.term(k, d)?, self.term(v, d)?)))
+                    .collect::<Result<_, ConvertError>>()?,
+            ),
+            Term::Pid(p) => Eterm::Pid(self.table.pid_to_wire(*p)?),
+            Term::Ref(r) => Eterm::Ref(self.table.ref_to_wire(*r)?),
+            Term::Tables(g) => {
+                let outer = self.graph.replace(g.clone());
+                let outer_path = std::mem::take(&mut self.on_path);
+                let out = self.table_at(0, d);
+                self.graph = outer;
+                self.on_path = outer_path;
+                out?
+            }
+            Term::TableRef(i) => self.table_at(*i, d)?,
+        })
+    }
+
+    fn terms(&mut self, items: &[Term], depth: usize) -> Result<Vec<Eterm>, ConvertError> {
+        items.iter().map(|t| self.term(t, depth)).collect()
+    }
+
+    /// Table `i` of the current graph: a list if it is a sequence, else a map.
+    fn table_at(&mut self, i: u32, depth: usize) -> Result<Eterm, ConvertError> {
+        let graph = self.graph.clone().ok_or(ConvertError::StrayTableRef)?;
+        let table = graph
+            .tables
+            .get(i as usize)
+            .ok_or(ConvertError::StrayTableRef)?;
+        if self.on_path.contains(&i) {
+            return Err(ConvertError::Cycle);
+        }
+        self.on_path.push(i);
+        let out = if table.hash.is_empty() && !table.array.iter().any(Term::is_nil) {
+            self.terms(&table.array, depth).map(Eterm::List)
+        } else {
+            let mut pairs = Vec::with_capacity(table.array.len() + table.hash.len());
+            let mut fill = || -> Result<(), ConvertError> {
+                for (k, v) in table.array.iter().enumerate() {
+                    if !v.is_nil() {
+                        pairs.push((Eterm::Int(k as i64 + 1), self.term(v, depth)?));
+                    }
+                }
+                for (k, v) in &table.hash {
+                    pairs.push((self.term(k, depth)?, self.term(v, depth)?));
+                }
+                Ok(())
+            };
+            fill().map(|()| Eterm::Map(pairs))
+        };
+        self.on_path.pop();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> NodeTable {
+        NodeTable::new(NodeId {
+            name: Atom::new("cube@test"),
+            creation: 7,
+        })
+    }
+
+    #[test]
+    fn local_refs_pack_and_unpack() {
+        for id in [0, 1, (1 << 18) - 1, 1 << 18, 1 << 50, u64::MAX] {
+            assert_eq!(unpack_local_ref(&pack_local_ref(id)), Some(id), "{id}");
+        }
+        let t = table();
+        let wire = t.ref_to_wire(Reference::new(0, 12345)).unwrap();
+        assert_eq!(t.ref_from_wire(&wire).unwrap(), Reference::new(0, 12345));
+    }
+
+    #[test]
+    fn remote_pids_and_refs_keep_their_identity() {
+        let t = table();
+        let p = ExtPid {
+            node: Atom::new("erl@test"),
+            id: 87,
+            serial: 2,
+            creation: 99,
+        };
+        let pid = t.pid_from_wire(p);
+        assert_ne!(pid.node(), 0);
+        assert_eq!(t.pid_to_wire(pid).unwrap(), p);
+        // Same name, new creation: another node.
+        let p2 = ExtPid { creation: 100, ..p };
+        assert_ne!(t.pid_from_wire(p2), pid);
+        let r = ExtRef {
+            node: Atom::new("erl@test"),
+            creation: 99,
+            words: vec![1, 2, 3, 4, 5],
+        };
+        let local = t.ref_from_wire(&r).unwrap();
+        assert_eq!(t.ref_from_wire(&r).unwrap(), local);
+        assert_eq!(t.ref_to_wire(local).unwrap(), r);
+    }
+
+    #[test]
+    fn table_graphs_become_lists_or_maps() {
+        use cube_term::TableTerm;
+        let g = TableGraph {
+            tables: vec![
+                TableTerm {
+                    array: vec![Term::Int(1), Term::TableRef(1)],
+                    hash: vec![],
+                },
+                TableTerm {
+                    array: vec![],
+                    hash: vec![(Term::binary(b"k"), Term::Int(2))],
+                },
+            ],
+        };
+        let got = table().to_eterm(&Term::Tables(Arc::new(g))).unwrap();
+        assert_eq!(
+            got,
+            Eterm::List(vec![
+                Eterm::Int(1),
+                Eterm::Map(vec![(Eterm::binary(b"k"), Eterm::Int(2))])
+            ])
+        );
+    }
+
+    #[test]
+    fn cycles_are_refused() {
+        use cube_term::TableTerm;
+        let g = TableGraph {
+            tables: vec![TableTerm {
+                array: vec![Term::TableRef(0)],
+                hash: vec![],
+            }],
+        };
+        assert_eq!(
+            table().to_eterm(&Term::Tables(Arc::new(g))),
+            Err(ConvertError::Cycle)
+        );
+    }
+
+    #[test]
+    fn unrepresentable_terms_are_errors() {
+        let t = table();
+        let improper = Eterm::ImproperList(vec![Eterm::Int(1)], Box::new(Eterm::Int(2)));
+        assert!(matches!(
+            t.to_term(&improper),
+            Err(ConvertError::Unrepresentable(_))
+        ));
+    }
+}

@@ -1,0 +1,194 @@
+//! One received control message: answered by this layer (`net_kernel`'s `is_auth`,
+//! replies to our pings, unlink acks, monitors of `net_kernel`) or turned into a
+//! [`DistEvent`] with cube's pids and references.
+
+use super::{lock, DistEvent, Inner, Target, KERNEL_PID};
+use crate::connection::Connection;
+use crate::control::{Control, ProcName};
+use crate::etf::{Eterm, ExtPid, ExtRef};
+use cube_term::Atom;
+
+impl Inner {
+    /// One control message from `conn`: answered here (net_kernel, our ping replies,
+    /// unlink acks) or turned into an event.
+    pub(super) fn deliver(&self, conn: &Connection, c: Control) {
+        let t = &self.table;
+        let reference = |r: &ExtRef| t.ref_from_wire(r).ok();
+        let remote = |p: ExtPid| t.pid_from_wire(p);
+        // A pid of this node's name but another creation belongs to an earlier
+        // incarnation: what is addressed to it is dropped, as erl drops it.
+        let local = |p: ExtPid| Some(t.pid_from_wire(p)).filter(|p| p.node() == 0);
+        let target = |n: &ProcName, node: Atom| match n {
+            ProcName::Pid(p) => Target::Pid(t.pid_from_wire(*p)),
+            ProcName::Name(name) => Target::Name { name: *name, node },
+        };
+        let local_target = |n: &ProcName| match n {
+            ProcName::Pid(p) => local(*p).map(Target::Pid),
+            ProcName::Name(name) => Some(Target::Name {
+                name: *name,
+                node: self.name,
+            }),
+        };
+        let event = match c {
+            Control::Send { from, to, msg } => {
+                let Some(to) = local(to) else { return };
+                if to == KERNEL_PID {
+                    self.kernel_message(&msg);
+                    return;
+                }
+                Some(DistEvent::Message {
+                    from: from.map(remote),
+                    to,
+                    msg,
+                })
+            }
+            Control::RegSend { from, to, msg } => {
+                if to.name() == "net_kernel" && self.net_kernel(conn, &msg) {
+                    return;
+                }
+                Some(DistEvent::RegMessage {
+                    from: remote(from),
+                    to,
+                    msg,
+                })
+            }
+            // An alias we never made has nobody to deliver to.
+            Control::AliasSend { from, alias, msg } => {
+                reference(&alias).map(|alias| DistEvent::AliasMessage {
+                    from: remote(from),
+                    alias,
+                    msg,
+                })
+            }
+            Control::Link { from, to } => local(to).map(|to| DistEvent::Link {
+                from: remote(from),
+                to,
+            }),
+            Control::Unlink { id, from, to } => {
+                if id != 0 {
+                    // The unlink takes effect when the event is handled; the ack only
+                    // tells the peer its request arrived, which it has.
+                    let _ = conn.send(&Control::UnlinkAck {
+                        id,
+                        from: to,
+                        to: from,
+                    });
+                }
+                local(to).map(|to| DistEvent::Unlink {
+                    from: remote(from),
+                    to,
+                })
+            }
+            Control::UnlinkAck { .. } | Control::Ignored(_) => None,
+            Control::Exit { from, to, reason } => local(to).map(|to| DistEvent::Exit {
+                from: remote(from),
+                to,
+                reason,
+            }),
+            Control::Exit2 { from, to, reason } => local(to).map(|to| DistEvent::Exit2 {
+                from: remote(from),
+                to,
+                reason,
+            }),
+            // net_kernel is this layer (gen:call monitors it during is_auth): it lives
+            // as long as the node, so a monitor of it needs no bookkeeping.
+            Control::Monitor { to, .. } | Control::Demonitor { to, .. } if self.is_kernel(&to) => {
+                None
+            }
+            Control::Monitor {
+                from,
+                to,
+                reference: r,
+            } => local_target(&to)
+                .zip(reference(&r))
+                .map(|(to, r)| DistEvent::Monitor {
+                    from: remote(from),
+                    to,
+                    reference: r,
+                }),
+            Control::Demonitor {
+                from,
+                to,
+                reference: r,
+            } => local_target(&to)
+                .zip(reference(&r))
+                .map(|(to, r)| DistEvent::Demonitor {
+                    from: remote(from),
+                    to,
+                    reference: r,
+                }),
+            Control::MonitorExit {
+                from,
+                to,
+                reference: r,
+                reason,
+            } => local(to)
+                .zip(reference(&r))
+                .map(|(to, r)| DistEvent::MonitorExit {
+                    from: target(&from, conn.peer_atom),
+                    to,
+                    reference: r,
+                    reason,
+                }),
+        };
+        if let Some(e) = event {
+            self.emit(e);
+        }
+    }
+
+    /// Whether `p` names this layer's own process (`net_kernel`, or the kernel pid).
+    pub(super) fn is_kernel(&self, p: &ProcName) -> bool {
+        match p {
+            ProcName::Name(name) => name.name() == "net_kernel",
+            ProcName::Pid(pid) => self.table.pid_from_wire(*pid) == KERNEL_PID,
+        }
+    }
+
+    /// `gen_server:call(net_kernel, {is_auth, Node})`, as `net_adm:ping/1` sends it:
+    /// answered `yes` (the handshake already checked the cookie). Whether handled.
+    pub(super) fn net_kernel(&self, conn: &Connection, msg: &Eterm) -> bool {
+        let Some([label, from, request]) =
+            msg.as_tuple().and_then(|t| <&[Eterm; 3]>::try_from(t).ok())
+        else {
+            return false;
+        };
+        if !label.is_atom("$gen_call") {
+            return false;
+        }
+        let Some([caller, tag]) = from
+            .as_tuple()
+            .and_then(|t| <&[Eterm; 2]>::try_from(t).ok())
+        else {
+            return false;
+        };
+        let Some(caller) = caller.as_pid() else {
+            return false;
+        };
+        let is_auth = request
+            .as_tuple()
+            .is_some_and(|r| r.len() == 2 && r[0].is_atom("is_auth"));
+        if !is_auth {
+            return false;
+        }
+        let reply = Eterm::tuple(vec![tag.clone(), Eterm::atom("yes")]);
+        let _ = conn.send(&Control::Send {
+            from: None,
+            to: caller,
+            msg: reply,
+        });
+        true
+    }
+
+    /// A message to our kernel pid: a reply to one of our pings, `{Ref, yes}`.
+    pub(super) fn kernel_message(&self, msg: &Eterm) {
+        if let Some([Eterm::Ref(r), answer]) =
+            msg.as_tuple().and_then(|t| <&[Eterm; 2]>::try_from(t).ok())
+        {
+            if r.node == self.name {
+                if let Some((_, tx)) = lock(&self.pings).remove(&r.words) {
+                    let _ = tx.send(answer.is_atom("yes"));
+                }
+            }
+        }
+    }
+}

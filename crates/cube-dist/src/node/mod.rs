@@ -1,0 +1,399 @@
+//! [`DistNode`]: this node as a member of an Erlang cluster. It listens for other nodes,
+//! registers with EPMD (starting an EPMD-compatible server when none answers), connects
+//! on demand, answers `net_kernel`'s `is_auth` (so `net_adm:ping/1` from erl gets
+//! `pong`), and turns everything else that arrives into [`DistEvent`]s on a channel for
+//! the layer above (cube-vm integration is the next step).
+//!
+//! # This node's own pseudo-process
+//! Pings need a sender pid that replies come back to. It is [`DistNode::kernel_pid`],
+//! local pid number 0, which cube-vm never allocates (its pids start at 1); messages to
+//! it are handled here and never become events. References this layer makes (ping tags)
+//! have the top bit of their `u64` set, apart from any cube-vm makes.
+//!
+//! | module | concern |
+//! |---|---|
+//! | `mod.rs` | [`DistConfig`], [`DistNode`] and its public operations |
+//! | [`event`] | what arrives: [`DistEvent`], [`Target`], [`Pong`] |
+//! | `connect` | EPMD registration, accepting, dialling, simultaneous connects, read loops |
+//! | `deliver` | a received control message: answered here or made an event |
+
+use crate::control::{self, Control, ProcName};
+use crate::convert::{NodeId, NodeTable};
+use crate::epmd::{self, EpmdServer, Registration};
+use crate::error::DistError;
+use crate::etf::{DecodeLimits, Eterm, ExtPid};
+use crate::handshake::valid_node_name;
+use crossbeam_channel::{Receiver, Sender};
+use cube_term::{Atom, Pid, Reference, Term};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::Duration;
+
+mod connect;
+mod deliver;
+pub mod event;
+
+use connect::{accept_loop, register, Links};
+pub use event::{DistEvent, Pong, Target};
+
+/// How a node is set up. [`DistConfig::new`] gives erl's defaults.
+#[derive(Clone, Debug)]
+pub struct DistConfig {
+    /// Full node name, `name@host`.
+    pub name: String,
+    pub cookie: String,
+    /// The EPMD port (on this host, and on the hosts of nodes we connect to).
+    pub epmd_port: u16,
+    /// Where to accept other nodes (port 0: any free port, registered with EPMD).
+    pub listen: SocketAddr,
+    /// `net_ticktime`: a connection silent this long is down.
+    pub net_ticktime: Duration,
+    /// Start an EPMD-compatible server on `epmd_port` when no EPMD answers there.
+    pub start_epmd: bool,
+    /// Longest packet accepted from a peer.
+    pub max_packet: usize,
+    /// Bound on connecting and on each handshake step.
+    pub connect_timeout: Duration,
+}
+
+impl DistConfig {
+    pub fn new(name: &str, cookie: &str) -> DistConfig {
+        DistConfig {
+            name: name.to_owned(),
+            cookie: cookie.to_owned(),
+            epmd_port: epmd::epmd_port(),
+            listen: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
+            net_ticktime: Duration::from_secs(60),
+            start_epmd: true,
+            max_packet: 256 << 20,
+            connect_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+/// This node in the cluster. Dropping the last clone does not stop it: call
+/// [`DistNode::stop`].
+#[derive(Clone)]
+pub struct DistNode {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: DistConfig,
+    name: Atom,
+    table: NodeTable,
+    listen_addr: SocketAddr,
+    links: Mutex<Links>,
+    /// One lock per node being dialled, so concurrent senders share one attempt.
+    dial_gates: Mutex<HashMap<Atom, Arc<Mutex<()>>>>,
+    events: Sender<DistEvent>,
+    pings: Mutex<HashMap<Vec<u32>, PendingPing>>,
+    next_ref: AtomicU64,
+    stopping: AtomicBool,
+    registration: Mutex<Option<Registration>>,
+    epmd_server: Mutex<Option<EpmdServer>>,
+    limits: DecodeLimits,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A ping in flight, by the words of its reference: the node pinged, and where the
+/// answer goes.
+type PendingPing = (Atom, Sender<bool>);
+
+/// This layer's own pseudo-process (see the module docs).
+const KERNEL_PID: Pid = Pid::new(0, 0, 0);
+
+/// The high bit of reference ids this layer makes.
+const OWN_REF_BIT: u64 = 1 << 63;
+
+impl DistNode {
+    /// Starts the node: listens, registers with EPMD, accepts connections. Returns the
+    /// node and the channel of its events.
+    pub fn start(config: DistConfig) -> Result<(DistNode, Receiver<DistEvent>), DistError> {
+        if !valid_node_name(&config.name) {
+            return Err(DistError::BadNodeName(config.name));
+        }
+        let (short, _) = config.name.split_once('@').unwrap_or_default();
+        let listener = TcpListener::bind(config.listen)?;
+        let listen_addr = listener.local_addr()?;
+        let (registration, epmd_server) = register(&config, short, listen_addr.port())?;
+        let name =
+            Atom::try_new(&config.name).ok_or(DistError::BadNodeName(config.name.clone()))?;
+        let table = NodeTable::new(NodeId {
+            name,
+            creation: registration.creation,
+        });
+        let (events, rx) = crossbeam_channel::unbounded();
+        let inner = Arc::new(Inner {
+            limits: DecodeLimits::default(),
+            config,
+            name,
+            table,
+            listen_addr,
+            links: Mutex::new(Links::default()),
+            dial_gates: Mutex::new(HashMap::new()),
+            events,
+            pings: Mutex::new(HashMap::new()),
+            next_ref: AtomicU64::new(OWN_REF_BIT),
+            stopping: AtomicBool::new(false),
+            registration: Mutex::new(Some(registration)),
+            epmd_server: Mutex::new(epmd_server),
+        });
+        let acceptor = inner.clone();
+        thread::Builder::new()
+            .name("cube-dist-accept".into())
+            .spawn(move || accept_loop(acceptor, listener))?;
+        Ok((DistNode { inner }, rx))
+    }
+
+    /// This node's name.
+    pub fn name(&self) -> Atom {
+        self.inner.name
+    }
+
+    /// This node's creation (from EPMD).
+    pub fn creation(&self) -> u32 {
+        self.inner.table.local().creation
+    }
+
+    /// Where this node accepts connections.
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.inner.listen_addr
+    }
+
+    /// The node table: pid/reference node indices of this node.
+    pub fn table(&self) -> &NodeTable {
+        &self.inner.table
+    }
+
+    /// The pid replies to this layer's own requests go to (see the module docs).
+    pub fn kernel_pid(&self) -> Pid {
+        KERNEL_PID
+    }
+
+    /// A received term as a cube `Term`.
+    pub fn to_term(&self, t: &Eterm) -> Result<Term, DistError> {
+        Ok(self.inner.table.to_term(t)?)
+    }
+
+    /// Connects to `node` unless connected (what sending does on demand).
+    pub fn connect(&self, node: &str) -> Result<(), DistError> {
+        self.inner.connection(node).map(drop)
+    }
+
+    /// Connected nodes.
+    pub fn nodes(&self) -> Vec<Atom> {
+        lock(&self.inner.links).up.keys().copied().collect()
+    }
+
+    /// `net_adm:ping/1`: connects if needed and asks the node's `net_kernel` whether it
+    /// accepts us. Waits at most `timeout` for the answer.
+    pub fn ping(&self, node: &str, timeout: Duration) -> Pong {
+        let inner = &self.inner;
+        if node == inner.config.name {
+            return Pong::Pong; // as net_adm:ping(node())
+        }
+        let Ok(conn) = inner.connection(node) else {
+            return Pong::Pang;
+        };
+        let reference = inner.new_ref();
+        let Ok(wire_ref) = inner.table.ref_to_wire(reference) else {
+            return Pong::Pang;
+        };
+        let Ok(me) = inner.table.pid_to_wire(self.kernel_pid()) else {
+            return Pong::Pang;
+        };
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        lock(&inner.pings).insert(wire_ref.words.clone(), (conn.peer_atom, tx));
+        let call = Eterm::tuple(vec![
+            Eterm::atom("$gen_call"),
+            Eterm::tuple(vec![Eterm::Pid(me), Eterm::Ref(wire_ref.clone())]),
+            Eterm::tuple(vec![Eterm::atom("is_auth"), Eterm::Atom(inner.name)]),
+        ]);
+        let sent = conn.send(&Control::RegSend {
+            from: me,
+            to: Atom::new("net_kernel"),
+            msg: call,
+        });
+        let answer = sent.is_ok() && rx.recv_timeout(timeout).unwrap_or(false);
+        lock(&inner.pings).remove(&wire_ref.words);
+        if answer {
+            Pong::Pong
+        } else {
+            Pong::Pang
+        }
+    }
+
+    /// Sends `msg` to the pid `to` of another node (connecting on demand), as `from` if
+    /// given (`SEND_SENDER`).
+    pub fn send(&self, from: Option<Pid>, to: Pid, msg: &Eterm) -> Result<(), DistError> {
+        let inner = &self.inner;
+        let Some((conn, to)) = inner.route(to)? else {
+            return Ok(());
+        };
+        let from = from.map(|p| inner.table.pid_to_wire(p)).transpose()?;
+        conn.send_framed(control::encode_send(from, to, msg, conn.peer.flags)?)
+    }
+
+    /// [`DistNode::send`] of a cube `Term`.
+    pub fn send_term(&self, from: Option<Pid>, to: Pid, msg: &Term) -> Result<(), DistError> {
+        let msg = self.inner.table.to_eterm(msg)?;
+        self.send(from, to, &msg)
+    }
+
+    /// Sends `msg` to the process registered as `name` on `node` (`{Name, Node} ! Msg`).
+    pub fn reg_send(
+        &self,
+        from: Pid,
+        name: &str,
+        node: &str,
+        msg: &Eterm,
+    ) -> Result<(), DistError> {
+        let inner = &self.inner;
+        let conn = inner.connection(node)?;
+        let to = Atom::try_new(name).ok_or_else(|| DistError::BadNodeName(name.into()))?;
+        let from = inner.table.pid_to_wire(from)?;
+        conn.send_framed(control::encode_reg_send(from, to, msg, conn.peer.flags)?)
+    }
+
+    /// Links local `from` with remote `to`.
+    pub fn link(&self, from: Pid, to: Pid) -> Result<(), DistError> {
+        self.signal(
+            to,
+            |from_w, to_w| Control::Link {
+                from: from_w,
+                to: to_w,
+            },
+            from,
+        )
+    }
+
+    /// Removes the link between local `from` and remote `to` (`UNLINK_ID` with `id`).
+    pub fn unlink(&self, id: u64, from: Pid, to: Pid) -> Result<(), DistError> {
+        self.signal(to, |f, t| Control::Unlink { id, from: f, to: t }, from)
+    }
+
+    /// An exit signal over the link from local `from` to remote `to`.
+    pub fn exit(&self, from: Pid, to: Pid, reason: &Eterm) -> Result<(), DistError> {
+        let reason = reason.clone();
+        self.signal(
+            to,
+            |f, t| Control::Exit {
+                from: f,
+                to: t,
+                reason,
+            },
+            from,
+        )
+    }
+
+    /// `exit(To, Reason)` from local `from` to remote `to`.
+    pub fn exit2(&self, from: Pid, to: Pid, reason: &Eterm) -> Result<(), DistError> {
+        let reason = reason.clone();
+        self.signal(
+            to,
+            |f, t| Control::Exit2 {
+                from: f,
+                to: t,
+                reason,
+            },
+            from,
+        )
+    }
+
+    /// Local `from` monitors `to` on another node with `reference`.
+    pub fn monitor(&self, from: Pid, to: &Target, reference: Reference) -> Result<(), DistError> {
+        let inner = &self.inner;
+        let (conn, to) = inner.target(to)?;
+        conn.send(&Control::Monitor {
+            from: inner.table.pid_to_wire(from)?,
+            to,
+            reference: inner.table.ref_to_wire(reference)?,
+        })
+    }
+
+    /// Ends the monitor `reference` of local `from` on `to`.
+    pub fn demonitor(&self, from: Pid, to: &Target, reference: Reference) -> Result<(), DistError> {
+        let inner = &self.inner;
+        let (conn, to) = inner.target(to)?;
+        conn.send(&Control::Demonitor {
+            from: inner.table.pid_to_wire(from)?,
+            to,
+            reference: inner.table.ref_to_wire(reference)?,
+        })
+    }
+
+    /// Tells remote `to`, which monitors local `from` with `reference`, that `from`
+    /// ended with `reason`.
+    pub fn monitor_exit(
+        &self,
+        from: &Target,
+        to: Pid,
+        reference: Reference,
+        reason: &Eterm,
+    ) -> Result<(), DistError> {
+        let inner = &self.inner;
+        let Some((conn, to)) = inner.route(to)? else {
+            return Ok(());
+        };
+        let from = match from {
+            Target::Pid(p) => ProcName::Pid(inner.table.pid_to_wire(*p)?),
+            Target::Name { name, .. } => ProcName::Name(*name),
+        };
+        conn.send(&Control::MonitorExit {
+            from,
+            to,
+            reference: inner.table.ref_to_wire(reference)?,
+            reason: reason.clone(),
+        })
+    }
+
+    /// Closes the connection to `node`, if any (`erlang:disconnect_node/1`).
+    pub fn disconnect(&self, node: &str) {
+        let conn = Atom::try_new(node).and_then(|a| lock(&self.inner.links).up.get(&a).cloned());
+        if let Some(c) = conn {
+            c.close();
+        }
+    }
+
+    /// Stops the node: unregisters from EPMD, closes every connection and the listener
+    /// (and our EPMD server, if we started one).
+    pub fn stop(&self) {
+        let inner = &self.inner;
+        if inner.stopping.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        // Wake the acceptor.
+        let mut wake = inner.listen_addr;
+        if wake.ip().is_unspecified() {
+            wake.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        }
+        let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
+        let conns: Vec<_> = lock(&inner.links).up.values().cloned().collect();
+        for c in conns {
+            c.close();
+        }
+        lock(&inner.registration).take();
+        lock(&inner.epmd_server).take();
+    }
+
+    fn signal(
+        &self,
+        to: Pid,
+        make: impl FnOnce(ExtPid, ExtPid) -> Control,
+        from: Pid,
+    ) -> Result<(), DistError> {
+        let inner = &self.inner;
+        let Some((conn, to)) = inner.route(to)? else {
+            return Ok(());
+        };
+        let from = inner.table.pid_to_wire(from)?;
+        conn.send(&make(from, to))
+    }
+}

@@ -1,0 +1,48 @@
+%% The Erlang side of cube-dist's link and monitor tests (tests/signals.rs): a
+%% registered `ctl` process that spawns processes on command and reports, on stdout,
+%% how each of them ended.
+-module(dist_peer).
+-export([start/0]).
+
+start() ->
+    register(ctl, self()),
+    io:format("up~n"),
+    loop().
+
+loop() ->
+    receive
+        %% A process that links to and monitors Cube, then dies with `boom` on `die`.
+        {linker, Cube} ->
+            Pid = spawn(fun() ->
+                link(Cube),
+                erlang:monitor(process, Cube),
+                Cube ! {linked, self()},
+                receive die -> exit(boom) end
+            end),
+            watch(linker, Pid);
+        %% A process that links to Cube, then unlinks on `unlink`.
+        {unlinker, Cube} ->
+            Pid = spawn(fun() ->
+                link(Cube),
+                Cube ! {linked, self()},
+                receive unlink -> unlink(Cube), Cube ! unlinked end,
+                receive die -> exit(bye) end
+            end),
+            watch(unlinker, Pid);
+        %% A process registered as Name that dies with `bye` on `die`.
+        {target, Cube, Name} ->
+            Pid = spawn(fun() ->
+                register(Name, self()),
+                Cube ! {target, Name, self()},
+                receive die -> exit(bye) end
+            end),
+            watch(Name, Pid)
+    end,
+    loop().
+
+%% Prints "down Tag Reason" when Pid ends.
+watch(Tag, Pid) ->
+    spawn(fun() ->
+        Ref = erlang:monitor(process, Pid),
+        receive {'DOWN', Ref, process, _, Reason} -> io:format("down ~p ~p~n", [Tag, Reason]) end
+    end).
