@@ -280,12 +280,14 @@ fn set_default_type<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     let dtype = match name.as_str() {
         "torch.DoubleTensor" => DType::F64,
         "torch.FloatTensor" => DType::F32,
-        other => return Err(cx.arg_error(
-            1,
-            &format!(
+        other => {
+            return Err(cx.arg_error(
+                1,
+                &format!(
                 "'{other}' is not a tensor type cube has (torch.DoubleTensor, torch.FloatTensor)"
             ),
-        )),
+            ))
+        }
     };
     with_settings(cx, |s| s.default_type = dtype);
     Ok(Ret::Values(0))
