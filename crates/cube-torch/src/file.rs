@@ -95,8 +95,13 @@ fn tensor_of(name: &str, view: &TensorView<'_>) -> Result<Tensor, TorchError> {
         )));
     }
     // A shape with no dimension is a 0-d scalar in safetensors; cube has no scalars,
-    // so it becomes a 1-element vector.
-    let sizes = if sizes.is_empty() { vec![1] } else { sizes };
+    // so it becomes a 1-element vector. A shape with a zero in it holds no element:
+    // Torch7's one empty tensor, with no dimension.
+    let sizes = match (sizes.is_empty(), n) {
+        (true, _) => vec![1],
+        (false, 0) => vec![],
+        (false, _) => sizes,
+    };
     Ok(Tensor::with_buffer(buffer, &sizes))
 }
 

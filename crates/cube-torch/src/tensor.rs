@@ -18,6 +18,8 @@ use crate::storage::{check_alloc, Buffer, DType, Storage};
 #[derive(Clone, Debug)]
 pub struct Tensor {
     storage: Storage,
+    /// The storage's element type, kept here so that asking for it takes no lock.
+    dtype: DType,
     offset: usize,
     sizes: Vec<usize>,
     strides: Vec<usize>,
@@ -74,6 +76,7 @@ impl Tensor {
     /// A contiguous tensor over a whole buffer (whose length the caller made match).
     pub fn with_buffer(buffer: Buffer, sizes: &[usize]) -> Tensor {
         Tensor {
+            dtype: buffer.dtype(),
             storage: Storage::new(buffer),
             offset: 0,
             sizes: sizes.to_vec(),
@@ -82,7 +85,7 @@ impl Tensor {
     }
 
     pub fn dtype(&self) -> DType {
-        self.storage.read().dtype()
+        self.dtype
     }
 
     pub fn sizes(&self) -> &[usize] {
@@ -197,6 +200,7 @@ impl Tensor {
         }
         Ok(Tensor {
             storage: self.storage.clone(),
+            dtype: self.dtype,
             offset: self.offset,
             sizes: sizes.to_vec(),
             strides: contiguous_strides(sizes),
@@ -329,9 +333,14 @@ impl Tensor {
         Ok(t)
     }
 
-    /// A new tensor holding a candle tensor's values, of type `dtype`.
+    /// A new tensor holding a candle tensor's values, of type `dtype`. A result with
+    /// no elements is a tensor with no dimension, the only empty tensor Torch7 has.
     pub fn from_candle(t: &candle_core::Tensor, dtype: DType) -> Result<Tensor, TorchError> {
-        let sizes = t.dims().to_vec();
+        let sizes = if t.elem_count() == 0 {
+            vec![]
+        } else {
+            t.dims().to_vec()
+        };
         let flat = t.flatten_all()?;
         let buffer = match dtype {
             DType::F32 => Buffer::F32(flat.to_dtype(candle_core::DType::F32)?.to_vec1()?),

@@ -177,3 +177,74 @@ fn corrupt_files() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every function and method with every combination of up to two odd arguments (and a
+/// deterministic sample of three): errors are fine, a panic fails the test. Files are
+/// left out (`corrupt_files` covers them; junk arguments would write files).
+#[test]
+fn no_argument_combination_panics() {
+    let src = r#"
+      local vals = {n = 24,
+        nil, 0, 1, -1, 2, 3, 1.5, 0/0, math.huge, -math.huge, 2^53, 'a', {}, {1, 2}, {{1}, {2}},
+        torch.Tensor(), torch.Tensor{1, 2, 3}, torch.ones(2, 3), torch.ones(2, 2, 2),
+        torch.FloatTensor(2, 3):fill(1), torch.ones(3, 2):t(), torch.LongStorage{2, 3},
+        torch.Tensor{0/0, 1}, true}
+      local selves = {torch.Tensor(), torch.Tensor{1, 2, 3}, torch.ones(2, 3),
+        torch.ones(3, 2):t(), torch.ones(2, 2, 2), torch.FloatTensor(2, 3):fill(2)}
+      local names = {}
+      for k, v in pairs(torch) do
+        if type(v) == 'function' and k ~= 'save' and k ~= 'load' then names[#names + 1] = k end
+      end
+      for _, k in ipairs{'size', 'dim', 'nDimension', 'nElement', 'stride', 'isContiguous',
+          'narrow', 'select', 'sub', 'view', 'reshape', 'transpose', 't', 'contiguous',
+          'clone', 'copy', 'fill', 'zero', 'float', 'double', 'type', 'totable'} do
+        names[#names + 1] = k
+      end
+      table.sort(names)
+      local calls, seed = 0, 12345
+      local function pick()
+        seed = (seed * 1103515245 + 12345) % 2147483648
+        return vals[seed % vals.n + 1]
+      end
+      local function try(f, ...)
+        calls = calls + 1
+        local ok, r = pcall(f, ...)
+        if ok and type(r) == 'userdata' then tostring(r) end
+      end
+      for _, name in ipairs(names) do
+        local f = torch[name]
+        for i = 1, vals.n do
+          if f then try(f, vals[i]) end
+          for j = 1, vals.n do
+            if f then try(f, vals[i], vals[j]) end
+          end
+        end
+        for _, s in ipairs(selves) do
+          local m = s[name]
+          if m then
+            try(m, s)
+            for i = 1, vals.n do
+              try(m, s, vals[i])
+              for j = 1, vals.n do try(m, s, vals[i], vals[j]) end
+            end
+            for _ = 1, 300 do try(m, s, pick(), pick(), pick()) end
+          end
+        end
+        if f then for _ = 1, 300 do try(f, pick(), pick(), pick(), pick()) end end
+      end
+      -- The operators and indexing.
+      for i = 1, vals.n do
+        for j = 1, vals.n do
+          local a, b = vals[i], vals[j]
+          try(function() return a + b end); try(function() return a - b end)
+          try(function() return a * b end); try(function() return a / b end)
+          try(function() return -a end); try(function() return a[b] end)
+          try(function() a[b] = 1 end); try(function() a[b] = a end)
+        end
+      end
+      return calls
+    "#;
+    let calls: f64 = common::eval(src).expect("sweep").parse().unwrap();
+    eprintln!("{calls} calls");
+    assert!(calls > 100_000.0, "{calls}");
+}

@@ -142,7 +142,10 @@ pub(crate) fn view_sizes<'n>(
         });
     }
     if holes == 1 {
-        let covered: usize = sizes.iter().product();
+        let covered = sizes
+            .iter()
+            .try_fold(1usize, |acc, &s| acc.checked_mul(s))
+            .unwrap_or(0);
         let hole = raw.iter().position(|&x| x == -1.0).unwrap_or(0);
         if covered == 0 || !numel.is_multiple_of(covered) {
             return Err(cx.rt_error(&format!("cannot view {numel} elements with sizes {raw:?}")));
