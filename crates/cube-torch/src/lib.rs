@@ -20,7 +20,13 @@
 //!   metatables, argument conversion), on cube-lua's host interface only.
 //!
 //! Errors are [`error::TorchError`] messages that become Lua errors naming the shapes;
-//! no input makes this crate panic.
+//! no input makes this crate panic. The differences from Torch7 are listed in
+//! README.md ("Tensors: `torch`").
+//!
+//! Later steps build on two seams: autograd (candle's `Var`) and message copying both
+//! start from [`Tensor::to_candle`] / [`Tensor::contiguous_values`] and
+//! [`Tensor::from_candle`], and never need the view geometry; `torch.share` can hand
+//! several processes one [`storage::Storage`], which is already `Send + Sync`.
 
 pub mod error;
 pub mod file;

@@ -49,7 +49,7 @@ pub(crate) fn push_size<'n>(cx: &mut Cx<'n>, sizes: Vec<usize>) {
 /// Checks that a new tensor of `n` elements of `dtype` may be made, before anything is
 /// allocated: the per-tensor limit, then the process's heap limit (`--max-heap`), which
 /// this reservation consults (it does not go on counting the tensor afterwards: see
-/// the crate's README section). Call it before any side effect (`Cx::reserve`).
+/// README.md, "Tensors"). Call it before any side effect (`Cx::reserve`).
 pub(crate) fn reserve_elements<'n>(cx: &mut Cx<'n>, n: usize, dtype: DType) -> HostResult<'n, ()> {
     let bytes = check_alloc(n, dtype).map_err(|e| fail(cx, e))?;
     cx.reserve(bytes)
