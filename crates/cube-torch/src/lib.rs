@@ -13,9 +13,9 @@
 //!   written back through the view).
 //! - [`ops`]: the kernels (which run on candle and which here is said there) and
 //!   their shape checks.
-//! - [`format`]: `tostring` in Torch7's exact layout.
+//! - [`mod@format`]: `tostring` in Torch7's exact layout.
 //! - [`rng`]: the per-process generator of `rand`/`randn`/`manualSeed`.
-//! - [`file`]: `torch.save`/`torch.load` in safetensors.
+//! - [`mod@file`]: `torch.save`/`torch.load` in safetensors.
 //! - `lua`: the Lua library itself (`torch.*` functions, the tensor and size
 //!   metatables, argument conversion), on cube-lua's host interface only.
 //!
