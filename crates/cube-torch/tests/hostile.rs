@@ -122,6 +122,19 @@ fn out_of_range() {
     expect("return torch.Tensor(2)[1.5e300]", "out of range");
     expect("local t = torch.Tensor(2); t[3] = 1", "out of range");
     expect("return torch.Tensor()[1]", "no dimension");
+    expect("return torch.Tensor(2,3)[{1}]", "one index per dimension");
+    expect(
+        "return torch.Tensor(2,3)[{1, 4}]",
+        "index 4 out of range for dimension 2 of size 3",
+    );
+    expect(
+        "return torch.Tensor(2,3)[{{1, 2}, {}}]",
+        "not supported yet",
+    );
+    expect(
+        "local t = torch.Tensor(2,3); t[{1, 1}] = 'x'",
+        "number expected",
+    );
     expect(
         "torch.Tensor(2,3):size(3)",
         "dimension 3 out of range of 2D tensor",

@@ -10,7 +10,7 @@ use super::values::{
 use crate::format::{storage_text, tensor_text};
 use crate::storage::DType;
 use crate::tensor::Tensor;
-use cube_lua::host::{Cx, HostFn, HostResult, Val};
+use cube_lua::host::{Cx, HostFn, HostResult, TableRef, Val};
 use cube_lua::{Args, Ret};
 
 pub(crate) const METHODS: &[(&str, HostFn)] = &[
@@ -79,10 +79,40 @@ fn ret_self<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     Ok(Ret::Values(1))
 }
 
+/// The 0-based position named by a table key `{i, j, ...}` (one 1-based number per
+/// dimension of `t`). Torch7's other table keys (ranges such as `{{1, 2}, {}}`) are
+/// not supported yet: an error says so.
+fn element_key<'n>(cx: &mut Cx<'n>, key: TableRef<'n>, t: &Tensor) -> HostResult<'n, Vec<usize>> {
+    let n = cx.raw_len(key);
+    if n != t.dim() {
+        return Err(cx.rt_error(&format!(
+            "t[{{...}}] needs one index per dimension: {n} given for a {}D tensor",
+            t.dim()
+        )));
+    }
+    let mut index = Vec::with_capacity(n);
+    for d in 0..n {
+        let Val::Num(x) = cx.raw_get_int(key, d as i64 + 1) else {
+            return Err(cx.rt_error(
+                "t[{...}] takes numbers only (ranges such as {{1, 2}} are not supported yet)",
+            ));
+        };
+        index.push(index_of_number(x, t.sizes()[d], d + 1).map_err(|e| fail(cx, e))?);
+    }
+    Ok(index)
+}
+
 /// `t[k]`: a number index gives the element of a 1-d tensor or the view `select(1,
-/// k)` of a larger one; a name gives the method.
+/// k)` of a larger one; `t[{i, j, ...}]` the element at that position; a name gives
+/// the method.
 pub(crate) fn index<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     let key = cx.arg(a, 2);
+    if let Val::Table(k) = key {
+        let t = check_tensor(cx, a, 1)?;
+        let index = element_key(cx, k, &t)?;
+        let x = t.get(&index).map_err(|e| fail(cx, e))?;
+        return push_num(cx, x);
+    }
     if let Val::Num(k) = key {
         let t = check_tensor(cx, a, 1)?;
         if t.dim() == 0 {
@@ -106,9 +136,16 @@ pub(crate) fn index<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
 }
 
 /// `t[k] = v`: sets the element of a 1-d tensor, or fills (a number) or copies into (a
-/// tensor) the slice `select(1, k)` of a larger one.
+/// tensor) the slice `select(1, k)` of a larger one; `t[{i, j, ...}] = x` sets that
+/// element.
 fn newindex<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     let t = check_tensor(cx, a, 1)?;
+    if let Val::Table(k) = cx.arg(a, 2) {
+        let index = element_key(cx, k, &t)?;
+        let x = cx.check_number(a, 3)?;
+        t.set(&index, x).map_err(|e| fail(cx, e))?;
+        return Ok(Ret::Values(0));
+    }
     let Val::Num(k) = cx.arg(a, 2) else {
         return Err(cx.rt_error("a tensor's fields cannot be set (only t[i] = value)"));
     };
