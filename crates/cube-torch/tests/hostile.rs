@@ -261,3 +261,22 @@ fn no_argument_combination_panics() {
     eprintln!("{calls} calls");
     assert!(calls > 100_000.0, "{calls}");
 }
+
+/// Tensor work is charged in proportion to its size (DESIGN.md decision 2): under a
+/// reduction limit, a large product ends the code where the same number of small ones
+/// does not.
+#[test]
+fn work_is_charged_in_reductions() {
+    let run = |src: &str| {
+        let mut st = common::state();
+        st.budget = 200_000;
+        st.reduction_limit_enabled = true;
+        common::eval_in(&mut st, src)
+    };
+    let small = "local a = torch.ones(4, 4); for i = 1, 10 do local c = a * a end; return 'done'";
+    assert_eq!(run(small).unwrap(), "done");
+    let large =
+        "local a = torch.ones(400, 400); for i = 1, 10 do local c = a * a end; return 'done'";
+    let e = run(large).unwrap_err();
+    assert!(e.contains("reduction limit exceeded"), "{e}");
+}

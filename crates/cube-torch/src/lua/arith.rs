@@ -235,6 +235,28 @@ fn operands<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Vec<Arg>> {
     Ok(out)
 }
 
+/// Charges the work of an operation before it runs (DESIGN.md decision 2): one pass
+/// over every operand's bytes, and for the products one unit per multiply-add (about
+/// what a byte of copying costs; `cube_lua`'s `BYTES_PER_REDUCTION` units make one
+/// reduction). The factors of `mm`, `mv` and `addmm` are always the last two operands.
+fn charge_work<'n>(cx: &mut Cx<'n>, name: &str, args: &[Arg]) -> HostResult<'n, ()> {
+    let bytes: usize = args
+        .iter()
+        .map(|x| match x {
+            Arg::T(t) => t.numel().saturating_mul(t.dtype().size_in_bytes()),
+            Arg::N(_) => 0,
+        })
+        .fold(0, usize::saturating_add);
+    let macs = match (name, args) {
+        ("mm" | "mv" | "addmm", [.., Arg::T(a), Arg::T(b)]) => {
+            let cols = b.sizes().get(1).copied().unwrap_or(1);
+            a.numel().saturating_mul(cols)
+        }
+        _ => 0,
+    };
+    cx.charge_bytes(bytes.saturating_add(macs))
+}
+
 fn usage<'n>(cx: &mut Cx<'n>, name: &str, usage: &str) -> Val<'n> {
     cx.rt_error(&format!("{name}: invalid arguments, expected ({usage})"))
 }
@@ -258,6 +280,7 @@ fn store<'n>(cx: &mut Cx<'n>, dest_val: Val<'n>, dest: &Tensor, result: &Ct) -> 
 fn method_form<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     let (name, apply, use_) = operation(cx)?;
     let args = operands(cx, a)?;
+    charge_work(cx, name, &args)?;
     let dest = match args.first() {
         Some(Arg::T(t)) => t.clone(),
         _ => return Err(cx.arg_type_error(a, 1, "torch.Tensor")),
@@ -284,6 +307,7 @@ fn method_form<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
 fn function_form<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     let (name, apply, use_) = operation(cx)?;
     let args = operands(cx, a)?;
+    charge_work(cx, name, &args)?;
     if let Some(outcome) = apply(&args) {
         let dtype = args.iter().find_map(|x| match x {
             Arg::T(t) => Some(t.dtype()),
@@ -344,6 +368,8 @@ fn two_operands<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, (Arg, Arg)> {
     if args.len() != 2 {
         return Err(cx.rt_error("torch: an operator needs two operands"));
     }
+    // `t1 * t2` may be a matrix product: charge it as `mm` (the others as one pass).
+    charge_work(cx, "mm", &args)?;
     let y = args.pop();
     let x = args.pop();
     match (x, y) {

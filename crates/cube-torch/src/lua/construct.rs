@@ -155,6 +155,8 @@ fn new_filled<'n>(
     mut f: impl FnMut(usize) -> f64,
 ) -> HostResult<'n, Ret> {
     reserve_sizes(cx, sizes, dtype)?;
+    let n = crate::tensor::element_count(sizes).map_err(|e| fail(cx, e))?;
+    cx.charge_bytes(n.saturating_mul(dtype.size_in_bytes()))?;
     let t = Tensor::zeros(dtype, sizes).map_err(|e| fail(cx, e))?;
     let values: Vec<f64> = (0..t.numel()).map(&mut f).collect();
     t.assign_values(&values).map_err(|e| fail(cx, e))?;
