@@ -113,6 +113,17 @@ fn huge_sizes_respect_the_heap_limit() {
     st.set_max_heap(Some(64 << 20));
     let e = common::eval_in(&mut st, "return torch.zeros(100, 1000, 1000)").unwrap_err();
     assert!(e.contains("heap limit"), "{e}");
+    // What goes into the Lua heap (text, tables) counts as well: the tensor (6 MB)
+    // fits under 8 MB, its text (12 MB) and its tables do not.
+    for src in [
+        "return tostring(torch.FloatTensor(1500, 1000):fill(0.5))",
+        "return torch.FloatTensor(1500, 1000):totable()",
+    ] {
+        let mut st = common::state();
+        st.set_max_heap(Some(8 << 20));
+        let e = common::eval_in(&mut st, src).unwrap_err();
+        assert!(e.contains("heap limit"), "{src}: {e}");
+    }
 }
 
 #[test]

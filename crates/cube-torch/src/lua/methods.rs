@@ -188,6 +188,8 @@ fn tostring<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     let t = check_tensor(cx, a, 1)?;
     cx.charge_bytes(t.numel().saturating_mul(16))?;
     let text = tensor_text(t.dtype().tensor_name(), t.sizes(), &t.contiguous_values());
+    // The text goes into the Lua heap: it must fit under the heap limit.
+    cx.reserve(text.len())?;
     cx.push_str(text.as_bytes());
     Ok(Ret::Values(1))
 }
@@ -406,6 +408,14 @@ fn totable<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     let t = check_tensor(cx, a, 1)?;
     let values = t.contiguous_values();
     cx.charge_bytes(values.len().saturating_mul(16))?;
+    // The tables go into the Lua heap: a value slot per number, a table per row.
+    let rows: usize = t.sizes().iter().rev().skip(1).product::<usize>().max(1);
+    cx.reserve(
+        values
+            .len()
+            .saturating_mul(16)
+            .saturating_add(rows.saturating_mul(64)),
+    )?;
     let sizes = t.sizes().to_vec();
     let v = nested_table(cx, &sizes, &values);
     cx.push(v);
