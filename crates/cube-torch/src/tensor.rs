@@ -270,27 +270,58 @@ impl Tensor {
 
     /// The elements in row-major order, as doubles.
     pub fn contiguous_values(&self) -> Vec<f64> {
-        let buf = self.storage.read();
+        match &*self.storage.read() {
+            Buffer::F32(v) => self.gather(v).into_iter().map(f64::from).collect(),
+            Buffer::F64(v) => self.gather(v),
+        }
+    }
+
+    /// The view's elements of `buffer` (its storage's), row-major; one slice copy when
+    /// the view is contiguous.
+    fn gather<T: Copy>(&self, buffer: &[T]) -> Vec<T> {
+        if self.is_contiguous() {
+            return buffer[self.offset..self.offset + self.numel()].to_vec();
+        }
         let mut out = Vec::with_capacity(self.numel());
-        self.for_each_index(|i| out.push(buf.get(i)));
+        self.for_each_index(|i| out.push(buffer[i]));
         out
+    }
+
+    /// Writes `values` (row-major, as many as the view has) into the view's elements
+    /// of `buffer`; one slice copy when the view is contiguous.
+    fn scatter<T: Copy>(&self, buffer: &mut [T], values: &[T]) {
+        if self.is_contiguous() {
+            buffer[self.offset..self.offset + values.len()].copy_from_slice(values);
+            return;
+        }
+        let mut k = 0;
+        self.for_each_index(|i| {
+            buffer[i] = values[k];
+            k += 1;
+        });
+    }
+
+    fn check_count(&self, n: usize) -> Result<(), TorchError> {
+        if n != self.numel() {
+            return Err(TorchError::new(format!(
+                "inconsistent tensor size: {} values for a tensor of size {}",
+                n,
+                shape_text(&self.sizes)
+            )));
+        }
+        Ok(())
     }
 
     /// Writes `values` (row-major) into the view's elements, rounding to its type.
     pub fn assign_values(&self, values: &[f64]) -> Result<(), TorchError> {
-        if values.len() != self.numel() {
-            return Err(TorchError::new(format!(
-                "inconsistent tensor size: {} values for a tensor of size {}",
-                values.len(),
-                shape_text(&self.sizes)
-            )));
+        self.check_count(values.len())?;
+        match &mut *self.storage.write() {
+            Buffer::F64(v) => self.scatter(v, values),
+            Buffer::F32(v) => {
+                let rounded: Vec<f32> = values.iter().map(|x| *x as f32).collect();
+                self.scatter(v, &rounded)
+            }
         }
-        let mut buf = self.storage.write();
-        let mut k = 0;
-        self.for_each_index(|i| {
-            buf.set(i, values[k]);
-            k += 1;
-        });
         Ok(())
     }
 
@@ -317,18 +348,9 @@ impl Tensor {
         } else {
             self.sizes.clone()
         };
-        let buf = self.storage.read();
-        let t = match &*buf {
-            Buffer::F32(v) => {
-                let mut out = Vec::with_capacity(self.numel());
-                self.for_each_index(|i| out.push(v[i]));
-                candle_core::Tensor::from_vec(out, shape, dev)?
-            }
-            Buffer::F64(v) => {
-                let mut out = Vec::with_capacity(self.numel());
-                self.for_each_index(|i| out.push(v[i]));
-                candle_core::Tensor::from_vec(out, shape, dev)?
-            }
+        let t = match &*self.storage.read() {
+            Buffer::F32(v) => candle_core::Tensor::from_vec(self.gather(v), shape, dev)?,
+            Buffer::F64(v) => candle_core::Tensor::from_vec(self.gather(v), shape, dev)?,
         };
         Ok(t)
     }
@@ -356,11 +378,13 @@ impl Tensor {
 
     /// Writes a candle tensor's values (same element count) into this view.
     pub fn assign_candle(&self, t: &candle_core::Tensor) -> Result<(), TorchError> {
-        let values: Vec<f64> = t
-            .flatten_all()?
-            .to_dtype(candle_core::DType::F64)?
-            .to_vec1()?;
-        self.assign_values(&values)
+        self.check_count(t.elem_count())?;
+        let flat = t.flatten_all()?.to_dtype(self.dtype.candle())?;
+        match &mut *self.storage.write() {
+            Buffer::F32(v) => self.scatter(v, &flat.to_vec1::<f32>()?),
+            Buffer::F64(v) => self.scatter(v, &flat.to_vec1::<f64>()?),
+        }
+        Ok(())
     }
 }
 
