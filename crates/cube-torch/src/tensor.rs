@@ -73,6 +73,11 @@ impl Tensor {
         Ok(Tensor::with_buffer(Buffer::from_f64(dtype, values), sizes))
     }
 
+    /// Torch7's empty tensor: no dimension, no element.
+    pub fn empty(dtype: DType) -> Tensor {
+        Tensor::with_buffer(Buffer::from_f64(dtype, vec![]), &[])
+    }
+
     /// A contiguous tensor over a whole buffer (whose length the caller made match).
     pub fn with_buffer(buffer: Buffer, sizes: &[usize]) -> Tensor {
         Tensor {

@@ -60,10 +60,7 @@ const MAX_TABLE_DEPTH: usize = 64;
 fn construct<'n>(cx: &mut Cx<'n>, a: Args, dtype: DType) -> HostResult<'n, Ret> {
     let first = cx.arg(a, 1);
     if a.len == 0 || first.is_nil() {
-        push_tensor(
-            cx,
-            Tensor::with_buffer(crate::storage::Buffer::from_f64(dtype, vec![]), &[]),
-        );
+        push_tensor(cx, Tensor::empty(dtype));
         return Ok(Ret::Values(1));
     }
     if let Some(t) = tensor_of(cx, first) {
@@ -88,10 +85,7 @@ fn construct<'n>(cx: &mut Cx<'n>, a: Args, dtype: DType) -> HostResult<'n, Ret> 
             v = cx.raw_get_int(t, 1);
         }
         if sizes.contains(&0) {
-            push_tensor(
-                cx,
-                Tensor::with_buffer(crate::storage::Buffer::from_f64(dtype, vec![]), &[]),
-            );
+            push_tensor(cx, Tensor::empty(dtype));
             return Ok(Ret::Values(1));
         }
         reserve_sizes(cx, &sizes, dtype)?;

@@ -1,13 +1,12 @@
 //! Geometry and element access: `size`, `dim`, `nElement`, `t[i]` reads and writes,
 //! the views (`narrow`, `select`, `sub`, `view`, `transpose`, `t`), copies (`clone`,
-//! `contiguous`, `reshape`, `copy`, `float`, `double`), `fill`, `zero`, `tostring`,
-//! and the size storage `t:size()` returns.
+//! `contiguous`, `reshape`, `copy`, `float`, `double`), `fill`, `zero`, `tostring`.
 
 use super::values::{
     check_tensor, dim_arg, fail, index_of_number, push_size, push_tensor, reserve_sizes, tensor_of,
-    view_sizes, SizeStorage,
+    view_sizes,
 };
-use crate::format::{storage_text, tensor_text};
+use crate::format::tensor_text;
 use crate::storage::DType;
 use crate::tensor::Tensor;
 use cube_lua::host::{Cx, HostFn, HostResult, TableRef, Val};
@@ -53,14 +52,6 @@ pub(crate) const FUNCTIONS: &[(&str, HostFn)] = &[
 
 pub(crate) const METAMETHODS: &[(&str, HostFn)] =
     &[("__newindex", newindex), ("__tostring", tostring)];
-
-pub(crate) const SIZE_METHODS: &[(&str, HostFn)] = &[("size", size_len), ("totable", size_totable)];
-
-pub(crate) const SIZE_METAMETHODS: &[(&str, HostFn)] = &[
-    ("__len", size_len),
-    ("__tostring", size_tostring),
-    ("__eq", size_eq),
-];
 
 fn push_num<'n>(cx: &mut Cx<'n>, x: f64) -> HostResult<'n, Ret> {
     cx.push(Val::Num(x));
@@ -422,7 +413,7 @@ fn totable<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     Ok(Ret::Values(1))
 }
 
-fn nested_table<'n>(cx: &mut Cx<'n>, sizes: &[usize], values: &[f64]) -> Val<'n> {
+pub(crate) fn nested_table<'n>(cx: &mut Cx<'n>, sizes: &[usize], values: &[f64]) -> Val<'n> {
     let Some((&n, rest)) = sizes.split_first() else {
         return Val::Table(cx.new_table());
     };
@@ -437,69 +428,4 @@ fn nested_table<'n>(cx: &mut Cx<'n>, sizes: &[usize], values: &[f64]) -> Val<'n>
         cx.raw_set_int(table, i as i64 + 1, item);
     }
     Val::Table(table)
-}
-
-// ----- the size storage -----
-
-fn check_size<'n>(cx: &mut Cx<'n>, a: Args, i: usize) -> HostResult<'n, Vec<usize>> {
-    let v = cx.arg(a, i);
-    match cx.userdata_get::<SizeStorage>(v) {
-        Some(s) => Ok(s.0.clone()),
-        None => Err(cx.arg_type_error(a, i, "torch.LongStorage")),
-    }
-}
-
-/// `s[i]` (nil out of range, as a table) or a method.
-pub(crate) fn size_index<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
-    let s = check_size(cx, a, 1)?;
-    let key = cx.arg(a, 2);
-    if let Val::Num(k) = key {
-        let v = match index_of_number(k, s.len(), 1) {
-            Ok(i) => Val::Num(s[i] as f64),
-            Err(_) => Val::Nil,
-        };
-        cx.push(v);
-        return Ok(Ret::Values(1));
-    }
-    let m = match cx.upvalue(0) {
-        Val::Table(m) => cx.raw_get(m, key),
-        _ => Val::Nil,
-    };
-    cx.push(m);
-    Ok(Ret::Values(1))
-}
-
-fn size_len<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
-    let s = check_size(cx, a, 1)?;
-    push_num(cx, s.len() as f64)
-}
-
-fn size_totable<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
-    let s = check_size(cx, a, 1)?;
-    let values: Vec<f64> = s.iter().map(|&x| x as f64).collect();
-    let v = nested_table(cx, &[values.len()], &values);
-    cx.push(v);
-    Ok(Ret::Values(1))
-}
-
-fn size_tostring<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
-    let s = check_size(cx, a, 1)?;
-    let values: Vec<f64> = s.iter().map(|&x| x as f64).collect();
-    let text = storage_text("torch.LongStorage", &values);
-    cx.push_str(text.as_bytes());
-    Ok(Ret::Values(1))
-}
-
-fn size_eq<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
-    let x = cx.arg(a, 1);
-    let y = cx.arg(a, 2);
-    let same = match (
-        cx.userdata_get::<SizeStorage>(x),
-        cx.userdata_get::<SizeStorage>(y),
-    ) {
-        (Some(p), Some(q)) => p.0 == q.0,
-        _ => false,
-    };
-    cx.push(Val::Bool(same));
-    Ok(Ret::Values(1))
 }

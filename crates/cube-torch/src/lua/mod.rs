@@ -8,6 +8,7 @@
 //! - `arith.rs`: arithmetic in Torch7's three forms (method in place, `torch.f` new,
 //!   `torch.f(res, ...)` into `res`) and the operators;
 //! - `reduce.rs`: `sum mean max min std var`;
+//! - `size.rs`: the LongStorage of sizes that `t:size()` returns;
 //! - `files.rs`: `torch.save`/`torch.load`;
 //! - `values.rs`: converting between Lua values and tensors, and errors.
 
@@ -16,6 +17,7 @@ mod construct;
 mod files;
 mod methods;
 mod reduce;
+mod size;
 mod values;
 
 use crate::rng::Rng;
@@ -107,10 +109,10 @@ pub(crate) fn tensor_meta<'n>(cx: &mut Cx<'n>) -> TableRef<'n> {
 pub(crate) fn size_meta<'n>(cx: &mut Cx<'n>) -> TableRef<'n> {
     registry_meta(cx, SIZE_META, |cx, mt| {
         let methods = cx.new_table();
-        cx.register(methods, methods::SIZE_METHODS);
-        let index = cx.new_function("__index", methods::size_index, &[Val::Table(methods)]);
+        cx.register(methods, size::METHODS);
+        let index = cx.new_function("__index", size::size_index, &[Val::Table(methods)]);
         cx.set_field(mt, "__index", index);
-        cx.register(mt, methods::SIZE_METAMETHODS);
+        cx.register(mt, size::METAMETHODS);
     })
 }
 
