@@ -2,8 +2,8 @@
 //! every case runs through cube's `torch` and is compared with numpy's result.
 //!
 //! Tolerance: for doubles, |cube - numpy| <= 1e-9 * max(1, |numpy|) (absolute below 1,
-//! relative above); the one float32 case is computed by numpy in float32 and compared
-//! within 1e-5. NaN must match NaN, and infinities the same infinity. Sizes must match
+//! relative above); the float32 cases (named `float_...`) are computed by numpy in
+//! float32 and compared within 1e-5. NaN must match NaN, and infinities the same infinity. Sizes must match
 //! exactly.
 //!
 //! print.golden holds tensors and the text Torch7's printing rules give for them
