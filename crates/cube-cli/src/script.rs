@@ -15,9 +15,16 @@ pub struct Options {
     pub sandbox: bool,
 }
 
-/// Opens the standard libraries, minus what untrusted code must not have in a sandbox.
+/// Opens the standard libraries and `torch`, minus what untrusted code must not have in
+/// a sandbox (`torch` stays, without `torch.save`/`torch.load`).
 fn setup_state(st: &mut State, sandbox: bool) {
     cube_lua::stdlib::open_libs(st);
+    let torch_access = if sandbox {
+        cube_torch::Access::NoFiles
+    } else {
+        cube_torch::Access::Full
+    };
+    cube_torch::open(st, torch_access);
     if !sandbox {
         return;
     }

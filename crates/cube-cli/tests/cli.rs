@@ -365,3 +365,26 @@ fn process_i_lists_every_process() {
     assert!(worker[3].parse::<usize>().unwrap() > 0, "heap {worker:?}");
     assert_eq!(&cols(3)[..3], ["2", "processes", "2"]);
 }
+
+#[test]
+fn torch_is_in_every_process_and_the_sandbox_keeps_it_without_files() {
+    let out = cube(
+        &[
+            "eval",
+            "process.spawn(function() print(torch.ones(2, 3):sum()) end); process.sleep(50)",
+        ],
+        "",
+    );
+    assert_eq!(text(&out.stdout), "6\n", "{}", text(&out.stderr));
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/torch/basics.lua");
+    let out = cube(&["run", example.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("[torch.DoubleTensor of size 2x3]"));
+    let sandboxed = script(
+        "torch_sandbox.lua",
+        "print(torch.zeros(2):nElement(), torch.save, torch.load)",
+    );
+    let out = cube(&["run", "--sandbox", sandboxed.to_str().unwrap()], "");
+    assert_eq!(text(&out.stdout), "2\tnil\tnil\n", "{}", text(&out.stderr));
+}
