@@ -48,17 +48,34 @@
 //! - The pretty printer never breaks a one-line part longer than 99,999 characters, and
 //!   prints parts nested deeper than [`pretty::MAX_NEST`] levels on one line.
 
+pub mod atom;
+pub mod bif;
+pub mod binary;
 pub mod bits;
+pub mod closure;
+pub mod compile;
+pub mod convert;
+pub mod eprint;
 pub mod error;
+pub mod exception;
+pub mod ir;
 pub mod lex;
+pub mod machine;
+pub mod order;
+pub mod pattern;
 pub mod pretty;
 pub mod print;
 pub mod read;
 pub mod roundtrip;
+pub mod runtime;
+pub mod script;
 pub mod sexpr;
+pub mod term;
 
 pub use error::ReadError;
 pub use pretty::{pretty, pretty_with, shell};
 pub use print::{write, write_depth};
 pub use read::{read_all, Read, Reader};
+pub use script::{run_file, run_script, ScriptOptions};
 pub use sexpr::{Bits, Sexpr};
+pub use term::Term;
