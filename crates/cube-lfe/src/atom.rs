@@ -20,17 +20,32 @@ struct Table {
     index: HashMap<&'static str, u32>,
 }
 
+/// Atoms the evaluator tests for on hot paths, at fixed indices so that testing for
+/// them takes no lock.
+const WELL_KNOWN: [&str; 5] = ["false", "true", "erlang", "apply", "ok"];
+
 fn table() -> &'static Mutex<Table> {
     static TABLE: OnceLock<Mutex<Table>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        Mutex::new(Table {
+        let mut t = Table {
             names: Vec::new(),
             index: HashMap::new(),
-        })
+        };
+        for (i, name) in WELL_KNOWN.iter().enumerate() {
+            t.names.push(name);
+            t.index.insert(name, i as u32);
+        }
+        Mutex::new(t)
     })
 }
 
 impl Atom {
+    pub const FALSE: Atom = Atom(0);
+    pub const TRUE: Atom = Atom(1);
+    pub const ERLANG: Atom = Atom(2);
+    pub const APPLY: Atom = Atom(3);
+    pub const OK: Atom = Atom(4);
+
     /// The atom named `name`, added to the table if new; `None` when the table is full.
     pub fn try_new(name: &str) -> Option<Atom> {
         // A poisoned lock only means another thread panicked while holding it; the

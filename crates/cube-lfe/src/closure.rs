@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use crate::atom::Atom;
 use crate::ir::Lambda;
-use crate::term::{push_term, Garbage, Term};
+use crate::term::{push_term, unique_compound, Garbage, Term};
 
 /// A variable binding and the bindings it shadows.
 pub struct VarNode {
@@ -145,12 +145,10 @@ impl FunNode {
 
 impl Drop for VarNode {
     fn drop(&mut self) {
-        if self.next.is_none()
-            && !matches!(
-                self.value,
-                Term::Cons(_) | Term::Tuple(_) | Term::Map(_) | Term::Fun(_)
-            )
-        {
+        // Only the last owner of the rest of the chain (or of a compound value) has
+        // anything that could recurse.
+        let next_unique = self.next.as_ref().is_some_and(|n| Rc::strong_count(n) == 1);
+        if !next_unique && !unique_compound(&self.value) {
             return;
         }
         let mut stack = Vec::new();

@@ -137,12 +137,6 @@ impl<'a> Compiler<'a> {
                     Err(bad_form("application"))
                 };
             }
-            Sexpr::List(h) if matches!(h.first(), Some(Sexpr::Atom(a)) if &**a == "lambda" || &**a == "match-lambda") =>
-            {
-                let mut ops = vec![self.expr_at(head, d)?];
-                ops.extend(self.exprs(args, d)?);
-                return Ok(Rc::new(Expr::Op(Op::Funcall, ops)));
-            }
             _ => return Err(bad_form("application")),
         };
         if let Some(mac) = self.macros.get(&Atom::new(name)) {
@@ -483,7 +477,18 @@ impl<'a> Compiler<'a> {
                 return Err(bad_form("flet"));
             };
             let name = Atom::new(name);
-            out.push((name, self.function(rest, Some(name), d)?));
+            // `let-function` style `(name (lambda ...))`, or `flet` style
+            // `(name (args) body ...)` / `(name clause ...)`.
+            let lambda = match rest {
+                [Sexpr::List(l)] if matches!(l.first(), Some(Sexpr::Atom(k)) if &**k == "lambda" || &**k == "match-lambda") => {
+                    match &*self.expr_at(&rest[0], d)? {
+                        Expr::Lambda(l) => l.clone(),
+                        _ => return Err(bad_form("flet")),
+                    }
+                }
+                _ => self.function(rest, Some(name), d)?,
+            };
+            out.push((name, lambda));
         }
         let body = self.body(body, d)?;
         Ok(Rc::new(Expr::LetFun {
@@ -763,6 +768,9 @@ fn skip_doc(body: &[Sexpr]) -> &[Sexpr] {
 
 /// `mod:fun` as a symbol.
 fn split_remote(name: &str) -> Option<(&str, &str)> {
+    if LEFT_FOLDED.contains(&name) {
+        return None;
+    }
     let (m, f) = name.split_once(':')?;
     (!m.is_empty() && !f.is_empty() && !f.contains(':')).then_some((m, f))
 }
@@ -804,6 +812,7 @@ fn segment(s: &Sexpr) -> Result<(&Sexpr, Segment)> {
         Sexpr::List(items) if !items.is_empty() => (&items[0], &items[1..]),
         _ => return Ok((s, spec)),
     };
+    let is_string = matches!(val, Sexpr::List(cs) if !cs.is_empty() && cs.iter().all(|c| matches!(c, Sexpr::Int(_))));
     for sp in specs {
         match sp {
             Sexpr::Atom(a) => match &**a {
@@ -828,6 +837,9 @@ fn segment(s: &Sexpr) -> Result<(&Sexpr, Segment)> {
             },
             _ => return Err(bad_form("binary")),
         }
+    }
+    if is_string && spec.ty == SegType::Integer {
+        spec.ty = SegType::Chars;
     }
     Ok((val, spec))
 }
@@ -878,7 +890,18 @@ fn backquote(x: &Sexpr, depth: usize, d: usize) -> Result<Sexpr> {
 }
 
 fn bq_list(items: &[Sexpr], tail: Option<&Sexpr>, depth: usize, d: usize) -> Result<Sexpr> {
-    let mut acc = match tail {
+    // `(a . ,b)` reads as `(a comma b)`: a comma second to last is a dotted tail.
+    let n = items.len();
+    let comma_tail = n >= 2 && tail.is_none() && matches!(items[n - 2].as_atom(), Some("comma"));
+    let (items, tail_form) = if comma_tail {
+        (
+            &items[..n - 2],
+            Some(list(vec![sym("comma"), clone_sexpr(&items[n - 1])])),
+        )
+    } else {
+        (items, tail.map(clone_sexpr))
+    };
+    let mut acc = match &tail_form {
         Some(t) => backquote(t, depth, d)?,
         None => list(vec![]),
     };
@@ -900,6 +923,10 @@ fn has_comma(x: &Sexpr) -> bool {
         if let Sexpr::List(items) = s {
             if matches!(items.first(), Some(Sexpr::Atom(a)) if &**a == "comma" || &**a == "comma-at")
             {
+                return true;
+            }
+            // `(a . ,b)`, read as `(a comma b)`.
+            if items.len() >= 2 && items[items.len() - 2].as_atom() == Some("comma") {
                 return true;
             }
         }

@@ -138,11 +138,13 @@ impl Machine {
     /// Runs for at most `budget` reductions.
     pub fn resume(&mut self, rt: &mut Runtime, budget: u64) -> Outcome {
         let stop = self.reductions.saturating_add(budget);
+        // The control lives in a local while running and goes back into `self.ctrl`
+        // only when `resume` returns (moving it through `self` each step was costly).
+        let Some(mut ctrl) = self.ctrl.take() else {
+            return Outcome::Error(Exception::badarg());
+        };
         loop {
-            let Some(ctrl) = self.ctrl.take() else {
-                return Outcome::Error(Exception::badarg());
-            };
-            let next = match ctrl {
+            ctrl = match ctrl {
                 Ctrl::Eval(e, scope) => self.eval_expr(rt, e, scope),
                 Ctrl::Value(v) => match self.frames.pop() {
                     None => {
@@ -172,7 +174,6 @@ impl Machine {
                 }
                 Ctrl::Select(sel) => self.select(sel),
             };
-            self.ctrl = Some(next);
         }
     }
 
@@ -537,11 +538,14 @@ impl Machine {
                 if let Some(l) = rt.function(name, args.len()) {
                     return self.enter(l.clauses.clone(), args, Scope::default());
                 }
-                let erlang = Atom::new("erlang");
-                if rt.native(erlang, name, args.len()).is_some()
-                    || is_apply(erlang, name, args.len())
-                {
-                    return self.call_remote(rt, erlang, name, args);
+                if let Some(native) = rt.native(Atom::ERLANG, name, args.len()) {
+                    return match native(rt, &args) {
+                        Ok(v) => Ctrl::Value(v),
+                        Err(e) => Ctrl::Raise(e),
+                    };
+                }
+                if is_apply(Atom::ERLANG, name, args.len()) {
+                    return self.call_remote(rt, Atom::ERLANG, name, args);
                 }
                 undefined_function(name, args.len())
             }
@@ -588,7 +592,7 @@ impl Machine {
 }
 
 fn is_apply(m: Atom, f: Atom, arity: usize) -> bool {
-    m.name() == "erlang" && f.name() == "apply" && (arity == 2 || arity == 3)
+    m == Atom::ERLANG && f == Atom::APPLY && (arity == 2 || arity == 3)
 }
 
 fn undefined_function(name: Atom, arity: usize) -> Ctrl {

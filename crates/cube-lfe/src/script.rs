@@ -173,28 +173,12 @@ fn define(rt: &mut Runtime, form: &Sexpr) -> Option<Result<()>> {
 }
 
 /// A `defmacro`'s parts as a `match-lambda` of one argument, the list of the macro
-/// call's arguments: `(defmacro m (a b) ...)` matches `(list a b)`,
-/// `(defmacro m args ...)` binds the whole list, and the clause form
-/// `(defmacro m ((a b) ...) ...)` matches each clause's argument list.
+/// call's arguments, as LFE reads them: `(defmacro m (a b) ...)` matches `(list a b)`,
+/// `(defmacro m args ...)` binds the whole list, and in the clause form
+/// `(defmacro m ((list a b) ...) ((cons a rest) ...))` each clause's first element is
+/// a pattern for the whole argument list.
 fn macro_lambda(parts: &[Sexpr]) -> Result<Sexpr> {
     let bad = || Exception::error_with("bad_form", Term::atom("defmacro"));
-    let arglist_pattern = |p: &Sexpr| -> Result<Sexpr> {
-        Ok(match p {
-            Sexpr::List(ps) => {
-                let mut v = vec![Sexpr::atom("list")];
-                v.extend(ps.iter().map(clone));
-                Sexpr::List(v)
-            }
-            Sexpr::Dotted(ps, tail) => {
-                let mut v = vec![Sexpr::atom("list*")];
-                v.extend(ps.iter().map(clone));
-                v.push(clone(tail));
-                Sexpr::List(v)
-            }
-            Sexpr::Atom(_) => clone(p),
-            _ => return Err(bad()),
-        })
-    };
     let first = parts.first().ok_or_else(bad)?;
     let clause_form = matches!(first, Sexpr::List(ps) if matches!(ps.first(), Some(Sexpr::List(_)) | Some(Sexpr::Dotted(..))));
     let mut clauses = Vec::new();
@@ -203,15 +187,23 @@ fn macro_lambda(parts: &[Sexpr]) -> Result<Sexpr> {
             let Sexpr::List(cs) = c else {
                 return Err(bad());
             };
-            let (args, body) = cs.split_first().ok_or_else(bad)?;
-            let mut clause = vec![Sexpr::List(vec![arglist_pattern(args)?])];
+            let (pat, body) = cs.split_first().ok_or_else(bad)?;
+            let mut clause = vec![Sexpr::List(vec![clone(pat)])];
             clause.extend(body.iter().map(clone));
             clauses.push(Sexpr::List(clause));
         }
     } else {
-        let body = skip_doc(&parts[1..]);
-        let mut clause = vec![Sexpr::List(vec![arglist_pattern(first)?])];
-        clause.extend(body.iter().map(clone));
+        let pat = match first {
+            Sexpr::List(ps) if ps.iter().all(|p| matches!(p, Sexpr::Atom(_))) => {
+                let mut v = vec![Sexpr::atom("list")];
+                v.extend(ps.iter().map(clone));
+                Sexpr::List(v)
+            }
+            Sexpr::Atom(_) => clone(first),
+            _ => return Err(bad()),
+        };
+        let mut clause = vec![Sexpr::List(vec![pat])];
+        clause.extend(skip_doc(&parts[1..]).iter().map(clone));
         clauses.push(Sexpr::List(clause));
     }
     let mut ml = vec![Sexpr::atom("match-lambda")];
@@ -271,6 +263,23 @@ pub fn reason_text(r: &Term) -> String {
                 "case_clause" => return format!("no case clause matching {}", p(v)),
                 "try_clause" => return format!("no try clause matching {}", p(v)),
                 "badfun" => return format!("bad function {}", p(v)),
+                "badarity" => {
+                    if let Term::Tuple(fa) = v {
+                        if let [Term::Fun(f), args] = &fa.0[..] {
+                            let n = args.list_to_vec().map_or(0, |a| a.len());
+                            let args = match n {
+                                0 => "no arguments".to_string(),
+                                1 => "one argument".to_string(),
+                                2 => "two arguments".to_string(),
+                                n => format!("{n} arguments"),
+                            };
+                            return format!(
+                                "interpreted function with arity {} called with {args}",
+                                f.arity()
+                            );
+                        }
+                    }
+                }
                 "unbound_symbol" => return format!("symbol {} is unbound", w(v)),
                 "nonbool_test" => return format!("non-boolean {} test", w(v)),
                 "bad_form" => return format!("bad {} form", w(v)),

@@ -55,7 +55,7 @@ impl Term {
     }
 
     pub fn bool(b: bool) -> Term {
-        Term::atom(if b { "true" } else { "false" })
+        Term::Atom(if b { Atom::TRUE } else { Atom::FALSE })
     }
 
     /// An integer in its smallest representation.
@@ -111,11 +111,8 @@ impl Term {
     /// `Some(b)` for the atoms `true` and `false`.
     pub fn as_bool(&self) -> Option<bool> {
         match self {
-            Term::Atom(a) => match a.name() {
-                "true" => Some(true),
-                "false" => Some(false),
-                _ => None,
-            },
+            Term::Atom(Atom::TRUE) => Some(true),
+            Term::Atom(Atom::FALSE) => Some(false),
             _ => None,
         }
     }
@@ -226,23 +223,32 @@ impl Garbage {
     }
 }
 
-/// Queues `t` for [`Garbage::collect`] if dropping it could recurse.
+/// Queues `t` for [`Garbage::collect`] if dropping it could recurse (it is the last
+/// reference to a compound value); anything else is dropped here, cheaply.
 pub(crate) fn push_term(stack: &mut Vec<Garbage>, t: Term) {
-    if matches!(
-        t,
-        Term::Cons(_) | Term::Tuple(_) | Term::Map(_) | Term::Fun(_)
-    ) {
+    if unique_compound(&t) {
         stack.push(Garbage::Term(t));
+    }
+}
+
+/// Whether `t` is the last reference to a compound value.
+pub(crate) fn unique_compound(t: &Term) -> bool {
+    match t {
+        Term::Cons(r) => Rc::strong_count(r) == 1,
+        Term::Tuple(r) => Rc::strong_count(r) == 1,
+        Term::Map(r) => Rc::strong_count(r) == 1,
+        Term::Fun(r) => Rc::strong_count(r) == 1,
+        _ => false,
     }
 }
 
 impl Drop for Cons {
     fn drop(&mut self) {
-        let head = std::mem::take(&mut self.head);
-        let tail = std::mem::take(&mut self.tail);
-        if matches!(head, Term::Int(_) | Term::Atom(_) | Term::Nil) && matches!(tail, Term::Nil) {
+        if !unique_compound(&self.head) && !unique_compound(&self.tail) {
             return;
         }
+        let head = std::mem::take(&mut self.head);
+        let tail = std::mem::take(&mut self.tail);
         let mut stack = Vec::new();
         push_term(&mut stack, head);
         push_term(&mut stack, tail);

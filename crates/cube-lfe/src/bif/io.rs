@@ -51,27 +51,27 @@ pub fn register(rt: &mut Runtime) {
     });
     rt.register("io", "nl", 0, |rt, _| {
         write_out(rt, "\n")?;
-        Ok(Term::atom("ok"))
+        Ok(Term::Atom(crate::atom::Atom::OK))
     });
     rt.register("io", "put_chars", 1, |rt, a| {
         let s = chars(&a[0])?;
         write_out(rt, &s)?;
-        Ok(Term::atom("ok"))
+        Ok(Term::Atom(crate::atom::Atom::OK))
     });
     rt.register("lfe_io", "print", 1, |rt, a| {
         write_out(rt, &eprint::lfe(&a[0], false))?;
-        Ok(Term::atom("ok"))
+        Ok(Term::Atom(crate::atom::Atom::OK))
     });
     rt.register("lfe_io", "prettyprint", 1, |rt, a| {
         write_out(rt, &eprint::lfe(&a[0], true))?;
-        Ok(Term::atom("ok"))
+        Ok(Term::Atom(crate::atom::Atom::OK))
     });
 }
 
 fn print(rt: &mut Runtime, fmt: &Term, args: &Term, syntax: Syntax) -> Result<Term> {
     let s = format(&chars(fmt)?, &list_arg(args)?, syntax)?;
     write_out(rt, &s)?;
-    Ok(Term::atom("ok"))
+    Ok(Term::Atom(crate::atom::Atom::OK))
 }
 
 /// The characters of a string, binary (UTF-8), atom or nested list of those (an
@@ -168,7 +168,7 @@ pub fn format(fmt: &str, args: &[Term], syntax: Syntax) -> Result<String> {
             }
             's' => {
                 let mut s = chars(arg()?)?;
-                let limit = precision.or(width);
+                let limit = precision.or(width.map(i64::abs));
                 if let Some(p) = limit {
                     s = s.chars().take(p.max(0) as usize).collect();
                 }
