@@ -20,8 +20,10 @@ use crate::ir::{Clause, Expr, ExprRef, Fail, Lambda, Op, Pat, SegType, Segment};
 use crate::sexpr::Sexpr;
 use crate::term::Term;
 
-/// The deepest nesting of source forms the compiler accepts.
-pub const MAX_DEPTH: usize = 800;
+/// The deepest nesting of source forms the compiler accepts. Each level takes about
+/// 1 KB of Rust stack in an optimised build, so compiling needs under 1 MB of stack
+/// (`tests/hostile.rs` checks it on a 1 MB thread).
+pub const MAX_DEPTH: usize = 500;
 
 /// The most macro expansions one top-level form may make.
 pub const MAX_EXPANSIONS: usize = 100_000;
@@ -119,6 +121,15 @@ impl<'a> Compiler<'a> {
         Ok(Rc::new(Expr::Op(op, self.exprs(args, d)?)))
     }
 
+    /// The depth after nesting `n` more levels, or the deep-nesting error.
+    fn nest(&self, d: usize, n: usize) -> Result<usize> {
+        let d = d.saturating_add(n);
+        if d > MAX_DEPTH {
+            return Err(bad_form("deep_nesting"));
+        }
+        Ok(d)
+    }
+
     fn call(&mut self, name: &str, args: Vec<ExprRef>) -> ExprRef {
         Rc::new(Expr::Op(Op::CallLocal(Atom::new(name)), args))
     }
@@ -167,23 +178,12 @@ impl<'a> Compiler<'a> {
                 [x] => Ok(remote("erlang", "tl", vec![self.expr_at(x, d)?])),
                 _ => Err(bad_form("cdr")),
             },
-            "list" => {
-                let mut acc = lit(Term::Nil);
-                for a in args.iter().rev() {
-                    acc = Rc::new(Expr::Op(Op::Cons, vec![self.expr_at(a, d)?, acc]));
-                }
-                Ok(acc)
-            }
+            // Flat, however long: the IR never nests per element.
+            "list" => self.op(Op::List { dotted: false }, args, d),
             "list*" => match args {
                 [] => Err(bad_form("list*")),
-                _ => {
-                    let (last, init) = args.split_last().ok_or_else(|| bad_form("list*"))?;
-                    let mut acc = self.expr_at(last, d)?;
-                    for a in init.iter().rev() {
-                        acc = Rc::new(Expr::Op(Op::Cons, vec![self.expr_at(a, d)?, acc]));
-                    }
-                    Ok(acc)
-                }
+                [one] => self.expr_at(one, d),
+                _ => self.op(Op::List { dotted: true }, args, d),
             },
             "tuple" => self.op(Op::Tuple, args, d),
             "binary" => self.binary(args, d),
@@ -330,6 +330,10 @@ impl<'a> Compiler<'a> {
                     return Ok(remote(m, f, a));
                 }
                 let mut ops = self.exprs(args, d)?;
+                if ops.len() > 2 && (LEFT_FOLDED.contains(&name) || name == "++" || name == "--") {
+                    // Folding nests the IR once per operand.
+                    self.nest(d, ops.len())?;
+                }
                 if ops.len() > 2 && LEFT_FOLDED.contains(&name) {
                     let mut it = ops.into_iter();
                     let first = it.next().ok_or_else(|| bad_form(name))?;
@@ -415,6 +419,8 @@ impl<'a> Compiler<'a> {
     }
 
     fn cond(&mut self, clauses: &[Sexpr], d: usize) -> Result<ExprRef> {
+        // The IR nests once per clause: that counts against the depth limit.
+        let d = self.nest(d, clauses.len())?;
         // Built inside out so the nesting costs no Rust stack per clause.
         let mut acc = atom_lit("false");
         for c in clauses.iter().rev() {
@@ -731,6 +737,8 @@ impl<'a> Compiler<'a> {
     }
 
     fn list_pattern(&mut self, items: &[Sexpr], tail: Option<&Sexpr>, d: usize) -> Result<Pat> {
+        // A list pattern nests once per element.
+        let d = self.nest(d, items.len())?;
         let mut acc = match tail {
             Some(t) => self.pattern(t, d)?,
             None => Pat::Lit(Term::Nil),
@@ -905,15 +913,30 @@ fn bq_list(items: &[Sexpr], tail: Option<&Sexpr>, depth: usize, d: usize) -> Res
         Some(t) => backquote(t, depth, d)?,
         None => list(vec![]),
     };
+    // Runs of plain elements become one flat `(list* a b ... rest)`; each `,@e`
+    // becomes `(++ e rest)`.
+    let mut run: Vec<Sexpr> = Vec::new();
     for it in items.iter().rev() {
-        acc = match it {
+        match it {
             Sexpr::List(p) if depth == 1 && p.len() == 2 && p[0].as_atom() == Some("comma-at") => {
-                list(vec![sym("++"), clone_sexpr(&p[1]), acc])
+                acc = flush_run(&mut run, acc);
+                acc = list(vec![sym("++"), clone_sexpr(&p[1]), acc]);
             }
-            _ => list(vec![sym("cons"), backquote(it, depth, d)?, acc]),
-        };
+            _ => run.push(backquote(it, depth, d)?),
+        }
     }
-    Ok(acc)
+    Ok(flush_run(&mut run, acc))
+}
+
+/// `(list* e ... acc)` of the collected elements (gathered in reverse).
+fn flush_run(run: &mut Vec<Sexpr>, acc: Sexpr) -> Sexpr {
+    if run.is_empty() {
+        return acc;
+    }
+    let mut v = vec![sym("list*")];
+    v.extend(run.drain(..).rev());
+    v.push(acc);
+    list(v)
 }
 
 /// Whether a backquoted form holds any comma (else it is just quoted). Iterative.

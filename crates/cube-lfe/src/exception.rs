@@ -58,3 +58,14 @@ impl Exception {
 
 /// Shorthand for BIF results.
 pub type Result<T> = std::result::Result<T, Exception>;
+
+impl std::fmt::Debug for Exception {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}",
+            self.class.name(),
+            crate::eprint::erlang(&self.reason, false)
+        )
+    }
+}

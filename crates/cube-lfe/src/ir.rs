@@ -50,6 +50,10 @@ pub enum Expr {
 /// What an [`Expr::Op`] does with its evaluated operands.
 pub enum Op {
     Cons,
+    /// `(list a b ...)`, or with `dotted` `(list* a b ... tail)`.
+    List {
+        dotted: bool,
+    },
     Tuple,
     /// `(map k v ...)`: operands are keys and values alternately.
     Map,

@@ -475,6 +475,11 @@ impl Machine {
                 let head = vals.pop().unwrap_or_default();
                 Ok(Term::cons(head, tail))
             }
+            Op::List { dotted: false } => Ok(Term::list(vals)),
+            Op::List { dotted: true } => {
+                let tail = vals.pop().unwrap_or_default();
+                Ok(Term::list_with_tail(vals, tail))
+            }
             Op::Tuple => Ok(Term::tuple(vals)),
             Op::Map => Ok(crate::convert::make_map(pairs(vals))),
             Op::MapSet { update } => {
