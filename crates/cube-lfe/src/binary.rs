@@ -9,9 +9,9 @@ use crate::ir::{SegType, Segment};
 use crate::sexpr::Bits;
 use crate::term::Term;
 
-/// The largest segment, in bits, that is built or matched (a bound on the memory a
-/// hostile size can ask for).
-pub const MAX_SEGMENT_BITS: u64 = 1 << 32;
+/// The largest integer or float segment, in bits, that is built (16 MB: a bound on
+/// the memory a hostile size can ask for; Erlang's own limit is far larger).
+pub const MAX_SEGMENT_BITS: u64 = 1 << 27;
 
 /// Builds a bitstring from segment values.
 pub fn build(specs: &[Segment], vals: &[Term]) -> Result<Term> {

@@ -96,13 +96,15 @@ fn run_forms(
     } else {
         source
     };
-    let forms = crate::read::read_all(text).map_err(|e| {
-        Exception::error(Term::tuple(vec![
-            Term::atom("read_error"),
-            Term::Int(e.line as i64),
-            Term::string(&e.message),
-        ]))
-    })?;
+    // Like lfe, a file that cannot be read runs nothing: the error is printed on
+    // stdout as `FILE:LINE: MESSAGE` and the exit status is 0.
+    let forms = match crate::read::read_all(text) {
+        Ok(forms) => forms,
+        Err(e) => {
+            let _ = writeln!(rt.out, "{name}:{}: {}", e.line, e.message);
+            return Ok(());
+        }
+    };
     let scope = script_scope(name, args);
     let mut used = 0u64;
     for form in &forms {
