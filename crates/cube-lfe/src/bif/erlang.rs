@@ -194,7 +194,7 @@ pub fn register(rt: &mut Runtime) {
         parse_int(&s, base(&a[1])?)
     });
     rt.register("erlang", "float_to_list", 1, |_, a| match &a[0] {
-        Term::Float(f) => Ok(Term::string(&crate::bif::io::float_sci(*f, 21))),
+        Term::Float(f) => Ok(Term::string(&float_to_list(*f))),
         _ => Err(Exception::badarg()),
     });
     rt.register("erlang", "list_to_float", 1, |_, a| {
@@ -308,4 +308,17 @@ pub fn iolist_to_binary(t: &Term) -> Result<Term> {
         }
     }
     Ok(Term::Bin(Rc::new(out)))
+}
+
+/// `float_to_list/1`: 21 significant digits and an exponent of at least two digits,
+/// as C's `%.20e` (`5.00000000000000000000e-01`).
+fn float_to_list(f: f64) -> String {
+    let s = crate::bif::io::float_sci(f, 21);
+    match s.split_once('e') {
+        Some((mant, exp)) => {
+            let (sign, digits) = exp.split_at(1);
+            format!("{mant}e{sign}{digits:0>2}")
+        }
+        None => s,
+    }
 }
