@@ -1,11 +1,11 @@
-//! LFE (Lisp Flavoured Erlang) on cube: the data model of LFE source, its reader and
-//! its printers.
+//! LFE (Lisp Flavoured Erlang) on cube: the reader and printers of LFE source, and an
+//! evaluator that runs LFE scripts the way `lfe prog.lfe` does.
 //!
-//! This is the first layer of the LFE engine (issue 11). It reads LFE 2.x source text
-//! the way `lfe_io:read_string/1` does and prints values the way `lfe_io:print1` and
-//! `lfe_io:prettyprint1` (the LFE shell) do, byte for byte; golden tests made with the
-//! real LFE check both (`tests/golden.rs`, `scripts/regen-lfe-goldens`).
+//! This is the LFE engine of issue 11, so far without processes: scripts of pure code
+//! run (`cube-cli run prog.lfe`, [`run_script`]), on an evaluator built to become a
+//! task on cube's scheduler.
 //!
+//! # Reader and printers (source data)
 //! - [`Sexpr`] (`sexpr.rs`): what the reader returns. LFE's reader returns Erlang
 //!   terms, so `Sexpr` is Erlang's term model without pids, references and funs: atoms,
 //!   integers (i64, else a `num_bigint::BigInt`), floats, proper and improper lists,
@@ -14,32 +14,58 @@
 //! - [`read_all`] and the streaming [`Reader`] (`read.rs`, on the scanner `lex.rs` and
 //!   `#B` construction in `bits.rs`): text to `Sexpr`s, with LFE's error messages.
 //! - [`write`] (`print.rs`, `lfe_io:print1`) and [`pretty`] / [`shell`] (`pretty.rs`,
-//!   `lfe_io:prettyprint1`).
+//!   `lfe_io:prettyprint1`), byte for byte as LFE (`tests/golden.rs`).
 //! - [`roundtrip::check`]: the read/print round-trip property that the fuzz target
 //!   (`fuzz/`, `lfe_read`) and the smoke tests (`tests/smoke.rs`) assert.
 //!
-//! # `Sexpr` and `cube_term::Term`
-//! `Term` is the message value that crosses processes; `Sexpr` is syntax, owned by the
-//! reader, macro expander and compiler that come next. They hold the same kinds of
-//! data, and an LFE process's heap terms will be built from `Sexpr` literals (quoted
-//! data) when code is loaded. Keeping them apart lets the reader stay free of the atom
-//! table and of `Arc`s, and lets `Term` keep its Lua-oriented parts (table graphs)
-//! out of syntax. A `Sexpr` <-> `Term` conversion belongs with the engine, when atoms
-//! become node-wide.
+//! # The evaluator (running data)
+//! - [`Term`] (`term.rs`): Erlang's data for running code: interned atoms (`atom.rs`),
+//!   integers of any size, floats, cons cells, tuples, binaries, maps, funs
+//!   (`closure.rs`); shared by `Rc` within one evaluator. `order.rs`: Erlang's term
+//!   order and both equalities. `exception.rs`: the `error` / `exit` / `throw` classes.
+//! - `compile.rs`: macro expansion and compilation from `Sexpr` to the core IR
+//!   (`ir.rs`: lambdas with clauses, matches with guards, local functions, `try`,
+//!   `catch`, calls, constructors). User macros (`defmacro`) are funs run by the
+//!   evaluator; built-in macros (`let*`, `flet*`, `cond`, `list*`, backquote, `cXr`,
+//!   variadic operators, `mod:fun`) rewrite source. Patterns: `pattern.rs`; binary
+//!   segments: `binary.rs`; `Sexpr` <-> `Term`: `convert.rs`.
+//! - [`machine::Machine`] (`machine.rs`): runs the IR on an explicit stack of frames.
+//!   [`machine::Machine::resume`] runs for a budget of reductions (one per call) and
+//!   returns finished, preempted or an uncaught exception; the scheduler's `blocked`
+//!   comes with `receive`.
+//! - [`runtime::Runtime`] (`runtime.rs`): top-level functions and macros, the natives
+//!   (`bif/`: `erlang` arithmetic, comparisons, type tests, conversions; `lists`;
+//!   `maps`; `io`, `io_lib` and `lfe_io` formatting) and the library written in LFE
+//!   (`prelude.lfe`: the `lists` and `maps` functions that take funs). `eprint.rs`
+//!   prints terms in Erlang's syntax (`~w`, `~p`) and LFE's.
+//! - [`run_script`] / [`run_file`] (`script.rs`): top-level forms in order, `defun` and
+//!   `defmacro` defining for the rest of the file, calls resolved when they run; an
+//!   uncaught exception is reported as `lfe` reports it, with its exit status 127.
+//!   Goldens made with the real `lfe`: `tests/lfe/programs/`, `tests/programs.rs`.
 //!
 //! # Hostile input
-//! Nothing recurses on the Rust stack per level of nesting except the pretty printer's
-//! line breaking, which stops at [`pretty::MAX_NEST`] levels and prints deeper parts on
-//! one line. The parser keeps open forms on an explicit stack; `Drop`, equality and
-//! the one-line printers are iterative. Sizes are bounded where LFE would exhaust
-//! memory or time: atoms at 255 characters (Erlang's limit), number literals at
+//! The reader keeps open forms on an explicit stack; `Drop`, equality and the one-line
+//! printers of `Sexpr` are iterative; the pretty printer's line breaking stops at
+//! [`pretty::MAX_NEST`] levels. Sizes are bounded where LFE would exhaust memory or
+//! time: atoms at 255 characters (Erlang's limit), number literals at
 //! [`lex::MAX_NUMBER_CHARS`] characters, `#B` binaries at [`bits::MAX_BITS`] bits.
-//! No input makes the reader panic.
+//!
+//! The evaluator never recurses on the Rust stack per call: body recursion grows the
+//! frame stack on the heap (a million calls deep works) up to
+//! [`machine::DEFAULT_MAX_FRAMES`], then is a `system_limit` error; tail calls run in
+//! constant space. Terms, scopes and closures are dropped, compared, converted and
+//! printed without recursion, however deep. The compiler recurses once per level of
+//! source nesting, bounded by [`compile::MAX_DEPTH`] (about 1 KB of stack a level);
+//! macro expansion is bounded by [`compile::MAX_EXPANSIONS`] and
+//! [`runtime::MACRO_BUDGET`] reductions; lists, atoms, shifts and binary segments that
+//! would be huge are errors. No input makes the reader or the evaluator panic
+//! (`tests/hostile.rs`, fuzz target `lfe_eval`).
 //!
 //! # Where this differs from LFE
+//! Reader and printers:
 //! - `#.` (read-time evaluation) takes only forms that evaluate to themselves (numbers,
 //!   strings, binaries, tuples, maps, `()`) and `(quote x)`; LFE evaluates any
-//!   expression (`#.(+ 1 2)` is 3), which is refused here until there is an evaluator.
+//!   expression (`#.(+ 1 2)` is 3).
 //! - `#B(...)` takes only self-evaluating segment values and sizes (numbers, strings,
 //!   binaries); LFE evaluates them as expressions.
 //! - A `#'f/` with no arity is an error (LFE's reader crashes on it).
@@ -47,6 +73,25 @@
 //!   its internal hash order instead, which this printer does not reproduce.
 //! - The pretty printer never breaks a one-line part longer than 99,999 characters, and
 //!   prints parts nested deeper than [`pretty::MAX_NEST`] levels on one line.
+//!
+//! Evaluator:
+//! - Not yet: processes and `receive`, `defmodule` and modules, records, list and binary
+//!   comprehensions, `eval-when-compile`, binary segments with sizes that are
+//!   variables, the `string`, `binary`, `proplists`, `timer`, `math` modules; a call of
+//!   anything missing is an `undef` error.
+//! - `~p` in `io:format` prints on one line; Erlang breaks terms wider than the line.
+//! - An uncaught exception's report is LFE's first line (`exception error: ...`) without
+//!   the stack trace lines (LFE's name its interpreter's functions), on stderr; `lfe`
+//!   writes it to stdout. Stack traces in `try` and `catch` are always `()`.
+//! - A fun prints as `#Fun<lfe_eval.ARITY>` (Erlang prints internal numbers).
+//! - Guards may be any expression; LFE's interpreter rejects non-guard calls and
+//!   `andalso`/`orelse` in guards with `illegal_guard`.
+//! - `(funcall 'x)` of a non-fun is `#(badfun x)`, as Erlang raises; LFE's interpreter
+//!   raises `#(case_clause x)`. `(bnot 5)` is -6; LFE's interpreter returns 5.
+//! - Comparisons with more than two arguments fold left as LFE's interpreter does
+//!   (`(< 1 2 3)` compares `(< 1 2)`, a boolean, with 3), but their operands are
+//!   evaluated as they are needed, not all first.
+//! - `io:format` precisions are capped at 1,000 digits, `~c` and field widths at 2^20.
 
 pub mod atom;
 pub mod bif;

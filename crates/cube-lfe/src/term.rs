@@ -5,7 +5,7 @@
 //! that process's terms (that layer comes with the scheduler). Dropping a term never
 //! recurses on the Rust stack per level of nesting: a million-element list or a
 //! million-deep nest of tuples or closures is taken apart with an explicit work list
-//! (see [`Garbage`]).
+//! (see `Garbage`).
 
 use std::rc::Rc;
 
