@@ -314,6 +314,13 @@ impl<'a> Compiler<'a> {
                 }
                 _ => Err(bad_form(name)),
             },
+            "lc" | "list-comp" => match args {
+                [Sexpr::List(quals), e] => {
+                    let form = list_comp(quals, e)?;
+                    self.expr_at(&form, d)
+                }
+                _ => Err(bad_form(name)),
+            },
             "caar" | "cadr" | "cdar" | "cddr" => match args {
                 [x] => {
                     let inner = if &name[2..3] == "a" { "car" } else { "cdr" };
@@ -926,6 +933,41 @@ fn bq_list(items: &[Sexpr], tail: Option<&Sexpr>, depth: usize, d: usize) -> Res
         }
     }
     Ok(flush_run(&mut run, acc))
+}
+
+/// A list comprehension `(lc (qualifier ...) expr)` as plain code: a generator
+/// `(<- pat list)` maps a `match-lambda` over the list (elements that do not match
+/// are skipped) and appends the results; a filter is an `if`; the innermost part is
+/// `(list expr)`. Built from the last qualifier outwards, without recursion.
+fn list_comp(quals: &[Sexpr], e: &Sexpr) -> Result<Sexpr> {
+    let mut acc = list(vec![sym("list"), clone_sexpr(e)]);
+    for q in quals.iter().rev() {
+        acc = match q {
+            Sexpr::List(parts) if parts.first().and_then(Sexpr::as_atom) == Some("<-") => {
+                let (pat, guard, gen) = match &parts[1..] {
+                    [pat, gen] => (pat, None, gen),
+                    [pat, g, gen] if is_when(g) => (pat, Some(g), gen),
+                    _ => return Err(bad_form("lc")),
+                };
+                let mut clause = vec![list(vec![clone_sexpr(pat)])];
+                if let Some(g) = guard {
+                    clause.push(clone_sexpr(g));
+                }
+                clause.push(acc);
+                let skip = list(vec![list(vec![sym("_")]), list(vec![])]);
+                let f = list(vec![sym("match-lambda"), list(clause), skip]);
+                list(vec![
+                    sym("lists:append"),
+                    list(vec![sym("lists:map"), f, clone_sexpr(gen)]),
+                ])
+            }
+            Sexpr::List(parts) if parts.first().and_then(Sexpr::as_atom) == Some("<=") => {
+                return Err(bad_form("lc"));
+            }
+            test => list(vec![sym("if"), clone_sexpr(test), acc, list(vec![])]),
+        };
+    }
+    Ok(acc)
 }
 
 /// `(list* e ... acc)` of the collected elements (gathered in reverse).

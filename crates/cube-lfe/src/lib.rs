@@ -27,7 +27,7 @@
 //!   (`ir.rs`: lambdas with clauses, matches with guards, local functions, `try`,
 //!   `catch`, calls, constructors). User macros (`defmacro`) are funs run by the
 //!   evaluator; built-in macros (`let*`, `flet*`, `cond`, `list*`, backquote, `cXr`,
-//!   variadic operators, `mod:fun`) rewrite source. Patterns: `pattern.rs`; binary
+//!   variadic operators, `mod:fun`, `lc`) rewrite source. Patterns: `pattern.rs`; binary
 //!   segments: `binary.rs`; `Sexpr` <-> `Term`: `convert.rs`.
 //! - [`machine::Machine`] (`machine.rs`): runs the IR on an explicit stack of frames.
 //!   [`machine::Machine::resume`] runs for a budget of reductions (one per call) and
@@ -75,10 +75,10 @@
 //!   prints parts nested deeper than [`pretty::MAX_NEST`] levels on one line.
 //!
 //! Evaluator:
-//! - Not yet: processes and `receive`, `defmodule` and modules, records, list and binary
-//!   comprehensions, `eval-when-compile`, binary segments with sizes that are
-//!   variables, the `string`, `binary`, `proplists`, `timer`, `math` modules; a call of
-//!   anything missing is an `undef` error.
+//! - Not yet: processes and `receive`, `defmodule` and modules, records, binary
+//!   comprehensions and `<=` generators, `eval-when-compile`, binary segments whose
+//!   sizes are variables, the `string`, `binary`, `proplists`, `timer` and `math`
+//!   modules; a call of anything missing is an `undef` error.
 //! - `~p` in `io:format` prints on one line; Erlang breaks terms wider than the line.
 //! - An uncaught exception's report is LFE's first line (`exception error: ...`) without
 //!   the stack trace lines (LFE's name its interpreter's functions), on stderr; `lfe`
