@@ -17,6 +17,7 @@ use crate::atom::Atom;
 use crate::convert::{sexpr_to_term, term_to_sexpr};
 use crate::exception::{Exception, Result};
 use crate::ir::{Clause, Expr, ExprRef, Fail, Lambda, Op, Pat, SegType, Segment};
+use crate::record::{RecordDef, Records};
 use crate::sexpr::Sexpr;
 use crate::term::Term;
 
@@ -38,6 +39,7 @@ pub trait MacroHost {
 /// argument, the argument list).
 pub struct Compiler<'a> {
     pub macros: &'a HashMap<Atom, Term>,
+    pub records: &'a Records,
     pub host: &'a mut dyn MacroHost,
     expansions: usize,
 }
@@ -65,7 +67,7 @@ fn list(items: Vec<Sexpr>) -> Sexpr {
 /// Clones a source form (macro expansion rewrites forms into new ones). Iterative
 /// through [`sexpr_to_term`]/[`term_to_sexpr`] would lose nothing but be slower;
 /// forms handled here are bounded by [`MAX_DEPTH`] already.
-fn clone_sexpr(s: &Sexpr) -> Sexpr {
+pub(crate) fn clone_sexpr(s: &Sexpr) -> Sexpr {
     term_to_sexpr(&sexpr_to_term(s)).unwrap_or(Sexpr::List(Vec::new()))
 }
 
@@ -76,9 +78,14 @@ const LEFT_FOLDED: &[&str] = &[
 ];
 
 impl<'a> Compiler<'a> {
-    pub fn new(macros: &'a HashMap<Atom, Term>, host: &'a mut dyn MacroHost) -> Compiler<'a> {
+    pub fn new(
+        macros: &'a HashMap<Atom, Term>,
+        records: &'a Records,
+        host: &'a mut dyn MacroHost,
+    ) -> Compiler<'a> {
         Compiler {
             macros,
+            records,
             host,
             expansions: 0,
         }
@@ -332,6 +339,9 @@ impl<'a> Compiler<'a> {
             },
             "defun" | "defmacro" | "defrecord" | "defmodule" => Err(bad_form(name)),
             _ => {
+                if let Some(e) = self.record_form(name, args, d)? {
+                    return Ok(e);
+                }
                 if let Some((m, f)) = split_remote(name) {
                     let a = self.exprs(args, d)?;
                     return Ok(remote(m, f, a));
@@ -726,6 +736,21 @@ impl<'a> Compiler<'a> {
                         }
                         Pat::Binary(segs)
                     }
+                    Some(kw) if self.record_pattern_name(kw, args).is_some() => {
+                        let (rec, fields) = self
+                            .record_pattern_name(kw, args)
+                            .ok_or_else(|| bad_form("record"))?;
+                        let mut pats: Vec<Pat> = (0..rec.size()).map(|_| Pat::Any).collect();
+                        pats[0] = Pat::Lit(Term::Atom(rec.name));
+                        for fp in fields.chunks(2) {
+                            let [Sexpr::Atom(f), p] = fp else {
+                                return Err(bad_form("record"));
+                            };
+                            let i = rec.index(f).ok_or_else(|| undefined_field(&rec, f))?;
+                            pats[i - 1] = self.pattern(p, d)?;
+                        }
+                        Pat::Tuple(pats)
+                    }
                     Some("backquote") if args.len() == 1 => {
                         let e = backquote(&args[0], 1, d)?;
                         self.pattern(&e, d)?
@@ -743,6 +768,200 @@ impl<'a> Compiler<'a> {
         })
     }
 
+    /// `(match-R f p ...)` or `(record R f p ...)` in a pattern: the record and the
+    /// field/pattern pairs.
+    fn record_pattern_name<'s>(
+        &self,
+        kw: &str,
+        args: &'s [Sexpr],
+    ) -> Option<(Rc<RecordDef>, &'s [Sexpr])> {
+        let (rec, fields) = if kw == "record" {
+            let (name, rest) = args.split_first()?;
+            (self.records.get(&Atom::new(name.as_atom()?))?, rest)
+        } else {
+            (
+                self.records.get(&Atom::new(kw.strip_prefix("match-")?))?,
+                args,
+            )
+        };
+        (fields.len() % 2 == 0).then(|| (rec.clone(), fields))
+    }
+
+    /// The record forms of the records defined so far (see `record.rs`); `None` if
+    /// `name` is not one.
+    fn record_form(&mut self, name: &str, args: &[Sexpr], d: usize) -> Result<Option<ExprRef>> {
+        let find = |n: &str| self.records.get(&Atom::new(n)).cloned();
+        // Core forms naming the record in an argument.
+        match (name, args) {
+            ("record", [Sexpr::Atom(r), fields @ ..]) => {
+                if let Some(rec) = find(r) {
+                    return self.make_record(&rec, fields, d).map(Some);
+                }
+            }
+            ("is-record", [e, Sexpr::Atom(r)]) => {
+                if let Some(rec) = find(r) {
+                    return self.is_record(&rec, e, d).map(Some);
+                }
+            }
+            ("record-index", [Sexpr::Atom(r), Sexpr::Atom(f)]) => {
+                if let Some(rec) = find(r) {
+                    let i = rec.index(f).ok_or_else(|| undefined_field(&rec, f))?;
+                    return Ok(Some(lit(Term::Int(i as i64))));
+                }
+            }
+            ("record-field", [e, Sexpr::Atom(r), Sexpr::Atom(f)]) => {
+                if let Some(rec) = find(r) {
+                    return self.record_field(&rec, e, f, d).map(Some);
+                }
+            }
+            ("record-update", [e, Sexpr::Atom(r), fields @ ..]) => {
+                if let Some(rec) = find(r) {
+                    return self.record_update(&rec, e, fields, d).map(Some);
+                }
+            }
+            _ => {}
+        }
+        // The per-record macros.
+        for (prefix, kind) in [
+            ("make-", 0),
+            ("is-", 1),
+            ("set-", 2),
+            ("update-", 2),
+            ("fields-", 3),
+            ("size-", 4),
+        ] {
+            let Some(rec) = name.strip_prefix(prefix).and_then(find) else {
+                continue;
+            };
+            return match (kind, args) {
+                (0, fields) => self.make_record(&rec, fields, d),
+                (1, [e]) => self.is_record(&rec, e, d),
+                (2, [e, fields @ ..]) => self.record_update(&rec, e, fields, d),
+                (3, []) => Ok(lit(Term::list(
+                    rec.fields.iter().map(|(f, _)| Term::Atom(*f)).collect(),
+                ))),
+                (4, []) => Ok(lit(Term::Int(rec.size() as i64))),
+                _ => Err(bad_form(name)),
+            }
+            .map(Some);
+        }
+        // R-F (get or index), set-R-F and update-R-F.
+        let (setter, rest) = match name
+            .strip_prefix("set-")
+            .or_else(|| name.strip_prefix("update-"))
+        {
+            Some(rest) => (true, rest),
+            None => (false, name),
+        };
+        for rec in self.records.values() {
+            let Some(f) = rest
+                .strip_prefix(rec.name.name())
+                .and_then(|r| r.strip_prefix('-'))
+            else {
+                continue;
+            };
+            let Some(i) = rec.index(f) else { continue };
+            let rec = rec.clone();
+            return match (setter, args) {
+                (false, []) => Ok(lit(Term::Int(i as i64))),
+                (false, [e]) => self.record_field(&rec, e, f, d),
+                (true, [e, v]) => {
+                    let fields = [Sexpr::atom(f), clone_sexpr(v)];
+                    self.record_update(&rec, e, &fields, d)
+                }
+                _ => Err(bad_form(name)),
+            }
+            .map(Some);
+        }
+        Ok(None)
+    }
+
+    fn make_record(&mut self, rec: &RecordDef, fields: &[Sexpr], d: usize) -> Result<ExprRef> {
+        let mut given: Vec<Option<&Sexpr>> = vec![None; rec.fields.len()];
+        if !fields.len().is_multiple_of(2) {
+            return Err(bad_form("record"));
+        }
+        for fv in fields.chunks(2) {
+            let Sexpr::Atom(f) = &fv[0] else {
+                return Err(bad_form("record"));
+            };
+            let i = rec.index(f).ok_or_else(|| undefined_field(rec, f))?;
+            given[i - 2] = Some(&fv[1]);
+        }
+        let mut items = vec![lit(Term::Atom(rec.name))];
+        for (g, (_, default)) in given.iter().zip(rec.fields.iter()) {
+            items.push(match (*g, default.as_ref()) {
+                (Some(e), _) | (None, Some(e)) => self.expr_at(e, d)?,
+                (None, None) => atom_lit("undefined"),
+            });
+        }
+        Ok(Rc::new(Expr::Op(Op::Tuple, items)))
+    }
+
+    fn is_record(&mut self, rec: &RecordDef, e: &Sexpr, d: usize) -> Result<ExprRef> {
+        let e = self.expr_at(e, d)?;
+        Ok(remote(
+            "erlang",
+            "is_record",
+            vec![
+                e,
+                lit(Term::Atom(rec.name)),
+                lit(Term::Int(rec.size() as i64)),
+            ],
+        ))
+    }
+
+    fn record_field(&mut self, rec: &RecordDef, e: &Sexpr, f: &str, d: usize) -> Result<ExprRef> {
+        let i = rec.index(f).ok_or_else(|| undefined_field(rec, f))?;
+        let e = self.expr_at(e, d)?;
+        Ok(remote(
+            "lfe_record",
+            "field",
+            vec![
+                e,
+                lit(Term::Atom(rec.name)),
+                lit(Term::Int(rec.size() as i64)),
+                lit(Term::Int(i as i64)),
+            ],
+        ))
+    }
+
+    fn record_update(
+        &mut self,
+        rec: &RecordDef,
+        e: &Sexpr,
+        fields: &[Sexpr],
+        d: usize,
+    ) -> Result<ExprRef> {
+        if !fields.len().is_multiple_of(2) {
+            return Err(bad_form("record"));
+        }
+        let e = self.expr_at(e, d)?;
+        let mut idx = Vec::new();
+        let mut vals = Vec::new();
+        for fv in fields.chunks(2) {
+            let Sexpr::Atom(f) = &fv[0] else {
+                return Err(bad_form("record"));
+            };
+            idx.push(Term::Int(
+                rec.index(f).ok_or_else(|| undefined_field(rec, f))? as i64,
+            ));
+            vals.push(self.expr_at(&fv[1], d)?);
+        }
+        let vals = Rc::new(Expr::Op(Op::List { dotted: false }, vals));
+        Ok(remote(
+            "lfe_record",
+            "update",
+            vec![
+                e,
+                lit(Term::Atom(rec.name)),
+                lit(Term::Int(rec.size() as i64)),
+                lit(Term::list(idx)),
+                vals,
+            ],
+        ))
+    }
+
     fn list_pattern(&mut self, items: &[Sexpr], tail: Option<&Sexpr>, d: usize) -> Result<Pat> {
         // A list pattern nests once per element.
         let d = self.nest(d, items.len())?;
@@ -755,6 +974,14 @@ impl<'a> Compiler<'a> {
         }
         Ok(acc)
     }
+}
+
+fn undefined_field(rec: &RecordDef, f: &str) -> Exception {
+    Exception::error(Term::tuple(vec![
+        Term::atom("undefined_record_field"),
+        Term::Atom(rec.name),
+        Term::atom(f),
+    ]))
 }
 
 fn remote(m: &str, f: &str, args: Vec<ExprRef>) -> ExprRef {

@@ -27,7 +27,8 @@
 //!   (`ir.rs`: lambdas with clauses, matches with guards, local functions, `try`,
 //!   `catch`, calls, constructors). User macros (`defmacro`) are funs run by the
 //!   evaluator; built-in macros (`let*`, `flet*`, `cond`, `list*`, backquote, `cXr`,
-//!   variadic operators, `mod:fun`, `lc`) rewrite source. Patterns: `pattern.rs`; binary
+//!   variadic operators, `mod:fun`, `lc`) rewrite source; records (`defrecord`,
+//!   `record.rs`) are tuples built and matched by the forms LFE's record macros name. Patterns: `pattern.rs`; binary
 //!   segments: `binary.rs`; `Sexpr` <-> `Term`: `convert.rs`.
 //! - [`machine::Machine`] (`machine.rs`): runs the IR on an explicit stack of frames.
 //!   [`machine::Machine::resume`] runs for a budget of reductions (one per call) and
@@ -75,7 +76,7 @@
 //!   prints parts nested deeper than [`pretty::MAX_NEST`] levels on one line.
 //!
 //! Evaluator:
-//! - Not yet: processes and `receive`, `defmodule` and modules, records, binary
+//! - Not yet: processes and `receive`, `defmodule` and modules, binary
 //!   comprehensions and `<=` generators, `eval-when-compile`, binary segments whose
 //!   sizes are variables, the `string`, `binary`, `proplists`, `timer` and `math`
 //!   modules; a call of anything missing is an `undef` error.
@@ -91,6 +92,10 @@
 //! - Comparisons with more than two arguments fold left as LFE's interpreter does
 //!   (`(< 1 2 3)` compares `(< 1 2)`, a boolean, with 3), but their operands are
 //!   evaluated as they are needed, not all first.
+//! - Records: an unknown field in `make-R` is an error
+//!   (`field F undefined in record R`); LFE's script runner silently skips such a
+//!   top-level form. Record macros are recognised by the compiler, not defined as
+//!   macros, so `macroexpand`-style introspection would not see them.
 //! - `io:format` precisions are capped at 1,000 digits, `~c` and field widths at 2^20.
 
 pub mod atom;
@@ -111,6 +116,7 @@ pub mod pattern;
 pub mod pretty;
 pub mod print;
 pub mod read;
+pub mod record;
 pub mod roundtrip;
 pub mod runtime;
 pub mod script;

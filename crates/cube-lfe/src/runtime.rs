@@ -54,6 +54,8 @@ pub struct Runtime {
     natives: Table<(Atom, Atom, usize), Native>,
     /// User macros: name -> a fun of one argument, the list of the call's arguments.
     pub macros: HashMap<Atom, Term>,
+    /// Records defined so far.
+    pub records: crate::record::Records,
     /// Standard output of `io:format` and friends.
     pub out: Box<dyn Write>,
 }
@@ -68,9 +70,11 @@ impl Runtime {
             library: Table::default(),
             natives: Table::default(),
             macros: HashMap::new(),
+            records: HashMap::new(),
             out,
         };
         crate::bif::register(&mut rt);
+        crate::record::register(&mut rt);
         rt.load_prelude();
         rt
     }
@@ -101,14 +105,14 @@ impl Runtime {
 
     /// Compiles an expression, expanding macros.
     pub fn compile(&mut self, form: &Sexpr) -> Result<ExprRef> {
-        let macros = self.macros.clone();
-        Compiler::new(&macros, self).expr(form)
+        let (macros, records) = (self.macros.clone(), self.records.clone());
+        Compiler::new(&macros, &records, self).expr(form)
     }
 
     /// Compiles the parts of a `defun` after its name.
     pub fn compile_function(&mut self, name: Atom, parts: &[Sexpr]) -> Result<Rc<Lambda>> {
-        let macros = self.macros.clone();
-        Compiler::new(&macros, self).function(parts, Some(name), 0)
+        let (macros, records) = (self.macros.clone(), self.records.clone());
+        Compiler::new(&macros, &records, self).function(parts, Some(name), 0)
     }
 
     /// The prelude: `(module (defun name ...) ...)` blocks of library code.

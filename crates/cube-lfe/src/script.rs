@@ -154,6 +154,11 @@ fn define(rt: &mut Runtime, form: &Sexpr) -> Option<Result<()>> {
         return None;
     };
     let kind = items.first()?.as_atom()?;
+    if kind == "defrecord" {
+        return Some(crate::record::parse(&items[1..]).map(|r| {
+            rt.records.insert(r.name, std::rc::Rc::new(r));
+        }));
+    }
     if kind != "defun" && kind != "defmacro" {
         return None;
     }
@@ -295,6 +300,13 @@ pub fn reason_text(r: &Term) -> String {
                     }
                 }
                 _ => {}
+            }
+        }
+    }
+    if let Term::Tuple(t) = r {
+        if let [Term::Atom(tag), a, b] = &t.0[..] {
+            if tag.name() == "undefined_record_field" {
+                return format!("field {} undefined in record {}", w(b), w(a));
             }
         }
     }

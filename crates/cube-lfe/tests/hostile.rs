@@ -257,6 +257,11 @@ fn junk_forms_never_panic() {
         "`#(,@'(1 2))",
         "(defmacro m (x) x)\n(m)",
         "(hd (tl '(1 . 2)))",
+        "(defrecord r a)\n(make-r b 1)",
+        "(defrecord r (a (b)))\n(make-r)",
+        "(defrecord)",
+        "(defrecord r a)\n(case 1 ((match-r b 1) 1))",
+        "(defrecord r a)\n(set-r-a 1 2)",
     ];
     let mut inputs: Vec<String> = odd.iter().map(|s| s.to_string()).collect();
     for cut in (0..program.len()).step_by(97) {
