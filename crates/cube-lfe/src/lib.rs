@@ -23,13 +23,14 @@
 //!   integers of any size, floats, cons cells, tuples, binaries, maps, funs
 //!   (`closure.rs`); shared by `Rc` within one evaluator. `order.rs`: Erlang's term
 //!   order and both equalities. `exception.rs`: the `error` / `exit` / `throw` classes.
-//! - `compile.rs`: macro expansion and compilation from `Sexpr` to the core IR
+//! - `compile/`: macro expansion and compilation from `Sexpr` to the core IR
 //!   (`ir.rs`: lambdas with clauses, matches with guards, local functions, `try`,
 //!   `catch`, calls, constructors). User macros (`defmacro`) are funs run by the
 //!   evaluator; built-in macros (`let*`, `flet*`, `cond`, `list*`, backquote, `cXr`,
 //!   variadic operators, `mod:fun`, `lc`) rewrite source; records (`defrecord`,
-//!   `record.rs`) are tuples built and matched by the forms LFE's record macros name. Patterns: `pattern.rs`; binary
-//!   segments: `binary.rs`; `Sexpr` <-> `Term`: `convert.rs`.
+//!   `record.rs`, `compile/records.rs`) are tuples built and matched by the forms
+//!   LFE's record macros name. Patterns: `pattern.rs`; binary segments: `binary.rs`;
+//!   `Sexpr` <-> `Term`: `convert.rs`.
 //! - [`machine::Machine`] (`machine.rs`): runs the IR on an explicit stack of frames.
 //!   [`machine::Machine::resume`] runs for a budget of reductions (one per call) and
 //!   returns finished, preempted or an uncaught exception; the scheduler's `blocked`

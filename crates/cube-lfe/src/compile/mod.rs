@@ -9,6 +9,10 @@
 //!
 //! Errors are exceptions (`error` class) raised when the form runs, as LFE's
 //! interpreter reports bad forms when it meets them.
+//!
+//! Here: the core forms, functions, clauses and patterns. `rewrite.rs`: backquote
+//! and list comprehensions as source rewrites; `records.rs`: the record forms;
+//! `segment.rs`: binary segment specifications.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -17,9 +21,17 @@ use crate::atom::Atom;
 use crate::convert::{sexpr_to_term, term_to_sexpr};
 use crate::exception::{Exception, Result};
 use crate::ir::{Clause, Expr, ExprRef, Fail, Lambda, Op, Pat, SegType, Segment};
-use crate::record::{RecordDef, Records};
+use crate::record::Records;
+
+mod records;
+mod rewrite;
+mod segment;
+
 use crate::sexpr::Sexpr;
 use crate::term::Term;
+use records::undefined_field;
+use rewrite::{backquote, list_comp};
+use segment::segment;
 
 /// The deepest nesting of source forms the compiler accepts. Each level takes about
 /// 1 KB of Rust stack in an optimised build, so compiling needs under 1 MB of stack
@@ -44,23 +56,23 @@ pub struct Compiler<'a> {
     expansions: usize,
 }
 
-fn bad_form(name: &str) -> Exception {
+pub(super) fn bad_form(name: &str) -> Exception {
     Exception::error_with("bad_form", Term::atom(name))
 }
 
-fn lit(t: Term) -> ExprRef {
+pub(super) fn lit(t: Term) -> ExprRef {
     Rc::new(Expr::Lit(t))
 }
 
-fn atom_lit(name: &str) -> ExprRef {
+pub(super) fn atom_lit(name: &str) -> ExprRef {
     lit(Term::atom(name))
 }
 
-fn sym(name: &str) -> Sexpr {
+pub(super) fn sym(name: &str) -> Sexpr {
     Sexpr::atom(name)
 }
 
-fn list(items: Vec<Sexpr>) -> Sexpr {
+pub(super) fn list(items: Vec<Sexpr>) -> Sexpr {
     Sexpr::List(items)
 }
 
@@ -768,200 +780,6 @@ impl<'a> Compiler<'a> {
         })
     }
 
-    /// `(match-R f p ...)` or `(record R f p ...)` in a pattern: the record and the
-    /// field/pattern pairs.
-    fn record_pattern_name<'s>(
-        &self,
-        kw: &str,
-        args: &'s [Sexpr],
-    ) -> Option<(Rc<RecordDef>, &'s [Sexpr])> {
-        let (rec, fields) = if kw == "record" {
-            let (name, rest) = args.split_first()?;
-            (self.records.get(&Atom::new(name.as_atom()?))?, rest)
-        } else {
-            (
-                self.records.get(&Atom::new(kw.strip_prefix("match-")?))?,
-                args,
-            )
-        };
-        (fields.len() % 2 == 0).then(|| (rec.clone(), fields))
-    }
-
-    /// The record forms of the records defined so far (see `record.rs`); `None` if
-    /// `name` is not one.
-    fn record_form(&mut self, name: &str, args: &[Sexpr], d: usize) -> Result<Option<ExprRef>> {
-        let find = |n: &str| self.records.get(&Atom::new(n)).cloned();
-        // Core forms naming the record in an argument.
-        match (name, args) {
-            ("record", [Sexpr::Atom(r), fields @ ..]) => {
-                if let Some(rec) = find(r) {
-                    return self.make_record(&rec, fields, d).map(Some);
-                }
-            }
-            ("is-record", [e, Sexpr::Atom(r)]) => {
-                if let Some(rec) = find(r) {
-                    return self.is_record(&rec, e, d).map(Some);
-                }
-            }
-            ("record-index", [Sexpr::Atom(r), Sexpr::Atom(f)]) => {
-                if let Some(rec) = find(r) {
-                    let i = rec.index(f).ok_or_else(|| undefined_field(&rec, f))?;
-                    return Ok(Some(lit(Term::Int(i as i64))));
-                }
-            }
-            ("record-field", [e, Sexpr::Atom(r), Sexpr::Atom(f)]) => {
-                if let Some(rec) = find(r) {
-                    return self.record_field(&rec, e, f, d).map(Some);
-                }
-            }
-            ("record-update", [e, Sexpr::Atom(r), fields @ ..]) => {
-                if let Some(rec) = find(r) {
-                    return self.record_update(&rec, e, fields, d).map(Some);
-                }
-            }
-            _ => {}
-        }
-        // The per-record macros.
-        for (prefix, kind) in [
-            ("make-", 0),
-            ("is-", 1),
-            ("set-", 2),
-            ("update-", 2),
-            ("fields-", 3),
-            ("size-", 4),
-        ] {
-            let Some(rec) = name.strip_prefix(prefix).and_then(find) else {
-                continue;
-            };
-            return match (kind, args) {
-                (0, fields) => self.make_record(&rec, fields, d),
-                (1, [e]) => self.is_record(&rec, e, d),
-                (2, [e, fields @ ..]) => self.record_update(&rec, e, fields, d),
-                (3, []) => Ok(lit(Term::list(
-                    rec.fields.iter().map(|(f, _)| Term::Atom(*f)).collect(),
-                ))),
-                (4, []) => Ok(lit(Term::Int(rec.size() as i64))),
-                _ => Err(bad_form(name)),
-            }
-            .map(Some);
-        }
-        // R-F (get or index), set-R-F and update-R-F.
-        let (setter, rest) = match name
-            .strip_prefix("set-")
-            .or_else(|| name.strip_prefix("update-"))
-        {
-            Some(rest) => (true, rest),
-            None => (false, name),
-        };
-        for rec in self.records.values() {
-            let Some(f) = rest
-                .strip_prefix(rec.name.name())
-                .and_then(|r| r.strip_prefix('-'))
-            else {
-                continue;
-            };
-            let Some(i) = rec.index(f) else { continue };
-            let rec = rec.clone();
-            return match (setter, args) {
-                (false, []) => Ok(lit(Term::Int(i as i64))),
-                (false, [e]) => self.record_field(&rec, e, f, d),
-                (true, [e, v]) => {
-                    let fields = [Sexpr::atom(f), clone_sexpr(v)];
-                    self.record_update(&rec, e, &fields, d)
-                }
-                _ => Err(bad_form(name)),
-            }
-            .map(Some);
-        }
-        Ok(None)
-    }
-
-    fn make_record(&mut self, rec: &RecordDef, fields: &[Sexpr], d: usize) -> Result<ExprRef> {
-        let mut given: Vec<Option<&Sexpr>> = vec![None; rec.fields.len()];
-        if !fields.len().is_multiple_of(2) {
-            return Err(bad_form("record"));
-        }
-        for fv in fields.chunks(2) {
-            let Sexpr::Atom(f) = &fv[0] else {
-                return Err(bad_form("record"));
-            };
-            let i = rec.index(f).ok_or_else(|| undefined_field(rec, f))?;
-            given[i - 2] = Some(&fv[1]);
-        }
-        let mut items = vec![lit(Term::Atom(rec.name))];
-        for (g, (_, default)) in given.iter().zip(rec.fields.iter()) {
-            items.push(match (*g, default.as_ref()) {
-                (Some(e), _) | (None, Some(e)) => self.expr_at(e, d)?,
-                (None, None) => atom_lit("undefined"),
-            });
-        }
-        Ok(Rc::new(Expr::Op(Op::Tuple, items)))
-    }
-
-    fn is_record(&mut self, rec: &RecordDef, e: &Sexpr, d: usize) -> Result<ExprRef> {
-        let e = self.expr_at(e, d)?;
-        Ok(remote(
-            "erlang",
-            "is_record",
-            vec![
-                e,
-                lit(Term::Atom(rec.name)),
-                lit(Term::Int(rec.size() as i64)),
-            ],
-        ))
-    }
-
-    fn record_field(&mut self, rec: &RecordDef, e: &Sexpr, f: &str, d: usize) -> Result<ExprRef> {
-        let i = rec.index(f).ok_or_else(|| undefined_field(rec, f))?;
-        let e = self.expr_at(e, d)?;
-        Ok(remote(
-            "lfe_record",
-            "field",
-            vec![
-                e,
-                lit(Term::Atom(rec.name)),
-                lit(Term::Int(rec.size() as i64)),
-                lit(Term::Int(i as i64)),
-            ],
-        ))
-    }
-
-    fn record_update(
-        &mut self,
-        rec: &RecordDef,
-        e: &Sexpr,
-        fields: &[Sexpr],
-        d: usize,
-    ) -> Result<ExprRef> {
-        if !fields.len().is_multiple_of(2) {
-            return Err(bad_form("record"));
-        }
-        let e = self.expr_at(e, d)?;
-        let mut idx = Vec::new();
-        let mut vals = Vec::new();
-        for fv in fields.chunks(2) {
-            let Sexpr::Atom(f) = &fv[0] else {
-                return Err(bad_form("record"));
-            };
-            idx.push(Term::Int(
-                rec.index(f).ok_or_else(|| undefined_field(rec, f))? as i64,
-            ));
-            vals.push(self.expr_at(&fv[1], d)?);
-        }
-        let vals = Rc::new(Expr::Op(Op::List { dotted: false }, vals));
-        Ok(remote(
-            "lfe_record",
-            "update",
-            vec![
-                e,
-                lit(Term::Atom(rec.name)),
-                lit(Term::Int(rec.size() as i64)),
-                lit(Term::list(idx)),
-                vals,
-            ],
-        ))
-    }
-
     fn list_pattern(&mut self, items: &[Sexpr], tail: Option<&Sexpr>, d: usize) -> Result<Pat> {
         // A list pattern nests once per element.
         let d = self.nest(d, items.len())?;
@@ -976,23 +794,15 @@ impl<'a> Compiler<'a> {
     }
 }
 
-fn undefined_field(rec: &RecordDef, f: &str) -> Exception {
-    Exception::error(Term::tuple(vec![
-        Term::atom("undefined_record_field"),
-        Term::Atom(rec.name),
-        Term::atom(f),
-    ]))
-}
-
-fn remote(m: &str, f: &str, args: Vec<ExprRef>) -> ExprRef {
+pub(super) fn remote(m: &str, f: &str, args: Vec<ExprRef>) -> ExprRef {
     Rc::new(Expr::Op(Op::CallRemote(Atom::new(m), Atom::new(f)), args))
 }
 
-fn clone_items(items: &[Sexpr]) -> Vec<Sexpr> {
+pub(super) fn clone_items(items: &[Sexpr]) -> Vec<Sexpr> {
     items.iter().map(clone_sexpr).collect()
 }
 
-fn is_when(s: &Sexpr) -> bool {
+pub(super) fn is_when(s: &Sexpr) -> bool {
     matches!(s, Sexpr::List(p) if matches!(p.first(), Some(Sexpr::Atom(a)) if &**a == "when"))
 }
 
@@ -1027,202 +837,4 @@ fn literal_key(s: &Sexpr) -> Result<Term> {
         }
         _ => Ok(sexpr_to_term(s)),
     }
-}
-
-/// A binary segment `val` or `(val type-spec ...)`: the value and its spec.
-fn segment(s: &Sexpr) -> Result<(&Sexpr, Segment)> {
-    let mut spec = Segment {
-        ty: SegType::Integer,
-        size: None,
-        unit: 1,
-        signed: false,
-        little: false,
-    };
-    let (val, specs) = match s {
-        // A string segment: its characters as 8-bit integers.
-        Sexpr::List(items)
-            if !items.is_empty() && items.iter().all(|x| matches!(x, Sexpr::Int(_))) =>
-        {
-            return Ok((
-                s,
-                Segment {
-                    ty: SegType::Chars,
-                    ..spec
-                },
-            ));
-        }
-        Sexpr::List(items) if !items.is_empty() => (&items[0], &items[1..]),
-        _ => return Ok((s, spec)),
-    };
-    let is_string = matches!(val, Sexpr::List(cs) if !cs.is_empty() && cs.iter().all(|c| matches!(c, Sexpr::Int(_))));
-    for sp in specs {
-        match sp {
-            Sexpr::Atom(a) => match &**a {
-                "integer" => spec.ty = SegType::Integer,
-                "float" => spec.ty = SegType::Float,
-                "binary" | "bytes" | "bitstring" | "bits" => spec.ty = SegType::Binary,
-                "utf8" | "utf-8" => spec.ty = SegType::Utf8,
-                "signed" => spec.signed = true,
-                "unsigned" => spec.signed = false,
-                "big" | "big-endian" => spec.little = false,
-                "little" | "little-endian" => spec.little = true,
-                _ => return Err(bad_form("binary")),
-            },
-            Sexpr::List(kv) if kv.len() == 2 => match (&kv[0], &kv[1]) {
-                (Sexpr::Atom(k), Sexpr::Int(n)) if &**k == "size" && *n >= 0 => {
-                    spec.size = Some(*n as u64)
-                }
-                (Sexpr::Atom(k), Sexpr::Int(n)) if &**k == "unit" && (1..=256).contains(n) => {
-                    spec.unit = *n as u64
-                }
-                _ => return Err(bad_form("binary")),
-            },
-            _ => return Err(bad_form("binary")),
-        }
-    }
-    if is_string && spec.ty == SegType::Integer {
-        spec.ty = SegType::Chars;
-    }
-    Ok((val, spec))
-}
-
-/// Expands a backquoted form into list-building code. `depth` counts nested
-/// backquotes; only commas at depth 1 are evaluated. Recursion is bounded by
-/// the compiler's depth count `d`.
-fn backquote(x: &Sexpr, depth: usize, d: usize) -> Result<Sexpr> {
-    if d > MAX_DEPTH {
-        return Err(bad_form("deep_nesting"));
-    }
-    let d = d + 1;
-    let quote = |x: &Sexpr| list(vec![sym("quote"), clone_sexpr(x)]);
-    if !has_comma(x) {
-        return Ok(quote(x));
-    }
-    match x {
-        Sexpr::List(items) => {
-            if let [Sexpr::Atom(k), e] = &items[..] {
-                match &**k {
-                    "comma" if depth == 1 => return Ok(clone_sexpr(e)),
-                    "comma" | "comma-at" => {
-                        return Ok(list(vec![
-                            sym("list"),
-                            quote(&items[0]),
-                            backquote(e, depth - 1, d)?,
-                        ]))
-                    }
-                    "backquote" => {
-                        return Ok(list(vec![
-                            sym("list"),
-                            quote(&items[0]),
-                            backquote(e, depth + 1, d)?,
-                        ]))
-                    }
-                    _ => {}
-                }
-            }
-            bq_list(items, None, depth, d)
-        }
-        Sexpr::Dotted(items, tail) => bq_list(items, Some(tail), depth, d),
-        Sexpr::Tuple(items) => Ok(list(vec![
-            sym("erlang:list_to_tuple"),
-            bq_list(items, None, depth, d)?,
-        ])),
-        _ => Ok(quote(x)),
-    }
-}
-
-fn bq_list(items: &[Sexpr], tail: Option<&Sexpr>, depth: usize, d: usize) -> Result<Sexpr> {
-    // `(a . ,b)` reads as `(a comma b)`: a comma second to last is a dotted tail.
-    let n = items.len();
-    let comma_tail = n >= 2 && tail.is_none() && matches!(items[n - 2].as_atom(), Some("comma"));
-    let (items, tail_form) = if comma_tail {
-        (
-            &items[..n - 2],
-            Some(list(vec![sym("comma"), clone_sexpr(&items[n - 1])])),
-        )
-    } else {
-        (items, tail.map(clone_sexpr))
-    };
-    let mut acc = match &tail_form {
-        Some(t) => backquote(t, depth, d)?,
-        None => list(vec![]),
-    };
-    // Runs of plain elements become one flat `(list* a b ... rest)`; each `,@e`
-    // becomes `(++ e rest)`.
-    let mut run: Vec<Sexpr> = Vec::new();
-    for it in items.iter().rev() {
-        match it {
-            Sexpr::List(p) if depth == 1 && p.len() == 2 && p[0].as_atom() == Some("comma-at") => {
-                acc = flush_run(&mut run, acc);
-                acc = list(vec![sym("++"), clone_sexpr(&p[1]), acc]);
-            }
-            _ => run.push(backquote(it, depth, d)?),
-        }
-    }
-    Ok(flush_run(&mut run, acc))
-}
-
-/// A list comprehension `(lc (qualifier ...) expr)` as plain code: a generator
-/// `(<- pat list)` maps a `match-lambda` over the list (elements that do not match
-/// are skipped) and appends the results; a filter is an `if`; the innermost part is
-/// `(list expr)`. Built from the last qualifier outwards, without recursion.
-fn list_comp(quals: &[Sexpr], e: &Sexpr) -> Result<Sexpr> {
-    let mut acc = list(vec![sym("list"), clone_sexpr(e)]);
-    for q in quals.iter().rev() {
-        acc = match q {
-            Sexpr::List(parts) if parts.first().and_then(Sexpr::as_atom) == Some("<-") => {
-                let (pat, guard, gen) = match &parts[1..] {
-                    [pat, gen] => (pat, None, gen),
-                    [pat, g, gen] if is_when(g) => (pat, Some(g), gen),
-                    _ => return Err(bad_form("lc")),
-                };
-                let mut clause = vec![list(vec![clone_sexpr(pat)])];
-                if let Some(g) = guard {
-                    clause.push(clone_sexpr(g));
-                }
-                clause.push(acc);
-                let skip = list(vec![list(vec![sym("_")]), list(vec![])]);
-                let f = list(vec![sym("match-lambda"), list(clause), skip]);
-                list(vec![
-                    sym("lists:append"),
-                    list(vec![sym("lists:map"), f, clone_sexpr(gen)]),
-                ])
-            }
-            Sexpr::List(parts) if parts.first().and_then(Sexpr::as_atom) == Some("<=") => {
-                return Err(bad_form("lc"));
-            }
-            test => list(vec![sym("if"), clone_sexpr(test), acc, list(vec![])]),
-        };
-    }
-    Ok(acc)
-}
-
-/// `(list* e ... acc)` of the collected elements (gathered in reverse).
-fn flush_run(run: &mut Vec<Sexpr>, acc: Sexpr) -> Sexpr {
-    if run.is_empty() {
-        return acc;
-    }
-    let mut v = vec![sym("list*")];
-    v.extend(run.drain(..).rev());
-    v.push(acc);
-    list(v)
-}
-
-/// Whether a backquoted form holds any comma (else it is just quoted). Iterative.
-fn has_comma(x: &Sexpr) -> bool {
-    let mut stack = vec![x];
-    while let Some(s) = stack.pop() {
-        if let Sexpr::List(items) = s {
-            if matches!(items.first(), Some(Sexpr::Atom(a)) if &**a == "comma" || &**a == "comma-at")
-            {
-                return true;
-            }
-            // `(a . ,b)`, read as `(a comma b)`.
-            if items.len() >= 2 && items[items.len() - 2].as_atom() == Some("comma") {
-                return true;
-            }
-        }
-        stack.extend(s.children());
-    }
-    false
 }
