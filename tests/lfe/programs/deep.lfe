@@ -1,4 +1,4 @@
-;; Body recursion a million calls deep, and a tail-recursive loop of ten million.
+;; Body recursion a million calls deep, and a tail-recursive loop of three million.
 (defun sum
   ((0) 0)
   ((n) (+ n (sum (- n 1)))))
@@ -6,7 +6,7 @@
 (defun loop
   ((0 acc) acc)
   ((n acc) (loop (- n 1) (+ acc 1))))
-(io:format "~p~n" (list (loop 10000000 0)))
+(io:format "~p~n" (list (loop 3000000 0)))
 (defun build
   ((0) ())
   ((n) (cons n (build (- n 1)))))
