@@ -5,7 +5,7 @@ use std::rc::Rc;
 use num_bigint::{BigInt, Sign};
 
 use crate::exception::{Exception, Result};
-use crate::ir::{SegType, Segment};
+use crate::ir::{SegType, Segment, SizeFrom};
 use crate::sexpr::Bits;
 use crate::term::Term;
 
@@ -13,13 +13,32 @@ use crate::term::Term;
 /// the memory a hostile size can ask for; Erlang's own limit is far larger).
 pub const MAX_SEGMENT_BITS: u64 = 1 << 27;
 
-/// Builds a bitstring from segment values.
+/// Builds a bitstring from segment values, followed in `vals` by the sizes that
+/// are not constants.
 pub fn build(specs: &[Segment], vals: &[Term]) -> Result<Term> {
     let mut out = Bits::default();
+    let mut sizes = vals.iter().skip(specs.len());
     for (spec, v) in specs.iter().zip(vals) {
-        push_segment(&mut out, spec, v)?;
+        let spec = match spec.size_from {
+            SizeFrom::Operand => with_size(spec, sizes.next().ok_or_else(Exception::badarg)?)
+                .ok_or_else(Exception::badarg)?,
+            _ => *spec,
+        };
+        push_segment(&mut out, &spec, v)?;
     }
     Ok(Term::Bin(Rc::new(out)))
+}
+
+/// `spec` with its size set from a term (a non-negative integer), or `None`.
+pub fn with_size(spec: &Segment, size: &Term) -> Option<Segment> {
+    match size {
+        Term::Int(n) if *n >= 0 => Some(Segment {
+            size: Some(*n as u64),
+            size_from: SizeFrom::Spec,
+            ..*spec
+        }),
+        _ => None,
+    }
 }
 
 fn push_segment(out: &mut Bits, spec: &Segment, v: &Term) -> Result<()> {

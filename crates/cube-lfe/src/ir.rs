@@ -61,7 +61,8 @@ pub enum Op {
     MapSet {
         update: bool,
     },
-    /// `(binary seg ...)`: one operand per segment value; sizes are constant.
+    /// `(binary seg ...)`: one operand per segment value, then one per size that is
+    /// not a constant ([`SizeFrom::Operand`]), in segment order.
     Binary(Rc<[Segment]>),
     /// A call of a function in scope, a top-level function or an auto-imported BIF.
     CallLocal(Atom),
@@ -84,15 +85,28 @@ pub enum SegType {
     Chars,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Segment {
     pub ty: SegType,
     /// Size in units; `None` for the type's default (all of a binary, 8 for an
     /// integer, 64 for a float).
     pub size: Option<u64>,
+    /// Where a size that is not a constant comes from.
+    pub size_from: SizeFrom,
     pub unit: u64,
     pub signed: bool,
     pub little: bool,
+}
+
+/// The source of a segment's size when it is not a constant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SizeFrom {
+    /// `size` is the constant (or the type's default).
+    Spec,
+    /// In a `binary` expression: an extra operand, after the segment values.
+    Operand,
+    /// In a pattern: a variable bound earlier in the pattern or in scope.
+    Var(Atom),
 }
 
 /// A function: one or more clauses of the same arity.

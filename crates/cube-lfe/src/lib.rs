@@ -78,9 +78,11 @@
 //!
 //! Evaluator:
 //! - Not yet: processes and `receive`, `defmodule` and modules, binary
-//!   comprehensions and `<=` generators, `eval-when-compile`, binary segments whose
-//!   sizes are variables, the `string`, `binary`, `proplists`, `timer` and `math`
-//!   modules; a call of anything missing is an `undef` error.
+//!   comprehensions and `<=` generators, `eval-when-compile`, the `string`, `binary`,
+//!   `proplists`, `timer` and `math` modules; a call of anything missing is an `undef`
+//!   error.
+//! - Output is UTF-8; `lfe` writes characters below 256 as single (Latin-1) bytes to
+//!   a terminal or pipe that is not set to Unicode.
 //! - `~p` in `io:format` prints on one line; Erlang breaks terms wider than the line.
 //! - An uncaught exception's report is LFE's first line (`exception error: ...`) without
 //!   the stack trace lines (LFE's name its interpreter's functions), on stderr; `lfe`

@@ -409,7 +409,7 @@ impl Machine {
                 && c.pats
                     .iter()
                     .zip(sel.subjects.iter())
-                    .all(|(p, v)| match_pat(p, v, &mut binds))
+                    .all(|(p, v)| match_pat(p, v, &mut binds, &sel.scope))
             {
                 let bound = sel.scope.bind(binds);
                 return match c.guard.first() {
@@ -437,7 +437,7 @@ impl Machine {
                 let mut bad = subject();
                 if let Some(c) = clauses.first() {
                     for (p, v) in c.pats.iter().zip(sel.subjects.iter()) {
-                        if !match_pat(p, v, &mut Vec::new()) {
+                        if !match_pat(p, v, &mut Vec::new(), &sel.scope) {
                             bad = v.clone();
                             break;
                         }

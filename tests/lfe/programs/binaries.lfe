@@ -12,3 +12,16 @@
   ((binary (x signed)) (io:format "~p~n" (list x))))
 (io:format "~p ~p~n" (list (byte_size #"four") (binary_to_list (binary 1 2))))
 (lfe_io:format "~p~n" (list (binary 1 2 3)))
+;; Sizes from variables and expressions.
+(defun parse
+  (((binary (len (size 8)) (body (size len) binary) (rest binary)))
+   (tuple body rest)))
+(io:format "~p~n" (list (parse (binary 3 "abcde"))))
+(let ((n 12))
+  (io:format "~w~n" (list (binary (4095 (size n)) (0 (size (- 16 n))))))
+  (case (binary 1 2 3 4)
+    ((binary (x (size n)) (y (size 4)) (z binary)) (io:format "~p ~p ~p~n" (list x y z)))))
+(defun chunks
+  (((binary (chunk (size 2) binary) (rest binary))) (cons chunk (chunks rest)))
+  ((b) (list b)))
+(io:format "~p~n" (list (chunks #"abcdefg")))

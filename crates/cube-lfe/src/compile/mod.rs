@@ -20,7 +20,7 @@ use std::rc::Rc;
 use crate::atom::Atom;
 use crate::convert::{sexpr_to_term, term_to_sexpr};
 use crate::exception::{Exception, Result};
-use crate::ir::{Clause, Expr, ExprRef, Fail, Lambda, Op, Pat, SegType, Segment};
+use crate::ir::{Clause, Expr, ExprRef, Fail, Lambda, Op, Pat, SegType, Segment, SizeFrom};
 use crate::record::Records;
 
 mod records;
@@ -678,11 +678,17 @@ impl<'a> Compiler<'a> {
     fn binary(&mut self, segs: &[Sexpr], d: usize) -> Result<ExprRef> {
         let mut specs = Vec::new();
         let mut vals = Vec::new();
+        let mut sizes = Vec::new();
         for s in segs {
-            let (val, spec) = segment(s)?;
+            let (val, mut spec, size) = segment(s)?;
             vals.push(self.expr_at(val, d)?);
+            if let Some(size) = size {
+                spec.size_from = SizeFrom::Operand;
+                sizes.push(self.expr_at(size, d)?);
+            }
             specs.push(spec);
         }
+        vals.extend(sizes);
         Ok(Rc::new(Expr::Op(Op::Binary(specs.into()), vals)))
     }
 
@@ -728,7 +734,16 @@ impl<'a> Compiler<'a> {
                     Some("binary") => {
                         let mut segs = Vec::new();
                         for s in args {
-                            let (val, spec) = segment(s)?;
+                            let (val, mut spec, size) = segment(s)?;
+                            match size {
+                                Some(Sexpr::Atom(v)) => {
+                                    spec.size_from = SizeFrom::Var(Atom::new(v))
+                                }
+                                Some(_) => {
+                                    return Err(Exception::error(Term::atom("illegal_bitsize")))
+                                }
+                                None => {}
+                            }
                             if spec.ty == SegType::Chars {
                                 // A string matches its characters as bytes.
                                 let Sexpr::List(cs) = val else {

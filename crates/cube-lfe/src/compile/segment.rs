@@ -3,14 +3,17 @@
 
 use super::bad_form;
 use crate::exception::Result;
-use crate::ir::{SegType, Segment};
+use crate::ir::{SegType, Segment, SizeFrom};
 use crate::sexpr::Sexpr;
 
-/// A binary segment `val` or `(val type-spec ...)`: the value and its spec.
-pub(super) fn segment(s: &Sexpr) -> Result<(&Sexpr, Segment)> {
+/// A binary segment `val` or `(val type-spec ...)`: the value, its spec, and a size
+/// that is not a constant (an expression, or in a pattern a variable), if any.
+pub(super) fn segment(s: &Sexpr) -> Result<(&Sexpr, Segment, Option<&Sexpr>)> {
+    let mut size_expr = None;
     let mut spec = Segment {
         ty: SegType::Integer,
         size: None,
+        size_from: SizeFrom::Spec,
         unit: 1,
         signed: false,
         little: false,
@@ -26,10 +29,11 @@ pub(super) fn segment(s: &Sexpr) -> Result<(&Sexpr, Segment)> {
                     ty: SegType::Chars,
                     ..spec
                 },
+                None,
             ));
         }
         Sexpr::List(items) if !items.is_empty() => (&items[0], &items[1..]),
-        _ => return Ok((s, spec)),
+        _ => return Ok((s, spec, None)),
     };
     let is_string = matches!(val, Sexpr::List(cs) if !cs.is_empty() && cs.iter().all(|c| matches!(c, Sexpr::Int(_))));
     for sp in specs {
@@ -52,6 +56,9 @@ pub(super) fn segment(s: &Sexpr) -> Result<(&Sexpr, Segment)> {
                 (Sexpr::Atom(k), Sexpr::Int(n)) if &**k == "unit" && (1..=256).contains(n) => {
                     spec.unit = *n as u64
                 }
+                (Sexpr::Atom(k), e) if &**k == "size" && !matches!(e, Sexpr::Int(_)) => {
+                    size_expr = Some(e)
+                }
                 _ => return Err(bad_form("binary")),
             },
             _ => return Err(bad_form("binary")),
@@ -60,5 +67,5 @@ pub(super) fn segment(s: &Sexpr) -> Result<(&Sexpr, Segment)> {
     if is_string && spec.ty == SegType::Integer {
         spec.ty = SegType::Chars;
     }
-    Ok((val, spec))
+    Ok((val, spec, size_expr))
 }
