@@ -180,6 +180,15 @@ pub fn erlang(t: &Term, pretty: bool) -> String {
     out
 }
 
+/// A term in LFE syntax as `lfe_io:prettyprint1(T, Depth, Indentation, LineLength)`
+/// prints it (depth -1: all of it).
+pub fn lfe_pretty(t: &Term, depth: i64, indent: usize, width: i64) -> String {
+    match term_to_sexpr(t) {
+        Some(s) => crate::pretty::pretty_with(&s, depth, indent as i64, width),
+        None => erlang(t, false),
+    }
+}
+
 /// A term in LFE syntax: `lfe_io:print1` (`pretty` false) or `lfe_io:prettyprint1`.
 /// A fun has no LFE syntax of its own; it prints as `#Fun<lfe_eval.ARITY>`.
 pub fn lfe(t: &Term, pretty: bool) -> String {

@@ -84,9 +84,10 @@
 //! - Output is UTF-8; `lfe` writes characters below 256 as single (Latin-1) bytes to
 //!   a terminal or pipe that is not set to Unicode.
 //! - `~p` in `io:format` prints on one line; Erlang breaks terms wider than the line.
-//! - An uncaught exception's report is LFE's first line (`exception error: ...`) without
-//!   the stack trace lines (LFE's name its interpreter's functions), on stderr; `lfe`
-//!   writes it to stdout. Stack traces in `try` and `catch` are always `()`.
+//! - An uncaught exception's report is LFE's (`exception error: ...`, values
+//!   pretty-printed as LFE does) without the stack trace lines that follow it in LFE
+//!   (they name its interpreter's functions); it goes to stderr, where `lfe` writes it
+//!   to stdout. Stack traces in `try` and `catch` are always `()`.
 //! - A fun prints as `#Fun<lfe_eval.ARITY>` (Erlang prints internal numbers).
 //! - Guards may be any expression; LFE's interpreter rejects non-guard calls and
 //!   `andalso`/`orelse` in guards with `illegal_guard`.

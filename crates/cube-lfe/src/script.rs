@@ -242,14 +242,18 @@ pub fn report(ex: &Exception) -> String {
         Class::Exit => "exit",
         Class::Throw => "throw",
     };
-    format!("exception {class}: {}\n", reason_text(&ex.reason))
+    let prefix = format!("exception {class}: ");
+    format!("{prefix}{}\n", reason_text(&ex.reason, prefix.len()))
 }
 
 /// LFE's words for an error reason (`lfe_error:format_reason`, then
-/// `lfe_eval:format_error`).
-pub fn reason_text(r: &Term) -> String {
+/// `lfe_eval:format_error`), printed from column `indent`: a value after a message is
+/// pretty-printed to depth 10 and indented under itself; any other reason is
+/// pretty-printed whole from column 0.
+pub fn reason_text(r: &Term, indent: usize) -> String {
     let w = |t: &Term| eprint::lfe(t, false);
-    let p = |t: &Term| eprint::lfe(t, true);
+    let value =
+        |msg: &str, t: &Term| format!("{msg}{}", eprint::lfe_pretty(t, 10, indent + msg.len(), 80));
     if let Term::Atom(a) = r {
         match a.name() {
             "badarg" => return "bad argument".into(),
@@ -265,11 +269,11 @@ pub fn reason_text(r: &Term) -> String {
     if let Term::Tuple(t) = r {
         if let [Term::Atom(tag), v] = &t.0[..] {
             match tag.name() {
-                "badarg" => return format!("bad argument {}", p(v)),
-                "badmatch" => return format!("no match of value {}", p(v)),
-                "case_clause" => return format!("no case clause matching {}", p(v)),
-                "try_clause" => return format!("no try clause matching {}", p(v)),
-                "badfun" => return format!("bad function {}", p(v)),
+                "badarg" => return value("bad argument ", v),
+                "badmatch" => return value("no match of value ", v),
+                "case_clause" => return value("no case clause matching ", v),
+                "try_clause" => return value("no try clause matching ", v),
+                "badfun" => return value("bad function ", v),
                 "badarity" => {
                     if let Term::Tuple(fa) = v {
                         if let [Term::Fun(f), args] = &fa.0[..] {
@@ -290,7 +294,7 @@ pub fn reason_text(r: &Term) -> String {
                 "unbound_symbol" => return format!("symbol {} is unbound", w(v)),
                 "nonbool_test" => return format!("non-boolean {} test", w(v)),
                 "bad_form" => return format!("bad {} form", w(v)),
-                "illegal_pattern" => return format!("illegal pattern {}", p(v)),
+                "illegal_pattern" => return value("illegal pattern ", v),
                 "illegal_mapkey" => return format!("illegal map key {}", w(v)),
                 "undefined_function" => {
                     if let Term::Tuple(fa) = v {
@@ -310,5 +314,5 @@ pub fn reason_text(r: &Term) -> String {
             }
         }
     }
-    p(r)
+    eprint::lfe(r, true)
 }
