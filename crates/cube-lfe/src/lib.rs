@@ -37,7 +37,8 @@
 //!   comes with `receive`.
 //! - [`runtime::Runtime`] (`runtime.rs`): top-level functions and macros, the natives
 //!   (`bif/`: `erlang` arithmetic, comparisons, type tests, conversions; `lists`;
-//!   `maps`; `io`, `io_lib` and `lfe_io` formatting) and the library written in LFE
+//!   `maps`; `io`, `io_lib` and `lfe_io` formatting; `math`, some `string` and
+//!   `proplists`) and the library written in LFE
 //!   (`prelude.lfe`: the `lists` and `maps` functions that take funs). `eprint.rs`
 //!   prints terms in Erlang's syntax (`~w`, `~p`) and LFE's.
 //! - [`run_script`] / [`run_file`] (`script.rs`): top-level forms in order, `defun` and
@@ -78,9 +79,9 @@
 //!
 //! Evaluator:
 //! - Not yet: processes and `receive`, `defmodule` and modules, binary
-//!   comprehensions and `<=` generators, `eval-when-compile`, the `string`, `binary`,
-//!   `proplists`, `timer` and `math` modules; a call of anything missing is an `undef`
-//!   error.
+//!   comprehensions and `<=` generators, `eval-when-compile`, the `binary` and
+//!   `timer` modules and most of `string` and `proplists` (`math` is there); a call
+//!   of anything missing is an `undef` error.
 //! - Output is UTF-8; `lfe` writes characters below 256 as single (Latin-1) bytes to
 //!   a terminal or pipe that is not set to Unicode.
 //! - `~p` in `io:format` prints on one line; Erlang breaks terms wider than the line.

@@ -1,5 +1,6 @@
 //! The native BIFs, one file per module: `erlang` (arithmetic in `arith.rs`, the
-//! rest in `erlang.rs`), `lists`, `maps`, and `io` / `io_lib` / `lfe_io` (`io.rs`).
+//! rest in `erlang.rs`), `lists`, `maps`, `io` / `io_lib` / `lfe_io` (`io.rs`), and
+//! `math` with a few `string` and `proplists` functions (`math.rs`).
 //! Library functions that take funs are LFE code in `prelude.lfe`.
 
 pub mod arith;
@@ -7,6 +8,7 @@ pub mod erlang;
 pub mod io;
 pub mod lists;
 pub mod maps;
+pub mod math;
 
 use crate::exception::{Exception, Result};
 use crate::runtime::Runtime;
@@ -17,6 +19,7 @@ pub fn register(rt: &mut Runtime) {
     erlang::register(rt);
     lists::register(rt);
     maps::register(rt);
+    math::register(rt);
     io::register(rt);
 }
 
