@@ -2,8 +2,8 @@
 //! `[1,2|3]`, `#{a => 1}`, `<<"abc">>`), and in LFE's syntax, as `lfe_io` does.
 //! Iterative: a term nested a million deep prints without deep recursion.
 //!
-//! `~p` here prints on one line; Erlang breaks a term that does not fit in the line
-//! (80 columns) over several lines, which this printer does not do yet.
+//! These print on one line; `io:format`'s `~p` lays out terms wider than the line
+//! with [`crate::epretty`].
 
 use crate::convert::term_to_sexpr;
 use crate::term::Term;
@@ -54,7 +54,7 @@ fn escape_char(c: char, quote: char, out: &mut String) {
 
 /// Whether `~p` shows a list of these codes as a string (Erlang's default,
 /// Latin-1 printable range).
-fn printable(codes: &[i64]) -> bool {
+pub(crate) fn printable(codes: &[i64]) -> bool {
     !codes.is_empty()
         && codes.iter().all(|&c| {
             (32..=126).contains(&c)
@@ -63,7 +63,7 @@ fn printable(codes: &[i64]) -> bool {
         })
 }
 
-fn string_codes(t: &Term) -> Option<Vec<i64>> {
+pub(crate) fn string_codes(t: &Term) -> Option<Vec<i64>> {
     let items = t.list_to_vec()?;
     items
         .iter()

@@ -310,3 +310,17 @@ fn forms_whose_code_nests_per_operand_are_bounded() {
         );
     }
 }
+
+/// 605,198 characters is what `erl` makes of `io_lib:format("~p", [lists:seq(1,100000)])`.
+#[test]
+fn pretty_printing_deep_and_wide_terms_is_bounded() {
+    let src = "(defun nest ((0 acc) acc) ((n acc) (nest (- n 1) (tuple 'k acc (lists:seq 1 3)))))\n\
+               (let ((s (io_lib:format \"~p\" (list (nest 20000 'x)))))\n\
+                 (io:format \"~p~n\" (list (> (length s) 100000))))\n\
+               (io:format \"~p~n\" (list (length (io_lib:format \"~p\" (list (lists:seq 1 100000))))))";
+    let (out, err, status) = small_stack(move || run(src));
+    assert_eq!(
+        (out.as_str(), err.as_str(), status),
+        ("true\n605198\n", "", 0)
+    );
+}

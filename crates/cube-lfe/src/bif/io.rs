@@ -175,6 +175,11 @@ pub fn format(fmt: &str, args: &[Term], syntax: Syntax) -> Result<String> {
                 s
             }
             'w' => term_text(arg()?, syntax, false),
+            'p' if syntax == Syntax::Erlang && !no_strings => {
+                // Laid out from the current column.
+                let col = out.rsplit('\n').next().map_or(0, |l| l.chars().count());
+                crate::epretty::pretty(arg()?, col)
+            }
             'p' => term_text(arg()?, syntax, !no_strings),
             'i' => {
                 arg()?;
