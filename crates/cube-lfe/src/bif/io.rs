@@ -180,6 +180,10 @@ pub fn format(fmt: &str, args: &[Term], syntax: Syntax) -> Result<String> {
                 let col = out.rsplit('\n').next().map_or(0, |l| l.chars().count());
                 crate::epretty::pretty(arg()?, col)
             }
+            'p' if syntax == Syntax::Lfe => {
+                let col = out.rsplit('\n').next().map_or(0, |l| l.chars().count());
+                crate::eprint::lfe_pretty(arg()?, -1, col, 80)
+            }
             'p' => term_text(arg()?, syntax, !no_strings),
             'i' => {
                 arg()?;
