@@ -206,10 +206,16 @@ pub fn format(fmt: &str, args: &[Term], syntax: Syntax) -> Result<String> {
                     return Err(Exception::badarg());
                 };
                 let p = precision.unwrap_or(6);
+                // Erlang's least precisions: one digit for ~f and ~g, two for ~e.
+                let least = if control == 'e' { 2 } else { 1 };
+                if p < least {
+                    return Err(Exception::badarg());
+                }
+                let p = p.min(1000) as usize;
                 match control {
-                    'f' => float_fixed(*f, p.clamp(0, 1000) as usize),
-                    'e' => float_sci(*f, p.clamp(2, 1000) as usize),
-                    _ => float_g(*f, p.clamp(2, 1000) as usize),
+                    'f' => float_fixed(*f, p),
+                    'e' => float_sci(*f, p),
+                    _ => float_g(*f, p),
                 }
             }
             _ => return Err(Exception::badarg()),
@@ -339,16 +345,22 @@ pub fn float_sci(f: f64, p: usize) -> String {
     )
 }
 
-/// `~.Pg`: `~f` style for 0.1 <= |f| < 10000, else `~e`, P significant digits.
+/// `~.Pg`: P significant digits, `~f` style when the magnitude allows (0.1 <= |f| <
+/// 10000 and enough digits), else `~e` style (with at least two digits), as
+/// `io_lib_format` decides.
 pub fn float_g(f: f64, p: usize) -> String {
     let a = f.abs();
-    if (0.1..10000.0).contains(&a) {
-        let (_, point) = exact_digits(f);
-        let decimals = (p as i64 - point).max(0) as usize;
-        let s = float_fixed(f, decimals);
-        // Rounding up may reach the next power of ten (9999.99 -> 10000.0): Erlang
-        // then keeps the fixed form.
-        return s;
+    // The decimal exponent for the magnitudes where `~f` style is possible.
+    let e: Option<i64> = [0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0]
+        .iter()
+        .position(|limit| a < *limit)
+        .map(|i| i as i64 - 2);
+    let p = p as i64;
+    match e {
+        Some(e) if (p <= 1 && e == -1) || (p - 1 > e && e >= -1) => {
+            float_fixed(f, (p - 1 - e) as usize)
+        }
+        _ if p <= 1 => float_sci(f, 2),
+        _ => float_sci(f, p as usize),
     }
-    float_sci(f, p)
 }
