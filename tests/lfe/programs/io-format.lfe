@@ -13,3 +13,5 @@
 (io:fwrite "fwrite ~p~n" (list 'works))
 (io:format "~*c|~n" (list 3 120))
 (io:format "~p~n" (list 'ok))
+(io:format "[~.16x][~.16X][~.16#][~.16+][~.2b][~.36B]~n" (list 255 "0x" 255 "0x" 255 255 -5 123456789))
+(io:format "[~.16X][~.16#][~b]~n" (list -255 "#" -255 -12))

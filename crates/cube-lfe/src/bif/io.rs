@@ -190,16 +190,29 @@ pub fn format(fmt: &str, args: &[Term], syntax: Syntax) -> Result<String> {
                 continue;
             }
             'b' | 'B' | 'x' | 'X' | '#' | '+' => {
-                let t = arg()?;
+                // ~B/~b: digits; ~X/~x: a prefix argument before them; ~#/~+: Erlang's
+                // `Base#` before them. Lower-case letters for b, x and +.
+                let t = arg()?.clone();
+                let prefix = match control {
+                    'x' | 'X' => chars(arg()?)?,
+                    _ => String::new(),
+                };
                 let base = precision.unwrap_or(10);
                 if !(2..=36).contains(&base) {
                     return Err(Exception::badarg());
                 }
-                let mut s = int_text(t, base as u32)?;
-                if control == 'b' {
-                    s = s.to_lowercase();
+                let mut digits = int_text(&t, base as u32)?;
+                if matches!(control, 'b' | 'x' | '+') {
+                    digits = digits.to_lowercase();
                 }
-                s
+                let (sign, digits) = match digits.strip_prefix('-') {
+                    Some(d) => ("-", d.to_string()),
+                    None => ("", digits),
+                };
+                match control {
+                    '#' | '+' => format!("{sign}{base}#{digits}"),
+                    _ => format!("{sign}{prefix}{digits}"),
+                }
             }
             'f' | 'e' | 'g' => {
                 let Term::Float(f) = arg()? else {
