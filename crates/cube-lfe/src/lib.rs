@@ -47,6 +47,20 @@
 //!   uncaught exception is reported as `lfe` reports it, with its exit status 127.
 //!   Goldens made with the real `lfe`: `tests/lfe/programs/`, `tests/programs.rs`.
 //!
+//! # Running as a scheduler task (next)
+//! [`machine::Machine::resume`] already has the shape of decision 7's task interface:
+//! it runs until the budget of reductions is spent (`Preempted`, resumable), the code
+//! returns (`Finished`) or an exception escapes (`Error`, the exit reason). What the
+//! process layer adds: `Outcome::Blocked` from `receive` (a frame that re-tries the
+//! mailbox when resumed), and a split of [`runtime::Runtime`] into the node's code
+//! (top-level and library functions, natives, macros, records: read-only, shareable)
+//! and the process's own state (mailbox, output, dictionary). A `Machine` and its
+//! terms use `Rc` and are not `Send`: a process moves between scheduler threads only
+//! as a whole, which needs an owner type whose `Send` rests on the process holding the
+//! only references to its terms (messages are copied in and out, as `cube_term::Term`
+//! values). [`script::run_script`] drives a machine in slices already, as a scheduler
+//! would.
+//!
 //! # Hostile input
 //! The reader keeps open forms on an explicit stack; `Drop`, equality and the one-line
 //! printers of `Sexpr` are iterative; the pretty printer's line breaking stops at
