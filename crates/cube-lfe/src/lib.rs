@@ -106,8 +106,6 @@
 //!   (they name its interpreter's functions); it goes to stderr, where `lfe` writes it
 //!   to stdout. Stack traces in `try` and `catch` are always `()`.
 //! - A fun prints as `#Fun<lfe_eval.ARITY>` (Erlang prints internal numbers).
-//! - Guards may be any expression; LFE's interpreter rejects non-guard calls and
-//!   `andalso`/`orelse` in guards with `illegal_guard`.
 //! - `(funcall 'x)` of a non-fun is `#(badfun x)`, as Erlang raises; LFE's interpreter
 //!   raises `#(case_clause x)`. `(bnot 5)` is -6; LFE's interpreter returns 5.
 //! - Comparisons with more than two arguments fold left as LFE's interpreter does

@@ -360,10 +360,13 @@ impl Machine {
     fn unwind(&mut self, ex: Exception) -> Result<Ctrl, Exception> {
         while let Some(f) = self.frames.pop() {
             match f {
-                // An exception in a guard makes the guard false.
+                // An exception in a guard makes the guard false, except
+                // `illegal_guard`, which is the program's error (as in LFE).
                 Frame::Guard { mut sel, .. } => {
-                    sel.next += 1;
-                    return Ok(Ctrl::Select(sel));
+                    if ex.class != Class::Error || !ex.reason.is_atom_named("illegal_guard") {
+                        sel.next += 1;
+                        return Ok(Ctrl::Select(sel));
+                    }
                 }
                 Frame::Try { node, scope } => {
                     if let Expr::Try {

@@ -262,6 +262,7 @@ pub fn reason_text(r: &Term, indent: usize) -> String {
             "if_clause" => return "no if clause matching".into(),
             "undef" => return "undefined function".into(),
             "system_limit" => return "a system limit has been reached".into(),
+            "illegal_guard" => return "illegal guard expression".into(),
             "noproc" => return "no such process or port".into(),
             _ => {}
         }

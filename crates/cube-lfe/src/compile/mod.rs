@@ -12,7 +12,7 @@
 //!
 //! Here: the core forms, functions, clauses and patterns. `rewrite.rs`: backquote
 //! and list comprehensions as source rewrites; `records.rs`: the record forms;
-//! `segment.rs`: binary segment specifications.
+//! `segment.rs`: binary segment specifications; `guard.rs`: what guards may contain.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -23,6 +23,7 @@ use crate::exception::{Exception, Result};
 use crate::ir::{Clause, Expr, ExprRef, Fail, Lambda, Op, Pat, SegType, Segment, SizeFrom};
 use crate::record::Records;
 
+mod guard;
 mod records;
 mod rewrite;
 mod segment;
@@ -54,6 +55,8 @@ pub struct Compiler<'a> {
     pub records: &'a Records,
     pub host: &'a mut dyn MacroHost,
     expansions: usize,
+    /// Compiling a guard: only guard forms and guard BIFs are allowed (`guard.rs`).
+    in_guard: bool,
 }
 
 pub(super) fn bad_form(name: &str) -> Exception {
@@ -100,6 +103,7 @@ impl<'a> Compiler<'a> {
             records,
             host,
             expansions: 0,
+            in_guard: false,
         }
     }
 
@@ -172,6 +176,11 @@ impl<'a> Compiler<'a> {
         if let Some(mac) = self.macros.get(&Atom::new(name)) {
             let mac = mac.clone();
             return self.expand_user(&mac, args, d);
+        }
+        if self.in_guard && !guard::allowed(name, args, |n| self.is_record_form(n)) {
+            // Raised when the guard reaches it, and not a guard failure: it escapes
+            // the guard (as in LFE's interpreter).
+            return Ok(guard::illegal());
         }
         match name {
             "quote" => match args {
@@ -640,10 +649,13 @@ impl<'a> Compiler<'a> {
     }
 
     fn guard(&mut self, when: &Sexpr, d: usize) -> Result<Vec<ExprRef>> {
-        match when {
-            Sexpr::List(parts) => self.exprs(&parts[1..], d),
-            _ => Err(bad_form("when")),
-        }
+        let Sexpr::List(parts) = when else {
+            return Err(bad_form("when"));
+        };
+        let outer = std::mem::replace(&mut self.in_guard, true);
+        let tests = self.exprs(&parts[1..], d);
+        self.in_guard = outer;
+        tests
     }
 
     fn try_form(&mut self, args: &[Sexpr], d: usize) -> Result<ExprRef> {

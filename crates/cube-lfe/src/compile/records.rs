@@ -32,6 +32,26 @@ impl Compiler<'_> {
         (fields.len() % 2 == 0).then(|| (rec.clone(), fields))
     }
 
+    /// Whether `name` is one of the record macros of a record defined so far.
+    pub(super) fn is_record_form(&self, name: &str) -> bool {
+        let prefixes = [
+            "make-", "is-", "set-", "update-", "fields-", "size-", "match-",
+        ];
+        let found = |n: &str| self.records.contains_key(&Atom::new(n));
+        prefixes
+            .iter()
+            .any(|p| name.strip_prefix(p).is_some_and(found))
+            || self.records.values().any(|r| {
+                let rest = name
+                    .strip_prefix("set-")
+                    .or_else(|| name.strip_prefix("update-"))
+                    .unwrap_or(name);
+                rest.strip_prefix(r.name.name())
+                    .and_then(|f| f.strip_prefix('-'))
+                    .is_some_and(|f| r.index(f).is_some())
+            })
+    }
+
     /// The record forms of the records defined so far (see `record.rs`); `None` if
     /// `name` is not one.
     pub(super) fn record_form(
