@@ -137,6 +137,54 @@ pub fn register(rt: &mut Runtime) {
         let n = index_arg(&a[1])?;
         Ok(Term::list(list_arg(&a[0])?.into_iter().take(n).collect()))
     });
+    rt.register("lists", "split", 2, |_, a| {
+        let n = index_arg(&a[0])?;
+        let mut v = list_arg(&a[1])?;
+        if n > v.len() {
+            return Err(Exception::badarg());
+        }
+        let rest = v.split_off(n);
+        Ok(Term::tuple(vec![Term::list(v), Term::list(rest)]))
+    });
+    rt.register("lists", "keymember", 3, |_, a| {
+        Ok(Term::bool(key_position(&a[0], &a[1], &a[2])?.is_some()))
+    });
+    rt.register("lists", "keydelete", 3, |_, a| {
+        let mut v = list_arg(&a[2])?;
+        if let Some(i) = key_position(&a[0], &a[1], &a[2])? {
+            v.remove(i);
+        }
+        Ok(Term::list(v))
+    });
+    rt.register("lists", "keyreplace", 4, |_, a| {
+        let mut v = list_arg(&a[2])?;
+        if let Some(i) = key_position(&a[0], &a[1], &a[2])? {
+            v[i] = a[3].clone();
+        }
+        Ok(Term::list(v))
+    });
+    rt.register("lists", "keystore", 4, |_, a| {
+        let mut v = list_arg(&a[2])?;
+        match key_position(&a[0], &a[1], &a[2])? {
+            Some(i) => v[i] = a[3].clone(),
+            None => v.push(a[3].clone()),
+        }
+        Ok(Term::list(v))
+    });
+    rt.register("lists", "keysort", 2, |_, a| {
+        let n = index_arg(&a[0])?;
+        let mut v = list_arg(&a[1])?;
+        let key = |t: &Term| match t {
+            Term::Tuple(items) if n >= 1 => items.0.get(n - 1).cloned(),
+            _ => None,
+        };
+        if v.iter().any(|t| key(t).is_none()) {
+            return Err(Exception::badarg());
+        }
+        // Stable, as Erlang's.
+        v.sort_by(|x, y| cmp(&key(x).unwrap_or_default(), &key(y).unwrap_or_default()));
+        Ok(Term::list(v))
+    });
     rt.register("lists", "keyfind", 3, |_, a| {
         let n = index_arg(&a[1])?;
         for t in list_arg(&a[2])? {
@@ -192,5 +240,16 @@ fn extreme(l: &Term, max: bool) -> Result<Term> {
         } else {
             best
         }
+    }))
+}
+
+/// The position of the first tuple in `list` whose element `n` equals `key` (`==`).
+fn key_position(key: &Term, n: &Term, list: &Term) -> Result<Option<usize>> {
+    let n = index_arg(n)?;
+    if n == 0 {
+        return Err(Exception::badarg());
+    }
+    Ok(list_arg(list)?.iter().position(|t| {
+        matches!(t, Term::Tuple(items) if items.0.get(n - 1).is_some_and(|k| crate::order::equal(k, key)))
     }))
 }
