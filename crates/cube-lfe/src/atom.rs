@@ -65,8 +65,11 @@ impl Atom {
         Some(Atom(i))
     }
 
-    /// The atom named `name`. Only for names in the program's own code: the table
-    /// cannot be full of those (a full table is reported by [`Atom::try_new`]).
+    /// The atom named `name`, for names from code (the program's own and the
+    /// script's symbols). When the table is full this gives the atom `false` instead
+    /// of failing: only a source with about a million distinct symbols gets there,
+    /// and conversions from data (`list_to_atom`) use [`Atom::try_new`] and raise
+    /// `system_limit`.
     pub fn new(name: &str) -> Atom {
         Atom::try_new(name).unwrap_or(Atom(0))
     }

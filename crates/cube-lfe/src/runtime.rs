@@ -155,3 +155,21 @@ pub fn write_out(rt: &mut Runtime, s: &str) -> Result<()> {
         .write_all(s.as_bytes())
         .map_err(|_| Exception::error_with("terminated", Term::Nil))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `defun` of the prelude compiles (loading skips one that does not, so a
+    /// mistake there would otherwise only show as an `undef` at run time).
+    #[test]
+    fn the_whole_prelude_loads() {
+        let rt = Runtime::new(Box::new(std::io::sink()));
+        let defuns = PRELUDE
+            .lines()
+            .filter(|l| l.trim_start().starts_with("(defun "))
+            .count();
+        assert!(defuns > 15);
+        assert_eq!(rt.library.len(), defuns);
+    }
+}
