@@ -18,3 +18,7 @@
 (io:format "~p~n" (list #M(key value)))
 (io:format "~p~n" (list (map (tuple 1 2) 'tuple-key "str" 'string-key)))
 (io:format "~p~n" (list (try (mupd (map) 'missing 1) (catch ((tuple c r _) (tuple c r))))))
+; A variable as a key in a map pattern is an error in LFE's interpreter.
+(let ((key 'b))
+  (case (map 'a 1 'b 2)
+    ((map key v) (io:format "found ~p~n" (list v)))))
