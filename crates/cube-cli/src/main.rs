@@ -168,6 +168,10 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let code = match cli.command {
+        // LFE scripts run on cube-lfe's evaluator (not yet as a scheduled process).
+        Some(Command::Run { file, args, .. }) if file.ends_with(".lfe") => {
+            cube_lfe::run_file(&file, &args).clamp(0, 255) as u8
+        }
         Some(Command::Run {
             schedulers,
             stats,

@@ -1,11 +1,11 @@
-//! LFE (Lisp Flavoured Erlang) on cube: the data model of LFE source, its reader and
-//! its printers.
+//! LFE (Lisp Flavoured Erlang) on cube: the reader and printers of LFE source, and an
+//! evaluator that runs LFE scripts the way `lfe prog.lfe` does.
 //!
-//! This is the first layer of the LFE engine (issue 11). It reads LFE 2.x source text
-//! the way `lfe_io:read_string/1` does and prints values the way `lfe_io:print1` and
-//! `lfe_io:prettyprint1` (the LFE shell) do, byte for byte; golden tests made with the
-//! real LFE check both (`tests/golden.rs`, `scripts/regen-lfe-goldens`).
+//! This is the LFE engine of issue 11, so far without processes: scripts of pure code
+//! run (`cube-cli run prog.lfe`, [`run_script`]), on an evaluator built to become a
+//! task on cube's scheduler.
 //!
+//! # Reader and printers (source data)
 //! - [`Sexpr`] (`sexpr.rs`): what the reader returns. LFE's reader returns Erlang
 //!   terms, so `Sexpr` is Erlang's term model without pids, references and funs: atoms,
 //!   integers (i64, else a `num_bigint::BigInt`), floats, proper and improper lists,
@@ -14,32 +14,76 @@
 //! - [`read_all`] and the streaming [`Reader`] (`read.rs`, on the scanner `lex.rs` and
 //!   `#B` construction in `bits.rs`): text to `Sexpr`s, with LFE's error messages.
 //! - [`write`] (`print.rs`, `lfe_io:print1`) and [`pretty`] / [`shell`] (`pretty.rs`,
-//!   `lfe_io:prettyprint1`).
+//!   `lfe_io:prettyprint1`), byte for byte as LFE (`tests/golden.rs`).
 //! - [`roundtrip::check`]: the read/print round-trip property that the fuzz target
 //!   (`fuzz/`, `lfe_read`) and the smoke tests (`tests/smoke.rs`) assert.
 //!
-//! # `Sexpr` and `cube_term::Term`
-//! `Term` is the message value that crosses processes; `Sexpr` is syntax, owned by the
-//! reader, macro expander and compiler that come next. They hold the same kinds of
-//! data, and an LFE process's heap terms will be built from `Sexpr` literals (quoted
-//! data) when code is loaded. Keeping them apart lets the reader stay free of the atom
-//! table and of `Arc`s, and lets `Term` keep its Lua-oriented parts (table graphs)
-//! out of syntax. A `Sexpr` <-> `Term` conversion belongs with the engine, when atoms
-//! become node-wide.
+//! # The evaluator (running data)
+//! - [`Term`] (`term.rs`): Erlang's data for running code: interned atoms (`atom.rs`),
+//!   integers of any size, floats, cons cells, tuples, binaries, maps, funs
+//!   (`closure.rs`); shared by `Rc` within one evaluator. `order.rs`: Erlang's term
+//!   order and both equalities. `exception.rs`: the `error` / `exit` / `throw` classes.
+//! - `compile/`: macro expansion and compilation from `Sexpr` to the core IR
+//!   (`ir.rs`: lambdas with clauses, matches with guards, local functions, `try`,
+//!   `catch`, calls, constructors). User macros (`defmacro`) are funs run by the
+//!   evaluator; built-in macros (`let*`, `flet*`, `cond`, `list*`, backquote, `cXr`,
+//!   variadic operators, `mod:fun`, `lc`) rewrite source; records (`defrecord`,
+//!   `record.rs`, `compile/records.rs`) are tuples built and matched by the forms
+//!   LFE's record macros name. Patterns: `pattern.rs`; binary segments: `binary.rs`;
+//!   `Sexpr` <-> `Term`: `convert.rs`.
+//! - [`machine::Machine`] (`machine.rs`): runs the IR on an explicit stack of frames.
+//!   [`machine::Machine::resume`] runs for a budget of reductions (one per call) and
+//!   returns finished, preempted or an uncaught exception; the scheduler's `blocked`
+//!   comes with `receive`.
+//! - [`runtime::Runtime`] (`runtime.rs`): top-level functions and macros, the natives
+//!   (`bif/`: `erlang` arithmetic, comparisons, type tests, conversions; `lists`;
+//!   `maps`; `io`, `io_lib` and `lfe_io` formatting; `math`, some `string` and
+//!   `proplists`) and the library written in LFE
+//!   (`prelude.lfe`: the `lists` and `maps` functions that take funs). `eprint.rs`
+//!   prints terms in Erlang's syntax (`~w`, `~p`) and LFE's; `epretty.rs` lays out
+//!   `~p` terms wider than the line.
+//! - [`run_script`] / [`run_file`] (`script.rs`): top-level forms in order, `defun` and
+//!   `defmacro` defining for the rest of the file, calls resolved when they run; an
+//!   uncaught exception is reported as `lfe` reports it, with its exit status 127.
+//!   Goldens made with the real `lfe`: `tests/lfe/programs/`, `tests/programs.rs`.
+//!
+//! # Running as a scheduler task (next)
+//! [`machine::Machine::resume`] already has the shape of decision 7's task interface:
+//! it runs until the budget of reductions is spent (`Preempted`, resumable), the code
+//! returns (`Finished`) or an exception escapes (`Error`, the exit reason). What the
+//! process layer adds: `Outcome::Blocked` from `receive` (a frame that re-tries the
+//! mailbox when resumed), and a split of [`runtime::Runtime`] into the node's code
+//! (top-level and library functions, natives, macros, records: read-only, shareable)
+//! and the process's own state (mailbox, output, dictionary). A `Machine` and its
+//! terms use `Rc` and are not `Send`: a process moves between scheduler threads only
+//! as a whole, which needs an owner type whose `Send` rests on the process holding the
+//! only references to its terms (messages are copied in and out, as `cube_term::Term`
+//! values). [`script::run_script`] drives a machine in slices already, as a scheduler
+//! would.
 //!
 //! # Hostile input
-//! Nothing recurses on the Rust stack per level of nesting except the pretty printer's
-//! line breaking, which stops at [`pretty::MAX_NEST`] levels and prints deeper parts on
-//! one line. The parser keeps open forms on an explicit stack; `Drop`, equality and
-//! the one-line printers are iterative. Sizes are bounded where LFE would exhaust
-//! memory or time: atoms at 255 characters (Erlang's limit), number literals at
+//! The reader keeps open forms on an explicit stack; `Drop`, equality and the one-line
+//! printers of `Sexpr` are iterative; the pretty printer's line breaking stops at
+//! [`pretty::MAX_NEST`] levels. Sizes are bounded where LFE would exhaust memory or
+//! time: atoms at 255 characters (Erlang's limit), number literals at
 //! [`lex::MAX_NUMBER_CHARS`] characters, `#B` binaries at [`bits::MAX_BITS`] bits.
-//! No input makes the reader panic.
+//!
+//! The evaluator never recurses on the Rust stack per call: body recursion grows the
+//! frame stack on the heap (a million calls deep works) up to
+//! [`machine::DEFAULT_MAX_FRAMES`], then is a `system_limit` error; tail calls run in
+//! constant space. Terms, scopes and closures are dropped, compared, converted and
+//! printed without recursion, however deep. The compiler recurses once per level of
+//! source nesting, bounded by [`compile::MAX_DEPTH`] (about 1 KB of stack a level);
+//! macro expansion is bounded by [`compile::MAX_EXPANSIONS`] and
+//! [`runtime::MACRO_BUDGET`] reductions; lists, atoms, shifts and binary segments that
+//! would be huge are errors. No input makes the reader or the evaluator panic
+//! (`tests/hostile.rs`, fuzz target `lfe_eval`).
 //!
 //! # Where this differs from LFE
+//! Reader and printers:
 //! - `#.` (read-time evaluation) takes only forms that evaluate to themselves (numbers,
 //!   strings, binaries, tuples, maps, `()`) and `(quote x)`; LFE evaluates any
-//!   expression (`#.(+ 1 2)` is 3), which is refused here until there is an evaluator.
+//!   expression (`#.(+ 1 2)` is 3).
 //! - `#B(...)` takes only self-evaluating segment values and sizes (numbers, strings,
 //!   binaries); LFE evaluates them as expressions.
 //! - A `#'f/` with no arity is an error (LFE's reader crashes on it).
@@ -47,18 +91,62 @@
 //!   its internal hash order instead, which this printer does not reproduce.
 //! - The pretty printer never breaks a one-line part longer than 99,999 characters, and
 //!   prints parts nested deeper than [`pretty::MAX_NEST`] levels on one line.
+//!
+//! Evaluator:
+//! - Not yet: processes and `receive`, `defmodule` and modules, binary
+//!   comprehensions and `<=` generators, `eval-when-compile`, the `binary` and
+//!   `timer` modules and most of `string` and `proplists` (`math` is there); a call
+//!   of anything missing is an `undef` error.
+//! - Output is UTF-8; `lfe` writes characters below 256 as single (Latin-1) bytes to
+//!   a terminal or pipe that is not set to Unicode.
+//! - `~p` in `io:format` breaks terms wider than the line as Erlang does in the cases
+//!   the goldens cover (`epretty.rs`), not necessarily in every case.
+//! - An uncaught exception's report is LFE's (`exception error: ...`, values
+//!   pretty-printed as LFE does) without the stack trace lines that follow it in LFE
+//!   (they name its interpreter's functions); it goes to stderr, where `lfe` writes it
+//!   to stdout. Stack traces in `try` and `catch` are always `()`.
+//! - A fun prints as `#Fun<lfe_eval.ARITY>` (Erlang prints internal numbers).
+//! - `(funcall 'x)` of a non-fun is `#(badfun x)`, as Erlang raises; LFE's interpreter
+//!   raises `#(case_clause x)`. `(bnot 5)` is -6; LFE's interpreter returns 5.
+//! - Comparisons with more than two arguments fold left as LFE's interpreter does
+//!   (`(< 1 2 3)` compares `(< 1 2)`, a boolean, with 3), but their operands are
+//!   evaluated as they are needed, not all first.
+//! - Records: an unknown field in `make-R` is an error
+//!   (`field F undefined in record R`); LFE's script runner silently skips such a
+//!   top-level form. Record macros are recognised by the compiler, not defined as
+//!   macros, so `macroexpand`-style introspection would not see them.
+//! - `io:format` precisions are capped at 1,000 digits, `~c` and field widths at 2^20.
 
+pub mod atom;
+pub mod bif;
+pub mod binary;
 pub mod bits;
+pub mod closure;
+pub mod compile;
+pub mod convert;
+pub mod epretty;
+pub mod eprint;
 pub mod error;
+pub mod exception;
+pub mod ir;
 pub mod lex;
+pub mod machine;
+pub mod order;
+pub mod pattern;
 pub mod pretty;
 pub mod print;
 pub mod read;
+pub mod record;
 pub mod roundtrip;
+pub mod runtime;
+pub mod script;
 pub mod sexpr;
+pub mod term;
 
 pub use error::ReadError;
 pub use pretty::{pretty, pretty_with, shell};
 pub use print::{write, write_depth};
 pub use read::{read_all, Read, Reader};
+pub use script::{run_file, run_script, ScriptOptions};
 pub use sexpr::{Bits, Sexpr};
+pub use term::Term;

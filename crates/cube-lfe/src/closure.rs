@@ -1,0 +1,174 @@
+//! Scopes and function values: the variable and function environments that running
+//! code sees, and [`Fun`], a function as a value.
+//!
+//! Both environments are persistent linked lists shared by the closures that capture
+//! them, so capturing a scope is one `Rc` clone. Lookups walk the list: scopes are as
+//! deep as the source's lexical nesting, not as the call depth.
+
+use std::rc::Rc;
+
+use crate::atom::Atom;
+use crate::ir::Lambda;
+use crate::term::{push_term, unique_compound, Garbage, Term};
+
+/// A variable binding and the bindings it shadows.
+pub struct VarNode {
+    pub name: Atom,
+    pub value: Term,
+    pub next: Option<Rc<VarNode>>,
+}
+
+/// Local functions (`flet`, `fletrec`) and the ones they shadow.
+pub struct FunNode {
+    pub defs: Rc<[(Atom, Rc<Lambda>)]>,
+    /// `fletrec`: the bodies see these definitions themselves.
+    pub recursive: bool,
+    /// The scope the definitions were made in.
+    pub vars: Option<Rc<VarNode>>,
+    pub next: Option<Rc<FunNode>>,
+}
+
+/// What code sees: variables and local functions.
+#[derive(Clone, Default)]
+pub struct Scope {
+    pub vars: Option<Rc<VarNode>>,
+    pub funs: Option<Rc<FunNode>>,
+}
+
+impl Scope {
+    /// The value of the variable `name`.
+    pub fn var(&self, name: Atom) -> Option<&Term> {
+        let mut node = self.vars.as_deref();
+        while let Some(n) = node {
+            if n.name == name {
+                return Some(&n.value);
+            }
+            node = n.next.as_deref();
+        }
+        None
+    }
+
+    /// This scope with `binds` added (later ones shadow earlier ones).
+    pub fn bind(&self, binds: Vec<(Atom, Term)>) -> Scope {
+        let mut vars = self.vars.clone();
+        for (name, value) in binds {
+            vars = Some(Rc::new(VarNode {
+                name,
+                value,
+                next: vars,
+            }));
+        }
+        Scope {
+            vars,
+            funs: self.funs.clone(),
+        }
+    }
+
+    /// The local function `name/arity` as a closure, if one is in scope.
+    pub fn local_fun(&self, name: Atom, arity: usize) -> Option<Fun> {
+        let mut node = self.funs.as_ref();
+        while let Some(n) = node {
+            if let Some((_, lambda)) = n.defs.iter().find(|(m, l)| *m == name && l.arity == arity) {
+                let funs = if n.recursive {
+                    Some(n.clone())
+                } else {
+                    n.next.clone()
+                };
+                return Some(Fun::Closure {
+                    lambda: lambda.clone(),
+                    scope: Scope {
+                        vars: n.vars.clone(),
+                        funs,
+                    },
+                });
+            }
+            node = n.next.as_ref();
+        }
+        None
+    }
+}
+
+/// A function value.
+pub enum Fun {
+    /// A `lambda` or `match-lambda` with the scope it was made in.
+    Closure { lambda: Rc<Lambda>, scope: Scope },
+    /// `#'name/arity` of a top-level function, resolved when called (as LFE's shell
+    /// does, so redefining the function changes what the fun calls).
+    Global { name: Atom, arity: usize },
+    /// `#'module:name/arity`.
+    Remote {
+        module: Atom,
+        name: Atom,
+        arity: usize,
+    },
+}
+
+impl Fun {
+    pub fn arity(&self) -> usize {
+        match self {
+            Fun::Closure { lambda, .. } => lambda.arity,
+            Fun::Global { arity, .. } | Fun::Remote { arity, .. } => *arity,
+        }
+    }
+
+    pub(crate) fn take_children(&mut self, into: &mut Vec<Garbage>) {
+        if let Fun::Closure { scope, .. } = self {
+            if let Some(v) = scope.vars.take() {
+                into.push(Garbage::Env(v));
+            }
+            if let Some(f) = scope.funs.take() {
+                into.push(Garbage::Funs(f));
+            }
+        }
+    }
+}
+
+impl VarNode {
+    pub(crate) fn take_children(&mut self, into: &mut Vec<Garbage>) {
+        push_term(into, std::mem::take(&mut self.value));
+        if let Some(n) = self.next.take() {
+            into.push(Garbage::Env(n));
+        }
+    }
+}
+
+impl FunNode {
+    pub(crate) fn take_children(&mut self, into: &mut Vec<Garbage>) {
+        if let Some(v) = self.vars.take() {
+            into.push(Garbage::Env(v));
+        }
+        if let Some(n) = self.next.take() {
+            into.push(Garbage::Funs(n));
+        }
+    }
+}
+
+impl Drop for VarNode {
+    fn drop(&mut self) {
+        // Only the last owner of the rest of the chain (or of a compound value) has
+        // anything that could recurse.
+        let next_unique = self.next.as_ref().is_some_and(|n| Rc::strong_count(n) == 1);
+        if !next_unique && !unique_compound(&self.value) {
+            return;
+        }
+        let mut stack = Vec::new();
+        self.take_children(&mut stack);
+        Garbage::collect(stack);
+    }
+}
+
+impl Drop for FunNode {
+    fn drop(&mut self) {
+        let mut stack = Vec::new();
+        self.take_children(&mut stack);
+        Garbage::collect(stack);
+    }
+}
+
+impl Drop for Fun {
+    fn drop(&mut self) {
+        let mut stack = Vec::new();
+        self.take_children(&mut stack);
+        Garbage::collect(stack);
+    }
+}

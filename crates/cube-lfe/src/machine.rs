@@ -1,0 +1,619 @@
+//! The evaluator: runs compiled code ([`crate::ir`]) on an explicit stack of frames.
+//!
+//! Nothing here recurses on the Rust stack per call or per level of nesting: a frame
+//! records what to do with a value once it is computed, and the loop in
+//! [`Machine::resume`] moves between computing values, returning them to the top
+//! frame, and unwinding frames on an exception. A call in tail position (a body's
+//! last form, a clause body, a function body) pushes no frame, so tail recursion runs
+//! in constant space; body recursion grows the frame stack on the heap up to
+//! [`Machine::max_frames`], past which it is a clean `system_limit` error.
+//!
+//! Work is counted in reductions, one per function call (as the BEAM counts them), and
+//! [`Machine::resume`] stops after the budget it is given, so a scheduler can run an
+//! LFE process in slices: `resume(budget)` -> finished / preempted / error (blocked,
+//! for `receive`, comes with processes).
+
+use std::rc::Rc;
+
+use crate::atom::Atom;
+use crate::closure::{Fun, FunNode, Scope};
+use crate::exception::{Class, Exception};
+use crate::ir::{Clause, Expr, ExprRef, Fail, Op};
+use crate::pattern::match_pat;
+use crate::runtime::Runtime;
+use crate::term::Term;
+
+/// The default bound on the frame stack: about a few hundred megabytes at most, and
+/// deep enough for body recursion ten million calls deep.
+pub const DEFAULT_MAX_FRAMES: usize = 10_000_000;
+
+/// What [`Machine::resume`] ended with.
+pub enum Outcome {
+    /// The code returned this value.
+    Finished(Term),
+    /// The budget ran out; call `resume` again to go on.
+    Preempted,
+    /// An exception no `try` or `catch` handled.
+    Error(Exception),
+}
+
+/// The clauses still to try against some values.
+struct Select {
+    clauses: Rc<[Clause]>,
+    next: usize,
+    subjects: Vec<Term>,
+    scope: Scope,
+    on_fail: OnFail,
+}
+
+enum OnFail {
+    Fail(Fail),
+    FunctionClause,
+    /// `try`'s catch clauses: an exception no clause takes goes on up.
+    Reraise(Exception),
+}
+
+enum Frame {
+    /// Evaluating the operands of `node` (an `Op` or a `Match`); `vals` so far.
+    Args {
+        node: ExprRef,
+        vals: Vec<Term>,
+        scope: Scope,
+    },
+    /// In a `progn`, at form `next - 1`.
+    Seq {
+        node: ExprRef,
+        next: usize,
+        scope: Scope,
+    },
+    /// Evaluating guard test `test` of the clause `sel.next`; `bound` has the
+    /// clause's bindings.
+    Guard {
+        sel: Select,
+        bound: Scope,
+        test: usize,
+    },
+    /// The body of the `try` `node` is running.
+    Try { node: ExprRef, scope: Scope },
+    /// The `after` of the `try` `node` is still to run.
+    After { node: ExprRef, scope: Scope },
+    /// An `after` is running; then this outcome carries on.
+    Resume(Result<Term, Exception>),
+    /// The body of a `catch` is running.
+    Catch,
+}
+
+enum Ctrl {
+    Eval(ExprRef, Scope),
+    Value(Term),
+    Raise(Exception),
+    /// A call, counted as one reduction.
+    Apply(Callee, Vec<Term>),
+    Select(Select),
+}
+
+/// What a call calls.
+enum Callee {
+    Fun(Term),
+    /// A name in scope, a top-level function or an auto-imported BIF.
+    Local(Atom, Scope),
+    Remote(Atom, Atom),
+}
+
+/// One running computation (later: one LFE process).
+pub struct Machine {
+    frames: Vec<Frame>,
+    ctrl: Option<Ctrl>,
+    /// The deepest the frame stack may grow.
+    pub max_frames: usize,
+    /// Reductions done so far.
+    pub reductions: u64,
+}
+
+impl Machine {
+    /// A machine that will evaluate `expr` in an empty scope.
+    pub fn eval(expr: ExprRef) -> Machine {
+        Machine::with_ctrl(Ctrl::Eval(expr, Scope::default()))
+    }
+
+    /// A machine that will evaluate `expr` in `scope`.
+    pub fn eval_in(expr: ExprRef, scope: Scope) -> Machine {
+        Machine::with_ctrl(Ctrl::Eval(expr, scope))
+    }
+
+    /// A machine that will apply `fun` to `args`.
+    pub fn apply(fun: Term, args: Vec<Term>) -> Machine {
+        Machine::with_ctrl(Ctrl::Apply(Callee::Fun(fun), args))
+    }
+
+    fn with_ctrl(ctrl: Ctrl) -> Machine {
+        Machine {
+            frames: Vec::new(),
+            ctrl: Some(ctrl),
+            max_frames: DEFAULT_MAX_FRAMES,
+            reductions: 0,
+        }
+    }
+
+    /// Runs for at most `budget` reductions.
+    pub fn resume(&mut self, rt: &mut Runtime, budget: u64) -> Outcome {
+        let stop = self.reductions.saturating_add(budget);
+        // The control lives in a local while running and goes back into `self.ctrl`
+        // only when `resume` returns (moving it through `self` each step was costly).
+        let Some(mut ctrl) = self.ctrl.take() else {
+            return Outcome::Error(Exception::badarg());
+        };
+        loop {
+            ctrl = match ctrl {
+                Ctrl::Eval(e, scope) => self.eval_expr(rt, e, scope),
+                Ctrl::Value(v) => match self.frames.pop() {
+                    None => {
+                        self.ctrl = Some(Ctrl::Value(v.clone()));
+                        return Outcome::Finished(v);
+                    }
+                    Some(f) => self.ret(rt, f, v),
+                },
+                Ctrl::Raise(ex) => match self.unwind(ex) {
+                    Ok(c) => c,
+                    Err(ex) => {
+                        self.ctrl = Some(Ctrl::Raise(ex.clone()));
+                        return Outcome::Error(ex);
+                    }
+                },
+                Ctrl::Apply(f, args) => {
+                    if self.reductions >= stop {
+                        self.ctrl = Some(Ctrl::Apply(f, args));
+                        return Outcome::Preempted;
+                    }
+                    self.reductions += 1;
+                    if self.frames.len() >= self.max_frames {
+                        Ctrl::Raise(Exception::error(Term::atom("system_limit")))
+                    } else {
+                        self.call(rt, f, args)
+                    }
+                }
+                Ctrl::Select(sel) => self.select(sel),
+            };
+        }
+    }
+
+    /// Runs to the end with a budget, for code run inside the compiler (macros).
+    pub fn run_bounded(&mut self, rt: &mut Runtime, budget: u64) -> Result<Term, Exception> {
+        match self.resume(rt, budget) {
+            Outcome::Finished(v) => Ok(v),
+            Outcome::Error(e) => Err(e),
+            Outcome::Preempted => Err(Exception::error(Term::atom("reduction_limit"))),
+        }
+    }
+
+    fn eval_expr(&mut self, rt: &mut Runtime, e: ExprRef, scope: Scope) -> Ctrl {
+        match &*e {
+            Expr::Lit(t) => Ctrl::Value(t.clone()),
+            Expr::Var(name) => match scope.var(*name) {
+                Some(v) => Ctrl::Value(v.clone()),
+                None => Ctrl::Raise(Exception::error_with("unbound_symbol", Term::Atom(*name))),
+            },
+            Expr::Op(_, args) | Expr::Match { args, .. } => {
+                if let Some(first) = args.first().cloned() {
+                    let n = args.len();
+                    self.frames.push(Frame::Args {
+                        node: e.clone(),
+                        vals: Vec::with_capacity(n),
+                        scope: scope.clone(),
+                    });
+                    Ctrl::Eval(first, scope)
+                } else {
+                    self.finish(rt, &e, Vec::new(), scope)
+                }
+            }
+            Expr::Seq(items) => {
+                let Some(first) = items.first().cloned() else {
+                    return Ctrl::Value(Term::Nil);
+                };
+                if items.len() > 1 {
+                    self.frames.push(Frame::Seq {
+                        node: e.clone(),
+                        next: 1,
+                        scope: scope.clone(),
+                    });
+                }
+                Ctrl::Eval(first, scope)
+            }
+            Expr::Lambda(l) => Ctrl::Value(Term::Fun(Rc::new(Fun::Closure {
+                lambda: l.clone(),
+                scope,
+            }))),
+            Expr::LetFun {
+                defs,
+                recursive,
+                body,
+            } => {
+                let node = FunNode {
+                    defs: defs.clone(),
+                    recursive: *recursive,
+                    vars: scope.vars.clone(),
+                    next: scope.funs.clone(),
+                };
+                let inner = Scope {
+                    vars: scope.vars,
+                    funs: Some(Rc::new(node)),
+                };
+                Ctrl::Eval(body.clone(), inner)
+            }
+            Expr::Try { body, after, .. } => {
+                if after.is_some() {
+                    self.frames.push(Frame::After {
+                        node: e.clone(),
+                        scope: scope.clone(),
+                    });
+                }
+                self.frames.push(Frame::Try {
+                    node: e.clone(),
+                    scope: scope.clone(),
+                });
+                Ctrl::Eval(body.clone(), scope)
+            }
+            Expr::Catch(body) => {
+                self.frames.push(Frame::Catch);
+                Ctrl::Eval(body.clone(), scope)
+            }
+            Expr::FunRef(name, arity) => {
+                let f = scope.local_fun(*name, *arity).unwrap_or(Fun::Global {
+                    name: *name,
+                    arity: *arity,
+                });
+                Ctrl::Value(Term::Fun(Rc::new(f)))
+            }
+        }
+    }
+
+    /// Gives the value `v` to frame `f`.
+    fn ret(&mut self, rt: &mut Runtime, f: Frame, v: Term) -> Ctrl {
+        match f {
+            Frame::Args {
+                node,
+                mut vals,
+                scope,
+            } => {
+                vals.push(v);
+                let args = match &*node {
+                    Expr::Op(_, args) | Expr::Match { args, .. } => args,
+                    _ => return Ctrl::Raise(Exception::badarg()),
+                };
+                if let Some(next) = args.get(vals.len()).cloned() {
+                    self.frames.push(Frame::Args {
+                        node: node.clone(),
+                        vals,
+                        scope: scope.clone(),
+                    });
+                    Ctrl::Eval(next, scope)
+                } else {
+                    self.finish(rt, &node, vals, scope)
+                }
+            }
+            Frame::Seq { node, next, scope } => {
+                let Expr::Seq(items) = &*node else {
+                    return Ctrl::Raise(Exception::badarg());
+                };
+                let e = items[next].clone();
+                if next + 1 < items.len() {
+                    self.frames.push(Frame::Seq {
+                        node: node.clone(),
+                        next: next + 1,
+                        scope: scope.clone(),
+                    });
+                }
+                Ctrl::Eval(e, scope)
+            }
+            Frame::Guard {
+                mut sel,
+                bound,
+                test,
+            } => {
+                let clause = &sel.clauses[sel.next];
+                if v.as_bool() == Some(true) {
+                    if let Some(g) = clause.guard.get(test + 1).cloned() {
+                        let body_scope = bound.clone();
+                        self.frames.push(Frame::Guard {
+                            sel,
+                            bound,
+                            test: test + 1,
+                        });
+                        return Ctrl::Eval(g, body_scope);
+                    }
+                    return Ctrl::Eval(clause.body.clone(), bound);
+                }
+                sel.next += 1;
+                Ctrl::Select(sel)
+            }
+            Frame::Try { node, scope } => match &*node {
+                Expr::Try { of: Some(of), .. } => Ctrl::Select(Select {
+                    clauses: of.clone(),
+                    next: 0,
+                    subjects: vec![v],
+                    scope,
+                    on_fail: OnFail::Fail(Fail::TryClause),
+                }),
+                _ => Ctrl::Value(v),
+            },
+            Frame::After { node, scope } => self.run_after(node, scope, Ok(v)),
+            Frame::Resume(outcome) => match outcome {
+                Ok(v) => Ctrl::Value(v),
+                Err(e) => Ctrl::Raise(e),
+            },
+            Frame::Catch => Ctrl::Value(v),
+        }
+    }
+
+    fn run_after(&mut self, node: ExprRef, scope: Scope, outcome: Result<Term, Exception>) -> Ctrl {
+        let Expr::Try {
+            after: Some(after), ..
+        } = &*node
+        else {
+            return Ctrl::Raise(Exception::badarg());
+        };
+        self.frames.push(Frame::Resume(outcome));
+        Ctrl::Eval(after.clone(), scope)
+    }
+
+    /// Pops frames until one handles `ex`; `Err` if none does.
+    fn unwind(&mut self, ex: Exception) -> Result<Ctrl, Exception> {
+        while let Some(f) = self.frames.pop() {
+            match f {
+                // An exception in a guard makes the guard false, except
+                // `illegal_guard`, which is the program's error (as in LFE).
+                Frame::Guard { mut sel, .. } => {
+                    if ex.class != Class::Error || !ex.reason.is_atom_named("illegal_guard") {
+                        sel.next += 1;
+                        return Ok(Ctrl::Select(sel));
+                    }
+                }
+                Frame::Try { node, scope } => {
+                    if let Expr::Try {
+                        catch: Some(catch), ..
+                    } = &*node
+                    {
+                        let caught = Term::tuple(vec![
+                            Term::atom(ex.class.name()),
+                            ex.reason.clone(),
+                            ex.stack.clone(),
+                        ]);
+                        return Ok(Ctrl::Select(Select {
+                            clauses: catch.clone(),
+                            next: 0,
+                            subjects: vec![caught],
+                            scope,
+                            on_fail: OnFail::Reraise(ex),
+                        }));
+                    }
+                }
+                Frame::After { node, scope } => return Ok(self.run_after(node, scope, Err(ex))),
+                Frame::Catch => {
+                    return Ok(Ctrl::Value(match ex.class {
+                        Class::Throw => ex.reason,
+                        Class::Exit => Term::tuple(vec![Term::atom("EXIT"), ex.reason]),
+                        Class::Error => Term::tuple(vec![
+                            Term::atom("EXIT"),
+                            Term::tuple(vec![ex.reason, ex.stack]),
+                        ]),
+                    }))
+                }
+                Frame::Args { .. } | Frame::Seq { .. } | Frame::Resume(_) => {}
+            }
+        }
+        Err(ex)
+    }
+
+    fn select(&mut self, mut sel: Select) -> Ctrl {
+        let clauses = sel.clauses.clone();
+        while let Some(c) = clauses.get(sel.next) {
+            let mut binds = Vec::new();
+            if c.pats.len() == sel.subjects.len()
+                && c.pats
+                    .iter()
+                    .zip(sel.subjects.iter())
+                    .all(|(p, v)| match_pat(p, v, &mut binds, &sel.scope))
+            {
+                let bound = sel.scope.bind(binds);
+                return match c.guard.first() {
+                    None => Ctrl::Eval(c.body.clone(), bound),
+                    Some(g) => {
+                        let g = g.clone();
+                        let gscope = bound.clone();
+                        self.frames.push(Frame::Guard {
+                            sel,
+                            bound,
+                            test: 0,
+                        });
+                        Ctrl::Eval(g, gscope)
+                    }
+                };
+            }
+            sel.next += 1;
+        }
+        let subject = || sel.subjects.first().cloned().unwrap_or_default();
+        Ctrl::Raise(match sel.on_fail {
+            OnFail::Reraise(ex) => ex,
+            OnFail::FunctionClause => Exception::error(Term::atom("function_clause")),
+            OnFail::Fail(Fail::Badmatch) => {
+                // A `let` of several bindings reports the first value that fails.
+                let mut bad = subject();
+                if let Some(c) = clauses.first() {
+                    for (p, v) in c.pats.iter().zip(sel.subjects.iter()) {
+                        if !match_pat(p, v, &mut Vec::new(), &sel.scope) {
+                            bad = v.clone();
+                            break;
+                        }
+                    }
+                }
+                Exception::error_with("badmatch", bad)
+            }
+            OnFail::Fail(Fail::CaseClause) => Exception::error_with("case_clause", subject()),
+            OnFail::Fail(Fail::TryClause) => Exception::error_with("try_clause", subject()),
+            OnFail::Fail(Fail::NonBool(kind)) => {
+                Exception::error_with("nonbool_test", Term::Atom(kind))
+            }
+            OnFail::Fail(Fail::Badarg) => Exception::badarg(),
+        })
+    }
+
+    /// All operands of `node` are evaluated: build, call or match.
+    fn finish(&mut self, rt: &mut Runtime, node: &Expr, mut vals: Vec<Term>, scope: Scope) -> Ctrl {
+        let op = match node {
+            Expr::Match { clauses, fail, .. } => {
+                return Ctrl::Select(Select {
+                    clauses: clauses.clone(),
+                    next: 0,
+                    subjects: vals,
+                    scope,
+                    on_fail: OnFail::Fail(*fail),
+                })
+            }
+            Expr::Op(op, _) => op,
+            _ => return Ctrl::Raise(Exception::badarg()),
+        };
+        let built = match op {
+            Op::Cons => {
+                let tail = vals.pop().unwrap_or_default();
+                let head = vals.pop().unwrap_or_default();
+                Ok(Term::cons(head, tail))
+            }
+            Op::List { dotted: false } => Ok(Term::list(vals)),
+            Op::List { dotted: true } => {
+                let tail = vals.pop().unwrap_or_default();
+                Ok(Term::list_with_tail(vals, tail))
+            }
+            Op::Tuple => Ok(Term::tuple(vals)),
+            Op::Map => Ok(crate::convert::make_map(pairs(vals))),
+            Op::MapSet { update } => {
+                let rest = vals.split_off(1.min(vals.len()));
+                let map = vals.pop().unwrap_or_default();
+                crate::bif::maps::set_pairs(&map, pairs(rest), *update)
+            }
+            Op::Binary(specs) => crate::binary::build(specs, &vals),
+            Op::CallLocal(name) => return Ctrl::Apply(Callee::Local(*name, scope), vals),
+            Op::CallRemote(m, f) => return Ctrl::Apply(Callee::Remote(*m, *f), vals),
+            Op::CallDynamic => {
+                let args = vals.split_off(2.min(vals.len()));
+                match (
+                    vals.first().and_then(Term::as_atom),
+                    vals.get(1).and_then(Term::as_atom),
+                ) {
+                    (Some(m), Some(f)) => return Ctrl::Apply(Callee::Remote(m, f), args),
+                    _ => Err(Exception::badarg()),
+                }
+            }
+            Op::Funcall => {
+                let args = vals.split_off(1.min(vals.len()));
+                let f = vals.pop().unwrap_or_default();
+                return Ctrl::Apply(Callee::Fun(f), args);
+            }
+        };
+        let _ = rt;
+        match built {
+            Ok(v) => Ctrl::Value(v),
+            Err(e) => Ctrl::Raise(e),
+        }
+    }
+
+    fn call(&mut self, rt: &mut Runtime, callee: Callee, args: Vec<Term>) -> Ctrl {
+        match callee {
+            Callee::Fun(t) => {
+                let Term::Fun(f) = &t else {
+                    return Ctrl::Raise(Exception::error_with("badfun", t));
+                };
+                if f.arity() != args.len() {
+                    let info = Term::tuple(vec![t.clone(), Term::list(args)]);
+                    return Ctrl::Raise(Exception::error_with("badarity", info));
+                }
+                match &**f {
+                    Fun::Closure { lambda, scope } => {
+                        self.enter(lambda.clauses.clone(), args, scope.clone())
+                    }
+                    Fun::Global { name, .. } => match rt.function(*name, args.len()) {
+                        Some(l) => self.enter(l.clauses.clone(), args, Scope::default()),
+                        None => undefined_function(*name, args.len()),
+                    },
+                    Fun::Remote { module, name, .. } => self.call_remote(rt, *module, *name, args),
+                }
+            }
+            Callee::Local(name, scope) => {
+                if let Some(Fun::Closure { lambda, scope }) =
+                    scope.local_fun(name, args.len()).as_ref()
+                {
+                    return self.enter(lambda.clauses.clone(), args, scope.clone());
+                }
+                if let Some(l) = rt.function(name, args.len()) {
+                    return self.enter(l.clauses.clone(), args, Scope::default());
+                }
+                if let Some(native) = rt.native(Atom::ERLANG, name, args.len()) {
+                    return match native(rt, &args) {
+                        Ok(v) => Ctrl::Value(v),
+                        Err(e) => Ctrl::Raise(e),
+                    };
+                }
+                if is_apply(Atom::ERLANG, name, args.len()) {
+                    return self.call_remote(rt, Atom::ERLANG, name, args);
+                }
+                undefined_function(name, args.len())
+            }
+            Callee::Remote(m, f) => self.call_remote(rt, m, f, args),
+        }
+    }
+
+    fn enter(&mut self, clauses: Rc<[Clause]>, args: Vec<Term>, scope: Scope) -> Ctrl {
+        Ctrl::Select(Select {
+            clauses,
+            next: 0,
+            subjects: args,
+            scope,
+            on_fail: OnFail::FunctionClause,
+        })
+    }
+
+    fn call_remote(&mut self, rt: &mut Runtime, m: Atom, f: Atom, mut args: Vec<Term>) -> Ctrl {
+        if is_apply(m, f, args.len()) {
+            // `erlang:apply/2,3` calls through the machine, not as a native.
+            let list = args.pop().unwrap_or_default();
+            let Some(list) = list.list_to_vec() else {
+                return Ctrl::Raise(Exception::badarg());
+            };
+            return match args.len() {
+                1 => Ctrl::Apply(Callee::Fun(args.pop().unwrap_or_default()), list),
+                _ => match (args[0].as_atom(), args[1].as_atom()) {
+                    (Some(m), Some(f)) => Ctrl::Apply(Callee::Remote(m, f), list),
+                    _ => Ctrl::Raise(Exception::badarg()),
+                },
+            };
+        }
+        if let Some(l) = rt.library_function(m, f, args.len()) {
+            return self.enter(l.clauses.clone(), args, Scope::default());
+        }
+        match rt.native(m, f, args.len()) {
+            Some(native) => match native(rt, &args) {
+                Ok(v) => Ctrl::Value(v),
+                Err(e) => Ctrl::Raise(e),
+            },
+            None => Ctrl::Raise(Exception::error(Term::atom("undef"))),
+        }
+    }
+}
+
+fn is_apply(m: Atom, f: Atom, arity: usize) -> bool {
+    m == Atom::ERLANG && f == Atom::APPLY && (arity == 2 || arity == 3)
+}
+
+fn undefined_function(name: Atom, arity: usize) -> Ctrl {
+    let fa = Term::tuple(vec![Term::Atom(name), Term::Int(arity as i64)]);
+    Ctrl::Raise(Exception::error_with("undefined_function", fa))
+}
+
+/// Alternate keys and values as pairs.
+fn pairs(vals: Vec<Term>) -> Vec<(Term, Term)> {
+    let mut out = Vec::with_capacity(vals.len() / 2);
+    let mut it = vals.into_iter();
+    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+        out.push((k, v));
+    }
+    out
+}

@@ -1,0 +1,83 @@
+;; The library functions that take funs, written in LFE so that they run on the
+;; evaluator's own stack (a native could not call back into LFE code without
+;; recursing on the Rust stack). Each top-level form is (MODULE (defun ...) ...).
+;; Calls between library functions are always module-qualified: an unqualified call
+;; would resolve to the script's own functions.
+
+(lists
+ (defun map
+   ((f (cons x xs)) (cons (funcall f x) (lists:map f xs)))
+   ((_ ()) ()))
+ (defun foldl
+   ((f acc (cons x xs)) (lists:foldl f (funcall f x acc) xs))
+   ((_ acc ()) acc))
+ (defun foldr
+   ((f acc (cons x xs)) (funcall f x (lists:foldr f acc xs)))
+   ((_ acc ()) acc))
+ (defun filter
+   ((p (cons x xs))
+    (if (funcall p x) (cons x (lists:filter p xs)) (lists:filter p xs)))
+   ((_ ()) ()))
+ (defun foreach
+   ((f (cons x xs)) (funcall f x) (lists:foreach f xs))
+   ((_ ()) 'ok))
+ (defun any
+   ((p (cons x xs)) (if (funcall p x) 'true (lists:any p xs)))
+   ((_ ()) 'false))
+ (defun all
+   ((p (cons x xs)) (if (funcall p x) (lists:all p xs) 'false))
+   ((_ ()) 'true))
+ (defun flatmap
+   ((f (cons x xs)) (++ (funcall f x) (lists:flatmap f xs)))
+   ((_ ()) ()))
+ (defun zipwith
+   ((f (cons x xs) (cons y ys)) (cons (funcall f x y) (lists:zipwith f xs ys)))
+   ((_ () ()) ()))
+ (defun takewhile
+   ((p (cons x xs)) (if (funcall p x) (cons x (lists:takewhile p xs)) ()))
+   ((_ ()) ()))
+ (defun dropwhile
+   ((p (= (cons x xs) l)) (if (funcall p x) (lists:dropwhile p xs) l))
+   ((_ ()) ()))
+ (defun partition (p l) (lists:partition p l () ()))
+ (defun partition
+   ((p (cons x xs) yes no)
+    (if (funcall p x)
+      (lists:partition p xs (cons x yes) no)
+      (lists:partition p xs yes (cons x no))))
+   ((_ () yes no) (tuple (lists:reverse yes) (lists:reverse no))))
+ (defun mapfoldl
+   ((f acc (cons x xs))
+    (let* (((tuple y acc1) (funcall f x acc))
+           ((tuple ys acc2) (lists:mapfoldl f acc1 xs)))
+      (tuple (cons y ys) acc2)))
+   ((_ acc ()) (tuple () acc)))
+ ;; A stable merge sort; (funcall le a b) says a may come before b.
+ (defun sort
+   ((_ ()) ())
+   ((_ (= (list _) l)) l)
+   ((le l)
+    (let* ((n (div (length l) 2))
+           (a (lists:sort le (lists:sublist l n)))
+           (b (lists:sort le (lists:nthtail n l))))
+      (lists:merge-by le a b))))
+ (defun merge-by
+   ((le (= (cons x xs) a) (= (cons y ys) b))
+    (if (funcall le x y)
+      (cons x (lists:merge-by le xs b))
+      (cons y (lists:merge-by le a ys))))
+   ((_ () b) b)
+   ((_ a ()) a)))
+
+(maps
+ (defun map (f m)
+   (maps:from_list
+    (lists:map (match-lambda (((tuple k v)) (tuple k (funcall f k v))))
+               (maps:to_list m))))
+ (defun fold (f acc m)
+   (lists:foldl (match-lambda (((tuple k v) a) (funcall f k v a)))
+                acc (maps:to_list m)))
+ (defun filter (p m)
+   (maps:from_list
+    (lists:filter (match-lambda (((tuple k v)) (funcall p k v)))
+                  (maps:to_list m)))))

@@ -1,0 +1,175 @@
+//! The world code runs in: top-level functions and macros of a script, the library
+//! written in LFE (`prelude.lfe`), the native BIFs, and where output goes.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::rc::Rc;
+
+use crate::atom::Atom;
+use crate::compile::{Compiler, MacroHost};
+use crate::exception::{Exception, Result};
+use crate::ir::{ExprRef, Lambda};
+use crate::machine::Machine;
+use crate::sexpr::Sexpr;
+use crate::term::Term;
+
+/// A BIF written in Rust. It cannot call back into LFE code (library functions
+/// that take funs are written in LFE, in `prelude.lfe`).
+pub type Native = fn(&mut Runtime, &[Term]) -> Result<Term>;
+
+/// The reductions a macro expansion may use before it is an error.
+pub const MACRO_BUDGET: u64 = 10_000_000;
+
+/// A hasher for the function tables, whose keys are small integers (atom indices
+/// and arities): one multiply per word instead of SipHash's rounds, which showed up
+/// in profiles of call-heavy code. The keys are not attacker-chosen strings.
+#[derive(Default, Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(*b as u64);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(n as u64);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type Table<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<KeyHasher>>;
+
+pub struct Runtime {
+    functions: Table<(Atom, usize), Rc<Lambda>>,
+    library: Table<(Atom, Atom, usize), Rc<Lambda>>,
+    natives: Table<(Atom, Atom, usize), Native>,
+    /// User macros: name -> a fun of one argument, the list of the call's arguments.
+    pub macros: HashMap<Atom, Term>,
+    /// Records defined so far.
+    pub records: crate::record::Records,
+    /// Standard output of `io:format` and friends.
+    pub out: Box<dyn Write>,
+}
+
+const PRELUDE: &str = include_str!("prelude.lfe");
+
+impl Runtime {
+    /// A runtime with the BIFs and library, writing output to `out`.
+    pub fn new(out: Box<dyn Write>) -> Runtime {
+        let mut rt = Runtime {
+            functions: Table::default(),
+            library: Table::default(),
+            natives: Table::default(),
+            macros: HashMap::new(),
+            records: HashMap::new(),
+            out,
+        };
+        crate::bif::register(&mut rt);
+        crate::record::register(&mut rt);
+        rt.load_prelude();
+        rt
+    }
+
+    pub fn register(&mut self, module: &str, name: &str, arity: usize, f: Native) {
+        self.natives
+            .insert((Atom::new(module), Atom::new(name), arity), f);
+    }
+
+    pub fn native(&self, m: Atom, f: Atom, arity: usize) -> Option<Native> {
+        self.natives.get(&(m, f, arity)).copied()
+    }
+
+    /// The top-level function `name/arity`.
+    pub fn function(&self, name: Atom, arity: usize) -> Option<Rc<Lambda>> {
+        self.functions.get(&(name, arity)).cloned()
+    }
+
+    /// A library function written in LFE.
+    pub fn library_function(&self, m: Atom, f: Atom, arity: usize) -> Option<Rc<Lambda>> {
+        self.library.get(&(m, f, arity)).cloned()
+    }
+
+    /// Defines (or redefines) a top-level function.
+    pub fn define(&mut self, name: Atom, lambda: Rc<Lambda>) {
+        self.functions.insert((name, lambda.arity), lambda);
+    }
+
+    /// Compiles an expression, expanding macros.
+    pub fn compile(&mut self, form: &Sexpr) -> Result<ExprRef> {
+        let (macros, records) = (self.macros.clone(), self.records.clone());
+        Compiler::new(&macros, &records, self).expr(form)
+    }
+
+    /// Compiles the parts of a `defun` after its name.
+    pub fn compile_function(&mut self, name: Atom, parts: &[Sexpr]) -> Result<Rc<Lambda>> {
+        let (macros, records) = (self.macros.clone(), self.records.clone());
+        Compiler::new(&macros, &records, self).function(parts, Some(name), 0)
+    }
+
+    /// The prelude: `(module (defun name ...) ...)` blocks of library code.
+    fn load_prelude(&mut self) {
+        let Ok(forms) = crate::read::read_all(PRELUDE) else {
+            return;
+        };
+        for form in &forms {
+            let Sexpr::List(items) = form else { continue };
+            let Some((Sexpr::Atom(module), defs)) = items.split_first() else {
+                continue;
+            };
+            let module = Atom::new(module);
+            for def in defs {
+                let Sexpr::List(parts) = def else { continue };
+                if let [Sexpr::Atom(kw), Sexpr::Atom(name), rest @ ..] = &parts[..] {
+                    if &**kw != "defun" {
+                        continue;
+                    }
+                    let name = Atom::new(name);
+                    if let Ok(l) = self.compile_function(name, rest) {
+                        self.library.insert((module, name, l.arity), l);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl MacroHost for Runtime {
+    fn expand_macro(&mut self, mac: &Term, args: Term) -> Result<Term> {
+        let mut m = Machine::apply(mac.clone(), vec![args]);
+        m.run_bounded(self, MACRO_BUDGET)
+    }
+}
+
+/// `Ok` unless the output failed (a closed pipe): then `badarg`, as Erlang's io does.
+pub fn write_out(rt: &mut Runtime, s: &str) -> Result<()> {
+    rt.out
+        .write_all(s.as_bytes())
+        .map_err(|_| Exception::error_with("terminated", Term::Nil))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `defun` of the prelude compiles (loading skips one that does not, so a
+    /// mistake there would otherwise only show as an `undef` at run time).
+    #[test]
+    fn the_whole_prelude_loads() {
+        let rt = Runtime::new(Box::new(std::io::sink()));
+        let defuns = PRELUDE
+            .lines()
+            .filter(|l| l.trim_start().starts_with("(defun "))
+            .count();
+        assert!(defuns > 15);
+        assert_eq!(rt.library.len(), defuns);
+    }
+}

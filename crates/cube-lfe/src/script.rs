@@ -1,0 +1,319 @@
+//! Running a file of LFE the way `lfe prog.lfe` does: forms are read, then
+//! evaluated one after another; a top-level `defun` or `defmacro` defines a function
+//! or macro for the forms that follow; calls are resolved when they run. An uncaught
+//! exception stops the script with a report on stderr in LFE's words and exit
+//! status 127, as `lfe` exits.
+
+use std::io::Write;
+
+use crate::atom::Atom;
+use crate::closure::Scope;
+use crate::eprint;
+use crate::exception::{Class, Exception, Result};
+use crate::machine::{Machine, Outcome};
+use crate::runtime::Runtime;
+use crate::sexpr::Sexpr;
+use crate::term::Term;
+
+/// The exit status of a script that raised an uncaught exception (`lfe`'s).
+pub const ERROR_STATUS: i32 = 127;
+
+/// The reductions a form runs before the runner checks back (the runner then goes
+/// on; a scheduler would switch processes here).
+const SLICE: u64 = 100_000;
+
+/// Where a script's output goes, and how much work it may do.
+pub struct ScriptOptions {
+    /// Stop with a `reduction_limit` error after this many reductions in all
+    /// (`None`: no limit).
+    pub max_reductions: Option<u64>,
+    /// The deepest the frame stack may grow.
+    pub max_frames: usize,
+}
+
+impl Default for ScriptOptions {
+    fn default() -> ScriptOptions {
+        ScriptOptions {
+            max_reductions: None,
+            max_frames: crate::machine::DEFAULT_MAX_FRAMES,
+        }
+    }
+}
+
+/// Runs the LFE source `source` (named `name`) with arguments `args`; output to
+/// `out`, error reports to `err`. Returns the exit status.
+pub fn run_script(
+    source: &str,
+    name: &str,
+    args: &[String],
+    out: Box<dyn Write>,
+    err: &mut dyn Write,
+    opts: &ScriptOptions,
+) -> i32 {
+    let mut rt = Runtime::new(out);
+    let status = match run_forms(&mut rt, source, name, args, opts) {
+        Ok(()) => 0,
+        Err(ex) => {
+            let _ = rt.out.flush();
+            let _ = write!(err, "{}", report(&ex));
+            ERROR_STATUS
+        }
+    };
+    let _ = rt.out.flush();
+    status
+}
+
+/// Reads `path` and runs it as [`run_script`] does, writing to stdout and stderr.
+pub fn run_file(path: &str, args: &[String]) -> i32 {
+    let source = match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => {
+            eprintln!("lfe: cannot read {path}: {e}");
+            return ERROR_STATUS;
+        }
+    };
+    let out = Box::new(std::io::BufWriter::new(std::io::stdout()));
+    run_script(
+        &source,
+        path,
+        args,
+        out,
+        &mut std::io::stderr(),
+        &ScriptOptions::default(),
+    )
+}
+
+fn run_forms(
+    rt: &mut Runtime,
+    source: &str,
+    name: &str,
+    args: &[String],
+    opts: &ScriptOptions,
+) -> Result<()> {
+    // A `#!` line is skipped, as lfe does.
+    let text = if source.starts_with("#!") {
+        source.find('\n').map_or("", |i| &source[i..])
+    } else {
+        source
+    };
+    // Like lfe, a file that cannot be read runs nothing: the error is printed on
+    // stdout as `FILE:LINE: MESSAGE` and the exit status is 0.
+    let forms = match crate::read::read_all(text) {
+        Ok(forms) => forms,
+        Err(e) => {
+            let _ = writeln!(rt.out, "{name}:{}: {}", e.line, e.message);
+            return Ok(());
+        }
+    };
+    let scope = script_scope(name, args);
+    let mut used = 0u64;
+    for form in &forms {
+        if let Some(result) = define(rt, form) {
+            result?;
+            continue;
+        }
+        let expr = rt.compile(form)?;
+        let mut m = Machine::eval_in(expr, scope.clone());
+        m.max_frames = opts.max_frames;
+        loop {
+            let slice = match opts.max_reductions {
+                Some(max) if used >= max => {
+                    return Err(Exception::error(Term::atom("reduction_limit")));
+                }
+                Some(max) => SLICE.min(max - used),
+                None => SLICE,
+            };
+            let before = m.reductions;
+            let outcome = m.resume(rt, slice);
+            used += m.reductions - before;
+            match outcome {
+                Outcome::Finished(_) => break,
+                Outcome::Error(e) => return Err(e),
+                Outcome::Preempted => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The variables every script sees: `script-name` and `script-args`.
+fn script_scope(name: &str, args: &[String]) -> Scope {
+    let binds = vec![
+        (Atom::new("script-name"), Term::string(name)),
+        (
+            Atom::new("script-args"),
+            Term::list(args.iter().map(|a| Term::string(a)).collect()),
+        ),
+    ];
+    Scope::default().bind(binds)
+}
+
+/// Handles a top-level `defun` or `defmacro`; `None` for any other form.
+fn define(rt: &mut Runtime, form: &Sexpr) -> Option<Result<()>> {
+    let Sexpr::List(items) = form else {
+        return None;
+    };
+    let kind = items.first()?.as_atom()?;
+    if kind == "defrecord" {
+        return Some(crate::record::parse(&items[1..]).map(|r| {
+            rt.records.insert(r.name, std::rc::Rc::new(r));
+        }));
+    }
+    if kind != "defun" && kind != "defmacro" {
+        return None;
+    }
+    let Some(Sexpr::Atom(name)) = items.get(1) else {
+        return Some(Err(Exception::error_with("bad_form", Term::atom(kind))));
+    };
+    let name = Atom::new(name);
+    let parts = &items[2..];
+    Some(if kind == "defun" {
+        rt.compile_function(name, parts).map(|l| rt.define(name, l))
+    } else {
+        macro_lambda(parts).and_then(|src| {
+            let expr = rt.compile(&src)?;
+            let fun = Machine::eval(expr).run_bounded(rt, 1)?;
+            rt.macros.insert(name, fun);
+            Ok(())
+        })
+    })
+}
+
+/// A `defmacro`'s parts as a `match-lambda` of one argument, the list of the macro
+/// call's arguments, as LFE reads them: `(defmacro m (a b) ...)` matches `(list a b)`,
+/// `(defmacro m args ...)` binds the whole list, and in the clause form
+/// `(defmacro m ((list a b) ...) ((cons a rest) ...))` each clause's first element is
+/// a pattern for the whole argument list.
+fn macro_lambda(parts: &[Sexpr]) -> Result<Sexpr> {
+    let bad = || Exception::error_with("bad_form", Term::atom("defmacro"));
+    let first = parts.first().ok_or_else(bad)?;
+    let clause_form = matches!(first, Sexpr::List(ps) if matches!(ps.first(), Some(Sexpr::List(_)) | Some(Sexpr::Dotted(..))));
+    let mut clauses = Vec::new();
+    if clause_form {
+        for c in parts {
+            let Sexpr::List(cs) = c else {
+                return Err(bad());
+            };
+            let (pat, body) = cs.split_first().ok_or_else(bad)?;
+            let mut clause = vec![Sexpr::List(vec![clone(pat)])];
+            clause.extend(body.iter().map(clone));
+            clauses.push(Sexpr::List(clause));
+        }
+    } else {
+        let pat = match first {
+            Sexpr::List(ps) if ps.iter().all(|p| matches!(p, Sexpr::Atom(_))) => {
+                let mut v = vec![Sexpr::atom("list")];
+                v.extend(ps.iter().map(clone));
+                Sexpr::List(v)
+            }
+            Sexpr::Atom(_) => clone(first),
+            _ => return Err(bad()),
+        };
+        let mut clause = vec![Sexpr::List(vec![pat])];
+        clause.extend(skip_doc(&parts[1..]).iter().map(clone));
+        clauses.push(Sexpr::List(clause));
+    }
+    let mut ml = vec![Sexpr::atom("match-lambda")];
+    ml.extend(clauses);
+    Ok(Sexpr::List(ml))
+}
+
+fn skip_doc(body: &[Sexpr]) -> &[Sexpr] {
+    match body {
+        [Sexpr::List(s), _, ..]
+            if !s.is_empty() && s.iter().all(|x| matches!(x, Sexpr::Int(_))) =>
+        {
+            &body[1..]
+        }
+        _ => body,
+    }
+}
+
+fn clone(s: &Sexpr) -> Sexpr {
+    crate::convert::term_to_sexpr(&crate::convert::sexpr_to_term(s))
+        .unwrap_or(Sexpr::List(Vec::new()))
+}
+
+/// The report of an uncaught exception, as `lfe` prints it (without the stack
+/// trace lines, which name the real LFE's interpreter functions).
+pub fn report(ex: &Exception) -> String {
+    let class = match ex.class {
+        Class::Error => "error",
+        Class::Exit => "exit",
+        Class::Throw => "throw",
+    };
+    let prefix = format!("exception {class}: ");
+    format!("{prefix}{}\n", reason_text(&ex.reason, prefix.len()))
+}
+
+/// LFE's words for an error reason (`lfe_error:format_reason`, then
+/// `lfe_eval:format_error`), printed from column `indent`: a value after a message is
+/// pretty-printed to depth 10 and indented under itself; any other reason is
+/// pretty-printed whole from column 0.
+pub fn reason_text(r: &Term, indent: usize) -> String {
+    let w = |t: &Term| eprint::lfe(t, false);
+    let value =
+        |msg: &str, t: &Term| format!("{msg}{}", eprint::lfe_pretty(t, 10, indent + msg.len(), 80));
+    if let Term::Atom(a) = r {
+        match a.name() {
+            "badarg" => return "bad argument".into(),
+            "badarith" => return "error in arithmetic expression".into(),
+            "function_clause" => return "no function clause matching".into(),
+            "if_clause" => return "no if clause matching".into(),
+            "undef" => return "undefined function".into(),
+            "system_limit" => return "a system limit has been reached".into(),
+            "illegal_guard" => return "illegal guard expression".into(),
+            "noproc" => return "no such process or port".into(),
+            _ => {}
+        }
+    }
+    if let Term::Tuple(t) = r {
+        if let [Term::Atom(tag), v] = &t.0[..] {
+            match tag.name() {
+                "badarg" => return value("bad argument ", v),
+                "badmatch" => return value("no match of value ", v),
+                "case_clause" => return value("no case clause matching ", v),
+                "try_clause" => return value("no try clause matching ", v),
+                "badfun" => return value("bad function ", v),
+                "badarity" => {
+                    if let Term::Tuple(fa) = v {
+                        if let [Term::Fun(f), args] = &fa.0[..] {
+                            let n = args.list_to_vec().map_or(0, |a| a.len());
+                            let args = match n {
+                                0 => "no arguments".to_string(),
+                                1 => "one argument".to_string(),
+                                2 => "two arguments".to_string(),
+                                n => format!("{n} arguments"),
+                            };
+                            return format!(
+                                "interpreted function with arity {} called with {args}",
+                                f.arity()
+                            );
+                        }
+                    }
+                }
+                "unbound_symbol" => return format!("symbol {} is unbound", w(v)),
+                "nonbool_test" => return format!("non-boolean {} test", w(v)),
+                "bad_form" => return format!("bad {} form", w(v)),
+                "illegal_pattern" => return value("illegal pattern ", v),
+                "illegal_mapkey" => return format!("illegal map key {}", w(v)),
+                "undefined_function" => {
+                    if let Term::Tuple(fa) = v {
+                        if let [f, a] = &fa.0[..] {
+                            return format!("function {}/{} undefined", w(f), w(a));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Term::Tuple(t) = r {
+        if let [Term::Atom(tag), a, b] = &t.0[..] {
+            if tag.name() == "undefined_record_field" {
+                return format!("field {} undefined in record {}", w(b), w(a));
+            }
+        }
+    }
+    eprint::lfe(r, true)
+}

@@ -1,0 +1,18 @@
+;; Integers of any size, floats distinct from integers, Erlang's operators.
+(defun fact
+  ((0) 1)
+  ((n) (* n (fact (- n 1)))))
+(io:format "~p~n" (list (fact 25)))
+(io:format "~w~n" (list (fact 30)))
+(io:format "~p ~p~n" (list (/ 7 2) (div 7 2)))
+(io:format "~p ~p ~p ~p~n" (list (rem 7 3) (rem -7 3) (div -7 2) (rem 7 -3)))
+(io:format "~p ~p ~p~n" (list (/ 6 3) (* 2 3.0) (+ 1 2 3 4)))
+(io:format "~p ~p~n" (list (- 10 1 2) (- 5)))
+(io:format "~p~n" (list (* 99999999999 99999999999)))
+(io:format "~p~n" (list (- (* 99999999999 99999999999) (* 99999999999 99999999999))))
+(io:format "~p ~p~n" (list (+ 9223372036854775807 1) (- -9223372036854775808 1)))
+(io:format "~p ~p ~p~n" (list (band 12 10) (bor 12 10) (bxor 12 10)))
+(io:format "~p ~p~n" (list (bsl 1 70) (bsr 1024 3)))
+(io:format "~p ~p ~p ~p~n" (list (abs -5) (abs -2.5) (min 1 2.0) (max 'a 1)))
+(io:format "~p ~p ~p ~p~n" (list (trunc 2.7) (round 2.5) (round -2.5) (float 3)))
+(io:format "~p ~p~n" (list (div (fact 25) (fact 23)) (rem (fact 25) 7)))

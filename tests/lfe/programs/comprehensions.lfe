@@ -1,0 +1,13 @@
+;; List comprehensions: generators, filters, patterns in generators.
+(io:format "~p~n" (list (lc ((<- x '(1 2 3 4))) (* x x))))
+(io:format "~p~n" (list (lc ((<- x (lists:seq 1 10)) (== 0 (rem x 3))) x)))
+(io:format "~p~n" (list (lc ((<- x '(1 2)) (<- y '(a b))) (tuple x y))))
+(io:format "~p~n" (list (lc ((<- (tuple 'ok v) '(#(ok 1) error #(ok 2) #(no 3)))) v)))
+(io:format "~p~n" (list (list-comp ((<- x '(3 1 2)) (<- y (lists:seq 1 x)) (> y 1)) (list x y))))
+(io:format "~p~n" (list (lc ((<- x ())) x)))
+(defun pythag (n)
+  (lc ((<- a (lists:seq 1 n)) (<- b (lists:seq a n)) (<- c (lists:seq b n))
+       (== (+ (* a a) (* b b)) (* c c)))
+    (tuple a b c)))
+(io:format "~p~n" (list (pythag 20)))
+(io:format "~p~n" (list (lc ((<- x (when (> x 1)) '(1 2 3))) x)))

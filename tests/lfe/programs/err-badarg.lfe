@@ -1,0 +1,1 @@
+(element 1 (quote not-a-tuple))

@@ -1,0 +1,3 @@
+(io:format "before~n")
+(+ 1 (quote a))
+(io:format "never~n")

@@ -1,0 +1,1 @@
+(funcall (lambda (x) x) 1 2)

@@ -1,0 +1,1 @@
+(let (((tuple a) (lists:seq 1 50))) a)

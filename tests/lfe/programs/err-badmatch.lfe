@@ -1,0 +1,1 @@
+(let (((tuple a b) (tuple 1 2 3))) a)

@@ -1,0 +1,1 @@
+(case (list 1 2) ((tuple a) a))

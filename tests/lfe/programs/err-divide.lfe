@@ -1,0 +1,1 @@
+(io:format "~p~n" (list (/ 1 0)))

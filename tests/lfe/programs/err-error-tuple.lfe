@@ -1,0 +1,1 @@
+(error (tuple (quote my-error) (list 1 2 3)))

@@ -1,0 +1,2 @@
+(defun f ((1) (quote one)))
+(f 2)

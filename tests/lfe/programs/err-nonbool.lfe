@@ -1,0 +1,1 @@
+(if 1 (quote yes) (quote no))

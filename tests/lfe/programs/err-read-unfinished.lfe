@@ -1,0 +1,2 @@
+(io:format "never runs~n")
+(foo (bar)

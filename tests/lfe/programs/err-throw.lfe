@@ -1,0 +1,1 @@
+(throw (tuple (quote ball) 1 "two"))

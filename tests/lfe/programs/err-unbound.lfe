@@ -1,0 +1,1 @@
+(io:format "~p~n" (list unbound-variable))

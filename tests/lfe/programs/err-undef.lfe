@@ -1,0 +1,1 @@
+(lists:no-such-function 1)

@@ -1,0 +1,1 @@
+(no-such-function 1 2)

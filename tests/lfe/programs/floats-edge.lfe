@@ -1,0 +1,16 @@
+;; Float printing at the edges, in both syntaxes and through the format directives.
+(let ((fs (list 1.0e15 1.0e16 123456789012345680.0 5.0e-324 1.7976931348623157e308
+                -0.0 100.0 0.001 0.0001 9007199254740992.0 9007199254740993.0 2.5 -1.25e-5)))
+  (io:format "~w~n" (list fs))
+  (lfe_io:format "~w~n" (list fs))
+  (lists:foreach (lambda (f) (io:format "~f ~e ~g~n" (list f f f))) (list 0.5 1.0e-7 123.456 -99.999 1.0e21)))
+(io:format "~.1f ~.2f ~.3f~n" (list 0.05 1.005 2.0005))
+(io:format "~p~n" (list (try (io_lib:format "~.0f" (list 2.5)) (catch ((tuple c r _) (tuple c r))))))
+(io:format "~p~n" (list (try (io_lib:format "~.1e" (list 2.5)) (catch ((tuple c r _) (tuple c r))))))
+(io:format "~p~n" (list (try (io_lib:format "~.1g" (list 2.5)) (catch ((tuple c r _) (tuple c r))))))
+(io:format "~p~n" (list (try (io_lib:format "~f" (list 1)) (catch ((tuple c r _) (tuple c r))))))
+(io:format "~.10f~n" (list (/ 1 3)))
+(io:format "~p ~p~n" (list (* 1.0 (bsl 1 60)) (float (bsl 1 70))))
+(io:format "~p~n" (list (+ (bsl 1 70) 0.5)))
+(lists:foreach (lambda (f) (io:format "~g ~.1g ~.2g ~.8g~n" (list f f f f)))
+  (list 0.0 0.5 0.1 0.09999 9999.5 99999.0 1.0 12.5 999.95 -0.25))

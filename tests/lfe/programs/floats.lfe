@@ -1,0 +1,11 @@
+;; Floats print as Erlang prints them (shortest round-trip digits).
+(io:format "~p ~p ~p ~p~n" (list 3.0 0.1 (+ 0.1 0.2) 1.0e20))
+(io:format "~p ~p ~p~n" (list 1.0e-5 123456789.0 -0.5))
+(io:format "~w ~w~n" (list 2.5e-10 1.5e300))
+(io:format "~f ~e ~g~n" (list 3.5 3.5 3.5))
+(io:format "~.2f ~.3e ~.3g~n" (list 2.345 1234.5 2.0))
+(io:format "~10.3f|~-10.2f|~5.1f~n" (list 3.14159 2.5 -2.25))
+(io:format "~g ~g ~e~n" (list 0.05 123456.0 1.0e100))
+(lfe_io:format "~p ~w~n" (list 3.0 (list 1.5 2.25)))
+(io:format "~p ~p~n" (list (== 1 1.0) (=:= 1 1.0)))
+(io:format "~p ~p~n" (list (< 1 1.5) (< 2 1.5)))

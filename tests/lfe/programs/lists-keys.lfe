@@ -1,0 +1,12 @@
+;; lists functions on tuples by key, and split.
+(let ((l '(#(b 2) #(a 1) #(c 3) #(a 0))))
+  (io:format "~p~n" (list (lists:keysort 1 l)))
+  (io:format "~p~n" (list (lists:keysort 2 l)))
+  (io:format "~p ~p~n" (list (lists:keymember 'c 1 l) (lists:keymember 'z 1 l)))
+  (io:format "~p~n" (list (lists:keydelete 'a 1 l)))
+  (io:format "~p~n" (list (lists:keyreplace 'c 1 l #(c 30))))
+  (io:format "~p~n" (list (lists:keystore 'd 1 l #(d 4))))
+  (io:format "~p~n" (list (lists:keystore 'b 1 l #(b 20))))
+  (io:format "~p~n" (list (lists:keyfind 1.0 2 l))))
+(io:format "~p~n" (list (lists:split 2 '(a b c d))))
+(io:format "~p~n" (list (try (lists:split 5 '(a b)) (catch ((tuple c r _) (tuple c r))))))

@@ -1,0 +1,23 @@
+;; Records: defrecord and its macros.
+(defrecord person name (age 0) (email "none"))
+(let ((p (make-person name "Ann" age 30)))
+  (io:format "~p~n" (list p))
+  (io:format "~p ~p ~p~n" (list (person-name p) (person-age p) (person-email p)))
+  (io:format "~p~n" (list (is-person p)))
+  (io:format "~p~n" (list (is-person (tuple 'person 1))))
+  (io:format "~p~n" (list (set-person-age p 31)))
+  (io:format "~p~n" (list (set-person p name "Bob" email "b@x")))
+  (io:format "~p~n" (list (update-person-name p "Cy")))
+  (io:format "~p ~p~n" (list (fields-person) (size-person)))
+  (io:format "~p~n" (list (person-age)))
+  (case p
+    ((match-person name n age a) (io:format "matched ~s ~p~n" (list n a)))))
+(io:format "~p~n" (list (make-person)))
+(defun older
+  (((match-person age a)) (when (> a 40)) 'older)
+  ((_) 'younger))
+(io:format "~p ~p~n" (list (older (make-person age 50)) (older (make-person))))
+(io:format "~p~n" (list (record person name "Rec")))
+(defrecord point x y)
+(io:format "~p~n" (list (make-point x 1 y 2)))
+(io:format "~p~n" (list (try (person-name (make-point)) (catch ((tuple c r _) (tuple c r))))))
