@@ -2,7 +2,7 @@
 //! including its error messages and the lines it reports them on.
 //!
 //! The scanner works on a slice of characters that may not be the whole input: when
-//! `eof` is false and a token might go on past the end, it stops with [`Stop::More`]
+//! `eof` is false and a token might go on past the end, it stops with `Stop::More`
 //! (the streaming reader then waits for more text). Nothing here recurses.
 
 use crate::error::ReadError;

@@ -13,7 +13,7 @@
 //!   codes, `#B(...)` and `#M(...)` are built while reading, as in LFE.
 //! - [`read_all`] and the streaming [`Reader`] (`read.rs`, on the scanner `lex.rs` and
 //!   `#B` construction in `bits.rs`): text to `Sexpr`s, with LFE's error messages.
-//! - [`write`] (`print.rs`, `lfe_io:print1`) and [`pretty`] / [`shell`] (`pretty.rs`,
+//! - [`write()`] (`print.rs`, `lfe_io:print1`) and [`pretty()`] / [`shell`] (`pretty.rs`,
 //!   `lfe_io:prettyprint1`), byte for byte as LFE (`tests/golden.rs`).
 //! - [`roundtrip::check`]: the read/print round-trip property that the fuzz target
 //!   (`fuzz/`, `lfe_read`) and the smoke tests (`tests/smoke.rs`) assert.

@@ -1,5 +1,5 @@
 //! Printing on one line: `lfe_io:print1/1,2` (`lfe_io_write.erl`), and the one-line
-//! form of the pretty printer that [`crate::pretty`] builds on.
+//! form of the pretty printer that [`crate::pretty()`] builds on.
 //!
 //! Both walk the value with an explicit stack, so any depth prints. `depth` follows
 //! LFE: a negative depth prints everything, otherwise parts beyond it print as `...`.
