@@ -151,6 +151,23 @@ fn endpoint(endpoint: Option<&str>, config: Option<&Path>) -> Result<String, Str
     })
 }
 
+/// What every `ctl` command does first. Output into a closed pipe (`ctl status | head`)
+/// ends the command quietly, as it does for other Unix tools, instead of failing on
+/// EPIPE. Then the control endpoint, or the exit status (2) after saying why not.
+fn begin(ep: Option<&str>, config: Option<&Path>) -> Result<String, u8> {
+    // SAFETY: restoring the default disposition of SIGPIPE.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    endpoint(ep, config).map_err(|e| {
+        eprintln!("cube-cli: {e}");
+        2
+    })
+}
+
+/// `--timeout` seconds as the milliseconds ZeroMQ takes.
+fn timeout_ms(timeout_s: f64) -> i32 {
+    (timeout_s * 1000.0).clamp(1.0, i32::MAX as f64) as i32
+}
+
 /// One `ctl` request; prints the reply. Exit status 0 on success, 1 on an error reply,
 /// 2 when the supervisor cannot be reached.
 pub fn ctl(
@@ -162,18 +179,11 @@ pub fn ctl(
     args: Json,
     follow: bool,
 ) -> u8 {
-    // Output into a closed pipe (`ctl status | head`) ends the command quietly, as it
-    // does for other Unix tools, instead of failing on EPIPE.
-    // SAFETY: restoring the default disposition of SIGPIPE.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    let endpoint = match endpoint(ep, config) {
+    let endpoint = match begin(ep, config) {
         Ok(e) => e,
-        Err(e) => {
-            eprintln!("cube-cli: {e}");
-            return 2;
-        }
+        Err(code) => return code,
     };
-    let timeout = (timeout_s * 1000.0).clamp(1.0, i32::MAX as f64) as i32;
+    let timeout = timeout_ms(timeout_s);
     // `pid` is read from `status` (a program's) or `version` (the supervisor's).
     let request = match (command, args["name"].is_null()) {
         ("pid", true) => "version",
@@ -322,16 +332,11 @@ fn print_status(result: &Json) {
 /// (`2026-12-04T18:30:00Z web:0 spawn pid=4242`), or each event's JSON with `--json`.
 /// Runs until interrupted; exit status 2 when the supervisor cannot be reached.
 pub fn listen(ep: Option<&str>, config: Option<&Path>, as_json: bool, timeout_s: f64) -> u8 {
-    // SAFETY: restoring the default disposition of SIGPIPE (`ctl listen | head`).
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    let endpoint = match endpoint(ep, config) {
+    let endpoint = match begin(ep, config) {
         Ok(e) => e,
-        Err(e) => {
-            eprintln!("cube-cli: {e}");
-            return 2;
-        }
+        Err(code) => return code,
     };
-    let timeout = (timeout_s * 1000.0).clamp(1.0, i32::MAX as f64) as i32;
+    let timeout = timeout_ms(timeout_s);
     let events = match cube_sup::control::request(&endpoint, "version", json!({}), timeout) {
         Ok(r) => r["result"]["events"].as_str().map(String::from),
         Err(e) => {
@@ -387,20 +392,15 @@ pub fn stats(
     watch: bool,
     interval: f64,
 ) -> u8 {
-    // SAFETY: restoring the default disposition of SIGPIPE (`ctl stats -w | head`).
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    let endpoint = match endpoint(ep, config) {
+    let endpoint = match begin(ep, config) {
         Ok(e) => e,
-        Err(e) => {
-            eprintln!("cube-cli: {e}");
-            return 2;
-        }
+        Err(code) => return code,
     };
     if !(0.05..=3600.0).contains(&interval) {
         eprintln!("cube-cli: --interval must be from 0.05 to 3600 seconds");
         return 2;
     }
-    let timeout = (timeout_s * 1000.0).clamp(1.0, i32::MAX as f64) as i32;
+    let timeout = timeout_ms(timeout_s);
     let reading = || -> Result<(std::time::Instant, Vec<Json>), (u8, String)> {
         let r = cube_sup::control::request(&endpoint, "stats", json!({ "name": name }), timeout)
             .map_err(|e| (2, e))?;
