@@ -15,8 +15,8 @@ pub struct Options {
     pub sandbox: bool,
 }
 
-/// Opens the standard libraries and `torch`, minus what untrusted code must not have in
-/// a sandbox (`torch` stays, without `torch.save`/`torch.load`).
+/// Opens the standard libraries, `torch` and `tsunami`, minus what untrusted code must
+/// not have in a sandbox (`torch` stays, without `torch.save`/`torch.load`).
 fn setup_state(st: &mut State, sandbox: bool) {
     cube_lua::stdlib::open_libs(st);
     let torch_access = if sandbox {
@@ -25,6 +25,7 @@ fn setup_state(st: &mut State, sandbox: bool) {
         cube_torch::Access::Full
     };
     cube_torch::open(st, torch_access);
+    cube_tsunami::lua::open(st);
     if !sandbox {
         return;
     }

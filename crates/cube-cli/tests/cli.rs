@@ -388,3 +388,24 @@ fn torch_is_in_every_process_and_the_sandbox_keeps_it_without_files() {
     let out = cube(&["run", "--sandbox", sandboxed.to_str().unwrap()], "");
     assert_eq!(text(&out.stdout), "2\tnil\tnil\n", "{}", text(&out.stderr));
 }
+
+#[test]
+fn tsunami_is_in_every_process() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/tsunami/cartpole.lua");
+    let out = cube(&["run", example.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("leaning policy: mean return 500.0"),
+        "{stdout}"
+    );
+    let out = cube(
+        &[
+            "eval",
+            "process.spawn(function() local e = tsunami.make('Acrobot-v1') print(#e:reset(1)) end) process.sleep(50)",
+        ],
+        "",
+    );
+    assert_eq!(text(&out.stdout), "6\n", "{}", text(&out.stderr));
+}

@@ -1,0 +1,275 @@
+//! The Lua `tsunami` library (environments so far), on cube-lua's host interface:
+//!
+//! ```lua
+//! local env = tsunami.make("CartPole-v1")      -- tsunami.envs() lists the ids
+//! local obs, info = env:reset(42)              -- or env:reset{seed=, low=, high=, state={...}}
+//! local obs, reward, terminated, truncated, info = env:step(1)
+//! env.action_space                             -- {kind="Discrete", n=2}
+//! env.observation_space                        -- {kind="Box", low={...}, high={...}, shape={4}}
+//! env.id, env.max_episode_steps, env:state(), env:elapsed()
+//! ```
+//!
+//! Observations are Lua sequences of numbers (the float32 values gymnasium returns);
+//! `info` is an empty table. An action is an integer for a `Discrete` space, a number or
+//! a sequence of numbers for a `Box`. Errors (an unknown id, a step before reset, an
+//! action outside the space, a malformed state) are Lua errors that say what was
+//! expected.
+
+use crate::env::{self, Action, Episode, ResetOptions, Space};
+use cube_lua::host::{Cx, HostFn, HostResult, Ret, TableRef, Val};
+use cube_lua::{Args, State};
+
+const ENV_META: &str = "cube.tsunami.Env";
+
+/// Installs the global `tsunami` and `package.loaded.tsunami` (once per node image).
+pub fn open(st: &mut State) {
+    st.cx(install)
+}
+
+fn install(cx: &mut Cx<'_>) {
+    let module = cx.new_table();
+    let funcs: &[(&'static str, HostFn)] = &[("make", make), ("envs", envs)];
+    cx.register(module, funcs);
+    env_meta(cx);
+    cx.set_global("tsunami", Val::Table(module));
+    let loaded = cx.loaded_table();
+    cx.set_field(loaded, "tsunami", Val::Table(module));
+}
+
+fn env_meta<'n>(cx: &mut Cx<'n>) -> TableRef<'n> {
+    let reg = cx.registry();
+    if let Val::Table(t) = cx.get_field(reg, ENV_META) {
+        return t;
+    }
+    let mt = cx.new_table();
+    let methods = cx.new_table();
+    let funcs: &[(&'static str, HostFn)] = &[
+        ("reset", reset),
+        ("step", step),
+        ("state", state),
+        ("elapsed", elapsed),
+    ];
+    cx.register(methods, funcs);
+    let index = cx.new_function("__index", index, &[Val::Table(methods)]);
+    cx.set_field(mt, "__index", index);
+    let tostring = cx.new_function("__tostring", tostring, &[]);
+    cx.set_field(mt, "__tostring", tostring);
+    let name = cx.new_str(b"tsunami.Env");
+    cx.set_field(mt, "__name", name);
+    let reg = cx.registry();
+    cx.set_field(reg, ENV_META, Val::Table(mt));
+    mt
+}
+
+/// `tsunami.make(id)`.
+fn make<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let id = cx.check_str(a, 1)?.to_str_lossy().into_owned();
+    let env = env::make(&id).map_err(|e| cx.arg_error(1, &e))?;
+    let mt = env_meta(cx);
+    let v = cx.new_userdata(Episode::new(env), Some(mt));
+    cx.push(v);
+    Ok(Ret::Values(1))
+}
+
+/// `tsunami.envs()`: the built-in ids.
+fn envs<'n>(cx: &mut Cx<'n>, _a: Args) -> HostResult<'n, Ret> {
+    let t = cx.new_table_with(env::IDS.len(), 0);
+    for (i, id) in env::IDS.iter().enumerate() {
+        let s = cx.new_str(id.as_bytes());
+        cx.raw_set_int(t, i as i64 + 1, s);
+    }
+    cx.push(Val::Table(t));
+    Ok(Ret::Values(1))
+}
+
+/// Runs `f` on argument 1, which must be an environment.
+fn with_episode<'n, R>(
+    cx: &mut Cx<'n>,
+    a: Args,
+    f: impl FnOnce(&mut Episode) -> R,
+) -> HostResult<'n, R> {
+    let v = cx.arg(a, 1);
+    if let Some(e) = cx.userdata_mut::<Episode>(v) {
+        return Ok(f(e));
+    }
+    Err(cx.arg_type_error(a, 1, "tsunami.Env"))
+}
+
+fn number_list<'n>(cx: &mut Cx<'n>, xs: &[f64]) -> Val<'n> {
+    let t = cx.new_table_with(xs.len(), 0);
+    for (i, &x) in xs.iter().enumerate() {
+        cx.raw_set_int(t, i as i64 + 1, Val::Num(x));
+    }
+    Val::Table(t)
+}
+
+/// A sequence of at most `max` numbers from table `t` (argument `arg`, field `what`).
+fn numbers_of<'n>(
+    cx: &mut Cx<'n>,
+    t: TableRef<'n>,
+    arg: usize,
+    what: &str,
+    max: usize,
+) -> HostResult<'n, Vec<f64>> {
+    let n = cx.raw_len(t);
+    if n > max {
+        return Err(cx.arg_error(arg, &format!("{what} has {n} values, more than {max}")));
+    }
+    let mut out = Vec::with_capacity(n);
+    for i in 1..=n {
+        match cx.raw_get_int(t, i as i64) {
+            Val::Num(x) => out.push(x),
+            other => {
+                let msg = format!("{what}[{i}] must be a number, not {}", other.type_name());
+                return Err(cx.arg_error(arg, &msg));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A seed from a Lua number: an integer from 0 to 2^53.
+fn seed_of<'n>(cx: &mut Cx<'n>, arg: usize, x: f64) -> HostResult<'n, u64> {
+    if x.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(&x) {
+        Ok(x as u64)
+    } else {
+        Err(cx.arg_error(arg, "a seed is an integer from 0 to 2^53"))
+    }
+}
+
+/// `env:reset([seed | {seed=, low=, high=, state=}])` -> observation, info.
+fn reset<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    with_episode(cx, a, |_| ())?;
+    let mut opts = ResetOptions::default();
+    match cx.arg(a, 2) {
+        Val::Nil => {}
+        Val::Num(x) => opts.seed = Some(seed_of(cx, 2, x)?),
+        Val::Table(t) => {
+            match cx.get_field(t, "seed") {
+                Val::Nil => {}
+                Val::Num(x) => opts.seed = Some(seed_of(cx, 2, x)?),
+                _ => return Err(cx.arg_error(2, "seed must be a number")),
+            }
+            let (low, high) = (cx.get_field(t, "low"), cx.get_field(t, "high"));
+            opts.bounds = match (low, high) {
+                (Val::Nil, Val::Nil) => None,
+                (Val::Num(l), Val::Num(h)) => Some((l, h)),
+                _ => return Err(cx.arg_error(2, "low and high must be numbers, given together")),
+            };
+            match cx.get_field(t, "state") {
+                Val::Nil => {}
+                Val::Table(s) => opts.state = Some(numbers_of(cx, s, 2, "state", 64)?),
+                _ => return Err(cx.arg_error(2, "state must be a sequence of numbers")),
+            }
+        }
+        _ => return Err(cx.arg_type_error(a, 2, "seed or options table")),
+    }
+    let obs = with_episode(cx, a, |e| e.reset(&opts))?;
+    let obs = obs.map_err(|e| cx.rt_error(&e))?;
+    let ov = number_list(cx, &obs);
+    cx.push(ov);
+    let info = cx.new_table();
+    cx.push(Val::Table(info));
+    Ok(Ret::Values(2))
+}
+
+/// `env:step(action)` -> observation, reward, terminated, truncated, info.
+fn step<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    with_episode(cx, a, |_| ())?;
+    let action = match cx.arg(a, 2) {
+        Val::Num(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => Action::Discrete(x as i64),
+        Val::Num(x) => Action::Continuous(vec![x]),
+        Val::Table(t) => Action::Continuous(numbers_of(cx, t, 2, "action", 64)?),
+        _ => return Err(cx.arg_type_error(a, 2, "number or table")),
+    };
+    let s = with_episode(cx, a, |e| e.step(&action))?;
+    let s = s.map_err(|e| cx.rt_error(&e))?;
+    let ov = number_list(cx, &s.observation);
+    cx.push(ov);
+    cx.push(Val::Num(s.reward));
+    cx.push(Val::Bool(s.terminated));
+    cx.push(Val::Bool(s.truncated));
+    let info = cx.new_table();
+    cx.push(Val::Table(info));
+    Ok(Ret::Values(5))
+}
+
+/// `env:state()`: the state in full precision (a copy).
+fn state<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let s = with_episode(cx, a, |e| e.env().state())?;
+    let v = number_list(cx, &s);
+    cx.push(v);
+    Ok(Ret::Values(1))
+}
+
+/// `env:elapsed()`: steps since the last reset.
+fn elapsed<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let n = with_episode(cx, a, |e| e.elapsed())?;
+    cx.push(Val::Num(f64::from(n)));
+    Ok(Ret::Values(1))
+}
+
+fn space_table<'n>(cx: &mut Cx<'n>, space: &Space) -> Val<'n> {
+    let t = cx.new_table();
+    match space {
+        Space::Discrete(n) => {
+            let kind = cx.new_str(b"Discrete");
+            cx.set_field(t, "kind", kind);
+            cx.set_field(t, "n", Val::Num(f64::from(*n)));
+        }
+        Space::Box { low, high } => {
+            let kind = cx.new_str(b"Box");
+            cx.set_field(t, "kind", kind);
+            let (l, h) = (number_list(cx, low), number_list(cx, high));
+            cx.set_field(t, "low", l);
+            cx.set_field(t, "high", h);
+            let shape = number_list(cx, &[low.len() as f64]);
+            cx.set_field(t, "shape", shape);
+        }
+    }
+    Val::Table(t)
+}
+
+/// Fields (`id`, the spaces, `max_episode_steps`) and then methods.
+fn index<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let key = match cx.arg(a, 2) {
+        Val::Str(s) => s.to_str_lossy().into_owned(),
+        _ => String::new(),
+    };
+    let v = with_episode(cx, a, |ep| {
+        let env = ep.env();
+        match key.as_str() {
+            "id" => Some(Field::Str(env.id())),
+            "observation_space" => Some(Field::Space(env.observation_space())),
+            "action_space" => Some(Field::Space(env.action_space())),
+            "max_episode_steps" => Some(Field::Num(f64::from(env.max_episode_steps()))),
+            _ => None,
+        }
+    })?;
+    let v = match v {
+        Some(Field::Str(s)) => cx.new_str(s.as_bytes()),
+        Some(Field::Space(sp)) => space_table(cx, &sp),
+        Some(Field::Num(x)) => Val::Num(x),
+        None => match cx.upvalue(0) {
+            Val::Table(m) => {
+                let k = cx.arg(a, 2);
+                cx.raw_get(m, k)
+            }
+            _ => Val::Nil,
+        },
+    };
+    cx.push(v);
+    Ok(Ret::Values(1))
+}
+
+enum Field {
+    Str(&'static str),
+    Space(Space),
+    Num(f64),
+}
+
+fn tostring<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let id = with_episode(cx, a, |e| e.env().id())?;
+    cx.push_str(format!("tsunami.Env({id})").as_bytes());
+    Ok(Ret::Values(1))
+}
