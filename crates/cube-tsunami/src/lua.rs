@@ -7,7 +7,14 @@
 //! env.action_space                             -- {kind="Discrete", n=2}
 //! env.observation_space                        -- {kind="Box", low={...}, high={...}, shape={4}}
 //! env.id, env.max_episode_steps, env:state(), env:elapsed()
+//!
+//! local venv = tsunami.make_vec("CartPole-v1", 8)  -- copies stepped together
+//! local obs = venv:reset(1)                         -- copy i seeded 1 + i - 1
+//! local obs, rewards, terminated, truncated = venv:step{0, 1, 1, 0, 1, 0, 0, 1}
 //! ```
+//!
+//! A vector environment resets a copy whose episode ended on its next step, as
+//! gymnasium's default (`NEXT_STEP`) autoreset does.
 //!
 //! Observations are Lua sequences of numbers (the float32 values gymnasium returns);
 //! `info` is an empty table. An action is an integer for a `Discrete` space, a number or
@@ -15,11 +22,12 @@
 //! action outside the space, a malformed state) are Lua errors that say what was
 //! expected.
 
-use crate::env::{self, Action, Episode, ResetOptions, Space};
+use crate::env::{self, Action, Episode, ResetOptions, Space, VecEpisode};
 use cube_lua::host::{Cx, HostFn, HostResult, Ret, TableRef, Val};
 use cube_lua::{Args, State};
 
 const ENV_META: &str = "cube.tsunami.Env";
+const VEC_META: &str = "cube.tsunami.VecEnv";
 
 /// Installs the global `tsunami` and `package.loaded.tsunami` (once per node image).
 pub fn open(st: &mut State) {
@@ -28,9 +36,11 @@ pub fn open(st: &mut State) {
 
 fn install(cx: &mut Cx<'_>) {
     let module = cx.new_table();
-    let funcs: &[(&'static str, HostFn)] = &[("make", make), ("envs", envs)];
+    let funcs: &[(&'static str, HostFn)] =
+        &[("make", make), ("make_vec", make_vec), ("envs", envs)];
     cx.register(module, funcs);
     env_meta(cx);
+    vec_meta(cx);
     cx.set_global("tsunami", Val::Table(module));
     let loaded = cx.loaded_table();
     cx.set_field(loaded, "tsunami", Val::Table(module));
@@ -59,6 +69,148 @@ fn env_meta<'n>(cx: &mut Cx<'n>) -> TableRef<'n> {
     let reg = cx.registry();
     cx.set_field(reg, ENV_META, Val::Table(mt));
     mt
+}
+
+fn vec_meta<'n>(cx: &mut Cx<'n>) -> TableRef<'n> {
+    let reg = cx.registry();
+    if let Val::Table(t) = cx.get_field(reg, VEC_META) {
+        return t;
+    }
+    let mt = cx.new_table();
+    let methods = cx.new_table();
+    let funcs: &[(&'static str, HostFn)] = &[("reset", vec_reset), ("step", vec_step)];
+    cx.register(methods, funcs);
+    let index = cx.new_function("__index", vec_index, &[Val::Table(methods)]);
+    cx.set_field(mt, "__index", index);
+    let name = cx.new_str(b"tsunami.VecEnv");
+    cx.set_field(mt, "__name", name);
+    let reg = cx.registry();
+    cx.set_field(reg, VEC_META, Val::Table(mt));
+    mt
+}
+
+/// `tsunami.make_vec(id, n)`: n copies stepped together (gymnasium's `SyncVectorEnv`).
+fn make_vec<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let id = cx.check_str(a, 1)?.to_str_lossy().into_owned();
+    let n = cx.check_integer(a, 2)?;
+    let n = usize::try_from(n).unwrap_or(0);
+    let v = VecEpisode::new(&id, n).map_err(|e| cx.rt_error(&e))?;
+    let mt = vec_meta(cx);
+    let ud = cx.new_userdata(v, Some(mt));
+    cx.push(ud);
+    Ok(Ret::Values(1))
+}
+
+fn with_vec<'n, R>(
+    cx: &mut Cx<'n>,
+    a: Args,
+    f: impl FnOnce(&mut VecEpisode) -> R,
+) -> HostResult<'n, R> {
+    let v = cx.arg(a, 1);
+    if let Some(e) = cx.userdata_mut::<VecEpisode>(v) {
+        return Ok(f(e));
+    }
+    Err(cx.arg_type_error(a, 1, "tsunami.VecEnv"))
+}
+
+/// A list of lists of numbers.
+fn nested_list<'n>(cx: &mut Cx<'n>, rows: &[Vec<f64>]) -> Val<'n> {
+    let t = cx.new_table_with(rows.len(), 0);
+    for (i, r) in rows.iter().enumerate() {
+        let v = number_list(cx, r);
+        cx.raw_set_int(t, i as i64 + 1, v);
+    }
+    Val::Table(t)
+}
+
+/// `venv:reset([seed])` -> observations (one list per copy), info.
+fn vec_reset<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    with_vec(cx, a, |_| ())?;
+    let seed = match cx.arg(a, 2) {
+        Val::Nil => None,
+        Val::Num(x) => Some(seed_of(cx, 2, x)?),
+        _ => return Err(cx.arg_type_error(a, 2, "seed")),
+    };
+    let obs = with_vec(cx, a, |v| v.reset(seed))?;
+    let obs = obs.map_err(|e| cx.rt_error(&e))?;
+    let ov = nested_list(cx, &obs);
+    cx.push(ov);
+    let info = cx.new_table();
+    cx.push(Val::Table(info));
+    Ok(Ret::Values(2))
+}
+
+/// `venv:step(actions)` -> observations, rewards, terminated, truncated, info (lists).
+fn vec_step<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let n = with_vec(cx, a, |v| v.len())?;
+    let t = cx.check_table(a, 2)?;
+    if cx.raw_len(t) != n {
+        let msg = format!("{} actions for {n} environments", cx.raw_len(t));
+        return Err(cx.arg_error(2, &msg));
+    }
+    let mut actions = Vec::with_capacity(n);
+    for i in 1..=n {
+        let action = match cx.raw_get_int(t, i as i64) {
+            Val::Num(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => Action::Discrete(x as i64),
+            Val::Num(x) => Action::Continuous(vec![x]),
+            Val::Table(at) => Action::Continuous(numbers_of(cx, at, 2, "action", 64)?),
+            other => {
+                let msg = format!(
+                    "actions[{i}] must be a number or a table, not {}",
+                    other.type_name()
+                );
+                return Err(cx.arg_error(2, &msg));
+            }
+        };
+        actions.push(action);
+    }
+    let steps = with_vec(cx, a, |v| v.step(&actions))?;
+    let steps = steps.map_err(|e| cx.rt_error(&e))?;
+    let obs: Vec<Vec<f64>> = steps.iter().map(|s| s.observation.clone()).collect();
+    let ov = nested_list(cx, &obs);
+    cx.push(ov);
+    let rewards: Vec<f64> = steps.iter().map(|s| s.reward).collect();
+    let rv = number_list(cx, &rewards);
+    cx.push(rv);
+    for flag in [|s: &env::Step| s.terminated, |s: &env::Step| s.truncated] {
+        let ft = cx.new_table_with(n, 0);
+        for (i, s) in steps.iter().enumerate() {
+            cx.raw_set_int(ft, i as i64 + 1, Val::Bool(flag(s)));
+        }
+        cx.push(Val::Table(ft));
+    }
+    let info = cx.new_table();
+    cx.push(Val::Table(info));
+    Ok(Ret::Values(5))
+}
+
+/// `num_envs`, `single_observation_space`, `single_action_space`, `id`; then methods.
+fn vec_index<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let key = match cx.arg(a, 2) {
+        Val::Str(s) => s.to_str_lossy().into_owned(),
+        _ => String::new(),
+    };
+    let v = with_vec(cx, a, |v| match key.as_str() {
+        "id" => Some(Field::Str(v.env().id())),
+        "num_envs" => Some(Field::Num(v.len() as f64)),
+        "single_observation_space" => Some(Field::Space(v.env().observation_space())),
+        "single_action_space" => Some(Field::Space(v.env().action_space())),
+        _ => None,
+    })?;
+    let v = match v {
+        Some(Field::Str(s)) => cx.new_str(s.as_bytes()),
+        Some(Field::Space(sp)) => space_table(cx, &sp),
+        Some(Field::Num(x)) => Val::Num(x),
+        None => match cx.upvalue(0) {
+            Val::Table(m) => {
+                let k = cx.arg(a, 2);
+                cx.raw_get(m, k)
+            }
+            _ => Val::Nil,
+        },
+    };
+    cx.push(v);
+    Ok(Ret::Values(1))
 }
 
 /// `tsunami.make(id)`.

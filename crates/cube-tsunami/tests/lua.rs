@@ -160,3 +160,34 @@ fn hostile_states_never_hang_or_panic() {
         "3"
     );
 }
+
+#[test]
+fn vector_environments_step_copies_together() {
+    assert_eq!(
+        ok(r#"local v = tsunami.make_vec("CartPole-v1", 4)
+              local obs = v:reset(3)
+              local e = tsunami.make("CartPole-v1")
+              local o3 = e:reset(5)          -- copy 3 is seeded 3 + 2
+              assert(table.concat(o3, ",") == table.concat(obs[3], ","))
+              local restarts, steps = 0, 0
+              local ended = {}
+              for t = 1, 300 do
+                local o, r, term, trunc = v:step{t % 2, 1, 0, math.floor(t / 3) % 2}
+                for i = 1, 4 do
+                  if ended[i] then
+                    assert(r[i] == 0 and not term[i] and not trunc[i])
+                    restarts = restarts + 1
+                  end
+                  ended[i] = term[i] or trunc[i]
+                end
+                steps = steps + 1
+              end
+              return v.num_envs .. " " .. v.single_action_space.n .. " " .. tostring(restarts > 0)"#),
+        "4 2 true"
+    );
+    assert!(err("tsunami.make_vec('CartPole-v1', 0)").contains("1 to 4096 copies"));
+    assert!(err("local v = tsunami.make_vec('CartPole-v1', 2) v:reset() v:step{1}")
+        .contains("1 actions for 2 environments"));
+    assert!(err("local v = tsunami.make_vec('CartPole-v1', 2) v:reset() v:step{1, 7}")
+        .contains("Discrete(2)"));
+}

@@ -272,3 +272,153 @@ mod tests {
         }
     }
 }
+
+/// Several copies of one environment stepped together, as gymnasium's
+/// `SyncVectorEnv` with its default autoreset mode (`NEXT_STEP`): a copy whose episode
+/// ended is reset by the next `step`, which ignores its action and returns the new
+/// episode's first observation with reward 0 and both flags false.
+pub struct VecEpisode {
+    copies: Vec<Episode>,
+    /// Copies whose episode ended on the last step.
+    ended: Vec<bool>,
+}
+
+/// At most this many copies in one vector environment.
+pub const MAX_COPIES: usize = 4096;
+
+impl VecEpisode {
+    pub fn new(id: &str, n: usize) -> Result<VecEpisode, String> {
+        if n == 0 || n > MAX_COPIES {
+            return Err(format!(
+                "a vector environment has 1 to {MAX_COPIES} copies, not {n}"
+            ));
+        }
+        let copies = (0..n)
+            .map(|_| make(id).map(Episode::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(VecEpisode {
+            ended: vec![false; n],
+            copies,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.copies.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.copies.is_empty()
+    }
+
+    pub fn env(&self) -> &dyn Env {
+        self.copies[0].env()
+    }
+
+    /// Resets every copy; with a seed, copy `i` gets `seed + i` (as gymnasium).
+    pub fn reset(&mut self, seed: Option<u64>) -> Result<Vec<Vec<f64>>, String> {
+        self.ended.iter_mut().for_each(|e| *e = false);
+        self.copies
+            .iter_mut()
+            .enumerate()
+            .map(|(i, c)| {
+                c.reset(&ResetOptions {
+                    seed: seed.map(|s| s.wrapping_add(i as u64)),
+                    ..Default::default()
+                })
+            })
+            .collect()
+    }
+
+    /// One step of every copy (`actions[i]` for copy `i`).
+    pub fn step(&mut self, actions: &[Action]) -> Result<Vec<Step>, String> {
+        if actions.len() != self.copies.len() {
+            return Err(format!(
+                "{} actions for {} environments",
+                actions.len(),
+                self.copies.len()
+            ));
+        }
+        // Check every action first: a bad one changes no copy.
+        for (c, a) in self.copies.iter().zip(actions) {
+            check_action(&c.env.action_space(), a)?;
+        }
+        let mut out = Vec::with_capacity(actions.len());
+        for ((c, a), ended) in self.copies.iter_mut().zip(actions).zip(&mut self.ended) {
+            let step = if *ended {
+                let observation = c.reset(&ResetOptions::default())?;
+                Step {
+                    observation,
+                    reward: 0.0,
+                    terminated: false,
+                    truncated: false,
+                }
+            } else {
+                c.step(a)?
+            };
+            *ended = step.terminated || step.truncated;
+            out.push(step);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod vec_tests {
+    use super::*;
+
+    #[test]
+    fn copies_step_as_single_environments_and_reset_on_the_next_step() {
+        let mut v = VecEpisode::new("CartPole-v1", 3).unwrap();
+        let first = v.reset(Some(10)).unwrap();
+        let mut singles: Vec<Episode> = (0..3)
+            .map(|_| Episode::new(make("CartPole-v1").unwrap()))
+            .collect();
+        for (i, s) in singles.iter_mut().enumerate() {
+            let o = s
+                .reset(&ResetOptions {
+                    seed: Some(10 + i as u64),
+                    ..Default::default()
+                })
+                .unwrap();
+            assert_eq!(o, first[i]);
+        }
+        let mut saw_autoreset = false;
+        let mut ended = [false; 3];
+        for t in 0..200 {
+            let actions: Vec<Action> = (0..3).map(|i| Action::Discrete((t + i) % 2)).collect();
+            let steps = v.step(&actions).unwrap();
+            for i in 0..3 {
+                if ended[i] {
+                    // The copy restarted: reward 0, flags false, a fresh start.
+                    assert_eq!(steps[i].reward, 0.0);
+                    assert!(!steps[i].terminated && !steps[i].truncated);
+                    assert!(steps[i].observation.iter().all(|x| x.abs() < 0.05));
+                    saw_autoreset = true;
+                    // Follow the copy from its new start.
+                    let state = v.copies[i].env().state();
+                    singles[i]
+                        .reset(&ResetOptions {
+                            state: Some(state),
+                            ..Default::default()
+                        })
+                        .unwrap();
+                    ended[i] = false;
+                    continue;
+                }
+                let s = singles[i].step(&actions[i]).unwrap();
+                assert_eq!(s, steps[i], "copy {i} at step {t}");
+                ended[i] = s.terminated || s.truncated;
+            }
+        }
+        assert!(saw_autoreset);
+        assert!(v.step(&[Action::Discrete(0)]).is_err());
+        let bad = [
+            Action::Discrete(0),
+            Action::Discrete(5),
+            Action::Discrete(0),
+        ];
+        assert!(v.step(&bad).is_err());
+        assert!(VecEpisode::new("CartPole-v1", 0).is_err());
+        assert!(VecEpisode::new("CartPole-v1", MAX_COPIES + 1).is_err());
+    }
+}
