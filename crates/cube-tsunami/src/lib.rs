@@ -6,7 +6,7 @@
 //! and action spaces), built in Rust to gymnasium's own definitions, and the Lua
 //! library that gives them to processes.
 //!
-//! - [`env`]: the [`env::Env`] trait, spaces, and [`env::Episode`], which adds
+//! - [`mod@env`]: the [`env::Env`] trait, spaces, and [`env::Episode`], which adds
 //!   gymnasium's `TimeLimit` (truncation) and the reset-before-step order to an
 //!   environment. One module per environment, each a transcription of gymnasium 1.x's
 //!   classic-control source (dynamics, rewards, termination, initial-state ranges):
