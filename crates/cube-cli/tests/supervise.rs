@@ -694,8 +694,13 @@ fn a_wildcard_tcp_port_is_reported() {
     let mut sup = supervise(&config, &[]);
     let _guard = KillOnPanic(sup.id());
     let mut err = std::io::BufReader::new(sup.stderr.take().unwrap());
+    // The supervisor also logs events on stderr (a spawn may come first): the
+    // banner is the line that names the control endpoint.
     let mut line = String::new();
-    err.read_line(&mut line).unwrap();
+    while !line.contains("control at ") {
+        line.clear();
+        assert!(err.read_line(&mut line).unwrap() > 0, "no banner on stderr");
+    }
     let at = |what: &str| -> String {
         let i = line.find(what).unwrap_or_else(|| panic!("{line}")) + what.len();
         line[i..].split([';', '\n']).next().unwrap().to_string()

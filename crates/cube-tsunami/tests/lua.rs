@@ -186,8 +186,12 @@ fn vector_environments_step_copies_together() {
         "4 2 true"
     );
     assert!(err("tsunami.make_vec('CartPole-v1', 0)").contains("1 to 4096 copies"));
-    assert!(err("local v = tsunami.make_vec('CartPole-v1', 2) v:reset() v:step{1}")
-        .contains("1 actions for 2 environments"));
-    assert!(err("local v = tsunami.make_vec('CartPole-v1', 2) v:reset() v:step{1, 7}")
-        .contains("Discrete(2)"));
+    assert!(
+        err("local v = tsunami.make_vec('CartPole-v1', 2) v:reset() v:step{1}")
+            .contains("1 actions for 2 environments")
+    );
+    assert!(
+        err("local v = tsunami.make_vec('CartPole-v1', 2) v:reset() v:step{1, 7}")
+            .contains("Discrete(2)")
+    );
 }
