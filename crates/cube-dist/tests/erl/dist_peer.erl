@@ -31,18 +31,26 @@ loop() ->
             watch(unlinker, Pid);
         %% A process registered as Name that dies with `bye` on `die`.
         {target, Cube, Name} ->
+            %% It announces itself only once its watcher monitors it: a signal Cube
+            %% sends at once must not kill it before the monitor exists (noproc).
             Pid = spawn(fun() ->
                 register(Name, self()),
+                receive watched -> ok end,
                 Cube ! {target, Name, self()},
                 receive die -> exit(bye) end
             end),
-            watch(Name, Pid)
+            watch(Name, Pid, fun() -> Pid ! watched end)
     end,
     loop().
 
 %% Prints "down Tag Reason" when Pid ends.
 watch(Tag, Pid) ->
+    watch(Tag, Pid, fun() -> ok end).
+
+%% The same, calling Then once the monitor is in place.
+watch(Tag, Pid, Then) ->
     spawn(fun() ->
         Ref = erlang:monitor(process, Pid),
+        Then(),
         receive {'DOWN', Ref, process, _, Reason} -> io:format("down ~p ~p~n", [Tag, Reason]) end
     end).
