@@ -46,47 +46,50 @@ fn install(cx: &mut Cx<'_>) {
     cx.set_field(loaded, "tsunami", Val::Table(module));
 }
 
-fn env_meta<'n>(cx: &mut Cx<'n>) -> TableRef<'n> {
+/// The metatable kept in the registry under `key` (made on first use): `__index`
+/// answers the type's fields through `index` (its upvalue is the methods table), then
+/// its methods; `tostring` is its `__tostring`, if it has one.
+fn class_meta<'n>(
+    cx: &mut Cx<'n>,
+    key: &str,
+    name: &str,
+    methods: &[(&'static str, HostFn)],
+    index: HostFn,
+    tostring: Option<HostFn>,
+) -> TableRef<'n> {
     let reg = cx.registry();
-    if let Val::Table(t) = cx.get_field(reg, ENV_META) {
+    if let Val::Table(t) = cx.get_field(reg, key) {
         return t;
     }
     let mt = cx.new_table();
-    let methods = cx.new_table();
-    let funcs: &[(&'static str, HostFn)] = &[
+    let table = cx.new_table();
+    cx.register(table, methods);
+    let index = cx.new_function("__index", index, &[Val::Table(table)]);
+    cx.set_field(mt, "__index", index);
+    if let Some(f) = tostring {
+        let f = cx.new_function("__tostring", f, &[]);
+        cx.set_field(mt, "__tostring", f);
+    }
+    let name = cx.new_str(name.as_bytes());
+    cx.set_field(mt, "__name", name);
+    let reg = cx.registry();
+    cx.set_field(reg, key, Val::Table(mt));
+    mt
+}
+
+fn env_meta<'n>(cx: &mut Cx<'n>) -> TableRef<'n> {
+    let methods: &[(&'static str, HostFn)] = &[
         ("reset", reset),
         ("step", step),
         ("state", state),
         ("elapsed", elapsed),
     ];
-    cx.register(methods, funcs);
-    let index = cx.new_function("__index", index, &[Val::Table(methods)]);
-    cx.set_field(mt, "__index", index);
-    let tostring = cx.new_function("__tostring", tostring, &[]);
-    cx.set_field(mt, "__tostring", tostring);
-    let name = cx.new_str(b"tsunami.Env");
-    cx.set_field(mt, "__name", name);
-    let reg = cx.registry();
-    cx.set_field(reg, ENV_META, Val::Table(mt));
-    mt
+    class_meta(cx, ENV_META, "tsunami.Env", methods, index, Some(tostring))
 }
 
 fn vec_meta<'n>(cx: &mut Cx<'n>) -> TableRef<'n> {
-    let reg = cx.registry();
-    if let Val::Table(t) = cx.get_field(reg, VEC_META) {
-        return t;
-    }
-    let mt = cx.new_table();
-    let methods = cx.new_table();
-    let funcs: &[(&'static str, HostFn)] = &[("reset", vec_reset), ("step", vec_step)];
-    cx.register(methods, funcs);
-    let index = cx.new_function("__index", vec_index, &[Val::Table(methods)]);
-    cx.set_field(mt, "__index", index);
-    let name = cx.new_str(b"tsunami.VecEnv");
-    cx.set_field(mt, "__name", name);
-    let reg = cx.registry();
-    cx.set_field(reg, VEC_META, Val::Table(mt));
-    mt
+    let methods: &[(&'static str, HostFn)] = &[("reset", vec_reset), ("step", vec_step)];
+    class_meta(cx, VEC_META, "tsunami.VecEnv", methods, vec_index, None)
 }
 
 /// `tsunami.make_vec(id, n)`: n copies stepped together (gymnasium's `SyncVectorEnv`).
@@ -150,17 +153,13 @@ fn vec_step<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     }
     let mut actions = Vec::with_capacity(n);
     for i in 1..=n {
-        let action = match cx.raw_get_int(t, i as i64) {
-            Val::Num(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => Action::Discrete(x as i64),
-            Val::Num(x) => Action::Continuous(vec![x]),
-            Val::Table(at) => Action::Continuous(numbers_of(cx, at, 2, "action", 64)?),
-            other => {
-                let msg = format!(
-                    "actions[{i}] must be a number or a table, not {}",
-                    other.type_name()
-                );
-                return Err(cx.arg_error(2, &msg));
-            }
+        let v = cx.raw_get_int(t, i as i64);
+        let Some(action) = action_of(cx, v, 2)? else {
+            let msg = format!(
+                "actions[{i}] must be a number or a table, not {}",
+                v.type_name()
+            );
+            return Err(cx.arg_error(2, &msg));
         };
         actions.push(action);
     }
@@ -197,20 +196,7 @@ fn vec_index<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
         "single_action_space" => Some(Field::Space(v.env().action_space())),
         _ => None,
     })?;
-    let v = match v {
-        Some(Field::Str(s)) => cx.new_str(s.as_bytes()),
-        Some(Field::Space(sp)) => space_table(cx, &sp),
-        Some(Field::Num(x)) => Val::Num(x),
-        None => match cx.upvalue(0) {
-            Val::Table(m) => {
-                let k = cx.arg(a, 2);
-                cx.raw_get(m, k)
-            }
-            _ => Val::Nil,
-        },
-    };
-    cx.push(v);
-    Ok(Ret::Values(1))
+    push_field_or_method(cx, a, v)
 }
 
 /// `tsunami.make(id)`.
@@ -328,11 +314,9 @@ fn reset<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
 /// `env:step(action)` -> observation, reward, terminated, truncated, info.
 fn step<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     with_episode(cx, a, |_| ())?;
-    let action = match cx.arg(a, 2) {
-        Val::Num(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => Action::Discrete(x as i64),
-        Val::Num(x) => Action::Continuous(vec![x]),
-        Val::Table(t) => Action::Continuous(numbers_of(cx, t, 2, "action", 64)?),
-        _ => return Err(cx.arg_type_error(a, 2, "number or table")),
+    let v = cx.arg(a, 2);
+    let Some(action) = action_of(cx, v, 2)? else {
+        return Err(cx.arg_type_error(a, 2, "number or table"));
     };
     let s = with_episode(cx, a, |e| e.step(&action))?;
     let s = s.map_err(|e| cx.rt_error(&e))?;
@@ -398,7 +382,19 @@ fn index<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
             _ => None,
         }
     })?;
-    let v = match v {
+    push_field_or_method(cx, a, v)
+}
+
+enum Field {
+    Str(&'static str),
+    Space(Space),
+    Num(f64),
+}
+
+/// The end of an `__index`: the field's value if the key named one, else the method
+/// of that name (the methods table is the upvalue).
+fn push_field_or_method<'n>(cx: &mut Cx<'n>, a: Args, field: Option<Field>) -> HostResult<'n, Ret> {
+    let v = match field {
         Some(Field::Str(s)) => cx.new_str(s.as_bytes()),
         Some(Field::Space(sp)) => space_table(cx, &sp),
         Some(Field::Num(x)) => Val::Num(x),
@@ -414,10 +410,15 @@ fn index<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     Ok(Ret::Values(1))
 }
 
-enum Field {
-    Str(&'static str),
-    Space(Space),
-    Num(f64),
+/// An action given as a Lua value: an integer for a `Discrete` space, a number or a
+/// sequence of numbers for a `Box`; `None` for another type.
+fn action_of<'n>(cx: &mut Cx<'n>, v: Val<'n>, arg: usize) -> HostResult<'n, Option<Action>> {
+    Ok(Some(match v {
+        Val::Num(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => Action::Discrete(x as i64),
+        Val::Num(x) => Action::Continuous(vec![x]),
+        Val::Table(t) => Action::Continuous(numbers_of(cx, t, arg, "action", 64)?),
+        _ => return Ok(None),
+    }))
 }
 
 fn tostring<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
