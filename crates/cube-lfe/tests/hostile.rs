@@ -311,6 +311,49 @@ fn forms_whose_code_nests_per_operand_are_bounded() {
     }
 }
 
+/// Every form the compiler recurses through, nested to the depth limit and past it,
+/// on a 1 MB stack: compiled and run, or the deep-nesting error, never an overflow,
+/// however much stack each level's form costs in this build.
+#[test]
+fn every_recursive_form_nested_to_the_limit_is_bounded() {
+    let templates = [
+        ("(let ((x ", ")) x)"),
+        ("(let* ((x ", ")) x)"),
+        ("(flet ((f () ", ")) (f))"),
+        ("(funcall (lambda () ", "))"),
+        ("(case ", " (x x))"),
+        ("(if 'true ", " 1)"),
+        ("(cond ('true ", "))"),
+        ("(try ", " (catch ((tuple _ _ _) 1)))"),
+        ("(progn ", ")"),
+        ("(tuple ", ")"),
+        ("(car (list ", "))"),
+        ("(mref (map 1 ", ") 1)"),
+        ("(backquote (", "))"),
+        ("(lc ((<- x (list ", "))) x)"),
+    ];
+    let deep_nesting = "exception error: bad deep_nesting form\n";
+    for depth in [250, 500, 2_000] {
+        for (open, close) in templates {
+            let src = format!(
+                "(io:format \"~p~n\" (list {}0{}))",
+                open.repeat(depth),
+                close.repeat(depth)
+            );
+            let (out, err, status) = small_stack(move || run(&src));
+            assert!(
+                (status == 0 && !out.is_empty() && err.is_empty())
+                    || (status == 127 && err == deep_nesting),
+                "{open} x {depth}: status {status}, {err}"
+            );
+            // A backquoted form without commas is a literal: any depth is fine.
+            if depth > 500 && !open.starts_with("(backquote") {
+                assert_eq!(err, deep_nesting, "{open} x {depth}");
+            }
+        }
+    }
+}
+
 /// 605,198 characters is what `erl` makes of `io_lib:format("~p", [lists:seq(1,100000)])`.
 #[test]
 fn pretty_printing_deep_and_wide_terms_is_bounded() {

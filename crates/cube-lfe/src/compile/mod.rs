@@ -2,7 +2,8 @@
 //! ([`crate::ir`]).
 //!
 //! It recurses on the Rust stack once per level of source nesting, bounded by
-//! [`MAX_DEPTH`]: deeper source is a clean `#(bad_form deep_nesting)` error. User
+//! [`MAX_DEPTH`] levels and [`STACK_BUDGET`] bytes: deeper source is a clean
+//! `#(bad_form deep_nesting)` error. User
 //! macros (`defmacro`) are closures run by the evaluator through [`MacroHost`]; their
 //! expansions are bounded by [`MAX_EXPANSIONS`] per top-level form, so a macro that
 //! expands to itself forever is an error, not a hang.
@@ -23,6 +24,7 @@ use crate::exception::{Exception, Result};
 use crate::ir::{Clause, Expr, ExprRef, Fail, Lambda, Op, Pat, SegType, Segment, SizeFrom};
 use crate::record::Records;
 
+mod forms;
 mod guard;
 mod records;
 mod rewrite;
@@ -38,6 +40,25 @@ use segment::segment;
 /// 1 KB of Rust stack in an optimised build, so compiling needs under 1 MB of stack
 /// (`tests/hostile.rs` checks it on a 1 MB thread).
 pub const MAX_DEPTH: usize = 500;
+
+/// The most Rust stack one compilation may use, nested compilations (macros that
+/// evaluate code) included; past it, deeper source is the same deep-nesting error
+/// as past [`MAX_DEPTH`]. [`MAX_DEPTH`] is what users meet; this bound makes the
+/// compiler safe whatever its frames cost (an unoptimised or sanitised build, a
+/// form that nests through a costlier path) on any thread with 1 MB of stack.
+pub const STACK_BUDGET: usize = 768 * 1024;
+
+thread_local! {
+    /// The address of the outermost live [`Compiler`]'s frame on this thread, or 0.
+    static STACK_BASE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// An address in the caller's stack frame.
+#[inline(always)]
+fn stack_address() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
+}
 
 /// The most macro expansions one top-level form may make.
 pub const MAX_EXPANSIONS: usize = 100_000;
@@ -57,6 +78,35 @@ pub struct Compiler<'a> {
     expansions: usize,
     /// Compiling a guard: only guard forms and guard BIFs are allowed (`guard.rs`).
     in_guard: bool,
+    _stack_base: StackBase,
+}
+
+/// Set by the outermost [`Compiler`] on a thread: it records [`STACK_BASE`] when
+/// made and clears it when dropped. A field of its own, not a `Drop` of `Compiler`,
+/// so that a compiler's borrows need not outlive it.
+struct StackBase {
+    owned: bool,
+}
+
+impl StackBase {
+    fn enter() -> StackBase {
+        let owned = STACK_BASE.with(|b| {
+            let outermost = b.get() == 0;
+            if outermost {
+                b.set(stack_address());
+            }
+            outermost
+        });
+        StackBase { owned }
+    }
+}
+
+impl Drop for StackBase {
+    fn drop(&mut self) {
+        if self.owned {
+            STACK_BASE.with(|b| b.set(0));
+        }
+    }
 }
 
 pub(super) fn bad_form(name: &str) -> Exception {
@@ -77,6 +127,20 @@ pub(super) fn sym(name: &str) -> Sexpr {
 
 pub(super) fn list(items: Vec<Sexpr>) -> Sexpr {
     Sexpr::List(items)
+}
+
+/// Whether compiling one more level at depth `d` would pass [`MAX_DEPTH`] or
+/// [`STACK_BUDGET`]: every recursive path of the compiler asks before it recurses.
+pub(super) fn too_deep(d: usize) -> bool {
+    d > MAX_DEPTH || stack_used() > STACK_BUDGET
+}
+
+/// How much stack the compilations running on this thread use so far.
+fn stack_used() -> usize {
+    match STACK_BASE.with(|b| b.get()) {
+        0 => 0,
+        base => base.abs_diff(stack_address()),
+    }
 }
 
 /// Clones a source form (macro expansion rewrites forms into new ones). Iterative
@@ -104,6 +168,7 @@ impl<'a> Compiler<'a> {
             host,
             expansions: 0,
             in_guard: false,
+            _stack_base: StackBase::enter(),
         }
     }
 
@@ -113,7 +178,7 @@ impl<'a> Compiler<'a> {
     }
 
     fn expr_at(&mut self, s: &Sexpr, depth: usize) -> Result<ExprRef> {
-        if depth > MAX_DEPTH {
+        if too_deep(depth) {
             return Err(bad_form("deep_nesting"));
         }
         let d = depth + 1;
@@ -147,7 +212,7 @@ impl<'a> Compiler<'a> {
     /// The depth after nesting `n` more levels, or the deep-nesting error.
     fn nest(&self, d: usize, n: usize) -> Result<usize> {
         let d = d.saturating_add(n);
-        if d > MAX_DEPTH {
+        if too_deep(d) {
             return Err(bad_form("deep_nesting"));
         }
         Ok(d)
@@ -182,210 +247,9 @@ impl<'a> Compiler<'a> {
             // the guard (as in LFE's interpreter).
             return Ok(guard::illegal());
         }
-        match name {
-            "quote" => match args {
-                [x] => Ok(lit(sexpr_to_term(x))),
-                _ => Err(bad_form("quote")),
-            },
-            "backquote" => match args {
-                [x] => {
-                    let e = backquote(x, 1, d)?;
-                    self.expr_at(&e, d)
-                }
-                _ => Err(bad_form("backquote")),
-            },
-            "cons" => match args {
-                [_, _] => self.op(Op::Cons, args, d),
-                _ => Err(bad_form("cons")),
-            },
-            "car" => match args {
-                [x] => Ok(remote("erlang", "hd", vec![self.expr_at(x, d)?])),
-                _ => Err(bad_form("car")),
-            },
-            "cdr" => match args {
-                [x] => Ok(remote("erlang", "tl", vec![self.expr_at(x, d)?])),
-                _ => Err(bad_form("cdr")),
-            },
-            // Flat, however long: the IR never nests per element.
-            "list" => self.op(Op::List { dotted: false }, args, d),
-            "list*" => match args {
-                [] => Err(bad_form("list*")),
-                [one] => self.expr_at(one, d),
-                _ => self.op(Op::List { dotted: true }, args, d),
-            },
-            "tuple" => self.op(Op::Tuple, args, d),
-            "binary" => self.binary(args, d),
-            "map" => {
-                if !args.len().is_multiple_of(2) {
-                    return Err(bad_form("map"));
-                }
-                self.op(Op::Map, args, d)
-            }
-            "mset" | "map-set" | "mupd" | "map-update" => {
-                if args.is_empty() || args.len() % 2 != 1 {
-                    return Err(bad_form(name));
-                }
-                let update = name == "mupd" || name == "map-update";
-                self.op(Op::MapSet { update }, args, d)
-            }
-            "mref" | "map-get" => match args {
-                [m, k] => {
-                    let (m, k) = (self.expr_at(m, d)?, self.expr_at(k, d)?);
-                    Ok(remote("maps", "get", vec![k, m]))
-                }
-                _ => Err(bad_form(name)),
-            },
-            "msiz" | "map-size" => match args {
-                [m] => Ok(remote("erlang", "map_size", vec![self.expr_at(m, d)?])),
-                _ => Err(bad_form(name)),
-            },
-            "tref" => match args {
-                [t, i] => {
-                    let (t, i) = (self.expr_at(t, d)?, self.expr_at(i, d)?);
-                    Ok(remote("erlang", "element", vec![i, t]))
-                }
-                _ => Err(bad_form(name)),
-            },
-            "lambda" => match args {
-                [params, body @ ..] => {
-                    Ok(Rc::new(Expr::Lambda(self.lambda(params, body, None, d)?)))
-                }
-                _ => Err(bad_form("lambda")),
-            },
-            "match-lambda" => Ok(Rc::new(Expr::Lambda(self.match_lambda(args, None, d)?))),
-            "let" => self.let_form(args, d),
-            "let*" => match args {
-                [Sexpr::List(binds), body @ ..] => {
-                    if binds.len() <= 1 {
-                        let mut f = vec![sym("let"), list(clone_items(binds))];
-                        f.extend(clone_items(body));
-                        return self.expr_at(&list(f), d);
-                    }
-                    let mut inner = vec![sym("let*"), list(clone_items(&binds[1..]))];
-                    inner.extend(clone_items(body));
-                    let outer = list(vec![
-                        sym("let"),
-                        list(vec![clone_sexpr(&binds[0])]),
-                        list(inner),
-                    ]);
-                    self.expr_at(&outer, d)
-                }
-                _ => Err(bad_form("let*")),
-            },
-            "flet" | "let-function" => self.let_fun(args, false, d),
-            "fletrec" | "letrec-function" => self.let_fun(args, true, d),
-            "flet*" => match args {
-                [Sexpr::List(defs), body @ ..] => {
-                    if defs.len() <= 1 {
-                        let mut f = vec![sym("flet"), list(clone_items(defs))];
-                        f.extend(clone_items(body));
-                        return self.expr_at(&list(f), d);
-                    }
-                    let mut inner = vec![sym("flet*"), list(clone_items(&defs[1..]))];
-                    inner.extend(clone_items(body));
-                    let outer = list(vec![
-                        sym("flet"),
-                        list(vec![clone_sexpr(&defs[0])]),
-                        list(inner),
-                    ]);
-                    self.expr_at(&outer, d)
-                }
-                _ => Err(bad_form("flet*")),
-            },
-            "progn" => self.body(args, d),
-            "if" => match args {
-                [test, then] => self.if_form(test, then, None, "if", d),
-                [test, then, els] => self.if_form(test, then, Some(els), "if", d),
-                _ => Err(bad_form("if")),
-            },
-            "cond" => self.cond(args, d),
-            "case" => match args {
-                [e, clauses @ ..] => {
-                    let e = self.expr_at(e, d)?;
-                    let clauses = self.clauses(clauses, false, d)?;
-                    Ok(Rc::new(Expr::Match {
-                        args: vec![e],
-                        clauses,
-                        fail: Fail::CaseClause,
-                    }))
-                }
-                _ => Err(bad_form("case")),
-            },
-            "andalso" | "orelse" => self.andalso_orelse(name == "andalso", args, d),
-            "catch" => Ok(Rc::new(Expr::Catch(self.body(args, d)?))),
-            "try" => self.try_form(args, d),
-            "funcall" => match args {
-                [] => Err(bad_form("funcall")),
-                _ => self.op(Op::Funcall, args, d),
-            },
-            "call" => match args {
-                [_, _, ..] => self.op(Op::CallDynamic, args, d),
-                _ => Err(bad_form("call")),
-            },
-            ":" => match args {
-                [Sexpr::Atom(m), Sexpr::Atom(f), rest @ ..] => {
-                    let a = self.exprs(rest, d)?;
-                    Ok(remote(m, f, a))
-                }
-                _ => Err(bad_form(":")),
-            },
-            "function" | "fun" => match args {
-                [Sexpr::Atom(f), Sexpr::Int(a)] if *a >= 0 => {
-                    Ok(Rc::new(Expr::FunRef(Atom::new(f), *a as usize)))
-                }
-                [Sexpr::Atom(m), Sexpr::Atom(f), Sexpr::Int(a)] if *a >= 0 => {
-                    Ok(lit(Term::Fun(Rc::new(crate::closure::Fun::Remote {
-                        module: Atom::new(m),
-                        name: Atom::new(f),
-                        arity: *a as usize,
-                    }))))
-                }
-                _ => Err(bad_form(name)),
-            },
-            "lc" | "list-comp" => match args {
-                [Sexpr::List(quals), e] => {
-                    let form = list_comp(quals, e)?;
-                    self.expr_at(&form, d)
-                }
-                _ => Err(bad_form(name)),
-            },
-            "caar" | "cadr" | "cdar" | "cddr" => match args {
-                [x] => {
-                    let inner = if &name[2..3] == "a" { "car" } else { "cdr" };
-                    let outer = if &name[1..2] == "a" { "car" } else { "cdr" };
-                    let f = list(vec![sym(outer), list(vec![sym(inner), clone_sexpr(x)])]);
-                    self.expr_at(&f, d)
-                }
-                _ => Err(bad_form(name)),
-            },
-            "defun" | "defmacro" | "defrecord" | "defmodule" => Err(bad_form(name)),
-            _ => {
-                if let Some(e) = self.record_form(name, args, d)? {
-                    return Ok(e);
-                }
-                if let Some((m, f)) = split_remote(name) {
-                    let a = self.exprs(args, d)?;
-                    return Ok(remote(m, f, a));
-                }
-                let mut ops = self.exprs(args, d)?;
-                if ops.len() > 2 && (LEFT_FOLDED.contains(&name) || name == "++" || name == "--") {
-                    // Folding nests the IR once per operand.
-                    self.nest(d, ops.len())?;
-                }
-                if ops.len() > 2 && LEFT_FOLDED.contains(&name) {
-                    let mut it = ops.into_iter();
-                    let first = it.next().ok_or_else(|| bad_form(name))?;
-                    return Ok(it.fold(first, |acc, x| self.call(name, vec![acc, x])));
-                }
-                if ops.len() > 2 && (name == "++" || name == "--") {
-                    let last = ops.pop().ok_or_else(|| bad_form(name))?;
-                    return Ok(ops
-                        .into_iter()
-                        .rev()
-                        .fold(last, |acc, x| self.call(name, vec![x, acc])));
-                }
-                Ok(self.call(name, ops))
-            }
+        match Self::special_form(name) {
+            Some(compile) => compile(self, name, args, d),
+            None => self.application(name, args, d),
         }
     }
 
@@ -706,7 +570,7 @@ impl<'a> Compiler<'a> {
 
     /// Compiles a pattern.
     pub fn pattern(&mut self, s: &Sexpr, d: usize) -> Result<Pat> {
-        if d > MAX_DEPTH {
+        if too_deep(d) {
             return Err(bad_form("deep_nesting"));
         }
         let d = d + 1;

@@ -54,6 +54,9 @@ impl Compiler<'_> {
 
     /// The record forms of the records defined so far (see `record.rs`); `None` if
     /// `name` is not one.
+    // Not inlined: every call form asks it first, and its locals would otherwise be
+    // paid per level of nesting (see `forms.rs`).
+    #[inline(never)]
     pub(super) fn record_form(
         &mut self,
         name: &str,

@@ -1,7 +1,7 @@
 //! Built-in macros that rewrite source into other source: backquote and list
 //! comprehensions.
 
-use super::{bad_form, clone_sexpr, is_when, list, sym, MAX_DEPTH};
+use super::{bad_form, clone_sexpr, is_when, list, sym, too_deep};
 use crate::exception::Result;
 use crate::sexpr::Sexpr;
 
@@ -9,7 +9,7 @@ use crate::sexpr::Sexpr;
 /// backquotes; only commas at depth 1 are evaluated. Recursion is bounded by
 /// the compiler's depth count `d`.
 pub(super) fn backquote(x: &Sexpr, depth: usize, d: usize) -> Result<Sexpr> {
-    if d > MAX_DEPTH {
+    if too_deep(d) {
         return Err(bad_form("deep_nesting"));
     }
     let d = d + 1;
