@@ -62,6 +62,10 @@ enum Command {
         /// loadfile, nor binary chunks in load.
         #[arg(long)]
         sandbox: bool,
+        /// An LFE program's module directory, searched for NAME.lfe when NAME:f is
+        /// first called (after the script's directory and LFE_PATH); repeatable.
+        #[arg(long = "pa", value_name = "DIR")]
+        lfe_path: Vec<std::path::PathBuf>,
         /// The script; `-` reads standard input.
         file: String,
         /// Arguments, visible to the script as `arg[1]`, `arg[2]`, ... and as `...`.
@@ -169,8 +173,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         // LFE scripts run on cube-lfe's evaluator (not yet as a scheduled process).
-        Some(Command::Run { file, args, .. }) if file.ends_with(".lfe") => {
-            cube_lfe::run_file(&file, &args).clamp(0, 255) as u8
+        Some(Command::Run {
+            file,
+            args,
+            lfe_path,
+            ..
+        }) if file.ends_with(".lfe") => {
+            cube_lfe::run_file(&file, &args, &lfe_path).clamp(0, 255) as u8
         }
         Some(Command::Run {
             schedulers,
@@ -180,6 +189,7 @@ fn main() -> ExitCode {
             sandbox,
             file,
             args,
+            lfe_path: _,
         }) => script::run_file(
             &file,
             &args,

@@ -28,14 +28,25 @@ pub struct FunNode {
     pub next: Option<Rc<FunNode>>,
 }
 
-/// What code sees: variables and local functions.
+/// What code sees: variables, local functions and the module it is in.
 #[derive(Clone, Default)]
 pub struct Scope {
     pub vars: Option<Rc<VarNode>>,
     pub funs: Option<Rc<FunNode>>,
+    /// The module whose code this is (`None` for a script's or the shell's): its
+    /// functions and imports are what a local call finds after the local functions.
+    pub module: Option<Atom>,
 }
 
 impl Scope {
+    /// The empty scope of a function of `module`.
+    pub fn in_module(module: Option<Atom>) -> Scope {
+        Scope {
+            module,
+            ..Scope::default()
+        }
+    }
+
     /// The value of the variable `name`.
     pub fn var(&self, name: Atom) -> Option<&Term> {
         let mut node = self.vars.as_deref();
@@ -61,6 +72,7 @@ impl Scope {
         Scope {
             vars,
             funs: self.funs.clone(),
+            module: self.module,
         }
     }
 
@@ -79,6 +91,7 @@ impl Scope {
                     scope: Scope {
                         vars: n.vars.clone(),
                         funs,
+                        module: self.module,
                     },
                 });
             }
@@ -101,13 +114,22 @@ pub enum Fun {
         name: Atom,
         arity: usize,
     },
+    /// `#'name/arity` of a function of a module, made in that module's code: it calls
+    /// the function whether the module exports it or not (Erlang's local fun).
+    Local {
+        module: Atom,
+        name: Atom,
+        arity: usize,
+    },
 }
 
 impl Fun {
     pub fn arity(&self) -> usize {
         match self {
             Fun::Closure { lambda, .. } => lambda.arity,
-            Fun::Global { arity, .. } | Fun::Remote { arity, .. } => *arity,
+            Fun::Global { arity, .. } | Fun::Remote { arity, .. } | Fun::Local { arity, .. } => {
+                *arity
+            }
         }
     }
 

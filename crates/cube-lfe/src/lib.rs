@@ -46,6 +46,11 @@
 //!   `defmacro` defining for the rest of the file, calls resolved when they run; an
 //!   uncaught exception is reported as `lfe` reports it, with its exit status 127.
 //!   Goldens made with the real `lfe`: `tests/lfe/programs/`, `tests/programs.rs`.
+//! - `module.rs`: `defmodule` (exports, imports, the module's own macros and records)
+//!   and the search path (`LFE_PATH`, `cube-cli run --pa DIR`, the script's
+//!   directory) that loads `name.lfe` on the first call of `name:f`. A file whose
+//!   first form is `defmodule` runs as `(NAME:main)`. Goldens compiled by the real
+//!   LFE: `tests/lfe/modules/`, `tests/modules.rs`.
 //!
 //! # Running as a scheduler task (next)
 //! [`machine::Machine::resume`] already has the shape of decision 7's task interface:
@@ -131,6 +136,7 @@ pub mod exception;
 pub mod ir;
 pub mod lex;
 pub mod machine;
+pub mod module;
 pub mod order;
 pub mod pattern;
 pub mod pretty;

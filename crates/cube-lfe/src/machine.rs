@@ -18,7 +18,8 @@ use std::rc::Rc;
 use crate::atom::Atom;
 use crate::closure::{Fun, FunNode, Scope};
 use crate::exception::{Class, Exception};
-use crate::ir::{Clause, Expr, ExprRef, Fail, Op};
+use crate::ir::{Clause, Expr, ExprRef, Fail, Lambda, Op};
+use crate::module::Module;
 use crate::pattern::match_pat;
 use crate::runtime::Runtime;
 use crate::term::Term;
@@ -237,6 +238,7 @@ impl Machine {
                 let inner = Scope {
                     vars: scope.vars,
                     funs: Some(Rc::new(node)),
+                    module: scope.module,
                 };
                 Ctrl::Eval(body.clone(), inner)
             }
@@ -258,10 +260,19 @@ impl Machine {
                 Ctrl::Eval(body.clone(), scope)
             }
             Expr::FunRef(name, arity) => {
-                let f = scope.local_fun(*name, *arity).unwrap_or(Fun::Global {
-                    name: *name,
-                    arity: *arity,
-                });
+                let (name, arity) = (*name, *arity);
+                let f = scope
+                    .local_fun(name, arity)
+                    .unwrap_or_else(|| match scope.module {
+                        Some(module) if module_function(rt, module, name, arity).is_some() => {
+                            Fun::Local {
+                                module,
+                                name,
+                                arity,
+                            }
+                        }
+                        _ => Fun::Global { name, arity },
+                    });
                 Ctrl::Value(Term::Fun(Rc::new(f)))
             }
         }
@@ -530,11 +541,23 @@ impl Machine {
                     Fun::Closure { lambda, scope } => {
                         self.enter(lambda.clauses.clone(), args, scope.clone())
                     }
+                    // A top-level function, else an auto-imported BIF (`#'+/2`).
                     Fun::Global { name, .. } => match rt.function(*name, args.len()) {
                         Some(l) => self.enter(l.clauses.clone(), args, Scope::default()),
-                        None => undefined_function(*name, args.len()),
+                        None => match rt.native(Atom::ERLANG, *name, args.len()) {
+                            Some(native) => native_ctrl(native(rt, &args)),
+                            None => undefined_function(*name, args.len()),
+                        },
                     },
                     Fun::Remote { module, name, .. } => self.call_remote(rt, *module, *name, args),
+                    Fun::Local { module, name, .. } => {
+                        match module_function(rt, *module, *name, args.len()) {
+                            Some(l) => {
+                                self.enter(l.clauses.clone(), args, Scope::in_module(Some(*module)))
+                            }
+                            None => Ctrl::Raise(Exception::error(Term::atom("undef"))),
+                        }
+                    }
                 }
             }
             Callee::Local(name, scope) => {
@@ -543,14 +566,21 @@ impl Machine {
                 {
                     return self.enter(lambda.clauses.clone(), args, scope.clone());
                 }
+                if let Some(m) = scope.module {
+                    if let Some(module) = rt.loaded_module(m) {
+                        if let Some(l) = module.functions.get(&(name, args.len())) {
+                            return self.enter(l.clauses.clone(), args, Scope::in_module(Some(m)));
+                        }
+                        if let Some(&(from, f)) = module.imports.get(&(name, args.len())) {
+                            return self.call_remote(rt, from, f, args);
+                        }
+                    }
+                }
                 if let Some(l) = rt.function(name, args.len()) {
                     return self.enter(l.clauses.clone(), args, Scope::default());
                 }
                 if let Some(native) = rt.native(Atom::ERLANG, name, args.len()) {
-                    return match native(rt, &args) {
-                        Ok(v) => Ctrl::Value(v),
-                        Err(e) => Ctrl::Raise(e),
-                    };
+                    return native_ctrl(native(rt, &args));
                 }
                 if is_apply(Atom::ERLANG, name, args.len()) {
                     return self.call_remote(rt, Atom::ERLANG, name, args);
@@ -586,17 +616,47 @@ impl Machine {
                 },
             };
         }
+        if let Some(module) = rt.loaded_module(m) {
+            return self.call_exported(&module, f, args);
+        }
         if let Some(l) = rt.library_function(m, f, args.len()) {
             return self.enter(l.clauses.clone(), args, Scope::default());
         }
-        match rt.native(m, f, args.len()) {
-            Some(native) => match native(rt, &args) {
-                Ok(v) => Ctrl::Value(v),
-                Err(e) => Ctrl::Raise(e),
-            },
-            None => Ctrl::Raise(Exception::error(Term::atom("undef"))),
+        if let Some(native) = rt.native(m, f, args.len()) {
+            return native_ctrl(native(rt, &args));
+        }
+        match rt.autoload(m) {
+            Ok(Some(module)) => self.call_exported(&module, f, args),
+            Ok(None) => Ctrl::Raise(Exception::error(Term::atom("undef"))),
+            Err(e) => Ctrl::Raise(e),
         }
     }
+
+    /// A call of `module:f` from outside the module: only exported functions.
+    fn call_exported(&mut self, module: &Module, f: Atom, args: Vec<Term>) -> Ctrl {
+        match module.functions.get(&(f, args.len())) {
+            Some(l) if module.exported(f, args.len()) => {
+                self.enter(l.clauses.clone(), args, Scope::in_module(Some(module.name)))
+            }
+            _ => Ctrl::Raise(Exception::error(Term::atom("undef"))),
+        }
+    }
+}
+
+/// A native's result as the machine's next step.
+fn native_ctrl(r: Result<Term, Exception>) -> Ctrl {
+    match r {
+        Ok(v) => Ctrl::Value(v),
+        Err(e) => Ctrl::Raise(e),
+    }
+}
+
+/// The function `name/arity` of the loaded module `module`.
+fn module_function(rt: &Runtime, module: Atom, name: Atom, arity: usize) -> Option<Rc<Lambda>> {
+    rt.loaded_module(module)?
+        .functions
+        .get(&(name, arity))
+        .cloned()
 }
 
 fn is_apply(m: Atom, f: Atom, arity: usize) -> bool {

@@ -10,6 +10,7 @@ use crate::compile::{Compiler, MacroHost};
 use crate::exception::{Exception, Result};
 use crate::ir::{ExprRef, Lambda};
 use crate::machine::Machine;
+use crate::module::Module;
 use crate::sexpr::Sexpr;
 use crate::term::Term;
 
@@ -58,6 +59,10 @@ pub struct Runtime {
     pub records: crate::record::Records,
     /// Standard output of `io:format` and friends.
     pub out: Box<dyn Write>,
+    /// Modules loaded (`module.rs`).
+    modules: HashMap<Atom, Rc<Module>>,
+    /// Directories where a module not yet loaded is looked for (`name.lfe`).
+    pub path: Vec<std::path::PathBuf>,
 }
 
 const PRELUDE: &str = include_str!("prelude.lfe");
@@ -72,6 +77,8 @@ impl Runtime {
             macros: HashMap::new(),
             records: HashMap::new(),
             out,
+            modules: HashMap::new(),
+            path: Vec::new(),
         };
         crate::bif::register(&mut rt);
         crate::record::register(&mut rt);
@@ -113,6 +120,45 @@ impl Runtime {
     pub fn compile_function(&mut self, name: Atom, parts: &[Sexpr]) -> Result<Rc<Lambda>> {
         let (macros, records) = (self.macros.clone(), self.records.clone());
         Compiler::new(&macros, &records, self).function(parts, Some(name), 0)
+    }
+
+    /// Compiles a module (`forms` start with its `defmodule`) and loads it, replacing
+    /// the code of a module of the same name. Returns the module's name.
+    pub fn load_module(&mut self, forms: &[Sexpr]) -> Result<Atom> {
+        let module = crate::module::compile(self, forms)?;
+        let name = module.name;
+        if !self.modules.contains_key(&name) && self.modules.len() >= crate::module::MAX_MODULES {
+            return Err(Exception::error_with("system_limit", Term::atom("modules")));
+        }
+        self.modules.insert(name, Rc::new(module));
+        Ok(name)
+    }
+
+    /// The loaded module `name`.
+    pub fn loaded_module(&self, name: Atom) -> Option<Rc<Module>> {
+        self.modules.get(&name).cloned()
+    }
+
+    /// The module `name`, loaded from the search path if it is not loaded yet:
+    /// `Ok(None)` when no directory has it.
+    pub fn autoload(&mut self, name: Atom) -> Result<Option<Rc<Module>>> {
+        if let Some(m) = self.loaded_module(name) {
+            return Ok(Some(m));
+        }
+        let Some(file) = crate::module::find(&self.path, name.name()) else {
+            return Ok(None);
+        };
+        let forms = crate::module::read(&file)?;
+        if !forms.first().is_some_and(crate::module::is_defmodule) {
+            return Ok(None);
+        }
+        let loaded = self.load_module(&forms)?;
+        // A file whose module has another name does not define `name`.
+        Ok(if loaded == name {
+            self.loaded_module(name)
+        } else {
+            None
+        })
     }
 
     /// The prelude: `(module (defun name ...) ...)` blocks of library code.

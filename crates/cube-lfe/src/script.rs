@@ -29,6 +29,8 @@ pub struct ScriptOptions {
     pub max_reductions: Option<u64>,
     /// The deepest the frame stack may grow.
     pub max_frames: usize,
+    /// Directories where modules are looked for (`name.lfe`), after `LFE_PATH`'s.
+    pub path: Vec<std::path::PathBuf>,
 }
 
 impl Default for ScriptOptions {
@@ -36,6 +38,7 @@ impl Default for ScriptOptions {
         ScriptOptions {
             max_reductions: None,
             max_frames: crate::machine::DEFAULT_MAX_FRAMES,
+            path: Vec::new(),
         }
     }
 }
@@ -64,7 +67,9 @@ pub fn run_script(
 }
 
 /// Reads `path` and runs it as [`run_script`] does, writing to stdout and stderr.
-pub fn run_file(path: &str, args: &[String]) -> i32 {
+/// Modules are looked for in the script's directory, then in `LFE_PATH`'s, then in
+/// `extra_path` (the command line's `--pa`).
+pub fn run_file(path: &str, args: &[String], extra_path: &[std::path::PathBuf]) -> i32 {
     let source = match std::fs::read(path) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) => {
@@ -72,15 +77,25 @@ pub fn run_file(path: &str, args: &[String]) -> i32 {
             return ERROR_STATUS;
         }
     };
+    let dir = std::path::Path::new(path)
+        .parent()
+        .map(|d| {
+            if d.as_os_str().is_empty() {
+                std::path::Path::new(".")
+            } else {
+                d
+            }
+        })
+        .unwrap_or(std::path::Path::new("."));
+    let mut search = vec![dir.to_path_buf()];
+    search.extend(crate::module::path_from_env());
+    search.extend(extra_path.iter().cloned());
+    let opts = ScriptOptions {
+        path: search,
+        ..ScriptOptions::default()
+    };
     let out = Box::new(std::io::BufWriter::new(std::io::stdout()));
-    run_script(
-        &source,
-        path,
-        args,
-        out,
-        &mut std::io::stderr(),
-        &ScriptOptions::default(),
-    )
+    run_script(&source, path, args, out, &mut std::io::stderr(), &opts)
 }
 
 fn run_forms(
@@ -105,35 +120,55 @@ fn run_forms(
             return Ok(());
         }
     };
-    let scope = script_scope(name, args);
+    rt.path.extend(opts.path.iter().cloned());
     let mut used = 0u64;
+    // A file that starts with `defmodule` is a module: compiled, then `(NAME:main)`.
+    if forms.first().is_some_and(crate::module::is_defmodule) {
+        let module = rt.load_module(&forms)?;
+        let main = Term::Fun(std::rc::Rc::new(crate::closure::Fun::Remote {
+            module,
+            name: Atom::new("main"),
+            arity: 0,
+        }));
+        return run_machine(rt, Machine::apply(main, Vec::new()), opts, &mut used);
+    }
+    let scope = script_scope(name, args);
     for form in &forms {
         if let Some(result) = define(rt, form) {
             result?;
             continue;
         }
         let expr = rt.compile(form)?;
-        let mut m = Machine::eval_in(expr, scope.clone());
-        m.max_frames = opts.max_frames;
-        loop {
-            let slice = match opts.max_reductions {
-                Some(max) if used >= max => {
-                    return Err(Exception::error(Term::atom("reduction_limit")));
-                }
-                Some(max) => SLICE.min(max - used),
-                None => SLICE,
-            };
-            let before = m.reductions;
-            let outcome = m.resume(rt, slice);
-            used += m.reductions - before;
-            match outcome {
-                Outcome::Finished(_) => break,
-                Outcome::Error(e) => return Err(e),
-                Outcome::Preempted => {}
-            }
-        }
+        run_machine(rt, Machine::eval_in(expr, scope.clone()), opts, &mut used)?;
     }
     Ok(())
+}
+
+/// Runs `m` to the end in slices, counting its reductions into `used`.
+fn run_machine(
+    rt: &mut Runtime,
+    mut m: Machine,
+    opts: &ScriptOptions,
+    used: &mut u64,
+) -> Result<()> {
+    m.max_frames = opts.max_frames;
+    loop {
+        let slice = match opts.max_reductions {
+            Some(max) if *used >= max => {
+                return Err(Exception::error(Term::atom("reduction_limit")));
+            }
+            Some(max) => SLICE.min(max - *used),
+            None => SLICE,
+        };
+        let before = m.reductions;
+        let outcome = m.resume(rt, slice);
+        *used += m.reductions - before;
+        match outcome {
+            Outcome::Finished(_) => return Ok(()),
+            Outcome::Error(e) => return Err(e),
+            Outcome::Preempted => {}
+        }
+    }
 }
 
 /// The variables every script sees: `script-name` and `script-args`.
@@ -149,7 +184,7 @@ fn script_scope(name: &str, args: &[String]) -> Scope {
 }
 
 /// Handles a top-level `defun` or `defmacro`; `None` for any other form.
-fn define(rt: &mut Runtime, form: &Sexpr) -> Option<Result<()>> {
+pub(crate) fn define(rt: &mut Runtime, form: &Sexpr) -> Option<Result<()>> {
     let Sexpr::List(items) = form else {
         return None;
     };

@@ -272,6 +272,7 @@ fn junk_forms_never_panic() {
     let opts = ScriptOptions {
         max_reductions: Some(1_000_000),
         max_frames: 100_000,
+        ..ScriptOptions::default()
     };
     for src in inputs {
         let (_, _, status) = script(&src, &opts);
