@@ -117,6 +117,19 @@ impl NodeTable {
         i
     }
 
+    /// The indices of every incarnation of the node called `name` met so far (not 0:
+    /// this node is never another). What a `nodedown` applies to: links and monitors
+    /// hold pids of whichever incarnation they were made with.
+    pub fn indices_of_name(&self, name: Atom) -> Vec<u32> {
+        let t = self.lock();
+        t.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.name == name)
+            .map(|(i, _)| i as u32 + 1)
+            .collect()
+    }
+
     /// The node of index `i`.
     pub fn node(&self, i: u32) -> Option<NodeId> {
         if i == 0 {

@@ -29,20 +29,24 @@
 //! ```
 
 mod deadline;
+pub mod distribution;
 mod external;
 pub mod io_wait;
 pub mod lazy_module;
 mod library;
 pub mod limits;
 mod node;
+mod node_lib;
 mod observer;
 mod proc_table;
 mod process;
+mod remote;
 mod signals;
 mod supervisor;
 mod timer;
 mod transfer;
 
+pub use distribution::{Distribution, PingReply};
 pub use external::{current_limits, current_pid, from_term, to_term, NodeHandle};
 pub use node::{ExitReason, Limits, Node, Stats, SLICE_REDUCTIONS};
 pub use process::Status;

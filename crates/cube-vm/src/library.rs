@@ -129,22 +129,57 @@ pub(crate) fn ctx_opt(st: &mut impl HostSlot) -> Option<&mut Ctx> {
 }
 
 /// Pids are light userdata: an immediate value (no allocation, equal by value, a table
-/// key like any other) whose bits are the pid's node (high 16) and id (low 48), sharing
-/// the light-userdata metatable that gives them `__tostring`. Lua code cannot make light
-/// userdata, so nothing else looks like a pid; the serial is always 0 on one node.
-const PID_ID_BITS: u32 = 48;
+/// key like any other) sharing the light-userdata metatable that gives them
+/// `__tostring`. Lua code cannot make light userdata, so nothing else looks like a pid.
+///
+/// The bits: the node index (high 16); then, for this node's pids (index 0), the id
+/// (low 48; the serial is always 0 here); for another node's, Erlang's serial (16) and
+/// id (low 32), which is what the wire carries (`NEW_PID_EXT`: 32-bit id, serials
+/// that stay small). A pid that does not fit (a node index of 0xFFFF or more, a serial
+/// of 2^16 or more) reaches Lua as its printed form, a string: it cannot be sent to,
+/// but nothing is silently changed into another pid.
+const PID_NODE_SHIFT: u32 = 48;
+const PID_SERIAL_SHIFT: u32 = 32;
+
+/// The light-userdata bits of a pid, if it fits (see above).
+fn pid_bits(pid: Pid) -> Option<usize> {
+    let node = pid.node() as usize;
+    if node == 0 {
+        let id = usize::try_from(pid.id()).ok()?;
+        (id < 1 << PID_NODE_SHIFT && pid.serial() == 0).then_some(id)
+    } else {
+        let id = u32::try_from(pid.id()).ok()? as usize;
+        let serial = pid.serial() as usize;
+        (node < 0xFFFF && serial < 1 << 16)
+            .then_some((node << PID_NODE_SHIFT) | (serial << PID_SERIAL_SHIFT) | id)
+    }
+}
 
 fn pid_value<'n>(pid: Pid) -> Val<'n> {
-    Val::LightUserData(((pid.node() as usize) << PID_ID_BITS) | pid.id() as usize)
+    Val::LightUserData(pid_bits(pid).unwrap_or(usize::MAX))
+}
+
+fn pid_value_in<'n>(cx: &mut Cx<'n>, pid: Pid) -> Val<'n> {
+    match pid_bits(pid) {
+        Some(bits) => Val::LightUserData(bits),
+        None => cx.new_string(pid.to_string().into_bytes()),
+    }
 }
 
 fn as_pid(v: Val<'_>) -> Option<Pid> {
     match v {
-        Val::LightUserData(bits) if bits != usize::MAX => Some(Pid::new(
-            (bits >> PID_ID_BITS) as u32,
-            (bits & ((1 << PID_ID_BITS) - 1)) as u64,
-            0,
-        )),
+        Val::LightUserData(bits) if bits != usize::MAX => {
+            let node = (bits >> PID_NODE_SHIFT) as u32;
+            Some(if node == 0 {
+                Pid::new(0, (bits & ((1 << PID_NODE_SHIFT) - 1)) as u64, 0)
+            } else {
+                Pid::new(
+                    node,
+                    (bits & 0xFFFF_FFFF) as u64,
+                    ((bits >> PID_SERIAL_SHIFT) & 0xFFFF) as u32,
+                )
+            })
+        }
         _ => None,
     }
 }
@@ -159,8 +194,8 @@ impl Bridge for VmBridge {
     fn userdata_to_term<'n>(&self, _cx: &Cx<'n>, v: Val<'n>) -> Option<Term> {
         as_pid(v).map(Term::Pid)
     }
-    fn pid_to_value<'n>(&self, _cx: &mut Cx<'n>, pid: Pid) -> Val<'n> {
-        pid_value(pid)
+    fn pid_to_value<'n>(&self, cx: &mut Cx<'n>, pid: Pid) -> Val<'n> {
+        pid_value_in(cx, pid)
     }
     fn reference_to_value<'n>(&self, cx: &mut Cx<'n>, r: Reference) -> Val<'n> {
         cx.new_string(r.to_string().into_bytes())
@@ -248,6 +283,7 @@ fn open_in(cx: &mut Cx<'_>) {
     cx.set_global("process", Val::Table(lib));
     let loaded = cx.loaded_table();
     cx.set_field(loaded, "process", Val::Table(lib));
+    crate::node_lib::open(cx);
     crate::supervisor::install(cx);
 }
 
@@ -436,11 +472,58 @@ fn dest<'n>(cx: &mut Cx<'n>, a: Args, n: usize) -> HostResult<'n, Option<Pid>> {
             let found = node.names.lock().expect("names lock").get(&name).copied();
             Ok(found)
         }
-        _ => Err(cx.arg_type_error(a, n, "pid or name")),
+        _ => Err(cx.arg_type_error(a, n, "pid, name or {name, node}")),
     }
 }
 
+/// A `{name, node}` destination (a table whose `[1]` and `[2]` are strings), as
+/// Erlang's `{Name, Node} ! Msg`.
+fn named_dest<'n>(cx: &mut Cx<'n>, a: Args, n: usize) -> Option<(String, String)> {
+    let Val::Table(t) = cx.arg(a, n) else {
+        return None;
+    };
+    let name = cx.raw_get_int(t, 1);
+    let node = cx.raw_get_int(t, 2);
+    match (name, node) {
+        (Val::Str(name), Val::Str(node)) => Some((
+            name.to_str_lossy().into_owned(),
+            node.to_str_lossy().into_owned(),
+        )),
+        _ => None,
+    }
+}
+
+/// `process.send({name, node}, msg)`: a registered process of this node or, through
+/// the distribution layer, of another one (a message to a name nobody has vanishes,
+/// as in Erlang; without distribution, so does one to another node).
+fn send_named<'n>(
+    cx: &mut Cx<'n>,
+    a: Args,
+    name: String,
+    node_name: String,
+) -> HostResult<'n, Ret> {
+    let msg = match cube_term::to_term_with(cx, cx.arg(a, 2), &VmBridge) {
+        Ok(t) => t,
+        Err(e) => return Err(cx.rt_error(&e.to_string())),
+    };
+    let c = ctx(cx);
+    let (node, me) = (c.node.clone(), c.me());
+    if node_name == crate::node_lib::self_name(&node) {
+        let found = node.names.lock().expect("names lock").get(&name).copied();
+        if let Some(to) = found {
+            node.send(to, msg);
+        }
+    } else if let Some(d) = node.distribution() {
+        d.reg_send(me, &name, &node_name, msg);
+    }
+    cx.set_budget(cx.budget() - 1);
+    Ok(Ret::Values(0))
+}
+
 fn send<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    if let Some((name, node)) = named_dest(cx, a, 1) {
+        return send_named(cx, a, name, node);
+    }
     let Some(to) = dest(cx, a, 1)? else {
         let name = cx.check_str(a, 1)?.to_str_lossy().into_owned();
         return Err(cx.arg_error(1, &format!("no process registered as '{name}'")));
@@ -450,6 +533,13 @@ fn send<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
         Err(e) => return Err(cx.rt_error(&e.to_string())),
     };
     let c = ctx(cx);
+    if to.node() != 0 {
+        if let Some(d) = c.node.distribution() {
+            d.send(Some(c.me()), to, msg);
+        }
+        cx.set_budget(cx.budget() - 1);
+        return Ok(Ret::Values(0));
+    }
     match &c.last_dest {
         Some(p) if p.pid == to => c.node.send_to(p, msg),
         _ => {
@@ -873,7 +963,7 @@ fn info_signals<'n>(cx: &mut Cx<'n>, t: TableRef<'n>, p: &crate::process::Proces
     };
     let lt = cx.new_table_with(links.len(), 0);
     for (i, pid) in links.into_iter().enumerate() {
-        let v = pid_value(pid);
+        let v = pid_value_in(cx, pid);
         cx.raw_set_int(lt, i as i64 + 1, v);
     }
     cx.set_field(t, "links", Val::Table(lt));
