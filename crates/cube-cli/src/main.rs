@@ -8,6 +8,7 @@
 mod alloc;
 mod ctl;
 mod device;
+mod dist;
 mod follow;
 mod luacmd;
 mod script;
@@ -62,6 +63,8 @@ enum Command {
         /// loadfile, nor binary chunks in load.
         #[arg(long)]
         sandbox: bool,
+        #[command(flatten)]
+        dist: dist::Flags,
         /// The script; `-` reads standard input.
         file: String,
         /// Arguments, visible to the script as `arg[1]`, `arg[2]`, ... and as `...`.
@@ -70,12 +73,17 @@ enum Command {
     },
     /// Run a string of Lua code (like `lua -e CODE`); ARGS are its `...`.
     Eval {
+        #[command(flatten)]
+        dist: dist::Flags,
         code: String,
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
     /// An interactive prompt (also the default with no command).
-    Repl,
+    Repl {
+        #[command(flatten)]
+        dist: dist::Flags,
+    },
     /// Run a ZeroMQ device until SIGINT or SIGTERM: forwarder (XSUB frontend for
     /// publishers, XPUB backend for subscribers), streamer (PULL -> PUSH) or queue
     /// (ROUTER <-> DEALER). Endpoints are bound, or connected when written `>EP`.
@@ -178,6 +186,7 @@ fn main() -> ExitCode {
             max_heap,
             max_reductions,
             sandbox,
+            dist,
             file,
             args,
         }) => script::run_file(
@@ -189,12 +198,18 @@ fn main() -> ExitCode {
                 max_heap,
                 max_reductions,
                 sandbox,
+                dist,
             },
         ),
-        Some(Command::Eval { code, args }) => {
-            script::run_eval(&code, &args, script::Options::default())
-        }
-        Some(Command::Repl) => shell::run(None),
+        Some(Command::Eval { code, args, dist }) => script::run_eval(
+            &code,
+            &args,
+            script::Options {
+                dist,
+                ..Default::default()
+            },
+        ),
+        Some(Command::Repl { dist }) => shell::run(None, &dist),
         // No arguments at all: as `lua` (a prompt at a terminal, else standard input
         // as a script).
         None => script::run_lua_command(

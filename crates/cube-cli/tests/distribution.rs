@@ -1,0 +1,397 @@
+//! `cube-cli run --sname` against a real `erl` node (issue 12): pings, messages both
+//! ways with every kind of term, registered names, links, monitors, a killed node,
+//! and 100,000 messages in order.
+//!
+//! Each test has its own EPMD (cube-dist's server on a free port, given to both sides
+//! as `ERL_EPMD_PORT`), unique node names and its own erl, which runs
+//! tests/erl/cube_peer.erl (compiled with erlc here). The Lua scripts assert what they
+//! receive and print `ok` lines; erl prints what it sees. Every wait ends after
+//! `common::WAIT`; nothing sleeps and hopes.
+
+#[path = "../../cube-dist/tests/common/mod.rs"]
+mod common;
+
+use common::{loopback, short_host, unique, Proc, WAIT};
+use cube_dist::epmd::EpmdServer;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+const COOKIE: &str = "distsecret";
+
+/// What every test script starts with: `erl` (the erl node's name), `peer` (its
+/// registered `peer` process), `me`, `say` (print and flush, so the test sees the
+/// line at once) and `recv` (a receive that fails after a minute).
+const PRELUDE: &str = r#"
+local erl = arg[1]
+local peer = {"peer", erl}
+local me = process.self()
+local function say(...) print(...) io.stdout:flush() end
+local function recv(match)
+  local m
+  if match then m = process.receive(match, 60000) else m = process.receive(60000) end
+  assert(m ~= nil, "nothing received within a minute")
+  return m
+end
+"#;
+
+/// One erl node running the peer, with a private EPMD.
+struct Cluster {
+    _epmd: EpmdServer,
+    port: u16,
+    erl: Option<Proc>,
+    erl_name: String,
+    dir: PathBuf,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.erl.take();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Cluster {
+    fn new() -> Cluster {
+        let dir = std::env::temp_dir().join(unique("cube-dist-cli-"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/erl/cube_peer.erl");
+        let status = Command::new("erlc")
+            .arg("-o")
+            .arg(&dir)
+            .arg(src)
+            .status()
+            .expect("erlc (these tests need Erlang: apt-get install erlang-base)");
+        assert!(status.success(), "erlc failed");
+        let epmd = EpmdServer::bind(loopback(0)).unwrap();
+        let port = epmd.addr().port();
+        let sname = unique("erlpeer");
+        let mut cmd = Command::new("erl");
+        cmd.args([
+            "-sname",
+            &sname,
+            "-setcookie",
+            COOKIE,
+            "-noshell",
+            "-start_epmd",
+            "false",
+        ])
+        .arg("-pa")
+        .arg(&dir)
+        .args(["-s", "cube_peer", "start"])
+        .env("ERL_EPMD_PORT", port.to_string())
+        .env("HOME", &dir);
+        let erl = Proc::spawn(cmd, &format!("erl {sname}"));
+        erl.expect("up");
+        Cluster {
+            _epmd: epmd,
+            port,
+            erl: Some(erl),
+            erl_name: format!("{sname}@{}", short_host()),
+            dir,
+        }
+    }
+
+    fn erl(&self) -> &Proc {
+        self.erl.as_ref().expect("erl is running")
+    }
+
+    /// `cube-cli run --sname NAME --cookie COOKIE script.lua ERLNAME`, with `PRELUDE`
+    /// before `body`.
+    fn cube(&self, body: &str) -> Cube {
+        let sname = unique("cube");
+        let script = self.dir.join(format!("{sname}.lua"));
+        std::fs::write(&script, format!("{PRELUDE}\n{body}")).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cube-cli"))
+            .args(["run", "--sname", &sname, "--cookie", COOKIE])
+            .arg(&script)
+            .arg(&self.erl_name)
+            .env("ERL_EPMD_PORT", self.port.to_string())
+            .env("HOME", &self.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("cube-cli");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = crossbeam_channel::unbounded();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                eprintln!("[cube] {line}");
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Cube {
+            child,
+            lines,
+            name: format!("{sname}@{}", short_host()),
+        }
+    }
+}
+
+/// A `cube-cli run` child, killed on drop.
+struct Cube {
+    child: Child,
+    lines: crossbeam_channel::Receiver<String>,
+    name: String,
+}
+
+impl Cube {
+    /// Waits for a line containing `needle`.
+    fn expect(&self, needle: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => continue,
+                Err(_) => panic!("cube-cli: no line with {needle:?} within {WAIT:?}"),
+            }
+        }
+    }
+
+    /// Waits for the script to end and asserts that it succeeded.
+    fn succeeds(mut self) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "cube-cli failed: {status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "cube-cli did not end");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Cube {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn pings_both_ways() {
+    let c = Cluster::new();
+    let cube = c.cube(
+        r#"
+assert(node.self():match("^cube"), node.self())
+assert(node.ping(erl) == "pong")
+assert(node.ping("nobody@nohost") == "pang")
+local listed = false
+for _, n in ipairs(node.list()) do listed = listed or n == erl end
+assert(listed, "erl not in node.list()")
+process.send(peer, {cmd="ping", from=me, node=node.self()})
+assert(recv() == "pong")
+say("ok")
+"#,
+    );
+    cube.expect("ok");
+    assert!(!cube.name.is_empty());
+    cube.succeeds();
+}
+
+#[test]
+fn not_distributed_is_nonode() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cube-cli"))
+        .args(["eval", "print(node.self(), #node.list(), node.ping('a@b'))"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "nonode@nohost\t0\tpang\n"
+    );
+}
+
+#[test]
+fn messages_both_ways_keep_their_types() {
+    let c = Cluster::new();
+    let cube = c.cube(
+        r#"
+-- Lua -> erl: erl matches the exact term it expects.
+local x = {int=42, neg=-7, big=2^40, float=1.5, str="hé", list={1, 2, 3}, empty={},
+           map={a=1}, yes=true, no=false, pid=me}
+process.send(peer, {cmd="check", from=me, x=x})
+assert(recv() == "checked")
+
+-- Lua -> erl -> Lua: the echo is the value sent.
+process.send(peer, {cmd="echo", from=me, x=x})
+local e = recv()
+assert(e.int == 42 and e.neg == -7 and e.big == 2^40 and e.float == 1.5)
+assert(e.str == "hé" and e.yes == true and e.no == false and e.pid == me)
+assert(#e.list == 3 and e.list[3] == 3 and next(e.empty) == nil and e.map.a == 1)
+
+-- erl -> Lua: every kind of Erlang term.
+process.send(peer, {cmd="types", from=me})
+local t = recv()
+assert(t.int == 42 and t.neg == -7 and t.big == 2^40 and t.float == 1.5)
+assert(t.bin == "hi" and t.yes == true and t.no == false)
+assert(t.atom == "hello")
+assert(#t.tuple == 2 and t.tuple[1] == 1 and t.tuple[2] == "two")
+assert(#t.list == 3 and t.list[2] == 2 and t.map.a == 1)
+
+-- A pid of the erl node prints as Erlang prints it, compares by value and is a key.
+local p = t.pid
+assert(tostring(p):match("^<[1-9]%d*%.%d+%.%d+>$"), tostring(p))
+assert(p ~= me)
+local seen = {[p] = true}
+process.send(peer, {cmd="echo", from=me, x=p})
+local p2 = recv()
+assert(p2 == p and seen[p2] and tostring(p2) == tostring(p))
+say("ok")
+"#,
+    );
+    c.erl().expect("check ok");
+    cube.expect("ok");
+    cube.succeeds();
+}
+
+#[test]
+fn registered_names_both_ways() {
+    let c = Cluster::new();
+    let cube = c.cube(
+        r#"
+process.register("lua_srv", me)
+-- {name, node} to erl; erl sends to {lua_srv, cube}.
+process.send(peer, {cmd="regsend", name="lua_srv", node=node.self(), x="via name"})
+assert(recv() == "via name")
+-- {name, this node} is a local send.
+process.send({"lua_srv", node.self()}, "local")
+assert(recv() == "local")
+say("ok")
+"#,
+    );
+    cube.expect("ok");
+    cube.succeeds();
+}
+
+#[test]
+fn links_across_nodes() {
+    let c = Cluster::new();
+    let cube = c.cube(
+        r#"
+process.trap_exit(true)
+-- Lua links to an erl process, erl kills it: EXIT killed.
+process.send(peer, {cmd="target", from=me})
+local target = recv()
+process.link(target)
+-- The link must be in place on erl's side before the kill: a round trip through
+-- the same connection orders it.
+process.send(peer, {cmd="echo", from=me, x="sync"})
+assert(recv() == "sync")
+process.send(peer, {cmd="kill", pid=target})
+local m = recv(function(m) return type(m) == "table" and m.tag == "EXIT" end)
+assert(m.pid == target and m.reason == "killed", tostring(m.reason))
+
+-- erl links to a Lua process, Lua kills it: erl sees the EXIT.
+local victim = process.spawn(function() process.receive() end)
+process.send(peer, {cmd="link", from=me, pid=victim})
+assert(recv() == "linked")
+process.exit(victim, "kill")
+say("ok")
+"#,
+    );
+    cube.expect("ok");
+    c.erl().expect("exit killed");
+    cube.succeeds();
+}
+
+#[test]
+fn monitors_across_nodes() {
+    let c = Cluster::new();
+    let cube = c.cube(
+        r#"
+-- Lua monitors an erl process that ends with bye.
+process.send(peer, {cmd="target", from=me})
+local target = recv()
+local ref = process.monitor(target)
+process.send(peer, {cmd="echo", from=me, x="sync"})
+assert(recv() == "sync")
+process.send(peer, {cmd="die", pid=target})
+local m = recv(function(m) return type(m) == "table" and m.tag == "DOWN" end)
+assert(m.ref == ref and m.pid == target and m.reason == "bye", tostring(m.reason))
+
+-- erl monitors a Lua process that ends with an error.
+local victim = process.spawn(function() process.receive() error("crash", 0) end)
+process.send(peer, {cmd="monitor", from=me, pid=victim})
+assert(recv() == "monitoring")
+process.send(victim, "go")
+
+-- A monitor of an erl process that is gone: DOWN noproc.
+local gone = process.monitor(target)
+local d = recv(function(m) return type(m) == "table" and m.tag == "DOWN" end)
+assert(d.ref == gone and d.reason == "noproc", tostring(d.reason))
+say("ok")
+"#,
+    );
+    cube.expect("ok");
+    c.erl().expect("down target bye");
+    c.erl().expect("down <<\"crash\">>");
+    cube.succeeds();
+}
+
+#[test]
+fn a_killed_node_gives_noconnection() {
+    let mut c = Cluster::new();
+    let cube = c.cube(
+        r#"
+process.trap_exit(true)
+process.send(peer, {cmd="target", from=me})
+local linked = recv()
+process.send(peer, {cmd="target", from=me})
+local monitored = recv()
+process.link(linked)
+local ref = process.monitor(monitored)
+node.monitor(erl)
+process.send(peer, {cmd="echo", from=me, x="sync"})
+assert(recv() == "sync")
+say("ready")
+local got = {}
+for _ = 1, 3 do
+  local m = recv()
+  if m.tag == "EXIT" then
+    assert(m.pid == linked and m.reason == "noconnection", tostring(m.reason))
+  elseif m.tag == "DOWN" then
+    assert(m.ref == ref and m.pid == monitored and m.reason == "noconnection", tostring(m.reason))
+  else
+    assert(m.tag == "nodedown" and m.node == erl, tostring(m.tag))
+  end
+  got[m.tag] = true
+end
+assert(got.EXIT and got.DOWN and got.nodedown)
+assert(#node.list() == 0)
+say("ok")
+"#,
+    );
+    cube.expect("ready");
+    drop(c.erl.take()); // SIGKILL
+    cube.expect("ok");
+    cube.succeeds();
+}
+
+#[test]
+fn a_hundred_thousand_messages_in_order_both_ways() {
+    let c = Cluster::new();
+    let cube = c.cube(
+        r#"
+local n = 100000
+process.send(peer, {cmd="flood", from=me, n=n})
+for i = 1, n do
+  local m = recv()
+  if m ~= i then error("message " .. i .. " was " .. tostring(m)) end
+end
+process.send(peer, {cmd="count", from=me, n=n})
+for i = 1, n do process.send(peer, i) end
+assert(recv() == "counted")
+say("ok")
+"#,
+    );
+    cube.expect("ok");
+    c.erl().expect("count ok");
+    cube.succeeds();
+}
