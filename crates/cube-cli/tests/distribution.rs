@@ -214,29 +214,40 @@ fn messages_both_ways_keep_their_types() {
     let cube = c.cube(
         r#"
 -- Lua -> erl: erl matches the exact term it expects.
+local A = term.atom
 local x = {int=42, neg=-7, big=2^40, float=1.5, str="hé", list={1, 2, 3}, empty={},
-           map={a=1}, yes=true, no=false, pid=me}
+           map={a=1}, yes=true, no=false, pid=me, atom=A"hello",
+           tuple=term.tuple(A"ok", 1, "x"), marked=term.list{},
+           nested=term.list{term.tuple(A"a", term.list{A"b"})}}
 process.send(peer, {cmd="check", from=me, x=x})
-assert(recv() == "checked")
+assert(recv() == A"checked")
 
--- Lua -> erl -> Lua: the echo is the value sent.
+-- Lua -> erl -> Lua: the echo is the value sent, with its types.
 process.send(peer, {cmd="echo", from=me, x=x})
 local e = recv()
 assert(e.int == 42 and e.neg == -7 and e.big == 2^40 and e.float == 1.5)
 assert(e.str == "hé" and e.yes == true and e.no == false and e.pid == me)
 assert(#e.list == 3 and e.list[3] == 3 and next(e.empty) == nil and e.map.a == 1)
+assert(e.atom == A"hello" and term.type(e.atom) == "atom" and tostring(e.atom) == "hello")
+assert(term.type(e.tuple) == "tuple" and #e.tuple == 3)
+assert(e.tuple[1] == A"ok" and e.tuple[2] == 1 and e.tuple[3] == "x")
+assert(term.type(e.marked) == "list" and term.type(e.list) == "list")
+assert(term.type(e.nested[1]) == "tuple" and e.nested[1][2][1] == A"b")
 
--- erl -> Lua: every kind of Erlang term.
+-- erl -> Lua: every kind of Erlang term (the keys are atoms).
 process.send(peer, {cmd="types", from=me})
 local t = recv()
-assert(t.int == 42 and t.neg == -7 and t.big == 2^40 and t.float == 1.5)
-assert(t.bin == "hi" and t.yes == true and t.no == false)
-assert(t.atom == "hello")
-assert(#t.tuple == 2 and t.tuple[1] == 1 and t.tuple[2] == "two")
-assert(#t.list == 3 and t.list[2] == 2 and t.map.a == 1)
+assert(t[A"int"] == 42 and t[A"neg"] == -7 and t[A"big"] == 2^40 and t[A"float"] == 1.5)
+assert(t[A"bin"] == "hi" and t[A"yes"] == true and t[A"no"] == false)
+assert(t[A"atom"] == A"hello")
+local tu = t[A"tuple"]
+assert(term.type(tu) == "tuple" and #tu == 2 and tu[1] == 1 and tu[2] == A"two")
+local l = t[A"list"]
+assert(term.type(l) == "list" and #l == 3 and l[2] == 2)
+assert(term.type(t[A"map"]) == "table" and t[A"map"][A"a"] == 1)
 
 -- A pid of the erl node prints as Erlang prints it, compares by value and is a key.
-local p = t.pid
+local p = t[A"pid"]
 assert(tostring(p):match("^<[1-9]%d*%.%d+%.%d+>$"), tostring(p))
 assert(p ~= me)
 local seen = {[p] = true}
@@ -292,7 +303,11 @@ assert(m.pid == target and m.reason == "killed", tostring(m.reason))
 local victim = process.spawn(function() process.receive() end)
 process.send(peer, {cmd="link", from=me, pid=victim})
 assert(recv() == "linked")
+-- Wait for its end: the script's end ends the node, and the victim's exit signal
+-- must have been sent by then.
+local ref = process.monitor(victim)
 process.exit(victim, "kill")
+recv(function(m) return type(m) == "table" and m.tag == "DOWN" and m.ref == ref end)
 say("ok")
 "#,
     );
@@ -320,7 +335,9 @@ assert(m.ref == ref and m.pid == target and m.reason == "bye", tostring(m.reason
 local victim = process.spawn(function() process.receive() error("crash", 0) end)
 process.send(peer, {cmd="monitor", from=me, pid=victim})
 assert(recv() == "monitoring")
+local vref = process.monitor(victim)
 process.send(victim, "go")
+recv(function(m) return type(m) == "table" and m.tag == "DOWN" and m.ref == vref end)
 
 -- A monitor of an erl process that is gone: DOWN noproc.
 local gone = process.monitor(target)

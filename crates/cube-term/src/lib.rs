@@ -61,5 +61,5 @@ pub use atom::Atom;
 pub use bridge::{Bridge, NoBridge};
 pub use error::{CopyError, Place};
 pub use lua_to_term::{to_term, to_term_with};
-pub use term::{Binary, Pid, Reference, TableGraph, TableTerm, Term};
+pub use term::{Binary, Pid, Reference, TableGraph, TableKind, TableTerm, Term};
 pub use term_to_lua::{from_term, from_term_with};

@@ -49,6 +49,7 @@ mod process;
 mod remote;
 mod signals;
 mod supervisor;
+mod term_lib;
 mod timer;
 mod transfer;
 

@@ -141,6 +141,31 @@ pub(crate) fn ctx_opt(st: &mut impl HostSlot) -> Option<&mut Ctx> {
 const PID_NODE_SHIFT: u32 = 48;
 const PID_SERIAL_SHIFT: u32 = 32;
 
+/// Light userdata whose node field is this are atoms (`term.atom`; low 32 bits: the
+/// atom's index in the node's table): interned, equal by value, table keys, printed
+/// as their name, as DESIGN.md's table asks.
+const ATOM_NODE: usize = 0xFFFF;
+/// Light userdata whose node field is this are the marks that the tuple and list
+/// metatables hold at `[1]` (`term_lib.rs`). No pid has these two node fields.
+const MARK_NODE: usize = 0xFFFE;
+pub(crate) const TUPLE_MARK: usize = (MARK_NODE << PID_NODE_SHIFT) | 1;
+pub(crate) const LIST_MARK: usize = (MARK_NODE << PID_NODE_SHIFT) | 2;
+
+/// The Lua value of an atom other than nil/true/false.
+pub(crate) fn atom_value<'n>(a: cube_term::Atom) -> Val<'n> {
+    Val::LightUserData((ATOM_NODE << PID_NODE_SHIFT) | a.index() as usize)
+}
+
+/// The atom a value stands for, if it is an atom value.
+pub(crate) fn as_atom(v: Val<'_>) -> Option<cube_term::Atom> {
+    match v {
+        Val::LightUserData(bits) if bits >> PID_NODE_SHIFT == ATOM_NODE => {
+            cube_term::Atom::from_index((bits & 0xFFFF_FFFF) as u32)
+        }
+        _ => None,
+    }
+}
+
 /// The light-userdata bits of a pid, if it fits (see above).
 fn pid_bits(pid: Pid) -> Option<usize> {
     let node = pid.node() as usize;
@@ -150,7 +175,7 @@ fn pid_bits(pid: Pid) -> Option<usize> {
     } else {
         let id = u32::try_from(pid.id()).ok()? as usize;
         let serial = pid.serial() as usize;
-        (node < 0xFFFF && serial < 1 << 16)
+        (node < MARK_NODE && serial < 1 << 16)
             .then_some((node << PID_NODE_SHIFT) | (serial << PID_SERIAL_SHIFT) | id)
     }
 }
@@ -166,9 +191,9 @@ fn pid_value_in<'n>(cx: &mut Cx<'n>, pid: Pid) -> Val<'n> {
     }
 }
 
-fn as_pid(v: Val<'_>) -> Option<Pid> {
+pub(crate) fn as_pid(v: Val<'_>) -> Option<Pid> {
     match v {
-        Val::LightUserData(bits) if bits != usize::MAX => {
+        Val::LightUserData(bits) if bits >> PID_NODE_SHIFT < MARK_NODE => {
             let node = (bits >> PID_NODE_SHIFT) as u32;
             Some(if node == 0 {
                 Pid::new(0, (bits & ((1 << PID_NODE_SHIFT) - 1)) as u64, 0)
@@ -192,7 +217,18 @@ pub(crate) struct VmBridge;
 
 impl Bridge for VmBridge {
     fn userdata_to_term<'n>(&self, _cx: &Cx<'n>, v: Val<'n>) -> Option<Term> {
-        as_pid(v).map(Term::Pid)
+        as_pid(v)
+            .map(Term::Pid)
+            .or_else(|| as_atom(v).map(Term::Atom))
+    }
+    fn atom_to_value<'n>(&self, _cx: &mut Cx<'n>, a: cube_term::Atom) -> Val<'n> {
+        atom_value(a)
+    }
+    fn table_kind<'n>(&self, cx: &Cx<'n>, t: TableRef<'n>) -> Option<cube_term::TableKind> {
+        crate::term_lib::kind_of(cx, t)
+    }
+    fn mark_table<'n>(&self, cx: &mut Cx<'n>, t: TableRef<'n>, kind: cube_term::TableKind) {
+        crate::term_lib::mark(cx, t, kind);
     }
     fn pid_to_value<'n>(&self, cx: &mut Cx<'n>, pid: Pid) -> Val<'n> {
         pid_value_in(cx, pid)
@@ -204,7 +240,7 @@ impl Bridge for VmBridge {
 
 const PID_META: &str = "cube.pid";
 
-fn registry_table<'n>(cx: &mut Cx<'n>, key: &str) -> TableRef<'n> {
+pub(crate) fn registry_table<'n>(cx: &mut Cx<'n>, key: &str) -> TableRef<'n> {
     let reg = cx.registry();
     match cx.get_field(reg, key) {
         Val::Table(t) => t,
@@ -251,7 +287,7 @@ pub(crate) fn open(st: &mut State) {
 
 fn open_in(cx: &mut Cx<'_>) {
     let mt = registry_table(cx, PID_META);
-    let tostring = cx.new_function("__tostring", pid_tostring, &[]);
+    let tostring = cx.new_function("__tostring", light_tostring, &[]);
     cx.set_field(mt, "__tostring", tostring);
     cx.set_type_meta(LuaType::LightUserData, Some(mt));
     let lib = cx.new_table();
@@ -284,6 +320,7 @@ fn open_in(cx: &mut Cx<'_>) {
     let loaded = cx.loaded_table();
     cx.set_field(loaded, "process", Val::Table(lib));
     crate::node_lib::open(cx);
+    crate::term_lib::open(cx);
     crate::supervisor::install(cx);
 }
 
@@ -332,7 +369,18 @@ pub(crate) fn exit_reason_of<'n>(cx: &Cx<'n>, e: Val<'n>) -> Option<ExitReason> 
         .map(|s| crate::signals::reason_from_text(&s.0))
 }
 
-fn pid_tostring<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+/// `tostring` of the runtime's light userdata: a pid as Erlang prints it, an atom as
+/// its name.
+fn light_tostring<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let v = cx.arg(a, 1);
+    if let Some(atom) = as_atom(v) {
+        cx.push_str(atom.name().as_bytes());
+        return Ok(Ret::Values(1));
+    }
+    if matches!(v, Val::LightUserData(b) if b >> PID_NODE_SHIFT == MARK_NODE) {
+        cx.push_str(b"term mark");
+        return Ok(Ret::Values(1));
+    }
     let pid = check_pid(cx, a, 1)?;
     cx.push_str(pid.to_string().as_bytes());
     Ok(Ret::Values(1))

@@ -249,3 +249,31 @@ impl SendNamed for NodeHandle {
         false
     }
 }
+
+#[test]
+fn atoms_tuples_and_lists_keep_their_kind_between_processes() {
+    let (node, pid, _h) = start(
+        r#"
+process.receive(5000)
+local A = term.atom
+assert(A"ok" == A"ok" and A"ok" ~= A"error" and A"ok" ~= "ok")
+assert(tostring(A"ok") == "ok" and term.type(A"ok") == "atom")
+assert(A"true" == true and A"false" == false and A"nil" == nil)
+local t = {[A"key"] = term.tuple(A"ok", 1, term.list{2, 3}), plain = {1, 2}}
+local me = process.self()
+local child = process.spawn(function(parent)
+  local m = process.receive(5000)
+  process.send(parent, m)
+end, me)
+process.send(child, t)
+local back = process.receive(5000)
+local tu = back[A"key"]
+assert(term.type(tu) == "tuple" and tu[1] == A"ok" and tu[2] == 1)
+assert(term.type(tu[3]) == "list" and tu[3][2] == 3)
+assert(term.type(back.plain) == "table" and term.type(me) == "pid")
+assert(term.type(term.list()) == "list" and term.type(1) == "number")
+"#,
+        None,
+    );
+    assert_eq!(node.wait(pid), ExitReason::Normal);
+}

@@ -16,6 +16,7 @@ mod reason;
 
 use cube_dist::{DistConfig, DistNode};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The distribution flags of `run`, `eval` and `repl`.
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -75,13 +76,23 @@ fn hostname() -> Result<String, String> {
 }
 
 /// A running distribution: stopped (unregistered from EPMD, connections closed) when
-/// dropped, as the node it serves ends.
+/// dropped, as the node it serves ends, after what the node's processes sent last
+/// (messages, exit signals of the processes that just ended) is written, for at most
+/// [`FLUSH_TIMEOUT`].
 pub struct Running {
     dist: DistNode,
+    out: Arc<outgoing::Outgoing>,
 }
+
+/// How long an ending node waits for its last requests to other nodes to go out.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Drop for Running {
     fn drop(&mut self) {
+        let deadline = Instant::now() + FLUSH_TIMEOUT;
+        self.out.flush(deadline);
+        self.dist
+            .drain(deadline.saturating_duration_since(Instant::now()));
         self.dist.stop();
     }
 }
@@ -100,12 +111,12 @@ pub fn start(node: &cube_vm::Node, flags: &Flags) -> Result<Option<Running>, Str
     let (dist, events) = DistNode::start(DistConfig::new(&name, &cookie))
         .map_err(|e| format!("cannot start distribution as {name}: {e}"))?;
     let handle = node.handle();
-    let out = outgoing::Outgoing::new(dist.clone(), handle.clone());
-    if !node.set_distribution(Arc::new(out)) {
+    let out = Arc::new(outgoing::Outgoing::new(dist.clone(), handle.clone()));
+    if !node.set_distribution(out.clone()) {
         dist.stop();
         return Err("the node is distributed already".into());
     }
     incoming::spawn(dist.clone(), events, handle)
         .map_err(|e| format!("cannot start distribution: {e}"))?;
-    Ok(Some(Running { dist }))
+    Ok(Some(Running { dist, out }))
 }

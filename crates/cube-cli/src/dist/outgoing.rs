@@ -24,7 +24,7 @@ use cube_vm::{Distribution, ExitReason, NodeHandle, PingReply};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Nodes with a worker thread of their own.
 const MAX_WORKERS: usize = 256;
@@ -85,6 +85,8 @@ enum Request {
     Connect {
         node: String,
     },
+    /// Acknowledges that everything queued before it was carried out.
+    Flush(Sender<()>),
 }
 
 /// See the module documentation.
@@ -109,6 +111,28 @@ impl Outgoing {
             dist,
             workers: Mutex::new(Workers::default()),
             handle,
+        }
+    }
+
+    /// Waits until every worker carried out what was queued before this call, at most
+    /// until `deadline` (a command's node ending: see `Running`).
+    pub fn flush(&self, deadline: Instant) {
+        let senders: Vec<Sender<Request>> = {
+            let w = self.workers.lock().unwrap_or_else(|e| e.into_inner());
+            w.by_node.values().chain(w.shared.iter()).cloned().collect()
+        };
+        let (ack, acks) = crossbeam_channel::unbounded();
+        let mut asked = 0;
+        for tx in senders {
+            if tx.send(Request::Flush(ack.clone())).is_ok() {
+                asked += 1;
+            }
+        }
+        for _ in 0..asked {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if acks.recv_timeout(left).is_err() {
+                return;
+            }
         }
     }
 
@@ -337,6 +361,9 @@ impl Worker {
             }
             Request::Ping { node, reply } => {
                 reply(d.ping(&node, PING_TIMEOUT) == Pong::Pong);
+            }
+            Request::Flush(ack) => {
+                let _ = ack.send(());
             }
             Request::Connect { node } => {
                 if d.connect(&node).is_err() {

@@ -20,7 +20,9 @@ loop() ->
                          <<"float">> => 1.5, <<"str">> => <<"hé"/utf8>>,
                          <<"list">> => [1, 2, 3], <<"empty">> => [],
                          <<"map">> => #{<<"a">> => 1}, <<"yes">> => true,
-                         <<"no">> => false, <<"pid">> => From},
+                         <<"no">> => false, <<"pid">> => From,
+                         <<"atom">> => hello, <<"tuple">> => {ok, 1, <<"x">>},
+                         <<"marked">> => [], <<"nested">> => [{a, [b]}]},
             case X of
                 Expected -> io:format("check ok~n");
                 _ -> io:format("check bad ~p~n", [X])

@@ -362,6 +362,17 @@ impl DistNode {
         }
     }
 
+    /// Waits until what was queued on every connection so far is written, at most
+    /// `timeout` in all (before [`DistNode::stop`], so that a node's last messages
+    /// and exit signals reach their nodes).
+    pub fn drain(&self, timeout: Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        let conns: Vec<_> = lock(&self.inner.links).up.values().cloned().collect();
+        for c in conns {
+            c.drain(deadline);
+        }
+    }
+
     /// Stops the node: unregisters from EPMD, closes every connection and the listener
     /// (and our EPMD server, if we started one).
     pub fn stop(&self) {
