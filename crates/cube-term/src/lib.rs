@@ -17,6 +17,7 @@
 //! | string | [`Term::Binary`] (`Arc<[u8]>`: cheap to fan out) |
 //! | table | [`Term::Tables`]: an arena of the message's tables keeping sharing and cycles ([`term`]) |
 //! | pid / reference userdata | [`Term::Pid`] / [`Term::Ref`], through a [`Bridge`] the runtime provides |
+//! | atom values, tuple/list-marked tables (the runtime's `term` library) | [`Term::Atom`]; the table's mark in [`TableGraph::marks`], through the [`Bridge`] |
 //! | function, coroutine, other userdata | refused: [`CopyError`] |
 //!
 //! ```
