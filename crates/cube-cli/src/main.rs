@@ -11,6 +11,7 @@ mod device;
 mod dist;
 mod follow;
 mod luacmd;
+mod node_cmd;
 mod script;
 mod shell;
 mod sup;
@@ -78,6 +79,18 @@ enum Command {
         code: String,
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
+    },
+    /// A distributed node that stays up until SIGTERM or SIGINT (for clusters); needs
+    /// --sname or --name. Prints `cube-cli: node NAME up` on stderr when ready.
+    Node {
+        #[command(flatten)]
+        dist: dist::Flags,
+        /// Scheduler threads (default: one per core).
+        #[arg(long, default_value_t = 0)]
+        schedulers: usize,
+        /// A Lua script to run on the node (its end does not end the node).
+        #[arg(long, value_name = "FILE")]
+        script: Option<std::path::PathBuf>,
     },
     /// An interactive prompt (also the default with no command).
     Repl {
@@ -210,6 +223,11 @@ fn main() -> ExitCode {
             },
         ),
         Some(Command::Repl { dist }) => shell::run(None, &dist),
+        Some(Command::Node {
+            dist,
+            schedulers,
+            script,
+        }) => node_cmd::run(&dist, schedulers, script.as_deref()),
         // No arguments at all: as `lua` (a prompt at a terminal, else standard input
         // as a script).
         None => script::run_lua_command(

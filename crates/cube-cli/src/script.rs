@@ -121,9 +121,18 @@ fn run_node(opts: Options, load: impl FnOnce(&mut State) -> Result<usize, String
 }
 
 pub fn run_file(file: &str, args: &[String], opts: Options) -> u8 {
+    run_node(opts, load_file(file, args))
+}
+
+/// What `run FILE ARGS...` runs as the first process: the file (`-` is standard
+/// input) with `arg` and `...` as `lua` sets them.
+pub fn load_file(
+    file: &str,
+    args: &[String],
+) -> impl FnOnce(&mut State) -> Result<usize, String> + use<> {
     let file = file.to_string();
     let args = args.to_vec();
-    run_node(opts, move |st| {
+    move |st| {
         let src = if file == "-" {
             let mut src = Vec::new();
             let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut src);
@@ -156,7 +165,7 @@ pub fn run_file(file: &str, args: &[String], opts: Options) -> u8 {
             }
         });
         Ok(args.len())
-    })
+    }
 }
 
 /// `eval CODE ARGS...`: the code as a chunk named `(command line)`, ARGS as its `...`.

@@ -93,6 +93,22 @@ impl Cluster {
         }
     }
 
+    /// Only a private EPMD: for tests of cube nodes among themselves. The scripts'
+    /// `erl` is then the name given to [`Cluster::cube_with`].
+    fn without_erl() -> Cluster {
+        let dir = std::env::temp_dir().join(unique("cube-dist-cli-"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let epmd = EpmdServer::bind(loopback(0)).unwrap();
+        let port = epmd.addr().port();
+        Cluster {
+            _epmd: epmd,
+            port,
+            erl: None,
+            erl_name: String::new(),
+            dir,
+        }
+    }
+
     fn erl(&self) -> &Proc {
         self.erl.as_ref().expect("erl is running")
     }
@@ -100,13 +116,30 @@ impl Cluster {
     /// `cube-cli run --sname NAME --cookie COOKIE script.lua ERLNAME`, with `PRELUDE`
     /// before `body`.
     fn cube(&self, body: &str) -> Cube {
-        let sname = unique("cube");
-        let script = self.dir.join(format!("{sname}.lua"));
+        let script = self.script(body);
+        self.cube_with(&["run"], &script, &self.erl_name)
+    }
+
+    /// A script file of `PRELUDE` and `body`.
+    fn script(&self, body: &str) -> PathBuf {
+        let script = self.dir.join(format!("{}.lua", unique("script")));
         std::fs::write(&script, format!("{PRELUDE}\n{body}")).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cube-cli"))
-            .args(["run", "--sname", &sname, "--cookie", COOKIE])
-            .arg(&script)
-            .arg(&self.erl_name)
+        script
+    }
+
+    /// `cube-cli COMMAND... --sname NAME --cookie COOKIE` then `script ARG` for `run`,
+    /// `--script script` for `node`.
+    fn cube_with(&self, command: &[&str], script: &std::path::Path, arg: &str) -> Cube {
+        let sname = unique("cube");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cube-cli"));
+        cmd.args(command)
+            .args(["--sname", &sname, "--cookie", COOKIE]);
+        if command == ["node"] {
+            cmd.arg("--script").arg(script);
+        } else {
+            cmd.arg(script).arg(arg);
+        }
+        let mut child = cmd
             .env("ERL_EPMD_PORT", self.port.to_string())
             .env("HOME", &self.dir)
             .stdin(Stdio::null())
@@ -162,6 +195,24 @@ impl Cube {
                 return;
             }
             assert!(Instant::now() < deadline, "cube-cli did not end");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+impl Cube {
+    /// Sends SIGTERM and asserts that the node stops with status 0.
+    fn terminates(mut self) {
+        // SAFETY: kill(2) on the pid of a child this test started and has not reaped.
+        let rc = unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        assert_eq!(rc, 0);
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "cube-cli node: {status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "cube-cli node did not stop");
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
     }
@@ -411,4 +462,41 @@ say("ok")
     cube.expect("ok");
     c.erl().expect("count ok");
     cube.succeeds();
+}
+
+#[test]
+fn cube_nodes_talk_without_erl() {
+    let c = Cluster::without_erl();
+    // `cube-cli node`: stays up after its script, until SIGTERM.
+    let server = c.script(
+        r#"
+process.register("srv", me)
+say("srv ready")
+while true do
+  local m = process.receive()
+  process.send(m.from, {echo=m.x, node=node.self(), t=term.tuple(term.atom"ok", m.x[1])})
+end
+"#,
+    );
+    let srv = c.cube_with(&["node"], &server, "");
+    srv.expect("srv ready");
+    let client = c.cube_with(
+        &["run"],
+        &c.script(
+            r#"
+local srv = arg[1]
+assert(node.ping(srv) == "pong")
+process.send({"srv", srv}, {from=me, x={1, 2, {a="b"}}})
+local m = recv()
+assert(m.node == srv and m.echo[2] == 2 and m.echo[3].a == "b")
+assert(term.type(m.t) == "tuple" and m.t[1] == term.atom"ok" and m.t[2] == 1)
+assert(node.list()[1] == srv)
+say("ok")
+"#,
+        ),
+        &srv.name,
+    );
+    client.expect("ok");
+    client.succeeds();
+    srv.terminates();
 }

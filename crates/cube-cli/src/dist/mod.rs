@@ -84,6 +84,13 @@ pub struct Running {
     out: Arc<outgoing::Outgoing>,
 }
 
+impl Running {
+    /// This node's name.
+    pub fn name(&self) -> String {
+        self.dist.name().name().to_owned()
+    }
+}
+
 /// How long an ending node waits for its last requests to other nodes to go out.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
