@@ -54,6 +54,11 @@ impl Drop for Cluster {
 
 impl Cluster {
     fn new() -> Cluster {
+        Cluster::with_erl_args(&[])
+    }
+
+    /// With extra arguments for erl (`-kernel net_ticktime 4`, say).
+    fn with_erl_args(extra: &[&str]) -> Cluster {
         let dir = std::env::temp_dir().join(unique("cube-dist-cli-"));
         std::fs::create_dir_all(&dir).unwrap();
         let src = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/erl/cube_peer.erl");
@@ -77,6 +82,7 @@ impl Cluster {
             "-start_epmd",
             "false",
         ])
+        .args(extra)
         .arg("-pa")
         .arg(&dir)
         .args(["-s", "cube_peer", "start"])
@@ -120,6 +126,13 @@ impl Cluster {
         self.cube_with(&["run"], &script, &self.erl_name)
     }
 
+    /// [`Cluster::cube`] with `--net-ticktime SECONDS`.
+    fn cube_ticktime(&self, seconds: u64, body: &str) -> Cube {
+        let script = self.script(body);
+        let t = seconds.to_string();
+        self.cube_with(&["run", "--net-ticktime", &t], &script, &self.erl_name)
+    }
+
     /// A script file of `PRELUDE` and `body`.
     fn script(&self, body: &str) -> PathBuf {
         let script = self.dir.join(format!("{}.lua", unique("script")));
@@ -139,7 +152,7 @@ impl Cluster {
         } else {
             cmd.arg(script).arg(arg);
         }
-        let mut child = cmd
+        let child = cmd
             .env("ERL_EPMD_PORT", self.port.to_string())
             .env("HOME", &self.dir)
             .stdin(Stdio::null())
@@ -147,21 +160,7 @@ impl Cluster {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("cube-cli");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = crossbeam_channel::unbounded();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                eprintln!("[cube] {line}");
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Cube {
-            child,
-            lines,
-            name: format!("{sname}@{}", short_host()),
-        }
+        Cube::from_child(child, format!("{sname}@{}", short_host()))
     }
 }
 
@@ -173,6 +172,21 @@ struct Cube {
 }
 
 impl Cube {
+    /// Takes over a spawned `cube-cli` whose stdout is piped.
+    fn from_child(mut child: Child, name: String) -> Cube {
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = crossbeam_channel::unbounded();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                eprintln!("[cube] {line}");
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Cube { child, lines, name }
+    }
+
     /// Waits for a line containing `needle`.
     fn expect(&self, needle: &str) -> String {
         let deadline = Instant::now() + WAIT;
@@ -499,4 +513,68 @@ say("ok")
     client.expect("ok");
     client.succeeds();
     srv.terminates();
+}
+
+#[test]
+fn a_silent_node_is_down_after_the_tick_time() {
+    // erl stopped (SIGSTOP), not killed: its socket stays open, only ticks stop.
+    let c = Cluster::with_erl_args(&["-kernel", "net_ticktime", "4"]);
+    let cube = c.cube_ticktime(
+        4,
+        r#"
+process.trap_exit(true)
+process.send(peer, {cmd="target", from=me})
+local target = recv()
+process.link(target)
+node.monitor(erl)
+process.send(peer, {cmd="echo", from=me, x="sync"})
+assert(recv() == "sync")
+say("ready")
+local got = {}
+for _ = 1, 2 do
+  local m = recv()
+  assert(m.reason == "noconnection" or m.tag == "nodedown", tostring(m.tag))
+  got[m.tag] = true
+end
+assert(got.EXIT and got.nodedown)
+say("ok")
+"#,
+    );
+    cube.expect("ready");
+    let erl = c.erl().id() as libc::pid_t;
+    // SAFETY: kill(2) on the pid of a child this test started and has not reaped.
+    assert_eq!(unsafe { libc::kill(erl, libc::SIGSTOP) }, 0);
+    cube.expect("ok");
+    cube.succeeds();
+    // SAFETY: as above; the stopped erl is killed (and reaped) when `c` drops.
+    unsafe { libc::kill(erl, libc::SIGCONT) };
+}
+
+#[test]
+fn the_repl_on_a_named_node_pings_erl() {
+    use std::io::Write;
+    let c = Cluster::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cube-cli"))
+        .args(["repl", "--sname", &unique("cuberepl"), "--cookie", COOKIE])
+        .env("ERL_EPMD_PORT", c.port.to_string())
+        .env("HOME", &c.dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("cube-cli repl");
+    let input = format!(
+        "print(node.ping('{}'), node.self():match('^cuberepl') ~= nil)\n",
+        c.erl_name
+    );
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    // End of input (stdin dropped above) ends the shell, as at a terminal.
+    let repl = Cube::from_child(child, String::new());
+    repl.expect("pong\ttrue");
+    repl.succeeds();
 }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The distribution flags of `run`, `eval` and `repl`.
-#[derive(Clone, Debug, Default, clap::Args)]
+#[derive(Clone, Debug, clap::Args)]
 pub struct Flags {
     /// Make this a distributed node with a short name: NAME@HOST (HOST: this
     /// machine's host name up to the first dot), as `erl -sname`.
@@ -32,6 +32,22 @@ pub struct Flags {
     /// The magic cookie; default: $HOME/.erlang.cookie, created if missing (as erl).
     #[arg(long, value_name = "COOKIE")]
     pub cookie: Option<String>,
+    /// Seconds of silence after which a connection is down (ticks go out at a
+    /// quarter of it), as erl's `-kernel net_ticktime`.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub net_ticktime: u64,
+}
+
+impl Default for Flags {
+    fn default() -> Flags {
+        Flags {
+            sname: None,
+            name: None,
+            cookie: None,
+            net_ticktime: 60,
+        }
+    }
 }
 
 impl Flags {
@@ -115,8 +131,10 @@ pub fn start(node: &cube_vm::Node, flags: &Flags) -> Result<Option<Running>, Str
             .and_then(|p| cube_dist::cookie::read_or_create(&p))
             .map_err(|e| e.to_string())?,
     };
-    let (dist, events) = DistNode::start(DistConfig::new(&name, &cookie))
-        .map_err(|e| format!("cannot start distribution as {name}: {e}"))?;
+    let mut config = DistConfig::new(&name, &cookie);
+    config.net_ticktime = Duration::from_secs(flags.net_ticktime);
+    let (dist, events) =
+        DistNode::start(config).map_err(|e| format!("cannot start distribution as {name}: {e}"))?;
     let handle = node.handle();
     let out = Arc::new(outgoing::Outgoing::new(dist.clone(), handle.clone()));
     if !node.set_distribution(out.clone()) {
