@@ -129,6 +129,8 @@ enum Command {
         /// Also run this Lua script on the node (it can use the `programs` library).
         #[arg(long, value_name = "FILE")]
         script: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        dist: dist::Flags,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish or powershell), e.g.
     /// `cube-cli completions bash > ~/.local/share/bash-completion/completions/cube-cli`.
@@ -262,7 +264,8 @@ fn main() -> ExitCode {
             config,
             schedulers,
             script,
-        }) => sup::supervise(&config, schedulers, script.as_deref()),
+            dist,
+        }) => sup::supervise(&config, schedulers, script.as_deref(), &dist),
         Some(Command::Ctl {
             endpoint,
             config,

@@ -578,3 +578,36 @@ fn the_repl_on_a_named_node_pings_erl() {
     repl.expect("pong\ttrue");
     repl.succeeds();
 }
+
+#[test]
+fn a_supervisor_node_joins_the_cluster() {
+    let c = Cluster::new();
+    let config = c.dir.join("sup.toml");
+    std::fs::write(
+        &config,
+        "[supervisor]\nlog_dir = \"logs\"\n\n[programs.s]\ncommand = \"sleep\"\nargs = [\"1000\"]\n",
+    )
+    .unwrap();
+    let script = c.dir.join("sup_script.lua");
+    std::fs::write(
+        &script,
+        format!("print('supervised', node.ping({:?}))\n", c.erl_name),
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_cube-cli"))
+        .arg("supervise")
+        .arg(&config)
+        .arg("--script")
+        .arg(&script)
+        .args(["--sname", &unique("cubesup"), "--cookie", COOKIE])
+        .env("ERL_EPMD_PORT", c.port.to_string())
+        .env("HOME", &c.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("cube-cli supervise");
+    let sup = Cube::from_child(child, String::new());
+    sup.expect("supervised\tpong");
+    sup.terminates();
+}
