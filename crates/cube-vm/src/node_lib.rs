@@ -23,8 +23,10 @@ pub const NONODE: &str = "nonode@nohost";
 /// The answer of a ping in flight, and the waker of the process waiting for it. One
 /// lock covers both, so an answer that comes while the process is blocking again is
 /// never missed: either the process sees the answer, or the answerer sees its waker.
-#[derive(Default)]
 pub(crate) struct PingSlot {
+    /// The node pinged: a call that finds another name here is not the re-run of
+    /// this ping (the one that blocked was abandoned, by an interrupt say).
+    node: String,
     state: Mutex<(Option<bool>, Option<io_wait::Waker>)>,
 }
 
@@ -98,11 +100,8 @@ fn ping<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     let Some(me) = crate::library::self_pid(cx) else {
         return push_answer(cx, false);
     };
-    if retry.is_some() {
-        let slot = node.pings.lock().expect("pings lock").get(&me).cloned();
-        let Some(slot) = slot else {
-            return push_answer(cx, false);
-        };
+    let slot = retry.and_then(|_| node.pings.lock().expect("pings lock").get(&me).cloned());
+    if let Some(slot) = slot.filter(|s| s.node == name) {
         let mut s = slot.state.lock().expect("ping slot lock");
         if let Some(pong) = s.0 {
             drop(s);
@@ -124,7 +123,10 @@ fn ping<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     if name == dist.node_name() {
         return push_answer(cx, true);
     }
-    let slot = Arc::new(PingSlot::default());
+    let slot = Arc::new(PingSlot {
+        node: name.clone(),
+        state: Mutex::new((None, None)),
+    });
     let Some(waker) = io_wait::block(cx, None) else {
         return push_answer(cx, false);
     };
