@@ -611,3 +611,53 @@ fn a_supervisor_node_joins_the_cluster() {
     sup.expect("supervised\tpong");
     sup.terminates();
 }
+
+#[test]
+fn a_ten_megabyte_binary_both_ways() {
+    let c = Cluster::new();
+    let cube = c.cube(
+        r#"
+local big = string.rep("0123456789", 1024 * 1024)
+process.send(peer, {cmd="echo", from=me, x=big})
+local back = recv()
+assert(#back == #big and back == big)
+say("ok")
+"#,
+    );
+    cube.expect("ok");
+    cube.succeeds();
+}
+
+#[test]
+fn three_cube_nodes_and_erl_in_one_cluster() {
+    let c = Cluster::new();
+    let member = c.script("process.register('m', me) say('member up') process.receive()");
+    let a = c.cube_with(&["node"], &member, "");
+    let b = c.cube_with(&["node"], &member, "");
+    a.expect("member up");
+    b.expect("member up");
+    let cube = c.cube_with(
+        &["run"],
+        &c.script(&format!(
+            r#"
+local others = {{erl, {:?}, {:?}}}
+for _, n in ipairs(others) do assert(node.ping(n) == "pong", n) end
+local seen = {{}}
+for _, n in ipairs(node.list()) do seen[n] = true end
+for _, n in ipairs(others) do assert(seen[n], n .. " not in node.list()") end
+-- erl sees this node too, and pings the two others.
+for _, n in ipairs({{node.self(), others[2], others[3]}}) do
+  process.send(peer, {{cmd="ping", from=me, node=n}})
+  assert(recv() == "pong", n)
+end
+say("ok")
+"#,
+            a.name, b.name
+        )),
+        &c.erl_name,
+    );
+    cube.expect("ok");
+    cube.succeeds();
+    a.terminates();
+    b.terminates();
+}
