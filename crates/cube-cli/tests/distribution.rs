@@ -661,3 +661,29 @@ say("ok")
     a.terminates();
     b.terminates();
 }
+
+#[test]
+fn examples_cluster_workers_serve_an_erlang_shell() {
+    let c = Cluster::without_erl();
+    let script = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/cluster/workers.lua"
+    ));
+    let cube = c.cube_with(&["node"], script, "");
+    cube.expect("pool up on");
+    let eval = format!(
+        "Pool = {{pool, '{}'}}, \
+         Ask = fun(Job, Arg) -> Pool ! {{self(), Job, Arg}}, \
+               receive R -> io:format(\"~p~n\", [R]) after 60000 -> io:format(\"timeout~n\") end end, \
+         Ask(square, 7), Ask(fib, 30), Ask(fail, <<\"no\">>), Ask(nosuch, 1), \
+         io:format(\"done~n\"), halt().",
+        cube.name
+    );
+    let erl = common::erl(&unique("erlshell"), COOKIE, c.port, &eval);
+    erl.expect("{result,49}");
+    erl.expect("{result,832040}");
+    erl.expect("{error,<<\"no\">>}");
+    erl.expect("{error,<<\"unknown job nosuch\">>}");
+    erl.expect("done");
+    cube.terminates();
+}
