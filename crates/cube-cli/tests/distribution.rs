@@ -687,3 +687,21 @@ fn examples_cluster_workers_serve_an_erlang_shell() {
     erl.expect("done");
     cube.terminates();
 }
+
+#[test]
+fn terms_without_a_lua_form_are_dropped_and_the_node_goes_on() {
+    let c = Cluster::new();
+    let cube = c.cube(
+        r#"
+process.send(peer, {cmd="odd", from=me})
+local m = recv()
+assert(m == "after", tostring(m))
+-- The connection is still up and working.
+process.send(peer, {cmd="echo", from=me, x="still here"})
+assert(recv() == "still here")
+say("ok")
+"#,
+    );
+    cube.expect("ok");
+    cube.succeeds();
+}

@@ -34,6 +34,16 @@ loop() ->
                      bin => <<"hi">>, atom => hello, tuple => {1, two},
                      list => [1, 2, 3], map => #{a => 1}, pid => self(),
                      yes => true, no => false};
+        %% Terms with no Lua form (a port, a bignum, a bitstring, a fun, an improper
+        %% list), then <<"after">>: only the last may arrive.
+        #{<<"cmd">> := <<"odd">>, <<"from">> := From} ->
+            From ! hd(erlang:ports()),
+            From ! 1 bsl 100,
+            From ! <<1:3>>,
+            From ! fun() -> ok end,
+            From ! [1 | 2],
+            From ! {nested, [hd(erlang:ports())]},
+            From ! <<"after">>;
         %% Pings a node and answers <<"pong">> or <<"pang">>.
         #{<<"cmd">> := <<"ping">>, <<"from">> := From, <<"node">> := Node} ->
             From ! atom_to_binary(net_adm:ping(binary_to_atom(Node)));
