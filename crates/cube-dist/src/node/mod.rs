@@ -2,7 +2,7 @@
 //! registers with EPMD (starting an EPMD-compatible server when none answers), connects
 //! on demand, answers `net_kernel`'s `is_auth` (so `net_adm:ping/1` from erl gets
 //! `pong`), and turns everything else that arrives into [`DistEvent`]s on a channel for
-//! the layer above (cube-vm integration is the next step).
+//! the layer above (cube-cli's `dist/` joins them to cube-vm's processes).
 //!
 //! # This node's own pseudo-process
 //! Pings need a sender pid that replies come back to. It is [`DistNode::kernel_pid`],
