@@ -8,8 +8,10 @@
 mod alloc;
 mod ctl;
 mod device;
+mod dist;
 mod follow;
 mod luacmd;
+mod node_cmd;
 mod script;
 mod shell;
 mod sup;
@@ -66,6 +68,8 @@ enum Command {
         /// first called (after the script's directory and LFE_PATH); repeatable.
         #[arg(long = "pa", value_name = "DIR")]
         lfe_path: Vec<std::path::PathBuf>,
+        #[command(flatten)]
+        dist: dist::Flags,
         /// The script; `-` reads standard input.
         file: String,
         /// Arguments, visible to the script as `arg[1]`, `arg[2]`, ... and as `...`.
@@ -74,12 +78,29 @@ enum Command {
     },
     /// Run a string of Lua code (like `lua -e CODE`); ARGS are its `...`.
     Eval {
+        #[command(flatten)]
+        dist: dist::Flags,
         code: String,
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// A distributed node that stays up until SIGTERM or SIGINT (for clusters); needs
+    /// --sname or --name. Prints `cube-cli: node NAME up` on stderr when ready.
+    Node {
+        #[command(flatten)]
+        dist: dist::Flags,
+        /// Scheduler threads (default: one per core).
+        #[arg(long, default_value_t = 0)]
+        schedulers: usize,
+        /// A Lua script to run on the node (its end does not end the node).
+        #[arg(long, value_name = "FILE")]
+        script: Option<std::path::PathBuf>,
+    },
     /// An interactive prompt (also the default with no command).
-    Repl,
+    Repl {
+        #[command(flatten)]
+        dist: dist::Flags,
+    },
     /// Run a ZeroMQ device until SIGINT or SIGTERM: forwarder (XSUB frontend for
     /// publishers, XPUB backend for subscribers), streamer (PULL -> PUSH) or queue
     /// (ROUTER <-> DEALER). Endpoints are bound, or connected when written `>EP`.
@@ -112,6 +133,8 @@ enum Command {
         /// Also run this Lua script on the node (it can use the `programs` library).
         #[arg(long, value_name = "FILE")]
         script: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        dist: dist::Flags,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish or powershell), e.g.
     /// `cube-cli completions bash > ~/.local/share/bash-completion/completions/cube-cli`.
@@ -187,6 +210,7 @@ fn main() -> ExitCode {
             max_heap,
             max_reductions,
             sandbox,
+            dist,
             file,
             args,
             lfe_path: _,
@@ -199,12 +223,23 @@ fn main() -> ExitCode {
                 max_heap,
                 max_reductions,
                 sandbox,
+                dist,
             },
         ),
-        Some(Command::Eval { code, args }) => {
-            script::run_eval(&code, &args, script::Options::default())
-        }
-        Some(Command::Repl) => shell::run(None),
+        Some(Command::Eval { code, args, dist }) => script::run_eval(
+            &code,
+            &args,
+            script::Options {
+                dist,
+                ..Default::default()
+            },
+        ),
+        Some(Command::Repl { dist }) => shell::run(None, &dist),
+        Some(Command::Node {
+            dist,
+            schedulers,
+            script,
+        }) => node_cmd::run(&dist, schedulers, script.as_deref()),
         // No arguments at all: as `lua` (a prompt at a terminal, else standard input
         // as a script).
         None => script::run_lua_command(
@@ -239,7 +274,8 @@ fn main() -> ExitCode {
             config,
             schedulers,
             script,
-        }) => sup::supervise(&config, schedulers, script.as_deref()),
+            dist,
+        }) => sup::supervise(&config, schedulers, script.as_deref(), &dist),
         Some(Command::Ctl {
             endpoint,
             config,

@@ -4,7 +4,7 @@ use cube_lua::host::{Cx, Val};
 use cube_lua::State;
 
 /// How a script's node runs.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Scheduler threads; 0 for one per core.
     pub schedulers: usize,
@@ -13,6 +13,8 @@ pub struct Options {
     pub max_heap: Option<usize>,
     pub max_reductions: Option<u64>,
     pub sandbox: bool,
+    /// `--sname`/`--name`/`--cookie`: a distributed node (`dist/`).
+    pub dist: crate::dist::Flags,
 }
 
 /// Opens the standard libraries, `torch` and `tsunami`, minus what untrusted code must
@@ -55,8 +57,9 @@ fn print_stats(node: &cube_vm::Node) {
 }
 
 /// A node as the command line makes it: the standard libraries and `zmq` in every
-/// process (not under `--sandbox`), the limits of `opts`.
-pub fn start_node(opts: Options) -> Result<cube_vm::Node, String> {
+/// process (not under `--sandbox`), the limits of `opts`, and distribution when its
+/// flags ask for it (stopped when the returned `Running` is dropped).
+pub fn start_node(opts: &Options) -> Result<(cube_vm::Node, Option<crate::dist::Running>), String> {
     let sandbox = opts.sandbox;
     let zmq = cube_zmq::Zmq::new()?;
     let node = cube_vm::Node::start(opts.schedulers, move |st| {
@@ -70,7 +73,8 @@ pub fn start_node(opts: Options) -> Result<cube_vm::Node, String> {
         max_heap: opts.max_heap,
         max_reductions: opts.max_reductions,
     });
-    Ok(node)
+    let dist = crate::dist::start(&node, &opts.dist)?;
+    Ok((node, dist))
 }
 
 /// The exit status for how the first process ended, reporting an error as `lua` does.
@@ -94,7 +98,7 @@ pub fn report_exit(reason: cube_vm::ExitReason) -> u8 {
 /// waits for it: the node ends when it ends, with exit status 0, or 1 after an uncaught
 /// error reported as `lua` does.
 fn run_node(opts: Options, load: impl FnOnce(&mut State) -> Result<usize, String>) -> u8 {
-    let node = match start_node(opts) {
+    let (node, _dist) = match start_node(&opts) {
         Ok(n) => n,
         Err(msg) => {
             eprintln!("cube-cli: {msg}");
@@ -117,9 +121,18 @@ fn run_node(opts: Options, load: impl FnOnce(&mut State) -> Result<usize, String
 }
 
 pub fn run_file(file: &str, args: &[String], opts: Options) -> u8 {
+    run_node(opts, load_file(file, args))
+}
+
+/// What `run FILE ARGS...` runs as the first process: the file (`-` is standard
+/// input) with `arg` and `...` as `lua` sets them.
+pub fn load_file(
+    file: &str,
+    args: &[String],
+) -> impl FnOnce(&mut State) -> Result<usize, String> + use<> {
     let file = file.to_string();
     let args = args.to_vec();
-    run_node(opts, move |st| {
+    move |st| {
         let src = if file == "-" {
             let mut src = Vec::new();
             let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut src);
@@ -152,7 +165,7 @@ pub fn run_file(file: &str, args: &[String], opts: Options) -> u8 {
             }
         });
         Ok(args.len())
-    })
+    }
 }
 
 /// `eval CODE ARGS...`: the code as a chunk named `(command line)`, ARGS as its `...`.
@@ -186,12 +199,12 @@ pub fn run_lua_command(inv: crate::luacmd::Invocation, opts: Options) -> u8 {
     }
     let init = init_step(inv.ignore_env);
     if inv.interactive {
-        return crate::shell::run(Some((&inv, init)));
+        return crate::shell::run(Some((&inv, init)), &opts.dist);
     }
     let mut inv = inv;
     if inv.script == Script::None && !inv.has_e && !inv.version {
         if std::io::stdin().is_terminal() {
-            return crate::shell::run(None);
+            return crate::shell::run(None, &opts.dist);
         }
         // lua.c's `dofile(L, NULL)`: standard input as a script, with no `arg`.
         inv.steps.push(crate::luacmd::Step::Stdin);

@@ -105,8 +105,12 @@ fn reply<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
 
 /// Runs the shell; `first` is `-i`'s command (its steps and script run first, in the
 /// shell's process). Returns the exit status.
-pub fn run(first: Option<(&Invocation, Option<Step>)>) -> u8 {
-    let node = match crate::script::start_node(crate::script::Options::default()) {
+pub fn run(first: Option<(&Invocation, Option<Step>)>, dist: &crate::dist::Flags) -> u8 {
+    let opts = crate::script::Options {
+        dist: dist.clone(),
+        ..Default::default()
+    };
+    let (node, _dist) = match crate::script::start_node(&opts) {
         Ok(n) => n,
         Err(msg) => {
             eprintln!("cube-cli: {msg}");

@@ -4,10 +4,16 @@
 use serde_json::{json, Value as Json};
 use std::os::fd::AsRawFd;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// Runs a supervisor until `ctl quit`, SIGTERM or SIGINT; SIGHUP reloads the
 /// configuration. Exit status 0 after an orderly stop, 2 on a configuration error.
-pub fn supervise(config: &Path, schedulers: usize, script: Option<&Path>) -> u8 {
+pub fn supervise(
+    config: &Path,
+    schedulers: usize,
+    script: Option<&Path>,
+    dist: &crate::dist::Flags,
+) -> u8 {
     let cfg = match cube_sup::config::load(config) {
         Ok(c) => c,
         Err(e) => {
@@ -19,10 +25,22 @@ pub fn supervise(config: &Path, schedulers: usize, script: Option<&Path>) -> u8 
     let exe = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "cube-cli".into());
+    // `--sname`/`--name`: the node joins the cluster before the manager runs; the
+    // distribution lives as long as the supervisor.
+    let running = Arc::new(Mutex::new(None));
+    let on_node = {
+        let (dist, running) = (dist.clone(), running.clone());
+        cube_sup::NodeHook(Arc::new(move |node: &cube_vm::Node| {
+            let r = crate::dist::start(node, &dist)?;
+            *running.lock().unwrap_or_else(|e| e.into_inner()) = r;
+            Ok(())
+        }))
+    };
     let opts = cube_sup::Options {
         schedulers,
         sentinel: Some(vec![exe, cube_sup::sentinel::ARG.to_string()]),
         script: script.map(Path::to_path_buf),
+        on_node: Some(on_node),
     };
     let sup = match cube_sup::Supervisor::start(cfg, opts) {
         Ok(s) => s,
@@ -48,6 +66,7 @@ pub fn supervise(config: &Path, schedulers: usize, script: Option<&Path>) -> u8 
             1
         }
     };
+    drop(running.lock().unwrap_or_else(|e| e.into_inner()).take());
     cube_sup::logs::stderr().flush(std::time::Duration::from_secs(1));
     code
 }

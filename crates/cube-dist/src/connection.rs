@@ -22,7 +22,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use cube_term::Atom;
 use std::io::{self, ErrorKind, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,6 +32,8 @@ pub struct Connection {
     pub peer_atom: Atom,
     outbox: Sender<Vec<u8>>,
     closed: Arc<AtomicBool>,
+    /// Packets queued and not yet written (for [`Connection::drain`]).
+    pending: Arc<AtomicUsize>,
     /// For shutting the socket down from any thread.
     socket: TcpStream,
 }
@@ -52,14 +54,17 @@ impl Connection {
         let (outbox, queue) = crossbeam_channel::unbounded();
         let closed = Arc::new(AtomicBool::new(false));
         let writer_closed = closed.clone();
+        let pending = Arc::new(AtomicUsize::new(0));
+        let written = pending.clone();
         std::thread::Builder::new()
             .name("cube-dist-write".into())
-            .spawn(move || write_loop(stream, queue, ticktime / 4, &writer_closed))?;
+            .spawn(move || write_loop(stream, queue, ticktime / 4, &writer_closed, &written))?;
         Ok(Connection {
             peer,
             peer_atom,
             outbox,
             closed,
+            pending,
             socket,
         })
     }
@@ -75,9 +80,26 @@ impl Connection {
         if self.is_closed() {
             return Err(DistError::Closed(self.peer.name.clone()));
         }
-        self.outbox
-            .send(packet)
-            .map_err(|_| DistError::Closed(self.peer.name.clone()))
+        self.pending.fetch_add(1, Ordering::SeqCst);
+        self.outbox.send(packet).map_err(|_| {
+            self.pending.fetch_sub(1, Ordering::SeqCst);
+            DistError::Closed(self.peer.name.clone())
+        })
+    }
+
+    /// Waits until every packet queued so far is written (or the connection closed),
+    /// at most until `deadline`; true if it was. What a node that is about to stop
+    /// does, so that its last messages and exit signals are not lost.
+    pub fn drain(&self, deadline: Instant) -> bool {
+        loop {
+            if self.pending.load(Ordering::SeqCst) == 0 || self.is_closed() {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
     /// Closes the connection; the reader loop and the writer then end.
@@ -107,6 +129,7 @@ fn write_loop(
     queue: Receiver<Vec<u8>>,
     interval: Duration,
     closed: &AtomicBool,
+    pending: &AtomicUsize,
 ) {
     let interval = interval.max(Duration::from_millis(10));
     let mut batch = Vec::new();
@@ -115,12 +138,17 @@ fn write_loop(
             return;
         }
         batch.clear();
+        let mut packets = 0;
         match queue.recv_timeout(interval) {
             Ok(packet) => {
                 batch.extend_from_slice(&packet);
+                packets += 1;
                 while batch.len() < WRITE_BATCH {
                     match queue.try_recv() {
-                        Ok(p) => batch.extend_from_slice(&p),
+                        Ok(p) => {
+                            batch.extend_from_slice(&p);
+                            packets += 1;
+                        }
                         Err(_) => break,
                     }
                 }
@@ -137,6 +165,7 @@ fn write_loop(
             close(closed, &stream);
             return;
         }
+        pending.fetch_sub(packets, Ordering::SeqCst);
     }
 }
 

@@ -21,7 +21,7 @@
 //! map otherwise (DESIGN.md, "Erlang terms at the Lua boundary"); a cycle is an error.
 
 use crate::etf::{Eterm, ExtPid, ExtRef, MAX_DEPTH};
-use cube_term::{Atom, Pid, Reference, TableGraph, Term};
+use cube_term::{Atom, Pid, Reference, TableGraph, TableKind, Term};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -115,6 +115,19 @@ impl NodeTable {
         let i = t.nodes.len() as u32;
         t.index.insert(node, i);
         i
+    }
+
+    /// The indices of every incarnation of the node called `name` met so far (not 0:
+    /// this node is never another). What a `nodedown` applies to: links and monitors
+    /// hold pids of whichever incarnation they were made with.
+    pub fn indices_of_name(&self, name: Atom) -> Vec<u32> {
+        let t = self.lock();
+        t.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.name == name)
+            .map(|(i, _)| i as u32 + 1)
+            .collect()
     }
 
     /// The node of index `i`.
@@ -316,7 +329,9 @@ impl ToEterm<'_> {
         items.iter().map(|t| self.term(t, depth)).collect()
     }
 
-    /// Table `i` of the current graph: a list if it is a sequence, else a map.
+    /// Table `i` of the current graph: its array part as a tuple or a list if it is
+    /// marked so (`term.tuple`, `term.list`; other keys are not sent), else a list if
+    /// it is a sequence, else a map.
     fn table_at(&mut self, i: u32, depth: usize) -> Result<Eterm, ConvertError> {
         let graph = self.graph.clone().ok_or(ConvertError::StrayTableRef)?;
         let table = graph
@@ -327,7 +342,12 @@ impl ToEterm<'_> {
             return Err(ConvertError::Cycle);
         }
         self.on_path.push(i);
-        let out = if table.hash.is_empty() && !table.array.iter().any(Term::is_nil) {
+        let out = if let Some(kind) = graph.mark(i) {
+            self.terms(&table.array, depth).map(|items| match kind {
+                TableKind::Tuple => Eterm::Tuple(items),
+                TableKind::List => Eterm::List(items),
+            })
+        } else if table.hash.is_empty() && !table.array.iter().any(Term::is_nil) {
             self.terms(&table.array, depth).map(Eterm::List)
         } else {
             let mut pairs = Vec::with_capacity(table.array.len() + table.hash.len());
@@ -399,6 +419,7 @@ mod tests {
     fn table_graphs_become_lists_or_maps() {
         use cube_term::TableTerm;
         let g = TableGraph {
+            marks: Vec::new(),
             tables: vec![
                 TableTerm {
                     array: vec![Term::Int(1), Term::TableRef(1)],
@@ -424,6 +445,7 @@ mod tests {
     fn cycles_are_refused() {
         use cube_term::TableTerm;
         let g = TableGraph {
+            marks: Vec::new(),
             tables: vec![TableTerm {
                 array: vec![Term::TableRef(0)],
                 hash: vec![],

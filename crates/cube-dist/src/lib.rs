@@ -8,7 +8,8 @@
 //!
 //! This crate does not know cube-vm (DESIGN.md decision 8): [`DistNode`] hands what
 //! arrives to the layer above as [`DistEvent`]s on a channel, and takes sends, links,
-//! exits and monitors through its methods. Joining the two is the next step.
+//! exits and monitors through its methods. cube-cli joins the two (its `dist/`
+//! implements cube-vm's `Distribution` hook on a `DistNode`).
 //!
 //! | module | concern |
 //! |---|---|

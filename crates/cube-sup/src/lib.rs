@@ -54,6 +54,22 @@ pub struct Options {
     pub sentinel: Option<Vec<String>>,
     /// Also runs this Lua file as a process on the node (scripts using `programs`).
     pub script: Option<std::path::PathBuf>,
+    /// Called with the node as soon as it exists, before any process runs: cube-cli
+    /// makes the node distributed here (`supervise --sname`). An error stops the start.
+    pub on_node: Option<NodeHook>,
+}
+
+/// What [`NodeHook`] calls: prepares the node, or says why it cannot.
+pub type NodeHookFn = dyn Fn(&cube_vm::Node) -> Result<(), String> + Send + Sync;
+
+/// See [`Options::on_node`].
+#[derive(Clone)]
+pub struct NodeHook(pub Arc<NodeHookFn>);
+
+impl std::fmt::Debug for NodeHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NodeHook")
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +80,8 @@ pub enum Error {
     Control(String),
     #[error("the manager process did not start: {0}")]
     Manager(String),
+    #[error("{0}")]
+    Node(String),
 }
 
 /// A running supervisor: a node whose first process is the manager.
@@ -97,6 +115,9 @@ impl Supervisor {
             cube_lua::stdlib::open_libs(st);
             lualib::install(st, id);
         });
+        if let Some(hook) = &opts.on_node {
+            (hook.0)(&node).map_err(Error::Node)?;
+        }
         // A supervisor runs for days: its script's output shows line by line.
         node.set_stdout_line_buffered(true);
         let _ = core.node.set(node.handle());

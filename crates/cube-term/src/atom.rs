@@ -94,6 +94,21 @@ impl Atom {
         }
     }
 
+    /// Its index in the node's atom table (for runtimes that keep atoms in a word).
+    pub fn index(self) -> u32 {
+        self.0
+    }
+
+    /// The atom of table index `i`, if there is one.
+    pub fn from_index(i: u32) -> Option<Atom> {
+        let len = table()
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .names
+            .len();
+        ((i as usize) < len).then_some(Atom(i))
+    }
+
     /// The atom's name.
     pub fn name(self) -> &'static str {
         if let Some(n) = PREDEFINED.get(self.0 as usize) {
@@ -134,6 +149,8 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, Atom::new("cube_term_other_atom"));
         assert_eq!(a.name(), "cube_term_test_atom");
+        assert_eq!(Atom::from_index(a.index()), Some(a));
+        assert_eq!(Atom::from_index(u32::MAX), None);
         assert_eq!(
             format!("{a} {a:?}"),
             "cube_term_test_atom 'cube_term_test_atom'"

@@ -7,8 +7,9 @@
 //! what the userdata looks like. [`NoBridge`] is the bridge of a bare state: no userdata
 //! is sendable, and pids and references arrive as their printed form.
 
-use crate::term::{Pid, Reference, Term};
-use cube_lua::host::{Cx, Val};
+use crate::atom::Atom;
+use crate::term::{Pid, Reference, TableKind, Term};
+use cube_lua::host::{Cx, TableRef, Val};
 
 /// Maps runtime-owned userdata to terms and back. See the module documentation.
 pub trait Bridge {
@@ -21,6 +22,21 @@ pub trait Bridge {
 
     /// The Lua value for a received reference.
     fn reference_to_value<'n>(&self, cx: &mut Cx<'n>, r: Reference) -> Val<'n>;
+
+    /// The Lua value for a received atom other than `nil`, `true` and `false`. Without
+    /// a runtime that has atom values: a string of its name.
+    fn atom_to_value<'n>(&self, cx: &mut Cx<'n>, a: Atom) -> Val<'n> {
+        cx.new_str(a.name().as_bytes())
+    }
+
+    /// Whether a table being sent is marked as a tuple or a list. Unmarked by default.
+    fn table_kind<'n>(&self, _cx: &Cx<'n>, _t: TableRef<'n>) -> Option<TableKind> {
+        None
+    }
+
+    /// Marks a received table as a tuple or a list. Nothing by default (it arrives
+    /// as a plain sequence).
+    fn mark_table<'n>(&self, _cx: &mut Cx<'n>, _t: TableRef<'n>, _kind: TableKind) {}
 }
 
 /// The bridge of a state with no process runtime. See the module documentation.

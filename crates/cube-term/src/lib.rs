@@ -17,6 +17,7 @@
 //! | string | [`Term::Binary`] (`Arc<[u8]>`: cheap to fan out) |
 //! | table | [`Term::Tables`]: an arena of the message's tables keeping sharing and cycles ([`term`]) |
 //! | pid / reference userdata | [`Term::Pid`] / [`Term::Ref`], through a [`Bridge`] the runtime provides |
+//! | atom values, tuple/list-marked tables (the runtime's `term` library) | [`Term::Atom`]; the table's mark in [`TableGraph::marks`], through the [`Bridge`] |
 //! | function, coroutine, other userdata | refused: [`CopyError`] |
 //!
 //! ```
@@ -61,5 +62,5 @@ pub use atom::Atom;
 pub use bridge::{Bridge, NoBridge};
 pub use error::{CopyError, Place};
 pub use lua_to_term::{to_term, to_term_with};
-pub use term::{Binary, Pid, Reference, TableGraph, TableTerm, Term};
+pub use term::{Binary, Pid, Reference, TableGraph, TableKind, TableTerm, Term};
 pub use term_to_lua::{from_term, from_term_with};

@@ -14,7 +14,7 @@ use crate::addr_map::AddrMap;
 use crate::bridge::{Bridge, NoBridge};
 use crate::error::{push_path_step, CopyError, Place};
 use crate::number::number_to_term;
-use crate::term::{Binary, TableGraph, TableTerm, Term};
+use crate::term::{Binary, TableGraph, TableKind, TableTerm, Term};
 use cube_lua::host::{Cx, TableRef, Val};
 use std::sync::Arc;
 
@@ -34,6 +34,7 @@ pub fn to_term_with<'n>(cx: &Cx<'n>, v: Val<'n>, bridge: &dyn Bridge) -> Result<
         ids: AddrMap::default(),
         found: Vec::new(),
         strings: AddrMap::default(),
+        marks: Vec::new(),
     };
     match v {
         Val::Table(t) => {
@@ -43,7 +44,10 @@ pub fn to_term_with<'n>(cx: &Cx<'n>, v: Val<'n>, bridge: &dyn Bridge) -> Result<
                 let tt = c.copy_table(tables.len() as u32)?;
                 tables.push(tt);
             }
-            Ok(Term::Tables(Arc::new(TableGraph { tables })))
+            Ok(Term::Tables(Arc::new(TableGraph {
+                tables,
+                marks: c.marks,
+            })))
         }
         other => c
             .value(other, NO_PARENT, Val::Nil, false)
@@ -73,6 +77,8 @@ struct Copier<'a, 'n> {
     found: Vec<Found<'n>>,
     /// String address -> its bytes, made once per message.
     strings: AddrMap<Binary>,
+    /// Tables marked as tuples or lists, in index order (`TableGraph::marks`).
+    marks: Vec<(u32, TableKind)>,
 }
 
 impl<'n> Copier<'_, 'n> {
@@ -81,6 +87,9 @@ impl<'n> Copier<'_, 'n> {
         let next = self.found.len() as u32;
         let id = *self.ids.entry(Val::Table(t).addr()).or_insert(next);
         if id == next {
+            if let Some(kind) = self.bridge.table_kind(self.cx, t) {
+                self.marks.push((id, kind));
+            }
             self.found.push(Found {
                 table: t,
                 parent,

@@ -57,6 +57,27 @@ pub enum Term {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableGraph {
     pub tables: Vec<TableTerm>,
+    /// The tables marked as Erlang tuples or lists (`term.tuple`, `term.list`), by
+    /// index, sorted by index (a lookup is a binary search). Most messages have none.
+    pub marks: Vec<(u32, TableKind)>,
+}
+
+/// What a marked table stands for when it crosses to Erlang (DESIGN.md, "Erlang terms
+/// at the Lua boundary"): its array part as a tuple or as a list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableKind {
+    Tuple,
+    List,
+}
+
+impl TableGraph {
+    /// The mark of table `i`, if it has one.
+    pub fn mark(&self, i: u32) -> Option<TableKind> {
+        self.marks
+            .binary_search_by_key(&i, |(j, _)| *j)
+            .ok()
+            .map(|k| self.marks[k].1)
+    }
 }
 
 /// One Lua table, in the shape it had in the sender's heap.

@@ -20,7 +20,7 @@
 use crate::atom::Atom;
 use crate::bridge::{Bridge, NoBridge};
 use crate::number::int_to_number;
-use crate::term::{TableGraph, Term};
+use crate::term::{TableGraph, TableKind, Term};
 use cube_lua::host::{Cx, TableRef, Val};
 
 /// Materialises `t` in `cx`'s state, with no process runtime (see [`from_term_with`]).
@@ -79,13 +79,18 @@ impl<'t, 'n> Builder<'_, 't, 'n> {
                 Atom::NIL => Val::Nil,
                 Atom::TRUE => Val::Bool(true),
                 Atom::FALSE => Val::Bool(false),
-                other => self.cx.new_str(other.name().as_bytes()),
+                other => self.bridge.atom_to_value(self.cx, other),
             },
             Term::Int(i) => Val::Num(int_to_number(*i)),
             Term::Float(f) => Val::Num(*f),
             Term::Binary(b) => self.cx.new_str(b),
             Term::List(items) | Term::Tuple(items) => {
                 let dst = self.cx.new_table_with(items.len(), 0);
+                let kind = match t {
+                    Term::Tuple(_) => TableKind::Tuple,
+                    _ => TableKind::List,
+                };
+                self.bridge.mark_table(self.cx, dst, kind);
                 self.jobs.push(Job::Seq { dst, items, arena });
                 Val::Table(dst)
             }
@@ -106,6 +111,11 @@ impl<'t, 'n> Builder<'_, 't, 'n> {
                     .map(|tt| self.cx.new_table_with(tt.array.len(), tt.hash.len()))
                     .collect();
                 let root = tables[0];
+                for &(i, kind) in &graph.marks {
+                    if let Some(&t) = tables.get(i as usize) {
+                        self.bridge.mark_table(self.cx, t, kind);
+                    }
+                }
                 self.arenas.push(tables);
                 self.jobs.push(Job::Arena {
                     arena: self.arenas.len() - 1,

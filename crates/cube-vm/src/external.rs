@@ -16,7 +16,7 @@
 
 use crate::node::{Node, NodeInner};
 use cube_lua::host::{Cx, HostSlot, Val};
-use cube_term::{Pid, Term};
+use cube_term::{Pid, Reference, Term};
 use std::sync::{Arc, Weak};
 
 /// A handle on a running node for threads outside the schedulers.
@@ -76,6 +76,68 @@ impl NodeHandle {
         let node = self.node()?;
         let found = node.names.lock().expect("names lock").get(name).copied();
         found
+    }
+
+    /// Delivers `msg` to the process registered as `name`; false if there is none.
+    pub fn send_named(&self, name: &str, msg: Term) -> bool {
+        match self.whereis(name) {
+            Some(pid) => self.send(pid, msg),
+            None => false,
+        }
+    }
+
+    /// Remote `from` links itself to local `to` (`noproc` goes back if `to` is not
+    /// alive). See `distribution.rs` for this and the other `remote_*` calls.
+    pub fn remote_link(&self, from: Pid, to: Pid) {
+        if let Some(node) = self.node() {
+            node.remote_link(from, to);
+        }
+    }
+
+    /// Remote `from` removes its link to local `to`.
+    pub fn remote_unlink(&self, from: Pid, to: Pid) {
+        if let Some(node) = self.node() {
+            node.remote_unlink(from, to);
+        }
+    }
+
+    /// An exit signal from remote `from` to local `to` with `reason` as Lua reads it:
+    /// over a link (`link`), or as `exit(To, Reason)`.
+    pub fn remote_exit(&self, from: Pid, to: Pid, reason: &str, link: bool) {
+        if let Some(node) = self.node() {
+            node.remote_exit(from, to, &crate::signals::reason_from_text(reason), link);
+        }
+    }
+
+    /// Remote `from` monitors local `to` with its reference `r` (a DOWN `noproc` goes
+    /// back at once if `to` is not alive).
+    pub fn remote_monitor(&self, from: Pid, to: Pid, r: Reference) {
+        if let Some(node) = self.node() {
+            node.remote_monitor(from, to, r);
+        }
+    }
+
+    /// A remote process removes its monitor `r` of local `to`.
+    pub fn remote_demonitor(&self, to: Pid, r: Reference) {
+        if let Some(node) = self.node() {
+            node.remote_demonitor(to, r);
+        }
+    }
+
+    /// Remote `from`, monitored by local `to` with reference `r`, ended with `reason`.
+    pub fn remote_down(&self, from: Pid, to: Pid, r: Reference, reason: &str) {
+        if let Some(node) = self.node() {
+            node.remote_down(from, to, r, &crate::signals::reason_from_text(reason));
+        }
+    }
+
+    /// The connection to node `name` (node indices `indices`) is lost, or could not
+    /// be made: links and monitors across it end with `noconnection`, node monitors
+    /// get `nodedown`.
+    pub fn node_down(&self, name: &str, indices: &[u32]) {
+        if let Some(node) = self.node() {
+            node.node_down(name, indices);
+        }
     }
 
     /// Whether process `pid` is alive.

@@ -10,6 +10,12 @@
 //! exit signals (`signals.rs`), and OTP supervisors: the Lua `supervisor` library,
 //! written in Lua on top of `process` (`supervisor.lua`, loaded by `supervisor.rs`).
 //!
+//! Pids of other nodes are pids too (DESIGN.md decision 8): whatever is addressed to
+//! one goes through the [`Distribution`] hook another crate installs
+//! ([`Node::set_distribution`]); what other nodes send comes in through
+//! [`NodeHandle`]'s `remote_*` calls. The Lua `node` library (`node.self`, `list`,
+//! `ping`, `monitor`) is in every process.
+//!
 //! Untrusted code is bounded by [`Limits`] per process and per group of processes (a
 //! limited root and its descendants share one account of reductions and memory,
 //! mailboxes included); no process can grant a child more than it has. The model is
@@ -29,20 +35,25 @@
 //! ```
 
 mod deadline;
+pub mod distribution;
 mod external;
 pub mod io_wait;
 pub mod lazy_module;
 mod library;
 pub mod limits;
 mod node;
+mod node_lib;
 mod observer;
 mod proc_table;
 mod process;
+mod remote;
 mod signals;
 mod supervisor;
+mod term_lib;
 mod timer;
 mod transfer;
 
+pub use distribution::{Distribution, PingReply};
 pub use external::{current_limits, current_pid, from_term, to_term, NodeHandle};
 pub use node::{ExitReason, Limits, Node, Stats, SLICE_REDUCTIONS};
 pub use process::Status;

@@ -129,22 +129,82 @@ pub(crate) fn ctx_opt(st: &mut impl HostSlot) -> Option<&mut Ctx> {
 }
 
 /// Pids are light userdata: an immediate value (no allocation, equal by value, a table
-/// key like any other) whose bits are the pid's node (high 16) and id (low 48), sharing
-/// the light-userdata metatable that gives them `__tostring`. Lua code cannot make light
-/// userdata, so nothing else looks like a pid; the serial is always 0 on one node.
-const PID_ID_BITS: u32 = 48;
+/// key like any other) sharing the light-userdata metatable that gives them
+/// `__tostring`. Lua code cannot make light userdata, so nothing else looks like a pid.
+///
+/// The bits: the node index (high 16); then, for this node's pids (index 0), the id
+/// (low 48; the serial is always 0 here); for another node's, Erlang's serial (16) and
+/// id (low 32), which is what the wire carries (`NEW_PID_EXT`: 32-bit id, serials
+/// that stay small). A pid that does not fit (a node index of 0xFFFF or more, a serial
+/// of 2^16 or more) reaches Lua as its printed form, a string: it cannot be sent to,
+/// but nothing is silently changed into another pid.
+const PID_NODE_SHIFT: u32 = 48;
+const PID_SERIAL_SHIFT: u32 = 32;
 
-fn pid_value<'n>(pid: Pid) -> Val<'n> {
-    Val::LightUserData(((pid.node() as usize) << PID_ID_BITS) | pid.id() as usize)
+/// Light userdata whose node field is this are atoms (`term.atom`; low 32 bits: the
+/// atom's index in the node's table): interned, equal by value, table keys, printed
+/// as their name, as DESIGN.md's table asks.
+const ATOM_NODE: usize = 0xFFFF;
+/// Light userdata whose node field is this are the marks that the tuple and list
+/// metatables hold at `[1]` (`term_lib.rs`). No pid has these two node fields.
+const MARK_NODE: usize = 0xFFFE;
+pub(crate) const TUPLE_MARK: usize = (MARK_NODE << PID_NODE_SHIFT) | 1;
+pub(crate) const LIST_MARK: usize = (MARK_NODE << PID_NODE_SHIFT) | 2;
+
+/// The Lua value of an atom other than nil/true/false.
+pub(crate) fn atom_value<'n>(a: cube_term::Atom) -> Val<'n> {
+    Val::LightUserData((ATOM_NODE << PID_NODE_SHIFT) | a.index() as usize)
 }
 
-fn as_pid(v: Val<'_>) -> Option<Pid> {
+/// The atom a value stands for, if it is an atom value.
+pub(crate) fn as_atom(v: Val<'_>) -> Option<cube_term::Atom> {
     match v {
-        Val::LightUserData(bits) if bits != usize::MAX => Some(Pid::new(
-            (bits >> PID_ID_BITS) as u32,
-            (bits & ((1 << PID_ID_BITS) - 1)) as u64,
-            0,
-        )),
+        Val::LightUserData(bits) if bits >> PID_NODE_SHIFT == ATOM_NODE => {
+            cube_term::Atom::from_index((bits & 0xFFFF_FFFF) as u32)
+        }
+        _ => None,
+    }
+}
+
+/// The light-userdata bits of a pid, if it fits (see above).
+fn pid_bits(pid: Pid) -> Option<usize> {
+    let node = pid.node() as usize;
+    if node == 0 {
+        let id = usize::try_from(pid.id()).ok()?;
+        (id < 1 << PID_NODE_SHIFT && pid.serial() == 0).then_some(id)
+    } else {
+        let id = u32::try_from(pid.id()).ok()? as usize;
+        let serial = pid.serial() as usize;
+        (node < MARK_NODE && serial < 1 << 16)
+            .then_some((node << PID_NODE_SHIFT) | (serial << PID_SERIAL_SHIFT) | id)
+    }
+}
+
+fn pid_value<'n>(pid: Pid) -> Val<'n> {
+    Val::LightUserData(pid_bits(pid).unwrap_or(usize::MAX))
+}
+
+fn pid_value_in<'n>(cx: &mut Cx<'n>, pid: Pid) -> Val<'n> {
+    match pid_bits(pid) {
+        Some(bits) => Val::LightUserData(bits),
+        None => cx.new_string(pid.to_string().into_bytes()),
+    }
+}
+
+pub(crate) fn as_pid(v: Val<'_>) -> Option<Pid> {
+    match v {
+        Val::LightUserData(bits) if bits >> PID_NODE_SHIFT < MARK_NODE => {
+            let node = (bits >> PID_NODE_SHIFT) as u32;
+            Some(if node == 0 {
+                Pid::new(0, (bits & ((1 << PID_NODE_SHIFT) - 1)) as u64, 0)
+            } else {
+                Pid::new(
+                    node,
+                    (bits & 0xFFFF_FFFF) as u64,
+                    ((bits >> PID_SERIAL_SHIFT) & 0xFFFF) as u32,
+                )
+            })
+        }
         _ => None,
     }
 }
@@ -157,10 +217,21 @@ pub(crate) struct VmBridge;
 
 impl Bridge for VmBridge {
     fn userdata_to_term<'n>(&self, _cx: &Cx<'n>, v: Val<'n>) -> Option<Term> {
-        as_pid(v).map(Term::Pid)
+        as_pid(v)
+            .map(Term::Pid)
+            .or_else(|| as_atom(v).map(Term::Atom))
     }
-    fn pid_to_value<'n>(&self, _cx: &mut Cx<'n>, pid: Pid) -> Val<'n> {
-        pid_value(pid)
+    fn atom_to_value<'n>(&self, _cx: &mut Cx<'n>, a: cube_term::Atom) -> Val<'n> {
+        atom_value(a)
+    }
+    fn table_kind<'n>(&self, cx: &Cx<'n>, t: TableRef<'n>) -> Option<cube_term::TableKind> {
+        crate::term_lib::kind_of(cx, t)
+    }
+    fn mark_table<'n>(&self, cx: &mut Cx<'n>, t: TableRef<'n>, kind: cube_term::TableKind) {
+        crate::term_lib::mark(cx, t, kind);
+    }
+    fn pid_to_value<'n>(&self, cx: &mut Cx<'n>, pid: Pid) -> Val<'n> {
+        pid_value_in(cx, pid)
     }
     fn reference_to_value<'n>(&self, cx: &mut Cx<'n>, r: Reference) -> Val<'n> {
         cx.new_string(r.to_string().into_bytes())
@@ -169,7 +240,7 @@ impl Bridge for VmBridge {
 
 const PID_META: &str = "cube.pid";
 
-fn registry_table<'n>(cx: &mut Cx<'n>, key: &str) -> TableRef<'n> {
+pub(crate) fn registry_table<'n>(cx: &mut Cx<'n>, key: &str) -> TableRef<'n> {
     let reg = cx.registry();
     match cx.get_field(reg, key) {
         Val::Table(t) => t,
@@ -216,7 +287,7 @@ pub(crate) fn open(st: &mut State) {
 
 fn open_in(cx: &mut Cx<'_>) {
     let mt = registry_table(cx, PID_META);
-    let tostring = cx.new_function("__tostring", pid_tostring, &[]);
+    let tostring = cx.new_function("__tostring", light_tostring, &[]);
     cx.set_field(mt, "__tostring", tostring);
     cx.set_type_meta(LuaType::LightUserData, Some(mt));
     let lib = cx.new_table();
@@ -248,6 +319,8 @@ fn open_in(cx: &mut Cx<'_>) {
     cx.set_global("process", Val::Table(lib));
     let loaded = cx.loaded_table();
     cx.set_field(loaded, "process", Val::Table(lib));
+    crate::node_lib::open(cx);
+    crate::term_lib::open(cx);
     crate::supervisor::install(cx);
 }
 
@@ -296,7 +369,18 @@ pub(crate) fn exit_reason_of<'n>(cx: &Cx<'n>, e: Val<'n>) -> Option<ExitReason> 
         .map(|s| crate::signals::reason_from_text(&s.0))
 }
 
-fn pid_tostring<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+/// `tostring` of the runtime's light userdata: a pid as Erlang prints it, an atom as
+/// its name.
+fn light_tostring<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let v = cx.arg(a, 1);
+    if let Some(atom) = as_atom(v) {
+        cx.push_str(atom.name().as_bytes());
+        return Ok(Ret::Values(1));
+    }
+    if matches!(v, Val::LightUserData(b) if b >> PID_NODE_SHIFT == MARK_NODE) {
+        cx.push_str(b"term mark");
+        return Ok(Ret::Values(1));
+    }
     let pid = check_pid(cx, a, 1)?;
     cx.push_str(pid.to_string().as_bytes());
     Ok(Ret::Values(1))
@@ -436,11 +520,58 @@ fn dest<'n>(cx: &mut Cx<'n>, a: Args, n: usize) -> HostResult<'n, Option<Pid>> {
             let found = node.names.lock().expect("names lock").get(&name).copied();
             Ok(found)
         }
-        _ => Err(cx.arg_type_error(a, n, "pid or name")),
+        _ => Err(cx.arg_type_error(a, n, "pid, name or {name, node}")),
     }
 }
 
+/// A `{name, node}` destination (a table whose `[1]` and `[2]` are strings), as
+/// Erlang's `{Name, Node} ! Msg`.
+fn named_dest<'n>(cx: &mut Cx<'n>, a: Args, n: usize) -> Option<(String, String)> {
+    let Val::Table(t) = cx.arg(a, n) else {
+        return None;
+    };
+    let name = cx.raw_get_int(t, 1);
+    let node = cx.raw_get_int(t, 2);
+    match (name, node) {
+        (Val::Str(name), Val::Str(node)) => Some((
+            name.to_str_lossy().into_owned(),
+            node.to_str_lossy().into_owned(),
+        )),
+        _ => None,
+    }
+}
+
+/// `process.send({name, node}, msg)`: a registered process of this node or, through
+/// the distribution layer, of another one (a message to a name nobody has vanishes,
+/// as in Erlang; without distribution, so does one to another node).
+fn send_named<'n>(
+    cx: &mut Cx<'n>,
+    a: Args,
+    name: String,
+    node_name: String,
+) -> HostResult<'n, Ret> {
+    let msg = match cube_term::to_term_with(cx, cx.arg(a, 2), &VmBridge) {
+        Ok(t) => t,
+        Err(e) => return Err(cx.rt_error(&e.to_string())),
+    };
+    let c = ctx(cx);
+    let (node, me) = (c.node.clone(), c.me());
+    if node_name == crate::node_lib::self_name(&node) {
+        let found = node.names.lock().expect("names lock").get(&name).copied();
+        if let Some(to) = found {
+            node.send(to, msg);
+        }
+    } else if let Some(d) = node.distribution() {
+        d.reg_send(me, &name, &node_name, msg);
+    }
+    cx.set_budget(cx.budget() - 1);
+    Ok(Ret::Values(0))
+}
+
 fn send<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    if let Some((name, node)) = named_dest(cx, a, 1) {
+        return send_named(cx, a, name, node);
+    }
     let Some(to) = dest(cx, a, 1)? else {
         let name = cx.check_str(a, 1)?.to_str_lossy().into_owned();
         return Err(cx.arg_error(1, &format!("no process registered as '{name}'")));
@@ -450,6 +581,13 @@ fn send<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
         Err(e) => return Err(cx.rt_error(&e.to_string())),
     };
     let c = ctx(cx);
+    if to.node() != 0 {
+        if let Some(d) = c.node.distribution() {
+            d.send(Some(c.me()), to, msg);
+        }
+        cx.set_budget(cx.budget() - 1);
+        return Ok(Ret::Values(0));
+    }
     match &c.last_dest {
         Some(p) if p.pid == to => c.node.send_to(p, msg),
         _ => {
@@ -873,7 +1011,7 @@ fn info_signals<'n>(cx: &mut Cx<'n>, t: TableRef<'n>, p: &crate::process::Proces
     };
     let lt = cx.new_table_with(links.len(), 0);
     for (i, pid) in links.into_iter().enumerate() {
-        let v = pid_value(pid);
+        let v = pid_value_in(cx, pid);
         cx.raw_set_int(lt, i as i64 + 1, v);
     }
     cx.set_field(t, "links", Val::Table(lt));

@@ -107,6 +107,13 @@ pub(crate) struct NodeInner {
     pub(crate) image: Arc<Image>,
     /// Functions in transit to another process (the `supervisor` library's parcels).
     pub(crate) parcels: crate::supervisor::Parcels,
+    /// How other nodes are reached (`distribution.rs`); unset: not distributed.
+    dist: OnceLock<Arc<dyn crate::distribution::Distribution>>,
+    /// Node monitors (`node.monitor`): node name -> the processes to tell, one entry
+    /// per monitor.
+    pub(crate) node_monitors: Mutex<HashMap<String, Vec<Pid>>>,
+    /// Pings in flight (`node.ping`), by the pinging process.
+    pub(crate) pings: Mutex<HashMap<Pid, Arc<crate::node_lib::PingSlot>>>,
 }
 
 /// A running node. Dropping it stops the schedulers.
@@ -179,6 +186,9 @@ impl Node {
                 crate::library::open(st);
             }),
             parcels: Default::default(),
+            dist: OnceLock::new(),
+            node_monitors: Mutex::new(HashMap::new()),
+            pings: Mutex::new(HashMap::new()),
         });
         let workers: Vec<Worker<Arc<Process>>> = (0..n).map(|_| Worker::new_fifo()).collect();
         let _ = inner
@@ -271,6 +281,12 @@ impl Node {
         self.inner.stdout_by_line.store(on, Ordering::SeqCst);
     }
 
+    /// Installs the layer that reaches other nodes (`distribution.rs`). Once only:
+    /// false if one was installed already (pids of other nodes must keep one meaning).
+    pub fn set_distribution(&self, dist: Arc<dyn crate::distribution::Distribution>) -> bool {
+        self.inner.dist.set(dist).is_ok()
+    }
+
     pub fn flush_stdout(&self) {
         let _ = self.inner.stdout.lock().expect("stdout lock").flush();
     }
@@ -311,7 +327,12 @@ impl NodeInner {
         self.next_ref.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// The local process `pid`; `None` for a pid of another node (same number, other
+    /// process) or a process that ended.
     pub(crate) fn lookup(&self, pid: Pid) -> Option<Arc<Process>> {
+        if pid.node() != 0 {
+            return None;
+        }
         self.procs.get(pid.id())
     }
 
@@ -452,8 +473,20 @@ impl NodeInner {
         }
     }
 
+    /// The distribution layer, if this node is distributed.
+    pub(crate) fn distribution(&self) -> Option<&Arc<dyn crate::distribution::Distribution>> {
+        self.dist.get()
+    }
+
     /// Delivers a message; messages to dead or unknown processes vanish (as in Erlang).
+    /// A pid of another node goes through the distribution layer, from no process.
     pub(crate) fn send(&self, to: Pid, msg: Term) {
+        if to.node() != 0 {
+            if let Some(d) = self.distribution() {
+                d.send(None, to, msg);
+            }
+            return;
+        }
         if let Some(p) = self.lookup(to) {
             self.send_to(&p, msg);
         }

@@ -41,9 +41,10 @@ pub(crate) struct Relations {
     /// Linked processes, in link order (links are bidirectional: each side lists the
     /// other).
     pub links: Vec<Pid>,
-    /// Monitors on this process: reference id -> the monitoring process. A `BTreeMap`
-    /// so DOWN messages go out in the order the monitors were made.
-    pub watchers: BTreeMap<u64, Pid>,
+    /// Monitors on this process: reference -> the monitoring process. A `BTreeMap`
+    /// so DOWN messages go out in the order the monitors were made. (Keyed by the
+    /// whole reference: a monitor from another node carries that node's reference.)
+    pub watchers: BTreeMap<Reference, Pid>,
     /// Monitors this process holds: reference id -> the monitored process. A DOWN is
     /// delivered only while its entry is here, so `demonitor` is final.
     pub monitoring: BTreeMap<u64, Pid>,
@@ -76,7 +77,7 @@ impl Signals {
         self.rel.as_ref().map_or(0, |r| r.monitoring.len())
     }
 
-    fn remove_link(&mut self, pid: Pid) -> bool {
+    pub(crate) fn remove_link(&mut self, pid: Pid) -> bool {
         let Some(rel) = self.rel.as_mut() else {
             return false;
         };
@@ -92,11 +93,11 @@ impl Signals {
         }
     }
 
-    fn remove_monitoring(&mut self, r: u64) -> Option<Pid> {
+    pub(crate) fn remove_monitoring(&mut self, r: u64) -> Option<Pid> {
         self.rel.as_mut()?.monitoring.remove(&r)
     }
 
-    fn remove_watcher(&mut self, r: u64) -> Option<Pid> {
+    pub(crate) fn remove_watcher(&mut self, r: Reference) -> Option<Pid> {
         self.rel.as_mut()?.watchers.remove(&r)
     }
 }
@@ -157,12 +158,13 @@ pub(crate) fn reason_from_text(s: &str) -> ExitReason {
 }
 
 /// A message that reads as a Lua table with string keys.
-fn record(fields: Vec<(&str, Term)>) -> Term {
+pub(crate) fn record(fields: Vec<(&str, Term)>) -> Term {
     let hash = fields
         .into_iter()
         .map(|(k, v)| (Term::binary(k.as_bytes()), v))
         .collect();
     Term::Tables(Arc::new(TableGraph {
+        marks: Vec::new(),
         tables: vec![TableTerm {
             array: Vec::new(),
             hash,
@@ -187,6 +189,11 @@ pub(crate) fn down_message(r: Reference, from: Pid, reason: &ExitReason) -> Term
     ])
 }
 
+/// The reason of links and monitors across a lost (or never made) connection.
+pub(crate) fn noconnection() -> ExitReason {
+    reason_from_text(crate::distribution::NOCONNECTION)
+}
+
 /// A waiting process must run to see what just arrived (or to die): returns whether the
 /// caller has to queue it.
 fn wake(mb: &mut Mailbox) -> bool {
@@ -208,7 +215,11 @@ pub(crate) enum LinkResult {
 impl NodeInner {
     /// Runs `f` on the signal state of `pid` under its mailbox lock; `None` if the
     /// process is unknown or has ended. Queues the process if `f` woke it.
-    fn with_live<R>(&self, pid: Pid, f: impl FnOnce(&mut Mailbox) -> (R, bool)) -> Option<R> {
+    pub(crate) fn with_live<R>(
+        &self,
+        pid: Pid,
+        f: impl FnOnce(&mut Mailbox) -> (R, bool),
+    ) -> Option<R> {
         self.with_live_process(pid, |mb, _| f(mb))
     }
 
@@ -235,6 +246,15 @@ impl NodeInner {
     /// Delivers an exit signal from `from` to `to`. A link signal acts only while the
     /// link exists, so `unlink` is final.
     pub(crate) fn exit_signal(&self, from: Pid, to: Pid, reason: &ExitReason, origin: Origin) {
+        if to.node() != 0 {
+            if let Some(d) = self.distribution() {
+                match origin {
+                    Origin::Link => d.exit(from, to, reason),
+                    Origin::Exit => d.exit2(from, to, reason),
+                }
+            }
+            return;
+        }
         self.with_live_process(to, |mb, p| {
             if origin == Origin::Link && !mb.sig.remove_link(from) {
                 return ((), false);
@@ -253,13 +273,23 @@ impl NodeInner {
         });
     }
 
-    /// Tells the holder of monitor `r` that `from` ended, unless it demonitored.
-    fn deliver_down(&self, watcher: Pid, r: u64, from: Pid, reason: &ExitReason) {
+    /// Tells the holder of monitor `r` that `from` ended, unless it demonitored. A
+    /// watcher on another node is told through the distribution layer.
+    pub(crate) fn deliver_down(&self, watcher: Pid, r: Reference, from: Pid, reason: &ExitReason) {
+        if watcher.node() != 0 {
+            if let Some(d) = self.distribution() {
+                d.monitor_exit(from, watcher, r, reason);
+            }
+            return;
+        }
+        if r.node() != 0 {
+            return; // a local holder's monitors carry this node's references
+        }
         self.with_live(watcher, |mb| {
-            if mb.sig.remove_monitoring(r).is_none() {
+            if mb.sig.remove_monitoring(r.id()).is_none() {
                 return ((), false);
             }
-            let msg = down_message(Reference::new(0, r), from, reason);
+            let msg = down_message(r, from, reason);
             mb.inbox.push_back(Queued { term: msg, size: 0 });
             ((), wake(mb))
         });
@@ -284,6 +314,13 @@ impl NodeInner {
             self.deliver_down(watcher, r, pid, reason);
         }
         for (r, target) in monitoring {
+            let r = Reference::new(0, r);
+            if target.node() != 0 {
+                if let Some(d) = self.distribution() {
+                    d.demonitor(pid, target, r);
+                }
+                continue;
+            }
             self.with_live(target, |mb| (mb.sig.remove_watcher(r), false));
         }
     }
@@ -294,6 +331,15 @@ impl NodeInner {
             return LinkResult::Linked;
         }
         self.with_live(me, |mb| (mb.sig.add_link(other), false));
+        if other.node() != 0 {
+            // As erl: the link is made at once; an unreachable node answers with an
+            // exit signal `noconnection` later (or now, without distribution).
+            match self.distribution() {
+                Some(d) => d.link(me, other),
+                None => self.exit_signal(other, me, &noconnection(), Origin::Link),
+            }
+            return LinkResult::Linked;
+        }
         let linked = self
             .with_live(other, |mb| (mb.sig.add_link(me), false))
             .is_some();
@@ -315,6 +361,12 @@ impl NodeInner {
 
     pub(crate) fn unlink(&self, me: Pid, other: Pid) {
         self.with_live(me, |mb| (mb.sig.remove_link(other), false));
+        if other.node() != 0 {
+            if let Some(d) = self.distribution() {
+                d.unlink(me, other);
+            }
+            return;
+        }
         self.with_live(other, |mb| (mb.sig.remove_link(me), false));
     }
 
@@ -327,14 +379,22 @@ impl NodeInner {
     /// target is not alive. Returns the reference.
     pub(crate) fn monitor(&self, me: Pid, target: Pid) -> Reference {
         let id = self.new_ref_id();
+        let r = Reference::new(0, id);
         self.with_live(me, |mb| (mb.sig.rel().monitoring.insert(id, target), false));
+        if target.node() != 0 {
+            match self.distribution() {
+                Some(d) => d.monitor(me, target, r),
+                None => self.deliver_down(me, r, target, &noconnection()),
+            }
+            return r;
+        }
         let watching = self
-            .with_live(target, |mb| (mb.sig.rel().watchers.insert(id, me), false))
+            .with_live(target, |mb| (mb.sig.rel().watchers.insert(r, me), false))
             .is_some();
         if !watching {
-            self.deliver_down(me, id, target, &reason_from_text("noproc"));
+            self.deliver_down(me, r, target, &reason_from_text("noproc"));
         }
-        Reference::new(0, id)
+        r
     }
 
     /// Removes monitor `r` held by `me`; no DOWN for it arrives afterwards. Returns
@@ -344,8 +404,14 @@ impl NodeInner {
             .with_live(me, |mb| (mb.sig.remove_monitoring(r), false))
             .flatten();
         match target {
+            Some(t) if t.node() != 0 => {
+                if let Some(d) = self.distribution() {
+                    d.demonitor(me, t, Reference::new(0, r));
+                }
+                true
+            }
             Some(t) => {
-                self.with_live(t, |mb| (mb.sig.remove_watcher(r), false));
+                self.with_live(t, |mb| (mb.sig.remove_watcher(Reference::new(0, r)), false));
                 true
             }
             None => false,

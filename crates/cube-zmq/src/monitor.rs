@@ -97,6 +97,7 @@ fn record(fields: Vec<(&str, Term)>) -> Term {
         .map(|(k, v)| (Term::binary(k.as_bytes()), v))
         .collect();
     Term::Tables(Arc::new(TableGraph {
+        marks: Vec::new(),
         tables: vec![TableTerm {
             array: Vec::new(),
             hash,

@@ -2,7 +2,7 @@
 //! registers with EPMD (starting an EPMD-compatible server when none answers), connects
 //! on demand, answers `net_kernel`'s `is_auth` (so `net_adm:ping/1` from erl gets
 //! `pong`), and turns everything else that arrives into [`DistEvent`]s on a channel for
-//! the layer above (cube-vm integration is the next step).
+//! the layer above (cube-cli's `dist/` joins them to cube-vm's processes).
 //!
 //! # This node's own pseudo-process
 //! Pings need a sender pid that replies come back to. It is [`DistNode::kernel_pid`],
@@ -359,6 +359,17 @@ impl DistNode {
         let conn = Atom::try_new(node).and_then(|a| lock(&self.inner.links).up.get(&a).cloned());
         if let Some(c) = conn {
             c.close();
+        }
+    }
+
+    /// Waits until what was queued on every connection so far is written, at most
+    /// `timeout` in all (before [`DistNode::stop`], so that a node's last messages
+    /// and exit signals reach their nodes).
+    pub fn drain(&self, timeout: Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        let conns: Vec<_> = lock(&self.inner.links).up.values().cloned().collect();
+        for c in conns {
+            c.drain(deadline);
         }
     }
 

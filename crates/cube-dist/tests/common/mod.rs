@@ -90,6 +90,13 @@ impl Proc {
     }
 }
 
+impl Proc {
+    /// The OS pid of the child (to signal it).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.child.kill();

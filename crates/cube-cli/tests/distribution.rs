@@ -1,0 +1,707 @@
+//! `cube-cli run --sname` against a real `erl` node (issue 12): pings, messages both
+//! ways with every kind of term, registered names, links, monitors, a killed node,
+//! and 100,000 messages in order.
+//!
+//! Each test has its own EPMD (cube-dist's server on a free port, given to both sides
+//! as `ERL_EPMD_PORT`), unique node names and its own erl, which runs
+//! tests/erl/cube_peer.erl (compiled with erlc here). The Lua scripts assert what they
+//! receive and print `ok` lines; erl prints what it sees. Every wait ends after
+//! `common::WAIT`; nothing sleeps and hopes.
+
+#[path = "../../cube-dist/tests/common/mod.rs"]
+mod common;
+
+use common::{loopback, short_host, unique, Proc, WAIT};
+use cube_dist::epmd::EpmdServer;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+const COOKIE: &str = "distsecret";
+
+/// What every test script starts with: `erl` (the erl node's name), `peer` (its
+/// registered `peer` process), `me`, `say` (print and flush, so the test sees the
+/// line at once) and `recv` (a receive that fails after a minute).
+const PRELUDE: &str = r#"
+local erl = arg[1]
+local peer = {"peer", erl}
+local me = process.self()
+local function say(...) print(...) io.stdout:flush() end
+local function recv(match)
+  local m
+  if match then m = process.receive(match, 60000) else m = process.receive(60000) end
+  assert(m ~= nil, "nothing received within a minute")
+  return m
+end
+"#;
+
+/// One erl node running the peer, with a private EPMD.
+struct Cluster {
+    _epmd: EpmdServer,
+    port: u16,
+    erl: Option<Proc>,
+    erl_name: String,
+    dir: PathBuf,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.erl.take();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Cluster {
+    fn new() -> Cluster {
+        Cluster::with_erl_args(&[])
+    }
+
+    /// With extra arguments for erl (`-kernel net_ticktime 4`, say).
+    fn with_erl_args(extra: &[&str]) -> Cluster {
+        let dir = std::env::temp_dir().join(unique("cube-dist-cli-"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/erl/cube_peer.erl");
+        let status = Command::new("erlc")
+            .arg("-o")
+            .arg(&dir)
+            .arg(src)
+            .status()
+            .expect("erlc (these tests need Erlang: apt-get install erlang-base)");
+        assert!(status.success(), "erlc failed");
+        let epmd = EpmdServer::bind(loopback(0)).unwrap();
+        let port = epmd.addr().port();
+        let sname = unique("erlpeer");
+        let mut cmd = Command::new("erl");
+        cmd.args([
+            "-sname",
+            &sname,
+            "-setcookie",
+            COOKIE,
+            "-noshell",
+            "-start_epmd",
+            "false",
+        ])
+        .args(extra)
+        .arg("-pa")
+        .arg(&dir)
+        .args(["-s", "cube_peer", "start"])
+        .env("ERL_EPMD_PORT", port.to_string())
+        .env("HOME", &dir);
+        let erl = Proc::spawn(cmd, &format!("erl {sname}"));
+        erl.expect("up");
+        Cluster {
+            _epmd: epmd,
+            port,
+            erl: Some(erl),
+            erl_name: format!("{sname}@{}", short_host()),
+            dir,
+        }
+    }
+
+    /// Only a private EPMD: for tests of cube nodes among themselves. The scripts'
+    /// `erl` is then the name given to [`Cluster::cube_with`].
+    fn without_erl() -> Cluster {
+        let dir = std::env::temp_dir().join(unique("cube-dist-cli-"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let epmd = EpmdServer::bind(loopback(0)).unwrap();
+        let port = epmd.addr().port();
+        Cluster {
+            _epmd: epmd,
+            port,
+            erl: None,
+            erl_name: String::new(),
+            dir,
+        }
+    }
+
+    fn erl(&self) -> &Proc {
+        self.erl.as_ref().expect("erl is running")
+    }
+
+    /// `cube-cli run --sname NAME --cookie COOKIE script.lua ERLNAME`, with `PRELUDE`
+    /// before `body`.
+    fn cube(&self, body: &str) -> Cube {
+        let script = self.script(body);
+        self.cube_with(&["run"], &script, &self.erl_name)
+    }
+
+    /// [`Cluster::cube`] with `--net-ticktime SECONDS`.
+    fn cube_ticktime(&self, seconds: u64, body: &str) -> Cube {
+        let script = self.script(body);
+        let t = seconds.to_string();
+        self.cube_with(&["run", "--net-ticktime", &t], &script, &self.erl_name)
+    }
+
+    /// A script file of `PRELUDE` and `body`.
+    fn script(&self, body: &str) -> PathBuf {
+        let script = self.dir.join(format!("{}.lua", unique("script")));
+        std::fs::write(&script, format!("{PRELUDE}\n{body}")).unwrap();
+        script
+    }
+
+    /// `cube-cli COMMAND... --sname NAME --cookie COOKIE` then `script ARG` for `run`,
+    /// `--script script` for `node`.
+    fn cube_with(&self, command: &[&str], script: &std::path::Path, arg: &str) -> Cube {
+        let sname = unique("cube");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cube-cli"));
+        cmd.args(command)
+            .args(["--sname", &sname, "--cookie", COOKIE]);
+        if command == ["node"] {
+            cmd.arg("--script").arg(script);
+        } else {
+            cmd.arg(script).arg(arg);
+        }
+        let child = cmd
+            .env("ERL_EPMD_PORT", self.port.to_string())
+            .env("HOME", &self.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("cube-cli");
+        Cube::from_child(child, format!("{sname}@{}", short_host()))
+    }
+}
+
+/// A `cube-cli run` child, killed on drop.
+struct Cube {
+    child: Child,
+    lines: crossbeam_channel::Receiver<String>,
+    name: String,
+}
+
+impl Cube {
+    /// Takes over a spawned `cube-cli` whose stdout is piped.
+    fn from_child(mut child: Child, name: String) -> Cube {
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = crossbeam_channel::unbounded();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                eprintln!("[cube] {line}");
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Cube { child, lines, name }
+    }
+
+    /// Waits for a line containing `needle`.
+    fn expect(&self, needle: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => continue,
+                Err(_) => panic!("cube-cli: no line with {needle:?} within {WAIT:?}"),
+            }
+        }
+    }
+
+    /// Waits for the script to end and asserts that it succeeded.
+    fn succeeds(mut self) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "cube-cli failed: {status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "cube-cli did not end");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+impl Cube {
+    /// Sends SIGTERM and asserts that the node stops with status 0.
+    fn terminates(mut self) {
+        // SAFETY: kill(2) on the pid of a child this test started and has not reaped.
+        let rc = unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        assert_eq!(rc, 0);
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "cube-cli node: {status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "cube-cli node did not stop");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Cube {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn pings_both_ways() {
+    let c = Cluster::new();
+    let cube = c.cube(
+        r#"
+assert(node.self():match("^cube"), node.self())
+assert(node.ping(erl) == "pong")
+assert(node.ping("nobody@nohost") == "pang")
+local listed = false
+for _, n in ipairs(node.list()) do listed = listed or n == erl end
+assert(listed, "erl not in node.list()")
+process.send(peer, {cmd="ping", from=me, node=node.self()})
+assert(recv() == "pong")
+say("ok")
+"#,
+    );
+    cube.expect("ok");
+    assert!(!cube.name.is_empty());
+    cube.succeeds();
+}
+
+#[test]
+fn not_distributed_is_nonode() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cube-cli"))
+        .args(["eval", "print(node.self(), #node.list(), node.ping('a@b'))"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "nonode@nohost\t0\tpang\n"
+    );
+}
+
+#[test]
+fn messages_both_ways_keep_their_types() {
+    let c = Cluster::new();
+    let cube = c.cube(
+        r#"
+-- Lua -> erl: erl matches the exact term it expects.
+local A = term.atom
+local x = {int=42, neg=-7, big=2^40, float=1.5, str="hé", list={1, 2, 3}, empty={},
+           map={a=1}, yes=true, no=false, pid=me, atom=A"hello",
+           tuple=term.tuple(A"ok", 1, "x"), marked=term.list{},
+           nested=term.list{term.tuple(A"a", term.list{A"b"})}}
+process.send(peer, {cmd="check", from=me, x=x})
+assert(recv() == A"checked")
+
+-- Lua -> erl -> Lua: the echo is the value sent, with its types.
+process.send(peer, {cmd="echo", from=me, x=x})
+local e = recv()
+assert(e.int == 42 and e.neg == -7 and e.big == 2^40 and e.float == 1.5)
+assert(e.str == "hé" and e.yes == true and e.no == false and e.pid == me)
+assert(#e.list == 3 and e.list[3] == 3 and next(e.empty) == nil and e.map.a == 1)
+assert(e.atom == A"hello" and term.type(e.atom) == "atom" and tostring(e.atom) == "hello")
+assert(term.type(e.tuple) == "tuple" and #e.tuple == 3)
+assert(e.tuple[1] == A"ok" and e.tuple[2] == 1 and e.tuple[3] == "x")
+assert(term.type(e.marked) == "list" and term.type(e.list) == "list")
+assert(term.type(e.nested[1]) == "tuple" and e.nested[1][2][1] == A"b")
+
+-- erl -> Lua: every kind of Erlang term (the keys are atoms).
+process.send(peer, {cmd="types", from=me})
+local t = recv()
+assert(t[A"int"] == 42 and t[A"neg"] == -7 and t[A"big"] == 2^40 and t[A"float"] == 1.5)
+assert(t[A"bin"] == "hi" and t[A"yes"] == true and t[A"no"] == false)
+assert(t[A"atom"] == A"hello")
+local tu = t[A"tuple"]
+assert(term.type(tu) == "tuple" and #tu == 2 and tu[1] == 1 and tu[2] == A"two")
+local l = t[A"list"]
+assert(term.type(l) == "list" and #l == 3 and l[2] == 2)
+assert(term.type(t[A"map"]) == "table" and t[A"map"][A"a"] == 1)
+
+-- A pid of the erl node prints as Erlang prints it, compares by value and is a key.
+local p = t[A"pid"]
+assert(tostring(p):match("^<[1-9]%d*%.%d+%.%d+>$"), tostring(p))
+assert(p ~= me)
+local seen = {[p] = true}
+process.send(peer, {cmd="echo", from=me, x=p})
+local p2 = recv()
+assert(p2 == p and seen[p2] and tostring(p2) == tostring(p))
+say("ok")
+"#,
+    );
+    c.erl().expect("check ok");
+    cube.expect("ok");
+    cube.succeeds();
+}
+
+#[test]
+fn registered_names_both_ways() {
+    let c = Cluster::new();
+    let cube = c.cube(
+        r#"
+process.register("lua_srv", me)
+-- {name, node} to erl; erl sends to {lua_srv, cube}.
+process.send(peer, {cmd="regsend", name="lua_srv", node=node.self(), x="via name"})
+assert(recv() == "via name")
+-- {name, this node} is a local send.
+process.send({"lua_srv", node.self()}, "local")
+assert(recv() == "local")
+say("ok")
+"#,
+    );
+    cube.expect("ok");
+    cube.succeeds();
+}
+
+#[test]
+fn links_across_nodes() {
+    let c = Cluster::new();
+    let cube = c.cube(
+        r#"
+process.trap_exit(true)
+-- Lua links to an erl process, erl kills it: EXIT killed.
+process.send(peer, {cmd="target", from=me})
+local target = recv()
+process.link(target)
+-- The link must be in place on erl's side before the kill: a round trip through
+-- the same connection orders it.
+process.send(peer, {cmd="echo", from=me, x="sync"})
+assert(recv() == "sync")
+process.send(peer, {cmd="kill", pid=target})
+local m = recv(function(m) return type(m) == "table" and m.tag == "EXIT" end)
+assert(m.pid == target and m.reason == "killed", tostring(m.reason))
+
+-- erl links to a Lua process, Lua kills it: erl sees the EXIT.
+local victim = process.spawn(function() process.receive() end)
+process.send(peer, {cmd="link", from=me, pid=victim})
+assert(recv() == "linked")
+-- Wait for its end: the script's end ends the node, and the victim's exit signal
+-- must have been sent by then.
+local ref = process.monitor(victim)
+process.exit(victim, "kill")
+recv(function(m) return type(m) == "table" and m.tag == "DOWN" and m.ref == ref end)
+say("ok")
+"#,
+    );
+    cube.expect("ok");
+    c.erl().expect("exit killed");
+    cube.succeeds();
+}
+
+#[test]
+fn monitors_across_nodes() {
+    let c = Cluster::new();
+    let cube = c.cube(
+        r#"
+-- Lua monitors an erl process that ends with bye.
+process.send(peer, {cmd="target", from=me})
+local target = recv()
+local ref = process.monitor(target)
+process.send(peer, {cmd="echo", from=me, x="sync"})
+assert(recv() == "sync")
+process.send(peer, {cmd="die", pid=target})
+local m = recv(function(m) return type(m) == "table" and m.tag == "DOWN" end)
+assert(m.ref == ref and m.pid == target and m.reason == "bye", tostring(m.reason))
+
+-- erl monitors a Lua process that ends with an error.
+local victim = process.spawn(function() process.receive() error("crash", 0) end)
+process.send(peer, {cmd="monitor", from=me, pid=victim})
+assert(recv() == "monitoring")
+local vref = process.monitor(victim)
+process.send(victim, "go")
+recv(function(m) return type(m) == "table" and m.tag == "DOWN" and m.ref == vref end)
+
+-- A monitor of an erl process that is gone: DOWN noproc.
+local gone = process.monitor(target)
+local d = recv(function(m) return type(m) == "table" and m.tag == "DOWN" end)
+assert(d.ref == gone and d.reason == "noproc", tostring(d.reason))
+say("ok")
+"#,
+    );
+    cube.expect("ok");
+    c.erl().expect("down target bye");
+    c.erl().expect("down <<\"crash\">>");
+    cube.succeeds();
+}
+
+#[test]
+fn a_killed_node_gives_noconnection() {
+    let mut c = Cluster::new();
+    let cube = c.cube(
+        r#"
+process.trap_exit(true)
+process.send(peer, {cmd="target", from=me})
+local linked = recv()
+process.send(peer, {cmd="target", from=me})
+local monitored = recv()
+process.link(linked)
+local ref = process.monitor(monitored)
+node.monitor(erl)
+process.send(peer, {cmd="echo", from=me, x="sync"})
+assert(recv() == "sync")
+say("ready")
+local got = {}
+for _ = 1, 3 do
+  local m = recv()
+  if m.tag == "EXIT" then
+    assert(m.pid == linked and m.reason == "noconnection", tostring(m.reason))
+  elseif m.tag == "DOWN" then
+    assert(m.ref == ref and m.pid == monitored and m.reason == "noconnection", tostring(m.reason))
+  else
+    assert(m.tag == "nodedown" and m.node == erl, tostring(m.tag))
+  end
+  got[m.tag] = true
+end
+assert(got.EXIT and got.DOWN and got.nodedown)
+assert(#node.list() == 0)
+say("ok")
+"#,
+    );
+    cube.expect("ready");
+    drop(c.erl.take()); // SIGKILL
+    cube.expect("ok");
+    cube.succeeds();
+}
+
+#[test]
+fn a_hundred_thousand_messages_in_order_both_ways() {
+    let c = Cluster::new();
+    let cube = c.cube(
+        r#"
+local n = 100000
+process.send(peer, {cmd="flood", from=me, n=n})
+for i = 1, n do
+  local m = recv()
+  if m ~= i then error("message " .. i .. " was " .. tostring(m)) end
+end
+process.send(peer, {cmd="count", from=me, n=n})
+for i = 1, n do process.send(peer, i) end
+assert(recv() == "counted")
+say("ok")
+"#,
+    );
+    cube.expect("ok");
+    c.erl().expect("count ok");
+    cube.succeeds();
+}
+
+#[test]
+fn cube_nodes_talk_without_erl() {
+    let c = Cluster::without_erl();
+    // `cube-cli node`: stays up after its script, until SIGTERM.
+    let server = c.script(
+        r#"
+process.register("srv", me)
+say("srv ready")
+while true do
+  local m = process.receive()
+  process.send(m.from, {echo=m.x, node=node.self(), t=term.tuple(term.atom"ok", m.x[1])})
+end
+"#,
+    );
+    let srv = c.cube_with(&["node"], &server, "");
+    srv.expect("srv ready");
+    let client = c.cube_with(
+        &["run"],
+        &c.script(
+            r#"
+local srv = arg[1]
+assert(node.ping(srv) == "pong")
+process.send({"srv", srv}, {from=me, x={1, 2, {a="b"}}})
+local m = recv()
+assert(m.node == srv and m.echo[2] == 2 and m.echo[3].a == "b")
+assert(term.type(m.t) == "tuple" and m.t[1] == term.atom"ok" and m.t[2] == 1)
+assert(node.list()[1] == srv)
+say("ok")
+"#,
+        ),
+        &srv.name,
+    );
+    client.expect("ok");
+    client.succeeds();
+    srv.terminates();
+}
+
+#[test]
+fn a_silent_node_is_down_after_the_tick_time() {
+    // erl stopped (SIGSTOP), not killed: its socket stays open, only ticks stop.
+    let c = Cluster::with_erl_args(&["-kernel", "net_ticktime", "4"]);
+    let cube = c.cube_ticktime(
+        4,
+        r#"
+process.trap_exit(true)
+process.send(peer, {cmd="target", from=me})
+local target = recv()
+process.link(target)
+node.monitor(erl)
+process.send(peer, {cmd="echo", from=me, x="sync"})
+assert(recv() == "sync")
+say("ready")
+local got = {}
+for _ = 1, 2 do
+  local m = recv()
+  assert(m.reason == "noconnection" or m.tag == "nodedown", tostring(m.tag))
+  got[m.tag] = true
+end
+assert(got.EXIT and got.nodedown)
+say("ok")
+"#,
+    );
+    cube.expect("ready");
+    let erl = c.erl().id() as libc::pid_t;
+    // SAFETY: kill(2) on the pid of a child this test started and has not reaped.
+    assert_eq!(unsafe { libc::kill(erl, libc::SIGSTOP) }, 0);
+    cube.expect("ok");
+    cube.succeeds();
+    // SAFETY: as above; the stopped erl is killed (and reaped) when `c` drops.
+    unsafe { libc::kill(erl, libc::SIGCONT) };
+}
+
+#[test]
+fn the_repl_on_a_named_node_pings_erl() {
+    use std::io::Write;
+    let c = Cluster::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cube-cli"))
+        .args(["repl", "--sname", &unique("cuberepl"), "--cookie", COOKIE])
+        .env("ERL_EPMD_PORT", c.port.to_string())
+        .env("HOME", &c.dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("cube-cli repl");
+    let input = format!(
+        "print(node.ping('{}'), node.self():match('^cuberepl') ~= nil)\n",
+        c.erl_name
+    );
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    // End of input (stdin dropped above) ends the shell, as at a terminal.
+    let repl = Cube::from_child(child, String::new());
+    repl.expect("pong\ttrue");
+    repl.succeeds();
+}
+
+#[test]
+fn a_supervisor_node_joins_the_cluster() {
+    let c = Cluster::new();
+    let config = c.dir.join("sup.toml");
+    std::fs::write(
+        &config,
+        "[supervisor]\nlog_dir = \"logs\"\n\n[programs.s]\ncommand = \"sleep\"\nargs = [\"1000\"]\n",
+    )
+    .unwrap();
+    let script = c.dir.join("sup_script.lua");
+    std::fs::write(
+        &script,
+        format!("print('supervised', node.ping({:?}))\n", c.erl_name),
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_cube-cli"))
+        .arg("supervise")
+        .arg(&config)
+        .arg("--script")
+        .arg(&script)
+        .args(["--sname", &unique("cubesup"), "--cookie", COOKIE])
+        .env("ERL_EPMD_PORT", c.port.to_string())
+        .env("HOME", &c.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("cube-cli supervise");
+    let sup = Cube::from_child(child, String::new());
+    sup.expect("supervised\tpong");
+    sup.terminates();
+}
+
+#[test]
+fn a_ten_megabyte_binary_both_ways() {
+    let c = Cluster::new();
+    let cube = c.cube(
+        r#"
+local big = string.rep("0123456789", 1024 * 1024)
+process.send(peer, {cmd="echo", from=me, x=big})
+local back = recv()
+assert(#back == #big and back == big)
+say("ok")
+"#,
+    );
+    cube.expect("ok");
+    cube.succeeds();
+}
+
+#[test]
+fn three_cube_nodes_and_erl_in_one_cluster() {
+    let c = Cluster::new();
+    let member = c.script("process.register('m', me) say('member up') process.receive()");
+    let a = c.cube_with(&["node"], &member, "");
+    let b = c.cube_with(&["node"], &member, "");
+    a.expect("member up");
+    b.expect("member up");
+    let cube = c.cube_with(
+        &["run"],
+        &c.script(&format!(
+            r#"
+local others = {{erl, {:?}, {:?}}}
+for _, n in ipairs(others) do assert(node.ping(n) == "pong", n) end
+local seen = {{}}
+for _, n in ipairs(node.list()) do seen[n] = true end
+for _, n in ipairs(others) do assert(seen[n], n .. " not in node.list()") end
+-- erl sees this node too, and pings the two others.
+for _, n in ipairs({{node.self(), others[2], others[3]}}) do
+  process.send(peer, {{cmd="ping", from=me, node=n}})
+  assert(recv() == "pong", n)
+end
+say("ok")
+"#,
+            a.name, b.name
+        )),
+        &c.erl_name,
+    );
+    cube.expect("ok");
+    cube.succeeds();
+    a.terminates();
+    b.terminates();
+}
+
+#[test]
+fn examples_cluster_workers_serve_an_erlang_shell() {
+    let c = Cluster::without_erl();
+    let script = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/cluster/workers.lua"
+    ));
+    let cube = c.cube_with(&["node"], script, "");
+    cube.expect("pool up on");
+    let eval = format!(
+        "Pool = {{pool, '{}'}}, \
+         Ask = fun(Job, Arg) -> Pool ! {{self(), Job, Arg}}, \
+               receive R -> io:format(\"~p~n\", [R]) after 60000 -> io:format(\"timeout~n\") end end, \
+         Ask(square, 7), Ask(fib, 30), Ask(fail, <<\"no\">>), Ask(nosuch, 1), \
+         io:format(\"done~n\"), halt().",
+        cube.name
+    );
+    let erl = common::erl(&unique("erlshell"), COOKIE, c.port, &eval);
+    erl.expect("{result,49}");
+    erl.expect("{result,832040}");
+    erl.expect("{error,<<\"no\">>}");
+    erl.expect("{error,<<\"unknown job nosuch\">>}");
+    erl.expect("done");
+    cube.terminates();
+}
+
+#[test]
+fn terms_without_a_lua_form_are_dropped_and_the_node_goes_on() {
+    let c = Cluster::new();
+    let cube = c.cube(
+        r#"
+process.send(peer, {cmd="odd", from=me})
+local m = recv()
+assert(m == "after", tostring(m))
+-- The connection is still up and working.
+process.send(peer, {cmd="echo", from=me, x="still here"})
+assert(recv() == "still here")
+say("ok")
+"#,
+    );
+    cube.expect("ok");
+    cube.succeeds();
+}

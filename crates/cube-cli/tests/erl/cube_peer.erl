@@ -1,0 +1,109 @@
+%% The Erlang side of cube-cli's distribution tests (tests/distribution.rs): a
+%% registered `peer` process that Lua scripts drive with maps (Lua tables arrive as
+%% maps with binary keys), reporting what it sees on stdout, one line per event.
+-module(cube_peer).
+-export([start/0]).
+
+start() ->
+    register(peer, self()),
+    io:format("up~n"),
+    loop().
+
+loop() ->
+    receive
+        %% Sends X back unchanged.
+        #{<<"cmd">> := <<"echo">>, <<"from">> := From, <<"x">> := X} ->
+            From ! X;
+        %% Checks what a Lua table of every kind arrives as.
+        #{<<"cmd">> := <<"check">>, <<"from">> := From, <<"x">> := X} ->
+            Expected = #{<<"int">> => 42, <<"neg">> => -7, <<"big">> => 1099511627776,
+                         <<"float">> => 1.5, <<"str">> => <<"hé"/utf8>>,
+                         <<"list">> => [1, 2, 3], <<"empty">> => [],
+                         <<"map">> => #{<<"a">> => 1}, <<"yes">> => true,
+                         <<"no">> => false, <<"pid">> => From,
+                         <<"atom">> => hello, <<"tuple">> => {ok, 1, <<"x">>},
+                         <<"marked">> => [], <<"nested">> => [{a, [b]}]},
+            case X of
+                Expected -> io:format("check ok~n");
+                _ -> io:format("check bad ~p~n", [X])
+            end,
+            From ! checked;
+        %% Sends terms of every kind Erlang has.
+        #{<<"cmd">> := <<"types">>, <<"from">> := From} ->
+            From ! #{int => 42, neg => -7, big => 1 bsl 40, float => 1.5,
+                     bin => <<"hi">>, atom => hello, tuple => {1, two},
+                     list => [1, 2, 3], map => #{a => 1}, pid => self(),
+                     yes => true, no => false};
+        %% Terms with no Lua form (a port, a bignum, a bitstring, a fun, an improper
+        %% list), then <<"after">>: only the last may arrive.
+        #{<<"cmd">> := <<"odd">>, <<"from">> := From} ->
+            From ! hd(erlang:ports()),
+            From ! 1 bsl 100,
+            From ! <<1:3>>,
+            From ! fun() -> ok end,
+            From ! [1 | 2],
+            From ! {nested, [hd(erlang:ports())]},
+            From ! <<"after">>;
+        %% Pings a node and answers <<"pong">> or <<"pang">>.
+        #{<<"cmd">> := <<"ping">>, <<"from">> := From, <<"node">> := Node} ->
+            From ! atom_to_binary(net_adm:ping(binary_to_atom(Node)));
+        %% Sends to the registered name Name on node Node.
+        #{<<"cmd">> := <<"regsend">>, <<"name">> := Name, <<"node">> := Node, <<"x">> := X} ->
+            {binary_to_atom(Name), binary_to_atom(Node)} ! X;
+        %% A process that waits for `die` and exits with `bye`; its pid goes to From,
+        %% and how it ended is printed.
+        #{<<"cmd">> := <<"target">>, <<"from">> := From} ->
+            Pid = spawn(fun() -> receive die -> exit(bye) end end),
+            watch(target, Pid),
+            From ! Pid;
+        %% Kills a process: exit(P, kill).
+        #{<<"cmd">> := <<"kill">>, <<"pid">> := P} ->
+            exit(P, kill);
+        %% Tells a target to end with `bye`.
+        #{<<"cmd">> := <<"die">>, <<"pid">> := P} ->
+            P ! die;
+        %% A process that links to P (a Lua pid), traps exits and prints the EXIT.
+        #{<<"cmd">> := <<"link">>, <<"from">> := From, <<"pid">> := P} ->
+            spawn(fun() ->
+                process_flag(trap_exit, true),
+                link(P),
+                From ! <<"linked">>,
+                receive {'EXIT', P, Reason} -> io:format("exit ~p~n", [Reason]) end
+            end);
+        %% A process that monitors P (a Lua pid) and prints the DOWN.
+        #{<<"cmd">> := <<"monitor">>, <<"from">> := From, <<"pid">> := P} ->
+            spawn(fun() ->
+                Ref = erlang:monitor(process, P),
+                From ! <<"monitoring">>,
+                receive {'DOWN', Ref, process, P, Reason} -> io:format("down ~p~n", [Reason]) end
+            end);
+        %% Sends N integers 1..N to From, in order.
+        #{<<"cmd">> := <<"flood">>, <<"from">> := From, <<"n">> := N} ->
+            lists:foreach(fun(I) -> From ! I end, lists:seq(1, N));
+        %% Expects N integers 1..N from Lua, in order, and prints whether they were.
+        #{<<"cmd">> := <<"count">>, <<"from">> := From, <<"n">> := N} ->
+            io:format("count ~p~n", [count(1, N)]),
+            From ! <<"counted">>;
+        Other ->
+            io:format("unexpected ~p~n", [Other])
+    end,
+    loop().
+
+count(I, N) when I > N -> ok;
+count(I, N) ->
+    receive
+        I -> count(I + 1, N);
+        Other -> {out_of_order, I, Other}
+    after 60000 -> {timeout, I}
+    end.
+
+%% Prints "down Tag Reason" when Pid ends; returns once the monitor is in place,
+%% so a signal sent to Pid right after cannot beat it.
+watch(Tag, Pid) ->
+    Self = self(),
+    W = spawn(fun() ->
+        Ref = erlang:monitor(process, Pid),
+        Self ! {watching, self()},
+        receive {'DOWN', Ref, process, _, Reason} -> io:format("down ~p ~p~n", [Tag, Reason]) end
+    end),
+    receive {watching, W} -> ok end.
