@@ -390,6 +390,38 @@ fn torch_is_in_every_process_and_the_sandbox_keeps_it_without_files() {
 }
 
 #[test]
+fn nn_and_optim_load_in_every_process() {
+    // The node's processes share a frozen image, which cannot hold Lua functions:
+    // nn and optim (Lua sources) load in each process on first use.
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/torch/xor.lua");
+    let out = cube(&["run", example.to_str().unwrap()], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    for line in [
+        "0 xor 0 -> class 1",
+        "0 xor 1 -> class 2",
+        "1 xor 0 -> class 2",
+        "1 xor 1 -> class 1",
+    ] {
+        assert!(stdout.contains(line), "{stdout}");
+    }
+    let out = cube(
+        &[
+            "eval",
+            "for i = 1, 2 do process.spawn(function() print(nn.Linear(3, 2):forward(torch.ones(3)):nElement(), type(optim.adam)) end) end process.sleep(100)",
+        ],
+        "",
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "2\tfunction\n2\tfunction\n",
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn tsunami_is_in_every_process() {
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../examples/tsunami/cartpole.lua");

@@ -1,8 +1,9 @@
-//! # cube-torch: Torch7's `torch` library for cube's Lua processes
+//! # cube-torch: Torch7's `torch`, `nn` and `optim` libraries for cube's Lua processes
 //!
 //! Tensors with Torch7's names, behaviour and printing, computed by HuggingFace's
 //! candle (CPU; the `cuda` feature forwards to candle's CUDA backend), saved and
-//! loaded as safetensors files. `nn` and `optim` come later on the same tensor type.
+//! loaded as safetensors files; Torch7's `nn` modules, differentiated by candle's
+//! autograd, and `optim`'s optimisers, on the same tensor type.
 //!
 //! Module map (one concern each):
 //! - [`storage`]: the flat typed buffer ([`storage::Buffer`], f32 or f64), shared by
@@ -17,13 +18,17 @@
 //! - [`rng`]: the per-process generator of `rand`/`randn`/`manualSeed`.
 //! - [`mod@file`]: `torch.save`/`torch.load` in safetensors.
 //! - `lua`: the Lua library itself (`torch.*` functions, the tensor and size
-//!   metatables, argument conversion), on cube-lua's host interface only.
+//!   metatables, argument conversion), on cube-lua's host interface only; opening it
+//!   opens `nn` and `optim` too.
+//! - [`nn`]: Torch7's modules and criteria (protocol in Lua, computation recorded on
+//!   candle `Var`s, gradients from candle's autograd).
+//! - [`optim`]: `optim.sgd`, `optim.adam`, `optim.rmsprop`.
 //!
 //! Errors are [`error::TorchError`] messages that become Lua errors naming the shapes;
 //! no input makes this crate panic. The differences from Torch7 are listed in
 //! README.md ("Tensors: `torch`").
 //!
-//! Later steps build on two seams: autograd (candle's `Var`) and message copying both
+//! Two seams: autograd (candle's `Var`, used by [`nn`]) and message copying both
 //! start from [`Tensor::to_candle`] / [`Tensor::contiguous_values`] and
 //! [`Tensor::from_candle`], and never need the view geometry; `torch.share` can hand
 //! several processes one [`storage::Storage`], which is already `Send + Sync`.
@@ -31,8 +36,11 @@
 pub mod error;
 pub mod file;
 pub mod format;
+mod lazy;
 mod lua;
+pub mod nn;
 pub mod ops;
+pub mod optim;
 pub mod rng;
 pub mod storage;
 pub mod tensor;

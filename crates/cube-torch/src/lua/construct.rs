@@ -180,7 +180,7 @@ fn ones<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
 }
 
 /// Runs `f` with this process's generator (seeded from the clock on first use).
-fn with_rng<'n, R>(cx: &mut Cx<'n>, f: impl FnOnce(&mut Rng) -> R) -> R {
+pub(crate) fn with_rng<'n, R>(cx: &mut Cx<'n>, f: impl FnOnce(&mut Rng) -> R) -> R {
     with_settings(cx, |s| f(s.rng.get_or_insert_with(Rng::from_time)))
 }
 

@@ -11,6 +11,10 @@
 //! - `size.rs`: the LongStorage of sizes that `t:size()` returns;
 //! - `files.rs`: `torch.save`/`torch.load`;
 //! - `values.rs`: converting between Lua values and tensors, and errors.
+//!
+//! `open` also installs `nn` and `optim` (crate modules [`crate::nn`],
+//! [`crate::optim`]), Lua sources each process loads on first use (`lazy.rs`), and
+//! `torch.class`, which loads `nn`.
 
 mod arith;
 mod construct;
@@ -19,6 +23,9 @@ mod methods;
 mod reduce;
 mod size;
 mod values;
+
+pub(crate) use construct::with_rng;
+pub(crate) use values::{check_tensor, fail, push_tensor, reserve_sizes, tensor_of};
 
 use crate::rng::Rng;
 use crate::storage::DType;
@@ -66,9 +73,12 @@ fn install(cx: &mut Cx<'_>, access: Access) {
     arith::register_functions(cx, module);
     tensor_meta(cx);
     size_meta(cx);
+    cx.register(module, &[("class", crate::lazy::torch_class)]);
     cx.set_global("torch", Val::Table(module));
     let loaded = cx.loaded_table();
     cx.set_field(loaded, "torch", Val::Table(module));
+    crate::lazy::install(cx, "nn", crate::nn::HOOKS);
+    crate::lazy::install(cx, "optim", crate::optim::HOOKS);
 }
 
 /// The metatable kept in the registry under `key`, made by `build` if this state's

@@ -1,6 +1,8 @@
 //! Running Lua snippets with the `torch` library, for the integration tests.
 #![allow(dead_code)]
 
+pub mod golden;
+
 use cube_lua::host::Val;
 use cube_lua::State;
 
