@@ -1,41 +1,15 @@
 //! Hostile input for the evaluator: no input may overflow the Rust stack, hang past
 //! a reduction budget, or panic; each gets a clean error (or works).
 
-use std::cell::RefCell;
-use std::io::Write;
-use std::rc::Rc;
+mod common;
 
 use cube_lfe::machine::{Machine, Outcome};
 use cube_lfe::runtime::Runtime;
-use cube_lfe::{read_all, run_script, ScriptOptions};
-
-#[derive(Clone, Default)]
-struct Shared(Rc<RefCell<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use cube_lfe::{read_all, ScriptOptions};
 
 /// Runs `src` as a script: (stdout, stderr, status).
 fn script(src: &str, opts: &ScriptOptions) -> (String, String, i32) {
-    let out = Shared::default();
-    let mut err = Vec::new();
-    let status = run_script(
-        src,
-        "hostile.lfe",
-        &[],
-        Box::new(out.clone()),
-        &mut err,
-        opts,
-    );
-    let stdout = String::from_utf8_lossy(&out.0.borrow()).into_owned();
-    (stdout, String::from_utf8_lossy(&err).into_owned(), status)
+    common::run_captured(src, "hostile.lfe", &[], opts)
 }
 
 fn run(src: &str) -> (String, String, i32) {

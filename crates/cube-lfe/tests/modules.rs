@@ -5,57 +5,27 @@
 //! were compiled with `lfe_comp` and `X:main()` called (`X.stdout`, `X.status`, made
 //! by `scripts/regen-lfe-goldens`).
 
-use std::cell::RefCell;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::rc::Rc;
+mod common;
 
-use cube_lfe::{run_script, ScriptOptions};
+use std::path::PathBuf;
 
-#[derive(Clone, Default)]
-struct Shared(Rc<RefCell<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use cube_lfe::ScriptOptions;
 
 fn modules_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/lfe/modules")
+    common::lfe_dir("modules")
 }
 
 fn run_with_path(source: &str, path: Vec<PathBuf>) -> (String, String, i32) {
-    let out = Shared::default();
-    let mut err = Vec::new();
     let opts = ScriptOptions {
         path,
         ..ScriptOptions::default()
     };
-    let status = run_script(
-        source,
-        "main.lfe",
-        &[],
-        Box::new(out.clone()),
-        &mut err,
-        &opts,
-    );
-    let stdout = String::from_utf8_lossy(&out.0.borrow()).into_owned();
-    (stdout, String::from_utf8_lossy(&err).into_owned(), status)
+    common::run_captured(source, "main.lfe", &[], &opts)
 }
 
 #[test]
 fn module_programs_match_lfe() {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(modules_dir())
-        .expect("tests/lfe/modules")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "lfe"))
-        .collect();
-    paths.sort();
+    let paths = common::lfe_files(&modules_dir());
     assert!(paths.len() >= 4, "too few module programs: {}", paths.len());
     let mut failures = Vec::new();
     for path in &paths {

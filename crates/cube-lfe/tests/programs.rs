@@ -4,57 +4,23 @@
 //! what the real `lfe` printed (`X.stdout`, `X.status`,
 //! `X.stderr`, made by `scripts/regen-lfe-goldens`).
 
-use std::cell::RefCell;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::rc::Rc;
+mod common;
 
-use cube_lfe::{run_script, ScriptOptions};
+use std::path::Path;
 
-/// An output sink the test can read back.
-#[derive(Clone, Default)]
-pub struct Shared(Rc<RefCell<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn programs_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/lfe/programs")
-}
+use cube_lfe::ScriptOptions;
 
 /// Runs one program as `regen-lfe-goldens` runs it (arguments `one two`).
 fn run(path: &Path) -> (String, String, i32) {
     let source = std::fs::read_to_string(path).expect("program readable");
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let out = Shared::default();
-    let mut err = Vec::new();
-    let status = run_script(
-        &source,
-        name,
-        &["one".to_string(), "two".to_string()],
-        Box::new(out.clone()),
-        &mut err,
-        &ScriptOptions::default(),
-    );
-    let stdout = String::from_utf8_lossy(&out.0.borrow()).into_owned();
-    (stdout, String::from_utf8_lossy(&err).into_owned(), status)
+    let args = ["one".to_string(), "two".to_string()];
+    common::run_captured(&source, name, &args, &ScriptOptions::default())
 }
 
 #[test]
 fn programs_match_lfe() {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(programs_dir())
-        .expect("tests/lfe/programs")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "lfe"))
-        .collect();
-    paths.sort();
+    let paths = common::lfe_files(&common::lfe_dir("programs"));
     assert!(paths.len() >= 20, "too few programs: {}", paths.len());
     // Each program on its own thread (an evaluator is single-threaded; programs
     // share nothing but the atom table).
