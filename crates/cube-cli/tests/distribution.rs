@@ -705,3 +705,60 @@ say("ok")
     cube.expect("ok");
     cube.succeeds();
 }
+
+#[test]
+fn a_stopped_node_suspends_its_senders_and_loses_nothing() {
+    // 600 messages of 100 KB (60 MB) to an erl that is stopped (SIGSTOP) after the
+    // first: once the socket buffers, the connection's 1 MB and the worker's 1 MB
+    // backlog are full, the sender is suspended (back-pressure, as Erlang's busy
+    // distribution port) instead of queueing all 60 MB. When erl goes on, every
+    // message arrives, in order.
+    let c = Cluster::new();
+    let cube = c.cube(
+        r#"
+local n, size = 600, 100000
+local payload = string.rep("x", size)
+process.send(peer, {cmd="echo", from=me, x="sync"})
+assert(recv() == "sync")
+process.send(peer, {cmd="count_sized", from=me, n=n, size=size})
+say("ready")
+local main = me
+process.spawn(function()
+  for i = 1, n do
+    process.send(peer, term.tuple(i, payload))
+    if i % 10 == 0 then process.send(main, {sent=i}) end
+  end
+end)
+local sent = 0
+while sent < n do
+  local m = recv(function(m) return type(m) == "table" and m.sent end)
+  sent = m.sent
+  say("sent " .. sent)
+end
+assert(recv() == "counted")
+say("ok")
+"#,
+    );
+    cube.expect("ready");
+    let erl = c.erl().id() as libc::pid_t;
+    // SAFETY: kill(2) on the pid of a child this test started and has not reaped.
+    assert_eq!(unsafe { libc::kill(erl, libc::SIGSTOP) }, 0);
+    // (erl may take a few messages before the signal lands: the bound leaves room.)
+    // Read the sender's progress until it stalls for two seconds.
+    let mut sent_while_stopped = 0usize;
+    while let Ok(line) = cube.lines.recv_timeout(std::time::Duration::from_secs(2)) {
+        if let Some(n) = line.strip_prefix("sent ") {
+            sent_while_stopped = n.parse().unwrap();
+        }
+        assert!(
+            sent_while_stopped < 300,
+            "{sent_while_stopped} messages of 100 KB queued for a stopped node"
+        );
+    }
+    assert!(sent_while_stopped > 0, "the sender never started");
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(erl, libc::SIGCONT) }, 0);
+    cube.expect("ok");
+    c.erl().expect("count_sized ok");
+    cube.succeeds();
+}

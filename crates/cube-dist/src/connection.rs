@@ -32,7 +32,8 @@ pub struct Connection {
     pub peer_atom: Atom,
     outbox: Sender<Vec<u8>>,
     closed: Arc<AtomicBool>,
-    /// Packets queued and not yet written (for [`Connection::drain`]).
+    /// Bytes queued and not yet written (for [`Connection::drain`] and
+    /// [`Connection::wait_writable`]).
     pending: Arc<AtomicUsize>,
     /// For shutting the socket down from any thread.
     socket: TcpStream,
@@ -80,11 +81,28 @@ impl Connection {
         if self.is_closed() {
             return Err(DistError::Closed(self.peer.name.clone()));
         }
-        self.pending.fetch_add(1, Ordering::SeqCst);
+        let len = packet.len();
+        self.pending.fetch_add(len, Ordering::SeqCst);
         self.outbox.send(packet).map_err(|_| {
-            self.pending.fetch_sub(1, Ordering::SeqCst);
+            self.pending.fetch_sub(len, Ordering::SeqCst);
             DistError::Closed(self.peer.name.clone())
         })
+    }
+
+    /// Bytes queued and not yet written.
+    pub fn pending_bytes(&self) -> usize {
+        self.pending.load(Ordering::SeqCst)
+    }
+
+    /// Waits while more than `limit` bytes are queued and not yet written, the
+    /// connection is open and `deadline` has not passed: the back-pressure of a sender
+    /// that may block (never the reader, see the module documentation). A peer that
+    /// stops reading does not keep it waiting forever: the writer's write timeout
+    /// (the ticktime) closes the connection.
+    pub fn wait_writable(&self, limit: usize, deadline: Instant) {
+        while self.pending_bytes() > limit && !self.is_closed() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
     /// Waits until every packet queued so far is written (or the connection closed),
@@ -165,7 +183,9 @@ fn write_loop(
             close(closed, &stream);
             return;
         }
-        pending.fetch_sub(packets, Ordering::SeqCst);
+        if packets > 0 {
+            pending.fetch_sub(batch.len(), Ordering::SeqCst);
+        }
     }
 }
 

@@ -18,6 +18,14 @@ use std::sync::{OnceLock, RwLock};
 /// Most atoms a node may hold (Erlang's default `+t` limit).
 pub const MAX_ATOMS: usize = 1_048_576;
 
+/// Slots of the table that only [`Atom::new`] may fill: names written in the runtime's
+/// own source (`net_kernel`, `noproc`, `yes`, ...), which are a few dozen. Data (a
+/// script's `term.atom`, node names, atoms arriving from other nodes) goes through
+/// [`Atom::try_new`], which stops this many short of [`MAX_ATOMS`]; so when a hostile
+/// program has filled the table, the runtime can still make the atoms it needs to
+/// answer, and `Atom::new` never panics in practice.
+pub const RUNTIME_RESERVE: usize = 4096;
+
 /// An interned name. See the module documentation.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Atom(u32);
@@ -51,17 +59,24 @@ impl Atom {
     /// `false`.
     pub const FALSE: Atom = Atom(2);
 
-    /// The atom named `name`, registering it on first use.
+    /// The atom named `name`, registering it on first use. Only for names fixed in
+    /// the runtime's source: they may use the [`RUNTIME_RESERVE`] that data cannot.
     ///
     /// # Panics
-    /// When the table already holds [`MAX_ATOMS`] atoms (Erlang ends the node then; a
-    /// runaway atom leak is a bug in the runtime, never something Lua code can cause).
+    /// When the table holds [`MAX_ATOMS`] atoms, reserve included (Erlang ends the node
+    /// then): only a runtime that made atoms from data with `new` could get there.
     pub fn new(name: &str) -> Atom {
-        Atom::try_new(name).expect("atom table full")
+        Atom::intern(name, MAX_ATOMS).expect("atom table full")
     }
 
-    /// The atom named `name`, or `None` if it is new and the table is full.
+    /// The atom named `name`, or `None` if it is new and the table is full (for data:
+    /// the last [`RUNTIME_RESERVE`] slots are not given out here).
     pub fn try_new(name: &str) -> Option<Atom> {
+        Atom::intern(name, MAX_ATOMS - RUNTIME_RESERVE)
+    }
+
+    /// The atom named `name`, registering it if the table holds fewer than `limit`.
+    fn intern(name: &str, limit: usize) -> Option<Atom> {
         if let Some(&i) = table()
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -74,7 +89,7 @@ impl Atom {
         if let Some(&i) = t.index.get(name) {
             return Some(Atom(i));
         }
-        if t.names.len() >= MAX_ATOMS {
+        if t.names.len() >= limit {
             return None;
         }
         let name: &'static str = Box::leak(name.to_owned().into_boxed_str());

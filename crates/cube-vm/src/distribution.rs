@@ -69,6 +69,30 @@ pub trait Distribution: Send + Sync {
     /// down ([`NodeHandle::node_down`](crate::NodeHandle::node_down)), which is what
     /// a node monitor set on an unreachable node sees.
     fn connect(&self, node: &str);
+
+    /// Whether what is queued for the node of `to` is over the layer's busy limit
+    /// (Erlang's busy distribution port). After a send to a busy node the sending
+    /// process is suspended until [`Distribution::when_drained`] wakes it, so a fast
+    /// sender cannot fill memory with messages for a slow node. Called after every
+    /// send to another node: it must be cheap when nothing is busy.
+    fn is_busy(&self, to: Destination<'_>) -> bool {
+        let _ = to;
+        false
+    }
+
+    /// Calls `wake` (from any thread) once the backlog for the node of `to` has
+    /// drained, or at once if it is not busy any more.
+    fn when_drained(&self, to: Destination<'_>, wake: Box<dyn FnOnce() + Send>) {
+        let _ = to;
+        wake();
+    }
+}
+
+/// A process of another node, by pid or by its node's name (a registered name's).
+#[derive(Clone, Copy, Debug)]
+pub enum Destination<'a> {
+    Pid(Pid),
+    Node(&'a str),
 }
 
 /// The reason given to links and monitors across a connection that was lost.

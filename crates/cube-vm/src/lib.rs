@@ -53,7 +53,7 @@ mod term_lib;
 mod timer;
 mod transfer;
 
-pub use distribution::{Distribution, PingReply};
+pub use distribution::{Destination, Distribution, PingReply};
 pub use external::{current_limits, current_pid, from_term, to_term, NodeHandle};
 pub use node::{ExitReason, Limits, Node, Stats, SLICE_REDUCTIONS};
 pub use process::Status;

@@ -9,6 +9,7 @@
 //! match stay queued in order and are not offered to the same match function again.
 
 use crate::deadline::Deadline;
+use crate::distribution::Destination;
 use crate::limits::Limits;
 use crate::node::{ExitReason, NodeInner, Wait};
 use crate::process::{Process, Queued};
@@ -563,27 +564,71 @@ fn send_named<'n>(
         }
     } else if let Some(d) = node.distribution() {
         d.reg_send(me, &name, &node_name, msg);
+        if d.is_busy(Destination::Node(&node_name)) {
+            return suspend_until_drained(cx, a, &**d, Destination::Node(&node_name));
+        }
     }
     cx.set_budget(cx.budget() - 1);
     Ok(Ret::Values(0))
 }
 
+/// The re-run of a send that suspended the process (see [`suspend_until_drained`]):
+/// the message went before, so this only returns, or waits again if the wake-up came
+/// while the node is still busy (a spurious one).
+fn resume_after_busy<'n>(cx: &mut Cx<'n>, a: Args, to: Destination<'_>) -> HostResult<'n, Ret> {
+    let d = ctx(cx).node.distribution().cloned();
+    match d {
+        Some(d) if d.is_busy(to) => suspend_until_drained(cx, a, &*d, to),
+        _ => {
+            cx.set_budget(cx.budget() - 1);
+            Ok(Ret::Values(0))
+        }
+    }
+}
+
+/// Suspends a process that just sent to a busy node (see [`Distribution::is_busy`])
+/// until its backlog drains. The native runs again then, with the same arguments; the
+/// message is already sent, so [`send`] does not send it again (`io_wait::take_retry`,
+/// [`resume_after_busy`]).
+fn suspend_until_drained<'n>(
+    cx: &mut Cx<'n>,
+    a: Args,
+    d: &dyn crate::Distribution,
+    to: Destination<'_>,
+) -> HostResult<'n, Ret> {
+    let Some(waker) = crate::io_wait::block(cx, None) else {
+        return Ok(Ret::Values(0));
+    };
+    d.when_drained(to, Box::new(move || waker.wake()));
+    cx.set_top(a.base + a.len);
+    Ok(Ret::Block)
+}
+
 fn send<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     if let Some((name, node)) = named_dest(cx, a, 1) {
+        if crate::io_wait::take_retry(cx).is_some() {
+            return resume_after_busy(cx, a, Destination::Node(&node));
+        }
         return send_named(cx, a, name, node);
     }
     let Some(to) = dest(cx, a, 1)? else {
         let name = cx.check_str(a, 1)?.to_str_lossy().into_owned();
         return Err(cx.arg_error(1, &format!("no process registered as '{name}'")));
     };
+    if to.node() != 0 && crate::io_wait::take_retry(cx).is_some() {
+        return resume_after_busy(cx, a, Destination::Pid(to));
+    }
     let msg = match cube_term::to_term_with(cx, cx.arg(a, 2), &VmBridge) {
         Ok(t) => t,
         Err(e) => return Err(cx.rt_error(&e.to_string())),
     };
     let c = ctx(cx);
     if to.node() != 0 {
-        if let Some(d) = c.node.distribution() {
+        if let Some(d) = c.node.distribution().cloned() {
             d.send(Some(c.me()), to, msg);
+            if d.is_busy(Destination::Pid(to)) {
+                return suspend_until_drained(cx, a, &*d, Destination::Pid(to));
+            }
         }
         cx.set_budget(cx.budget() - 1);
         return Ok(Ret::Values(0));

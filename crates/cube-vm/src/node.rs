@@ -111,7 +111,7 @@ pub(crate) struct NodeInner {
     dist: OnceLock<Arc<dyn crate::distribution::Distribution>>,
     /// Node monitors (`node.monitor`): node name -> the processes to tell, one entry
     /// per monitor.
-    pub(crate) node_monitors: Mutex<HashMap<String, Vec<Pid>>>,
+    pub(crate) node_monitors: Mutex<crate::remote::NodeMonitors>,
     /// Pings in flight (`node.ping`), by the pinging process.
     pub(crate) pings: Mutex<HashMap<Pid, Arc<crate::node_lib::PingSlot>>>,
 }
@@ -187,7 +187,7 @@ impl Node {
             }),
             parcels: Default::default(),
             dist: OnceLock::new(),
-            node_monitors: Mutex::new(HashMap::new()),
+            node_monitors: Mutex::new(Default::default()),
             pings: Mutex::new(HashMap::new()),
         });
         let workers: Vec<Worker<Arc<Process>>> = (0..n).map(|_| Worker::new_fifo()).collect();
@@ -600,6 +600,9 @@ impl NodeInner {
         }
         self.live.fetch_sub(1, Ordering::SeqCst);
         self.propagate(p.pid, sig, &reason);
+        if self.distribution().is_some() {
+            self.forget_remote_state(p.pid);
+        }
         // Only the reasons someone will wait for are kept.
         let watched = self
             .watched

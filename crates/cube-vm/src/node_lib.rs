@@ -149,7 +149,9 @@ fn monitor<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
         return Err(cx.rt_error("node.monitor outside a process"));
     };
     if on {
-        node.monitor_node(me, &name);
+        if let Err(e) = node.monitor_node(me, &name) {
+            return Err(cx.rt_error(&e));
+        }
     } else {
         node.demonitor_node(me, &name);
     }

@@ -16,6 +16,7 @@
 use crate::node::{ExitReason, NodeInner};
 use crate::signals::{noconnection, reason_from_text, record, Origin};
 use cube_term::{Pid, Reference, Term};
+use std::collections::HashMap;
 
 impl NodeInner {
     /// Remote `from` linked itself to local `to`.
@@ -98,8 +99,7 @@ impl NodeInner {
             .node_monitors
             .lock()
             .expect("node monitors lock")
-            .remove(name)
-            .unwrap_or_default();
+            .take_node(name);
         for w in watchers {
             self.send(w, nodedown_message(name));
         }
@@ -107,14 +107,13 @@ impl NodeInner {
 
     /// `node.monitor(name, true)`: `who` gets a nodedown message when the connection
     /// to `name` is lost. Without a connection, one is made; if that fails, the
-    /// message comes at once (as erlang:monitor_node/2).
-    pub(crate) fn monitor_node(&self, who: Pid, name: &str) {
+    /// message comes at once (as erlang:monitor_node/2). An error when `who` holds
+    /// [`MAX_NODE_MONITORS`] already.
+    pub(crate) fn monitor_node(&self, who: Pid, name: &str) -> Result<(), String> {
         self.node_monitors
             .lock()
             .expect("node monitors lock")
-            .entry(name.to_owned())
-            .or_default()
-            .push(who);
+            .add(who, name)?;
         match self.distribution() {
             Some(d) if d.node_name() == name => {}
             Some(d) => {
@@ -124,19 +123,99 @@ impl NodeInner {
             }
             None => self.node_down(name, &[]),
         }
+        Ok(())
     }
 
     /// `node.monitor(name, false)`: removes one node monitor of `who` on `name`.
     pub(crate) fn demonitor_node(&self, who: Pid, name: &str) {
-        let mut monitors = self.node_monitors.lock().expect("node monitors lock");
-        if let Some(list) = monitors.get_mut(name) {
-            if let Some(i) = list.iter().position(|p| *p == who) {
-                list.remove(i);
-            }
-            if list.is_empty() {
-                monitors.remove(name);
+        self.node_monitors
+            .lock()
+            .expect("node monitors lock")
+            .remove_one(who, name);
+    }
+
+    /// What a process that ended leaves in the node's tables of other nodes: its node
+    /// monitors and the slot of a ping it was waiting for (killed while it waited).
+    /// Only distributed nodes have any.
+    pub(crate) fn forget_remote_state(&self, pid: Pid) {
+        self.node_monitors
+            .lock()
+            .expect("node monitors lock")
+            .remove_process(pid);
+        self.pings.lock().expect("pings lock").remove(&pid);
+    }
+}
+
+/// Most node monitors one process may hold at once (each is kept until its node goes
+/// down, it is removed, or the process ends).
+pub const MAX_NODE_MONITORS: usize = 4096;
+
+/// The node monitors of a node's processes: by node name, and how many each process
+/// holds (so that an ending process that had none costs a lookup, not a walk).
+#[derive(Default)]
+pub(crate) struct NodeMonitors {
+    by_node: HashMap<String, Vec<Pid>>,
+    per_process: HashMap<Pid, usize>,
+}
+
+impl NodeMonitors {
+    fn add(&mut self, who: Pid, name: &str) -> Result<(), String> {
+        let held = self.per_process.entry(who).or_default();
+        if *held >= MAX_NODE_MONITORS {
+            return Err(format!(
+                "too many node monitors (at most {MAX_NODE_MONITORS})"
+            ));
+        }
+        *held += 1;
+        self.by_node.entry(name.to_owned()).or_default().push(who);
+        Ok(())
+    }
+
+    fn forget_one(&mut self, who: Pid) {
+        if let Some(n) = self.per_process.get_mut(&who) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_process.remove(&who);
             }
         }
+    }
+
+    fn remove_one(&mut self, who: Pid, name: &str) {
+        let Some(list) = self.by_node.get_mut(name) else {
+            return;
+        };
+        if let Some(i) = list.iter().position(|p| *p == who) {
+            list.remove(i);
+            if list.is_empty() {
+                self.by_node.remove(name);
+            }
+            self.forget_one(who);
+        }
+    }
+
+    /// Every monitor of node `name`, removed (the node went down).
+    fn take_node(&mut self, name: &str) -> Vec<Pid> {
+        let watchers = self.by_node.remove(name).unwrap_or_default();
+        for w in &watchers {
+            self.forget_one(*w);
+        }
+        watchers
+    }
+
+    fn remove_process(&mut self, pid: Pid) {
+        if self.per_process.remove(&pid).is_none() {
+            return;
+        }
+        self.by_node.retain(|_, list| {
+            list.retain(|p| *p != pid);
+            !list.is_empty()
+        });
+    }
+
+    /// Monitors held now (for tests).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.per_process.values().sum()
     }
 }
 
@@ -146,4 +225,33 @@ fn nodedown_message(name: &str) -> Term {
         ("tag", Term::binary(b"nodedown")),
         ("node", Term::binary(name.as_bytes())),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_monitors_are_counted_per_process_and_forgotten_with_it() {
+        let (a, b) = (Pid::new(0, 1, 0), Pid::new(0, 2, 0));
+        let mut m = NodeMonitors::default();
+        m.add(a, "x@h").unwrap();
+        m.add(a, "x@h").unwrap();
+        m.add(a, "y@h").unwrap();
+        m.add(b, "x@h").unwrap();
+        assert_eq!(m.len(), 4);
+        m.remove_one(a, "x@h");
+        assert_eq!(m.len(), 3);
+        m.remove_process(a);
+        assert_eq!(m.len(), 1);
+        assert!(!m.by_node.contains_key("y@h"), "empty lists go");
+        assert_eq!(m.take_node("x@h"), vec![b]);
+        assert_eq!(m.len(), 0);
+        assert!(m.per_process.is_empty() && m.by_node.is_empty());
+        for _ in 0..MAX_NODE_MONITORS {
+            m.add(a, "z@h").unwrap();
+        }
+        assert!(m.add(a, "z@h").is_err());
+        assert!(m.add(b, "z@h").is_ok(), "the bound is per process");
+    }
 }

@@ -4,7 +4,8 @@
 //! real thing against erl.)
 
 use cube_term::{Pid, Reference, Term};
-use cube_vm::{Distribution, ExitReason, Node, NodeHandle, PingReply};
+use cube_vm::{Destination, Distribution, ExitReason, Node, NodeHandle, PingReply};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,9 @@ const REMOTE: Pid = Pid::new(5349, 87, 0);
 #[derive(Default)]
 struct Fake {
     log: Mutex<Vec<String>>,
+    /// What `is_busy` answers, and the wake-ups `when_drained` was given meanwhile.
+    busy: AtomicBool,
+    drained: Mutex<Vec<Box<dyn FnOnce() + Send>>>,
 }
 
 impl Fake {
@@ -86,6 +90,16 @@ impl Distribution for Fake {
     }
     fn connect(&self, node: &str) {
         self.note(format!("connect {node}"));
+    }
+    fn is_busy(&self, _to: Destination<'_>) -> bool {
+        self.busy.load(Ordering::SeqCst)
+    }
+    fn when_drained(&self, _to: Destination<'_>, wake: Box<dyn FnOnce() + Send>) {
+        if self.busy.load(Ordering::SeqCst) {
+            self.drained.lock().unwrap().push(wake);
+        } else {
+            wake();
+        }
     }
 }
 
@@ -274,6 +288,71 @@ assert(term.type(back.plain) == "table" and term.type(me) == "pid")
 assert(term.type(term.list()) == "list" and term.type(1) == "number")
 "#,
         None,
+    );
+    assert_eq!(node.wait(pid), ExitReason::Normal);
+}
+
+#[test]
+fn a_send_to_a_busy_node_suspends_the_sender_until_the_node_drains() {
+    let fake = Arc::new(Fake::default());
+    fake.busy.store(true, Ordering::SeqCst);
+    let (node, pid, _h) = start(
+        r#"
+local p = process.receive(5000)
+process.send(p, "first")
+process.send({"srv", "erl@h"}, "second")
+process.send(p, "third")
+"#,
+        Some(fake.clone()),
+    );
+    let suspended = |n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while fake.drained.lock().unwrap().len() < n {
+            assert!(Instant::now() < deadline, "the sender was not suspended");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    let sends = || {
+        let log = fake.log.lock().unwrap();
+        log.iter()
+            .filter(|l| l.contains("send"))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    suspended(1);
+    assert_eq!(sends().len(), 1, "{:?}", sends());
+    // A wake-up while the node is still busy: the sender waits again, sends nothing.
+    let spurious = fake.drained.lock().unwrap().pop().unwrap();
+    spurious();
+    suspended(1);
+    assert_eq!(sends().len(), 1, "{:?}", sends());
+    // Drained: it goes on; each message was sent once, in order.
+    fake.busy.store(false, Ordering::SeqCst);
+    for wake in std::mem::take(&mut *fake.drained.lock().unwrap()) {
+        wake();
+    }
+    assert_eq!(node.wait(pid), ExitReason::Normal);
+    let bytes = |w: &str| format!("{:?}", w.as_bytes());
+    let sends = sends();
+    assert_eq!(sends.len(), 3, "{sends:?}");
+    assert!(sends[0].starts_with("send ") && sends[0].contains(&bytes("first")));
+    assert!(sends[1].starts_with("reg_send ") && sends[1].contains(&bytes("second")));
+    assert!(sends[2].starts_with("send ") && sends[2].contains(&bytes("third")));
+}
+
+#[test]
+fn node_monitors_are_bounded_per_process() {
+    let fake = Arc::new(Fake::default());
+    let (node, pid, _h) = start(
+        r#"
+process.receive(5000)
+for i = 1, 4096 do node.monitor("n" .. i % 7 .. "@h") end
+local ok, err = pcall(node.monitor, "n1@h")
+assert(not ok and err:find("too many node monitors", 1, true), err)
+node.monitor("n1@h", false)
+node.monitor("n1@h")
+"#,
+        Some(fake),
     );
     assert_eq!(node.wait(pid), ExitReason::Normal);
 }

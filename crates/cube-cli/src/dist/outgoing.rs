@@ -12,6 +12,12 @@
 //! share one more. (A program pinging endless made-up names must not make endless
 //! threads.)
 //!
+//! Back-pressure, as Erlang's busy distribution port: each worker counts the bytes of
+//! the messages queued for it ([`Backlog`]); over [`BUSY_LIMIT`], a process that sends
+//! there is suspended after its send until the backlog is down to half of it, and the
+//! worker itself waits while the connection has more than [`BUSY_LIMIT`] bytes not yet
+//! written. So a slow node slows its senders down instead of filling memory.
+//!
 //! A request that cannot be carried out because the node cannot be reached ends as
 //! Erlang ends it: a link gets an exit signal `noconnection`, a monitor a DOWN
 //! `noconnection`, a node monitor a `nodedown`; messages vanish.
@@ -20,14 +26,22 @@ use super::reason;
 use crossbeam_channel::{Receiver, Sender};
 use cube_dist::{DistNode, Pong, Target};
 use cube_term::{Atom, Pid, Reference, Term};
-use cube_vm::{Distribution, ExitReason, NodeHandle, PingReply};
+use cube_vm::{Destination, Distribution, ExitReason, NodeHandle, PingReply};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Nodes with a worker thread of their own.
 const MAX_WORKERS: usize = 256;
+
+/// Bytes of messages queued for one node over which its senders are suspended
+/// (Erlang's default `dist_buf_busy_limit`, 1 MB).
+const BUSY_LIMIT: usize = 1 << 20;
+
+/// How long a worker waits at most for its connection to drain before it queues more
+/// (the connection closes itself sooner if the peer stops reading: its write timeout).
+const DRAIN_WAIT: Duration = Duration::from_secs(60);
 
 /// Ids of `UNLINK_ID` signals (the peer acknowledges each by its id).
 static NEXT_UNLINK_ID: AtomicU64 = AtomicU64::new(1);
@@ -95,13 +109,84 @@ pub struct Outgoing {
     name: String,
     workers: Mutex<Workers>,
     handle: NodeHandle,
+    /// Lanes over the busy limit now: while 0, `is_busy` costs one load.
+    busy_lanes: Arc<AtomicUsize>,
 }
 
 #[derive(Default)]
 struct Workers {
-    by_node: HashMap<String, Sender<Request>>,
+    by_node: HashMap<String, Lane>,
     /// The worker shared by nodes past [`MAX_WORKERS`].
-    shared: Option<Sender<Request>>,
+    shared: Option<Lane>,
+}
+
+/// The way to one worker: its queue (each request with the bytes it counts for) and
+/// its backlog.
+#[derive(Clone)]
+struct Lane {
+    tx: Sender<(Request, usize)>,
+    backlog: Arc<Backlog>,
+}
+
+/// Bytes of the messages queued for a worker and not yet handed to its connection,
+/// and the wake-ups of the processes suspended until they drain.
+#[derive(Default)]
+struct Backlog {
+    bytes: AtomicUsize,
+    /// How many wake-ups `waiters` holds (so that the worker takes the lock only when
+    /// someone waits).
+    waiting: AtomicUsize,
+    waiters: Mutex<Vec<Box<dyn FnOnce() + Send>>>,
+    /// Counted in [`Outgoing::busy_lanes`] now.
+    busy: std::sync::atomic::AtomicBool,
+}
+
+impl Backlog {
+    fn is_busy(&self) -> bool {
+        self.bytes.load(Ordering::SeqCst) > BUSY_LIMIT
+    }
+
+    /// Adds `n` queued bytes; true if that made the lane busy.
+    fn add(&self, n: usize) -> bool {
+        let now = self.bytes.fetch_add(n, Ordering::SeqCst) + n;
+        now > BUSY_LIMIT && !self.busy.swap(true, Ordering::SeqCst)
+    }
+
+    /// Removes `n` bytes the worker has handed on; wakes the waiters once the backlog
+    /// is down to half the limit. True if that ended the lane's busy state.
+    fn done(&self, n: usize) -> bool {
+        if n == 0 {
+            return false;
+        }
+        let left = self.bytes.fetch_sub(n, Ordering::SeqCst) - n;
+        if left > BUSY_LIMIT / 2 {
+            return false;
+        }
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            let woken = {
+                let mut w = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+                self.waiting.store(0, Ordering::SeqCst);
+                std::mem::take(&mut *w)
+            };
+            for wake in woken {
+                wake();
+            }
+        }
+        self.busy.swap(false, Ordering::SeqCst)
+    }
+
+    /// Calls `wake` when the backlog has drained (at once if it is not busy).
+    fn when_drained(&self, wake: Box<dyn FnOnce() + Send>) {
+        let mut w = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        if self.is_busy() {
+            w.push(wake);
+        } else {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            drop(w);
+            wake();
+        }
+    }
 }
 
 impl Outgoing {
@@ -111,20 +196,22 @@ impl Outgoing {
             dist,
             workers: Mutex::new(Workers::default()),
             handle,
+            busy_lanes: Arc::new(AtomicUsize::new(0)),
         }
     }
 
     /// Waits until every worker carried out what was queued before this call, at most
     /// until `deadline` (a command's node ending: see `Running`).
     pub fn flush(&self, deadline: Instant) {
-        let senders: Vec<Sender<Request>> = {
+        let senders: Vec<Sender<(Request, usize)>> = {
             let w = self.workers.lock().unwrap_or_else(|e| e.into_inner());
-            w.by_node.values().chain(w.shared.iter()).cloned().collect()
+            let lanes = w.by_node.values().chain(w.shared.iter());
+            lanes.map(|l| l.tx.clone()).collect()
         };
         let (ack, acks) = crossbeam_channel::unbounded();
         let mut asked = 0;
         for tx in senders {
-            if tx.send(Request::Flush(ack.clone())).is_ok() {
+            if tx.send((Request::Flush(ack.clone()), 0)).is_ok() {
                 asked += 1;
             }
         }
@@ -144,32 +231,46 @@ impl Outgoing {
             .map(|n| n.name.name().to_owned())
     }
 
-    /// Queues `req` for the worker of `node`, starting it if needed.
-    fn queue(&self, node: &str, req: Request) {
+    /// The lane of `node`'s worker, starting the worker if needed (`None` if no
+    /// thread could be started).
+    fn lane(&self, node: &str) -> Option<Lane> {
         let mut w = self.workers.lock().unwrap_or_else(|e| e.into_inner());
-        let tx = match w.by_node.get(node) {
-            Some(tx) => tx.clone(),
+        match w.by_node.get(node) {
+            Some(lane) => Some(lane.clone()),
             None if w.by_node.len() < MAX_WORKERS => {
-                let Some(tx) = self.start_worker(node) else {
-                    return;
-                };
-                w.by_node.insert(node.to_owned(), tx.clone());
-                tx
+                let lane = self.start_worker(node)?;
+                w.by_node.insert(node.to_owned(), lane.clone());
+                Some(lane)
             }
             None => match &w.shared {
-                Some(tx) => tx.clone(),
+                Some(lane) => Some(lane.clone()),
                 None => {
-                    let Some(tx) = self.start_worker("(shared)") else {
-                        return;
-                    };
-                    w.shared = Some(tx.clone());
-                    tx
+                    let lane = self.start_worker("(shared)")?;
+                    w.shared = Some(lane.clone());
+                    Some(lane)
                 }
             },
+        }
+    }
+
+    /// Queues `req` for the worker of `node`, starting it if needed.
+    fn queue(&self, node: &str, req: Request) {
+        let Some(lane) = self.lane(node) else {
+            return;
         };
-        drop(w);
+        let bytes = match &req {
+            Request::Send { msg, .. } | Request::RegSend { msg, .. } => {
+                cube_vm::limits::term_size(msg)
+            }
+            _ => 0,
+        };
+        if lane.backlog.add(bytes) {
+            self.busy_lanes.fetch_add(1, Ordering::SeqCst);
+        }
         // A worker only ends with the process; a closed queue drops the request.
-        let _ = tx.send(req);
+        if lane.tx.send((req, bytes)).is_err() && lane.backlog.done(bytes) {
+            self.busy_lanes.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 
     /// Queues `req` for the node of pid `to`.
@@ -179,17 +280,31 @@ impl Outgoing {
         }
     }
 
-    fn start_worker(&self, node: &str) -> Option<Sender<Request>> {
+    /// The backlog of the worker that serves `to`, if it has one.
+    fn backlog_of(&self, to: Destination<'_>) -> Option<Arc<Backlog>> {
+        let node = match to {
+            Destination::Pid(pid) => self.node_of(pid)?,
+            Destination::Node(name) => name.to_owned(),
+        };
+        let w = self.workers.lock().unwrap_or_else(|e| e.into_inner());
+        let lane = w.by_node.get(&node).or(w.shared.as_ref())?;
+        Some(lane.backlog.clone())
+    }
+
+    fn start_worker(&self, node: &str) -> Option<Lane> {
         let (tx, rx) = crossbeam_channel::unbounded();
+        let backlog = Arc::new(Backlog::default());
         let worker = Worker {
             dist: self.dist.clone(),
             handle: self.handle.clone(),
+            backlog: backlog.clone(),
+            busy_lanes: self.busy_lanes.clone(),
         };
         std::thread::Builder::new()
             .name(format!("cube-dist-out {node}"))
             .spawn(move || worker.run(rx))
             .ok()?;
-        Some(tx)
+        Some(Lane { tx, backlog })
     }
 }
 
@@ -289,18 +404,52 @@ impl Distribution for Outgoing {
         };
         self.queue(node, req);
     }
+
+    fn is_busy(&self, to: Destination<'_>) -> bool {
+        self.busy_lanes.load(Ordering::SeqCst) > 0
+            && self.backlog_of(to).is_some_and(|b| b.is_busy())
+    }
+
+    fn when_drained(&self, to: Destination<'_>, wake: Box<dyn FnOnce() + Send>) {
+        match self.backlog_of(to) {
+            Some(b) => b.when_drained(wake),
+            None => wake(),
+        }
+    }
 }
 
 /// The thread that carries out one node's requests, in order.
 struct Worker {
     dist: DistNode,
     handle: NodeHandle,
+    backlog: Arc<Backlog>,
+    busy_lanes: Arc<AtomicUsize>,
 }
 
 impl Worker {
-    fn run(self, rx: Receiver<Request>) {
-        for req in rx.iter() {
+    fn run(self, rx: Receiver<(Request, usize)>) {
+        for (req, bytes) in rx.iter() {
+            if bytes > 0 {
+                self.wait_for_connection(&req);
+            }
             self.carry_out(req);
+            if self.backlog.done(bytes) {
+                self.busy_lanes.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// Before a message: waits while the connection it goes over has more than
+    /// [`BUSY_LIMIT`] bytes not yet written, so the backlog stays here, counted.
+    fn wait_for_connection(&self, req: &Request) {
+        let node = match req {
+            Request::Send { to, .. } => self.dist.table().node(to.node()).map(|n| n.name),
+            Request::RegSend { node, .. } => Atom::try_new(node),
+            _ => None,
+        };
+        if let Some(node) = node {
+            self.dist
+                .wait_writable(node, BUSY_LIMIT, Instant::now() + DRAIN_WAIT);
         }
     }
 

@@ -84,6 +84,10 @@ loop() ->
         #{<<"cmd">> := <<"count">>, <<"from">> := From, <<"n">> := N} ->
             io:format("count ~p~n", [count(1, N)]),
             From ! <<"counted">>;
+        #{<<"cmd">> := <<"count_sized">>, <<"from">> := From, <<"n">> := N,
+          <<"size">> := Size} ->
+            io:format("count_sized ~p~n", [count_sized(1, N, Size)]),
+            From ! <<"counted">>;
         Other ->
             io:format("unexpected ~p~n", [Other])
     end,
@@ -94,6 +98,15 @@ count(I, N) ->
     receive
         I -> count(I + 1, N);
         Other -> {out_of_order, I, Other}
+    after 60000 -> {timeout, I}
+    end.
+
+%% Receives {1, Bin}, ..., {N, Bin} in order, each Bin of Size bytes.
+count_sized(I, N, _) when I > N -> ok;
+count_sized(I, N, Size) ->
+    receive
+        {I, Bin} when byte_size(Bin) =:= Size -> count_sized(I + 1, N, Size);
+        Other -> {out_of_order, I, element(1, Other)}
     after 60000 -> {timeout, I}
     end.
 

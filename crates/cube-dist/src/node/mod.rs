@@ -362,6 +362,17 @@ impl DistNode {
         }
     }
 
+    /// Waits while more than `limit` bytes wait to be written to `node` (if connected),
+    /// at most until `deadline`: see [`crate::connection::Connection::wait_writable`]. For the threads
+    /// that send on behalf of processes, so that a slow node slows its senders
+    /// instead of filling memory.
+    pub fn wait_writable(&self, node: Atom, limit: usize, deadline: std::time::Instant) {
+        let conn = lock(&self.inner.links).up.get(&node).cloned();
+        if let Some(c) = conn {
+            c.wait_writable(limit, deadline);
+        }
+    }
+
     /// Waits until what was queued on every connection so far is written, at most
     /// `timeout` in all (before [`DistNode::stop`], so that a node's last messages
     /// and exit signals reach their nodes).
