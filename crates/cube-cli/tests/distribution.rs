@@ -153,6 +153,7 @@ impl Cluster {
             cmd.arg(script).arg(arg);
         }
         let child = cmd
+            .current_dir(&self.dir)
             .env("ERL_EPMD_PORT", self.port.to_string())
             .env("HOME", &self.dir)
             .stdin(Stdio::null())
@@ -760,5 +761,52 @@ say("ok")
     assert_eq!(unsafe { libc::kill(erl, libc::SIGCONT) }, 0);
     cube.expect("ok");
     c.erl().expect("count_sized ok");
+    cube.succeeds();
+}
+
+#[test]
+fn erlang_calls_lua_functions_by_rpc_erpc_and_spawn() {
+    // rpc:call, erpc:call/cast, spawn/4 and spawn_monitor/4 from erl run Lua functions
+    // (the module m.lua in the node's working directory, or a global table such as
+    // `string`): results, Lua errors and undef as the BEAM gives them.
+    let c = Cluster::new();
+    std::fs::write(
+        c.dir.join("m.lua"),
+        r#"
+local M = {}
+function M.add(a, b) return a + b end
+function M.echo(x) return x end
+function M.boom() error("boom!") end
+function M.notify(pid, what) process.send(pid, term.tuple(term.atom"notified", what)) end
+return M
+"#,
+    )
+    .unwrap();
+    let cube = c.cube(
+        r#"
+process.send(peer, {cmd="rpc", from=me})
+assert(recv() == "rpc done")
+say("ok")
+"#,
+    );
+    let checks = [
+        "add",
+        "global_module",
+        "round_trip",
+        "undef",
+        "undef_function",
+        "lua_error",
+        "erpc",
+        "erpc_error",
+        "cast",
+        "spawn",
+        "spawn_monitor",
+    ];
+    for name in checks {
+        let line = c.erl().expect(&format!("rpc {name} "));
+        assert_eq!(line, format!("rpc {name} ok"), "{line}");
+    }
+    c.erl().expect("rpc checks done");
+    cube.expect("ok");
     cube.succeeds();
 }

@@ -35,6 +35,10 @@ const PAYLOAD_EXIT_TT: i64 = 25;
 const PAYLOAD_EXIT2: i64 = 26;
 const PAYLOAD_EXIT2_TT: i64 = 27;
 const PAYLOAD_MONITOR_P_EXIT: i64 = 28;
+const SPAWN_REQUEST: i64 = 29;
+const SPAWN_REQUEST_TT: i64 = 30;
+const SPAWN_REPLY: i64 = 31;
+const SPAWN_REPLY_TT: i64 = 32;
 const ALIAS_SEND: i64 = 33;
 const ALIAS_SEND_TT: i64 = 34;
 const UNLINK_ID: i64 = 35;
@@ -102,6 +106,27 @@ pub enum Control {
         from: ExtPid,
         to: ProcName,
         reference: ExtRef,
+    },
+    /// `spawn_request(Node, Module, Function, Args, Options)` from another node
+    /// (`SPAWN_REQUEST`; erpc and rpc:call of OTP 23+ use it): the arguments come as
+    /// the payload.
+    SpawnRequest {
+        req_id: ExtRef,
+        from: ExtPid,
+        group_leader: ExtPid,
+        module: Atom,
+        function: Atom,
+        arity: i64,
+        options: Eterm,
+        args: Eterm,
+    },
+    /// The answer to a spawn request: `result` is the new pid, or an error atom;
+    /// `flags` has bit 0 set when a link was made, bit 1 when a monitor was.
+    SpawnReply {
+        req_id: ExtRef,
+        to: ExtPid,
+        flags: i64,
+        result: Eterm,
     },
     /// The monitored process ended (`MONITOR_P_EXIT`, `PAYLOAD_MONITOR_P_EXIT`).
     MonitorExit {
@@ -253,6 +278,31 @@ pub fn decode_packet(packet: &[u8], limits: &DecodeLimits) -> Result<Control, Co
             to: pid(2)?,
             reference: reference(3)?,
             reason: payload()?,
+        },
+        SPAWN_REQUEST | SPAWN_REQUEST_TT => {
+            let mfa = items.get(4).and_then(Eterm::as_tuple).ok_or_else(bad)?;
+            let [Eterm::Atom(module), Eterm::Atom(function), Eterm::Int(arity)] = mfa else {
+                return Err(bad());
+            };
+            Control::SpawnRequest {
+                req_id: reference(1)?,
+                from: pid(2)?,
+                group_leader: pid(3)?,
+                module: *module,
+                function: *function,
+                arity: *arity,
+                options: term(5)?,
+                args: payload()?,
+            }
+        }
+        SPAWN_REPLY | SPAWN_REPLY_TT => Control::SpawnReply {
+            req_id: reference(1)?,
+            to: pid(2)?,
+            flags: match items.get(3) {
+                Some(Eterm::Int(f)) => *f,
+                _ => return Err(bad()),
+            },
+            result: term(4)?,
         },
         NODE_LINK | GROUP_LEADER => Control::Ignored(op),
         other => Control::Ignored(other),
@@ -434,6 +484,45 @@ fn control_terms(c: &Control, peer_flags: u64) -> (Vec<Eterm>, Option<&Eterm>) {
             ],
             None,
         ),
+        Control::SpawnRequest {
+            req_id,
+            from,
+            group_leader,
+            module,
+            function,
+            arity,
+            options,
+            args,
+        } => (
+            vec![
+                int(SPAWN_REQUEST),
+                Eterm::Ref(req_id.clone()),
+                pid(from),
+                pid(group_leader),
+                Eterm::Tuple(vec![
+                    Eterm::Atom(*module),
+                    Eterm::Atom(*function),
+                    int(*arity),
+                ]),
+                options.clone(),
+            ],
+            Some(args),
+        ),
+        Control::SpawnReply {
+            req_id,
+            to,
+            flags,
+            result,
+        } => (
+            vec![
+                int(SPAWN_REPLY),
+                Eterm::Ref(req_id.clone()),
+                pid(to),
+                int(*flags),
+                result.clone(),
+            ],
+            None,
+        ),
         Control::Ignored(op) => (vec![int(*op)], None),
     }
 }
@@ -529,6 +618,22 @@ mod tests {
                 to: p(1),
                 reference: r(),
                 reason,
+            },
+            Control::SpawnRequest {
+                req_id: r(),
+                from: p(1),
+                group_leader: p(2),
+                module: Atom::new("erpc"),
+                function: Atom::new("execute_call"),
+                arity: 4,
+                options: Eterm::List(vec![Eterm::atom("monitor")]),
+                args: Eterm::List(vec![Eterm::Int(1), Eterm::atom("m")]),
+            },
+            Control::SpawnReply {
+                req_id: r(),
+                to: p(1),
+                flags: 2,
+                result: Eterm::Pid(p(4)),
             },
         ];
         let modern = crate::flags::SEND_SENDER | crate::flags::UNLINK_ID;

@@ -46,8 +46,10 @@ pub const MANDATORY_25: u64 = EXTENDED_REFERENCES
 
 /// What we offer. Deliberately absent: the atom cache and its header (`ATOM_CACHE`,
 /// `DIST_HDR_ATOM_CACHE`), so every message is a plain pass-through packet; `FRAGMENTS`
-/// (large messages arrive whole); `SPAWN` and `ALIAS` (not implemented yet, and a peer
-/// falls back without them). `FUN_TAGS`, `NEW_FUN_TAGS` and `EXPORT_PTR_TAG` are
+/// (large messages arrive whole); `ALIAS` (not implemented yet, and a peer falls back
+/// without it). `SPAWN`: spawn requests are handed to the layer above
+/// (`DistEvent::SpawnRequest`), which must answer each (erpc and `rpc:call` of OTP 23+
+/// need them). `FUN_TAGS`, `NEW_FUN_TAGS` and `EXPORT_PTR_TAG` are
 /// mandatory for OTP 25: we claim them, and a message holding a fun fails to decode and
 /// is dropped.
 pub const OURS: u64 = PUBLISHED
@@ -61,6 +63,7 @@ pub const OURS: u64 = PUBLISHED
     | BIG_SEQTRACE_LABELS
     | EXIT_PAYLOAD
     | UNLINK_ID
+    | SPAWN
     | V4_NC;
 
 /// What we cannot work without: the term shapes our codec writes (UTF-8 atoms, maps,

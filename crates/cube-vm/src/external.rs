@@ -30,6 +30,26 @@ impl NodeHandle {
         self.inner.upgrade()
     }
 
+    /// Spawns a process from outside the node (the distribution layer's spawn
+    /// requests): a fresh state from the node's image, where `build` pushes the
+    /// function and then its arguments and returns how many. It runs with the node's
+    /// default limits, in a group of its own when those are limited (as the first
+    /// process of a script), linked to nothing. `Err` if the node is gone or `build`
+    /// fails.
+    pub fn spawn(
+        &self,
+        build: impl FnOnce(&mut cube_lua::State) -> Result<usize, String>,
+    ) -> Result<Pid, String> {
+        let node = self.node().ok_or("the node has stopped")?;
+        let mut st = crate::node::new_process_state(&node);
+        let nargs = build(&mut st)?;
+        let limits = node.default_limits();
+        let group = limits
+            .is_limited()
+            .then(|| Arc::new(crate::limits::Group::new(limits)));
+        Ok(node.spawn_state_limited(st, nargs, None, limits, group, None))
+    }
+
     /// Delivers `msg` to `to`; false if the node or the process is gone.
     pub fn send(&self, to: Pid, msg: Term) -> bool {
         let Some(node) = self.node() else {

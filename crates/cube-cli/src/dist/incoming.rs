@@ -7,24 +7,27 @@
 //! with a line on stderr, a signal for a process that is gone is answered as Erlang
 //! answers it (`noproc`) or ignored.
 
-use super::reason;
+use super::outgoing::Outgoing;
+use super::{reason, rpc};
 use crossbeam_channel::Receiver;
 use cube_dist::etf::Eterm;
 use cube_dist::{DistEvent, DistNode, Target};
 use cube_term::Pid;
 use cube_vm::NodeHandle;
+use std::sync::Arc;
 
 /// Starts the thread; it ends when the distribution stops (its event channel closes).
 pub fn spawn(
     dist: DistNode,
     events: Receiver<DistEvent>,
     handle: NodeHandle,
+    out: Arc<Outgoing>,
 ) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("cube-dist-in".into())
         .spawn(move || {
             for event in events.iter() {
-                deliver(&dist, &handle, event);
+                deliver(&dist, &handle, &out, event);
             }
         })
         .map(drop)
@@ -49,7 +52,7 @@ fn local_target(handle: &NodeHandle, to: &Target) -> Option<Pid> {
     }
 }
 
-fn deliver(dist: &DistNode, handle: &NodeHandle, event: DistEvent) {
+fn deliver(dist: &DistNode, handle: &NodeHandle, out: &Arc<Outgoing>, event: DistEvent) {
     match event {
         DistEvent::NodeUp(_) | DistEvent::Refused { .. } => {}
         DistEvent::NodeDown { node, .. } => {
@@ -91,6 +94,17 @@ fn deliver(dist: &DistNode, handle: &NodeHandle, event: DistEvent) {
                 handle.remote_demonitor(pid, reference);
             }
         }
+        DistEvent::SpawnRequest {
+            from,
+            req_id,
+            module,
+            function,
+            args,
+            link,
+            monitor,
+        } => rpc::serve(
+            dist, handle, out, from, req_id, module, function, &args, link, monitor,
+        ),
         DistEvent::MonitorExit {
             from,
             to,

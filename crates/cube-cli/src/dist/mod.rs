@@ -8,11 +8,14 @@
 //!   network and requests to one node keep their order;
 //! - `incoming.rs`: the thread that turns cube-dist's events into messages and
 //!   signals for the node's processes;
-//! - `reason.rs`: exit reasons between Lua's text and Erlang terms.
+//! - `reason.rs`: exit reasons between Lua's text and Erlang terms;
+//! - `rpc.rs`: spawn requests from other nodes (`rpc:call`, `erpc`, `spawn/4`) run Lua
+//!   functions.
 
 mod incoming;
 mod outgoing;
 mod reason;
+mod rpc;
 
 use cube_dist::{DistConfig, DistNode};
 use std::sync::Arc;
@@ -141,7 +144,7 @@ pub fn start(node: &cube_vm::Node, flags: &Flags) -> Result<Option<Running>, Str
         dist.stop();
         return Err("the node is distributed already".into());
     }
-    incoming::spawn(dist.clone(), events, handle)
+    incoming::spawn(dist.clone(), events, handle, out.clone())
         .map_err(|e| format!("cannot start distribution: {e}"))?;
     Ok(Some(Running { dist, out }))
 }

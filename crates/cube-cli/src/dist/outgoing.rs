@@ -24,6 +24,7 @@
 
 use super::reason;
 use crossbeam_channel::{Receiver, Sender};
+use cube_dist::etf::Eterm;
 use cube_dist::{DistNode, Pong, Target};
 use cube_term::{Atom, Pid, Reference, Term};
 use cube_vm::{Destination, Distribution, ExitReason, NodeHandle, PingReply};
@@ -91,6 +92,21 @@ enum Request {
         watcher: Pid,
         r: Reference,
         reason: ExitReason,
+    },
+    /// A monitor exit whose reason is a term, not an exit reason (erpc's results,
+    /// `rpc.rs`).
+    MonitorExitTerm {
+        from: Pid,
+        watcher: Pid,
+        r: Reference,
+        reason: Term,
+    },
+    /// The answer to a spawn request (`rpc.rs`): queued here, before anything the
+    /// new process may send, so the spawner learns its pid first.
+    SpawnReply {
+        to: Pid,
+        req_id: Reference,
+        result: Result<(Pid, bool, bool), &'static str>,
     },
     Ping {
         node: String,
@@ -278,6 +294,27 @@ impl Outgoing {
         if let Some(node) = self.node_of(to) {
             self.queue(&node, req);
         }
+    }
+
+    /// Queues the answer to the spawn request `req_id` of remote `to`.
+    pub fn spawn_reply(
+        &self,
+        to: Pid,
+        req_id: Reference,
+        result: Result<(Pid, bool, bool), &'static str>,
+    ) {
+        self.queue_for(to, Request::SpawnReply { to, req_id, result });
+    }
+
+    /// Queues a monitor exit of local `from` for remote `watcher`, with a term reason.
+    pub fn monitor_exit_term(&self, from: Pid, watcher: Pid, r: Reference, reason: Term) {
+        let req = Request::MonitorExitTerm {
+            from,
+            watcher,
+            r,
+            reason,
+        };
+        self.queue_for(watcher, req);
     }
 
     /// The backlog of the worker that serves `to`, if it has one.
@@ -507,6 +544,20 @@ impl Worker {
                 reason,
             } => {
                 let _ = d.monitor_exit(&Target::Pid(from), watcher, r, &reason::to_eterm(&reason));
+            }
+            Request::MonitorExitTerm {
+                from,
+                watcher,
+                r,
+                reason,
+            } => {
+                let reason = d.table().to_eterm(&reason).unwrap_or_else(|e| {
+                    Eterm::binary(format!("result cannot be sent: {e}").as_bytes())
+                });
+                let _ = d.monitor_exit(&Target::Pid(from), watcher, r, &reason);
+            }
+            Request::SpawnReply { to, req_id, result } => {
+                let _ = d.spawn_reply(to, req_id, result);
             }
             Request::Ping { node, reply } => {
                 reply(d.ping(&node, PING_TIMEOUT) == Pong::Pong);

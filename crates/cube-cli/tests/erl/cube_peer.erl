@@ -84,6 +84,11 @@ loop() ->
         #{<<"cmd">> := <<"count">>, <<"from">> := From, <<"n">> := N} ->
             io:format("count ~p~n", [count(1, N)]),
             From ! <<"counted">>;
+        %% rpc:call, erpc, spawn/4 and spawn_monitor/4 of Lua functions on From's
+        %% node (its module m.lua: add, echo, boom, notify); one line per check.
+        #{<<"cmd">> := <<"rpc">>, <<"from">> := From} ->
+            rpc_checks(node(From)),
+            From ! <<"rpc done">>;
         #{<<"cmd">> := <<"count_sized">>, <<"from">> := From, <<"n">> := N,
           <<"size">> := Size} ->
             io:format("count_sized ~p~n", [count_sized(1, N, Size)]),
@@ -100,6 +105,32 @@ count(I, N) ->
         Other -> {out_of_order, I, Other}
     after 60000 -> {timeout, I}
     end.
+
+rpc_checks(N) ->
+    T = {a, [1, 2], #{k => <<"v">>}, 1.5, <<"bin">>},
+    Self = self(),
+    check(add, rpc:call(N, m, add, [1, 2]), 3),
+    check(global_module, rpc:call(N, string, upper, [<<"abc">>]), <<"ABC">>),
+    check(round_trip, rpc:call(N, m, echo, [T]), T),
+    check(undef, rpc:call(N, nomod, f, [1]), {badrpc, {'EXIT', {undef, [{nomod, f, [1], []}]}}}),
+    check(undef_function, rpc:call(N, m, nofun, []), {badrpc, {'EXIT', {undef, [{m, nofun, [], []}]}}}),
+    case rpc:call(N, m, boom, []) of
+        {badrpc, {'EXIT', {Msg, []}}} when is_binary(Msg) ->
+            check(lua_error, binary:match(Msg, <<"boom!">>) =/= nomatch, true);
+        Other -> check(lua_error, Other, error_tuple)
+    end,
+    check(erpc, erpc:call(N, m, add, [40, 2]), 42),
+    check(erpc_error, try erpc:call(N, m, boom, []) catch error:{exception, _, _} -> raised end, raised),
+    ok = erpc:cast(N, m, notify, [Self, cast]),
+    check(cast, receive {notified, cast} -> ok after 60000 -> timeout end, ok),
+    Pid = spawn(N, m, notify, [Self, spawned]),
+    check(spawn, receive {notified, spawned} -> node(Pid) after 60000 -> timeout end, N),
+    {P2, Ref} = spawn_monitor(N, m, boom, []),
+    check(spawn_monitor, receive {'DOWN', Ref, process, P2, R} -> is_binary(R) after 60000 -> timeout end, true),
+    io:format("rpc checks done~n").
+
+check(Name, Got, Got) -> io:format("rpc ~p ok~n", [Name]);
+check(Name, Got, Expected) -> io:format("rpc ~p bad: ~p, expected ~p~n", [Name, Got, Expected]).
 
 %% Receives {1, Bin}, ..., {N, Bin} in order, each Bin of Size bytes.
 count_sized(I, N, _) when I > N -> ok;

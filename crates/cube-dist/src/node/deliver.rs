@@ -79,7 +79,38 @@ impl Inner {
                     to,
                 })
             }
-            Control::UnlinkAck { .. } | Control::Ignored(_) => None,
+            // This node sends no spawn requests (yet), so it expects no replies.
+            Control::UnlinkAck { .. } | Control::Ignored(_) | Control::SpawnReply { .. } => None,
+            Control::SpawnRequest {
+                req_id,
+                from,
+                module,
+                function,
+                options,
+                args,
+                ..
+            } => {
+                let Some(req) = reference(&req_id) else {
+                    return;
+                };
+                let wanted = |name: &str| {
+                    matches!(&options, Eterm::List(items) if {
+                        items.iter().any(|o| {
+                            o.is_atom(name)
+                                || o.as_tuple().is_some_and(|t| t.first().is_some_and(|a| a.is_atom(name)))
+                        })
+                    })
+                };
+                Some(DistEvent::SpawnRequest {
+                    from: remote(from),
+                    req_id: req,
+                    module,
+                    function,
+                    args,
+                    link: wanted("link"),
+                    monitor: wanted("monitor"),
+                })
+            }
             Control::Exit { from, to, reason } => local(to).map(|to| DistEvent::Exit {
                 from: remote(from),
                 to,

@@ -78,6 +78,23 @@ pub enum DistEvent {
         to: Target,
         reference: Reference,
     },
+    /// A process of another node asks this node to spawn `module:function(args...)`
+    /// (`spawn_request`). Whoever handles it must answer with
+    /// [`DistNode::spawn_reply`](super::DistNode::spawn_reply), error or not.
+    SpawnRequest {
+        from: Pid,
+        req_id: Reference,
+        module: Atom,
+        function: Atom,
+        /// A list of arguments (anything else: the request is malformed, answer
+        /// `badarg`).
+        args: Eterm,
+        /// The spawner asked for a link (`spawn_link`).
+        link: bool,
+        /// The spawner asked for a monitor (`spawn_monitor`, erpc), whose reference is
+        /// `req_id`.
+        monitor: bool,
+    },
     /// A process we monitor on another node ended.
     MonitorExit {
         from: Target,

@@ -354,6 +354,34 @@ impl DistNode {
         })
     }
 
+    /// Answers the spawn request `req_id` of remote `to` (see
+    /// [`DistEvent::SpawnRequest`]): `Ok(pid)` with whether a link and a monitor
+    /// were set up, or `Err(reason)`, an atom such as `badarg` or `system_limit`.
+    pub fn spawn_reply(
+        &self,
+        to: Pid,
+        req_id: Reference,
+        result: Result<(Pid, bool, bool), &str>,
+    ) -> Result<(), DistError> {
+        let inner = &self.inner;
+        let Some((conn, to)) = inner.route(to)? else {
+            return Ok(());
+        };
+        let (flags, result) = match result {
+            Ok((pid, link, monitor)) => (
+                i64::from(link) | (i64::from(monitor) << 1),
+                Eterm::Pid(inner.table.pid_to_wire(pid)?),
+            ),
+            Err(reason) => (0, Eterm::atom(reason)),
+        };
+        conn.send(&Control::SpawnReply {
+            req_id: inner.table.ref_to_wire(req_id)?,
+            to,
+            flags,
+            result,
+        })
+    }
+
     /// Closes the connection to `node`, if any (`erlang:disconnect_node/1`).
     pub fn disconnect(&self, node: &str) {
         let conn = Atom::try_new(node).and_then(|a| lock(&self.inner.links).up.get(&a).cloned());
