@@ -506,6 +506,11 @@ local m = recv()
 assert(m.node == srv and m.echo[2] == 2 and m.echo[3].a == "b")
 assert(term.type(m.t) == "tuple" and m.t[1] == term.atom"ok" and m.t[2] == 1)
 assert(node.list()[1] == srv)
+-- node.call between cube nodes: a global table's function, a Lua error.
+assert(node.call(srv, "string", "upper", {"abc"}) == "ABC")
+local v, why = node.call(srv, "string", "rep", {})
+assert(v == nil and term.type(why) == "tuple" and why[1] == term.atom"EXIT", tostring(why))
+assert(tostring(why[2][1]):find("bad argument", 1, true), tostring(why[2][1]))
 say("ok")
 "#,
         ),
@@ -807,6 +812,40 @@ say("ok")
         assert_eq!(line, format!("rpc {name} ok"), "{line}");
     }
     c.erl().expect("rpc checks done");
+    cube.expect("ok");
+    cube.succeeds();
+}
+
+#[test]
+fn lua_calls_erlang_functions_with_node_call() {
+    // node.call is rpc:call: values come back converted, failures as nil and the
+    // badrpc reason; output of the called function comes to this node's stdout.
+    let c = Cluster::new();
+    let cube = c.cube(
+        r#"
+local A = term.atom
+assert(node.call(erl, "erlang", "node", {}) == A(erl))
+local seq = node.call(erl, "lists", "seq", {1, 5})
+assert(term.type(seq) == "list" and #seq == 5 and seq[5] == 5)
+assert(node.call(erl, "lists", "reverse", {term.list{1, 2, 3}})[1] == 3)
+assert(node.call(erl, "erlang", "throw", {42}) == 42)
+local v, why = node.call(erl, "erlang", "error", {A"oops"})
+assert(v == nil and why[1] == A"EXIT" and why[2][1] == A"oops", tostring(why))
+v, why = node.call(erl, "nomod", "f", {1})
+assert(v == nil and why[1] == A"EXIT" and why[2][1] == A"undef")
+v, why = node.call(erl, "erlang", "exit", {A"bye"})
+assert(v == nil and why[1] == A"EXIT" and why[2] == A"bye")
+v, why = node.call(erl, "timer", "sleep", {60000}, 50)
+assert(v == nil and why == A"timeout", tostring(why))
+assert(node.call(erl, "io", "put_chars", {"output of erl\n"}) == A"ok")
+v, why = node.call("nobody@nohost", "erlang", "node", {})
+assert(v == nil and why == A"nodedown")
+assert(not pcall(node.call, node.self(), "m", "f", {}))
+assert(not pcall(node.call, erl, "m", "f", 42))
+say("ok")
+"#,
+    );
+    cube.expect("output of erl");
     cube.expect("ok");
     cube.succeeds();
 }

@@ -23,6 +23,11 @@ use cube_term::{Pid, Reference, Term};
 /// from any thread.
 pub type PingReply = Box<dyn FnOnce(bool) + Send>;
 
+/// The answer to a [`Distribution::call`]: the function's result, or the reason
+/// Erlang's `rpc:call` would give in `{badrpc, Reason}` (the atom `nodedown`,
+/// `{'EXIT', Why}`...). Called at most once, from any thread.
+pub type CallReply = Box<dyn FnOnce(Result<Term, Term>) + Send>;
+
 /// What the runtime asks of the distribution layer. See the module documentation.
 ///
 /// Pids given as `to` (or `target`) are of another node (`node() != 0`); `from` pids
@@ -69,6 +74,22 @@ pub trait Distribution: Send + Sync {
     /// down ([`NodeHandle::node_down`](crate::NodeHandle::node_down)), which is what
     /// a node monitor set on an unreachable node sees.
     fn connect(&self, node: &str);
+
+    /// `rpc:call(node, module, function, args)` for local `from`: runs the function
+    /// on `node` (an Erlang node, or a cube node running Lua) and calls `reply` with
+    /// the outcome. Without an implementation, every call fails with `notsup`.
+    fn call(
+        &self,
+        from: Pid,
+        node: &str,
+        module: cube_term::Atom,
+        function: cube_term::Atom,
+        args: Vec<Term>,
+        reply: CallReply,
+    ) {
+        let _ = (from, node, module, function, args);
+        reply(Err(Term::atom("notsup")));
+    }
 
     /// Whether what is queued for the node of `to` is over the layer's busy limit
     /// (Erlang's busy distribution port). After a send to a busy node the sending

@@ -42,6 +42,7 @@ pub mod lazy_module;
 mod library;
 pub mod limits;
 mod node;
+mod node_call;
 mod node_lib;
 mod observer;
 mod proc_table;
@@ -53,7 +54,7 @@ mod term_lib;
 mod timer;
 mod transfer;
 
-pub use distribution::{Destination, Distribution, PingReply};
+pub use distribution::{CallReply, Destination, Distribution, PingReply};
 pub use external::{current_limits, current_pid, from_term, to_term, NodeHandle};
 pub use node::{ExitReason, Limits, Node, Stats, SLICE_REDUCTIONS};
 pub use process::Status;

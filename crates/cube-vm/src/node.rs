@@ -114,6 +114,8 @@ pub(crate) struct NodeInner {
     pub(crate) node_monitors: Mutex<crate::remote::NodeMonitors>,
     /// Pings in flight (`node.ping`), by the pinging process.
     pub(crate) pings: Mutex<HashMap<Pid, Arc<crate::node_lib::PingSlot>>>,
+    /// The `node.call` each process waits on (`node_call.rs`).
+    pub(crate) calls: Mutex<HashMap<Pid, Arc<crate::node_call::CallSlot>>>,
 }
 
 /// A running node. Dropping it stops the schedulers.
@@ -189,6 +191,7 @@ impl Node {
             dist: OnceLock::new(),
             node_monitors: Mutex::new(Default::default()),
             pings: Mutex::new(HashMap::new()),
+            calls: Mutex::new(HashMap::new()),
         });
         let workers: Vec<Worker<Arc<Process>>> = (0..n).map(|_| Worker::new_fifo()).collect();
         let _ = inner

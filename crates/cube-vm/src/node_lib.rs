@@ -59,6 +59,7 @@ pub(crate) fn open(cx: &mut Cx<'_>) {
             ("list", list),
             ("ping", ping),
             ("monitor", monitor),
+            ("call", crate::node_call::call),
         ],
     );
     cx.set_global("node", Val::Table(lib));

@@ -135,7 +135,8 @@ impl NodeInner {
     }
 
     /// What a process that ended leaves in the node's tables of other nodes: its node
-    /// monitors and the slot of a ping it was waiting for (killed while it waited).
+    /// monitors and the slot of a ping or call it was waiting for (killed while it
+    /// waited).
     /// Only distributed nodes have any.
     pub(crate) fn forget_remote_state(&self, pid: Pid) {
         self.node_monitors
@@ -143,6 +144,7 @@ impl NodeInner {
             .expect("node monitors lock")
             .remove_process(pid);
         self.pings.lock().expect("pings lock").remove(&pid);
+        self.calls.lock().expect("calls lock").remove(&pid);
     }
 }
 

@@ -130,6 +130,8 @@ fn without_distribution_other_nodes_are_unreachable() {
 local p = process.receive(5000)
 assert(node.self() == "nonode@nohost" and #node.list() == 0)
 assert(node.ping("erl@h") == "pang")
+local v, why = node.call("erl@h", "erlang", "node", {})
+assert(v == nil and why == term.atom"nodedown")
 process.send(p, "vanishes")
 process.send({"srv", "erl@h"}, "vanishes")
 process.trap_exit(true)

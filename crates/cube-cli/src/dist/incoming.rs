@@ -56,7 +56,14 @@ fn deliver(dist: &DistNode, handle: &NodeHandle, out: &Arc<Outgoing>, event: Dis
     match event {
         DistEvent::NodeUp(_) | DistEvent::Refused { .. } => {}
         DistEvent::NodeDown { node, .. } => {
+            out.calls.node_down(node);
             handle.node_down(node.name(), &dist.table().indices_of_name(node));
+        }
+        DistEvent::SpawnReply { req_id, result, .. } => {
+            // Only a refusal matters: the result of a call comes with its DOWN.
+            if let Err(reason) = result {
+                out.calls.refused(req_id, reason);
+            }
         }
         DistEvent::Message { from, to, msg } => {
             let who = from.map_or_else(|| "another node".to_owned(), |p| p.to_string());
@@ -111,6 +118,9 @@ fn deliver(dist: &DistNode, handle: &NodeHandle, out: &Arc<Outgoing>, event: Dis
             reference,
             reason,
         } => {
+            if out.calls.finished(dist, reference, &reason) {
+                return;
+            }
             // Lua monitors pids only (`process.monitor(pid)`), so `from` is a pid.
             if let Target::Pid(from) = from {
                 handle.remote_down(from, to, reference, &reason::to_text(&reason));

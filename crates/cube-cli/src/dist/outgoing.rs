@@ -27,7 +27,7 @@ use crossbeam_channel::{Receiver, Sender};
 use cube_dist::etf::Eterm;
 use cube_dist::{DistNode, Pong, Target};
 use cube_term::{Atom, Pid, Reference, Term};
-use cube_vm::{Destination, Distribution, ExitReason, NodeHandle, PingReply};
+use cube_vm::{CallReply, Destination, Distribution, ExitReason, NodeHandle, PingReply};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -115,8 +115,110 @@ enum Request {
     Connect {
         node: String,
     },
+    /// `node.call` (see [`Calls`]).
+    Call {
+        from: Pid,
+        node: String,
+        module: Atom,
+        function: Atom,
+        args: Vec<Term>,
+        reply: CallReply,
+    },
     /// Acknowledges that everything queued before it was carried out.
     Flush(Sender<()>),
+}
+
+/// The `node.call`s in flight, by the id of their spawn request's reference (the
+/// reference of the monitor whose DOWN carries the result). Their references are
+/// numbered from [`CALL_REF_BASE`], so they are never taken for a reference of the
+/// runtime's own monitors.
+#[derive(Default)]
+pub struct Calls {
+    pending: Mutex<HashMap<u64, PendingCall>>,
+    next: AtomicU64,
+}
+
+struct PendingCall {
+    node: Atom,
+    /// erpc's `Ref`, echoed in the result.
+    tag: Reference,
+    reply: CallReply,
+}
+
+/// The first id of the references `node.call` makes (see [`Calls`]).
+const CALL_REF_BASE: u64 = 1 << 62;
+
+impl Calls {
+    fn new_ref(&self) -> Reference {
+        Reference::new(0, CALL_REF_BASE + self.next.fetch_add(1, Ordering::Relaxed))
+    }
+
+    fn take(&self, req_id: Reference) -> Option<PendingCall> {
+        if req_id.node() != 0 || req_id.id() < CALL_REF_BASE {
+            return None;
+        }
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&req_id.id())
+    }
+
+    /// The spawn request `req_id` failed with `reason` (an atom such as `notsup`).
+    pub fn refused(&self, req_id: Reference, reason: Atom) {
+        if let Some(c) = self.take(req_id) {
+            (c.reply)(Err(Term::Atom(reason)));
+        }
+    }
+
+    /// Whether `req_id` is a call's: then its outcome, from the DOWN's `reason`, is
+    /// given to its caller.
+    pub fn finished(&self, dist: &DistNode, req_id: Reference, reason: &Eterm) -> bool {
+        let Some(c) = self.take(req_id) else {
+            return false;
+        };
+        (c.reply)(call_outcome(dist, c.tag, reason));
+        true
+    }
+
+    /// Every call to `node` fails with `nodedown` (the connection is gone).
+    pub fn node_down(&self, node: Atom) {
+        let gone: Vec<PendingCall> = {
+            let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            let ids: Vec<u64> = p
+                .iter()
+                .filter(|(_, c)| c.node == node)
+                .map(|(id, _)| *id)
+                .collect();
+            ids.iter().filter_map(|id| p.remove(id)).collect()
+        };
+        for c in gone {
+            (c.reply)(Err(Term::atom("nodedown")));
+        }
+    }
+}
+
+/// What `rpc:call` returns for a DOWN reason of erpc's (`{Tag, return, V}` and the
+/// rest, see `DistNode::call`): the value, or the `{badrpc, Reason}` reason.
+fn call_outcome(dist: &DistNode, tag: Reference, reason: &Eterm) -> Result<Term, Term> {
+    let term = |t: &Eterm| {
+        dist.to_term(t)
+            .map_err(|e| Term::binary(format!("the result has no Lua form: {e}").as_bytes()))
+    };
+    let tuple = |items: Vec<Term>| Term::Tuple(items.into());
+    let exit = |why: Term| Err(tuple(vec![Term::atom("EXIT"), why]));
+    let ours = |t: &Eterm| matches!(dist.to_term(t), Ok(Term::Ref(r)) if r == tag);
+    match reason.as_tuple() {
+        Some([t, kind, v]) if ours(t) && kind.is_atom("return") => term(v),
+        // rpc:call returns what the function threw.
+        Some([t, kind, v]) if ours(t) && kind.is_atom("throw") => term(v),
+        Some([t, kind, why]) if ours(t) && kind.is_atom("exit") => exit(term(why)?),
+        Some([t, kind, why]) if ours(t) && kind.is_atom("error") => exit(term(why)?),
+        Some([t, kind, why, stack]) if ours(t) && kind.is_atom("error") => {
+            exit(tuple(vec![term(why)?, term(stack)?]))
+        }
+        _ if reason.is_atom("noconnection") => Err(Term::atom("nodedown")),
+        _ => exit(term(reason)?),
+    }
 }
 
 /// See the module documentation.
@@ -127,6 +229,8 @@ pub struct Outgoing {
     handle: NodeHandle,
     /// Lanes over the busy limit now: while 0, `is_busy` costs one load.
     busy_lanes: Arc<AtomicUsize>,
+    /// `node.call`s in flight (shared with the workers and the incoming thread).
+    pub calls: Arc<Calls>,
 }
 
 #[derive(Default)]
@@ -213,6 +317,7 @@ impl Outgoing {
             workers: Mutex::new(Workers::default()),
             handle,
             busy_lanes: Arc::new(AtomicUsize::new(0)),
+            calls: Arc::new(Calls::default()),
         }
     }
 
@@ -336,6 +441,7 @@ impl Outgoing {
             handle: self.handle.clone(),
             backlog: backlog.clone(),
             busy_lanes: self.busy_lanes.clone(),
+            calls: self.calls.clone(),
         };
         std::thread::Builder::new()
             .name(format!("cube-dist-out {node}"))
@@ -442,6 +548,26 @@ impl Distribution for Outgoing {
         self.queue(node, req);
     }
 
+    fn call(
+        &self,
+        from: Pid,
+        node: &str,
+        module: Atom,
+        function: Atom,
+        args: Vec<Term>,
+        reply: CallReply,
+    ) {
+        let req = Request::Call {
+            from,
+            node: node.to_owned(),
+            module,
+            function,
+            args,
+            reply,
+        };
+        self.queue(node, req);
+    }
+
     fn is_busy(&self, to: Destination<'_>) -> bool {
         self.busy_lanes.load(Ordering::SeqCst) > 0
             && self.backlog_of(to).is_some_and(|b| b.is_busy())
@@ -461,6 +587,7 @@ struct Worker {
     handle: NodeHandle,
     backlog: Arc<Backlog>,
     busy_lanes: Arc<AtomicUsize>,
+    calls: Arc<Calls>,
 }
 
 impl Worker {
@@ -472,6 +599,47 @@ impl Worker {
             self.carry_out(req);
             if self.backlog.done(bytes) {
                 self.busy_lanes.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// Sends a `node.call`'s spawn request, after recording it (its answer may come
+    /// before `DistNode::call` returns).
+    fn call(
+        &self,
+        from: Pid,
+        node: &str,
+        module: Atom,
+        function: Atom,
+        args: &[Term],
+        reply: CallReply,
+    ) {
+        let d = &self.dist;
+        let args: Result<Vec<Eterm>, _> = args.iter().map(|a| d.table().to_eterm(a)).collect();
+        let Ok(args) = args else {
+            reply(Err(Term::atom("badarg")));
+            return;
+        };
+        let Some(node_atom) = Atom::try_new(node) else {
+            reply(Err(Term::atom("nodedown")));
+            return;
+        };
+        let (req_id, tag) = (self.calls.new_ref(), self.calls.new_ref());
+        let pending = PendingCall {
+            node: node_atom,
+            tag,
+            reply,
+        };
+        self.calls
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(req_id.id(), pending);
+        if d.call(from, node, req_id, tag, module, function, args)
+            .is_err()
+        {
+            if let Some(c) = self.calls.take(req_id) {
+                (c.reply)(Err(Term::atom("nodedown")));
             }
         }
     }
@@ -562,6 +730,14 @@ impl Worker {
             Request::Ping { node, reply } => {
                 reply(d.ping(&node, PING_TIMEOUT) == Pong::Pong);
             }
+            Request::Call {
+                from,
+                node,
+                module,
+                function,
+                args,
+                reply,
+            } => self.call(from, &node, module, function, &args, reply),
             Request::Flush(ack) => {
                 let _ = ack.send(());
             }

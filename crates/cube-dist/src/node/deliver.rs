@@ -33,7 +33,7 @@ impl Inner {
             Control::Send { from, to, msg } => {
                 let Some(to) = local(to) else { return };
                 if to == KERNEL_PID {
-                    self.kernel_message(&msg);
+                    self.kernel_message(conn, &msg);
                     return;
                 }
                 Some(DistEvent::Message {
@@ -79,8 +79,19 @@ impl Inner {
                     to,
                 })
             }
-            // This node sends no spawn requests (yet), so it expects no replies.
-            Control::UnlinkAck { .. } | Control::Ignored(_) | Control::SpawnReply { .. } => None,
+            Control::UnlinkAck { .. } | Control::Ignored(_) => None,
+            Control::SpawnReply {
+                req_id, to, result, ..
+            } => {
+                let result = match result {
+                    Eterm::Pid(p) => Ok(remote(p)),
+                    Eterm::Atom(a) => Err(a),
+                    _ => return,
+                };
+                local(to)
+                    .zip(reference(&req_id))
+                    .map(|(to, req_id)| DistEvent::SpawnReply { to, req_id, result })
+            }
             Control::SpawnRequest {
                 req_id,
                 from,
@@ -211,7 +222,10 @@ impl Inner {
     }
 
     /// A message to our kernel pid: a reply to one of our pings, `{Ref, yes}`.
-    pub(super) fn kernel_message(&self, msg: &Eterm) {
+    pub(super) fn kernel_message(&self, conn: &Connection, msg: &Eterm) {
+        if self.io_request(conn, msg) {
+            return;
+        }
         if let Some([Eterm::Ref(r), answer]) =
             msg.as_tuple().and_then(|t| <&[Eterm; 2]>::try_from(t).ok())
         {
@@ -222,4 +236,70 @@ impl Inner {
             }
         }
     }
+
+    /// An I/O request of a process that runs a call this node made
+    /// ([`DistNode::spawn_request`](super::DistNode::spawn_request) names the kernel pid
+    /// as its group leader, as Erlang names the caller's): text to write
+    /// (`{put_chars, Encoding, Chars}`) goes to this node's standard output, as the
+    /// output of `rpc:call` goes to the caller's console. A request to format
+    /// (`io:format`'s `{put_chars, Encoding, io_lib, format, Args}`) or to read is
+    /// refused with `{error, enotsup}`: this node cannot run `io_lib`, and a refusal
+    /// is better than a caller waiting forever. Whether `msg` was an I/O request.
+    fn io_request(&self, conn: &Connection, msg: &Eterm) -> bool {
+        let Some([tag, from, reply_as, request]) =
+            msg.as_tuple().and_then(|t| <&[Eterm; 4]>::try_from(t).ok())
+        else {
+            return false;
+        };
+        let (true, Eterm::Pid(from)) = (tag.is_atom("io_request"), from) else {
+            return false;
+        };
+        let chars = match request.as_tuple() {
+            Some([put, _encoding, chars]) if put.is_atom("put_chars") => Some(chars),
+            Some([put, chars]) if put.is_atom("put_chars") => Some(chars),
+            _ => None,
+        };
+        let answer = match chars.and_then(chardata) {
+            Some(text) => {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(&text).and_then(|()| out.flush());
+                Eterm::atom("ok")
+            }
+            None => Eterm::Tuple(vec![Eterm::atom("error"), Eterm::atom("enotsup")]),
+        };
+        let reply = Eterm::Tuple(vec![Eterm::atom("io_reply"), reply_as.clone(), answer]);
+        let _ = conn.send(&Control::Send {
+            from: None,
+            to: *from,
+            msg: reply,
+        });
+        true
+    }
 }
+
+/// The bytes of Erlang chardata (a binary, or a possibly deep list of character codes
+/// and binaries), UTF-8 encoded; `None` for anything else. Iterative, and at most
+/// [`MAX_IO_CHARS`] bytes.
+fn chardata(t: &Eterm) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut stack = vec![t];
+    while let Some(t) = stack.pop() {
+        match t {
+            Eterm::Binary(b) => out.extend_from_slice(b),
+            Eterm::Int(c) => {
+                let c = char::from_u32(u32::try_from(*c).ok()?)?;
+                out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+            }
+            Eterm::List(items) => stack.extend(items.iter().rev()),
+            _ => return None,
+        }
+        if out.len() > MAX_IO_CHARS {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// Most bytes one I/O request may write.
+const MAX_IO_CHARS: usize = 16 << 20;

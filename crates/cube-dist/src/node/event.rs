@@ -95,6 +95,13 @@ pub enum DistEvent {
         /// `req_id`.
         monitor: bool,
     },
+    /// The answer to a spawn request this node sent ([`DistNode::spawn_request`](super::DistNode::spawn_request)):
+    /// the new process, or an error atom (`badarg`, `notsup`, `system_limit`...).
+    SpawnReply {
+        to: Pid,
+        req_id: Reference,
+        result: Result<Pid, Atom>,
+    },
     /// A process we monitor on another node ended.
     MonitorExit {
         from: Target,

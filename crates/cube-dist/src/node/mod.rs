@@ -382,6 +382,45 @@ impl DistNode {
         })
     }
 
+    /// Asks `node` (connecting on demand) to run `erpc:execute_call(Tag, M, F, Args)`
+    /// for local `from`, with a monitor whose reference is `req_id`: how
+    /// `rpc:call`/`erpc:call` of OTP 23+ call another node. The answer comes as a
+    /// [`DistEvent::SpawnReply`] (only an error matters), then a
+    /// [`DistEvent::MonitorExit`] with reference `req_id` whose reason is
+    /// `{Tag, return, Value}`, `{Tag, throw, Value}`, `{Tag, exit, Reason}` or
+    /// `{Tag, error, Reason, Stack}` (or why the process died). Output of the call
+    /// comes to this node's standard output (the kernel pid is its group leader).
+    #[allow(clippy::too_many_arguments)]
+    pub fn call(
+        &self,
+        from: Pid,
+        node: &str,
+        req_id: Reference,
+        tag: Reference,
+        module: Atom,
+        function: Atom,
+        args: Vec<Eterm>,
+    ) -> Result<(), DistError> {
+        let inner = &self.inner;
+        let conn = inner.connection(node)?;
+        let table = &inner.table;
+        conn.send(&Control::SpawnRequest {
+            req_id: table.ref_to_wire(req_id)?,
+            from: table.pid_to_wire(from)?,
+            group_leader: table.pid_to_wire(KERNEL_PID)?,
+            module: Atom::new("erpc"),
+            function: Atom::new("execute_call"),
+            arity: 4,
+            options: Eterm::List(vec![Eterm::atom("monitor")]),
+            args: Eterm::List(vec![
+                Eterm::Ref(table.ref_to_wire(tag)?),
+                Eterm::Atom(module),
+                Eterm::Atom(function),
+                Eterm::List(args),
+            ]),
+        })
+    }
+
     /// Closes the connection to `node`, if any (`erlang:disconnect_node/1`).
     pub fn disconnect(&self, node: &str) {
         let conn = Atom::try_new(node).and_then(|a| lock(&self.inner.links).up.get(&a).cloned());
