@@ -511,6 +511,21 @@ assert(node.call(srv, "string", "upper", {"abc"}) == "ABC")
 local v, why = node.call(srv, "string", "rep", {})
 assert(v == nil and term.type(why) == "tuple" and why[1] == term.atom"EXIT", tostring(why))
 assert(tostring(why[2][1]):find("bad argument", 1, true), tostring(why[2][1]))
+-- node.spawn: the function travels as verified bytecode, with its upvalues copied
+-- (a recursive local function keeps its own cell).
+local offset = 10
+local function fact(n) if n <= 1 then return 1 end return n * fact(n - 1) end
+local pid = node.spawn(srv, function(parent, x)
+  process.send(parent, {spawned = x + offset, fact = fact(10), on = node.self(), up = string.upper("a")})
+end, me, 5)
+assert(term.type(pid) == "pid" and pid ~= me)
+local m = recv(function(m) return type(m) == "table" and m.spawned end)
+assert(m.spawned == 15 and m.fact == 3628800 and m.on == srv and m.up == "A")
+assert(not pcall(node.spawn, srv, print), "a native function cannot travel")
+local file = io.stdout
+assert(not pcall(node.spawn, srv, function() return file end), "nor a file upvalue")
+local gone, reason = node.spawn("nobody@nohost", function() end)
+assert(gone == nil and reason == term.atom"nodedown")
 say("ok")
 "#,
         ),

@@ -91,6 +91,14 @@ pub trait Distribution: Send + Sync {
         reply(Err(Term::atom("notsup")));
     }
 
+    /// `node.spawn`: spawns on `node` (a cube node) the function `function` (made by
+    /// [`remote_fn::encode`](crate::remote_fn::encode)) with `args`, for local
+    /// `from`; `reply` gets the new process's pid, or why there is none.
+    fn spawn(&self, from: Pid, node: &str, function: Term, args: Vec<Term>, reply: CallReply) {
+        let _ = (from, node, function, args);
+        reply(Err(Term::atom("notsup")));
+    }
+
     /// Whether what is queued for the node of `to` is over the layer's busy limit
     /// (Erlang's busy distribution port). After a send to a busy node the sending
     /// process is suspended until [`Distribution::when_drained`] wakes it, so a fast

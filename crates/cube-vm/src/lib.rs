@@ -48,6 +48,7 @@ mod observer;
 mod proc_table;
 mod process;
 mod remote;
+pub mod remote_fn;
 mod signals;
 mod supervisor;
 mod term_lib;

@@ -121,6 +121,64 @@ pub(crate) fn call<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     Ok(Ret::Block)
 }
 
+/// `node.spawn(nodename, f, ...)`: runs `f(...)` in a new process of another cube
+/// node, as `process.spawn` does here; `f` travels as verified bytecode with its
+/// upvalues copied (`remote_fn.rs`). Returns the new pid, or nil and why (`nodedown`,
+/// `notsup` from an Erlang node, the receiver's error). Blocks only the caller until
+/// the other node answers.
+pub(crate) fn spawn<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let retry = io_wait::take_retry(cx);
+    let node = crate::library::node_of(cx);
+    let Some(me) = crate::library::self_pid(cx) else {
+        return Err(cx.rt_error("node.spawn outside a process"));
+    };
+    if let Some(r) = retry {
+        // (A statement of its own: the lock must be released before `resume`.)
+        let slot = node.calls.lock().expect("calls lock").get(&me).cloned();
+        if let Some(slot) = slot {
+            return resume(cx, &node, me, &slot, r);
+        }
+    }
+    let name = cx.check_str(a, 1)?.to_str_lossy().into_owned();
+    let Val::Function(f) = cx.arg(a, 2) else {
+        return Err(cx.arg_type_error(a, 2, "function"));
+    };
+    let function = crate::remote_fn::encode(cx, f).map_err(|e| cx.arg_error(2, &e))?;
+    if a.len > 2 + MAX_ARGS {
+        return Err(cx.rt_error(&format!("more than {MAX_ARGS} arguments")));
+    }
+    let mut args = Vec::new();
+    for i in 3..=a.len {
+        let v = cx.arg(a, i);
+        args.push(crate::external::to_term(cx, v).map_err(|e| cx.arg_error(i, &e))?);
+    }
+    let Some(dist) = node.distribution().cloned() else {
+        return push_failure(cx, &Term::atom("nodedown"));
+    };
+    if name == dist.node_name() {
+        return Err(cx.arg_error(1, "node.spawn on this node: use process.spawn"));
+    }
+    let slot = Arc::new(CallSlot {
+        state: Mutex::new((None, None)),
+    });
+    let Some(waker) = io_wait::block(cx, None) else {
+        return push_failure(cx, &Term::atom("nodedown"));
+    };
+    slot.state.lock().expect("call slot lock").1 = Some(waker);
+    node.calls
+        .lock()
+        .expect("calls lock")
+        .insert(me, slot.clone());
+    dist.spawn(
+        me,
+        &name,
+        function,
+        args,
+        Box::new(move |outcome| slot.answer(outcome)),
+    );
+    Ok(Ret::Block)
+}
+
 /// The re-run of a call that blocked: its outcome, a timeout, or another wait.
 fn resume<'n>(
     cx: &mut Cx<'n>,

@@ -60,6 +60,7 @@ pub(crate) fn open(cx: &mut Cx<'_>) {
             ("ping", ping),
             ("monitor", monitor),
             ("call", crate::node_call::call),
+            ("spawn", crate::node_call::spawn),
         ],
     );
     cx.set_global("node", Val::Table(lib));

@@ -59,12 +59,7 @@ fn deliver(dist: &DistNode, handle: &NodeHandle, out: &Arc<Outgoing>, event: Dis
             out.calls.node_down(node);
             handle.node_down(node.name(), &dist.table().indices_of_name(node));
         }
-        DistEvent::SpawnReply { req_id, result, .. } => {
-            // Only a refusal matters: the result of a call comes with its DOWN.
-            if let Err(reason) = result {
-                out.calls.refused(req_id, reason);
-            }
-        }
+        DistEvent::SpawnReply { req_id, result, .. } => out.calls.spawn_replied(req_id, result),
         DistEvent::Message { from, to, msg } => {
             let who = from.map_or_else(|| "another node".to_owned(), |p| p.to_string());
             if let Some(t) = term_of(dist, &msg, &who) {

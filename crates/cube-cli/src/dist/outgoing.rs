@@ -124,6 +124,14 @@ enum Request {
         args: Vec<Term>,
         reply: CallReply,
     },
+    /// `node.spawn`.
+    SpawnFn {
+        from: Pid,
+        node: String,
+        function: Term,
+        args: Vec<Term>,
+        reply: CallReply,
+    },
     /// Acknowledges that everything queued before it was carried out.
     Flush(Sender<()>),
 }
@@ -140,8 +148,9 @@ pub struct Calls {
 
 struct PendingCall {
     node: Atom,
-    /// erpc's `Ref`, echoed in the result.
-    tag: Reference,
+    /// erpc's `Ref`, echoed in the result; `None` for a `node.spawn`, whose outcome
+    /// is its spawn reply.
+    tag: Option<Reference>,
     reply: CallReply,
 }
 
@@ -163,10 +172,22 @@ impl Calls {
             .remove(&req_id.id())
     }
 
-    /// The spawn request `req_id` failed with `reason` (an atom such as `notsup`).
-    pub fn refused(&self, req_id: Reference, reason: Atom) {
-        if let Some(c) = self.take(req_id) {
-            (c.reply)(Err(Term::Atom(reason)));
+    /// The spawn reply of request `req_id`: the outcome of a `node.spawn`; for a
+    /// call, only a refusal is (its result comes with the DOWN).
+    pub fn spawn_replied(&self, req_id: Reference, result: Result<Pid, Atom>) {
+        if req_id.node() != 0 || req_id.id() < CALL_REF_BASE {
+            return;
+        }
+        let c = {
+            let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            match (p.get(&req_id.id()), &result) {
+                (Some(c), Ok(_)) if c.tag.is_some() => return,
+                (None, _) => return,
+                _ => p.remove(&req_id.id()),
+            }
+        };
+        if let Some(c) = c {
+            (c.reply)(result.map(Term::Pid).map_err(Term::Atom));
         }
     }
 
@@ -176,7 +197,11 @@ impl Calls {
         let Some(c) = self.take(req_id) else {
             return false;
         };
-        (c.reply)(call_outcome(dist, c.tag, reason));
+        match c.tag {
+            Some(tag) => (c.reply)(call_outcome(dist, tag, reason)),
+            // A spawn's monitor is not asked for; a DOWN for it is not ours to give.
+            None => (c.reply)(Err(Term::atom("noproc"))),
+        }
         true
     }
 
@@ -568,6 +593,17 @@ impl Distribution for Outgoing {
         self.queue(node, req);
     }
 
+    fn spawn(&self, from: Pid, node: &str, function: Term, args: Vec<Term>, reply: CallReply) {
+        let req = Request::SpawnFn {
+            from,
+            node: node.to_owned(),
+            function,
+            args,
+            reply,
+        };
+        self.queue(node, req);
+    }
+
     fn is_busy(&self, to: Destination<'_>) -> bool {
         self.busy_lanes.load(Ordering::SeqCst) > 0
             && self.backlog_of(to).is_some_and(|b| b.is_busy())
@@ -627,7 +663,7 @@ impl Worker {
         let (req_id, tag) = (self.calls.new_ref(), self.calls.new_ref());
         let pending = PendingCall {
             node: node_atom,
-            tag,
+            tag: Some(tag),
             reply,
         };
         self.calls
@@ -636,6 +672,43 @@ impl Worker {
             .unwrap_or_else(|e| e.into_inner())
             .insert(req_id.id(), pending);
         if d.call(from, node, req_id, tag, module, function, args)
+            .is_err()
+        {
+            if let Some(c) = self.calls.take(req_id) {
+                (c.reply)(Err(Term::atom("nodedown")));
+            }
+        }
+    }
+
+    /// Sends a `node.spawn`'s spawn request for `cube:spawn_fn(Function, Args)` (a
+    /// cube node's `rpc.rs` runs it), after recording it.
+    fn spawn_fn(&self, from: Pid, node: &str, function: &Term, args: &[Term], reply: CallReply) {
+        let d = &self.dist;
+        let table = d.table();
+        let function = table.to_eterm(function);
+        let args: Result<Vec<Eterm>, _> = args.iter().map(|a| table.to_eterm(a)).collect();
+        let (Ok(function), Ok(args)) = (function, args) else {
+            reply(Err(Term::atom("badarg")));
+            return;
+        };
+        let Some(node_atom) = Atom::try_new(node) else {
+            reply(Err(Term::atom("nodedown")));
+            return;
+        };
+        let req_id = self.calls.new_ref();
+        let pending = PendingCall {
+            node: node_atom,
+            tag: None,
+            reply,
+        };
+        self.calls
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(req_id.id(), pending);
+        let mfa = (Atom::new("cube"), Atom::new("spawn_fn"));
+        let args = vec![function, Eterm::List(args)];
+        if d.spawn_request(from, node, req_id, mfa, args, false)
             .is_err()
         {
             if let Some(c) = self.calls.take(req_id) {
@@ -738,6 +811,13 @@ impl Worker {
                 args,
                 reply,
             } => self.call(from, &node, module, function, &args, reply),
+            Request::SpawnFn {
+                from,
+                node,
+                function,
+                args,
+                reply,
+            } => self.spawn_fn(from, &node, &function, &args, reply),
             Request::Flush(ack) => {
                 let _ = ack.send(());
             }

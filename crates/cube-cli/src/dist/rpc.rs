@@ -17,6 +17,8 @@
 //!   answers `undef` as the BEAM does (`{badrpc, {'EXIT', {undef, [{M, F, Args, []}]}}}`
 //!   from `rpc:call`), a Lua error `{Ref, error, Message, []}`;
 //! - `erpc:execute_cast(M, F, Args)`: the same without an answer;
+//! - `cube:spawn_fn(Function, Args)`: `node.spawn` from another cube node, the
+//!   function as `cube_vm::remote_fn` writes it (verified bytecode), run with `Args`;
 //! - any other `M:F(Args...)`: a plain spawn of the Lua function `M.F` (`spawn/4`,
 //!   `spawn_link/4`, `spawn_monitor/4` from Erlang), which ends as its function ends.
 //!
@@ -73,8 +75,18 @@ else
 end
 "#;
 
+/// The Lua side of a `node.spawn` from another cube node: the go tag, the function
+/// (`cube_vm::remote_fn`), then its arguments.
+const FUNCTION_WRAPPER: &str = r#"
+local go, f = ...
+process.receive(function(m) return m == go end)
+return f(select(3, ...))
+"#;
+
 /// What a request asks for, from its module, function and arguments.
 enum Kind {
+    /// `cube:spawn_fn(Function, Args)`: `node.spawn` from another cube node.
+    Function { function: Term },
     /// `erpc:execute_call(Ref, M, F, Args)`: `Ref` is echoed in the result.
     Call { tag: Term },
     /// `erpc:execute_cast(M, F, Args)`.
@@ -112,9 +124,57 @@ pub fn serve(
             function: function.clone(),
             args: args.clone(),
         }),
-        Kind::Cast | Kind::Spawn => None,
+        Kind::Cast | Kind::Spawn | Kind::Function { .. } => None,
     };
-    let spawned = handle.spawn(|st| {
+    let spawned = match &kind {
+        Kind::Function { function } => spawn_function(handle, function, &args),
+        _ => spawn_wrapped(handle, &module, &function, reply, &args),
+    };
+    let pid = match spawned {
+        Ok(pid) => pid,
+        Err(e) => {
+            eprintln!("cube-cli: spawn request from {from} refused: {e}");
+            out.spawn_reply(from, req_id, Err("badarg"));
+            return;
+        }
+    };
+    if monitor {
+        handle.remote_monitor(from, pid, req_id);
+    }
+    if link {
+        handle.remote_link(from, pid);
+    }
+    out.spawn_reply(from, req_id, Ok((pid, link, monitor)));
+    handle.send(pid, Term::binary(GO));
+}
+
+/// A process running a function sent by `node.spawn` (checked by `remote_fn`).
+fn spawn_function(handle: &NodeHandle, function: &Term, args: &[Term]) -> Result<Pid, String> {
+    handle.spawn(|st| {
+        st.push_chunk(FUNCTION_WRAPPER.as_bytes(), "=spawn")
+            .map_err(|e| e.message)?;
+        st.cx(|cx| {
+            cx.push_str(GO);
+            let f = cube_vm::remote_fn::decode(cx, function)?;
+            cx.push(f);
+            for a in args {
+                let v = cube_vm::from_term(cx, a);
+                cx.push(v);
+            }
+            Ok(2 + args.len())
+        })
+    })
+}
+
+/// A process running [`WRAPPER`] for `module.function(args...)`.
+fn spawn_wrapped(
+    handle: &NodeHandle,
+    module: &str,
+    function: &str,
+    reply: Option<Reply>,
+    args: &[Term],
+) -> Result<Pid, String> {
+    handle.spawn(|st| {
         st.push_chunk(WRAPPER.as_bytes(), "=rpc")
             .map_err(|e| e.message)?;
         Ok(st.cx(|cx| {
@@ -130,29 +190,13 @@ pub fn serve(
                 None => cx.push(Val::Nil),
             }
             cx.push(Val::Num(args.len() as f64));
-            for a in &args {
+            for a in args {
                 let v = cube_vm::from_term(cx, a);
                 cx.push(v);
             }
             5 + args.len()
         }))
-    });
-    let pid = match spawned {
-        Ok(pid) => pid,
-        Err(e) => {
-            eprintln!("cube-cli: spawn request from {from} failed: {e}");
-            out.spawn_reply(from, req_id, Err("system_limit"));
-            return;
-        }
-    };
-    if monitor {
-        handle.remote_monitor(from, pid, req_id);
-    }
-    if link {
-        handle.remote_link(from, pid);
-    }
-    out.spawn_reply(from, req_id, Ok((pid, link, monitor)));
-    handle.send(pid, Term::binary(GO));
+    })
 }
 
 /// The kind of a request, its Lua module and function names and its arguments;
@@ -174,6 +218,15 @@ fn parse(
     };
     let name = |a: Atom| a.name().to_owned();
     match (module.name(), function.name(), items.as_slice()) {
+        ("cube", "spawn_fn", [f, Eterm::List(a)]) => {
+            let function = dist.to_term(f).ok()?;
+            Some((
+                Kind::Function { function },
+                String::new(),
+                String::new(),
+                terms(a)?,
+            ))
+        }
         ("erpc", "execute_call", [tag, Eterm::Atom(m), Eterm::Atom(f), Eterm::List(a)]) => {
             let tag = dist.to_term(tag).ok()?;
             Some((Kind::Call { tag }, name(*m), name(*f), terms(a)?))

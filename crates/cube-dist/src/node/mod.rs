@@ -401,23 +401,47 @@ impl DistNode {
         function: Atom,
         args: Vec<Eterm>,
     ) -> Result<(), DistError> {
+        let tag = Eterm::Ref(self.inner.table.ref_to_wire(tag)?);
+        let args = vec![
+            tag,
+            Eterm::Atom(module),
+            Eterm::Atom(function),
+            Eterm::List(args),
+        ];
+        let erpc = (Atom::new("erpc"), Atom::new("execute_call"));
+        self.spawn_request(from, node, req_id, erpc, args, true)
+    }
+
+    /// Asks `node` (connecting on demand) to spawn `module:function(args...)` for
+    /// local `from`, with a monitor (reference `req_id`) if `monitor`; the answer comes
+    /// as a [`DistEvent::SpawnReply`]. Its group leader is the kernel pid (see
+    /// [`DistNode::call`]).
+    pub fn spawn_request(
+        &self,
+        from: Pid,
+        node: &str,
+        req_id: Reference,
+        (module, function): (Atom, Atom),
+        args: Vec<Eterm>,
+        monitor: bool,
+    ) -> Result<(), DistError> {
         let inner = &self.inner;
         let conn = inner.connection(node)?;
         let table = &inner.table;
+        let options = if monitor {
+            vec![Eterm::atom("monitor")]
+        } else {
+            Vec::new()
+        };
         conn.send(&Control::SpawnRequest {
             req_id: table.ref_to_wire(req_id)?,
             from: table.pid_to_wire(from)?,
             group_leader: table.pid_to_wire(KERNEL_PID)?,
-            module: Atom::new("erpc"),
-            function: Atom::new("execute_call"),
-            arity: 4,
-            options: Eterm::List(vec![Eterm::atom("monitor")]),
-            args: Eterm::List(vec![
-                Eterm::Ref(table.ref_to_wire(tag)?),
-                Eterm::Atom(module),
-                Eterm::Atom(function),
-                Eterm::List(args),
-            ]),
+            module,
+            function,
+            arity: args.len() as i64,
+            options: Eterm::List(options),
+            args: Eterm::List(args),
         })
     }
 
