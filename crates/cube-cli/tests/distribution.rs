@@ -864,3 +864,27 @@ say("ok")
     cube.expect("ok");
     cube.succeeds();
 }
+
+#[test]
+fn examples_cluster_remote_workers_are_restarted_across_nodes() {
+    // examples/cluster/remote_workers.lua: a supervisor on one cube node, its workers
+    // spawned on another; the bad job's worker crashes there and is restarted there.
+    let c = Cluster::without_erl();
+    let workers = c.cube_with(&["node"], &c.script(r#"say("workers up")"#), "");
+    workers.expect("workers up");
+    let example = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/cluster/remote_workers.lua"
+    ));
+    let boss = c.cube_with(&["run"], example, &workers.name);
+    boss.expect("job  5: 5 squared is 25");
+    let failed = boss.expect("job  6:");
+    assert!(
+        failed.contains("nine failed (attempt to perform arithmetic on field 'input'"),
+        "{failed}"
+    );
+    boss.expect("job 10: 3 squared is 9");
+    boss.expect("3 workers under the supervisor, all on the other node; 4 started in all");
+    boss.succeeds();
+    workers.terminates();
+}

@@ -301,6 +301,7 @@ fn open_in(cx: &mut Cx<'_>) {
             ("send", send),
             ("receive", receive),
             ("sleep", sleep),
+            ("monotonic_time", monotonic_time),
             ("is_alive", is_alive),
             ("list", list),
             ("info", info),
@@ -910,6 +911,35 @@ fn receive_k<'n>(cx: &mut Cx<'n>, status: HostStatus<'n>, cont: &mut Cont) -> Ho
     let has_match = cx.arg(a, 1).is_function();
     let timeout = timeout_arg(cx, a, if has_match { 2 } else { 1 })?;
     scan(cx, a, timed_out, timeout)
+}
+
+/// `process.monotonic_time([unit])`: Erlang's `erlang:monotonic_time/0,1`, a clock that
+/// never jumps, for measuring durations: in `"second"`, `"millisecond"`,
+/// `"microsecond"` or `"nanosecond"` (the default, Erlang's `native` here), counted
+/// from an arbitrary start that is the same for every process of the node (the
+/// first call). An integer while it fits a double exactly (over 100 days in
+/// nanoseconds).
+fn monotonic_time<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let per_second = match cx.arg(a, 1) {
+        Val::Nil => 1e9,
+        _ => match cx.check_str(a, 1)?.as_bytes() {
+            b"second" => 1.0,
+            b"millisecond" => 1e3,
+            b"microsecond" => 1e6,
+            b"nanosecond" | b"native" => 1e9,
+            _ => {
+                return Err(cx.arg_error(
+                    1,
+                    "unit expected: 'second', 'millisecond', 'microsecond' or 'nanosecond'",
+                ))
+            }
+        },
+    };
+    let elapsed = START.get_or_init(Instant::now).elapsed();
+    let units = (elapsed.as_secs_f64() * per_second).floor();
+    cx.push(Val::Num(units));
+    Ok(Ret::Values(1))
 }
 
 /// `process.sleep(ms)`: a huge `ms` sleeps for ever (until killed); NaN or a negative

@@ -230,3 +230,23 @@ fn info_reports_the_heap_size_of_other_processes() {
         process.exit(small, "kill"); process.exit(big, "kill")
     "#);
 }
+
+#[test]
+fn monotonic_time_measures_a_sleep_in_every_unit() {
+    ok(r#"
+        local t = process.monotonic_time
+        local a_ns, a_us, a_ms, a_s = t(), t("microsecond"), t("millisecond"), t("second")
+        process.sleep(30)
+        local d_ns, d_us, d_ms = t() - a_ns, t("microsecond") - a_us, t("millisecond") - a_ms
+        assert(d_ns >= 30e6 and d_us >= 30e3 and d_ms >= 30, d_ns .. " " .. d_us .. " " .. d_ms)
+        assert(d_ms < 60000, "a minute passed?")
+        assert(t("second") >= a_s and a_s == math.floor(a_s))
+        assert(t("native") >= a_ns)
+        -- the same clock in every process
+        local me = process.self()
+        process.spawn(function() process.send(me, t()) end)
+        local other = process.receive(5000)
+        assert(other >= a_ns and other <= t())
+        assert(not pcall(t, "hour") and not pcall(t, 42))
+    "#);
+}
