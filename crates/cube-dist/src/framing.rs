@@ -26,6 +26,10 @@ pub fn write_handshake_packet(w: &mut impl Write, body: &[u8]) -> io::Result<()>
 /// a read timeout (used to drive ticks) never loses a partly read packet.
 pub struct PacketReader {
     buf: Vec<u8>,
+    /// Where the next packet starts in `buf`: what is before it was handed out. (Not
+    /// drained packet by packet: moving the rest of a 64 KB read after each of its
+    /// thousands of small packets made reading quadratic.)
+    start: usize,
     max: usize,
 }
 
@@ -41,13 +45,15 @@ impl PacketReader {
     pub fn new(max: usize) -> Self {
         PacketReader {
             buf: Vec::new(),
+            start: 0,
             max,
         }
     }
 
     /// The next complete packet already buffered, if any.
     pub fn next_packet(&mut self) -> io::Result<Option<Packet>> {
-        let Some(len) = self.buf.get(..4) else {
+        let rest = &self.buf[self.start..];
+        let Some(len) = rest.get(..4) else {
             return Ok(None);
         };
         let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
@@ -57,21 +63,26 @@ impl PacketReader {
                 format!("packet of {len} bytes exceeds the limit of {}", self.max),
             ));
         }
-        if self.buf.len() < 4 + len {
+        if rest.len() < 4 + len {
             return Ok(None);
         }
         let packet = if len == 0 {
             Packet::Tick
         } else {
-            Packet::Data(self.buf[4..4 + len].to_vec())
+            Packet::Data(rest[4..4 + len].to_vec())
         };
-        self.buf.drain(..4 + len);
+        self.start += 4 + len;
         Ok(Some(packet))
     }
 
     /// Reads what the stream has (one `read` call) into the buffer; `Ok(false)` at end
     /// of stream. Timeouts come back as errors of kind `WouldBlock`/`TimedOut`.
     pub fn fill(&mut self, r: &mut impl Read) -> io::Result<bool> {
+        // Drop what was handed out (the unread rest is at most one partial packet).
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
         let mut chunk = [0u8; 64 * 1024];
         let n = r.read(&mut chunk)?;
         self.buf.extend_from_slice(&chunk[..n]);

@@ -1,8 +1,9 @@
-//! The thread that delivers what other nodes send into the node: messages to pids and
-//! registered names, links, exit signals, monitors, and lost connections.
+//! Delivering what other nodes send into the node: messages to pids and registered
+//! names, links, exit signals, monitors, spawn requests and lost connections.
 //!
-//! One thread, reading cube-dist's events in order, so signals from one remote process
-//! reach a local one in the order they were sent. Nothing from the network can stop it:
+//! Each event is delivered on the thread of the connection that read it, in the order
+//! it arrived, so signals from one remote process reach a local one in the order they
+//! were sent (Erlang's guarantee is per pair of processes). Nothing from the network can stop it:
 //! a message with no cube form (a port, a bignum past `i64`, a bitstring) is dropped
 //! with a line on stderr, a signal for a process that is gone is answered as Erlang
 //! answers it (`noproc`) or ignored.
@@ -16,28 +17,28 @@ use cube_term::Pid;
 use cube_vm::NodeHandle;
 use std::sync::Arc;
 
-/// Starts the thread; it ends when the distribution stops (its event channel closes).
-pub fn spawn(
-    dist: DistNode,
-    events: Receiver<DistEvent>,
+/// Makes the distribution hand its events to [`deliver`] on the threads that read
+/// them (one per connection; see `DistNode::set_event_sink`), until it stops.
+pub fn install(
+    dist: &DistNode,
+    events: &Receiver<DistEvent>,
     handle: NodeHandle,
     out: Arc<Outgoing>,
-) -> std::io::Result<()> {
-    std::thread::Builder::new()
-        .name("cube-dist-in".into())
-        .spawn(move || {
-            for event in events.iter() {
-                deliver(&dist, &handle, &out, event);
-            }
-        })
-        .map(drop)
+) {
+    let d = dist.clone();
+    dist.set_event_sink(
+        events,
+        Arc::new(move |event| deliver(&d, &handle, &out, event)),
+    );
 }
 
-/// A message body as a `Term`, or `None` (reported) when it has none.
-fn term_of(dist: &DistNode, msg: &Eterm, from: &str) -> Option<cube_term::Term> {
+/// A message body as a `Term`, or `None` (reported, naming the sender `from` only
+/// then: this is every message's path) when it has none.
+fn term_of(dist: &DistNode, msg: &Eterm, from: Option<Pid>) -> Option<cube_term::Term> {
     match dist.to_term(msg) {
         Ok(t) => Some(t),
         Err(e) => {
+            let from = from.map_or_else(|| "another node".to_owned(), |p| p.to_string());
             eprintln!("cube-cli: dropped a message from {from}: {e}");
             None
         }
@@ -61,13 +62,12 @@ fn deliver(dist: &DistNode, handle: &NodeHandle, out: &Arc<Outgoing>, event: Dis
         }
         DistEvent::SpawnReply { req_id, result, .. } => out.calls.spawn_replied(req_id, result),
         DistEvent::Message { from, to, msg } => {
-            let who = from.map_or_else(|| "another node".to_owned(), |p| p.to_string());
-            if let Some(t) = term_of(dist, &msg, &who) {
+            if let Some(t) = term_of(dist, &msg, from) {
                 handle.send(to, t);
             }
         }
         DistEvent::RegMessage { from, to, msg } => {
-            if let Some(t) = term_of(dist, &msg, &from.to_string()) {
+            if let Some(t) = term_of(dist, &msg, Some(from)) {
                 handle.send_named(to.name(), t);
             }
         }

@@ -6,8 +6,8 @@
 //! - `outgoing.rs`: the `Distribution` the node calls; it queues each request for a
 //!   worker thread of the destination node, so no scheduler thread waits on the
 //!   network and requests to one node keep their order;
-//! - `incoming.rs`: the thread that turns cube-dist's events into messages and
-//!   signals for the node's processes;
+//! - `incoming.rs`: turns cube-dist's events into messages and signals for the node's
+//!   processes, on the connections' reader threads;
 //! - `reason.rs`: exit reasons between Lua's text and Erlang terms;
 //! - `rpc.rs`: spawn requests from other nodes (`rpc:call`, `erpc`, `spawn/4`) run Lua
 //!   functions.
@@ -144,7 +144,6 @@ pub fn start(node: &cube_vm::Node, flags: &Flags) -> Result<Option<Running>, Str
         dist.stop();
         return Err("the node is distributed already".into());
     }
-    incoming::spawn(dist.clone(), events, handle, out.clone())
-        .map_err(|e| format!("cannot start distribution: {e}"))?;
+    incoming::install(&dist, &events, handle, out.clone());
     Ok(Some(Running { dist, out }))
 }

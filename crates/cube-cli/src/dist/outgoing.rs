@@ -273,10 +273,20 @@ struct Lane {
     backlog: Arc<Backlog>,
 }
 
+impl Lane {
+    /// Whether the worker has nothing queued or in hand: then a message may go to
+    /// the connection directly without overtaking anything (see [`Outgoing::send`]).
+    fn idle(&self) -> bool {
+        self.backlog.requests.load(Ordering::SeqCst) == 0
+    }
+}
+
 /// Bytes of the messages queued for a worker and not yet handed to its connection,
 /// and the wake-ups of the processes suspended until they drain.
 #[derive(Default)]
 struct Backlog {
+    /// Requests queued for the worker or being carried out.
+    requests: AtomicUsize,
     bytes: AtomicUsize,
     /// How many wake-ups `waiters` holds (so that the worker takes the lock only when
     /// someone waits).
@@ -410,12 +420,16 @@ impl Outgoing {
             }
             _ => 0,
         };
+        lane.backlog.requests.fetch_add(1, Ordering::SeqCst);
         if lane.backlog.add(bytes) {
             self.busy_lanes.fetch_add(1, Ordering::SeqCst);
         }
         // A worker only ends with the process; a closed queue drops the request.
-        if lane.tx.send((req, bytes)).is_err() && lane.backlog.done(bytes) {
-            self.busy_lanes.fetch_sub(1, Ordering::SeqCst);
+        if lane.tx.send((req, bytes)).is_err() {
+            lane.backlog.requests.fetch_sub(1, Ordering::SeqCst);
+            if lane.backlog.done(bytes) {
+                self.busy_lanes.fetch_sub(1, Ordering::SeqCst);
+            }
         }
     }
 
@@ -445,6 +459,15 @@ impl Outgoing {
             reason,
         };
         self.queue_for(watcher, req);
+    }
+
+    /// Whether `node` has a worker with nothing to do (or none yet).
+    fn lane_idle(&self, node: &str) -> bool {
+        let w = self.workers.lock().unwrap_or_else(|e| e.into_inner());
+        match w.by_node.get(node) {
+            Some(lane) => lane.idle(),
+            None => w.shared.as_ref().is_none_or(Lane::idle),
+        }
     }
 
     /// The backlog of the worker that serves `to`, if it has one.
@@ -489,11 +512,32 @@ impl Distribution for Outgoing {
             .collect()
     }
 
+    /// Straight to the connection when it is up and the node's worker is idle (one
+    /// thread hand-off less: nothing queued earlier can be overtaken); else queued.
     fn send(&self, from: Option<Pid>, to: Pid, msg: Term) {
-        self.queue_for(to, Request::Send { from, to, msg });
+        let Some(node) = self.node_of(to) else {
+            return;
+        };
+        if self.lane_idle(&node)
+            && self
+                .dist
+                .send_if_connected(from, to, &msg, BUSY_LIMIT)
+                .unwrap_or(false)
+        {
+            return;
+        }
+        self.queue(&node, Request::Send { from, to, msg });
     }
 
     fn reg_send(&self, from: Pid, name: &str, node: &str, msg: Term) {
+        if self.lane_idle(node)
+            && self
+                .dist
+                .reg_send_if_connected(from, name, node, &msg, BUSY_LIMIT)
+                .unwrap_or(false)
+        {
+            return;
+        }
         let req = Request::RegSend {
             from,
             name: name.to_owned(),
@@ -633,6 +677,7 @@ impl Worker {
                 self.wait_for_connection(&req);
             }
             self.carry_out(req);
+            self.backlog.requests.fetch_sub(1, Ordering::SeqCst);
             if self.backlog.done(bytes) {
                 self.busy_lanes.fetch_sub(1, Ordering::SeqCst);
             }

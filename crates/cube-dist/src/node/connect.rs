@@ -111,7 +111,18 @@ impl Inner {
     }
 
     pub(super) fn emit(&self, e: DistEvent) {
-        let _ = self.events.send(e);
+        let slot = self.sink.read().unwrap_or_else(|e| e.into_inner());
+        match slot.clone() {
+            Some(sink) => {
+                drop(slot);
+                sink(e);
+            }
+            // Sent under the read lock: `set_event_sink` drains the channel under the
+            // write lock, so no event can land in it after that drain.
+            None => {
+                let _ = self.events.send(e);
+            }
+        }
     }
 
     pub(super) fn new_ref(&self) -> Reference {

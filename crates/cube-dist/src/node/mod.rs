@@ -28,7 +28,7 @@ use cube_term::{Atom, Pid, Reference, Term};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::thread;
 use std::time::Duration;
 
@@ -90,6 +90,8 @@ struct Inner {
     /// One lock per node being dialled, so concurrent senders share one attempt.
     dial_gates: Mutex<HashMap<Atom, Arc<Mutex<()>>>>,
     events: Sender<DistEvent>,
+    /// Where events go instead of `events` once set ([`DistNode::set_event_sink`]).
+    sink: RwLock<Option<EventSink>>,
     pings: Mutex<HashMap<Vec<u32>, PendingPing>>,
     next_ref: AtomicU64,
     stopping: AtomicBool,
@@ -105,6 +107,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// A ping in flight, by the words of its reference: the node pinged, and where the
 /// answer goes.
 type PendingPing = (Atom, Sender<bool>);
+
+/// A receiver of events called on the thread that produced them (a connection's
+/// reader): see [`DistNode::set_event_sink`].
+pub type EventSink = Arc<dyn Fn(DistEvent) + Send + Sync>;
 
 /// This layer's own pseudo-process (see the module docs).
 const KERNEL_PID: Pid = Pid::new(0, 0, 0);
@@ -139,6 +145,7 @@ impl DistNode {
             links: Mutex::new(Links::default()),
             dial_gates: Mutex::new(HashMap::new()),
             events,
+            sink: RwLock::new(None),
             pings: Mutex::new(HashMap::new()),
             next_ref: AtomicU64::new(OWN_REF_BIT),
             stopping: AtomicBool::new(false),
@@ -245,6 +252,63 @@ impl DistNode {
     pub fn send_term(&self, from: Option<Pid>, to: Pid, msg: &Term) -> Result<(), DistError> {
         let msg = self.inner.table.to_eterm(msg)?;
         self.send(from, to, &msg)
+    }
+
+    /// [`DistNode::send_term`] if a connection to `to`'s node is up and has at most
+    /// `limit` bytes waiting; `Ok(false)` (nothing sent) otherwise. Never connects, so
+    /// it never blocks: what a scheduler thread may call (`Distribution` in cube-cli).
+    pub fn send_if_connected(
+        &self,
+        from: Option<Pid>,
+        to: Pid,
+        msg: &Term,
+        limit: usize,
+    ) -> Result<bool, DistError> {
+        let inner = &self.inner;
+        let wire = inner.table.pid_to_wire(to)?;
+        let Some(conn) = self.ready_connection(wire.node, limit) else {
+            return Ok(false);
+        };
+        if conn.peer.creation != wire.creation && wire.creation != 0 {
+            return Ok(true); // An earlier incarnation's pid: the message vanishes.
+        }
+        let msg = inner.table.to_eterm(msg)?;
+        let from = from.map(|p| inner.table.pid_to_wire(p)).transpose()?;
+        conn.send_framed(control::encode_send(from, wire, &msg, conn.peer.flags)?)?;
+        Ok(true)
+    }
+
+    /// [`DistNode::reg_send`] of a `Term` under the same conditions as
+    /// [`DistNode::send_if_connected`].
+    pub fn reg_send_if_connected(
+        &self,
+        from: Pid,
+        name: &str,
+        node: &str,
+        msg: &Term,
+        limit: usize,
+    ) -> Result<bool, DistError> {
+        let inner = &self.inner;
+        let (Some(node), Some(to)) = (Atom::try_new(node), Atom::try_new(name)) else {
+            return Ok(false);
+        };
+        let Some(conn) = self.ready_connection(node, limit) else {
+            return Ok(false);
+        };
+        let msg = inner.table.to_eterm(msg)?;
+        let from = inner.table.pid_to_wire(from)?;
+        conn.send_framed(control::encode_reg_send(from, to, &msg, conn.peer.flags)?)?;
+        Ok(true)
+    }
+
+    /// The connection to `node` if it is up with at most `limit` bytes waiting.
+    fn ready_connection(
+        &self,
+        node: Atom,
+        limit: usize,
+    ) -> Option<Arc<crate::connection::Connection>> {
+        let conn = lock(&self.inner.links).up.get(&node).cloned()?;
+        (conn.pending_bytes() <= limit && !conn.is_closed()).then_some(conn)
     }
 
     /// Sends `msg` to the process registered as `name` on `node` (`{Name, Node} ! Msg`).
@@ -477,11 +541,27 @@ impl DistNode {
 
     /// Stops the node: unregisters from EPMD, closes every connection and the listener
     /// (and our EPMD server, if we started one).
+    /// Hands events to `sink`, on the thread that produced them, instead of the
+    /// channel `start` returned (`events`, which is drained into `sink` first, in
+    /// order): one thread hand-off less for everything that arrives. Events of one
+    /// connection keep their order (its reader makes them); events of different
+    /// connections may be handled at the same time. `sink` is dropped by
+    /// [`DistNode::stop`] (it may hold this node).
+    pub fn set_event_sink(&self, events: &Receiver<DistEvent>, sink: EventSink) {
+        let mut slot = self.inner.sink.write().unwrap_or_else(|e| e.into_inner());
+        // Every event sent to the channel before this lock was taken is in it now.
+        for e in events.try_iter() {
+            sink(e);
+        }
+        *slot = Some(sink);
+    }
+
     pub fn stop(&self) {
         let inner = &self.inner;
         if inner.stopping.swap(true, Ordering::SeqCst) {
             return;
         }
+        inner.sink.write().unwrap_or_else(|e| e.into_inner()).take();
         // Wake the acceptor.
         let mut wake = inner.listen_addr;
         if wake.ip().is_unspecified() {
