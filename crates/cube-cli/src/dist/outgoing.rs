@@ -779,20 +779,25 @@ impl Worker {
     fn carry_out(&self, req: Request) {
         let d = &self.dist;
         match req {
-            // Messages that cannot go vanish, as in Erlang.
+            // Messages that cannot go vanish, as in Erlang; one with no wire form (a
+            // table graph with a cycle) is reported, as the receiving side reports
+            // one it cannot take.
             Request::Send { from, to, msg } => {
-                let _ = d.send_term(from, to, &msg);
+                if let Err(cube_dist::DistError::Convert(e)) = d.send_term(from, to, &msg) {
+                    eprintln!("cube-cli: dropped a message to {to}: {e}");
+                }
             }
             Request::RegSend {
                 from,
                 name,
                 node,
                 msg,
-            } => {
-                if let Ok(msg) = d.table().to_eterm(&msg) {
+            } => match d.table().to_eterm(&msg) {
+                Ok(msg) => {
                     let _ = d.reg_send(from, &name, &node, &msg);
                 }
-            }
+                Err(e) => eprintln!("cube-cli: dropped a message to {{{name}, {node}}}: {e}"),
+            },
             Request::Link { from, to } => {
                 if d.link(from, to).is_err() {
                     self.handle.remote_exit(to, from, "noconnection", true);
