@@ -888,3 +888,29 @@ fn examples_cluster_remote_workers_are_restarted_across_nodes() {
     boss.succeeds();
     workers.terminates();
 }
+
+#[test]
+fn a_sandboxed_node_serves_rpc_without_the_dangerous_libraries() {
+    // The cookie is the only protection (as in Erlang), but under --sandbox the
+    // processes an rpc:call starts have no os.execute, io or require.
+    let c = Cluster::without_erl();
+    // No PRELUDE (its `say` flushes through io, which the sandbox lacks): erl waits
+    // until the node answers instead.
+    let script = c.dir.join("sandboxed.lua");
+    std::fs::write(&script, "process.receive(60000)").unwrap();
+    let cube = c.cube_with(&["run", "--sandbox"], &script, "");
+    let eval = format!(
+        "N = '{}', \
+         Up = fun Up(0) -> down; Up(K) -> case net_adm:ping(N) of pong -> up; \
+              pang -> timer:sleep(100), Up(K - 1) end end, \
+         up = Up(600), \
+         io:format(\"~p~n\", [rpc:call(N, os, execute, [<<\"true\">>])]), \
+         io:format(\"~p~n\", [rpc:call(N, string, upper, [<<\"a\">>])]), \
+         io:format(\"done~n\"), halt().",
+        cube.name
+    );
+    let erl = common::erl(&unique("erlsbx"), COOKIE, c.port, &eval);
+    erl.expect("{badrpc,{'EXIT',{undef,[{os,execute,[<<\"true\">>],[]}]}}}");
+    erl.expect("<<\"A\">>");
+    erl.expect("done");
+}
