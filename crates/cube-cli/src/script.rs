@@ -90,6 +90,10 @@ pub fn report_exit(reason: cube_vm::ExitReason) -> u8 {
             }
             1
         }
+        cube_vm::ExitReason::Term(t) => {
+            eprintln!("cube-cli: {}", cube_vm::engine::term_text(&t));
+            1
+        }
     }
 }
 

@@ -22,7 +22,7 @@ use std::sync::{Arc, Weak};
 /// A handle on a running node for threads outside the schedulers.
 #[derive(Clone)]
 pub struct NodeHandle {
-    inner: Weak<NodeInner>,
+    pub(crate) inner: Weak<NodeInner>,
 }
 
 impl NodeHandle {

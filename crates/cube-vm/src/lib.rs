@@ -36,6 +36,7 @@
 
 mod deadline;
 pub mod distribution;
+pub mod engine;
 mod external;
 pub mod io_wait;
 pub mod lazy_module;
@@ -54,6 +55,7 @@ mod timer;
 mod transfer;
 
 pub use distribution::{Distribution, PingReply};
+pub use engine::{Engine, EngineCx, Step};
 pub use external::{current_limits, current_pid, from_term, to_term, NodeHandle};
-pub use node::{ExitReason, Limits, Node, Stats, SLICE_REDUCTIONS};
+pub use node::{ExitReason, Limits, Node, Stats, DEFAULT_MAX_PROCESSES, SLICE_REDUCTIONS};
 pub use process::Status;
