@@ -48,7 +48,7 @@ fn setup_state(st: &mut State, sandbox: bool) {
     });
 }
 
-fn print_stats(node: &cube_vm::Node) {
+pub fn print_stats(node: &cube_vm::Node) {
     let s = node.stats();
     eprintln!(
         "cube-cli stats: processes spawned {}, messages sent {}, reductions {}, peak processes {}",

@@ -217,6 +217,11 @@ impl EngineCx {
         self.node.set_trap_exit(self.pid(), on)
     }
 
+    /// A new reference, unique in the node (`make_ref`).
+    pub fn make_ref(&self) -> Reference {
+        Reference::new(0, self.node.new_ref_id())
+    }
+
     /// Whether a local process is alive.
     pub fn is_alive(&self, pid: Pid) -> bool {
         self.node.lookup(pid).is_some_and(|p| p.is_alive())

@@ -321,6 +321,12 @@ impl Node {
         self.inner.dist.set(dist).is_ok()
     }
 
+    /// A writer on the node's standard output (shared with every process's output,
+    /// buffered as theirs), for engines' processes (`engine.rs`).
+    pub fn stdout(&self) -> impl Write + Send + 'static {
+        shared_out(&self.inner)
+    }
+
     pub fn flush_stdout(&self) {
         let _ = self.inner.stdout.lock().expect("stdout lock").flush();
     }
