@@ -282,6 +282,11 @@ impl Script {
 
     fn step(&mut self, rt: &mut Runtime, budget: u64, used: &mut u64) -> Result<Step, Exception> {
         if let Some(source) = self.source.take() {
+            // `lfe prog.lfe` runs the script in the shell's evaluator process, which
+            // traps exits: a linked process's end is a message, not the script's end.
+            if let Some(p) = rt.process.as_mut() {
+                p.cx.set_trap_exit(true);
+            }
             match crate::script::prepare(rt, &source, &self.name)? {
                 crate::script::Prepared::Forms(forms) => self.forms = forms,
                 crate::script::Prepared::Main(main) => {
