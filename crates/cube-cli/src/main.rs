@@ -229,19 +229,22 @@ fn main() -> ExitCode {
             dist,
             file,
             args,
-            lfe_path: _,
-        }) => script::run_file(
-            &file,
-            &args,
-            script::Options {
-                schedulers,
-                stats,
-                max_heap,
-                max_reductions,
-                sandbox,
-                dist,
-            },
-        ),
+            lfe_path,
+        }) => {
+            lfe::set_path(&file, &lfe_path);
+            script::run_file(
+                &file,
+                &args,
+                script::Options {
+                    schedulers,
+                    stats,
+                    max_heap,
+                    max_reductions,
+                    sandbox,
+                    dist,
+                },
+            )
+        }
         Some(Command::Eval { code, args, dist }) => script::run_eval(
             &code,
             &args,

@@ -17,7 +17,7 @@ pub struct Options {
     pub dist: crate::dist::Flags,
 }
 
-/// Opens the standard libraries, `torch` and `tsunami`, minus what untrusted code must
+/// Opens the standard libraries, `torch`, `tsunami` and `lfe`, minus what untrusted code must
 /// not have in a sandbox (`torch` stays, without `torch.save`/`torch.load`).
 fn setup_state(st: &mut State, sandbox: bool) {
     cube_lua::stdlib::open_libs(st);
@@ -29,6 +29,8 @@ fn setup_state(st: &mut State, sandbox: bool) {
     cube_torch::open(st, torch_access);
     cube_tsunami::lua::open(st);
     if !sandbox {
+        // Not in a sandbox: LFE code loads modules from files.
+        crate::lfe::open_lua(st);
         return;
     }
     st.binary_chunks_allowed = false;

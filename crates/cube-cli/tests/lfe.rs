@@ -127,3 +127,151 @@ fn process_programs_match_lfe() {
 fn script_programs_match_lfe_through_the_node() {
     goldens_match("programs");
 }
+
+/// Runs `cube-cli run [flags] MAIN` in a fresh directory holding `files`.
+fn run_files(
+    tag: &str,
+    files: &[(&str, &str)],
+    flags: &[&str],
+    main: &str,
+) -> (String, String, i32) {
+    let dir = std::env::temp_dir().join(format!("cube-cli-lfe-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, src) in files {
+        std::fs::write(dir.join(name), src).unwrap();
+    }
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_cube-cli"))
+        .current_dir(&dir)
+        .arg("run")
+        .args(flags)
+        .arg(main)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{tag} took too long"
+    );
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+const ECHO_LFE: &str = r#"
+(defmodule echo (export (start 1)))
+
+(defun start (lua)
+  (! lua (tuple 'hello (self) "chars" #"bin" 7 -12345678901 2.5))
+  (loop lua))
+
+(defun loop (lua)
+  (receive
+    ((tuple 'ping n) (! lua (tuple 'pong (+ n 1))) (loop lua))
+    ((tuple 'echo x) (! lua (tuple 'echoed x)) (loop lua))
+    ((tuple 'call from) (! from (tuple 'reply (self))) (loop lua))
+    ('stop (! lua 'bye))))
+"#;
+
+/// A Lua process starts an LFE process (`lfe.spawn`) and they talk both ways: pids
+/// cross in both directions, values keep the types of DESIGN.md's table.
+#[test]
+fn lua_and_lfe_processes_exchange_messages() {
+    let lua = r#"
+local p = lfe.spawn("echo", "start", process.self())
+local m = process.receive(5000)
+assert(term.type(m) == "tuple")
+assert(m[1] == term.atom("hello") and m[2] == p)
+print(term.type(m[3]), #m[3], m[3][1], m[4], m[5], m[6], m[7])
+for i = 1, 3 do
+  process.send(p, term.tuple(term.atom("ping"), i))
+  local r = process.receive(5000)
+  print(tostring(r[1]), r[2])
+end
+process.send(p, term.tuple(term.atom("echo"), {a = 1, b = {1, 2, 3}, c = "s", d = true, e = 2.5}))
+local r = process.receive(5000)
+print(tostring(r[1]), r[2].a, term.type(r[2].b), r[2].c, r[2].d, r[2].e)
+local q = process.spawn(function(p, parent)
+  process.send(p, term.tuple(term.atom("call"), process.self()))
+  local r = process.receive(5000)
+  process.send(parent, r[2] == p)
+end, p, process.self())
+print(process.receive(5000))
+local ref = process.monitor(p)
+process.send(p, term.atom("stop"))
+print(tostring(process.receive(5000)))
+print(process.receive(5000).reason)
+"#;
+    let (out, err, status) = run_files(
+        "interop",
+        &[("echo.lfe", ECHO_LFE), ("main.lua", lua)],
+        &[],
+        "main.lua",
+    );
+    assert_eq!(err, "");
+    assert_eq!(status, 0);
+    let tuple_kind = out
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split('\t')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    assert_eq!(
+        out,
+        format!(
+            "{tuple_kind}\t5\t99\tbin\t7\t-12345678901\t2.5\npong\t2\npong\t3\npong\t4\n\
+             echoed\t1\t{tuple_kind}\ts\ttrue\t2.5\ntrue\nbye\nnormal\n"
+        )
+    );
+}
+
+/// An LFE process that never waits is preempted (one scheduler: the script still
+/// runs), and processes still running or waiting for ever do not keep the node alive
+/// once the script ends.
+#[test]
+fn a_spinning_lfe_process_is_preempted_and_waiters_do_not_block_exit() {
+    let src = r#"
+(defun spin (n) (spin (+ n 1)))
+(spawn (lambda () (spin 0)))
+(spawn (lambda () (receive (x x))))
+(timer:sleep 20)
+(io:format "~w~n" (list (lists:foldl #'+/2 0 (lists:seq 1 100000))))
+"#;
+    let (out, err, status) = run_files(
+        "spin",
+        &[("spin.lfe", src)],
+        &["--schedulers", "1"],
+        "spin.lfe",
+    );
+    assert_eq!(
+        (out.as_str(), err.as_str(), status),
+        ("5000050000\n", "", 0)
+    );
+}
+
+/// A message past the receiver's heap limit ends the receiver cleanly ("heap limit
+/// exceeded", seen by its monitor); the sender goes on.
+#[test]
+fn a_message_past_max_heap_ends_the_receiver_cleanly() {
+    let src = r#"
+(let* ((p (spawn (lambda () (receive (x (length x))))))
+       (ref (monitor 'process p)))
+  (! p (lists:seq 1 200000))
+  (receive ((tuple 'DOWN _ _ _ r) (io:format "~p~n" (list r)))))
+(io:format "sender goes on~n")
+"#;
+    let (out, err, status) = run_files(
+        "heap",
+        &[("heap.lfe", src)],
+        &["--max-heap", "1000000"],
+        "heap.lfe",
+    );
+    assert_eq!(
+        (out.as_str(), err.as_str(), status),
+        ("<<\"heap limit exceeded\">>\nsender goes on\n", "", 0)
+    );
+}

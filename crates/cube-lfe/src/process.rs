@@ -62,6 +62,13 @@ struct Owned {
 }
 
 enum Run {
+    /// Not started: `module:fun` of these arguments (made into terms of the world
+    /// at the first slice, under its lock).
+    Start {
+        module: String,
+        fun: String,
+        args: Vec<cube_term::Term>,
+    },
     Machine(Machine),
     Script(Box<Script>),
 }
@@ -127,6 +134,28 @@ impl LfeProcess {
         }
     }
 
+    /// A process that calls `module:fun` with `args` (messages' terms, converted at
+    /// its first slice): how code outside the world (a Lua process's `lfe.spawn`)
+    /// starts LFE code. Needs no lock.
+    pub fn call(
+        world: Arc<World>,
+        module: &str,
+        fun: &str,
+        args: Vec<cube_term::Term>,
+    ) -> LfeProcess {
+        LfeProcess {
+            world,
+            own: Some(Owned {
+                run: Run::Start {
+                    module: module.to_string(),
+                    fun: fun.to_string(),
+                    args,
+                },
+                pending: VecDeque::new(),
+            }),
+        }
+    }
+
     /// The main process of `cube-cli run prog.lfe`: the script's forms in order, as
     /// `lfe prog.lfe` runs them (see `script.rs`); an uncaught exception is reported
     /// on stderr as `lfe` reports it and ends the process with a reason other than
@@ -179,7 +208,17 @@ impl Engine for LfeProcess {
             world: world.clone(),
             stop: false,
         }));
+        if let Run::Start { module, fun, args } = &own.run {
+            let args: Vec<Term> = args.iter().map(crate::interop::from_msg).collect();
+            let f = Term::Fun(Rc::new(Fun::Remote {
+                module: Atom::new(module),
+                name: Atom::new(fun),
+                arity: args.len(),
+            }));
+            own.run = Run::Machine(Machine::apply(f, args));
+        }
         let r = match &mut own.run {
+            Run::Start { .. } => (exited(ExitReason::Normal, None), 0),
             Run::Machine(m) => run_machine(rt, m, budget, cx),
             Run::Script(s) => s.run(rt, budget, cx),
         };

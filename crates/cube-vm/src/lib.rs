@@ -56,6 +56,8 @@ mod transfer;
 
 pub use distribution::{Distribution, PingReply};
 pub use engine::{Engine, EngineCx, Step};
-pub use external::{current_limits, current_pid, from_term, to_term, NodeHandle};
+pub use external::{
+    current_limits, current_pid, from_term, node_stdout, spawn_engine, to_term, NodeHandle,
+};
 pub use node::{ExitReason, Limits, Node, Stats, DEFAULT_MAX_PROCESSES, SLICE_REDUCTIONS};
 pub use process::Status;
