@@ -10,8 +10,8 @@
 //!
 //! Work is counted in reductions, one per function call (as the BEAM counts them), and
 //! [`Machine::resume`] stops after the budget it is given, so a scheduler can run an
-//! LFE process in slices: `resume(budget)` -> finished / preempted / error (blocked,
-//! for `receive`, comes with processes).
+//! LFE process in slices: `resume(budget)` -> finished / preempted / waiting in a
+//! `receive` / error.
 
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -126,7 +126,7 @@ enum Callee {
     Remote(Atom, Atom),
 }
 
-/// One running computation (later: one LFE process).
+/// One running computation: a script's form, a macro expansion, or an LFE process.
 pub struct Machine {
     frames: Vec<Frame>,
     ctrl: Option<Ctrl>,

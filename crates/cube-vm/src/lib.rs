@@ -1,4 +1,4 @@
-//! # cube-vm: Erlang-style processes for Lua
+//! # cube-vm: Erlang-style processes for Lua (and other engines)
 //!
 //! Lua code runs as lightweight isolated processes: each has its own Lua state (its own
 //! heap), a mailbox, and runs in slices of reductions on one scheduler thread per core
@@ -9,6 +9,11 @@
 //! the schedulers, and Erlang's failure semantics: links, monitors, trapped exits and
 //! exit signals (`signals.rs`), and OTP supervisors: the Lua `supervisor` library,
 //! written in Lua on top of `process` (`supervisor.lua`, loaded by `supervisor.rs`).
+//!
+//! A process body is a Lua state or another engine's ([`Engine`], `engine.rs`:
+//! DESIGN.md decision 7, one scheduler, several engines): cube-lfe's LFE processes
+//! run on the same schedulers, mailboxes, links, monitors, names and limits, reaching
+//! the runtime only through the [`EngineCx`] of their slice.
 //!
 //! Pids of other nodes are pids too (DESIGN.md decision 8): whatever is addressed to
 //! one goes through the [`Distribution`] hook another crate installs
