@@ -225,7 +225,8 @@ impl Engine for LfeProcess {
         if let Some(slot) = rt.process.take() {
             own.pending = slot.pending;
         }
-        let _ = rt.out.flush();
+        // No flush: the output is the node's shared buffer, flushed when the node
+        // ends (or by line, as the node is set), as Lua processes' output is.
         r
     }
 
