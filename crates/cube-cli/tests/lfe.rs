@@ -275,3 +275,37 @@ fn a_message_past_max_heap_ends_the_receiver_cleanly() {
         ("<<\"heap limit exceeded\">>\nsender goes on\n", "", 0)
     );
 }
+
+/// The LFE examples run (examples/lfe/): an LFE server with Lua clients, a ring.
+#[test]
+fn lfe_examples_run() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_cube-cli"))
+            .current_dir(&root)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(
+        run(&["run", "examples/lfe/kv_clients.lua", "5", "20"]),
+        "5 clients read back 100 values; the LFE server holds 100 keys\n"
+    );
+    assert_eq!(
+        run(&[
+            "run",
+            "--schedulers",
+            "2",
+            "examples/lfe/ring.lfe",
+            "200",
+            "5"
+        ]),
+        "ring of 200 LFE processes: 5 rounds, 1000 message hops\n"
+    );
+}
