@@ -340,7 +340,7 @@ impl Script {
         loop {
             if let Some((m, _)) = self.machine.as_mut() {
                 let before = m.reductions;
-                let outcome = m.resume(rt, budget - *used);
+                let outcome = m.resume(rt, budget.saturating_sub(*used));
                 *used += m.reductions - before;
                 match outcome {
                     Outcome::Finished(_) => self.machine = None,
