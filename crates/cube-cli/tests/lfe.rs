@@ -309,3 +309,33 @@ fn lfe_examples_run() {
         "ring of 200 LFE processes: 5 rounds, 1000 message hops\n"
     );
 }
+
+/// LFE starts a Lua process (`lua:spawn`) and they talk both ways; a chunk that does
+/// not compile is a `badarg` error in the LFE process.
+#[test]
+fn lfe_starts_lua_processes() {
+    let src = r#"
+(let* ((me (self))
+       (p (lua:spawn #"local parent = ...
+                     process.send(parent, term.tuple(term.atom('hello'), process.self()))
+                     while true do
+                       local m = process.receive()
+                       if m == term.atom('stop') then break end
+                       process.send(m[2], term.tuple(term.atom('pong'), m[3] * 2))
+                     end" (list me))))
+  (receive ((tuple 'hello q) (io:format "~w~n" (list (== p q)))))
+  (lists:foreach (lambda (i) (! p (tuple 'ping me i))
+                   (receive ((tuple 'pong n) (io:format "~w~n" (list n)))))
+                 '(1 2 3))
+  (let ((ref (monitor 'process p)))
+    (! p 'stop)
+    (receive ((tuple 'DOWN _ _ _ r) (io:format "~w~n" (list r))))))
+(io:format "~p~n"
+  (list (try (lua:spawn "this is not lua" ()) (catch ((tuple c (tuple r _) _) (tuple c r))))))
+"#;
+    let (out, err, status) = run_files("lua-from-lfe", &[("main.lfe", src)], &[], "main.lfe");
+    assert_eq!(
+        (out.as_str(), err.as_str(), status),
+        ("true\n2\n4\n6\nnormal\n{error,badarg}\n", "", 0)
+    );
+}

@@ -58,7 +58,8 @@
 //! `receive` (selective, with `after`) scans the process's own queue of taken
 //! messages and waits ([`machine::Outcome::Wait`]) when nothing matches. The process
 //! BIFs are in `process.rs`; messages cross as [`cube_term::Term`]s (`interop.rs`), so
-//! LFE and Lua processes talk (Lua starts LFE code with `lfe.spawn`, cube-cli).
+//! LFE and Lua processes talk (Lua starts LFE code with `lfe.spawn`, cube-cli; LFE
+//! starts Lua code with `lua:spawn`).
 //!
 //! Soundness: terms and code use `Rc`. All LFE processes of a node share one
 //! [`process::World`] (the runtime, node-wide modules) and run only while holding its

@@ -431,6 +431,38 @@ fn spawn(rt: &mut Runtime, a: &[Term], link: bool) -> Result<Term, Exception> {
     }
 }
 
+/// `(lua:spawn source args)` / `(lua:spawn_link source args)`: a Lua process running
+/// the chunk `source` (a binary or a string) with the elements of `args` as its `...`
+/// (crossing as messages do). A chunk that does not compile is `#(badarg message)`.
+fn spawn_lua(rt: &mut Runtime, a: &[Term], link: bool) -> Result<Term, Exception> {
+    let source: Vec<u8> = match &a[0] {
+        Term::Bin(b) if b.is_binary() => b.bytes.clone(),
+        t => {
+            let codes = crate::bif::list_arg(t)?;
+            let text: Option<String> = codes
+                .iter()
+                .map(|c| match c {
+                    Term::Int(i) => u32::try_from(*i).ok().and_then(char::from_u32),
+                    _ => None,
+                })
+                .collect();
+            text.ok_or_else(Exception::badarg)?.into_bytes()
+        }
+    };
+    let args = crate::bif::list_arg(&a[1])?
+        .iter()
+        .map(crate::interop::to_msg)
+        .collect::<Result<Vec<_>, _>>()?;
+    let s = slot(rt)?;
+    match s.cx.spawn_lua(&source, "=lua:spawn", &args, link) {
+        Ok(pid) => Ok(pid_term(pid)),
+        Err(m) if m.starts_with("too many processes") => {
+            Err(Exception::error(Term::atom("system_limit")))
+        }
+        Err(m) => Err(Exception::error_with("badarg", Term::string(&m))),
+    }
+}
+
 fn exit2(rt: &mut Runtime, a: &[Term]) -> Result<Term, Exception> {
     let to = pid_arg(&a[0])?;
     let reason = reason_of(&a[1]);
@@ -454,6 +486,8 @@ pub fn register(rt: &mut Runtime) {
     rt.register("erlang", "spawn_link", 1, |rt, a| spawn(rt, a, true));
     rt.register("erlang", "spawn_link", 3, |rt, a| spawn(rt, a, true));
     rt.register("erlang", "exit", 2, exit2);
+    rt.register("lua", "spawn", 2, |rt, a| spawn_lua(rt, a, false));
+    rt.register("lua", "spawn_link", 2, |rt, a| spawn_lua(rt, a, true));
     rt.register("erlang", "link", 1, |rt, a| {
         let p = pid_arg(&a[0])?;
         if slot(rt)?.cx.link(p) {

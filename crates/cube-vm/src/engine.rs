@@ -172,6 +172,42 @@ impl EngineCx {
             .spawn_engine(body, link.then(|| self.pid()), limits, group)
     }
 
+    /// Spawns a Lua process running the chunk `source` (named `name` in its error
+    /// messages) with `args` as its `...`, in a fresh state from the node's image, with
+    /// the running process's limits and group; with `link`, linked to it before it
+    /// runs. `Err` with the message of a chunk that does not compile, or at the node's
+    /// process limit.
+    pub fn spawn_lua(
+        &mut self,
+        source: &[u8],
+        name: &str,
+        args: &[Term],
+        link: bool,
+    ) -> Result<Pid, String> {
+        let max = self.node.max_processes();
+        if self.node.live_processes() >= max {
+            return Err(format!("too many processes (the node's limit is {max})"));
+        }
+        let mut st = crate::node::new_process_state(&self.node);
+        st.push_chunk(source, name).map_err(|e| e.message)?;
+        st.cx(|cx| {
+            for t in args {
+                let v = crate::external::from_term(cx, t);
+                cx.push(v);
+            }
+        });
+        let limits: Limits = self.process.limits();
+        let group = self.process.group().cloned();
+        Ok(self.node.spawn_state_limited(
+            st,
+            args.len(),
+            link.then(|| self.pid()),
+            limits,
+            group,
+            None,
+        ))
+    }
+
     /// Links the running process and `other`. `false`: `other` is not alive and the
     /// running process does not trap exits (Erlang's `link/1` raises `noproc`); when
     /// it traps them, an EXIT `noproc` message arrives instead.

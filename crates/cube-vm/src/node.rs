@@ -420,6 +420,16 @@ impl NodeInner {
         Ok(self.spawn_engine_with_pid(pid, body, link, limits, group))
     }
 
+    /// The most live processes engine spawns may reach.
+    pub(crate) fn max_processes(&self) -> usize {
+        self.max_processes.load(Ordering::Relaxed)
+    }
+
+    /// Processes alive now.
+    pub(crate) fn live_processes(&self) -> usize {
+        self.live.load(Ordering::SeqCst)
+    }
+
     /// `spawn_engine` with its pid made already.
     pub(crate) fn spawn_engine_with_pid(
         self: &Arc<Self>,
