@@ -339,3 +339,45 @@ fn lfe_starts_lua_processes() {
         ("true\n2\n4\n6\nnormal\n{error,badarg}\n", "", 0)
     );
 }
+
+/// A Lua supervisor restarts a crashed LFE worker (`lfe.spawn_link` links the worker
+/// to the supervisor that starts it).
+#[test]
+fn a_lua_supervisor_restarts_lfe_workers() {
+    let worker = r#"
+(defmodule worker (export (start 1)))
+(defun start (name)
+  (register name (self))
+  (loop 0))
+(defun loop (n)
+  (receive
+    ((tuple 'count from) (! from (tuple 'count n)) (loop (+ n 1)))
+    ('crash (exit 'crashed))))
+"#;
+    let main = r#"
+local sup = supervisor.start{strategy = "one_for_one", intensity = 5, period = 10,
+  children = {
+    {id = "w1", start = function() return lfe.spawn_link("worker", "start", term.atom("w1")) end},
+  }}
+local function ask()
+  while not process.whereis("w1") do process.sleep(1) end
+  process.send("w1", term.tuple(term.atom("count"), process.self()))
+  return process.receive(2000)[2]
+end
+print(ask(), ask())
+local old = process.whereis("w1")
+process.send("w1", term.atom("crash"))
+while process.whereis("w1") == old or not process.whereis("w1") do process.sleep(1) end
+print(ask(), process.whereis("w1") ~= old)
+"#;
+    let (out, err, status) = run_files(
+        "sup",
+        &[("worker.lfe", worker), ("main.lua", main)],
+        &[],
+        "main.lua",
+    );
+    assert_eq!(
+        (out.as_str(), err.as_str(), status),
+        ("0\t1\n0\ttrue\n", "", 0)
+    );
+}

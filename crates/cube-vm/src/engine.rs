@@ -15,10 +15,9 @@
 //! matcher is the engine's code: it cannot run on the sender's thread).
 //!
 //! Exit and DOWN signals reach an engine as Erlang-shaped messages, `{'EXIT', Pid,
-//! Reason}` and `{'DOWN', Ref, process, Pid, Reason}` ([`Signals::erlang`]), where a
-//! Lua process gets its `{tag="EXIT", ...}` records.
-//!
-//! [`Signals::erlang`]: crate::signals::Signals
+//! Reason}` and `{'DOWN', Ref, process, Pid, Reason}` (the process's `Signals::erlang`
+//! flag, set when it is spawned), where a Lua process gets its `{tag="EXIT", ...}`
+//! records.
 
 use crate::limits::{Group, Limits};
 use crate::node::{ExitReason, NodeInner};
@@ -383,8 +382,8 @@ const MAX_TEXT: usize = 4096;
 const MAX_TEXT_DEPTH: usize = 64;
 
 /// The text Lua code sees for a term reason: an atom's name, a binary's bytes, any
-/// other term in Erlang's syntax (as `~w` prints it, nested parts deeper than
-/// [`MAX_TEXT_DEPTH`] as `...`), cut at [`MAX_TEXT`] bytes.
+/// other term in Erlang's syntax (as `~w` prints it, nested parts deeper than 64 levels
+/// as `...`), cut at 4,096 bytes.
 pub fn term_text(t: &Term) -> String {
     let mut s = match t {
         Term::Atom(a) => a.name().to_string(),
