@@ -46,8 +46,14 @@ pub fn run_file(file: &str, args: &[String], lfe_path: &[std::path::PathBuf], op
     }
     match reason {
         cube_vm::ExitReason::Normal => 0,
-        // The script's own report is on stderr already (`LfeProcess::script`).
-        _ => cube_lfe::script::ERROR_STATUS as u8,
+        // The runtime ended it (a limit, a kill): say why, as for a Lua script.
+        cube_vm::ExitReason::Error { message, .. } => {
+            eprintln!("cube-cli: {}", message.as_deref().unwrap_or("nil"));
+            cube_lfe::script::ERROR_STATUS as u8
+        }
+        // An uncaught exception: the script's report is on stderr already
+        // (`LfeProcess::script`).
+        cube_vm::ExitReason::Term(_) => cube_lfe::script::ERROR_STATUS as u8,
     }
 }
 

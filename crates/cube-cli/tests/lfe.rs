@@ -381,3 +381,32 @@ print(ask(), process.whereis("w1") ~= old)
         ("0\t1\n0\ttrue\n", "", 0)
     );
 }
+
+/// Limits end an LFE script with the runtime's reason on stderr and `lfe`'s failure
+/// status: an endless loop under `--max-reductions`, a message to itself past
+/// `--max-heap`.
+#[test]
+fn limits_end_an_lfe_script_with_a_clear_error() {
+    let spin = "(defun spin (n) (spin (+ n 1)))\n(spin 0)\n";
+    let (out, err, status) = run_files(
+        "maxred",
+        &[("spin.lfe", spin)],
+        &["--max-reductions", "100000"],
+        "spin.lfe",
+    );
+    assert_eq!(
+        (out.as_str(), err.as_str(), status),
+        ("", "cube-cli: reduction limit exceeded\n", 127)
+    );
+    let big = "(! (self) (lists:seq 1 300000))\n(receive (x (length x)))\n";
+    let (out, err, status) = run_files(
+        "maxheap",
+        &[("big.lfe", big)],
+        &["--max-heap", "1000000"],
+        "big.lfe",
+    );
+    assert_eq!(
+        (out.as_str(), err.as_str(), status),
+        ("", "cube-cli: heap limit exceeded\n", 127)
+    );
+}
