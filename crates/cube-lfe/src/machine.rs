@@ -590,7 +590,9 @@ impl Machine {
                 .and_then(|ms| Instant::now().checked_add(Duration::from_millis(ms)));
             rt.start_wait();
         }
-        let timed_out = rt.pull_messages();
+        // The mailbox is looked at (under its lock) only once the messages taken
+        // before are all tried.
+        let timed_out = rt.message(r.save).is_none() && rt.pull_messages();
         if let Some(msg) = rt.message(r.save) {
             return Ok(Ctrl::Select(Select {
                 commit: Some(r.save),

@@ -277,17 +277,18 @@ pub fn exit_reason(ex: &Exception) -> ExitReason {
 }
 
 /// A reason term as the runtime's reason (`normal` is `Normal`; a term that cannot
-/// be a message, a fun say, crosses as its printed text).
+/// be a message, a fun say, crosses as a binary of its printed form). Always
+/// `Normal` or `Term`: `ExitReason::Error` is left to the runtime's own reasons
+/// (limits, kills), which is how `cube-cli` tells them apart.
 pub fn reason_of(t: &Term) -> ExitReason {
     if t.is_atom_named("normal") {
         return ExitReason::Normal;
     }
     match crate::interop::to_msg(t) {
         Ok(m) => ExitReason::Term(m),
-        Err(_) => ExitReason::Error {
-            message: Some(crate::eprint::erlang(t, false)),
-            traceback: None,
-        },
+        Err(_) => ExitReason::Term(cube_term::Term::binary(
+            crate::eprint::erlang(t, false).as_bytes(),
+        )),
     }
 }
 
