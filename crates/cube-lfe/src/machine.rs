@@ -57,9 +57,6 @@ struct Recv {
 
 /// The clauses still to try against some values.
 struct Select {
-    /// For a `receive`: the mailbox index of the message being matched, removed
-    /// when a clause takes it.
-    commit: Option<usize>,
     clauses: Rc<[Clause]>,
     next: usize,
     subjects: Vec<Term>,
@@ -72,8 +69,10 @@ enum OnFail {
     FunctionClause,
     /// `try`'s catch clauses: an exception no clause takes goes on up.
     Reraise(Exception),
-    /// A `receive`'s clauses against message `save`: none takes it, try the next.
-    Receive(Recv),
+    /// A `receive`'s clauses against its message `save` (boxed: a `Select` is on
+    /// every call's path, and small is fast): none takes it, try the next; a clause
+    /// that takes it removes it from the queue.
+    Receive(Box<Recv>),
 }
 
 enum Frame {
@@ -115,7 +114,7 @@ enum Ctrl {
     /// A call, counted as one reduction.
     Apply(Callee, Vec<Term>),
     Select(Select),
-    Receive(Recv),
+    Receive(Box<Recv>),
 }
 
 /// What a call calls.
@@ -339,14 +338,14 @@ impl Machine {
                     });
                     Ctrl::Eval(timeout, scope)
                 }
-                None => Ctrl::Receive(Recv {
+                None => Ctrl::Receive(Box::new(Recv {
                     node: e.clone(),
                     scope,
                     timeout: None,
                     deadline: None,
                     save: 0,
                     fresh: true,
-                }),
+                })),
             },
         }
     }
@@ -405,8 +404,8 @@ impl Machine {
                         });
                         return Ctrl::Eval(g, body_scope);
                     }
-                    if let Some(i) = sel.commit {
-                        rt.take_message(i);
+                    if let OnFail::Receive(r) = &sel.on_fail {
+                        rt.take_message(r.save);
                     }
                     return Ctrl::Eval(clause.body.clone(), bound);
                 }
@@ -415,7 +414,6 @@ impl Machine {
             }
             Frame::Try { node, scope } => match &*node {
                 Expr::Try { of: Some(of), .. } => Ctrl::Select(Select {
-                    commit: None,
                     clauses: of.clone(),
                     next: 0,
                     subjects: vec![v],
@@ -438,14 +436,14 @@ impl Machine {
                     Term::Atom(a) if a.name() == "infinity" => None,
                     _ => return Ctrl::Raise(Exception::error(Term::atom("timeout_value"))),
                 };
-                Ctrl::Receive(Recv {
+                Ctrl::Receive(Box::new(Recv {
                     node,
                     scope,
                     timeout,
                     deadline: None,
                     save: 0,
                     fresh: true,
-                })
+                }))
             }
         }
     }
@@ -484,7 +482,6 @@ impl Machine {
                             ex.stack.clone(),
                         ]);
                         return Ok(Ctrl::Select(Select {
-                            commit: None,
                             clauses: catch.clone(),
                             next: 0,
                             subjects: vec![caught],
@@ -526,8 +523,8 @@ impl Machine {
                 let bound = sel.scope.bind(binds);
                 return match c.guard.first() {
                     None => {
-                        if let Some(i) = sel.commit {
-                            rt.take_message(i);
+                        if let OnFail::Receive(r) = &sel.on_fail {
+                            rt.take_message(r.save);
                         }
                         Ctrl::Eval(c.body.clone(), bound)
                     }
@@ -578,8 +575,9 @@ impl Machine {
     /// One step of a `receive`: offers the next message to the clauses, runs the
     /// `after` body once the timeout has passed with nothing taken, or `Err` (give
     /// the `Recv` back) to wait for a message or the deadline.
-    fn receive(&mut self, rt: &mut Runtime, mut r: Recv) -> Result<Ctrl, Recv> {
-        let Expr::Receive { clauses, after } = &*r.node else {
+    fn receive(&mut self, rt: &mut Runtime, mut r: Box<Recv>) -> Result<Ctrl, Box<Recv>> {
+        let node = r.node.clone();
+        let Expr::Receive { clauses, after } = &*node else {
             return Ok(Ctrl::Raise(Exception::badarg()));
         };
         if r.fresh {
@@ -595,7 +593,6 @@ impl Machine {
         let timed_out = rt.message(r.save).is_none() && rt.pull_messages();
         if let Some(msg) = rt.message(r.save) {
             return Ok(Ctrl::Select(Select {
-                commit: Some(r.save),
                 clauses: clauses.clone(),
                 next: 0,
                 subjects: vec![msg],
@@ -626,7 +623,6 @@ impl Machine {
         let op = match node {
             Expr::Match { clauses, fail, .. } => {
                 return Ctrl::Select(Select {
-                    commit: None,
                     clauses: clauses.clone(),
                     next: 0,
                     subjects: vals,
@@ -747,7 +743,6 @@ impl Machine {
 
     fn enter(&mut self, clauses: Rc<[Clause]>, args: Vec<Term>, scope: Scope) -> Ctrl {
         Ctrl::Select(Select {
-            commit: None,
             clauses,
             next: 0,
             subjects: args,
