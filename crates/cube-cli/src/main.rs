@@ -10,6 +10,7 @@ mod ctl;
 mod device;
 mod dist;
 mod follow;
+mod lfe;
 mod luacmd;
 mod node_cmd;
 mod script;
@@ -195,15 +196,7 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let code = match cli.command {
-        // LFE scripts run on cube-lfe's evaluator (not yet as a scheduled process).
-        Some(Command::Run {
-            file,
-            args,
-            lfe_path,
-            ..
-        }) if file.ends_with(".lfe") => {
-            cube_lfe::run_file(&file, &args, &lfe_path).clamp(0, 255) as u8
-        }
+        // LFE scripts run as the node's first process (`lfe.rs`).
         Some(Command::Run {
             schedulers,
             stats,
@@ -213,10 +206,11 @@ fn main() -> ExitCode {
             dist,
             file,
             args,
-            lfe_path: _,
-        }) => script::run_file(
+            lfe_path,
+        }) if file.ends_with(".lfe") => lfe::run_file(
             &file,
             &args,
+            &lfe_path,
             script::Options {
                 schedulers,
                 stats,
@@ -226,6 +220,31 @@ fn main() -> ExitCode {
                 dist,
             },
         ),
+        Some(Command::Run {
+            schedulers,
+            stats,
+            max_heap,
+            max_reductions,
+            sandbox,
+            dist,
+            file,
+            args,
+            lfe_path,
+        }) => {
+            lfe::set_path(&file, &lfe_path);
+            script::run_file(
+                &file,
+                &args,
+                script::Options {
+                    schedulers,
+                    stats,
+                    max_heap,
+                    max_reductions,
+                    sandbox,
+                    dist,
+                },
+            )
+        }
         Some(Command::Eval { code, args, dist }) => script::run_eval(
             &code,
             &args,

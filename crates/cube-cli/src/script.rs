@@ -17,7 +17,7 @@ pub struct Options {
     pub dist: crate::dist::Flags,
 }
 
-/// Opens the standard libraries, `torch` and `tsunami`, minus what untrusted code must
+/// Opens the standard libraries, `torch`, `tsunami` and `lfe`, minus what untrusted code must
 /// not have in a sandbox (`torch` stays, without `torch.save`/`torch.load`).
 fn setup_state(st: &mut State, sandbox: bool) {
     cube_lua::stdlib::open_libs(st);
@@ -29,6 +29,8 @@ fn setup_state(st: &mut State, sandbox: bool) {
     cube_torch::open(st, torch_access);
     cube_tsunami::lua::open(st);
     if !sandbox {
+        // Not in a sandbox: LFE code loads modules from files.
+        crate::lfe::open_lua(st);
         return;
     }
     st.binary_chunks_allowed = false;
@@ -48,7 +50,7 @@ fn setup_state(st: &mut State, sandbox: bool) {
     });
 }
 
-fn print_stats(node: &cube_vm::Node) {
+pub fn print_stats(node: &cube_vm::Node) {
     let s = node.stats();
     eprintln!(
         "cube-cli stats: processes spawned {}, messages sent {}, reductions {}, peak processes {}",
@@ -88,6 +90,10 @@ pub fn report_exit(reason: cube_vm::ExitReason) -> u8 {
                     None => eprintln!("cube-cli: {m}"),
                 }
             }
+            1
+        }
+        cube_vm::ExitReason::Term(t) => {
+            eprintln!("cube-cli: {}", cube_vm::engine::term_text(&t));
             1
         }
     }

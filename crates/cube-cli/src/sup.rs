@@ -65,6 +65,13 @@ pub fn supervise(
             ));
             1
         }
+        cube_vm::ExitReason::Term(t) => {
+            say(&format!(
+                "cube-cli: the manager ended: {}",
+                cube_vm::engine::term_text(&t)
+            ));
+            1
+        }
     };
     drop(running.lock().unwrap_or_else(|e| e.into_inner()).take());
     cube_sup::logs::stderr().flush(std::time::Duration::from_secs(1));

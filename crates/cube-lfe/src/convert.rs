@@ -98,7 +98,8 @@ pub fn term_to_sexpr(t: &Term) -> Option<Sexpr> {
                     bytes: b.bytes.clone(),
                     bits: b.bits,
                 })),
-                Term::Fun(_) => return None,
+                // No source form: a term holding one prints in Erlang's syntax.
+                Term::Fun(_) | Term::Pid(_) | Term::Ref(_) => return None,
                 Term::Cons(_) => {
                     // Heads and the tail, borrowed from `t` (no clones).
                     let mut refs: Vec<&Term> = Vec::new();

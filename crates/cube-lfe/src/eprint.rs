@@ -175,6 +175,8 @@ pub fn erlang(t: &Term, pretty: bool) -> String {
                 out.push_str(">>");
             }
             Term::Fun(f) => out.push_str(&format!("#Fun<lfe_eval.{}>", f.arity())),
+            Term::Pid(p) => out.push_str(&p.to_string()),
+            Term::Ref(r) => out.push_str(&r.to_string()),
         }
     }
     out

@@ -45,6 +45,13 @@ pub enum Expr {
     Catch(ExprRef),
     /// `#'name/arity`: a local function if one is in scope, else the top-level one.
     FunRef(Atom, usize),
+    /// `receive`: the first message (in arrival order) that a clause takes is removed
+    /// from the mailbox and runs that clause; `after`: the timeout (milliseconds or
+    /// `infinity`) and the body run when it passes with no message taken.
+    Receive {
+        clauses: Rc<[Clause]>,
+        after: Option<(ExprRef, ExprRef)>,
+    },
 }
 
 /// What an [`Expr::Op`] does with its evaluated operands.

@@ -1,9 +1,9 @@
 //! LFE (Lisp Flavoured Erlang) on cube: the reader and printers of LFE source, and an
 //! evaluator that runs LFE scripts the way `lfe prog.lfe` does.
 //!
-//! This is the LFE engine of issue 11, so far without processes: scripts of pure code
-//! run (`cube-cli run prog.lfe`, [`run_script`]), on an evaluator built to become a
-//! task on cube's scheduler.
+//! This is the LFE engine of issue 11: scripts run as `lfe prog.lfe` runs them
+//! (`cube-cli run prog.lfe` makes the script the first process of a node; [`run_script`]
+//! runs one without a node), and LFE processes run on cube's scheduler.
 //!
 //! # Reader and printers (source data)
 //! - [`Sexpr`] (`sexpr.rs`): what the reader returns. LFE's reader returns Erlang
@@ -33,8 +33,7 @@
 //!   `Sexpr` <-> `Term`: `convert.rs`.
 //! - [`machine::Machine`] (`machine.rs`): runs the IR on an explicit stack of frames.
 //!   [`machine::Machine::resume`] runs for a budget of reductions (one per call) and
-//!   returns finished, preempted or an uncaught exception; the scheduler's `blocked`
-//!   comes with `receive`.
+//!   returns finished, preempted, waiting (in `receive`) or an uncaught exception.
 //! - [`runtime::Runtime`] (`runtime.rs`): top-level functions and macros, the natives
 //!   (`bif/`: `erlang` arithmetic, comparisons, type tests, conversions; `lists`;
 //!   `maps`; `io`, `io_lib` and `lfe_io` formatting; `math`, some `string` and
@@ -52,19 +51,21 @@
 //!   first form is `defmodule` runs as `(NAME:main)`. Goldens compiled by the real
 //!   LFE: `tests/lfe/modules/`, `tests/modules.rs`.
 //!
-//! # Running as a scheduler task (next)
-//! [`machine::Machine::resume`] already has the shape of decision 7's task interface:
-//! it runs until the budget of reductions is spent (`Preempted`, resumable), the code
-//! returns (`Finished`) or an exception escapes (`Error`, the exit reason). What the
-//! process layer adds: `Outcome::Blocked` from `receive` (a frame that re-tries the
-//! mailbox when resumed), and a split of [`runtime::Runtime`] into the node's code
-//! (top-level and library functions, natives, macros, records: read-only, shareable)
-//! and the process's own state (mailbox, output, dictionary). A `Machine` and its
-//! terms use `Rc` and are not `Send`: a process moves between scheduler threads only
-//! as a whole, which needs an owner type whose `Send` rests on the process holding the
-//! only references to its terms (messages are copied in and out, as `cube_term::Term`
-//! values). [`script::run_script`] drives a machine in slices already, as a scheduler
-//! would.
+//! # Processes (DESIGN.md decision 7)
+//! An LFE process is a cube process: [`process::LfeProcess`] implements
+//! [`cube_vm::Engine`], so the node's schedulers run it by slices of reductions beside
+//! Lua processes, with the same mailboxes, links, monitors, names, limits and timers.
+//! `receive` (selective, with `after`) scans the process's own queue of taken
+//! messages and waits ([`machine::Outcome::Wait`]) when nothing matches. The process
+//! BIFs are in `process.rs`; messages cross as [`cube_term::Term`]s (`interop.rs`), so
+//! LFE and Lua processes talk (Lua starts LFE code with `lfe.spawn`, cube-cli; LFE
+//! starts Lua code with `lua:spawn`).
+//!
+//! Soundness: terms and code use `Rc`. All LFE processes of a node share one
+//! [`process::World`] (the runtime, node-wide modules) and run only while holding its
+//! lock, a slice at a time; nothing of a world leaves it but copied messages. The
+//! argument is `process.rs`'s module doc; the price is that LFE processes of a node do
+//! not run in parallel with each other (Lua's do, beside them).
 //!
 //! # Hostile input
 //! The reader keeps open forms on an explicit stack; `Drop`, equality and the one-line
@@ -98,10 +99,20 @@
 //!   prints parts nested deeper than [`pretty::MAX_NEST`] levels on one line.
 //!
 //! Evaluator:
-//! - Not yet: processes and `receive`, `defmodule` and modules, binary
-//!   comprehensions and `<=` generators, `eval-when-compile`, the `binary` and
-//!   `timer` modules and most of `string` and `proplists` (`math` is there); a call
-//!   of anything missing is an `undef` error.
+//! - Not yet: binary comprehensions and `<=` generators, `eval-when-compile`, the
+//!   `binary` module, `timer` beyond `sleep`, `send_after`, `spawn_opt`, most of
+//!   `string` and `proplists` (`math` is there); a call of anything missing is an
+//!   `undef` error.
+//! - Processes: a message cannot hold integers beyond 64 bits, improper lists,
+//!   bitstrings that are not whole bytes or funs (`badarg` in the sender; Erlang
+//!   sends them). A term holding a pid or a reference prints in Erlang's syntax
+//!   even where LFE's is asked for (`lfe_io`, the shell). An LFE process's heap is not
+//!   measured: `--max-heap` bounds its mailbox (a message past it ends the receiver
+//!   with "heap limit exceeded"), not the terms it builds. A process ended by an error
+//!   reports on stderr `Error in process PID with exit value:` and LFE's words for
+//!   the reason (Erlang's logger prints a dated `=ERROR REPORT====`). Without a node
+//!   ([`run_script`]), `receive` only waits out its `after` (nothing can arrive) and
+//!   is an error without one.
 //! - Output is UTF-8; `lfe` writes characters below 256 as single (Latin-1) bytes to
 //!   a terminal or pipe that is not set to Unicode.
 //! - `~p` in `io:format` breaks terms wider than the line as Erlang does in the cases
@@ -133,6 +144,7 @@ pub mod epretty;
 pub mod eprint;
 pub mod error;
 pub mod exception;
+pub mod interop;
 pub mod ir;
 pub mod lex;
 pub mod machine;
@@ -141,6 +153,7 @@ pub mod order;
 pub mod pattern;
 pub mod pretty;
 pub mod print;
+pub mod process;
 pub mod read;
 pub mod record;
 pub mod roundtrip;

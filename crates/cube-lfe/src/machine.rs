@@ -10,10 +10,11 @@
 //!
 //! Work is counted in reductions, one per function call (as the BEAM counts them), and
 //! [`Machine::resume`] stops after the budget it is given, so a scheduler can run an
-//! LFE process in slices: `resume(budget)` -> finished / preempted / error (blocked,
-//! for `receive`, comes with processes).
+//! LFE process in slices: `resume(budget)` -> finished / preempted / waiting in a
+//! `receive` / error.
 
 use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use crate::atom::Atom;
 use crate::closure::{Fun, FunNode, Scope};
@@ -36,6 +37,22 @@ pub enum Outcome {
     Preempted,
     /// An exception no `try` or `catch` handled.
     Error(Exception),
+    /// A `receive` found no message it takes: resume when one arrives or at the
+    /// deadline (`None`: no deadline).
+    Wait(Option<Instant>),
+}
+
+/// A `receive` in progress: where its scan of the mailbox is.
+struct Recv {
+    node: ExprRef,
+    scope: Scope,
+    /// Its `after`'s timeout in milliseconds (`None`: none, or `infinity`).
+    timeout: Option<u64>,
+    deadline: Option<Instant>,
+    /// Messages before this index were offered to the clauses and not taken.
+    save: usize,
+    /// The wait has not started yet (first step of this receive).
+    fresh: bool,
 }
 
 /// The clauses still to try against some values.
@@ -52,6 +69,10 @@ enum OnFail {
     FunctionClause,
     /// `try`'s catch clauses: an exception no clause takes goes on up.
     Reraise(Exception),
+    /// A `receive`'s clauses against its message `save` (boxed: a `Select` is on
+    /// every call's path, and small is fast): none takes it, try the next; a clause
+    /// that takes it removes it from the queue.
+    Receive(Box<Recv>),
 }
 
 enum Frame {
@@ -80,6 +101,8 @@ enum Frame {
     After { node: ExprRef, scope: Scope },
     /// An `after` is running; then this outcome carries on.
     Resume(Result<Term, Exception>),
+    /// The timeout of the `receive` `node` is being evaluated.
+    ReceiveAfter { node: ExprRef, scope: Scope },
     /// The body of a `catch` is running.
     Catch,
 }
@@ -91,6 +114,7 @@ enum Ctrl {
     /// A call, counted as one reduction.
     Apply(Callee, Vec<Term>),
     Select(Select),
+    Receive(Box<Recv>),
 }
 
 /// What a call calls.
@@ -101,7 +125,7 @@ enum Callee {
     Remote(Atom, Atom),
 }
 
-/// One running computation (later: one LFE process).
+/// One running computation: a script's form, a macro expansion, or an LFE process.
 pub struct Machine {
     frames: Vec<Frame>,
     ctrl: Option<Ctrl>,
@@ -166,6 +190,12 @@ impl Machine {
                         self.ctrl = Some(Ctrl::Apply(f, args));
                         return Outcome::Preempted;
                     }
+                    if rt.stop_requested() {
+                        // A signal ended this process (`exit/2` to itself, its own
+                        // message past its heap limit): the scheduler ends it now.
+                        self.ctrl = Some(Ctrl::Apply(f, args));
+                        return Outcome::Preempted;
+                    }
                     self.reductions += 1;
                     if self.frames.len() >= self.max_frames {
                         Ctrl::Raise(Exception::error(Term::atom("system_limit")))
@@ -173,7 +203,30 @@ impl Machine {
                         self.call(rt, f, args)
                     }
                 }
-                Ctrl::Select(sel) => self.select(sel),
+                Ctrl::Select(sel) => self.select(rt, sel),
+                Ctrl::Receive(r) => {
+                    // Each message offered to the clauses is a reduction, so a long
+                    // mailbox is scanned across slices.
+                    if self.reductions >= stop {
+                        self.ctrl = Some(Ctrl::Receive(r));
+                        return Outcome::Preempted;
+                    }
+                    self.reductions += 1;
+                    match self.receive(rt, r) {
+                        Ok(c) => c,
+                        Err(r) => {
+                            // Going idle: an empty frame stack gives its buffer back
+                            // (frames are 200 bytes; four of them were most of an idle
+                            // process's memory).
+                            if self.frames.is_empty() {
+                                self.frames = Vec::new();
+                            }
+                            let deadline = r.deadline;
+                            self.ctrl = Some(Ctrl::Receive(r));
+                            return Outcome::Wait(deadline);
+                        }
+                    }
+                }
             };
         }
     }
@@ -184,6 +237,7 @@ impl Machine {
             Outcome::Finished(v) => Ok(v),
             Outcome::Error(e) => Err(e),
             Outcome::Preempted => Err(Exception::error(Term::atom("reduction_limit"))),
+            Outcome::Wait(_) => Err(Exception::error(Term::atom("receive_in_macro"))),
         }
     }
 
@@ -275,6 +329,24 @@ impl Machine {
                     });
                 Ctrl::Value(Term::Fun(Rc::new(f)))
             }
+            Expr::Receive { after, .. } => match after {
+                Some((timeout, _)) => {
+                    let timeout = timeout.clone();
+                    self.frames.push(Frame::ReceiveAfter {
+                        node: e.clone(),
+                        scope: scope.clone(),
+                    });
+                    Ctrl::Eval(timeout, scope)
+                }
+                None => Ctrl::Receive(Box::new(Recv {
+                    node: e.clone(),
+                    scope,
+                    timeout: None,
+                    deadline: None,
+                    save: 0,
+                    fresh: true,
+                })),
+            },
         }
     }
 
@@ -332,6 +404,9 @@ impl Machine {
                         });
                         return Ctrl::Eval(g, body_scope);
                     }
+                    if let OnFail::Receive(r) = &sel.on_fail {
+                        rt.take_message(r.save);
+                    }
                     return Ctrl::Eval(clause.body.clone(), bound);
                 }
                 sel.next += 1;
@@ -353,6 +428,23 @@ impl Machine {
                 Err(e) => Ctrl::Raise(e),
             },
             Frame::Catch => Ctrl::Value(v),
+            Frame::ReceiveAfter { node, scope } => {
+                let timeout = match &v {
+                    Term::Int(ms) if *ms >= 0 => Some(*ms as u64),
+                    // Beyond 64 bits of milliseconds: as good as for ever.
+                    Term::Big(b) if b.sign() == num_bigint::Sign::Plus => None,
+                    Term::Atom(a) if a.name() == "infinity" => None,
+                    _ => return Ctrl::Raise(Exception::error(Term::atom("timeout_value"))),
+                };
+                Ctrl::Receive(Box::new(Recv {
+                    node,
+                    scope,
+                    timeout,
+                    deadline: None,
+                    save: 0,
+                    fresh: true,
+                }))
+            }
         }
     }
 
@@ -409,13 +501,16 @@ impl Machine {
                         ]),
                     }))
                 }
-                Frame::Args { .. } | Frame::Seq { .. } | Frame::Resume(_) => {}
+                Frame::Args { .. }
+                | Frame::Seq { .. }
+                | Frame::Resume(_)
+                | Frame::ReceiveAfter { .. } => {}
             }
         }
         Err(ex)
     }
 
-    fn select(&mut self, mut sel: Select) -> Ctrl {
+    fn select(&mut self, rt: &mut Runtime, mut sel: Select) -> Ctrl {
         let clauses = sel.clauses.clone();
         while let Some(c) = clauses.get(sel.next) {
             let mut binds = Vec::new();
@@ -427,7 +522,12 @@ impl Machine {
             {
                 let bound = sel.scope.bind(binds);
                 return match c.guard.first() {
-                    None => Ctrl::Eval(c.body.clone(), bound),
+                    None => {
+                        if let OnFail::Receive(r) = &sel.on_fail {
+                            rt.take_message(r.save);
+                        }
+                        Ctrl::Eval(c.body.clone(), bound)
+                    }
                     Some(g) => {
                         let g = g.clone();
                         let gscope = bound.clone();
@@ -444,6 +544,10 @@ impl Machine {
         }
         let subject = || sel.subjects.first().cloned().unwrap_or_default();
         Ctrl::Raise(match sel.on_fail {
+            OnFail::Receive(mut r) => {
+                r.save += 1;
+                return Ctrl::Receive(r);
+            }
             OnFail::Reraise(ex) => ex,
             OnFail::FunctionClause => Exception::error(Term::atom("function_clause")),
             OnFail::Fail(Fail::Badmatch) => {
@@ -466,6 +570,52 @@ impl Machine {
             }
             OnFail::Fail(Fail::Badarg) => Exception::badarg(),
         })
+    }
+
+    /// One step of a `receive`: offers the next message to the clauses, runs the
+    /// `after` body once the timeout has passed with nothing taken, or `Err` (give
+    /// the `Recv` back) to wait for a message or the deadline.
+    fn receive(&mut self, rt: &mut Runtime, mut r: Box<Recv>) -> Result<Ctrl, Box<Recv>> {
+        let node = r.node.clone();
+        let Expr::Receive { clauses, after } = &*node else {
+            return Ok(Ctrl::Raise(Exception::badarg()));
+        };
+        if r.fresh {
+            r.fresh = false;
+            r.save = 0;
+            r.deadline = r
+                .timeout
+                .and_then(|ms| Instant::now().checked_add(Duration::from_millis(ms)));
+            rt.start_wait();
+        }
+        // The mailbox is looked at (under its lock) only once the messages taken
+        // before are all tried.
+        let timed_out = rt.message(r.save).is_none() && rt.pull_messages();
+        if let Some(msg) = rt.message(r.save) {
+            return Ok(Ctrl::Select(Select {
+                clauses: clauses.clone(),
+                next: 0,
+                subjects: vec![msg],
+                scope: r.scope.clone(),
+                on_fail: OnFail::Receive(r),
+            }));
+        }
+        let passed =
+            r.timeout == Some(0) || timed_out || r.deadline.is_some_and(|d| Instant::now() >= d);
+        if let (true, Some((_, body))) = (passed, after) {
+            return Ok(Ctrl::Eval(body.clone(), r.scope));
+        }
+        if !rt.has_process() {
+            // Outside a process (a script run without a node) nothing can arrive.
+            return Ok(match (r.deadline, after) {
+                (Some(d), Some((_, body))) => {
+                    std::thread::sleep(d.saturating_duration_since(Instant::now()));
+                    Ctrl::Eval(body.clone(), r.scope)
+                }
+                _ => Ctrl::Raise(Exception::error_with("no_process", Term::atom("receive"))),
+            });
+        }
+        Err(r)
     }
 
     /// All operands of `node` are evaluated: build, call or match.

@@ -39,7 +39,9 @@ fn rank(t: &Term) -> u8 {
     match t {
         Term::Int(_) | Term::Big(_) | Term::Float(_) => 0,
         Term::Atom(_) => 1,
+        Term::Ref(_) => 2,
         Term::Fun(_) => 3,
+        Term::Pid(_) => 5,
         Term::Tuple(_) => 6,
         Term::Map(_) => 7,
         Term::Nil => 8,
@@ -116,6 +118,8 @@ fn compare(a: &Term, b: &Term, exact: bool) -> Ordering {
                 o => o,
             },
             (Term::Bin(x), Term::Bin(y)) => x.bytes.cmp(&y.bytes).then(x.bits.cmp(&y.bits)),
+            (Term::Pid(x), Term::Pid(y)) => x.cmp(y),
+            (Term::Ref(x), Term::Ref(y)) => x.cmp(y),
             (Term::Fun(x), Term::Fun(y)) => {
                 (std::rc::Rc::as_ptr(x) as usize).cmp(&(std::rc::Rc::as_ptr(y) as usize))
             }

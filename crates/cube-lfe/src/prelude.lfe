@@ -81,3 +81,6 @@
    (maps:from_list
     (lists:filter (match-lambda (((tuple k v)) (funcall p k v)))
                   (maps:to_list m)))))
+
+(timer
+ (defun sleep (ms) (receive (after ms 'ok))))

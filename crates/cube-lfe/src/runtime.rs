@@ -63,6 +63,9 @@ pub struct Runtime {
     modules: HashMap<Atom, Rc<Module>>,
     /// Directories where a module not yet loaded is looked for (`name.lfe`).
     pub path: Vec<std::path::PathBuf>,
+    /// The process running now (`process.rs`), lent for its slice; `None` for a
+    /// script run outside a node.
+    pub process: Option<Box<crate::process::ProcSlot>>,
 }
 
 const PRELUDE: &str = include_str!("prelude.lfe");
@@ -79,9 +82,11 @@ impl Runtime {
             out,
             modules: HashMap::new(),
             path: Vec::new(),
+            process: None,
         };
         crate::bif::register(&mut rt);
         crate::record::register(&mut rt);
+        crate::process::register(&mut rt);
         rt.load_prelude();
         rt
     }
@@ -108,6 +113,41 @@ impl Runtime {
     /// Defines (or redefines) a top-level function.
     pub fn define(&mut self, name: Atom, lambda: Rc<Lambda>) {
         self.functions.insert((name, lambda.arity), lambda);
+    }
+
+    /// Whether code runs in a process (`receive` can wait for messages).
+    pub fn has_process(&self) -> bool {
+        self.process.is_some()
+    }
+
+    /// A signal ends the running process: its slice must stop.
+    #[inline]
+    pub fn stop_requested(&self) -> bool {
+        self.process.as_ref().is_some_and(|p| p.stop)
+    }
+
+    /// Starts a `receive`'s wait (earlier timers no longer wake the process).
+    pub fn start_wait(&mut self) {
+        if let Some(p) = self.process.as_mut() {
+            p.cx.start_wait();
+        }
+    }
+
+    /// Takes what arrived into the process's queue; whether its wait timed out.
+    pub fn pull_messages(&mut self) -> bool {
+        self.process.as_mut().is_some_and(|p| p.pull())
+    }
+
+    /// Message `i` of the process's queue.
+    pub fn message(&self, i: usize) -> Option<Term> {
+        self.process.as_ref()?.pending.get(i).cloned()
+    }
+
+    /// Removes message `i` (a `receive` clause took it).
+    pub fn take_message(&mut self, i: usize) {
+        if let Some(p) = self.process.as_mut() {
+            p.pending.remove(i);
+        }
     }
 
     /// Compiles an expression, expanding macros.

@@ -98,13 +98,19 @@ pub fn run_file(path: &str, args: &[String], extra_path: &[std::path::PathBuf]) 
     run_script(&source, path, args, out, &mut std::io::stderr(), &opts)
 }
 
-fn run_forms(
-    rt: &mut Runtime,
-    source: &str,
-    name: &str,
-    args: &[String],
-    opts: &ScriptOptions,
-) -> Result<()> {
+/// What a script's source comes to before its forms run.
+pub(crate) enum Prepared {
+    /// Top-level forms to run in order.
+    Forms(Vec<Sexpr>),
+    /// A module file: compiled and loaded; this fun is its `main/0`.
+    Main(Term),
+    /// A source that cannot be read: its error is printed (as `lfe`), nothing runs.
+    Nothing,
+}
+
+/// Reads a script's source: a `#!` line is skipped; a file that starts with
+/// `defmodule` is loaded as a module, to run as `(NAME:main)`.
+pub(crate) fn prepare(rt: &mut Runtime, source: &str, name: &str) -> Result<Prepared> {
     // A `#!` line is skipped, as lfe does.
     let text = if source.starts_with("#!") {
         source.find('\n').map_or("", |i| &source[i..])
@@ -117,11 +123,9 @@ fn run_forms(
         Ok(forms) => forms,
         Err(e) => {
             let _ = writeln!(rt.out, "{name}:{}: {}", e.line, e.message);
-            return Ok(());
+            return Ok(Prepared::Nothing);
         }
     };
-    rt.path.extend(opts.path.iter().cloned());
-    let mut used = 0u64;
     // A file that starts with `defmodule` is a module: compiled, then `(NAME:main)`.
     if forms.first().is_some_and(crate::module::is_defmodule) {
         let module = rt.load_module(&forms)?;
@@ -130,8 +134,27 @@ fn run_forms(
             name: Atom::new("main"),
             arity: 0,
         }));
-        return run_machine(rt, Machine::apply(main, Vec::new()), opts, &mut used);
+        return Ok(Prepared::Main(main));
     }
+    Ok(Prepared::Forms(forms))
+}
+
+fn run_forms(
+    rt: &mut Runtime,
+    source: &str,
+    name: &str,
+    args: &[String],
+    opts: &ScriptOptions,
+) -> Result<()> {
+    rt.path.extend(opts.path.iter().cloned());
+    let mut used = 0u64;
+    let forms = match prepare(rt, source, name)? {
+        Prepared::Nothing => return Ok(()),
+        Prepared::Main(main) => {
+            return run_machine(rt, Machine::apply(main, Vec::new()), opts, &mut used)
+        }
+        Prepared::Forms(forms) => forms,
+    };
     let scope = script_scope(name, args);
     for form in &forms {
         if let Some(result) = define(rt, form) {
@@ -167,12 +190,15 @@ fn run_machine(
             Outcome::Finished(_) => return Ok(()),
             Outcome::Error(e) => return Err(e),
             Outcome::Preempted => {}
+            // `receive` outside a process waits only for its timeout (the machine
+            // sleeps it); nothing else can make it wait.
+            Outcome::Wait(_) => {}
         }
     }
 }
 
 /// The variables every script sees: `script-name` and `script-args`.
-fn script_scope(name: &str, args: &[String]) -> Scope {
+pub(crate) fn script_scope(name: &str, args: &[String]) -> Scope {
     let binds = vec![
         (Atom::new("script-name"), Term::string(name)),
         (

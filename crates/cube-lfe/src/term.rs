@@ -34,6 +34,12 @@ pub enum Term {
     Bin(Rc<Bits>),
     Map(Rc<Map>),
     Fun(Rc<Fun>),
+    /// A process identifier (of a cube process, Lua's or LFE's, or another node's).
+    /// Behind an `Rc`, as the references: inline, their 16 bytes would make every
+    /// term 24 bytes instead of 16.
+    Pid(Rc<cube_term::Pid>),
+    /// A reference (`make_ref`, monitors).
+    Ref(Rc<cube_term::Reference>),
 }
 
 /// A cons cell: `(head . tail)`.

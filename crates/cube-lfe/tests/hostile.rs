@@ -82,7 +82,7 @@ fn resume_preempts_and_continues_where_it_stopped() {
         match m.resume(&mut rt, 1000) {
             Outcome::Preempted => slices += 1,
             Outcome::Finished(v) => break v,
-            Outcome::Error(_) => panic!("error"),
+            Outcome::Error(_) | Outcome::Wait(_) => panic!("error"),
         }
     };
     // 10,001 calls of count plus 20,000 of the operators, 1,000 per slice.

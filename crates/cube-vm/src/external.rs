@@ -22,7 +22,7 @@ use std::sync::{Arc, Weak};
 /// A handle on a running node for threads outside the schedulers.
 #[derive(Clone)]
 pub struct NodeHandle {
-    inner: Weak<NodeInner>,
+    pub(crate) inner: Weak<NodeInner>,
 }
 
 impl NodeHandle {
@@ -193,6 +193,29 @@ pub fn current_limits(st: &mut impl HostSlot) -> Option<crate::Limits> {
     crate::library::ctx_opt(st)
         .and_then(|c| c.process())
         .map(|p| p.limits())
+}
+
+/// Spawns a process running the engine `body` (`engine.rs`) from a native of the Lua
+/// process whose state is `st`: with that process's limits and group, as its Lua
+/// children get; with `link`, linked to it before it can run. `Err` outside a process
+/// or at the node's process limit.
+pub fn spawn_engine(
+    st: &mut impl HostSlot,
+    body: Box<dyn crate::engine::Engine>,
+    link: bool,
+) -> Result<Pid, String> {
+    let c = crate::library::ctx_opt(st).ok_or("not in a process")?;
+    let node = c.node.clone();
+    let p = c.process().ok_or("not in a process")?;
+    let (me, limits, group) = (p.pid, p.limits(), p.group().cloned());
+    node.spawn_engine(body, link.then_some(me), limits, group)
+}
+
+/// A writer on the node's standard output, from a native of one of its processes
+/// (`None` outside a process).
+pub fn node_stdout(st: &mut impl HostSlot) -> Option<impl std::io::Write + Send + 'static> {
+    let c = crate::library::ctx_opt(st)?;
+    Some(crate::node::shared_out(&c.node))
 }
 
 /// A Lua value of a process as a [`Term`] (pids included), as `process.send` copies it.

@@ -1,4 +1,4 @@
-//! # cube-vm: Erlang-style processes for Lua
+//! # cube-vm: Erlang-style processes for Lua (and other engines)
 //!
 //! Lua code runs as lightweight isolated processes: each has its own Lua state (its own
 //! heap), a mailbox, and runs in slices of reductions on one scheduler thread per core
@@ -9,6 +9,11 @@
 //! the schedulers, and Erlang's failure semantics: links, monitors, trapped exits and
 //! exit signals (`signals.rs`), and OTP supervisors: the Lua `supervisor` library,
 //! written in Lua on top of `process` (`supervisor.lua`, loaded by `supervisor.rs`).
+//!
+//! A process body is a Lua state or another engine's ([`Engine`], `engine.rs`:
+//! DESIGN.md decision 7, one scheduler, several engines): cube-lfe's LFE processes
+//! run on the same schedulers, mailboxes, links, monitors, names and limits, reaching
+//! the runtime only through the [`EngineCx`] of their slice.
 //!
 //! Pids of other nodes are pids too (DESIGN.md decision 8): whatever is addressed to
 //! one goes through the [`Distribution`] hook another crate installs
@@ -36,6 +41,7 @@
 
 mod deadline;
 pub mod distribution;
+pub mod engine;
 mod external;
 pub mod io_wait;
 pub mod lazy_module;
@@ -56,6 +62,9 @@ mod timer;
 mod transfer;
 
 pub use distribution::{CallReply, Destination, Distribution, PingReply};
-pub use external::{current_limits, current_pid, from_term, to_term, NodeHandle};
-pub use node::{ExitReason, Limits, Node, Stats, SLICE_REDUCTIONS};
+pub use engine::{Engine, EngineCx, Step};
+pub use external::{
+    current_limits, current_pid, from_term, node_stdout, spawn_engine, to_term, NodeHandle,
+};
+pub use node::{ExitReason, Limits, Node, Stats, DEFAULT_MAX_PROCESSES, SLICE_REDUCTIONS};
 pub use process::Status;

@@ -19,6 +19,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Instant;
 
+/// The default of [`Node::set_max_processes`] (the BEAM's largest `+P`).
+pub const DEFAULT_MAX_PROCESSES: usize = 1 << 20;
+
 /// Reductions in one time slice (the BEAM uses about 4000).
 pub const SLICE_REDUCTIONS: i64 = 4000;
 
@@ -32,6 +35,10 @@ pub enum ExitReason {
         message: Option<String>,
         traceback: Option<String>,
     },
+    /// A reason that is an Erlang term, as an engine's process ends (`exit(Reason)`,
+    /// an uncaught error): never the atom `normal`, which is [`ExitReason::Normal`].
+    /// Lua code sees its text (`signals::reason_text`); engines see the term.
+    Term(Term),
 }
 
 pub use crate::limits::Limits;
@@ -116,6 +123,8 @@ pub(crate) struct NodeInner {
     pub(crate) pings: Mutex<HashMap<Pid, Arc<crate::node_lib::PingSlot>>>,
     /// The `node.call` each process waits on (`node_call.rs`).
     pub(crate) calls: Mutex<HashMap<Pid, Arc<crate::node_call::CallSlot>>>,
+    /// The most live processes engine spawns may reach (`Node::set_max_processes`).
+    max_processes: AtomicUsize,
 }
 
 /// A running node. Dropping it stops the schedulers.
@@ -192,6 +201,7 @@ impl Node {
             node_monitors: Mutex::new(Default::default()),
             pings: Mutex::new(HashMap::new()),
             calls: Mutex::new(HashMap::new()),
+            max_processes: AtomicUsize::new(DEFAULT_MAX_PROCESSES),
         });
         let workers: Vec<Worker<Arc<Process>>> = (0..n).map(|_| Worker::new_fifo()).collect();
         let _ = inner
@@ -236,6 +246,30 @@ impl Node {
         Ok(self
             .inner
             .spawn_with_pid(pid, st, nargs, None, limits, group, None))
+    }
+
+    /// Spawns the node's first process running the engine `body` (`engine.rs`), as
+    /// [`Node::spawn_main`] does for a Lua chunk: its end is waited for with
+    /// [`Node::wait`], and its crash is reported by the embedder, not the node.
+    pub fn spawn_main_engine(&self, body: Box<dyn crate::engine::Engine>) -> Result<Pid, String> {
+        let limits = self.inner.default_limits();
+        let group = limits.is_limited().then(|| Arc::new(Group::new(limits)));
+        let pid = self.inner.new_pid();
+        let _ = self.inner.main_pid.set(pid.id());
+        self.inner
+            .watched
+            .lock()
+            .expect("watched lock")
+            .insert(pid.id());
+        Ok(self
+            .inner
+            .spawn_engine_with_pid(pid, body, None, limits, group))
+    }
+
+    /// The most processes the node runs at once (engine spawns beyond it fail; by
+    /// default 1,048,576, the BEAM's maximum).
+    pub fn set_max_processes(&self, n: usize) {
+        self.inner.max_processes.store(n, Ordering::Relaxed);
     }
 
     /// Waits until process `pid` (one made by `spawn_main`) has ended and returns why.
@@ -290,6 +324,12 @@ impl Node {
         self.inner.dist.set(dist).is_ok()
     }
 
+    /// A writer on the node's standard output (shared with every process's output,
+    /// buffered as theirs), for engines' processes (`engine.rs`).
+    pub fn stdout(&self) -> impl Write + Send + 'static {
+        shared_out(&self.inner)
+    }
+
     pub fn flush_stdout(&self) {
         let _ = self.inner.stdout.lock().expect("stdout lock").flush();
     }
@@ -307,6 +347,14 @@ impl Drop for Node {
             let _ = t.join();
         }
         self.flush_stdout();
+    }
+}
+
+/// A writer on the node's standard output, buffered as the node's is.
+pub(crate) fn shared_out(node: &Arc<NodeInner>) -> SharedOut {
+    SharedOut {
+        out: node.stdout.clone(),
+        by_line: node.stdout_by_line.load(Ordering::Relaxed),
     }
 }
 
@@ -357,6 +405,64 @@ impl NodeInner {
         self.spawn_with_pid(pid, st, nargs, link, limits, group, doomed)
     }
 
+    /// Makes a process running the engine `body` and queues it (`engine.rs`); with
+    /// `link`, linked to that running process before it can run. `Err` when the node
+    /// has [`Node::set_max_processes`] processes already.
+    pub(crate) fn spawn_engine(
+        self: &Arc<Self>,
+        body: Box<dyn crate::engine::Engine>,
+        link: Option<Pid>,
+        limits: Limits,
+        group: Option<Arc<Group>>,
+    ) -> Result<Pid, String> {
+        let max = self.max_processes.load(Ordering::Relaxed);
+        if self.live.load(Ordering::SeqCst) >= max {
+            return Err(format!("too many processes (the node's limit is {max})"));
+        }
+        let pid = self.new_pid();
+        Ok(self.spawn_engine_with_pid(pid, body, link, limits, group))
+    }
+
+    /// The most live processes engine spawns may reach.
+    pub(crate) fn max_processes(&self) -> usize {
+        self.max_processes.load(Ordering::Relaxed)
+    }
+
+    /// Processes alive now.
+    pub(crate) fn live_processes(&self) -> usize {
+        self.live.load(Ordering::SeqCst)
+    }
+
+    /// `spawn_engine` with its pid made already.
+    pub(crate) fn spawn_engine_with_pid(
+        self: &Arc<Self>,
+        pid: Pid,
+        body: Box<dyn crate::engine::Engine>,
+        link: Option<Pid>,
+        limits: Limits,
+        group: Option<Arc<Group>>,
+    ) -> Pid {
+        let mut proc = Process::with_body(pid, crate::process::Body::Engine(body));
+        proc.mailbox.get_mut().expect("mailbox lock").sig.erlang = true;
+        if let Some(g) = &group {
+            g.charge(PROCESS_OVERHEAD);
+        }
+        if group.is_some() || limits != Limits::default() {
+            proc.limited = Some(Box::new(crate::process::Limited { limits, group }));
+        }
+        let p = Arc::new(proc);
+        if let Some(parent) = link {
+            self.link_parent_side(parent, pid);
+            p.mailbox.lock().expect("mailbox lock").sig.add_link(parent);
+        }
+        self.procs.insert(pid.id(), p.clone());
+        let live = self.live.fetch_add(1, Ordering::SeqCst) + 1;
+        self.stats.spawned.fetch_add(1, Ordering::Relaxed);
+        self.stats.peak_processes.fetch_max(live, Ordering::Relaxed);
+        self.enqueue(p);
+        pid
+    }
+
     pub(crate) fn default_limits(&self) -> Limits {
         *self.default_limits.lock().expect("limits lock")
     }
@@ -394,13 +500,19 @@ impl NodeInner {
             proc.limited = Some(Box::new(crate::process::Limited { limits, group }));
         }
         let p = Arc::new(proc);
-        if let Some(st) = p.state.lock().expect("state lock").as_mut() {
-            crate::library::set_process(&mut st.0, &p);
+        if let Some(st) = p
+            .state
+            .lock()
+            .expect("state lock")
+            .as_mut()
+            .and_then(|b| b.lua())
+        {
+            crate::library::set_process(st, &p);
             // SAFETY: the flag is in the process record, which outlives the state:
             // the state lives in `p.state` (dropped before `interrupt`, declared after
             // it) or is taken out only by `exit`, which closes and drops it while it
             // holds the record.
-            unsafe { st.0.set_interrupt_ref(&p.interrupt) };
+            unsafe { st.set_interrupt_ref(&p.interrupt) };
         }
         if let Some(parent) = link {
             self.link_parent_side(parent, pid);
@@ -590,7 +702,7 @@ impl NodeInner {
         }
         // Free the heap now rather than when the last Arc goes.
         if let Ok(mut g) = p.state.lock() {
-            if let Some(mut s) = g.take() {
+            if let Some(crate::process::Body::Lua(mut s)) = g.take() {
                 // Its finalizers run, but cannot hold the scheduler: they get what the
                 // process's limits leave, or a fixed allowance without limits. (A state
                 // without finalizers runs no code when it closes: it is spared making
@@ -741,10 +853,15 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
     };
     let (outcome, wait, error) = {
         let mut guard = p.state.lock().expect("state lock");
-        let Some(st) = guard.as_mut() else {
-            return;
+        let st = match guard.as_mut() {
+            None => return,
+            Some(crate::process::Body::Lua(st)) => &mut st.0,
+            Some(crate::process::Body::Engine(e)) => {
+                let step = run_engine(node, &p, e.as_mut());
+                drop(guard);
+                return after_engine(node, local, p, step);
+            }
         };
-        let st = &mut st.0;
         if interrupt {
             // Whatever it waited for is abandoned: the error unwinds the receive.
             crate::library::abandon_wait(st);
@@ -827,6 +944,87 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
             let (reason, crashed) = error.expect("error described");
             if crashed && Some(p.pid.id()) != node.main_pid.get().copied() {
                 report_crash(node, p.pid, &reason);
+            }
+            node.exit(&p, reason);
+        }
+    }
+}
+
+/// A slice of an engine's process (`engine.rs`): runs it within its limits and
+/// publishes what it used.
+fn run_engine(
+    node: &Arc<NodeInner>,
+    p: &Arc<Process>,
+    e: &mut dyn crate::engine::Engine,
+) -> crate::engine::Step {
+    let slice = match reductions_left(p) {
+        Some(left) => SLICE_REDUCTIONS
+            .min(left.min(i64::MAX as u64) as i64)
+            .max(1),
+        None => SLICE_REDUCTIONS,
+    } as u64;
+    let mut cx = crate::engine::EngineCx {
+        node: node.clone(),
+        process: p.clone(),
+    };
+    let outcome =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| e.resume(&mut cx, slice)));
+    let (step, used) = match outcome {
+        Ok(r) => r,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".to_string());
+            let reason = ExitReason::Error {
+                message: Some(format!("internal error: {what}")),
+                traceback: None,
+            };
+            let report = Some(format!("internal error: {what}"));
+            (crate::engine::Step::Exited { reason, report }, slice)
+        }
+    };
+    p.reductions.fetch_add(used, Ordering::Relaxed);
+    publish(p, e.heap_bytes(), used);
+    let pending = u32::try_from(e.pending_messages()).unwrap_or(u32::MAX);
+    p.skipped_messages.store(pending, Ordering::Relaxed);
+    node.count(|c| &c.reductions, |s| &s.reductions, used);
+    step
+}
+
+/// What the scheduler does after an engine's slice: as after a Lua slice.
+fn after_engine(
+    node: &Arc<NodeInner>,
+    local: &Worker<Arc<Process>>,
+    p: Arc<Process>,
+    step: crate::engine::Step,
+) {
+    use crate::engine::Step;
+    match step {
+        Step::Preempted if out_of_reductions(&p) => {
+            let reason = ExitReason::Error {
+                message: Some("reduction limit exceeded".to_string()),
+                traceback: None,
+            };
+            node.exit(&p, reason);
+        }
+        Step::Preempted => after_preempt(node, local, p),
+        Step::Wait(deadline) => {
+            let seq = p.mailbox.lock().expect("mailbox lock").wait_seq;
+            after_block(node, local, p, deadline.map(|d| (d, seq)))
+        }
+        Step::Exited { reason, report } => {
+            let killed = p.mailbox.lock().expect("mailbox lock").sig.kill.take();
+            if let Some(reason) = killed {
+                node.exit(&p, *reason);
+                return;
+            }
+            if let Some(report) = report {
+                if Some(p.pid.id()) != node.main_pid.get().copied() {
+                    let _ = node.stdout.lock().expect("stdout lock").flush();
+                    eprint!("{report}");
+                }
             }
             node.exit(&p, reason);
         }

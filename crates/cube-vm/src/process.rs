@@ -1,4 +1,5 @@
-//! A process: a Lua state, a mailbox and a scheduling status.
+//! A process: a body (a Lua state or another engine's, `engine.rs`), a mailbox and a
+//! scheduling status.
 //!
 //! The mailbox lock also guards the status, which is what makes wake-ups race-free: a
 //! sender that finds the process `Waiting` makes it `Runnable` and queues it, under the
@@ -91,6 +92,26 @@ pub(crate) struct SendState(pub State);
 //   at `Frozen`'s `Sync` impl (cube-lua's `gc.rs`), which this impl relies on.
 unsafe impl Send for SendState {}
 
+/// What a process runs: a Lua state, or the body of another engine (`engine.rs`).
+/// Lua is a direct arm (no virtual call on its hot path), and inline: boxing the state
+/// would cost every Lua process an allocation and a pointer chase per slice, and the
+/// record stays in its size class with it (`process_record_fits_the_448_byte_class`).
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Body {
+    Lua(SendState),
+    Engine(Box<dyn crate::engine::Engine>),
+}
+
+impl Body {
+    /// The Lua state, if this is a Lua process.
+    pub(crate) fn lua(&mut self) -> Option<&mut State> {
+        match self {
+            Body::Lua(s) => Some(&mut s.0),
+            Body::Engine(_) => None,
+        }
+    }
+}
+
 /// The limits of a limited process (`Process::limited`).
 pub(crate) struct Limited {
     /// Its own limits.
@@ -102,7 +123,7 @@ pub(crate) struct Limited {
 pub struct Process {
     pub pid: Pid,
     pub(crate) mailbox: Mutex<Mailbox>,
-    pub(crate) state: Mutex<Option<SendState>>,
+    pub(crate) state: Mutex<Option<Body>>,
     pub(crate) reductions: AtomicU64,
     /// Heap bytes of the state at the end of its last slice (for `process.info` from
     /// other processes).
@@ -127,6 +148,10 @@ pub struct Process {
 
 impl Process {
     pub(crate) fn new(pid: Pid, state: State) -> Process {
+        Process::with_body(pid, Body::Lua(SendState(state)))
+    }
+
+    pub(crate) fn with_body(pid: Pid, body: Body) -> Process {
         Process {
             pid,
             mailbox: Mutex::new(Mailbox {
@@ -138,7 +163,7 @@ impl Process {
                 io_wait: false,
                 io_ready: false,
             }),
-            state: Mutex::new(Some(SendState(state))),
+            state: Mutex::new(Some(body)),
             reductions: AtomicU64::new(0),
             heap_bytes: AtomicUsize::new(0),
             skipped_messages: AtomicU32::new(0),

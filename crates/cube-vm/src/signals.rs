@@ -27,6 +27,9 @@ pub(crate) struct Signals {
     /// "interrupted!" (`NodeHandle::interrupt`, the shell's Ctrl-C); taken at the start
     /// of the next slice. (Here, beside `trap_exit`, it costs no byte.)
     pub interrupt: bool,
+    /// The process is an engine's (`engine.rs`): EXIT and DOWN messages reach it as
+    /// Erlang tuples, not as Lua records. (A bool beside the others: no byte more.)
+    pub erlang: bool,
     /// Its links, monitors and registered name, made on the first one (boxed: most
     /// processes have none, and inline they cost every process 96 bytes).
     pub rel: Option<Box<Relations>>,
@@ -143,6 +146,7 @@ pub(crate) fn reason_text(r: &ExitReason) -> String {
     match r {
         ExitReason::Normal => "normal".to_string(),
         ExitReason::Error { message, .. } => message.clone().unwrap_or_else(|| "nil".into()),
+        ExitReason::Term(t) => crate::engine::term_text(t),
     }
 }
 
@@ -264,7 +268,11 @@ impl NodeInner {
                 Action::Message => {
                     // Signal messages are small records (a reason's text at most, bounded
                     // by the sender's heap) and are not counted against the receiver.
-                    let term = exit_message(from, reason);
+                    let term = if mb.sig.erlang {
+                        crate::engine::exit_tuple(from, reason)
+                    } else {
+                        exit_message(from, reason)
+                    };
                     mb.inbox.push_back(Queued { term, size: 0 });
                     ((), wake(mb))
                 }
@@ -289,7 +297,11 @@ impl NodeInner {
             if mb.sig.remove_monitoring(r.id()).is_none() {
                 return ((), false);
             }
-            let msg = down_message(r, from, reason);
+            let msg = if mb.sig.erlang {
+                crate::engine::down_tuple(r, from, reason)
+            } else {
+                down_message(r, from, reason)
+            };
             mb.inbox.push_back(Queued { term: msg, size: 0 });
             ((), wake(mb))
         });
@@ -346,14 +358,20 @@ impl NodeInner {
         if linked {
             return LinkResult::Linked;
         }
-        let trapping = self
+        let (trapping, erlang) = self
             .with_live(me, |mb| {
                 mb.sig.remove_link(other);
-                (mb.sig.trap_exit, false)
+                ((mb.sig.trap_exit, mb.sig.erlang), false)
             })
-            .unwrap_or(false);
+            .unwrap_or((false, false));
         if trapping {
-            self.send(me, exit_message(other, &reason_from_text("noproc")));
+            let noproc = reason_from_text("noproc");
+            let msg = if erlang {
+                crate::engine::exit_tuple(other, &noproc)
+            } else {
+                exit_message(other, &noproc)
+            };
+            self.send(me, msg);
             return LinkResult::Linked;
         }
         LinkResult::NoProc

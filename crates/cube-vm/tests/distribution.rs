@@ -42,6 +42,7 @@ fn text(r: &ExitReason) -> String {
     match r {
         ExitReason::Normal => "normal".into(),
         ExitReason::Error { message, .. } => message.clone().unwrap_or_default(),
+        ExitReason::Term(t) => cube_vm::engine::term_text(t),
     }
 }
 

@@ -44,6 +44,7 @@ fn err_text(r: &ExitReason) -> String {
     match r {
         ExitReason::Error { message, .. } => message.clone().unwrap_or_default(),
         ExitReason::Normal => "normal".into(),
+        ExitReason::Term(t) => cube_vm::engine::term_text(t),
     }
 }
 

@@ -32,6 +32,12 @@ pub fn to_eterm(r: &ExitReason) -> Eterm {
     let text = match r {
         ExitReason::Normal => return Eterm::atom("normal"),
         ExitReason::Error { message, .. } => message.as_deref().unwrap_or("nil"),
+        // An engine's term reason: an atom stays an atom (`lfe`'s `(exit 'done)`),
+        // anything else crosses as its printed text, as Lua's reasons do.
+        ExitReason::Term(cube_term::Term::Atom(a)) => return Eterm::atom(a.name()),
+        ExitReason::Term(t) => {
+            return Eterm::binary(cube_vm::engine::term_text(t).as_bytes());
+        }
     };
     if ATOM_REASONS.contains(&text) {
         Eterm::atom(text)

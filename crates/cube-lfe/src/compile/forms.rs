@@ -53,6 +53,7 @@ impl<'a> Compiler<'a> {
             "andalso" | "orelse" => |c, name, args, d| c.andalso_orelse(name == "andalso", args, d),
             "catch" => |c, _, args, d| Ok(Rc::new(Expr::Catch(c.body(args, d)?))),
             "try" => |c, _, args, d| c.try_form(args, d),
+            "receive" => Self::receive,
             "funcall" | "call" => Self::funcall,
             ":" => Self::remote_call,
             "function" | "fun" => Self::function_ref,
@@ -191,6 +192,27 @@ impl<'a> Compiler<'a> {
             [test, then, els] => self.if_form(test, then, Some(els), "if", d),
             _ => Err(bad_form("if")),
         }
+    }
+
+    /// `(receive clause ... [(after timeout body ...)])`.
+    fn receive(&mut self, _: &str, args: &[Sexpr], d: usize) -> Result<ExprRef> {
+        let is_after = |s: &Sexpr| matches!(s, Sexpr::List(p) if matches!(p.first(), Some(Sexpr::Atom(a)) if &**a == "after"));
+        let (clauses, after) = match args.split_last() {
+            Some((last, rest)) if is_after(last) => (rest, Some(last)),
+            _ => (args, None),
+        };
+        if clauses.iter().any(is_after) {
+            return Err(bad_form("receive"));
+        }
+        let clauses = self.clauses(clauses, false, d)?;
+        let after = match after {
+            Some(Sexpr::List(parts)) => match &parts[1..] {
+                [timeout, body @ ..] => Some((self.expr_at(timeout, d)?, self.body(body, d)?)),
+                _ => return Err(bad_form("receive")),
+            },
+            _ => None,
+        };
+        Ok(Rc::new(Expr::Receive { clauses, after }))
     }
 
     fn case(&mut self, _: &str, args: &[Sexpr], d: usize) -> Result<ExprRef> {

@@ -46,5 +46,6 @@ pub fn error_of(src: &str) -> String {
     match run_with(2, 30, src) {
         ExitReason::Error { message, .. } => message.unwrap_or_default(),
         ExitReason::Normal => panic!("the program ended normally"),
+        ExitReason::Term(t) => cube_vm::engine::term_text(&t),
     }
 }

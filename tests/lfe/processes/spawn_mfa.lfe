@@ -1,0 +1,11 @@
+;; spawn of module, function and arguments; messages of every kind of term.
+(let ((me (self)))
+  (spawn 'erlang 'send (list me #(from-mfa 1)))
+  (io:format "~w~n" (list (receive ((tuple 'from-mfa n) n)))))
+(let* ((me (self))
+       (echo (spawn (lambda () (receive ((tuple from x) (! from (tuple 'echo x))))))))
+  (! echo (tuple me (list 1 2.5 'atom "str" #"bin" #(t 1) #M(k v) (* 99999999999 99) -7)))
+  (receive ((tuple 'echo x) (io:format "~p~n" (list x)))))
+(let ((p (spawn_link 'lists 'seq '(1 3))))
+  (io:format "~w~n" (list (is_pid p))))
+(io:format "~w~n" (list (is_reference (make_ref))))

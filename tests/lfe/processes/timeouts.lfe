@@ -1,0 +1,17 @@
+;; receive ... after: timeouts of 0, of some milliseconds, and infinity.
+(io:format "~w~n" (list (receive (x x) (after 0 'empty))))
+(io:format "~w~n" (list (receive (x x) (after 20 'timeout))))
+(! (self) 'here)
+(io:format "~w~n" (list (receive (x x) (after 1000 'timeout))))
+(let ((me (self)))
+  (spawn (lambda () (receive (after 30 (! me 'late))))))
+(io:format "~w~n" (list (receive ('late 'late-arrived) (after 'infinity 'never))))
+(io:format "~w~n" (list (receive ('nothing 'x) (after 10 (+ 1 2)))))
+(io:format "~w~n" (list (timer:sleep 5)))
+(io:format "~w~n" (list (try (receive (x x) (after 'soon 'bad)) (catch ((tuple c r _) (tuple c r))))))
+;; A message that arrives during an after keeps for the next receive.
+(let ((me (self)))
+  (spawn (lambda () (! me 'one)))
+  (timer:sleep 20)
+  (io:format "~w~n" (list (receive ('two 2) (after 0 'none))))
+  (io:format "~w~n" (list (receive ('one 1) (after 0 'none)))))
