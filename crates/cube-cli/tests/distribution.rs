@@ -506,6 +506,14 @@ local m = recv()
 assert(m.node == srv and m.echo[2] == 2 and m.echo[3].a == "b")
 assert(term.type(m.t) == "tuple" and m.t[1] == term.atom"ok" and m.t[2] == 1)
 assert(node.list()[1] == srv)
+-- A table graph with a cycle and sharing crosses whole, both ways.
+local g = {name = "root"}
+g.self = g
+local shared = {1, 2}
+g.a, g.b = shared, shared
+process.send({"srv", srv}, {from=me, x=g})
+m = recv(function(m) return type(m) == "table" and type(m.echo) == "table" and m.echo.name == "root" end)
+assert(m.echo.self == m.echo and m.echo.a == m.echo.b and m.echo.a[2] == 2)
 -- node.call between cube nodes: a global table's function, a Lua error.
 assert(node.call(srv, "string", "upper", {"abc"}) == "ABC")
 local v, why = node.call(srv, "string", "rep", {})

@@ -18,10 +18,15 @@
 //! Integers beyond `i64`, bitstrings, improper lists and ports have no `Term` form yet:
 //! converting them is a [`ConvertError::Unrepresentable`], never a silent change. A Lua
 //! table graph becomes a list when it is a sequence (keys exactly 1..n, or empty) and a
-//! map otherwise (DESIGN.md, "Erlang terms at the Lua boundary"); a cycle is an error.
+//! map otherwise (DESIGN.md, "Erlang terms at the Lua boundary"). A graph that is not a
+//! tree of reasonable size (a cycle, or sharing that would expand past
+//! [`MAX_EXPANDED_TERMS`]) goes whole instead, as `{'$cube_tables', Tables, Marks}`
+//! (each table `{Array, Pairs}`, a table inside one `{'$cube_table', Index}`), which
+//! another cube node turns back into the same graph (DESIGN.md decision 8: between
+//! cube nodes a message keeps its whole table graph); an Erlang node sees that tuple.
 
 use crate::etf::{Eterm, ExtPid, ExtRef, MAX_DEPTH};
-use cube_term::{Atom, Pid, Reference, TableGraph, TableKind, Term};
+use cube_term::{Atom, Pid, Reference, TableGraph, TableKind, TableTerm, Term};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -224,7 +229,10 @@ impl NodeTable {
             Eterm::Float(f) => Term::Float(*f),
             Eterm::Binary(b) => Term::Binary(b.clone()),
             Eterm::List(items) => Term::List(self.terms(items, d)?.into()),
-            Eterm::Tuple(items) => Term::Tuple(self.terms(items, d)?.into()),
+            Eterm::Tuple(items) => match graph_parts(items) {
+                Some((tables, marks)) => self.graph_from_wire(tables, marks, d)?,
+                None => Term::Tuple(self.terms(items, d)?.into()),
+            },
             Eterm::Map(pairs) => Term::Map(
                 pairs
                     .iter()
@@ -245,6 +253,66 @@ impl NodeTable {
         items.iter().map(|t| self.to_term_at(t, depth)).collect()
     }
 
+    /// A table graph sent whole (see the module documentation), checked: every
+    /// `{'$cube_table', I}` names one of its tables.
+    fn graph_from_wire(
+        &self,
+        tables: &[Eterm],
+        marks: &[Eterm],
+        depth: usize,
+    ) -> Result<Term, ConvertError> {
+        let n = tables.len();
+        if n == 0 {
+            return Err(ConvertError::Unrepresentable("empty table graph"));
+        }
+        let value = |t: &Eterm| -> Result<Term, ConvertError> {
+            match table_ref(t) {
+                Some(i) if (i as usize) < n => Ok(Term::TableRef(i)),
+                Some(_) => Err(ConvertError::StrayTableRef),
+                None => self.to_term_at(t, depth),
+            }
+        };
+        let mut out = Vec::with_capacity(n);
+        for t in tables {
+            let bad = || ConvertError::Unrepresentable("malformed table graph");
+            let [Eterm::List(array), Eterm::List(pairs)] = t.as_tuple().ok_or_else(bad)? else {
+                return Err(bad());
+            };
+            let array = array.iter().map(value).collect::<Result<Vec<_>, _>>()?;
+            let mut hash = Vec::with_capacity(pairs.len());
+            for kv in pairs {
+                let [k, v] = kv.as_tuple().ok_or_else(bad)? else {
+                    return Err(bad());
+                };
+                hash.push((value(k)?, value(v)?));
+            }
+            out.push(TableTerm { array, hash });
+        }
+        let mut kinds = Vec::with_capacity(marks.len());
+        for m in marks {
+            let bad = || ConvertError::Unrepresentable("malformed table graph mark");
+            let [Eterm::Int(i), kind] = m.as_tuple().ok_or_else(bad)? else {
+                return Err(bad());
+            };
+            let i = u32::try_from(*i)
+                .ok()
+                .filter(|&i| (i as usize) < n)
+                .ok_or_else(bad)?;
+            let kind = match kind {
+                k if k.is_atom("tuple") => TableKind::Tuple,
+                k if k.is_atom("list") => TableKind::List,
+                _ => return Err(bad()),
+            };
+            kinds.push((i, kind));
+        }
+        kinds.sort_by_key(|(i, _)| *i);
+        kinds.dedup_by_key(|(i, _)| *i);
+        Ok(Term::Tables(Arc::new(TableGraph {
+            tables: out,
+            marks: kinds,
+        })))
+    }
+
     /// The wire term for a `Term`.
     pub fn to_eterm(&self, t: &Term) -> Result<Eterm, ConvertError> {
         let mut cx = ToEterm {
@@ -252,6 +320,7 @@ impl NodeTable {
             graph: None,
             on_path: Vec::new(),
             budget: MAX_EXPANDED_TERMS,
+            whole: false,
         };
         cx.term(t, 0)
     }
@@ -289,6 +358,87 @@ struct ToEterm<'a> {
     on_path: Vec<u32>,
     /// Terms still allowed to be produced.
     budget: usize,
+    /// Writing a graph whole: a `TableRef` is `{'$cube_table', I}`.
+    whole: bool,
+}
+
+/// The tags of a table graph sent whole (see the module documentation).
+const GRAPH_TAG: &str = "$cube_tables";
+const TABLE_REF_TAG: &str = "$cube_table";
+
+/// The tables and marks of `{'$cube_tables', Tables, Marks}`.
+fn graph_parts(items: &[Eterm]) -> Option<(&[Eterm], &[Eterm])> {
+    match items {
+        [tag, Eterm::List(tables), Eterm::List(marks)] if tag.is_atom(GRAPH_TAG) => {
+            Some((tables, marks))
+        }
+        _ => None,
+    }
+}
+
+/// How many terms table 0 of `g` expands to as a tree (a table reached twice counts
+/// twice), if that is at most `limit` and `g` has no cycle reachable from it. One walk
+/// over the graph, without recursion (a depth-first search with an explicit stack:
+/// a table found again while it is still open is a cycle).
+fn tree_size(g: &TableGraph, limit: usize) -> Option<usize> {
+    const NEW: u8 = 0;
+    const OPEN: u8 = 1;
+    const DONE: u8 = 2;
+    let n = g.tables.len();
+    let mut state = vec![NEW; n];
+    let mut size = vec![0usize; n];
+    let children = |i: usize| {
+        let t = &g.tables[i];
+        t.array
+            .iter()
+            .chain(t.hash.iter().flat_map(|(k, v)| [k, v]))
+            .filter_map(|v| match v {
+                Term::TableRef(j) => Some(*j as usize),
+                _ => None,
+            })
+    };
+    let mut stack = vec![(0usize, false)];
+    while let Some((i, closing)) = stack.pop() {
+        if i >= n {
+            return None;
+        }
+        if closing {
+            let t = &g.tables[i];
+            let mut total = 1 + t.array.len() + 2 * t.hash.len();
+            for j in children(i) {
+                total = total.saturating_add(size[j]);
+            }
+            if total > limit {
+                return None;
+            }
+            size[i] = total;
+            state[i] = DONE;
+            continue;
+        }
+        match state[i] {
+            DONE => continue,
+            OPEN => return None,
+            _ => {}
+        }
+        state[i] = OPEN;
+        stack.push((i, true));
+        for j in children(i) {
+            match state.get(j) {
+                Some(&OPEN) | None => return None,
+                Some(&NEW) => stack.push((j, false)),
+                _ => {}
+            }
+        }
+    }
+    size.first().copied()
+}
+
+/// `I` of `{'$cube_table', I}`.
+fn table_ref(t: &Eterm) -> Option<u32> {
+    match t.as_tuple()? {
+        [tag, Eterm::Int(i)] if tag.is_atom(TABLE_REF_TAG) => u32::try_from(*i).ok(),
+        _ => None,
+    }
 }
 
 impl ToEterm<'_> {
@@ -316,10 +466,21 @@ impl ToEterm<'_> {
             Term::Tables(g) => {
                 let outer = self.graph.replace(g.clone());
                 let outer_path = std::mem::take(&mut self.on_path);
-                let out = self.table_at(0, d);
+                let outer_whole = std::mem::replace(&mut self.whole, false);
+                // Not a tree of reasonable size: the whole graph instead.
+                let out = if tree_size(g, self.budget).is_some() {
+                    self.table_at(0, d)
+                } else {
+                    self.whole = true;
+                    self.whole_graph(g, d)
+                };
                 self.graph = outer;
                 self.on_path = outer_path;
+                self.whole = outer_whole;
                 out?
+            }
+            Term::TableRef(i) if self.whole => {
+                Eterm::Tuple(vec![Eterm::atom(TABLE_REF_TAG), Eterm::Int(i64::from(*i))])
             }
             Term::TableRef(i) => self.table_at(*i, d)?,
         })
@@ -327,6 +488,38 @@ impl ToEterm<'_> {
 
     fn terms(&mut self, items: &[Term], depth: usize) -> Result<Vec<Eterm>, ConvertError> {
         items.iter().map(|t| self.term(t, depth)).collect()
+    }
+
+    /// `{'$cube_tables', Tables, Marks}` (see the module documentation).
+    fn whole_graph(&mut self, g: &TableGraph, depth: usize) -> Result<Eterm, ConvertError> {
+        let mut tables = Vec::with_capacity(g.tables.len());
+        for t in &g.tables {
+            let array = self.terms(&t.array, depth)?;
+            let mut pairs = Vec::with_capacity(t.hash.len());
+            for (k, v) in &t.hash {
+                pairs.push(Eterm::Tuple(vec![
+                    self.term(k, depth)?,
+                    self.term(v, depth)?,
+                ]));
+            }
+            tables.push(Eterm::Tuple(vec![Eterm::List(array), Eterm::List(pairs)]));
+        }
+        let marks = g
+            .marks
+            .iter()
+            .map(|(i, kind)| {
+                let kind = match kind {
+                    TableKind::Tuple => "tuple",
+                    TableKind::List => "list",
+                };
+                Eterm::Tuple(vec![Eterm::Int(i64::from(*i)), Eterm::atom(kind)])
+            })
+            .collect();
+        Ok(Eterm::Tuple(vec![
+            Eterm::atom(GRAPH_TAG),
+            Eterm::List(tables),
+            Eterm::List(marks),
+        ]))
     }
 
     /// Table `i` of the current graph: its array part as a tuple or a list if it is
@@ -442,19 +635,56 @@ mod tests {
     }
 
     #[test]
-    fn cycles_are_refused() {
+    fn a_graph_with_a_cycle_or_big_sharing_goes_whole_and_comes_back_the_same() {
         use cube_term::TableTerm;
-        let g = TableGraph {
-            marks: Vec::new(),
-            tables: vec![TableTerm {
-                array: vec![Term::TableRef(0)],
-                hash: vec![],
-            }],
+        // t = {t, x = {1, 2}} with t[1] == t, marks: table 1 is a tuple.
+        let cyclic = TableGraph {
+            marks: vec![(1, TableKind::Tuple)],
+            tables: vec![
+                TableTerm {
+                    array: vec![Term::TableRef(0)],
+                    hash: vec![(Term::binary(b"x"), Term::TableRef(1))],
+                },
+                TableTerm {
+                    array: vec![Term::Int(1), Term::Int(2)],
+                    hash: vec![],
+                },
+            ],
         };
-        assert_eq!(
-            table().to_eterm(&Term::Tables(Arc::new(g))),
-            Err(ConvertError::Cycle)
-        );
+        let t = table();
+        let wire = t.to_eterm(&Term::Tables(Arc::new(cyclic.clone()))).unwrap();
+        assert!(wire
+            .as_tuple()
+            .is_some_and(|items| items[0].is_atom("$cube_tables")));
+        assert_eq!(t.to_term(&wire).unwrap(), Term::Tables(Arc::new(cyclic)));
+        // 40 levels of a table holding the next twice: 2^40 as a tree, 40 tables whole.
+        let n = 40u32;
+        let mut tables: Vec<TableTerm> = (0..n - 1)
+            .map(|i| TableTerm {
+                array: vec![Term::TableRef(i + 1), Term::TableRef(i + 1)],
+                hash: vec![],
+            })
+            .collect();
+        tables.push(TableTerm::default());
+        let shared = TableGraph {
+            marks: Vec::new(),
+            tables,
+        };
+        let wire = t.to_eterm(&Term::Tables(Arc::new(shared.clone()))).unwrap();
+        assert_eq!(t.to_term(&wire).unwrap(), Term::Tables(Arc::new(shared)));
+        // A graph from the wire that names a table it does not have is refused.
+        let stray = Eterm::Tuple(vec![
+            Eterm::atom("$cube_tables"),
+            Eterm::List(vec![Eterm::Tuple(vec![
+                Eterm::List(vec![Eterm::Tuple(vec![
+                    Eterm::atom("$cube_table"),
+                    Eterm::Int(3),
+                ])]),
+                Eterm::List(vec![]),
+            ])]),
+            Eterm::List(vec![]),
+        ]);
+        assert_eq!(t.to_term(&stray), Err(ConvertError::StrayTableRef));
     }
 
     #[test]
