@@ -193,3 +193,21 @@ fn hogwild_example_learns_digits_with_four_processes() {
     );
     ok(&src);
 }
+
+#[test]
+fn a_tensor_too_big_for_the_receiver_ends_the_receiver() {
+    // A 4 MB tensor sent to a process limited to 1 MB counts against its limit in
+    // the mailbox: the receiver ends with "heap limit exceeded", the sender goes on.
+    ok(r#"
+local parent = process.self()
+local small = process.spawn_opt({max_heap = 1048576}, function()
+  local m = process.receive()
+  process.send(m.from, 'got it')
+end)
+process.monitor(small)
+process.send(small, {from = parent, t = torch.FloatTensor(1024, 1024)})
+local m = process.receive(5000)
+assert(type(m) == 'table' and m.reason and tostring(m.reason):find('heap limit exceeded'),
+       'expected the receiver to end: ' .. tostring(m and (m.reason or m)))
+"#);
+}
