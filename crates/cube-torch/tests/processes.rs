@@ -211,3 +211,27 @@ assert(type(m) == 'table' and m.reason and tostring(m.reason):find('heap limit e
        'expected the receiver to end: ' .. tostring(m and (m.reason or m)))
 "#);
 }
+
+#[test]
+fn shared_tensors_in_one_process() {
+    // Views of a shared tensor are shared, copies are not, sharing twice is the same
+    // storage, operations read and write it, and sharing a non-tensor is an error.
+    ok(r#"
+local s = torch.share(torch.FloatTensor{{1, 2}, {3, 4}})
+assert(torch.type(s) == 'torch.FloatTensor' and s:isShared())
+assert(s:narrow(1, 2, 1):isShared() and s:t():isShared())
+assert(not s:clone():isShared() and not (s * 2):isShared())
+local again = s:share()
+again[1][1] = 10
+assert(s[1][1] == 10)
+s:t():select(1, 2):fill(-1)             -- a strided view writes through
+assert(s[1][2] == -1 and s[2][2] == -1 and s[2][1] == 3)
+torch.mm(s, torch.FloatTensor{{1, 0}, {0, 1}}, s:clone())
+assert(s[1][1] == 10 and s:sum() == 11)
+assert(tostring(s):find('torch.FloatTensor of size 2x2', 1, true))
+local ok, e = pcall(function() return torch.share(torch.Tensor(2, 3):t():t()) end)
+assert(ok and e:isShared())
+ok, e = pcall(torch.share, 'x')
+assert(not ok and e:find('torch.Tensor'), e)
+"#);
+}
