@@ -50,9 +50,10 @@
 //! - **Threads.** Candle splits matrix products over rayon's global pool (one thread
 //!   per physical core, or `RAYON_NUM_THREADS`), shared by all scheduler threads; a
 //!   scheduler thread calling a product sleeps until the pool is done. Measured
-//!   (BENCHMARKS.md, "Tensors"): on a 2-core machine, a 1024x1024 float32 product
-//!   takes 47.7 ms with the default pool and 44.6 ms with `RAYON_NUM_THREADS=1`, and
-//!   two processes multiplying at once get 34.9 and 38.0 GFLOP/s in all: within noise.
+//!   (BENCHMARKS.md, "Tensors"): on a busy 2-core machine, a 1024x1024 float32
+//!   product takes 30.8 ms with the default pool and 27.6 ms with
+//!   `RAYON_NUM_THREADS=1`, and two processes multiplying at once get 52.3 and 50.8
+//!   GFLOP/s in all: within noise (an earlier run: 47.7 and 44.6 ms, 34.9 and 38.0).
 //!   So the default stays (a lone process gets every core), and the busy threads exceed
 //!   the cores only when one product runs beside schedulers running Lua, by at most the
 //!   pool's size; `RAYON_NUM_THREADS=1` keeps each product on its caller's thread.
