@@ -378,19 +378,33 @@ impl Tensor {
     /// A tensor with this one's values in a new storage that several processes may
     /// write at once (`torch.share`; see `crate::shared`). A shared tensor is its own
     /// share.
-    pub fn share(&self) -> Result<Tensor, TorchError> {
+    pub fn share(&self) -> Tensor {
         if self.is_shared() {
-            return Ok(self.clone());
+            return self.clone();
         }
-        let values = self.clone_as(self.dtype)?;
+        let values = self.contiguous_copy();
         let buffer = match values.storage.data() {
             Data::Local(b) => Storage::shared(&read(b)),
-            Data::Shared(_) => return Ok(values),
+            Data::Shared(_) => return values,
         };
-        Ok(Tensor {
+        Tensor {
             storage: buffer,
             ..values
-        })
+        }
+    }
+
+    /// A new contiguous tensor of this one's type and values, in a process's own
+    /// storage: one typed copy (no pass through doubles).
+    pub fn contiguous_copy(&self) -> Tensor {
+        let buffer = match self.storage.data() {
+            Data::Local(b) => match &*read(b) {
+                Buffer::F32(v) => Buffer::F32(self.gather(v)),
+                Buffer::F64(v) => Buffer::F64(self.gather(v)),
+            },
+            Data::Shared(SharedBuffer::F32(c)) => Buffer::F32(self.gather_cells(&**c)),
+            Data::Shared(SharedBuffer::F64(c)) => Buffer::F64(self.gather_cells(&**c)),
+        };
+        Tensor::with_buffer(buffer, &self.sizes)
     }
 
     /// A new contiguous tensor with the same values (of type `dtype`).

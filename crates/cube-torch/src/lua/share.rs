@@ -14,7 +14,7 @@
 //! a copy, and writes in place at the same time as the others, without locks
 //! (Hogwild). Its bytes count in the limit of the process that made it.
 
-use super::values::{account, check_tensor, fail, push_tensor, reserve_sizes, tensor_userdata};
+use super::values::{account, check_tensor, push_tensor, reserve_sizes, tensor_userdata};
 use crate::tensor::Tensor;
 use cube_lua::host::{Cx, HostFn, HostResult, Val};
 use cube_lua::{Args, Ret};
@@ -32,8 +32,7 @@ fn share<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
         reserve_sizes(cx, t.sizes(), t.dtype())?;
         cx.charge_bytes(t.numel().saturating_mul(t.dtype().size_in_bytes()))?;
     }
-    let s = t.share().map_err(|e| fail(cx, e))?;
-    push_tensor(cx, s)?;
+    push_tensor(cx, t.share())?;
     Ok(Ret::Values(1))
 }
 
@@ -77,13 +76,9 @@ impl ForeignValue for Sent {
     fn to_lua<'n>(&self, cx: &mut Cx<'n>) -> Val<'n> {
         let t = match self {
             // A message may be materialised more than once (a term is shared by its
-            // clones): each receiver gets a storage of its own. The copy cannot fail
-            // on size (the tensor exists already), only on memory, which the
-            // receiver's limit checked when it took the message.
-            Sent::Copy(t) => match t.clone_as(t.dtype()) {
-                Ok(c) => c,
-                Err(_) => return Val::Nil,
-            },
+            // clones): each receiver gets a storage of its own. Its size was counted
+            // against the receiver's limit when it took the message.
+            Sent::Copy(t) => t.contiguous_copy(),
             Sent::Shared(t) => t.clone(),
         };
         // Counted without a check: taking the message was the check.
@@ -98,7 +93,7 @@ fn send_tensor<'n>(cx: &Cx<'n>, v: Val<'n>) -> Option<Foreign> {
     let sent = if t.is_shared() {
         Sent::Shared(t.clone())
     } else {
-        Sent::Copy(t.clone_as(t.dtype()).ok()?)
+        Sent::Copy(t.contiguous_copy())
     };
     Some(Foreign::new(sent))
 }
