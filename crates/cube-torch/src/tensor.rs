@@ -464,6 +464,27 @@ impl Tensor {
     pub fn assign_candle(&self, t: &candle_core::Tensor) -> Result<(), TorchError> {
         self.check_count(t.elem_count())?;
         let flat = t.flatten_all()?.to_dtype(self.dtype.candle())?;
+        // Candle's own buffer, borrowed when it is a contiguous CPU one (a result
+        // usually is): one copy into the view rather than two.
+        let (storage, layout) = flat.storage_and_layout();
+        if let (candle_core::Storage::Cpu(cpu), Some((s, e))) =
+            (&*storage, layout.contiguous_offsets())
+        {
+            match self.storage.data() {
+                Data::Local(b) => match &mut *write(b) {
+                    Buffer::F32(v) => self.scatter(v, slice_of::<f32>(cpu, s, e)?),
+                    Buffer::F64(v) => self.scatter(v, slice_of::<f64>(cpu, s, e)?),
+                },
+                Data::Shared(SharedBuffer::F32(c)) => {
+                    self.scatter_cells(&**c, slice_of::<f32>(cpu, s, e)?)
+                }
+                Data::Shared(SharedBuffer::F64(c)) => {
+                    self.scatter_cells(&**c, slice_of::<f64>(cpu, s, e)?)
+                }
+            }
+            return Ok(());
+        }
+        drop(storage);
         match self.storage.data() {
             Data::Local(b) => match &mut *write(b) {
                 Buffer::F32(v) => self.scatter(v, &flat.to_vec1::<f32>()?),
@@ -474,6 +495,17 @@ impl Tensor {
         }
         Ok(())
     }
+}
+
+/// Elements `start..end` of a candle CPU buffer of element type `T`.
+fn slice_of<T: candle_core::WithDType>(
+    cpu: &candle_core::CpuStorage,
+    start: usize,
+    end: usize,
+) -> Result<&[T], TorchError> {
+    cpu.as_slice::<T>()?
+        .get(start..end)
+        .ok_or_else(|| TorchError::new("candle returned a tensor of the wrong length"))
 }
 
 #[cfg(test)]
