@@ -53,10 +53,13 @@
 //!   (BENCHMARKS.md, "Tensors"): on a busy 2-core machine, a 1024x1024 float32
 //!   product takes 30.8 ms with the default pool and 27.6 ms with
 //!   `RAYON_NUM_THREADS=1`, and two processes multiplying at once get 52.3 and 50.8
-//!   GFLOP/s in all: within noise (an earlier run: 47.7 and 44.6 ms, 34.9 and 38.0).
-//!   So the default stays (a lone process gets every core), and the busy threads exceed
-//!   the cores only when one product runs beside schedulers running Lua, by at most the
-//!   pool's size; `RAYON_NUM_THREADS=1` keeps each product on its caller's thread.
+//!   GFLOP/s in all; over three runs one thread was as fast or faster in 5 of 6
+//!   comparisons (the machine was shared). The default stays all the same: candle
+//!   reads the variable itself and changing the environment once threads run is not
+//!   sound, and on an idle many-core machine a lone process gets every core. The busy
+//!   threads exceed the cores only when a product runs beside schedulers running Lua,
+//!   by at most the pool's size; `RAYON_NUM_THREADS=1` keeps each product on its
+//!   caller's thread and is the better setting on a small or shared machine.
 //!
 //! Autograd (candle's `Var`, used by [`nn`]) and message copying both start from
 //! [`Tensor::to_candle`] / [`Tensor::contiguous_values`] and [`Tensor::from_candle`],
