@@ -80,6 +80,8 @@ pub enum ConvertError {
     ForeignLocalRef,
     #[error("unknown reference")]
     UnknownRef,
+    #[error("a {0} cannot be sent to another node")]
+    LocalOnly(&'static str),
 }
 
 /// Most terms one table graph may expand to (a graph sharing a table twice at each of
@@ -483,6 +485,8 @@ impl ToEterm<'_> {
                 Eterm::Tuple(vec![Eterm::atom(TABLE_REF_TAG), Eterm::Int(i64::from(*i))])
             }
             Term::TableRef(i) => self.table_at(*i, d)?,
+            // A library's userdata (a tensor) lives in this node's memory only.
+            Term::Foreign(f) => return Err(ConvertError::LocalOnly(f.value().type_name())),
         })
     }
 

@@ -109,6 +109,7 @@ fn leaf(t: &Term) -> Json {
             Json::Object(o)
         }
         Term::Tables(_) | Term::TableRef(_) => Json::Null,
+        Term::Foreign(f) => Json::String(f.value().type_name().to_string()),
     }
 }
 

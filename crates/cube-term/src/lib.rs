@@ -18,6 +18,7 @@
 //! | table | [`Term::Tables`]: an arena of the message's tables keeping sharing and cycles ([`term`]) |
 //! | pid / reference userdata | [`Term::Pid`] / [`Term::Ref`], through a [`Bridge`] the runtime provides |
 //! | atom values, tuple/list-marked tables (the runtime's `term` library) | [`Term::Atom`]; the table's mark in [`TableGraph::marks`], through the [`Bridge`] |
+//! | userdata of a library that registered a sender (cube-torch's tensors) | [`Term::Foreign`] ([`foreign`]) |
 //! | function, coroutine, other userdata | refused: [`CopyError`] |
 //!
 //! ```
@@ -44,7 +45,7 @@
 //! ```
 //!
 //! Modules: [`term`] (the value), [`atom`] (the atom table), [`number`] (number
-//! mapping), [`bridge`] (pid hook), [`error`]; the copy itself is in `lua_to_term` and
+//! mapping), [`bridge`] (pid hook), [`foreign`] (libraries' sendable userdata), [`error`]; the copy itself is in `lua_to_term` and
 //! `term_to_lua`, iterative so that nesting depth never exhausts the Rust stack. Lua
 //! values are read and made through cube-lua's host interface (`cube_lua::host`), so a
 //! conversion cannot keep a value past its context.
@@ -53,6 +54,7 @@ mod addr_map;
 pub mod atom;
 pub mod bridge;
 pub mod error;
+pub mod foreign;
 mod lua_to_term;
 pub mod number;
 pub mod term;
@@ -61,6 +63,7 @@ mod term_to_lua;
 pub use atom::Atom;
 pub use bridge::{Bridge, NoBridge};
 pub use error::{CopyError, Place};
+pub use foreign::{register_sender, Foreign, ForeignValue};
 pub use lua_to_term::{to_term, to_term_with};
 pub use term::{Binary, Pid, Reference, TableGraph, TableKind, TableTerm, Term};
 pub use term_to_lua::{from_term, from_term_with};

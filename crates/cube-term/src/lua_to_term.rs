@@ -24,7 +24,7 @@ pub fn to_term<'n>(cx: &Cx<'n>, v: Val<'n>) -> Result<Term, CopyError> {
 }
 
 /// Copies `v` into a term. Functions, coroutines, light userdata and userdata that
-/// `bridge` does not map are refused with an error naming the type and the place.
+/// neither `bridge` nor a registered library ([`crate::foreign`]) maps are refused with an error naming the type and the place.
 /// Reads the heap only; nothing is allocated in it and no Lua code runs (no
 /// metamethods: a message is copied raw).
 pub fn to_term_with<'n>(cx: &Cx<'n>, v: Val<'n>, bridge: &dyn Bridge) -> Result<Term, CopyError> {
@@ -122,7 +122,12 @@ impl<'n> Copier<'_, 'n> {
             ),
             Val::Table(t) => Term::TableRef(self.discover(t, parent, key, as_key)),
             Val::UserData(_) | Val::LightUserData(_) => {
-                self.bridge.userdata_to_term(self.cx, v).ok_or("userdata")?
+                match self.bridge.userdata_to_term(self.cx, v) {
+                    Some(t) => t,
+                    None => Term::Foreign(
+                        crate::foreign::userdata_to_foreign(self.cx, v).ok_or("userdata")?,
+                    ),
+                }
             }
             Val::Function(_) => return Err("function"),
             Val::Thread(_) => return Err("thread"),

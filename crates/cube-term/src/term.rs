@@ -28,6 +28,7 @@
 //! nested `Map`, `List` or `Tuple` terms).
 
 use crate::atom::Atom;
+use crate::foreign::Foreign;
 use std::fmt;
 use std::sync::Arc;
 
@@ -51,6 +52,8 @@ pub enum Term {
     Tables(Arc<TableGraph>),
     /// Table `n` of the innermost enclosing [`Term::Tables`]; meaningless elsewhere.
     TableRef(u32),
+    /// A library's userdata that travels in messages (a tensor): see [`crate::foreign`].
+    Foreign(Foreign),
 }
 
 /// The Lua tables of one message, each once. Table 0 is the one that was sent.

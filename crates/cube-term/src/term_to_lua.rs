@@ -126,6 +126,7 @@ impl<'t, 'n> Builder<'_, 't, 'n> {
             Term::TableRef(i) => arena
                 .and_then(|a| self.arenas[a].get(*i as usize))
                 .map_or(Val::Nil, |t| Val::Table(*t)),
+            Term::Foreign(f) => f.value().to_lua(self.cx),
         }
     }
 

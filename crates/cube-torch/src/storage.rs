@@ -1,13 +1,17 @@
 //! Storage: the flat, typed buffer that tensors view (Torch7's `Storage`).
 //!
-//! A buffer is shared by every view of it through an `Arc<RwLock<_>>`: a `narrow`,
-//! `select` or `transpose` view writes through to the tensor it came from, as in Torch.
-//! The lock is uncontended within a process (a process runs on one thread at a time);
-//! it is there so that the buffer is `Send + Sync`, which a process's heap needs (it
-//! migrates between schedulers) and which a later `torch.share` can build on.
+//! A buffer is shared by every view of it through an `Arc`: a `narrow`, `select` or
+//! `transpose` view writes through to the tensor it came from, as in Torch. A
+//! process's own buffer sits behind an `RwLock`, uncontended (a process runs on one
+//! thread at a time); it is there so that the buffer is `Send + Sync`, which a
+//! process's heap needs (it migrates between schedulers). A `torch.share`d buffer is
+//! a [`SharedBuffer`] of atomics instead, written by several processes at once
+//! without locks.
 
+use crate::account::{Account, Charge};
 use crate::error::TorchError;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use crate::shared::SharedBuffer;
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// The element types cube's tensors have: Torch7's `FloatTensor` and `DoubleTensor`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,27 +133,113 @@ impl Buffer {
     }
 }
 
-/// A buffer shared by the views of it.
+/// A buffer shared by the views of it: a process's own (behind an uncontended lock),
+/// or one that several processes update at once (`torch.share`, [`SharedBuffer`]).
 #[derive(Clone, Debug)]
-pub struct Storage(Arc<RwLock<Buffer>>);
+pub struct Storage(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    data: Data,
+    /// The process account the bytes are counted in (`crate::account`), once a
+    /// process holds the storage in a Lua value; released when the storage is dropped.
+    charge: OnceLock<Charge>,
+}
+
+/// Where a storage's elements are.
+#[derive(Debug)]
+pub enum Data {
+    Local(RwLock<Buffer>),
+    Shared(SharedBuffer),
+}
 
 impl Storage {
     pub fn new(buffer: Buffer) -> Storage {
-        Storage(Arc::new(RwLock::new(buffer)))
+        Storage::of(Data::Local(RwLock::new(buffer)))
     }
 
-    /// Reads the buffer. A poisoned lock (a panic while it was held) still holds a
-    /// buffer of the right length; its values are whatever was written.
-    pub fn read(&self) -> RwLockReadGuard<'_, Buffer> {
-        self.0.read().unwrap_or_else(|e| e.into_inner())
+    /// A storage that several processes may hold and write at once (Hogwild).
+    pub fn shared(buffer: &Buffer) -> Storage {
+        Storage::of(Data::Shared(SharedBuffer::from_buffer(buffer)))
     }
 
-    pub fn write(&self) -> RwLockWriteGuard<'_, Buffer> {
-        self.0.write().unwrap_or_else(|e| e.into_inner())
+    fn of(data: Data) -> Storage {
+        Storage(Arc::new(Inner {
+            data,
+            charge: OnceLock::new(),
+        }))
+    }
+
+    pub fn data(&self) -> &Data {
+        &self.0.data
+    }
+
+    pub fn is_shared(&self) -> bool {
+        matches!(self.0.data, Data::Shared(_))
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.0.data {
+            Data::Local(b) => read(b).len(),
+            Data::Shared(s) => s.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Element `i` as a double (callers check `i < len`).
+    pub fn get(&self, i: usize) -> f64 {
+        match &self.0.data {
+            Data::Local(b) => read(b).get(i),
+            Data::Shared(s) => s.get(i),
+        }
+    }
+
+    /// Sets element `i`, rounding to the storage's type.
+    pub fn set(&self, i: usize, x: f64) {
+        match &self.0.data {
+            Data::Local(b) => write(b).set(i, x),
+            Data::Shared(s) => s.set(i, x),
+        }
     }
 
     /// True if both are the same buffer.
     pub fn same(&self, other: &Storage) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
+
+    /// Counts the storage's bytes in `account` unless it is counted already (in this
+    /// process's account or another's: a shared storage counts where it was made).
+    /// True if it was counted just now.
+    pub fn charge_to(&self, account: &Account) -> bool {
+        if self.0.charge.get().is_some() {
+            return false;
+        }
+        let bytes = self.len().saturating_mul(self.dtype().size_in_bytes());
+        let mut fresh = false;
+        self.0.charge.get_or_init(|| {
+            fresh = true;
+            account.charge(bytes)
+        });
+        fresh
+    }
+
+    pub fn dtype(&self) -> DType {
+        match &self.0.data {
+            Data::Local(b) => read(b).dtype(),
+            Data::Shared(s) => s.dtype(),
+        }
+    }
+}
+
+/// Reads a process's own buffer. A poisoned lock (a panic while it was held) still
+/// holds a buffer of the right length; its values are whatever was written.
+pub fn read(b: &RwLock<Buffer>) -> RwLockReadGuard<'_, Buffer> {
+    b.read().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn write(b: &RwLock<Buffer>) -> RwLockWriteGuard<'_, Buffer> {
+    b.write().unwrap_or_else(|e| e.into_inner())
 }

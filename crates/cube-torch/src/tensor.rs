@@ -10,7 +10,8 @@
 //! [`Tensor::contiguous_values`] and need nothing else from this module.
 
 use crate::error::{shape_text, TorchError};
-use crate::storage::{check_alloc, Buffer, DType, Storage};
+use crate::shared::{Cells, SharedBuffer};
+use crate::storage::{check_alloc, read, write, Buffer, DType, Data, Storage};
 
 /// A strided view of a storage. Dimensions are 0-based here; the Lua layer converts
 /// Torch's 1-based ones. A tensor with no dimension is empty (Torch7's
@@ -264,21 +265,47 @@ impl Tensor {
 
     pub fn get(&self, index: &[usize]) -> Result<f64, TorchError> {
         let pos = self.index_of(index)?;
-        Ok(self.storage.read().get(pos))
+        Ok(self.storage.get(pos))
     }
 
     pub fn set(&self, index: &[usize], x: f64) -> Result<(), TorchError> {
         let pos = self.index_of(index)?;
-        self.storage.write().set(pos, x);
+        self.storage.set(pos, x);
         Ok(())
     }
 
     /// The elements in row-major order, as doubles.
     pub fn contiguous_values(&self) -> Vec<f64> {
-        match &*self.storage.read() {
-            Buffer::F32(v) => self.gather(v).into_iter().map(f64::from).collect(),
-            Buffer::F64(v) => self.gather(v),
+        match self.storage.data() {
+            Data::Local(b) => match &*read(b) {
+                Buffer::F32(v) => self.gather(v).into_iter().map(f64::from).collect(),
+                Buffer::F64(v) => self.gather(v),
+            },
+            Data::Shared(SharedBuffer::F32(c)) => {
+                self.gather_cells(&**c).into_iter().map(f64::from).collect()
+            }
+            Data::Shared(SharedBuffer::F64(c)) => self.gather_cells(&**c),
         }
+    }
+
+    /// As `gather` from a shared buffer: one relaxed load per element.
+    fn gather_cells<T, C: Cells<T> + ?Sized>(&self, cells: &C) -> Vec<T> {
+        let mut out = Vec::with_capacity(self.numel());
+        if self.is_contiguous() {
+            out.extend((self.offset..self.offset + self.numel()).map(|i| cells.load(i)));
+        } else {
+            self.for_each_index(|i| out.push(cells.load(i)));
+        }
+        out
+    }
+
+    /// As `scatter` into a shared buffer: one relaxed store per element.
+    fn scatter_cells<T: Copy, C: Cells<T> + ?Sized>(&self, cells: &C, values: &[T]) {
+        let mut k = 0;
+        self.for_each_index(|i| {
+            cells.store(i, values[k]);
+            k += 1;
+        });
     }
 
     /// The view's elements of `buffer` (its storage's), row-major; one slice copy when
@@ -320,20 +347,64 @@ impl Tensor {
     /// Writes `values` (row-major) into the view's elements, rounding to its type.
     pub fn assign_values(&self, values: &[f64]) -> Result<(), TorchError> {
         self.check_count(values.len())?;
-        match &mut *self.storage.write() {
-            Buffer::F64(v) => self.scatter(v, values),
-            Buffer::F32(v) => {
-                let rounded: Vec<f32> = values.iter().map(|x| *x as f32).collect();
-                self.scatter(v, &rounded)
-            }
+        let rounded = || -> Vec<f32> { values.iter().map(|x| *x as f32).collect() };
+        match self.storage.data() {
+            Data::Local(b) => match &mut *write(b) {
+                Buffer::F64(v) => self.scatter(v, values),
+                Buffer::F32(v) => self.scatter(v, &rounded()),
+            },
+            Data::Shared(SharedBuffer::F64(c)) => self.scatter_cells(&**c, values),
+            Data::Shared(SharedBuffer::F32(c)) => self.scatter_cells(&**c, &rounded()),
         }
         Ok(())
     }
 
     /// Sets every element to `x`.
     pub fn fill(&self, x: f64) {
-        let mut buf = self.storage.write();
-        self.for_each_index(|i| buf.set(i, x));
+        match self.storage.data() {
+            Data::Local(b) => {
+                let mut buf = write(b);
+                self.for_each_index(|i| buf.set(i, x));
+            }
+            Data::Shared(c) => self.for_each_index(|i| c.set(i, x)),
+        }
+    }
+
+    /// True if the storage is a `torch.share`d one.
+    pub fn is_shared(&self) -> bool {
+        self.storage.is_shared()
+    }
+
+    /// A tensor with this one's values in a new storage that several processes may
+    /// write at once (`torch.share`; see `crate::shared`). A shared tensor is its own
+    /// share.
+    pub fn share(&self) -> Tensor {
+        if self.is_shared() {
+            return self.clone();
+        }
+        let values = self.contiguous_copy();
+        let buffer = match values.storage.data() {
+            Data::Local(b) => Storage::shared(&read(b)),
+            Data::Shared(_) => return values,
+        };
+        Tensor {
+            storage: buffer,
+            ..values
+        }
+    }
+
+    /// A new contiguous tensor of this one's type and values, in a process's own
+    /// storage: one typed copy (no pass through doubles).
+    pub fn contiguous_copy(&self) -> Tensor {
+        let buffer = match self.storage.data() {
+            Data::Local(b) => match &*read(b) {
+                Buffer::F32(v) => Buffer::F32(self.gather(v)),
+                Buffer::F64(v) => Buffer::F64(self.gather(v)),
+            },
+            Data::Shared(SharedBuffer::F32(c)) => Buffer::F32(self.gather_cells(&**c)),
+            Data::Shared(SharedBuffer::F64(c)) => Buffer::F64(self.gather_cells(&**c)),
+        };
+        Tensor::with_buffer(buffer, &self.sizes)
     }
 
     /// A new contiguous tensor with the same values (of type `dtype`).
@@ -353,9 +424,17 @@ impl Tensor {
         } else {
             self.sizes.clone()
         };
-        let t = match &*self.storage.read() {
-            Buffer::F32(v) => candle_core::Tensor::from_vec(self.gather(v), shape, dev)?,
-            Buffer::F64(v) => candle_core::Tensor::from_vec(self.gather(v), shape, dev)?,
+        let t = match self.storage.data() {
+            Data::Local(b) => match &*read(b) {
+                Buffer::F32(v) => candle_core::Tensor::from_vec(self.gather(v), shape, dev)?,
+                Buffer::F64(v) => candle_core::Tensor::from_vec(self.gather(v), shape, dev)?,
+            },
+            Data::Shared(SharedBuffer::F32(c)) => {
+                candle_core::Tensor::from_vec(self.gather_cells(&**c), shape, dev)?
+            }
+            Data::Shared(SharedBuffer::F64(c)) => {
+                candle_core::Tensor::from_vec(self.gather_cells(&**c), shape, dev)?
+            }
         };
         Ok(t)
     }
@@ -385,12 +464,48 @@ impl Tensor {
     pub fn assign_candle(&self, t: &candle_core::Tensor) -> Result<(), TorchError> {
         self.check_count(t.elem_count())?;
         let flat = t.flatten_all()?.to_dtype(self.dtype.candle())?;
-        match &mut *self.storage.write() {
-            Buffer::F32(v) => self.scatter(v, &flat.to_vec1::<f32>()?),
-            Buffer::F64(v) => self.scatter(v, &flat.to_vec1::<f64>()?),
+        // Candle's own buffer, borrowed when it is a contiguous CPU one (a result
+        // usually is): one copy into the view rather than two.
+        let (storage, layout) = flat.storage_and_layout();
+        if let (candle_core::Storage::Cpu(cpu), Some((s, e))) =
+            (&*storage, layout.contiguous_offsets())
+        {
+            match self.storage.data() {
+                Data::Local(b) => match &mut *write(b) {
+                    Buffer::F32(v) => self.scatter(v, slice_of::<f32>(cpu, s, e)?),
+                    Buffer::F64(v) => self.scatter(v, slice_of::<f64>(cpu, s, e)?),
+                },
+                Data::Shared(SharedBuffer::F32(c)) => {
+                    self.scatter_cells(&**c, slice_of::<f32>(cpu, s, e)?)
+                }
+                Data::Shared(SharedBuffer::F64(c)) => {
+                    self.scatter_cells(&**c, slice_of::<f64>(cpu, s, e)?)
+                }
+            }
+            return Ok(());
+        }
+        drop(storage);
+        match self.storage.data() {
+            Data::Local(b) => match &mut *write(b) {
+                Buffer::F32(v) => self.scatter(v, &flat.to_vec1::<f32>()?),
+                Buffer::F64(v) => self.scatter(v, &flat.to_vec1::<f64>()?),
+            },
+            Data::Shared(SharedBuffer::F32(c)) => self.scatter_cells(&**c, &flat.to_vec1::<f32>()?),
+            Data::Shared(SharedBuffer::F64(c)) => self.scatter_cells(&**c, &flat.to_vec1::<f64>()?),
         }
         Ok(())
     }
+}
+
+/// Elements `start..end` of a candle CPU buffer of element type `T`.
+fn slice_of<T: candle_core::WithDType>(
+    cpu: &candle_core::CpuStorage,
+    start: usize,
+    end: usize,
+) -> Result<&[T], TorchError> {
+    cpu.as_slice::<T>()?
+        .get(start..end)
+        .ok_or_else(|| TorchError::new("candle returned a tensor of the wrong length"))
 }
 
 #[cfg(test)]

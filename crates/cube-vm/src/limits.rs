@@ -223,6 +223,7 @@ pub fn term_size(t: &Term) -> usize {
                     }
                 }
             }
+            Term::Foreign(f) => total = total.saturating_add(f.value().byte_size()),
             _ => {}
         }
     }
@@ -250,6 +251,25 @@ mod tests {
         let many = term_size(&Term::List(vec![Term::Binary(b.clone()); 100].into()));
         assert!((1000..1200).contains(&one), "{one}");
         assert!(many < 1000 + 100 * 16 + 200, "{many}");
+    }
+
+    #[test]
+    fn foreign_values_count_their_bytes() {
+        #[derive(Debug)]
+        struct Big;
+        impl cube_term::ForeignValue for Big {
+            fn type_name(&self) -> &'static str {
+                "big"
+            }
+            fn byte_size(&self) -> usize {
+                1 << 20
+            }
+            fn to_lua<'n>(&self, _cx: &mut cube_lua::host::Cx<'n>) -> cube_lua::host::Val<'n> {
+                cube_lua::host::Val::Nil
+            }
+        }
+        let t = Term::List(vec![Term::Foreign(cube_term::Foreign::new(Big))].into());
+        assert!(term_size(&t) >= 1 << 20);
     }
 
     #[test]

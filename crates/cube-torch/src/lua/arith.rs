@@ -17,7 +17,7 @@
 //! elements, `t * n`, `t / n`, `-t`; `t1 * t2` is `dot` (two vectors, a number), `mv`
 //! (matrix, vector) or `mm` (two matrices).
 
-use super::values::{fail, tensor_of, tensor_val};
+use super::values::{adopt, fail, tensor_of, tensor_val};
 use crate::error::{shape_text, TorchError};
 use crate::ops::{self, Binary, Unary};
 use crate::tensor::Tensor;
@@ -267,6 +267,7 @@ fn store<'n>(cx: &mut Cx<'n>, dest_val: Val<'n>, dest: &Tensor, result: &Ct) -> 
         return dest.assign_candle(result).map_err(|e| fail(cx, e));
     }
     let fresh = Tensor::from_candle(result, dest.dtype()).map_err(|e| fail(cx, e))?;
+    adopt(cx, &fresh)?;
     match cx.userdata_mut::<Tensor>(dest_val) {
         Some(slot) => {
             *slot = fresh;
@@ -318,7 +319,7 @@ fn function_form<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
             Out::T(r) => {
                 let dtype = dtype.unwrap_or(crate::storage::DType::F64);
                 let fresh = Tensor::from_candle(&r, dtype).map_err(|e| fail(cx, e))?;
-                let v = tensor_val(cx, fresh);
+                let v = tensor_val(cx, fresh)?;
                 cx.push(v);
             }
         }
@@ -352,7 +353,7 @@ pub(crate) const METAMETHODS: &[(&str, HostFn)] = &[
 fn push_new<'n>(cx: &mut Cx<'n>, r: Result<Ct, TorchError>, like: &Tensor) -> HostResult<'n, Ret> {
     let r = r.map_err(|e| fail(cx, e))?;
     let fresh = Tensor::from_candle(&r, like.dtype()).map_err(|e| fail(cx, e))?;
-    let v = tensor_val(cx, fresh);
+    let v = tensor_val(cx, fresh)?;
     cx.push(v);
     Ok(Ret::Values(1))
 }

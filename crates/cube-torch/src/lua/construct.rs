@@ -60,7 +60,7 @@ const MAX_TABLE_DEPTH: usize = 64;
 fn construct<'n>(cx: &mut Cx<'n>, a: Args, dtype: DType) -> HostResult<'n, Ret> {
     let first = cx.arg(a, 1);
     if a.len == 0 || first.is_nil() {
-        push_tensor(cx, Tensor::empty(dtype));
+        push_tensor(cx, Tensor::empty(dtype))?;
         return Ok(Ret::Values(1));
     }
     if let Some(t) = tensor_of(cx, first) {
@@ -71,7 +71,7 @@ fn construct<'n>(cx: &mut Cx<'n>, a: Args, dtype: DType) -> HostResult<'n, Ret> 
                 t.dtype().tensor_name()
             )));
         }
-        push_tensor(cx, t);
+        push_tensor(cx, t)?;
         return Ok(Ret::Values(1));
     }
     if let Val::Table(_) = first {
@@ -85,14 +85,14 @@ fn construct<'n>(cx: &mut Cx<'n>, a: Args, dtype: DType) -> HostResult<'n, Ret> 
             v = cx.raw_get_int(t, 1);
         }
         if sizes.contains(&0) {
-            push_tensor(cx, Tensor::empty(dtype));
+            push_tensor(cx, Tensor::empty(dtype))?;
             return Ok(Ret::Values(1));
         }
         reserve_sizes(cx, &sizes, dtype)?;
         let mut values = Vec::new();
         flatten_table(cx, first, &sizes, 0, &mut values).map_err(|e| fail(cx, e))?;
         let t = Tensor::from_values(dtype, &sizes, values).map_err(|e| fail(cx, e))?;
-        push_tensor(cx, t);
+        push_tensor(cx, t)?;
         return Ok(Ret::Values(1));
     }
     let sizes = torch_sizes(sizes_from_args(cx, a, 1)?);
@@ -154,7 +154,7 @@ fn new_filled<'n>(
     let t = Tensor::zeros(dtype, sizes).map_err(|e| fail(cx, e))?;
     let values: Vec<f64> = (0..t.numel()).map(&mut f).collect();
     t.assign_values(&values).map_err(|e| fail(cx, e))?;
-    push_tensor(cx, t);
+    push_tensor(cx, t)?;
     Ok(Ret::Values(1))
 }
 

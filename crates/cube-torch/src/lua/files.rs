@@ -46,11 +46,11 @@ fn save<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
 fn load<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     let path = cx.check_str(a, 1)?.to_str_lossy().into_owned();
     match file::load(&path).map_err(|e| fail(cx, e))? {
-        Loaded::Single(t) => push_tensor(cx, t),
+        Loaded::Single(t) => push_tensor(cx, t)?,
         Loaded::Named(named) => {
             let table = cx.new_table_with(0, named.len());
             for (name, t) in named {
-                let v = tensor_val(cx, t);
+                let v = tensor_val(cx, t)?;
                 let k = cx.new_str(name.as_bytes());
                 if cx.raw_set(table, k, v).is_err() {
                     return Err(cx.rt_error("torch.load: bad tensor name"));

@@ -59,7 +59,7 @@ fn push_num<'n>(cx: &mut Cx<'n>, x: f64) -> HostResult<'n, Ret> {
 }
 
 fn ret_tensor<'n>(cx: &mut Cx<'n>, t: Tensor) -> HostResult<'n, Ret> {
-    push_tensor(cx, t);
+    push_tensor(cx, t)?;
     Ok(Ret::Values(1))
 }
 

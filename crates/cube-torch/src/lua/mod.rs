@@ -10,6 +10,7 @@
 //! - `reduce.rs`: `sum mean max min std var`;
 //! - `size.rs`: the LongStorage of sizes that `t:size()` returns;
 //! - `files.rs`: `torch.save`/`torch.load`;
+//! - `share.rs`: tensors in messages (copied) and `torch.share` (Hogwild storage);
 //! - `values.rs`: converting between Lua values and tensors, and errors.
 //!
 //! `open` also installs `nn` and `optim` (crate modules [`crate::nn`],
@@ -21,11 +22,12 @@ mod construct;
 mod files;
 mod methods;
 mod reduce;
+mod share;
 mod size;
 mod values;
 
 pub(crate) use construct::with_rng;
-pub(crate) use values::{check_tensor, fail, push_tensor, reserve_sizes, tensor_of};
+pub(crate) use values::{adopt, check_tensor, fail, push_tensor, reserve_sizes, tensor_of};
 
 use crate::rng::Rng;
 use crate::storage::DType;
@@ -48,6 +50,8 @@ const SETTINGS_KEY: &str = "cube.torch.settings";
 /// A process's own settings: the default tensor type and the random generator.
 pub(crate) struct Settings {
     pub default_type: DType,
+    /// The bytes of the process's tensors (`crate::account`).
+    pub account: crate::account::Account,
     /// Made on first use (seeded from the clock) unless `manualSeed` came first.
     pub rng: Option<Rng>,
 }
@@ -61,11 +65,13 @@ pub fn open(st: &mut State, access: Access) {
 }
 
 fn install(cx: &mut Cx<'_>, access: Access) {
+    share::register();
     let module = cx.new_table();
     let mut funcs: Vec<(&'static str, HostFn)> = Vec::new();
     funcs.extend_from_slice(construct::FUNCTIONS);
     funcs.extend_from_slice(reduce::FUNCTIONS);
     funcs.extend_from_slice(methods::FUNCTIONS);
+    funcs.extend_from_slice(share::FUNCTIONS);
     if access == Access::Full {
         funcs.extend_from_slice(files::FUNCTIONS);
     }
@@ -105,6 +111,7 @@ pub(crate) fn tensor_meta<'n>(cx: &mut Cx<'n>) -> TableRef<'n> {
         let mut funcs: Vec<(&'static str, HostFn)> = Vec::new();
         funcs.extend_from_slice(methods::METHODS);
         funcs.extend_from_slice(reduce::FUNCTIONS);
+        funcs.extend_from_slice(share::METHODS);
         cx.register(methods, &funcs);
         arith::register_methods(cx, methods);
         let index = cx.new_function("__index", methods::index, &[Val::Table(methods)]);
@@ -134,6 +141,7 @@ pub(crate) fn with_settings<'n, R>(cx: &mut Cx<'n>, f: impl FnOnce(&mut Settings
         v = cx.new_userdata(
             Settings {
                 default_type: DType::F64,
+                account: Default::default(),
                 rng: None,
             },
             None,
@@ -147,6 +155,7 @@ pub(crate) fn with_settings<'n, R>(cx: &mut Cx<'n>, f: impl FnOnce(&mut Settings
         // this path panic-free all the same.
         None => f(&mut Settings {
             default_type: DType::F64,
+            account: Default::default(),
             rng: None,
         }),
     }

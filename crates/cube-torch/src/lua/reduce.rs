@@ -41,7 +41,7 @@ fn sum<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     }
     let d = dim_arg(cx, a, 2, &t)?;
     let r = ops::sum_dim(&t, d).map_err(|e| fail(cx, e))?;
-    push_tensor(cx, r);
+    push_tensor(cx, r)?;
     Ok(Ret::Values(1))
 }
 
@@ -54,7 +54,7 @@ fn mean<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     }
     let d = dim_arg(cx, a, 2, &t)?;
     let r = ops::mean_dim(&t, d).map_err(|e| fail(cx, e))?;
-    push_tensor(cx, r);
+    push_tensor(cx, r)?;
     Ok(Ret::Values(1))
 }
 
@@ -67,8 +67,8 @@ fn extreme<'n>(cx: &mut Cx<'n>, a: Args, which: Extreme) -> HostResult<'n, Ret> 
     }
     let d = dim_arg(cx, a, 2, &t)?;
     let (values, indices) = ops::extreme_dim(&t, d, which).map_err(|e| fail(cx, e))?;
-    push_tensor(cx, values);
-    push_tensor(cx, indices);
+    push_tensor(cx, values)?;
+    push_tensor(cx, indices)?;
     Ok(Ret::Values(2))
 }
 
@@ -97,7 +97,7 @@ fn variance<'n>(cx: &mut Cx<'n>, a: Args, root: bool) -> HostResult<'n, Ret> {
     } else {
         r
     };
-    push_tensor(cx, r);
+    push_tensor(cx, r)?;
     Ok(Ret::Values(1))
 }
 

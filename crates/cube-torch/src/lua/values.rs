@@ -1,7 +1,8 @@
 //! Between Lua values and tensors: argument checks, pushing results, sizes, indices,
 //! and errors.
 
-use super::{size_meta, tensor_meta};
+use super::{size_meta, tensor_meta, with_settings};
+use crate::account::Account;
 use crate::error::TorchError;
 use crate::storage::{check_alloc, DType};
 use crate::tensor::{element_count, Tensor};
@@ -29,15 +30,64 @@ pub(crate) fn check_tensor<'n>(cx: &mut Cx<'n>, a: Args, i: usize) -> HostResult
     }
 }
 
-/// A new userdata for a tensor.
-pub(crate) fn tensor_val<'n>(cx: &mut Cx<'n>, t: Tensor) -> Val<'n> {
+/// A new userdata for a tensor, its storage counted in the process's account
+/// ([`adopt`]).
+pub(crate) fn tensor_val<'n>(cx: &mut Cx<'n>, t: Tensor) -> HostResult<'n, Val<'n>> {
+    adopt(cx, &t)?;
+    Ok(tensor_userdata(cx, t))
+}
+
+/// The userdata of a tensor already adopted.
+pub(crate) fn tensor_userdata<'n>(cx: &mut Cx<'n>, t: Tensor) -> Val<'n> {
     let mt = tensor_meta(cx);
     cx.new_userdata(t, Some(mt))
 }
 
-pub(crate) fn push_tensor<'n>(cx: &mut Cx<'n>, t: Tensor) {
-    let v = tensor_val(cx, t);
+pub(crate) fn push_tensor<'n>(cx: &mut Cx<'n>, t: Tensor) -> HostResult<'n, ()> {
+    let v = tensor_val(cx, t)?;
     cx.push(v);
+    Ok(())
+}
+
+/// This process's account of tensor bytes (`crate::account`).
+pub(crate) fn account(cx: &mut Cx<'_>) -> Account {
+    with_settings(cx, |s| s.account.clone())
+}
+
+/// Counts `t`'s storage in this process's account if no process counts it yet, and
+/// then checks that the Lua heap and the live tensors fit the heap limit ([`fit`]).
+/// Call it before any side effect of the native; the caller drops `t` on an error,
+/// which releases the charge.
+pub(crate) fn adopt<'n>(cx: &mut Cx<'n>, t: &Tensor) -> HostResult<'n, ()> {
+    let account = account(cx);
+    if t.storage().charge_to(&account) {
+        fit(cx, 0)?;
+    }
+    Ok(())
+}
+
+/// Checks that the Lua heap, the process's live tensors and `extra` more bytes fit
+/// under the heap limit (`--max-heap`). If they do not, garbage tensors may be what
+/// fills it, and only a collection frees them: this asks the driver for one the way
+/// `Cx::reserve` does (a reservation the heap cannot grant as it is, so the driver
+/// collects and calls the native again with the same arguments); on that second call,
+/// still over the limit, the process ends with the uncatchable "heap limit exceeded"
+/// (as it does if the collection freed nothing at all). The reservation is made in
+/// Lua-heap terms because the driver re-checks the requested bytes against the heap
+/// after collecting, not against the tensors, whose count only this crate knows.
+pub(crate) fn fit<'n>(cx: &mut Cx<'n>, extra: usize) -> HostResult<'n, ()> {
+    let Some(max) = cx.max_heap() else {
+        return Ok(());
+    };
+    let heap = cx.heap_bytes();
+    let total = heap
+        .saturating_add(account(cx).bytes())
+        .saturating_add(extra);
+    if total <= max {
+        return Ok(());
+    }
+    cx.reserve_within(0, heap.saturating_sub(1))?;
+    Err(cx.heap_limit_error())
 }
 
 pub(crate) fn push_size<'n>(cx: &mut Cx<'n>, sizes: Vec<usize>) {
@@ -48,11 +98,11 @@ pub(crate) fn push_size<'n>(cx: &mut Cx<'n>, sizes: Vec<usize>) {
 
 /// Checks that a new tensor of `n` elements of `dtype` may be made, before anything is
 /// allocated: the per-tensor limit, then the process's heap limit (`--max-heap`), which
-/// this reservation consults (it does not go on counting the tensor afterwards: see
-/// README.md, "Tensors"). Call it before any side effect (`Cx::reserve`).
+/// must hold the Lua heap, the process's live tensors and this one. Call it before any
+/// side effect (`Cx::reserve`).
 pub(crate) fn reserve_elements<'n>(cx: &mut Cx<'n>, n: usize, dtype: DType) -> HostResult<'n, ()> {
     let bytes = check_alloc(n, dtype).map_err(|e| fail(cx, e))?;
-    cx.reserve(bytes)
+    fit(cx, bytes)
 }
 
 pub(crate) fn reserve_sizes<'n>(

@@ -12,7 +12,7 @@
 use super::graph::Graph;
 use super::layers::{one_hot, Layer, Loss};
 use crate::error::TorchError;
-use crate::lua::{check_tensor, fail, push_tensor, reserve_sizes, tensor_of, with_rng};
+use crate::lua::{adopt, check_tensor, fail, push_tensor, reserve_sizes, tensor_of, with_rng};
 use crate::storage::DType;
 use crate::tensor::{element_count, Tensor};
 use cube_lua::host::{Cx, HostFn, HostResult, Val};
@@ -161,7 +161,7 @@ fn forward<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
         Ok((g, t))
     };
     let (graph, output) = run().map_err(|e| fail(cx, e))?;
-    push_tensor(cx, output);
+    push_tensor(cx, output)?;
     let g = cx.new_userdata(graph, None);
     cx.push(g);
     Ok(Ret::Values(2))
@@ -237,7 +237,7 @@ fn backward<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     cx.check_stack(grads.len())?;
     let count = grads.len();
     for g in grads {
-        push_tensor(cx, g);
+        push_tensor(cx, g)?;
     }
     Ok(Ret::Values(count))
 }
@@ -278,6 +278,8 @@ fn flatten<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     } else {
         Tensor::zeros(dtype, &[total]).map_err(|e| fail(cx, e))?
     };
+    // Counted (and the limit checked) before any parameter is replaced.
+    adopt(cx, &flat)?;
     let mut offset = 0;
     for (v, t) in vals.into_iter().zip(tensors) {
         let k = t.numel();
@@ -294,6 +296,6 @@ fn flatten<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
         }
         offset += k;
     }
-    push_tensor(cx, flat);
+    push_tensor(cx, flat)?;
     Ok(Ret::Values(1))
 }
