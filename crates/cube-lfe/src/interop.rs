@@ -112,6 +112,8 @@ fn from_msg_at(m: &Msg, graph: Option<&TableGraph>, depth: usize) -> Term {
             Some(g) => table(g, *i, depth),
             None => Term::atom("..."),
         },
+        // A value only its library can make (a tensor): LFE sees its type's name.
+        Msg::Foreign(f) => Term::atom(f.value().type_name()),
     }
 }
 

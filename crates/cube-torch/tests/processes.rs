@@ -37,7 +37,7 @@ fn error_of(limits: Limits, src: &str) -> String {
     node.set_default_limits(limits);
     match run_on(&node, src) {
         ExitReason::Error { message, .. } => message.unwrap_or_default(),
-        ExitReason::Normal => panic!("expected an error from {src}"),
+        other => panic!("expected an error from {src}, got {other:?}"),
     }
 }
 

@@ -482,5 +482,8 @@ fn write_term(out: &mut String, t: &Term, depth: usize) {
             let _ = write!(out, "{r}");
         }
         Term::Tables(_) | Term::TableRef(_) => out.push_str("#table"),
+        Term::Foreign(f) => {
+            let _ = write!(out, "#{}", f.value().type_name());
+        }
     }
 }
