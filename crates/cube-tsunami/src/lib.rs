@@ -28,6 +28,8 @@
 //! Later layers (learners, the gymnasium bridge, `cube-cli tsunami`) build on
 //! cube-torch's `nn`/`optim`, which are not there yet.
 
+mod agents;
 pub mod env;
 pub mod lua;
+pub mod plot;
 pub mod rng;

@@ -1,0 +1,192 @@
+//! `cube-cli tsunami train` / `eval` and the learners behind them (cube-tsunami's
+//! `agents/`), run as a user runs them: the files a run writes, reproducibility with
+//! `--seed`, checkpoints that act as the trained network did, PPO solving CartPole, and
+//! A3C going on while half its workers are killed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn cube(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cube-cli"))
+        .args(args)
+        .output()
+        .expect("cube-cli runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = cube(args);
+    assert!(
+        out.status.success(),
+        "cube-cli {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cube-tsunami-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The curve without its wall-clock column.
+fn curve_without_time(dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.join("curve.csv")).unwrap();
+    text.lines()
+        .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+        .collect()
+}
+
+#[test]
+fn train_writes_the_curve_the_plot_and_the_policy_and_a_seed_repeats_it() {
+    let mut curves = Vec::new();
+    for run in ["a", "b"] {
+        let dir = scratch(&format!("seed-{run}"));
+        let d = dir.to_str().unwrap();
+        let out = ok(&[
+            "tsunami",
+            "train",
+            "ppo",
+            "CartPole-v1",
+            "--steps",
+            "1500",
+            "--seed",
+            "7",
+            "--out",
+            d,
+        ]);
+        assert!(out.contains("ppo on CartPole-v1: "), "{out}");
+        let csv = std::fs::read_to_string(dir.join("curve.csv")).unwrap();
+        let mut lines = csv.lines();
+        assert_eq!(lines.next(), Some("steps,episodes,mean_return_100,wall_s"));
+        let rows: Vec<Vec<f64>> = lines
+            .map(|l| l.split(',').map(|f| f.parse().unwrap()).collect())
+            .collect();
+        assert!(
+            rows.len() > 10,
+            "one row per finished episode: {}",
+            rows.len()
+        );
+        for (i, r) in rows.iter().enumerate() {
+            assert_eq!(r.len(), 4);
+            assert_eq!(r[1], (i + 1) as f64, "episodes count up");
+            assert!(r[0] <= 1500.0 && r[2] >= 8.0 && r[3] >= 0.0, "{r:?}");
+        }
+        let png = std::fs::read(dir.join("curve.png")).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        assert!(dir.join("policy.safetensors").exists());
+        curves.push(curve_without_time(&dir));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    assert_eq!(curves[0], curves[1], "same seed, same curve");
+}
+
+#[test]
+fn a_target_stops_training_once_the_last_100_reach_it() {
+    let dir = scratch("target");
+    let d = dir.to_str().unwrap();
+    // A random start already averages about 20 on CartPole: a target of 15 is reached
+    // as soon as there are 100 episodes.
+    let out = ok(&[
+        "tsunami",
+        "train",
+        "dqn",
+        "CartPole-v1",
+        "--steps",
+        "100000",
+        "--target",
+        "15",
+        "--out",
+        d,
+    ]);
+    assert!(out.contains("target reached"), "{out}");
+    let rows = curve_without_time(&dir);
+    assert!(
+        rows.len() <= 101 + 5,
+        "stopped at once: {} rows",
+        rows.len()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_checkpoint_acts_as_the_network_that_was_trained() {
+    let dir = scratch("checkpoint");
+    let code = r#"
+        local dir = ...
+        local r = tsunami.train{algo = "ppo", env = "CartPole-v1", steps = 1000, seed = 3, out = dir}
+        local policy = tsunami.load(dir .. "/policy.safetensors")
+        assert(policy.env == "CartPole-v1" and policy.algo == "ppo", policy.env)
+        local env = tsunami.make("CartPole-v1")
+        local checked = 0
+        for e = 1, 5 do
+          local obs = env:reset(100 + e)
+          while true do
+            local out = r.policy:forward(torch.Tensor(obs)):totable()
+            local best = out[1] >= out[2] and 0 or 1
+            local a = policy:act(obs)
+            assert(a == best, "step " .. checked .. ": " .. a .. " ~= " .. best)
+            checked = checked + 1
+            local o, _, term, trunc = env:step(a)
+            obs = o
+            if term or trunc then break end
+          end
+        end
+        print("checked " .. checked)
+    "#;
+    let out = ok(&["eval", code, dir.to_str().unwrap()]);
+    assert!(out.starts_with("checked "), "{out}");
+    let ckpt = dir.join("policy.safetensors");
+    let out = ok(&["tsunami", "eval", ckpt.to_str().unwrap(), "--episodes", "3"]);
+    assert!(
+        out.starts_with("mean return ") && out.contains("over 3 episodes"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let dir = scratch("bad");
+    let d = dir.to_str().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["tsunami", "train", "sarsa", "CartPole-v1", "--out", d],
+            "algo must be one of",
+        ),
+        (
+            &["tsunami", "train", "ppo", "Pong-v5", "--out", d],
+            "Pong-v5",
+        ),
+        (
+            &["tsunami", "train", "ppo", "Pendulum-v1", "--out", d],
+            "Discrete actions only",
+        ),
+        (
+            &["tsunami", "eval", "/nonexistent/policy.safetensors"],
+            "No such file",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = cube(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(needle),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // A file that is safetensors but not a policy.
+    let code = r#"torch.save(..., {w = torch.zeros(2)})"#;
+    let f = dir.join("other.safetensors");
+    ok(&["eval", code, f.to_str().unwrap()]);
+    let out = cube(&["tsunami", "eval", f.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("not a tsunami checkpoint"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
