@@ -98,6 +98,8 @@ function Log:episode(ret, steps)
   local wall = now() - self.t0
   if self.csv then
     self.csv:write(string.format("%d,%d,%.6g,%.3f\n", steps, self.episodes, self.mean, wall))
+    -- Flushed about once a second, so `tail -f curve.csv` follows a run.
+    if wall - (self.flushed or 0) >= 1 then self.csv:flush(); self.flushed = wall end
   end
   if self.rows then self.rows[#self.rows + 1] = self.mean end
   if self.target and #w == 100 and self.mean >= self.target then self.solved = true end
