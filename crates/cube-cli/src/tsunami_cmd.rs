@@ -31,6 +31,12 @@ pub enum TsunamiCommand {
         #[arg(long, default_value_t = 4)]
         workers: u64,
     },
+    /// Serve gymnasium environments over ZeroMQ for `tsunami.remote(endpoint, id)`:
+    /// runs the bridge shipped with cube in python3 (needs pyzmq and gymnasium).
+    GymServer {
+        #[arg(long, default_value = "tcp://127.0.0.1:5555", value_name = "ENDPOINT")]
+        bind: String,
+    },
     /// Run greedy episodes of a trained policy and print the mean return.
     Eval {
         checkpoint: PathBuf,
@@ -117,6 +123,22 @@ pub fn run(cmd: TsunamiCommand) -> u8 {
                     1
                 }
             }
+        }
+        TsunamiCommand::GymServer { bind } => {
+            // exec, not a child: whoever stops `cube-cli tsunami gym-server` (a signal,
+            // a supervisor) stops the server itself, and no orphan python is left.
+            use std::os::unix::process::CommandExt;
+            let err = std::process::Command::new("python3")
+                .arg("-c")
+                .arg(cube_tsunami::GYM_SERVER_PY)
+                .arg("--bind")
+                .arg(&bind)
+                .exec();
+            eprintln!(
+                "cube-cli: cannot run python3 ({err}); the gym server needs python3 with pyzmq \
+                 and gymnasium (python3 -m pip install pyzmq gymnasium)"
+            );
+            1
         }
         TsunamiCommand::Eval {
             checkpoint,

@@ -288,3 +288,127 @@ fn ppo_solves_cartpole() {
     // steps (seed 0: 70,840 steps).
     ppo_reaches("475", "150000");
 }
+
+/// The gym bridge's server, started by `cube-cli tsunami gym-server` on a port of its
+/// choosing; ended when dropped.
+struct GymServer {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl GymServer {
+    fn start() -> GymServer {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cube-cli"))
+            .args(["tsunami", "gym-server", "--bind", "tcp://127.0.0.1:*"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("cube-cli runs");
+        let mut line = String::new();
+        let stderr = child.stderr.take().unwrap();
+        std::io::BufReader::new(stderr)
+            .read_line(&mut line)
+            .unwrap();
+        let endpoint = line
+            .trim()
+            .rsplit(' ')
+            .next()
+            .filter(|e| e.starts_with("tcp://"))
+            .unwrap_or_else(|| panic!("the gym server did not start: {line}"))
+            .to_string();
+        GymServer { child, endpoint }
+    }
+}
+
+impl Drop for GymServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_gym_bridge_gives_gymnasiums_own_observations() {
+    let have = Command::new("python3")
+        .args(["-c", "import gymnasium, zmq"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !have {
+        eprintln!(
+            "\n*** SKIPPED the_gym_bridge_gives_gymnasiums_own_observations: python3 with \
+             gymnasium and pyzmq is missing (scripts/test installs them) ***\n"
+        );
+        return;
+    }
+    // gymnasium itself: a seeded CartPole episode under a fixed action pattern.
+    let reference = Command::new("python3")
+        .args([
+            "-c",
+            r#"
+import gymnasium as gym
+env = gym.make("CartPole-v1")
+obs, _ = env.reset(seed=42)
+print(" ".join(repr(float(x)) for x in obs))
+t = 0
+while True:
+    obs, r, term, trunc, _ = env.step((t // 3) % 2)
+    print(" ".join(repr(float(x)) for x in obs), r, term, trunc)
+    t += 1
+    if term or trunc:
+        break
+"#,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        reference.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reference.stderr)
+    );
+    let server = GymServer::start();
+    let code = r#"
+        local env = tsunami.remote(..., "CartPole-v1")
+        assert(env.action_space.kind == "Discrete" and env.action_space.n == 2)
+        assert(env.max_episode_steps == 500 and env.observation_space.shape[1] == 4)
+        local function row(obs)
+          local s = {}
+          for i, x in ipairs(obs) do s[i] = string.format("%.17g", x) end
+          return table.concat(s, " ")
+        end
+        print(row(env:reset(42)))
+        local t = 0
+        while true do
+          local obs, r, term, trunc = env:step((t // 3) % 2)
+          print(row(obs), r, term and "True" or "False", trunc and "True" or "False")
+          t = t + 1
+          if term or trunc then break end
+        end
+        env:close()
+        local ok, err = pcall(env.step, env, 0)
+        assert(not ok and err:find("closed"), err)
+        ok, err = pcall(tsunami.remote, ..., "NoSuchEnv-v0")
+        assert(not ok and err:find("NoSuchEnv"), err)
+    "#
+    .replace("(t // 3) % 2", "math.floor(t / 3) % 2");
+    let out = ok(&["eval", &code, &server.endpoint]);
+    let want = String::from_utf8_lossy(&reference.stdout);
+    let (got, want): (Vec<&str>, Vec<&str>) = (out.lines().collect(), want.lines().collect());
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "episode lengths:\n{out}\nvs\n{want:?}"
+    );
+    assert!(got.len() > 5);
+    for (g, w) in got.iter().zip(&want) {
+        let g: Vec<&str> = g.split_whitespace().collect();
+        let w: Vec<&str> = w.split_whitespace().collect();
+        assert_eq!(g.len(), w.len(), "{g:?} vs {w:?}");
+        for (a, b) in g.iter().zip(&w) {
+            match (a.parse::<f64>(), b.parse::<f64>()) {
+                (Ok(x), Ok(y)) => assert_eq!(x, y, "{g:?} vs {w:?}"),
+                _ => assert_eq!(a, b, "{g:?} vs {w:?}"),
+            }
+        }
+    }
+}

@@ -13,6 +13,8 @@
 //!   line, `--target`, the checkpoint), `tsunami.load`, `tsunami.eval`, and the
 //!   helpers the learners share (`tsunami._util`).
 //! - `ppo.lua`, `dqn.lua`, `a3c.lua`: the learners.
+//! - `remote.lua`: `tsunami.remote`, gymnasium environments through the bridge
+//!   (`python/gym_server.py`) over the `zmq` library, with a small JSON codec.
 
 use cube_lua::host::{Args, Cx, HostResult, Ret, TableRef, Val};
 use cube_lua::proto::Proto;
@@ -27,7 +29,7 @@ struct Chunk {
     proto: OnceLock<Result<Arc<Proto>, String>>,
 }
 
-static CHUNKS: [Chunk; 4] = [
+static CHUNKS: [Chunk; 5] = [
     Chunk {
         name: "=tsunami/common.lua",
         source: include_str!("agents/common.lua"),
@@ -50,6 +52,12 @@ static CHUNKS: [Chunk; 4] = [
         name: "=tsunami/a3c.lua",
         source: include_str!("agents/a3c.lua"),
         keys: &["a3c"],
+        proto: OnceLock::new(),
+    },
+    Chunk {
+        name: "=tsunami/remote.lua",
+        source: include_str!("agents/remote.lua"),
+        keys: &["remote"],
         proto: OnceLock::new(),
     },
 ];

@@ -33,3 +33,8 @@ pub mod env;
 pub mod lua;
 pub mod plot;
 pub mod rng;
+
+/// The gymnasium bridge's server (`cube-cli tsunami gym-server` runs it with
+/// `python3 -c`): pyzmq and gymnasium behind one REP socket, JSON requests
+/// `make`/`reset`/`step`/`close`; `tsunami.remote` is its client.
+pub const GYM_SERVER_PY: &str = include_str!("../python/gym_server.py");
