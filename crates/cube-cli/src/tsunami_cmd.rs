@@ -14,7 +14,8 @@ pub enum TsunamiCommand {
     Train {
         algo: String,
         env: String,
-        /// Environment steps to train for, at most.
+        /// Environment steps to train for (ppo steps its 8 copies together and a3c
+        /// counts whole rollouts, so they may end a few steps past it).
         #[arg(long, default_value_t = 100_000)]
         steps: u64,
         /// Seed of the networks, the sampling and the environments (runs of ppo and
@@ -55,9 +56,9 @@ local r = tsunami.train{
   target = tonumber(target), out = out, workers = tonumber(workers),
   progress = progress == "1",
 }
-print(string.format("%s on %s: %d steps, %d episodes, mean return (last 100) %.2f%s, %.1f s",
-  algo, env, r.steps, r.episodes, r.mean_return_100, r.solved and ", target reached" or "",
-  r.wall_s))
+local mean = r.episodes > 0 and string.format("%.2f", r.mean_return_100) or "- (no episode ended)"
+print(string.format("%s on %s: %d steps, %d episodes, mean return (last 100) %s%s, %.1f s",
+  algo, env, r.steps, r.episodes, mean, r.solved and ", target reached" or "", r.wall_s))
 "#;
 
 const EVAL: &str = r#"
@@ -111,7 +112,7 @@ pub fn run(cmd: TsunamiCommand) -> u8 {
                 Ok(points) => {
                     let ((_, x1), (y0, y1)) = cube_tsunami::plot::ranges(&points);
                     println!(
-                        "wrote {}, {} (steps 0 to {x1}, mean return {y0} to {y1}), {}",
+                        "wrote {}, {} (steps 0 to {x1}, mean return {y0:.2} to {y1:.2}), {}",
                         csv.display(),
                         png.display(),
                         out.join("policy.safetensors").display()

@@ -113,8 +113,9 @@ function Log:tick(steps)
   local t = now() - self.t0
   if t - self.last_print < 0.25 then return end
   self.last_print = t
-  io.stderr:write(string.format("\r%9d steps  %7.0f steps/s  %6d episodes  mean return (last 100) %8.2f ",
-    steps, steps / math.max(t, 1e-9), self.episodes, self.mean))
+  local mean = self.episodes > 0 and string.format("%8.2f", self.mean) or "       -"
+  io.stderr:write(string.format("\r%9d steps  %7.0f steps/s  %6d episodes  mean return (last 100) %s ",
+    steps, steps / math.max(t, 1e-9), self.episodes, mean))
   io.stderr:flush()
 end
 
