@@ -178,6 +178,28 @@ fn bad_input_is_a_clear_error() {
         );
         assert!(!err.contains("panicked"), "{err}");
     }
+    // Learner options that would loop for ever or allocate without bound.
+    for (opts, needle) in [
+        (
+            "algo='ppo', ppo={envs=0}",
+            "envs must be an integer in [1, 1024]",
+        ),
+        ("algo='ppo', ppo={n_steps=1e6, envs=1024}", "envs * n_steps"),
+        ("algo='ppo', ppo={hidden={1e9}}", "hidden layer sizes"),
+        ("algo='dqn', dqn={train_every=0}", "train_every must be"),
+        ("algo='dqn', dqn={batch=0/0}", "batch must be"),
+        ("algo='a3c', a3c={n_steps=0}", "n_steps must be"),
+        ("algo='a3c', workers=1e6", "workers must be"),
+        ("algo='ppo', steps=-1", "steps must be"),
+    ] {
+        let code = format!("tsunami.train{{env='CartPole-v1', {opts}}}");
+        let out = cube(&["eval", &code]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(needle),
+            "{opts}: {err}"
+        );
+    }
     // A file that is safetensors but not a policy.
     let code = r#"torch.save(..., {w = torch.zeros(2)})"#;
     let f = dir.join("other.safetensors");

@@ -120,6 +120,10 @@ function a3c.train(opts, log)
   for k, v in pairs(opts.a3c or {}) do
     if k == "on_update" then hook = v else o[k] = v end
   end
+  U.check_options("a3c", o, {
+    n_steps = { 1, 1e5, true }, gamma = { 0, 1 }, ent_coef = { -10, 10 }, lr = { 0, 10 },
+    max_grad_norm = { 0, 1e9 }, idle_timeout_ms = { 1, 1e9, true },
+  })
   local W = opts.workers or 4
   if type(W) ~= "number" or W < 1 or W > 1024 or W ~= math.floor(W) then
     error("tsunami.train: workers must be an integer in [1, 1024]", 0)

@@ -55,6 +55,27 @@ function U.clip_grad(grads, max_norm)
   return norm
 end
 
+-- Checks a learner's options against its table of limits, {name = {lo, hi, integer}}:
+-- a count of 0 would loop for ever, a huge one allocate without bound.
+function U.check_options(algo, o, limits)
+  for name, lim in pairs(limits) do
+    local v = o[name]
+    if type(v) ~= "number" or v ~= v or v < lim[1] or v > lim[2]
+        or (lim[3] and v ~= math.floor(v)) then
+      error(string.format("tsunami.%s: %s must be %s in [%s, %s] (got %s)", algo, name,
+        lim[3] and "an integer" or "a number", lim[1], lim[2], tostring(v)), 0)
+    end
+  end
+  if type(o.hidden) ~= "table" or #o.hidden > 16 then
+    error("tsunami." .. algo .. ": hidden must be a list of at most 16 layer sizes", 0)
+  end
+  for _, h in ipairs(o.hidden) do
+    if type(h) ~= "number" or h < 1 or h > 4096 or h ~= math.floor(h) then
+      error("tsunami." .. algo .. ": hidden layer sizes must be integers in [1, 4096]", 0)
+    end
+  end
+end
+
 -- The environment a learner can use: discrete actions only, so far.
 function U.check_env(env_id)
   local env = tsunami.make(env_id)

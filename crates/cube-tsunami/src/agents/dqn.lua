@@ -21,6 +21,12 @@ function dqn.train(opts, log)
   local o = {}
   for k, v in pairs(dqn.defaults) do o[k] = v end
   for k, v in pairs(opts.dqn or {}) do o[k] = v end
+  U.check_options("dqn", o, {
+    lr = { 0, 10 }, batch = { 1, 1e5, true }, buffer = { 1, 1e7, true },
+    learning_starts = { 0, 2 ^ 50, true }, gamma = { 0, 1 }, train_every = { 1, 1e9, true },
+    target_every = { 1, 1e9, true }, eps_start = { 0, 1 }, eps_end = { 0, 1 },
+    eps_fraction = { 0, 1 },
+  })
   local env, n_obs, n_act = U.check_env(opts.env)
   local s = { n_obs }
   for _, h in ipairs(o.hidden) do s[#s + 1] = h end

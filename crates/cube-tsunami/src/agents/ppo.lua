@@ -27,6 +27,12 @@ local function options(opts)
   local o = {}
   for k, v in pairs(ppo.defaults) do o[k] = v end
   for k, v in pairs(opts.ppo or {}) do o[k] = v end
+  tsunami._util.check_options("ppo", o, {
+    envs = { 1, 1024, true }, n_steps = { 1, 1e6, true }, epochs = { 0, 1e4, true },
+    batch = { 1, 1e6, true }, gamma = { 0, 1 }, lambda = { 0, 1 }, lr = { 0, 10 },
+    clip = { 0, 10 }, ent_coef = { -10, 10 }, max_grad_norm = { 0, 1e9 },
+  })
+  if o.envs * o.n_steps > 1e6 then error("tsunami.ppo: envs * n_steps must be at most 1e6", 0) end
   return o
 end
 
