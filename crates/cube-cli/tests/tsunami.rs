@@ -304,7 +304,7 @@ fn ppo_balances_cartpole() {
 }
 
 #[test]
-#[ignore = "about 2 minutes in a debug build; run with --release -- --ignored"]
+#[ignore = "2 to 3 minutes in a debug build; run with -- --ignored (faster with --release)"]
 fn ppo_solves_cartpole() {
     // CartPole-v1 solved: mean >= 475 over 100 consecutive episodes, within 150,000
     // steps (seed 0: 70,840 steps).
@@ -411,6 +411,9 @@ while True:
         assert(not ok and err:find("closed"), err)
         ok, err = pcall(tsunami.remote, ..., "NoSuchEnv-v0")
         assert(not ok and err:find("NoSuchEnv"), err)
+        -- Nobody there: an error after the timeout, not a hang.
+        ok, err = pcall(tsunami.remote, "tcp://127.0.0.1:1", "CartPole-v1", 300)
+        assert(not ok and err:find("no answer"), err)
     "#
     .replace("(t // 3) % 2", "math.floor(t / 3) % 2");
     let out = ok(&["eval", &code, &server.endpoint]);
