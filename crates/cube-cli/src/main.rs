@@ -16,6 +16,7 @@ mod node_cmd;
 mod script;
 mod shell;
 mod sup;
+mod tsunami_cmd;
 
 // Processes allocate on one scheduler thread and are freed on another; glibc's malloc
 // serialises that on an arena lock, mimalloc does not (measured: spawn benchmark).
@@ -145,6 +146,11 @@ enum Command {
     },
     /// Print the manual page (roff), e.g. `cube-cli man | man -l -`.
     Man,
+    /// Tsunami, cube's learning agents: train, eval (see README "Tsunami").
+    Tsunami {
+        #[command(subcommand)]
+        command: tsunami_cmd::TsunamiCommand,
+    },
     /// Control a running supervisor.
     Ctl {
         /// Control endpoint (default: from -c CONFIG, else $CUBE_SUP_CONTROL).
@@ -295,6 +301,7 @@ fn main() -> ExitCode {
             script,
             dist,
         }) => sup::supervise(&config, schedulers, script.as_deref(), &dist),
+        Some(Command::Tsunami { command }) => tsunami_cmd::run(command),
         Some(Command::Ctl {
             endpoint,
             config,

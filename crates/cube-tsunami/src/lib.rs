@@ -1,4 +1,4 @@
-//! # cube-tsunami: learning agents as processes (issue 14), first part: environments
+//! # cube-tsunami: learning agents as processes (issue 14)
 //!
 //! Tsunami is cube's learning engine: processes that interact with an environment and
 //! learn by trial and error. This first layer is the environments, in gymnasium's shape
@@ -25,9 +25,22 @@
 //! Tests replay fixed action sequences against gymnasium's own outputs, recorded by
 //! `scripts/regen-tsunami-goldens` (`tests/gymnasium.rs`, within 1e-6).
 //!
-//! Later layers (learners, the gymnasium bridge, `cube-cli tsunami`) build on
-//! cube-torch's `nn`/`optim`, which are not there yet.
+//! Learners, in Lua on cube-torch's `nn`/`optim` (`agents/`, loaded per process on
+//! first use by `agents.rs`): `tsunami.train{algo="ppo"|"dqn"|"a3c", ...}` (the
+//! driver: learning curve, progress line, target, checkpoint), `tsunami.load`,
+//! `tsunami.eval`; A3C's workers are processes under an OTP supervisor, with the calling
+//! process as parameter server. `tsunami.remote` reaches any gymnasium environment
+//! through the bridge ([`GYM_SERVER_PY`], run by `cube-cli tsunami gym-server`).
+//! [`plot`] draws the learning curve. `cube-cli tsunami train/eval/gym-server` is the
+//! command line over all this.
 
+mod agents;
 pub mod env;
 pub mod lua;
+pub mod plot;
 pub mod rng;
+
+/// The gymnasium bridge's server (`cube-cli tsunami gym-server` runs it with
+/// `python3 -c`): pyzmq and gymnasium behind one REP socket, JSON requests
+/// `make`/`reset`/`step`/`close`; `tsunami.remote` is its client.
+pub const GYM_SERVER_PY: &str = include_str!("../python/gym_server.py");

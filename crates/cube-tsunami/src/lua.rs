@@ -39,6 +39,7 @@ fn install(cx: &mut Cx<'_>) {
     let funcs: &[(&'static str, HostFn)] =
         &[("make", make), ("make_vec", make_vec), ("envs", envs)];
     cx.register(module, funcs);
+    crate::agents::install(cx, module);
     env_meta(cx);
     vec_meta(cx);
     cx.set_global("tsunami", Val::Table(module));
