@@ -846,6 +846,16 @@ impl<'n> Cx<'n> {
         self.st.heap_bytes()
     }
 
+    /// See [`State::memory_bytes`].
+    pub fn memory_bytes(&self) -> usize {
+        self.st.memory_bytes()
+    }
+
+    /// See [`State::set_external_bytes`].
+    pub fn set_external_bytes(&mut self, counter: std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        self.st.set_external_bytes(counter)
+    }
+
     /// True once the host asked the running code to stop (`State::set_interrupt`).
     pub fn interrupted(&self) -> bool {
         self.st.interrupted()

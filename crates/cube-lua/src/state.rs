@@ -180,6 +180,9 @@ pub(crate) struct Cold {
     /// The interrupt flag given to [`State::set_interrupt`], kept alive while
     /// `State::interrupt` points at it.
     pub interrupt_owner: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Bytes this state's values hold outside its heap (a library's buffers, such as
+    /// tensors), as that library counts them ([`State::set_external_bytes`]).
+    pub external_bytes: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
 }
 
 /// The metatables of the non-table types, by `LuaType` index (see `State::type_meta`).
@@ -674,6 +677,24 @@ impl State {
     /// Number of live bytes in the heap (estimate).
     pub fn heap_bytes(&self) -> usize {
         self.heap.total_bytes()
+    }
+
+    /// Installs the counter of the bytes this state's values hold outside the heap
+    /// (a library keeps it: cube-torch's tensors), so that [`State::memory_bytes`]
+    /// counts them. One counter per state; a later call replaces it.
+    pub fn set_external_bytes(&mut self, counter: std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        self.cold_mut().external_bytes = Some(counter);
+    }
+
+    /// The heap ([`State::heap_bytes`]) plus what the counter of
+    /// [`State::set_external_bytes`] says: the memory a process's limits account.
+    pub fn memory_bytes(&self) -> usize {
+        let external = self
+            .cold
+            .as_ref()
+            .and_then(|c| c.external_bytes.as_ref())
+            .map_or(0, |n| n.load(std::sync::atomic::Ordering::Relaxed));
+        self.heap_bytes().saturating_add(external)
     }
 }
 

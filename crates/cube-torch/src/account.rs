@@ -21,6 +21,11 @@ impl Account {
         self.0.load(Relaxed)
     }
 
+    /// The counter itself, for the state to read (`State::set_external_bytes`).
+    pub fn counter(&self) -> Arc<AtomicUsize> {
+        self.0.clone()
+    }
+
     pub(crate) fn charge(&self, bytes: usize) -> Charge {
         self.0.fetch_add(bytes, Relaxed);
         Charge {

@@ -235,3 +235,41 @@ ok, e = pcall(torch.share, 'x')
 assert(not ok and e:find('torch.Tensor'), e)
 "#);
 }
+
+#[test]
+fn a_programs_processes_share_one_memory_limit_tensors_included() {
+    // 40 MB for the whole program (the group of the first process and its children):
+    // four children each keep a 16 MB tensor, which fits one by one but not all four
+    // with the rest. Before tensors counted in the group, all four succeeded.
+    let node = node(2);
+    node.set_default_limits(Limits {
+        max_heap: Some(40 << 20),
+        max_reductions: None,
+    });
+    let r = run_on(
+        &node,
+        r#"
+        local me = process.self()
+        local kids = {}
+        for i = 1, 4 do
+          local pid = process.spawn(function(parent, i)
+            local t = torch.FloatTensor(4 * 1024 * 1024):fill(i)  -- 16 MB
+            process.send(parent, {ok = i})
+            process.receive()  -- keep it
+          end, me, i)
+          process.monitor(pid)
+          kids[#kids + 1] = pid
+          -- one at a time, so each child sees what the earlier ones hold
+          local m = process.receive(function(m) return m.ok or m.tag == "DOWN" end, 60000)
+          assert(m, "a child neither answered nor ended")
+          if m.tag == "DOWN" then
+            assert(tostring(m.reason):find("heap limit exceeded", 1, true), tostring(m.reason))
+            kids.failed = (kids.failed or 0) + 1
+          end
+        end
+        assert((kids.failed or 0) >= 2, "tensors of several processes passed the program's limit")
+        for _, pid in ipairs(kids) do process.send(pid, "done") end
+        "#,
+    );
+    assert_eq!(r, ExitReason::Normal);
+}

@@ -334,7 +334,7 @@ pub(crate) fn node_of(st: &mut impl HostSlot) -> Arc<NodeInner> {
 /// `process.i()`: prints the observer-style listing of the node's processes.
 fn i<'n>(cx: &mut Cx<'n>, _a: Args) -> HostResult<'n, Ret> {
     let me = ctx(cx).me().id();
-    let heap = cx.heap_bytes();
+    let heap = cx.memory_bytes();
     let text = crate::observer::listing(&ctx(cx).node, me, heap);
     let _ = cx.stdout().write_all(text.as_bytes());
     Ok(Ret::Values(0))
@@ -1002,7 +1002,7 @@ fn info<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     // Another process's heap belongs to the thread running it: report the size it had
     // at the end of its last slice (exact for a waiting process).
     let bytes = if pid == ctx(cx).me() {
-        cx.heap_bytes()
+        cx.memory_bytes()
     } else {
         p.heap_bytes.load(std::sync::atomic::Ordering::Relaxed)
     };

@@ -871,7 +871,7 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| st.resume(slice)));
         let used = ((slice - st.budget).max(0) as u64).saturating_add(st.take_reductions_drawn());
         p.reductions.fetch_add(used, Ordering::Relaxed);
-        publish(&p, st.heap_bytes(), used);
+        publish(&p, st.memory_bytes(), used);
         let (wait, skipped) = crate::library::after_slice(st);
         let skipped = u32::try_from(skipped).unwrap_or(u32::MAX);
         p.skipped_messages.store(skipped, Ordering::Relaxed);

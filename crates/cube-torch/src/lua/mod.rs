@@ -138,10 +138,15 @@ pub(crate) fn with_settings<'n, R>(cx: &mut Cx<'n>, f: impl FnOnce(&mut Settings
     let reg = cx.registry();
     let mut v = cx.get_field(reg, SETTINGS_KEY);
     if cx.userdata_get::<Settings>(v).is_none() {
+        let account = crate::account::Account::default();
+        // The state reports the account's bytes with its heap (`State::memory_bytes`),
+        // so a process's tensors count in its group's memory (`--max-heap` of a
+        // program of many processes) and in `process.info`.
+        cx.set_external_bytes(account.counter());
         v = cx.new_userdata(
             Settings {
                 default_type: DType::F64,
-                account: Default::default(),
+                account,
                 rng: None,
             },
             None,
