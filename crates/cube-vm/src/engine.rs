@@ -337,10 +337,10 @@ pub fn reason_term(r: &ExitReason) -> Term {
     }
 }
 
-/// Reasons given as text that reach engines as atoms (the runtime's own reasons, which
-/// Erlang code matches on; any other text could be anything, and atoms are never
-/// freed).
-const ATOM_REASONS: [&str; 9] = [
+/// Reasons given as text that reach Erlang code (engines, other nodes) as atoms: the
+/// runtime's own reasons, which Erlang code matches on. Any other text could be
+/// anything, and atoms are never freed, so it goes as a binary.
+pub const ATOM_REASONS: [&str; 9] = [
     "normal",
     "kill",
     "killed",

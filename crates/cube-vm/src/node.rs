@@ -732,6 +732,14 @@ impl NodeInner {
     }
 }
 
+/// The reason of a process preempted with no reductions left (its own or its group's).
+fn reduction_limit_reason() -> ExitReason {
+    ExitReason::Error {
+        message: Some("reduction limit exceeded".to_string()),
+        traceback: None,
+    }
+}
+
 /// The reason of a process ended by the heap limit (its own or its group's).
 pub(crate) fn heap_limit_reason() -> ExitReason {
     ExitReason::Error {
@@ -923,13 +931,7 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
         (outcome, wait, error)
     };
     match outcome {
-        Outcome::Preempted if out_of_reductions(&p) => {
-            let reason = ExitReason::Error {
-                message: Some("reduction limit exceeded".to_string()),
-                traceback: None,
-            };
-            node.exit(&p, reason);
-        }
+        Outcome::Preempted if out_of_reductions(&p) => node.exit(&p, reduction_limit_reason()),
         Outcome::Preempted => after_preempt(node, local, p),
         Outcome::Blocked => after_block(node, local, p, wait),
         Outcome::Finished(_) => node.exit(&p, ExitReason::Normal),
@@ -1002,13 +1004,7 @@ fn after_engine(
 ) {
     use crate::engine::Step;
     match step {
-        Step::Preempted if out_of_reductions(&p) => {
-            let reason = ExitReason::Error {
-                message: Some("reduction limit exceeded".to_string()),
-                traceback: None,
-            };
-            node.exit(&p, reason);
-        }
+        Step::Preempted if out_of_reductions(&p) => node.exit(&p, reduction_limit_reason()),
         Step::Preempted => after_preempt(node, local, p),
         Step::Wait(deadline) => {
             let seq = p.mailbox.lock().expect("mailbox lock").wait_seq;

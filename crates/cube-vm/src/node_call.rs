@@ -65,18 +65,10 @@ fn push_outcome<'n>(cx: &mut Cx<'n>, outcome: Result<Term, Term>) -> HostResult<
 /// native runs again when the answer's waker fires, its deadline passes, or
 /// spuriously, and returns once there is an outcome.
 pub(crate) fn call<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
-    let retry = io_wait::take_retry(cx);
-    let node = crate::library::node_of(cx);
-    let Some(me) = crate::library::self_pid(cx) else {
-        return Err(cx.rt_error("node.call outside a process"));
+    let (node, me) = match begin(cx, "node.call")? {
+        Begin::Fresh(node, me) => (node, me),
+        Begin::Rerun(ret) => return Ok(ret),
     };
-    if let Some(r) = retry {
-        // (A statement of its own: the lock must be released before `resume`.)
-        let slot = node.calls.lock().expect("calls lock").get(&me).cloned();
-        if let Some(slot) = slot {
-            return resume(cx, &node, me, &slot, r);
-        }
-    }
     let name = cx.check_str(a, 1)?.to_str_lossy().into_owned();
     let module = cx.check_str(a, 2)?.to_str_lossy().into_owned();
     let function = cx.check_str(a, 3)?.to_str_lossy().into_owned();
@@ -99,25 +91,10 @@ pub(crate) fn call<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     let (Some(module), Some(function)) = (Atom::try_new(&module), Atom::try_new(&function)) else {
         return push_failure(cx, &Term::atom("system_limit"));
     };
-    let slot = Arc::new(CallSlot {
-        state: Mutex::new((None, None)),
-    });
-    let Some(waker) = io_wait::block(cx, deadline) else {
+    let Some(reply) = wait_for_answer(cx, &node, me, deadline) else {
         return push_failure(cx, &Term::atom("nodedown"));
     };
-    slot.state.lock().expect("call slot lock").1 = Some(waker);
-    node.calls
-        .lock()
-        .expect("calls lock")
-        .insert(me, slot.clone());
-    dist.call(
-        me,
-        &name,
-        module,
-        function,
-        args,
-        Box::new(move |outcome| slot.answer(outcome)),
-    );
+    dist.call(me, &name, module, function, args, reply);
     Ok(Ret::Block)
 }
 
@@ -127,18 +104,10 @@ pub(crate) fn call<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
 /// `notsup` from an Erlang node, the receiver's error). Blocks only the caller until
 /// the other node answers.
 pub(crate) fn spawn<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
-    let retry = io_wait::take_retry(cx);
-    let node = crate::library::node_of(cx);
-    let Some(me) = crate::library::self_pid(cx) else {
-        return Err(cx.rt_error("node.spawn outside a process"));
+    let (node, me) = match begin(cx, "node.spawn")? {
+        Begin::Fresh(node, me) => (node, me),
+        Begin::Rerun(ret) => return Ok(ret),
     };
-    if let Some(r) = retry {
-        // (A statement of its own: the lock must be released before `resume`.)
-        let slot = node.calls.lock().expect("calls lock").get(&me).cloned();
-        if let Some(slot) = slot {
-            return resume(cx, &node, me, &slot, r);
-        }
-    }
     let name = cx.check_str(a, 1)?.to_str_lossy().into_owned();
     let Val::Function(f) = cx.arg(a, 2) else {
         return Err(cx.arg_type_error(a, 2, "function"));
@@ -158,25 +127,58 @@ pub(crate) fn spawn<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     if name == dist.node_name() {
         return Err(cx.arg_error(1, "node.spawn on this node: use process.spawn"));
     }
+    let Some(reply) = wait_for_answer(cx, &node, me, None) else {
+        return push_failure(cx, &Term::atom("nodedown"));
+    };
+    dist.spawn(me, &name, function, args, reply);
+    Ok(Ret::Block)
+}
+
+/// How a `node.call`/`node.spawn` native starts.
+enum Begin {
+    /// A new request, from this process on this node.
+    Fresh(Arc<NodeInner>, cube_term::Pid),
+    /// The re-run of a request that blocked: what to return now.
+    Rerun(Ret),
+}
+
+/// The common start of [`call`] and [`spawn`]: the re-run of a blocked request gives
+/// its outcome (or waits again, [`resume`]); otherwise the caller's node and pid.
+fn begin<'n>(cx: &mut Cx<'n>, what: &str) -> HostResult<'n, Begin> {
+    let retry = io_wait::take_retry(cx);
+    let node = crate::library::node_of(cx);
+    let Some(me) = crate::library::self_pid(cx) else {
+        return Err(cx.rt_error(&format!("{what} outside a process")));
+    };
+    if let Some(r) = retry {
+        // (A statement of its own: the lock must be released before `resume`.)
+        let slot = node.calls.lock().expect("calls lock").get(&me).cloned();
+        if let Some(slot) = slot {
+            return resume(cx, &node, me, &slot, r).map(Begin::Rerun);
+        }
+    }
+    Ok(Begin::Fresh(node, me))
+}
+
+/// Blocks the process until its request's answer (or `deadline`): records a slot for
+/// it and returns the reply that fills the slot and wakes it. `None` if this state
+/// cannot block (it is not a process's).
+fn wait_for_answer(
+    cx: &mut Cx<'_>,
+    node: &NodeInner,
+    me: cube_term::Pid,
+    deadline: Option<Instant>,
+) -> Option<crate::distribution::CallReply> {
     let slot = Arc::new(CallSlot {
         state: Mutex::new((None, None)),
     });
-    let Some(waker) = io_wait::block(cx, None) else {
-        return push_failure(cx, &Term::atom("nodedown"));
-    };
+    let waker = io_wait::block(cx, deadline)?;
     slot.state.lock().expect("call slot lock").1 = Some(waker);
     node.calls
         .lock()
         .expect("calls lock")
         .insert(me, slot.clone());
-    dist.spawn(
-        me,
-        &name,
-        function,
-        args,
-        Box::new(move |outcome| slot.answer(outcome)),
-    );
-    Ok(Ret::Block)
+    Some(Box::new(move |outcome| slot.answer(outcome)))
 }
 
 /// The re-run of a call that blocked: its outcome, a timeout, or another wait.

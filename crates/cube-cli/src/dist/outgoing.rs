@@ -172,6 +172,34 @@ impl Calls {
             .remove(&req_id.id())
     }
 
+    /// Records a request to `node` whose outcome goes to `reply` (`tag`: erpc's `Ref`
+    /// of a call, `None` for a spawn), then sends it with `send(req_id)` (recorded
+    /// first: the answer may come before `send` returns). A request that cannot be
+    /// sent fails with `nodedown`.
+    fn start(
+        &self,
+        node: &str,
+        tag: Option<Reference>,
+        reply: CallReply,
+        send: impl FnOnce(Reference) -> bool,
+    ) {
+        let Some(node) = Atom::try_new(node) else {
+            reply(Err(Term::atom("nodedown")));
+            return;
+        };
+        let req_id = self.new_ref();
+        let pending = PendingCall { node, tag, reply };
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(req_id.id(), pending);
+        if !send(req_id) {
+            if let Some(c) = self.take(req_id) {
+                (c.reply)(Err(Term::atom("nodedown")));
+            }
+        }
+    }
+
     /// The spawn reply of request `req_id`: the outcome of a `node.spawn`; for a
     /// call, only a refusal is (its result comes with the DOWN).
     pub fn spawn_replied(&self, req_id: Reference, result: Result<Pid, Atom>) {
@@ -701,28 +729,11 @@ impl Worker {
             reply(Err(Term::atom("badarg")));
             return;
         };
-        let Some(node_atom) = Atom::try_new(node) else {
-            reply(Err(Term::atom("nodedown")));
-            return;
-        };
-        let (req_id, tag) = (self.calls.new_ref(), self.calls.new_ref());
-        let pending = PendingCall {
-            node: node_atom,
-            tag: Some(tag),
-            reply,
-        };
-        self.calls
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(req_id.id(), pending);
-        if d.call(from, node, req_id, tag, module, function, args)
-            .is_err()
-        {
-            if let Some(c) = self.calls.take(req_id) {
-                (c.reply)(Err(Term::atom("nodedown")));
-            }
-        }
+        let tag = self.calls.new_ref();
+        self.calls.start(node, Some(tag), reply, |req_id| {
+            d.call(from, node, req_id, tag, module, function, args)
+                .is_ok()
+        });
     }
 
     /// Sends a `node.spawn`'s spawn request for `cube:spawn_fn(Function, Args)` (a
@@ -736,30 +747,12 @@ impl Worker {
             reply(Err(Term::atom("badarg")));
             return;
         };
-        let Some(node_atom) = Atom::try_new(node) else {
-            reply(Err(Term::atom("nodedown")));
-            return;
-        };
-        let req_id = self.calls.new_ref();
-        let pending = PendingCall {
-            node: node_atom,
-            tag: None,
-            reply,
-        };
-        self.calls
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(req_id.id(), pending);
         let mfa = (Atom::new("cube"), Atom::new("spawn_fn"));
         let args = vec![function, Eterm::List(args)];
-        if d.spawn_request(from, node, req_id, mfa, args, false)
-            .is_err()
-        {
-            if let Some(c) = self.calls.take(req_id) {
-                (c.reply)(Err(Term::atom("nodedown")));
-            }
-        }
+        self.calls.start(node, None, reply, |req_id| {
+            d.spawn_request(from, node, req_id, mfa, args, false)
+                .is_ok()
+        });
     }
 
     /// Before a message: waits while the connection it goes over has more than

@@ -9,23 +9,11 @@
 //! [`MAX_PRINTED`] bytes.
 
 use cube_dist::etf::Eterm;
+use cube_vm::engine::ATOM_REASONS;
 use cube_vm::ExitReason;
 
 /// Longest printed form of a composite reason.
 const MAX_PRINTED: usize = 4096;
-
-/// Reasons sent as atoms (see the module documentation).
-const ATOM_REASONS: [&str; 9] = [
-    "normal",
-    "kill",
-    "killed",
-    "noproc",
-    "noconnection",
-    "shutdown",
-    "timeout",
-    "badarg",
-    "nodedown",
-];
 
 /// The Erlang term of a reason.
 pub fn to_eterm(r: &ExitReason) -> Eterm {

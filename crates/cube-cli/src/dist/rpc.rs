@@ -30,9 +30,10 @@ use super::outgoing::Outgoing;
 use cube_dist::etf::Eterm;
 use cube_dist::DistNode;
 use cube_lua::host::{Args, Cx, HostResult, Ret, Val};
+use cube_lua::proto::Proto;
 use cube_term::{Atom, Pid, Reference, Term};
 use cube_vm::NodeHandle;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// The first message of a spawned process: its spawn reply is on its way.
 const GO: &[u8] = b"$cube-spawn-go";
@@ -151,9 +152,8 @@ pub fn serve(
 /// A process running a function sent by `node.spawn` (checked by `remote_fn`).
 fn spawn_function(handle: &NodeHandle, function: &Term, args: &[Term]) -> Result<Pid, String> {
     handle.spawn(|st| {
-        st.push_chunk(FUNCTION_WRAPPER.as_bytes(), "=spawn")
-            .map_err(|e| e.message)?;
         st.cx(|cx| {
+            push_wrapper(cx, &FUNCTION_WRAPPER_PROTO, FUNCTION_WRAPPER, "=spawn")?;
             cx.push_str(GO);
             let f = cube_vm::remote_fn::decode(cx, function)?;
             cx.push(f);
@@ -175,9 +175,8 @@ fn spawn_wrapped(
     args: &[Term],
 ) -> Result<Pid, String> {
     handle.spawn(|st| {
-        st.push_chunk(WRAPPER.as_bytes(), "=rpc")
-            .map_err(|e| e.message)?;
-        Ok(st.cx(|cx| {
+        st.cx(|cx| {
+            push_wrapper(cx, &WRAPPER_PROTO, WRAPPER, "=rpc")?;
             cx.push_str(GO);
             cx.push_str(module.as_bytes());
             cx.push_str(function.as_bytes());
@@ -194,9 +193,30 @@ fn spawn_wrapped(
                 let v = cube_vm::from_term(cx, a);
                 cx.push(v);
             }
-            5 + args.len()
-        }))
+            Ok(5 + args.len())
+        })
     })
+}
+
+/// The compiled wrappers, made on first use: a request is answered without compiling.
+static WRAPPER_PROTO: OnceLock<Result<Arc<Proto>, String>> = OnceLock::new();
+static FUNCTION_WRAPPER_PROTO: OnceLock<Result<Arc<Proto>, String>> = OnceLock::new();
+
+/// Pushes a closure of the wrapper `source` (compiled once into `cache`) with the
+/// globals as `_ENV`.
+fn push_wrapper(
+    cx: &mut Cx<'_>,
+    cache: &OnceLock<Result<Arc<Proto>, String>>,
+    source: &str,
+    name: &str,
+) -> Result<(), String> {
+    let proto = cache
+        .get_or_init(|| cube_lua::load::compile(source.as_bytes(), name).map_err(|e| e.message))
+        .clone()?;
+    let env = Val::Table(cx.globals());
+    let f = cx.closure_of(proto, env);
+    cx.push(f);
+    Ok(())
 }
 
 /// The kind of a request, its Lua module and function names and its arguments;
