@@ -79,6 +79,20 @@ for i, input in ipairs(jobs) do
     end
 end
 
+-- The other workers may have finished the jobs before the restarted one checked in:
+-- wait for it, so that what follows sees the three workers again.
+local crashed = 0
+for _ in pairs(failures) do crashed = crashed + 1 end
+local seen = 0
+for _ in pairs(watched) do seen = seen + 1 end
+while seen < WORKERS + crashed do
+    local m = assert(process.receive(10000), "the restarted worker never checked in")
+    if m.tag == "ready" and not watched[m.pid] then
+        watched[m.pid] = true
+        seen = seen + 1
+    end
+end
+
 -- Three workers again, all on the other node (their pids name it: not <0.X.Y>), one of
 -- them started after the crash.
 local remote = 0
@@ -87,8 +101,6 @@ for _, c in ipairs(supervisor.which_children(sup)) do
         remote = remote + 1
     end
 end
-local seen = 0
-for _ in pairs(watched) do seen = seen + 1 end
 print(("%d workers under the supervisor, all on %s; %d started in all"):format(
     remote, next(nodes) == where and "the other node" or "?", seen))
 supervisor.stop(sup)
