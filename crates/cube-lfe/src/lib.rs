@@ -160,6 +160,7 @@ pub mod roundtrip;
 pub mod runtime;
 pub mod script;
 pub mod sexpr;
+pub mod shell;
 pub mod term;
 
 pub use error::ReadError;

@@ -90,6 +90,20 @@ pub struct EngineCx {
 }
 
 impl EngineCx {
+    /// `process.i()`'s listing of the node's processes (`my_heap`: the running
+    /// process's heap, which only it can measure).
+    pub fn processes_text(&self, my_heap: usize) -> String {
+        crate::observer::listing(&self.node, self.process.pid.id(), my_heap)
+    }
+
+    /// The registered names and their pids, sorted by name.
+    pub fn registered(&self) -> Vec<(String, Pid)> {
+        let names = self.node.names.lock().expect("names lock");
+        let mut v: Vec<(String, Pid)> = names.iter().map(|(n, p)| (n.clone(), *p)).collect();
+        v.sort();
+        v
+    }
+
     /// The running process's pid.
     pub fn pid(&self) -> Pid {
         self.process.pid
