@@ -17,7 +17,7 @@ pub fn run(dist: &crate::dist::Flags, lfe_path: &[std::path::PathBuf]) -> u8 {
         dist: dist.clone(),
         ..Default::default()
     };
-    let (node, _dist) = match crate::script::start_node(&opts) {
+    let (node, dist) = match crate::script::start_node(&opts) {
         Ok(n) => n,
         Err(msg) => {
             eprintln!("cube-cli: {msg}");
@@ -52,7 +52,11 @@ pub fn run(dist: &crate::dist::Flags, lfe_path: &[std::path::PathBuf]) -> u8 {
         // The terminal side is gone only when the command is ending.
         let _ = to_terminal.send(event);
     });
-    let shell = LfeProcess::shell(world, Shell::new(tag.as_bytes(), reply));
+    let prompt = match &dist {
+        Some(d) => cube_lfe::shell::node_prompt(&d.name()),
+        None => cube_lfe::shell::PROMPT.to_string(),
+    };
+    let shell = LfeProcess::shell(world, Shell::new(tag.as_bytes(), &prompt, reply));
     let pid = match node.spawn_main_engine(Box::new(shell)) {
         Ok(pid) => pid,
         Err(msg) => {

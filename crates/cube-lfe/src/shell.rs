@@ -42,6 +42,12 @@ pub enum ToTerminal {
 /// The shell's prompt (`lfe_shell:prompt/0` without `-prompt`).
 pub const PROMPT: &str = "lfe> ";
 
+/// The prompt of a distributed node's shell, as `lfe_shell:prompt/0` makes it:
+/// `(NAME@HOST)lfe> `.
+pub fn node_prompt(node: &str) -> String {
+    format!("({node}){PROMPT}")
+}
+
 /// The shell commands, as top-level functions (LFE's `add_shell_functions`; `c` and
 /// `l` are macros there, of one argument here).
 const COMMANDS: &str = "
@@ -79,6 +85,7 @@ pub type Reply = Box<dyn FnMut(ToTerminal) + Send>;
 /// The shell's state (see the module documentation).
 pub struct Shell {
     tag: Vec<u8>,
+    prompt: String,
     reply: Reply,
     reader: Reader,
     /// The form being evaluated.
@@ -93,10 +100,12 @@ pub struct Shell {
 unsafe impl Send for Shell {}
 
 impl Shell {
-    /// A shell that answers messages tagged `tag` and talks back through `reply`.
-    pub fn new(tag: &[u8], reply: Reply) -> Shell {
+    /// A shell that answers messages tagged `tag`, prompts with `prompt` and talks
+    /// back through `reply`.
+    pub fn new(tag: &[u8], prompt: &str, reply: Reply) -> Shell {
         Shell {
             tag: tag.to_vec(),
+            prompt: prompt.to_string(),
             reply,
             reader: Reader::new(),
             machine: None,
@@ -106,7 +115,7 @@ impl Shell {
     }
 
     /// One slice: runs the current form, reads the next, waits for a line.
-    pub(crate) fn run(&mut self, rt: &mut Runtime, budget: u64, _cx: &EngineCx) -> (Step, u64) {
+    pub(crate) fn run(&mut self, rt: &mut Runtime, budget: u64, cx: &EngineCx) -> (Step, u64) {
         let mut used = 0u64;
         if !self.started {
             self.started = true;
@@ -115,6 +124,11 @@ impl Shell {
                 p.cx.set_trap_exit(true);
             }
             define_commands(rt);
+        }
+        // Ctrl-C while a form runs (also in a `receive` that waits): the form is
+        // abandoned, as the real shell's evaluator is when its job is interrupted.
+        if cx.interrupted() && self.machine.take().is_some() {
+            let _ = writeln!(rt.out, "** exception exit: interrupted\n");
         }
         loop {
             if let Some(m) = self.machine.as_mut() {
@@ -171,7 +185,7 @@ impl Shell {
                 let _ = rt.out.flush();
                 self.asked = true;
                 rt.start_wait();
-                (self.reply)(ToTerminal::Prompt(PROMPT.to_string()));
+                (self.reply)(ToTerminal::Prompt(self.prompt.clone()));
             }
             rt.pull_messages();
             let Some((kind, text)) = self.take_input(rt) else {
