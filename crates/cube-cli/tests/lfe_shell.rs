@@ -124,3 +124,27 @@ fn an_unfinished_form_at_the_end_of_input_is_left() {
     assert!(out.status.success());
     assert_eq!(text(&out.stdout), "3\n");
 }
+
+#[test]
+fn hostile_input_gets_an_error_and_the_shell_goes_on() {
+    let mut input = String::new();
+    // Deep nesting, stray closing brackets (strings and comments across lines are in
+    // the multiline golden).
+    input.push_str(&"(".repeat(100_000));
+    input.push_str(&")".repeat(100_000));
+    input.push_str("\n)))\n");
+    // A form of many lines is read in linear time (the reader is not run again on
+    // every line).
+    input.push_str("(length (list\n");
+    for i in 0..50_000 {
+        input.push_str(&format!("{i}\n"));
+    }
+    input.push_str("))\n(+ 1 1)\n");
+    let out = lfe(&["lfe"], &shell_dir(), &input);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("** exception error:"), "{stdout}");
+    assert_eq!(lines[2], "1: illegal ')'", "{stdout}");
+    assert_eq!(&lines[3..], &["50000", "2"], "{stdout}");
+}

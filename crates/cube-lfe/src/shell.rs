@@ -88,6 +88,8 @@ pub struct Shell {
     prompt: String,
     reply: Reply,
     reader: Reader,
+    /// Whether the text fed to `reader` may hold a whole form yet.
+    balance: Balance,
     /// The form being evaluated.
     machine: Option<Machine>,
     /// Whether a prompt is up (a line is awaited).
@@ -108,6 +110,7 @@ impl Shell {
             prompt: prompt.to_string(),
             reply,
             reader: Reader::new(),
+            balance: Balance::default(),
             machine: None,
             asked: false,
             started: false,
@@ -165,17 +168,27 @@ impl Shell {
             if used >= budget {
                 return (Step::Preempted, used);
             }
-            match self.reader.read() {
+            // The reader reads its whole buffer again on every try: it is tried only
+            // when the brackets balance, so a form of many lines costs linear time.
+            let result = if self.balance.may_be_complete() {
+                self.reader.read()
+            } else {
+                Ok(Read::More)
+            };
+            match result {
                 Ok(Read::Form(form)) => {
                     used += 1;
                     // As `lfe_io:read_line/1`: what follows a form on its line is
                     // dropped, and the next read counts lines from 1 again.
                     self.reader = Reader::new();
+                    self.balance = Balance::default();
                     self.start(rt, &form);
                     continue;
                 }
                 Ok(Read::More) | Ok(Read::Eof) => {}
                 Err(e) => {
+                    self.reader = Reader::new();
+                    self.balance = Balance::default();
                     let _ = writeln!(rt.out, "{}: {}", e.line, e.message);
                     continue;
                 }
@@ -194,6 +207,13 @@ impl Shell {
             match kind.as_str() {
                 "line" => {
                     self.asked = false;
+                    if self.balance.pending + text.len() > MAX_FORM_BYTES {
+                        self.reader = Reader::new();
+                        self.balance = Balance::default();
+                        let _ = writeln!(rt.out, "** a form longer than {MAX_FORM_BYTES} bytes");
+                        continue;
+                    }
+                    self.balance.scan(&text);
                     self.reader.feed(&text);
                     self.reader.feed("\n");
                 }
@@ -210,6 +230,7 @@ impl Shell {
                 "interrupt" => {
                     self.asked = false;
                     self.reader = Reader::new();
+                    self.balance = Balance::default();
                 }
                 "complete" => {
                     let words = completions(rt, &text);
@@ -226,10 +247,9 @@ impl Shell {
             match result {
                 // As the real shell, a definition's value is the name defined.
                 Ok(()) => {
-                    if let Sexpr::List(items) = form {
-                        if let Some(Sexpr::Atom(name)) = items.get(1) {
-                            let _ = writeln!(rt.out, "{}", crate::eprint::atom(name));
-                        }
+                    if let Some(name) = defined_name(form) {
+                        let _ =
+                            writeln!(rt.out, "{}", crate::eprint::lfe(&Term::atom(&name), false));
                     }
                 }
                 Err(ex) => report(rt, &ex),
@@ -259,6 +279,93 @@ impl Shell {
         }
         None
     }
+}
+
+/// The longest text one form may take at the prompt (what a pipe can send without
+/// end is refused, not buffered without bound).
+const MAX_FORM_BYTES: usize = 64 << 20;
+
+/// A cheap running count of open brackets over the lines of a form, kept across
+/// lines (strings, `|quoted symbols|`, comments and `#\c` characters skipped), so
+/// the reader is tried only when a form may be complete.
+#[derive(Default)]
+struct Balance {
+    depth: i64,
+    /// Inside a string (`"`) or a quoted symbol (`|`).
+    quote: Option<char>,
+    block_comment: bool,
+    /// Bytes fed since the last form.
+    pending: usize,
+}
+
+impl Balance {
+    fn may_be_complete(&self) -> bool {
+        self.depth <= 0 && self.quote.is_none() && !self.block_comment
+    }
+
+    fn scan(&mut self, line: &str) {
+        self.pending += line.len() + 1;
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            if self.block_comment {
+                if c == '|' && chars.peek() == Some(&'#') {
+                    chars.next();
+                    self.block_comment = false;
+                }
+                continue;
+            }
+            if let Some(q) = self.quote {
+                if c == '\\' {
+                    chars.next();
+                } else if c == q {
+                    self.quote = None;
+                }
+                continue;
+            }
+            match c {
+                ';' => break,
+                '"' | '|' => self.quote = Some(c),
+                '(' | '[' => self.depth += 1,
+                ')' | ']' => self.depth -= 1,
+                '#' => match chars.peek() {
+                    Some('|') => {
+                        chars.next();
+                        self.block_comment = true;
+                    }
+                    Some('\\') => {
+                        chars.next();
+                        chars.next();
+                    }
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+    }
+}
+
+/// What the real shell prints for a definition: a `defun`'s or `defmacro`'s name; for
+/// a `defrecord`, the name of the last macro its expansion defines (`set-REC-FIELD`
+/// of the last field, or `size-REC` for a record without fields).
+fn defined_name(form: &Sexpr) -> Option<String> {
+    let Sexpr::List(items) = form else {
+        return None;
+    };
+    let (Some(Sexpr::Atom(kind)), Some(Sexpr::Atom(name))) = (items.first(), items.get(1)) else {
+        return None;
+    };
+    if &**kind != "defrecord" {
+        return Some(name.to_string());
+    }
+    let last = items[2..].last().and_then(|f| match f {
+        Sexpr::Atom(f) => Some(f.to_string()),
+        Sexpr::List(v) => v.first().and_then(|a| a.as_atom()).map(|a| a.to_string()),
+        _ => None,
+    });
+    Some(match last {
+        Some(field) => format!("set-{name}-{field}"),
+        None => format!("size-{name}"),
+    })
 }
 
 /// The reason `(exit)` raises to leave the shell (an atom no program makes by chance).
