@@ -132,6 +132,15 @@ fn the_lfe_shell_at_a_terminal() {
         p.exp_string("** exception exit: interrupted").unwrap();
         p.exp_string("lfe> ").unwrap();
     }
+    // Tab completes the session's functions.
+    p.send_line("(defun my-long-name () 'completed)").unwrap();
+    p.exp_string("my-long-name").unwrap();
+    p.exp_string("lfe> ").unwrap();
+    p.send("(my-long-na").unwrap();
+    p.send("\t").unwrap();
+    p.send_line(")").unwrap();
+    p.exp_string("\r\ncompleted").unwrap();
+    p.exp_string("lfe> ").unwrap();
     p.send_line("(* 6 7)").unwrap();
     p.exp_string("42").unwrap();
     p.exp_string("lfe> ").unwrap();

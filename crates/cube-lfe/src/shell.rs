@@ -378,20 +378,29 @@ fn report(rt: &mut Runtime, ex: &Exception) {
 }
 
 /// Names that start the word before the cursor: the session's functions and the
-/// loaded modules.
+/// loaded modules. The terminal replaces only the word's last run of letters, digits
+/// and `_` (the Lua shell's notion of a word), so each name is given from there.
 fn completions(rt: &Runtime, text: &str) -> Vec<String> {
-    let word: String = text
+    let symbol = |c: char| !c.is_whitespace() && !"()[]'`,#\"".contains(c);
+    let word_start = text
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| symbol(*c))
+        .last()
+        .map_or(text.len(), |(i, _)| i);
+    let word = &text[word_start..];
+    let tail: usize = word
         .chars()
         .rev()
-        .take_while(|c| !c.is_whitespace() && !"()[]'`,#\"".contains(*c))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .map(char::len_utf8)
+        .sum();
+    let head = word.len() - tail;
     let mut found: Vec<String> = rt
         .completion_names()
         .into_iter()
-        .filter(|n| n.starts_with(&word))
+        .filter(|n| n.starts_with(word))
+        .map(|n| n[head..].to_string())
         .collect();
     found.sort();
     found.dedup();
