@@ -62,6 +62,15 @@ pub fn run_file(file: &str, args: &[String], lfe_path: &[std::path::PathBuf], op
 /// by all the others. One per OS process: the command line runs one node.
 static WORLD: OnceLock<Arc<World>> = OnceLock::new();
 
+/// The node's LFE world, made now with output to `out` and modules from `path` if no
+/// LFE process made it yet (the LFE shell's, `lfe_shell.rs`).
+pub(crate) fn world(
+    out: Box<dyn std::io::Write + Send>,
+    path: Vec<std::path::PathBuf>,
+) -> Arc<World> {
+    WORLD.get_or_init(|| World::new(out, path)).clone()
+}
+
 /// The module search path of the program's LFE code (set by `run` before the node
 /// starts: the script's directory, `LFE_PATH`, `--pa`).
 static PATH: OnceLock<Vec<std::path::PathBuf>> = OnceLock::new();

@@ -11,6 +11,7 @@ mod device;
 mod dist;
 mod follow;
 mod lfe;
+mod lfe_shell;
 mod luacmd;
 mod node_cmd;
 mod script;
@@ -102,6 +103,24 @@ enum Command {
     Repl {
         #[command(flatten)]
         dist: dist::Flags,
+        /// The LFE shell instead of Lua's (as `cube-cli lfe`).
+        #[arg(long)]
+        lfe: bool,
+        /// With --lfe: a module directory, searched for NAME.lfe (after the current
+        /// directory and LFE_PATH); repeatable.
+        #[arg(long = "pa", value_name = "DIR", requires = "lfe")]
+        lfe_path: Vec<std::path::PathBuf>,
+    },
+    /// The LFE shell (as `lfe` with no arguments): an LFE process on a node, with
+    /// line editing and history (~/.lfe_history), (c "mod.lfe"), (l 'mod), (flush),
+    /// (i), (regs), (help) and (exit).
+    Lfe {
+        #[command(flatten)]
+        dist: dist::Flags,
+        /// A module directory, searched for NAME.lfe when NAME:f is first called
+        /// (after the current directory and LFE_PATH); repeatable.
+        #[arg(long = "pa", value_name = "DIR")]
+        lfe_path: Vec<std::path::PathBuf>,
     },
     /// Run a ZeroMQ device until SIGINT or SIGTERM: forwarder (XSUB frontend for
     /// publishers, XPUB backend for subscribers), streamer (PULL -> PUSH) or queue
@@ -259,7 +278,13 @@ fn main() -> ExitCode {
                 ..Default::default()
             },
         ),
-        Some(Command::Repl { dist }) => shell::run(None, &dist),
+        Some(Command::Repl {
+            dist,
+            lfe: true,
+            lfe_path,
+        }) => lfe_shell::run(&dist, &lfe_path),
+        Some(Command::Repl { dist, .. }) => shell::run(None, &dist),
+        Some(Command::Lfe { dist, lfe_path }) => lfe_shell::run(&dist, &lfe_path),
         Some(Command::Node {
             dist,
             schedulers,

@@ -60,8 +60,9 @@ fn catch_sigint() {
 /// The shell's loop (see the module documentation).
 const SHELL_LUA: &str = include_str!("shell.lua");
 
-/// What the shell process (or the node) tells the terminal side.
-enum Event {
+/// What the shell process (or the node) tells the terminal side (also the LFE
+/// shell's, `lfe_shell.rs`).
+pub(crate) enum Event {
     /// Show this prompt and send what is typed.
     Prompt(String),
     /// The answer to a completion request.
@@ -169,15 +170,22 @@ pub fn run(first: Option<(&Invocation, Option<Step>)>, dist: &crate::dist::Flags
             let reason = node.wait(pid);
             let _ = tx.send(Event::Exited(reason));
         });
-        terminal(&handle, pid, &tag, rx)
+        terminal(&handle, pid, &tag, rx, ".cube_history")
     });
     node.flush_stdout();
     code
 }
 
 /// The terminal side: prompts when the shell asks, sends what is typed, until the
-/// shell process has ended (it always ends: at end of input it returns).
-fn terminal(handle: &cube_vm::NodeHandle, shell: Pid, tag: &str, rx: mpsc::Receiver<Event>) -> u8 {
+/// shell process has ended (it always ends: at end of input it returns). History is
+/// kept in `history` under `$HOME` when the input is a terminal.
+pub(crate) fn terminal(
+    handle: &cube_vm::NodeHandle,
+    shell: Pid,
+    tag: &str,
+    rx: mpsc::Receiver<Event>,
+    history: &str,
+) -> u8 {
     let to_shell = ToShell {
         handle: handle.clone(),
         pid: shell,
@@ -203,7 +211,7 @@ fn terminal(handle: &cube_vm::NodeHandle, shell: Pid, tag: &str, rx: mpsc::Recei
     }));
     let history = std::env::var_os("HOME")
         .filter(|_| interactive)
-        .map(|h| std::path::PathBuf::from(h).join(".cube_history"));
+        .map(|h| std::path::PathBuf::from(h).join(history));
     if let Some(h) = &history {
         let _ = rl.load_history(h);
     }

@@ -609,6 +609,36 @@ fn the_repl_on_a_named_node_pings_erl() {
 }
 
 #[test]
+fn the_lfe_shell_on_a_named_node_pings_erl() {
+    use std::io::Write;
+    let c = Cluster::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cube-cli"))
+        .args(["lfe", "--sname", &unique("cubelfe"), "--cookie", COOKIE])
+        .env("ERL_EPMD_PORT", c.port.to_string())
+        .env("HOME", &c.dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("cube-cli lfe");
+    // The shell's node is the named one: a Lua process it starts pings erl and
+    // answers the shell, which receives at the prompt.
+    let input = format!(
+        "(let ((me (self))) (lua:spawn \"local me = ... process.send(me, tostring(node.ping('{}')) .. ' ' .. tostring(node.self():match('^cubelfe') ~= nil))\" (list me)) (receive (r r)))\n",
+        c.erl_name
+    );
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let shell = Cube::from_child(child, String::new());
+    shell.expect("#\"pong true\"");
+    shell.succeeds();
+}
+
+#[test]
 fn a_supervisor_node_joins_the_cluster() {
     let c = Cluster::new();
     let config = c.dir.join("sup.toml");

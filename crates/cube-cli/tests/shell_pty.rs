@@ -93,3 +93,57 @@ fn ctrl_c_twice_leaves() {
     p.exp_eof().unwrap();
     let _ = std::fs::remove_dir_all(&home);
 }
+
+#[test]
+fn the_lfe_shell_at_a_terminal() {
+    let home = home("lfe");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cube-cli"));
+    cmd.arg("lfe").env("HOME", &home).env("TERM", "xterm");
+    let mut p = spawn_command(cmd, Some(30_000)).expect("cube-cli lfe starts on a pty");
+    p.exp_string("(help) for the shell's commands").unwrap();
+    p.exp_string("lfe> ").unwrap();
+    p.send_line("(tuple 'ok (+ 40 2))").unwrap();
+    p.exp_string("#(ok 42)").unwrap();
+    p.exp_string("lfe> ").unwrap();
+    // Its own history file, written after every entry.
+    let history = std::fs::read_to_string(home.join(".lfe_history")).unwrap_or_default();
+    assert!(history.contains("(tuple 'ok (+ 40 2))"), "{history:?}");
+    assert!(!home.join(".cube_history").exists());
+    // A form over two lines.
+    p.send_line("(list 1").unwrap();
+    p.exp_string("lfe> ").unwrap();
+    p.send_line("2)").unwrap();
+    p.exp_string("(1 2)").unwrap();
+    p.exp_string("lfe> ").unwrap();
+    // Ctrl-C while a form runs abandons it; the shell stays.
+    for (command, running) in [
+        (
+            "(progn (io:format \"sp~s~n\" '(\"in\")) (fletrec ((f () (f))) (f)))",
+            "spin",
+        ),
+        (
+            "(progn (io:format \"wa~s~n\" '(\"it\")) (receive (x x)))",
+            "wait",
+        ),
+    ] {
+        p.send_line(command).unwrap();
+        p.exp_string(running).unwrap();
+        p.send_control('c').unwrap();
+        p.exp_string("** exception exit: interrupted").unwrap();
+        p.exp_string("lfe> ").unwrap();
+    }
+    // Tab completes the session's functions.
+    p.send_line("(defun my-long-name () 'completed)").unwrap();
+    p.exp_string("my-long-name").unwrap();
+    p.exp_string("lfe> ").unwrap();
+    p.send("(my-long-na").unwrap();
+    p.send("\t").unwrap();
+    p.send_line(")").unwrap();
+    p.exp_string("\r\ncompleted").unwrap();
+    p.exp_string("lfe> ").unwrap();
+    p.send_line("(* 6 7)").unwrap();
+    p.exp_string("42").unwrap();
+    p.exp_string("lfe> ").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+}

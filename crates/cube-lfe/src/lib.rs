@@ -13,7 +13,7 @@
 //!   codes, `#B(...)` and `#M(...)` are built while reading, as in LFE.
 //! - [`read_all`] and the streaming [`Reader`] (`read.rs`, on the scanner `lex.rs` and
 //!   `#B` construction in `bits.rs`): text to `Sexpr`s, with LFE's error messages.
-//! - [`write()`] (`print.rs`, `lfe_io:print1`) and [`pretty()`] / [`shell`] (`pretty.rs`,
+//! - [`write()`] (`print.rs`, `lfe_io:print1`) and [`pretty()`] / [`shell()`] (`pretty.rs`,
 //!   `lfe_io:prettyprint1`), byte for byte as LFE (`tests/golden.rs`).
 //! - [`roundtrip::check`]: the read/print round-trip property that the fuzz target
 //!   (`fuzz/`, `lfe_read`) and the smoke tests (`tests/smoke.rs`) assert.
@@ -60,6 +60,12 @@
 //! BIFs are in `process.rs`; messages cross as [`cube_term::Term`]s (`interop.rs`), so
 //! LFE and Lua processes talk (Lua starts LFE code with `lfe.spawn`, cube-cli; LFE
 //! starts Lua code with `lua:spawn`).
+//!
+//! The LFE shell (`shell.rs`, `cube-cli lfe`) is such a process too
+//! ([`process::LfeProcess::shell`]): it reads lines sent by the terminal as tagged
+//! messages, evaluates each form and prints its value as `lfe_io:prettyprint1(V, 30)`,
+//! with `lfe_shell`'s commands (`c`, `l`, `flush`, `i`, `regs`, `help`, `exit`).
+//! Goldens from the real shell: `tests/lfe/shell/`.
 //!
 //! Soundness: terms and code use `Rc`. All LFE processes of a node share one
 //! [`process::World`] (the runtime, node-wide modules) and run only while holding its
@@ -160,6 +166,7 @@ pub mod roundtrip;
 pub mod runtime;
 pub mod script;
 pub mod sexpr;
+pub mod shell;
 pub mod term;
 
 pub use error::ReadError;

@@ -71,6 +71,8 @@ enum Run {
     },
     Machine(Machine),
     Script(Box<Script>),
+    /// The LFE shell (`shell.rs`).
+    Shell(Box<crate::shell::Shell>),
 }
 
 // SAFETY: an `Owned` holds `Rc`s into its world; it is used only with the world's lock
@@ -178,6 +180,19 @@ impl LfeProcess {
     }
 }
 
+impl LfeProcess {
+    /// The LFE shell as a process (`cube-cli lfe`): see `shell.rs`.
+    pub fn shell(world: Arc<World>, shell: crate::shell::Shell) -> LfeProcess {
+        LfeProcess {
+            world,
+            own: Some(Owned {
+                run: Run::Shell(Box::new(shell)),
+                pending: VecDeque::new(),
+            }),
+        }
+    }
+}
+
 impl Drop for LfeProcess {
     fn drop(&mut self) {
         if let Some(own) = self.own.take() {
@@ -221,6 +236,7 @@ impl Engine for LfeProcess {
             Run::Start { .. } => (exited(ExitReason::Normal, None), 0),
             Run::Machine(m) => run_machine(rt, m, budget, cx),
             Run::Script(s) => s.run(rt, budget, cx),
+            Run::Shell(s) => s.run(rt, budget, cx),
         };
         if let Some(slot) = rt.process.take() {
             own.pending = slot.pending;

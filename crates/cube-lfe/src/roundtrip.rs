@@ -2,7 +2,7 @@
 //! and the smoke tests.
 //!
 //! For any text: reading never panics, and every form read prints with [`write()`],
-//! [`pretty()`] and [`shell`] without panicking. When the plain printing reads back, it
+//! [`pretty()`] and [`shell()`] without panicking. When the plain printing reads back, it
 //! reads as the same value, so printing it again gives the same text. The pretty
 //! printing (no depth limit) reads back as the same value too.
 //!

@@ -174,6 +174,13 @@ impl Runtime {
         Ok(name)
     }
 
+    /// Names for the shell's tab completion: top-level functions and loaded modules.
+    pub fn completion_names(&self) -> Vec<String> {
+        let funs = self.functions.keys().map(|(n, _)| n.name().to_string());
+        let mods = self.modules.keys().map(|m| format!("{}:", m.name()));
+        funs.chain(mods).collect()
+    }
+
     /// The loaded module `name`.
     pub fn loaded_module(&self, name: Atom) -> Option<Rc<Module>> {
         self.modules.get(&name).cloned()

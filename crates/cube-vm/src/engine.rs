@@ -87,9 +87,33 @@ pub enum RegisterError {
 pub struct EngineCx {
     pub(crate) node: Arc<NodeInner>,
     pub(crate) process: Arc<Process>,
+    /// The host asked to interrupt this process's code (`NodeHandle::interrupt`:
+    /// Ctrl-C in a shell) since its last slice.
+    pub(crate) interrupted: bool,
 }
 
 impl EngineCx {
+    /// Whether the host asked to interrupt the running code before this slice
+    /// (`NodeHandle::interrupt`, as a shell does on Ctrl-C); a process that was
+    /// waiting has been woken for it.
+    pub fn interrupted(&self) -> bool {
+        self.interrupted
+    }
+
+    /// `process.i()`'s listing of the node's processes (`my_heap`: the running
+    /// process's heap, which only it can measure).
+    pub fn processes_text(&self, my_heap: usize) -> String {
+        crate::observer::listing(&self.node, self.process.pid.id(), my_heap)
+    }
+
+    /// The registered names and their pids, sorted by name.
+    pub fn registered(&self) -> Vec<(String, Pid)> {
+        let names = self.node.names.lock().expect("names lock");
+        let mut v: Vec<(String, Pid)> = names.iter().map(|(n, p)| (n.clone(), *p)).collect();
+        v.sort();
+        v
+    }
+
     /// The running process's pid.
     pub fn pid(&self) -> Pid {
         self.process.pid

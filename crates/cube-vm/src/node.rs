@@ -865,7 +865,7 @@ fn run_slice(node: &Arc<NodeInner>, local: &Worker<Arc<Process>>, p: Arc<Process
             None => return,
             Some(crate::process::Body::Lua(st)) => &mut st.0,
             Some(crate::process::Body::Engine(e)) => {
-                let step = run_engine(node, &p, e.as_mut());
+                let step = run_engine(node, &p, e.as_mut(), interrupt);
                 drop(guard);
                 return after_engine(node, local, p, step);
             }
@@ -958,6 +958,7 @@ fn run_engine(
     node: &Arc<NodeInner>,
     p: &Arc<Process>,
     e: &mut dyn crate::engine::Engine,
+    interrupted: bool,
 ) -> crate::engine::Step {
     let slice = match reductions_left(p) {
         Some(left) => SLICE_REDUCTIONS
@@ -968,6 +969,7 @@ fn run_engine(
     let mut cx = crate::engine::EngineCx {
         node: node.clone(),
         process: p.clone(),
+        interrupted,
     };
     let outcome =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| e.resume(&mut cx, slice)));
