@@ -9,10 +9,15 @@
 //! # References
 //! A `cube_term::Reference` is a node index and a `u64`; Erlang references are up to
 //! five 32-bit words. This node's references are packed into three words that erl reads
-//! back unchanged (18 + 32 + 14 bits, the first word within erl's 18-bit range); another
-//! node's references are interned per node: the `u64` is the position of the words in
-//! that node's list. Interned references are never forgotten (see ARCHITECTURE.md,
-//! "cube-dist": expiry is future work).
+//! back unchanged (18 + 32 + 14 bits, the first word within erl's 18-bit range). Another
+//! node's reference is kept whole in the `Reference` itself: what erl makes (three words,
+//! the first below 2^18) is its word count and first word in the reference's 32 extra
+//! bits and its other two words in the `u64`, so receiving references costs nothing that
+//! lasts. Only references outside that shape (four or five words, or a first word with
+//! high bits set, which no BEAM makes today) are interned per node, at most
+//! [`MAX_INTERNED_REFS`] of them; past that such a reference does not convert
+//! ([`ConvertError::TooManyRefs`]) and its message is dropped with a warning, so a
+//! hostile peer cannot grow the table without bound.
 //!
 //! # What does not fit a `Term`
 //! Integers beyond `i64`, bitstrings, improper lists and ports have no `Term` form yet:
@@ -80,6 +85,8 @@ pub enum ConvertError {
     ForeignLocalRef,
     #[error("unknown reference")]
     UnknownRef,
+    #[error("too many references of an unusual shape from one node")]
+    TooManyRefs,
     #[error("a {0} cannot be sent to another node")]
     LocalOnly(&'static str),
 }
@@ -87,6 +94,10 @@ pub enum ConvertError {
 /// Most terms one table graph may expand to (a graph sharing a table twice at each of
 /// 40 levels would otherwise expand to 2^40 terms).
 const MAX_EXPANDED_TERMS: usize = 16 << 20;
+
+/// How many references of an unusual shape (see the module doc) one node incarnation
+/// may leave interned.
+pub const MAX_INTERNED_REFS: usize = 1 << 16;
 
 /// Bits of a local reference id in each of the three words.
 const REF_WORD0_BITS: u32 = 18;
@@ -179,10 +190,16 @@ impl NodeTable {
                 .map(|id| Reference::new(0, id))
                 .ok_or(ConvertError::ForeignLocalRef);
         }
+        if let Some((ext, id)) = pack_remote_ref(&r.words) {
+            return Ok(Reference::with_ext(node, ext, id));
+        }
         let mut t = self.lock();
         let intern = t.refs.entry(node).or_default();
         let id = match intern.index.get(&r.words) {
             Some(&id) => id,
+            None if intern.words.len() >= MAX_INTERNED_REFS => {
+                return Err(ConvertError::TooManyRefs)
+            }
             None => {
                 let id = intern.words.len() as u64;
                 intern.words.push(r.words.clone());
@@ -200,6 +217,8 @@ impl NodeTable {
             .ok_or(ConvertError::UnknownNode(r.node()))?;
         let words = if r.node() == 0 {
             pack_local_ref(r.id()).to_vec()
+        } else if r.ext() != 0 {
+            unpack_remote_ref(r.ext(), r.id())
         } else {
             let t = self.lock();
             t.refs
@@ -349,6 +368,33 @@ fn unpack_local_ref(words: &[u32]) -> Option<u64> {
             | u64::from(w1) << REF_WORD0_BITS
             | u64::from(w2) << (REF_WORD0_BITS + REF_WORD1_BITS),
     )
+}
+
+/// Another node's reference words as a reference's extra bits and id, when they have
+/// the shape every BEAM makes: one to three words, the first below 2^18. The extra bits
+/// are the word count above the first word, so they are never 0 (0 marks an interned
+/// reference).
+fn pack_remote_ref(words: &[u32]) -> Option<(u32, u64)> {
+    let (&w0, rest) = words.split_first()?;
+    if rest.len() > 2 || w0 >> REF_WORD0_BITS != 0 {
+        return None;
+    }
+    let ext = (words.len() as u32) << REF_WORD0_BITS | w0;
+    let id = rest
+        .iter()
+        .enumerate()
+        .fold(0u64, |id, (i, &w)| id | u64::from(w) << (32 * (1 - i)));
+    Some((ext, id))
+}
+
+/// The words [`pack_remote_ref`] packed.
+fn unpack_remote_ref(ext: u32, id: u64) -> Vec<u32> {
+    let len = (ext >> REF_WORD0_BITS) as usize;
+    let w0 = ext & ((1 << REF_WORD0_BITS) - 1);
+    let rest = [(id >> 32) as u32, id as u32];
+    std::iter::once(w0)
+        .chain(rest.into_iter().take(len.saturating_sub(1)))
+        .collect()
 }
 
 /// State of one `Term` -> `Eterm` conversion.
@@ -610,6 +656,55 @@ mod tests {
         let local = t.ref_from_wire(&r).unwrap();
         assert_eq!(t.ref_from_wire(&r).unwrap(), local);
         assert_eq!(t.ref_to_wire(local).unwrap(), r);
+    }
+
+    #[test]
+    fn remote_refs_of_the_beams_shape_are_packed_not_interned() {
+        let t = table();
+        let mut seen = std::collections::HashSet::new();
+        for words in [
+            vec![0],
+            vec![5],
+            vec![(1 << 18) - 1, u32::MAX],
+            vec![0, 0, 0],
+            vec![0, 0, 1],
+            vec![0, 1, 0],
+            vec![191_579, 1_992_294_402, 78_482],
+            vec![(1 << 18) - 1, u32::MAX, u32::MAX],
+        ] {
+            let r = ExtRef {
+                node: Atom::new("erl@test"),
+                creation: 3,
+                words,
+            };
+            let got = t.ref_from_wire(&r).unwrap();
+            assert_ne!(got.ext(), 0, "{r:?} packed");
+            assert!(seen.insert(got), "{r:?} is distinct from the others");
+            assert_eq!(t.ref_to_wire(got).unwrap(), r);
+        }
+        assert!(t.lock().refs.is_empty(), "nothing interned");
+    }
+
+    #[test]
+    fn unusual_remote_refs_are_interned_up_to_a_bound() {
+        let t = table();
+        let unusual = |i: u32| ExtRef {
+            node: Atom::new("erl@test"),
+            creation: 3,
+            words: vec![1 << 18, i],
+        };
+        for i in 0..MAX_INTERNED_REFS as u32 {
+            let r = t.ref_from_wire(&unusual(i)).unwrap();
+            assert_eq!(r.ext(), 0);
+        }
+        // Ones already met still convert, both ways; a new one is refused.
+        let first = t.ref_from_wire(&unusual(0)).unwrap();
+        assert_eq!(t.ref_to_wire(first).unwrap(), unusual(0));
+        let past = MAX_INTERNED_REFS as u32;
+        assert_eq!(
+            t.ref_from_wire(&unusual(past)),
+            Err(ConvertError::TooManyRefs)
+        );
     }
 
     #[test]
