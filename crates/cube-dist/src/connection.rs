@@ -22,6 +22,7 @@
 //! `T/4` (a read timeout) to check what it last received.
 
 use crate::control::{self, Control, ControlError};
+use crate::dist_header::Incoming;
 use crate::error::DistError;
 use crate::etf::{DecodeError, DecodeLimits};
 use crate::framing::{Packet, PacketReader};
@@ -304,6 +305,7 @@ pub fn read_loop(
         return format!("socket error: {e}");
     }
     let mut reader = PacketReader::new(max_packet);
+    let mut incoming = Incoming::new(max_packet);
     let mut last_read = Instant::now();
     loop {
         if conn.is_closed() {
@@ -313,15 +315,22 @@ pub fn read_loop(
             match reader.next_packet() {
                 Ok(None) => break,
                 Ok(Some(Packet::Tick)) => {}
-                Ok(Some(Packet::Data(bytes))) => match control::decode_packet(&bytes, limits) {
-                    Ok(c) => deliver(c),
-                    // A term we cannot represent (a fun, say) costs the message, not the
-                    // connection: erl's own processes may send them to anyone.
-                    Err(ControlError::Term(
-                        e @ (DecodeError::Unsupported(_) | DecodeError::AtomTableFull),
-                    )) => {
-                        eprintln!("cube-dist: dropped a message from {}: {e}", conn.peer.name);
-                    }
+                Ok(Some(Packet::Data(bytes))) => match incoming.accept(bytes) {
+                    Ok(None) => {}
+                    Ok(Some(m)) => match control::decode_message(&m, limits) {
+                        Ok(c) => deliver(c),
+                        // A term we cannot represent (a fun, say) costs the message, not the
+                        // connection: erl's own processes may send them to anyone.
+                        Err(ControlError::Term(
+                            e @ (DecodeError::Unsupported(_) | DecodeError::AtomTableFull),
+                        )) => {
+                            eprintln!("cube-dist: dropped a message from {}: {e}", conn.peer.name);
+                        }
+                        Err(e) => {
+                            conn.close();
+                            return format!("protocol error: {e}");
+                        }
+                    },
                     Err(e) => {
                         conn.close();
                         return format!("protocol error: {e}");

@@ -2,11 +2,12 @@
 //! nodes"): the tuple at the head of every packet that says what the packet means, and,
 //! for some, the message term that follows it.
 //!
-//! A packet is `112` (pass through: no atom cache header, as we never ask for one), the
-//! control term, and for the sending kinds (and the `PAYLOAD_` exits, whose reason
+//! A packet is `112` (pass through, what we send) or a distribution header (atom cache,
+//! fragments: `dist_header.rs`, what erl sends), then the control term, and for the sending kinds (and the `PAYLOAD_` exits, whose reason
 //! travels as the message) a second term. Both are complete ETF terms with their
 //! version byte.
 
+use crate::dist_header::Message;
 use crate::etf::{self, DecodeLimits, Eterm, ExtPid, ExtRef};
 use cube_term::Atom;
 
@@ -143,8 +144,10 @@ pub enum Control {
 /// Why a packet is not a control message.
 #[derive(Debug, thiserror::Error)]
 pub enum ControlError {
-    #[error("packet does not start with pass-through byte 112")]
-    NotPassThrough,
+    #[error("{0}")]
+    Header(#[from] crate::dist_header::HeaderError),
+    #[error("packet is the first fragment of a longer message")]
+    Unfinished,
     #[error("bad term in packet: {0}")]
     Term(#[from] etf::DecodeError),
     #[error("malformed control message (operation {0})")]
@@ -159,15 +162,32 @@ pub enum ControlError {
 
 /// Decodes a data packet (after its length).
 pub fn decode_packet(packet: &[u8], limits: &DecodeLimits) -> Result<Control, ControlError> {
-    let rest = packet
-        .strip_prefix(&[PASS_THROUGH])
-        .ok_or(ControlError::NotPassThrough)?;
-    let (control, used) = etf::decode_prefix(rest, limits)?;
+    // A packet on its own: a header may only name atoms it brings (a fresh cache).
+    let m = crate::dist_header::Incoming::new(packet.len())
+        .accept(packet.to_vec())?
+        .ok_or(ControlError::Unfinished)?;
+    decode_message(&m, limits)
+}
+
+/// Decodes a message's control term and its message term, as `dist_header::Incoming`
+/// gives them whole: after the pass-through byte each term has its version byte; after a
+/// distribution header none has, and they may name the header's atoms.
+pub fn decode_message(m: &Message, limits: &DecodeLimits) -> Result<Control, ControlError> {
+    let term = |bytes: &[u8]| match &m.atoms {
+        None => etf::decode_prefix(bytes, limits),
+        Some(atoms) => etf::decode_headed_prefix(bytes, limits, atoms),
+    };
+    let rest = m.body();
+    let (control, used) = term(rest)?;
     let rest = &rest[used..];
     let msg = if rest.is_empty() {
         None
     } else {
-        Some(etf::decode_with(rest, limits)?)
+        let (msg, used) = term(rest)?;
+        if used != rest.len() {
+            return Err(etf::DecodeError::TrailingBytes(rest.len() - used).into());
+        }
+        Some(msg)
     };
     let items = control.as_tuple().ok_or(ControlError::NotControl)?;
     let op = match items.first() {
@@ -318,13 +338,13 @@ pub fn decode_packet(packet: &[u8], limits: &DecodeLimits) -> Result<Control, Co
 /// (exit reasons go as payloads when it has `DFLAG_EXIT_PAYLOAD`).
 pub fn encode_packet(c: &Control, peer_flags: u64) -> Result<Vec<u8>, ControlError> {
     let (control, msg) = control_terms(c, peer_flags);
-    assemble(control, msg, false)
+    assemble(control, msg, false, peer_flags)
 }
 
 /// [`encode_packet`] with the four-byte length in front: what goes on the wire.
 pub fn encode_framed(c: &Control, peer_flags: u64) -> Result<Vec<u8>, ControlError> {
     let (control, msg) = control_terms(c, peer_flags);
-    assemble(control, msg, true)
+    assemble(control, msg, true, peer_flags)
 }
 
 /// The framed packet of `SEND`/`SEND_SENDER` of a borrowed message (no copy of it).
@@ -334,7 +354,12 @@ pub fn encode_send(
     msg: &Eterm,
     peer_flags: u64,
 ) -> Result<Vec<u8>, ControlError> {
-    assemble(send_header(from, to, peer_flags), Some(msg), true)
+    assemble(
+        send_header(from, to, peer_flags),
+        Some(msg),
+        true,
+        peer_flags,
+    )
 }
 
 /// The framed packet of `REG_SEND` of a borrowed message (no copy of it).
@@ -342,9 +367,9 @@ pub fn encode_reg_send(
     from: ExtPid,
     to: Atom,
     msg: &Eterm,
-    _peer_flags: u64,
+    peer_flags: u64,
 ) -> Result<Vec<u8>, ControlError> {
-    assemble(reg_send_header(from, to), Some(msg), true)
+    assemble(reg_send_header(from, to), Some(msg), true, peer_flags)
 }
 
 fn send_header(from: Option<ExtPid>, to: ExtPid, peer_flags: u64) -> Vec<Eterm> {
@@ -366,21 +391,31 @@ fn reg_send_header(from: ExtPid, to: Atom) -> Vec<Eterm> {
     ]
 }
 
-/// The pass-through byte, the control tuple and the message, with the packet length in
-/// front if `framed`.
+/// The header, the control tuple and the message, with the packet length in front if
+/// `framed`. The header is the pass-through byte, or, for a peer that takes distribution
+/// headers (erl then refuses pass-through), one naming no cached atoms.
 fn assemble(
     control: Vec<Eterm>,
     msg: Option<&Eterm>,
     framed: bool,
+    peer_flags: u64,
 ) -> Result<Vec<u8>, ControlError> {
     let mut out = Vec::new();
     if framed {
         out.extend_from_slice(&[0; 4]);
     }
-    out.push(PASS_THROUGH);
-    etf::encode_into(&mut out, &Eterm::Tuple(control))?;
-    if let Some(m) = msg {
-        etf::encode_into(&mut out, m)?;
+    if peer_flags & crate::flags::DIST_HDR_ATOM_CACHE != 0 {
+        out.extend_from_slice(&crate::dist_header::EMPTY_NORMAL_HEADER);
+        etf::encode_body_into(&mut out, &Eterm::Tuple(control))?;
+        if let Some(m) = msg {
+            etf::encode_body_into(&mut out, m)?;
+        }
+    } else {
+        out.push(PASS_THROUGH);
+        etf::encode_into(&mut out, &Eterm::Tuple(control))?;
+        if let Some(m) = msg {
+            etf::encode_into(&mut out, m)?;
+        }
     }
     if framed {
         let len = u32::try_from(out.len() - 4).map_err(|_| etf::EncodeError::TooLarge)?;

@@ -44,9 +44,10 @@ pub const MANDATORY_25: u64 = EXTENDED_REFERENCES
     | BIG_CREATION
     | HANDSHAKE_23;
 
-/// What we offer. Deliberately absent: the atom cache and its header (`ATOM_CACHE`,
-/// `DIST_HDR_ATOM_CACHE`), so every message is a plain pass-through packet; `FRAGMENTS`
-/// (large messages arrive whole); `ALIAS` (not implemented yet, and a peer falls back
+/// What we offer. `DIST_HDR_ATOM_CACHE` and `FRAGMENTS`: a peer may send its messages
+/// with an atom cache header and cut large ones into fragments (`dist_header.rs` reads
+/// both; erl takes fragments only together with the header); we send ours pass-through
+/// and whole. Deliberately absent: `ALIAS` (not implemented yet, and a peer falls back
 /// without it). `SPAWN`: spawn requests are handed to the layer above
 /// (`DistEvent::SpawnRequest`), which must answer each (erpc and `rpc:call` of OTP 23+
 /// need them). `FUN_TAGS`, `NEW_FUN_TAGS` and `EXPORT_PTR_TAG` are
@@ -64,6 +65,8 @@ pub const OURS: u64 = PUBLISHED
     | EXIT_PAYLOAD
     | UNLINK_ID
     | SPAWN
+    | DIST_HDR_ATOM_CACHE
+    | FRAGMENTS
     | V4_NC;
 
 /// What we cannot work without: the term shapes our codec writes (UTF-8 atoms, maps,

@@ -19,6 +19,7 @@
 //! | [`epmd`] | EPMD client and an EPMD-compatible name server |
 //! | [`flags`] | distribution capability flags offered and required |
 //! | [`framing`] | 2-byte (handshake) and 4-byte (connected) packets, ticks |
+//! | [`dist_header`] | distribution headers: the atom cache, fragmented messages put together (bounded) |
 //! | [`handshake`] | the handshake, both sides; the cookie digest |
 //! | [`control`] | control messages (send, reg_send, link, exit, monitor...) <-> packets |
 //! | [`connection`] | one connection: writer thread, reader loop, tick loss |
@@ -44,6 +45,7 @@ pub mod connection;
 pub mod control;
 pub mod convert;
 pub mod cookie;
+pub mod dist_header;
 pub mod epmd;
 pub mod error;
 pub mod etf;

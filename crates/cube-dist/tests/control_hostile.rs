@@ -1,7 +1,8 @@
 //! Control packets no honest peer sends — mutated spawn requests, spawn replies and
 //! table graphs sent whole — through the packet decoder and the conversion to cube
-//! terms: every failure is an error value, never a panic (the fuzz target
-//! `dist_packet` does the same with arbitrary bytes).
+//! terms, and mutated streams of fragments through a connection's incoming state: every
+//! failure is an error value, never a panic (the fuzz targets `dist_packet` and
+//! `dist_stream` do the same with arbitrary bytes).
 
 use cube_dist::control::{decode_packet, encode_packet, Control};
 use cube_dist::etf::{DecodeLimits, Eterm, ExtPid, ExtRef};
@@ -120,6 +121,86 @@ fn mutated_spawn_requests_and_graphs_never_panic() {
                 }
             }
             exercise(&table, &m);
+        }
+    }
+}
+
+/// A headed packet's body cut into `n` fragments of sequence `seq`.
+fn fragments(packet: &[u8], seq: u64, n: usize) -> Vec<Vec<u8>> {
+    let body = packet
+        .strip_prefix(&[131, b'D', 0])
+        .expect("a headed packet");
+    let size = body.len().div_ceil(n).max(1);
+    body.chunks(size)
+        .enumerate()
+        .map(|(i, part)| {
+            let id = (body.len().div_ceil(size) - i) as u64;
+            let mut p = vec![131, if i == 0 { b'E' } else { b'F' }];
+            p.extend_from_slice(&seq.to_be_bytes());
+            p.extend_from_slice(&id.to_be_bytes());
+            if i == 0 {
+                p.push(0);
+            }
+            p.extend_from_slice(part);
+            p
+        })
+        .collect()
+}
+
+#[test]
+fn mutated_fragment_streams_never_panic() {
+    use cube_dist::control::decode_message;
+    use cube_dist::dist_header::Incoming;
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let seeds = seeds();
+    // Unmutated, interleaved fragments of every seed give back every seed's message.
+    let mut incoming = Incoming::new(1 << 20);
+    let streams: Vec<Vec<Vec<u8>>> = seeds
+        .iter()
+        .enumerate()
+        .map(|(i, s)| fragments(s, i as u64, 3))
+        .collect();
+    let mut done = 0;
+    for round in 0..3 {
+        for s in &streams {
+            if let Some(p) = s.get(round) {
+                if let Some(m) = incoming.accept(p.clone()).expect("well-formed fragment") {
+                    decode_message(&m, &DecodeLimits::default()).expect("a whole message");
+                    done += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(done, seeds.len());
+    // Mutated streams: errors, never a panic.
+    for _ in 0..2000 {
+        let mut incoming = Incoming::new(1 << 16);
+        let seed = &seeds[next() as usize % seeds.len()];
+        let mut stream = fragments(seed, next() % 4, 1 + next() as usize % 5);
+        for _ in 0..1 + next() % 3 {
+            let f = next() as usize % stream.len();
+            let m = &mut stream[f];
+            let i = next() as usize % m.len();
+            match next() % 3 {
+                0 => m[i] = next() as u8,
+                1 => m.truncate(i.max(1)),
+                _ => m.insert(i, next() as u8),
+            }
+        }
+        for p in stream {
+            match incoming.accept(p) {
+                Ok(Some(m)) => {
+                    let _ = decode_message(&m, &DecodeLimits::default());
+                }
+                Ok(None) => {}
+                Err(_) => break,
+            }
         }
     }
 }

@@ -198,6 +198,51 @@ fn erl_sends_to_a_registered_name_on_cube_and_gets_the_exact_term() {
 }
 
 #[test]
+fn large_messages_from_many_erl_processes_arrive_whole() {
+    // erl cuts messages over 64 KB into fragments (we offer DFLAG_FRAGMENTS), and the
+    // fragments of messages sent at once by different processes interleave on the
+    // connection; its atom cache header names the atoms. Each of 8 senders sends 3
+    // messages of 300 KB plus atoms of its own, 400 of them across the senders.
+    let cube = Cube::start("secret");
+    let name = unique("erlfrag");
+    let node = erl(
+        &name,
+        "secret",
+        cube.epmd_port(),
+        &format!(
+            "pong = net_adm:ping({cube}), \
+             Send = fun(S) -> [{{cubename, {cube}}} ! \
+                 {{big, S, K, [list_to_atom(\"a_\" ++ integer_to_list(S * 50 + I)) || I <- lists:seq(1, 50)], \
+                  binary:copy(<<S, K>>, 150000)}} || K <- [1, 2, 3]] end, \
+             Ps = [spawn_monitor(fun() -> Send(S) end) || S <- lists:seq(1, 8)], \
+             [receive {{'DOWN', R, _, _, _}} -> ok end || {{_, R}} <- Ps], \
+             io:format(\"sent~n\"), receive after infinity -> ok end.",
+            cube = quoted(&cube.name()),
+        ),
+    );
+    node.expect("sent");
+    let mut got = std::collections::BTreeSet::new();
+    for _ in 0..24 {
+        let msg = cube.expect("a big message", |e| match e {
+            DistEvent::RegMessage { to, msg, .. } if to.name() == "cubename" => Some(msg.clone()),
+            _ => None,
+        });
+        let t = msg.as_tuple().expect("{big, S, K, Atoms, Bin}");
+        let (Eterm::Int(s), Eterm::Int(k)) = (&t[1], &t[2]) else {
+            panic!("{msg:?}")
+        };
+        let atoms: Vec<Eterm> = (1..=50)
+            .map(|i| Eterm::Atom(Atom::new(&format!("a_{}", s * 50 + i))))
+            .collect();
+        assert_eq!(t[3], Eterm::List(atoms), "atoms of sender {s}");
+        let bin: Vec<u8> = [*s as u8, *k as u8].repeat(150_000);
+        assert_eq!(t[4], Eterm::binary(&bin), "binary {k} of sender {s}");
+        assert!(got.insert((*s, *k)), "message {k} of sender {s} twice");
+    }
+    assert_eq!(got.len(), 24);
+}
+
+#[test]
 fn cube_sends_to_an_erl_registered_process_which_echoes_back() {
     let cube = Cube::start("secret");
     let (_node, erl_name) = echo_node(&cube);

@@ -56,7 +56,7 @@ pub fn decode_with(bytes: &[u8], limits: &DecodeLimits) -> Result<Eterm, DecodeE
 /// Decodes the term (with version byte) at the start of `bytes`; returns it and how many
 /// bytes it took. Distribution messages are a control term followed by a message term.
 pub fn decode_prefix(bytes: &[u8], limits: &DecodeLimits) -> Result<(Eterm, usize), DecodeError> {
-    let mut r = Reader::new(bytes);
+    let mut r = Reader::new(bytes, &[]);
     if r.u8()? != tags::VERSION {
         return Err(DecodeError::BadVersion);
     }
@@ -69,18 +69,30 @@ pub fn decode_prefix(bytes: &[u8], limits: &DecodeLimits) -> Result<(Eterm, usiz
         let inflated = inflate(r.rest(), size)?;
         // The compressed stream runs to the end of the input: a compressed term is never
         // followed by another.
-        let term = decode_body(&mut Reader::new(&inflated), limits).and_then(|(t, used)| {
-            if used == inflated.len() {
-                Ok(t)
-            } else {
-                Err(DecodeError::TrailingBytes(inflated.len() - used))
-            }
-        })?;
+        let term =
+            decode_body(&mut Reader::new(&inflated, &[]), limits).and_then(|(t, used)| {
+                if used == inflated.len() {
+                    Ok(t)
+                } else {
+                    Err(DecodeError::TrailingBytes(inflated.len() - used))
+                }
+            })?;
         return Ok((term, bytes.len()));
     }
     let start = r.pos;
     let (term, used) = decode_body(&mut r, limits)?;
     Ok((term, start + used))
+}
+
+/// Decodes the term at the start of `bytes` as it follows a distribution header: no
+/// version byte, and `ATOM_CACHE_REF` index `i` stands for `atoms[i]`, the atoms that
+/// header named. Returns it and how many bytes it took.
+pub fn decode_headed_prefix(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+    atoms: &[Atom],
+) -> Result<(Eterm, usize), DecodeError> {
+    decode_body(&mut Reader::new(bytes, atoms), limits)
 }
 
 /// Inflates a zlib stream to exactly `size` bytes, never more.
@@ -225,6 +237,7 @@ fn step(r: &mut Reader) -> Result<Step, DecodeError> {
         tags::ATOM | tags::SMALL_ATOM | tags::ATOM_UTF8 | tags::SMALL_ATOM_UTF8 => {
             Eterm::Atom(atom_body(r, tag)?)
         }
+        tags::ATOM_CACHE_REF => Eterm::Atom(cached_atom(r)?),
         tags::NIL => Eterm::List(Vec::new()),
         tags::STRING => {
             let n = r.u16()? as usize;
@@ -347,7 +360,6 @@ fn step(r: &mut Reader) -> Result<Step, DecodeError> {
             })
         }
         tags::COMPRESSED => return Err(DecodeError::NestedCompression),
-        tags::ATOM_CACHE_REF => return Err(DecodeError::Unsupported("atom cache reference")),
         tags::NEW_FUN | tags::FUN | tags::EXPORT => return Err(DecodeError::Unsupported("fun")),
         tags::LOCAL => return Err(DecodeError::Unsupported("LOCAL_EXT")),
         other => return Err(DecodeError::UnknownTag(other)),
@@ -393,8 +405,18 @@ fn atom(r: &mut Reader) -> Result<Atom, DecodeError> {
         tags::ATOM | tags::SMALL_ATOM | tags::ATOM_UTF8 | tags::SMALL_ATOM_UTF8 => {
             atom_body(r, tag)
         }
+        tags::ATOM_CACHE_REF => cached_atom(r),
         _ => Err(DecodeError::ExpectedAtom),
     }
+}
+
+/// The atom an `ATOM_CACHE_REF` index (after the tag) names in the message's header.
+fn cached_atom(r: &mut Reader) -> Result<Atom, DecodeError> {
+    let i = r.u8()? as usize;
+    r.atoms
+        .get(i)
+        .copied()
+        .ok_or(DecodeError::BadAtomCacheRef(i))
 }
 
 /// The name after an atom tag, interned.
@@ -421,11 +443,17 @@ fn atom_body(r: &mut Reader, tag: u8) -> Result<Atom, DecodeError> {
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// What `ATOM_CACHE_REF` indices stand for (empty without a distribution header).
+    atoms: &'a [Atom],
 }
 
 impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        Reader { bytes, pos: 0 }
+    fn new(bytes: &'a [u8], atoms: &'a [Atom]) -> Self {
+        Reader {
+            bytes,
+            pos: 0,
+            atoms,
+        }
     }
 
     fn left(&self) -> usize {

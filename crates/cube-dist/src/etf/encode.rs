@@ -26,6 +26,11 @@ pub fn encode_into(out: &mut Vec<u8>, term: &Eterm) -> Result<(), EncodeError> {
     body(out, term, 0)
 }
 
+/// Appends `term` without a version byte: how a term follows a distribution header.
+pub fn encode_body_into(out: &mut Vec<u8>, term: &Eterm) -> Result<(), EncodeError> {
+    body(out, term, 0)
+}
+
 fn body(out: &mut Vec<u8>, term: &Eterm, depth: usize) -> Result<(), EncodeError> {
     match term {
         Eterm::Atom(a) => atom(out, *a),

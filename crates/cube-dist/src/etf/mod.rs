@@ -22,16 +22,17 @@
 //!   (`NEWER_REFERENCE`, `NEW_REFERENCE`, `REFERENCE`);
 //! - a compressed term (tag 80) at the top, inflated up to a bound.
 //!
-//! Funs, exports, `LOCAL_EXT` and atom-cache references are refused with
-//! [`DecodeError::Unsupported`] (we never ask for the atom cache in the handshake).
+//! Funs, exports and `LOCAL_EXT` are refused with [`DecodeError::Unsupported`]. An
+//! atom-cache reference names an atom of the message's distribution header
+//! ([`decode_headed_prefix`]; `crate::dist_header` reads the header).
 
 pub mod decode;
 pub mod encode;
 pub mod eterm;
 pub mod tags;
 
-pub use decode::{decode, decode_prefix, decode_with, DecodeLimits};
-pub use encode::{encode, encode_into};
+pub use decode::{decode, decode_headed_prefix, decode_prefix, decode_with, DecodeLimits};
+pub use encode::{encode, encode_body_into, encode_into};
 pub use eterm::{BigInt, Eterm, ExtPid, ExtPort, ExtRef};
 
 /// Most containers nested in one another in a term we decode or encode. Deep enough for
@@ -72,6 +73,8 @@ pub enum DecodeError {
     BadBitBinary,
     #[error("reference must have 1 to 5 words")]
     BadReference,
+    #[error("atom cache reference {0} is not in the message's header")]
+    BadAtomCacheRef(usize),
 }
 
 /// Why a term cannot be encoded.
