@@ -891,6 +891,12 @@ assert(v == nil and why[1] == A"EXIT" and why[2] == A"bye")
 v, why = node.call(erl, "timer", "sleep", {60000}, 50)
 assert(v == nil and why == A"timeout", tostring(why))
 assert(node.call(erl, "io", "put_chars", {"output of erl\n"}) == A"ok")
+-- io:format there is formatted here, as erl formats it (expected text from erl itself).
+assert(node.call(erl, "io", "format", {"~p|~w|~s|~.3f|~.16B|~10.2e|~-6w|~n",
+    {{k = {1, 2, term.tuple(A"x", "bin")}}, 1234567890123, "text", 3.14159, 255, 1234.5, A"ab"}}) == A"ok")
+-- A bad format is badarg there, as with erl's own group leader.
+v, why = node.call(erl, "io", "format", {"~d~n", {1}})
+assert(v == nil and why[1] == A"EXIT" and why[2][1] == A"badarg", tostring(why))
 v, why = node.call("nobody@nohost", "erlang", "node", {})
 assert(v == nil and why == A"nodedown")
 assert(not pcall(node.call, node.self(), "m", "f", {}))
@@ -899,6 +905,9 @@ say("ok")
 "#,
     );
     cube.expect("output of erl");
+    cube.expect(
+        r#"#{<<"k">> => [1,2,{x,<<"bin">>}]}|1234567890123|text|3.142|FF|    1.2e+3|ab    |"#,
+    );
     cube.expect("ok");
     cube.succeeds();
 }

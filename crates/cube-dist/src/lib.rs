@@ -57,4 +57,4 @@ pub mod node;
 pub use convert::{ConvertError, NodeId, NodeTable};
 pub use error::DistError;
 pub use etf::{DecodeError, EncodeError, Eterm};
-pub use node::{DistConfig, DistEvent, DistNode, EventSink, Pong, Target};
+pub use node::{DistConfig, DistEvent, DistNode, EventSink, IoFormatter, Pong, Target};

@@ -10,9 +10,11 @@
 //!   processes, on the connections' reader threads;
 //! - `reason.rs`: exit reasons between Lua's text and Erlang terms;
 //! - `rpc.rs`: spawn requests from other nodes (`rpc:call`, `erpc`, `spawn/4`) run Lua
-//!   functions.
+//!   functions;
+//! - `io_format.rs`: `io:format` in code our calls run on other nodes, formatted here.
 
 mod incoming;
+mod io_format;
 mod outgoing;
 mod reason;
 mod rpc;
@@ -145,5 +147,6 @@ pub fn start(node: &cube_vm::Node, flags: &Flags) -> Result<Option<Running>, Str
         return Err("the node is distributed already".into());
     }
     incoming::install(&dist, &events, handle, out.clone());
+    dist.set_io_formatter(io_format::formatter());
     Ok(Some(Running { dist, out }))
 }

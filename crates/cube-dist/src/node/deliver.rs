@@ -241,10 +241,13 @@ impl Inner {
     /// ([`DistNode::spawn_request`](super::DistNode::spawn_request) names the kernel pid
     /// as its group leader, as Erlang names the caller's): text to write
     /// (`{put_chars, Encoding, Chars}`) goes to this node's standard output, as the
-    /// output of `rpc:call` goes to the caller's console. A request to format
-    /// (`io:format`'s `{put_chars, Encoding, io_lib, format, Args}`) or to read is
-    /// refused with `{error, enotsup}`: this node cannot run `io_lib`, and a refusal
-    /// is better than a caller waiting forever. Whether `msg` was an I/O request.
+    /// output of `rpc:call` goes to the caller's console; so does a request to format
+    /// (`io:format`'s `{put_chars, Encoding, io_lib, format, [Format, Args]}`), through
+    /// the formatter the layer above set ([`super::DistNode::set_io_formatter`]); a
+    /// format that fails is answered as erl's group leader answers it (the caller gets
+    /// `badarg`). Any other request (reading, say), or formatting without a formatter,
+    /// is refused with `{error, enotsup}`: a refusal is better than a caller waiting
+    /// forever. Whether `msg` was an I/O request.
     fn io_request(&self, conn: &Connection, msg: &Eterm) -> bool {
         let Some([tag, from, reply_as, request]) =
             msg.as_tuple().and_then(|t| <&[Eterm; 4]>::try_from(t).ok())
@@ -254,19 +257,31 @@ impl Inner {
         let (true, Eterm::Pid(from)) = (tag.is_atom("io_request"), from) else {
             return false;
         };
-        let chars = match request.as_tuple() {
-            Some([put, _encoding, chars]) if put.is_atom("put_chars") => Some(chars),
-            Some([put, chars]) if put.is_atom("put_chars") => Some(chars),
-            _ => None,
+        let error = |why: Eterm| Eterm::Tuple(vec![Eterm::atom("error"), why]);
+        let text = match request.as_tuple() {
+            Some([put, _encoding, chars]) if put.is_atom("put_chars") => {
+                chardata(chars).ok_or_else(|| error(Eterm::atom("enotsup")))
+            }
+            Some([put, chars]) if put.is_atom("put_chars") => {
+                chardata(chars).ok_or_else(|| error(Eterm::atom("enotsup")))
+            }
+            Some([put, _encoding, m, f, args])
+                if put.is_atom("put_chars")
+                    && m.is_atom("io_lib")
+                    && (f.is_atom("format") || f.is_atom("fwrite")) =>
+            {
+                self.format(args).map(String::into_bytes)
+            }
+            _ => Err(error(Eterm::atom("enotsup"))),
         };
-        let answer = match chars.and_then(chardata) {
-            Some(text) => {
+        let answer = match text {
+            Ok(text) => {
                 use std::io::Write;
                 let mut out = std::io::stdout().lock();
                 let _ = out.write_all(&text).and_then(|()| out.flush());
                 Eterm::atom("ok")
             }
-            None => Eterm::Tuple(vec![Eterm::atom("error"), Eterm::atom("enotsup")]),
+            Err(e) => e,
         };
         let reply = Eterm::Tuple(vec![Eterm::atom("io_reply"), reply_as.clone(), answer]);
         let _ = conn.send(&Control::Send {
@@ -275,6 +290,29 @@ impl Inner {
             msg: reply,
         });
         true
+    }
+}
+
+impl Inner {
+    /// `io_lib:format` of `[Format, Args]` by the formatter the layer above set: the
+    /// text, or the error to answer (`{error, enotsup}` without a formatter, erl's
+    /// group leader's `{error, {error, format}}` when the format fails).
+    fn format(&self, args: &Eterm) -> Result<String, Eterm> {
+        let error = |why: Eterm| Eterm::Tuple(vec![Eterm::atom("error"), why]);
+        let formatter = self.io_formatter.read().unwrap_or_else(|e| e.into_inner());
+        let Some(f) = formatter.as_ref() else {
+            return Err(error(Eterm::atom("enotsup")));
+        };
+        let text = match args {
+            Eterm::List(a) if a.len() == 2 => f(&self.table, &a[0], &a[1]),
+            _ => None,
+        };
+        text.filter(|t| t.len() <= MAX_IO_CHARS).ok_or_else(|| {
+            error(Eterm::Tuple(vec![
+                Eterm::atom("error"),
+                Eterm::atom("format"),
+            ]))
+        })
     }
 }
 

@@ -92,6 +92,9 @@ struct Inner {
     events: Sender<DistEvent>,
     /// Where events go instead of `events` once set ([`DistNode::set_event_sink`]).
     sink: RwLock<Option<EventSink>>,
+    /// How `io:format` output of calls this node made is formatted
+    /// ([`DistNode::set_io_formatter`]).
+    io_formatter: RwLock<Option<IoFormatter>>,
     pings: Mutex<HashMap<Vec<u32>, PendingPing>>,
     next_ref: AtomicU64,
     stopping: AtomicBool,
@@ -111,6 +114,11 @@ type PendingPing = (Atom, Sender<bool>);
 /// A receiver of events called on the thread that produced them (a connection's
 /// reader): see [`DistNode::set_event_sink`].
 pub type EventSink = Arc<dyn Fn(DistEvent) + Send + Sync>;
+
+/// Formats `io_lib:format(Format, Args)` (the two terms as they came, and the node's
+/// table to read their pids): the text, or `None` where Erlang's would fail (`badarg`).
+/// The layer above supplies it; this crate has no formatter of its own.
+pub type IoFormatter = Box<dyn Fn(&NodeTable, &Eterm, &Eterm) -> Option<String> + Send + Sync>;
 
 /// This layer's own pseudo-process (see the module docs).
 const KERNEL_PID: Pid = Pid::new(0, 0, 0);
@@ -146,6 +154,7 @@ impl DistNode {
             dial_gates: Mutex::new(HashMap::new()),
             events,
             sink: RwLock::new(None),
+            io_formatter: RwLock::new(None),
             pings: Mutex::new(HashMap::new()),
             next_ref: AtomicU64::new(OWN_REF_BIT),
             stopping: AtomicBool::new(false),
@@ -554,6 +563,17 @@ impl DistNode {
             sink(e);
         }
         *slot = Some(sink);
+    }
+
+    /// Lets I/O requests to format (`io:format` in code a call of this node runs on
+    /// another node) be answered: without a formatter they are refused with
+    /// `{error, enotsup}`.
+    pub fn set_io_formatter(&self, f: IoFormatter) {
+        *self
+            .inner
+            .io_formatter
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Some(f);
     }
 
     pub fn stop(&self) {
