@@ -573,6 +573,31 @@ impl Heap {
             .is_some_and(|l| !l.finobj.is_empty() || !l.tobefnz.is_empty())
     }
 
+    /// Paces the collector by `bytes` a library just allocated outside the heap for
+    /// values in it (a tensor's elements): the next collection comes that much sooner,
+    /// as if the heap had grown by them, so that garbage holding large outside blocks
+    /// is found in proportion to them and not only to the small heap objects that own
+    /// them (PUC counts a full userdata's whole block the same way). The bytes are
+    /// not added to `bytes`: they are not freed with the objects, and the heap limit
+    /// counts them through the library's own account.
+    pub(crate) fn pace_external_alloc(&mut self, bytes: usize) {
+        match self.lists.as_mut().filter(|l| l.stopped) {
+            Some(l) => l.stopped_threshold = l.stopped_threshold.saturating_sub(bytes),
+            None => self.threshold = self.threshold.saturating_sub(bytes),
+        }
+    }
+
+    /// After a collection: raises the next threshold by the pause's share of `live`
+    /// bytes still held outside the heap, so that a program keeping large outside
+    /// blocks alive is not collected after every small allocation.
+    pub(crate) fn pace_external_live(&mut self, live: usize) {
+        let extra = (live / 100).saturating_mul(self.pause());
+        match self.lists.as_mut().filter(|l| l.stopped) {
+            Some(l) => l.stopped_threshold = l.stopped_threshold.saturating_add(extra),
+            None => self.threshold = self.threshold.saturating_add(extra),
+        }
+    }
+
     /// `collectgarbage("setpause")`'s setting, in percent.
     pub(crate) fn pause(&self) -> usize {
         self.lists.as_ref().map_or(DEFAULT_PAUSE, |l| l.pause)

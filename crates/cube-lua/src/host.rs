@@ -856,6 +856,11 @@ impl<'n> Cx<'n> {
         self.st.set_external_bytes(counter)
     }
 
+    /// See [`State::pace_external_alloc`].
+    pub fn pace_external_alloc(&mut self, bytes: usize) {
+        self.st.pace_external_alloc(bytes)
+    }
+
     /// True once the host asked the running code to stop (`State::set_interrupt`).
     pub fn interrupted(&self) -> bool {
         self.st.interrupted()

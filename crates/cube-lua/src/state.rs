@@ -689,12 +689,24 @@ impl State {
     /// The heap ([`State::heap_bytes`]) plus what the counter of
     /// [`State::set_external_bytes`] says: the memory a process's limits account.
     pub fn memory_bytes(&self) -> usize {
-        let external = self
-            .cold
+        self.heap_bytes().saturating_add(self.external_bytes())
+    }
+
+    /// What the counter of [`State::set_external_bytes`] says (0 without one).
+    pub(crate) fn external_bytes(&self) -> usize {
+        self.cold
             .as_ref()
             .and_then(|c| c.external_bytes.as_ref())
-            .map_or(0, |n| n.load(std::sync::atomic::Ordering::Relaxed));
-        self.heap_bytes().saturating_add(external)
+            .map_or(0, |n| n.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Tells the collector that a library just allocated `bytes` outside the heap for
+    /// a value in it (a tensor's elements), so the next collection comes that much
+    /// sooner: garbage holding large outside blocks is then found before it piles up,
+    /// as if those bytes were heap bytes. Their size for the heap limit is the
+    /// library's counter ([`State::set_external_bytes`]).
+    pub fn pace_external_alloc(&mut self, bytes: usize) {
+        self.heap.pace_external_alloc(bytes);
     }
 }
 

@@ -171,6 +171,31 @@ fn the_heap_limit_counts_tensors() {
 }
 
 #[test]
+fn garbage_tensors_pace_the_collector_without_a_limit() {
+    // Without --max-heap nothing forces a collection, and each tensor's userdata is a
+    // few dozen heap bytes: the collector must count the tensors' bytes, or 200
+    // dropped 1 MB tensors pile up. Live tensor bytes (heap_size counts them) stay
+    // within a few times one tensor; kept tensors still raise the threshold, so
+    // holding 16 MB does not make every allocation collect.
+    ok(r#"
+local me = process.self()
+local peak = 0
+for i = 1, 200 do
+  local t = torch.FloatTensor(256, 1024):fill(i)
+  peak = math.max(peak, process.info(me).heap_size)
+end
+assert(peak < 8 * 2^20, 'garbage tensors piled up: ' .. peak .. ' bytes')
+local keep = {}
+for i = 1, 16 do keep[i] = torch.FloatTensor(256, 1024) end
+collectgarbage()
+local collected = false
+setmetatable({}, {__gc = function() collected = true end})
+for i = 1, 20 do local t = torch.FloatTensor(64, 1024) end -- 5 MB in all
+assert(#keep == 16 and not collected, 'a collection ran before 5 MB of 16 MB kept')
+"#);
+}
+
+#[test]
 fn a_tensor_deep_in_a_table_arrives() {
     ok(r#"
 local t = {a = {b = {c = torch.ones(2)}}}

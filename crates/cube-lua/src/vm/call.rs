@@ -1202,6 +1202,10 @@ impl State {
                 h.mark_value(*v);
             }
         });
+        let external = self.external_bytes();
+        if external > 0 {
+            self.heap.pace_external_live(external);
+        }
     }
 
     fn gc_roots(&self) -> Vec<Value> {

@@ -14,7 +14,9 @@
 //! a copy, and writes in place at the same time as the others, without locks
 //! (Hogwild). Its bytes count in the limit of the process that made it.
 
-use super::values::{account, check_tensor, push_tensor, reserve_sizes, tensor_userdata};
+use super::values::{
+    account, check_tensor, push_tensor, reserve_sizes, storage_bytes, tensor_userdata,
+};
 use crate::tensor::Tensor;
 use cube_lua::host::{Cx, HostFn, HostResult, Val};
 use cube_lua::{Args, Ret};
@@ -82,7 +84,9 @@ impl ForeignValue for Sent {
             Sent::Shared(t) => t.clone(),
         };
         // Counted without a check: taking the message was the check.
-        t.storage().charge_to(&account(cx));
+        if t.storage().charge_to(&account(cx)) {
+            cx.pace_external_alloc(storage_bytes(&t));
+        }
         tensor_userdata(cx, t)
     }
 }

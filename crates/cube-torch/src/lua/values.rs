@@ -56,14 +56,23 @@ pub(crate) fn account(cx: &mut Cx<'_>) -> Account {
 
 /// Counts `t`'s storage in this process's account if no process counts it yet, and
 /// then checks that the Lua heap and the live tensors fit the heap limit ([`fit`]).
-/// Call it before any side effect of the native; the caller drops `t` on an error,
-/// which releases the charge.
+/// A storage counted here also paces the collector (`Cx::pace_external_alloc`): a
+/// loop that makes and drops tensors has its garbage collected in proportion to the
+/// tensors' bytes, not to their small userdata. Call it before any side effect of the
+/// native; the caller drops `t` on an error, which releases the charge.
 pub(crate) fn adopt<'n>(cx: &mut Cx<'n>, t: &Tensor) -> HostResult<'n, ()> {
     let account = account(cx);
     if t.storage().charge_to(&account) {
+        cx.pace_external_alloc(storage_bytes(t));
         fit(cx, 0)?;
     }
     Ok(())
+}
+
+/// The bytes of `t`'s whole storage.
+pub(crate) fn storage_bytes(t: &Tensor) -> usize {
+    let s = t.storage();
+    s.len().saturating_mul(s.dtype().size_in_bytes())
 }
 
 /// Checks that the Lua heap, the process's live tensors and `extra` more bytes fit
