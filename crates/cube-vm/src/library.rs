@@ -623,6 +623,8 @@ fn send<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
         Ok(t) => t,
         Err(e) => return Err(cx.rt_error(&e.to_string())),
     };
+    // The copy just made is work in proportion to the message (DESIGN.md decision 2).
+    cx.charge_bytes(crate::limits::copy_cost(&msg))?;
     let c = ctx(cx);
     if to.node() != 0 {
         if let Some(d) = c.node.distribution().cloned() {
@@ -839,6 +841,8 @@ fn scan<'n>(
             finish_receive(cx);
             unqueue(cx, q.size);
             let v = cube_term::from_term_with(cx, &q.term, &VmBridge);
+            // Making the message's values is a copy in proportion to its size.
+            cx.charge_bytes(crate::limits::copy_cost(&q.term))?;
             cx.push(v);
             return Ok(Ret::Values(1));
         }
@@ -851,6 +855,7 @@ fn scan<'n>(
             };
             check_fits(cx, size)?;
             let v = cube_term::from_term_with(cx, &t, &VmBridge);
+            cx.charge_bytes(crate::limits::copy_cost(&t))?;
             cx.set_top(a.base + a.len);
             cx.push(v);
             cx.push(matcher);

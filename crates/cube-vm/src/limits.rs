@@ -58,6 +58,9 @@
 //!    `max_heap` bounds. Spawn packets are made of several such copies (one per upvalue
 //!    cell and argument); their running size is checked against the child's limit as
 //!    they are made, so a packet never grows past it (see `transfer::pack`).
+//! 5. **Copies are work.** Sending a message and taking it each charge reductions in
+//!    proportion to its size ([`copy_cost`], one per 64 bytes), so a loop of big sends
+//!    is preempted and bounded by `max_reductions` like any other loop.
 //!
 //! Sizes of queued messages are estimates ([`term_size`]) of what the message costs
 //! once materialised, computed by the sender (outside any lock) and again by the
@@ -182,6 +185,40 @@ impl Group {
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |m| {
                 Some(m.saturating_sub(n))
             });
+    }
+}
+
+/// Bytes of copying a message costs, for charging reductions when it is sent and
+/// again when it is received (each is a copy in proportion to its size): a table graph
+/// by its slots and the long strings in them, a tensor by its bytes, other compound
+/// terms by [`term_size`]. Atoms, numbers, pids and short strings cost nothing more
+/// than the send itself. Shared parts may be counted more than once (an estimate for
+/// charging, not for limits), and nothing is allocated for a table graph, the common
+/// message of Lua code.
+pub fn copy_cost(t: &Term) -> usize {
+    const SLOT: usize = 16;
+    const TABLE: usize = 64;
+    let text = |v: &Term| match v {
+        Term::Binary(b) if b.len() >= 64 => b.len(),
+        Term::Foreign(f) => f.value().byte_size(),
+        _ => 0,
+    };
+    match t {
+        Term::Binary(b) => b.len(),
+        Term::Foreign(f) => f.value().byte_size(),
+        Term::Tables(g) => g.tables.iter().fold(0usize, |total, tt| {
+            let values = tt
+                .array
+                .iter()
+                .chain(tt.hash.iter().flat_map(|(k, v)| [k, v]))
+                .map(text)
+                .fold(0usize, usize::saturating_add);
+            total
+                .saturating_add(TABLE + SLOT * (tt.array.len() + 2 * tt.hash.len()))
+                .saturating_add(values)
+        }),
+        Term::List(_) | Term::Tuple(_) | Term::Map(_) => term_size(t),
+        _ => 0,
     }
 }
 

@@ -581,3 +581,49 @@ fn exit_signals_a_registered_name() {
         ),
     );
 }
+
+#[test]
+fn sending_and_receiving_a_big_message_costs_reductions_by_its_size() {
+    // A send copies the message and a receive makes its values again: both are work
+    // in proportion to the message, so a loop of big sends is preempted and runs out
+    // of a reduction limit like any other loop. 100,000 slots are about 1.6 MB: 25,000
+    // reductions each way at 64 bytes a reduction.
+    ok(
+        Limits {
+            max_heap: None,
+            max_reductions: None,
+        },
+        r#"
+    local me = process.self()
+    local big = {}
+    for i = 1, 100000 do big[i] = i end
+    local function spent(f)
+      local before = process.info(me).reductions
+      f()
+      return process.info(me).reductions - before
+    end
+    local small = spent(function() process.send(me, 1) end)
+    local sent = spent(function() process.send(me, big) end)
+    assert(small < 10, "a small send costs " .. small)
+    assert(sent > 20000, "a 1.6 MB send costs only " .. sent)
+    assert(spent(function() assert(process.receive() == 1) end) < 10)
+    local got
+    local received = spent(function() got = process.receive() end)
+    assert(#got == 100000 and received > 20000, "receiving it costs only " .. received)
+    "#,
+    );
+    // With a reduction limit, such a loop ends with the limit.
+    let r = run(
+        Limits {
+            max_heap: None,
+            max_reductions: Some(200_000),
+        },
+        r#"
+    local me, big = process.self(), {}
+    for i = 1, 100000 do big[i] = i end
+    for i = 1, 1000 do process.send(me, big) process.receive() end
+    "#,
+        60,
+    );
+    assert_eq!(err_text(&r), "reduction limit exceeded");
+}
