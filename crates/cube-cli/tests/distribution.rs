@@ -299,6 +299,12 @@ assert(term.type(e.tuple) == "tuple" and #e.tuple == 3)
 assert(e.tuple[1] == A"ok" and e.tuple[2] == 1 and e.tuple[3] == "x")
 assert(term.type(e.marked) == "list" and term.type(e.list) == "list")
 assert(term.type(e.nested[1]) == "tuple" and e.nested[1][2][1] == A"b")
+-- A table reached twice goes to erl as a tree (Erlang keeps no sharing): the echo
+-- has two equal tables, not the '$cube_tables' form.
+local leaf = {7, 8}
+process.send(peer, {cmd="echo", from=me, x={p = leaf, q = leaf}})
+local d = recv()
+assert(d.p ~= d.q and d.p[2] == 8 and d.q[2] == 8, "not expanded for erl")
 
 -- erl -> Lua: every kind of Erlang term (the keys are atoms).
 process.send(peer, {cmd="types", from=me})
@@ -514,6 +520,12 @@ g.a, g.b = shared, shared
 process.send({"srv", srv}, {from=me, x=g})
 m = recv(function(m) return type(m) == "table" and type(m.echo) == "table" and m.echo.name == "root" end)
 assert(m.echo.self == m.echo and m.echo.a == m.echo.b and m.echo.a[2] == 2)
+-- Sharing without a cycle is kept too between cube nodes (each knows the other is
+-- one from EPMD), as between two local processes.
+local leaf = {3, 4}
+process.send({"srv", srv}, {from=me, x={dag = true, p = leaf, q = {leaf}}})
+m = recv(function(m) return type(m) == "table" and type(m.echo) == "table" and m.echo.dag end)
+assert(m.echo.p == m.echo.q[1] and m.echo.p[2] == 4, "the shared table arrived twice")
 -- node.call between cube nodes: a global table's function, a Lua error.
 assert(node.call(srv, "string", "upper", {"abc"}) == "ABC")
 local v, why = node.call(srv, "string", "rep", {})

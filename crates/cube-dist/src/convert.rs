@@ -29,11 +29,20 @@
 //! (each table `{Array, Pairs}`, a table inside one `{'$cube_table', Index}`), which
 //! another cube node turns back into the same graph (DESIGN.md decision 8: between
 //! cube nodes a message keeps its whole table graph); an Erlang node sees that tuple.
+//! To a node known to be a cube node ([`NodeTable::mark_cube`]: it registers with EPMD
+//! under [`CUBE_EPMD_EXTRA`]) a graph with any sharing also goes whole, so a table
+//! reached twice arrives as one table, as in a message between two local processes;
+//! an Erlang node gets such a graph expanded into a tree, as Erlang has no sharing to
+//! keep.
 
 use crate::etf::{Eterm, ExtPid, ExtRef, MAX_DEPTH};
 use cube_term::{Atom, Pid, Reference, TableGraph, TableKind, TableTerm, Term};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+/// The `Extra` field a cube node registers with EPMD: how another cube node knows it
+/// (Erlang nodes register an empty one).
+pub const CUBE_EPMD_EXTRA: &[u8] = b"cube";
 
 /// A node incarnation: its name and its creation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -53,6 +62,8 @@ pub struct NodeTable {
 struct Tables {
     /// `nodes[i - 1]` is node index `i`.
     nodes: Vec<NodeId>,
+    /// Names of the nodes known to be cube nodes (see the module doc).
+    cube_nodes: std::collections::HashSet<Atom>,
     index: HashMap<NodeId, u32>,
     /// Per node index: interned reference words and their positions.
     refs: HashMap<u32, RefIntern>,
@@ -118,6 +129,17 @@ impl NodeTable {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Tables> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records that the node called `name` is a cube node: messages to it keep the
+    /// sharing of their table graphs ([`NodeTable::to_eterm_for`]).
+    pub fn mark_cube(&self, name: Atom) {
+        self.lock().cube_nodes.insert(name);
+    }
+
+    /// Whether the node called `name` is known to be a cube node.
+    pub fn is_cube(&self, name: Atom) -> bool {
+        self.lock().cube_nodes.contains(&name)
     }
 
     /// The index of `node`, allocating one on first sight; 0 for this node.
@@ -334,14 +356,33 @@ impl NodeTable {
         })))
     }
 
-    /// The wire term for a `Term`.
+    /// The wire term for a `Term`, for any node (a table graph with sharing but no
+    /// cycle is expanded into a tree).
     pub fn to_eterm(&self, t: &Term) -> Result<Eterm, ConvertError> {
+        self.to_eterm_keeping(t, false)
+    }
+
+    /// The wire term for a `Term` sent to the node called `dest`: a table graph with
+    /// sharing goes whole when `dest` is a cube node (see the module doc).
+    pub fn to_eterm_for(&self, t: &Term, dest: Atom) -> Result<Eterm, ConvertError> {
+        let keep = matches!(t, Term::Tables(_)) && self.is_cube(dest);
+        self.to_eterm_keeping(t, keep)
+    }
+
+    /// The wire term for a `Term` that only a cube node can take anyway (the function
+    /// and arguments of `node.spawn`): table graphs keep their sharing.
+    pub fn to_eterm_for_cube(&self, t: &Term) -> Result<Eterm, ConvertError> {
+        self.to_eterm_keeping(t, true)
+    }
+
+    fn to_eterm_keeping(&self, t: &Term, keep_sharing: bool) -> Result<Eterm, ConvertError> {
         let mut cx = ToEterm {
             table: self,
             graph: None,
             on_path: Vec::new(),
             budget: MAX_EXPANDED_TERMS,
             whole: false,
+            keep_sharing,
         };
         cx.term(t, 0)
     }
@@ -408,6 +449,8 @@ struct ToEterm<'a> {
     budget: usize,
     /// Writing a graph whole: a `TableRef` is `{'$cube_table', I}`.
     whole: bool,
+    /// The destination is a cube node: a graph with sharing goes whole too.
+    keep_sharing: bool,
 }
 
 /// The tags of a table graph sent whole (see the module documentation).
@@ -425,10 +468,11 @@ fn graph_parts(items: &[Eterm]) -> Option<(&[Eterm], &[Eterm])> {
 }
 
 /// How many terms table 0 of `g` expands to as a tree (a table reached twice counts
-/// twice), if that is at most `limit` and `g` has no cycle reachable from it. One walk
-/// over the graph, without recursion (a depth-first search with an explicit stack:
-/// a table found again while it is still open is a cycle).
-fn tree_size(g: &TableGraph, limit: usize) -> Option<usize> {
+/// twice), if that is at most `limit` and `g` has no cycle reachable from it (nor, if
+/// `no_sharing`, a table reached twice). One walk over the graph, without recursion (a
+/// depth-first search with an explicit stack: a table found again while it is still
+/// open is a cycle, one found again after it was closed is shared).
+fn tree_size(g: &TableGraph, limit: usize, no_sharing: bool) -> Option<usize> {
     const NEW: u8 = 0;
     const OPEN: u8 = 1;
     const DONE: u8 = 2;
@@ -464,6 +508,7 @@ fn tree_size(g: &TableGraph, limit: usize) -> Option<usize> {
             continue;
         }
         match state[i] {
+            DONE if no_sharing => return None,
             DONE => continue,
             OPEN => return None,
             _ => {}
@@ -473,6 +518,7 @@ fn tree_size(g: &TableGraph, limit: usize) -> Option<usize> {
         for j in children(i) {
             match state.get(j) {
                 Some(&OPEN) | None => return None,
+                Some(&DONE) if no_sharing => return None,
                 Some(&NEW) => stack.push((j, false)),
                 _ => {}
             }
@@ -516,7 +562,7 @@ impl ToEterm<'_> {
                 let outer_path = std::mem::take(&mut self.on_path);
                 let outer_whole = std::mem::replace(&mut self.whole, false);
                 // Not a tree of reasonable size: the whole graph instead.
-                let out = if tree_size(g, self.budget).is_some() {
+                let out = if tree_size(g, self.budget, self.keep_sharing).is_some() {
                     self.table_at(0, d)
                 } else {
                     self.whole = true;

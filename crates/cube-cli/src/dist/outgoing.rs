@@ -724,7 +724,14 @@ impl Worker {
         reply: CallReply,
     ) {
         let d = &self.dist;
-        let args: Result<Vec<Eterm>, _> = args.iter().map(|a| d.table().to_eterm(a)).collect();
+        let dest = Atom::try_new(node);
+        let args: Result<Vec<Eterm>, _> = args
+            .iter()
+            .map(|a| match dest {
+                Some(n) => d.table().to_eterm_for(a, n),
+                None => d.table().to_eterm(a),
+            })
+            .collect();
         let Ok(args) = args else {
             reply(Err(Term::atom("badarg")));
             return;
@@ -741,8 +748,8 @@ impl Worker {
     fn spawn_fn(&self, from: Pid, node: &str, function: &Term, args: &[Term], reply: CallReply) {
         let d = &self.dist;
         let table = d.table();
-        let function = table.to_eterm(function);
-        let args: Result<Vec<Eterm>, _> = args.iter().map(|a| table.to_eterm(a)).collect();
+        let function = table.to_eterm_for_cube(function);
+        let args: Result<Vec<Eterm>, _> = args.iter().map(|a| table.to_eterm_for_cube(a)).collect();
         let (Ok(function), Ok(args)) = (function, args) else {
             reply(Err(Term::atom("badarg")));
             return;
@@ -785,12 +792,13 @@ impl Worker {
                 name,
                 node,
                 msg,
-            } => match d.table().to_eterm(&msg) {
-                Ok(msg) => {
-                    let _ = d.reg_send(from, &name, &node, &msg);
+            } => {
+                if let Err(cube_dist::DistError::Convert(e)) =
+                    d.reg_send_term(from, &name, &node, &msg)
+                {
+                    eprintln!("cube-cli: dropped a message to {{{name}, {node}}}: {e}");
                 }
-                Err(e) => eprintln!("cube-cli: dropped a message to {{{name}, {node}}}: {e}"),
-            },
+            }
             Request::Link { from, to } => {
                 if d.link(from, to).is_err() {
                     self.handle.remote_exit(to, from, "noconnection", true);

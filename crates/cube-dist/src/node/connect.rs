@@ -54,7 +54,7 @@ pub(super) fn register(
         protocol: epmd::PROTOCOL_TCP,
         highest_version: 6,
         lowest_version: 5,
-        extra: vec![],
+        extra: crate::convert::CUBE_EPMD_EXTRA.to_vec(),
     };
     let epmd_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, config.epmd_port));
     match epmd::register(epmd_addr, &entry) {
@@ -144,9 +144,12 @@ impl Inner {
             admitted = atom;
             admission
         });
-        let result = result
-            .map_err(DistError::from)
-            .and_then(|peer| self.install(stream, peer, false));
+        let result = result.map_err(DistError::from).and_then(|peer| {
+            if let Some(atom) = admitted.filter(|_| self.registered_as_cube(&peer.name)) {
+                self.table.mark_cube(atom);
+            }
+            self.install(stream, peer, false)
+        });
         let Err(e) = result else { return }; // installed: `install` ended `accepting`
         if let Some(atom) = admitted {
             lock(&self.links).accepting.remove(&atom);
@@ -274,6 +277,27 @@ impl Inner {
         }
     }
 
+    /// Whether the node called `name` (which just connected to us) is registered with
+    /// the EPMD of its host as a cube node. Asked before the connection is installed,
+    /// so its first message is already converted for it; a node EPMD does not know
+    /// (a hidden or C node) is taken for an Erlang one.
+    fn registered_as_cube(&self, name: &str) -> bool {
+        let Some((short, host)) = name.split_once('@') else {
+            return false;
+        };
+        let Some(ip) = (host, self.config.epmd_port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|a| a.min_by_key(|a| !a.is_ipv4()))
+        else {
+            return false;
+        };
+        matches!(
+            epmd::port_please(SocketAddr::new(ip.ip(), self.config.epmd_port), short),
+            Ok(Some(entry)) if entry.extra == crate::convert::CUBE_EPMD_EXTRA
+        )
+    }
+
     /// Finds `node` through the EPMD of its host and shakes hands.
     pub(super) fn dial(
         &self,
@@ -291,6 +315,9 @@ impl Inner {
             .ip();
         let entry = epmd::port_please(SocketAddr::new(ip, self.config.epmd_port), short)?
             .ok_or_else(|| DistError::NoSuchNode(node.into()))?;
+        if entry.extra == crate::convert::CUBE_EPMD_EXTRA {
+            self.table.mark_cube(atom);
+        }
         let mut stream = TcpStream::connect_timeout(
             &SocketAddr::new(ip, entry.port),
             self.config.connect_timeout,

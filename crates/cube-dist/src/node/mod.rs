@@ -257,10 +257,31 @@ impl DistNode {
         conn.send_framed(control::encode_send(from, to, msg, conn.peer.flags)?)
     }
 
-    /// [`DistNode::send`] of a cube `Term`.
+    /// [`DistNode::send`] of a cube `Term` (converted for the destination node:
+    /// [`NodeTable::to_eterm_for`]).
     pub fn send_term(&self, from: Option<Pid>, to: Pid, msg: &Term) -> Result<(), DistError> {
-        let msg = self.inner.table.to_eterm(msg)?;
-        self.send(from, to, &msg)
+        let inner = &self.inner;
+        let Some((conn, to)) = inner.route(to)? else {
+            return Ok(());
+        };
+        let msg = inner.table.to_eterm_for(msg, conn.peer_atom)?;
+        let from = from.map(|p| inner.table.pid_to_wire(p)).transpose()?;
+        conn.send_framed(control::encode_send(from, to, &msg, conn.peer.flags)?)
+    }
+
+    /// [`DistNode::reg_send`] of a cube `Term`, converted for `node`.
+    pub fn reg_send_term(
+        &self,
+        from: Pid,
+        name: &str,
+        node: &str,
+        msg: &Term,
+    ) -> Result<(), DistError> {
+        let msg = match Atom::try_new(node) {
+            Some(a) => self.inner.table.to_eterm_for(msg, a)?,
+            None => self.inner.table.to_eterm(msg)?,
+        };
+        self.reg_send(from, name, node, &msg)
     }
 
     /// [`DistNode::send_term`] if a connection to `to`'s node is up and has at most
@@ -281,7 +302,7 @@ impl DistNode {
         if conn.peer.creation != wire.creation && wire.creation != 0 {
             return Ok(true); // An earlier incarnation's pid: the message vanishes.
         }
-        let msg = inner.table.to_eterm(msg)?;
+        let msg = inner.table.to_eterm_for(msg, wire.node)?;
         let from = from.map(|p| inner.table.pid_to_wire(p)).transpose()?;
         conn.send_framed(control::encode_send(from, wire, &msg, conn.peer.flags)?)?;
         Ok(true)
@@ -304,7 +325,7 @@ impl DistNode {
         let Some(conn) = self.ready_connection(node, limit) else {
             return Ok(false);
         };
-        let msg = inner.table.to_eterm(msg)?;
+        let msg = inner.table.to_eterm_for(msg, node)?;
         let from = inner.table.pid_to_wire(from)?;
         conn.send_framed(control::encode_reg_send(from, to, &msg, conn.peer.flags)?)?;
         Ok(true)
