@@ -36,7 +36,12 @@ use std::process::ExitCode;
 #[command(
     name = "cube-cli",
     version,
-    about = "cube: Lua 5.2 processes, supervisors and ZeroMQ"
+    about = "cube: Lua 5.2 processes, supervisors and ZeroMQ",
+    override_usage = "cube-cli [options] [script [args]]\n       cube-cli <COMMAND>",
+    long_about = "cube: Lua 5.2 processes, supervisors and ZeroMQ.\n\n\
+        Without a command, cube-cli is the lua command: cube-cli [options] [script [args]] \
+        takes lua5.2's options (-e stat, -i, -l name, -v, -E, --, -), LUA_INIT_5_2 and \
+        LUA_INIT, and runs the script as the first process of a node."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -163,8 +168,13 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), e.g. `cube-cli man | man -l -`.
-    Man,
+    /// Print the manual page (roff), e.g. `cube-cli man | man -l -`; `cube-cli man ctl`
+    /// prints the page of a command (`cube-cli-ctl(1)`), `cube-cli man tsunami train`
+    /// that of a subcommand.
+    Man {
+        /// The command (and subcommand) whose page to print.
+        command: Vec<String>,
+    },
     /// Tsunami, cube's learning agents: train, eval (see README "Tsunami").
     Tsunami {
         #[command(subcommand)]
@@ -198,6 +208,45 @@ fn is_cube_word(word: &str) -> bool {
         || cmd
             .get_subcommands()
             .any(|c| c.get_name() == word || c.get_all_aliases().any(|a| a == word))
+}
+
+/// Writes `bytes` to standard output: 0, or 1 with a message; a reader that went away
+/// (`| head`) is not an error.
+fn write_stdout(bytes: &[u8]) -> u8 {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("cube-cli: {e}");
+            1
+        }
+    }
+}
+
+/// `cube-cli man [COMMAND...]`: the page of the program or of one of its commands,
+/// named as clap_mangen names the pages it refers to (`cube-cli-ctl`).
+fn man_page(path: &[String]) -> u8 {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    cmd.build();
+    let mut name = String::from("cube-cli");
+    for word in path {
+        let Some(sub) = cmd.find_subcommand(word).cloned() else {
+            eprintln!("cube-cli: man: no command '{word}' in '{name}'");
+            return 2;
+        };
+        name = format!("{name}-{}", sub.get_name());
+        // `build` named it `cube-cli-ctl` (its display name), which the page's title
+        // uses.
+        cmd = sub;
+    }
+    let mut page = Vec::new();
+    if let Err(e) = clap_mangen::Man::new(cmd).render(&mut page) {
+        eprintln!("cube-cli: {e}");
+        return 1;
+    }
+    write_stdout(&page)
 }
 
 fn main() -> ExitCode {
@@ -298,21 +347,13 @@ fn main() -> ExitCode {
         ),
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "cube-cli", &mut std::io::stdout());
-            0
+            // Made in memory: clap_complete panics when its writer fails, and
+            // `cube-cli completions bash | head` closes the pipe early.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "cube-cli", &mut script);
+            write_stdout(&script)
         }
-        Some(Command::Man) => {
-            let cmd = <Cli as clap::CommandFactory>::command();
-            match clap_mangen::Man::new(cmd).render(&mut std::io::stdout()) {
-                Ok(()) => 0,
-                // `cube-cli man | head` is not an error.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
-                Err(e) => {
-                    eprintln!("cube-cli: {e}");
-                    1
-                }
-            }
-        }
+        Some(Command::Man { command }) => man_page(&command),
         Some(Command::Device {
             kind,
             frontend,

@@ -218,8 +218,40 @@ fn completions_and_man_page_come_from_the_command_definitions() {
         "{page}"
     );
     assert!(page.contains("supervise"));
+    // The lua command's own usage is in the page and in --help.
+    assert!(page.contains("LUA_INIT"), "{page}");
+    let help = text(&cube(&["--help"], "").stdout);
+    assert!(
+        help.contains("cube-cli [options] [script [args]]"),
+        "{help}"
+    );
+    // Each command has its page, which the main page refers to by name.
+    assert!(page.contains("cube\\-cli\\-ctl(1)"), "{page}");
+    let out = cube(&["man", "ctl"], "");
+    assert!(out.status.success());
+    let ctl = text(&out.stdout);
+    assert!(ctl.contains(".TH cube-cli-ctl"), "{ctl}");
+    let train = text(&cube(&["man", "tsunami", "train"], "").stdout);
+    assert!(train.contains(".TH cube-cli-tsunami-train"), "{train}");
+    assert_eq!(cube(&["man", "nosuch"], "").status.code(), Some(2));
     let out = cube(&["completions", "nosuchshell"], "");
     assert_eq!(out.status.code(), Some(2));
+    // A reader that stops early (`| head -1`) is no error, for either.
+    for args in ["completions bash", "man"] {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "\"$0\" {args} | head -c 1 >/dev/null; exit ${{PIPESTATUS[0]}}"
+            ))
+            .arg(env!("CARGO_BIN_EXE_cube-cli"))
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "{args}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 #[test]
