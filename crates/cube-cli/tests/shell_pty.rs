@@ -62,6 +62,10 @@ fn the_shell_at_a_terminal() {
     for (command, running) in [
         ("print('sp' .. 'in') while true do end", "spin"),
         ("print('wa' .. 'it') process.receive()", "wait"),
+        (
+            "s = zmq.socket(zmq.PULL) s:bind('inproc://ctrlc') print('re' .. 'cv') s:recv()",
+            "recv",
+        ),
     ] {
         p.send_line(command).unwrap();
         p.exp_string(running).unwrap();

@@ -62,9 +62,9 @@ impl NodeHandle {
 
     /// Interrupts the code process `pid` runs with a catchable error "interrupted!"
     /// where it stands, as `lua`'s Ctrl-C does (the shell's Ctrl-C): at once if it
-    /// waits in `receive` or `sleep` (the wait is abandoned), else at the end of its
-    /// current slice. A process waiting on I/O (a `zmq` receive) is interrupted when it
-    /// next runs. False if the node or the process is gone.
+    /// waits in `receive`, `sleep` or on I/O (a `zmq` receive: the wait is abandoned,
+    /// and the I/O thread's later wake-up of it does nothing), else at the end of its
+    /// current slice. False if the node or the process is gone.
     pub fn interrupt(&self, pid: Pid) -> bool {
         let Some(node) = self.node() else {
             return false;
@@ -78,7 +78,7 @@ impl NodeHandle {
                 return false;
             }
             mb.sig.interrupt = true;
-            if mb.status == crate::process::Status::Waiting && !mb.io_wait {
+            if mb.status == crate::process::Status::Waiting {
                 mb.status = crate::process::Status::Runnable;
                 true
             } else {

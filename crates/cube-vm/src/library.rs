@@ -722,15 +722,17 @@ fn check_timeout<'n>(cx: &mut Cx<'n>, n: usize, ms: f64) -> HostResult<'n, Optio
     Ok((ms <= FOREVER_MS).then_some(ms))
 }
 
-/// Forgets the receive or sleep the process was blocked in (an interrupt unwinds it):
-/// its next receive starts afresh. Messages a selective receive set aside stay, in
-/// order, for the next one.
+/// Forgets the receive, sleep or I/O wait the process was blocked in (an interrupt
+/// unwinds it): its next receive or I/O call starts afresh. Messages a selective
+/// receive set aside stay, in order, for the next one.
 pub(crate) fn abandon_wait(st: &mut impl HostSlot) {
     if let Some(c) = st.ext_slot().as_mut().and_then(|e| e.downcast_mut::<Ctx>()) {
         c.retry = false;
         c.receiving = false;
         c.blocked = Blocked::No;
         c.deadline = None;
+        c.io_retry = false;
+        c.io_deadline = None;
     }
 }
 

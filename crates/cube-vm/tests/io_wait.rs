@@ -103,6 +103,35 @@ fn a_process_waits_for_an_outside_wake_up_only() {
         assert(m.ok == true and m.first == 1)
     "#);
     assert_eq!(r, ExitReason::Normal);
+    // An interrupt (the shell's Ctrl-C) ends the wait with a catchable error, and the
+    // next wait starts afresh (its own timeout, not a re-run of the abandoned one).
+    FLAG.store(false, Ordering::SeqCst);
+    let node = Node::start(1, |st| {
+        cube_lua::stdlib::open_libs(st);
+        st.cx(|cx| {
+            let g = cx.globals();
+            cx.register(g, &[("wait_flag", wait_flag)]);
+        });
+    });
+    let pid = node
+        .spawn_main(|st| {
+            let src = r#"
+                local ok, e = pcall(wait_flag)
+                assert(not ok and tostring(e):find("interrupted!"), tostring(e))
+                assert(wait_flag(20) == false)
+            "#;
+            st.push_chunk(src.as_bytes(), "=t").map_err(|e| e.message)?;
+            Ok(0)
+        })
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(node.handle().interrupt(pid));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(node.wait(pid)));
+    let r = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the interrupt did not end the I/O wait");
+    assert_eq!(r, ExitReason::Normal);
     // A kill ends a waiting process.
     FLAG.store(false, Ordering::SeqCst);
     let r = run(r#"
