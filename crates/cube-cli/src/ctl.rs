@@ -237,6 +237,7 @@ pub fn shell(target: &Target) -> u8 {
             _ => {}
         }
         status = match ShellLine::try_parse_from(&words) {
+            Ok(l) if runs_until_interrupted(&l.command) => run_child(target, &words),
             Ok(l) => run(target, l.command),
             Err(e) => {
                 let _ = e.print();
@@ -245,4 +246,68 @@ pub fn shell(target: &Target) -> u8 {
         };
     }
     status
+}
+
+/// The commands that go on until Ctrl-C (`listen`, `tail -f`, `maintail -f`,
+/// `stats --watch`).
+fn runs_until_interrupted(c: &CtlCommand) -> bool {
+    matches!(
+        c,
+        CtlCommand::Listen
+            | CtlCommand::Tail { follow: true, .. }
+            | CtlCommand::Maintail { follow: true, .. }
+            | CtlCommand::Stats { watch: true, .. }
+    )
+}
+
+/// Runs `ctl WORDS` in a child process, as a shell runs a command: Ctrl-C at the
+/// terminal ends the child (SIGINT goes to the whole foreground group) while this
+/// shell ignores it and comes back to its prompt, as supervisorctl does after `tail -f`.
+fn run_child(target: &Target, words: &[String]) -> u8 {
+    use std::os::unix::process::CommandExt;
+    let Ok(exe) = std::env::current_exe() else {
+        eprintln!("cube-cli: cannot find this program to run the command");
+        return 2;
+    };
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("ctl")
+        .arg("--timeout")
+        .arg(target.timeout.to_string());
+    if let Some(e) = &target.endpoint {
+        cmd.arg("--endpoint").arg(e);
+    }
+    if let Some(c) = &target.config {
+        cmd.arg("--config").arg(c);
+    }
+    if target.json {
+        cmd.arg("--json");
+    }
+    cmd.args(words);
+    // SAFETY: between fork and exec the child only calls signal(2), which is
+    // async-signal-safe; it puts back the default action this shell's SIG_IGN would
+    // otherwise leave to the child across exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    // SAFETY: setting a signal's disposition to SIG_IGN and back; no handler runs.
+    let before = unsafe { libc::signal(libc::SIGINT, libc::SIG_IGN) };
+    let status = cmd.status();
+    // SAFETY: as above, the disposition this shell had.
+    unsafe { libc::signal(libc::SIGINT, before) };
+    match status {
+        Ok(s) if s.success() => 0,
+        // Ended by Ctrl-C: back to the prompt, as after any interrupted command.
+        Ok(s) if std::os::unix::process::ExitStatusExt::signal(&s) == Some(libc::SIGINT) => {
+            println!();
+            130
+        }
+        Ok(s) => s.code().map_or(1, |c| u8::try_from(c).unwrap_or(1)),
+        Err(e) => {
+            eprintln!("cube-cli: cannot run the command: {e}");
+            2
+        }
+    }
 }

@@ -142,6 +142,36 @@ fn the_shell_is_a_process_with_the_erlang_shells_helpers() {
     assert!(lines[2].starts_with("Name"), "{stdout}");
     assert!(lines[3].starts_with("worker "), "{stdout}");
     assert_eq!(lines[4], "table\tfunction", "{stdout}");
+    // i() lists the processes (the shell's own among them), help() the helpers; piped
+    // input is not written to the history.
+    let home = std::env::temp_dir().join(format!("cube-cli-helpers-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cube-cli"))
+        .arg("repl")
+        .env("HOME", &home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(b"i()\nhelp()\n")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("Pid "), "{stdout}");
+    assert!(
+        stdout.contains("<0.1.0>") && stdout.contains("running"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("flush()") && stdout.contains("regs()"),
+        "{stdout}"
+    );
+    assert!(
+        !home.join(".cube_history").exists(),
+        "piped input went to the history"
+    );
+    let _ = std::fs::remove_dir_all(&home);
     // process.exit at the prompt ends the shell with that reason.
     let out = cube(&["repl"], "process.exit('bye')\nprint('never')\n");
     assert_eq!(out.status.code(), Some(1));

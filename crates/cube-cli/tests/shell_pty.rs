@@ -44,6 +44,11 @@ fn the_shell_at_a_terminal() {
     p.send("print(string.rev").unwrap();
     p.send("\t").unwrap();
     step(&mut p, "('abc'))", "cba");
+    // ... a method of a value's type ...
+    step(&mut p, "s = 'abc' print('s' .. 'et')", "set");
+    p.send("print(s:up").unwrap();
+    p.send("\t").unwrap();
+    step(&mut p, "())", "ABC");
     // ... and a global of the program's own.
     step(&mut p, "my_long_name = 5 print('s' .. 'et')", "set");
     p.send("= my_lo").unwrap();

@@ -302,6 +302,23 @@ fn ctl_without_a_supervisor_fails_cleanly() {
             "{endpoint}: it waited for the reply timeout"
         );
     }
+    // Something listens but never answers (a stopped or hung supervisor): a clear
+    // error after the 2 s check, not after the 60 s reply timeout.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("tcp://{}", silent.local_addr().unwrap());
+    let start = std::time::Instant::now();
+    let out = Command::new(BIN)
+        .args(["ctl", "--endpoint", &endpoint, "status"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("no answer from the supervisor"), "{err}");
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(30),
+        "it waited for the reply timeout"
+    );
+    drop(silent);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -1028,6 +1045,51 @@ fn ctl_stats_measures_cpu_and_memory_of_each_instance() {
         Some(2)
     );
     assert!(ctl(&config, &["quit"]).status.success());
+    wait_exit(&mut sup, 30);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_ctl_shell_at_a_terminal() {
+    // A person at the `cube>` prompt: Ctrl-C ends `listen` (and the other commands
+    // that run until Ctrl-C) and the prompt comes back, as in supervisorctl after
+    // `tail -f`; history is written after every entry.
+    use rexpect::session::spawn_command;
+    let dir = temp_dir("ctlpty");
+    let config = write_config(
+        &dir,
+        "[programs.web]\ncommand = \"sleep\"\nargs = [\"1000\"]\n",
+    );
+    let mut sup = supervise(&config, &[]);
+    wait_running(&config, 1);
+    let mut cmd = Command::new(BIN);
+    cmd.args(["ctl", "-c"])
+        .arg(&config)
+        .env("HOME", &dir)
+        .env("TERM", "xterm");
+    let mut p = spawn_command(cmd, Some(30_000)).expect("ctl starts on a pty");
+    p.exp_string("cube> ").unwrap();
+    p.send_line("status").unwrap();
+    p.exp_string("web:0").unwrap();
+    p.exp_string("cube> ").unwrap();
+    for streaming in ["listen", "maintail -f", "stats --watch"] {
+        p.send_line(streaming).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        p.send_control('c').unwrap();
+        p.exp_string("cube> ").unwrap();
+    }
+    // Still the same shell, talking to the same supervisor.
+    p.send_line("stop web").unwrap();
+    p.exp_string("web:0: stopped").unwrap();
+    p.exp_string("cube> ").unwrap();
+    let history = std::fs::read_to_string(dir.join(".cube_ctl_history")).unwrap_or_default();
+    assert!(
+        history.contains("listen") && history.contains("stop web"),
+        "{history:?}"
+    );
+    p.send_line("exit").unwrap();
+    p.exp_eof().unwrap();
+    assert!(ctl(&config, &["shutdown"]).status.success());
     wait_exit(&mut sup, 30);
     let _ = std::fs::remove_dir_all(&dir);
 }

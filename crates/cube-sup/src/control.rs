@@ -576,6 +576,23 @@ pub fn request(endpoint: &str, command: &str, args: Json, timeout_ms: i32) -> Re
     check_listening(endpoint)?;
     sock.connect(endpoint)
         .map_err(|e| format!("cannot connect to {endpoint}: {e}"))?;
+    if command != "version" {
+        // A supervisor answers `version` at once even while a long command runs (those
+        // go to its manager): no answer within LISTEN_CHECK means nobody will answer
+        // (a stopped or hung supervisor, a host that swallows packets), and saying so
+        // beats waiting out the command's own timeout.
+        let ping = json!({ "v": PROTOCOL_VERSION, "id": 0, "command": "version", "args": {} });
+        sock.set_rcvtimeo(LISTEN_CHECK.as_millis() as i32).ok();
+        sock.send(ping.to_string().as_bytes(), 0)
+            .map_err(|e| e.to_string())?;
+        sock.recv_bytes(0).map_err(|_| {
+            format!(
+                "no answer from the supervisor at {endpoint} within {} s (is it stopped or hung?)",
+                LISTEN_CHECK.as_secs()
+            )
+        })?;
+        sock.set_rcvtimeo(timeout_ms).ok();
+    }
     let req = json!({ "v": PROTOCOL_VERSION, "id": 1, "command": command, "args": args });
     sock.send(req.to_string().as_bytes(), 0)
         .map_err(|e| e.to_string())?;
