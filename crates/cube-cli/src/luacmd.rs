@@ -206,7 +206,12 @@ end
 if has_script then
   rawset(G, "arg", argt)
   local f = loaded(loadfile(script))
-  return f(select(5, ...))
+  -- Not a tail call (a traceback would show "(...tail calls...)" where lua5.2 has
+  -- none), and through a value with no name, so the script's frame reads "main chunk"
+  -- as under lua.c. This chunk's own frames are cut from tracebacks
+  -- (`script::report_exit`).
+  local function chunk() return f end
+  chunk()(select(5, ...))
 end
 "#;
 

@@ -79,6 +79,16 @@ pub fn start_node(opts: &Options) -> Result<(cube_vm::Node, Option<crate::dist::
     Ok((node, dist))
 }
 
+/// A traceback without the frames of the lua command's driver (`luacmd::DRIVER`),
+/// which lua.c, running the same steps from C, does not have.
+fn without_driver(traceback: &str) -> String {
+    traceback
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("(driver):"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The exit status for how the first process ended, reporting an error as `lua` does.
 pub fn report_exit(reason: cube_vm::ExitReason) -> u8 {
     match reason {
@@ -86,7 +96,7 @@ pub fn report_exit(reason: cube_vm::ExitReason) -> u8 {
         cube_vm::ExitReason::Error { message, traceback } => {
             if let Some(m) = message {
                 match traceback {
-                    Some(t) => eprintln!("cube-cli: {m}\n{t}"),
+                    Some(t) => eprintln!("cube-cli: {m}\n{}", without_driver(&t)),
                     None => eprintln!("cube-cli: {m}"),
                 }
             }
