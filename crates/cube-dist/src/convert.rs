@@ -25,7 +25,7 @@
 //! table graph becomes a list when it is a sequence (keys exactly 1..n, or empty) and a
 //! map otherwise (DESIGN.md, "Erlang terms at the Lua boundary"). A graph that is not a
 //! tree of reasonable size (a cycle, or sharing that would expand past
-//! [`MAX_EXPANDED_TERMS`]) goes whole instead, as `{'$cube_tables', Tables, Marks}`
+//! `MAX_EXPANDED_TERMS`) goes whole instead, as `{'$cube_tables', Tables, Marks}`
 //! (each table `{Array, Pairs}`, a table inside one `{'$cube_table', Index}`), which
 //! another cube node turns back into the same graph (DESIGN.md decision 8: between
 //! cube nodes a message keeps its whole table graph); an Erlang node sees that tuple.

@@ -8,7 +8,7 @@
 //! [`WRAPPER`]: it finds `M.F` (the global table `M`, as `string` or `math`, else
 //! `require(M)`) and calls it with `Args` converted as messages are (DESIGN.md, "Erlang
 //! terms at the Lua boundary"). What it gives back is sent as that DOWN by
-//! [`reply`], a native only this process has; the monitor is dropped first, so the
+//! `reply`, a native only this process has; the monitor is dropped first, so the
 //! process's own normal end sends nothing more. If it is killed before it answers, the
 //! DOWN carries the kill reason, as on the BEAM (erpc then raises `{signal, Reason}`).
 //!
