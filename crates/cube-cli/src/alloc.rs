@@ -9,7 +9,12 @@
 //! thus never gets a page of its own class: every one of them takes the slow path and
 //! lands in the next class up (a 448-byte process record used 512 bytes). Plain
 //! `mi_malloc` has no such cliff.
+//!
+//! Every allocation and deallocation is also reported to `cube_vm::alloc_account`, so
+//! that an engine whose values live on the Rust heap (LFE) can charge what its code
+//! allocates to the running process's limit.
 
+use cube_vm::alloc_account;
 use libmimalloc_sys as ffi;
 use std::alloc::{GlobalAlloc, Layout};
 use std::ffi::c_void;
@@ -27,34 +32,47 @@ pub struct MiMalloc;
 unsafe impl GlobalAlloc for MiMalloc {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if layout.align() <= PLAIN_ALIGN {
+        let p = if layout.align() <= PLAIN_ALIGN {
             ffi::mi_malloc(layout.size()) as *mut u8
         } else {
             ffi::mi_malloc_aligned(layout.size(), layout.align()) as *mut u8
+        };
+        if !p.is_null() {
+            alloc_account::note(layout.size() as isize);
         }
+        p
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if layout.align() <= PLAIN_ALIGN {
+        let p = if layout.align() <= PLAIN_ALIGN {
             ffi::mi_zalloc(layout.size()) as *mut u8
         } else {
             ffi::mi_zalloc_aligned(layout.size(), layout.align()) as *mut u8
+        };
+        if !p.is_null() {
+            alloc_account::note(layout.size() as isize);
         }
+        p
     }
 
     #[inline]
-    unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         ffi::mi_free(ptr as *mut c_void);
+        alloc_account::note(-(layout.size() as isize));
     }
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if layout.align() <= PLAIN_ALIGN {
+        let p = if layout.align() <= PLAIN_ALIGN {
             ffi::mi_realloc(ptr as *mut c_void, new_size) as *mut u8
         } else {
             ffi::mi_realloc_aligned(ptr as *mut c_void, new_size, layout.align()) as *mut u8
+        };
+        if !p.is_null() {
+            alloc_account::note(new_size as isize - layout.size() as isize);
         }
+        p
     }
 }
 

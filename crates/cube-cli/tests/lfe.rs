@@ -253,14 +253,17 @@ fn a_spinning_lfe_process_is_preempted_and_waiters_do_not_block_exit() {
     );
 }
 
-/// A message past the receiver's heap limit ends the receiver cleanly ("heap limit
-/// exceeded", seen by its monitor); the sender goes on.
+/// Messages past the receiver's heap limit end the receiver cleanly ("heap limit
+/// exceeded", seen by its monitor); the sender, which holds one message at a time,
+/// goes on. (A single message that big could not be made under the same limit: the
+/// sender's own terms count.)
 #[test]
 fn a_message_past_max_heap_ends_the_receiver_cleanly() {
     let src = r#"
-(let* ((p (spawn (lambda () (receive (x (length x))))))
+(defun flood (p n) (if (> n 0) (progn (! p (lists:seq 1 100)) (flood p (- n 1))) 'ok))
+(let* ((p (spawn (lambda () (receive ('never 'ok)))))
        (ref (monitor 'process p)))
-  (! p (lists:seq 1 200000))
+  (flood p 1000)
   (receive ((tuple 'DOWN _ _ _ r) (io:format "~p~n" (list r)))))
 (io:format "sender goes on~n")
 "#;
@@ -409,4 +412,26 @@ fn limits_end_an_lfe_script_with_a_clear_error() {
         (out.as_str(), err.as_str(), status),
         ("", "cube-cli: heap limit exceeded\n", 127)
     );
+    // Terms the process builds itself count too (LFE's terms live on the Rust heap:
+    // what its code allocates is charged to the limit), and the same program runs to
+    // its end under a limit it fits in.
+    let grow = "(defun grow (n acc) (if (== n 0) (length acc) (grow (- n 1) (cons n acc))))\n\
+                (io:format \"~p~n\" (list (grow 1000000 ())))\n";
+    let (out, err, status) = run_files(
+        "grow",
+        &[("grow.lfe", grow)],
+        &["--max-heap", "10000000"],
+        "grow.lfe",
+    );
+    assert_eq!(
+        (out.as_str(), err.as_str(), status),
+        ("", "cube-cli: heap limit exceeded\n", 127)
+    );
+    let (out, _, status) = run_files(
+        "grow2",
+        &[("grow.lfe", grow)],
+        &["--max-heap", "400000000"],
+        "grow.lfe",
+    );
+    assert_eq!((out.as_str(), status), ("1000000\n", 0));
 }

@@ -24,7 +24,9 @@ pub const MAX_DEPTH: usize = 1000;
 
 /// An LFE term as a message.
 pub fn to_msg(t: &Term) -> Result<Msg> {
-    to_msg_at(t, 0)
+    // The message leaves this world (another process frees it): not charged to its
+    // heap (`process::World`).
+    cube_vm::alloc_account::uncharged(|| to_msg_at(t, 0))
 }
 
 fn to_msg_at(t: &Term, depth: usize) -> Result<Msg> {

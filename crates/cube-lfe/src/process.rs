@@ -26,6 +26,7 @@
 use std::collections::VecDeque;
 use std::io::Write;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use cube_vm::engine::{Engine, EngineCx, Step};
@@ -43,6 +44,49 @@ use crate::term::Term;
 pub struct World {
     lock: Mutex<Shared>,
     graveyard: Mutex<Vec<Owned>>,
+}
+
+/// What one process's code holds on the Rust heap, where LFE's terms live (`Rc`s):
+/// the bytes its slices allocated and did not free, as the global allocator reports
+/// them (`cube_vm::alloc_account`; every slice runs charged to its process). What a
+/// slice loads for the whole world (a module's code) counts for the process that
+/// loaded it; a message it sends leaves its account (`interop::to_msg`), one it takes
+/// enters it.
+pub struct ProcHeap {
+    bytes: AtomicIsize,
+    /// The process's heap limit (`usize::MAX`: none): above it its code stops at its
+    /// next call and the process ends with "heap limit exceeded".
+    limit: AtomicUsize,
+    /// It went past `limit` in this slice (it may be back under by the slice's end,
+    /// having freed what it held: it still ends, or it would be stopped again at the
+    /// first call of every slice without getting anywhere).
+    exceeded: AtomicBool,
+}
+
+impl Default for ProcHeap {
+    fn default() -> Self {
+        ProcHeap {
+            bytes: AtomicIsize::new(0),
+            limit: AtomicUsize::new(usize::MAX),
+            exceeded: AtomicBool::new(false),
+        }
+    }
+}
+
+impl ProcHeap {
+    /// Bytes held (0 when the program's allocator does not report them).
+    pub fn bytes(&self) -> usize {
+        self.bytes.load(Ordering::Relaxed).max(0) as usize
+    }
+
+    /// Whether it holds more than its limit (remembered for the end of the slice).
+    pub fn over(&self) -> bool {
+        let over = self.bytes() > self.limit.load(Ordering::Relaxed);
+        if over {
+            self.exceeded.store(true, Ordering::Relaxed);
+        }
+        over
+    }
 }
 
 struct Shared(Runtime);
@@ -90,6 +134,8 @@ pub struct ProcSlot {
     pub world: Arc<World>,
     /// A signal ends this process: stop the slice now.
     pub stop: bool,
+    /// What its code holds (for its heap limit).
+    pub heap: Arc<ProcHeap>,
 }
 
 impl ProcSlot {
@@ -99,6 +145,8 @@ impl ProcSlot {
         let timed_out = self.cx.take_messages(&mut self.inbox);
         for m in self.inbox.drain(..) {
             self.pending.push_back(crate::interop::from_msg(&m));
+            // Made outside this world (by the sender): its bytes were never charged.
+            cube_vm::alloc_account::uncharged(|| drop(m));
         }
         timed_out
     }
@@ -121,6 +169,7 @@ impl World {
 pub struct LfeProcess {
     world: Arc<World>,
     own: Option<Owned>,
+    heap: Arc<ProcHeap>,
 }
 
 impl LfeProcess {
@@ -128,6 +177,7 @@ impl LfeProcess {
     /// a native), as the terms belong to it.
     pub(crate) fn apply(world: Arc<World>, fun: Term, args: Vec<Term>) -> LfeProcess {
         LfeProcess {
+            heap: Arc::default(),
             world,
             own: Some(Owned {
                 run: Run::Machine(Machine::apply(fun, args)),
@@ -146,6 +196,7 @@ impl LfeProcess {
         args: Vec<cube_term::Term>,
     ) -> LfeProcess {
         LfeProcess {
+            heap: Arc::default(),
             world,
             own: Some(Owned {
                 run: Run::Start {
@@ -164,6 +215,7 @@ impl LfeProcess {
     /// `normal` (the command line exits with `lfe`'s status 127).
     pub fn script(world: Arc<World>, source: String, name: &str, args: &[String]) -> LfeProcess {
         LfeProcess {
+            heap: Arc::default(),
             world,
             own: Some(Owned {
                 run: Run::Script(Box::new(Script {
@@ -184,6 +236,7 @@ impl LfeProcess {
     /// The LFE shell as a process (`cube-cli lfe`): see `shell.rs`.
     pub fn shell(world: Arc<World>, shell: crate::shell::Shell) -> LfeProcess {
         LfeProcess {
+            heap: Arc::default(),
             world,
             own: Some(Owned {
                 run: Run::Shell(Box::new(shell)),
@@ -209,9 +262,50 @@ impl Drop for LfeProcess {
 impl Engine for LfeProcess {
     fn resume(&mut self, cx: &mut EngineCx, budget: u64) -> (Step, u64) {
         let world = self.world.clone();
-        let mut shared = world.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let shared = world.lock.lock().unwrap_or_else(|e| e.into_inner());
+        // Dead processes' terms go (their accounts with them), then the slice runs
+        // charged to this process's heap, under its limit.
         let dead = std::mem::take(&mut *world.graveyard.lock().unwrap_or_else(|e| e.into_inner()));
-        drop(dead);
+        cube_vm::alloc_account::uncharged(|| drop(dead));
+        let heap = self.heap.clone();
+        heap.limit
+            .store(cx.max_heap().unwrap_or(usize::MAX), Ordering::Relaxed);
+        let r =
+            cube_vm::alloc_account::charged(&heap.bytes, || self.slice(cx, budget, &world, shared));
+        let exceeded = heap.exceeded.swap(false, Ordering::Relaxed) || heap.over();
+        if exceeded && !matches!(r.0, Step::Exited { .. }) {
+            return (exited(heap_limit_exceeded(), None), r.1);
+        }
+        r
+    }
+
+    fn pending_messages(&self) -> usize {
+        self.own.as_ref().map_or(0, |o| o.pending.len())
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.heap.bytes()
+    }
+}
+
+/// The reason a process over its heap limit ends with, as the runtime gives it.
+fn heap_limit_exceeded() -> ExitReason {
+    ExitReason::Error {
+        message: Some("heap limit exceeded".into()),
+        traceback: None,
+    }
+}
+
+impl LfeProcess {
+    /// One slice, the world's lock held (`shared`).
+    fn slice(
+        &mut self,
+        cx: &mut EngineCx,
+        budget: u64,
+        world: &Arc<World>,
+        mut shared: std::sync::MutexGuard<'_, Shared>,
+    ) -> (Step, u64) {
+        let world = world.clone();
         let Some(own) = self.own.as_mut() else {
             return (exited(ExitReason::Normal, None), 0);
         };
@@ -222,6 +316,7 @@ impl Engine for LfeProcess {
             inbox: VecDeque::new(),
             world: world.clone(),
             stop: false,
+            heap: self.heap.clone(),
         }));
         if let Run::Start { module, fun, args } = &own.run {
             let args: Vec<Term> = args.iter().map(crate::interop::from_msg).collect();
@@ -244,10 +339,6 @@ impl Engine for LfeProcess {
         // No flush: the output is the node's shared buffer, flushed when the node
         // ends (or by line, as the node is set), as Lua processes' output is.
         r
-    }
-
-    fn pending_messages(&self) -> usize {
-        self.own.as_ref().map_or(0, |o| o.pending.len())
     }
 }
 

@@ -123,7 +123,10 @@ impl Runtime {
     /// A signal ends the running process: its slice must stop.
     #[inline]
     pub fn stop_requested(&self) -> bool {
-        self.process.as_ref().is_some_and(|p| p.stop)
+        // Also past the heap limit: the slice ends and the process with it.
+        self.process
+            .as_ref()
+            .is_some_and(|p| p.stop || p.heap.over())
     }
 
     /// Starts a `receive`'s wait (earlier timers no longer wake the process).

@@ -39,6 +39,7 @@
 //! assert_eq!(node.wait(pid), ExitReason::Normal);
 //! ```
 
+pub mod alloc_account;
 mod deadline;
 pub mod distribution;
 pub mod engine;
