@@ -154,6 +154,7 @@ pub mod interop;
 pub mod ir;
 pub mod lex;
 pub mod machine;
+pub mod map;
 pub mod module;
 pub mod order;
 pub mod pattern;

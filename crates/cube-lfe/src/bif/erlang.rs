@@ -227,7 +227,7 @@ pub fn register(rt: &mut Runtime) {
         _ => Err(Exception::badarg()),
     });
     rt.register("erlang", "map_size", 1, |_, a| match &a[0] {
-        Term::Map(m) => Ok(Term::Int(m.0.len() as i64)),
+        Term::Map(m) => Ok(Term::Int(m.len() as i64)),
         t => Err(Exception::error_with("badmap", t.clone())),
     });
 
