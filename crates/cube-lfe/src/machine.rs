@@ -732,7 +732,9 @@ impl Machine {
                 if let Some(native) = rt.native(Atom::ERLANG, name, args.len()) {
                     return native_ctrl(native(rt, &args));
                 }
-                if is_apply(Atom::ERLANG, name, args.len()) {
+                if is_apply(Atom::ERLANG, name, args.len())
+                    || is_prelude_bif(name.name(), args.len())
+                {
                     return self.call_remote(rt, Atom::ERLANG, name, args);
                 }
                 undefined_function(name, args.len())
@@ -811,6 +813,12 @@ fn module_function(rt: &Runtime, module: Atom, name: Atom, arity: usize) -> Opti
 
 fn is_apply(m: Atom, f: Atom, arity: usize) -> bool {
     m == Atom::ERLANG && f == Atom::APPLY && (arity == 2 || arity == 3)
+}
+
+/// Auto-imported `erlang` BIFs that `prelude.lfe` defines in LFE (they call back
+/// into LFE or spawn), so an unqualified call finds them as it finds the natives.
+fn is_prelude_bif(name: &str, arity: usize) -> bool {
+    matches!((name, arity), ("spawn_opt", 2 | 4))
 }
 
 fn undefined_function(name: Atom, arity: usize) -> Ctrl {

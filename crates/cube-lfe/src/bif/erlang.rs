@@ -176,6 +176,31 @@ pub fn register(rt: &mut Runtime) {
         }
         _ => Err(Exception::badarg()),
     });
+    // The /2 forms take the encoding: utf8 (or unicode) as the /1 forms, or latin1,
+    // where a byte is a character and a character above 255 is badarg.
+    rt.register("erlang", "atom_to_binary", 2, |_, a| {
+        match (&a[0], encoding(&a[1])?) {
+            (Term::Atom(x), true) => Ok(Term::binary(x.name().as_bytes().to_vec())),
+            (Term::Atom(x), false) => x
+                .name()
+                .chars()
+                .map(|c| u8::try_from(c as u32).map_err(|_| Exception::badarg()))
+                .collect::<Result<Vec<u8>>>()
+                .map(Term::binary),
+            _ => Err(Exception::badarg()),
+        }
+    });
+    rt.register("erlang", "binary_to_atom", 2, |_, a| {
+        match (&a[0], encoding(&a[1])?) {
+            (Term::Bin(b), true) if b.is_binary() => {
+                make_atom(std::str::from_utf8(&b.bytes).map_err(|_| Exception::badarg())?)
+            }
+            (Term::Bin(b), false) if b.is_binary() => {
+                make_atom(&b.bytes.iter().map(|&c| c as char).collect::<String>())
+            }
+            _ => Err(Exception::badarg()),
+        }
+    });
     rt.register("erlang", "integer_to_list", 1, |_, a| {
         Ok(Term::string(&int_text(&a[0], 10)?))
     });
@@ -320,5 +345,14 @@ fn float_to_list(f: f64) -> String {
             format!("{mant}e{sign}{digits:0>2}")
         }
         None => s,
+    }
+}
+
+/// An encoding argument: `true` for utf8/unicode, `false` for latin1.
+fn encoding(t: &Term) -> Result<bool> {
+    match t.as_atom().map(|a| a.name()) {
+        Some("utf8" | "unicode") => Ok(true),
+        Some("latin1") => Ok(false),
+        _ => Err(Exception::badarg()),
     }
 }
