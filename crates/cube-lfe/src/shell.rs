@@ -474,13 +474,7 @@ fn reload(rt: &mut Runtime, a: &[Term]) -> Result<Term> {
     let mut out = Vec::with_capacity(mods.len());
     for m in &mods {
         let name = m.as_atom().ok_or_else(Exception::badarg)?;
-        let Some(file) = crate::module::find(&rt.path, name.name()) else {
-            out.push(Term::tuple(vec![Term::atom("error"), Term::atom("nofile")]));
-            continue;
-        };
-        let forms = crate::module::read(&file)?;
-        let loaded = rt.load_module(&forms)?;
-        out.push(module_tuple(loaded));
+        out.push(crate::module::load_file(rt, name)?);
     }
     Ok(Term::list(out))
 }
