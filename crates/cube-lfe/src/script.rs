@@ -221,7 +221,7 @@ pub(crate) fn define(rt: &mut Runtime, form: &Sexpr) -> Option<Result<()>> {
         }));
     }
     if kind != "defun" && kind != "defmacro" {
-        return None;
+        return define_by_macro(rt, Atom::new(kind), &items[1..]);
     }
     let Some(Sexpr::Atom(name)) = items.get(1) else {
         return Some(Err(Exception::error_with("bad_form", Term::atom(kind))));
@@ -238,6 +238,34 @@ pub(crate) fn define(rt: &mut Runtime, form: &Sexpr) -> Option<Result<()>> {
             Ok(())
         })
     })
+}
+
+/// A top-level call of a user macro whose expansion is a definition (a macro that
+/// writes a `defun`, as LFE's own `defsyntax`-style helpers do) defines it; `None`
+/// when `name` is no macro or expands to something else, which then runs as a form.
+/// Expansions that expand to macro calls again are followed a bounded number of times.
+fn define_by_macro(rt: &mut Runtime, name: Atom, args: &[Sexpr]) -> Option<Result<()>> {
+    use crate::compile::MacroHost;
+    let mut mac = rt.macros.get(&name)?.clone();
+    let mut args: Vec<Sexpr> = args.iter().map(clone).collect();
+    for _ in 0..64 {
+        let arg_list = crate::convert::sexpr_to_term(&Sexpr::List(args));
+        let out = match rt.expand_macro(&mac, arg_list) {
+            Ok(t) => t,
+            Err(e) => return Some(Err(e)),
+        };
+        let form = crate::convert::term_to_sexpr(&out)?;
+        let Sexpr::List(items) = &form else {
+            return None;
+        };
+        let head = items.first()?.as_atom()?;
+        if matches!(head, "defun" | "defmacro" | "defrecord") {
+            return define(rt, &form);
+        }
+        mac = rt.macros.get(&Atom::new(head))?.clone();
+        args = items[1..].iter().map(clone).collect();
+    }
+    None
 }
 
 /// A `defmacro`'s parts as a `match-lambda` of one argument, the list of the macro

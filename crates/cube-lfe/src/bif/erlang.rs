@@ -201,6 +201,16 @@ pub fn register(rt: &mut Runtime) {
             _ => Err(Exception::badarg()),
         }
     });
+    // fun_info/2 for `arity` (the item programs ask for); other items are badarg.
+    rt.register("erlang", "fun_info", 2, |_, a| {
+        match (&a[0], a[1].as_atom()) {
+            (Term::Fun(f), Some(item)) if item.name() == "arity" => Ok(Term::tuple(vec![
+                Term::Atom(item),
+                Term::Int(f.arity() as i64),
+            ])),
+            _ => Err(Exception::badarg()),
+        }
+    });
     rt.register("erlang", "integer_to_list", 1, |_, a| {
         Ok(Term::string(&int_text(&a[0], 10)?))
     });

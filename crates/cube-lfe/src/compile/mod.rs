@@ -332,12 +332,42 @@ impl<'a> Compiler<'a> {
             let Some((test, body)) = parts.split_first() else {
                 return Err(bad_form("cond"));
             };
-            let test = self.expr_at(test, d)?;
             let body = if body.is_empty() {
                 atom_lit("true")
             } else {
                 self.body(body, d)?
             };
+            // `(?= pat [guard] expr)`: the clause is taken when `expr` matches, with
+            // the pattern's variables bound in its body.
+            if let Sexpr::List(m) = test {
+                if m.first().and_then(Sexpr::as_atom) == Some("?=") {
+                    let (pat, guard, e) = match &m[1..] {
+                        [pat, e] => (pat, None, e),
+                        [pat, g, e] if is_when(g) => (pat, Some(g), e),
+                        _ => return Err(bad_form("cond")),
+                    };
+                    let taken = Clause {
+                        pats: vec![self.pattern(pat, d)?],
+                        guard: match guard {
+                            Some(g) => self.guard(g, d)?,
+                            None => Vec::new(),
+                        },
+                        body,
+                    };
+                    let rest = Clause {
+                        pats: vec![Pat::Any],
+                        guard: Vec::new(),
+                        body: acc,
+                    };
+                    acc = Rc::new(Expr::Match {
+                        args: vec![self.expr_at(e, d)?],
+                        clauses: vec![taken, rest].into(),
+                        fail: Fail::CaseClause,
+                    });
+                    continue;
+                }
+            }
+            let test = self.expr_at(test, d)?;
             acc = self.bool_choice(test, body, acc, Fail::NonBool(Atom::new("cond")));
         }
         Ok(acc)
