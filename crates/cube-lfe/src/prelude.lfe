@@ -5,6 +5,9 @@
 ;; would resolve to the script's own functions.
 
 (lists
+ (defun sublist (l start len)
+   (lists:sublist (lists:nthtail (- start 1) l) len))
+ (defun subtract (a b) (-- a b))
  (defun map
    ((f (cons x xs)) (cons (funcall f x) (lists:map f xs)))
    ((_ ()) ()))

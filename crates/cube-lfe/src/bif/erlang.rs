@@ -137,6 +137,38 @@ pub fn register(rt: &mut Runtime) {
         }
         _ => Err(Exception::badarg()),
     });
+    rt.register("erlang", "append_element", 2, |_, a| match &a[0] {
+        Term::Tuple(t) => {
+            let mut items = t.0.clone();
+            items.push(a[1].clone());
+            Ok(Term::tuple(items))
+        }
+        _ => Err(Exception::badarg()),
+    });
+    rt.register("erlang", "delete_element", 2, |_, a| match &a[1] {
+        Term::Tuple(t) => {
+            let i = index_arg(&a[0])?;
+            if i == 0 || i > t.0.len() {
+                return Err(Exception::badarg());
+            }
+            let mut items = t.0.clone();
+            items.remove(i - 1);
+            Ok(Term::tuple(items))
+        }
+        _ => Err(Exception::badarg()),
+    });
+    rt.register("erlang", "insert_element", 3, |_, a| match &a[1] {
+        Term::Tuple(t) => {
+            let i = index_arg(&a[0])?;
+            if i == 0 || i > t.0.len() + 1 {
+                return Err(Exception::badarg());
+            }
+            let mut items = t.0.clone();
+            items.insert(i - 1, a[2].clone());
+            Ok(Term::tuple(items))
+        }
+        _ => Err(Exception::badarg()),
+    });
     rt.register("erlang", "list_to_tuple", 1, |_, a| {
         Ok(Term::tuple(list_arg(&a[0])?))
     });
