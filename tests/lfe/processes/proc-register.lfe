@@ -1,0 +1,11 @@
+;; Registered names: send by name, whereis, unregister, a dead process loses its name.
+(let ((p (spawn (lambda () (receive ((tuple from x) (! from (tuple 'got x))))))))
+  (register 'server p)
+  (lfe_io:format "~w~n" (list (== (whereis 'server) p)))
+  (! 'server (tuple (self) 7))
+  (receive (m (lfe_io:format "~w~n" (list m))))
+  (timer:sleep 20)
+  (lfe_io:format "~w~n" (list (whereis 'server))))
+(register 'me (self))
+(lfe_io:format "~w~n" (list (unregister 'me)))
+(lfe_io:format "~w~n" (list (whereis 'me)))
