@@ -180,6 +180,13 @@ fn import(module: &mut Module, spec: &Sexpr) -> Result<()> {
 /// macros and records are visible to its own forms only: the runtime's are restored
 /// afterwards.
 pub fn compile(rt: &mut Runtime, forms: &[Sexpr]) -> Result<Module> {
+    rt.compiling_module = true;
+    let out = compile_forms(rt, forms);
+    rt.compiling_module = false;
+    out
+}
+
+fn compile_forms(rt: &mut Runtime, forms: &[Sexpr]) -> Result<Module> {
     let (first, rest) = forms.split_first().ok_or_else(|| bad("defmodule"))?;
     let mut module = header(first)?;
     let saved = (rt.macros.clone(), rt.records.clone());

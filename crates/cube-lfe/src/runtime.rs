@@ -65,6 +65,8 @@ pub struct Runtime {
     /// there (a process in a loop of local calls) keeps running it. Two versions at
     /// most, as on the BEAM: loading a third drops this one.
     old_modules: HashMap<Atom, Rc<Module>>,
+    /// Set while `module::compile` runs (see `Compiler::compiled`).
+    pub(crate) compiling_module: bool,
     /// Directories where a module not yet loaded is looked for (`name.lfe`).
     pub path: Vec<std::path::PathBuf>,
     /// The process running now (`process.rs`), lent for its slice; `None` for a
@@ -86,6 +88,7 @@ impl Runtime {
             out,
             modules: HashMap::new(),
             old_modules: HashMap::new(),
+            compiling_module: false,
             path: Vec::new(),
             process: None,
         };
@@ -165,7 +168,10 @@ impl Runtime {
     /// Compiles the parts of a `defun` after its name.
     pub fn compile_function(&mut self, name: Atom, parts: &[Sexpr]) -> Result<Rc<Lambda>> {
         let (macros, records) = (self.macros.clone(), self.records.clone());
-        Compiler::new(&macros, &records, self).function(parts, Some(name), 0)
+        let compiled = self.compiling_module;
+        let mut c = Compiler::new(&macros, &records, self);
+        c.compiled = compiled;
+        c.function(parts, Some(name), 0)
     }
 
     /// Compiles a module (`forms` start with its `defmodule`) and loads it, replacing

@@ -78,6 +78,9 @@ pub struct Compiler<'a> {
     expansions: usize,
     /// Compiling a guard: only guard forms and guard BIFs are allowed (`guard.rs`).
     in_guard: bool,
+    /// Compiling a module's code: its guards may also use `andalso` and `orelse`, as
+    /// `lfe_lint` allows (LFE's interpreter, which runs scripts, does not).
+    pub compiled: bool,
     _stack_base: StackBase,
 }
 
@@ -168,6 +171,7 @@ impl<'a> Compiler<'a> {
             host,
             expansions: 0,
             in_guard: false,
+            compiled: false,
             _stack_base: StackBase::enter(),
         }
     }
@@ -242,7 +246,10 @@ impl<'a> Compiler<'a> {
             let mac = mac.clone();
             return self.expand_user(&mac, args, d);
         }
-        if self.in_guard && !guard::allowed(name, args, |n| self.is_record_form(n)) {
+        if self.in_guard
+            && !(self.compiled && matches!(name, "andalso" | "orelse"))
+            && !guard::allowed(name, args, |n| self.is_record_form(n))
+        {
             // Raised when the guard reaches it, and not a guard failure: it escapes
             // the guard (as in LFE's interpreter).
             return Ok(guard::illegal());
