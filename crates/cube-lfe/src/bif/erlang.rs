@@ -260,6 +260,12 @@ pub fn register(rt: &mut Runtime) {
         let s = a[0].as_string().ok_or_else(Exception::badarg)?;
         parse_int(&s, base(&a[1])?)
     });
+    rt.register("erlang", "binary_to_integer", 1, |_, a| {
+        parse_int(&binary_text(&a[0])?, 10)
+    });
+    rt.register("erlang", "binary_to_integer", 2, |_, a| {
+        parse_int(&binary_text(&a[0])?, base(&a[1])?)
+    });
     rt.register("erlang", "float_to_list", 1, |_, a| match &a[0] {
         Term::Float(f) => Ok(Term::string(&float_to_list(*f))),
         _ => Err(Exception::badarg()),
@@ -395,6 +401,17 @@ fn encoding(t: &Term) -> Result<bool> {
     match t.as_atom().map(|a| a.name()) {
         Some("utf8" | "unicode") => Ok(true),
         Some("latin1") => Ok(false),
+        _ => Err(Exception::badarg()),
+    }
+}
+
+/// A binary argument's bytes as text (ASCII digits and signs for the number parsers);
+/// anything else is badarg.
+fn binary_text(t: &Term) -> Result<String> {
+    match t {
+        Term::Bin(b) if b.is_binary() => {
+            String::from_utf8(b.bytes.clone()).map_err(|_| Exception::badarg())
+        }
         _ => Err(Exception::badarg()),
     }
 }
