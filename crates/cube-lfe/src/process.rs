@@ -373,6 +373,8 @@ impl Script {
                 return Ok(exited(ExitReason::Normal, None));
             };
             self.next += 1;
+            let expanded = crate::script::expand_top(rt, form)?;
+            let form = expanded.as_ref().unwrap_or(form);
             if let Some(result) = crate::script::define(rt, form) {
                 result?;
                 continue;

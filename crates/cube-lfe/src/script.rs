@@ -157,6 +157,8 @@ fn run_forms(
     };
     let scope = script_scope(name, args);
     for form in &forms {
+        let expanded = expand_top(rt, form)?;
+        let form = expanded.as_ref().unwrap_or(form);
         if let Some(result) = define(rt, form) {
             result?;
             continue;
@@ -221,7 +223,7 @@ pub(crate) fn define(rt: &mut Runtime, form: &Sexpr) -> Option<Result<()>> {
         }));
     }
     if kind != "defun" && kind != "defmacro" {
-        return define_by_macro(rt, Atom::new(kind), &items[1..]);
+        return None;
     }
     let Some(Sexpr::Atom(name)) = items.get(1) else {
         return Some(Err(Exception::error_with("bad_form", Term::atom(kind))));
@@ -240,32 +242,34 @@ pub(crate) fn define(rt: &mut Runtime, form: &Sexpr) -> Option<Result<()>> {
     })
 }
 
-/// A top-level call of a user macro whose expansion is a definition (a macro that
-/// writes a `defun`, as LFE's own `defsyntax`-style helpers do) defines it; `None`
-/// when `name` is no macro or expands to something else, which then runs as a form.
-/// Expansions that expand to macro calls again are followed a bounded number of times.
-fn define_by_macro(rt: &mut Runtime, name: Atom, args: &[Sexpr]) -> Option<Result<()>> {
+/// A top-level form that is a call of a user macro, expanded (again while the result
+/// is one): so a macro that writes a `defun` defines it, as in LFE, and the expansion
+/// is then compiled as it is, not expanded a second time. `None`: not a macro call.
+/// Bounded, as the compiler's expansions are.
+pub(crate) fn expand_top(rt: &mut Runtime, form: &Sexpr) -> Result<Option<Sexpr>> {
     use crate::compile::MacroHost;
-    let mut mac = rt.macros.get(&name)?.clone();
-    let mut args: Vec<Sexpr> = args.iter().map(clone).collect();
+    let mut out: Option<Sexpr> = None;
     for _ in 0..64 {
-        let arg_list = crate::convert::sexpr_to_term(&Sexpr::List(args));
-        let out = match rt.expand_macro(&mac, arg_list) {
-            Ok(t) => t,
-            Err(e) => return Some(Err(e)),
+        let Sexpr::List(items) = out.as_ref().unwrap_or(form) else {
+            break;
         };
-        let form = crate::convert::term_to_sexpr(&out)?;
-        let Sexpr::List(items) = &form else {
-            return None;
+        let Some(mac) = items
+            .first()
+            .and_then(Sexpr::as_atom)
+            .and_then(|head| rt.macros.get(&Atom::new(head)))
+            .cloned()
+        else {
+            break;
         };
-        let head = items.first()?.as_atom()?;
-        if matches!(head, "defun" | "defmacro" | "defrecord") {
-            return define(rt, &form);
+        let args =
+            crate::convert::sexpr_to_term(&Sexpr::List(items[1..].iter().map(clone).collect()));
+        let expanded = rt.expand_macro(&mac, args)?;
+        match crate::convert::term_to_sexpr(&expanded) {
+            Some(f) => out = Some(f),
+            None => return Err(Exception::error_with("bad_form", Term::atom("macro"))),
         }
-        mac = rt.macros.get(&Atom::new(head))?.clone();
-        args = items[1..].iter().map(clone).collect();
     }
-    None
+    Ok(out)
 }
 
 /// A `defmacro`'s parts as a `match-lambda` of one argument, the list of the macro

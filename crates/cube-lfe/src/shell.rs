@@ -243,6 +243,11 @@ impl Shell {
 
     /// Evaluates a form: a definition at once, an expression by a machine.
     fn start(&mut self, rt: &mut Runtime, form: &Sexpr) {
+        let expanded = match crate::script::expand_top(rt, form) {
+            Ok(e) => e,
+            Err(ex) => return report(rt, &ex),
+        };
+        let form = expanded.as_ref().unwrap_or(form);
         if let Some(result) = crate::script::define(rt, form) {
             match result {
                 // As the real shell, a definition's value is the name defined.
