@@ -110,6 +110,8 @@
 //!   `string` and `proplists` (`math` is there); a call of anything missing is an
 //!   `undef` error. `erlang:send_after/3` sends from a helper process;
 //!   `spawn_opt/2,4` knows the options `link` and `monitor`.
+//! - Guards follow LFE's interpreter in scripts (no `andalso`/`orelse`) and `lfe_lint`
+//!   in modules (both allowed): one compiler, told which it compiles.
 //! - Reloading a module keeps processes in the old code until their next external
 //!   call, as the BEAM does; a process still in a purged (third-oldest) version is
 //!   killed at its next call there, not at the purge (`module.rs`).
