@@ -636,7 +636,8 @@ fn the_lfe_shell_on_a_named_node_pings_erl() {
     // The shell's node is the named one: a Lua process it starts pings erl and
     // answers the shell, which receives at the prompt.
     let input = format!(
-        "(let ((me (self))) (lua:spawn \"local me = ... process.send(me, tostring(node.ping('{}')) .. ' ' .. tostring(node.self():match('^cubelfe') ~= nil))\" (list me)) (receive (r r)))\n",
+        "(let ((me (self))) (lua:spawn \"local me = ... process.send(me, tostring(node.ping('{}')) .. ' ' .. tostring(node.self():match('^cubelfe') ~= nil))\" (list me)) (receive (r r)))\n\
+         (let ((me (self))) (lua:spawn \"process.send(..., node.self())\" (list me)) (receive (r (tuple 'node-is-self (=:= (node) (binary_to_atom r 'utf8))))))\n",
         c.erl_name
     );
     child
@@ -647,6 +648,8 @@ fn the_lfe_shell_on_a_named_node_pings_erl() {
         .unwrap();
     let shell = Cube::from_child(child, String::new());
     shell.expect("#\"pong true\"");
+    // (node) is the node's name, as Lua's node.self() says.
+    shell.expect("#(node-is-self true)");
     shell.succeeds();
 }
 

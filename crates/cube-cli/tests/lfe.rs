@@ -279,7 +279,8 @@ fn a_message_past_max_heap_ends_the_receiver_cleanly() {
     );
 }
 
-/// The LFE examples run (examples/lfe/): an LFE server with Lua clients, a ring.
+/// The LFE examples run (examples/lfe/): an LFE server with Lua clients, a ring, a
+/// supervised worker pool.
 #[test]
 fn lfe_examples_run() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -310,6 +311,11 @@ fn lfe_examples_run() {
             "5"
         ]),
         "ring of 200 LFE processes: 5 rounds, 1000 message hops\n"
+    );
+    // The supervised pool: every fourth job crashes its worker, which is replaced.
+    assert_eq!(
+        run(&["run", "examples/lfe/pool.lfe", "3", "12"]),
+        "12 jobs on 3 workers: 9 answers (sum 5499), 3 errors [badarith], 3 restarts\n"
     );
 }
 

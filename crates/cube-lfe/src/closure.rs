@@ -36,13 +36,17 @@ pub struct Scope {
     /// The module whose code this is (`None` for a script's or the shell's): its
     /// functions and imports are what a local call finds after the local functions.
     pub module: Option<Atom>,
+    /// Which version of `module` this code is (see `Runtime::load_module`): a local
+    /// call stays in it, as on the BEAM, while `module:f` calls the current one.
+    pub version: u32,
 }
 
 impl Scope {
     /// The empty scope of a function of `module`.
-    pub fn in_module(module: Option<Atom>) -> Scope {
+    pub fn in_module(module: Option<Atom>, version: u32) -> Scope {
         Scope {
             module,
+            version,
             ..Scope::default()
         }
     }
@@ -73,6 +77,7 @@ impl Scope {
             vars,
             funs: self.funs.clone(),
             module: self.module,
+            version: self.version,
         }
     }
 
@@ -92,6 +97,7 @@ impl Scope {
                         vars: n.vars.clone(),
                         funs,
                         module: self.module,
+                        version: self.version,
                     },
                 });
             }

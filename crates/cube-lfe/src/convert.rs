@@ -72,7 +72,7 @@ pub fn make_map(pairs: Vec<(Term, Term)>) -> Term {
             _ => out.push(kv),
         }
     }
-    Term::Map(Rc::new(Map(out)))
+    Term::Map(Rc::new(Map::from_sorted(out)))
 }
 
 /// The source datum of a term; `None` if it holds a fun (which has no source form).
@@ -121,8 +121,8 @@ pub fn term_to_sexpr(t: &Term) -> Option<Sexpr> {
                     }
                 }
                 Term::Map(m) => {
-                    work.push(Work::Map(m.0.len()));
-                    for (k, v) in m.0.iter().rev() {
+                    work.push(Work::Map(m.len()));
+                    for (k, v) in m.iter().rev() {
                         work.push(Work::Visit(v));
                         work.push(Work::Visit(k));
                     }

@@ -34,7 +34,7 @@ fn simple(t: &Term) -> bool {
     match t {
         Term::Cons(_) => string_codes(t).is_some_and(|c| printable(&c)),
         Term::Tuple(x) => x.0.is_empty(),
-        Term::Map(m) => m.0.is_empty(),
+        Term::Map(m) => m.is_empty(),
         _ => true,
     }
 }
@@ -73,8 +73,8 @@ fn pp(t: &Term, col: usize, trailing: usize, nest: usize) -> String {
         Term::Map(m) => {
             let indent = col + 2;
             let mut out = String::from("#{");
-            for (i, (k, v)) in m.0.iter().enumerate() {
-                let last = i + 1 == m.0.len();
+            for (i, (k, v)) in m.iter().enumerate() {
+                let last = i + 1 == m.len();
                 if i > 0 {
                     out.push_str(",\n");
                     out.push_str(&" ".repeat(indent));

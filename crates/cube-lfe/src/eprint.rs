@@ -144,7 +144,7 @@ pub fn erlang(t: &Term, pretty: bool) -> String {
             Term::Map(m) => {
                 out.push_str("#{");
                 work.push(Work::Text("}"));
-                for (i, (k, v)) in m.0.iter().enumerate().rev() {
+                for (i, (k, v)) in m.iter().collect::<Vec<_>>().into_iter().enumerate().rev() {
                     work.push(Work::Term(v));
                     work.push(Work::Text(" => "));
                     work.push(Work::Term(k));

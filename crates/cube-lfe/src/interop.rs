@@ -58,7 +58,7 @@ fn to_msg_at(t: &Term, depth: usize) -> Result<Msg> {
                 .into(),
         ),
         Term::Map(m) => Msg::Map(
-            m.0.iter()
+            m.iter()
                 .map(|(k, v)| Ok((to_msg_at(k, depth + 1)?, to_msg_at(v, depth + 1)?)))
                 .collect::<Result<Vec<_>>>()?
                 .into(),

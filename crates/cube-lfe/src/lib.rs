@@ -106,9 +106,15 @@
 //!
 //! Evaluator:
 //! - Not yet: binary comprehensions and `<=` generators, `eval-when-compile`, the
-//!   `binary` module, `timer` beyond `sleep`, `send_after`, `spawn_opt`, most of
+//!   `binary` module, `timer` beyond `sleep`, `erlang:cancel_timer`, most of
 //!   `string` and `proplists` (`math` is there); a call of anything missing is an
-//!   `undef` error.
+//!   `undef` error. `erlang:send_after/3` sends from a helper process;
+//!   `spawn_opt/2,4` knows the options `link` and `monitor`.
+//! - Guards follow LFE's interpreter in scripts (no `andalso`/`orelse`) and `lfe_lint`
+//!   in modules (both allowed): one compiler, told which it compiles.
+//! - Reloading a module keeps processes in the old code until their next external
+//!   call, as the BEAM does; a process still in a purged (third-oldest) version is
+//!   killed at its next call there, not at the purge (`module.rs`).
 //! - Processes: a message cannot hold integers beyond 64 bits, improper lists,
 //!   bitstrings that are not whole bytes or funs (`badarg` in the sender; Erlang
 //!   sends them). A term holding a pid or a reference prints in Erlang's syntax
@@ -154,6 +160,7 @@ pub mod interop;
 pub mod ir;
 pub mod lex;
 pub mod machine;
+pub mod map;
 pub mod module;
 pub mod order;
 pub mod pattern;

@@ -293,6 +293,7 @@ impl Machine {
                     vars: scope.vars,
                     funs: Some(Rc::new(node)),
                     module: scope.module,
+                    version: scope.version,
                 };
                 Ctrl::Eval(body.clone(), inner)
             }
@@ -700,14 +701,17 @@ impl Machine {
                         },
                     },
                     Fun::Remote { module, name, .. } => self.call_remote(rt, *module, *name, args),
-                    Fun::Local { module, name, .. } => {
-                        match module_function(rt, *module, *name, args.len()) {
-                            Some(l) => {
-                                self.enter(l.clauses.clone(), args, Scope::in_module(Some(*module)))
-                            }
-                            None => Ctrl::Raise(Exception::error(Term::atom("undef"))),
+                    Fun::Local { module, name, .. } => match rt.loaded_module(*module) {
+                        Some(m) if m.functions.contains_key(&(*name, args.len())) => {
+                            let l = m.functions[&(*name, args.len())].clone();
+                            self.enter(
+                                l.clauses.clone(),
+                                args,
+                                Scope::in_module(Some(*module), m.version),
+                            )
                         }
-                    }
+                        _ => Ctrl::Raise(Exception::error(Term::atom("undef"))),
+                    },
                 }
             }
             Callee::Local(name, scope) => {
@@ -717,9 +721,15 @@ impl Machine {
                     return self.enter(lambda.clauses.clone(), args, scope.clone());
                 }
                 if let Some(m) = scope.module {
-                    if let Some(module) = rt.loaded_module(m) {
+                    let Some(module) = rt.module_version(m, scope.version) else {
+                        // The version this process runs was purged (a third version was
+                        // loaded): the BEAM kills such processes.
+                        return Ctrl::Raise(Exception::new(Class::Exit, Term::atom("killed")));
+                    };
+                    {
                         if let Some(l) = module.functions.get(&(name, args.len())) {
-                            return self.enter(l.clauses.clone(), args, Scope::in_module(Some(m)));
+                            let scope = Scope::in_module(Some(m), scope.version);
+                            return self.enter(l.clauses.clone(), args, scope);
                         }
                         if let Some(&(from, f)) = module.imports.get(&(name, args.len())) {
                             return self.call_remote(rt, from, f, args);
@@ -732,7 +742,9 @@ impl Machine {
                 if let Some(native) = rt.native(Atom::ERLANG, name, args.len()) {
                     return native_ctrl(native(rt, &args));
                 }
-                if is_apply(Atom::ERLANG, name, args.len()) {
+                if is_apply(Atom::ERLANG, name, args.len())
+                    || is_prelude_bif(name.name(), args.len())
+                {
                     return self.call_remote(rt, Atom::ERLANG, name, args);
                 }
                 undefined_function(name, args.len())
@@ -786,7 +798,8 @@ impl Machine {
     fn call_exported(&mut self, module: &Module, f: Atom, args: Vec<Term>) -> Ctrl {
         match module.functions.get(&(f, args.len())) {
             Some(l) if module.exported(f, args.len()) => {
-                self.enter(l.clauses.clone(), args, Scope::in_module(Some(module.name)))
+                let scope = Scope::in_module(Some(module.name), module.version);
+                self.enter(l.clauses.clone(), args, scope)
             }
             _ => Ctrl::Raise(Exception::error(Term::atom("undef"))),
         }
@@ -811,6 +824,12 @@ fn module_function(rt: &Runtime, module: Atom, name: Atom, arity: usize) -> Opti
 
 fn is_apply(m: Atom, f: Atom, arity: usize) -> bool {
     m == Atom::ERLANG && f == Atom::APPLY && (arity == 2 || arity == 3)
+}
+
+/// Auto-imported `erlang` BIFs that `prelude.lfe` defines in LFE (they call back
+/// into LFE or spawn), so an unqualified call finds them as it finds the natives.
+fn is_prelude_bif(name: &str, arity: usize) -> bool {
+    matches!((name, arity), ("spawn_opt", 2 | 4))
 }
 
 fn undefined_function(name: Atom, arity: usize) -> Ctrl {

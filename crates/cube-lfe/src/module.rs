@@ -9,10 +9,16 @@
 //! module call `m:f`. The module's macros and records are its own: they do not leak
 //! into the script or other modules.
 //!
-//! Reloading a module (the shell's `(c ...)`/`(l ...)`) replaces its code at once:
-//! calls, local ones included, run the new code from the next call on. (The BEAM keeps
-//! a process in the old code until its next external call; cube will when LFE
-//! processes exist and can be in the middle of a module's code.)
+//! Reloading a module (the shell's `(c ...)`/`(l ...)`, `code:load_file/1`,
+//! `code:load_abs/1`) works as on the BEAM: the runtime keeps two versions of a
+//! module, current and old. Code knows the version it belongs to (`Scope::version`):
+//! a local call stays in that version, so a process looping on local calls keeps
+//! running the code it started in, while a `name:f` call (and a spawn of `name:f`)
+//! goes to the current version. Loading a third version purges the oldest; where the
+//! BEAM kills the processes still in it at the purge, cube kills them (exit reason
+//! `killed`, an `exit` exception) at their next local call in the purged code, so a
+//! process of purged code that is waiting in `receive` dies when it next calls.
+//! `#'f/1` funs of a module call its current version. Tested by `tests/processes.rs`.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -47,6 +53,8 @@ pub struct Module {
     pub exports: Exports,
     /// `(name, arity)` -> the module it is imported from, and its name there.
     pub imports: HashMap<(Atom, usize), (Atom, Atom)>,
+    /// 1 for the first load of this name, then one more for each reload.
+    pub version: u32,
 }
 
 impl Module {
@@ -91,6 +99,7 @@ fn header(form: &Sexpr) -> Result<Module> {
         functions: HashMap::new(),
         exports: Exports::Some(HashSet::new()),
         imports: HashMap::new(),
+        version: 1,
     };
     for attr in &items[2..] {
         let Sexpr::List(parts) = attr else {
@@ -171,6 +180,13 @@ fn import(module: &mut Module, spec: &Sexpr) -> Result<()> {
 /// macros and records are visible to its own forms only: the runtime's are restored
 /// afterwards.
 pub fn compile(rt: &mut Runtime, forms: &[Sexpr]) -> Result<Module> {
+    rt.compiling_module = true;
+    let out = compile_forms(rt, forms);
+    rt.compiling_module = false;
+    out
+}
+
+fn compile_forms(rt: &mut Runtime, forms: &[Sexpr]) -> Result<Module> {
     let (first, rest) = forms.split_first().ok_or_else(|| bad("defmodule"))?;
     let mut module = header(first)?;
     let saved = (rt.macros.clone(), rt.records.clone());
@@ -255,4 +271,41 @@ pub fn read(file: &Path) -> Result<Vec<Sexpr>> {
     let bytes = std::fs::read(file).map_err(|e| error(&e.to_string()))?;
     let text = String::from_utf8_lossy(&bytes);
     crate::read::read_all(&text).map_err(|e| error(&format!("{}: {}", e.line, e.message)))
+}
+
+/// `code:load_file/1` and `code:load_abs/1`, the natives of module loading.
+pub fn register(rt: &mut Runtime) {
+    rt.register("code", "load_file", 1, |rt, a| {
+        load_file(rt, a[0].as_atom().ok_or_else(Exception::badarg)?)
+    });
+    // `code:load_abs("dir/name")`: the module of `dir/name.lfe`.
+    rt.register("code", "load_abs", 1, |rt, a| {
+        let name = a[0].as_string().ok_or_else(Exception::badarg)?;
+        let file = PathBuf::from(format!("{name}.lfe"));
+        if !file.is_file() {
+            return Ok(Term::tuple(vec![Term::atom("error"), Term::atom("nofile")]));
+        }
+        let forms = read(&file)?;
+        if !forms.first().is_some_and(is_defmodule) {
+            return Ok(Term::tuple(vec![
+                Term::atom("error"),
+                Term::atom("badfile"),
+            ]));
+        }
+        let loaded = rt.load_module(&forms)?;
+        Ok(Term::tuple(vec![Term::atom("module"), Term::Atom(loaded)]))
+    });
+}
+
+/// Loads module `name` again from the search path (`code:load_file/1`, the shell's
+/// `l`): `#(module NAME)`, or `#(error nofile)`. The version that was current becomes
+/// the old one, which processes running in it keep running until their next
+/// `name:f` call; the version before that is purged (`Runtime::load_module`).
+pub fn load_file(rt: &mut Runtime, name: Atom) -> Result<Term> {
+    let Some(file) = find(&rt.path, name.name()) else {
+        return Ok(Term::tuple(vec![Term::atom("error"), Term::atom("nofile")]));
+    };
+    let forms = read(&file)?;
+    let loaded = rt.load_module(&forms)?;
+    Ok(Term::tuple(vec![Term::atom("module"), Term::Atom(loaded)]))
 }

@@ -108,15 +108,7 @@ fn compare(a: &Term, b: &Term, exact: bool) -> Ordering {
                 }
                 o => o,
             },
-            (Term::Map(x), Term::Map(y)) => match x.0.len().cmp(&y.0.len()) {
-                Ordering::Equal => {
-                    // Keys first (in order), then values: pushed in reverse.
-                    stack.extend(x.0.iter().zip(y.0.iter()).rev().map(|(p, q)| (&p.1, &q.1)));
-                    stack.extend(x.0.iter().zip(y.0.iter()).rev().map(|(p, q)| (&p.0, &q.0)));
-                    Ordering::Equal
-                }
-                o => o,
-            },
+            (Term::Map(x), Term::Map(y)) => crate::map::Map::ordering_work(x, y, &mut stack),
             (Term::Bin(x), Term::Bin(y)) => x.bytes.cmp(&y.bytes).then(x.bits.cmp(&y.bits)),
             (Term::Pid(x), Term::Pid(y)) => x.cmp(y),
             (Term::Ref(x), Term::Ref(y)) => x.cmp(y),

@@ -5,7 +5,7 @@ use crate::atom::Atom;
 use crate::binary::{match_segment, with_size};
 use crate::closure::Scope;
 use crate::ir::{Pat, SizeFrom};
-use crate::order::{cmp_exact, exact_equal};
+use crate::order::exact_equal;
 use crate::term::Term;
 
 /// Matches `v` against `p`, adding new bindings to `binds`. A variable already bound
@@ -38,17 +38,13 @@ pub fn match_pat(p: &Pat, v: &Term, binds: &mut Vec<(Atom, Term)>, scope: &Scope
             }
             _ => false,
         },
-        Pat::Map(pairs) => {
-            match v {
-                Term::Map(m) => pairs.iter().all(|(k, p)| {
-                    match m.0.binary_search_by(|(mk, _)| cmp_exact(mk, k)) {
-                        Ok(i) => match_pat(p, &m.0[i].1, binds, scope),
-                        Err(_) => false,
-                    }
-                }),
-                _ => false,
-            }
-        }
+        Pat::Map(pairs) => match v {
+            Term::Map(m) => pairs.iter().all(|(k, p)| match m.get(k) {
+                Some(x) => match_pat(p, x, binds, scope),
+                None => false,
+            }),
+            _ => false,
+        },
         Pat::Alias(a, b) => match_pat(a, v, binds, scope) && match_pat(b, v, binds, scope),
         Pat::Binary(segs) => match v {
             Term::Bin(bits) => {

@@ -5,6 +5,9 @@
 ;; would resolve to the script's own functions.
 
 (lists
+ (defun sublist (l start len)
+   (lists:sublist (lists:nthtail (- start 1) l) len))
+ (defun subtract (a b) (-- a b))
  (defun map
    ((f (cons x xs)) (cons (funcall f x) (lists:map f xs)))
    ((_ ()) ()))
@@ -84,3 +87,30 @@
 
 (timer
  (defun sleep (ms) (receive (after ms 'ok))))
+
+(erlang
+ ;; send_after: a small helper process waits and sends (cube's timer thread wakes
+ ;; processes, it does not deliver messages); the value is a fresh reference, as
+ ;; Erlang's timer reference. cancel_timer is not there yet (undef).
+ (defun send_after
+   ((time dest msg) (when (is_integer time) (>= time 0) (is_pid dest))
+    (erlang:send_after_ref time dest msg))
+   ((time dest msg) (when (is_integer time) (>= time 0) (is_atom dest))
+    (erlang:send_after_ref time dest msg))
+   ((_ _ _) (error 'badarg)))
+ (defun send_after_ref (time dest msg)
+    (let ((ref (make_ref)))
+      (spawn (lambda () (receive (after time (erlang:send dest msg)))))
+      ref))
+ ;; spawn_opt with the options link and monitor (others, such as heap sizes, are
+ ;; accepted and ignored). The link is made as the process starts (spawn_link); the
+ ;; monitor just after it, so a process that is gone by then reports noproc.
+ (defun spawn_opt (f opts)
+   (erlang:spawn_opt_result (if (lists:member 'link opts) (spawn_link f) (spawn f)) opts))
+ (defun spawn_opt (m f args opts)
+   (erlang:spawn_opt_result
+    (if (lists:member 'link opts) (spawn_link m f args) (spawn m f args)) opts))
+ (defun spawn_opt_result (pid opts)
+   (if (lists:member 'monitor opts)
+     (tuple pid (monitor 'process pid))
+     pid)))

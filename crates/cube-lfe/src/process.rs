@@ -464,6 +464,8 @@ impl Script {
                 return Ok(exited(ExitReason::Normal, None));
             };
             self.next += 1;
+            let expanded = crate::script::expand_top(rt, form)?;
+            let form = expanded.as_ref().unwrap_or(form);
             if let Some(result) = crate::script::define(rt, form) {
                 result?;
                 continue;
@@ -665,7 +667,12 @@ pub fn register(rt: &mut Runtime) {
     rt.register("erlang", "make_ref", 0, |rt, _| {
         Ok(Term::Ref(Rc::new(slot(rt)?.cx.make_ref())))
     });
-    rt.register("erlang", "node", 0, |_, _| Ok(Term::atom("nonode@nohost")));
+    rt.register("erlang", "node", 0, |rt, _| {
+        Ok(Term::atom(&match slot(rt) {
+            Ok(s) => s.cx.node_name(),
+            Err(_) => "nonode@nohost".to_owned(),
+        }))
+    });
     rt.register("erlang", "is_pid", 1, |_, a| {
         Ok(Term::bool(matches!(a[0], Term::Pid(_))))
     });

@@ -61,6 +61,12 @@ pub struct Runtime {
     pub out: Box<dyn Write>,
     /// Modules loaded (`module.rs`).
     modules: HashMap<Atom, Rc<Module>>,
+    /// The version each module had before its last reload: code still running
+    /// there (a process in a loop of local calls) keeps running it. Two versions at
+    /// most, as on the BEAM: loading a third drops this one.
+    old_modules: HashMap<Atom, Rc<Module>>,
+    /// Set while `module::compile` runs (see `Compiler::compiled`).
+    pub(crate) compiling_module: bool,
     /// Directories where a module not yet loaded is looked for (`name.lfe`).
     pub path: Vec<std::path::PathBuf>,
     /// The process running now (`process.rs`), lent for its slice; `None` for a
@@ -81,12 +87,15 @@ impl Runtime {
             records: HashMap::new(),
             out,
             modules: HashMap::new(),
+            old_modules: HashMap::new(),
+            compiling_module: false,
             path: Vec::new(),
             process: None,
         };
         crate::bif::register(&mut rt);
         crate::record::register(&mut rt);
         crate::process::register(&mut rt);
+        crate::module::register(&mut rt);
         rt.load_prelude();
         rt
     }
@@ -162,16 +171,25 @@ impl Runtime {
     /// Compiles the parts of a `defun` after its name.
     pub fn compile_function(&mut self, name: Atom, parts: &[Sexpr]) -> Result<Rc<Lambda>> {
         let (macros, records) = (self.macros.clone(), self.records.clone());
-        Compiler::new(&macros, &records, self).function(parts, Some(name), 0)
+        let compiled = self.compiling_module;
+        let mut c = Compiler::new(&macros, &records, self);
+        c.compiled = compiled;
+        c.function(parts, Some(name), 0)
     }
 
     /// Compiles a module (`forms` start with its `defmodule`) and loads it, replacing
     /// the code of a module of the same name. Returns the module's name.
     pub fn load_module(&mut self, forms: &[Sexpr]) -> Result<Atom> {
-        let module = crate::module::compile(self, forms)?;
+        let mut module = crate::module::compile(self, forms)?;
         let name = module.name;
         if !self.modules.contains_key(&name) && self.modules.len() >= crate::module::MAX_MODULES {
             return Err(Exception::error_with("system_limit", Term::atom("modules")));
+        }
+        if let Some(current) = self.modules.remove(&name) {
+            module.version = current.version.wrapping_add(1);
+            // The oldest version is purged: a process still in it is killed at its
+            // next local call there (`module_version`).
+            self.old_modules.insert(name, current);
         }
         self.modules.insert(name, Rc::new(module));
         Ok(name)
@@ -187,6 +205,16 @@ impl Runtime {
     /// The loaded module `name`.
     pub fn loaded_module(&self, name: Atom) -> Option<Rc<Module>> {
         self.modules.get(&name).cloned()
+    }
+
+    /// Version `version` of module `name`: the current one or the one before it;
+    /// `None` once it is purged.
+    pub fn module_version(&self, name: Atom, version: u32) -> Option<Rc<Module>> {
+        [self.modules.get(&name), self.old_modules.get(&name)]
+            .into_iter()
+            .flatten()
+            .find(|m| m.version == version)
+            .cloned()
     }
 
     /// The module `name`, loaded from the search path if it is not loaded yet:

@@ -157,6 +157,8 @@ fn run_forms(
     };
     let scope = script_scope(name, args);
     for form in &forms {
+        let expanded = expand_top(rt, form)?;
+        let form = expanded.as_ref().unwrap_or(form);
         if let Some(result) = define(rt, form) {
             result?;
             continue;
@@ -238,6 +240,36 @@ pub(crate) fn define(rt: &mut Runtime, form: &Sexpr) -> Option<Result<()>> {
             Ok(())
         })
     })
+}
+
+/// A top-level form that is a call of a user macro, expanded (again while the result
+/// is one): so a macro that writes a `defun` defines it, as in LFE, and the expansion
+/// is then compiled as it is, not expanded a second time. `None`: not a macro call.
+/// Bounded, as the compiler's expansions are.
+pub(crate) fn expand_top(rt: &mut Runtime, form: &Sexpr) -> Result<Option<Sexpr>> {
+    use crate::compile::MacroHost;
+    let mut out: Option<Sexpr> = None;
+    for _ in 0..64 {
+        let Sexpr::List(items) = out.as_ref().unwrap_or(form) else {
+            break;
+        };
+        let Some(mac) = items
+            .first()
+            .and_then(Sexpr::as_atom)
+            .and_then(|head| rt.macros.get(&Atom::new(head)))
+            .cloned()
+        else {
+            break;
+        };
+        let args =
+            crate::convert::sexpr_to_term(&Sexpr::List(items[1..].iter().map(clone).collect()));
+        let expanded = rt.expand_macro(&mac, args)?;
+        match crate::convert::term_to_sexpr(&expanded) {
+            Some(f) => out = Some(f),
+            None => return Err(Exception::error_with("bad_form", Term::atom("macro"))),
+        }
+    }
+    Ok(out)
 }
 
 /// A `defmacro`'s parts as a `match-lambda` of one argument, the list of the macro

@@ -243,6 +243,11 @@ impl Shell {
 
     /// Evaluates a form: a definition at once, an expression by a machine.
     fn start(&mut self, rt: &mut Runtime, form: &Sexpr) {
+        let expanded = match crate::script::expand_top(rt, form) {
+            Ok(e) => e,
+            Err(ex) => return report(rt, &ex),
+        };
+        let form = expanded.as_ref().unwrap_or(form);
         if let Some(result) = crate::script::define(rt, form) {
             match result {
                 // As the real shell, a definition's value is the name defined.
@@ -474,13 +479,7 @@ fn reload(rt: &mut Runtime, a: &[Term]) -> Result<Term> {
     let mut out = Vec::with_capacity(mods.len());
     for m in &mods {
         let name = m.as_atom().ok_or_else(Exception::badarg)?;
-        let Some(file) = crate::module::find(&rt.path, name.name()) else {
-            out.push(Term::tuple(vec![Term::atom("error"), Term::atom("nofile")]));
-            continue;
-        };
-        let forms = crate::module::read(&file)?;
-        let loaded = rt.load_module(&forms)?;
-        out.push(module_tuple(loaded));
+        out.push(crate::module::load_file(rt, name)?);
     }
     Ok(Term::list(out))
 }

@@ -51,9 +51,7 @@ pub struct Cons {
 /// A tuple's elements.
 pub struct Tuple(pub Vec<Term>);
 
-/// A map: key/value pairs sorted by key in map key order
-/// ([`crate::order::cmp_exact`]), keys unique by `=:=`.
-pub struct Map(pub Vec<(Term, Term)>);
+pub use crate::map::Map;
 
 impl Term {
     pub fn atom(name: &str) -> Term {
@@ -201,10 +199,7 @@ impl Garbage {
                     }
                     Term::Map(rc) => {
                         if let Ok(mut m) = Rc::try_unwrap(rc) {
-                            for (k, v) in m.0.drain(..) {
-                                push_term(&mut stack, k);
-                                push_term(&mut stack, v);
-                            }
+                            m.take_children(&mut stack);
                         }
                     }
                     Term::Fun(rc) => {
@@ -270,20 +265,6 @@ impl Drop for Tuple {
         let mut stack = Vec::new();
         for x in self.0.drain(..) {
             push_term(&mut stack, x);
-        }
-        Garbage::collect(stack);
-    }
-}
-
-impl Drop for Map {
-    fn drop(&mut self) {
-        if self.0.is_empty() {
-            return;
-        }
-        let mut stack = Vec::new();
-        for (k, v) in self.0.drain(..) {
-            push_term(&mut stack, k);
-            push_term(&mut stack, v);
         }
         Garbage::collect(stack);
     }

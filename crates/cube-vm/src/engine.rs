@@ -114,6 +114,12 @@ impl EngineCx {
         v
     }
 
+    /// This node's name: `name@host` when it is distributed, else `nonode@nohost`
+    /// (what Lua's `node.self()` returns).
+    pub fn node_name(&self) -> String {
+        crate::node_lib::self_name(&self.node)
+    }
+
     /// The running process's pid.
     pub fn pid(&self) -> Pid {
         self.process.pid

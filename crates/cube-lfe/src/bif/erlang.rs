@@ -137,6 +137,38 @@ pub fn register(rt: &mut Runtime) {
         }
         _ => Err(Exception::badarg()),
     });
+    rt.register("erlang", "append_element", 2, |_, a| match &a[0] {
+        Term::Tuple(t) => {
+            let mut items = t.0.clone();
+            items.push(a[1].clone());
+            Ok(Term::tuple(items))
+        }
+        _ => Err(Exception::badarg()),
+    });
+    rt.register("erlang", "delete_element", 2, |_, a| match &a[1] {
+        Term::Tuple(t) => {
+            let i = index_arg(&a[0])?;
+            if i == 0 || i > t.0.len() {
+                return Err(Exception::badarg());
+            }
+            let mut items = t.0.clone();
+            items.remove(i - 1);
+            Ok(Term::tuple(items))
+        }
+        _ => Err(Exception::badarg()),
+    });
+    rt.register("erlang", "insert_element", 3, |_, a| match &a[1] {
+        Term::Tuple(t) => {
+            let i = index_arg(&a[0])?;
+            if i == 0 || i > t.0.len() + 1 {
+                return Err(Exception::badarg());
+            }
+            let mut items = t.0.clone();
+            items.insert(i - 1, a[2].clone());
+            Ok(Term::tuple(items))
+        }
+        _ => Err(Exception::badarg()),
+    });
     rt.register("erlang", "list_to_tuple", 1, |_, a| {
         Ok(Term::tuple(list_arg(&a[0])?))
     });
@@ -176,6 +208,41 @@ pub fn register(rt: &mut Runtime) {
         }
         _ => Err(Exception::badarg()),
     });
+    // The /2 forms take the encoding: utf8 (or unicode) as the /1 forms, or latin1,
+    // where a byte is a character and a character above 255 is badarg.
+    rt.register("erlang", "atom_to_binary", 2, |_, a| {
+        match (&a[0], encoding(&a[1])?) {
+            (Term::Atom(x), true) => Ok(Term::binary(x.name().as_bytes().to_vec())),
+            (Term::Atom(x), false) => x
+                .name()
+                .chars()
+                .map(|c| u8::try_from(c as u32).map_err(|_| Exception::badarg()))
+                .collect::<Result<Vec<u8>>>()
+                .map(Term::binary),
+            _ => Err(Exception::badarg()),
+        }
+    });
+    rt.register("erlang", "binary_to_atom", 2, |_, a| {
+        match (&a[0], encoding(&a[1])?) {
+            (Term::Bin(b), true) if b.is_binary() => {
+                make_atom(std::str::from_utf8(&b.bytes).map_err(|_| Exception::badarg())?)
+            }
+            (Term::Bin(b), false) if b.is_binary() => {
+                make_atom(&b.bytes.iter().map(|&c| c as char).collect::<String>())
+            }
+            _ => Err(Exception::badarg()),
+        }
+    });
+    // fun_info/2 for `arity` (the item programs ask for); other items are badarg.
+    rt.register("erlang", "fun_info", 2, |_, a| {
+        match (&a[0], a[1].as_atom()) {
+            (Term::Fun(f), Some(item)) if item.name() == "arity" => Ok(Term::tuple(vec![
+                Term::Atom(item),
+                Term::Int(f.arity() as i64),
+            ])),
+            _ => Err(Exception::badarg()),
+        }
+    });
     rt.register("erlang", "integer_to_list", 1, |_, a| {
         Ok(Term::string(&int_text(&a[0], 10)?))
     });
@@ -192,6 +259,12 @@ pub fn register(rt: &mut Runtime) {
     rt.register("erlang", "list_to_integer", 2, |_, a| {
         let s = a[0].as_string().ok_or_else(Exception::badarg)?;
         parse_int(&s, base(&a[1])?)
+    });
+    rt.register("erlang", "binary_to_integer", 1, |_, a| {
+        parse_int(&binary_text(&a[0])?, 10)
+    });
+    rt.register("erlang", "binary_to_integer", 2, |_, a| {
+        parse_int(&binary_text(&a[0])?, base(&a[1])?)
     });
     rt.register("erlang", "float_to_list", 1, |_, a| match &a[0] {
         Term::Float(f) => Ok(Term::string(&float_to_list(*f))),
@@ -227,7 +300,7 @@ pub fn register(rt: &mut Runtime) {
         _ => Err(Exception::badarg()),
     });
     rt.register("erlang", "map_size", 1, |_, a| match &a[0] {
-        Term::Map(m) => Ok(Term::Int(m.0.len() as i64)),
+        Term::Map(m) => Ok(Term::Int(m.len() as i64)),
         t => Err(Exception::error_with("badmap", t.clone())),
     });
 
@@ -320,5 +393,25 @@ fn float_to_list(f: f64) -> String {
             format!("{mant}e{sign}{digits:0>2}")
         }
         None => s,
+    }
+}
+
+/// An encoding argument: `true` for utf8/unicode, `false` for latin1.
+fn encoding(t: &Term) -> Result<bool> {
+    match t.as_atom().map(|a| a.name()) {
+        Some("utf8" | "unicode") => Ok(true),
+        Some("latin1") => Ok(false),
+        _ => Err(Exception::badarg()),
+    }
+}
+
+/// A binary argument's bytes as text (ASCII digits and signs for the number parsers);
+/// anything else is badarg.
+fn binary_text(t: &Term) -> Result<String> {
+    match t {
+        Term::Bin(b) if b.is_binary() => {
+            String::from_utf8(b.bytes.clone()).map_err(|_| Exception::badarg())
+        }
+        _ => Err(Exception::badarg()),
     }
 }

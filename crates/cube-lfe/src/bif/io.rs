@@ -26,9 +26,7 @@ pub fn register(rt: &mut Runtime) {
             print(rt, &a[0], &a[1], Syntax::Erlang)
         });
     }
-    rt.register("lfe_io", "format", 1, |rt, a| {
-        print(rt, &a[0], &Term::Nil, Syntax::Lfe)
-    });
+    // No lfe_io:format/1: LFE 2 has format/2,3 only (a call of /1 is undefined there).
     rt.register("lfe_io", "format", 2, |rt, a| {
         print(rt, &a[0], &a[1], Syntax::Lfe)
     });

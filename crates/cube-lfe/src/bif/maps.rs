@@ -5,7 +5,6 @@ use std::rc::Rc;
 use crate::bif::list_arg;
 use crate::convert::make_map;
 use crate::exception::{Exception, Result};
-use crate::order::cmp_exact;
 use crate::runtime::Runtime;
 use crate::term::{Map, Term};
 
@@ -33,31 +32,24 @@ pub fn register(rt: &mut Runtime) {
         set_pairs(&a[2], vec![(a[0].clone(), a[1].clone())], true)
     });
     rt.register("maps", "remove", 2, |_, a| {
-        let m = map_arg(&a[1])?;
-        Ok(Term::Map(Rc::new(Map(m
-            .0
-            .iter()
-            .filter(|(k, _)| cmp_exact(k, &a[0]).is_ne())
-            .cloned()
-            .collect()))))
+        Ok(Term::Map(Rc::new(map_arg(&a[1])?.remove(&a[0]))))
     });
     rt.register("maps", "size", 1, |_, a| {
-        Ok(Term::Int(map_arg(&a[0])?.0.len() as i64))
+        Ok(Term::Int(map_arg(&a[0])?.len() as i64))
     });
     rt.register("maps", "keys", 1, |_, a| {
         Ok(Term::list(
-            map_arg(&a[0])?.0.iter().map(|(k, _)| k.clone()).collect(),
+            map_arg(&a[0])?.iter().map(|(k, _)| k.clone()).collect(),
         ))
     });
     rt.register("maps", "values", 1, |_, a| {
         Ok(Term::list(
-            map_arg(&a[0])?.0.iter().map(|(_, v)| v.clone()).collect(),
+            map_arg(&a[0])?.iter().map(|(_, v)| v.clone()).collect(),
         ))
     });
     rt.register("maps", "to_list", 1, |_, a| {
         Ok(Term::list(
             map_arg(&a[0])?
-                .0
                 .iter()
                 .map(|(k, v)| Term::tuple(vec![k.clone(), v.clone()]))
                 .collect(),
@@ -74,7 +66,7 @@ pub fn register(rt: &mut Runtime) {
         Ok(make_map(pairs))
     });
     rt.register("maps", "merge", 2, |_, a| {
-        let extra = map_arg(&a[1])?.0.to_vec();
+        let extra = map_arg(&a[1])?.iter().cloned().collect();
         set_pairs(&a[0], extra, false)
     });
 }
@@ -88,10 +80,7 @@ fn map_arg(t: &Term) -> Result<&Map> {
 
 fn lookup(m: &Term, k: &Term) -> Result<Option<Term>> {
     let m = map_arg(m)?;
-    Ok(m.0
-        .binary_search_by(|(mk, _)| cmp_exact(mk, k))
-        .ok()
-        .map(|i| m.0[i].1.clone()))
+    Ok(m.get(k).cloned())
 }
 
 /// `map` with `pairs` put in; with `update`, every key must already be there
@@ -100,12 +89,21 @@ pub fn set_pairs(map: &Term, pairs: Vec<(Term, Term)>, update: bool) -> Result<T
     let m = map_arg(map)?;
     if update {
         for (k, _) in &pairs {
-            if m.0.binary_search_by(|(mk, _)| cmp_exact(mk, k)).is_err() {
+            if !m.contains_key(k) {
                 return Err(Exception::error_with("badkey", k.clone()));
             }
         }
     }
-    let mut all = m.0.to_vec();
-    all.extend(pairs);
-    Ok(make_map(all))
+    // A few keys go in one by one (each copies one chunk, map.rs); many are merged by
+    // sorting everything once.
+    if pairs.len() > 8 {
+        let mut all: Vec<(Term, Term)> = m.iter().cloned().collect();
+        all.extend(pairs);
+        return Ok(make_map(all));
+    }
+    let mut out: Option<Map> = None;
+    for (k, v) in pairs {
+        out = Some(out.as_ref().unwrap_or(m).insert(k, v));
+    }
+    Ok(Term::Map(Rc::new(out.unwrap_or_else(|| m.clone()))))
 }

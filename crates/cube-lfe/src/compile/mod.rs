@@ -78,6 +78,9 @@ pub struct Compiler<'a> {
     expansions: usize,
     /// Compiling a guard: only guard forms and guard BIFs are allowed (`guard.rs`).
     in_guard: bool,
+    /// Compiling a module's code: its guards may also use `andalso` and `orelse`, as
+    /// `lfe_lint` allows (LFE's interpreter, which runs scripts, does not).
+    pub compiled: bool,
     _stack_base: StackBase,
 }
 
@@ -168,6 +171,7 @@ impl<'a> Compiler<'a> {
             host,
             expansions: 0,
             in_guard: false,
+            compiled: false,
             _stack_base: StackBase::enter(),
         }
     }
@@ -242,7 +246,10 @@ impl<'a> Compiler<'a> {
             let mac = mac.clone();
             return self.expand_user(&mac, args, d);
         }
-        if self.in_guard && !guard::allowed(name, args, |n| self.is_record_form(n)) {
+        if self.in_guard
+            && !(self.compiled && matches!(name, "andalso" | "orelse"))
+            && !guard::allowed(name, args, |n| self.is_record_form(n))
+        {
             // Raised when the guard reaches it, and not a guard failure: it escapes
             // the guard (as in LFE's interpreter).
             return Ok(guard::illegal());
@@ -332,12 +339,42 @@ impl<'a> Compiler<'a> {
             let Some((test, body)) = parts.split_first() else {
                 return Err(bad_form("cond"));
             };
-            let test = self.expr_at(test, d)?;
             let body = if body.is_empty() {
                 atom_lit("true")
             } else {
                 self.body(body, d)?
             };
+            // `(?= pat [guard] expr)`: the clause is taken when `expr` matches, with
+            // the pattern's variables bound in its body.
+            if let Sexpr::List(m) = test {
+                if m.first().and_then(Sexpr::as_atom) == Some("?=") {
+                    let (pat, guard, e) = match &m[1..] {
+                        [pat, e] => (pat, None, e),
+                        [pat, g, e] if is_when(g) => (pat, Some(g), e),
+                        _ => return Err(bad_form("cond")),
+                    };
+                    let taken = Clause {
+                        pats: vec![self.pattern(pat, d)?],
+                        guard: match guard {
+                            Some(g) => self.guard(g, d)?,
+                            None => Vec::new(),
+                        },
+                        body,
+                    };
+                    let rest = Clause {
+                        pats: vec![Pat::Any],
+                        guard: Vec::new(),
+                        body: acc,
+                    };
+                    acc = Rc::new(Expr::Match {
+                        args: vec![self.expr_at(e, d)?],
+                        clauses: vec![taken, rest].into(),
+                        fail: Fail::CaseClause,
+                    });
+                    continue;
+                }
+            }
+            let test = self.expr_at(test, d)?;
             acc = self.bool_choice(test, body, acc, Fail::NonBool(Atom::new("cond")));
         }
         Ok(acc)

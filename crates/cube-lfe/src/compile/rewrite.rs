@@ -81,39 +81,80 @@ fn bq_list(items: &[Sexpr], tail: Option<&Sexpr>, depth: usize, d: usize) -> Res
     Ok(flush_run(&mut run, acc))
 }
 
-/// A list comprehension `(lc (qualifier ...) expr)` as plain code: a generator
-/// `(<- pat list)` maps a `match-lambda` over the list (elements that do not match
-/// are skipped) and appends the results; a filter is an `if`; the innermost part is
-/// `(list expr)`. Built from the last qualifier outwards, without recursion.
+/// A list comprehension `(lc (qualifier ...) expr)` as plain code, the way Erlang's
+/// compiler does it: each generator `(<- pat [guard] list)` becomes a local recursive
+/// function over the list and an accumulator, whose first clause takes a matching
+/// element (its pattern binds fresh variables, as a fun head does), the second skips
+/// one that does not match, the third ends at `()`; a filter is an `if` that keeps the
+/// accumulator when false; the innermost part conses `expr` onto the accumulator, and
+/// the whole is reversed once. (Mapping a `match-lambda` and appending the pieces,
+/// as this was first written, allocated a list per element: 1.7 us an element.)
+/// The helper names hold spaces, so no symbol a program writes can meet them.
+/// Built from the last qualifier outwards, without recursion.
 pub(super) fn list_comp(quals: &[Sexpr], e: &Sexpr) -> Result<Sexpr> {
-    let mut acc = list(vec![sym("list"), clone_sexpr(e)]);
-    for q in quals.iter().rev() {
-        acc = match q {
-            Sexpr::List(parts) if parts.first().and_then(Sexpr::as_atom) == Some("<-") => {
+    let is_gen = |q: &Sexpr| matches!(q, Sexpr::List(parts) if parts.first().and_then(Sexpr::as_atom) == Some("<-"));
+    // The accumulator in scope at each qualifier (and after the last): the nearest
+    // generator's before it, or `()`.
+    let mut acc_at = Vec::with_capacity(quals.len() + 1);
+    let mut acc = list(vec![]);
+    for (j, q) in quals.iter().enumerate() {
+        acc_at.push(clone_sexpr(&acc));
+        if is_gen(q) {
+            acc = sym(&format!("lc acc {j}"));
+        }
+    }
+    acc_at.push(acc);
+    let mut inner = list(vec![
+        sym("cons"),
+        clone_sexpr(e),
+        clone_sexpr(&acc_at[quals.len()]),
+    ]);
+    for (j, q) in quals.iter().enumerate().rev() {
+        inner = match q {
+            Sexpr::List(parts) if is_gen(q) => {
                 let (pat, guard, gen) = match &parts[1..] {
                     [pat, gen] => (pat, None, gen),
                     [pat, g, gen] if is_when(g) => (pat, Some(g), gen),
                     _ => return Err(bad_form("lc")),
                 };
-                let mut clause = vec![list(vec![clone_sexpr(pat)])];
+                let (f, a, r) = (
+                    sym(&format!("lc {j}")),
+                    sym(&format!("lc acc {j}")),
+                    sym(&format!("lc rest {j}")),
+                );
+                let cons = |p: Sexpr| list(vec![sym("cons"), p, clone_sexpr(&r)]);
+                let mut take = vec![list(vec![cons(clone_sexpr(pat)), clone_sexpr(&a)])];
                 if let Some(g) = guard {
-                    clause.push(clone_sexpr(g));
+                    take.push(clone_sexpr(g));
                 }
-                clause.push(acc);
-                let skip = list(vec![list(vec![sym("_")]), list(vec![])]);
-                let f = list(vec![sym("match-lambda"), list(clause), skip]);
+                take.push(list(vec![clone_sexpr(&f), clone_sexpr(&r), inner]));
+                let skip = list(vec![
+                    list(vec![cons(sym("_")), clone_sexpr(&a)]),
+                    list(vec![clone_sexpr(&f), clone_sexpr(&r), clone_sexpr(&a)]),
+                ]);
+                let end = list(vec![
+                    list(vec![list(vec![]), clone_sexpr(&a)]),
+                    clone_sexpr(&a),
+                ]);
+                let def = list(vec![clone_sexpr(&f), list(take), skip, end]);
                 list(vec![
-                    sym("lists:append"),
-                    list(vec![sym("lists:map"), f, clone_sexpr(gen)]),
+                    sym("fletrec"),
+                    list(vec![def]),
+                    list(vec![f, clone_sexpr(gen), clone_sexpr(&acc_at[j])]),
                 ])
             }
             Sexpr::List(parts) if parts.first().and_then(Sexpr::as_atom) == Some("<=") => {
                 return Err(bad_form("lc"));
             }
-            test => list(vec![sym("if"), clone_sexpr(test), acc, list(vec![])]),
+            test => list(vec![
+                sym("if"),
+                clone_sexpr(test),
+                inner,
+                clone_sexpr(&acc_at[j]),
+            ]),
         };
     }
-    Ok(acc)
+    Ok(list(vec![sym("lists:reverse"), inner]))
 }
 
 /// `(list* e ... acc)` of the collected elements (gathered in reverse).

@@ -1,0 +1,11 @@
+;; N processes report in; the main process waits for all, then releases them.
+(defun member-proc (parent i)
+  (! parent (tuple 'ready i (self)))
+  (receive ('go (! parent (tuple 'done i)))))
+(let* ((me (self))
+       (n 5)
+       (_ (lists:foreach (lambda (i) (spawn (lambda () (member-proc me i)))) (lists:seq 1 n)))
+       (pids (lists:map (lambda (_) (receive ((tuple 'ready _ p) p))) (lists:seq 1 n))))
+  (lists:foreach (lambda (p) (! p 'go)) pids)
+  (let ((done (lists:map (lambda (_) (receive ((tuple 'done i) i))) (lists:seq 1 n))))
+    (lfe_io:format "~w ~w~n" (list (length pids) (lists:sort done)))))

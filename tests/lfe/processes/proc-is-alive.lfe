@@ -1,0 +1,11 @@
+;; is_process_alive before and after a process ends; exit/2 with kill.
+(let ((p (spawn (lambda () (receive (_ 'ok))))))
+  (lfe_io:format "~w~n" (list (is_process_alive p)))
+  (let ((ref (monitor 'process p)))
+    (exit p 'kill)
+    (receive ((tuple 'DOWN r _ _ reason) (when (== r ref)) (lfe_io:format "~w~n" (list reason)))))
+  (lfe_io:format "~w~n" (list (is_process_alive p))))
+(let ((q (spawn (lambda () (receive (_ 'ok))))))
+  (exit q 'normal)
+  (timer:sleep 20)
+  (lfe_io:format "~w~n" (list (is_process_alive q))))

@@ -1,0 +1,12 @@
+;; lfe_io:format/1 does not exist in LFE 2: undefined function, after references tagged a reply.
+(let ((a (make_ref)) (b (make_ref)))
+  (lfe_io:format "~w ~w ~w~n" (list (is_reference a) (== a b) (== a a))))
+(defun request (pid req)
+  (let ((ref (make_ref)))
+    (! pid (tuple (self) ref req))
+    (receive ((tuple r reply) (when (== r ref)) reply))))
+(let ((srv (spawn (lambda ()
+                    (receive ((tuple from ref req) (! from (tuple ref (tuple 'reply req)))))))))
+  (! (self) (tuple (make_ref) 'decoy))
+  (lfe_io:format "~w~n" (list (request srv 'ping)))
+  (receive ((tuple _ 'decoy) (lfe_io:format "decoy still queued~n"))))

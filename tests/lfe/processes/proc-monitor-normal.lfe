@@ -1,0 +1,11 @@
+;; Monitors: DOWN with the exit reason; demonitor with flush drops a queued DOWN.
+(let* ((p (spawn (lambda () (receive ('go 'ok)))))
+       (ref (monitor 'process p)))
+  (! p 'go)
+  (receive ((tuple 'DOWN r 'process q reason) (when (== r ref))
+            (lfe_io:format "~w ~w~n" (list (== q p) reason)))))
+(let* ((p (spawn (lambda () 'quick)))
+       (ref (monitor 'process p)))
+  (timer:sleep 20)
+  (demonitor ref '(flush))
+  (lfe_io:format "~w~n" (list (receive (m m) (after 10 'nothing)))))

@@ -1,0 +1,12 @@
+;; Registered names: send by name, whereis, unregister, a dead process loses its name.
+(let ((p (spawn (lambda () (receive ((tuple from x) (! from (tuple 'got x))))))))
+  (register 'server p)
+  (lfe_io:format "~w~n" (list (== (whereis 'server) p)))
+  (let ((ref (monitor 'process p)))
+    (! 'server (tuple (self) 7))
+    (receive ((tuple 'got x) (lfe_io:format "~w~n" (list (tuple 'got x)))))
+    (receive ((tuple 'DOWN r _ _ _) (when (== r ref)) 'ok))
+    (lfe_io:format "~w~n" (list (whereis 'server)))))
+(register 'me (self))
+(lfe_io:format "~w~n" (list (unregister 'me)))
+(lfe_io:format "~w~n" (list (whereis 'me)))

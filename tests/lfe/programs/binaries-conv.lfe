@@ -1,0 +1,11 @@
+;; Conversions between binaries, lists, integers and strings.
+(defun show (x) (lfe_io:format "~w~n" (list x)))
+(show (binary_to_list #"abc"))
+(show (list_to_binary '(1 2 (3 4) #"56")))
+(show (iolist_to_binary '("ab" #"cd" 101)))
+(show (integer_to_binary 1234))
+(show (binary_to_integer #"-99"))
+(show (binary_to_integer #"ff" 16))
+(show (element 1 (element 2 (catch (binary_to_integer #"1.5")))))
+(show (binary_to_list (binary (1 (size 16)))))
+(show (bit_size #"abc"))

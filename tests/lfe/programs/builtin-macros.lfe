@@ -1,0 +1,10 @@
+;; Built-in macros: list*, cXr, ++ variants, when-less cond, let-less backquote, ?= in cond.
+(lfe_io:format "~w~n" (list (list* 1 2 '(3 4))))
+(lfe_io:format "~w ~w ~w~n" (list (caar '((1 2) 3)) (cadr '(1 2 3)) (cddr '(1 2 3))))
+(lfe_io:format "~w~n" (list (++ '(1) '(2) '(3 4))))
+(lfe_io:format "~w~n" (list (+ 1 2 3 4 5)))
+(lfe_io:format "~w~n" (list (- 10 1 2)))
+(lfe_io:format "~w~n" (list (* 2 3 4)))
+(lfe_io:format "~w ~w~n" (list (< 1 2 3) (< 1 3 2)))
+(lfe_io:format "~w ~w~n" (list (and 'true 'true 'false) (or 'false 'false 'true)))
+(lfe_io:format "~w~n" (list (cons 1 (cons 2 ()))))

@@ -1,0 +1,3 @@
+;; Arithmetic on an atom: badarith.
+(defun add (a b) (+ a b))
+(add 1 'two)

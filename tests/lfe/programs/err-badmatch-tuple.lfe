@@ -1,0 +1,3 @@
+;; A let pattern that does not match: badmatch with the value.
+(let (((tuple 'ok x) #(error because)))
+  x)

@@ -1,0 +1,2 @@
+;; exit normal from the script process ends it quietly? LFE reports it.
+(exit 'normal)

@@ -1,0 +1,2 @@
+;; An uncaught throw ends the script with nocatch.
+(throw #(nobody catches this))

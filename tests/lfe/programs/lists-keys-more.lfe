@@ -1,0 +1,11 @@
+;; Key lists: keyfind, keymember, keydelete, keyreplace, keystore, proplists.
+(defun show (x) (lfe_io:format "~w~n" (list x)))
+(let ((l '(#(a 1) #(b 2) #(c 3))))
+  (show (lists:keyfind 'b 1 l))
+  (show (lists:keyfind 'z 1 l))
+  (show (lists:keymember 'c 1 l))
+  (show (lists:keydelete 'a 1 l))
+  (show (lists:keyreplace 'b 1 l #(b 20)))
+  (show (lists:keystore 'd 1 l #(d 4)))
+  (show (proplists:get_value 'c l))
+  (show (proplists:get_value 'z l 'none)))

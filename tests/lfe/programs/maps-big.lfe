@@ -1,0 +1,10 @@
+;; A map of many keys built one key at a time, read back, updated and shrunk.
+(defun fill (m i n) (if (> i n) m (fill (maps:put i (* i i) m) (+ i 1) n)))
+(defun total (m i n acc) (if (> i n) acc (total m (+ i 1) n (+ acc (maps:get i m)))))
+(let* ((m (fill #M() 1 2000))
+       (m2 (maps:remove 1000 m))
+       (m3 (mupd m2 5 -1)))
+  (lfe_io:format "~w ~w ~w~n" (list (maps:size m) (maps:size m2) (total m 1 2000 0)))
+  (lfe_io:format "~w ~w ~w~n" (list (maps:get 5 m) (maps:get 5 m3) (maps:is_key 1000 m2)))
+  (lfe_io:format "~w~n" (list (lists:sublist (lists:sort (maps:keys m3)) 5)))
+  (lfe_io:format "~w~n" (list (== m (fill #M() 1 2000)))))

@@ -1,0 +1,17 @@
+;; defrecord: defaults, make/set/match/accessors, records in patterns and guards.
+(defrecord person name (age 0) (langs '()))
+(let* ((p (make-person name "Ann" age 30))
+       (q (set-person-age p 31))
+       (r (make-person name "Bob")))
+  (lfe_io:format "~p~n" (list p))
+  (lfe_io:format "~w ~w~n" (list (person-age q) (person-age r)))
+  (lfe_io:format "~p~n" (list (person-langs r)))
+  (let (((match-person name n age a) q))
+    (lfe_io:format "~s ~w~n" (list n a)))
+  (lfe_io:format "~w ~w~n" (list (is-person p) (is-person #(other 1)))))
+(defun older
+  (((match-person age a)) (when (> a 18)) 'adult)
+  ((_) 'minor))
+(lfe_io:format "~w ~w~n" (list (older (make-person age 40)) (older (make-person age 3))))
+(lfe_io:format "~w~n" (list (fields-person)))
+(lfe_io:format "~w~n" (list (size-person)))
