@@ -643,3 +643,60 @@ process.receive()
     }
     drop(srv);
 }
+
+#[test]
+fn example_json_api() {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/web/json_api.lua"
+    );
+    let mut child = Command::new(CUBE)
+        .args(["run", script, "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let srv = Server {
+        child,
+        port: line.trim().rsplit(':').next().unwrap().parse().unwrap(),
+    };
+    let out = python(&format!(
+        r#"
+import json, urllib.request
+base = "http://127.0.0.1:{port}/todos"
+def call(method, url, body=None):
+    req = urllib.request.Request(url, method=method, data=body and json.dumps(body).encode(),
+                                 headers={{"Content-Type": "application/json"}})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            text = r.read().decode()
+            return r.status, r.headers["Content-Type"], text and json.loads(text)
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers["Content-Type"], json.loads(e.read().decode())
+print(call("POST", base, {{"title": "milk"}}))
+print(call("POST", base, {{"title": "eggs \u00e9"}}))
+print(call("PUT", base + "/1"))
+print(call("GET", base))
+print(call("DELETE", base + "/1"))
+print(call("GET", base + "/1"))
+print(call("POST", base, {{"nope": 1}})[0])
+"#,
+        port = srv.port
+    ));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "(201, 'application/json', {'id': 1, 'title': 'milk', 'done': False})",
+            "(201, 'application/json', {'id': 2, 'title': 'eggs é', 'done': False})",
+            "(200, 'application/json', {'id': 1, 'title': 'milk', 'done': True})",
+            "(200, 'application/json', [{'id': 1, 'title': 'milk', 'done': True}, {'id': 2, 'title': 'eggs é', 'done': False}])",
+            "(204, None, '')",
+            "(404, 'application/json', {'error': 'no todo 1'})",
+            "400",
+        ]
+    );
+}
