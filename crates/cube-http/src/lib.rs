@@ -16,18 +16,21 @@
 //!   process, an acceptor process accepts, and every connection gets a process that
 //!   reads its requests, calls the handler and writes the responses, in order (so
 //!   keep-alive and pipelined requests are answered in the order they came, as
-//!   HTTP/1.1 requires, without a per-request hand-off). The choice, measured on the
-//!   hello-world handler: a process per request would add a spawn (prototype import
-//!   and handler upvalue copy) and a message round trip to every request while the
-//!   connection's process waited anyway, since responses on one connection must be
-//!   written in request order; per connection, a kept-alive client costs one spawn in
-//!   total, and a handler that crashes still takes down only its client's connection
-//!   (the connection answers 500 and continues, since the handler runs under pcall).
-//!   Independent requests that should run in parallel come on separate connections,
-//!   which is what browsers and load generators do.
+//!   HTTP/1.1 requires, without a per-request hand-off). Why not a process per
+//!   request: responses on one connection must go out in request order, so the
+//!   connection's process would wait for each request's process anyway, and every
+//!   request would pay a spawn (prototype import, handler upvalues copied) and a message
+//!   round trip; per connection, a kept-alive client pays one spawn in all. Isolation
+//!   stays: a handler runs under pcall, so its error is a 500 for that request and the
+//!   connection goes on; a crash of the process ends only that client's connection.
+//!   Requests that should run in parallel come on separate connections, as browsers
+//!   and load generators send them. (Only the per-connection design was built and
+//!   measured, by `bench/run-http`; a per-request variant was reasoned about, not run.)
 //! - **Handlers cross into those processes as `process.spawn` carries functions**
 //!   (DESIGN.md decision 4): handler functions travel with their upvalues copied, so a
 //!   handler's upvalues must be values a message can hold (or functions).
+//! - Not yet: TLS (https:// on either side), WebSocket, a request body streamed into
+//!   the handler (bodies arrive whole, up to `max_body_bytes`).
 //!
 //! ```
 //! let http = cube_http::Http::new().unwrap();

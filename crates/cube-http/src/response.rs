@@ -87,7 +87,7 @@ pub(crate) fn head(
     }
     match framing {
         Framing::Length(n) => {
-            if status >= 200 && status != 204 {
+            if status >= 200 && status != 204 && status != 304 {
                 h.extend_from_slice(format!("Content-Length: {n}\r\n").as_bytes());
             }
         }
