@@ -700,3 +700,35 @@ print(call("POST", base, {{"nope": 1}})[0])
         ]
     );
 }
+
+#[test]
+fn the_client_fetches_no_more_than_the_heap_can_hold() {
+    let dir = scratch("heap");
+    let p = dir.join("s.lua");
+    std::fs::write(
+        &p,
+        r#"
+local srv = http.server{listen = "127.0.0.1:0", handler = function() return string.rep("x", 3000000) end}
+local me, port = process.self(), srv:port()
+-- The asking process may hold 1 MB: the 3 MB body is refused before it is read.
+process.spawn_opt({max_heap = 1000000}, function()
+  local r, e = http.request("http://127.0.0.1:" .. port .. "/")
+  process.send(me, tostring(r) .. " " .. tostring(e))
+end)
+print(process.receive())
+srv:stop()
+"#,
+    )
+    .unwrap();
+    let out = Command::new(CUBE).arg("run").arg(&p).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.starts_with("nil response body larger than max_body ("),
+        "{text}"
+    );
+}

@@ -421,10 +421,8 @@ fn job_from<'n>(cx: &mut Cx<'n>, t: TableRef<'n>) -> HostResult<'n, Result<Job, 
         .get_field(t, "max_body")
         .as_num()
         .map_or(DEFAULT_MAX_BODY, |n| n.clamp(0.0, 1e12) as usize);
-    if let Some(limit) = cx.max_heap() {
-        // The body becomes a Lua string in this heap: no point fetching more.
-        let _ = limit;
-    }
+    // The body becomes a Lua string in this heap: never fetch more than it can hold.
+    let max_body = cx.max_heap().map_or(max_body, |limit| max_body.min(limit));
     let (host, port, target) = match parse_url(&url) {
         Ok(u) => u,
         Err(e) => return Ok(Err(e)),
