@@ -57,7 +57,7 @@ fn start(script: &str, args: &[&str]) -> Server {
 }
 
 fn test_server() -> (Server, std::path::PathBuf) {
-    let root = scratch("static");
+    let root = scratch(&format!("static-{}", rand_name()));
     std::fs::write(root.join("page.html"), "<h1>hi</h1>\n").unwrap();
     std::fs::write(root.join("data.json"), "{\"a\":1}").unwrap();
     std::fs::write(root.join("digits.txt"), "0123456789").unwrap();
