@@ -732,3 +732,30 @@ srv:stop()
         "{text}"
     );
 }
+
+#[test]
+fn client_timeout_blocks_only_the_caller() {
+    let (ok, out, err) = run_script(
+        r#"
+local srv = http.server{listen = "127.0.0.1:0", routes = {
+  ["/slow"] = function(req) process.sleep(3000); return "late" end,
+  ["/fast"] = function(req) return "fast" end,
+}}
+local base, me = "http://127.0.0.1:" .. srv:port(), process.self()
+-- Another process keeps working while this one waits.
+process.spawn(function()
+  for i = 1, 3 do
+    process.send(me, assert(http.request(base .. "/fast")).body)
+  end
+end)
+local r, e = http.request{url = base .. "/slow", timeout = 0.5}
+print(r, e)
+local got = {}
+for i = 1, 3 do got[#got + 1] = process.receive() end
+print(table.concat(got, " "))
+srv:stop()
+"#,
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out, "nil\ttimeout\nfast fast fast\n");
+}
