@@ -190,6 +190,10 @@ fn routes_params_query_and_methods_with_curl() {
     // A handler error is a 500; the server goes on.
     let (h, _) = curl(&[&format!("{base}/boom")]);
     assert_eq!(status_of(&h), 500);
+    // A header value with CR/LF cannot split the response: 500, nothing injected.
+    let (h, _) = curl(&[&format!("{base}/inject")]);
+    assert_eq!(status_of(&h), 500);
+    assert_eq!(header(&h, "injected"), None);
     let (h, _) = curl(&[&format!("{base}/cookies")]);
     let cookies: Vec<&str> = h
         .lines()

@@ -219,9 +219,20 @@ local function serve(routes, get, limits, cid)
       status, headers, body = 500, { ["Content-Type"] = "text/plain; charset=utf-8" },
         "internal server error\n"
     end
+    -- A head the handler got wrong (a header with CR/LF, a bad status) is refused
+    -- before any byte goes out: answer 500 instead.
+    local function respond(b)
+      local okr, sent = pcall(conn.respond, conn, status, headers, b)
+      if okr then return sent end
+      log_error(sent)
+      body = ""
+      return conn:respond(500, { ["Content-Type"] = "text/plain; charset=utf-8" },
+        "internal server error\n")
+    end
     local sent
     if type(body) == "function" then
-      sent = conn:respond(status, headers, nil)
+      sent = respond(nil)
+      if type(body) ~= "function" then sent = false end
       while sent do
         local okc, piece = pcall(body)
         if not okc then
@@ -237,7 +248,7 @@ local function serve(routes, get, limits, cid)
         sent = conn:chunk(tostring(piece))
       end
     else
-      sent = conn:respond(status, headers, body)
+      sent = respond(body)
     end
     if not sent or not conn:keep_alive() then break end
   end

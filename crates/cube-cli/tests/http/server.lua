@@ -41,6 +41,9 @@ local srv = http.server{
       end}
     end,
     ["/boom"] = function(req) error("boom") end,
+    ["/inject"] = function(req)
+      return {headers = {["X-Bad"] = "a\r\nInjected: 1"}, body = "no"}
+    end,
     ["/cookies"] = function(req)
       return {headers = {["Set-Cookie"] = {"a=1", "b=2"}}, body = "ok"}
     end,
