@@ -58,17 +58,19 @@ pub fn print_stats(node: &cube_vm::Node) {
     );
 }
 
-/// A node as the command line makes it: the standard libraries and `zmq` in every
+/// A node as the command line makes it: the standard libraries, `zmq` and `http` in every
 /// process (not under `--sandbox`), the limits of `opts`, and distribution when its
 /// flags ask for it (stopped when the returned `Running` is dropped).
 pub fn start_node(opts: &Options) -> Result<(cube_vm::Node, Option<crate::dist::Running>), String> {
     let sandbox = opts.sandbox;
     let zmq = cube_zmq::Zmq::new()?;
+    let http = cube_http::Http::new()?;
     let node = cube_vm::Node::start(opts.schedulers, move |st| {
         setup_state(st, sandbox);
         // Untrusted code gets no network, as it gets no files.
         if !sandbox {
             zmq.open(st);
+            http.open(st);
         }
     });
     node.set_default_limits(cube_vm::Limits {

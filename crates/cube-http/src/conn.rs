@@ -1,0 +1,466 @@
+//! One accepted connection, owned by the process that serves it (a userdata in its
+//! heap: closed by `conn:close()`, by the collector, or when the process ends). Its
+//! natives block only that process: reads and writes are non-blocking, and on
+//! `EAGAIN` the process arms the socket in the reactor and suspends until it is
+//! ready or a timeout of [`Limits`] passes.
+
+use crate::reactor::{Interest, Reactor};
+use crate::request::{Limits, Progress, Reader, Reject, Request};
+use crate::response;
+use cube_lua::host::{Cx, HostResult, TableRef, Val};
+use cube_lua::{Args, Ret};
+use cube_vm::io_wait;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Bytes read from the socket at a time: what the reader may hold beyond its limits.
+const READ_CHUNK: usize = 16 * 1024;
+
+pub(crate) struct Conn {
+    stream: Option<TcpStream>,
+    token: u64,
+    reactor: Arc<Reactor>,
+    reader: Reader,
+    pub(crate) limits: Limits,
+    /// Since when the connection waits for a next request.
+    idle_since: Instant,
+    /// When the first byte of the current request's head came.
+    head_started: Option<Instant>,
+    /// When the current request's head was complete.
+    body_started: Option<Instant>,
+    /// Response bytes not yet taken by the socket.
+    out: Vec<u8>,
+    out_pos: usize,
+    write_deadline: Option<Instant>,
+    /// Whether the connection continues after the current response.
+    keep: bool,
+    /// HTTP/1.0 client (no chunked responses), HEAD request (no body).
+    minor: u8,
+    head_only: bool,
+    /// The current response is chunked (else a streamed body runs to the close).
+    chunked: bool,
+}
+
+impl Conn {
+    pub(crate) fn new(
+        stream: TcpStream,
+        reactor: Arc<Reactor>,
+        limits: Limits,
+    ) -> std::io::Result<Conn> {
+        stream.set_nonblocking(true)?;
+        let _ = stream.set_nodelay(true);
+        let token = reactor.register(stream.as_raw_fd())?;
+        Ok(Conn {
+            stream: Some(stream),
+            token,
+            reactor,
+            reader: Reader::new(),
+            limits,
+            idle_since: Instant::now(),
+            head_started: None,
+            body_started: None,
+            out: Vec::new(),
+            out_pos: 0,
+            write_deadline: None,
+            keep: false,
+            minor: 1,
+            head_only: false,
+            chunked: false,
+        })
+    }
+
+    fn close(&mut self) {
+        if let Some(s) = self.stream.take() {
+            self.reactor.deregister(s.as_raw_fd(), self.token);
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// Writes a refusal without waiting (it is small, the socket buffer takes it; a
+    /// client that does not read loses it) and closes.
+    fn refuse(&mut self, status: u16) {
+        if let Some(s) = &mut self.stream {
+            let _ = s.write(&response::error_response(status));
+        }
+        self.close();
+    }
+
+    fn arm(&self, what: Interest, waker: io_wait::Waker) -> std::io::Result<()> {
+        match &self.stream {
+            Some(s) => self.reactor.arm(s.as_raw_fd(), self.token, what, waker),
+            None => Ok(()),
+        }
+    }
+
+    /// The deadline of the read in progress, and whether passing it is quiet (an idle
+    /// keep-alive connection) rather than a 408.
+    fn read_deadline(&mut self, now: Instant) -> (Instant, bool) {
+        if self.reader.idle() {
+            (self.idle_since + self.limits.idle_timeout, true)
+        } else if !self.reader.in_body() {
+            let t = *self.head_started.get_or_insert(now);
+            (t + self.limits.header_timeout, false)
+        } else {
+            let t = *self.body_started.get_or_insert(now);
+            (t + self.limits.body_timeout, false)
+        }
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+pub(crate) fn with_conn<'n, R>(
+    cx: &mut Cx<'n>,
+    a: Args,
+    f: impl FnOnce(&mut Cx<'n>, &mut Conn) -> HostResult<'n, R>,
+) -> HostResult<'n, R> {
+    let v = cx.arg(a, 1);
+    match cx.with_userdata::<Conn, _>(v, f) {
+        Some(r) => r,
+        None => Err(cx.arg_type_error(a, 1, "http connection")),
+    }
+}
+
+fn nil_err<'n>(cx: &mut Cx<'n>, msg: &str) -> HostResult<'n, Ret> {
+    cx.push(Val::Nil);
+    cx.push_str(msg.as_bytes());
+    Ok(Ret::Values(2))
+}
+
+/// `conn:read()`: the next request as a table, or `nil, why` ("closed", "timeout",
+/// or "rejected NNN" after answering a bad request with that status and closing).
+pub(crate) fn read<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let _retry = io_wait::take_retry(cx);
+    with_conn(cx, a, |cx, c| {
+        let mut chunk = [0u8; READ_CHUNK];
+        loop {
+            match c.reader.next(&c.limits) {
+                Ok(Progress::Done(req)) => {
+                    c.head_started = None;
+                    c.body_started = None;
+                    c.keep = req.head.keep_alive();
+                    c.minor = req.head.minor;
+                    c.head_only = req.head.method == "HEAD";
+                    let t = request_table(cx, &req)?;
+                    cx.push(Val::Table(t));
+                    return Ok(Ret::Values(1));
+                }
+                Ok(Progress::Continue) => {
+                    if let Some(s) = &mut c.stream {
+                        let _ = s.write(b"HTTP/1.1 100 Continue\r\n\r\n");
+                    }
+                    continue;
+                }
+                Ok(Progress::NeedMore) => {}
+                Err(rej) => {
+                    let status = rej.status();
+                    c.refuse(status);
+                    let why = match rej {
+                        Reject::Bad(m) => format!("rejected {status}: {m}"),
+                        _ => format!("rejected {status}"),
+                    };
+                    return nil_err(cx, &why);
+                }
+            }
+            let Some(s) = &mut c.stream else {
+                return nil_err(cx, "closed");
+            };
+            match s.read(&mut chunk) {
+                Ok(0) => {
+                    c.close();
+                    return nil_err(cx, "closed");
+                }
+                Ok(n) => {
+                    cx.charge_bytes(n)?;
+                    c.reader.feed(&chunk[..n]);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    let now = Instant::now();
+                    let (deadline, quiet) = c.read_deadline(now);
+                    if now >= deadline {
+                        if quiet {
+                            c.close();
+                        } else {
+                            c.refuse(408);
+                        }
+                        return nil_err(cx, "timeout");
+                    }
+                    let Some(w) = io_wait::block(cx, Some(deadline)) else {
+                        return Err(cx.rt_error("http: connections are served by processes"));
+                    };
+                    if let Err(e) = c.arm(Interest::Read, w) {
+                        c.close();
+                        return nil_err(cx, &e.to_string());
+                    }
+                    return Ok(Ret::Block);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    c.close();
+                    return nil_err(cx, &e.to_string());
+                }
+            }
+        }
+    })
+}
+
+/// The Lua view of a request: method, path (decoded), query (decoded table), headers
+/// (lower-case names; repeated ones joined with ", "), body, version, params (empty,
+/// filled by the router), raw target.
+fn request_table<'n>(cx: &mut Cx<'n>, req: &Request) -> HostResult<'n, TableRef<'n>> {
+    let h = &req.head;
+    cx.reserve(req.body.len() + h.target.len() * 3 + 256)?;
+    let t = cx.new_table();
+    let v = cx.new_str(h.method.as_bytes());
+    cx.set_field(t, "method", v);
+    let v = cx.new_str(h.target.as_bytes());
+    cx.set_field(t, "target", v);
+    let raw = h.target.as_bytes();
+    let (path, query) = match raw.iter().position(|&b| b == b'?') {
+        Some(q) => (&raw[..q], &raw[q + 1..]),
+        None => (raw, &b""[..]),
+    };
+    let v = cx.new_string(crate::request::percent_decode(path, false));
+    cx.set_field(t, "path", v);
+    let qt = cx.new_table();
+    for (k, val) in crate::request::query_pairs(query) {
+        let k = cx.new_string(k);
+        let val = cx.new_string(val);
+        // Repeated names: the first value wins, as a table would keep one.
+        if cx.raw_get(qt, k).is_nil() {
+            let _ = cx.raw_set(qt, k, val);
+        }
+    }
+    cx.set_field(t, "query", Val::Table(qt));
+    let v = cx.new_str(query);
+    cx.set_field(t, "query_string", v);
+    let ht = cx.new_table();
+    for (name, value) in &h.headers {
+        let k = cx.new_str(name.as_bytes());
+        let joined = match cx.raw_get(ht, k) {
+            Val::Str(prev) => {
+                let mut j = prev.as_bytes().to_vec();
+                j.extend_from_slice(b", ");
+                j.extend_from_slice(value);
+                j
+            }
+            _ => value.clone(),
+        };
+        let v = cx.new_string(joined);
+        let _ = cx.raw_set(ht, k, v);
+    }
+    cx.set_field(t, "headers", Val::Table(ht));
+    let v = cx.new_str(&req.body);
+    cx.set_field(t, "body", v);
+    let v = cx.new_str(if h.minor == 0 {
+        b"HTTP/1.0"
+    } else {
+        b"HTTP/1.1"
+    });
+    cx.set_field(t, "version", v);
+    let params = cx.new_table();
+    cx.set_field(t, "params", Val::Table(params));
+    Ok(t)
+}
+
+/// Writes what is queued; `Some(ret)` when the call is over (sent, failed or blocked).
+fn flush<'n>(cx: &mut Cx<'n>, c: &mut Conn) -> HostResult<'n, Option<Ret>> {
+    loop {
+        if c.out_pos >= c.out.len() {
+            c.out.clear();
+            c.out_pos = 0;
+            c.write_deadline = None;
+            return Ok(None);
+        }
+        let Some(s) = &mut c.stream else {
+            c.out.clear();
+            c.out_pos = 0;
+            return nil_err(cx, "closed").map(Some);
+        };
+        match s.write(&c.out[c.out_pos..]) {
+            Ok(0) => {
+                c.close();
+                return nil_err(cx, "closed").map(Some);
+            }
+            Ok(n) => {
+                cx.charge_bytes(n)?;
+                c.out_pos += n;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                let now = Instant::now();
+                let deadline = *c.write_deadline.get_or_insert(now + c.limits.idle_timeout);
+                if now >= deadline {
+                    c.close();
+                    c.out.clear();
+                    c.out_pos = 0;
+                    return nil_err(cx, "timeout").map(Some);
+                }
+                let Some(w) = io_wait::block(cx, Some(deadline)) else {
+                    return Err(cx.rt_error("http: connections are served by processes"));
+                };
+                if let Err(e) = c.arm(Interest::Write, w) {
+                    c.close();
+                    return nil_err(cx, &e.to_string()).map(Some);
+                }
+                return Ok(Some(Ret::Block));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                c.close();
+                c.out.clear();
+                c.out_pos = 0;
+                return nil_err(cx, &e.to_string()).map(Some);
+            }
+        }
+    }
+}
+
+fn done<'n>(cx: &mut Cx<'n>) -> HostResult<'n, Ret> {
+    cx.push(Val::Bool(true));
+    Ok(Ret::Values(1))
+}
+
+/// `conn:respond(status, headers, body)`: sends a response; `body` a string (sent
+/// with Content-Length) or nil (a chunked body follows through `conn:chunk`). True, or
+/// `nil, why` if the client is gone. Blocks the process while the client is slow.
+pub(crate) fn respond<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let retry = io_wait::take_retry(cx);
+    if retry.is_none() {
+        let status = cx.check_integer(a, 2)?;
+        if !(100..=999).contains(&status) {
+            return Err(cx.arg_error(2, "status must be between 100 and 999"));
+        }
+        let headers = match cx.arg(a, 3) {
+            Val::Table(t) => Some(t),
+            Val::Nil => None,
+            _ => return Err(cx.arg_type_error(a, 3, "table")),
+        };
+        let body = match cx.arg(a, 4) {
+            Val::Nil => None,
+            v => match cx.to_str_coerce(v) {
+                Some(s) => Some(s),
+                None => return Err(cx.arg_type_error(a, 4, "string")),
+            },
+        };
+        let hdrs = match headers {
+            Some(t) => response::headers_from_lua(cx, t)?,
+            None => Vec::new(),
+        };
+        let v = cx.arg(a, 1);
+        let r = cx.with_userdata::<Conn, _>(v, |cx, c| -> HostResult<'n, ()> {
+            let mut keep = c.keep;
+            if hdrs.iter().any(|(n, v)| {
+                n.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case(b"close")
+            }) {
+                keep = false;
+            }
+            let no_body = status < 200 || status == 204 || status == 304;
+            let framing = match body {
+                Some(b) => response::Framing::Length(if no_body { 0 } else { b.as_bytes().len() }),
+                None if no_body => response::Framing::Length(0),
+                None if c.minor >= 1 => response::Framing::Chunked,
+                None => {
+                    // An HTTP/1.0 client: the body ends with the connection.
+                    keep = false;
+                    response::Framing::Close
+                }
+            };
+            c.keep = keep;
+            c.chunked = framing == response::Framing::Chunked;
+            let head = response::head(status as u16, &hdrs, framing, keep, c.minor);
+            cx.reserve(head.len() + body.map_or(0, |b| b.as_bytes().len()))?;
+            c.out.extend_from_slice(&head);
+            if let Some(b) = body {
+                if !c.head_only && !no_body {
+                    c.out.extend_from_slice(b.as_bytes());
+                }
+            }
+            Ok(())
+        });
+        match r {
+            Some(r) => r?,
+            None => return Err(cx.arg_type_error(a, 1, "http connection")),
+        }
+    }
+    with_conn(cx, a, |cx, c| match flush(cx, c)? {
+        Some(r) => Ok(r),
+        None => done(cx),
+    })
+}
+
+/// `conn:chunk(data)` sends one piece of a streamed body; `conn:chunk()` ends it.
+pub(crate) fn chunk<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let retry = io_wait::take_retry(cx);
+    if retry.is_none() {
+        let data = match cx.arg(a, 2) {
+            Val::Nil => None,
+            v => match cx.to_str_coerce(v) {
+                Some(s) => Some(s),
+                None => return Err(cx.arg_type_error(a, 2, "string")),
+            },
+        };
+        let v = cx.arg(a, 1);
+        let r = cx.with_userdata::<Conn, _>(v, |cx, c| -> HostResult<'n, ()> {
+            if c.head_only {
+                return Ok(());
+            }
+            let bytes = data.map_or(&b""[..], |d| d.as_bytes());
+            cx.reserve(bytes.len() + 16)?;
+            if !c.chunked {
+                c.out.extend_from_slice(bytes);
+            } else if data.is_none() {
+                c.out.extend_from_slice(b"0\r\n\r\n");
+            } else if !bytes.is_empty() {
+                // An empty chunk would end the body: skip it.
+                c.out
+                    .extend_from_slice(format!("{:x}\r\n", bytes.len()).as_bytes());
+                c.out.extend_from_slice(bytes);
+                c.out.extend_from_slice(b"\r\n");
+            }
+            Ok(())
+        });
+        match r {
+            Some(r) => r?,
+            None => return Err(cx.arg_type_error(a, 1, "http connection")),
+        }
+    }
+    with_conn(cx, a, |cx, c| match flush(cx, c)? {
+        Some(r) => Ok(r),
+        None => done(cx),
+    })
+}
+
+/// `conn:keep_alive()`: whether the connection serves another request.
+pub(crate) fn keep_alive<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    with_conn(cx, a, |cx, c| {
+        let k = c.keep && c.stream.is_some();
+        cx.push(Val::Bool(k));
+        Ok(Ret::Values(1))
+    })
+}
+
+/// `conn:close()`.
+pub(crate) fn close<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    with_conn(cx, a, |_cx, c| {
+        c.close();
+        Ok(Ret::Values(0))
+    })
+}
+
+/// `conn:peer()`: the client's address as "ip:port".
+pub(crate) fn peer<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    with_conn(cx, a, |cx, c| {
+        match c.stream.as_ref().and_then(|s| s.peer_addr().ok()) {
+            Some(p) => cx.push_str(p.to_string().as_bytes()),
+            None => cx.push(Val::Nil),
+        }
+        Ok(Ret::Values(1))
+    })
+}
