@@ -1,7 +1,7 @@
 //! # cube-torch: Torch7's `torch`, `nn` and `optim` libraries for cube's Lua processes
 //!
 //! Tensors with Torch7's names, behaviour and printing, computed by HuggingFace's
-//! candle (CPU; the `cuda` feature forwards to candle's CUDA backend), saved and
+//! candle (CPU; the `cuda` feature builds candle's CUDA backend, which no kernel uses yet), saved and
 //! loaded as safetensors files; Torch7's `nn` modules, differentiated by candle's
 //! autograd, and `optim`'s optimisers, on the same tensor type.
 //!
