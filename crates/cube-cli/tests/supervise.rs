@@ -302,23 +302,6 @@ fn ctl_without_a_supervisor_fails_cleanly() {
             "{endpoint}: it waited for the reply timeout"
         );
     }
-    // Something listens but never answers (a stopped or hung supervisor): a clear
-    // error after the 2 s check, not after the 60 s reply timeout.
-    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let endpoint = format!("tcp://{}", silent.local_addr().unwrap());
-    let start = std::time::Instant::now();
-    let out = Command::new(BIN)
-        .args(["ctl", "--endpoint", &endpoint, "status"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = text(&out.stderr);
-    assert!(err.contains("no answer from the supervisor"), "{err}");
-    assert!(
-        start.elapsed() < std::time::Duration::from_secs(30),
-        "it waited for the reply timeout"
-    );
-    drop(silent);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -530,11 +530,6 @@ impl EventStream {
 /// How long [`check_listening`] waits for a TCP connection.
 const LISTEN_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// How long a supervisor may take to answer `version` (see `request`): generous, as a
-/// supervisor just started on a loaded machine may take a few seconds to answer its
-/// first request, yet far below the 60 s a command waits.
-const ANSWER_CHECK: std::time::Duration = std::time::Duration::from_secs(10);
-
 /// Whether something listens at `endpoint`, asked of the operating system before any
 /// ZeroMQ traffic: a ZeroMQ connect never fails, it retries in the background, so a
 /// missing supervisor would otherwise cost the whole reply timeout (60 s by default),
@@ -581,27 +576,6 @@ pub fn request(endpoint: &str, command: &str, args: Json, timeout_ms: i32) -> Re
     check_listening(endpoint)?;
     sock.connect(endpoint)
         .map_err(|e| format!("cannot connect to {endpoint}: {e}"))?;
-    if command != "version" {
-        // A supervisor answers `version` at once even while a long command runs (those
-        // go to its manager): no answer within ANSWER_CHECK means nobody will answer
-        // (a stopped or hung supervisor, a host that swallows packets), and saying so
-        // beats waiting out the command's own timeout.
-        let ping = json!({ "v": PROTOCOL_VERSION, "id": 0, "command": "version", "args": {} });
-        let check = match ANSWER_CHECK.as_millis() as i32 {
-            c if timeout_ms >= 0 => c.min(timeout_ms),
-            c => c, // a negative timeout waits for ever
-        };
-        sock.set_rcvtimeo(check).ok();
-        sock.send(ping.to_string().as_bytes(), 0)
-            .map_err(|e| e.to_string())?;
-        sock.recv_bytes(0).map_err(|_| {
-            format!(
-                "no answer from the supervisor at {endpoint} within {} ms (is it stopped or hung?)",
-                check
-            )
-        })?;
-        sock.set_rcvtimeo(timeout_ms).ok();
-    }
     let req = json!({ "v": PROTOCOL_VERSION, "id": 1, "command": command, "args": args });
     sock.send(req.to_string().as_bytes(), 0)
         .map_err(|e| e.to_string())?;
