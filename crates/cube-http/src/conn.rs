@@ -42,6 +42,9 @@ pub(crate) struct Conn {
     head_only: bool,
     /// The current response is chunked (else a streamed body runs to the close).
     chunked: bool,
+    /// The current request's WebSocket upgrade: its accept key, or the status that
+    /// refuses it; `None` if it asked for none.
+    ws_accept: Option<Result<String, (u16, &'static str)>>,
 }
 
 impl Conn {
@@ -69,6 +72,7 @@ impl Conn {
             minor: 1,
             head_only: false,
             chunked: false,
+            ws_accept: None,
         })
     }
 
@@ -148,7 +152,11 @@ pub(crate) fn read<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
                     c.keep = req.head.keep_alive();
                     c.minor = req.head.minor;
                     c.head_only = req.head.method == "HEAD";
+                    c.ws_accept = crate::ws::check_upgrade(&req.head);
                     let t = request_table(cx, &req)?;
+                    if c.ws_accept.is_some() {
+                        cx.set_field(t, "websocket", Val::Bool(true));
+                    }
                     cx.push(Val::Table(t));
                     return Ok(Ret::Values(1));
                 }
@@ -463,4 +471,89 @@ pub(crate) fn peer<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
         }
         Ok(Ret::Values(1))
     })
+}
+
+/// Refuses a WebSocket upgrade with `status` (426 names the version spoken) and
+/// closes.
+fn refuse_upgrade(c: &mut Conn, status: u16) {
+    if status != 426 {
+        return c.refuse(status);
+    }
+    let body = b"426 Upgrade Required: WebSocket version 13\n";
+    let mut r = response::head(
+        426,
+        &[
+            ("Sec-WebSocket-Version".into(), b"13".to_vec()),
+            ("Upgrade".into(), b"websocket".to_vec()),
+            ("Content-Type".into(), b"text/plain; charset=utf-8".to_vec()),
+        ],
+        response::Framing::Length(body.len()),
+        false,
+        1,
+    );
+    r.extend_from_slice(body);
+    if let Some(s) = &mut c.stream {
+        let _ = s.write(&r);
+    }
+    c.close();
+}
+
+/// `conn:upgrade()`: completes the WebSocket handshake of the request just read
+/// (101 Switching Protocols) and turns the connection into a WebSocket owned by this
+/// process, whose frames arrive as messages. `nil, why` if the request asked for no
+/// upgrade, or asked wrongly (then it was answered with 400 or 426 and closed).
+pub(crate) fn upgrade<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let retry = io_wait::take_retry(cx);
+    if retry.is_none() {
+        let r = with_conn(cx, a, |_cx, c| {
+            Ok(match c.ws_accept.take() {
+                None => Err("not a WebSocket upgrade request".to_string()),
+                Some(Err((status, why))) => {
+                    refuse_upgrade(c, status);
+                    Err(format!("rejected {status}: {why}"))
+                }
+                Some(Ok(accept)) => {
+                    c.out
+                        .extend_from_slice(&crate::ws::switching_protocols(&accept));
+                    c.keep = false;
+                    Ok(())
+                }
+            })
+        })?;
+        if let Err(why) = r {
+            return nil_err(cx, &why);
+        }
+    }
+    static NEXT_WS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let handle = with_conn(cx, a, |cx, c| {
+        if let Some(r) = flush(cx, c)? {
+            return Ok(Err(r));
+        }
+        let Some(stream) = c.stream.take() else {
+            return nil_err(cx, "closed").map(Err);
+        };
+        c.reactor.deregister(stream.as_raw_fd(), c.token);
+        let early = c.reader.take_buffered();
+        let id = NEXT_WS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match crate::ws::start(
+            cx,
+            stream,
+            early,
+            &c.reactor,
+            id,
+            c.limits.max_message_bytes,
+        ) {
+            Ok(h) => Ok(Ok(h)),
+            Err(e) => nil_err(cx, &e.to_string()).map(Err),
+        }
+    })?;
+    match handle {
+        Ok(h) => {
+            let mt = crate::library::ws_meta(cx);
+            let v = cx.new_userdata(h, Some(mt));
+            cx.push(v);
+            Ok(Ret::Values(1))
+        }
+        Err(r) => Ok(r),
+    }
 }

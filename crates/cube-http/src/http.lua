@@ -129,7 +129,7 @@ local function compile(opts)
   end
   local limits = {}
   for _, k in ipairs({ "max_header_bytes", "max_body_bytes", "header_timeout",
-                       "body_timeout", "idle_timeout" }) do
+                       "body_timeout", "idle_timeout", "max_message_bytes" }) do
     local v = opts[k]
     if v ~= nil then
       if type(v) ~= "number" or v <= 0 then
@@ -141,6 +141,9 @@ local function compile(opts)
   return routes, lookup(keys, fns, 1), limits
 end
 
+-- What dispatch returns for a WebSocket upgrade (with the handler and the self).
+local WS = "\0websocket"
+
 local function dispatch(routes, get, req)
   for i, r in ipairs(routes) do
     local params = match(r.segs, req.path)
@@ -148,13 +151,6 @@ local function dispatch(routes, get, req)
       req.params = params
       if not r.allow then
         return get(tostring(i))(req)
-      end
-      local m = string.lower(req.method)
-      local h = get(i .. "." .. m)
-      if not h and m == "head" then h = get(i .. ".get") end
-      if not h then
-        return { status = 405, headers = { ["Allow"] = r.allow,
-                 ["Content-Type"] = "text/plain; charset=utf-8" }, body = "method not allowed\n" }
       end
       -- Tornado's RequestHandler shape: the method gets the handler as self (its data
       -- fields, its other methods through __index) and the request.
@@ -164,6 +160,23 @@ local function dispatch(routes, get, req)
         if v ~= nil then return v end
         return get(i .. "." .. tostring(k))
       end })
+      local wsh, wsm = get(i .. ".websocket"), get(i .. ".on_message")
+      if req.websocket and (wsh or wsm) then
+        return WS, wsh, self
+      end
+      local m = string.lower(req.method)
+      local h = get(i .. "." .. m)
+      if not h and m == "head" then h = get(i .. ".get") end
+      if not h and (wsh or wsm) then
+        return { status = 426, headers = { ["Upgrade"] = "websocket",
+                 ["Sec-WebSocket-Version"] = "13",
+                 ["Content-Type"] = "text/plain; charset=utf-8" },
+                 body = "this is a WebSocket endpoint\n" }
+      end
+      if not h then
+        return { status = 405, headers = { ["Allow"] = r.allow,
+                 ["Content-Type"] = "text/plain; charset=utf-8" }, body = "method not allowed\n" }
+      end
       return h(self, req)
     end
   end
@@ -204,6 +217,51 @@ local function log_error(err)
   end
 end
 
+-- Tornado's WebSocketHandler shape on the socket's messages: open(req), on_message(data,
+-- is_binary), on_close(code, reason), and on_info(msg) for any other message (a
+-- broadcast from a room process); self:write_message(data, binary), self:close().
+local function handler_loop(self, ws, req)
+  rawset(self, "ws", ws)
+  rawset(self, "write_message", function(_, data, binary) return ws:send(data, binary) end)
+  rawset(self, "close", function(_, code, reason) return ws:close(code, reason) end)
+  local id = ws:id()
+  if self.open then self:open(req) end
+  while true do
+    local m = process.receive()
+    if type(m) == "table" and m.websocket == id then
+      if m.type == "close" then
+        if self.on_close then self:on_close(m.code, m.reason) end
+        return
+      end
+      self:on_message(m.data, m.type == "binary")
+    elseif self.on_info then
+      self:on_info(m)
+    end
+  end
+end
+
+-- An upgrade: this connection's process becomes the WebSocket's. The handler runs
+-- under pcall; when it returns the socket closes (1000, or 1011 after an error).
+local function websocket(conn, fn, self, req)
+  local ws = conn:upgrade()
+  if not ws then
+    conn:close()
+    return
+  end
+  local ok, err
+  if fn then
+    ok, err = pcall(fn, ws, req)
+  else
+    ok, err = pcall(handler_loop, self, ws, req)
+  end
+  if ok then
+    ws:close()
+  else
+    log_error(err)
+    ws:close(1011, "internal error")
+  end
+end
+
 -- The body of a connection's process: requests in order until the connection ends.
 local function serve(routes, get, limits, cid)
   local conn = http._c.claim(cid, limits)
@@ -212,8 +270,13 @@ local function serve(routes, get, limits, cid)
     local req = conn:read()
     if not req then break end
     local ok, status, headers, body = pcall(function()
-      return normalize(dispatch(routes, get, req))
+      local res, wsh, wself = dispatch(routes, get, req)
+      if res == WS then return WS, wsh, wself end
+      return normalize(res)
     end)
+    if ok and status == WS then
+      return websocket(conn, headers, body, req)
+    end
     if not ok then
       log_error(status)
       status, headers, body = 500, { ["Content-Type"] = "text/plain; charset=utf-8" },

@@ -60,6 +60,7 @@ pub mod request;
 mod response;
 mod server;
 mod static_files;
+pub mod ws;
 
 use std::collections::HashMap;
 use std::net::TcpStream;

@@ -14,6 +14,7 @@ struct Runtime(Arc<Shared>);
 
 const SERVER_META: &str = "cube.http.server";
 const CONN_META: &str = "cube.http.conn";
+const WS_META: &str = "cube.http.websocket";
 /// The registry table where a process keeps its servers alive until stopped.
 const SERVERS: &str = "cube.http.servers";
 
@@ -27,6 +28,7 @@ pub(crate) fn install(st: &mut State, shared: Arc<Shared>) {
         cx.set_table_meta(module, Some(meta));
         registry_meta(cx, SERVER_META, build_server_meta);
         registry_meta(cx, CONN_META, build_conn_meta);
+        registry_meta(cx, WS_META, build_ws_meta);
         cx.set_global("http", Val::Table(module));
         let loaded = cx.loaded_table();
         cx.set_field(loaded, "http", Val::Table(module));
@@ -124,9 +126,29 @@ fn build_conn_meta<'n>(cx: &mut Cx<'n>, mt: TableRef<'n>) {
             ("keep_alive", crate::conn::keep_alive),
             ("close", crate::conn::close),
             ("peer", crate::conn::peer),
+            ("upgrade", crate::conn::upgrade),
         ],
     );
     cx.set_field(mt, "__index", Val::Table(methods));
+}
+
+fn build_ws_meta<'n>(cx: &mut Cx<'n>, mt: TableRef<'n>) {
+    let methods = cx.new_table();
+    cx.register(
+        methods,
+        &[
+            ("send", crate::ws::send),
+            ("close", crate::ws::close),
+            ("id", crate::ws::id),
+            ("peer", crate::ws::peer),
+        ],
+    );
+    cx.set_field(mt, "__index", Val::Table(methods));
+}
+
+/// The metatable of WebSocket handles.
+pub(crate) fn ws_meta<'n>(cx: &mut Cx<'n>) -> TableRef<'n> {
+    registry_meta(cx, WS_META, build_ws_meta)
 }
 
 /// `listen(addr)`: a server userdata (kept alive in the registry until stopped), or
@@ -198,6 +220,9 @@ fn limits_from<'n>(cx: &mut Cx<'n>, t: Option<TableRef<'n>>) -> Limits {
     }
     if let Some(v) = num_field(cx, t, "idle_timeout") {
         l.idle_timeout = secs(v);
+    }
+    if let Some(v) = num_field(cx, t, "max_message_bytes") {
+        l.max_message_bytes = v.clamp(1.0, 1e12) as usize;
     }
     l
 }

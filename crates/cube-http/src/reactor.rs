@@ -5,8 +5,11 @@
 //! [`cube_vm::io_wait`]. Level-triggered one-shot registration reports readiness that
 //! arrived between the failed attempt and the arming, so no wake-up is lost.
 //!
-//! The reactor never reads or writes a socket: it only learns readiness, so a socket
-//! stays owned by exactly one process.
+//! The reactor never reads or writes an HTTP socket: it only learns readiness, so a
+//! socket stays owned by exactly one process. A WebSocket (`ws.rs`) instead arms a
+//! [`Ready`] callback: on readiness the reactor thread itself reads the frames and
+//! turns them into messages to the socket's process (the "readiness into messages"
+//! half of decision 5), bounded per wake-up so one socket cannot hold the thread.
 
 use cube_vm::io_wait::Waker;
 use std::collections::HashMap;
@@ -16,6 +19,8 @@ use std::sync::{Arc, Mutex};
 
 /// The token of the reactor's own wake-up descriptor.
 const STOP: u64 = 0;
+/// The token of the descriptor that says [`Reactor::call_soon`] queued work.
+const SOON: u64 = 1;
 
 /// What a process waits for on a descriptor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,12 +29,27 @@ pub(crate) enum Interest {
     Write,
 }
 
+/// What runs on the reactor thread when an armed descriptor is ready (instead of
+/// waking a process). It re-arms itself if it wants more.
+pub(crate) trait Ready: Send + Sync {
+    fn ready(self: Arc<Self>, reactor: &Arc<Reactor>);
+}
+
+/// What an armed descriptor does when ready.
+enum Armed {
+    Wake(Waker),
+    Call(Arc<dyn Ready>),
+}
+
 pub(crate) struct Reactor {
     epfd: RawFd,
     stopfd: RawFd,
+    soonfd: RawFd,
+    /// Callbacks to run on the reactor thread without waiting for readiness.
+    soon: Mutex<Vec<Arc<dyn Ready>>>,
     next: AtomicU64,
-    /// The waker of each armed descriptor, by token.
-    armed: Mutex<HashMap<u64, Waker>>,
+    /// What each armed descriptor does when ready, by token.
+    armed: Mutex<HashMap<u64, Armed>>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
@@ -53,14 +73,28 @@ impl Reactor {
             unsafe { libc::close(epfd) };
             return Err(e);
         }
+        // SAFETY: as above.
+        let soonfd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        if soonfd < 0 {
+            let e = errno();
+            // SAFETY: both were just opened here and nothing else holds them.
+            unsafe {
+                libc::close(stopfd);
+                libc::close(epfd);
+            }
+            return Err(e);
+        }
         let r = Arc::new(Reactor {
             epfd,
             stopfd,
-            next: AtomicU64::new(STOP + 1),
+            soonfd,
+            soon: Mutex::new(Vec::new()),
+            next: AtomicU64::new(SOON + 1),
             armed: Mutex::new(HashMap::new()),
             thread: Mutex::new(None),
         });
         r.ctl(libc::EPOLL_CTL_ADD, stopfd, libc::EPOLLIN as u32, STOP)?;
+        r.ctl(libc::EPOLL_CTL_ADD, soonfd, libc::EPOLLIN as u32, SOON)?;
         // The thread holds only a weak reference, so the runtime's last handle going
         // away stops it (Drop writes the stop descriptor).
         let me = Arc::downgrade(&r);
@@ -96,10 +130,22 @@ impl Reactor {
         what: Interest,
         waker: Waker,
     ) -> std::io::Result<()> {
-        self.armed
-            .lock()
-            .expect("reactor lock")
-            .insert(token, waker);
+        self.arm_with(fd, token, what, Armed::Wake(waker))
+    }
+
+    /// Runs `f` on the reactor thread once `fd` is ready for `what` (or hung up).
+    pub(crate) fn arm_call(
+        &self,
+        fd: RawFd,
+        token: u64,
+        what: Interest,
+        f: Arc<dyn Ready>,
+    ) -> std::io::Result<()> {
+        self.arm_with(fd, token, what, Armed::Call(f))
+    }
+
+    fn arm_with(&self, fd: RawFd, token: u64, what: Interest, a: Armed) -> std::io::Result<()> {
+        self.armed.lock().expect("reactor lock").insert(token, a);
         let ev = match what {
             Interest::Read => libc::EPOLLIN | libc::EPOLLRDHUP,
             Interest::Write => libc::EPOLLOUT,
@@ -116,12 +162,21 @@ impl Reactor {
         r
     }
 
+    /// Runs `f` on the reactor thread soon, readiness or not (a WebSocket whose
+    /// frames wait in its buffer, not in the socket).
+    pub(crate) fn call_soon(&self, f: Arc<dyn Ready>) {
+        self.soon.lock().expect("reactor lock").push(f);
+        let one: u64 = 1;
+        // SAFETY: writes 8 bytes from a live u64 to our eventfd.
+        unsafe { libc::write(self.soonfd, &one as *const u64 as *const libc::c_void, 8) };
+    }
+
     /// Forgets a descriptor before it closes; a process waiting on it is woken (it
     /// finds the socket gone).
     pub(crate) fn deregister(&self, fd: RawFd, token: u64) {
         let _ = self.ctl(libc::EPOLL_CTL_DEL, fd, 0, token);
         let w = self.armed.lock().expect("reactor lock").remove(&token);
-        if let Some(w) = w {
+        if let Some(Armed::Wake(w)) = w {
             w.wake();
         }
     }
@@ -149,14 +204,25 @@ fn run(epfd: RawFd, stopfd: RawFd, me: std::sync::Weak<Reactor>) {
                 if token == STOP {
                     return;
                 }
+                if token == SOON {
+                    let mut count = 0u64;
+                    // SAFETY: reads 8 bytes into a live u64 from our eventfd.
+                    unsafe { libc::read(r.soonfd, &mut count as *mut u64 as *mut libc::c_void, 8) };
+                    let queued = std::mem::take(&mut *r.soon.lock().expect("reactor lock"));
+                    due.extend(queued.into_iter().map(Armed::Call));
+                    continue;
+                }
                 if let Some(w) = armed.remove(&token) {
                     due.push(w);
                 }
             }
         }
         // Woken outside the lock: a wake-up may run code that deregisters.
-        for w in due {
-            w.wake();
+        for a in due {
+            match a {
+                Armed::Wake(w) => w.wake(),
+                Armed::Call(f) => f.ready(&r),
+            }
         }
         drop(r);
     }
@@ -175,6 +241,7 @@ impl Drop for Reactor {
         // SAFETY: the descriptors were opened by `start` and are closed once, after the
         // thread that polls them has ended.
         unsafe {
+            libc::close(self.soonfd);
             libc::close(self.stopfd);
             libc::close(self.epfd);
         }

@@ -24,6 +24,8 @@ pub struct Limits {
     /// How long a kept-alive connection may wait for its next request, and a response
     /// for the client to take its bytes (then the connection closes quietly).
     pub idle_timeout: Duration,
+    /// Bytes of one WebSocket message, also of each of its frames (more: close 1009).
+    pub max_message_bytes: usize,
 }
 
 impl Default for Limits {
@@ -34,6 +36,7 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
+            max_message_bytes: 1024 * 1024,
         }
     }
 }
@@ -185,6 +188,12 @@ impl Reader {
     /// the limits plus one read.
     pub fn feed(&mut self, data: &[u8]) {
         self.buf.extend_from_slice(data);
+    }
+
+    /// The bytes read past the last complete request (after an upgrade to WebSocket,
+    /// the first frames a client sent without waiting for the 101).
+    pub fn take_buffered(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.buf)
     }
 
     /// Whether no byte of a next request has arrived (the connection is idle).
