@@ -1,7 +1,8 @@
 //! # cube-http: HTTP for cube processes
 //!
-//! The Lua `http` library (README "HTTP"): a server whose connections are processes,
-//! a client that blocks only the calling process, and a static-file handler.
+//! The Lua `http` library (README "HTTP"): a server whose connections (and
+//! WebSockets) are processes, a client that blocks only the calling process, and a
+//! static-file handler.
 //!
 //! - **I/O** (DESIGN.md decision 5): one reactor thread per [`Http`] runtime
 //!   (`reactor.rs`, epoll) learns readiness and wakes the process that waits; sockets
@@ -29,8 +30,13 @@
 //! - **Handlers cross into those processes as `process.spawn` carries functions**
 //!   (DESIGN.md decision 4): handler functions travel with their upvalues copied, so a
 //!   handler's upvalues must be values a message can hold (or functions).
-//! - Not yet: TLS (https:// on either side), WebSocket, a request body streamed into
-//!   the handler (bodies arrive whole, up to `max_body_bytes`).
+//! - **WebSocket** (`ws.rs`, on `tungstenite`): a route's `websocket` handler (or
+//!   Tornado's WebSocketHandler methods) runs in the connection's process after the
+//!   101; the reactor thread reads the frames and sends each message to that process,
+//!   at most [`ws::WINDOW`] ahead of it, so a socket's frames and any other messages
+//!   meet in one mailbox, as Erlang's active sockets do.
+//! - Not yet: TLS (https:// on either side), a request body streamed into the handler
+//!   (bodies arrive whole, up to `max_body_bytes`).
 //!
 //! ```
 //! let http = cube_http::Http::new().unwrap();

@@ -650,3 +650,89 @@ pub(crate) fn peer<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
         Ok(Ret::Values(1))
     })
 }
+
+/// An in-memory server-side WebSocket for tests and the `ws_frames` fuzz target:
+/// bytes fed in as a client would send them, [`Decoder::read`] reads them through
+/// the same [`next_event`] the reactor uses, and [`Decoder::take_output`] gives
+/// what the server answered (pongs, closes).
+pub struct Decoder {
+    ws: WebSocket<Mem>,
+    /// How the connection ended: nothing is read after it (as the reactor stops).
+    over: Option<(u16, String)>,
+}
+
+/// The stream under a [`Decoder`]: reads what was fed (then `WouldBlock`), keeps
+/// what is written.
+struct Mem {
+    input: Vec<u8>,
+    pos: usize,
+    output: Vec<u8>,
+}
+
+impl Read for Mem {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let rest = &self.input[self.pos..];
+        if rest.is_empty() {
+            return Err(std::io::ErrorKind::WouldBlock.into());
+        }
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.pos += n;
+        if self.pos == self.input.len() {
+            self.input.clear();
+            self.pos = 0;
+        }
+        Ok(n)
+    }
+}
+
+impl Write for Mem {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.output.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Decoder {
+    /// A server socket that accepts messages up to `max_message` bytes.
+    pub fn new(max_message: usize) -> Decoder {
+        let mem = Mem {
+            input: Vec::new(),
+            pos: 0,
+            output: Vec::new(),
+        };
+        Decoder {
+            ws: WebSocket::from_raw_socket(mem, Role::Server, Some(config(max_message))),
+            over: None,
+        }
+    }
+
+    /// Bytes as they arrive from the client.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.ws.get_mut().input.extend_from_slice(bytes);
+    }
+
+    /// The next event the fed bytes make.
+    pub fn read(&mut self) -> Event {
+        if let Some((code, reason)) = &self.over {
+            return Event::Closed {
+                code: *code,
+                reason: reason.clone(),
+            };
+        }
+        let e = next_event(&mut self.ws);
+        if let Event::Closed { code, reason } = &e {
+            self.over = Some((*code, reason.clone()));
+        }
+        e
+    }
+
+    /// What the server wrote since the last call.
+    pub fn take_output(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.ws.get_mut().output)
+    }
+}
