@@ -589,7 +589,7 @@ fn misuse_is_a_lua_error_with_a_clear_message() {
         run_script("print(http.request('ftp://x/'))\nprint(http.request('https://localhost:1/'))");
     assert!(ok);
     assert!(
-        out.contains("nil\t'ftp://x/' is not an http:// URL"),
+        out.contains("nil\t'ftp://x/' is not an http:// or https:// URL"),
         "{out}"
     );
 }

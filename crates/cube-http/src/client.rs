@@ -5,8 +5,10 @@
 //! waits through [`cube_vm::io_wait`] and the thread wakes it with the result.
 //! Kept-alive connections go back to a pool per host:port and serve the next request
 //! to the same place; a pooled connection the server closed meanwhile is replaced
-//! once, transparently.
+//! once, transparently. `https://` URLs speak TLS (rustls, `tls.rs`), verified
+//! against Mozilla's roots or the CA file given as `ca=`.
 
+use crate::tls::{ClientStream, Stream};
 use crate::Shared;
 use cube_lua::host::{Cx, HostResult, TableRef, Val};
 use cube_lua::{Args, Ret};
@@ -25,14 +27,14 @@ const MAX_HEAD: usize = 64 * 1024;
 /// Default bytes of a response body (option `max_body`).
 const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
 
-/// Idle connections by "host:port".
+/// Idle connections by scheme, host, port and CA file.
 #[derive(Default)]
 pub(crate) struct Pool {
-    idle: Mutex<HashMap<String, Vec<(TcpStream, Instant)>>>,
+    idle: Mutex<HashMap<String, Vec<(ClientStream, Instant)>>>,
 }
 
 impl Pool {
-    fn take(&self, key: &str) -> Option<TcpStream> {
+    fn take(&self, key: &str) -> Option<ClientStream> {
         let mut idle = self.idle.lock().expect("pool lock");
         let list = idle.get_mut(key)?;
         while let Some((s, at)) = list.pop() {
@@ -43,7 +45,7 @@ impl Pool {
         None
     }
 
-    fn put(&self, key: String, s: TcpStream) {
+    fn put(&self, key: String, s: ClientStream) {
         let mut idle = self.idle.lock().expect("pool lock");
         let list = idle.entry(key).or_default();
         if list.len() < POOL_PER_HOST {
@@ -53,6 +55,9 @@ impl Pool {
 }
 
 struct Job {
+    /// https: TLS, verified against `ca` (a PEM file) or Mozilla's roots.
+    tls: bool,
+    ca: Option<String>,
     method: String,
     host: String,
     port: u16,
@@ -82,14 +87,16 @@ struct Pending(Arc<Mutex<Slot>>);
 
 const PENDING_KEY: &str = "\0cube.http.pending";
 
-fn parse_url(url: &str) -> Result<(String, u16, String), String> {
-    let rest = if let Some(r) = url.strip_prefix("http://") {
-        r
-    } else if url.starts_with("https://") {
-        return Err("https is not supported yet (no TLS in this build)".into());
+/// A URL's parts: whether it is https, host, port, target.
+fn parse_url(url: &str) -> Result<(bool, String, u16, String), String> {
+    let (tls, rest) = if let Some(r) = url.strip_prefix("http://") {
+        (false, r)
+    } else if let Some(r) = url.strip_prefix("https://") {
+        (true, r)
     } else {
-        return Err(format!("'{url}' is not an http:// URL"));
+        return Err(format!("'{url}' is not an http:// or https:// URL"));
     };
+    let default_port = if tls { 443 } else { 80 };
     let (authority, target) = match rest.find(['/', '?']) {
         Some(i) if rest.as_bytes()[i] == b'/' => (&rest[..i], rest[i..].to_string()),
         Some(i) => (&rest[..i], format!("/{}", &rest[i..])),
@@ -105,7 +112,7 @@ fn parse_url(url: &str) -> Result<(String, u16, String), String> {
             .ok_or_else(|| format!("bad host in '{url}'"))?;
         let port = match after.strip_prefix(':') {
             Some(p) => p.parse().map_err(|_| format!("bad port in '{url}'"))?,
-            None => 80,
+            None => default_port,
         };
         (h.to_string(), port)
     } else {
@@ -114,16 +121,29 @@ fn parse_url(url: &str) -> Result<(String, u16, String), String> {
                 h.to_string(),
                 p.parse().map_err(|_| format!("bad port in '{url}'"))?,
             ),
-            None => (authority.to_string(), 80),
+            None => (authority.to_string(), default_port),
         }
     };
     if target.bytes().any(|b| b <= b' ' || b == 0x7f) {
         return Err(format!("'{url}' contains spaces or control characters"));
     }
-    Ok((host, port, target))
+    Ok((tls, host, port, target))
 }
 
-fn connect(job: &Job) -> Result<TcpStream, String> {
+fn connect(job: &Job) -> Result<ClientStream, String> {
+    let s = connect_tcp(job)?;
+    if !job.tls {
+        return Ok(Stream::Plain(s));
+    }
+    let cfg = crate::tls::client_config(job.ca.as_deref())?;
+    let name = rustls::pki_types::ServerName::try_from(job.host.clone())
+        .map_err(|_| format!("'{}' is not a name TLS can verify", job.host))?;
+    let c = rustls::ClientConnection::new(cfg, name).map_err(|e| e.to_string())?;
+    // The handshake runs on the first write, under the request's timeouts.
+    Ok(Stream::Tls(Box::new(rustls::StreamOwned::new(c, s))))
+}
+
+fn connect_tcp(job: &Job) -> Result<TcpStream, String> {
     let addrs = (job.host.as_str(), job.port)
         .to_socket_addrs()
         .map_err(|e| format!("cannot resolve {}: {e}", job.host))?;
@@ -163,7 +183,13 @@ fn io_err(e: std::io::Error) -> String {
 /// Runs the exchange: a pooled connection first (once more on a fresh one if the
 /// pooled one turns out closed before any answer), else a new one.
 fn run(job: Job, pool: &Pool) -> Result<Response, String> {
-    let key = format!("{}:{}", job.host, job.port);
+    let key = format!(
+        "{}://{}:{} {}",
+        if job.tls { "https" } else { "http" },
+        job.host,
+        job.port,
+        job.ca.as_deref().unwrap_or("")
+    );
     if let Some(s) = pool.take(&key) {
         match exchange(&job, s) {
             Ok((r, Some(s))) => {
@@ -199,7 +225,7 @@ fn request_bytes(job: &Job) -> Vec<u8> {
         } else {
             job.host.clone()
         };
-        let h = if job.port == 80 {
+        let h = if job.port == if job.tls { 443 } else { 80 } {
             host
         } else {
             format!("{host}:{}", job.port)
@@ -231,10 +257,11 @@ type Failure = (String, bool);
 
 /// One request and its response on `s`; the connection back if it can be reused.
 /// An error says whether any byte of a response had come.
-fn exchange(job: &Job, s: TcpStream) -> Result<(Response, Option<TcpStream>), Failure> {
+fn exchange(job: &Job, mut s: ClientStream) -> Result<(Response, Option<ClientStream>), Failure> {
     let fail = |e: String| (e, false);
-    timeouts(&s, job.deadline).map_err(fail)?;
-    (&s).write_all(&request_bytes(job))
+    timeouts(s.tcp(), job.deadline).map_err(fail)?;
+    s.write_all(&request_bytes(job))
+        .and_then(|()| s.flush())
         .map_err(|e| fail(io_err(e)))?;
     let mut r = BufReader::new(s);
     let (status, headers, close) = loop {
@@ -324,7 +351,7 @@ fn exchange(job: &Job, s: TcpStream) -> Result<(Response, Option<TcpStream>), Fa
     ))
 }
 
-fn read_head(r: &mut BufReader<TcpStream>) -> Result<Vec<u8>, Failure> {
+fn read_head(r: &mut BufReader<ClientStream>) -> Result<Vec<u8>, Failure> {
     let mut head = Vec::new();
     loop {
         let before = head.len();
@@ -344,7 +371,7 @@ fn read_head(r: &mut BufReader<TcpStream>) -> Result<Vec<u8>, Failure> {
     }
 }
 
-fn read_line(r: &mut BufReader<TcpStream>, max: usize) -> Result<Vec<u8>, Failure> {
+fn read_line(r: &mut BufReader<ClientStream>, max: usize) -> Result<Vec<u8>, Failure> {
     let mut line = Vec::new();
     (&mut *r)
         .take(max as u64)
@@ -356,7 +383,7 @@ fn read_line(r: &mut BufReader<TcpStream>, max: usize) -> Result<Vec<u8>, Failur
     Ok(line)
 }
 
-fn read_chunked(r: &mut BufReader<TcpStream>, max: usize) -> Result<Vec<u8>, Failure> {
+fn read_chunked(r: &mut BufReader<ClientStream>, max: usize) -> Result<Vec<u8>, Failure> {
     let mut body = Vec::new();
     loop {
         let line = read_line(r, 1024)?;
@@ -423,11 +450,17 @@ fn job_from<'n>(cx: &mut Cx<'n>, t: TableRef<'n>) -> HostResult<'n, Result<Job, 
         .map_or(DEFAULT_MAX_BODY, |n| n.clamp(0.0, 1e12) as usize);
     // The body becomes a Lua string in this heap: never fetch more than it can hold.
     let max_body = cx.max_heap().map_or(max_body, |limit| max_body.min(limit));
-    let (host, port, target) = match parse_url(&url) {
+    let (tls, host, port, target) = match parse_url(&url) {
         Ok(u) => u,
         Err(e) => return Ok(Err(e)),
     };
+    let ca = match cx.get_field(t, "ca") {
+        Val::Str(s) => Some(s.to_str_lossy().into_owned()),
+        _ => None,
+    };
     Ok(Ok(Job {
+        tls,
+        ca,
         method,
         host,
         port,

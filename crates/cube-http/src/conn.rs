@@ -7,11 +7,12 @@
 use crate::reactor::{Interest, Reactor};
 use crate::request::{Limits, Progress, Reader, Reject, Request};
 use crate::response;
+use crate::tls::{ServerStream, Stream};
 use cube_lua::host::{Cx, HostResult, TableRef, Val};
 use cube_lua::{Args, Ret};
 use cube_vm::io_wait;
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpStream};
+use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,7 +21,7 @@ use std::time::Instant;
 const READ_CHUNK: usize = 16 * 1024;
 
 pub(crate) struct Conn {
-    stream: Option<TcpStream>,
+    stream: Option<ServerStream>,
     token: u64,
     reactor: Arc<Reactor>,
     reader: Reader,
@@ -52,10 +53,18 @@ impl Conn {
         stream: TcpStream,
         reactor: Arc<Reactor>,
         limits: Limits,
+        tls: Option<Arc<rustls::ServerConfig>>,
     ) -> std::io::Result<Conn> {
         stream.set_nonblocking(true)?;
         let _ = stream.set_nodelay(true);
-        let token = reactor.register(stream.as_raw_fd())?;
+        let stream = match tls {
+            None => Stream::Plain(stream),
+            Some(cfg) => {
+                let sc = rustls::ServerConnection::new(cfg).map_err(std::io::Error::other)?;
+                Stream::Tls(Box::new(rustls::StreamOwned::new(sc, stream)))
+            }
+        };
+        let token = reactor.register(stream.tcp().as_raw_fd())?;
         Ok(Conn {
             stream: Some(stream),
             token,
@@ -77,9 +86,9 @@ impl Conn {
     }
 
     fn close(&mut self) {
-        if let Some(s) = self.stream.take() {
-            self.reactor.deregister(s.as_raw_fd(), self.token);
-            let _ = s.shutdown(Shutdown::Both);
+        if let Some(mut s) = self.stream.take() {
+            self.reactor.deregister(s.tcp().as_raw_fd(), self.token);
+            s.shutdown();
         }
     }
 
@@ -94,7 +103,9 @@ impl Conn {
 
     fn arm(&self, what: Interest, waker: io_wait::Waker) -> std::io::Result<()> {
         match &self.stream {
-            Some(s) => self.reactor.arm(s.as_raw_fd(), self.token, what, waker),
+            Some(s) => self
+                .reactor
+                .arm(s.tcp().as_raw_fd(), self.token, what, waker),
             None => Ok(()),
         }
     }
@@ -281,18 +292,32 @@ fn request_table<'n>(cx: &mut Cx<'n>, req: &Request) -> HostResult<'n, TableRef<
 /// Writes what is queued; `Some(ret)` when the call is over (sent, failed or blocked).
 fn flush<'n>(cx: &mut Cx<'n>, c: &mut Conn) -> HostResult<'n, Option<Ret>> {
     loop {
-        if c.out_pos >= c.out.len() {
+        let all_out = c.out_pos >= c.out.len();
+        if all_out {
             c.out.clear();
             c.out_pos = 0;
-            c.write_deadline = None;
-            return Ok(None);
         }
-        let Some(s) = &mut c.stream else {
-            c.out.clear();
-            c.out_pos = 0;
-            return nil_err(cx, "closed").map(Some);
+        let res = match &mut c.stream {
+            None if all_out => {
+                c.write_deadline = None;
+                return Ok(None);
+            }
+            None => {
+                c.out.clear();
+                c.out_pos = 0;
+                return nil_err(cx, "closed").map(Some);
+            }
+            // Over TLS, what rustls still holds must reach the socket too.
+            Some(s) if all_out => match s.flush() {
+                Ok(()) => {
+                    c.write_deadline = None;
+                    return Ok(None);
+                }
+                Err(e) => Err(e),
+            },
+            Some(s) => s.write(&c.out[c.out_pos..]),
         };
-        match s.write(&c.out[c.out_pos..]) {
+        match res {
             Ok(0) => {
                 c.close();
                 return nil_err(cx, "closed").map(Some);
@@ -465,7 +490,7 @@ pub(crate) fn close<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
 /// `conn:peer()`: the client's address as "ip:port".
 pub(crate) fn peer<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     with_conn(cx, a, |cx, c| {
-        match c.stream.as_ref().and_then(|s| s.peer_addr().ok()) {
+        match c.stream.as_ref().and_then(|s| s.tcp().peer_addr().ok()) {
             Some(p) => cx.push_str(p.to_string().as_bytes()),
             None => cx.push(Val::Nil),
         }
@@ -532,7 +557,7 @@ pub(crate) fn upgrade<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
         let Some(stream) = c.stream.take() else {
             return nil_err(cx, "closed").map(Err);
         };
-        c.reactor.deregister(stream.as_raw_fd(), c.token);
+        c.reactor.deregister(stream.tcp().as_raw_fd(), c.token);
         let early = c.reader.take_buffered();
         let id = NEXT_WS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match crate::ws::start(

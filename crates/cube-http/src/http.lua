@@ -325,8 +325,12 @@ function M.server(opts)
   if type(opts.listen) ~= "string" then
     argerr(1, "server", "'listen' must be an address string like \"127.0.0.1:8080\", got " .. type(opts.listen))
   end
+  local tls = opts.tls
+  if tls ~= nil and (type(tls) ~= "table" or type(tls.cert) ~= "string" or type(tls.key) ~= "string") then
+    argerr(1, "server", "'tls' must be a table {cert = \"cert.pem\", key = \"key.pem\"}")
+  end
   local routes, get, limits = compile(opts)
-  local listener, err = c.listen(opts.listen)
+  local listener, err = c.listen(opts.listen, tls)
   if not listener then
     argerr(1, "server", "cannot listen on " .. opts.listen .. ": " .. err)
   end
@@ -377,6 +381,9 @@ function M.request(opts)
   end
   if opts.body ~= nil and type(opts.body) ~= "string" then
     argerr(1, "request", "'body' must be a string, got " .. type(opts.body))
+  end
+  if opts.ca ~= nil and type(opts.ca) ~= "string" then
+    argerr(1, "request", "'ca' must be the path of a PEM file, got " .. type(opts.ca))
   end
   if opts.timeout ~= nil and (type(opts.timeout) ~= "number" or opts.timeout <= 0) then
     argerr(1, "request", "'timeout' must be a positive number of seconds")

@@ -66,6 +66,7 @@ pub mod request;
 mod response;
 mod server;
 mod static_files;
+mod tls;
 pub mod ws;
 
 use std::collections::HashMap;
@@ -86,9 +87,13 @@ pub(crate) struct Shared {
     pub(crate) reactor: Arc<reactor::Reactor>,
     next_id: AtomicU64,
     pub(crate) listeners: Mutex<HashMap<u64, Weak<server::Listener>>>,
-    pub(crate) pending: Mutex<HashMap<u64, (TcpStream, Instant)>>,
+    pub(crate) pending: Mutex<HashMap<u64, Accepted>>,
     pub(crate) pool: client::Pool,
 }
+
+/// An accepted connection waiting for its process: the socket, when it came, and the
+/// listener's TLS settings if it serves https.
+pub(crate) type Accepted = (TcpStream, Instant, Option<Arc<rustls::ServerConfig>>);
 
 impl Shared {
     pub(crate) fn next_id(&self) -> u64 {

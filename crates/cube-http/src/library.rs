@@ -156,7 +156,30 @@ pub(crate) fn ws_meta<'n>(cx: &mut Cx<'n>) -> TableRef<'n> {
 fn listen<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     let shared = shared_of(cx)?;
     let addr = cx.check_str(a, 1)?.to_str_lossy().into_owned();
-    match crate::server::bind(&shared, &addr) {
+    // `tls = {cert=, key=}`, checked by http.lua.
+    let tls = match cx.arg(a, 2) {
+        Val::Table(t) => {
+            let cert = cx.get_field(t, "cert");
+            let key = cx.get_field(t, "key");
+            let (Some(cert), Some(key)) = (cx.to_str_coerce(cert), cx.to_str_coerce(key)) else {
+                return Err(cx.rt_error("http: tls needs cert and key paths"));
+            };
+            let (cert, key) = (
+                cert.to_str_lossy().into_owned(),
+                key.to_str_lossy().into_owned(),
+            );
+            match crate::tls::server_config(&cert, &key) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    cx.push(Val::Nil);
+                    cx.push_str(e.as_bytes());
+                    return Ok(Ret::Values(2));
+                }
+            }
+        }
+        _ => None,
+    };
+    match crate::server::bind(&shared, &addr, tls) {
         Ok(s) => {
             let id = s.id_num();
             let mt = registry_meta(cx, SERVER_META, build_server_meta);

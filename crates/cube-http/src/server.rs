@@ -15,7 +15,7 @@ use crate::Shared;
 use cube_lua::host::{Cx, HostResult, Val};
 use cube_lua::{Args, Ret};
 use cube_vm::io_wait;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,6 +26,7 @@ const CLAIM_WITHIN: Duration = Duration::from_secs(30);
 
 pub(crate) struct Listener {
     sock: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
     token: u64,
     reactor: Arc<Reactor>,
 }
@@ -67,7 +68,11 @@ impl Drop for Server {
 }
 
 /// Binds `addr`; the listening socket is non-blocking and registered in the reactor.
-pub(crate) fn bind(shared: &Arc<Shared>, addr: &str) -> Result<Server, String> {
+pub(crate) fn bind(
+    shared: &Arc<Shared>,
+    addr: &str,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> Result<Server, String> {
     let sa: SocketAddr = addr
         .parse()
         .map_err(|_| format!("'{addr}' is not an address like \"127.0.0.1:8080\""))?;
@@ -80,6 +85,7 @@ pub(crate) fn bind(shared: &Arc<Shared>, addr: &str) -> Result<Server, String> {
         .map_err(|e| e.to_string())?;
     let l = Arc::new(Listener {
         sock,
+        tls,
         token,
         reactor: shared.reactor.clone(),
     });
@@ -159,8 +165,8 @@ pub(crate) fn accept<'n>(cx: &mut Cx<'n>, a: Args, shared: &Arc<Shared>) -> Host
                 let cid = shared.next_id();
                 let mut p = shared.pending.lock().expect("http lock");
                 let now = Instant::now();
-                p.retain(|_, (_, at)| now.duration_since(*at) < CLAIM_WITHIN);
-                p.insert(cid, (s, now));
+                p.retain(|_, (_, at, _)| now.duration_since(*at) < CLAIM_WITHIN);
+                p.insert(cid, (s, now, l.tls.clone()));
                 drop(p);
                 cx.push(Val::Num(cid as f64));
                 return Ok(Ret::Values(1));
@@ -202,6 +208,6 @@ pub(crate) fn claim(
     cid: u64,
     limits: Limits,
 ) -> Option<std::io::Result<Conn>> {
-    let s: TcpStream = shared.pending.lock().expect("http lock").remove(&cid)?.0;
-    Some(Conn::new(s, shared.reactor.clone(), limits))
+    let (s, _, tls) = shared.pending.lock().expect("http lock").remove(&cid)?;
+    Some(Conn::new(s, shared.reactor.clone(), limits, tls))
 }

@@ -28,6 +28,7 @@
 
 use crate::reactor::{Interest, Reactor, Ready};
 use crate::request::Head;
+use crate::tls::ServerStream;
 use cube_lua::host::{Cx, HostResult, Val};
 use cube_lua::{Args, Ret};
 use cube_term::foreign::{Foreign, ForeignValue};
@@ -35,7 +36,7 @@ use cube_term::term::{TableGraph, TableTerm};
 use cube_term::Term;
 use cube_vm::io_wait::{self, ProcessRef};
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpStream};
+use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -195,7 +196,7 @@ fn truncate(s: &str, max: usize) -> String {
 
 /// The socket as the reactor thread and the owner share it.
 struct Inner {
-    ws: Option<WebSocket<TcpStream>>,
+    ws: Option<WebSocket<ServerStream>>,
     /// A duplicate of the socket's descriptor, armed for writability alone.
     writer: Option<TcpStream>,
     /// The close message went to the process: nothing more is read.
@@ -244,10 +245,10 @@ impl Shared {
                 Event::Binary(d) => ("binary", d),
                 Event::Closed { code, reason } => {
                     g.done = true;
-                    if let Some(ws) = g.ws.as_ref() {
+                    if let Some(ws) = g.ws.as_mut() {
                         // Nothing more to read; what we owed the peer is sent. The
                         // server closes the TCP connection first (RFC 6455 7.1.1).
-                        let _ = ws.get_ref().shutdown(Shutdown::Both);
+                        ws.get_mut().shutdown();
                     }
                     self.owner.send(self.close_msg(code, &reason));
                     return;
@@ -267,7 +268,7 @@ impl Shared {
             return;
         }
         if let Some(ws) = g.ws.as_ref() {
-            let fd = ws.get_ref().as_raw_fd();
+            let fd = ws.get_ref().tcp().as_raw_fd();
             let me: Arc<dyn Ready> = self.clone();
             if reactor
                 .arm_call(fd, self.read_token, Interest::Read, me)
@@ -330,11 +331,11 @@ impl Shared {
         let mut g = self.inner.lock().expect("ws lock");
         g.done = true;
         let r = self.reactor.upgrade();
-        if let Some(ws) = g.ws.take() {
+        if let Some(mut ws) = g.ws.take() {
             if let Some(r) = &r {
-                r.deregister(ws.get_ref().as_raw_fd(), self.read_token);
+                r.deregister(ws.get_ref().tcp().as_raw_fd(), self.read_token);
             }
-            let _ = ws.get_ref().shutdown(Shutdown::Both);
+            ws.get_mut().shutdown();
         }
         if let Some(w) = g.writer.take() {
             if let Some(r) = &r {
@@ -424,7 +425,7 @@ impl Drop for Handle {
 /// at once (frames that came early are delivered).
 pub(crate) fn start(
     cx: &mut Cx<'_>,
-    stream: TcpStream,
+    stream: ServerStream,
     early: Vec<u8>,
     reactor: &Arc<Reactor>,
     id: u64,
@@ -432,12 +433,12 @@ pub(crate) fn start(
 ) -> std::io::Result<Handle> {
     let owner = ProcessRef::current(cx)
         .ok_or_else(|| std::io::Error::other("a WebSocket is owned by a process"))?;
-    let writer = stream.try_clone()?;
-    let read_token = reactor.register(stream.as_raw_fd())?;
+    let writer = stream.tcp().try_clone()?;
+    let read_token = reactor.register(stream.tcp().as_raw_fd())?;
     let write_token = match reactor.register(writer.as_raw_fd()) {
         Ok(t) => t,
         Err(e) => {
-            reactor.deregister(stream.as_raw_fd(), read_token);
+            reactor.deregister(stream.tcp().as_raw_fd(), read_token);
             return Err(e);
         }
     };
@@ -641,7 +642,8 @@ pub(crate) fn peer<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     with_ws(cx, a, |cx, h| {
         let p = {
             let g = h.shared.inner.lock().expect("ws lock");
-            g.ws.as_ref().and_then(|w| w.get_ref().peer_addr().ok())
+            g.ws.as_ref()
+                .and_then(|w| w.get_ref().tcp().peer_addr().ok())
         };
         match p {
             Some(p) => cx.push_str(p.to_string().as_bytes()),
