@@ -35,8 +35,12 @@
 //!   101; the reactor thread reads the frames and sends each message to that process,
 //!   at most [`ws::WINDOW`] ahead of it, so a socket's frames and any other messages
 //!   meet in one mailbox, as Erlang's active sockets do.
-//! - Not yet: TLS (https:// on either side), a request body streamed into the handler
-//!   (bodies arrive whole, up to `max_body_bytes`).
+//! - **TLS** (`tls.rs`, rustls with ring): `http.server{tls = {cert=, key=}}` wraps
+//!   each accepted socket (connections and WebSockets alike read and write a
+//!   `tls::Stream`); `http.request` speaks https, verifying against Mozilla's roots
+//!   (webpki-roots) or the CA file given as `ca=`.
+//! - Not yet: a request body streamed into the handler (bodies arrive whole, up to
+//!   `max_body_bytes`); client certificates; HTTP/2.
 //!
 //! ```
 //! let http = cube_http::Http::new().unwrap();
