@@ -118,12 +118,18 @@ pub enum Event {
     },
     /// Nothing more until the socket is readable again.
     Pending,
+    /// Many control frames in a row (a ping flood): more may be buffered, read on
+    /// after other work.
+    Yield,
 }
+
+/// Control frames (pings, pongs) read in one [`next_event`] before it yields.
+const CONTROL_PER_CALL: usize = 64;
 
 /// Reads the next message (answering pings and a close as it goes), mapping every
 /// failure to the close it causes. Never panics, whatever bytes the stream holds.
 pub fn next_event<S: Read + Write>(ws: &mut WebSocket<S>) -> Event {
-    loop {
+    for _ in 0..CONTROL_PER_CALL {
         match ws.read() {
             Ok(Message::Text(t)) => return Event::Text(t.as_str().as_bytes().to_vec()),
             Ok(Message::Binary(b)) => return Event::Binary(b.to_vec()),
@@ -169,6 +175,7 @@ pub fn next_event<S: Read + Write>(ws: &mut WebSocket<S>) -> Event {
             Err(e) => return fail(ws, CloseCode::Error, &e.to_string()),
         }
     }
+    Event::Yield
 }
 
 /// Closes after bad input with `code`, and says so.
@@ -241,6 +248,7 @@ impl Shared {
                     pending = true;
                     break;
                 }
+                Event::Yield => break,
                 Event::Text(d) => ("text", d),
                 Event::Binary(d) => ("binary", d),
                 Event::Closed { code, reason } => {

@@ -18,6 +18,7 @@ fn events(d: &mut Decoder) -> Vec<Event> {
     loop {
         match d.read() {
             Event::Pending => return out,
+            Event::Yield => {}
             e @ Event::Closed { .. } => {
                 out.push(e);
                 return out;
@@ -142,4 +143,24 @@ fn random_bytes_never_panic() {
             }
         }
     }
+}
+
+#[test]
+fn a_ping_flood_yields_and_every_ping_is_answered() {
+    let mut d = Decoder::new(128);
+    for _ in 0..200 {
+        d.feed(&frame(0x89, b"p"));
+    }
+    d.feed(&frame(0x81, b"after"));
+    let mut yields = 0;
+    let got = loop {
+        match d.read() {
+            Event::Yield => yields += 1,
+            e => break e,
+        }
+    };
+    assert_eq!(got, Event::Text(b"after".to_vec()));
+    assert_eq!(yields, 3, "64 control frames per call");
+    let out = d.take_output();
+    assert_eq!(out, [0x8a, 0x01, b'p'].repeat(200));
 }
