@@ -309,10 +309,9 @@ fn garbage_frames_close_with_the_right_code() {
         assert!(head.starts_with("HTTP/1.1 101 "), "{what}: {head}");
         s.write_all(&bytes).unwrap();
         let got = close_code(&mut s);
-        match want {
-            Some(code) => assert_eq!(got, Some(code), "{what}"),
-            // Any close code, or none; the point is that the connection ends.
-            None => {}
+        // Random bytes: any close code, or none; the point is that the connection ends.
+        if let Some(code) = want {
+            assert_eq!(got, Some(code), "{what}");
         }
     }
     // The server still serves.
