@@ -268,6 +268,26 @@ fn bad_handshakes_get_400_or_426() {
 }
 
 #[test]
+fn cross_origin_upgrades_are_refused_unless_the_route_allows_them() {
+    let srv = ws_server();
+    let with_origin = |path: &str, origin: &str| {
+        let req = UPGRADE
+            .replace("/echo", path)
+            .replace("Host: x\r\n", &format!("Host: x\r\nOrigin: {origin}\r\n"));
+        let (_, head) = raw_handshake(srv.port, &req);
+        head.lines().next().unwrap_or("").to_string()
+    };
+    // The default, Tornado's: the Origin's host must be the Host.
+    assert!(with_origin("/echo", "http://x").starts_with("HTTP/1.1 101 "));
+    assert!(with_origin("/echo", "https://X").starts_with("HTTP/1.1 101 "));
+    assert!(with_origin("/echo", "http://evil.example").starts_with("HTTP/1.1 403 "));
+    assert!(with_origin("/echo", "null").starts_with("HTTP/1.1 403 "));
+    // A route's check_origin decides for itself.
+    assert!(with_origin("/tornado", "https://friend.example").starts_with("HTTP/1.1 101 "));
+    assert!(with_origin("/tornado", "http://x").starts_with("HTTP/1.1 403 "));
+}
+
+#[test]
 fn garbage_frames_close_with_the_right_code() {
     let srv = ws_server();
     let cases: Vec<(&str, Vec<u8>, Option<u16>)> = vec![

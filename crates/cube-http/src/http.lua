@@ -162,6 +162,25 @@ local function dispatch(routes, get, req)
       end })
       local wsh, wsm = get(i .. ".websocket"), get(i .. ".on_message")
       if req.websocket and (wsh or wsm) then
+        -- Tornado's check_origin: a browser's cross-site upgrade is refused unless
+        -- the route allows that origin (else any page could use its visitors'
+        -- cookies on this socket). Clients that are not browsers send no Origin.
+        local origin = req.headers.origin
+        if origin then
+          local check = get(i .. ".check_origin")
+          local ok
+          if check then
+            ok = check(self, origin)
+          else
+            local netloc = string.match(origin, "^%a[%w+.-]*://([^/]*)")
+            ok = netloc ~= nil and req.headers.host ~= nil
+              and string.lower(netloc) == string.lower(req.headers.host)
+          end
+          if not ok then
+            return { status = 403, headers = { ["Content-Type"] = "text/plain; charset=utf-8" },
+                     body = "cross-origin WebSocket refused\n" }
+          end
+        end
         return WS, wsh, self
       end
       local m = string.lower(req.method)

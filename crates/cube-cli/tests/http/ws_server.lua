@@ -15,6 +15,7 @@ local srv = http.server{listen = "127.0.0.1:0", max_message_bytes = 1024,
       end
     end},
     ["/tornado"] = {
+      check_origin = function(self, origin) return origin == "https://friend.example" end,
       open = function(self, req) self:write_message("hello " .. (req.query.name or "")) end,
       on_message = function(self, data, binary)
         self:write_message((binary and "binary " or "text ") .. data)
