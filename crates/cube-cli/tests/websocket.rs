@@ -115,6 +115,30 @@ with connect(f"ws://127.0.0.1:{port}/tornado?name=bob", open_timeout=10) as ws:
 }
 
 #[test]
+fn subprotocols_are_negotiated() {
+    let srv = ws_server();
+    let out = python(
+        srv.port,
+        r#"
+def proto(path, offered):
+    with connect(f"ws://127.0.0.1:{port}{path}", subprotocols=offered, open_timeout=10) as ws:
+        print(ws.subprotocol, end=" ")
+        if path == "/echo":
+            ws.send("protocol?"); print(ws.recv(timeout=10), end="")
+        print()
+proto("/echo", ["x", "b", "a"])
+proto("/echo", ["x"])
+proto("/echo", None)
+proto("/tornado", ["x", "y"])
+"#,
+    );
+    assert_eq!(
+        out, "b b b\nNone nil nil\nNone nil nil\ny \n",
+        "the route's list in the client's order of preference; select_subprotocol decides"
+    );
+}
+
+#[test]
 fn close_codes_seen_by_the_client() {
     let srv = ws_server();
     let out = python(

@@ -529,6 +529,16 @@ fn refuse_upgrade(c: &mut Conn, status: u16) {
 /// upgrade, or asked wrongly (then it was answered with 400 or 426 and closed).
 pub(crate) fn upgrade<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     let retry = io_wait::take_retry(cx);
+    let protocol = match cx.arg(a, 2) {
+        Val::Nil => None,
+        _ => {
+            let p = cx.check_str(a, 2)?;
+            if !crate::ws::valid_protocol(p.as_bytes()) {
+                return Err(cx.arg_error(2, "a subprotocol is a token like \"chat.v1\""));
+            }
+            Some(p.to_str_lossy().into_owned())
+        }
+    };
     if retry.is_none() {
         let r = with_conn(cx, a, |_cx, c| {
             Ok(match c.ws_accept.take() {
@@ -538,8 +548,10 @@ pub(crate) fn upgrade<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
                     Err(format!("rejected {status}: {why}"))
                 }
                 Some(Ok(accept)) => {
-                    c.out
-                        .extend_from_slice(&crate::ws::switching_protocols(&accept));
+                    c.out.extend_from_slice(&crate::ws::switching_protocols(
+                        &accept,
+                        protocol.as_deref(),
+                    ));
                     c.keep = false;
                     Ok(())
                 }
@@ -567,6 +579,7 @@ pub(crate) fn upgrade<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
             &c.reactor,
             id,
             c.limits.max_message_bytes,
+            protocol.clone(),
         ) {
             Ok(h) => Ok(Ok(h)),
             Err(e) => nil_err(cx, &e.to_string()).map(Err),

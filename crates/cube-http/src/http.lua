@@ -261,8 +261,39 @@ end
 
 -- An upgrade: this connection's process becomes the WebSocket's. The handler runs
 -- under pcall; when it returns the socket closes (1000, or 1011 after an error).
+-- The subprotocol to answer with: the route's select_subprotocol(self, offered) (as
+-- Tornado's), else the first the client offers that the route's `subprotocols` list
+-- has; nil for none.
+local function choose_protocol(self, req)
+  local header = req.headers["sec-websocket-protocol"]
+  if not header then return nil end
+  local offered = {}
+  for p in string.gmatch(header, "[^,%s]+") do offered[#offered + 1] = p end
+  local chosen
+  if self.select_subprotocol then
+    chosen = self:select_subprotocol(offered)
+  elseif type(self.subprotocols) == "table" then
+    for _, p in ipairs(offered) do
+      for _, q in ipairs(self.subprotocols) do
+        if p == q and not chosen then chosen = p end
+      end
+    end
+  end
+  for _, p in ipairs(offered) do
+    if p == chosen then return chosen end
+  end
+  -- One the client did not offer would fail its handshake: answer with none.
+  return nil
+end
+
 local function websocket(conn, fn, self, req)
-  local ws = conn:upgrade()
+  local ok, protocol = pcall(choose_protocol, self, req)
+  if not ok then
+    log_error(protocol)
+    protocol = nil
+  end
+  req.subprotocol = protocol
+  local ws = conn:upgrade(protocol)
   if not ws then
     conn:close()
     return

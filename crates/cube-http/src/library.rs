@@ -141,6 +141,7 @@ fn build_ws_meta<'n>(cx: &mut Cx<'n>, mt: TableRef<'n>) {
             ("close", crate::ws::close),
             ("id", crate::ws::id),
             ("peer", crate::ws::peer),
+            ("protocol", crate::ws::protocol),
         ],
     );
     cx.set_field(mt, "__index", Val::Table(methods));

@@ -83,13 +83,25 @@ pub fn check_upgrade(head: &Head) -> Option<Result<String, (u16, &'static str)>>
     })
 }
 
-/// The 101 response that completes a handshake.
-pub(crate) fn switching_protocols(accept: &str) -> Vec<u8> {
-    format!(
+/// The 101 response that completes a handshake, naming the subprotocol chosen.
+pub(crate) fn switching_protocols(accept: &str, protocol: Option<&str>) -> Vec<u8> {
+    let mut r = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Accept: {accept}\r\n\r\n"
-    )
-    .into_bytes()
+         Sec-WebSocket-Accept: {accept}\r\n"
+    );
+    if let Some(p) = protocol {
+        r.push_str(&format!("Sec-WebSocket-Protocol: {p}\r\n"));
+    }
+    r.push_str("\r\n");
+    r.into_bytes()
+}
+
+/// Whether `p` can name a subprotocol: an HTTP token (RFC 6455 4.1), not too long.
+pub(crate) fn valid_protocol(p: &[u8]) -> bool {
+    !p.is_empty()
+        && p.len() <= 256
+        && p.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// The protocol settings for a server socket with messages up to `max_message`.
@@ -410,6 +422,7 @@ pub(crate) struct Handle {
     pending: Option<Message>,
     write_deadline: Option<Instant>,
     max_message: usize,
+    protocol: Option<String>,
 }
 
 impl Drop for Handle {
@@ -438,6 +451,7 @@ pub(crate) fn start(
     reactor: &Arc<Reactor>,
     id: u64,
     max_message: usize,
+    protocol: Option<String>,
 ) -> std::io::Result<Handle> {
     let owner = ProcessRef::current(cx)
         .ok_or_else(|| std::io::Error::other("a WebSocket is owned by a process"))?;
@@ -471,6 +485,7 @@ pub(crate) fn start(
         pending: None,
         write_deadline: None,
         max_message,
+        protocol,
     })
 }
 
@@ -641,6 +656,17 @@ pub(crate) fn close<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
 pub(crate) fn id<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     with_ws(cx, a, |cx, h| {
         cx.push(Val::Num(h.shared.id as f64));
+        Ok(Ret::Values(1))
+    })
+}
+
+/// `ws:protocol()`: the subprotocol chosen in the handshake, or nil.
+pub(crate) fn protocol<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    with_ws(cx, a, |cx, h| {
+        match &h.protocol {
+            Some(p) => cx.push_str(p.as_bytes()),
+            None => cx.push(Val::Nil),
+        }
         Ok(Ret::Values(1))
     })
 }
