@@ -396,3 +396,85 @@ except Exception:
         "* ann joined\n* bo joined\n* bo joined\nbo: hello\nbo: hello\n* bo left\n1008\n"
     );
 }
+
+const PINGING: &str = r#"
+local srv = http.server{listen = "127.0.0.1:0", ping_interval = 0.3, ping_timeout = 1,
+  routes = {["/ws"] = {websocket = function(ws)
+    while true do
+      local m = process.receive()
+      if m.type == "close" then
+        print("closed", m.code, m.reason)
+        io.stdout:flush()
+        break
+      end
+      ws:send(m.data)
+    end
+  end}}}
+print(srv:port())
+io.stdout:flush()
+process.receive()
+"#;
+
+#[test]
+fn pings_keep_a_live_peer_and_end_a_silent_one() {
+    let dir = std::env::temp_dir().join(format!("cube-ws-ping-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("pinging.lua");
+    std::fs::write(&script, PINGING).unwrap();
+    let mut child = Command::new(CUBE)
+        .arg("run")
+        .arg(&script)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let srv = Server {
+        child,
+        port: rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap()
+            .parse()
+            .unwrap(),
+    };
+    // A live client answers the pings (Python's websockets does so by itself, even
+    // while its program sleeps) and keeps its connection well past the timeout.
+    let got = python(
+        srv.port,
+        r#"
+import time
+with connect(f"ws://127.0.0.1:{port}/ws", open_timeout=10, ping_interval=None) as ws:
+    time.sleep(2.5)
+    ws.send("alive"); print(ws.recv(timeout=10))
+"#,
+    );
+    assert_eq!(got, "alive\n");
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(10)).unwrap(),
+        "closed\t1000\t"
+    );
+    // A peer that never answers: pinged, then cut off, and its process told.
+    let (mut s, head) = raw_handshake(srv.port, &UPGRADE.replace("/echo", "/ws"));
+    assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
+    let start = std::time::Instant::now();
+    let mut all = Vec::new();
+    let _ = s.read_to_end(&mut all);
+    let took = start.elapsed();
+    assert!(all.starts_with(&[0x89, 0x00]), "a ping first: {all:x?}");
+    assert!(
+        took >= Duration::from_millis(1200) && took < Duration::from_secs(8),
+        "{took:?}"
+    );
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(10)).unwrap(),
+        "closed\t1006\tping timeout"
+    );
+}

@@ -129,7 +129,8 @@ local function compile(opts)
   end
   local limits = {}
   for _, k in ipairs({ "max_header_bytes", "max_body_bytes", "header_timeout",
-                       "body_timeout", "idle_timeout", "max_message_bytes" }) do
+                       "body_timeout", "idle_timeout", "max_message_bytes",
+                       "ping_interval", "ping_timeout" }) do
     local v = opts[k]
     if v ~= nil then
       if type(v) ~= "number" or v <= 0 then

@@ -245,6 +245,13 @@ fn limits_from<'n>(cx: &mut Cx<'n>, t: Option<TableRef<'n>>) -> Limits {
     if let Some(v) = num_field(cx, t, "idle_timeout") {
         l.idle_timeout = secs(v);
     }
+    if let Some(v) = num_field(cx, t, "ping_interval") {
+        // At least 10 ms: a timer a program sets cannot spin the reactor.
+        l.ping_interval = Some(Duration::from_secs_f64(v.clamp(0.01, 1e9)));
+    }
+    if let Some(v) = num_field(cx, t, "ping_timeout") {
+        l.ping_timeout = Duration::from_secs_f64(v.clamp(0.01, 1e9));
+    }
     if let Some(v) = num_field(cx, t, "max_message_bytes") {
         l.max_message_bytes = v.clamp(1.0, 1e12) as usize;
     }

@@ -26,6 +26,11 @@ pub struct Limits {
     pub idle_timeout: Duration,
     /// Bytes of one WebSocket message, also of each of its frames (more: close 1009).
     pub max_message_bytes: usize,
+    /// WebSocket keep-alive: a ping after this long without input from the peer, and
+    /// the end of the connection when `ping_timeout` more pass in silence (`None`:
+    /// no pings).
+    pub ping_interval: Option<Duration>,
+    pub ping_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -37,6 +42,8 @@ impl Default for Limits {
             body_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             max_message_bytes: 1024 * 1024,
+            ping_interval: None,
+            ping_timeout: Duration::from_secs(30),
         }
     }
 }

@@ -232,6 +232,18 @@ pub(crate) struct Shared {
     in_flight: AtomicUsize,
     /// The reader stopped for lack of credit; whoever gives credit back re-arms it.
     paused: AtomicBool,
+    /// When the peer last sent anything (for the ping timeout).
+    last_seen: Mutex<Instant>,
+    ping: Option<Ping>,
+}
+
+/// Keep-alive pings (server options `ping_interval`, `ping_timeout`): a timer
+/// descriptor the reactor watches; a peer silent for interval + timeout is gone.
+struct Ping {
+    timer: std::os::fd::OwnedFd,
+    token: u64,
+    interval: Duration,
+    timeout: Duration,
 }
 
 impl Shared {
@@ -239,6 +251,8 @@ impl Shared {
     /// the reactor for more (or leaves it to the credit's return).
     fn pump(self: &Arc<Self>, reactor: &Reactor) {
         let mut g = self.inner.lock().expect("ws lock");
+        // Called on readiness (or for bytes already buffered): the peer is alive.
+        *self.last_seen.lock().expect("ws lock") = Instant::now();
         let mut pending = false;
         for _ in 0..PER_WAKE {
             if g.done {
@@ -362,7 +376,93 @@ impl Shared {
                 r.deregister(w.as_raw_fd(), self.write_token);
             }
         }
+        if let (Some(p), Some(r)) = (&self.ping, &r) {
+            r.deregister(p.timer.as_raw_fd(), p.token);
+        }
     }
+
+    /// The ping timer fired: ping a quiet peer, or end the connection of one that
+    /// stayed silent past the timeout.
+    fn tick(self: &Arc<Self>, reactor: &Reactor) {
+        let Some(p) = &self.ping else { return };
+        let mut count = 0u64;
+        // SAFETY: reads 8 bytes into a live u64 from our timer descriptor (clearing
+        // its expirations; non-blocking).
+        unsafe {
+            libc::read(
+                p.timer.as_raw_fd(),
+                &mut count as *mut u64 as *mut libc::c_void,
+                8,
+            )
+        };
+        let mut g = self.inner.lock().expect("ws lock");
+        if g.done {
+            return;
+        }
+        let Some(ws) = g.ws.as_mut() else { return };
+        let quiet = self.last_seen.lock().expect("ws lock").elapsed();
+        if quiet >= p.interval + p.timeout {
+            ws.get_mut().shutdown();
+            g.done = true;
+            self.owner.send(self.close_msg(1006, "ping timeout"));
+            return;
+        }
+        if quiet >= p.interval {
+            // Best effort: a full socket keeps it queued, the next write sends it.
+            let _ = ws.write(Message::Ping(Default::default()));
+            let _ = ws.flush();
+        }
+        let me: Arc<dyn Ready> = Arc::new(Tick(Arc::downgrade(self)));
+        if reactor
+            .arm_call(p.timer.as_raw_fd(), p.token, Interest::Read, me)
+            .is_err()
+        {
+            g.done = true;
+            self.owner
+                .send(self.close_msg(1006, "cannot watch the timer"));
+        }
+    }
+}
+
+/// The ping timer's callback (weak: a timer never keeps a socket alive).
+struct Tick(Weak<Shared>);
+
+impl Ready for Tick {
+    fn ready(self: Arc<Self>, reactor: &Arc<Reactor>) {
+        if let Some(s) = self.0.upgrade() {
+            s.tick(reactor);
+        }
+    }
+}
+
+/// A periodic timer descriptor firing every `every`.
+fn periodic_timer(every: Duration) -> std::io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain system calls; the descriptor is owned by the OwnedFd at once.
+    let fd = unsafe {
+        libc::timerfd_create(
+            libc::CLOCK_MONOTONIC,
+            libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened and nothing else owns it.
+    let owned = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+    let ts = libc::timespec {
+        tv_sec: every.as_secs() as libc::time_t,
+        tv_nsec: every.subsec_nanos() as libc::c_long,
+    };
+    let spec = libc::itimerspec {
+        it_interval: ts,
+        it_value: ts,
+    };
+    // SAFETY: `spec` lives across the call; the old value is not asked for.
+    if unsafe { libc::timerfd_settime(fd, 0, &spec, std::ptr::null_mut()) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(owned)
 }
 
 impl Ready for Shared {
@@ -452,6 +552,7 @@ pub(crate) fn start(
     id: u64,
     max_message: usize,
     protocol: Option<String>,
+    ping: Option<(Duration, Duration)>,
 ) -> std::io::Result<Handle> {
     let owner = ProcessRef::current(cx)
         .ok_or_else(|| std::io::Error::other("a WebSocket is owned by a process"))?;
@@ -463,6 +564,19 @@ pub(crate) fn start(
             reactor.deregister(stream.tcp().as_raw_fd(), read_token);
             return Err(e);
         }
+    };
+    let ping = match ping {
+        Some((interval, timeout)) => {
+            let timer = periodic_timer(interval)?;
+            let token = reactor.register(timer.as_raw_fd())?;
+            Some(Ping {
+                timer,
+                token,
+                interval,
+                timeout,
+            })
+        }
+        None => None,
     };
     let ws = WebSocket::from_partially_read(stream, early, Role::Server, Some(config(max_message)));
     let shared = Arc::new(Shared {
@@ -478,7 +592,13 @@ pub(crate) fn start(
         }),
         in_flight: AtomicUsize::new(0),
         paused: AtomicBool::new(false),
+        last_seen: Mutex::new(Instant::now()),
+        ping,
     });
+    if let Some(p) = &shared.ping {
+        let me: Arc<dyn Ready> = Arc::new(Tick(Arc::downgrade(&shared)));
+        reactor.arm_call(p.timer.as_raw_fd(), p.token, Interest::Read, me)?;
+    }
     shared.pump(reactor);
     Ok(Handle {
         shared,
