@@ -578,9 +578,8 @@ pub(crate) fn upgrade<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
             early,
             &c.reactor,
             id,
-            c.limits.max_message_bytes,
+            &c.limits,
             protocol.clone(),
-            c.limits.ping_interval.map(|i| (i, c.limits.ping_timeout)),
         ) {
             Ok(h) => Ok(Ok(h)),
             Err(e) => nil_err(cx, &e.to_string()).map(Err),

@@ -550,10 +550,11 @@ pub(crate) fn start(
     early: Vec<u8>,
     reactor: &Arc<Reactor>,
     id: u64,
-    max_message: usize,
+    limits: &crate::request::Limits,
     protocol: Option<String>,
-    ping: Option<(Duration, Duration)>,
 ) -> std::io::Result<Handle> {
+    let max_message = limits.max_message_bytes;
+    let ping = limits.ping_interval.map(|i| (i, limits.ping_timeout));
     let owner = ProcessRef::current(cx)
         .ok_or_else(|| std::io::Error::other("a WebSocket is owned by a process"))?;
     let writer = stream.tcp().try_clone()?;
