@@ -109,7 +109,7 @@ fn compare(a: &Term, b: &Term, exact: bool) -> Ordering {
                 o => o,
             },
             (Term::Map(x), Term::Map(y)) => crate::map::Map::ordering_work(x, y, &mut stack),
-            (Term::Bin(x), Term::Bin(y)) => x.bytes.cmp(&y.bytes).then(x.bits.cmp(&y.bits)),
+            (Term::Bin(x), Term::Bin(y)) => x.bytes().cmp(&y.bytes()).then(x.bits().cmp(&y.bits())),
             (Term::Pid(x), Term::Pid(y)) => x.cmp(y),
             (Term::Ref(x), Term::Ref(y)) => x.cmp(y),
             (Term::Fun(x), Term::Fun(y)) => {

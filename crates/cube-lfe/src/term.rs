@@ -13,6 +13,7 @@ use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
 use crate::atom::Atom;
+pub use crate::binview::Binary;
 use crate::closure::Fun;
 use crate::sexpr::Bits;
 
@@ -30,8 +31,9 @@ pub enum Term {
     Nil,
     Cons(Rc<Cons>),
     Tuple(Rc<Tuple>),
-    /// A binary or bitstring.
-    Bin(Rc<Bits>),
+    /// A binary or bitstring: bytes of its own or a view into another's
+    /// (`binview.rs`).
+    Bin(Rc<Binary>),
     Map(Rc<Map>),
     Fun(Rc<Fun>),
     /// A process identifier (of a cube process, Lua's or LFE's, or another node's).
@@ -97,7 +99,12 @@ impl Term {
     }
 
     pub fn binary(bytes: Vec<u8>) -> Term {
-        Term::Bin(Rc::new(Bits::from_bytes(bytes)))
+        Term::bitstring(Bits::from_bytes(bytes))
+    }
+
+    /// A bitstring that owns `bits`.
+    pub fn bitstring(bits: Bits) -> Term {
+        Term::Bin(Rc::new(Binary::Own(bits)))
     }
 
     /// The atom, if this is one.
