@@ -91,7 +91,7 @@ enum Frame {
     /// Evaluating guard test `test` of the clause `sel.next`; `bound` has the
     /// clause's bindings.
     Guard {
-        sel: Select,
+        sel: Box<Select>,
         bound: Scope,
         test: usize,
     },
@@ -113,7 +113,9 @@ enum Ctrl {
     Raise(Exception),
     /// A call, counted as one reduction.
     Apply(Callee, Vec<Term>),
-    Select(Select),
+    /// Boxed (from `Machine::spare`), so the control moved through the loop each
+    /// step stays small.
+    Select(Box<Select>),
     Receive(Box<Recv>),
 }
 
@@ -133,6 +135,9 @@ pub struct Machine {
     pub max_frames: usize,
     /// Reductions done so far.
     pub reductions: u64,
+    /// The box of the last `Select` done with, reused by the next (one allocation
+    /// per machine instead of one per call).
+    spare: Option<Box<Select>>,
 }
 
 impl Machine {
@@ -157,6 +162,7 @@ impl Machine {
             ctrl: Some(ctrl),
             max_frames: DEFAULT_MAX_FRAMES,
             reductions: 0,
+            spare: None,
         }
     }
 
@@ -408,19 +414,21 @@ impl Machine {
                     if let OnFail::Receive(r) = &sel.on_fail {
                         rt.take_message(r.save);
                     }
-                    return Ctrl::Eval(clause.body.clone(), bound);
+                    let body = clause.body.clone();
+                    self.recycle(sel);
+                    return Ctrl::Eval(body, bound);
                 }
                 sel.next += 1;
                 Ctrl::Select(sel)
             }
             Frame::Try { node, scope } => match &*node {
-                Expr::Try { of: Some(of), .. } => Ctrl::Select(Select {
+                Expr::Try { of: Some(of), .. } => Ctrl::Select(self.boxed(Select {
                     clauses: of.clone(),
                     next: 0,
                     subjects: vec![v],
                     scope,
                     on_fail: OnFail::Fail(Fail::TryClause),
-                }),
+                })),
                 _ => Ctrl::Value(v),
             },
             Frame::After { node, scope } => self.run_after(node, scope, Ok(v)),
@@ -482,13 +490,13 @@ impl Machine {
                             ex.reason.clone(),
                             ex.stack.clone(),
                         ]);
-                        return Ok(Ctrl::Select(Select {
+                        return Ok(Ctrl::Select(self.boxed(Select {
                             clauses: catch.clone(),
                             next: 0,
                             subjects: vec![caught],
                             scope,
                             on_fail: OnFail::Reraise(ex),
-                        }));
+                        })));
                     }
                 }
                 Frame::After { node, scope } => return Ok(self.run_after(node, scope, Err(ex))),
@@ -511,7 +519,26 @@ impl Machine {
         Err(ex)
     }
 
-    fn select(&mut self, rt: &mut Runtime, mut sel: Select) -> Ctrl {
+    /// `sel` in a box, the spare one if there is one.
+    fn boxed(&mut self, sel: Select) -> Box<Select> {
+        match self.spare.take() {
+            Some(mut b) => {
+                *b = sel;
+                b
+            }
+            None => Box::new(sel),
+        }
+    }
+
+    /// Keeps `sel`'s box for the next `Select`, emptied so it holds no values alive.
+    fn recycle(&mut self, mut sel: Box<Select>) {
+        sel.subjects = Vec::new();
+        sel.scope = Scope::default();
+        sel.on_fail = OnFail::FunctionClause;
+        self.spare = Some(sel);
+    }
+
+    fn select(&mut self, rt: &mut Runtime, mut sel: Box<Select>) -> Ctrl {
         let clauses = sel.clauses.clone();
         while let Some(c) = clauses.get(sel.next) {
             let mut binds = Vec::new();
@@ -527,7 +554,9 @@ impl Machine {
                         if let OnFail::Receive(r) = &sel.on_fail {
                             rt.take_message(r.save);
                         }
-                        Ctrl::Eval(c.body.clone(), bound)
+                        let body = c.body.clone();
+                        self.recycle(sel);
+                        Ctrl::Eval(body, bound)
                     }
                     Some(g) => {
                         let g = g.clone();
@@ -593,13 +622,13 @@ impl Machine {
         // before are all tried.
         let timed_out = rt.message(r.save).is_none() && rt.pull_messages();
         if let Some(msg) = rt.message(r.save) {
-            return Ok(Ctrl::Select(Select {
+            return Ok(Ctrl::Select(self.boxed(Select {
                 clauses: clauses.clone(),
                 next: 0,
                 subjects: vec![msg],
                 scope: r.scope.clone(),
                 on_fail: OnFail::Receive(r),
-            }));
+            })));
         }
         let passed =
             r.timeout == Some(0) || timed_out || r.deadline.is_some_and(|d| Instant::now() >= d);
@@ -623,13 +652,13 @@ impl Machine {
     fn finish(&mut self, rt: &mut Runtime, node: &Expr, mut vals: Vec<Term>, scope: Scope) -> Ctrl {
         let op = match node {
             Expr::Match { clauses, fail, .. } => {
-                return Ctrl::Select(Select {
+                return Ctrl::Select(self.boxed(Select {
                     clauses: clauses.clone(),
                     next: 0,
                     subjects: vals,
                     scope,
                     on_fail: OnFail::Fail(*fail),
-                })
+                }))
             }
             Expr::Op(op, _) => op,
             _ => return Ctrl::Raise(Exception::badarg()),
@@ -754,13 +783,13 @@ impl Machine {
     }
 
     fn enter(&mut self, clauses: Rc<[Clause]>, args: Vec<Term>, scope: Scope) -> Ctrl {
-        Ctrl::Select(Select {
+        Ctrl::Select(self.boxed(Select {
             clauses,
             next: 0,
             subjects: args,
             scope,
             on_fail: OnFail::FunctionClause,
-        })
+        }))
     }
 
     fn call_remote(&mut self, rt: &mut Runtime, m: Atom, f: Atom, mut args: Vec<Term>) -> Ctrl {
