@@ -255,16 +255,18 @@ impl Machine {
                 None => Ctrl::Raise(Exception::error_with("unbound_symbol", Term::Atom(*name))),
             },
             Expr::Op(_, args) | Expr::Match { args, .. } => {
-                if let Some(first) = args.first().cloned() {
-                    let n = args.len();
-                    self.frames.push(Frame::Args {
-                        node: e.clone(),
-                        vals: Vec::with_capacity(n),
-                        scope: scope.clone(),
-                    });
-                    Ctrl::Eval(first, scope)
-                } else {
-                    self.finish(rt, &e, Vec::new(), scope)
+                let mut vals = Vec::with_capacity(args.len());
+                match simple_operands(args, &mut vals, &scope) {
+                    Err(ex) => Ctrl::Raise(ex),
+                    Ok(None) => self.finish(rt, &e, vals, scope),
+                    Ok(Some(next)) => {
+                        self.frames.push(Frame::Args {
+                            node: e.clone(),
+                            vals,
+                            scope: scope.clone(),
+                        });
+                        Ctrl::Eval(next, scope)
+                    }
                 }
             }
             Expr::Seq(items) => {
@@ -370,15 +372,17 @@ impl Machine {
                     Expr::Op(_, args) | Expr::Match { args, .. } => args,
                     _ => return Ctrl::Raise(Exception::badarg()),
                 };
-                if let Some(next) = args.get(vals.len()).cloned() {
-                    self.frames.push(Frame::Args {
-                        node: node.clone(),
-                        vals,
-                        scope: scope.clone(),
-                    });
-                    Ctrl::Eval(next, scope)
-                } else {
-                    self.finish(rt, &node, vals, scope)
+                match simple_operands(args, &mut vals, &scope) {
+                    Err(ex) => Ctrl::Raise(ex),
+                    Ok(None) => self.finish(rt, &node, vals, scope),
+                    Ok(Some(next)) => {
+                        self.frames.push(Frame::Args {
+                            node: node.clone(),
+                            vals,
+                            scope: scope.clone(),
+                        });
+                        Ctrl::Eval(next, scope)
+                    }
                 }
             }
             Frame::Seq { node, next, scope } => {
@@ -833,6 +837,28 @@ impl Machine {
             _ => Ctrl::Raise(Exception::error(Term::atom("undef"))),
         }
     }
+}
+
+/// Evaluates the operands of `args` from `vals.len()` on while they are constants
+/// or variables, which need no frame and no trip round the machine's loop (most
+/// operands of arithmetic and calls); returns the first operand that does. An
+/// unbound variable raises where the machine would have raised it, in order.
+fn simple_operands(
+    args: &[ExprRef],
+    vals: &mut Vec<Term>,
+    scope: &Scope,
+) -> Result<Option<ExprRef>, Exception> {
+    while let Some(a) = args.get(vals.len()) {
+        match &**a {
+            Expr::Lit(t) => vals.push(t.clone()),
+            Expr::Var(name) => match scope.var(*name) {
+                Some(v) => vals.push(v.clone()),
+                None => return Err(Exception::error_with("unbound_symbol", Term::Atom(*name))),
+            },
+            _ => return Ok(Some(a.clone())),
+        }
+    }
+    Ok(None)
 }
 
 /// A native's result as the machine's next step.
