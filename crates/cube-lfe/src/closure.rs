@@ -179,9 +179,23 @@ impl Drop for VarNode {
         if !next_unique && !unique_compound(&self.value) {
             return;
         }
+        // The chain of nodes only this one holds is walked here, so freeing a
+        // call's bindings allocates no work list unless a value is compound.
         let mut stack = Vec::new();
-        self.take_children(&mut stack);
-        Garbage::collect(stack);
+        push_term(&mut stack, std::mem::take(&mut self.value));
+        let mut next = self.next.take();
+        while let Some(n) = next {
+            match Rc::try_unwrap(n) {
+                Ok(mut node) => {
+                    push_term(&mut stack, std::mem::take(&mut node.value));
+                    next = node.next.take();
+                }
+                Err(_) => break,
+            }
+        }
+        if !stack.is_empty() {
+            Garbage::collect(stack);
+        }
     }
 }
 

@@ -255,12 +255,29 @@ impl Drop for Cons {
         if !unique_compound(&self.head) && !unique_compound(&self.tail) {
             return;
         }
-        let head = std::mem::take(&mut self.head);
-        let tail = std::mem::take(&mut self.tail);
         let mut stack = Vec::new();
-        push_term(&mut stack, head);
-        push_term(&mut stack, tail);
-        Garbage::collect(stack);
+        push_term(&mut stack, std::mem::take(&mut self.head));
+        // The spine of a list is walked here, so freeing a list of numbers or
+        // atoms allocates no work list; only compound elements go on it.
+        let mut tail = std::mem::take(&mut self.tail);
+        loop {
+            match tail {
+                Term::Cons(rc) => match Rc::try_unwrap(rc) {
+                    Ok(mut c) => {
+                        push_term(&mut stack, std::mem::take(&mut c.head));
+                        tail = std::mem::take(&mut c.tail);
+                    }
+                    Err(_) => break,
+                },
+                other => {
+                    push_term(&mut stack, other);
+                    break;
+                }
+            }
+        }
+        if !stack.is_empty() {
+            Garbage::collect(stack);
+        }
     }
 }
 
