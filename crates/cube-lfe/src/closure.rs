@@ -83,6 +83,13 @@ impl Scope {
 
     /// The local function `name/arity` as a closure, if one is in scope.
     pub fn local_fun(&self, name: Atom, arity: usize) -> Option<Fun> {
+        let (lambda, scope) = self.local_target(name, arity)?;
+        Some(Fun::Closure { lambda, scope })
+    }
+
+    /// The local function `name/arity`, if one is in scope: its code and the scope
+    /// it runs in (what a call needs, without making a `Fun` value).
+    pub fn local_target(&self, name: Atom, arity: usize) -> Option<(Rc<Lambda>, Scope)> {
         let mut node = self.funs.as_ref();
         while let Some(n) = node {
             if let Some((_, lambda)) = n.defs.iter().find(|(m, l)| *m == name && l.arity == arity) {
@@ -91,15 +98,13 @@ impl Scope {
                 } else {
                     n.next.clone()
                 };
-                return Some(Fun::Closure {
-                    lambda: lambda.clone(),
-                    scope: Scope {
-                        vars: n.vars.clone(),
-                        funs,
-                        module: self.module,
-                        version: self.version,
-                    },
-                });
+                let scope = Scope {
+                    vars: n.vars.clone(),
+                    funs,
+                    module: self.module,
+                    version: self.version,
+                };
+                return Some((lambda.clone(), scope));
             }
             node = n.next.as_ref();
         }
@@ -199,8 +204,17 @@ impl Drop for VarNode {
     }
 }
 
+/// Whether `rc` holds the last reference to its node (only then can dropping it
+/// free a chain).
+fn last<T>(rc: &Option<Rc<T>>) -> bool {
+    rc.as_ref().is_some_and(|r| Rc::strong_count(r) == 1)
+}
+
 impl Drop for FunNode {
     fn drop(&mut self) {
+        if !last(&self.vars) && !last(&self.next) {
+            return;
+        }
         let mut stack = Vec::new();
         self.take_children(&mut stack);
         Garbage::collect(stack);
@@ -209,6 +223,10 @@ impl Drop for FunNode {
 
 impl Drop for Fun {
     fn drop(&mut self) {
+        match self {
+            Fun::Closure { scope, .. } if last(&scope.vars) || last(&scope.funs) => {}
+            _ => return,
+        }
         let mut stack = Vec::new();
         self.take_children(&mut stack);
         Garbage::collect(stack);

@@ -748,10 +748,8 @@ impl Machine {
                 }
             }
             Callee::Local(name, scope) => {
-                if let Some(Fun::Closure { lambda, scope }) =
-                    scope.local_fun(name, args.len()).as_ref()
-                {
-                    return self.enter(lambda.clauses.clone(), args, scope.clone());
+                if let Some((lambda, scope)) = scope.local_target(name, args.len()) {
+                    return self.enter(lambda.clauses.clone(), args, scope);
                 }
                 if let Some(m) = scope.module {
                     let Some(module) = rt.module_version(m, scope.version) else {
