@@ -81,6 +81,17 @@ fn cmp_float_int(f: f64, i: &BigInt) -> Ordering {
 }
 
 fn compare(a: &Term, b: &Term, exact: bool) -> Ordering {
+    // The common cases (arithmetic comparisons, literal patterns, map keys) without
+    // the work list, whose allocation cost more than the comparison.
+    match (a, b) {
+        (Term::Int(x), Term::Int(y)) => return x.cmp(y),
+        (Term::Atom(x), Term::Atom(y)) if x == y => return Ordering::Equal,
+        _ => {}
+    }
+    let (ra, rb) = (rank(a), rank(b));
+    if ra != rb {
+        return ra.cmp(&rb);
+    }
     let mut stack: Vec<(&Term, &Term)> = vec![(a, b)];
     while let Some((a, b)) = stack.pop() {
         let (ra, rb) = (rank(a), rank(b));
