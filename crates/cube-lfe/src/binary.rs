@@ -4,6 +4,7 @@ use std::rc::Rc;
 
 use num_bigint::{BigInt, Sign};
 
+use crate::binview::{append_range, read_uint, Binary};
 use crate::exception::{Exception, Result};
 use crate::ir::{SegType, Segment, SizeFrom};
 use crate::sexpr::Bits;
@@ -26,7 +27,7 @@ pub fn build(specs: &[Segment], vals: &[Term]) -> Result<Term> {
         };
         push_segment(&mut out, &spec, v)?;
     }
-    Ok(Term::Bin(Rc::new(out)))
+    Ok(Term::bitstring(out))
 }
 
 /// `spec` with its size set from a term (a non-negative integer), or `None`.
@@ -49,6 +50,10 @@ fn push_segment(out: &mut Bits, spec: &Segment, v: &Term) -> Result<()> {
                 return Err(Exception::badarg());
             }
             let n = match v {
+                Term::Int(i) if bits <= 64 => {
+                    push_small_int(out, *i, bits, spec.little);
+                    return Ok(());
+                }
                 Term::Int(i) => BigInt::from(*i),
                 Term::Big(b) => (**b).clone(),
                 _ => return Err(Exception::badarg()),
@@ -74,14 +79,15 @@ fn push_segment(out: &mut Bits, spec: &Segment, v: &Term) -> Result<()> {
             let Term::Bin(b) = v else {
                 return Err(Exception::badarg());
             };
+            let (buf, off, len) = b.parts();
             match spec.size {
-                None => out.append(b),
+                None => append_range(out, buf, off, len),
                 Some(n) => {
                     let bits = n.saturating_mul(if spec.unit == 1 { 8 } else { spec.unit });
-                    if bits > b.bits {
+                    if bits > len {
                         return Err(Exception::badarg());
                     }
-                    out.append(&b.prefix(bits));
+                    append_range(out, buf, off, bits);
                 }
             }
         }
@@ -107,6 +113,36 @@ fn push_segment(out: &mut Bits, spec: &Segment, v: &Term) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `push_int` for a small integer and at most 64 bits, without a `BigInt`.
+fn push_small_int(out: &mut Bits, i: i64, bits: u64, little: bool) {
+    // The low `bits` bits of the two's complement, as `push_int` takes them.
+    let v = if bits == 64 {
+        i as u64
+    } else {
+        (i as u64) & ((1u64 << bits) - 1)
+    };
+    if bits.is_multiple_of(8) {
+        let n = (bits / 8) as usize;
+        let be = v.to_be_bytes();
+        let be = &be[8 - n..];
+        if out.is_binary() {
+            if little {
+                out.bytes.extend(be.iter().rev());
+            } else {
+                out.bytes.extend_from_slice(be);
+            }
+            out.bits += bits;
+        } else if little {
+            be.iter().rev().for_each(|&x| out.push_bits(x as u64, 8));
+        } else {
+            out.push_bits(v, bits as u32);
+        }
+        return;
+    }
+    // As `push_int`: a size that is not whole bytes is written big-endian.
+    out.push_bits(v, bits as u32);
 }
 
 /// Appends the low `bits` bits of `n` (two's complement), big- or little-endian.
@@ -136,33 +172,46 @@ fn push_int(out: &mut Bits, n: &BigInt, bits: u64, little: bool) {
     }
 }
 
-fn bit_at(b: &Bits, i: u64) -> bool {
-    b.bytes[(i / 8) as usize] & (0x80 >> (i % 8)) != 0
-}
-
 /// Reads `n` bits starting at `pos`.
 fn take(b: &Bits, pos: u64, n: u64) -> Bits {
     let mut out = Bits::default();
-    if pos.is_multiple_of(8) && n.is_multiple_of(8) {
-        let s = (pos / 8) as usize;
-        return Bits::from_bytes(b.bytes[s..s + (n / 8) as usize].to_vec());
-    }
-    for i in pos..pos + n {
-        out.push_bit(bit_at(b, i));
-    }
+    append_range(&mut out, b, pos, n);
     out
 }
 
-/// Matches one segment at bit `pos`: the value and the position after it.
-pub fn match_segment(b: &Bits, pos: u64, spec: &Segment, last: bool) -> Option<(Term, u64)> {
-    let left = b.bits - pos;
+/// Matches one segment at bit `pos` of `bin`: the value and the position after it.
+/// A binary segment is a view into `bin`'s buffer, not a copy.
+pub fn match_segment(
+    bin: &Rc<Binary>,
+    pos: u64,
+    spec: &Segment,
+    last: bool,
+) -> Option<(Term, u64)> {
+    let (b, off, len) = bin.parts();
+    let left = len - pos;
+    let at = off + pos;
     match spec.ty {
         SegType::Integer => {
             let n = spec.size.unwrap_or(8).checked_mul(spec.unit)?;
             if n > left {
                 return None;
             }
-            let raw = take(b, pos, n);
+            if n <= 64 {
+                let mut v = read_uint(b, at, n);
+                if spec.little && n % 8 == 0 {
+                    v = v.swap_bytes() >> (64 - n);
+                }
+                let mut v = v as i128;
+                if spec.signed && n > 0 && (v >> (n - 1)) & 1 == 1 {
+                    v -= 1i128 << n;
+                }
+                let t = match i64::try_from(v) {
+                    Ok(i) => Term::Int(i),
+                    Err(_) => Term::big(BigInt::from(v)),
+                };
+                return Some((t, pos + n));
+            }
+            let raw = take(b, at, n);
             let mut bytes = raw.bytes.clone();
             // Right-align a partial byte count.
             let mut v = BigInt::from_bytes_be(Sign::Plus, &bytes);
@@ -183,7 +232,7 @@ pub fn match_segment(b: &Bits, pos: u64, spec: &Segment, last: bool) -> Option<(
             if n > left || (n != 64 && n != 32) {
                 return None;
             }
-            let mut raw = take(b, pos, n).bytes;
+            let mut raw = take(b, at, n).bytes;
             if spec.little {
                 raw.reverse();
             }
@@ -203,14 +252,23 @@ pub fn match_segment(b: &Bits, pos: u64, spec: &Segment, last: bool) -> Option<(
             if n > left {
                 return None;
             }
-            Some((Term::Bin(Rc::new(take(b, pos, n))), pos + n))
+            Some((Term::Bin(Binary::view(bin, pos, n)), pos + n))
         }
         SegType::Utf8 => {
             if !pos.is_multiple_of(8) {
                 return None;
             }
-            let s = (pos / 8) as usize;
-            let rest = &b.bytes[s..(b.bits / 8) as usize];
+            // At most 4 bytes are read; a view that is not byte-aligned in its
+            // buffer is copied.
+            let avail = (left / 8).min(4);
+            let copy;
+            let rest: &[u8] = if at.is_multiple_of(8) {
+                let s = (at / 8) as usize;
+                &b.bytes[s..s + avail as usize]
+            } else {
+                copy = take(b, at, avail * 8).bytes;
+                &copy
+            };
             let len = match rest.first()? {
                 x if *x < 0x80 => 1,
                 x if *x >> 5 == 0b110 => 2,

@@ -11,10 +11,11 @@ use crate::atom::Atom;
 use crate::ir::Lambda;
 use crate::term::{push_term, unique_compound, Garbage, Term};
 
-/// A variable binding and the bindings it shadows.
+/// The variables one match bound (a later one shadows an earlier one of the same
+/// name) and the bindings they shadow. One node per match, not per variable: a
+/// call's bindings are one allocation (the match's own vector), not one each.
 pub struct VarNode {
-    pub name: Atom,
-    pub value: Term,
+    pub binds: Vec<(Atom, Term)>,
     pub next: Option<Rc<VarNode>>,
 }
 
@@ -55,8 +56,8 @@ impl Scope {
     pub fn var(&self, name: Atom) -> Option<&Term> {
         let mut node = self.vars.as_deref();
         while let Some(n) = node {
-            if n.name == name {
-                return Some(&n.value);
+            if let Some((_, v)) = n.binds.iter().rev().find(|(a, _)| *a == name) {
+                return Some(v);
             }
             node = n.next.as_deref();
         }
@@ -65,14 +66,14 @@ impl Scope {
 
     /// This scope with `binds` added (later ones shadow earlier ones).
     pub fn bind(&self, binds: Vec<(Atom, Term)>) -> Scope {
-        let mut vars = self.vars.clone();
-        for (name, value) in binds {
-            vars = Some(Rc::new(VarNode {
-                name,
-                value,
-                next: vars,
-            }));
-        }
+        let vars = if binds.is_empty() {
+            self.vars.clone()
+        } else {
+            Some(Rc::new(VarNode {
+                binds,
+                next: self.vars.clone(),
+            }))
+        };
         Scope {
             vars,
             funs: self.funs.clone(),
@@ -83,6 +84,13 @@ impl Scope {
 
     /// The local function `name/arity` as a closure, if one is in scope.
     pub fn local_fun(&self, name: Atom, arity: usize) -> Option<Fun> {
+        let (lambda, scope) = self.local_target(name, arity)?;
+        Some(Fun::Closure { lambda, scope })
+    }
+
+    /// The local function `name/arity`, if one is in scope: its code and the scope
+    /// it runs in (what a call needs, without making a `Fun` value).
+    pub fn local_target(&self, name: Atom, arity: usize) -> Option<(Rc<Lambda>, Scope)> {
         let mut node = self.funs.as_ref();
         while let Some(n) = node {
             if let Some((_, lambda)) = n.defs.iter().find(|(m, l)| *m == name && l.arity == arity) {
@@ -91,15 +99,13 @@ impl Scope {
                 } else {
                     n.next.clone()
                 };
-                return Some(Fun::Closure {
-                    lambda: lambda.clone(),
-                    scope: Scope {
-                        vars: n.vars.clone(),
-                        funs,
-                        module: self.module,
-                        version: self.version,
-                    },
-                });
+                let scope = Scope {
+                    vars: n.vars.clone(),
+                    funs,
+                    module: self.module,
+                    version: self.version,
+                };
+                return Some((lambda.clone(), scope));
             }
             node = n.next.as_ref();
         }
@@ -153,7 +159,9 @@ impl Fun {
 
 impl VarNode {
     pub(crate) fn take_children(&mut self, into: &mut Vec<Garbage>) {
-        push_term(into, std::mem::take(&mut self.value));
+        for (_, v) in self.binds.drain(..) {
+            push_term(into, v);
+        }
         if let Some(n) = self.next.take() {
             into.push(Garbage::Env(n));
         }
@@ -176,7 +184,42 @@ impl Drop for VarNode {
         // Only the last owner of the rest of the chain (or of a compound value) has
         // anything that could recurse.
         let next_unique = self.next.as_ref().is_some_and(|n| Rc::strong_count(n) == 1);
-        if !next_unique && !unique_compound(&self.value) {
+        if !next_unique && !self.binds.iter().any(|(_, v)| unique_compound(v)) {
+            return;
+        }
+        // The chain of nodes only this one holds is walked here, so freeing a
+        // call's bindings allocates no work list unless a value is compound.
+        let mut stack = Vec::new();
+        for (_, v) in self.binds.drain(..) {
+            push_term(&mut stack, v);
+        }
+        let mut next = self.next.take();
+        while let Some(n) = next {
+            match Rc::try_unwrap(n) {
+                Ok(mut node) => {
+                    for (_, v) in node.binds.drain(..) {
+                        push_term(&mut stack, v);
+                    }
+                    next = node.next.take();
+                }
+                Err(_) => break,
+            }
+        }
+        if !stack.is_empty() {
+            Garbage::collect(stack);
+        }
+    }
+}
+
+/// Whether `rc` holds the last reference to its node (only then can dropping it
+/// free a chain).
+fn last<T>(rc: &Option<Rc<T>>) -> bool {
+    rc.as_ref().is_some_and(|r| Rc::strong_count(r) == 1)
+}
+
+impl Drop for FunNode {
+    fn drop(&mut self) {
+        if !last(&self.vars) && !last(&self.next) {
             return;
         }
         let mut stack = Vec::new();
@@ -185,16 +228,12 @@ impl Drop for VarNode {
     }
 }
 
-impl Drop for FunNode {
-    fn drop(&mut self) {
-        let mut stack = Vec::new();
-        self.take_children(&mut stack);
-        Garbage::collect(stack);
-    }
-}
-
 impl Drop for Fun {
     fn drop(&mut self) {
+        match self {
+            Fun::Closure { scope, .. } if last(&scope.vars) || last(&scope.funs) => {}
+            _ => return,
+        }
         let mut stack = Vec::new();
         self.take_children(&mut stack);
         Garbage::collect(stack);

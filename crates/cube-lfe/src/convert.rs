@@ -24,10 +24,10 @@ pub fn sexpr_to_term(s: &Sexpr) -> Term {
                 Sexpr::Int(i) => done.push(Term::Int(*i)),
                 Sexpr::BigInt(b) => done.push(Term::big((**b).clone())),
                 Sexpr::Float(f) => done.push(Term::Float(*f)),
-                Sexpr::Bits(b) => done.push(Term::Bin(Rc::new(Bits {
+                Sexpr::Bits(b) => done.push(Term::bitstring(Bits {
                     bytes: b.bytes.clone(),
                     bits: b.bits,
-                }))),
+                })),
                 _ => {
                     work.push(Work::Build(s));
                     for c in s.children().into_iter().rev() {
@@ -94,10 +94,7 @@ pub fn term_to_sexpr(t: &Term) -> Option<Sexpr> {
                 Term::Float(f) => done.push(Sexpr::Float(*f)),
                 Term::Atom(a) => done.push(Sexpr::atom(a.name())),
                 Term::Nil => done.push(Sexpr::List(Vec::new())),
-                Term::Bin(b) => done.push(Sexpr::Bits(Bits {
-                    bytes: b.bytes.clone(),
-                    bits: b.bits,
-                })),
+                Term::Bin(b) => done.push(Sexpr::Bits(b.to_bits())),
                 // No source form: a term holding one prints in Erlang's syntax.
                 Term::Fun(_) | Term::Pid(_) | Term::Ref(_) => return None,
                 Term::Cons(_) => {

@@ -154,7 +154,9 @@ pub fn erlang(t: &Term, pretty: bool) -> String {
                 }
             }
             Term::Bin(b) => {
-                let codes: Vec<i64> = b.bytes.iter().map(|x| *x as i64).collect();
+                let bits = b.bits();
+                let bytes = b.bytes();
+                let codes: Vec<i64> = bytes.iter().map(|x| *x as i64).collect();
                 if pretty && b.is_binary() && printable(&codes) {
                     out.push_str("<<");
                     quoted_string(&codes, &mut out);
@@ -162,13 +164,13 @@ pub fn erlang(t: &Term, pretty: bool) -> String {
                     continue;
                 }
                 out.push_str("<<");
-                let whole = (b.bits / 8) as usize;
-                let parts: Vec<String> = b.bytes[..whole]
+                let whole = (bits / 8) as usize;
+                let parts: Vec<String> = bytes[..whole]
                     .iter()
                     .map(|x| x.to_string())
-                    .chain((b.bits % 8 != 0).then(|| {
-                        let n = b.bits % 8;
-                        format!("{}:{}", b.bytes[whole] >> (8 - n), n)
+                    .chain((bits % 8 != 0).then(|| {
+                        let n = bits % 8;
+                        format!("{}:{}", bytes[whole] >> (8 - n), n)
                     }))
                     .collect();
                 out.push_str(&parts.join(","));

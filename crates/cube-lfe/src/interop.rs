@@ -16,7 +16,6 @@ use cube_term::{TableGraph, TableKind, Term as Msg};
 
 use crate::atom::Atom;
 use crate::exception::{Exception, Result};
-use crate::sexpr::Bits;
 use crate::term::Term;
 
 /// The deepest nesting converted (the conversion recurses once per level).
@@ -63,7 +62,7 @@ fn to_msg_at(t: &Term, depth: usize) -> Result<Msg> {
                 .collect::<Result<Vec<_>>>()?
                 .into(),
         ),
-        Term::Bin(b) if b.is_binary() => Msg::binary(&b.bytes),
+        Term::Bin(b) if b.is_binary() => Msg::binary(&b.bytes()),
         Term::Pid(p) => Msg::Pid(**p),
         Term::Ref(r) => Msg::Ref(**r),
         Term::Big(_) | Term::Bin(_) | Term::Fun(_) => return Err(Exception::badarg()),
@@ -93,7 +92,7 @@ fn from_msg_at(m: &Msg, graph: Option<&TableGraph>, depth: usize) -> Term {
         Msg::Atom(a) => atom(*a),
         Msg::Int(i) => Term::Int(*i),
         Msg::Float(f) => Term::Float(*f),
-        Msg::Binary(b) => Term::Bin(Rc::new(Bits::from_bytes(b.to_vec()))),
+        Msg::Binary(b) => Term::binary(b.to_vec()),
         Msg::List(items) => Term::list(all(items)),
         Msg::Tuple(items) => Term::tuple(all(items)),
         Msg::Map(pairs) => crate::convert::make_map(

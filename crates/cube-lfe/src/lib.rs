@@ -148,6 +148,7 @@
 pub mod atom;
 pub mod bif;
 pub mod binary;
+pub mod binview;
 pub mod bits;
 pub mod closure;
 pub mod compile;

@@ -91,7 +91,7 @@ enum Frame {
     /// Evaluating guard test `test` of the clause `sel.next`; `bound` has the
     /// clause's bindings.
     Guard {
-        sel: Select,
+        sel: Box<Select>,
         bound: Scope,
         test: usize,
     },
@@ -113,7 +113,9 @@ enum Ctrl {
     Raise(Exception),
     /// A call, counted as one reduction.
     Apply(Callee, Vec<Term>),
-    Select(Select),
+    /// Boxed (from `Machine::spare`), so the control moved through the loop each
+    /// step stays small.
+    Select(Box<Select>),
     Receive(Box<Recv>),
 }
 
@@ -133,6 +135,9 @@ pub struct Machine {
     pub max_frames: usize,
     /// Reductions done so far.
     pub reductions: u64,
+    /// The box of the last `Select` done with, reused by the next (one allocation
+    /// per machine instead of one per call).
+    spare: Option<Box<Select>>,
 }
 
 impl Machine {
@@ -157,6 +162,7 @@ impl Machine {
             ctrl: Some(ctrl),
             max_frames: DEFAULT_MAX_FRAMES,
             reductions: 0,
+            spare: None,
         }
     }
 
@@ -249,16 +255,18 @@ impl Machine {
                 None => Ctrl::Raise(Exception::error_with("unbound_symbol", Term::Atom(*name))),
             },
             Expr::Op(_, args) | Expr::Match { args, .. } => {
-                if let Some(first) = args.first().cloned() {
-                    let n = args.len();
-                    self.frames.push(Frame::Args {
-                        node: e.clone(),
-                        vals: Vec::with_capacity(n),
-                        scope: scope.clone(),
-                    });
-                    Ctrl::Eval(first, scope)
-                } else {
-                    self.finish(rt, &e, Vec::new(), scope)
+                let mut vals = Vec::with_capacity(args.len());
+                match simple_operands(args, &mut vals, &scope) {
+                    Err(ex) => Ctrl::Raise(ex),
+                    Ok(None) => self.finish(rt, &e, vals, scope),
+                    Ok(Some(next)) => {
+                        self.frames.push(Frame::Args {
+                            node: e.clone(),
+                            vals,
+                            scope: scope.clone(),
+                        });
+                        Ctrl::Eval(next, scope)
+                    }
                 }
             }
             Expr::Seq(items) => {
@@ -364,15 +372,17 @@ impl Machine {
                     Expr::Op(_, args) | Expr::Match { args, .. } => args,
                     _ => return Ctrl::Raise(Exception::badarg()),
                 };
-                if let Some(next) = args.get(vals.len()).cloned() {
-                    self.frames.push(Frame::Args {
-                        node: node.clone(),
-                        vals,
-                        scope: scope.clone(),
-                    });
-                    Ctrl::Eval(next, scope)
-                } else {
-                    self.finish(rt, &node, vals, scope)
+                match simple_operands(args, &mut vals, &scope) {
+                    Err(ex) => Ctrl::Raise(ex),
+                    Ok(None) => self.finish(rt, &node, vals, scope),
+                    Ok(Some(next)) => {
+                        self.frames.push(Frame::Args {
+                            node: node.clone(),
+                            vals,
+                            scope: scope.clone(),
+                        });
+                        Ctrl::Eval(next, scope)
+                    }
                 }
             }
             Frame::Seq { node, next, scope } => {
@@ -408,19 +418,21 @@ impl Machine {
                     if let OnFail::Receive(r) = &sel.on_fail {
                         rt.take_message(r.save);
                     }
-                    return Ctrl::Eval(clause.body.clone(), bound);
+                    let body = clause.body.clone();
+                    self.recycle(sel);
+                    return Ctrl::Eval(body, bound);
                 }
                 sel.next += 1;
                 Ctrl::Select(sel)
             }
             Frame::Try { node, scope } => match &*node {
-                Expr::Try { of: Some(of), .. } => Ctrl::Select(Select {
+                Expr::Try { of: Some(of), .. } => Ctrl::Select(self.boxed(Select {
                     clauses: of.clone(),
                     next: 0,
                     subjects: vec![v],
                     scope,
                     on_fail: OnFail::Fail(Fail::TryClause),
-                }),
+                })),
                 _ => Ctrl::Value(v),
             },
             Frame::After { node, scope } => self.run_after(node, scope, Ok(v)),
@@ -482,13 +494,13 @@ impl Machine {
                             ex.reason.clone(),
                             ex.stack.clone(),
                         ]);
-                        return Ok(Ctrl::Select(Select {
+                        return Ok(Ctrl::Select(self.boxed(Select {
                             clauses: catch.clone(),
                             next: 0,
                             subjects: vec![caught],
                             scope,
                             on_fail: OnFail::Reraise(ex),
-                        }));
+                        })));
                     }
                 }
                 Frame::After { node, scope } => return Ok(self.run_after(node, scope, Err(ex))),
@@ -511,7 +523,26 @@ impl Machine {
         Err(ex)
     }
 
-    fn select(&mut self, rt: &mut Runtime, mut sel: Select) -> Ctrl {
+    /// `sel` in a box, the spare one if there is one.
+    fn boxed(&mut self, sel: Select) -> Box<Select> {
+        match self.spare.take() {
+            Some(mut b) => {
+                *b = sel;
+                b
+            }
+            None => Box::new(sel),
+        }
+    }
+
+    /// Keeps `sel`'s box for the next `Select`, emptied so it holds no values alive.
+    fn recycle(&mut self, mut sel: Box<Select>) {
+        sel.subjects = Vec::new();
+        sel.scope = Scope::default();
+        sel.on_fail = OnFail::FunctionClause;
+        self.spare = Some(sel);
+    }
+
+    fn select(&mut self, rt: &mut Runtime, mut sel: Box<Select>) -> Ctrl {
         let clauses = sel.clauses.clone();
         while let Some(c) = clauses.get(sel.next) {
             let mut binds = Vec::new();
@@ -527,7 +558,9 @@ impl Machine {
                         if let OnFail::Receive(r) = &sel.on_fail {
                             rt.take_message(r.save);
                         }
-                        Ctrl::Eval(c.body.clone(), bound)
+                        let body = c.body.clone();
+                        self.recycle(sel);
+                        Ctrl::Eval(body, bound)
                     }
                     Some(g) => {
                         let g = g.clone();
@@ -593,13 +626,13 @@ impl Machine {
         // before are all tried.
         let timed_out = rt.message(r.save).is_none() && rt.pull_messages();
         if let Some(msg) = rt.message(r.save) {
-            return Ok(Ctrl::Select(Select {
+            return Ok(Ctrl::Select(self.boxed(Select {
                 clauses: clauses.clone(),
                 next: 0,
                 subjects: vec![msg],
                 scope: r.scope.clone(),
                 on_fail: OnFail::Receive(r),
-            }));
+            })));
         }
         let passed =
             r.timeout == Some(0) || timed_out || r.deadline.is_some_and(|d| Instant::now() >= d);
@@ -623,13 +656,13 @@ impl Machine {
     fn finish(&mut self, rt: &mut Runtime, node: &Expr, mut vals: Vec<Term>, scope: Scope) -> Ctrl {
         let op = match node {
             Expr::Match { clauses, fail, .. } => {
-                return Ctrl::Select(Select {
+                return Ctrl::Select(self.boxed(Select {
                     clauses: clauses.clone(),
                     next: 0,
                     subjects: vals,
                     scope,
                     on_fail: OnFail::Fail(*fail),
-                })
+                }))
             }
             Expr::Op(op, _) => op,
             _ => return Ctrl::Raise(Exception::badarg()),
@@ -715,10 +748,8 @@ impl Machine {
                 }
             }
             Callee::Local(name, scope) => {
-                if let Some(Fun::Closure { lambda, scope }) =
-                    scope.local_fun(name, args.len()).as_ref()
-                {
-                    return self.enter(lambda.clauses.clone(), args, scope.clone());
+                if let Some((lambda, scope)) = scope.local_target(name, args.len()) {
+                    return self.enter(lambda.clauses.clone(), args, scope);
                 }
                 if let Some(m) = scope.module {
                     let Some(module) = rt.module_version(m, scope.version) else {
@@ -754,13 +785,13 @@ impl Machine {
     }
 
     fn enter(&mut self, clauses: Rc<[Clause]>, args: Vec<Term>, scope: Scope) -> Ctrl {
-        Ctrl::Select(Select {
+        Ctrl::Select(self.boxed(Select {
             clauses,
             next: 0,
             subjects: args,
             scope,
             on_fail: OnFail::FunctionClause,
-        })
+        }))
     }
 
     fn call_remote(&mut self, rt: &mut Runtime, m: Atom, f: Atom, mut args: Vec<Term>) -> Ctrl {
@@ -804,6 +835,28 @@ impl Machine {
             _ => Ctrl::Raise(Exception::error(Term::atom("undef"))),
         }
     }
+}
+
+/// Evaluates the operands of `args` from `vals.len()` on while they are constants
+/// or variables, which need no frame and no trip round the machine's loop (most
+/// operands of arithmetic and calls); returns the first operand that does. An
+/// unbound variable raises where the machine would have raised it, in order.
+fn simple_operands(
+    args: &[ExprRef],
+    vals: &mut Vec<Term>,
+    scope: &Scope,
+) -> Result<Option<ExprRef>, Exception> {
+    while let Some(a) = args.get(vals.len()) {
+        match &**a {
+            Expr::Lit(t) => vals.push(t.clone()),
+            Expr::Var(name) => match scope.var(*name) {
+                Some(v) => vals.push(v.clone()),
+                None => return Err(Exception::error_with("unbound_symbol", Term::Atom(*name))),
+            },
+            _ => return Ok(Some(a.clone())),
+        }
+    }
+    Ok(None)
 }
 
 /// A native's result as the machine's next step.

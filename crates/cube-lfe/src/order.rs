@@ -81,6 +81,17 @@ fn cmp_float_int(f: f64, i: &BigInt) -> Ordering {
 }
 
 fn compare(a: &Term, b: &Term, exact: bool) -> Ordering {
+    // The common cases (arithmetic comparisons, literal patterns, map keys) without
+    // the work list, whose allocation cost more than the comparison.
+    match (a, b) {
+        (Term::Int(x), Term::Int(y)) => return x.cmp(y),
+        (Term::Atom(x), Term::Atom(y)) if x == y => return Ordering::Equal,
+        _ => {}
+    }
+    let (ra, rb) = (rank(a), rank(b));
+    if ra != rb {
+        return ra.cmp(&rb);
+    }
     let mut stack: Vec<(&Term, &Term)> = vec![(a, b)];
     while let Some((a, b)) = stack.pop() {
         let (ra, rb) = (rank(a), rank(b));
@@ -109,7 +120,7 @@ fn compare(a: &Term, b: &Term, exact: bool) -> Ordering {
                 o => o,
             },
             (Term::Map(x), Term::Map(y)) => crate::map::Map::ordering_work(x, y, &mut stack),
-            (Term::Bin(x), Term::Bin(y)) => x.bytes.cmp(&y.bytes).then(x.bits.cmp(&y.bits)),
+            (Term::Bin(x), Term::Bin(y)) => x.bytes().cmp(&y.bytes()).then(x.bits().cmp(&y.bits())),
             (Term::Pid(x), Term::Pid(y)) => x.cmp(y),
             (Term::Ref(x), Term::Ref(y)) => x.cmp(y),
             (Term::Fun(x), Term::Fun(y)) => {

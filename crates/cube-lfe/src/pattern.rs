@@ -76,7 +76,7 @@ pub fn match_pat(p: &Pat, v: &Term, binds: &mut Vec<(Atom, Term)>, scope: &Scope
                         None => return false,
                     }
                 }
-                pos == bits.bits
+                pos == bits.bits()
             }
             _ => false,
         },

@@ -546,7 +546,7 @@ fn spawn(rt: &mut Runtime, a: &[Term], link: bool) -> Result<Term, Exception> {
 /// (crossing as messages do). A chunk that does not compile is `#(badarg message)`.
 fn spawn_lua(rt: &mut Runtime, a: &[Term], link: bool) -> Result<Term, Exception> {
     let source: Vec<u8> = match &a[0] {
-        Term::Bin(b) if b.is_binary() => b.bytes.clone(),
+        Term::Bin(b) if b.is_binary() => b.bytes().into_owned(),
         t => {
             let codes = crate::bif::list_arg(t)?;
             let text: Option<String> = codes

@@ -273,10 +273,10 @@ impl Shell {
         while let Some(m) = rt.message(i) {
             if let Term::Tuple(t) = &m {
                 if let [Term::Bin(tag), Term::Bin(kind), Term::Bin(text)] = &t.0[..] {
-                    if tag.bytes == self.tag {
+                    if *tag.bytes() == *self.tag {
                         rt.take_message(i);
                         let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-                        return Some((s(&kind.bytes), s(&text.bytes)));
+                        return Some((s(&kind.bytes()), s(&text.bytes())));
                     }
                 }
             }
@@ -438,7 +438,7 @@ fn define_commands(rt: &mut Runtime) {
 /// A string argument (a list of character codes or a binary) as text.
 fn text_arg(t: &Term) -> Result<String> {
     if let Term::Bin(b) = t {
-        return Ok(String::from_utf8_lossy(&b.bytes).into_owned());
+        return Ok(String::from_utf8_lossy(&b.bytes()).into_owned());
     }
     let codes = crate::bif::list_arg(t)?;
     codes

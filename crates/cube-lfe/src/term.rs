@@ -13,6 +13,7 @@ use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
 use crate::atom::Atom;
+pub use crate::binview::Binary;
 use crate::closure::Fun;
 use crate::sexpr::Bits;
 
@@ -30,8 +31,9 @@ pub enum Term {
     Nil,
     Cons(Rc<Cons>),
     Tuple(Rc<Tuple>),
-    /// A binary or bitstring.
-    Bin(Rc<Bits>),
+    /// A binary or bitstring: bytes of its own or a view into another's
+    /// (`binview.rs`).
+    Bin(Rc<Binary>),
     Map(Rc<Map>),
     Fun(Rc<Fun>),
     /// A process identifier (of a cube process, Lua's or LFE's, or another node's).
@@ -97,7 +99,12 @@ impl Term {
     }
 
     pub fn binary(bytes: Vec<u8>) -> Term {
-        Term::Bin(Rc::new(Bits::from_bytes(bytes)))
+        Term::bitstring(Bits::from_bytes(bytes))
+    }
+
+    /// A bitstring that owns `bits`.
+    pub fn bitstring(bits: Bits) -> Term {
+        Term::Bin(Rc::new(Binary::Own(bits)))
     }
 
     /// The atom, if this is one.
@@ -248,12 +255,29 @@ impl Drop for Cons {
         if !unique_compound(&self.head) && !unique_compound(&self.tail) {
             return;
         }
-        let head = std::mem::take(&mut self.head);
-        let tail = std::mem::take(&mut self.tail);
         let mut stack = Vec::new();
-        push_term(&mut stack, head);
-        push_term(&mut stack, tail);
-        Garbage::collect(stack);
+        push_term(&mut stack, std::mem::take(&mut self.head));
+        // The spine of a list is walked here, so freeing a list of numbers or
+        // atoms allocates no work list; only compound elements go on it.
+        let mut tail = std::mem::take(&mut self.tail);
+        loop {
+            match tail {
+                Term::Cons(rc) => match Rc::try_unwrap(rc) {
+                    Ok(mut c) => {
+                        push_term(&mut stack, std::mem::take(&mut c.head));
+                        tail = std::mem::take(&mut c.tail);
+                    }
+                    Err(_) => break,
+                },
+                other => {
+                    push_term(&mut stack, other);
+                    break;
+                }
+            }
+        }
+        if !stack.is_empty() {
+            Garbage::collect(stack);
+        }
     }
 }
 

@@ -101,10 +101,10 @@ fn lfe_term(table: &NodeTable, t: &Eterm) -> Option<Term> {
         Eterm::Binary(b) => Term::binary(b.to_vec()),
         Eterm::BitBinary { bytes, bits } => {
             let total = (bytes.len() as u64 - 1) * 8 + u64::from(*bits);
-            Term::Bin(Rc::new(cube_lfe::Bits {
+            Term::bitstring(cube_lfe::Bits {
                 bytes: bytes.to_vec(),
                 bits: total,
-            }))
+            })
         }
         Eterm::List(items) => Term::list(all(items)?),
         Eterm::ImproperList(items, tail) => {

@@ -204,7 +204,7 @@ pub fn register(rt: &mut Runtime) {
     });
     rt.register("erlang", "binary_to_atom", 1, |_, a| match &a[0] {
         Term::Bin(b) if b.is_binary() => {
-            make_atom(std::str::from_utf8(&b.bytes).map_err(|_| Exception::badarg())?)
+            make_atom(std::str::from_utf8(&b.bytes()).map_err(|_| Exception::badarg())?)
         }
         _ => Err(Exception::badarg()),
     });
@@ -225,10 +225,10 @@ pub fn register(rt: &mut Runtime) {
     rt.register("erlang", "binary_to_atom", 2, |_, a| {
         match (&a[0], encoding(&a[1])?) {
             (Term::Bin(b), true) if b.is_binary() => {
-                make_atom(std::str::from_utf8(&b.bytes).map_err(|_| Exception::badarg())?)
+                make_atom(std::str::from_utf8(&b.bytes()).map_err(|_| Exception::badarg())?)
             }
             (Term::Bin(b), false) if b.is_binary() => {
-                make_atom(&b.bytes.iter().map(|&c| c as char).collect::<String>())
+                make_atom(&b.bytes().iter().map(|&c| c as char).collect::<String>())
             }
             _ => Err(Exception::badarg()),
         }
@@ -281,7 +281,7 @@ pub fn register(rt: &mut Runtime) {
     });
     rt.register("erlang", "binary_to_list", 1, |_, a| match &a[0] {
         Term::Bin(b) if b.is_binary() => Ok(Term::list(
-            b.bytes.iter().map(|x| Term::Int(*x as i64)).collect(),
+            b.bytes().iter().map(|x| Term::Int(*x as i64)).collect(),
         )),
         _ => Err(Exception::badarg()),
     });
@@ -292,11 +292,11 @@ pub fn register(rt: &mut Runtime) {
         iolist_to_binary(&a[0])
     });
     rt.register("erlang", "byte_size", 1, |_, a| match &a[0] {
-        Term::Bin(b) => Ok(Term::Int(b.bits.div_ceil(8) as i64)),
+        Term::Bin(b) => Ok(Term::Int(b.bits().div_ceil(8) as i64)),
         _ => Err(Exception::badarg()),
     });
     rt.register("erlang", "bit_size", 1, |_, a| match &a[0] {
-        Term::Bin(b) => Ok(Term::Int(b.bits as i64)),
+        Term::Bin(b) => Ok(Term::Int(b.bits() as i64)),
         _ => Err(Exception::badarg()),
     });
     rt.register("erlang", "map_size", 1, |_, a| match &a[0] {
@@ -376,11 +376,11 @@ pub fn iolist_to_binary(t: &Term) -> Result<Term> {
                 stack.push(c.head.clone());
             }
             Term::Int(i) if (0..=255).contains(&i) => out.push_bits(i as u64, 8),
-            Term::Bin(b) if b.is_binary() => out.append(&b),
+            Term::Bin(b) if b.is_binary() => b.append_to(&mut out),
             _ => return Err(Exception::badarg()),
         }
     }
-    Ok(Term::Bin(Rc::new(out)))
+    Ok(Term::bitstring(out))
 }
 
 /// `float_to_list/1`: 21 significant digits and an exponent of at least two digits,
@@ -410,7 +410,7 @@ fn encoding(t: &Term) -> Result<bool> {
 fn binary_text(t: &Term) -> Result<String> {
     match t {
         Term::Bin(b) if b.is_binary() => {
-            String::from_utf8(b.bytes.clone()).map_err(|_| Exception::badarg())
+            String::from_utf8(b.bytes().into_owned()).map_err(|_| Exception::badarg())
         }
         _ => Err(Exception::badarg()),
     }

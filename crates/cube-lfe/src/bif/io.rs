@@ -90,7 +90,7 @@ pub fn chars(t: &Term) -> Result<String> {
                     .and_then(char::from_u32)
                     .ok_or_else(Exception::badarg)?,
             ),
-            Term::Bin(b) if b.is_binary() => out.push_str(&String::from_utf8_lossy(&b.bytes)),
+            Term::Bin(b) if b.is_binary() => out.push_str(&String::from_utf8_lossy(&b.bytes())),
             Term::Atom(a) => out.push_str(a.name()),
             _ => return Err(Exception::badarg()),
         }
