@@ -302,3 +302,101 @@ fn send_dontwait(socket: &TcpStream, bytes: &[u8]) -> io::Result<usize> {
         Ok(n as usize)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framing::{Packet, PacketReader};
+    use std::net::TcpListener;
+    use std::sync::Arc;
+
+    /// A connected pair of loopback sockets: (ours, the peer's).
+    fn pair() -> (TcpStream, TcpStream) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let a = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (b, _) = l.accept().unwrap();
+        (a, b)
+    }
+
+    /// Senders on several threads, with bursts, pauses and packets of up to 300 KB
+    /// (so that the socket fills and writes are cut short), through one `Output`: the
+    /// peer reads every packet whole, each sender's in the order sent.
+    #[test]
+    fn concurrent_senders_keep_their_order() {
+        const SENDERS: u32 = 6;
+        const EACH: u32 = 3000;
+        let (ours, theirs) = pair();
+        ours.set_write_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let (output, rings) = Output::new(ours);
+        let output = Arc::new(output);
+        let writer = output.clone();
+        let writer = std::thread::spawn(move || writer.run_writer(rings, Duration::from_secs(5)));
+        let reader = std::thread::spawn(move || {
+            let mut theirs = theirs;
+            let mut r = PacketReader::new(1 << 20);
+            let mut next = vec![0u32; SENDERS as usize];
+            let mut seen = 0;
+            let mut slow = 0u32;
+            while seen < SENDERS * EACH {
+                while let Some(p) = r.next_packet().unwrap() {
+                    let Packet::Data(d) = p else { continue };
+                    let s = u32::from_be_bytes(d[..4].try_into().unwrap());
+                    let i = u32::from_be_bytes(d[4..8].try_into().unwrap());
+                    assert_eq!(i, next[s as usize], "sender {s}: {i} out of order");
+                    assert!(d[8..].iter().all(|&b| b == (i % 251) as u8), "torn packet");
+                    next[s as usize] += 1;
+                    seen += 1;
+                }
+                // A slow reader now and then, so that the socket fills up.
+                slow += 1;
+                if slow.is_multiple_of(50) {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                assert!(r.fill(&mut theirs).unwrap(), "stream ended early");
+            }
+        });
+        let senders: Vec<_> = (0..SENDERS)
+            .map(|s| {
+                let out = output.clone();
+                std::thread::spawn(move || {
+                    // A small deterministic generator: sizes and pauses differ per sender.
+                    let mut x = 0x9e37_79b9u32.wrapping_mul(s + 1);
+                    for i in 0..EACH {
+                        x ^= x << 13;
+                        x ^= x >> 17;
+                        x ^= x << 5;
+                        let body = match x % 100 {
+                            0 => 300_000,
+                            1..=9 => (x % 20_000) as usize,
+                            _ => (x % 40) as usize,
+                        };
+                        let mut p = Vec::with_capacity(12 + body);
+                        p.extend_from_slice(&(8 + body as u32).to_be_bytes());
+                        p.extend_from_slice(&s.to_be_bytes());
+                        p.extend_from_slice(&i.to_be_bytes());
+                        p.resize(12 + body, (i % 251) as u8);
+                        out.send(&p).unwrap();
+                        if x.is_multiple_of(97) {
+                            // A pause: the next send starts no burst.
+                            std::thread::sleep(Duration::from_micros(200));
+                            out.note_read();
+                        }
+                    }
+                })
+            })
+            .collect();
+        for s in senders {
+            s.join().unwrap();
+        }
+        reader.join().unwrap();
+        // (The last writer counts its bytes written just after the peer has them.)
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while output.pending() != 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(output.pending(), 0, "everything was counted as written");
+        output.close();
+        writer.join().unwrap();
+    }
+}
