@@ -22,7 +22,8 @@
 //! | [`dist_header`] | distribution headers: the atom cache, fragmented messages put together (bounded) |
 //! | [`handshake`] | the handshake, both sides; the cookie digest |
 //! | [`control`] | control messages (send, reg_send, link, exit, monitor...) <-> packets |
-//! | [`connection`] | one connection: writer thread, reader loop, tick loss |
+//! | [`connection`] | one connection: sending half, reader loop, tick loss |
+//! | `output` | a connection's sending half: direct, combined and written-behind writes |
 //! | [`node`] | [`DistNode`]: EPMD registration, accepting, dialling (simultaneous connects), ping, `net_kernel`, events |
 //! | [`error`] | [`DistError`] |
 //!
@@ -53,6 +54,7 @@ pub mod flags;
 pub mod framing;
 pub mod handshake;
 pub mod node;
+mod output;
 
 pub use convert::{ConvertError, NodeId, NodeTable};
 pub use error::DistError;

@@ -93,10 +93,28 @@ loop() ->
           <<"size">> := Size} ->
             io:format("count_sized ~p~n", [count_sized(1, N, Size)]),
             From ! <<"counted">>;
+        %% Expects N tuples {S, I, Bin} from each of Senders senders S, each sender's
+        %% with I = 1..N in order (senders interleaved any way), and prints whether
+        %% they were.
+        #{<<"cmd">> := <<"streams">>, <<"from">> := From, <<"senders">> := Senders,
+          <<"n">> := N} ->
+            io:format("streams ~p~n", [streams(#{}, Senders * N)]),
+            From ! <<"streamed">>;
         Other ->
             io:format("unexpected ~p~n", [Other])
     end,
     loop().
+
+streams(_, 0) -> ok;
+streams(Next, Left) ->
+    receive
+        {S, I, Bin} when is_binary(Bin) ->
+            case maps:get(S, Next, 1) of
+                I -> streams(Next#{S => I + 1}, Left - 1);
+                Expected -> {out_of_order, S, I, Expected}
+            end
+    after 60000 -> {timeout, Left}
+    end.
 
 count(I, N) when I > N -> ok;
 count(I, N) ->
