@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 #[derive(Subcommand)]
 pub enum TsunamiCommand {
-    /// Train ALGO (ppo, dqn, a3c) on the environment ENV (e.g. CartPole-v1): a live
+    /// Train ALGO (ppo, dqn, a3c, mbrl) on the environment ENV (e.g. CartPole-v1): a live
     /// progress line on stderr (at a terminal), then DIR/curve.csv, DIR/curve.png and
     /// DIR/policy.safetensors.
     Train {
@@ -22,7 +22,9 @@ pub enum TsunamiCommand {
         /// dqn with the same seed give the same curve).
         #[arg(long, default_value_t = 0)]
         seed: u64,
-        /// Stop once the mean return of the last 100 episodes reaches R.
+        /// Stop once the mean return of the last 100 episodes reaches R (mbrl: stop
+        /// learning after 2 episodes of at least R, then evaluate the frozen agent over
+        /// 100 episodes; solved if their mean reaches R).
         #[arg(long, value_name = "R")]
         target: Option<f64>,
         /// Output directory (made if missing).
@@ -59,6 +61,10 @@ local r = tsunami.train{
 local mean = r.episodes > 0 and string.format("%.2f", r.mean_return_100) or "- (no episode ended)"
 print(string.format("%s on %s: %d steps, %d episodes, mean return (last 100) %s%s, %.1f s",
   algo, env, r.steps, r.episodes, mean, r.solved and ", target reached" or "", r.wall_s))
+if r.info and r.info.eval_mean then
+  print(string.format("frozen after %d learning steps: mean return %.2f over %d evaluation episodes (min %.2f)",
+    r.info.learn_steps, r.info.eval_mean, r.info.eval_episodes, r.info.eval_min))
+end
 "#;
 
 const EVAL: &str = r#"

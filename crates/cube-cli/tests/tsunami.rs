@@ -311,6 +311,97 @@ fn ppo_solves_cartpole() {
     ppo_reaches("475", "150000");
 }
 
+/// The model-based agent learns CartPole-v1 from at most 3,000 real steps, then, frozen,
+/// balances it to the time limit: `evals` evaluation episodes, all checked. Its
+/// checkpoint plans as it did.
+fn mbrl_solves_cartpole(evals: &str) {
+    let dir = scratch(&format!("mbrl-{evals}"));
+    let code = r#"
+        local dir, evals = ...
+        local r = tsunami.train{algo = "mbrl", env = "CartPole-v1", steps = 3000, seed = 0,
+          target = 475, out = dir, mbrl = {eval_episodes = tonumber(evals)}}
+        local i = r.info
+        assert(i.learn_steps <= 3000, i.learn_steps)
+        assert(r.solved and i.eval_mean >= 475, "eval mean " .. i.eval_mean)
+        assert(#i.eval_returns == tonumber(evals))
+        local policy = tsunami.load(dir .. "/policy.safetensors")
+        assert(policy.algo == "mbrl" and policy.env == "CartPole-v1")
+        local mean = tsunami.eval(dir .. "/policy.safetensors", 2, 77)
+        assert(mean >= 475, "the checkpoint's mean " .. mean)
+        print(string.format("learned from %d steps, mean %.1f, min %.1f", i.learn_steps, i.eval_mean, i.eval_min))
+    "#;
+    let out = ok(&["eval", code, dir.to_str().unwrap(), evals]);
+    assert!(out.starts_with("learned from "), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn mbrl_balances_cartpole_after_3000_steps() {
+    mbrl_solves_cartpole("10");
+}
+
+#[test]
+#[ignore = "about 5 minutes in a debug build; run with -- --ignored (faster with --release)"]
+fn mbrl_solves_cartpole_over_100_episodes() {
+    mbrl_solves_cartpole("100");
+}
+
+/// With a physics prior (CartPole's equations, the pole's mass wrong by 2x), the
+/// networks learn only the prior's error: 300 real steps are enough.
+#[test]
+fn mbrl_corrects_a_wrong_physics_prior() {
+    let code = r#"
+        local function prior(s, a)
+          local g, mc, mp, l, tau = 9.8, 1.0, 0.2, 0.5, 0.02
+          local x, xd, th, thd = s[1], s[2], s[3], s[4]
+          local f = a == 1 and 10 or -10
+          local st, ct = math.sin(th), math.cos(th)
+          local temp = (f + mp * l * thd * thd * st) / (mc + mp)
+          local tha = (g * st - ct * temp) / (l * (4 / 3 - mp * ct * ct / (mc + mp)))
+          local xa = temp - mp * l * tha * ct / (mc + mp)
+          return { x + tau * xd, xd + tau * xa, th + tau * thd, thd + tau * tha }
+        end
+        local r = tsunami.train{algo = "mbrl", env = "CartPole-v1", steps = 300, seed = 0,
+          target = 475, mbrl = {prior = prior, random_steps = 100, eval_episodes = 2}}
+        assert(r.info.learn_steps <= 300 and r.solved, "mean " .. r.info.eval_mean)
+        print("solved")
+    "#;
+    assert_eq!(ok(&["eval", code]).trim(), "solved");
+}
+
+#[test]
+fn mbrl_bad_options_are_clear_errors() {
+    let out = cube(&[
+        "eval",
+        r#"tsunami.train{algo = "mbrl", env = "CartPole-v1", steps = 10, mbrl = {candidates = 0}}"#,
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("candidates must be an integer"),
+        "{err}"
+    );
+    let out = cube(&[
+        "eval",
+        r#"tsunami.train{algo = "mbrl", env = "Acrobot-v1", steps = 10, mbrl = {prior = 3}}"#,
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("prior must be a function"),
+        "{err}"
+    );
+    let out = cube(&[
+        "eval",
+        r#"tsunami._planner{env = "CartPole-v1", members = {{{weight = {{1}}, bias = {0}}}},
+           obs_mean = {0, 0, 0, 0}, obs_std = {1, 1, 1, 1}, delta_mean = {0, 0, 0, 0},
+           delta_std = {1, 1, 1, 1}}"#,
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("one-hot action"),
+        "{err}"
+    );
+}
+
 /// The gym bridge's server, started by `cube-cli tsunami gym-server` on a port of its
 /// choosing; ended when dropped.
 struct GymServer {

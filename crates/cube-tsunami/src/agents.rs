@@ -12,7 +12,8 @@
 //! - `common.lua`: `tsunami.train` (the driver: seeding, the learning curve, progress
 //!   line, `--target`, the checkpoint), `tsunami.load`, `tsunami.eval`, and the
 //!   helpers the learners share (`tsunami._util`).
-//! - `ppo.lua`, `dqn.lua`, `a3c.lua`: the learners.
+//! - `ppo.lua`, `dqn.lua`, `a3c.lua`, `mbrl.lua`: the learners (mbrl plans with the
+//!   Rust planner of `planner.rs`).
 //! - `remote.lua`: `tsunami.remote`, gymnasium environments through the bridge
 //!   (`python/gym_server.py`) over the `zmq` library, with a small JSON codec.
 
@@ -29,7 +30,7 @@ struct Chunk {
     proto: OnceLock<Result<Arc<Proto>, String>>,
 }
 
-static CHUNKS: [Chunk; 5] = [
+static CHUNKS: [Chunk; 6] = [
     Chunk {
         name: "=tsunami/common.lua",
         source: include_str!("agents/common.lua"),
@@ -52,6 +53,12 @@ static CHUNKS: [Chunk; 5] = [
         name: "=tsunami/a3c.lua",
         source: include_str!("agents/a3c.lua"),
         keys: &["a3c"],
+        proto: OnceLock::new(),
+    },
+    Chunk {
+        name: "=tsunami/mbrl.lua",
+        source: include_str!("agents/mbrl.lua"),
+        keys: &["mbrl"],
         proto: OnceLock::new(),
     },
     Chunk {

@@ -31,12 +31,17 @@
 //! `tsunami.eval`; A3C's workers are processes under an OTP supervisor, with the calling
 //! process as parameter server. `tsunami.remote` reaches any gymnasium environment
 //! through the bridge ([`GYM_SERVER_PY`], run by `cube-cli tsunami gym-server`).
-//! [`plot`] draws the learning curve. `cube-cli tsunami train/eval/gym-server` is the
+//! `tsunami.train{algo="mbrl"}` is model-based: an ensemble of dynamics networks
+//! trained in Lua and [`planner`], model-predictive control by the cross-entropy
+//! method in Rust over their copied weights (with an optional Lua physics prior that
+//! the networks correct). [`plot`] draws the learning curve. `cube-cli tsunami train/eval/gym-server` is the
 //! command line over all this.
 
 mod agents;
 pub mod env;
 pub mod lua;
+pub mod planner;
+mod planner_lua;
 pub mod plot;
 pub mod rng;
 

@@ -39,6 +39,7 @@ fn install(cx: &mut Cx<'_>) {
     let funcs: &[(&'static str, HostFn)] =
         &[("make", make), ("make_vec", make_vec), ("envs", envs)];
     cx.register(module, funcs);
+    crate::planner_lua::register(cx, module);
     crate::agents::install(cx, module);
     env_meta(cx);
     vec_meta(cx);
@@ -50,7 +51,7 @@ fn install(cx: &mut Cx<'_>) {
 /// The metatable kept in the registry under `key` (made on first use): `__index`
 /// answers the type's fields through `index` (its upvalue is the methods table), then
 /// its methods; `tostring` is its `__tostring`, if it has one.
-fn class_meta<'n>(
+pub(crate) fn class_meta<'n>(
     cx: &mut Cx<'n>,
     key: &str,
     name: &str,
@@ -234,7 +235,7 @@ fn with_episode<'n, R>(
     Err(cx.arg_type_error(a, 1, "tsunami.Env"))
 }
 
-fn number_list<'n>(cx: &mut Cx<'n>, xs: &[f64]) -> Val<'n> {
+pub(crate) fn number_list<'n>(cx: &mut Cx<'n>, xs: &[f64]) -> Val<'n> {
     let t = cx.new_table_with(xs.len(), 0);
     for (i, &x) in xs.iter().enumerate() {
         cx.raw_set_int(t, i as i64 + 1, Val::Num(x));
@@ -243,7 +244,7 @@ fn number_list<'n>(cx: &mut Cx<'n>, xs: &[f64]) -> Val<'n> {
 }
 
 /// A sequence of at most `max` numbers from table `t` (argument `arg`, field `what`).
-fn numbers_of<'n>(
+pub(crate) fn numbers_of<'n>(
     cx: &mut Cx<'n>,
     t: TableRef<'n>,
     arg: usize,
@@ -268,7 +269,7 @@ fn numbers_of<'n>(
 }
 
 /// A seed from a Lua number: an integer from 0 to 2^53.
-fn seed_of<'n>(cx: &mut Cx<'n>, arg: usize, x: f64) -> HostResult<'n, u64> {
+pub(crate) fn seed_of<'n>(cx: &mut Cx<'n>, arg: usize, x: f64) -> HostResult<'n, u64> {
     if x.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(&x) {
         Ok(x as u64)
     } else {

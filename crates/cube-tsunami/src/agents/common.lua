@@ -8,7 +8,7 @@ M._util = U
 local now = M._now
 
 -- Algorithms by name; each is a table with train(opts, log) -> actor network.
-local ALGOS = { ppo = true, dqn = true, a3c = true }
+local ALGOS = { ppo = true, dqn = true, a3c = true, mbrl = true }
 
 -- A network of Linear layers with tanh between them: sizes = {in, hidden..., out}.
 function U.mlp(sizes)
@@ -174,7 +174,7 @@ function M.train(opts)
   if type(opts) ~= "table" then error("tsunami.train: expected a table of options", 2) end
   local algo = opts.algo
   if type(algo) ~= "string" or not ALGOS[algo] then
-    error("tsunami.train: algo must be one of ppo, dqn, a3c (got " .. tostring(algo) .. ")", 2)
+    error("tsunami.train: algo must be one of ppo, dqn, a3c, mbrl (got " .. tostring(algo) .. ")", 2)
   end
   if type(opts.env) ~= "string" then error("tsunami.train: env must be an id string", 2) end
   local steps = opts.steps or 100000
@@ -196,7 +196,8 @@ function M.train(opts)
   log:close()
   if not ok then error(model, 0) end
   if o.out then
-    torch.save(o.out .. "/policy.safetensors", U.checkpoint(model, o.env, algo))
+    local checkpoint = tsunami[algo].checkpoint or U.checkpoint
+    torch.save(o.out .. "/policy.safetensors", checkpoint(model, o.env, algo))
   end
   return {
     steps = log.steps, episodes = log.episodes, mean_return_100 = log.mean,
@@ -205,8 +206,10 @@ function M.train(opts)
   }
 end
 
--- tsunami.load(path) -> policy with policy:act(obs) (greedy) and policy.env (its id).
-function M.load(path)
+-- tsunami.load(path [, {prior=f}]) -> policy with policy:act(obs) (greedy, or planned
+-- for mbrl) and policy.env (its id). An mbrl agent trained with a physics prior needs
+-- that prior again.
+function M.load(path, opts)
   local t = torch.load(path)
   if type(t) ~= "table" then error("tsunami.load: " .. path .. " is not a tsunami checkpoint", 2) end
   local env_id, algo
@@ -215,6 +218,11 @@ function M.load(path)
     algo = algo or k:match("^tsunami%.algo%.(.+)$")
   end
   if not env_id then error("tsunami.load: " .. path .. " names no environment (not a tsunami checkpoint)", 2) end
+  if algo == "mbrl" then
+    local policy = tsunami.mbrl.policy(t, env_id, path, type(opts) == "table" and opts.prior or nil)
+    policy.algo = algo
+    return policy
+  end
   local layers = {}
   while t["policy." .. (#layers + 1) .. ".weight"] do
     local k = #layers + 1
@@ -245,17 +253,18 @@ function M.load(path)
   }
 end
 
--- tsunami.eval(path, episodes [, seed]) -> mean return, list of returns
-function M.eval(path, episodes, seed)
+-- tsunami.eval(path, episodes [, seed [, load_opts]]) -> mean return, list of returns
+function M.eval(path, episodes, seed, load_opts)
   episodes = episodes or 100
   if type(episodes) ~= "number" or episodes < 1 or episodes ~= math.floor(episodes) or episodes > 1e7 then
     error("tsunami.eval: episodes must be a positive integer", 2)
   end
-  local policy = M.load(path)
+  local policy = M.load(path, load_opts)
   local env = tsunami.make(policy.env)
   local returns, sum = {}, 0
   for e = 1, episodes do
     local obs = env:reset((seed or 0) + e - 1)
+    if policy.reset then policy:reset() end
     local total = 0
     while true do
       local o, r, term, trunc = env:step(policy:act(obs))
