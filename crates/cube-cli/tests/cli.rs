@@ -452,6 +452,28 @@ fn torch_is_in_every_process_and_the_sandbox_keeps_it_without_files() {
 }
 
 #[test]
+fn lines_printed_by_concurrent_processes_never_interleave() {
+    // Each print writes its whole line at once: processes on other schedulers
+    // printing at the same moment cannot cut into it.
+    let out = cube(
+        &[
+            "eval",
+            "local me = process.self() for p = 1, 8 do process.spawn(function() for i = 1, 300 do print(p, 'x', i) end process.send(me, p) end) end for p = 1, 8 do process.receive() end",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 8 * 300, "{stdout}");
+    for line in lines {
+        let fields: Vec<&str> = line.split('\t').collect();
+        assert_eq!(fields.len(), 3, "cut line: {line:?}");
+        assert_eq!(fields[1], "x", "cut line: {line:?}");
+    }
+}
+
+#[test]
 fn nn_and_optim_load_in_every_process() {
     // The node's processes share a frozen image, which cannot hold Lua functions:
     // nn and optim (Lua sources) load in each process on first use.

@@ -392,28 +392,32 @@ fn print_from(st: &mut State, a: Args, from: usize) -> LResult<Ret> {
     let hooked = st.cur.hook_on & (MASK_CALL | MASK_RET) != 0;
     let direct = !hooked
         && matches!(ts, Value::NFn(nc) if std::ptr::eq(nc.f as *const (), tostring as *const ()));
+    // The line is gathered and written at once, so lines printed by processes
+    // running on other schedulers at the same moment never interleave inside a line.
+    let mut line: Vec<u8> = Vec::new();
     for i in from..=a.len {
         let v = st.arg(a, i);
         if i > 1 {
-            write_out(st, b"\t");
+            line.push(b'\t');
         }
         let simple = direct && st.tm_of_value(&v, TM::Tostring).is_none();
         if simple {
             match v {
-                Value::Str(s) => write_out(st, s.as_bytes()),
-                Value::Num(n) => {
-                    let mut buf = Vec::with_capacity(24);
-                    crate::text::number::write_number(&mut buf, n);
-                    write_out(st, &buf);
-                }
+                Value::Str(s) => line.extend_from_slice(s.as_bytes()),
+                Value::Num(n) => crate::text::number::write_number(&mut line, n),
                 _ => {
                     let s = tostring_basic(st, &v);
                     if let Value::Str(s) = s {
-                        write_out(st, s.as_bytes());
+                        line.extend_from_slice(s.as_bytes());
                     }
                 }
             }
         } else {
+            // `tostring` runs Lua code, which may write too: what came before it
+            // goes out first, as PUC's `print` writes each piece as it goes.
+            if !line.is_empty() {
+                write_out(st, &line);
+            }
             st.set_top(a.base + a.len);
             st.push(ts);
             st.push(v);
@@ -424,7 +428,8 @@ fn print_from(st: &mut State, a: Args, from: usize) -> LResult<Ret> {
             });
         }
     }
-    write_out(st, b"\n");
+    line.push(b'\n');
+    write_out(st, &line);
     Ok(Ret::Values(0))
 }
 
