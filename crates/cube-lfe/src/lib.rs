@@ -105,10 +105,12 @@
 //!   prints parts nested deeper than [`pretty::MAX_NEST`] levels on one line.
 //!
 //! Evaluator:
-//! - Not yet: binary comprehensions and `<=` generators, `eval-when-compile`, the
-//!   `binary` module, `timer` beyond `sleep`, `erlang:cancel_timer`, most of
-//!   `string` and `proplists` (`math` is there); a call of anything missing is an
-//!   `undef` error. `erlang:send_after/3` sends from a helper process;
+//! - Not yet: the `binary` module, `erlang:cancel_timer`, `timer:send_after` and
+//!   `apply_after`, the process dictionary, Unicode normalisation in `string` (a
+//!   grapheme of several code points counts as several); a call of anything missing
+//!   is an `undef` error. `eval-when-compile` is understood in modules (its
+//!   functions serve the module's macros), not at a script's top level.
+//!   `erlang:send_after/3` sends from a helper process;
 //!   `spawn_opt/2,4` knows the options `link` and `monitor`.
 //! - Guards follow LFE's interpreter in scripts (no `andalso`/`orelse`) and `lfe_lint`
 //!   in modules (both allowed): one compiler, told which it compiles.

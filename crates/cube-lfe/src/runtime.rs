@@ -75,6 +75,8 @@ pub struct Runtime {
 }
 
 const PRELUDE: &str = include_str!("prelude.lfe");
+/// More library functions in LFE (`lists`, `string`, `proplists`, `maps`, `timer`).
+const LIBRARY: &str = include_str!("library.lfe");
 
 impl Runtime {
     /// A runtime with the BIFs and library, writing output to `out`.
@@ -241,7 +243,13 @@ impl Runtime {
 
     /// The prelude: `(module (defun name ...) ...)` blocks of library code.
     fn load_prelude(&mut self) {
-        let Ok(forms) = crate::read::read_all(PRELUDE) else {
+        for source in [PRELUDE, LIBRARY] {
+            self.load_library_source(source);
+        }
+    }
+
+    fn load_library_source(&mut self, source: &str) {
+        let Ok(forms) = crate::read::read_all(source) else {
             return;
         };
         for form in &forms {
@@ -287,10 +295,11 @@ mod tests {
     /// Every `defun` of the prelude compiles (loading skips one that does not, so a
     /// mistake there would otherwise only show as an `undef` at run time).
     #[test]
-    fn the_whole_prelude_loads() {
+    fn the_whole_prelude_and_library_load() {
         let rt = Runtime::new(Box::new(std::io::sink()));
-        let defuns = PRELUDE
-            .lines()
+        let defuns = [PRELUDE, LIBRARY]
+            .iter()
+            .flat_map(|s| s.lines())
             .filter(|l| l.trim_start().starts_with("(defun "))
             .count();
         assert!(defuns > 15);

@@ -31,8 +31,7 @@ fn module_programs_match_lfe() {
     for path in &paths {
         let source = std::fs::read_to_string(path).expect("readable");
         let (out, err, status) = run_with_path(&source, vec![modules_dir().join("lib")]);
-        let read =
-            |ext: &str| std::fs::read_to_string(path.with_extension(ext)).unwrap_or_default();
+        let read = |ext: &str| common::golden(&path.with_extension(ext));
         let want_status: i32 = read("status").trim().parse().expect("status file");
         if out != read("stdout") || status != want_status {
             failures.push(format!(

@@ -33,8 +33,7 @@ fn programs_match_lfe() {
     });
     let mut failures = Vec::new();
     for (path, (out, err, status)) in paths.iter().zip(results) {
-        let read =
-            |ext: &str| std::fs::read_to_string(path.with_extension(ext)).unwrap_or_default();
+        let read = |ext: &str| common::golden(&path.with_extension(ext));
         let (want_out, want_err, want_status) = (read("stdout"), read("stderr"), read("status"));
         // The report without the stack trace (its lines start with "  in ").
         let first = |s: &str| {

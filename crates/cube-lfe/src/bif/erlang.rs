@@ -291,6 +291,10 @@ pub fn register(rt: &mut Runtime) {
     rt.register("erlang", "iolist_to_binary", 1, |_, a| {
         iolist_to_binary(&a[0])
     });
+    rt.register("erlang", "list_to_bitstring", 1, |_, a| match &a[0] {
+        Term::Nil | Term::Cons(_) => flatten_bits(&a[0], true),
+        _ => Err(Exception::badarg()),
+    });
     rt.register("erlang", "byte_size", 1, |_, a| match &a[0] {
         Term::Bin(b) => Ok(Term::Int(b.bits().div_ceil(8) as i64)),
         _ => Err(Exception::badarg()),
@@ -302,6 +306,25 @@ pub fn register(rt: &mut Runtime) {
     rt.register("erlang", "map_size", 1, |_, a| match &a[0] {
         Term::Map(m) => Ok(Term::Int(m.len() as i64)),
         t => Err(Exception::error_with("badmap", t.clone())),
+    });
+
+    rt.register("erlang", "monotonic_time", 0, |_, _| {
+        Ok(Term::Int(monotonic_ns()))
+    });
+    rt.register("erlang", "monotonic_time", 1, |_, a| {
+        Ok(Term::Int(in_unit(monotonic_ns(), &a[0])?))
+    });
+    rt.register("erlang", "system_time", 0, |_, _| {
+        Ok(Term::Int(system_ns()))
+    });
+    rt.register("erlang", "system_time", 1, |_, a| {
+        Ok(Term::Int(in_unit(system_ns(), &a[0])?))
+    });
+    rt.register("erlang", "timestamp", 0, |_, _| Ok(timestamp()));
+    rt.register("os", "timestamp", 0, |_, _| Ok(timestamp()));
+    rt.register("os", "system_time", 0, |_, _| Ok(Term::Int(system_ns())));
+    rt.register("os", "system_time", 1, |_, a| {
+        Ok(Term::Int(in_unit(system_ns(), &a[0])?))
     });
 
     rt.register("erlang", "error", 1, |_, a| {
@@ -316,6 +339,46 @@ pub fn register(rt: &mut Runtime) {
     rt.register("erlang", "exit", 1, |_, a| {
         Err(Exception::new(Class::Exit, a[0].clone()))
     });
+}
+
+/// Nanoseconds since a fixed point of this OS process (Erlang's native unit here).
+fn monotonic_ns() -> i64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(std::time::Instant::now);
+    start.elapsed().as_nanos() as i64
+}
+
+/// Nanoseconds since the Unix epoch.
+fn system_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// `{MegaSecs, Secs, MicroSecs}` of now, as `erlang:timestamp/0`.
+fn timestamp() -> Term {
+    let us = system_ns() / 1000;
+    Term::tuple(vec![
+        Term::Int(us / 1_000_000_000_000),
+        Term::Int(us / 1_000_000 % 1_000_000),
+        Term::Int(us % 1_000_000),
+    ])
+}
+
+/// Nanoseconds in a time unit: `second`, `millisecond`, `microsecond`,
+/// `nanosecond`, `native` (nanoseconds), or parts per second as an integer.
+fn in_unit(ns: i64, unit: &Term) -> Result<i64> {
+    let per_second: i64 = match unit {
+        Term::Int(n) if *n > 0 => *n,
+        t => match t.as_atom().map(|a| a.name()) {
+            Some("second" | "seconds") => 1,
+            Some("millisecond" | "milli_seconds") => 1_000,
+            Some("microsecond" | "micro_seconds") => 1_000_000,
+            Some("nanosecond" | "nano_seconds" | "native" | "perf_counter") => 1_000_000_000,
+            _ => return Err(Exception::badarg()),
+        },
+    };
+    Ok(((ns as i128 * per_second as i128).div_euclid(1_000_000_000)) as i64)
 }
 
 fn boolean(t: &Term) -> Result<bool> {
@@ -366,6 +429,12 @@ pub fn iolist_to_binary(t: &Term) -> Result<Term> {
     if let Term::Bin(_) = t {
         return Ok(t.clone());
     }
+    flatten_bits(t, false)
+}
+
+/// Flattens nested lists of bytes and binaries (and bitstrings of any length when
+/// `bits`, as `list_to_bitstring`) into one bitstring; iterative.
+fn flatten_bits(t: &Term, bits: bool) -> Result<Term> {
     let mut out = Bits::default();
     let mut stack = vec![t.clone()];
     while let Some(x) = stack.pop() {
@@ -376,7 +445,7 @@ pub fn iolist_to_binary(t: &Term) -> Result<Term> {
                 stack.push(c.head.clone());
             }
             Term::Int(i) if (0..=255).contains(&i) => out.push_bits(i as u64, 8),
-            Term::Bin(b) if b.is_binary() => b.append_to(&mut out),
+            Term::Bin(b) if bits || b.is_binary() => b.append_to(&mut out),
             _ => return Err(Exception::badarg()),
         }
     }

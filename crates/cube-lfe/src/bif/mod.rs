@@ -1,7 +1,9 @@
 //! The native BIFs, one file per module: `erlang` (arithmetic in `arith.rs`, the
 //! rest in `erlang.rs`), `lists`, `maps`, `io` / `io_lib` / `lfe_io` (`io.rs`), and
-//! `math` with a few `string` and `proplists` functions (`math.rs`).
-//! Library functions that take funs are LFE code in `prelude.lfe`.
+//! `math` with a few `string` and `proplists` functions (`math.rs`), the rest of
+//! `string` (`string.rs`).
+//! Library functions that take funs are LFE code in `prelude.lfe`; more of
+//! `lists`, `proplists`, `maps` and `timer` is LFE code in `library.lfe`.
 
 pub mod arith;
 pub mod erlang;
@@ -9,6 +11,7 @@ pub mod io;
 pub mod lists;
 pub mod maps;
 pub mod math;
+pub mod string;
 
 use crate::exception::{Exception, Result};
 use crate::runtime::Runtime;
@@ -21,6 +24,7 @@ pub fn register(rt: &mut Runtime) {
     maps::register(rt);
     math::register(rt);
     io::register(rt);
+    string::register(rt);
 }
 
 /// The elements of a proper list argument, or `badarg`.

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use super::{
     backquote, bad_form, clone_items, clone_sexpr, list, list_comp, lit, remote, split_remote, sym,
-    Compiler, LEFT_FOLDED,
+    Comp, Compiler, LEFT_FOLDED,
 };
 use crate::atom::Atom;
 use crate::convert::sexpr_to_term;
@@ -57,7 +57,7 @@ impl<'a> Compiler<'a> {
             "funcall" | "call" => Self::funcall,
             ":" => Self::remote_call,
             "function" | "fun" => Self::function_ref,
-            "lc" | "list-comp" => Self::list_comprehension,
+            "lc" | "list-comp" | "bc" | "binary-comp" => Self::list_comprehension,
             // Only at top level (the evaluator takes them there).
             "defun" | "defmacro" | "defrecord" | "defmodule" => |_, name, _, _| Err(bad_form(name)),
             _ => return None,
@@ -270,7 +270,12 @@ impl<'a> Compiler<'a> {
     fn list_comprehension(&mut self, name: &str, args: &[Sexpr], d: usize) -> Result<ExprRef> {
         match args {
             [Sexpr::List(quals), e] => {
-                let form = list_comp(quals, e)?;
+                let kind = if matches!(name, "bc" | "binary-comp") {
+                    Comp::Binary
+                } else {
+                    Comp::List
+                };
+                let form = list_comp(kind, quals, e)?;
                 self.expr_at(&form, d)
             }
             _ => Err(bad_form(name)),

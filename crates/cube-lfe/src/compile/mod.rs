@@ -33,7 +33,7 @@ mod segment;
 use crate::sexpr::Sexpr;
 use crate::term::Term;
 use records::undefined_field;
-use rewrite::{backquote, list_comp};
+use rewrite::{backquote, list_comp, Comp};
 use segment::segment;
 
 /// The deepest nesting of source forms the compiler accepts. Each level takes about

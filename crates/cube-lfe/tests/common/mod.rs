@@ -55,3 +55,15 @@ pub fn lfe_files(dir: &Path) -> Vec<PathBuf> {
     paths.sort();
     paths
 }
+
+/// A golden file's text: empty when the file is absent; a file that is there but is
+/// not UTF-8 (the real `lfe` writes characters below 256 as Latin-1 bytes) stops the
+/// test, so that it never compares against nothing.
+#[allow(dead_code)]
+pub fn golden(path: &Path) -> String {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes)
+            .unwrap_or_else(|_| panic!("{} is not UTF-8: regenerate it from a program that prints only ASCII or Unicode above 255", path.display())),
+        Err(_) => String::new(),
+    }
+}
