@@ -164,3 +164,29 @@ pub enum Pat {
     /// `(binary seg ...)`.
     Binary(Vec<(Pat, Segment)>),
 }
+
+impl Pat {
+    /// The variables this pattern binds, in order of first appearance; iterative.
+    pub fn vars(&self) -> Vec<Atom> {
+        let mut out: Vec<Atom> = Vec::new();
+        let mut stack = vec![self];
+        while let Some(p) = stack.pop() {
+            match p {
+                Pat::Any | Pat::Lit(_) => {}
+                Pat::Var(v) => {
+                    if !out.contains(v) {
+                        out.push(*v);
+                    }
+                }
+                Pat::Cons(h, t) | Pat::Alias(h, t) => {
+                    stack.push(t);
+                    stack.push(h);
+                }
+                Pat::Tuple(ps) => stack.extend(ps.iter().rev()),
+                Pat::Map(kvs) => stack.extend(kvs.iter().rev().map(|(_, v)| v)),
+                Pat::Binary(segs) => stack.extend(segs.iter().rev().map(|(v, _)| v)),
+            }
+        }
+        out
+    }
+}

@@ -105,7 +105,7 @@
 //!   prints parts nested deeper than [`pretty::MAX_NEST`] levels on one line.
 //!
 //! Evaluator:
-//! - Not yet: the `binary` module, `erlang:cancel_timer`, `timer:send_after` and
+//! - Not yet: `erlang:cancel_timer`, `timer:send_after` and
 //!   `apply_after`, the process dictionary, Unicode normalisation in `string` (a
 //!   grapheme of several code points counts as several); a call of anything missing
 //!   is an `undef` error. `eval-when-compile` is understood in modules (its

@@ -170,6 +170,13 @@ impl Runtime {
         Compiler::new(&macros, &records, self).expr(form)
     }
 
+    /// The variables a pattern binds, in order of first appearance.
+    pub fn pattern_vars(&mut self, pattern: &Sexpr) -> Result<Vec<Atom>> {
+        let (macros, records) = (self.macros.clone(), self.records.clone());
+        let pat = Compiler::new(&macros, &records, self).pattern(pattern, 0)?;
+        Ok(pat.vars())
+    }
+
     /// Compiles the parts of a `defun` after its name.
     pub fn compile_function(&mut self, name: Atom, parts: &[Sexpr]) -> Result<Rc<Lambda>> {
         let (macros, records) = (self.macros.clone(), self.records.clone());

@@ -10,6 +10,7 @@ use crate::atom::Atom;
 use crate::closure::Scope;
 use crate::eprint;
 use crate::exception::{Class, Exception, Result};
+use crate::ir::ExprRef;
 use crate::machine::{Machine, Outcome};
 use crate::runtime::Runtime;
 use crate::sexpr::Sexpr;
@@ -151,16 +152,22 @@ fn run_forms(
     let forms = match prepare(rt, source, name)? {
         Prepared::Nothing => return Ok(()),
         Prepared::Main(main) => {
-            return run_machine(rt, Machine::apply(main, Vec::new()), opts, &mut used)
+            return run_machine(rt, Machine::apply(main, Vec::new()), opts, &mut used).map(|_| ())
         }
         Prepared::Forms(forms) => forms,
     };
-    let scope = script_scope(name, args);
+    let mut scope = script_scope(name, args);
     for form in &forms {
         let expanded = expand_top(rt, form)?;
         let form = expanded.as_ref().unwrap_or(form);
         if let Some(result) = define(rt, form) {
             result?;
+            continue;
+        }
+        if let Some(set) = set_form(rt, form) {
+            let (expr, vars) = set?;
+            let values = run_machine(rt, Machine::eval_in(expr, scope.clone()), opts, &mut used)?;
+            scope = bind_set(&scope, vars, &values);
             continue;
         }
         let expr = rt.compile(form)?;
@@ -169,13 +176,58 @@ fn run_forms(
     Ok(())
 }
 
-/// Runs `m` to the end in slices, counting its reductions into `used`.
+/// A top-level `(set pattern [(when guard ...)] expr)`, as the LFE shell and `lfe`
+/// scripts take it: code that matches the pattern and returns a tuple of the value
+/// and the variables it binds (see [`bind_set`]), and those variables. `None` for
+/// any other form.
+pub(crate) fn set_form(rt: &mut Runtime, form: &Sexpr) -> Option<Result<(ExprRef, Vec<Atom>)>> {
+    let Sexpr::List(items) = form else {
+        return None;
+    };
+    if items.first().and_then(Sexpr::as_atom) != Some("set") {
+        return None;
+    }
+    Some((|| {
+        let (pat, guard, expr) = match &items[1..] {
+            [pat, expr] => (pat, None, expr),
+            [pat, g, expr] if crate::compile::is_when(g) => (pat, Some(g), expr),
+            _ => return Err(Exception::error_with("bad_form", Term::atom("set"))),
+        };
+        let vars = rt.pattern_vars(pat)?;
+        let value = Sexpr::atom("set value");
+        let mut binding = vec![clone(pat)];
+        if let Some(g) = guard {
+            binding.push(clone(g));
+        }
+        binding.push(clone(expr));
+        let mut result = vec![Sexpr::atom("tuple"), clone(&value)];
+        result.extend(vars.iter().map(|v| Sexpr::atom(v.name())));
+        // `(let (((= pat |set value|) expr)) (tuple |set value| v ...))`
+        binding[0] = Sexpr::List(vec![Sexpr::atom("="), clone(pat), value]);
+        let code = Sexpr::List(vec![
+            Sexpr::atom("let"),
+            Sexpr::List(vec![Sexpr::List(binding)]),
+            Sexpr::List(result),
+        ]);
+        Ok((rt.compile(&code)?, vars))
+    })())
+}
+
+/// The scope after a `set`: `values` is the tuple [`set_form`]'s code returned.
+pub(crate) fn bind_set(scope: &Scope, vars: Vec<Atom>, values: &Term) -> Scope {
+    let Term::Tuple(t) = values else {
+        return scope.clone();
+    };
+    scope.bind(vars.into_iter().zip(t.0.iter().skip(1).cloned()).collect())
+}
+
+/// Runs `m` to the end in slices, counting its reductions into `used`; its value.
 fn run_machine(
     rt: &mut Runtime,
     mut m: Machine,
     opts: &ScriptOptions,
     used: &mut u64,
-) -> Result<()> {
+) -> Result<Term> {
     m.max_frames = opts.max_frames;
     loop {
         let slice = match opts.max_reductions {
@@ -189,7 +241,7 @@ fn run_machine(
         let outcome = m.resume(rt, slice);
         *used += m.reductions - before;
         match outcome {
-            Outcome::Finished(_) => return Ok(()),
+            Outcome::Finished(v) => return Ok(v),
             Outcome::Error(e) => return Err(e),
             Outcome::Preempted => {}
             // `receive` outside a process waits only for its timeout (the machine

@@ -92,6 +92,10 @@ pub struct Shell {
     balance: Balance,
     /// The form being evaluated.
     machine: Option<Machine>,
+    /// The variables bound by `set` so far, seen by every later form.
+    scope: Scope,
+    /// The variables the running form binds when it is a `set`.
+    setting: Option<Vec<crate::atom::Atom>>,
     /// Whether a prompt is up (a line is awaited).
     asked: bool,
     started: bool,
@@ -112,6 +116,8 @@ impl Shell {
             reader: Reader::new(),
             balance: Balance::default(),
             machine: None,
+            scope: Scope::default(),
+            setting: None,
             asked: false,
             started: false,
         }
@@ -139,13 +145,21 @@ impl Shell {
                 let outcome = m.resume(rt, budget.saturating_sub(used));
                 used += m.reductions - before;
                 match outcome {
-                    Outcome::Finished(v) => {
+                    Outcome::Finished(mut v) => {
                         self.machine = None;
+                        // A `set`: its variables join the shell's, its value prints.
+                        if let Some(vars) = self.setting.take() {
+                            self.scope = crate::script::bind_set(&self.scope, vars, &v);
+                            if let Term::Tuple(t) = &v {
+                                v = t.0.first().cloned().unwrap_or_default();
+                            }
+                        }
                         let text = crate::eprint::lfe_pretty(&v, 30, 0, 80);
                         let _ = writeln!(rt.out, "{text}");
                     }
                     Outcome::Error(ex) => {
                         self.machine = None;
+                        self.setting = None;
                         if ex.class == Class::Exit && ex.reason.is_atom_named(EXIT_TAG) {
                             let _ = rt.out.flush();
                             return (
@@ -261,8 +275,18 @@ impl Shell {
             }
             return;
         }
+        if let Some(set) = crate::script::set_form(rt, form) {
+            match set {
+                Ok((expr, vars)) => {
+                    self.setting = Some(vars);
+                    self.machine = Some(Machine::eval_in(expr, self.scope.clone()));
+                }
+                Err(ex) => report(rt, &ex),
+            }
+            return;
+        }
         match rt.compile(form) {
-            Ok(expr) => self.machine = Some(Machine::eval_in(expr, Scope::default())),
+            Ok(expr) => self.machine = Some(Machine::eval_in(expr, self.scope.clone())),
             Err(ex) => report(rt, &ex),
         }
     }

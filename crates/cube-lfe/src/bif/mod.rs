@@ -1,11 +1,12 @@
 //! The native BIFs, one file per module: `erlang` (arithmetic in `arith.rs`, the
 //! rest in `erlang.rs`), `lists`, `maps`, `io` / `io_lib` / `lfe_io` (`io.rs`), and
 //! `math` with a few `string` and `proplists` functions (`math.rs`), the rest of
-//! `string` (`string.rs`).
+//! `string` (`string.rs`), `binary` (`binary.rs`).
 //! Library functions that take funs are LFE code in `prelude.lfe`; more of
 //! `lists`, `proplists`, `maps` and `timer` is LFE code in `library.lfe`.
 
 pub mod arith;
+pub mod binary;
 pub mod erlang;
 pub mod io;
 pub mod lists;
@@ -25,6 +26,7 @@ pub fn register(rt: &mut Runtime) {
     math::register(rt);
     io::register(rt);
     string::register(rt);
+    binary::register(rt);
 }
 
 /// The elements of a proper list argument, or `badarg`.

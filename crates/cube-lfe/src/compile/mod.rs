@@ -730,7 +730,7 @@ pub(super) fn clone_items(items: &[Sexpr]) -> Vec<Sexpr> {
     items.iter().map(clone_sexpr).collect()
 }
 
-pub(super) fn is_when(s: &Sexpr) -> bool {
+pub(crate) fn is_when(s: &Sexpr) -> bool {
     matches!(s, Sexpr::List(p) if matches!(p.first(), Some(Sexpr::Atom(a)) if &**a == "when"))
 }
 
