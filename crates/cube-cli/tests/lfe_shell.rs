@@ -70,6 +70,11 @@ fn errors_are_reported_and_the_shell_goes_on() {
 }
 
 #[test]
+fn set_binds_variables_for_the_session() {
+    golden("set", &["lfe"]);
+}
+
+#[test]
 fn defun_and_defmacro_define_for_the_session() {
     golden("defs", &["lfe"]);
 }
