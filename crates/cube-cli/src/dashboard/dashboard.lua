@@ -201,6 +201,15 @@ local srv = http.server{
         local m = process.receive()
         if type(m) == "table" then
           if m.tag == "dash_update" then
+            -- A slow reader (ws:send waits for it, up to the idle timeout) skips to
+            -- the newest state instead of queueing every one it missed.
+            local newer = m
+            while newer do
+              m = newer
+              newer = process.receive(function(x)
+                return type(x) == "table" and x.tag == "dash_update"
+              end, 0)
+            end
             ws:send(m.json)
           elseif m.websocket and m.type == "close" then
             return
