@@ -288,8 +288,10 @@ impl Control {
         let ctx = zmq::Context::new();
         let sock = ctx.socket(zmq::DEALER).map_err(|e| e.to_string())?;
         sock.set_linger(0).ok();
-        sock.set_rcvtimeo(5000).ok();
-        sock.set_sndtimeo(5000).ok();
+        // Short: a request in flight when the supervisor quits delays `supervise`'s
+        // exit (the sampler is joined) by at most this.
+        sock.set_rcvtimeo(2000).ok();
+        sock.set_sndtimeo(2000).ok();
         sock.connect(endpoint).map_err(|e| e.to_string())?;
         Ok(Control {
             sock,
