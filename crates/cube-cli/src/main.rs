@@ -7,6 +7,7 @@
 
 mod alloc;
 mod ctl;
+mod dashboard;
 mod device;
 mod dist;
 mod follow;
@@ -76,6 +77,15 @@ enum Command {
         /// first called (after the script's directory and LFE_PATH); repeatable.
         #[arg(long = "pa", value_name = "DIR")]
         lfe_path: Vec<std::path::PathBuf>,
+        /// Serve the observer page (the node's processes, schedulers' load, memory) on
+        /// PORT (127.0.0.1) or IP:PORT, while the script runs (README "Dashboard").
+        #[arg(long, value_name = "[IP:]PORT")]
+        observer: Option<String>,
+        /// The token the observer page requires (`?token=`, `Authorization: Bearer`
+        /// or basic auth's password); generated and printed when the address is not
+        /// loopback and none is given.
+        #[arg(long, value_name = "TOKEN", requires = "observer")]
+        http_token: Option<String>,
         #[command(flatten)]
         dist: dist::Flags,
         /// The script; `-` reads standard input.
@@ -159,6 +169,15 @@ enum Command {
         /// Also run this Lua script on the node (it can use the `programs` library).
         #[arg(long, value_name = "FILE")]
         script: Option<std::path::PathBuf>,
+        /// Serve the dashboard (programs, logs, start/stop/restart/signal; the node's
+        /// processes) on PORT (127.0.0.1) or IP:PORT (README "Dashboard").
+        #[arg(long, value_name = "[IP:]PORT")]
+        http: Option<String>,
+        /// The token the dashboard requires (`?token=`, `Authorization: Bearer` or
+        /// basic auth's password); generated and printed when the address is not
+        /// loopback and none is given.
+        #[arg(long, value_name = "TOKEN", requires = "http")]
+        http_token: Option<String>,
         #[command(flatten)]
         dist: dist::Flags,
     },
@@ -281,6 +300,8 @@ fn main() -> ExitCode {
             file,
             args,
             lfe_path,
+            observer: None,
+            ..
         }) if file.ends_with(".lfe") => lfe::run_file(
             &file,
             &args,
@@ -292,8 +313,13 @@ fn main() -> ExitCode {
                 max_reductions,
                 sandbox,
                 dist,
+                observer: None,
             },
         ),
+        Some(Command::Run { file, .. }) if file.ends_with(".lfe") => {
+            eprintln!("cube-cli: --observer serves Lua scripts' nodes, not LFE's");
+            2
+        }
         Some(Command::Run {
             schedulers,
             stats,
@@ -304,8 +330,23 @@ fn main() -> ExitCode {
             file,
             args,
             lfe_path,
+            observer,
+            http_token,
         }) => {
             lfe::set_path(&file, &lfe_path);
+            let observer = match observer.map(|a| dashboard::config(&a, http_token.as_deref())) {
+                Some(Err(e)) => {
+                    eprintln!("cube-cli: {e}");
+                    return ExitCode::from(2);
+                }
+                Some(Ok(_)) if sandbox => {
+                    eprintln!(
+                        "cube-cli: --observer needs the http library, which --sandbox removes"
+                    );
+                    return ExitCode::from(2);
+                }
+                other => other.and_then(Result::ok),
+            };
             script::run_file(
                 &file,
                 &args,
@@ -316,6 +357,7 @@ fn main() -> ExitCode {
                     max_reductions,
                     sandbox,
                     dist,
+                    observer,
                 },
             )
         }
@@ -365,8 +407,22 @@ fn main() -> ExitCode {
             config,
             schedulers,
             script,
+            http,
+            http_token,
             dist,
-        }) => sup::supervise(&config, schedulers, script.as_deref(), &dist),
+        }) => match http.map(|a| dashboard::config(&a, http_token.as_deref())) {
+            Some(Err(e)) => {
+                eprintln!("cube-cli: {e}");
+                2
+            }
+            dash => sup::supervise(
+                &config,
+                schedulers,
+                script.as_deref(),
+                &dist,
+                dash.and_then(Result::ok),
+            ),
+        },
         Some(Command::Tsunami { command }) => tsunami_cmd::run(command),
         Some(Command::Ctl {
             endpoint,

@@ -15,6 +15,8 @@ pub struct Options {
     pub sandbox: bool,
     /// `--sname`/`--name`/`--cookie`: a distributed node (`dist/`).
     pub dist: crate::dist::Flags,
+    /// `run --observer`: the dashboard's observer page while the script runs.
+    pub observer: Option<crate::dashboard::Config>,
 }
 
 /// Opens the standard libraries, `torch`, `tsunami` and `lfe`, minus what untrusted code must
@@ -122,6 +124,22 @@ fn run_node(opts: Options, load: impl FnOnce(&mut State) -> Result<usize, String
             eprintln!("cube-cli: {msg}");
             return 1;
         }
+    };
+    // The observer's hub first, so that it sees the script from its first step.
+    let _observer = match &opts.observer {
+        Some(cfg) => match crate::dashboard::start(
+            &node.handle(),
+            cfg,
+            crate::dashboard::Mode::Observer,
+            None,
+        ) {
+            Ok(r) => Some(r),
+            Err(msg) => {
+                eprintln!("cube-cli: {msg}");
+                return 1;
+            }
+        },
+        None => None,
     };
     let pid = match node.spawn_main(load) {
         Ok(pid) => pid,

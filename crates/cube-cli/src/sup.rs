@@ -13,6 +13,7 @@ pub fn supervise(
     schedulers: usize,
     script: Option<&Path>,
     dist: &crate::dist::Flags,
+    dashboard: Option<crate::dashboard::Config>,
 ) -> u8 {
     let cfg = match cube_sup::config::load(config) {
         Ok(c) => c,
@@ -28,19 +29,36 @@ pub fn supervise(
     // `--sname`/`--name`: the node joins the cluster before the manager runs; the
     // distribution lives as long as the supervisor.
     let running = Arc::new(Mutex::new(None));
+    let handle = Arc::new(Mutex::new(None));
     let on_node = {
-        let (dist, running) = (dist.clone(), running.clone());
+        let (dist, running, handle) = (dist.clone(), running.clone(), handle.clone());
         cube_sup::NodeHook(Arc::new(move |node: &cube_vm::Node| {
+            *handle.lock().unwrap_or_else(|e| e.into_inner()) = Some(node.handle());
             let r = crate::dist::start(node, &dist)?;
             *running.lock().unwrap_or_else(|e| e.into_inner()) = r;
             Ok(())
         }))
+    };
+    // `--http`: the dashboard's server and its connections are processes of this
+    // node, so the node's image gets the `http` library.
+    let setup = match &dashboard {
+        Some(_) => match cube_http::Http::new() {
+            Ok(http) => Some(cube_sup::StateHook(Arc::new(
+                move |st: &mut cube_lua::State| http.open(st),
+            ))),
+            Err(e) => {
+                eprintln!("cube-cli: {e}");
+                return 1;
+            }
+        },
+        None => None,
     };
     let opts = cube_sup::Options {
         schedulers,
         sentinel: Some(vec![exe, cube_sup::sentinel::ARG.to_string()]),
         script: script.map(Path::to_path_buf),
         on_node: Some(on_node),
+        setup,
     };
     let sup = match cube_sup::Supervisor::start(cfg, opts) {
         Ok(s) => s,
@@ -55,6 +73,25 @@ pub fn supervise(
     say(&format!(
         "cube-cli: supervising {n} program(s); control at {control}; events at {events}"
     ));
+    let node = handle.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let _dashboard = match (&dashboard, node) {
+        (Some(cfg), Some(node)) => match crate::dashboard::start(
+            &node,
+            cfg,
+            crate::dashboard::Mode::Supervise,
+            Some(control.clone()),
+        ) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                say(&format!("cube-cli: {e}; stopping all programs"));
+                sup.quit();
+                let _ = sup.wait();
+                cube_sup::logs::stderr().flush(std::time::Duration::from_secs(1));
+                return 1;
+            }
+        },
+        _ => None,
+    };
     watch_signals(sup.quit_handle(), control);
     let code = match sup.wait() {
         cube_vm::ExitReason::Normal => 0,

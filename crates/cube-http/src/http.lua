@@ -161,6 +161,13 @@ local function dispatch(routes, get, req)
         if v ~= nil then return v end
         return get(i .. "." .. tostring(k))
       end })
+      -- Tornado's prepare(): runs before the method and before a WebSocket upgrade; a
+      -- response it returns is the answer instead (a 401 where a token is missing).
+      local prep = get(i .. ".prepare")
+      if prep then
+        local res = prep(self, req)
+        if res ~= nil then return res end
+      end
       local wsh, wsm = get(i .. ".websocket"), get(i .. ".on_message")
       if req.websocket and (wsh or wsm) then
         -- Tornado's check_origin: a browser's cross-site upgrade is refused unless

@@ -57,6 +57,20 @@ pub struct Options {
     /// Called with the node as soon as it exists, before any process runs: cube-cli
     /// makes the node distributed here (`supervise --sname`). An error stops the start.
     pub on_node: Option<NodeHook>,
+    /// Also runs on the state every process starts from, after the libraries
+    /// cube-sup opens: cube-cli adds the `http` library here for `supervise --http`
+    /// (the dashboard's server and its connections' processes need it in the image).
+    pub setup: Option<StateHook>,
+}
+
+/// See [`Options::setup`].
+#[derive(Clone)]
+pub struct StateHook(pub Arc<dyn Fn(&mut cube_lua::State) + Send + Sync>);
+
+impl std::fmt::Debug for StateHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StateHook")
+    }
 }
 
 /// What [`NodeHook`] calls: prepares the node, or says why it cannot.
@@ -111,9 +125,13 @@ impl Supervisor {
             None => None,
         };
         let id = lualib::register_core(&core);
+        let setup = opts.setup.clone();
         let node = cube_vm::Node::start(opts.schedulers, move |st| {
             cube_lua::stdlib::open_libs(st);
             lualib::install(st, id);
+            if let Some(hook) = &setup {
+                (hook.0)(st);
+            }
         });
         if let Some(hook) = &opts.on_node {
             (hook.0)(&node).map_err(Error::Node)?;
