@@ -105,12 +105,12 @@
 //!   prints parts nested deeper than [`pretty::MAX_NEST`] levels on one line.
 //!
 //! Evaluator:
-//! - Not yet: `erlang:cancel_timer`, `timer:send_after` and
-//!   `apply_after`, the process dictionary, Unicode normalisation in `string` (a
+//! - Not yet: the process dictionary, `timer:send_interval`, Unicode normalisation in `string` (a
 //!   grapheme of several code points counts as several); a call of anything missing
 //!   is an `undef` error. `eval-when-compile` is understood in modules (its
 //!   functions serve the module's macros), not at a script's top level.
-//!   `erlang:send_after/3` sends from a helper process;
+//!   `erlang:send_after/3`, `start_timer/3` and `timer:apply_after/4` run a helper
+//!   process that `cancel_timer` stops;
 //!   `spawn_opt/2,4` knows the options `link` and `monitor`.
 //! - Guards follow LFE's interpreter in scripts (no `andalso`/`orelse`) and `lfe_lint`
 //!   in modules (both allowed): one compiler, told which it compiles.

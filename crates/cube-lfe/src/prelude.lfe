@@ -86,12 +86,30 @@
                   (maps:to_list m)))))
 
 (timer
- (defun sleep (ms) (receive (after ms 'ok))))
+ (defun sleep (ms) (receive (after ms 'ok)))
+ ;; The timer module's references are `{timer, Ref}` here (opaque in Erlang too).
+ (defun send_after (time msg) (timer:send_after time (self) msg))
+ (defun send_after (time dest msg)
+   (tuple 'ok (tuple 'timer (erlang:send_after time dest msg))))
+ (defun apply_after (time m f args)
+   (let* ((ref (make_ref))
+          (pid (spawn (lambda ()
+                        (receive
+                          ('cancel 'ok)
+                          (after time
+                            (erlang:timer-done ref)
+                            (apply m f args)))))))
+     (erlang:timer-register ref pid time)
+     (tuple 'ok (tuple 'timer ref))))
+ (defun cancel
+   (((tuple 'timer ref)) (erlang:cancel_timer ref) (tuple 'ok 'cancel))
+   ((_) (tuple 'error 'badarg))))
 
 (erlang
  ;; send_after: a small helper process waits and sends (cube's timer thread wakes
  ;; processes, it does not deliver messages); the value is a fresh reference, as
- ;; Erlang's timer reference. cancel_timer is not there yet (undef).
+ ;; Erlang's timer reference, which the runtime maps to the helper (timer-register),
+ ;; so that cancel_timer can stop it and tell the time that was left.
  (defun send_after
    ((time dest msg) (when (is_integer time) (>= time 0) (is_pid dest))
     (erlang:send_after_ref time dest msg))
@@ -99,9 +117,36 @@
     (erlang:send_after_ref time dest msg))
    ((_ _ _) (error 'badarg)))
  (defun send_after_ref (time dest msg)
-    (let ((ref (make_ref)))
-      (spawn (lambda () (receive (after time (erlang:send dest msg)))))
+    (let* ((ref (make_ref))
+           (pid (spawn (lambda ()
+                         (receive
+                           ('cancel 'ok)
+                           (after time
+                             (erlang:timer-done ref)
+                             (erlang:send dest msg)))))))
+      (erlang:timer-register ref pid time)
       ref))
+ ;; start_timer: as send_after, the message being {timeout, Ref, Msg}.
+ (defun start_timer
+   ((time dest msg) (when (is_integer time) (>= time 0))
+    (let* ((ref (make_ref))
+           (pid (spawn (lambda ()
+                         (receive
+                           ('cancel 'ok)
+                           (after time
+                             (erlang:timer-done ref)
+                             (erlang:send dest (tuple 'timeout ref msg))))))))
+      (erlang:timer-register ref pid time)
+      ref))
+   ((_ _ _) (error 'badarg)))
+ ;; cancel_timer: the milliseconds that were left, or false when the timer has
+ ;; fired or was cancelled already.
+ (defun cancel_timer (ref)
+   (case (erlang:timer-take ref)
+     ((tuple pid left) (erlang:send pid 'cancel) left)
+     ('false 'false)))
+ (defun cancel_timer (ref _opts) (erlang:cancel_timer ref))
+ (defun read_timer (ref) (erlang:timer-left ref))
  ;; spawn_opt with the options link and monitor (others, such as heap sizes, are
  ;; accepted and ignored). The link is made as the process starts (spawn_link); the
  ;; monitor just after it, so a process that is gone by then reports noproc.

@@ -225,6 +225,8 @@ impl LfeProcess {
                     name: name.to_string(),
                     args: args.to_vec(),
                     machine: None,
+                    scope: None,
+                    setting: None,
                 })),
                 pending: VecDeque::new(),
             }),
@@ -407,6 +409,10 @@ struct Script {
     name: String,
     args: Vec<String>,
     machine: Option<(Machine, Scope)>,
+    /// The variables of `script-name`, `script-args` and every `set` so far.
+    scope: Option<Scope>,
+    /// The variables the running form binds when it is a `set`.
+    setting: Option<Vec<crate::atom::Atom>>,
 }
 
 impl Script {
@@ -444,14 +450,34 @@ impl Script {
                 crate::script::Prepared::Nothing => return Ok(exited(ExitReason::Normal, None)),
             }
         }
-        let scope = crate::script::script_scope(&self.name, &self.args);
+        let mut scope = match self.scope.take() {
+            Some(s) => s,
+            None => crate::script::script_scope(&self.name, &self.args),
+        };
+        let step = self.forms_step(rt, budget, used, &mut scope);
+        self.scope = Some(scope);
+        step
+    }
+
+    fn forms_step(
+        &mut self,
+        rt: &mut Runtime,
+        budget: u64,
+        used: &mut u64,
+        scope: &mut Scope,
+    ) -> Result<Step, Exception> {
         loop {
             if let Some((m, _)) = self.machine.as_mut() {
                 let before = m.reductions;
                 let outcome = m.resume(rt, budget.saturating_sub(*used));
                 *used += m.reductions - before;
                 match outcome {
-                    Outcome::Finished(_) => self.machine = None,
+                    Outcome::Finished(v) => {
+                        self.machine = None;
+                        if let Some(vars) = self.setting.take() {
+                            *scope = crate::script::bind_set(scope, vars, &v);
+                        }
+                    }
                     Outcome::Preempted => return Ok(Step::Preempted),
                     Outcome::Wait(d) => return Ok(Step::Wait(d)),
                     Outcome::Error(ex) => return Err(ex),
@@ -468,6 +494,12 @@ impl Script {
             let form = expanded.as_ref().unwrap_or(form);
             if let Some(result) = crate::script::define(rt, form) {
                 result?;
+                continue;
+            }
+            if let Some(set) = crate::script::set_form(rt, form) {
+                let (expr, vars) = set?;
+                self.setting = Some(vars);
+                self.machine = Some((Machine::eval_in(expr, scope.clone()), scope.clone()));
                 continue;
             }
             let expr = rt.compile(form)?;

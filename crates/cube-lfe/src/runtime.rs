@@ -72,6 +72,12 @@ pub struct Runtime {
     /// The process running now (`process.rs`), lent for its slice; `None` for a
     /// script run outside a node.
     pub process: Option<Box<crate::process::ProcSlot>>,
+    /// Timers of `send_after`/`start_timer` not yet fired or cancelled: the helper
+    /// process that will send, and when (see `prelude.lfe`).
+    pub(crate) timers: HashMap<cube_term::Reference, (Term, std::time::Instant)>,
+    /// Timers whose helper fired before it was registered (each is registered
+    /// right after, which removes it from here).
+    pub(crate) timers_fired: std::collections::HashSet<cube_term::Reference>,
 }
 
 const PRELUDE: &str = include_str!("prelude.lfe");
@@ -93,6 +99,8 @@ impl Runtime {
             compiling_module: false,
             path: Vec::new(),
             process: None,
+            timers: HashMap::new(),
+            timers_fired: Default::default(),
         };
         crate::bif::register(&mut rt);
         crate::record::register(&mut rt);

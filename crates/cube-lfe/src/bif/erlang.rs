@@ -308,6 +308,51 @@ pub fn register(rt: &mut Runtime) {
         t => Err(Exception::error_with("badmap", t.clone())),
     });
 
+    // The bookkeeping of `send_after`/`cancel_timer` (prelude.lfe).
+    rt.register("erlang", "timer-register", 3, |rt, a| {
+        let (Term::Ref(r), Term::Int(ms)) = (&a[0], &a[2]) else {
+            return Err(Exception::badarg());
+        };
+        if *ms < 0 {
+            return Err(Exception::badarg());
+        }
+        // The helper may have fired already (it runs as soon as it is spawned).
+        if rt.timers_fired.remove(&**r) {
+            return Ok(Term::atom("ok"));
+        }
+        let now = std::time::Instant::now();
+        let due = now
+            .checked_add(std::time::Duration::from_millis(*ms as u64))
+            .unwrap_or(now + std::time::Duration::from_secs(1 << 30));
+        rt.timers.insert(**r, (a[1].clone(), due));
+        Ok(Term::atom("ok"))
+    });
+    rt.register("erlang", "timer-done", 1, |rt, a| {
+        if let Term::Ref(r) = &a[0] {
+            if rt.timers.remove(&**r).is_none() {
+                rt.timers_fired.insert(**r);
+            }
+        }
+        Ok(Term::atom("ok"))
+    });
+    rt.register("erlang", "timer-take", 1, |rt, a| {
+        let Term::Ref(r) = &a[0] else {
+            return Err(Exception::badarg());
+        };
+        Ok(match rt.timers.remove(&**r) {
+            Some((pid, due)) => Term::tuple(vec![pid, Term::Int(ms_left(due))]),
+            None => Term::atom("false"),
+        })
+    });
+    rt.register("erlang", "timer-left", 1, |rt, a| {
+        let Term::Ref(r) = &a[0] else {
+            return Err(Exception::badarg());
+        };
+        Ok(match rt.timers.get(&**r) {
+            Some((_, due)) => Term::Int(ms_left(*due)),
+            None => Term::atom("false"),
+        })
+    });
     rt.register("erlang", "monotonic_time", 0, |_, _| {
         Ok(Term::Int(monotonic_ns()))
     });
@@ -339,6 +384,12 @@ pub fn register(rt: &mut Runtime) {
     rt.register("erlang", "exit", 1, |_, a| {
         Err(Exception::new(Class::Exit, a[0].clone()))
     });
+}
+
+/// Whole milliseconds from now until `due` (0 once it has passed).
+fn ms_left(due: std::time::Instant) -> i64 {
+    due.saturating_duration_since(std::time::Instant::now())
+        .as_millis() as i64
 }
 
 /// Nanoseconds since a fixed point of this OS process (Erlang's native unit here).
