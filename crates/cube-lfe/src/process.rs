@@ -103,6 +103,8 @@ unsafe impl Send for Shared {}
 struct Owned {
     run: Run,
     pending: VecDeque<Term>,
+    /// The process dictionary (`put`/`get`), made on its first `put`.
+    dict: Option<Box<crate::map::Map>>,
 }
 
 enum Run {
@@ -136,6 +138,8 @@ pub struct ProcSlot {
     pub stop: bool,
     /// What its code holds (for its heap limit).
     pub heap: Arc<ProcHeap>,
+    /// The process dictionary, lent for the slice as `pending` is.
+    pub dict: Option<Box<crate::map::Map>>,
 }
 
 impl ProcSlot {
@@ -182,6 +186,7 @@ impl LfeProcess {
             own: Some(Owned {
                 run: Run::Machine(Machine::apply(fun, args)),
                 pending: VecDeque::new(),
+                dict: None,
             }),
         }
     }
@@ -205,6 +210,7 @@ impl LfeProcess {
                     args,
                 },
                 pending: VecDeque::new(),
+                dict: None,
             }),
         }
     }
@@ -229,6 +235,7 @@ impl LfeProcess {
                     setting: None,
                 })),
                 pending: VecDeque::new(),
+                dict: None,
             }),
         }
     }
@@ -243,6 +250,7 @@ impl LfeProcess {
             own: Some(Owned {
                 run: Run::Shell(Box::new(shell)),
                 pending: VecDeque::new(),
+                dict: None,
             }),
         }
     }
@@ -319,6 +327,7 @@ impl LfeProcess {
             world: world.clone(),
             stop: false,
             heap: self.heap.clone(),
+            dict: own.dict.take(),
         }));
         if let Run::Start { module, fun, args } = &own.run {
             let args: Vec<Term> = args.iter().map(crate::interop::from_msg).collect();
@@ -337,6 +346,7 @@ impl LfeProcess {
         };
         if let Some(slot) = rt.process.take() {
             own.pending = slot.pending;
+            own.dict = slot.dict;
         }
         // No flush: the output is the node's shared buffer, flushed when the node
         // ends (or by line, as the node is set), as Lua processes' output is.

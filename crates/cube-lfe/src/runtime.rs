@@ -78,6 +78,9 @@ pub struct Runtime {
     /// Timers whose helper fired before it was registered (each is registered
     /// right after, which removes it from here).
     pub(crate) timers_fired: std::collections::HashSet<cube_term::Reference>,
+    /// The process dictionary of a script run outside a node (a process's own is
+    /// in its slot).
+    script_dict: Option<Box<crate::map::Map>>,
 }
 
 const PRELUDE: &str = include_str!("prelude.lfe");
@@ -101,6 +104,7 @@ impl Runtime {
             process: None,
             timers: HashMap::new(),
             timers_fired: Default::default(),
+            script_dict: None,
         };
         crate::bif::register(&mut rt);
         crate::record::register(&mut rt);
@@ -132,6 +136,15 @@ impl Runtime {
     /// Defines (or redefines) a top-level function.
     pub fn define(&mut self, name: Atom, lambda: Rc<Lambda>) {
         self.functions.insert((name, lambda.arity), lambda);
+    }
+
+    /// The running process's dictionary (`put`/`get`), made on first use.
+    pub(crate) fn dict(&mut self) -> &mut crate::map::Map {
+        let slot = match self.process.as_deref_mut() {
+            Some(p) => &mut p.dict,
+            None => &mut self.script_dict,
+        };
+        slot.get_or_insert_with(Default::default)
     }
 
     /// Whether code runs in a process (`receive` can wait for messages).

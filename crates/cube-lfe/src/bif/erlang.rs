@@ -353,6 +353,55 @@ pub fn register(rt: &mut Runtime) {
             None => Term::atom("false"),
         })
     });
+    // The process dictionary.
+    rt.register("erlang", "put", 2, |rt, a| {
+        let d = rt.dict();
+        let old = d.get(&a[0]).cloned();
+        *d = d.insert(a[0].clone(), a[1].clone());
+        Ok(old.unwrap_or_else(|| Term::atom("undefined")))
+    });
+    rt.register("erlang", "get", 1, |rt, a| {
+        Ok(rt
+            .dict()
+            .get(&a[0])
+            .cloned()
+            .unwrap_or_else(|| Term::atom("undefined")))
+    });
+    rt.register("erlang", "get", 0, |rt, _| {
+        let pairs = rt
+            .dict()
+            .iter()
+            .map(|(k, v)| Term::tuple(vec![k.clone(), v.clone()]));
+        Ok(Term::list(pairs.collect()))
+    });
+    rt.register("erlang", "get_keys", 0, |rt, _| {
+        Ok(Term::list(
+            rt.dict().iter().map(|(k, _)| k.clone()).collect(),
+        ))
+    });
+    rt.register("erlang", "get_keys", 1, |rt, a| {
+        let keys = rt
+            .dict()
+            .iter()
+            .filter(|(_, v)| exact_equal(v, &a[0]))
+            .map(|(k, _)| k.clone());
+        Ok(Term::list(keys.collect()))
+    });
+    rt.register("erlang", "erase", 1, |rt, a| {
+        let d = rt.dict();
+        let old = d.get(&a[0]).cloned();
+        if old.is_some() {
+            *d = d.remove(&a[0]);
+        }
+        Ok(old.unwrap_or_else(|| Term::atom("undefined")))
+    });
+    rt.register("erlang", "erase", 0, |rt, _| {
+        let d = std::mem::take(rt.dict());
+        let pairs = d
+            .iter()
+            .map(|(k, v)| Term::tuple(vec![k.clone(), v.clone()]));
+        Ok(Term::list(pairs.collect()))
+    });
     rt.register("erlang", "monotonic_time", 0, |_, _| {
         Ok(Term::Int(monotonic_ns()))
     });
