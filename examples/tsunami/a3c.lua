@@ -1,4 +1,5 @@
--- A3C: actor-learner processes under a supervisor, a parameter server (this process).
+-- A3C: actor-learner processes under a supervisor updating shared weights (Hogwild);
+-- this process coordinates.
 -- Midway, half the workers are killed; the supervisor restarts them and they rejoin.
 --   cube-cli run examples/tsunami/a3c.lua [WORKERS] [STEPS]
 local workers = tonumber(arg and arg[1]) or 4
@@ -9,8 +10,8 @@ local r = tsunami.train {
   algo = "a3c", env = "CartPole-v1", workers = workers, steps = steps, seed = 1,
   target = 195,
   a3c = {
-    n_steps = 16, ent_coef = 0.01, lr = 1e-3,      -- the defaults, shown
-    -- Runs in the server after every applied gradient.
+    envs = 8, n_steps = 8, lr = 1e-3,              -- the defaults, shown
+    -- Runs in the coordinator after every update a worker reports.
     on_update = function(info)
       if not killed and info.steps >= steps / 4 then
         killed = true

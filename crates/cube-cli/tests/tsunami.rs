@@ -273,6 +273,31 @@ fn a3c_learns_cartpole() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+#[ignore = "about 10 minutes in a debug build on 2 busy cores; run with --release -- --ignored"]
+fn a3c_solves_cartpole() {
+    // CartPole-v1 solved by the Hogwild actor-learners: mean >= 475 over the last 100
+    // episodes within 500,000 steps (2 workers of 8 environments each).
+    let dir = scratch("a3c-solves");
+    let d = dir.to_str().unwrap();
+    let out = ok(&[
+        "tsunami",
+        "train",
+        "a3c",
+        "CartPole-v1",
+        "--workers",
+        "2",
+        "--steps",
+        "500000",
+        "--target",
+        "475",
+        "--out",
+        d,
+    ]);
+    assert!(out.contains("target reached"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Trains PPO on CartPole-v1 with seed 0 until the mean return of the last 100
 /// episodes reaches `bar`, within `budget` steps.
 fn ppo_reaches(bar: &str, budget: &str) {
