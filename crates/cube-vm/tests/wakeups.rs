@@ -1,4 +1,4 @@
-//! No wake-up is lost when schedulers go to sleep (`idle.rs`): processes woken only from
+//! No wake-up is lost when schedulers go to sleep (the scheduler loop in `node.rs`): processes woken only from
 //! another thread (the timer's), many times, while the schedulers keep running out of
 //! work and sleeping. A lost wake-up leaves a process asleep for good: the main process
 //! then sees its receive time out, and the test fails instead of hanging.
