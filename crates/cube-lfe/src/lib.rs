@@ -105,7 +105,7 @@
 //!   prints parts nested deeper than [`pretty::MAX_NEST`] levels on one line.
 //!
 //! Evaluator:
-//! - Not yet: `timer:send_interval`, Unicode normalisation in `string` (a
+//! - Not yet: Unicode normalisation in `string` (a
 //!   grapheme of several code points counts as several); a call of anything missing
 //!   is an `undef` error. `eval-when-compile` is understood in modules (its
 //!   functions serve the module's macros), not at a script's top level.

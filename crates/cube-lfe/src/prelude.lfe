@@ -101,6 +101,25 @@
                             (apply m f args)))))))
      (erlang:timer-register ref pid time)
      (tuple 'ok (tuple 'timer ref))))
+ ;; send_interval: a helper sends every `time` ms until cancelled or until the
+ ;; destination process ends (it monitors it), as Erlang's interval timers.
+ (defun send_interval (time msg) (timer:send_interval time (self) msg))
+ (defun send_interval
+   ((time dest msg) (when (is_integer time) (>= time 0))
+    (let* ((ref (make_ref))
+           (pid (spawn (lambda ()
+                         (if (is_pid dest) (monitor 'process dest) 'ok)
+                         (timer:interval-loop time dest msg)))))
+      (erlang:timer-register ref pid time)
+      (tuple 'ok (tuple 'timer ref))))
+   ((_ _ _) (tuple 'error 'badarg)))
+ (defun interval-loop (time dest msg)
+   (receive
+     ('cancel 'ok)
+     ((tuple 'DOWN _ 'process _ _) 'ok)
+     (after time
+       (erlang:send dest msg)
+       (timer:interval-loop time dest msg))))
  (defun cancel
    (((tuple 'timer ref)) (erlang:cancel_timer ref) (tuple 'ok 'cancel))
    ((_) (tuple 'error 'badarg))))

@@ -1,0 +1,16 @@
+;; timer:send_interval: messages keep coming until the timer is cancelled.
+(defun show (x) (lfe_io:format "~p~n" (list x)))
+(set (tuple 'ok t) (timer:send_interval 20 'tick))
+(defun ticks
+  ((0) 'done)
+  ((n) (receive ('tick (ticks (- n 1))))))
+(show (ticks 3))
+(show (timer:cancel t))
+(defun drain () (receive ('tick (drain)) (after 100 'drained)))
+(show (drain))
+(show (receive ('tick 'still-ticking) (after 200 'stopped)))
+(set me (self))
+(set (tuple 'ok t2) (timer:send_interval 10 me 'tock))
+(show (receive ('tock 'tock)))
+(timer:cancel t2)
+(show (timer:send_interval 'x 'y))
