@@ -107,8 +107,8 @@
 //! Evaluator:
 //! - Not yet: Unicode normalisation in `string` (a
 //!   grapheme of several code points counts as several); a call of anything missing
-//!   is an `undef` error. `eval-when-compile` is understood in modules (its
-//!   functions serve the module's macros), not at a script's top level.
+//!   is an `undef` error. `eval-when-compile` takes definitions (`defun`, `defmacro`,
+//!   `defrecord`), in modules and scripts; LFE also evaluates other forms there.
 //!   `erlang:send_after/3`, `start_timer/3` and `timer:apply_after/4` run a helper
 //!   process that `cancel_timer` stops;
 //!   `spawn_opt/2,4` knows the options `link` and `monitor`.

@@ -263,12 +263,31 @@ pub(crate) fn script_scope(name: &str, args: &[String]) -> Scope {
     Scope::default().bind(binds)
 }
 
-/// Handles a top-level `defun` or `defmacro`; `None` for any other form.
+/// Handles a top-level `defun`, `defmacro`, `defrecord`, or an `eval-when-compile`
+/// of them (as LFE's shell takes it in a script: its functions serve the macros and
+/// the code after it); `None` for any other form.
 pub(crate) fn define(rt: &mut Runtime, form: &Sexpr) -> Option<Result<()>> {
     let Sexpr::List(items) = form else {
         return None;
     };
     let kind = items.first()?.as_atom()?;
+    if kind == "eval-when-compile" {
+        return Some((|| {
+            for f in &items[1..] {
+                match define(rt, f) {
+                    Some(r) => r?,
+                    // Only definitions (LFE would also evaluate an expression there).
+                    None => {
+                        return Err(Exception::error_with(
+                            "bad_form",
+                            Term::atom("eval-when-compile"),
+                        ))
+                    }
+                }
+            }
+            Ok(())
+        })());
+    }
     if kind == "defrecord" {
         return Some(crate::record::parse(&items[1..]).map(|r| {
             rt.records.insert(r.name, std::rc::Rc::new(r));
