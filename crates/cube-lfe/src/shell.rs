@@ -137,6 +137,7 @@ impl Shell {
         // Ctrl-C while a form runs (also in a `receive` that waits): the form is
         // abandoned, as the real shell's evaluator is when its job is interrupted.
         if cx.interrupted() && self.machine.take().is_some() {
+            self.setting = None;
             let _ = writeln!(rt.out, "** exception exit: interrupted\n");
         }
         loop {
