@@ -69,10 +69,11 @@ fn view(b: &Rc<Binary>, pos: usize, len: usize) -> Term {
     Term::Bin(Binary::view(b, pos as u64 * 8, len as u64 * 8))
 }
 
-fn pos_len(t: &Term) -> Result<(usize, usize)> {
+/// A `{Pos, Len}` argument, as given (checked against the binary by [`part_range`]).
+fn pos_len(t: &Term) -> Result<(i64, i64)> {
     match t {
         Term::Tuple(t) if t.0.len() == 2 => match (&t.0[0], &t.0[1]) {
-            (Term::Int(p), Term::Int(l)) => part_range(*p, *l, usize::MAX),
+            (Term::Int(p), Term::Int(l)) => Ok((*p, *l)),
             _ => Err(Exception::badarg()),
         },
         _ => Err(Exception::badarg()),
@@ -244,7 +245,7 @@ pub fn register(rt: &mut Runtime) {
     rt.register("binary", "part", 2, |_, a| {
         let (bin, bytes) = bin_arg(&a[0])?;
         let (p, l) = pos_len(&a[1])?;
-        let (p, l) = part_range(p as i64, l as i64, bytes.len())?;
+        let (p, l) = part_range(p, l, bytes.len())?;
         Ok(view(bin, p, l))
     });
     rt.register("binary", "part", 3, |_, a| {
@@ -298,7 +299,7 @@ pub fn register(rt: &mut Runtime) {
     rt.register("binary", "bin_to_list", 2, |_, a| {
         let (_, bytes) = bin_arg(&a[0])?;
         let (p, l) = pos_len(&a[1])?;
-        let (p, l) = part_range(p as i64, l as i64, bytes.len())?;
+        let (p, l) = part_range(p, l, bytes.len())?;
         Ok(Term::list(
             bytes[p..p + l]
                 .iter()
