@@ -274,7 +274,7 @@ fn a3c_learns_cartpole() {
 }
 
 #[test]
-#[ignore = "about 10 minutes in a debug build on 2 busy cores; run with --release -- --ignored"]
+#[ignore = "not reliable yet: unseeded Hogwild solved in 113 s in one debug run, ended a CI run at 259 after 500k steps; run with -- --ignored"]
 fn a3c_solves_cartpole() {
     // CartPole-v1 solved by the Hogwild actor-learners: mean >= 475 over the last 100
     // episodes within 500,000 steps (2 workers of 8 environments each).
