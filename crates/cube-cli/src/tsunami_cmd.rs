@@ -33,6 +33,13 @@ pub enum TsunamiCommand {
         /// Actor-learner processes (a3c).
         #[arg(long, default_value_t = 4)]
         workers: u64,
+        /// a3c: also place workers on these nodes (NAME@HOST, comma-separated), in turn
+        /// with this one; they send gradients to a parameter server here. Needs
+        /// `--sname` or `--name`, and the nodes running (`cube-cli node`).
+        #[arg(long, value_name = "NODE,...", value_delimiter = ',')]
+        nodes: Vec<String>,
+        #[command(flatten)]
+        dist: crate::dist::Flags,
     },
     /// Serve gymnasium environments over ZeroMQ for `tsunami.remote(endpoint, id)`:
     /// runs the bridge shipped with cube in python3 (needs pyzmq and gymnasium).
@@ -52,11 +59,13 @@ pub enum TsunamiCommand {
 }
 
 const TRAIN: &str = r#"
-local algo, env, steps, seed, target, out, workers, progress = ...
+local algo, env, steps, seed, target, out, workers, progress, nodes = ...
+local node_list = {}
+for n in nodes:gmatch("[^,]+") do node_list[#node_list + 1] = n end
 local r = tsunami.train{
   algo = algo, env = env, steps = tonumber(steps), seed = tonumber(seed),
   target = tonumber(target), out = out, workers = tonumber(workers),
-  progress = progress == "1",
+  progress = progress == "1", nodes = #node_list > 0 and node_list or nil,
 }
 local mean = r.episodes > 0 and string.format("%.2f", r.mean_return_100) or "- (no episode ended)"
 print(string.format("%s on %s: %d steps, %d episodes, mean return (last 100) %s%s, %.1f s",
@@ -64,6 +73,12 @@ print(string.format("%s on %s: %d steps, %d episodes, mean return (last 100) %s%
 if r.info and r.info.eval_mean then
   print(string.format("frozen after %d learning steps: mean return %.2f over %d evaluation episodes (min %.2f)",
     r.info.learn_steps, r.info.eval_mean, r.info.eval_episodes, r.info.eval_min))
+end
+if #node_list > 0 then
+  local names = {}
+  for n in pairs(r.info.nodes) do names[#names + 1] = n end
+  table.sort(names)
+  for _, n in ipairs(names) do print(string.format("steps on %s: %d", n, r.info.nodes[n])) end
 end
 "#;
 
@@ -86,6 +101,8 @@ pub fn run(cmd: TsunamiCommand) -> u8 {
             target,
             out,
             workers,
+            nodes,
+            dist,
         } => {
             if let Err(e) = std::fs::create_dir_all(&out) {
                 eprintln!("cube-cli: {}: {e}", out.display());
@@ -105,8 +122,13 @@ pub fn run(cmd: TsunamiCommand) -> u8 {
                 out.to_string_lossy().into_owned(),
                 workers.to_string(),
                 progress.to_string(),
+                nodes.join(","),
             ];
-            let code = crate::script::run_eval(TRAIN, &args, crate::script::Options::default());
+            let opts = crate::script::Options {
+                dist,
+                ..Default::default()
+            };
+            let code = crate::script::run_eval(TRAIN, &args, opts);
             if code != 0 {
                 return code;
             }

@@ -20,7 +20,11 @@
 --
 -- Why Hogwild rather than a parameter server: on 2 cores a server that answers every
 -- gradient with the weights serialises the workers behind it, and sending a 9k-number
--- gradient and weights per rollout cost as much as computing them.
+-- gradient and weights per rollout cost as much as computing them. Workers on other
+-- nodes (opts.nodes, `--nodes`) cannot reach the shared storages, so they do go through
+-- a server (a3c.server, on this node), which applies their gradients to the same
+-- shared weights beside the local workers' Hogwild updates. A worker node that goes
+-- away has its workers restarted on this node.
 --
 -- The defaults solve CartPole-v1 (mean >= 475 over the last 100 episodes) with 2
 -- workers in about 150,000 steps (seeds 0-2, BENCHMARKS.md): 8 environments and 8 steps
@@ -52,28 +56,22 @@ local function sizes(n_in, hidden, n_out)
 end
 a3c.sizes = sizes
 
--- One actor-learner: runs in its own process (no upvalues: everything it uses is
--- looked up in the process's own globals). `shared` holds the shared storages:
--- actor, critic (weights), a_state, c_state (optimiser statistics).
-function a3c.worker(coord, env_id, seed, o, n_obs, n_act, shared)
+-- An actor-learner's own part: its networks (flat parameters ap/cp and gradients
+-- ag/cg), its environments and where each stands. learner:rollout(lr) plays n_steps in
+-- each environment with the weights now in ap/cp and leaves the clipped gradient of the
+-- loss in ag/cg; it returns the steps played and the returns of the episodes that
+-- ended. Built inside the worker's process (no upvalues: everything is looked up in
+-- the process's own globals, so it also runs on another node).
+function a3c.learner(env_id, seed, o, n_obs, n_act)
   local U = tsunami._util
   local sz = tsunami.a3c.sizes
-  -- One optimiser step of `params` (shared) with `grads`, on the shared state `st`.
-  local step_fn = o.optimizer == "rmsprop" and optim.rmsprop or optim.adam
-  local function apply(params, grads, st, cfg)
-    step_fn(function() return 0, grads end, params, cfg, st)
-  end
   torch.manualSeed(seed)
   math.randomseed(seed)
   local actor = U.mlp(sz(n_obs, o.hidden, n_act)):add(nn.LogSoftMax())
   local critic = U.mlp(sz(n_obs, o.hidden, 1))
-  local ap, ag = actor:getParameters()
-  local cp, cg = critic:getParameters()
-  local a_cfg = { learningRate = o.lr, alpha = o.rms_alpha, epsilon = o.rms_eps }
-  local c_cfg = { learningRate = o.lr, alpha = o.rms_alpha, epsilon = o.rms_eps }
-  -- Adam's step count is each worker's own; its moments are shared.
-  local a_st = { m = shared.a_state.m, v = shared.a_state.v }
-  local c_st = { m = shared.c_state.m, v = shared.c_state.v }
+  local L = { actor = actor, critic = critic }
+  L.ap, L.ag = actor:getParameters()
+  L.cp, L.cg = critic:getParameters()
   local E, T = o.envs, o.n_steps
   local envs, obs, ep_ret = {}, {}, {}
   for i = 1, E do
@@ -81,17 +79,8 @@ function a3c.worker(coord, env_id, seed, o, n_obs, n_act, shared)
     obs[i] = envs[i]:reset(seed * 64 + i - 1)
     ep_ret[i] = 0
   end
-  local me = process.self()
-  process.send(coord, { tag = "hello", pid = me })
-  while true do
-    if o.anneal then
-      -- The learning rate falls linearly to 0 over the step budget; the coordinator
-      -- keeps the fraction spent in shared.progress.
-      local lr = o.lr * math.max(1 - shared.progress[1], 0)
-      a_cfg.learningRate, c_cfg.learningRate = lr, lr
-    end
-    ap:copy(shared.actor)
-    cp:copy(shared.critic)
+
+  function L.rollout()
     -- Rollout: T steps of E environments, sample k = (t - 1) * E + i.
     local S, A, R, D, episodes = {}, {}, {}, {}, {}
     for t = 1, T do
@@ -152,21 +141,107 @@ function a3c.worker(coord, env_id, seed, o, n_obs, n_act, shared)
       row[A[k]] = row[A[k]] - adv / B
       g[k], gv[k] = row, { (v - ret[k]) / B }
     end
-    ag:zero()
+    L.ag:zero()
     actor:backward(X, torch.Tensor(g))
-    cg:zero()
+    L.cg:zero()
     critic:backward(X, torch.Tensor(gv))
-    U.clip_grad(ag, o.max_grad_norm)
-    U.clip_grad(cg, o.max_grad_norm)
-    apply(shared.actor, ag, a_st, a_cfg)
-    apply(shared.critic, cg, c_st, c_cfg)
-    process.send(coord, { tag = "update", pid = me, steps = B, episodes = episodes })
+    U.clip_grad(L.ag, o.max_grad_norm)
+    U.clip_grad(L.cg, o.max_grad_norm)
+    return B, episodes
+  end
+  return L
+end
+
+-- The shared optimiser: applies gradients to the shared weights with the shared
+-- statistics (Adam's step count is the caller's own; its moments are shared). One per
+-- process that updates the shared weights: each local worker, and the server.
+function a3c.optimiser(o, shared)
+  local step_fn = o.optimizer == "rmsprop" and optim.rmsprop or optim.adam
+  local a_cfg = { learningRate = o.lr, alpha = o.rms_alpha, epsilon = o.rms_eps }
+  local c_cfg = { learningRate = o.lr, alpha = o.rms_alpha, epsilon = o.rms_eps }
+  local a_st = { m = shared.a_state.m, v = shared.a_state.v }
+  local c_st = { m = shared.c_state.m, v = shared.c_state.v }
+  return function(ag, cg)
+    if o.anneal then
+      -- The learning rate falls linearly to 0 over the step budget; the coordinator
+      -- keeps the fraction spent in shared.progress.
+      local lr = o.lr * math.max(1 - shared.progress[1], 0)
+      a_cfg.learningRate, c_cfg.learningRate = lr, lr
+    end
+    step_fn(function() return 0, ag end, shared.actor, a_cfg, a_st)
+    step_fn(function() return 0, cg end, shared.critic, c_cfg, c_st)
+  end
+end
+
+-- A local actor-learner: Hogwild on the shared storages (`shared`: actor, critic
+-- (weights), a_state, c_state (optimiser statistics), progress).
+function a3c.worker(coord, env_id, seed, o, n_obs, n_act, shared)
+  local L = tsunami.a3c.learner(env_id, seed, o, n_obs, n_act)
+  local apply = tsunami.a3c.optimiser(o, shared)
+  local me = process.self()
+  process.send(coord, { tag = "hello", pid = me, node = node.self() })
+  while true do
+    L.ap:copy(shared.actor)
+    L.cp:copy(shared.critic)
+    local steps, episodes = L.rollout()
+    apply(L.ag, L.cg)
+    process.send(coord, { tag = "update", pid = me, steps = steps, episodes = episodes })
+  end
+end
+
+-- An actor-learner on another node, where the shared storages are not: it asks the
+-- server for the weights, plays a rollout, and sends its gradient back; the server's
+-- answer to a gradient is the weights after it. Weights and gradients travel as lists
+-- of numbers (a tensor lives in its node's memory only).
+function a3c.remote_worker(coord, server, env_id, seed, o, n_obs, n_act)
+  local L = tsunami.a3c.learner(env_id, seed, o, n_obs, n_act)
+  local me = process.self()
+  process.send(coord, { tag = "hello", pid = me, node = node.self() })
+  process.send(server, { tag = "pull", pid = me })
+  while true do
+    local w = process.receive(function(m) return type(m) == "table" and m.tag == "weights" end)
+    L.ap:copy(torch.Tensor(w.actor))
+    L.cp:copy(torch.Tensor(w.critic))
+    local steps, episodes = L.rollout()
+    process.send(server, {
+      tag = "grads", pid = me, actor = L.ag:totable(), critic = L.cg:totable(),
+      steps = steps, episodes = episodes,
+    })
+  end
+end
+
+-- The parameter server of the remote workers, on the coordinator's node: applies
+-- their gradients to the shared storages (beside the local workers' Hogwild updates),
+-- reports each as an update to the coordinator, and answers with the weights. A
+-- message that is not a gradient of the right sizes is dropped, not applied.
+function a3c.server(coord, o, shared)
+  local apply = tsunami.a3c.optimiser(o, shared)
+  local na, nc = shared.actor:nElement(), shared.critic:nElement()
+  local function fits(m)
+    return type(m.actor) == "table" and #m.actor == na and type(m.critic) == "table"
+      and #m.critic == nc and type(m.steps) == "number" and type(m.episodes) == "table"
+  end
+  while true do
+    local m = process.receive(function(m)
+      return type(m) == "table" and (m.tag == "grads" or m.tag == "pull")
+    end)
+    if m.tag == "grads" and fits(m) then
+      apply(torch.Tensor(m.actor), torch.Tensor(m.critic))
+      process.send(coord, { tag = "update", pid = m.pid, steps = m.steps, episodes = m.episodes })
+    end
+    if m.tag == "pull" or fits(m) then
+      process.send(m.pid, {
+        tag = "weights", actor = shared.actor:totable(), critic = shared.critic:totable(),
+      })
+    end
   end
 end
 
 -- a3c.train(opts, log) -> the actor network. opts.workers actor-learners;
 -- opts.a3c overrides a3c.defaults, and its on_update(info) (if any) is called in the
--- coordinator after each update a worker reports, with {updates=, steps=, supervisor=}.
+-- coordinator after each update a worker reports, with {updates=, steps=, supervisor=,
+-- nodes=} (nodes: steps by node name so far). opts.nodes: node names to place workers
+-- on too, in turn with this node (a3c.remote_worker, through a3c.server).
 function a3c.train(opts, log)
   local U = tsunami._util
   local o, hook = {}, nil
@@ -187,6 +262,15 @@ function a3c.train(opts, log)
   if o.optimizer ~= "adam" and o.optimizer ~= "rmsprop" then
     error("tsunami.a3c: optimizer must be adam or rmsprop", 0)
   end
+  local nodes = opts.nodes or {}
+  if type(nodes) ~= "table" then error("tsunami.train: nodes must be a list of node names", 0) end
+  for i, n in ipairs(nodes) do
+    if type(n) ~= "string" then error("tsunami.train: nodes[" .. i .. "] must be a node name", 0) end
+    if node.self() == "nonode@nohost" then
+      error("tsunami.a3c: workers on other nodes need this node distributed (--sname or --name)", 0)
+    end
+    if node.ping(n) ~= "pong" then error("tsunami.a3c: node " .. n .. " does not answer", 0) end
+  end
   local _, n_obs, n_act = U.check_env(opts.env)
   local actor = U.mlp(sizes(n_obs, o.hidden, n_act)):add(nn.LogSoftMax())
   local critic = U.mlp(sizes(n_obs, o.hidden, 1))
@@ -200,20 +284,45 @@ function a3c.train(opts, log)
   }
 
   local coord = process.self()
-  local worker = a3c.worker
+  local worker, remote_worker = a3c.worker, a3c.remote_worker
+  -- Workers go round the places: this node, then opts.nodes in turn. The server (for
+  -- remote workers only) is linked to the coordinator: it holds nothing a restart
+  -- would need, and its crash ends training with its error.
+  local places = { false }
+  for _, n in ipairs(nodes) do places[#places + 1] = n end
+  local server
+  if #nodes > 0 then server = process.spawn_link(a3c.server, coord, o, shared) end
   local children = {}
   for i = 1, W do
-    children[i] = {
-      id = "worker" .. i,
-      args = { coord, opts.env, opts.seed * 1000 + i, o, n_obs, n_act, shared },
-      start = function(...) return process.spawn_link(worker, ...) end,
-    }
+    local where = places[(i - 1) % #places + 1]
+    local seed = opts.seed * 1000 + i
+    local here = { coord, opts.env, seed, o, n_obs, n_act, shared }
+    children[i] = { id = "worker" .. i }
+    if where then
+      children[i].args = { coord, server, opts.env, seed, o, n_obs, n_act }
+      -- A worker whose node cannot be reached (gone since training started) is
+      -- restarted on this node instead, so a lost node slows training but never
+      -- stops it.
+      children[i].start = function(...)
+        local pid = node.spawn(where, remote_worker, ...)
+        if pid then
+          process.link(pid)
+          return pid
+        end
+        return process.spawn_link(worker, table.unpack(here))
+      end
+    else
+      children[i].args = here
+      children[i].start = function(...) return process.spawn_link(worker, ...) end
+    end
   end
   -- Killing every worker at once must not exhaust the restart intensity.
   local sup = assert(supervisor.start {
     strategy = "one_for_one", intensity = 4 * W + 10, period = 5, children = children,
   })
 
+  -- Steps by node: which of the places did the work (log.info.nodes).
+  local node_of, by_node = {}, {}
   local steps, updates, seen, n_seen = 0, 0, {}, 0
   local ok, err = pcall(function()
     while not log:done() do
@@ -222,7 +331,10 @@ function a3c.train(opts, log)
       end, o.idle_timeout_ms)
       if not m then error("tsunami.a3c: no worker reported for " .. o.idle_timeout_ms .. " ms", 0) end
       if not seen[m.pid] then seen[m.pid], n_seen = true, n_seen + 1 end
+      if m.tag == "hello" then node_of[m.pid] = m.node end
       if m.tag == "update" then
+        local n = node_of[m.pid] or "?"
+        by_node[n] = (by_node[n] or 0) + m.steps
         -- Episodes are logged at the step count they ended by, spread over the update.
         for _, r in ipairs(m.episodes) do
           log:episode(r, steps + m.steps)
@@ -232,14 +344,18 @@ function a3c.train(opts, log)
         shared.progress[1] = steps / opts.steps
         log:tick(steps)
         updates = updates + 1
-        if hook then hook { updates = updates, steps = steps, supervisor = sup } end
+        if hook then hook { updates = updates, steps = steps, supervisor = sup, nodes = by_node } end
       end
     end
   end)
   supervisor.stop(sup, "normal")
+  if server then
+    process.unlink(server)
+    process.exit(server, "kill")
+  end
   ap:copy(shared.actor)
   cp:copy(shared.critic)
-  log.info = { updates = updates, workers_seen = n_seen }
+  log.info = { updates = updates, workers_seen = n_seen, nodes = by_node }
   if not ok then error(err, 0) end
   return actor
 end

@@ -168,7 +168,7 @@ function U.checkpoint(model, env_id, algo)
   return t
 end
 
--- tsunami.train{algo=, env=, steps=, seed=, target=, out=, workers=, progress=}
+-- tsunami.train{algo=, env=, steps=, seed=, target=, out=, workers=, nodes=, progress=}
 --   -> {steps=, episodes=, mean_return_100=, solved=, wall_s=, policy=<network>}
 function M.train(opts)
   if type(opts) ~= "table" then error("tsunami.train: expected a table of options", 2) end
@@ -177,6 +177,9 @@ function M.train(opts)
     error("tsunami.train: algo must be one of ppo, dqn, a3c, mbrl (got " .. tostring(algo) .. ")", 2)
   end
   if type(opts.env) ~= "string" then error("tsunami.train: env must be an id string", 2) end
+  if opts.nodes ~= nil and algo ~= "a3c" then
+    error("tsunami.train: nodes (workers on other nodes) is for a3c only", 2)
+  end
   local steps = opts.steps or 100000
   if type(steps) ~= "number" or steps < 1 or steps ~= math.floor(steps) or steps > 2 ^ 50 then
     error("tsunami.train: steps must be a positive integer", 2)
