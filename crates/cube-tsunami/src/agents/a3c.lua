@@ -29,8 +29,8 @@
 -- The defaults solve CartPole-v1 (mean >= 475 over the last 100 episodes) with 2
 -- workers in about 150,000 steps (seeds 0-2, BENCHMARKS.md): 8 environments and 8 steps
 -- per rollout, gamma 0.98, advantages normalised per rollout, no entropy bonus, Adam at
--- 1e-3 falling linearly to 0 over the step budget (the coordinator writes the fraction
--- spent into a shared one-element tensor), gradients clipped to norm 0.5. With a fixed
+-- 1e-3 falling linearly to 0 over the step budget (the updating processes add the
+-- steps they spent to a shared one-element tensor), gradients clipped to norm 0.5. With a fixed
 -- rate and RMSProp (SB3's A2C settings) the mean climbed past 300 and fell back.
 --
 -- The loss's gradient on the actor's log-probabilities (written here, nn has no such
@@ -161,10 +161,14 @@ function a3c.optimiser(o, shared)
   local c_cfg = { learningRate = o.lr, alpha = o.rms_alpha, epsilon = o.rms_eps }
   local a_st = { m = shared.a_state.m, v = shared.a_state.v }
   local c_st = { m = shared.c_state.m, v = shared.c_state.v }
-  return function(ag, cg)
+  return function(ag, cg, steps)
+    -- The fraction of the step budget spent, counted by the processes that update the
+    -- weights (not by the coordinator, which hears of an update only after it is made:
+    -- so a single worker's run depends on its seed alone). Two adds at once may lose
+    -- one: the rate then falls a little later, Hogwild's bargain again.
+    shared.progress[1] = shared.progress[1] + steps / o.budget
     if o.anneal then
-      -- The learning rate falls linearly to 0 over the step budget; the coordinator
-      -- keeps the fraction spent in shared.progress.
+      -- The learning rate falls linearly to 0 over the step budget.
       local lr = o.lr * math.max(1 - shared.progress[1], 0)
       a_cfg.learningRate, c_cfg.learningRate = lr, lr
     end
@@ -184,7 +188,7 @@ function a3c.worker(coord, env_id, seed, o, n_obs, n_act, shared)
     L.ap:copy(shared.actor)
     L.cp:copy(shared.critic)
     local steps, episodes = L.rollout()
-    apply(L.ag, L.cg)
+    apply(L.ag, L.cg, steps)
     process.send(coord, { tag = "update", pid = me, steps = steps, episodes = episodes })
   end
 end
@@ -219,14 +223,15 @@ function a3c.server(coord, o, shared)
   local na, nc = shared.actor:nElement(), shared.critic:nElement()
   local function fits(m)
     return type(m.actor) == "table" and #m.actor == na and type(m.critic) == "table"
-      and #m.critic == nc and type(m.steps) == "number" and type(m.episodes) == "table"
+      and #m.critic == nc and type(m.steps) == "number" and m.steps >= 0
+      and m.steps <= o.envs * o.n_steps and type(m.episodes) == "table"
   end
   while true do
     local m = process.receive(function(m)
       return type(m) == "table" and (m.tag == "grads" or m.tag == "pull")
     end)
     if m.tag == "grads" and fits(m) then
-      apply(torch.Tensor(m.actor), torch.Tensor(m.critic))
+      apply(torch.Tensor(m.actor), torch.Tensor(m.critic), m.steps)
       process.send(coord, { tag = "update", pid = m.pid, steps = m.steps, episodes = m.episodes })
     end
     if m.tag == "pull" or fits(m) then
@@ -249,6 +254,7 @@ function a3c.train(opts, log)
   for k, v in pairs(opts.a3c or {}) do
     if k == "on_update" then hook = v else o[k] = v end
   end
+  o.budget = opts.steps
   U.check_options("a3c", o, {
     envs = { 1, 1024, true }, n_steps = { 1, 1e5, true }, gamma = { 0, 1 },
     ent_coef = { -10, 10 }, lr = { 0, 10 }, rms_alpha = { 0, 1 }, rms_eps = { 0, 1 },
@@ -341,7 +347,6 @@ function a3c.train(opts, log)
           if log:done() then break end
         end
         steps = steps + m.steps
-        shared.progress[1] = steps / opts.steps
         log:tick(steps)
         updates = updates + 1
         if hook then hook { updates = updates, steps = steps, supervisor = sup, nodes = by_node } end
