@@ -28,6 +28,9 @@ fn text(b: &[u8]) -> String {
 #[test]
 fn json_in_processes_and_http_handlers() {
     let script = r#"
+      -- Its functions as upvalues travel with handlers and spawned functions (a library
+      -- table, like `string`, cannot: it holds functions).
+      local encode, decode = json.encode, json.decode
       -- A spawned process decodes, changes and encodes.
       local me = process.self()
       process.spawn(function()
@@ -39,10 +42,10 @@ fn json_in_processes_and_http_handlers() {
       -- An HTTP handler (in the connection's process) echoes JSON, with one more field.
       local srv = http.server{listen = "127.0.0.1:0", routes = {
         ["/echo"] = function(req)
-          local ok, v = pcall(json.decode, req.body)
-          if not ok then return {status = 400, body = json.encode({error = v})} end
+          local ok, v = pcall(decode, req.body)
+          if not ok then return {status = 400, body = encode({error = v})} end
           return {headers = {["Content-Type"] = "application/json"},
-                  body = json.encode({got = v, n = #req.body})}
+                  body = encode({got = v, n = #req.body})}
         end}}
       local url = "http://127.0.0.1:" .. srv:port() .. "/echo"
       local r = assert(http.request{method = "POST", url = url, body = '[{"a":"\\u00e9"},[]]', timeout = 10})
@@ -58,14 +61,26 @@ fn json_in_processes_and_http_handlers() {
     assert_eq!(lines.len(), 3, "{stdout}");
     // Object keys come in table order: compare the decoded line, not its bytes.
     let first = lines[0];
-    assert!(first.starts_with('{') && first.contains(r#""sum":6"#), "{first}");
-    assert!(first.contains(r#""empty":[]"#) && first.contains(r#""none":true"#), "{first}");
+    assert!(
+        first.starts_with('{') && first.contains(r#""sum":6"#),
+        "{first}"
+    );
+    assert!(
+        first.contains(r#""empty":[]"#) && first.contains(r#""none":true"#),
+        "{first}"
+    );
     let mut second = lines[1].split('\t');
     assert_eq!(second.next(), Some("200"));
     assert_eq!(second.next(), Some("application/json"));
     let body = second.next().unwrap();
-    assert!(body.contains(r#""got":[{"a":"é"},[]]"#) && body.contains(r#""n":19"#), "{body}");
-    assert_eq!(lines[2], "400\tjson.decode: expected value at byte 4 (end of input)");
+    assert!(
+        body.contains(r#""got":[{"a":"é"},[]]"#) && body.contains(r#""n":19"#),
+        "{body}"
+    );
+    assert_eq!(
+        lines[2],
+        "400\tjson.decode: expected value at byte 4 (end of input)"
+    );
 }
 
 #[test]

@@ -86,11 +86,17 @@ fn encode_chooses_arrays_and_objects_as_documented() {
     assert_eq!(ok("return json.encode(json.empty_array)"), "[]");
     assert_eq!(ok("return json.encode({json.null, 2})"), "[null,2]");
     // A hole, a zero key or extra keys make an object; number keys are quoted.
-    assert_eq!(ok("return json.encode({[1] = 1, [3] = 3})").len(), r#"{"1":1,"3":3}"#.len());
+    assert_eq!(
+        ok("return json.encode({[1] = 1, [3] = 3})").len(),
+        r#"{"1":1,"3":3}"#.len()
+    );
     assert_eq!(ok("return json.encode({[2] = 'b'})"), r#"{"2":"b"}"#);
     assert_eq!(ok("return json.encode({[1.5] = true})"), r#"{"1.5":true}"#);
     assert_eq!(ok("local t = {1, 2} t.x = 1 return #json.encode(t)"), "19");
-    assert_eq!(ok("return json.encode({a = {b = {}}})"), r#"{"a":{"b":{}}}"#);
+    assert_eq!(
+        ok("return json.encode({a = {b = {}}})"),
+        r#"{"a":{"b":{}}}"#
+    );
     // The marker makes an array of 1..#t, whatever else the table holds.
     assert_eq!(
         ok("local t = json.array({1, 2}) t.x = 1 return json.encode(t)"),
@@ -126,7 +132,10 @@ fn numbers_print_exactly() {
             return 'same'"),
         "same"
     );
-    assert_eq!(ok("return json.decode('12345678901234567890')"), "1.2345678901235e+19");
+    assert_eq!(
+        ok("return json.decode('12345678901234567890')"),
+        "1.2345678901235e+19"
+    );
     assert_eq!(ok("return json.decode('-0.5E+2')"), "-50");
     assert_eq!(ok("return json.decode('1e400')"), "inf");
     assert!(err("return json.encode(0/0)").contains("json.encode: cannot encode NaN"));
@@ -140,7 +149,9 @@ fn strings_escape_and_unescape() {
         "\"a\\\"b\\\\c\\n\\t\\u0001\u{7f}/é\""
     );
     assert_eq!(
-        ok(r#"return json.decode('"\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\\u00e9\\u20ac"') == "\"\\/\b\f\n\r\tAé€""#),
+        ok(
+            r#"return json.decode('"\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\\u00e9\\u20ac"') == "\"\\/\b\f\n\r\tAé€""#
+        ),
         "true"
     );
     // A surrogate pair is one code point, four UTF-8 bytes.
@@ -156,7 +167,9 @@ fn strings_escape_and_unescape() {
         "true"
     );
     assert!(err(r#"return json.encode("\255")"#).contains("invalid UTF-8 in string at byte 1"));
-    assert!(err(r#"return json.encode({["a\255"] = 1})"#).contains("invalid UTF-8 in key at byte 2"));
+    assert!(
+        err(r#"return json.encode({["a\255"] = 1})"#).contains("invalid UTF-8 in key at byte 2")
+    );
 }
 
 #[test]
@@ -223,13 +236,25 @@ fn hostile_nesting_is_an_error_not_a_crash() {
         )),
         "true"
     );
-    assert_eq!(ok("return json.encode(json.decode('[[1]]', {max_depth = 2}))"), "[[1]]");
-    assert!(err("return json.decode('[[1]]', {max_depth = 1})").contains("nested deeper than 1 levels at byte 2"));
+    assert_eq!(
+        ok("return json.encode(json.decode('[[1]]', {max_depth = 2}))"),
+        "[[1]]"
+    );
+    assert!(err("return json.decode('[[1]]', {max_depth = 1})")
+        .contains("nested deeper than 1 levels at byte 2"));
     // Encoding a cycle or a deep chain stops at the depth limit.
-    assert!(err("local t = {} t[1] = t return json.encode(t)").contains("json.encode: nested deeper than 1000 tables"));
-    assert!(err("local t = {} for i = 1, 1001 do t = {t} end return json.encode(t)").contains("nested deeper than 1000"));
-    assert_eq!(ok("local t = {} for i = 1, 999 do t = {t} end return #json.encode(t)"), "2000");
-    assert!(err("return json.encode(1, {max_depth = 0})").contains("max_depth must be an integer from 1 to 100000"));
+    assert!(err("local t = {} t[1] = t return json.encode(t)")
+        .contains("json.encode: nested deeper than 1000 tables"));
+    assert!(
+        err("local t = {} for i = 1, 1001 do t = {t} end return json.encode(t)")
+            .contains("nested deeper than 1000")
+    );
+    assert_eq!(
+        ok("local t = {} for i = 1, 999 do t = {t} end return #json.encode(t)"),
+        "2000"
+    );
+    assert!(err("return json.encode(1, {max_depth = 0})")
+        .contains("max_depth must be an integer from 1 to 100000"));
     assert!(err("return json.encode(1, {max_depth = 1e9})").contains("max_depth must be"));
 }
 
@@ -260,4 +285,81 @@ fn big_documents_round_trip_and_are_charged() {
     eval_in(&mut st, "json.encode(json.decode(s))").unwrap();
     let spent2 = 1_000_000_000_000 - st.cx(|cx| cx.budget());
     assert!(spent2 as usize >= 2 * (len / 64 + values), "spent {spent2}");
+}
+
+/// The fuzz target's seeds (fuzz/seeds/json_decode), and bytes of them changed at
+/// random: decode never panics, and whatever decodes encodes to a text that decodes
+/// and encodes to the same length (as `fuzz/fuzz_targets/json_decode.rs` checks).
+#[test]
+fn mutated_seeds_never_panic() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/seeds/json_decode");
+    let mut seeds: Vec<Vec<u8>> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(seeds.len() >= 8);
+    seeds.sort();
+    let mut st = state();
+    st.push_chunk(
+        br#"
+        local s = ...
+        local ok, v = pcall(json.decode, s)
+        if not ok then assert(v:find("json.decode: ", 1, true), v) return 0 end
+        local ok2, t = pcall(json.encode, v)
+        if not ok2 then assert(t:find("infinity", 1, true), t) return 1 end
+        assert(#json.encode(json.decode(t)) == #t)
+        return 2
+        "#,
+        "=harness",
+    )
+    .unwrap();
+    st.cx(|cx| {
+        let f = cx.stack_at(cx.top() - 1);
+        cx.set_global("harness", f)
+    });
+    let mut rng: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let alphabet = b"[]{}\",:0123456789.eE+-truefalsnul \\u\t\x01\xff\xed";
+    let mut outcomes = [0usize; 3];
+    for round in 0..3000 {
+        let mut input = seeds[round % seeds.len()].clone();
+        for _ in 0..(next() % 4 + 1) {
+            let pos = (next() as usize) % (input.len() + 1);
+            let b = alphabet[(next() as usize) % alphabet.len()];
+            match next() % 3 {
+                0 if pos < input.len() => input[pos] = b,
+                1 if pos < input.len() => {
+                    input.remove(pos);
+                }
+                _ => input.insert(pos, b),
+            }
+        }
+        st.cx(|cx| {
+            let h = cx.get_global("harness");
+            cx.push(h);
+            cx.push_str(&input);
+        });
+        match st.pcall(1, 1) {
+            Ok(_) => {
+                let n = st.cx(|cx| {
+                    let v = cx.stack_at(cx.top() - 1).as_num();
+                    cx.set_top(cx.top() - 1);
+                    v
+                });
+                outcomes[n.unwrap() as usize] += 1;
+            }
+            Err(_) => panic!(
+                "{:?}: {}",
+                String::from_utf8_lossy(&input),
+                st.pop_error_message().unwrap_or_default()
+            ),
+        }
+    }
+    // Both paths are taken: texts refused and texts round-tripped.
+    assert!(outcomes[0] > 100 && outcomes[2] > 100, "{outcomes:?}");
 }

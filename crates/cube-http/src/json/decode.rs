@@ -26,9 +26,15 @@ const STRING_BYTES: usize = 32;
 
 /// An array or object being filled.
 enum Frame<'n> {
-    Array { t: TableRef<'n>, n: i64 },
+    Array {
+        t: TableRef<'n>,
+        n: i64,
+    },
     /// An object and the key whose value comes next.
-    Object { t: TableRef<'n>, key: Val<'n> },
+    Object {
+        t: TableRef<'n>,
+        key: Val<'n>,
+    },
 }
 
 pub(super) fn decode<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {

@@ -44,7 +44,10 @@ pub(super) fn encode<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
         max_depth: depth,
     };
     enc.run(cx, v)?;
-    enc.meter.tick(cx, (enc.out.len() / cube_lua::state::BYTES_PER_REDUCTION) as u64)?;
+    enc.meter.tick(
+        cx,
+        (enc.out.len() / cube_lua::state::BYTES_PER_REDUCTION) as u64,
+    )?;
     enc.meter.flush(cx)?;
     cx.reserve(enc.out.len())?;
     let s = cx.new_string(enc.out);
@@ -120,7 +123,12 @@ impl<'n> Encoder<'n> {
 
     /// Writes a scalar, or opens a table and returns its frame (`depth` tables enclose
     /// `v`).
-    fn value(&mut self, cx: &mut Cx<'n>, v: Val<'n>, depth: usize) -> HostResult<'n, Option<Frame<'n>>> {
+    fn value(
+        &mut self,
+        cx: &mut Cx<'n>,
+        v: Val<'n>,
+        depth: usize,
+    ) -> HostResult<'n, Option<Frame<'n>>> {
         self.meter.tick(cx, 1)?;
         if self.out.len() >= self.reserved + RESERVE_STEP {
             // The buffer lives outside the Lua heap: count it before it grows further.
@@ -134,19 +142,21 @@ impl<'n> Encoder<'n> {
             Val::Num(n) => self.number(cx, n)?,
             Val::Str(s) => {
                 let bytes = s.as_bytes();
-                self.meter.tick(cx, (bytes.len() / cube_lua::state::BYTES_PER_REDUCTION) as u64)?;
+                self.meter.tick(
+                    cx,
+                    (bytes.len() / cube_lua::state::BYTES_PER_REDUCTION) as u64,
+                )?;
                 if let Err(at) = write_string(&mut self.out, bytes) {
-                    return Err(self.error(cx, &format!("invalid UTF-8 in string at byte {}", at + 1)));
+                    return Err(
+                        self.error(cx, &format!("invalid UTF-8 in string at byte {}", at + 1))
+                    );
                 }
             }
             Val::LightUserData(p) if p == null_addr() => self.out.extend_from_slice(b"null"),
             Val::LightUserData(p) if p == empty_array_addr() => self.out.extend_from_slice(b"[]"),
             Val::Table(t) => {
                 if depth >= self.max_depth {
-                    let msg = format!(
-                        "nested deeper than {} tables (a cycle?)",
-                        self.max_depth
-                    );
+                    let msg = format!("nested deeper than {} tables (a cycle?)", self.max_depth);
                     return Err(self.error(cx, &msg));
                 }
                 return self.open(cx, t).map(Some);
@@ -173,7 +183,11 @@ impl<'n> Encoder<'n> {
         Ok(match n {
             Some(n) => {
                 self.out.push(b'[');
-                Frame::Array { t, i: 1, n: n as i64 }
+                Frame::Array {
+                    t,
+                    i: 1,
+                    n: n as i64,
+                }
             }
             None => {
                 self.out.push(b'{');
@@ -297,7 +311,14 @@ pub(crate) fn write_string(out: &mut Vec<u8>, s: &[u8]) -> Result<(), usize> {
         out.extend_from_slice(&s[start..i]);
         if e == b'u' {
             const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(b >> 4) as usize],
+                HEX[(b & 15) as usize],
+            ]);
         } else {
             out.extend_from_slice(&[b'\\', e]);
         }

@@ -63,29 +63,36 @@ fn install(cx: &mut Cx<'_>) {
     let array_mt = cx.new_table();
     let name = cx.new_str(b"json.array");
     cx.set_field(array_mt, "__name", name);
-    // The natives find the marker as their upvalue: an identity test per table, and
-    // consistent when a state materializes its image (upvalues are rewritten with it).
-    let marker = [Val::Table(array_mt)];
+    // The natives find the marker in the registry, not as an upvalue: a native with
+    // upvalues cannot travel to another process (`process.spawn` copies a handler's
+    // upvalues, and `local json = require "json"` is one), a plain native can.
+    let reg = cx.registry();
+    cx.set_field(reg, MARKER_KEY, Val::Table(array_mt));
     let funcs: &[(&'static str, HostFn)] = &[
         ("encode", encode::encode),
         ("decode", decode::decode),
         ("array", array),
     ];
-    for &(name, f) in funcs {
-        let v = cx.new_function(name, f, &marker);
-        cx.set_field(module, name, v);
-    }
+    cx.register(module, funcs);
     cx.set_field(module, "null", Val::LightUserData(null_addr()));
-    cx.set_field(module, "empty_array", Val::LightUserData(empty_array_addr()));
+    cx.set_field(
+        module,
+        "empty_array",
+        Val::LightUserData(empty_array_addr()),
+    );
     cx.set_field(module, "array_mt", Val::Table(array_mt));
     cx.set_global("json", Val::Table(module));
     let loaded = cx.loaded_table();
     cx.set_field(loaded, "json", Val::Table(module));
 }
 
-/// The array marker (upvalue 0 of every native here).
-fn array_marker<'n>(cx: &Cx<'n>) -> Option<TableRef<'n>> {
-    cx.upvalue(0).as_table()
+/// The registry key of `json.array_mt`.
+const MARKER_KEY: &str = "cube.json.array_mt";
+
+/// The array marker: one registry lookup per call.
+fn array_marker<'n>(cx: &mut Cx<'n>) -> Option<TableRef<'n>> {
+    let reg = cx.registry();
+    cx.get_field(reg, MARKER_KEY).as_table()
 }
 
 /// `json.array([t])`: `t` (or a new table) marked as an array.
