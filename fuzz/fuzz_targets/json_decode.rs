@@ -35,7 +35,8 @@ fuzz_target!(|data: &[u8]| {
     st.reduction_limit_enabled = true;
     st.budget = 10_000_000;
     st.cx(|cx| cx.set_max_heap(Some(64 << 20)));
-    st.push_chunk(HARNESS.as_bytes(), "=json_decode").expect("the harness compiles");
+    st.push_chunk(HARNESS.as_bytes(), "=json_decode")
+        .expect("the harness compiles");
     st.cx(|cx| {
         cx.push_str(data);
         cx.push(cube_lua::host::Val::Num(depth));
