@@ -19,7 +19,7 @@ pub struct Options {
     pub observer: Option<crate::dashboard::Config>,
 }
 
-/// Opens the standard libraries, `torch`, `tsunami` and `lfe`, minus what untrusted code must
+/// Opens the standard libraries, `torch`, `tsunami`, `json` and `lfe`, minus what untrusted code must
 /// not have in a sandbox (`torch` stays, without `torch.save`/`torch.load`).
 fn setup_state(st: &mut State, sandbox: bool) {
     cube_lua::stdlib::open_libs(st);
@@ -30,6 +30,8 @@ fn setup_state(st: &mut State, sandbox: bool) {
     };
     cube_torch::open(st, torch_access);
     cube_tsunami::lua::open(st);
+    // JSON touches no files or sockets: it stays in a sandbox (unlike `http`).
+    cube_http::json::open(st);
     if !sandbox {
         // Not in a sandbox: LFE code loads modules from files.
         crate::lfe::open_lua(st);

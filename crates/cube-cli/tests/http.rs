@@ -677,9 +677,13 @@ def call(method, url, body=None):
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             text = r.read().decode()
-            return r.status, r.headers["Content-Type"], text and json.loads(text)
+            return r.status, r.headers["Content-Type"], text and canon(text)
     except urllib.error.HTTPError as e:
-        return e.code, e.headers["Content-Type"], json.loads(e.read().decode())
+        return e.code, e.headers["Content-Type"], canon(e.read().decode())
+# Objects' keys come in the server's table order: print them sorted.
+def canon(text):
+    return json.loads(json.dumps(json.loads(text), sort_keys=True))
+print(call("GET", base))
 print(call("POST", base, {{"title": "milk"}}))
 print(call("POST", base, {{"title": "eggs \u00e9"}}))
 print(call("PUT", base + "/1"))
@@ -694,10 +698,11 @@ print(call("POST", base, {{"nope": 1}})[0])
     assert_eq!(
         lines,
         [
-            "(201, 'application/json', {'id': 1, 'title': 'milk', 'done': False})",
-            "(201, 'application/json', {'id': 2, 'title': 'eggs é', 'done': False})",
-            "(200, 'application/json', {'id': 1, 'title': 'milk', 'done': True})",
-            "(200, 'application/json', [{'id': 1, 'title': 'milk', 'done': True}, {'id': 2, 'title': 'eggs é', 'done': False}])",
+            "(200, 'application/json', [])",
+            "(201, 'application/json', {'done': False, 'id': 1, 'title': 'milk'})",
+            "(201, 'application/json', {'done': False, 'id': 2, 'title': 'eggs é'})",
+            "(200, 'application/json', {'done': True, 'id': 1, 'title': 'milk'})",
+            "(200, 'application/json', [{'done': True, 'id': 1, 'title': 'milk'}, {'done': False, 'id': 2, 'title': 'eggs é'}])",
             "(204, None, '')",
             "(404, 'application/json', {'error': 'no todo 1'})",
             "400",

@@ -64,6 +64,7 @@
 
 mod client;
 mod conn;
+pub mod json;
 mod library;
 mod reactor;
 pub mod request;
