@@ -386,13 +386,9 @@ fn mbrl_solves_cartpole(evals: &str) {
 }
 
 #[test]
-fn mbrl_balances_cartpole_after_3000_steps() {
-    mbrl_solves_cartpole("10");
-}
-
-#[test]
-#[ignore = "about 5 minutes in a debug build; run with -- --ignored (faster with --release)"]
 fn mbrl_solves_cartpole_over_100_episodes() {
+    // Learning stops after 1,200 real steps (seed 0); the 100 evaluation episodes plan
+    // 50,000 steps (3 to 6 minutes in a debug build beside other tests).
     mbrl_solves_cartpole("100");
 }
 
