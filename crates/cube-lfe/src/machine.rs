@@ -125,6 +125,8 @@ enum Callee {
     /// A name in scope, a top-level function or an auto-imported BIF.
     Local(Atom, Scope),
     Remote(Atom, Atom),
+    /// An auto-imported BIF known to be what a local call of its name finds.
+    Bif(Native),
 }
 
 /// One running computation: a script's form, a macro expansion, or an LFE process.
@@ -733,6 +735,20 @@ impl Machine {
                 built
             }
             Op::CallLocal(name) => return Ctrl::Apply(Callee::Local(*name, scope), vals),
+            Op::CallBif(name, native) => {
+                // Script and shell code (no module) whose scope has no local function
+                // of the name, with no top-level function of it: the BIF, as the
+                // lookup in `call` would find it, without the lookup.
+                let callee = if scope.module.is_none()
+                    && !rt.bif_shadowed()
+                    && !scope.has_local(*name, vals.len())
+                {
+                    Callee::Bif(*native)
+                } else {
+                    Callee::Local(*name, scope)
+                };
+                return Ctrl::Apply(callee, vals);
+            }
             Op::CallRemote(m, f) => return Ctrl::Apply(Callee::Remote(*m, *f), vals),
             Op::CallDynamic => {
                 let args = vals.split_off(2.min(vals.len()));
@@ -750,7 +766,6 @@ impl Machine {
                 return Ctrl::Apply(Callee::Fun(f), args);
             }
         };
-        let _ = rt;
         match built {
             Ok(v) => Ctrl::Value(v),
             Err(e) => Ctrl::Raise(e),
@@ -827,6 +842,7 @@ impl Machine {
                 undefined_function(name, args.len())
             }
             Callee::Remote(m, f) => self.call_remote(rt, m, f, args),
+            Callee::Bif(native) => self.native(rt, native, args),
         }
     }
 
