@@ -143,6 +143,8 @@ pub struct Machine {
     /// Emptied operand vectors kept for the next call or constructor (most calls'
     /// operands are done with when the call returns: a BIF's, a matched clause's).
     vecs: Vec<Vec<Term>>,
+    /// The reduction count at which the running `resume` stops.
+    stop: u64,
 }
 
 /// How many operand vectors a machine keeps, and the largest it keeps: enough for
@@ -174,12 +176,14 @@ impl Machine {
             reductions: 0,
             spare: None,
             vecs: Vec::new(),
+            stop: 0,
         }
     }
 
     /// Runs for at most `budget` reductions.
     pub fn resume(&mut self, rt: &mut Runtime, budget: u64) -> Outcome {
         let stop = self.reductions.saturating_add(budget);
+        self.stop = stop;
         // The control lives in a local while running and goes back into `self.ctrl`
         // only when `resume` returns (moving it through `self` each step was costly).
         let Some(mut ctrl) = self.ctrl.take() else {
@@ -739,15 +743,23 @@ impl Machine {
                 // Script and shell code (no module) whose scope has no local function
                 // of the name, with no top-level function of it: the BIF, as the
                 // lookup in `call` would find it, without the lookup.
-                let callee = if scope.module.is_none()
-                    && !rt.bif_shadowed()
-                    && !scope.has_local(*name, vals.len())
+                if scope.module.is_some()
+                    || rt.bif_shadowed()
+                    || scope.has_local(*name, vals.len())
                 {
-                    Callee::Bif(*native)
-                } else {
-                    Callee::Local(*name, scope)
-                };
-                return Ctrl::Apply(callee, vals);
+                    return Ctrl::Apply(Callee::Local(*name, scope), vals);
+                }
+                // Called here, with the checks and the reduction of the loop's
+                // `Ctrl::Apply` (which takes it when one of them stops the call),
+                // saving the trip round the loop.
+                if self.reductions >= self.stop
+                    || rt.stop_requested()
+                    || self.frames.len() >= self.max_frames
+                {
+                    return Ctrl::Apply(Callee::Bif(*native), vals);
+                }
+                self.reductions += 1;
+                return self.native(rt, *native, vals);
             }
             Op::CallRemote(m, f) => return Ctrl::Apply(Callee::Remote(*m, *f), vals),
             Op::CallDynamic => {
