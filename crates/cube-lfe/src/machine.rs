@@ -242,7 +242,10 @@ impl Machine {
                             if self.frames.is_empty() {
                                 self.frames = Vec::new();
                             }
-                            self.vecs = Vec::new();
+                            // The kept vectors are freed; the list of them keeps its
+                            // (small) buffer, so a process that waits after every
+                            // message does not grow it again each time.
+                            self.vecs.clear();
                             let deadline = r.deadline;
                             self.ctrl = Some(Ctrl::Receive(r));
                             return Outcome::Wait(deadline);
@@ -743,9 +746,7 @@ impl Machine {
                 // Script and shell code (no module) whose scope has no local function
                 // of the name, with no top-level function of it: the BIF, as the
                 // lookup in `call` would find it, without the lookup.
-                if scope.module.is_some()
-                    || rt.bif_shadowed()
-                    || scope.has_local(*name, vals.len())
+                if scope.module.is_some() || rt.bif_shadowed() || scope.has_local(*name, vals.len())
                 {
                     return Ctrl::Apply(Callee::Local(*name, scope), vals);
                 }

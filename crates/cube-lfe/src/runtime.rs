@@ -148,7 +148,10 @@ impl Runtime {
 
     /// Defines (or redefines) a top-level function.
     pub fn define(&mut self, name: Atom, lambda: Rc<Lambda>) {
-        if self.natives.contains_key(&(Atom::ERLANG, name, lambda.arity)) {
+        if self
+            .natives
+            .contains_key(&(Atom::ERLANG, name, lambda.arity))
+        {
             self.bif_shadowed = true;
         }
         self.functions.insert((name, lambda.arity), lambda);
