@@ -88,6 +88,18 @@ impl Scope {
         Some(Fun::Closure { lambda, scope })
     }
 
+    /// Whether a local function `name/arity` is in scope.
+    pub fn has_local(&self, name: Atom, arity: usize) -> bool {
+        let mut node = self.funs.as_deref();
+        while let Some(n) = node {
+            if n.defs.iter().any(|(m, l)| *m == name && l.arity == arity) {
+                return true;
+            }
+            node = n.next.as_deref();
+        }
+        false
+    }
+
     /// The local function `name/arity`, if one is in scope: its code and the scope
     /// it runs in (what a call needs, without making a `Fun` value).
     pub fn local_target(&self, name: Atom, arity: usize) -> Option<(Rc<Lambda>, Scope)> {

@@ -7,6 +7,7 @@
 use std::rc::Rc;
 
 use crate::atom::Atom;
+use crate::runtime::Native;
 use crate::term::Term;
 
 pub type ExprRef = Rc<Expr>;
@@ -73,6 +74,10 @@ pub enum Op {
     Binary(Rc<[Segment]>),
     /// A call of a function in scope, a top-level function or an auto-imported BIF.
     CallLocal(Atom),
+    /// A [`Op::CallLocal`] whose name and arity were an auto-imported `erlang` BIF
+    /// when compiled: the BIF's function, called directly when nothing in scope
+    /// (a local function, the module's own, a top-level one) takes the name.
+    CallBif(Atom, Native),
     /// `mod:fun`.
     CallRemote(Atom, Atom),
     /// `(call m f args ...)`: the first two operands are the module and function.

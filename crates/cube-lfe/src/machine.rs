@@ -22,7 +22,7 @@ use crate::exception::{Class, Exception};
 use crate::ir::{Clause, Expr, ExprRef, Fail, Lambda, Op};
 use crate::module::Module;
 use crate::pattern::match_pat;
-use crate::runtime::Runtime;
+use crate::runtime::{Native, Runtime};
 use crate::term::Term;
 
 /// The default bound on the frame stack: about a few hundred megabytes at most, and
@@ -125,6 +125,8 @@ enum Callee {
     /// A name in scope, a top-level function or an auto-imported BIF.
     Local(Atom, Scope),
     Remote(Atom, Atom),
+    /// An auto-imported BIF known to be what a local call of its name finds.
+    Bif(Native),
 }
 
 /// One running computation: a script's form, a macro expansion, or an LFE process.
@@ -138,7 +140,17 @@ pub struct Machine {
     /// The box of the last `Select` done with, reused by the next (one allocation
     /// per machine instead of one per call).
     spare: Option<Box<Select>>,
+    /// Emptied operand vectors kept for the next call or constructor (most calls'
+    /// operands are done with when the call returns: a BIF's, a matched clause's).
+    vecs: Vec<Vec<Term>>,
+    /// The reduction count at which the running `resume` stops.
+    stop: u64,
 }
+
+/// How many operand vectors a machine keeps, and the largest it keeps: enough for
+/// the nesting of ordinary code, small enough to be nothing next to a process.
+const SPARE_VECS: usize = 16;
+const SPARE_VEC_CAP: usize = 8;
 
 impl Machine {
     /// A machine that will evaluate `expr` in an empty scope.
@@ -163,12 +175,15 @@ impl Machine {
             max_frames: DEFAULT_MAX_FRAMES,
             reductions: 0,
             spare: None,
+            vecs: Vec::new(),
+            stop: 0,
         }
     }
 
     /// Runs for at most `budget` reductions.
     pub fn resume(&mut self, rt: &mut Runtime, budget: u64) -> Outcome {
         let stop = self.reductions.saturating_add(budget);
+        self.stop = stop;
         // The control lives in a local while running and goes back into `self.ctrl`
         // only when `resume` returns (moving it through `self` each step was costly).
         let Some(mut ctrl) = self.ctrl.take() else {
@@ -227,6 +242,10 @@ impl Machine {
                             if self.frames.is_empty() {
                                 self.frames = Vec::new();
                             }
+                            // The kept vectors are freed; the list of them keeps its
+                            // (small) buffer, so a process that waits after every
+                            // message does not grow it again each time.
+                            self.vecs.clear();
                             let deadline = r.deadline;
                             self.ctrl = Some(Ctrl::Receive(r));
                             return Outcome::Wait(deadline);
@@ -255,7 +274,7 @@ impl Machine {
                 None => Ctrl::Raise(Exception::error_with("unbound_symbol", Term::Atom(*name))),
             },
             Expr::Op(_, args) | Expr::Match { args, .. } => {
-                let mut vals = Vec::with_capacity(args.len());
+                let mut vals = self.take_vec(args.len());
                 match simple_operands(args, &mut vals, &scope) {
                     Err(ex) => Ctrl::Raise(ex),
                     Ok(None) => self.finish(rt, &e, vals, scope),
@@ -534,9 +553,36 @@ impl Machine {
         }
     }
 
+    /// An empty vector for `n` operands, a kept one if there is one.
+    fn take_vec(&mut self, n: usize) -> Vec<Term> {
+        match self.vecs.pop() {
+            Some(mut v) => {
+                v.reserve(n);
+                v
+            }
+            None => Vec::with_capacity(n),
+        }
+    }
+
+    /// Keeps `v` (emptied) for a later `take_vec`, if it is small and few are kept.
+    fn give_vec(&mut self, mut v: Vec<Term>) {
+        if v.capacity() <= SPARE_VEC_CAP && self.vecs.len() < SPARE_VECS {
+            v.clear();
+            self.vecs.push(v);
+        }
+    }
+
+    /// A native's result as the machine's next step; its operands' vector is kept.
+    fn native(&mut self, rt: &mut Runtime, native: Native, args: Vec<Term>) -> Ctrl {
+        let r = native(rt, &args);
+        self.give_vec(args);
+        native_ctrl(r)
+    }
+
     /// Keeps `sel`'s box for the next `Select`, emptied so it holds no values alive.
     fn recycle(&mut self, mut sel: Box<Select>) {
-        sel.subjects = Vec::new();
+        let subjects = std::mem::take(&mut sel.subjects);
+        self.give_vec(subjects);
         sel.scope = Scope::default();
         sel.on_fail = OnFail::FunctionClause;
         self.spare = Some(sel);
@@ -671,6 +717,7 @@ impl Machine {
             Op::Cons => {
                 let tail = vals.pop().unwrap_or_default();
                 let head = vals.pop().unwrap_or_default();
+                self.give_vec(vals);
                 Ok(Term::cons(head, tail))
             }
             Op::List { dotted: false } => Ok(Term::list(vals)),
@@ -678,15 +725,43 @@ impl Machine {
                 let tail = vals.pop().unwrap_or_default();
                 Ok(Term::list_with_tail(vals, tail))
             }
-            Op::Tuple => Ok(Term::tuple(vals)),
+            Op::Tuple => {
+                // A kept vector may be larger than the tuple: the tuple keeps no spare room.
+                vals.shrink_to_fit();
+                Ok(Term::tuple(vals))
+            }
             Op::Map => Ok(crate::convert::make_map(pairs(vals))),
             Op::MapSet { update } => {
                 let rest = vals.split_off(1.min(vals.len()));
                 let map = vals.pop().unwrap_or_default();
                 crate::bif::maps::set_pairs(&map, pairs(rest), *update)
             }
-            Op::Binary(specs) => crate::binary::build(specs, &vals),
+            Op::Binary(specs) => {
+                let built = crate::binary::build(specs, &vals);
+                self.give_vec(vals);
+                built
+            }
             Op::CallLocal(name) => return Ctrl::Apply(Callee::Local(*name, scope), vals),
+            Op::CallBif(name, native) => {
+                // Script and shell code (no module) whose scope has no local function
+                // of the name, with no top-level function of it: the BIF, as the
+                // lookup in `call` would find it, without the lookup.
+                if scope.module.is_some() || rt.bif_shadowed() || scope.has_local(*name, vals.len())
+                {
+                    return Ctrl::Apply(Callee::Local(*name, scope), vals);
+                }
+                // Called here, with the checks and the reduction of the loop's
+                // `Ctrl::Apply` (which takes it when one of them stops the call),
+                // saving the trip round the loop.
+                if self.reductions >= self.stop
+                    || rt.stop_requested()
+                    || self.frames.len() >= self.max_frames
+                {
+                    return Ctrl::Apply(Callee::Bif(*native), vals);
+                }
+                self.reductions += 1;
+                return self.native(rt, *native, vals);
+            }
             Op::CallRemote(m, f) => return Ctrl::Apply(Callee::Remote(*m, *f), vals),
             Op::CallDynamic => {
                 let args = vals.split_off(2.min(vals.len()));
@@ -704,7 +779,6 @@ impl Machine {
                 return Ctrl::Apply(Callee::Fun(f), args);
             }
         };
-        let _ = rt;
         match built {
             Ok(v) => Ctrl::Value(v),
             Err(e) => Ctrl::Raise(e),
@@ -729,7 +803,7 @@ impl Machine {
                     Fun::Global { name, .. } => match rt.function(*name, args.len()) {
                         Some(l) => self.enter(l.clauses.clone(), args, Scope::default()),
                         None => match rt.native(Atom::ERLANG, *name, args.len()) {
-                            Some(native) => native_ctrl(native(rt, &args)),
+                            Some(native) => self.native(rt, native, args),
                             None => undefined_function(*name, args.len()),
                         },
                     },
@@ -771,7 +845,7 @@ impl Machine {
                     return self.enter(l.clauses.clone(), args, Scope::default());
                 }
                 if let Some(native) = rt.native(Atom::ERLANG, name, args.len()) {
-                    return native_ctrl(native(rt, &args));
+                    return self.native(rt, native, args);
                 }
                 if is_apply(Atom::ERLANG, name, args.len())
                     || is_prelude_bif(name.name(), args.len())
@@ -781,6 +855,7 @@ impl Machine {
                 undefined_function(name, args.len())
             }
             Callee::Remote(m, f) => self.call_remote(rt, m, f, args),
+            Callee::Bif(native) => self.native(rt, native, args),
         }
     }
 
@@ -816,7 +891,7 @@ impl Machine {
             return self.enter(l.clauses.clone(), args, Scope::default());
         }
         if let Some(native) = rt.native(m, f, args.len()) {
-            return native_ctrl(native(rt, &args));
+            return self.native(rt, native, args);
         }
         match rt.autoload(m) {
             Ok(Some(module)) => self.call_exported(&module, f, args),

@@ -53,6 +53,9 @@ pub struct Runtime {
     functions: Table<(Atom, usize), Rc<Lambda>>,
     library: Table<(Atom, Atom, usize), Rc<Lambda>>,
     natives: Table<(Atom, Atom, usize), Native>,
+    /// Set (for good) once a top-level function takes an `erlang` BIF's name and
+    /// arity: calls compiled as [`crate::ir::Op::CallBif`] then look the name up.
+    bif_shadowed: bool,
     /// User macros: name -> a fun of one argument, the list of the call's arguments.
     pub macros: HashMap<Atom, Term>,
     /// Records defined so far.
@@ -94,6 +97,7 @@ impl Runtime {
             functions: Table::default(),
             library: Table::default(),
             natives: Table::default(),
+            bif_shadowed: false,
             macros: HashMap::new(),
             records: HashMap::new(),
             out,
@@ -115,8 +119,17 @@ impl Runtime {
     }
 
     pub fn register(&mut self, module: &str, name: &str, arity: usize, f: Native) {
-        self.natives
-            .insert((Atom::new(module), Atom::new(name), arity), f);
+        let key = (Atom::new(module), Atom::new(name), arity);
+        if key.0 == Atom::ERLANG && self.functions.contains_key(&(key.1, arity)) {
+            self.bif_shadowed = true;
+        }
+        self.natives.insert(key, f);
+    }
+
+    /// Whether a top-level function has the name and arity of an `erlang` BIF (then
+    /// an unqualified call of it finds the function, not the BIF).
+    pub fn bif_shadowed(&self) -> bool {
+        self.bif_shadowed
     }
 
     pub fn native(&self, m: Atom, f: Atom, arity: usize) -> Option<Native> {
@@ -135,6 +148,12 @@ impl Runtime {
 
     /// Defines (or redefines) a top-level function.
     pub fn define(&mut self, name: Atom, lambda: Rc<Lambda>) {
+        if self
+            .natives
+            .contains_key(&(Atom::ERLANG, name, lambda.arity))
+        {
+            self.bif_shadowed = true;
+        }
         self.functions.insert((name, lambda.arity), lambda);
     }
 
@@ -306,6 +325,10 @@ impl MacroHost for Runtime {
     fn expand_macro(&mut self, mac: &Term, args: Term) -> Result<Term> {
         let mut m = Machine::apply(mac.clone(), vec![args]);
         m.run_bounded(self, MACRO_BUDGET)
+    }
+
+    fn bif(&self, name: Atom, arity: usize) -> Option<Native> {
+        self.native(Atom::ERLANG, name, arity)
     }
 }
 

@@ -67,6 +67,12 @@ pub const MAX_EXPANSIONS: usize = 100_000;
 /// arguments and returns the expansion.
 pub trait MacroHost {
     fn expand_macro(&mut self, mac: &Term, args: Term) -> Result<Term>;
+
+    /// The auto-imported `erlang` BIF `name/arity`, if there is one, for a call
+    /// compiled to call it directly ([`Op::CallBif`]).
+    fn bif(&self, _name: Atom, _arity: usize) -> Option<crate::runtime::Native> {
+        None
+    }
 }
 
 /// Compiles forms, expanding the user macros in `macros` (name -> fun of one
@@ -223,7 +229,12 @@ impl<'a> Compiler<'a> {
     }
 
     fn call(&mut self, name: &str, args: Vec<ExprRef>) -> ExprRef {
-        Rc::new(Expr::Op(Op::CallLocal(Atom::new(name)), args))
+        let name = Atom::new(name);
+        let op = match self.host.bif(name, args.len()) {
+            Some(native) => Op::CallBif(name, native),
+            None => Op::CallLocal(name),
+        };
+        Rc::new(Expr::Op(op, args))
     }
 
     /// A list form `(head args ...)`.
