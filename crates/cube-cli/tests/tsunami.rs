@@ -214,6 +214,50 @@ fn bad_input_is_a_clear_error() {
 }
 
 #[test]
+fn environments_as_processes_step_as_the_built_in_ones() {
+    // tsunami.spawn_env: one environment in a process of its own, stepped by messages,
+    // gives what the environment gives in the caller's process; make_async_vec's copies
+    // (one process each, stepped all at once) give what make_vec's give, autoresets
+    // included (200 steps of CartPole with short episodes).
+    let code = r#"
+local env = tsunami.spawn_env("CartPole-v1")
+local ref = tsunami.make("CartPole-v1")
+local a, b = env:reset(5), ref:reset(5)
+for t = 1, 30 do
+  local act = t % 2
+  local o1, r1, te1, tr1 = env:step(act)
+  local o2, r2, te2, tr2 = ref:step(act)
+  for i = 1, 4 do assert(o1[i] == o2[i]) end
+  assert(r1 == r2 and te1 == te2 and tr1 == tr2)
+end
+assert(env.action_space.n == 2 and env.observation_space.shape[1] == 4 and env.max_episode_steps == 500)
+local ok, err = pcall(env.step, env, 7)
+assert(not ok and err:find("action must be an integer from 0 to 1", 1, true), err)
+-- The environment's process went on after the error.
+assert(#env:step(0) == 4)
+local av, sv = tsunami.make_async_vec("CartPole-v1", 4), tsunami.make_vec("CartPole-v1", 4)
+local o1, o2 = av:reset(11), sv:reset(11)
+for t = 1, 200 do
+  local acts = {t % 2, 1, 0, math.floor(t / 3) % 2}
+  local x1, r1, te1, tr1 = av:step(acts)
+  local x2, r2, te2, tr2 = sv:step(acts)
+  for i = 1, 4 do
+    for j = 1, 4 do assert(x1[i][j] == x2[i][j], t .. " " .. i) end
+    assert(r1[i] == r2[i] and te1[i] == te2[i] and tr1[i] == tr2[i], t .. " flags " .. i)
+  end
+end
+assert(av.num_envs == 4 and av.single_action_space.n == 2)
+av:close(); env:close()
+ok, err = pcall(tsunami.spawn_env, "Nope-v0")
+assert(not ok and err:find("no environment 'Nope-v0'", 1, true), err)
+ok, err = pcall(av.step, av, {1, 1})
+assert(not ok and err:find("2 actions for 4 environments", 1, true), err)
+print("ok")
+"#;
+    assert_eq!(ok(&["eval", code]).trim(), "ok");
+}
+
+#[test]
 fn a3c_goes_on_when_half_its_workers_are_killed() {
     // Four actor-learners under a supervisor; after 20 applied gradients the server
     // kills two of them. The supervisor restarts them, they ask for the weights again,

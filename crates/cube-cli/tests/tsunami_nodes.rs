@@ -216,3 +216,33 @@ fn bad_node_options_are_clear_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn an_environment_process_runs_on_another_node() {
+    // tsunami.spawn_env(id, {node=}): the environment steps there, as it does here.
+    let c = Cluster::new();
+    let (_node, worker) = c.worker_node();
+    let script = c.dir.join("env.lua");
+    std::fs::write(
+        &script,
+        r#"
+local w = arg[1]
+local env = tsunami.spawn_env("Acrobot-v1", {node = w})
+assert(env.node == w and node.self() ~= w, env.node)
+local ref = tsunami.make("Acrobot-v1")
+local o1, o2 = env:reset(3), ref:reset(3)
+for t = 1, 50 do
+  o1 = env:step(t % 3)
+  o2 = ref:step(t % 3)
+end
+for i = 1, 6 do assert(o1[i] == o2[i], i) end
+env:close()
+local ok, err = pcall(tsunami.spawn_env, "CartPole-v1", {node = "nobody@nohost"})
+assert(not ok and err:find("node nobody@nohost", 1, true), err)
+print("same after 50 steps")
+"#,
+    )
+    .unwrap();
+    let (output, _) = c.run(&["run"], &[script.to_str().unwrap(), &worker]);
+    assert!(stdout(&output).contains("same after 50 steps"));
+}

@@ -14,6 +14,8 @@
 //!   helpers the learners share (`tsunami._util`).
 //! - `ppo.lua`, `dqn.lua`, `a3c.lua`, `mbrl.lua`: the learners (mbrl plans with the
 //!   Rust planner of `planner.rs`).
+//! - `procenv.lua`: `tsunami.spawn_env` and `tsunami.make_async_vec`, environments
+//!   as processes (one request, one reply per step, as gymnasium's AsyncVectorEnv).
 //! - `remote.lua`: `tsunami.remote`, gymnasium environments through the bridge
 //!   (`python/gym_server.py`) over the `zmq` library, with a small JSON codec.
 
@@ -30,7 +32,7 @@ struct Chunk {
     proto: OnceLock<Result<Arc<Proto>, String>>,
 }
 
-static CHUNKS: [Chunk; 6] = [
+static CHUNKS: [Chunk; 7] = [
     Chunk {
         name: "=tsunami/common.lua",
         source: include_str!("agents/common.lua"),
@@ -59,6 +61,12 @@ static CHUNKS: [Chunk; 6] = [
         name: "=tsunami/mbrl.lua",
         source: include_str!("agents/mbrl.lua"),
         keys: &["mbrl"],
+        proto: OnceLock::new(),
+    },
+    Chunk {
+        name: "=tsunami/procenv.lua",
+        source: include_str!("agents/procenv.lua"),
+        keys: &["spawn_env", "make_async_vec"],
         proto: OnceLock::new(),
     },
     Chunk {
