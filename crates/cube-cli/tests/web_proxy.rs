@@ -177,6 +177,31 @@ fn the_proxy_balances_round_robin_and_gives_502_for_failing_backends() {
 }
 
 #[test]
+fn a_backend_that_does_not_answer_gives_504_after_the_timeout() {
+    // A backend that takes the connection and the request and never says a word: the
+    // proxy's request to it times out (10 s) and the client gets 504 naming it.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_addr = format!("127.0.0.1:{}", silent.local_addr().unwrap().port());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in silent.incoming() {
+            held.push(s); // kept open, never written to
+        }
+    });
+    let proxy = start(&["127.0.0.1:0", "0", &silent_addr]);
+    assert_eq!(proxy.backends, [silent_addr.clone()]);
+    let got = requests(proxy.port, 1);
+    assert_eq!(got.len(), 1, "{got:?}");
+    let (status, backend, body) = &got[0];
+    assert_eq!(*status, 504, "{got:?}");
+    assert_eq!(backend, &silent_addr);
+    assert!(
+        body.starts_with(&format!("bad gateway: backend {silent_addr}: timeout")),
+        "{body}"
+    );
+}
+
+#[test]
 fn parallel_clients_are_spread_evenly_over_the_workers() {
     let proxy = start(&["127.0.0.1:0", "4"]);
     // 4 client connections at once, 10 requests each: the balancer hands out the
