@@ -11,7 +11,7 @@
 --                   terminated=, truncated=} | {tag="env_reply", env=, n=, ok=false, err=}
 -- An error of the environment (a bad action, a step before reset) comes back as the
 -- caller's Lua error; the environment's process goes on. It is linked to the process
--- that spawned it, so neither outlives the other, and a reply that does not come
+-- that spawned it and monitors it, so it never outlives it, and a reply that does not come
 -- within opts.timeout_ms (default 10 s) is an error, not a hang.
 local M = ...
 
@@ -29,9 +29,14 @@ local function serve(owner, id)
     max_episode_steps = env.max_episode_steps,
     action_space = a, observation_space = o,
   })
+  -- A link carries no normal exit: the environment watches its owner as well, so it
+  -- ends when the owner does, however it ends.
+  process.monitor(owner)
   while true do
-    local m = process.receive(function(m) return type(m) == "table" and m.tag == "env" end)
-    if m.op == "close" then return end
+    local m = process.receive(function(m)
+      return type(m) == "table" and (m.tag == "env" or (m.tag == "DOWN" and m.pid == owner))
+    end)
+    if m.tag == "DOWN" or m.op == "close" then return end
     local ok2, obs, reward, terminated, truncated
     if m.op == "reset" then
       ok2, obs = pcall(env.reset, env, m.seed)
