@@ -27,6 +27,7 @@ fuzz_target!(|data: &[u8]| {
                     let _ = req.head.keep_alive();
                 }
                 Ok(Progress::Continue) => {}
+                Ok(Progress::Head(_)) => return,
                 Ok(Progress::NeedMore) => break,
                 Err(rej) => {
                     assert!((400..=505).contains(&rej.status()));

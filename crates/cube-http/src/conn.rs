@@ -3,9 +3,17 @@
 //! natives block only that process: reads and writes are non-blocking, and on
 //! `EAGAIN` the process arms the socket in the reactor and suspends until it is
 //! ready or a timeout of [`Limits`] passes.
+//!
+//! A streamed request body (`Limits::stream`) is read by the handler through
+//! `conn:piece` (or whole through `conn:body` for a route that does not stream); the
+//! `100 Continue` a client waits for goes out at the first of those calls. What a
+//! handler leaves unread is drained by the next `conn:read`, up to [`DRAIN_MAX`]
+//! bytes; a response that knows it cannot be followed by a reusable connection (a
+//! `100 Continue` never sent, or more than [`DRAIN_MAX`] announced still to come)
+//! says `Connection: close`.
 
 use crate::reactor::{Interest, Reactor};
-use crate::request::{Limits, Progress, Reader, Reject, Request};
+use crate::request::{Head, Limits, Piece, Progress, Reader, Reject};
 use crate::response;
 use crate::tls::{ServerStream, Stream};
 use cube_lua::host::{Cx, HostResult, TableRef, Val};
@@ -19,6 +27,15 @@ use std::time::Instant;
 
 /// Bytes read from the socket at a time: what the reader may hold beyond its limits.
 const READ_CHUNK: usize = 16 * 1024;
+
+/// Bytes of a streamed body the handler left unread that are read and dropped to keep
+/// the connection (as Go's server does, 256 KiB); beyond them it closes.
+pub(crate) const DRAIN_MAX: usize = 256 * 1024;
+
+/// `conn:piece()`'s default and largest `max` (a piece is also never more than what
+/// one read brought in).
+const PIECE_DEFAULT: usize = 64 * 1024;
+const PIECE_MAX: usize = 16 * 1024 * 1024;
 
 pub(crate) struct Conn {
     stream: Option<ServerStream>,
@@ -46,6 +63,15 @@ pub(crate) struct Conn {
     /// The current request's WebSocket upgrade: its accept key, or the status that
     /// refuses it; `None` if it asked for none.
     ws_accept: Option<Result<String, (u16, &'static str)>>,
+    /// A response to the current request has begun (a `100 Continue` may no longer
+    /// go out).
+    responded: bool,
+    /// Dropping the rest of a streamed body: a timeout is a quiet close, as the
+    /// response went out already; `drained` bytes so far.
+    draining: bool,
+    drained: usize,
+    /// `conn:body()`'s bytes so far (it may block between pieces).
+    whole: Vec<u8>,
 }
 
 impl Conn {
@@ -82,6 +108,10 @@ impl Conn {
             head_only: false,
             chunked: false,
             ws_accept: None,
+            responded: false,
+            draining: false,
+            drained: 0,
+            whole: Vec::new(),
         })
     }
 
@@ -99,6 +129,28 @@ impl Conn {
             let _ = s.write(&response::error_response(status));
         }
         self.close();
+    }
+
+    /// A new request's head is in: what its response depends on.
+    fn begin(&mut self, head: &Head) {
+        self.head_started = None;
+        self.body_started = None;
+        self.keep = head.keep_alive();
+        self.minor = head.minor;
+        self.head_only = head.method == "HEAD";
+        self.ws_accept = crate::ws::check_upgrade(head);
+        self.responded = false;
+        self.draining = false;
+    }
+
+    /// Says `100 Continue` if the client of a streamed body waits for it (before any
+    /// response, else the interim answer would follow the final one).
+    fn send_continue(&mut self) {
+        if !self.responded && self.reader.take_continue() {
+            if let Some(s) = &mut self.stream {
+                let _ = s.write(b"HTTP/1.1 100 Continue\r\n\r\n");
+            }
+        }
     }
 
     fn arm(&self, what: Interest, waker: io_wait::Waker) -> std::io::Result<()> {
@@ -120,7 +172,7 @@ impl Conn {
             (t + self.limits.header_timeout, false)
         } else {
             let t = *self.body_started.get_or_insert(now);
-            (t + self.limits.body_timeout, false)
+            (t + self.limits.body_timeout, self.draining)
         }
     }
 }
@@ -150,26 +202,46 @@ fn nil_err<'n>(cx: &mut Cx<'n>, msg: &str) -> HostResult<'n, Ret> {
 }
 
 /// `conn:read()`: the next request as a table, or `nil, why` ("closed", "timeout",
-/// or "rejected NNN" after answering a bad request with that status and closing).
+/// or "rejected NNN" after answering a bad request with that status and closing). With
+/// `Limits::stream`, a request with a body comes without `body`: its pieces follow
+/// through `conn:piece`.
 pub(crate) fn read<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     let _retry = io_wait::take_retry(cx);
-    with_conn(cx, a, |cx, c| {
-        let mut chunk = [0u8; READ_CHUNK];
-        loop {
+    with_conn(cx, a, |cx, c| loop {
+        if c.reader.streaming() {
+            // The last handler left its streamed body (partly) unread: drop the rest,
+            // within DRAIN_MAX, to reach the next request.
+            if !c.draining {
+                c.draining = true;
+                c.drained = 0;
+                c.body_started = None;
+            }
+            match c.reader.next_piece(READ_CHUNK, &c.limits) {
+                Ok(Piece::Data(d)) => {
+                    c.drained += d.len();
+                    if c.drained > DRAIN_MAX {
+                        c.close();
+                        return nil_err(cx, "closed");
+                    }
+                    continue;
+                }
+                Ok(Piece::End) => continue,
+                Ok(Piece::NeedMore) => {}
+                Err(_) => {
+                    // The response went out already: no second one, just the end.
+                    c.close();
+                    return nil_err(cx, "closed");
+                }
+            }
+        } else {
             match c.reader.next(&c.limits) {
                 Ok(Progress::Done(req)) => {
-                    c.head_started = None;
-                    c.body_started = None;
-                    c.keep = req.head.keep_alive();
-                    c.minor = req.head.minor;
-                    c.head_only = req.head.method == "HEAD";
-                    c.ws_accept = crate::ws::check_upgrade(&req.head);
-                    let t = request_table(cx, &req)?;
-                    if c.ws_accept.is_some() {
-                        cx.set_field(t, "websocket", Val::Bool(true));
-                    }
-                    cx.push(Val::Table(t));
-                    return Ok(Ret::Values(1));
+                    c.begin(&req.head);
+                    return push_request(cx, c, &req.head, Some(&req.body));
+                }
+                Ok(Progress::Head(head)) => {
+                    c.begin(&head);
+                    return push_request(cx, c, &head, None);
                 }
                 Ok(Progress::Continue) => {
                     if let Some(s) = &mut c.stream {
@@ -178,64 +250,183 @@ pub(crate) fn read<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
                     continue;
                 }
                 Ok(Progress::NeedMore) => {}
+                Err(rej) => return rejected(cx, c, rej),
+            }
+        }
+        if let Some(r) = fill(cx, c)? {
+            return Ok(r);
+        }
+    })
+}
+
+fn push_request<'n>(
+    cx: &mut Cx<'n>,
+    c: &Conn,
+    head: &Head,
+    body: Option<&[u8]>,
+) -> HostResult<'n, Ret> {
+    let t = request_table(cx, head, body)?;
+    if c.ws_accept.is_some() {
+        cx.set_field(t, "websocket", Val::Bool(true));
+    }
+    cx.push(Val::Table(t));
+    Ok(Ret::Values(1))
+}
+
+/// Answers a refused request (or body) with its status, closes, and returns
+/// `nil, "rejected NNN[: why]"`.
+fn rejected<'n>(cx: &mut Cx<'n>, c: &mut Conn, rej: Reject) -> HostResult<'n, Ret> {
+    let status = rej.status();
+    c.refuse(status);
+    let why = match rej {
+        Reject::Bad(m) => format!("rejected {status}: {m}"),
+        _ => format!("rejected {status}"),
+    };
+    nil_err(cx, &why)
+}
+
+/// Reads once from the socket into the reader: `None` when bytes came (make progress
+/// again), `Some(ret)` when the call is over: the client left (`nil, "closed"`), a
+/// deadline passed (408 and close, or a quiet close; `nil, "timeout"`), or the
+/// process blocks until the socket is readable.
+fn fill<'n>(cx: &mut Cx<'n>, c: &mut Conn) -> HostResult<'n, Option<Ret>> {
+    let mut chunk = [0u8; READ_CHUNK];
+    loop {
+        let Some(s) = &mut c.stream else {
+            return nil_err(cx, "closed").map(Some);
+        };
+        match s.read(&mut chunk) {
+            Ok(0) => {
+                c.close();
+                return nil_err(cx, "closed").map(Some);
+            }
+            Ok(n) => {
+                cx.charge_bytes(n)?;
+                c.reader.feed(&chunk[..n]);
+                return Ok(None);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                let now = Instant::now();
+                let (deadline, quiet) = c.read_deadline(now);
+                if now >= deadline {
+                    if quiet {
+                        c.close();
+                    } else {
+                        c.refuse(408);
+                    }
+                    return nil_err(cx, "timeout").map(Some);
+                }
+                let Some(w) = io_wait::block(cx, Some(deadline)) else {
+                    return Err(cx.rt_error("http: connections are served by processes"));
+                };
+                if let Err(e) = c.arm(Interest::Read, w) {
+                    c.close();
+                    return nil_err(cx, &e.to_string()).map(Some);
+                }
+                return Ok(Some(Ret::Block));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                c.close();
+                return nil_err(cx, &e.to_string()).map(Some);
+            }
+        }
+    }
+}
+
+/// `conn:piece([max])`: the next piece of the current request's streamed body (a
+/// string of at most `max` bytes, default 64 KiB), `nil` at its end (or when no body
+/// streams), or `nil, why` when it cannot go on: "rejected 413" (over
+/// `max_stream_bytes`) or "rejected 400: ..." (bad chunk framing), answered and
+/// closed; "timeout" (no byte for `body_timeout`: 408 and closed); "closed" (the
+/// client left). The body timeout runs per call, from when it starts waiting.
+pub(crate) fn piece<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let retry = io_wait::take_retry(cx);
+    let max = match cx.arg(a, 2) {
+        Val::Nil => PIECE_DEFAULT,
+        _ => cx.check_integer(a, 2)?.clamp(1, PIECE_MAX as i64) as usize,
+    };
+    with_conn(cx, a, |cx, c| {
+        if retry.is_none() {
+            c.body_started = None;
+        }
+        loop {
+            if c.responded && c.reader.continue_owed() {
+                return nil_err(cx, "closed: the body was not asked for before responding");
+            }
+            c.send_continue();
+            cx.reserve(max.min(c.reader.buffered()))?;
+            match c.reader.next_piece(max, &c.limits) {
+                Ok(Piece::Data(d)) => {
+                    let v = cx.new_string(d);
+                    cx.push(v);
+                    return Ok(Ret::Values(1));
+                }
+                Ok(Piece::End) => {
+                    cx.push(Val::Nil);
+                    return Ok(Ret::Values(1));
+                }
+                Ok(Piece::NeedMore) => {}
+                Err(rej) => return rejected(cx, c, rej),
+            }
+            if let Some(r) = fill(cx, c)? {
+                return Ok(r);
+            }
+        }
+    })
+}
+
+/// `conn:body()`: the rest of a streamed body as one string, within `max_body_bytes`
+/// (for a route that does not stream on a server that has some); `nil, why` as
+/// `conn:piece`. The body timeout runs from the first wait to the end of the body.
+pub(crate) fn body<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
+    let _retry = io_wait::take_retry(cx);
+    with_conn(cx, a, |cx, c| {
+        let max = c.limits.max_body_bytes;
+        // An announced length over the limit is refused before the 100 asks for it.
+        if c.reader.body_left().is_some_and(|n| n > max - c.whole.len().min(max)) {
+            c.whole = Vec::new();
+            return rejected(cx, c, Reject::BodyTooLarge);
+        }
+        c.send_continue();
+        loop {
+            cx.reserve(c.whole.len() + c.reader.buffered())?;
+            match c.reader.next_piece(READ_CHUNK, &c.limits) {
+                Ok(Piece::Data(d)) => {
+                    if d.len() > max - c.whole.len() {
+                        c.whole = Vec::new();
+                        return rejected(cx, c, Reject::BodyTooLarge);
+                    }
+                    c.whole.extend_from_slice(&d);
+                    continue;
+                }
+                Ok(Piece::End) => {
+                    let v = cx.new_string(std::mem::take(&mut c.whole));
+                    cx.push(v);
+                    return Ok(Ret::Values(1));
+                }
+                Ok(Piece::NeedMore) => {}
                 Err(rej) => {
-                    let status = rej.status();
-                    c.refuse(status);
-                    let why = match rej {
-                        Reject::Bad(m) => format!("rejected {status}: {m}"),
-                        _ => format!("rejected {status}"),
-                    };
-                    return nil_err(cx, &why);
+                    c.whole = Vec::new();
+                    return rejected(cx, c, rej);
                 }
             }
-            let Some(s) = &mut c.stream else {
-                return nil_err(cx, "closed");
-            };
-            match s.read(&mut chunk) {
-                Ok(0) => {
-                    c.close();
-                    return nil_err(cx, "closed");
-                }
-                Ok(n) => {
-                    cx.charge_bytes(n)?;
-                    c.reader.feed(&chunk[..n]);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    let now = Instant::now();
-                    let (deadline, quiet) = c.read_deadline(now);
-                    if now >= deadline {
-                        if quiet {
-                            c.close();
-                        } else {
-                            c.refuse(408);
-                        }
-                        return nil_err(cx, "timeout");
-                    }
-                    let Some(w) = io_wait::block(cx, Some(deadline)) else {
-                        return Err(cx.rt_error("http: connections are served by processes"));
-                    };
-                    if let Err(e) = c.arm(Interest::Read, w) {
-                        c.close();
-                        return nil_err(cx, &e.to_string());
-                    }
-                    return Ok(Ret::Block);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    c.close();
-                    return nil_err(cx, &e.to_string());
-                }
+            if let Some(r) = fill(cx, c)? {
+                return Ok(r);
             }
         }
     })
 }
 
 /// The Lua view of a request: method, path (decoded), query (decoded table), headers
-/// (lower-case names; repeated ones joined with ", "), body, version, params (empty,
-/// filled by the router), raw target.
-fn request_table<'n>(cx: &mut Cx<'n>, req: &Request) -> HostResult<'n, TableRef<'n>> {
-    let h = &req.head;
-    cx.reserve(req.body.len() + h.target.len() * 3 + 256)?;
+/// (lower-case names; repeated ones joined with ", "), body (absent while it streams),
+/// version, params (empty, filled by the router), raw target.
+fn request_table<'n>(
+    cx: &mut Cx<'n>,
+    h: &Head,
+    body: Option<&[u8]>,
+) -> HostResult<'n, TableRef<'n>> {
+    cx.reserve(body.map_or(0, |b| b.len()) + h.target.len() * 3 + 256)?;
     let t = cx.new_table();
     let v = cx.new_str(h.method.as_bytes());
     cx.set_field(t, "method", v);
@@ -276,8 +467,10 @@ fn request_table<'n>(cx: &mut Cx<'n>, req: &Request) -> HostResult<'n, TableRef<
         let _ = cx.raw_set(ht, k, v);
     }
     cx.set_field(t, "headers", Val::Table(ht));
-    let v = cx.new_str(&req.body);
-    cx.set_field(t, "body", v);
+    if let Some(body) = body {
+        let v = cx.new_str(body);
+        cx.set_field(t, "body", v);
+    }
     let v = cx.new_str(if h.minor == 0 {
         b"HTTP/1.0"
     } else {
@@ -394,6 +587,15 @@ pub(crate) fn respond<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
             }) {
                 keep = false;
             }
+            // A streamed body left unread: a client still owed its 100 may never send
+            // it, and more than DRAIN_MAX is not worth reading to keep the connection.
+            if c.reader.streaming()
+                && (c.reader.continue_owed()
+                    || c.reader.body_left().is_none_or(|n| n > DRAIN_MAX))
+            {
+                keep = false;
+            }
+            c.responded = true;
             let no_body = status < 200 || status == 204 || status == 304;
             let framing = match body {
                 Some(b) => response::Framing::Length(if no_body { 0 } else { b.as_bytes().len() }),
@@ -541,6 +743,11 @@ pub(crate) fn upgrade<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     };
     if retry.is_none() {
         let r = with_conn(cx, a, |_cx, c| {
+            if c.reader.streaming() {
+                // Body bytes would be taken for frames.
+                c.refuse(400);
+                return Ok(Err("rejected 400: a body with an upgrade".to_string()));
+            }
             Ok(match c.ws_accept.take() {
                 None => Err("not a WebSocket upgrade request".to_string()),
                 Some(Err((status, why))) => {

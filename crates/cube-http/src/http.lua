@@ -127,10 +127,20 @@ local function compile(opts)
   if #keys == 0 then
     argerr(1, "server", "'handler' or 'routes' is required", 2)
   end
+  if opts.stream_body ~= nil and type(opts.stream_body) ~= "boolean" then
+    argerr(1, "server", "'stream_body' must be a boolean, got " .. type(opts.stream_body), 2)
+  end
   local limits = {}
+  -- Bodies stop at the head on the reading side as soon as one route streams; a route
+  -- that does not stream then takes its body whole before its handler runs.
+  local stream = opts.stream_body == true
+  for _, r in ipairs(routes) do
+    if r.data and r.data.stream_request_body then stream = true end
+  end
+  limits.stream = stream or nil
   for _, k in ipairs({ "max_header_bytes", "max_body_bytes", "header_timeout",
                        "body_timeout", "idle_timeout", "max_message_bytes",
-                       "ping_interval", "ping_timeout" }) do
+                       "ping_interval", "ping_timeout", "max_stream_bytes" }) do
     local v = opts[k]
     if v ~= nil then
       if type(v) ~= "number" or v <= 0 then
@@ -145,11 +155,15 @@ end
 -- What dispatch returns for a WebSocket upgrade (with the handler and the self).
 local WS = "\0websocket"
 
-local function dispatch(routes, get, req)
+-- On a server with streaming routes (`body` given: the connection's whole-body
+-- reader), a handler that does not stream gets its body whole before it runs.
+local function dispatch(routes, get, req, stream_all, take_body)
   for i, r in ipairs(routes) do
     local params = match(r.segs, req.path)
     if params then
       req.params = params
+      local streams = stream_all or (r.data ~= nil and r.data.stream_request_body == true)
+      if body and not streams then body(req) end
       if not r.allow then
         return get(tostring(i))(req)
       end
@@ -167,6 +181,16 @@ local function dispatch(routes, get, req)
       if prep then
         local res = prep(self, req)
         if res ~= nil then return res end
+      end
+      -- Tornado's @stream_request_body: data_received(self, chunk) takes the body's
+      -- pieces after prepare and before the method.
+      local received = streams and get(i .. ".data_received")
+      if received then
+        while true do
+          local piece = req:read()
+          if piece == nil then break end
+          received(self, piece)
+        end
       end
       local wsh, wsm = get(i .. ".websocket"), get(i .. ".on_message")
       if req.websocket and (wsh or wsm) then
@@ -208,7 +232,10 @@ local function dispatch(routes, get, req)
     end
   end
   local h = get("handler")
-  if h then return h(req) end
+  if h then
+    if body and not stream_all then body(req) end
+    return h(req)
+  end
   return { status = 404, headers = { ["Content-Type"] = "text/plain; charset=utf-8" },
            body = "not found\n" }
 end
@@ -321,20 +348,50 @@ local function websocket(conn, fn, self, req)
 end
 
 -- The body of a connection's process: requests in order until the connection ends.
-local function serve(routes, get, limits, cid)
+local function serve(routes, get, limits, cid, stream_all)
   local conn = http._c.claim(cid, limits)
   if not conn then return end
+  -- Set when reading a streamed body failed: the connection answered (413, 400, 408)
+  -- and closed already, so the handler's error is no 500 of ours.
+  local failed
+  local function fail(why)
+    failed = why
+    error("http: request body " .. why, 3)
+  end
+  -- req:read([max]): the next piece of a streamed body, nil at its end; an error if
+  -- the body is refused or cut, so a truncated upload never looks complete.
+  local function read(_, max)
+    local piece, why = conn:piece(max)
+    if why then fail(why) end
+    return piece
+  end
+  local function take_body(req)
+    req.read = nil
+    if req.body ~= nil then return end
+    local b, why = conn:body()
+    if not b then fail(why) end
+    req.body = b
+  end
+  if not limits.stream then take_body = nil end
   while true do
     local req = conn:read()
     if not req then break end
+    if take_body then
+      -- A streaming handler finds no req.body, only req:read (nil at once when the
+      -- request had no body).
+      if req.body == "" then req.body = nil end
+      req.read = read
+    end
+    failed = nil
     local ok, status, headers, body = pcall(function()
-      local res, wsh, wself = dispatch(routes, get, req)
+      local res, wsh, wself = dispatch(routes, get, req, stream_all, take_body)
       if res == WS then return WS, wsh, wself end
       return normalize(res)
     end)
     if ok and status == WS then
       return websocket(conn, headers, body, req)
     end
+    if not ok and failed then break end
     if not ok then
       log_error(status)
       status, headers, body = 500, { ["Content-Type"] = "text/plain; charset=utf-8" },
@@ -393,8 +450,9 @@ function M.server(opts)
     argerr(1, "server", "cannot listen on " .. opts.listen .. ": " .. err)
   end
   local id = listener:id()
+  local stream_all = opts.stream_body == true
   local function conn_main(cid)
-    serve(routes, get, limits, cid)
+    serve(routes, get, limits, cid, stream_all)
   end
   local acceptor = process.spawn(function()
     local accept = http._c.accept

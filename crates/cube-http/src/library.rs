@@ -121,6 +121,8 @@ fn build_conn_meta<'n>(cx: &mut Cx<'n>, mt: TableRef<'n>) {
         methods,
         &[
             ("read", crate::conn::read),
+            ("piece", crate::conn::piece),
+            ("body", crate::conn::body),
             ("respond", crate::conn::respond),
             ("chunk", crate::conn::chunk),
             ("keep_alive", crate::conn::keep_alive),
@@ -255,6 +257,10 @@ fn limits_from<'n>(cx: &mut Cx<'n>, t: Option<TableRef<'n>>) -> Limits {
     if let Some(v) = num_field(cx, t, "max_message_bytes") {
         l.max_message_bytes = v.clamp(1.0, 1e12) as usize;
     }
+    if let Some(v) = num_field(cx, t, "max_stream_bytes") {
+        l.max_stream_bytes = v.clamp(0.0, 1e15) as usize;
+    }
+    l.stream = cx.get_field(t, "stream").truthy();
     l
 }
 

@@ -3,6 +3,12 @@
 //! chunked, chunk sizes by `httparse::parse_chunk_size`) and enforces the limits
 //! before anything a client chooses is allocated. It does no I/O, so the fuzz target
 //! (`fuzz/fuzz_targets/http_request.rs`) drives it with any bytes split anywhere.
+//!
+//! Bodies arrive whole ([`Progress::Done`]) unless [`Limits::stream`] is set: then a
+//! request with a body stops at its head ([`Progress::Head`]) and the body comes out
+//! piece by piece, decoded, from [`Reader::next_piece`], against its own total limit
+//! ([`Limits::max_stream_bytes`]). The same framing code serves both, so a streamed
+//! body is delimited exactly as a whole one would be.
 
 use std::time::Duration;
 
@@ -31,6 +37,12 @@ pub struct Limits {
     /// no pings).
     pub ping_interval: Option<Duration>,
     pub ping_timeout: Duration,
+    /// Requests with a body stop at their head ([`Progress::Head`]); the body is
+    /// taken with [`Reader::next_piece`] (a server with streaming routes).
+    pub stream: bool,
+    /// Bytes of a streamed body, after chunked decoding (more: 413, mid-stream for a
+    /// chunked body, at the head for a Content-Length).
+    pub max_stream_bytes: usize,
 }
 
 impl Default for Limits {
@@ -44,6 +56,8 @@ impl Default for Limits {
             max_message_bytes: 1024 * 1024,
             ping_interval: None,
             ping_timeout: Duration::from_secs(30),
+            stream: false,
+            max_stream_bytes: 1 << 30,
         }
     }
 }
@@ -86,7 +100,8 @@ impl Head {
         }
     }
 
-    fn expects_continue(&self) -> bool {
+    /// Whether the client waits for `100 Continue` before it sends the body.
+    pub fn expects_continue(&self) -> bool {
         self.minor >= 1
             && self
                 .header("expect")
@@ -138,6 +153,20 @@ pub enum Progress {
     Continue,
     /// A request is complete; bytes after it stay for the next one (pipelining).
     Done(Request),
+    /// Only with [`Limits::stream`]: the head of a request whose body follows, to be
+    /// taken with [`Reader::next_piece`] (no `100 Continue` was reported for it).
+    Head(Head),
+}
+
+/// What [`Reader::next_piece`] found of a streamed body.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Piece {
+    /// More bytes are needed.
+    NeedMore,
+    /// The next decoded bytes of the body (never empty).
+    Data(Vec<u8>),
+    /// The body is over (or there was none to stream); the reader is back at a head.
+    End,
 }
 
 #[derive(Debug)]
@@ -166,6 +195,13 @@ enum State {
         body: Vec<u8>,
         framing: Body,
         continued: bool,
+    },
+    /// A streamed body after its head was handed out: `got` decoded bytes so far,
+    /// `expect` while a `100 Continue` the client waits for is still owed.
+    Stream {
+        framing: Body,
+        got: usize,
+        expect: bool,
     },
 }
 
@@ -208,9 +244,99 @@ impl Reader {
         self.buf.is_empty() && matches!(self.state, State::Head)
     }
 
+    /// Bytes read from the socket and not yet taken (a bound on the next piece).
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Whether the head of the current request is in (its body is being read).
     pub fn in_body(&self) -> bool {
-        matches!(self.state, State::Body { .. })
+        matches!(self.state, State::Body { .. } | State::Stream { .. })
+    }
+
+    /// Whether a streamed body is not yet over (its pieces come from
+    /// [`Reader::next_piece`], and [`Reader::next`] is not to be called).
+    pub fn streaming(&self) -> bool {
+        matches!(self.state, State::Stream { .. })
+    }
+
+    /// Takes the `100 Continue` a streamed body's client waits for: true once, if it
+    /// asked and it is owed.
+    pub fn take_continue(&mut self) -> bool {
+        match &mut self.state {
+            State::Stream { expect, .. } => std::mem::take(expect),
+            _ => false,
+        }
+    }
+
+    /// Whether a `100 Continue` the client waits for was never sent: such a client
+    /// may never send its body, so the connection cannot be reused.
+    pub fn continue_owed(&self) -> bool {
+        matches!(self.state, State::Stream { expect: true, .. })
+    }
+
+    /// Bytes of a streamed body still to come, if its length is known (Content-Length);
+    /// `Some(0)` when no body is streaming.
+    pub fn body_left(&self) -> Option<usize> {
+        match &self.state {
+            State::Stream {
+                framing: Body::Length(n),
+                got,
+                ..
+            } => Some(n - got),
+            State::Stream { .. } => None,
+            _ => Some(0),
+        }
+    }
+
+    /// The next piece of a streamed body, at most `max` bytes (at least 1) of what is
+    /// buffered; [`Piece::End`] once it is over, or if no body is streaming.
+    pub fn next_piece(&mut self, max: usize, limits: &Limits) -> Result<Piece, Reject> {
+        let State::Stream { framing, got, .. } = &mut self.state else {
+            return Ok(Piece::End);
+        };
+        let max = max.max(1);
+        let mut out = Vec::new();
+        let done = match framing {
+            Body::Length(n) => {
+                let take = (*n - *got).min(self.buf.len()).min(max);
+                out.extend_from_slice(&self.buf[..take]);
+                self.buf.drain(..take);
+                *got += take;
+                *got == *n
+            }
+            Body::Chunked(c) => {
+                let done = dechunk(
+                    &mut self.buf,
+                    c,
+                    &mut out,
+                    Room {
+                        before: *got,
+                        limit: limits.max_stream_bytes,
+                        max,
+                    },
+                    limits,
+                )?;
+                *got += out.len();
+                done
+            }
+        };
+        if !out.is_empty() {
+            // The end, if reached, is reported by the next call.
+            if done {
+                self.state = State::Stream {
+                    framing: Body::Length(0),
+                    got: 0,
+                    expect: false,
+                };
+            }
+            return Ok(Piece::Data(out));
+        }
+        if done {
+            self.state = State::Head;
+            return Ok(Piece::End);
+        }
+        Ok(Piece::NeedMore)
     }
 
     /// Makes what progress the buffered bytes allow.
@@ -236,6 +362,14 @@ impl Reader {
                                 head,
                                 body: Vec::new(),
                             }))
+                        }
+                        _ if limits.stream => {
+                            self.state = State::Stream {
+                                framing,
+                                got: 0,
+                                expect: head.expects_continue(),
+                            };
+                            return Ok(Progress::Head(head));
                         }
                         Body::Length(n) => {
                             let want = n.min(self.buf.len());
@@ -270,7 +404,17 @@ impl Reader {
                             self.buf.drain(..take);
                             body.len() == *n
                         }
-                        Body::Chunked(c) => dechunk(&mut self.buf, c, body, limits)?,
+                        Body::Chunked(c) => dechunk(
+                            &mut self.buf,
+                            c,
+                            body,
+                            Room {
+                                before: 0,
+                                limit: limits.max_body_bytes,
+                                max: usize::MAX,
+                            },
+                            limits,
+                        )?,
                     };
                     if done {
                         let State::Body { head, body, .. } =
@@ -287,6 +431,10 @@ impl Reader {
                         }
                     }
                     return Ok(Progress::NeedMore);
+                }
+                State::Stream { .. } => {
+                    // The caller drains a streamed body with next_piece first.
+                    return Err(Reject::Bad("request body not read"));
                 }
             }
         }
@@ -381,10 +529,24 @@ fn framing(head: &Head, limits: &Limits) -> Result<Body, Reject> {
     }
     // Too many digits for a usize is too large for any limit.
     let n: usize = s.parse().map_err(|_| Reject::BodyTooLarge)?;
-    if n > limits.max_body_bytes {
+    let limit = if limits.stream {
+        limits.max_stream_bytes
+    } else {
+        limits.max_body_bytes
+    };
+    if n > limit {
         return Err(Reject::BodyTooLarge);
     }
     Ok(Body::Length(n))
+}
+
+/// Where decoded chunk data goes: `before` body bytes were decoded earlier (a
+/// streamed body's previous pieces), the body may have `limit` in all, and this call
+/// appends at most `max`.
+struct Room {
+    before: usize,
+    limit: usize,
+    max: usize,
 }
 
 /// Decodes what `buf` holds of a chunked body into `body`; true once the last chunk
@@ -393,6 +555,7 @@ fn dechunk(
     buf: &mut Vec<u8>,
     c: &mut Chunk,
     body: &mut Vec<u8>,
+    room: Room,
     limits: &Limits,
 ) -> Result<bool, Reject> {
     loop {
@@ -401,7 +564,9 @@ fn dechunk(
                 Ok(httparse::Status::Complete((used, size))) => {
                     buf.drain(..used);
                     let size = usize::try_from(size).map_err(|_| Reject::BodyTooLarge)?;
-                    if size > limits.max_body_bytes.saturating_sub(body.len()) {
+                    // The announced size alone is refused: nothing is read for it.
+                    let total = room.before + body.len();
+                    if size > room.limit.saturating_sub(total) {
                         return Err(Reject::BodyTooLarge);
                     }
                     *c = if size == 0 {
@@ -420,7 +585,7 @@ fn dechunk(
                 Err(_) => return Err(Reject::Bad("bad chunk size")),
             },
             Chunk::Data(left) => {
-                let take = (*left).min(buf.len());
+                let take = (*left).min(buf.len()).min(room.max - body.len());
                 body.extend_from_slice(&buf[..take]);
                 buf.drain(..take);
                 *left -= take;

@@ -27,6 +27,7 @@ fn run(bytes: &[u8], step: usize) -> Result<Vec<(String, Vec<u8>)>, Reject> {
                     done.push((req.head.target, req.body));
                 }
                 Progress::Continue => {}
+                Progress::Head(_) => unreachable!("not streaming"),
                 Progress::NeedMore => break,
             }
         }
