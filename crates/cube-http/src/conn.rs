@@ -384,7 +384,10 @@ pub(crate) fn body<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
     with_conn(cx, a, |cx, c| {
         let max = c.limits.max_body_bytes;
         // An announced length over the limit is refused before the 100 asks for it.
-        if c.reader.body_left().is_some_and(|n| n > max - c.whole.len().min(max)) {
+        if c.reader
+            .body_left()
+            .is_some_and(|n| n > max - c.whole.len().min(max))
+        {
             c.whole = Vec::new();
             return rejected(cx, c, Reject::BodyTooLarge);
         }
@@ -590,8 +593,7 @@ pub(crate) fn respond<'n>(cx: &mut Cx<'n>, a: Args) -> HostResult<'n, Ret> {
             // A streamed body left unread: a client still owed its 100 may never send
             // it, and more than DRAIN_MAX is not worth reading to keep the connection.
             if c.reader.streaming()
-                && (c.reader.continue_owed()
-                    || c.reader.body_left().is_none_or(|n| n > DRAIN_MAX))
+                && (c.reader.continue_owed() || c.reader.body_left().is_none_or(|n| n > DRAIN_MAX))
             {
                 keep = false;
             }

@@ -157,7 +157,7 @@ local WS = "\0websocket"
 
 -- On a server with streaming routes (`body` given: the connection's whole-body
 -- reader), a handler that does not stream gets its body whole before it runs.
-local function dispatch(routes, get, req, stream_all, take_body)
+local function dispatch(routes, get, req, stream_all, body)
   for i, r in ipairs(routes) do
     local params = match(r.segs, req.path)
     if params then
