@@ -39,8 +39,20 @@
 //!   each accepted socket (connections and WebSockets alike read and write a
 //!   `tls::Stream`); `http.request` speaks https, verifying against Mozilla's roots
 //!   (webpki-roots) or the CA file given as `ca=`.
-//! - Not yet: a request body streamed into the handler (bodies arrive whole, up to
-//!   `max_body_bytes`); client certificates; HTTP/2.
+//! - **Streamed request bodies** (`stream_body = true`, or a route table's
+//!   `stream_request_body = true`): the handler runs once the head is parsed and
+//!   reads the body with `req:read([max])` (or Tornado's `data_received`), each
+//!   read blocking only the connection's process. With such a route on a server,
+//!   `conn:read` stops every request with a body at its head (`Limits::stream`) and
+//!   routes that do not stream take theirs whole (`conn:body`, `max_body_bytes`)
+//!   before they run, so a server without streaming routes reads exactly as before.
+//!   `100 Continue` goes out at the first read; a body over `max_stream_bytes` is a
+//!   413 (mid-stream for chunked: the read raises), bad chunk framing a 400, no byte
+//!   for `body_timeout` (per read) a 408, each closing the connection. What a
+//!   handler leaves unread is drained after its response if it is a known length of
+//!   at most 256 KiB, else the response says `Connection: close` (also when a 100
+//!   was owed and not sent).
+//! - Not yet: client certificates; HTTP/2.
 //!
 //! ```
 //! let http = cube_http::Http::new().unwrap();
