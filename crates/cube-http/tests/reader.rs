@@ -98,3 +98,80 @@ fn random_mutations_never_panic() {
         let _ = run(&input, (next() % 17) as usize + 1);
     }
 }
+
+/// Streams `bytes` fed in pieces of `step`, taking body pieces of at most `max`; the
+/// heads' targets with their decoded bodies, or the refusal.
+fn run_streamed(
+    bytes: &[u8],
+    step: usize,
+    max: usize,
+    l: &Limits,
+) -> Result<Vec<(String, Vec<u8>)>, Reject> {
+    use cube_http::request::Piece;
+    let mut r = Reader::new();
+    let mut done: Vec<(String, Vec<u8>)> = Vec::new();
+    for piece in bytes.chunks(step.max(1)) {
+        r.feed(piece);
+        loop {
+            if r.streaming() {
+                match r.next_piece(max, l)? {
+                    Piece::Data(d) => {
+                        assert!(!d.is_empty() && d.len() <= max);
+                        done.last_mut().unwrap().1.extend_from_slice(&d);
+                    }
+                    Piece::End => {}
+                    Piece::NeedMore => break,
+                }
+                continue;
+            }
+            match r.next(l)? {
+                Progress::Head(head) => done.push((head.target, Vec::new())),
+                Progress::Done(req) => done.push((req.head.target, req.body)),
+                Progress::Continue => {}
+                Progress::NeedMore => break,
+            }
+        }
+    }
+    Ok(done)
+}
+
+#[test]
+fn streamed_pieces_decode_as_whole_bodies_at_every_split() {
+    let l = Limits {
+        stream: true,
+        max_stream_bytes: 10,
+        ..limits()
+    };
+    let input = b"POST /a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloPOST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-Trailer: 1\r\n\r\nGET /c HTTP/1.1\r\n\r\n";
+    let want = vec![
+        ("/a".to_string(), b"hello".to_vec()),
+        ("/b".to_string(), b"abcde".to_vec()),
+        ("/c".to_string(), Vec::new()),
+    ];
+    for step in 1..input.len() {
+        for max in [1, 2, 64] {
+            assert_eq!(
+                run_streamed(input, step, max, &l).unwrap(),
+                want,
+                "{step} {max}"
+            );
+        }
+    }
+    // The stream limit, not max_body_bytes: 11 bytes announced or chunked are refused.
+    let r = run_streamed(b"POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\n", 100, 4, &l);
+    assert_eq!(r, Err(Reject::BodyTooLarge));
+    let r = run_streamed(
+        b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n5\r\n",
+        3,
+        4,
+        &l,
+    );
+    assert_eq!(r, Err(Reject::BodyTooLarge));
+    let r = run_streamed(
+        b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n",
+        1,
+        4,
+        &l,
+    );
+    assert!(matches!(r, Err(Reject::Bad(_))));
+}
