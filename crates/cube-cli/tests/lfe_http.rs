@@ -140,3 +140,25 @@ fn lfe_client_calls_a_server_and_a_closed_port() {
         ]
     );
 }
+
+/// `examples/lfe/hello_http.lfe`: module functions as handlers (`#(module fun)`),
+/// a route with a binding, the client calling the server.
+#[test]
+fn the_hello_http_example_serves_module_handlers() {
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/lfe/hello_http.lfe"
+    );
+    let out = Command::new(CUBE)
+        .arg("run")
+        .arg(example)
+        .output()
+        .expect("cube-cli runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout, "/?name=lfe 200 hello lfe\n/users/7 200 user 7\n");
+}
