@@ -38,7 +38,9 @@
 //!   (`bif/`: `erlang` arithmetic, comparisons, type tests, conversions; `lists`;
 //!   `maps`; `io`, `io_lib` and `lfe_io` formatting; `math`, some `string` and
 //!   `proplists`) and the library written in LFE
-//!   (`prelude.lfe`: the `lists` and `maps` functions that take funs). `eprint.rs`
+//!   (`prelude.lfe`: the `lists` and `maps` functions that take funs; `library.lfe`:
+//!   more of `lists`, `maps`, `proplists`, `timer`; `http.lfe`: `http` and `httpc`,
+//!   HTTP on the Lua `http` library through Lua processes and messages). `eprint.rs`
 //!   prints terms in Erlang's syntax (`~w`, `~p`) and LFE's; `epretty.rs` lays out
 //!   `~p` terms wider than the line.
 //! - [`run_script`] / [`run_file`] (`script.rs`): top-level forms in order, `defun` and

@@ -89,6 +89,8 @@ pub struct Runtime {
 const PRELUDE: &str = include_str!("prelude.lfe");
 /// More library functions in LFE (`lists`, `string`, `proplists`, `maps`, `timer`).
 const LIBRARY: &str = include_str!("library.lfe");
+/// HTTP for LFE (`http`, `httpc`) on the Lua `http` library, through processes.
+const HTTP: &str = include_str!("http.lfe");
 
 impl Runtime {
     /// A runtime with the BIFs and library, writing output to `out`.
@@ -290,7 +292,7 @@ impl Runtime {
 
     /// The prelude: `(module (defun name ...) ...)` blocks of library code.
     fn load_prelude(&mut self) {
-        for source in [PRELUDE, LIBRARY] {
+        for source in [PRELUDE, LIBRARY, HTTP] {
             self.load_library_source(source);
         }
     }
@@ -348,7 +350,7 @@ mod tests {
     #[test]
     fn the_whole_prelude_and_library_load() {
         let rt = Runtime::new(Box::new(std::io::sink()));
-        let defuns = [PRELUDE, LIBRARY]
+        let defuns = [PRELUDE, LIBRARY, HTTP]
             .iter()
             .flat_map(|s| s.lines())
             .filter(|l| l.trim_start().starts_with("(defun "))
