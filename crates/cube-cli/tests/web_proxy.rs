@@ -189,7 +189,7 @@ fn a_backend_that_does_not_answer_gives_504_after_the_timeout() {
         }
     });
     let proxy = start(&["127.0.0.1:0", "0", &silent_addr]);
-    assert_eq!(proxy.backends, [silent_addr.clone()]);
+    assert_eq!(proxy.backends, std::slice::from_ref(&silent_addr));
     let got = requests(proxy.port, 1);
     assert_eq!(got.len(), 1, "{got:?}");
     let (status, backend, body) = &got[0];
