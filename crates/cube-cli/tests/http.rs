@@ -5,55 +5,17 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const CUBE: &str = env!("CARGO_BIN_EXE_cube-cli");
+mod common;
+use common::{serve_script, Server, CUBE};
 
 fn scratch(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("cube-http-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-/// A `cube-cli run` process serving HTTP; killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(script: &str, args: &[&str]) -> Server {
-    let mut child = Command::new(CUBE)
-        .arg("run")
-        .arg(script)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("cube-cli runs");
-    let out = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(out).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the server prints its port");
-    let port = line
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("a port, got {line:?}"));
-    Server { child, port }
 }
 
 fn test_server() -> (Server, std::path::PathBuf) {
@@ -70,7 +32,7 @@ fn test_server() -> (Server, std::path::PathBuf) {
     std::fs::write(&outside, "secret").unwrap();
     let _ = std::os::unix::fs::symlink(&outside, root.join("escape.txt"));
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/http/server.lua");
-    (start(script, &[root.to_str().unwrap()]), root)
+    (serve_script(script, &[root.to_str().unwrap()]), root)
 }
 
 /// Runs curl; returns (status line and headers, body).

@@ -4,37 +4,16 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-const CUBE: &str = env!("CARGO_BIN_EXE_cube-cli");
-
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod common;
+use common::{serve_script, Server};
 
 fn start() -> Server {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/http/stream_server.lua");
-    let mut child = Command::new(CUBE)
-        .args(["run", script])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("cube-cli runs");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line.trim().parse().expect("a port");
-    Server { child, port }
+    serve_script(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/http/stream_server.lua"),
+        &[],
+    )
 }
 
 fn connect(port: u16) -> TcpStream {

@@ -4,12 +4,11 @@
 //! test time with the openssl command: a test CA and a leaf for localhost and
 //! 127.0.0.1 signed by it, and a second CA that signed nothing of ours.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
-const CUBE: &str = env!("CARGO_BIN_EXE_cube-cli");
+mod common;
+use common::{spawn_printing_port, Server, CUBE};
 
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("cube-https-test-{}-{name}", std::process::id()));
@@ -91,43 +90,7 @@ fn make_certs(dir: &Path, names: &str) {
     );
 }
 
-/// A child process killed when dropped, and the port it printed first.
-struct Peer {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn_printing_port(mut cmd: Command) -> Peer {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the peer starts");
-    let out = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(out).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the peer prints its port");
-    let port = line
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("a port, got {line:?}"));
-    Peer { child, port }
-}
-
-fn tls_server(dir: &Path) -> Peer {
+fn tls_server(dir: &Path) -> Server {
     let mut c = Command::new(CUBE);
     c.arg("run")
         .arg(concat!(

@@ -2,54 +2,26 @@
 //! `http.lfe`) over real sockets: an LFE server hit with raw TCP requests, and an
 //! LFE client calling an LFE server and a closed port. Every wait has a deadline.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-const CUBE: &str = env!("CARGO_BIN_EXE_cube-cli");
+mod common;
+use common::{spawn_printing_port, Server, CUBE};
 
 fn script(name: &str) -> String {
     format!("{}/tests/lfe_http/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A `cube-cli run` LFE server; killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// The LFE server script; its stdin stays open (piped) while the test runs.
 fn start_server() -> Server {
-    let mut child = Command::new(CUBE)
-        .arg("run")
+    let mut cmd = Command::new(CUBE);
+    cmd.arg("run")
         .arg(script("server.lfe"))
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("cube-cli runs");
-    let out = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(out).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the server prints its port");
-    let port = line
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("a port, got {line:?}"));
-    Server { child, port }
+        .stderr(Stdio::null());
+    spawn_printing_port(cmd)
 }
 
 /// One request on a fresh connection (`Connection: close`); the whole response.

@@ -5,56 +5,14 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-const CUBE: &str = env!("CARGO_BIN_EXE_cube-cli");
-
-/// A `cube-cli run` process serving HTTP; killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Runs `script` with `args`; its first line of output ends with the port.
-fn start(script: &str, args: &[&str]) -> Server {
-    let mut child = Command::new(CUBE)
-        .arg("run")
-        .arg(script)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("cube-cli runs");
-    let out = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(out).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the server prints its port");
-    let port = line
-        .trim()
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap_or_else(|_| panic!("a port, got {line:?}"));
-    Server { child, port }
-}
+mod common;
+use common::{serve_script, Server, CUBE};
 
 fn ws_server() -> Server {
-    start(
+    serve_script(
         concat!(env!("CARGO_MANIFEST_DIR"), "/tests/http/ws_server.lua"),
         &[],
     )
@@ -368,7 +326,7 @@ fn garbage_frames_close_with_the_right_code() {
 
 #[test]
 fn example_chat_broadcasts_between_client_processes() {
-    let srv = start(
+    let srv = serve_script(
         concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/web/chat.lua"),
         &["127.0.0.1:0"],
     );
